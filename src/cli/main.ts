@@ -1,0 +1,22 @@
+/**
+ * The `tandem` command line. Each command lives in its own module under
+ * commands/ and only calls the library's public functions.
+ */
+import { Command } from 'commander';
+import { reportFatal } from './context.js';
+
+const program = new Command()
+  .name('tandem')
+  .description('Move tables from PostgreSQL to Convex with nothing lost')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+const commandModules = [] as Array<Promise<{ register(program: Command): void }>>;
+
+for (const mod of await Promise.all(commandModules)) mod.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  reportFatal(err);
+}

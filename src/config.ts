@@ -1,0 +1,78 @@
+/**
+ * The one place the environment is read. Everything else receives a typed Config.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './core/errors.js';
+
+export const ROLES = ['reader', 'editor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const tokenEntry = z.object({
+  userId: z.number().int().positive(),
+  role: z.enum(ROLES),
+});
+export type TokenEntry = z.infer<typeof tokenEntry>;
+
+const apiTokens = z.record(z.string().min(8, 'tokens must be at least 8 characters'), tokenEntry);
+
+export interface Config {
+  /** Explicit Postgres server; when absent the embedded PGlite stack is used. */
+  databaseUrl: string | undefined;
+  /** Where embedded state lives (PGlite data, dev-stack discovery file). */
+  home: string;
+  apiTokens: Record<string, TokenEntry>;
+  logLevel: string;
+  devPgPort: number;
+  apiPort: number;
+  host: string;
+}
+
+export const DEFAULTS = {
+  home: '.tandem',
+  logLevel: 'info',
+  devPgPort: 54329,
+  apiPort: 4000,
+  host: '127.0.0.1',
+} as const;
+
+function parseJsonSetting<T>(name: string, raw: string | undefined, schema: z.ZodType<T>, fallback: T): T {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(name, `not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(name, `${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+function parsePort(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(name, `not a TCP port: ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+  return {
+    databaseUrl,
+    home: path.resolve(cwd, env.TANDEM_HOME?.trim() || DEFAULTS.home),
+    apiTokens: parseJsonSetting('TANDEM_API_TOKENS', env.TANDEM_API_TOKENS, apiTokens, {}),
+    logLevel: env.TANDEM_LOG_LEVEL?.trim() || DEFAULTS.logLevel,
+    devPgPort: parsePort('TANDEM_PG_PORT', env.TANDEM_PG_PORT, DEFAULTS.devPgPort),
+    apiPort: parsePort('TANDEM_API_PORT', env.TANDEM_API_PORT, DEFAULTS.apiPort),
+    host: env.TANDEM_HOST?.trim() || DEFAULTS.host,
+  };
+}

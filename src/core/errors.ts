@@ -1,0 +1,68 @@
+/**
+ * Named errors carry structured fields so callers (the HTTP layer, the CLI, logs)
+ * can report exactly what was wrong without parsing messages.
+ */
+export class TandemError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input: nothing was written to either store. `field` is a dotted path into the input. */
+export class InvalidInputError extends TandemError {
+  readonly code = 'invalid_input';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** A referenced row does not exist (or is not visible to this operation). */
+export class NotFoundError extends TandemError {
+  readonly code = 'not_found';
+  constructor(
+    readonly entity: string,
+    readonly key: unknown,
+    readonly field?: string,
+  ) {
+    super(`${entity} ${JSON.stringify(key)} not found`);
+  }
+}
+
+/** The write conflicts with existing data (a unique key already taken, say). */
+export class ConflictError extends TandemError {
+  readonly code = 'conflict';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Configuration or environment is unusable; the message says which setting. */
+export class ConfigError extends TandemError {
+  readonly code = 'config';
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+  }
+}
+
+/** The caller is not signed in but the operation needs a user. */
+export class UnauthenticatedError extends TandemError {
+  readonly code = 'unauthenticated';
+}
+
+/** The caller's role does not allow the operation. */
+export class ForbiddenError extends TandemError {
+  readonly code = 'forbidden';
+  constructor(readonly requiredRole: string) {
+    super(`requires role ${requiredRole}`);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Opens the Postgres the configuration points at: DATABASE_URL, else the running
+ * dev stack, else PGlite opened directly. Callers always get a node-postgres pool.
+ */
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { readDevStack } from './devStack.js';
+import { startEmbeddedPostgres } from './embedded.js';
+
+export type DatabaseKind = 'postgres' | 'dev-stack' | 'pglite';
+
+export interface Database {
+  pool: pg.Pool;
+  kind: DatabaseKind;
+  /** Connection URL without credentials, for messages. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+/** Anything that can run a query: a pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+export function embeddedDataDir(home: string): string {
+  return path.join(home, 'pgdata');
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+export function createPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  // An idle client losing its server (a restart) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function openDatabase(config: Config): Promise<Database> {
+  if (config.databaseUrl) {
+    const pool = createPool(config.databaseUrl);
+    return { pool, kind: 'postgres', describe: redact(config.databaseUrl), close: () => pool.end() };
+  }
+  const dev = readDevStack(config.home);
+  if (dev) {
+    const pool = createPool(dev.pgUrl);
+    return { pool, kind: 'dev-stack', describe: `dev stack at ${dev.pgUrl}`, close: () => pool.end() };
+  }
+  const dataDir = embeddedDataDir(config.home);
+  const embedded = await startEmbeddedPostgres({ dataDir });
+  const pool = createPool(embedded.url);
+  return {
+    pool,
+    kind: 'pglite',
+    describe: `PGlite at ${dataDir}`,
+    async close() {
+      await pool.end();
+      await embedded.stop();
+    },
+  };
+}
+
+/**
+ * Runs `work` in one transaction on its own client. Rolled back on any error.
+ * Never open a second connection from inside `work`: on PGlite, statements are
+ * serialized, so waiting on another connection there would deadlock.
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  work: (tx: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

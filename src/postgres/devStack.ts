@@ -1,0 +1,56 @@
+/**
+ * `tandem dev` owns the PGlite data directory while it runs (PGlite allows one
+ * process per directory), so it leaves a discovery file that other commands read
+ * to connect to its wire-protocol port instead of opening the directory themselves.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface DevStackInfo {
+  pid: number;
+  pgUrl: string;
+  apiUrl?: string;
+  convexUrl?: string;
+  startedAt: string;
+}
+
+export function devStackFile(home: string): string {
+  return path.join(home, 'dev.json');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running dev stack, or undefined when none is (a stale file is ignored). */
+export function readDevStack(home: string): DevStackInfo | undefined {
+  let info: DevStackInfo;
+  try {
+    info = JSON.parse(fs.readFileSync(devStackFile(home), 'utf8')) as DevStackInfo;
+  } catch {
+    return undefined;
+  }
+  if (!info.pid || !processAlive(info.pid) || info.pid === process.pid) return undefined;
+  return info;
+}
+
+export function writeDevStack(home: string, info: DevStackInfo): void {
+  fs.mkdirSync(home, { recursive: true });
+  const file = devStackFile(home);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(info, null, 2));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+export function removeDevStack(home: string): void {
+  try {
+    const info = JSON.parse(fs.readFileSync(devStackFile(home), 'utf8')) as DevStackInfo;
+    if (info.pid === process.pid) fs.rmSync(devStackFile(home));
+  } catch {
+    // already gone
+  }
+}

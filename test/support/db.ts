@@ -1,0 +1,92 @@
+/**
+ * Each test file gets a database of its own: a fresh database on the real
+ * PostgreSQL server (kept on failure for inspection when TANDEM_KEEP_TEST_DB=1),
+ * or an in-memory PGlite served over the wire protocol.
+ *
+ * TANDEM_TEST_PG_URL points at the server's maintenance database
+ * (default postgres://postgres@127.0.0.1:5432/postgres). When it cannot be
+ * reached the real-server suites are skipped, unless TANDEM_REQUIRE_POSTGRES=1
+ * (CI), in which case they fail.
+ */
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { createPool, type Database } from '../../src/postgres/database.js';
+import { startEmbeddedPostgres } from '../../src/postgres/embedded.js';
+
+export type Backend = 'postgres' | 'pglite';
+
+const adminUrl = process.env.TANDEM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+let postgresReachable: Promise<boolean> | undefined;
+
+export function isPostgresReachable(): Promise<boolean> {
+  postgresReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return true;
+    } catch (err) {
+      if (process.env.TANDEM_REQUIRE_POSTGRES === '1') {
+        throw new Error(`TANDEM_REQUIRE_POSTGRES=1 but ${adminUrl} is unreachable: ${(err as Error).message}`);
+      }
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return postgresReachable;
+}
+
+/** The backends a suite should run on: always PGlite, and real PostgreSQL when reachable. */
+export async function availableBackends(): Promise<Backend[]> {
+  return (await isPostgresReachable()) ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+export interface TestDatabase extends Database {
+  url: string;
+}
+
+async function createPostgresDatabase(): Promise<TestDatabase> {
+  const name = `tandem_test_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString(), 20);
+  return {
+    pool,
+    kind: 'postgres',
+    url: url.toString(),
+    describe: url.toString(),
+    async close() {
+      await pool.end();
+      if (process.env.TANDEM_KEEP_TEST_DB === '1') return;
+      const drop = new pg.Client({ connectionString: adminUrl });
+      await drop.connect();
+      await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await drop.end();
+    },
+  };
+}
+
+async function createPgliteDatabase(): Promise<TestDatabase> {
+  const embedded = await startEmbeddedPostgres({ dataDir: 'memory://' });
+  const pool = createPool(embedded.url, 10);
+  return {
+    pool,
+    kind: 'pglite',
+    url: embedded.url,
+    describe: embedded.url,
+    async close() {
+      await pool.end();
+      await embedded.stop();
+    },
+  };
+}
+
+export function createTestDatabase(backend: Backend): Promise<TestDatabase> {
+  return backend === 'postgres' ? createPostgresDatabase() : createPgliteDatabase();
+}
