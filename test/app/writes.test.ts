@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   deleteStory,
   importStory,
@@ -27,16 +27,12 @@ const backends = await availableBackends();
 
 describe.each(backends)('write paths [%s]', (backend) => {
   let db: TestDatabase;
-  const dbs: TestDatabase[] = [];
 
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase(backend);
-    dbs.push(db);
-    await seedFixture(db.pool);
   });
-  afterAll(async () => {
-    for (const d of dbs) await d.close();
-  });
+  beforeEach(() => seedFixture(db.pool));
+  afterAll(() => db?.close());
 
   const deps = () => appDeps(db.pool);
   const course = (id: number) =>

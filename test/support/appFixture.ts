@@ -22,9 +22,15 @@ export function appDeps(pool: pg.Pool): AppDeps {
   };
 }
 
+/**
+ * Creates the schema if needed and resets it to the fixture's rows, so one
+ * database per file serves every test (a fresh PGlite costs seconds).
+ */
 export async function seedFixture(pool: pg.Pool): Promise<void> {
   await createAppSchema(pool);
   await pool.query(`
+    TRUNCATE users, image, language, avatar, speaker, localization, avatar_mapping, course, story,
+             story_approval, story_done RESTART IDENTITY CASCADE;
     INSERT INTO users (id, name) SELECT g, 'name-' || g FROM generate_series(1, 9) g;
     INSERT INTO language (id, name, short, rtl) VALUES (1, 'English', 'en', false), (2, 'العربية', 'ar', true), (3, 'Deutsch', 'de', false);
     SELECT setval(pg_get_serial_sequence('language', 'id'), 3);
