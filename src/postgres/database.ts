@@ -66,6 +66,32 @@ export async function openDatabase(config: Config): Promise<Database> {
   };
 }
 
+/** Postgres aborted the transaction to break a deadlock or a serialization conflict: safe to run again. */
+export function isRetryableTransactionError(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/**
+ * Runs `work` in one transaction, running it again (up to `attempts` times in
+ * all) when Postgres aborted it for a deadlock or serialization failure. `work`
+ * must therefore do nothing outside the transaction that cannot be repeated.
+ */
+export async function withRetriedTransaction<T>(
+  pool: pg.Pool,
+  work: (tx: pg.PoolClient) => Promise<T>,
+  attempts = 5,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTransaction(pool, work);
+    } catch (err) {
+      if (attempt >= attempts || !isRetryableTransactionError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+
 /**
  * Runs `work` in one transaction on its own client. Rolled back on any error.
  * Never open a second connection from inside `work`: on PGlite, statements are
