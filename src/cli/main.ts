@@ -11,7 +11,9 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError();
 
-const commandModules = [] as Array<Promise<{ register(program: Command): void }>>;
+const commandModules = [
+  import('./commands/serve.js'),
+] as Array<Promise<{ register(program: Command): void }>>;
 
 for (const mod of await Promise.all(commandModules)) mod.register(program);
 

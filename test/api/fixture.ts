@@ -17,6 +17,9 @@ INSERT INTO language (id, name, short, flag, flag_file, speaker, default_text, t
 INSERT INTO image (id, active, gilded, locked, active_lip, gilded_lip) VALUES
   ('img1', 'a.svg', 'g.svg', 'l.svg', 'ff0000', '00ff00');
 
+INSERT INTO speaker (id, language_id, speaker, gender, type, service) VALUES
+  (1, 1, 'en-US-Ava', 'FEMALE', 'NEURAL', 'azure');
+
 INSERT INTO avatar (id, link, name) VALUES (1, 'link1', 'Anna'), (2, 'link2', NULL);
 INSERT INTO avatar_mapping (id, avatar_id, language_id, name, speaker) VALUES
   (10, 2, 1, 'B', 'sp2'),

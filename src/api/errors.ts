@@ -1,0 +1,67 @@
+/**
+ * Every failure leaves the API as `{ error: { code, message, field? } }` with
+ * its HTTP status. Unexpected errors become a bare 500 whose details go to the
+ * log only, so no stack or SQL text reaches a client.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthenticatedError,
+} from '../core/errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+interface Mapped {
+  status: number;
+  body: ErrorBody;
+}
+
+function envelope(status: number, code: string, message: string, field?: string): Mapped {
+  return { status, body: { error: field === undefined ? { code, message } : { code, message, field } } };
+}
+
+/** Errors fastify raises itself while reading the request (body parsing, limits). */
+function mapFastifyError(err: FastifyError): Mapped | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return envelope(413, 'payload_too_large', 'request body is larger than the limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return envelope(415, 'unsupported_media_type', 'request body must be application/json');
+  }
+  const status = err.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return envelope(400, 'invalid_input', err.message, '(body)');
+  }
+  return undefined;
+}
+
+export function mapError(err: unknown): Mapped {
+  if (err instanceof InvalidInputError) return envelope(400, err.code, err.message, err.field);
+  if (err instanceof UnauthenticatedError) return envelope(401, err.code, err.message);
+  if (err instanceof ForbiddenError) return envelope(403, err.code, err.message);
+  if (err instanceof NotFoundError) return envelope(404, err.code, err.message, err.field);
+  if (err instanceof ConflictError) return envelope(409, err.code, err.message, err.field);
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('FST_')) {
+    const mapped = mapFastifyError(err as FastifyError);
+    if (mapped) return mapped;
+  }
+  return envelope(500, 'internal', 'internal error');
+}
+
+export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = mapError(err);
+  if (status >= 500) request.log.error({ err }, 'request failed');
+  if (status === 401) reply.header('www-authenticate', 'Bearer');
+  return reply.status(status).send(body);
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const url = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
+  const { body } = envelope(404, 'not_found', `no route ${request.method} ${url}`);
+  return reply.status(404).send(body);
+}

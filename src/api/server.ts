@@ -1,0 +1,108 @@
+/**
+ * The story site's HTTP API: JSON in and out, bearer-token auth, one error
+ * envelope, and an OpenAPI document generated from the route declarations.
+ * It only calls the library: read paths through `ReadPaths`, writes through the
+ * write-path functions, which validate input and check roles themselves. The
+ * server also checks each route's declared role before the handler runs, so a
+ * caller without the role gets 401/403 whatever its input.
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TokenEntry } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Actor, AppDeps } from '../app/ports.js';
+import type { ReadPaths } from '../app/reads/types.js';
+import { InvalidInputError } from '../core/errors.js';
+import { authenticate, indexTokens } from './auth.js';
+import { handleError, handleNotFound } from './errors.js';
+import type { ApiContext } from './routeKit.js';
+import { errorEnvelope } from './schemas.js';
+import { courseRoutes } from './routes/courses.js';
+import { editorReadRoutes } from './routes/editorReads.js';
+import { languageRoutes } from './routes/languages.js';
+import { mediaRoutes } from './routes/media.js';
+import { publicReadRoutes } from './routes/publicReads.js';
+import { storyRoutes } from './routes/stories.js';
+import { systemRoutes } from './routes/system.js';
+
+/** Story text can be 1 M characters and story json 4 MB; 8 MiB leaves room for both. */
+export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+
+export interface ApiServerOptions {
+  deps: AppDeps;
+  reads: ReadPaths;
+  /** Bearer token → legacy user id and role (TANDEM_API_TOKENS). */
+  tokens: Record<string, TokenEntry>;
+  logger: Logger;
+  bodyLimit?: number;
+  /**
+   * Further routes (e.g. `/metrics`), registered after the API's own at the root,
+   * so they share the error envelope, the auth hook (declare `config.access`;
+   * default open) and the OpenAPI document.
+   */
+  extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+/** Accepts an empty JSON body as "no body" (POSTs without payload) and names bad JSON as a body error. */
+function installJsonParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // JSON only: any other body type is refused with 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body !== 'string' || body.trim() === '') return done(null, undefined);
+    parseJson(request, body, (err, value) => {
+      if (err) done(new InvalidInputError('(body)', `not valid JSON: ${err.message}`), undefined);
+      else done(null, value);
+    });
+  });
+}
+
+function registerOpenApi(app: FastifyInstance): void {
+  app.addSchema(errorEnvelope);
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tandem story-site API',
+        version: '0.1.0',
+        description: 'Read and write paths of the story site. Errors: { error: { code, message, field? } }.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+}
+
+export function createApiServer(options: ApiServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+  }) as unknown as FastifyInstance;
+  // Schemas document the API; validation is the write paths' job, and replies are plain JSON.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  installJsonParser(app);
+  // Set by the onRequest hook before any handler runs.
+  app.decorateRequest('actor', null as unknown as Actor);
+  const tokens = indexTokens(options.tokens);
+  app.addHook('onRequest', async (request) => authenticate(request, tokens));
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  registerOpenApi(app);
+
+  const context: ApiContext = { deps: options.deps, reads: options.reads };
+  void app.register(async (scope) => {
+    systemRoutes(scope);
+    publicReadRoutes(scope, context);
+    editorReadRoutes(scope, context);
+    storyRoutes(scope, context);
+    courseRoutes(scope, context);
+    languageRoutes(scope, context);
+    mediaRoutes(scope, context);
+  });
+  if (options.extraRoutes) {
+    const extra = options.extraRoutes;
+    void app.register(async (scope) => extra(scope));
+  }
+  return app;
+}
