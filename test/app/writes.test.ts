@@ -267,7 +267,7 @@ describe.each(backends)('write paths [%s]', (backend) => {
       [() => saveLocalization(deps(), editor(1), { language_id: 1, tag: 'x' }), 'text'],
     ];
     for (const [run, field] of cases) {
-      const err = await run().catch((e) => e);
+      const err = (await run().catch((e: unknown) => e)) as InvalidInputError;
       expect(err, field).toBeInstanceOf(InvalidInputError);
       expect(err.field).toBe(field);
     }
