@@ -12,7 +12,11 @@ const program = new Command()
   .showHelpAfterError();
 
 const commandModules = [
+  import('./commands/guard.js'),
+  import('./commands/inventory.js'),
   import('./commands/serve.js'),
+  import('./commands/dev.js'),
+  import('./commands/sample.js'),
 ] as Array<Promise<{ register(program: Command): void }>>;
 
 for (const mod of await Promise.all(commandModules)) mod.register(program);

@@ -1,0 +1,64 @@
+/**
+ * Builds and starts the story-site API over a pool: shared by `serve` and `dev`
+ * (and, later, the demo), so all of them serve the same thing.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { createApiServer, type ApiServerOptions } from '../api/server.js';
+import type { AppDeps, WriteRunner } from '../app/ports.js';
+import { PostgresReadPaths } from '../app/reads/postgres.js';
+import { TransactionRunner } from '../app/transactionRunner.js';
+import { SampleUserDirectory } from '../app/userDirectory.js';
+import type { TokenEntry } from '../config.js';
+import type { Logger } from '../log.js';
+
+export interface ApiStackOptions {
+  pool: pg.Pool;
+  tokens: Record<string, TokenEntry>;
+  logger: Logger;
+  port: number;
+  host: string;
+  /** How writes run; the plain transaction runner unless mirroring is on. */
+  runner?: WriteRunner;
+  extraRoutes?: ApiServerOptions['extraRoutes'];
+}
+
+export interface RunningApi {
+  app: FastifyInstance;
+  url: string;
+  deps: AppDeps;
+}
+
+export async function startApiStack(options: ApiStackOptions): Promise<RunningApi> {
+  // Contributor names come from the sample naming rule; a real deployment plugs
+  // a UserDirectory backed by its auth system in here.
+  const deps: AppDeps = {
+    pool: options.pool,
+    runner: options.runner ?? new TransactionRunner(options.pool),
+    users: new SampleUserDirectory(),
+  };
+  const app = createApiServer({
+    deps,
+    reads: new PostgresReadPaths(options.pool),
+    tokens: options.tokens,
+    logger: options.logger,
+    extraRoutes: options.extraRoutes,
+  });
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address() as AddressInfo;
+  return { app, deps, url: `http://${address.address}:${address.port}` };
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * `tandem dev`: the embedded stack in one process. PGlite (persisted under
+ * .tandem/) is served over the Postgres wire protocol so that every other
+ * command, and any Postgres client, can connect while it runs; the story-site
+ * API runs beside it. A discovery file tells other commands where it is.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { generateSample, DEFAULT_SEED } from '../../app/sample/generateSample.js';
+import type { TokenEntry } from '../../config.js';
+import { ConfigError, ConflictError } from '../../core/errors.js';
+import { createPool, embeddedDataDir } from '../../postgres/database.js';
+import { readDevStack, removeDevStack, writeDevStack } from '../../postgres/devStack.js';
+import { startEmbeddedPostgres } from '../../postgres/embedded.js';
+import { nextStopSignal, startApiStack } from '../apiStack.js';
+import { commandContext } from '../context.js';
+import { progressReporter } from './sample.js';
+
+/**
+ * Used only when TANDEM_API_TOKENS is not set, and only by the dev stack, which
+ * listens on localhost: lets a developer try every write path at once.
+ */
+export const DEV_TOKENS: Record<string, TokenEntry> = {
+  'dev-reader-token': { userId: 1, role: 'reader' },
+  'dev-editor-token': { userId: 2, role: 'editor' },
+  'dev-admin-token': { userId: 3, role: 'admin' },
+};
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('not a TCP port');
+  return port;
+}
+
+function parseScale(value: string): number {
+  const scale = Number(value);
+  if (!Number.isFinite(scale) || scale <= 0) throw new InvalidArgumentError('not a positive number');
+  return scale;
+}
+
+interface DevFlags {
+  pgPort?: number;
+  port?: number;
+  host?: string;
+  sample?: number;
+  seed: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dev')
+    .description('Run the embedded stack: PGlite over the Postgres wire protocol and the story-site API')
+    .option('--pg-port <port>', 'Postgres wire-protocol port (default TANDEM_PG_PORT or 54329)', parsePort)
+    .option('--port <port>', 'API port (default TANDEM_API_PORT or 4000)', parsePort)
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--sample <scale>', 'fill empty tables with sample data at this scale first', parseScale)
+    .option('--seed <n>', 'sample data seed', String(DEFAULT_SEED))
+    .action(async (flags: DevFlags) => {
+      const ctx = commandContext();
+      const { config } = ctx;
+      if (config.databaseUrl) {
+        throw new ConfigError('DATABASE_URL', 'dev runs the embedded stack; unset it, or use `tandem serve` against that server');
+      }
+      const running = readDevStack(config.home);
+      if (running) throw new ConflictError(`a dev stack is already running (pid ${running.pid}, ${running.pgUrl})`);
+      const host = flags.host ?? config.host;
+      const stopped = nextStopSignal();
+      const dataDir = embeddedDataDir(config.home);
+      const pg = await startEmbeddedPostgres({ dataDir, host, port: flags.pgPort ?? config.devPgPort });
+      const pool = createPool(pg.url, 20);
+      try {
+        if (flags.sample !== undefined) await fillSample(pool, flags.sample, Number(flags.seed));
+        const tokens = Object.keys(config.apiTokens).length > 0 ? config.apiTokens : DEV_TOKENS;
+        const api = await startApiStack({
+          pool,
+          tokens,
+          logger: ctx.log,
+          port: flags.port ?? config.apiPort,
+          host,
+        });
+        try {
+          writeDevStack(config.home, { pid: process.pid, pgUrl: pg.url, apiUrl: api.url, startedAt: new Date().toISOString() });
+          printBanner(pg.url, api.url, dataDir, tokens === DEV_TOKENS);
+          const signal = await stopped;
+          ctx.log.info({ signal }, 'stopping dev stack');
+        } finally {
+          removeDevStack(config.home);
+          await api.app.close();
+        }
+      } finally {
+        await pool.end();
+        await pg.stop();
+      }
+    });
+}
+
+async function fillSample(pool: ReturnType<typeof createPool>, scale: number, seed: number): Promise<void> {
+  const progress = progressReporter(scale);
+  try {
+    await generateSample(pool, { scale, seed, onProgress: progress.update });
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    process.stderr.write('tandem dev: the tables already hold data; keeping it (no sample generated)\n');
+  } finally {
+    progress.stop();
+  }
+}
+
+function printBanner(pgUrl: string, apiUrl: string, dataDir: string, devTokens: boolean): void {
+  const lines = [
+    'tandem dev stack is running (Ctrl-C stops it)',
+    `  Postgres (PGlite, data in ${dataDir}): ${pgUrl}`,
+    `  API:     ${apiUrl}/api/courses   OpenAPI: ${apiUrl}/api/openapi.json`,
+  ];
+  if (devTokens) {
+    lines.push('  Dev tokens (TANDEM_API_TOKENS not set):');
+    for (const [token, entry] of Object.entries(DEV_TOKENS)) lines.push(`    ${entry.role.padEnd(6)} user ${entry.userId}: Bearer ${token}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
