@@ -38,7 +38,11 @@ interface BreakCase {
 }
 
 const BREAKS: BreakCase[] = [
-  { title: '1: stale count', sql: 'UPDATE course SET count = 2 WHERE id = 1', expected: [{ invariant: 1, table: 'course', key: 1 }] },
+  {
+    title: '1: stale count',
+    sql: 'UPDATE course SET count = 2 WHERE id = 1',
+    expected: [{ invariant: 1, table: 'course', key: 1 }],
+  },
   {
     title: '1: a story published behind the course',
     sql: `UPDATE story SET public = true, date_published = now() WHERE id = 4`,
@@ -104,7 +108,13 @@ describe('invariant definitions', () => {
   });
 
   it('maps approval counts to statuses', () => {
-    expect([0, 1, 2, 3, 10].map(statusForApprovalCount)).toEqual(['draft', 'feedback', 'finished', 'finished', 'finished']);
+    expect([0, 1, 2, 3, 10].map(statusForApprovalCount)).toEqual([
+      'draft',
+      'feedback',
+      'finished',
+      'finished',
+      'finished',
+    ]);
   });
 });
 
@@ -139,7 +149,9 @@ describe.each(backends)('checkInvariantsPostgres [%s]', (backend) => {
 
   it.each(BREAKS)('finds exactly the broken invariant: $title', async ({ sql, expected }) => {
     const violations = await checkAfter(sql);
-    expect(violations.map(({ invariant, table, key }) => ({ invariant, table, key }))).toEqual(expected);
+    expect(violations.map(({ invariant, table, key }) => ({ invariant, table, key }))).toEqual(
+      expected,
+    );
   });
 
   it('describes the drift in the detail', async () => {

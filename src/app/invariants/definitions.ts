@@ -38,7 +38,8 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     invariant: 2,
     name: 'course-todo-count',
     table: 'course',
-    description: "course.todo_count equals the sum of todo_count over the course's non-deleted stories (0 when none)",
+    description:
+      "course.todo_count equals the sum of todo_count over the course's non-deleted stories (0 when none)",
   },
   {
     invariant: 3,

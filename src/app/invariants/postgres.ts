@@ -24,7 +24,8 @@ interface Probe {
   detail(row: Record<string, unknown>): string;
 }
 
-const show = (value: unknown): string => (value === null || value === undefined ? 'NULL' : JSON.stringify(value));
+const show = (value: unknown): string =>
+  value === null || value === undefined ? 'NULL' : JSON.stringify(value);
 
 // `$1` is the per-invariant limit; LIMIT NULL means no limit.
 const PROBES: Record<InvariantNumber, Probe> = {
@@ -46,7 +47,8 @@ const PROBES: Record<InvariantNumber, Probe> = {
                         GROUP BY course_id) s ON s.course_id = c.id
            WHERE c.todo_count IS DISTINCT FROM coalesce(s.total, 0)
            ORDER BY c.id LIMIT $1`,
-    detail: (r) => `todo_count is ${show(r.stored)}, sum over non-deleted stories: ${String(r.actual)}`,
+    detail: (r) =>
+      `todo_count is ${show(r.stored)}, sum over non-deleted stories: ${String(r.actual)}`,
   },
   3: {
     sql: `SELECT * FROM (
