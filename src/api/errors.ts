@@ -22,7 +22,10 @@ interface Mapped {
 }
 
 function envelope(status: number, code: string, message: string, field?: string): Mapped {
-  return { status, body: { error: field === undefined ? { code, message } : { code, message, field } } };
+  return {
+    status,
+    body: { error: field === undefined ? { code, message } : { code, message, field } },
+  };
 }
 
 /** Errors fastify raises itself while reading the request (body parsing, limits). */
@@ -46,14 +49,23 @@ export function mapError(err: unknown): Mapped {
   if (err instanceof ForbiddenError) return envelope(403, err.code, err.message);
   if (err instanceof NotFoundError) return envelope(404, err.code, err.message, err.field);
   if (err instanceof ConflictError) return envelope(409, err.code, err.message, err.field);
-  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('FST_')) {
+  if (
+    err instanceof Error &&
+    'code' in err &&
+    typeof err.code === 'string' &&
+    err.code.startsWith('FST_')
+  ) {
     const mapped = mapFastifyError(err as FastifyError);
     if (mapped) return mapped;
   }
   return envelope(500, 'internal', 'internal error');
 }
 
-export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function handleError(
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   const { status, body } = mapError(err);
   if (status >= 500) request.log.error({ err }, 'request failed');
   if (status === 401) reply.header('www-authenticate', 'Bearer');

@@ -42,7 +42,10 @@ export function objectBody(body: unknown): Record<string, unknown> {
 }
 
 /** The body with the path's keys merged in; a body key that disagrees with the path is refused. */
-export function bodyWithPath(body: unknown, path: Record<string, number | string>): Record<string, unknown> {
+export function bodyWithPath(
+  body: unknown,
+  path: Record<string, number | string>,
+): Record<string, unknown> {
   const input = objectBody(body);
   for (const [key, value] of Object.entries(path)) {
     if (Object.hasOwn(input, key) && input[key] !== value) {
@@ -56,7 +59,10 @@ export function bodyWithPath(body: unknown, path: Record<string, number | string
 export function bodyForCreate(body: unknown): Record<string, unknown> {
   const input = objectBody(body);
   if (Object.hasOwn(input, 'id')) {
-    throw new InvalidInputError('id', 'must not be given when creating; update with PUT to the id instead');
+    throw new InvalidInputError(
+      'id',
+      'must not be given when creating; update with PUT to the id instead',
+    );
   }
   return input;
 }
@@ -73,12 +79,17 @@ export interface PathTarget {
  * missing row by its own input field (`story_id`); for the caller the row was
  * named in the path, so that becomes 404 naming the path parameter.
  */
-export async function withPathTargets<R>(work: () => Promise<R>, targets: Record<string, PathTarget>): Promise<R> {
+export async function withPathTargets<R>(
+  work: () => Promise<R>,
+  targets: Record<string, PathTarget>,
+): Promise<R> {
   try {
     return await work();
   } catch (err) {
-    const field = err instanceof NotFoundError || err instanceof InvalidInputError ? err.field : undefined;
-    const target = field !== undefined && Object.hasOwn(targets, field) ? targets[field] : undefined;
+    const field =
+      err instanceof NotFoundError || err instanceof InvalidInputError ? err.field : undefined;
+    const target =
+      field !== undefined && Object.hasOwn(targets, field) ? targets[field] : undefined;
     if (target) throw new NotFoundError(target.entity, target.key, target.param);
     throw err;
   }

@@ -41,24 +41,36 @@ function errorResponses(spec: RouteSpec<unknown>): Record<number, unknown> {
   if (spec.access === 'editor' || spec.access === 'admin') codes.push(403);
   if (spec.writes) codes.push(409);
   if (spec.body) codes.push(413, 415);
-  return Object.fromEntries(codes.sort((a, b) => a - b).map((code) => [code, { ...ERROR_REF, description: `error (${code})` }]));
+  return Object.fromEntries(
+    codes
+      .sort((a, b) => a - b)
+      .map((code) => [code, { ...ERROR_REF, description: `error (${code})` }]),
+  );
 }
 
 function paramsSchema(params: Record<string, 'integer' | 'string'>): JsonSchema {
   const properties = Object.fromEntries(
-    Object.entries(params).map(([name, type]) => [name, type === 'integer' ? { type, minimum: 1 } : { type }]),
+    Object.entries(params).map(([name, type]) => [
+      name,
+      type === 'integer' ? { type, minimum: 1 } : { type },
+    ]),
   );
   return { type: 'object', properties, required: Object.keys(params) };
 }
 
 function accessNote(access: Access): string {
-  return access === 'anonymous' ? 'Open to anonymous callers.' : `Requires a bearer token with role ${access} or higher.`;
+  return access === 'anonymous'
+    ? 'Open to anonymous callers.'
+    : `Requires a bearer token with role ${access} or higher.`;
 }
 
 function routeSchema(spec: RouteSpec<unknown>): FastifySchema {
   const success = typeof spec.status === 'number' ? spec.status : 200;
-  const responses: Record<number, unknown> = { [success]: { ...spec.response, description: 'success' } };
-  if (typeof spec.status === 'function') responses[201] = { ...spec.response, description: 'created' };
+  const responses: Record<number, unknown> = {
+    [success]: { ...spec.response, description: 'success' },
+  };
+  if (typeof spec.status === 'function')
+    responses[201] = { ...spec.response, description: 'created' };
   return {
     tags: [spec.tag],
     summary: spec.summary,

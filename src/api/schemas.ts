@@ -44,7 +44,10 @@ export const errorEnvelope: JsonSchema = {
           ],
         },
         message: str,
-        field: { type: 'string', description: 'The offending input field or path parameter, or "(body)".' },
+        field: {
+          type: 'string',
+          description: 'The offending input field or path parameter, or "(body)".',
+        },
       },
     },
   },
@@ -52,10 +55,16 @@ export const errorEnvelope: JsonSchema = {
 
 /** A zod input schema as an OpenAPI request body, minus the keys the path supplies. */
 export function bodyFromInput(schema: z.ZodType, pathKeys: readonly string[] = []): JsonSchema {
-  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const json = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
   const properties = { ...(json.properties as Record<string, unknown>) };
   for (const key of pathKeys) delete properties[key];
-  const required = ((json.required as string[] | undefined) ?? []).filter((k) => !pathKeys.includes(k));
+  const required = ((json.required as string[] | undefined) ?? []).filter(
+    (k) => !pathKeys.includes(k),
+  );
   const { $schema: _drop, required: _all, ...rest } = json;
   return required.length > 0 ? { ...rest, properties, required } : { ...rest, properties };
 }
@@ -74,7 +83,12 @@ const publicCourseProps = {
   about: nullable(str),
   count: nullable(int),
 };
-const courseDetailProps = { ...publicCourseProps, public: bool, contributors: strings, contributors_past: strings };
+const courseDetailProps = {
+  ...publicCourseProps,
+  public: bool,
+  contributors: strings,
+  contributors_past: strings,
+};
 
 export const responses = {
   ok: obj({ ok: bool }),
@@ -101,7 +115,15 @@ export const responses = {
   courseStories: obj({
     course: obj(courseDetailProps),
     stories: arr(
-      obj({ id: int, name: nullable(str), set_id: int, set_index: int, image: nullable(str), date_published: time, duo_id: nullable(str) }),
+      obj({
+        id: int,
+        name: nullable(str),
+        set_id: int,
+        set_index: int,
+        image: nullable(str),
+        date_published: time,
+        duo_id: nullable(str),
+      }),
     ),
   }),
   story: obj({
@@ -167,7 +189,14 @@ export const responses = {
     from: str,
     to: str,
     courses: arr(
-      obj({ course_id: int, short: nullable(str), published: int, read: int, active_users: int, stories_read: int }),
+      obj({
+        course_id: int,
+        short: nullable(str),
+        published: int,
+        read: int,
+        active_users: int,
+        stories_read: int,
+      }),
     ),
     totals: obj({ published: int, read: int, active_users: int, stories_read: int }),
   }),

@@ -65,11 +65,14 @@ function registerOpenApi(app: FastifyInstance): void {
       info: {
         title: 'Tandem story-site API',
         version: '0.1.0',
-        description: 'Read and write paths of the story site. Errors: { error: { code, message, field? } }.',
+        description:
+          'Read and write paths of the story site. Errors: { error: { code, message, field? } }.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
   });
 }
 

@@ -27,7 +27,8 @@ function expectedAuthStatus(route: RouteCase, caller: Caller): 401 | 403 | undef
 /** Makes publicCourses fail the way a bug would, to check the 500 envelope. */
 function failingReads(real: ReadPaths): ReadPaths {
   const reads = Object.create(real) as ReadPaths;
-  reads.publicCourses = () => Promise.reject(new Error('relation "secret_table" at /srv/app.ts:12'));
+  reads.publicCourses = () =>
+    Promise.reject(new Error('relation "secret_table" at /srv/app.ts:12'));
   return reads;
 }
 
@@ -48,9 +49,17 @@ describe.each(backends)('API auth, errors and OpenAPI [%s]', (backend) => {
       for (const caller of callers) {
         const expected = expectedAuthStatus(route, caller);
         if (expected === undefined) continue;
-        const res = await api.call(caller, route.method, route.url, route.method === 'GET' ? undefined : {});
+        const res = await api.call(
+          caller,
+          route.method,
+          route.url,
+          route.method === 'GET' ? undefined : {},
+        );
         const code = expected === 401 ? 'unauthenticated' : 'forbidden';
-        expect(res, `${caller} ${route.method} ${route.url}`).toMatchObject({ status: expected, body: { error: { code } } });
+        expect(res, `${caller} ${route.method} ${route.url}`).toMatchObject({
+          status: expected,
+          body: { error: { code } },
+        });
         refused += 1;
       }
     }
@@ -70,13 +79,22 @@ describe.each(backends)('API auth, errors and OpenAPI [%s]', (backend) => {
   });
 
   it('accepts an anonymous "story done" and records it without a user', async () => {
-    expect(await api.call('anonymous', 'POST', '/api/stories/6/done')).toEqual({ status: 201, body: { id: 101 } });
-    const { rows } = await api.db.pool.query('SELECT user_id, story_id FROM story_done WHERE id = 101');
+    expect(await api.call('anonymous', 'POST', '/api/stories/6/done')).toEqual({
+      status: 201,
+      body: { id: 101 },
+    });
+    const { rows } = await api.db.pool.query(
+      'SELECT user_id, story_id FROM story_done WHERE id = 101',
+    );
     expect(rows).toEqual([{ user_id: null, story_id: 6 }]);
   });
 
   it('answers 401 for a malformed Authorization header, with WWW-Authenticate', async () => {
-    const res = await api.app.inject({ method: 'GET', url: '/api/languages/1', headers: { authorization: 'Basic abc' } });
+    const res = await api.app.inject({
+      method: 'GET',
+      url: '/api/languages/1',
+      headers: { authorization: 'Basic abc' },
+    });
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer');
     expect(res.json()).toEqual({
@@ -85,9 +103,17 @@ describe.each(backends)('API auth, errors and OpenAPI [%s]', (backend) => {
   });
 
   it('uses the error envelope for every status', async () => {
-    expect(await api.call('editor', 'PUT', '/api/languages/1/default-text', { default_text: 5 })).toEqual({
+    expect(
+      await api.call('editor', 'PUT', '/api/languages/1/default-text', { default_text: 5 }),
+    ).toEqual({
       status: 400,
-      body: { error: { code: 'invalid_input', message: 'default_text: Invalid input: expected string, received number', field: 'default_text' } },
+      body: {
+        error: {
+          code: 'invalid_input',
+          message: 'default_text: Invalid input: expected string, received number',
+          field: 'default_text',
+        },
+      },
     });
     expect(await api.call('anonymous', 'GET', '/api/editor/courses')).toEqual({
       status: 401,
@@ -101,12 +127,24 @@ describe.each(backends)('API auth, errors and OpenAPI [%s]', (backend) => {
       status: 404,
       body: { error: { code: 'not_found', message: 'no route GET /api/no/such/route' } },
     });
-    const conflict = await api.call('admin', 'POST', '/api/languages', { name: 'Another English', short: 'en' });
-    expect(conflict).toMatchObject({ status: 409, body: { error: { code: 'conflict', field: 'short' } } });
-    const big = await api.call('editor', 'PUT', '/api/localizations', { language_id: 1, tag: 't', text: 'x'.repeat(70_000) });
+    const conflict = await api.call('admin', 'POST', '/api/languages', {
+      name: 'Another English',
+      short: 'en',
+    });
+    expect(conflict).toMatchObject({
+      status: 409,
+      body: { error: { code: 'conflict', field: 'short' } },
+    });
+    const big = await api.call('editor', 'PUT', '/api/localizations', {
+      language_id: 1,
+      tag: 't',
+      text: 'x'.repeat(70_000),
+    });
     expect(big).toEqual({
       status: 413,
-      body: { error: { code: 'payload_too_large', message: 'request body is larger than the limit' } },
+      body: {
+        error: { code: 'payload_too_large', message: 'request body is larger than the limit' },
+      },
     });
     const internal = await api.app.inject({ method: 'GET', url: '/api/courses' });
     expect(internal.statusCode).toBe(500);
@@ -129,8 +167,14 @@ describe.each(backends)('API auth, errors and OpenAPI [%s]', (backend) => {
     }
     const empty = await raw('');
     expect(empty.statusCode).toBe(400);
-    expect(empty.json().error).toEqual({ code: 'invalid_input', message: '(body): must be a JSON object', field: '(body)' });
-    const poisoned = await raw('{"__proto__": {"x": 1}, "language_id": 1, "tag": "t", "text": "x"}');
+    expect(empty.json().error).toEqual({
+      code: 'invalid_input',
+      message: '(body): must be a JSON object',
+      field: '(body)',
+    });
+    const poisoned = await raw(
+      '{"__proto__": {"x": 1}, "language_id": 1, "tag": "t", "text": "x"}',
+    );
     expect(poisoned.statusCode).toBe(400);
     expect(poisoned.json().error.field).toBe('(body)');
     const text = await raw('language_id=1', 'text/plain');
@@ -143,22 +187,44 @@ describe.each(backends)('API auth, errors and OpenAPI [%s]', (backend) => {
     expect(res.status).toBe(200);
     const doc = res.body as {
       openapi: string;
-      paths: Record<string, Record<string, { security: unknown[]; parameters?: Array<{ name: string; in: string }>; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            security: unknown[];
+            parameters?: Array<{ name: string; in: string }>;
+            responses: Record<string, unknown>;
+          }
+        >
+      >;
       components: { securitySchemes: unknown; schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe('3.0.3');
-    expect(doc.components.securitySchemes).toEqual({ bearerAuth: { type: 'http', scheme: 'bearer' } });
+    expect(doc.components.securitySchemes).toEqual({
+      bearerAuth: { type: 'http', scheme: 'bearer' },
+    });
     expect(Object.keys(doc.components.schemas)).toContain('ErrorEnvelope');
     const routes = [...SYSTEM_ROUTES, ...READ_ROUTES, ...WRITE_ROUTES];
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(documented.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
     for (const route of routes) {
       const op = doc.paths[route.path]![route.method.toLowerCase()]!;
-      const expectedSecurity = route.access === 'anonymous' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }];
+      const expectedSecurity =
+        route.access === 'anonymous' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }];
       expect(op.security, `${route.method} ${route.path}`).toEqual(expectedSecurity);
       const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-      expect((op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort()).toEqual(params.sort());
-      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '404', '500']));
+      expect(
+        (op.parameters ?? [])
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort(),
+      ).toEqual(params.sort());
+      expect(Object.keys(op.responses)).toEqual(
+        expect.arrayContaining(['400', '401', '404', '500']),
+      );
       if (route.access !== 'anonymous') expect(Object.keys(op.responses)).toContain('403');
     }
   });

@@ -36,7 +36,12 @@ export type Caller = keyof typeof AS;
 export interface ApiHarness {
   db: TestDatabase;
   app: FastifyInstance;
-  call(caller: Caller, method: InjectOptions['method'], url: string, body?: unknown): Promise<Reply>;
+  call(
+    caller: Caller,
+    method: InjectOptions['method'],
+    url: string,
+    body?: unknown,
+  ): Promise<Reply>;
   close(): Promise<void>;
 }
 
@@ -52,7 +57,11 @@ export async function startApi(
   const db = await createTestDatabase(backend);
   await createAppSchema(db.pool);
   await insertReadFixture(db.pool);
-  const deps: AppDeps = { pool: db.pool, runner: new TransactionRunner(db.pool), users: new SampleUserDirectory() };
+  const deps: AppDeps = {
+    pool: db.pool,
+    runner: new TransactionRunner(db.pool),
+    users: new SampleUserDirectory(),
+  };
   const real = new PostgresReadPaths(db.pool);
   const app = createApiServer({
     deps,
@@ -69,7 +78,10 @@ export async function startApi(
       const res = await app.inject({
         method,
         url,
-        headers: { ...AS[caller], ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          ...AS[caller],
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
       });
       return { status: res.statusCode, body: res.body === '' ? undefined : res.json() };
@@ -107,7 +119,12 @@ export interface RouteCase {
 
 export const READ_ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/courses', url: '/api/courses', access: 'anonymous' },
-  { method: 'GET', path: '/api/courses/{short}/stories', url: '/api/courses/es-en/stories', access: 'anonymous' },
+  {
+    method: 'GET',
+    path: '/api/courses/{short}/stories',
+    url: '/api/courses/es-en/stories',
+    access: 'anonymous',
+  },
   { method: 'GET', path: '/api/stories/{id}', url: '/api/stories/1', access: 'anonymous' },
   {
     method: 'GET',
@@ -116,10 +133,25 @@ export const READ_ROUTES: RouteCase[] = [
     access: 'anonymous',
   },
   { method: 'GET', path: '/api/editor/courses', url: '/api/editor/courses', access: 'editor' },
-  { method: 'GET', path: '/api/editor/courses/{id}', url: '/api/editor/courses/1', access: 'editor' },
-  { method: 'GET', path: '/api/stats/{year}/{month}', url: '/api/stats/2024/3', access: 'anonymous' },
+  {
+    method: 'GET',
+    path: '/api/editor/courses/{id}',
+    url: '/api/editor/courses/1',
+    access: 'editor',
+  },
+  {
+    method: 'GET',
+    path: '/api/stats/{year}/{month}',
+    url: '/api/stats/2024/3',
+    access: 'anonymous',
+  },
   { method: 'GET', path: '/api/languages/{id}', url: '/api/languages/1', access: 'anonymous' },
-  { method: 'GET', path: '/api/languages/{id}/localization', url: '/api/languages/1/localization', access: 'anonymous' },
+  {
+    method: 'GET',
+    path: '/api/languages/{id}/localization',
+    url: '/api/languages/1/localization',
+    access: 'anonymous',
+  },
   {
     method: 'GET',
     path: '/api/languages/{id}/avatar-mappings',
@@ -133,17 +165,47 @@ export const WRITE_ROUTES: RouteCase[] = [
   { method: 'PUT', path: '/api/stories/{id}', url: '/api/stories/1', access: 'editor' },
   { method: 'PUT', path: '/api/stories', url: '/api/stories', access: 'editor' },
   { method: 'DELETE', path: '/api/stories/{id}', url: '/api/stories/1', access: 'editor' },
-  { method: 'POST', path: '/api/courses/{courseId}/import/{storyId}', url: '/api/courses/2/import/1', access: 'editor' },
-  { method: 'POST', path: '/api/stories/{id}/approval', url: '/api/stories/1/approval', access: 'editor' },
+  {
+    method: 'POST',
+    path: '/api/courses/{courseId}/import/{storyId}',
+    url: '/api/courses/2/import/1',
+    access: 'editor',
+  },
+  {
+    method: 'POST',
+    path: '/api/stories/{id}/approval',
+    url: '/api/stories/1/approval',
+    access: 'editor',
+  },
   { method: 'DELETE', path: '/api/approvals/{id}', url: '/api/approvals/1', access: 'admin' },
-  { method: 'POST', path: '/api/stories/{id}/toggle-published', url: '/api/stories/1/toggle-published', access: 'admin' },
-  { method: 'POST', path: '/api/stories/{id}/done', url: '/api/stories/1/done', access: 'anonymous' },
+  {
+    method: 'POST',
+    path: '/api/stories/{id}/toggle-published',
+    url: '/api/stories/1/toggle-published',
+    access: 'admin',
+  },
+  {
+    method: 'POST',
+    path: '/api/stories/{id}/done',
+    url: '/api/stories/1/done',
+    access: 'anonymous',
+  },
   { method: 'POST', path: '/api/courses', url: '/api/courses', access: 'admin' },
   { method: 'PUT', path: '/api/courses/{id}', url: '/api/courses/1', access: 'admin' },
   { method: 'POST', path: '/api/languages', url: '/api/languages', access: 'admin' },
   { method: 'PUT', path: '/api/languages/{id}', url: '/api/languages/1', access: 'admin' },
-  { method: 'PUT', path: '/api/languages/{id}/default-text', url: '/api/languages/1/default-text', access: 'editor' },
-  { method: 'PUT', path: '/api/languages/{id}/tts-replace', url: '/api/languages/1/tts-replace', access: 'editor' },
+  {
+    method: 'PUT',
+    path: '/api/languages/{id}/default-text',
+    url: '/api/languages/1/default-text',
+    access: 'editor',
+  },
+  {
+    method: 'PUT',
+    path: '/api/languages/{id}/tts-replace',
+    url: '/api/languages/1/tts-replace',
+    access: 'editor',
+  },
   { method: 'PUT', path: '/api/avatar-mappings', url: '/api/avatar-mappings', access: 'editor' },
   { method: 'PUT', path: '/api/localizations', url: '/api/localizations', access: 'editor' },
   { method: 'PUT', path: '/api/images/{id}', url: '/api/images/img1', access: 'admin' },

@@ -28,7 +28,10 @@ describe.each(backends)('API read routes [%s]', (backend) => {
   it('GET /api/courses/:short/stories returns the course page, 404 for an unknown short', async () => {
     const res = await api.call('anonymous', 'GET', '/api/courses/es-en/stories');
     expect(res.status).toBe(200);
-    const body = res.body as { course: { id: number; contributors: string[] }; stories: Array<{ id: number }> };
+    const body = res.body as {
+      course: { id: number; contributors: string[] };
+      stories: Array<{ id: number }>;
+    };
     expect(body.course).toMatchObject({ id: 1, short: 'es-en', contributors: ['u1'] });
     expect(body.stories.map((s) => s.id)).toEqual([2, 1, 5]);
     expect(await api.call('anonymous', 'GET', '/api/courses/zz-zz/stories')).toEqual({
@@ -55,7 +58,9 @@ describe.each(backends)('API read routes [%s]', (backend) => {
     for (const bad of ['abc', '0', '-1', '1.5', '01', '1e3', '99999999999']) {
       expect(await api.call('anonymous', 'GET', `/api/stories/${bad}`)).toEqual({
         status: 400,
-        body: { error: { code: 'invalid_input', message: 'id: must be a positive integer', field: 'id' } },
+        body: {
+          error: { code: 'invalid_input', message: 'id: must be a positive integer', field: 'id' },
+        },
       });
     }
   });
@@ -81,7 +86,10 @@ describe.each(backends)('API read routes [%s]', (backend) => {
     expect((list.body as Array<{ id: number }>).map((c) => c.id)).toEqual([3, 2, 1, 4]);
     const view = await api.call('admin', 'GET', '/api/editor/courses/1');
     expect(view.status).toBe(200);
-    const body = view.body as { course: { todo_count: number }; stories: Array<{ id: number; approvals: number }> };
+    const body = view.body as {
+      course: { todo_count: number };
+      stories: Array<{ id: number; approvals: number }>;
+    };
     expect(body.course.todo_count).toBe(5);
     expect(body.stories.map((s) => [s.id, s.approvals])).toEqual([
       [2, 0],
@@ -105,7 +113,13 @@ describe.each(backends)('API read routes [%s]', (backend) => {
     });
     expect(await api.call('anonymous', 'GET', '/api/stats/2024/13')).toEqual({
       status: 400,
-      body: { error: { code: 'invalid_input', message: 'month: must be an integer from 1 to 12', field: 'month' } },
+      body: {
+        error: {
+          code: 'invalid_input',
+          message: 'month: must be an integer from 1 to 12',
+          field: 'month',
+        },
+      },
     });
     expect(await api.call('anonymous', 'GET', '/api/stats/20x4/1')).toMatchObject({
       status: 400,
@@ -136,23 +150,51 @@ describe.each(backends)('API read routes [%s]', (backend) => {
     expect(await api.call('anonymous', 'GET', '/api/languages/1/avatar-mappings')).toEqual({
       status: 200,
       body: [
-        { id: 11, avatar_id: 1, language_id: 1, name: null, speaker: null, link: 'link1', avatar_name: 'Anna' },
-        { id: 10, avatar_id: 2, language_id: 1, name: 'B', speaker: 'sp2', link: 'link2', avatar_name: null },
+        {
+          id: 11,
+          avatar_id: 1,
+          language_id: 1,
+          name: null,
+          speaker: null,
+          link: 'link1',
+          avatar_name: 'Anna',
+        },
+        {
+          id: 10,
+          avatar_id: 2,
+          language_id: 1,
+          name: 'B',
+          speaker: 'sp2',
+          link: 'link2',
+          avatar_name: null,
+        },
       ],
     });
     expect(await api.call('anonymous', 'GET', '/api/images/img1')).toEqual({
       status: 200,
-      body: { id: 'img1', active: 'a.svg', gilded: 'g.svg', locked: 'l.svg', active_lip: 'ff0000', gilded_lip: '00ff00' },
+      body: {
+        id: 'img1',
+        active: 'a.svg',
+        gilded: 'g.svg',
+        locked: 'l.svg',
+        active_lip: 'ff0000',
+        gilded_lip: '00ff00',
+      },
     });
     expect(await api.call('anonymous', 'GET', '/api/images/nope')).toMatchObject({ status: 404 });
     expect(await api.call('anonymous', 'GET', '/api/languages/99/localization')).toEqual({
       status: 404,
       body: { error: { code: 'not_found', message: 'language 99 not found', field: 'id' } },
     });
-    expect(await api.call('anonymous', 'GET', '/api/languages/99/avatar-mappings')).toMatchObject({ status: 404 });
+    expect(await api.call('anonymous', 'GET', '/api/languages/99/avatar-mappings')).toMatchObject({
+      status: 404,
+    });
   });
 
   it('GET /healthz answers ok', async () => {
-    expect(await api.call('anonymous', 'GET', '/healthz')).toEqual({ status: 200, body: { ok: true } });
+    expect(await api.call('anonymous', 'GET', '/healthz')).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
   });
 });

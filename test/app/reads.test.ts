@@ -52,7 +52,12 @@ describe.each(backends)('Postgres read paths [%s]', (backend) => {
       about: 'Learn Spanish',
       count: 3,
     });
-    expect(list.courses[1]).toMatchObject({ name: 'Deutsch', conlang: null, tags: null, about: null });
+    expect(list.courses[1]).toMatchObject({
+      name: 'Deutsch',
+      conlang: null,
+      tags: null,
+      about: null,
+    });
     // Public non-deleted stories of public courses: 1, 2, 5 (deleted NULL) in es-en and 6 in de-en.
     expect(list.totals).toEqual({ courses: 3, stories: 4 });
   });
@@ -77,9 +82,33 @@ describe.each(backends)('Postgres read paths [%s]', (backend) => {
       contributors_past: ['u3'],
     });
     expect(page.stories).toEqual([
-      { id: 2, name: 'Two', set_id: 1, set_index: 1, image: null, date_published: '2024-04-01T00:00:00.000Z', duo_id: 'd2' },
-      { id: 1, name: 'One', set_id: 1, set_index: 2, image: 'img1', date_published: '2024-03-31T23:59:59.999Z', duo_id: 'd1' },
-      { id: 5, name: 'NullFlags', set_id: 2, set_index: 0, image: null, date_published: '2024-03-01T00:00:00.000Z', duo_id: 'd5' },
+      {
+        id: 2,
+        name: 'Two',
+        set_id: 1,
+        set_index: 1,
+        image: null,
+        date_published: '2024-04-01T00:00:00.000Z',
+        duo_id: 'd2',
+      },
+      {
+        id: 1,
+        name: 'One',
+        set_id: 1,
+        set_index: 2,
+        image: 'img1',
+        date_published: '2024-03-31T23:59:59.999Z',
+        duo_id: 'd1',
+      },
+      {
+        id: 5,
+        name: 'NullFlags',
+        set_id: 2,
+        set_index: 0,
+        image: null,
+        date_published: '2024-03-01T00:00:00.000Z',
+        duo_id: 'd5',
+      },
     ]);
     expect((await reads.courseStories('ar-en')).stories.map((s) => s.id)).toEqual([7]);
   });
@@ -114,7 +143,12 @@ describe.each(backends)('Postgres read paths [%s]', (backend) => {
       learning_language: 2,
       from_language: 1,
     });
-    expect(await reads.storyById(4)).toMatchObject({ id: 4, public: false, status: 'feedback', json: null });
+    expect(await reads.storyById(4)).toMatchObject({
+      id: 4,
+      public: false,
+      status: 'feedback',
+      json: null,
+    });
     expect(await reads.storyById(5)).toMatchObject({ id: 5, deleted: null, change_date: null });
     expect(await rejection(reads.storyById(3))).toMatchObject({ entity: 'story', key: 3 });
     expect(await rejection(reads.storyById(999))).toBeInstanceOf(NotFoundError);
@@ -127,7 +161,9 @@ describe.each(backends)('Postgres read paths [%s]', (backend) => {
       { story_id: 2, time: '2024-04-01T00:00:00.000Z' },
       { story_id: 3, time: '2024-03-05T00:00:00.000Z' },
     ]);
-    expect(await reads.userDoneStories(2, 2)).toEqual([{ story_id: 6, time: '2024-02-29T23:59:59.999Z' }]);
+    expect(await reads.userDoneStories(2, 2)).toEqual([
+      { story_id: 6, time: '2024-02-29T23:59:59.999Z' },
+    ]);
     expect(await reads.userDoneStories(3, 1)).toEqual([]);
     expect(await rejection(reads.userDoneStories(1.5, 1))).toMatchObject({ field: 'userId' });
   });
@@ -154,16 +190,68 @@ describe.each(backends)('Postgres read paths [%s]', (backend) => {
     const view = await reads.editorCourse(1);
     expect(view.course).toMatchObject({ id: 1, todo_count: 5, public: true, name: 'Español' });
     expect(view.stories).toEqual([
-      { id: 2, duo_id: 'd2', name: 'Two', image: null, set_id: 1, set_index: 1, status: 'finished', public: true,
-        approvals: 0, todo_count: 0, author_change: null, change_date: '2024-01-01T00:00:00.000Z' },
-      { id: 1, duo_id: 'd1', name: 'One', image: 'img1', set_id: 1, set_index: 2, status: 'finished', public: true,
-        approvals: 2, todo_count: 2, author_change: 2, change_date: '2024-01-02T00:00:00.000Z' },
-      { id: 4, duo_id: 'd4', name: 'Draft', image: null, set_id: 1, set_index: 3, status: 'feedback', public: false,
-        approvals: 1, todo_count: 3, author_change: 2, change_date: '2024-02-05T12:30:00.000Z' },
-      { id: 5, duo_id: 'd5', name: 'NullFlags', image: null, set_id: 2, set_index: 0, status: 'draft', public: true,
-        approvals: 0, todo_count: 0, author_change: null, change_date: null },
+      {
+        id: 2,
+        duo_id: 'd2',
+        name: 'Two',
+        image: null,
+        set_id: 1,
+        set_index: 1,
+        status: 'finished',
+        public: true,
+        approvals: 0,
+        todo_count: 0,
+        author_change: null,
+        change_date: '2024-01-01T00:00:00.000Z',
+      },
+      {
+        id: 1,
+        duo_id: 'd1',
+        name: 'One',
+        image: 'img1',
+        set_id: 1,
+        set_index: 2,
+        status: 'finished',
+        public: true,
+        approvals: 2,
+        todo_count: 2,
+        author_change: 2,
+        change_date: '2024-01-02T00:00:00.000Z',
+      },
+      {
+        id: 4,
+        duo_id: 'd4',
+        name: 'Draft',
+        image: null,
+        set_id: 1,
+        set_index: 3,
+        status: 'feedback',
+        public: false,
+        approvals: 1,
+        todo_count: 3,
+        author_change: 2,
+        change_date: '2024-02-05T12:30:00.000Z',
+      },
+      {
+        id: 5,
+        duo_id: 'd5',
+        name: 'NullFlags',
+        image: null,
+        set_id: 2,
+        set_index: 0,
+        status: 'draft',
+        public: true,
+        approvals: 0,
+        todo_count: 0,
+        author_change: null,
+        change_date: null,
+      },
     ]);
-    expect(await rejection(reads.editorCourse(77))).toMatchObject({ entity: 'course', key: 77, field: 'id' });
+    expect(await rejection(reads.editorCourse(77))).toMatchObject({
+      entity: 'course',
+      key: 77,
+      field: 'id',
+    });
   });
 
   it('computes monthly stats with UTC month boundaries', async () => {
@@ -183,7 +271,9 @@ describe.each(backends)('Postgres read paths [%s]', (backend) => {
       totals: { published: 3, read: 6, active_users: 3, stories_read: 3 },
     });
     expect(await reads.monthlyStats(2024, 4)).toMatchObject({
-      courses: [{ course_id: 1, short: 'es-en', published: 1, read: 1, active_users: 1, stories_read: 1 }],
+      courses: [
+        { course_id: 1, short: 'es-en', published: 1, read: 1, active_users: 1, stories_read: 1 },
+      ],
       totals: { published: 1, read: 1, active_users: 1, stories_read: 1 },
     });
     expect((await reads.monthlyStats(2024, 2)).courses).toEqual([
@@ -210,23 +300,58 @@ describe.each(backends)('Postgres read paths [%s]', (backend) => {
     expect(await reads.localization(1)).toEqual({ bye: 'Bye', hello: 'Hello' });
     expect(Object.keys(await reads.localization(1))).toEqual(['bye', 'hello']);
     expect(await reads.localization(3)).toEqual({});
-    expect(await rejection(reads.localization(99))).toMatchObject({ entity: 'language', field: 'languageId' });
+    expect(await rejection(reads.localization(99))).toMatchObject({
+      entity: 'language',
+      field: 'languageId',
+    });
 
     expect(await reads.languageById(1)).toEqual({
-      id: 1, name: 'English', short: 'en', flag: 1.5, flag_file: 'en.svg', speaker: 'en-US-Ava',
-      default_text: 'Hello', tts_replace: null, public: true, rtl: false,
+      id: 1,
+      name: 'English',
+      short: 'en',
+      flag: 1.5,
+      flag_file: 'en.svg',
+      speaker: 'en-US-Ava',
+      default_text: 'Hello',
+      tts_replace: null,
+      public: true,
+      rtl: false,
     });
     expect(await reads.languageById(4)).toMatchObject({ name: 'العربية', rtl: true });
     expect(await rejection(reads.languageById(99))).toBeInstanceOf(NotFoundError);
 
     expect(await reads.imageById('img1')).toEqual({
-      id: 'img1', active: 'a.svg', gilded: 'g.svg', locked: 'l.svg', active_lip: 'ff0000', gilded_lip: '00ff00',
+      id: 'img1',
+      active: 'a.svg',
+      gilded: 'g.svg',
+      locked: 'l.svg',
+      active_lip: 'ff0000',
+      gilded_lip: '00ff00',
     });
-    expect(await rejection(reads.imageById('nope'))).toMatchObject({ entity: 'image', key: 'nope' });
+    expect(await rejection(reads.imageById('nope'))).toMatchObject({
+      entity: 'image',
+      key: 'nope',
+    });
 
     expect(await reads.avatarMappings(1)).toEqual([
-      { id: 11, avatar_id: 1, language_id: 1, name: null, speaker: null, link: 'link1', avatar_name: 'Anna' },
-      { id: 10, avatar_id: 2, language_id: 1, name: 'B', speaker: 'sp2', link: 'link2', avatar_name: null },
+      {
+        id: 11,
+        avatar_id: 1,
+        language_id: 1,
+        name: null,
+        speaker: null,
+        link: 'link1',
+        avatar_name: 'Anna',
+      },
+      {
+        id: 10,
+        avatar_id: 2,
+        language_id: 1,
+        name: 'B',
+        speaker: 'sp2',
+        link: 'link2',
+        avatar_name: null,
+      },
     ]);
     expect(await reads.avatarMappings(3)).toEqual([]);
     expect(await rejection(reads.avatarMappings(99))).toBeInstanceOf(NotFoundError);

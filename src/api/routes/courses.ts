@@ -7,7 +7,12 @@ import { addRoute, type ApiContext } from '../routeKit.js';
 import { bodyFromInput, responses } from '../schemas.js';
 
 export function courseRoutes(app: FastifyInstance, { deps }: ApiContext): void {
-  const common = { tag: 'courses', access: 'admin', writes: true, response: responses.savedCourse } as const;
+  const common = {
+    tag: 'courses',
+    access: 'admin',
+    writes: true,
+    response: responses.savedCourse,
+  } as const;
   addRoute(app, {
     ...common,
     method: 'POST',
@@ -24,6 +29,7 @@ export function courseRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     summary: 'Update a course',
     params: { id: 'integer' },
     body: bodyFromInput(saveCourseInput, ['id']),
-    handler: (req) => saveCourse(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
+    handler: (req) =>
+      saveCourse(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
   });
 }

@@ -36,7 +36,7 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     method: 'PUT',
     url: '/api/languages/:id',
     access: 'admin',
-    summary: "Update a language (a rename updates the copied names in its courses)",
+    summary: 'Update a language (a rename updates the copied names in its courses)',
     params: { id: 'integer' },
     body: bodyFromInput(saveLanguageInput, ['id']),
     handler: (req) => saveLanguage(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
@@ -49,7 +49,8 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     summary: "Set a language's default text",
     params: { id: 'integer' },
     body: bodyFromInput(languageDefaultTextInput, ['id']),
-    handler: (req) => setLanguageDefaultText(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
+    handler: (req) =>
+      setLanguageDefaultText(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
   });
   addRoute(app, {
     ...common,
@@ -59,7 +60,8 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     summary: "Set a language's text-to-speech replacements",
     params: { id: 'integer' },
     body: bodyFromInput(languageTtsReplaceInput, ['id']),
-    handler: (req) => setLanguageTtsReplace(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
+    handler: (req) =>
+      setLanguageTtsReplace(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
   });
   addRoute(app, {
     ...common,

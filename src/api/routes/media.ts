@@ -18,7 +18,8 @@ export function mediaRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     params: { id: 'string' },
     body: bodyFromInput(saveImageInput, ['id']),
     response: responses.stringId,
-    handler: (req) => saveImage(deps, req.actor, bodyWithPath(req.body, { id: stringParam(req.params, 'id') })),
+    handler: (req) =>
+      saveImage(deps, req.actor, bodyWithPath(req.body, { id: stringParam(req.params, 'id') })),
   });
   createAndUpdate(app, deps, 'avatars', 'an avatar', saveAvatarInput, saveAvatar);
   createAndUpdate(app, deps, 'speakers', 'a text-to-speech voice', saveSpeakerInput, saveSpeaker);
@@ -49,6 +50,7 @@ function createAndUpdate(
     summary: `Update ${what}`,
     params: { id: 'integer' },
     body: bodyFromInput(input, ['id']),
-    handler: (req) => save(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
+    handler: (req) =>
+      save(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
   });
 }

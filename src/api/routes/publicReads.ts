@@ -16,7 +16,7 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
   addRoute(app, {
     ...common,
     url: '/api/courses/:short/stories',
-    summary: "A course and its public stories, by set and index",
+    summary: 'A course and its public stories, by set and index',
     params: { short: 'string' },
     response: responses.courseStories,
     handler: (req) => reads.courseStories(stringParam(req.params, 'short')),
@@ -35,7 +35,8 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
     summary: 'The stories of a course a user has finished, with the latest time',
     params: { userId: 'integer', courseId: 'integer' },
     response: responses.doneStories,
-    handler: (req) => reads.userDoneStories(idParam(req.params, 'userId'), idParam(req.params, 'courseId')),
+    handler: (req) =>
+      reads.userDoneStories(idParam(req.params, 'userId'), idParam(req.params, 'courseId')),
   });
   addRoute(app, {
     ...common,
@@ -43,7 +44,8 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
     summary: 'Monthly stats per course and site-wide (UTC month)',
     params: { year: 'integer', month: 'integer' },
     response: responses.monthlyStats,
-    handler: (req) => reads.monthlyStats(intParam(req.params, 'year'), intParam(req.params, 'month')),
+    handler: (req) =>
+      reads.monthlyStats(intParam(req.params, 'year'), intParam(req.params, 'month')),
   });
   lookupRoutes(app, reads);
 }
@@ -51,7 +53,9 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
 /** The read path names the language `languageId`; here the path calls it `id`. */
 function languageInPath<R>(params: unknown, read: (languageId: number) => Promise<R>): Promise<R> {
   const id = idParam(params, 'id');
-  return withPathTargets(() => read(id), { languageId: { param: 'id', entity: 'language', key: id } });
+  return withPathTargets(() => read(id), {
+    languageId: { param: 'id', entity: 'language', key: id },
+  });
 }
 
 function lookupRoutes(app: FastifyInstance, reads: ApiContext['reads']): void {

@@ -27,7 +27,8 @@ export function storyRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     body: bodyFromInput(saveStoryInput, ['id']),
     response: responses.savedStory,
     status: savedStatus,
-    handler: (req) => saveStory(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
+    handler: (req) =>
+      saveStory(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
   });
   addRoute(app, {
     ...common,
@@ -89,7 +90,8 @@ function approvalRoutes(app: FastifyInstance, deps: ApiContext['deps']): void {
     summary: "Add the caller's approval of a story, or remove it if present",
     params: { id: 'integer' },
     response: responses.approval,
-    handler: (req) => storyInPath(req.params, (story_id) => toggleApproval(deps, req.actor, { story_id })),
+    handler: (req) =>
+      storyInPath(req.params, (story_id) => toggleApproval(deps, req.actor, { story_id })),
   });
   addRoute(app, {
     ...common,
@@ -120,6 +122,7 @@ function approvalRoutes(app: FastifyInstance, deps: ApiContext['deps']): void {
     params: { id: 'integer' },
     response: responses.id,
     status: 201,
-    handler: (req) => storyInPath(req.params, (story_id) => recordStoryDone(deps, req.actor, { story_id })),
+    handler: (req) =>
+      storyInPath(req.params, (story_id) => recordStoryDone(deps, req.actor, { story_id })),
   });
 }

@@ -37,14 +37,20 @@ function nextStopSignal(): Promise<NodeJS.Signals> {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Serve the story site API (read and write paths, OpenAPI at /api/openapi.json) until stopped')
+    .description(
+      'Serve the story site API (read and write paths, OpenAPI at /api/openapi.json) until stopped',
+    )
     .option('--port <port>', 'TCP port (default TANDEM_API_PORT or 4000)', parsePort)
     .option('--host <host>', 'interface to listen on (default TANDEM_HOST or 127.0.0.1)')
     .action(async (opts: { port?: number; host?: string }) => {
       const ctx = commandContext();
       const stopped = nextStopSignal();
       await withDatabase(ctx, async (db) => {
-        const deps: AppDeps = { pool: db.pool, runner: new TransactionRunner(db.pool), users: new SampleUserDirectory() };
+        const deps: AppDeps = {
+          pool: db.pool,
+          runner: new TransactionRunner(db.pool),
+          users: new SampleUserDirectory(),
+        };
         const app = createApiServer({
           deps,
           reads: new PostgresReadPaths(db.pool),
@@ -52,9 +58,14 @@ export function register(program: Command): void {
           logger: ctx.log,
         });
         try {
-          await app.listen({ port: opts.port ?? ctx.config.apiPort, host: opts.host ?? ctx.config.host });
+          await app.listen({
+            port: opts.port ?? ctx.config.apiPort,
+            host: opts.host ?? ctx.config.host,
+          });
           const address = app.server.address() as AddressInfo;
-          process.stdout.write(`tandem: API on http://${address.address}:${address.port} (database: ${db.describe})\n`);
+          process.stdout.write(
+            `tandem: API on http://${address.address}:${address.port} (database: ${db.describe})\n`,
+          );
           const signal = await stopped;
           ctx.log.info({ signal }, 'stopping API server');
         } finally {

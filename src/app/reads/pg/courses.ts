@@ -53,7 +53,10 @@ function courseDetail(row: CourseDetailRow): CourseDetail {
 
 export async function courseStories(db: Queryable, short: unknown): Promise<CourseStories> {
   const key = requireKey('short', short, 20);
-  const course = await db.query<CourseDetailRow>(`SELECT ${DETAIL_COLUMNS} FROM course c WHERE c.short = $1`, [key]);
+  const course = await db.query<CourseDetailRow>(
+    `SELECT ${DETAIL_COLUMNS} FROM course c WHERE c.short = $1`,
+    [key],
+  );
   const row = course.rows[0];
   if (!row) throw new NotFoundError('course', key, 'short');
   const stories = await db.query<{
@@ -86,11 +89,17 @@ export async function editorCourses(db: Queryable): Promise<EditorCourseItem[]> 
   return result.rows;
 }
 
-type EditorStoryRow = Omit<EditorStoryItem, 'change_date'> & { change_date: Date | null; status: StoryStatus | null };
+type EditorStoryRow = Omit<EditorStoryItem, 'change_date'> & {
+  change_date: Date | null;
+  status: StoryStatus | null;
+};
 
 export async function editorCourse(db: Queryable, id: unknown): Promise<EditorCourseView> {
   const courseId = requireId('id', id);
-  const course = await db.query<CourseDetailRow>(`SELECT ${DETAIL_COLUMNS} FROM course c WHERE c.id = $1`, [courseId]);
+  const course = await db.query<CourseDetailRow>(
+    `SELECT ${DETAIL_COLUMNS} FROM course c WHERE c.id = $1`,
+    [courseId],
+  );
   const row = course.rows[0];
   if (!row) throw new NotFoundError('course', courseId, 'id');
   const stories = await db.query<EditorStoryRow>(

@@ -4,7 +4,10 @@ import type { Queryable } from '../../../postgres/database.js';
 import { requireId, requireKey } from '../arguments.js';
 import type { AvatarMappingItem, Image, Language } from '../types.js';
 
-export async function localization(db: Queryable, languageId: unknown): Promise<Record<string, string>> {
+export async function localization(
+  db: Queryable,
+  languageId: unknown,
+): Promise<Record<string, string>> {
   const id = requireId('languageId', languageId);
   // The LEFT JOIN yields one row even for a language without entries, which tells "empty" from "unknown".
   const result = await db.query<{ tag: string | null; text: string | null }>(
@@ -44,7 +47,10 @@ export async function imageById(db: Queryable, imageId: unknown): Promise<Image>
   return row;
 }
 
-export async function avatarMappings(db: Queryable, languageId: unknown): Promise<AvatarMappingItem[]> {
+export async function avatarMappings(
+  db: Queryable,
+  languageId: unknown,
+): Promise<AvatarMappingItem[]> {
   const id = requireId('languageId', languageId);
   const language = await db.query(`SELECT 1 FROM language WHERE id = $1`, [id]);
   if (language.rows.length === 0) throw new NotFoundError('language', id, 'languageId');

@@ -42,11 +42,18 @@ const SITE_WIDE = `
    WHERE d.time >= $1::timestamptz AND d.time < $2::timestamptz
      AND s.course_id IS NOT NULL`;
 
-export async function monthlyStats(db: Queryable, year: unknown, month: unknown): Promise<MonthlyStats> {
+export async function monthlyStats(
+  db: Queryable,
+  year: unknown,
+  month: unknown,
+): Promise<MonthlyStats> {
   const range = monthRange(year, month);
   const params = [range.from, range.to];
   const courses = await db.query<CourseMonthStats>(PER_COURSE, params);
-  const site = await db.query<{ read: number; active_users: number; stories_read: number }>(SITE_WIDE, params);
+  const site = await db.query<{ read: number; active_users: number; stories_read: number }>(
+    SITE_WIDE,
+    params,
+  );
   const totals = site.rows[0] ?? { read: 0, active_users: 0, stories_read: 0 };
   return {
     year: year as number,

@@ -31,7 +31,11 @@ export async function storyById(db: Queryable, id: unknown): Promise<StoryDetail
   };
 }
 
-export async function userDoneStories(db: Queryable, userId: unknown, courseId: unknown): Promise<DoneStory[]> {
+export async function userDoneStories(
+  db: Queryable,
+  userId: unknown,
+  courseId: unknown,
+): Promise<DoneStory[]> {
   const user = requireId('userId', userId);
   const course = requireId('courseId', courseId);
   const result = await db.query<{ story_id: number; time: Date | null }>(
