@@ -1,0 +1,205 @@
+/**
+ * One round of the relay's work on claimed transactions: map each event, pack
+ * the transactions into Convex calls, apply, and record the outcome of every
+ * event (done, retry later, or dead letter). Shared by the relay workers and
+ * the mirror helper's fast path, so both treat failures the same way.
+ */
+import type pg from 'pg';
+import type { ApplyResult, CapturedChange, MappedChange, TransactionBatch } from '../core/changes.js';
+import type { Logger } from '../log.js';
+import type { RelayMetrics } from './metrics.js';
+import {
+  completeEvents,
+  deadLetterEvents,
+  scheduleRetry,
+  type ClaimedEvent,
+  type ClaimedTransaction,
+  type DeadLetterReason,
+} from './outboxStore.js';
+import { packTransactions, type PackedCall, type PackingLimits, type SizedTransaction } from './packing.js';
+import { backoffDelayMs, CircuitBreaker, type RetryPolicy } from './retryPolicy.js';
+
+/** Maps a captured change to Convex values; throws an error with `unrepresentable` for values Convex cannot hold. */
+export interface ChangeMapper {
+  map(change: CapturedChange): { change: MappedChange; bytes: number };
+}
+
+/** An error that retrying cannot fix (the value itself cannot be stored): dead-letter at once. */
+export function isUnrepresentable(err: unknown): err is Error & DeadLetterReason {
+  return (err as { unrepresentable?: boolean })?.unrepresentable === true;
+}
+
+/**
+ * Transient: the target did not answer or was overloaded (worth waiting for,
+ * trips the breaker). Anything else that fails an apply counts against the
+ * events' retry budget.
+ */
+export function isTransientTargetError(err: unknown): boolean {
+  return (err as { transient?: boolean })?.transient === true;
+}
+
+export interface ApplyTarget {
+  applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult>;
+}
+
+export interface ApplyContext {
+  pool: pg.Pool;
+  target: ApplyTarget;
+  mapper: ChangeMapper;
+  retry: RetryPolicy;
+  packing: PackingLimits;
+  breaker: CircuitBreaker;
+  metrics: RelayMetrics;
+  log: Logger;
+}
+
+export interface RoundOutcome {
+  applied: number;
+  retried: number;
+  dead: number;
+  /** The breaker opened during this round: stop claiming for a while. */
+  breakerOpened: boolean;
+}
+
+function deadReason(event: ClaimedEvent, err: unknown): { seq: number } & DeadLetterReason {
+  const e = err as Error & DeadLetterReason;
+  return { seq: event.seq, reason: e.message ?? String(err), rule: e.rule, column: e.column };
+}
+
+/** Maps every event; unrepresentable ones are set aside for dead letters and do not block the rest. */
+function mapTransactions(
+  claimed: ClaimedTransaction[],
+  mapper: ChangeMapper,
+): { sized: SizedTransaction[]; dead: Array<{ seq: number } & DeadLetterReason>; events: Map<number, ClaimedEvent> } {
+  const sized: SizedTransaction[] = [];
+  const dead: Array<{ seq: number } & DeadLetterReason> = [];
+  const events = new Map<number, ClaimedEvent>();
+  for (const t of claimed) {
+    const s: SizedTransaction = { txid: t.txid, changes: [], sizes: [], seqs: [] };
+    for (const event of t.events) {
+      events.set(event.seq, event);
+      try {
+        const { change, bytes } = mapper.map(event);
+        s.changes.push(change);
+        s.sizes.push(bytes);
+        s.seqs.push(event.seq);
+      } catch (err) {
+        if (!isUnrepresentable(err)) throw err;
+        dead.push(deadReason(event, err));
+      }
+    }
+    if (s.changes.length > 0) sized.push(s);
+  }
+  return { sized, dead, events };
+}
+
+async function failCall(
+  ctx: ApplyContext,
+  call: PackedCall,
+  events: Map<number, ClaimedEvent>,
+  err: unknown,
+  outcome: RoundOutcome,
+): Promise<void> {
+  const message = (err as Error)?.message ?? String(err);
+  if (isTransientTargetError(err)) {
+    const opened = ctx.breaker.recordFailure();
+    outcome.breakerOpened ||= opened;
+    if (opened || ctx.breaker.state !== 'closed') {
+      // An outage: wait for the breaker instead of spending the retry budget.
+      await scheduleRetry(ctx.pool, call.seqs, ctx.breaker.waitMs(), message, false);
+      outcome.retried += call.seqs.length;
+      return;
+    }
+  }
+  const exhausted = call.seqs.filter((seq) => (events.get(seq)?.attempts ?? 0) + 1 >= ctx.retry.budget);
+  const again = call.seqs.filter((seq) => !exhausted.includes(seq));
+  await deadLetterEvents(
+    ctx.pool,
+    exhausted.map((seq) => ({ seq, reason: `retry budget of ${ctx.retry.budget} spent; last error: ${message}` })),
+  );
+  const attempt = Math.max(1, ...again.map((seq) => (events.get(seq)?.attempts ?? 0) + 1));
+  await scheduleRetry(ctx.pool, again, backoffDelayMs(attempt, ctx.retry), message, true);
+  outcome.dead += exhausted.length;
+  outcome.retried += again.length;
+  ctx.metrics.retries.inc(again.length);
+  ctx.metrics.deadLetters.inc(exhausted.length);
+}
+
+/** Applies one call; returns the error when it failed (its events' outcome is already recorded). */
+async function applyCall(
+  ctx: ApplyContext,
+  call: PackedCall,
+  events: Map<number, ClaimedEvent>,
+  seqsByTxid: Map<string, number[]>,
+  outcome: RoundOutcome,
+): Promise<unknown> {
+  const started = performance.now();
+  try {
+    await ctx.target.applyBatch(call.batches);
+  } catch (err) {
+    ctx.metrics.applyCalls.inc({ outcome: 'failed' });
+    for (const b of call.batches) for (const c of b.changes) ctx.metrics.events.inc({ table: c.table, outcome: 'failed' });
+    // A packed call that failed for a reason other than an outage may hold one
+    // bad transaction: apply its transactions one by one so the others proceed.
+    if (!isTransientTargetError(err) && call.batches.length > 1) {
+      for (const single of unpack(call, seqsByTxid)) await applyCall(ctx, single, events, seqsByTxid, outcome);
+      return undefined;
+    }
+    await failCall(ctx, call, events, err, outcome);
+    return err ?? new Error('apply failed');
+  }
+  ctx.breaker.recordSuccess();
+  ctx.metrics.applyLatency.observe((performance.now() - started) / 1000);
+  ctx.metrics.applyCalls.inc({ outcome: 'applied' });
+  for (const b of call.batches) for (const c of b.changes) ctx.metrics.events.inc({ table: c.table, outcome: 'applied' });
+  await completeEvents(ctx.pool, call.seqs);
+  outcome.applied += call.seqs.length;
+  return undefined;
+}
+
+/** A packed call as one call per transaction (packed calls never hold a split transaction). */
+function unpack(call: PackedCall, seqsByTxid: Map<string, number[]>): PackedCall[] {
+  return call.batches.map((batch) => ({ batches: [batch], seqs: seqsByTxid.get(batch.txid) ?? [], splitTxids: [] }));
+}
+
+/** Applies claimed transactions and records every event's outcome. */
+export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransaction[]): Promise<RoundOutcome> {
+  const outcome: RoundOutcome = { applied: 0, retried: 0, dead: 0, breakerOpened: false };
+  const { sized, dead, events } = mapTransactions(claimed, ctx.mapper);
+  if (dead.length > 0) {
+    await deadLetterEvents(ctx.pool, dead);
+    for (const d of dead) {
+      ctx.log.warn({ seq: d.seq, reason: d.reason, rule: d.rule, column: d.column }, 'unrepresentable change sent to dead letters');
+      ctx.metrics.events.inc({ table: events.get(d.seq)!.table, outcome: 'dead' });
+    }
+    ctx.metrics.deadLetters.inc(dead.length);
+    outcome.dead += dead.length;
+  }
+  const calls = packTransactions(sized, ctx.packing);
+  const seqsByTxid = new Map(sized.map((t) => [t.txid, t.seqs]));
+  // A part of a split transaction failed: its later parts are not applied, and
+  // its events (held by the last part) are retried as a whole.
+  const failedSplit = new Map<string, unknown>();
+  for (const call of calls) {
+    const failedEarlier = call.splitTxids.find((t) => failedSplit.has(t));
+    if (failedEarlier !== undefined) {
+      if (call.seqs.length === 0) continue;
+      if (ctx.breaker.allows()) await failCall(ctx, call, events, failedSplit.get(failedEarlier), outcome);
+      else await scheduleRetry(ctx.pool, call.seqs, ctx.breaker.waitMs(), 'circuit open', false);
+      continue;
+    }
+    if (call.splitTxids.length > 0 && call.seqs.length > 0) {
+      ctx.metrics.splitTransactions.inc(call.splitTxids.length);
+      ctx.log.info({ txids: call.splitTxids }, 'transaction too large for one Convex mutation; applied in parts');
+    }
+    if (!ctx.breaker.allows()) {
+      await scheduleRetry(ctx.pool, call.seqs, ctx.breaker.waitMs(), 'circuit open', false);
+      outcome.retried += call.seqs.length;
+      for (const t of call.splitTxids) failedSplit.set(t, new Error('circuit open'));
+      continue;
+    }
+    const err = await applyCall(ctx, call, events, seqsByTxid, outcome);
+    if (err !== undefined) for (const t of call.splitTxids) failedSplit.set(t, err);
+  }
+  return outcome;
+}

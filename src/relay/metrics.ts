@@ -1,0 +1,109 @@
+/**
+ * Prometheus metrics of the mirror. Counters and the latency histogram are
+ * updated as events flow; outbox depth, lag, dead letters and untracked writes
+ * are read from Postgres when scraped, so every process reports the shared
+ * truth rather than only its own share of the work.
+ */
+import type pg from 'pg';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { untrackedWrites } from '../capture/index.js';
+
+export interface RelayMetrics {
+  registry: Registry;
+  events: Counter<'table' | 'outcome'>;
+  applyCalls: Counter<'outcome'>;
+  applyLatency: Histogram;
+  retries: Counter;
+  deadLetters: Counter;
+  splitTransactions: Counter;
+  mirrorWrites: Counter<'operation' | 'outcome'>;
+}
+
+export function createRelayMetrics(registry: Registry = new Registry()): RelayMetrics {
+  return {
+    registry,
+    events: new Counter({
+      name: 'tandem_mirror_events_total',
+      help: 'Captured row changes handled by the relay or the mirror fast path, by table and outcome (applied, failed, dead)',
+      labelNames: ['table', 'outcome'],
+      registers: [registry],
+    }),
+    applyCalls: new Counter({
+      name: 'tandem_apply_calls_total',
+      help: 'Convex apply mutations called, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    applyLatency: new Histogram({
+      name: 'tandem_apply_latency_seconds',
+      help: 'Latency of successful Convex apply mutations',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    retries: new Counter({ name: 'tandem_retries_total', help: 'Events scheduled for another attempt', registers: [registry] }),
+    deadLetters: new Counter({
+      name: 'tandem_dead_letters_total',
+      help: 'Events sent to the dead-letter table by this process',
+      registers: [registry],
+    }),
+    splitTransactions: new Counter({
+      name: 'tandem_split_transactions_total',
+      help: 'Postgres transactions too large for one Convex mutation, applied in parts',
+      registers: [registry],
+    }),
+    mirrorWrites: new Counter({
+      name: 'tandem_mirror_writes_total',
+      help: 'Application writes run through the mirror helper, by operation and outcome (mirrored, pending, failed)',
+      labelNames: ['operation', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}
+
+/** Gauges read from the tool's schema at scrape time. */
+export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
+  new Gauge({
+    name: 'tandem_outbox_pending',
+    help: 'Captured changes not yet applied to Convex',
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM tandem.outbox WHERE status = 'pending'`);
+      this.set(rows[0]!.n);
+    },
+  });
+  new Gauge({
+    name: 'tandem_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest change not yet applied (mirror lag)',
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ s: number | null }>(
+        `SELECT extract(epoch FROM now() - min(captured_at))::float8 AS s FROM tandem.outbox WHERE status = 'pending'`,
+      );
+      this.set(rows[0]!.s ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tandem_dead_letters_unresolved',
+    help: 'Dead letters neither retried nor discarded, by table',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ table_name: string; n: number }>(
+        `SELECT table_name, count(*)::int AS n FROM tandem.dead_letter WHERE resolved_at IS NULL GROUP BY table_name`,
+      );
+      this.reset();
+      for (const r of rows) this.set({ table: r.table_name }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'tandem_untracked_writes',
+    help: 'Writes captured without a mirror operation key (paths not yet instrumented), by table',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const rows = await untrackedWrites(pool);
+      this.reset();
+      for (const r of rows) this.set({ table: r.table }, r.count);
+    },
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * The relay's SQL against the outbox: claiming whole Postgres transactions,
+ * marking them done, scheduling retries, dead-lettering and pruning. Workers on
+ * any number of machines coordinate only through these statements.
+ *
+ * Claiming takes a transaction-scoped advisory lock per txid before leasing its
+ * events, so two workers can never each lease part of one Postgres transaction
+ * (which would split it across two Convex mutations). A lease that expires
+ * (its worker died) makes the events claimable again; applying them twice is
+ * harmless because Convex applies by version.
+ */
+import type pg from 'pg';
+import type { CapturedChange, CaptureOp } from '../core/changes.js';
+import { withTransaction } from '../postgres/database.js';
+
+/** Advisory-lock namespace for txid claims (first key of the two-key form). */
+const CLAIM_LOCK_CLASS = 0x7a4d;
+
+export interface ClaimedEvent extends CapturedChange {
+  attempts: number;
+  capturedAt: Date;
+}
+
+/** All claimed events of one Postgres transaction, in seq order. */
+export interface ClaimedTransaction {
+  txid: string;
+  events: ClaimedEvent[];
+}
+
+interface OutboxRow {
+  seq: string;
+  txid: string;
+  table_name: string;
+  key: string;
+  op: CaptureOp;
+  row: Record<string, unknown> | null;
+  operation_key: string | null;
+  attempts: number;
+  captured_at: Date;
+}
+
+const EVENT_COLUMNS = 'seq, txid::text AS txid, table_name, key, op, "row", operation_key, attempts, captured_at';
+
+function toEvent(r: OutboxRow): ClaimedEvent {
+  return {
+    seq: Number(r.seq),
+    txid: r.txid,
+    table: r.table_name,
+    key: r.key,
+    op: r.op,
+    row: r.row,
+    operationKey: r.operation_key,
+    attempts: r.attempts,
+    capturedAt: r.captured_at,
+  };
+}
+
+function groupByTxid(rows: OutboxRow[]): ClaimedTransaction[] {
+  const byTxid = new Map<string, ClaimedEvent[]>();
+  for (const row of rows) {
+    const list = byTxid.get(row.txid) ?? [];
+    list.push(toEvent(row));
+    byTxid.set(row.txid, list);
+  }
+  return [...byTxid.entries()]
+    .map(([txid, events]) => ({ txid, events: events.sort((a, b) => a.seq - b.seq) }))
+    .sort((a, b) => a.events[0]!.seq - b.events[0]!.seq);
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  /** Stop adding transactions once this many events are claimed (one big transaction may exceed it). */
+  maxEvents: number;
+  leaseMs: number;
+  /** Claim only this transaction (the mirror helper's fast path). */
+  txid?: string;
+}
+
+/**
+ * Leases the oldest claimable transactions: pending, due, not leased (or lease
+ * expired). Returns them grouped by txid; empty when nothing is claimable.
+ */
+export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): Promise<ClaimedTransaction[]> {
+  return withTransaction(pool, async (tx) => {
+    const candidates = await tx.query<{ txid: string; events: number }>(
+      `SELECT txid::text AS txid, count(*)::int AS events
+         FROM tandem.outbox
+        WHERE status = 'pending' AND next_attempt_at <= now()
+          AND (lease_expires_at IS NULL OR lease_expires_at < now())
+          AND ($2::text IS NULL OR txid = $2::xid8)
+        GROUP BY txid
+        ORDER BY min(seq)
+        LIMIT $1`,
+      [Math.max(1, options.maxEvents), options.txid ?? null],
+    );
+    const chosen: string[] = [];
+    let events = 0;
+    for (const c of candidates.rows) {
+      if (chosen.length > 0 && events + c.events > options.maxEvents) break;
+      const locked = await tx.query<{ ok: boolean }>(
+        `SELECT pg_try_advisory_xact_lock($1, (($2::xid8)::text::numeric % 2147483647)::int) AS ok`,
+        [CLAIM_LOCK_CLASS, c.txid],
+      );
+      if (!locked.rows[0]!.ok) continue;
+      chosen.push(c.txid);
+      events += c.events;
+    }
+    if (chosen.length === 0) return [];
+    // The lease condition is checked again under the row locks: a worker that
+    // claimed the same txid just before us (and committed) has leased them.
+    const { rows } = await tx.query<OutboxRow>(
+      `UPDATE tandem.outbox
+          SET leased_by = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE txid = ANY($1::xid8[]) AND status = 'pending'
+          AND (lease_expires_at IS NULL OR lease_expires_at < now())
+        RETURNING ${EVENT_COLUMNS}`,
+      [chosen, options.workerId, options.leaseMs],
+    );
+    return groupByTxid(rows);
+  });
+}
+
+/** Marks events applied. */
+export async function completeEvents(pool: pg.Pool, seqs: number[]): Promise<void> {
+  if (seqs.length === 0) return;
+  await pool.query(
+    `UPDATE tandem.outbox
+        SET status = 'done', processed_at = now(), leased_by = NULL, lease_expires_at = NULL, last_error = NULL
+      WHERE seq = ANY($1::bigint[]) AND status = 'pending'`,
+    [seqs],
+  );
+}
+
+/** Schedules another attempt after `delayMs`, counting it against the retry budget when `countAttempt`. */
+export async function scheduleRetry(
+  pool: pg.Pool,
+  seqs: number[],
+  delayMs: number,
+  error: string,
+  countAttempt: boolean,
+): Promise<void> {
+  if (seqs.length === 0) return;
+  await pool.query(
+    `UPDATE tandem.outbox
+        SET attempts = attempts + $4::int, last_error = $3,
+            next_attempt_at = now() + make_interval(secs => $2::double precision / 1000),
+            leased_by = NULL, lease_expires_at = NULL
+      WHERE seq = ANY($1::bigint[]) AND status = 'pending'`,
+    [seqs, delayMs, error.slice(0, 2000), countAttempt ? 1 : 0],
+  );
+}
+
+export interface DeadLetterReason {
+  reason: string;
+  rule?: string;
+  column?: string;
+}
+
+/** Moves events to the dead-letter table (one transaction: copied there, marked dead here). */
+export async function deadLetterEvents(
+  pool: pg.Pool,
+  items: Array<{ seq: number } & DeadLetterReason>,
+): Promise<void> {
+  if (items.length === 0) return;
+  await withTransaction(pool, async (tx) => {
+    await tx.query(
+      `WITH reasons AS (
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS r(seq, reason, rule, column_name)
+       ), moved AS (
+         UPDATE tandem.outbox o
+            SET status = 'dead', processed_at = now(), leased_by = NULL, lease_expires_at = NULL,
+                attempts = o.attempts + 1, last_error = r.reason
+           FROM reasons r
+          WHERE o.seq = r.seq AND o.status = 'pending'
+          RETURNING o.*, r.reason, r.rule, r.column_name
+       )
+       INSERT INTO tandem.dead_letter (seq, txid, table_name, key, op, "row", operation_key, reason, rule, column_name,
+                                       attempts, first_failed_at)
+       SELECT seq, txid, table_name, key, op, "row", operation_key, reason, rule, column_name, attempts, captured_at
+         FROM moved`,
+      [
+        items.map((i) => i.seq),
+        items.map((i) => i.reason.slice(0, 2000)),
+        items.map((i) => i.rule ?? null),
+        items.map((i) => i.column ?? null),
+      ],
+    );
+  });
+}
+
+export interface OutboxLag {
+  pending: number;
+  oldestPendingSeconds: number;
+}
+
+export async function outboxLag(pool: pg.Pool): Promise<OutboxLag> {
+  const { rows } = await pool.query<{ pending: number; oldest: number | null }>(
+    `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(captured_at))::float8 AS oldest
+       FROM tandem.outbox WHERE status = 'pending'`,
+  );
+  return { pending: rows[0]!.pending, oldestPendingSeconds: rows[0]!.oldest ?? 0 };
+}
+
+/** True when no event is pending (leased or not). */
+export async function outboxDrained(pool: pg.Pool): Promise<boolean> {
+  const { rowCount } = await pool.query(`SELECT 1 FROM tandem.outbox WHERE status = 'pending' LIMIT 1`);
+  return !rowCount;
+}
+
+/** Seconds until the earliest pending event becomes claimable (0 if one is now), or null when none is pending. */
+export async function secondsUntilNextClaimable(pool: pg.Pool): Promise<number | null> {
+  const { rows } = await pool.query<{ wait: number | null }>(
+    `SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(lease_expires_at, next_attempt_at))) - now())::float8 AS wait
+       FROM tandem.outbox WHERE status = 'pending'`,
+  );
+  const wait = rows[0]!.wait;
+  return wait === null ? null : Math.max(0, wait);
+}

@@ -1,0 +1,169 @@
+/**
+ * The relay: workers that drain the outbox into Convex. Any number of relay
+ * processes on any number of machines may run at once; they share nothing but
+ * Postgres (skip-the-locked claims with leases, see outboxStore.ts).
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type pg from 'pg';
+import { pruneOutbox } from '../capture/index.js';
+import type { Logger } from '../log.js';
+import { applyClaimed, type ApplyContext, type ApplyTarget, type ChangeMapper, type RoundOutcome } from './applyClaimed.js';
+import type { RelayMetrics } from './metrics.js';
+import { claimTransactions, outboxDrained, secondsUntilNextClaimable } from './outboxStore.js';
+import { DEFAULT_PACKING, type PackingLimits } from './packing.js';
+import { CircuitBreaker, DEFAULT_BREAKER, DEFAULT_RETRY_POLICY, type BreakerOptions, type RetryPolicy } from './retryPolicy.js';
+
+export interface RelayOptions {
+  workers: number;
+  /** Events claimed per round by one worker (whole transactions, so a big one may exceed it). */
+  claimEvents: number;
+  leaseMs: number;
+  /** Sleep of an idle worker before it looks again. */
+  idleMs: number;
+  /** Processed events older than this are pruned (continuous mode). */
+  retentionMs: number;
+  pruneEveryMs: number;
+  retry: RetryPolicy;
+  packing: PackingLimits;
+  breaker: BreakerOptions;
+}
+
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
+  workers: 1,
+  claimEvents: 2_000,
+  leaseMs: 30_000,
+  idleMs: 200,
+  retentionMs: 7 * 24 * 3600 * 1000,
+  pruneEveryMs: 60_000,
+  retry: DEFAULT_RETRY_POLICY,
+  packing: DEFAULT_PACKING,
+  breaker: DEFAULT_BREAKER,
+};
+
+export interface RelayDeps {
+  pool: pg.Pool;
+  target: ApplyTarget;
+  mapper: ChangeMapper;
+  metrics: RelayMetrics;
+  log: Logger;
+}
+
+export interface RelaySummary {
+  applied: number;
+  retried: number;
+  dead: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Relay {
+  readonly options: RelayOptions;
+  private readonly ctx: ApplyContext;
+  private readonly instance = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private readonly totals: RelaySummary = { applied: 0, retried: 0, dead: 0 };
+
+  constructor(deps: RelayDeps, options: Partial<RelayOptions> = {}) {
+    this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
+    this.ctx = {
+      pool: deps.pool,
+      target: deps.target,
+      mapper: deps.mapper,
+      metrics: deps.metrics,
+      log: deps.log,
+      retry: this.options.retry,
+      packing: this.options.packing,
+      breaker: new CircuitBreaker(this.options.breaker),
+    };
+  }
+
+  get summary(): RelaySummary {
+    return { ...this.totals };
+  }
+
+  /** One claim-and-apply round of one worker. Returns null when nothing was claimable. */
+  async round(workerId: string, txid?: string): Promise<RoundOutcome | null> {
+    if (!this.ctx.breaker.allows()) return null;
+    const claimed = await claimTransactions(this.ctx.pool, {
+      workerId,
+      maxEvents: this.options.claimEvents,
+      leaseMs: this.options.leaseMs,
+      txid,
+    });
+    if (claimed.length === 0) return null;
+    const outcome = await applyClaimed(this.ctx, claimed);
+    this.totals.applied += outcome.applied;
+    this.totals.retried += outcome.retried;
+    this.totals.dead += outcome.dead;
+    return outcome;
+  }
+
+  private workerId(i: number): string {
+    return `${this.instance}/w${i}`;
+  }
+
+  /**
+   * Drains the outbox: returns once no event is pending (including those
+   * waiting for a retry, or leased by another relay that may have died).
+   */
+  async drain(): Promise<RelaySummary> {
+    const before = this.summary;
+    const worker = async (i: number) => {
+      for (;;) {
+        const outcome = await this.round(this.workerId(i));
+        if (outcome) continue;
+        if (await outboxDrained(this.ctx.pool)) return;
+        const wait = (await secondsUntilNextClaimable(this.ctx.pool)) ?? 0;
+        await sleep(Math.min(1000, Math.max(this.ctx.breaker.waitMs(), wait * 1000, this.options.idleMs / 4)));
+      }
+    };
+    await Promise.all(Array.from({ length: this.options.workers }, (_, i) => worker(i)));
+    const after = this.summary;
+    return { applied: after.applied - before.applied, retried: after.retried - before.retried, dead: after.dead - before.dead };
+  }
+
+  /** Runs workers until `stop()`, pruning processed events now and then. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < this.options.workers; i++) this.loops.push(this.workerLoop(i));
+    this.loops.push(this.pruneLoop());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  private async workerLoop(i: number): Promise<void> {
+    while (this.running) {
+      try {
+        const outcome = await this.round(this.workerId(i));
+        if (!outcome) await sleep(Math.max(this.options.idleMs, this.ctx.breaker.waitMs()));
+      } catch (err) {
+        // Postgres itself failed (restart, network): log, wait, go on; leases make it safe.
+        this.ctx.log.error({ err, worker: this.workerId(i) }, 'relay round failed');
+        await sleep(1000);
+      }
+    }
+  }
+
+  private async pruneLoop(): Promise<void> {
+    let last = 0;
+    while (this.running) {
+      if (Date.now() - last >= this.options.pruneEveryMs) {
+        last = Date.now();
+        try {
+          const pruned = await pruneOutbox(this.ctx.pool, new Date(Date.now() - this.options.retentionMs));
+          if (pruned > 0) this.ctx.log.info({ pruned }, 'pruned processed outbox events');
+        } catch (err) {
+          this.ctx.log.error({ err }, 'outbox prune failed');
+        }
+      }
+      await sleep(Math.min(1000, this.options.pruneEveryMs));
+    }
+  }
+}
