@@ -63,6 +63,7 @@ export function scanText(file: string, text: string): FileScan {
     const outcome = parseSnippet(snippet);
     if (!outcome) return true;
     if (!outcome.ok) {
+      if (snippet.quiet) return true;
       const at = position(outcome.fileOffset);
       const what = outcome.fragment ? 'SQL fragment' : 'SQL';
       scan.warnings.push({ file, ...at, message: `could not parse ${what}: ${outcome.message}` });

@@ -29,6 +29,8 @@ export interface Snippet {
   mayBeFragment: boolean;
   /** The node the SQL was found at (a tagged template, a call); absent for .sql files. */
   node?: ts.Node;
+  /** Only probably SQL (a SQL-shaped string anywhere): a parse failure is not worth a warning. */
+  quiet?: boolean;
 }
 
 /** The snippet's SQL as assembled for one combination of slot choices. */
@@ -97,7 +99,8 @@ export function isBlankSql(text: string): boolean {
   return stripLeadingNoise(text).replace(/[;\s]/g, '') === '';
 }
 
-function stripLeadingNoise(text: string): string {
+/** The text without leading whitespace, comments and opening parentheses. */
+export function stripLeadingNoise(text: string): string {
   let rest = text;
   for (;;) {
     const next = rest

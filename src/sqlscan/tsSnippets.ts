@@ -8,8 +8,7 @@
  * - the first argument of query-like calls (`query`, `execute`, `unsafe`, `raw`,
  *   `prepare`, `$queryRawUnsafe`, pg-promise's `one`/`many`/`none`/…): a string,
  *   a template, a `{ text: … }` query object, or a `const` of this file holding one;
- * - `const`s named like SQL (`insertStorySql`, `QUERY`, `SQL_…`) holding a string
- *   that starts like a SQL statement, when no query call in the file uses them.
+ * - SQL kept in plain strings elsewhere (looseSqlStrings.ts).
  * Strings and untagged templates count only when they start with a SQL statement
  * keyword, so `router.get('/admin/users')` or a log message never reaches the
  * parser. JSX text, comments and identifiers are never looked at.
@@ -18,6 +17,7 @@ import ts from 'typescript';
 import { decodeLiteral } from './literalText.js';
 import { SYNTHETIC_NAME_PREFIX } from './tableRefs.js';
 import { taggedSlot, untaggedSlot, unwrap, type InterpolationContext } from './interpolation.js';
+import { looseSqlStrings, type LiteralSource } from './looseSqlStrings.js';
 import { defaultText, startsLikeStatement, type Snippet, type SnippetPart } from './snippet.js';
 
 const QUERY_METHODS = new Set([
@@ -40,7 +40,6 @@ const QUERY_METHODS = new Set([
 ]);
 const SQL_TAG = /sql$/i;
 const TAG_NAMES = new Set(['tx', 'trx', '$queryRaw', '$executeRaw']);
-const SQL_CONST_NAME = /(^(sql|query)|(sql|query)$|_sql_|_query_)/i;
 
 export function scriptKindFor(fileName: string): ts.ScriptKind {
   if (/\.tsx$/.test(fileName)) return ts.ScriptKind.TSX;
@@ -117,7 +116,7 @@ export function findSnippets(sourceFile: ts.SourceFile): Snippet[] {
     nextParam: () => ++param,
   };
   const snippets: Snippet[] = [];
-  const usedConsts = new Set<ts.Node>();
+  const scannedLiterals = new Set<ts.Node>();
   const visit = (node: ts.Node): void => {
     if (ts.isTaggedTemplateExpression(node) && isTag(node.tag)) {
       const parts = templateParts(node.template, true, ctx);
@@ -128,20 +127,21 @@ export function findSnippets(sourceFile: ts.SourceFile): Snippet[] {
         node,
       });
     } else if (ts.isCallExpression(node)) {
-      const found = queryCallSnippet(node, ctx, usedConsts);
+      const found = queryCallSnippet(node, ctx, scannedLiterals);
       if (found) snippets.push(found);
     }
     ts.forEachChild(node, visit);
   };
   visit(sourceFile);
-  snippets.push(...namedConstSnippets(sourceFile, ctx, usedConsts));
+  const makeSnippet = (source: LiteralSource, node: ts.Node) => literalSnippet(source, ctx, node);
+  snippets.push(...looseSqlStrings(sourceFile, makeSnippet, scannedLiterals));
   return snippets;
 }
 
 function queryCallSnippet(
   call: ts.CallExpression,
   ctx: InterpolationContext,
-  usedConsts: Set<ts.Node>,
+  scannedLiterals: Set<ts.Node>,
 ): Snippet | undefined {
   const name = calleeName(call.expression);
   const arg = call.arguments[0];
@@ -150,9 +150,9 @@ function queryCallSnippet(
   if (!source && ts.isIdentifier(unwrap(arg))) {
     const init = ctx.constInitializer((unwrap(arg) as ts.Identifier).text);
     source = init && queryText(unwrap(init));
-    if (source) usedConsts.add(source);
   }
   if (!source) return undefined;
+  scannedLiterals.add(source);
   const snippet = literalSnippet(source, ctx, call);
   return startsLikeStatement(defaultText(snippet)) ? snippet : undefined;
 }
@@ -180,45 +180,11 @@ function queryText(expr: ts.Expression): ts.StringLiteral | ts.TemplateLiteral |
   return undefined;
 }
 
-function literalSnippet(
-  source: ts.StringLiteral | ts.TemplateLiteral,
-  ctx: InterpolationContext,
-  node: ts.Node,
-): Snippet {
+function literalSnippet(source: LiteralSource, ctx: InterpolationContext, node: ts.Node): Snippet {
   const parts = ts.isStringLiteral(source)
     ? literalParts(source, ctx.sourceFile)
     : templateParts(source, false, ctx);
   return { parts, fileStart: source.getStart(ctx.sourceFile), mayBeFragment: false, node };
-}
-
-function namedConstSnippets(
-  sourceFile: ts.SourceFile,
-  ctx: InterpolationContext,
-  used: Set<ts.Node>,
-): Snippet[] {
-  const snippets: Snippet[] = [];
-  const visit = (node: ts.Node): void => {
-    if (
-      ts.isVariableDeclaration(node) &&
-      ts.isIdentifier(node.name) &&
-      SQL_CONST_NAME.test(node.name.text) &&
-      node.initializer
-    ) {
-      const source = unwrap(node.initializer);
-      if (
-        (ts.isStringLiteral(source) ||
-          ts.isNoSubstitutionTemplateLiteral(source) ||
-          ts.isTemplateExpression(source)) &&
-        !used.has(source)
-      ) {
-        const snippet = literalSnippet(source, ctx, node);
-        if (startsLikeStatement(defaultText(snippet))) snippets.push(snippet);
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sourceFile);
-  return snippets;
 }
 
 /** `const` declarations by name; a name declared more than once resolves to nothing. */

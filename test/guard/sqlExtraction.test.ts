@@ -144,10 +144,27 @@ describe('where SQL is looked for', () => {
       "await db.query('/admin/users');",
       "headers.get('users');",
       'const q = gql`query { users { id } }`;',
-      "logger.info('select users from the list');",
+      "logger.info('Select the users you want to invite');",
       'const users = await loadUsers();',
     ].join('\n');
     expect(scan(code)).toEqual({ refs: [], warnings: [] });
+  });
+
+  it('reads SQL-shaped strings elsewhere, but not prose in JSX, and stays quiet when they do not parse', () => {
+    const code = [
+      "const EXISTS_SQL = { user: 'SELECT 1 FROM users WHERE id = $1', story: 'SELECT 1 FROM story' } as const;",
+      "await updateColumn(tx, 'UPDATE accounts SET name = $2 WHERE id = $1', id);",
+      "toast('Update your profile: set a name');",
+      "const item = <MenuItem title='Delete from users list' />;",
+      "notify('select the users from whom you want reviews, then press OK');",
+    ].join('\n');
+    expect(scan(code, 'x.tsx')).toEqual({
+      refs: ['1:43 users select', '1:87 story select', '2:32 accounts update [update]'],
+      warnings: [],
+    });
+    expect(scan("const QUERY = 'SELECT FROM WHERE';").warnings).toEqual([
+      '1:28 could not parse SQL: syntax error at or near "WHERE"',
+    ]);
   });
 
   it('maps positions through escapes and non-ASCII text', () => {
