@@ -17,6 +17,8 @@ const commandModules = [
   import('./commands/serve.js'),
   import('./commands/dev.js'),
   import('./commands/sample.js'),
+  import('./commands/init.js'),
+  import('./commands/capture.js'),
 ] as Array<Promise<{ register(program: Command): void }>>;
 
 for (const mod of await Promise.all(commandModules)) mod.register(program);

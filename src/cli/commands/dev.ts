@@ -14,6 +14,7 @@ import { startEmbeddedPostgres } from '../../postgres/embedded.js';
 import { nextStopSignal, startApiStack } from '../apiStack.js';
 import { commandContext } from '../context.js';
 import { progressReporter } from './sample.js';
+import { parsePort } from './serve.js';
 
 /**
  * Used only when TANDEM_API_TOKENS is not set, and only by the dev stack, which
@@ -24,12 +25,6 @@ export const DEV_TOKENS: Record<string, TokenEntry> = {
   'dev-editor-token': { userId: 2, role: 'editor' },
   'dev-admin-token': { userId: 3, role: 'admin' },
 };
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('not a TCP port');
-  return port;
-}
 
 function parseScale(value: string): number {
   const scale = Number(value);

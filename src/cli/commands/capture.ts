@@ -1,0 +1,83 @@
+/**
+ * `tandem capture install|uninstall|status`: the capture trigger on application
+ * tables. Each subcommand needs an up-to-date schema (`tandem init`).
+ */
+import type { Command } from 'commander';
+import { captureStatus, installCapture, uninstallCapture, type TableCaptureStatus } from '../../capture/index.js';
+import { requireSchema } from '../../postgres/migrate.js';
+import { commandContext, parseList, withDatabase } from '../context.js';
+
+interface TablesFlags {
+  tables?: string[];
+}
+
+function formatAge(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.floor((ms % 60_000) / 1000)}s`;
+  return `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`;
+}
+
+export function formatStatusTable(rows: TableCaptureStatus[]): string {
+  const header = ['table', 'capture', 'key', 'pending', 'oldest', 'untracked'];
+  const body = rows.map((r) => [
+    r.table,
+    r.state,
+    r.keyColumns.join(',') || '-',
+    String(r.pending),
+    formatAge(r.oldestPendingMs),
+    String(r.untracked),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const numeric = new Set([3, 4, 5]);
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...body.map(line)].join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  const capture = program.command('capture').description('Install, remove and inspect the capture trigger');
+
+  capture
+    .command('install')
+    .description('Add the capture trigger to each table (default: the ten story-site tables); idempotent')
+    .option('--tables <list>', 'comma-separated table names in schema public', parseList)
+    .action(async (flags: TablesFlags) => {
+      const ctx = commandContext();
+      const results = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return installCapture(db.pool, { tables: flags.tables });
+      });
+      for (const r of results) {
+        process.stdout.write(`${r.action.padEnd(9)}  ${r.table}  (key ${r.keyColumns.join(',')})\n`);
+      }
+    });
+
+  capture
+    .command('uninstall')
+    .description('Remove the capture trigger (default: from every captured table); table data is untouched')
+    .option('--tables <list>', 'comma-separated table names in schema public', parseList)
+    .action(async (flags: TablesFlags) => {
+      const ctx = commandContext();
+      const results = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return uninstallCapture(db.pool, { tables: flags.tables });
+      });
+      if (results.length === 0) process.stdout.write('no table has capture installed\n');
+      for (const r of results) process.stdout.write(`${r.action.padEnd(7)}  ${r.table}\n`);
+    });
+
+  capture
+    .command('status')
+    .description('Per table: capture state, key, pending events, oldest pending age, untracked writes')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (flags: { json?: boolean }) => {
+      const ctx = commandContext();
+      const rows = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return captureStatus(db.pool);
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatusTable(rows));
+    });
+}
