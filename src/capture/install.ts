@@ -1,0 +1,139 @@
+/**
+ * Installs the capture trigger on application tables. Every requested table is
+ * checked against the live catalog first, and all of them are installed in one
+ * transaction, so a bad name or an unsupported table installs nothing.
+ * Installing again is a no-op for a table whose trigger is already present,
+ * enabled and given the arguments the catalog calls for.
+ */
+import pg from 'pg';
+import { APP_TABLES } from '../app/schema.js';
+import { InvalidInputError, NotFoundError } from '../core/errors.js';
+import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
+import { requireSchema } from '../postgres/migrate.js';
+import { recordAudit } from './audit.js';
+import {
+  CAPTURE_FUNCTION,
+  CAPTURE_TRIGGER,
+  captureTriggerArgs,
+  readTableCatalog,
+  type TableCatalog,
+} from './catalog.js';
+
+export interface CaptureOptions {
+  /** Tables in schema public; default: the ten story-site tables. */
+  tables?: readonly string[];
+  /** Recorded in the audit log; default: the Postgres role. */
+  actor?: string;
+  /** How long to wait for the table locks DDL needs before giving up (ms). */
+  lockTimeoutMs?: number;
+}
+
+export interface InstallResult {
+  table: string;
+  action: 'installed' | 'updated' | 'unchanged';
+  keyColumns: string[];
+  textColumns: string[];
+}
+
+/** Key types whose text form agrees with canonicalKey() on the values node-postgres returns. */
+const KEY_TYPES = new Set(['int2', 'int4', 'int8', 'numeric', 'text', 'varchar', 'bpchar', 'uuid']);
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+
+export function requestedTables(tables: readonly string[] | undefined): string[] {
+  const list = [...new Set(tables ?? APP_TABLES)];
+  if (list.length === 0) throw new InvalidInputError('tables', 'no table given');
+  return list;
+}
+
+function checkCapturable(name: string, catalog: TableCatalog | undefined): TableCatalog {
+  if (!catalog) throw new NotFoundError('table', name, 'tables');
+  if (catalog.relkind !== 'r') {
+    throw new InvalidInputError('tables', `"${name}" is not an ordinary table (relkind ${catalog.relkind})`);
+  }
+  if (catalog.keyColumns.length === 0) {
+    throw new InvalidInputError('tables', `table "${name}" has no primary key`);
+  }
+  catalog.keyTypes.forEach((type, i) => {
+    if (!KEY_TYPES.has(type) && !catalog.keyIsEnum[i]) {
+      throw new InvalidInputError(
+        'tables',
+        `table "${name}" key column "${catalog.keyColumns[i]}" has type ${type}; capture supports integer, numeric, text, uuid and enum keys`,
+      );
+    }
+  });
+  return catalog;
+}
+
+function sameArgs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function isCurrent(catalog: TableCatalog): boolean {
+  const trigger = catalog.trigger;
+  return (
+    trigger !== null &&
+    trigger.callsCaptureFunction &&
+    (trigger.enabled === 'O' || trigger.enabled === 'A') &&
+    sameArgs(trigger.args, captureTriggerArgs(catalog))
+  );
+}
+
+export function setLockTimeout(tx: Queryable, ms: number): Promise<unknown> {
+  return tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${Math.max(0, Math.round(ms))}ms`]);
+}
+
+async function createTrigger(tx: Queryable, catalog: TableCatalog): Promise<void> {
+  const table = `public.${pg.escapeIdentifier(catalog.table)}`;
+  const args = captureTriggerArgs(catalog).map((a) => pg.escapeLiteral(a)).join(', ');
+  await tx.query(`DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGER} ON ${table}`);
+  await tx.query(
+    `CREATE TRIGGER ${CAPTURE_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON ${table}
+       FOR EACH ROW EXECUTE FUNCTION ${CAPTURE_FUNCTION}(${args})`,
+  );
+}
+
+async function recordInstalled(tx: Queryable, catalog: TableCatalog, actor: string | undefined): Promise<void> {
+  await tx.query(
+    `INSERT INTO tandem.captured_table (table_name, key_columns, text_columns, installed_by)
+     VALUES ($1, $2, $3, coalesce($4, current_user))
+     ON CONFLICT (table_name) DO UPDATE
+       SET key_columns = excluded.key_columns, text_columns = excluded.text_columns,
+           installed_at = now(), installed_by = excluded.installed_by`,
+    [catalog.table, catalog.keyColumns, catalog.textColumns, actor ?? null],
+  );
+}
+
+async function installOne(tx: Queryable, catalog: TableCatalog, actor: string | undefined): Promise<InstallResult> {
+  const base = { table: catalog.table, keyColumns: catalog.keyColumns, textColumns: catalog.textColumns };
+  const recorded = await tx.query('SELECT 1 FROM tandem.captured_table WHERE table_name = $1', [catalog.table]);
+  if (isCurrent(catalog) && recorded.rowCount === 1) return { ...base, action: 'unchanged' };
+  const action = catalog.trigger ? 'updated' : 'installed';
+  if (!isCurrent(catalog)) await createTrigger(tx, catalog);
+  await recordInstalled(tx, catalog, actor);
+  await recordAudit(tx, {
+    actor,
+    action: 'capture.install',
+    target: catalog.table,
+    detail: {
+      keyColumns: catalog.keyColumns,
+      textColumns: catalog.textColumns,
+      previous: catalog.trigger ? { enabled: catalog.trigger.enabled, args: catalog.trigger.args } : null,
+    },
+  });
+  return { ...base, action };
+}
+
+/** Installs (or refreshes) the capture trigger on each table; returns what was done per table. */
+export async function installCapture(pool: pg.Pool, options: CaptureOptions = {}): Promise<InstallResult[]> {
+  await requireSchema(pool);
+  const tables = requestedTables(options.tables);
+  return withRetriedTransaction(pool, async (tx) => {
+    await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    const catalogs = await readTableCatalog(tx, tables);
+    const checked = tables.map((name) => checkCapturable(name, catalogs.get(name)));
+    const results: InstallResult[] = [];
+    for (const catalog of checked) results.push(await installOne(tx, catalog, options.actor));
+    return results;
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * Removes the capture trigger. Only the trigger and Tandem's record of it go:
+ * the application's tables and rows are never touched, and events already in
+ * the outbox stay there for the relay.
+ */
+import pg from 'pg';
+import { NotFoundError } from '../core/errors.js';
+import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
+import { requireSchema } from '../postgres/migrate.js';
+import { recordAudit } from './audit.js';
+import { CAPTURE_TRIGGER, readTableCatalog, tablesWithCaptureTrigger } from './catalog.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, setLockTimeout, type CaptureOptions } from './install.js';
+
+export interface UninstallResult {
+  table: string;
+  action: 'removed' | 'absent';
+}
+
+async function recordedTables(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ table_name: string }>(
+    'SELECT table_name FROM tandem.captured_table ORDER BY table_name',
+  );
+  return rows.map((r) => r.table_name);
+}
+
+/** Every table capture is on, by Tandem's records or by the catalog. */
+export async function capturedTables(db: Queryable): Promise<string[]> {
+  return [...new Set([...(await recordedTables(db)), ...(await tablesWithCaptureTrigger(db))])].sort();
+}
+
+/**
+ * Drops the capture trigger from each table (default: every captured table).
+ * A table without capture is a no-op; a name that is neither a table nor
+ * recorded as captured is an error, and then nothing is removed.
+ */
+export async function uninstallCapture(pool: pg.Pool, options: CaptureOptions = {}): Promise<UninstallResult[]> {
+  await requireSchema(pool);
+  return withRetriedTransaction(pool, async (tx) => {
+    await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    const recorded = new Set(await recordedTables(tx));
+    const tables = options.tables ? [...new Set(options.tables)] : await capturedTables(tx);
+    const catalogs = await readTableCatalog(tx, tables);
+    for (const name of tables) {
+      if (!catalogs.has(name) && !recorded.has(name)) throw new NotFoundError('table', name, 'tables');
+    }
+    const results: UninstallResult[] = [];
+    for (const name of tables) {
+      const trigger = catalogs.get(name)?.trigger ?? null;
+      if (!trigger && !recorded.has(name)) {
+        results.push({ table: name, action: 'absent' });
+        continue;
+      }
+      if (trigger) await tx.query(`DROP TRIGGER ${CAPTURE_TRIGGER} ON public.${pg.escapeIdentifier(name)}`);
+      await tx.query('DELETE FROM tandem.captured_table WHERE table_name = $1', [name]);
+      await recordAudit(tx, { actor: options.actor, action: 'capture.uninstall', target: name });
+      results.push({ table: name, action: 'removed' });
+    }
+    return results;
+  });
+}
