@@ -1,0 +1,80 @@
+/**
+ * `tandem convex-local`: a LOCAL STAND-IN for a Convex deployment (not Convex):
+ * the project's convex/ functions run in-process with convex-test behind
+ * Convex's HTTP API, for the demo and tests on a machine that cannot run a real
+ * Convex backend.
+ */
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { createLocalConvex, generateAdminKey } from '../../convexLocal/server.js';
+import { nextStopSignal } from '../apiStack.js';
+import { commandContext } from '../context.js';
+import { parsePort } from './serve.js';
+
+function parseRate(value: string): number {
+  const rate = Number(value);
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw new InvalidArgumentError('a number from 0 to 1');
+  return rate;
+}
+
+function parseMs(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError('a whole number of milliseconds');
+  return ms;
+}
+
+interface Flags {
+  port: number;
+  host?: string;
+  dataDir?: string;
+  adminKey?: string;
+  failRate: number;
+  latencyMs: number;
+  timeoutRate: number;
+  dropConnectionRate: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('convex-local')
+    .description(
+      'Serve a LOCAL STAND-IN for Convex (not Convex): convex/ functions run by convex-test behind Convex\'s HTTP API',
+    )
+    .option('--port <port>', 'port', parsePort, 3210)
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--data-dir <dir>', 'where acknowledged mutations are kept (default .tandem/convex-local)')
+    .option('--admin-key <key>', 'the only admin key accepted (default: a new random key, printed)')
+    .option('--fail-rate <r>', 'share of mutations answered with HTTP 500 without running', parseRate, 0)
+    .option('--latency-ms <ms>', 'delay added to every response', parseMs, 0)
+    .option('--timeout-rate <r>', 'share of mutations applied but never answered', parseRate, 0)
+    .option('--drop-connection-rate <r>', 'share of mutations whose connection is dropped', parseRate, 0)
+    .action(async (flags: Flags) => {
+      const ctx = commandContext();
+      const adminKey = flags.adminKey ?? generateAdminKey();
+      const dataDir = path.resolve(flags.dataDir ?? path.join(ctx.config.home, 'convex-local'));
+      const stopped = nextStopSignal();
+      const server = await createLocalConvex({
+        dataDir,
+        adminKey,
+        logger: ctx.log,
+        faults: {
+          failRate: flags.failRate,
+          latencyMs: flags.latencyMs,
+          timeoutRate: flags.timeoutRate,
+          dropConnectionRate: flags.dropConnectionRate,
+        },
+      });
+      const url = await server.listen(flags.port, flags.host ?? ctx.config.host);
+      process.stdout.write(
+        [
+          `tandem convex-local: a local stand-in for Convex (not Convex) on ${url}`,
+          `  data dir: ${dataDir} (${server.replayed} mutations replayed)`,
+          `  CONVEX_URL=${url}`,
+          `  CONVEX_DEPLOY_KEY=${adminKey}`,
+          '',
+        ].join('\n'),
+      );
+      await stopped;
+      await server.close();
+    });
+}
