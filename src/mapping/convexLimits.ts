@@ -1,0 +1,38 @@
+/**
+ * Convex's storage limits as the mapping enforces them (docs.convex.dev,
+ * "Limits" and "Data Types"). Where Convex's own counting is not documented
+ * precisely the mapping errs on the strict side: a value it refuses becomes a
+ * dead letter, never a silently altered document.
+ */
+export const MAX_DOCUMENT_BYTES = 1 << 20;
+/** Kept free below MAX_DOCUMENT_BYTES for the estimate's slack and the ref_* Ids filled in by Convex. */
+export const DOCUMENT_SIZE_MARGIN = 1024;
+export const MAX_FIELDS_PER_OBJECT = 1024;
+/** Counted with the document itself as level 1: a column's object is level 2. */
+export const MAX_NESTING_DEPTH = 16;
+export const MAX_ARRAY_LENGTH = 8192;
+export const MAX_FIELD_NAME_LENGTH = 1024;
+
+/**
+ * Whether `name` may be a field name of a nested Convex object: non-empty, at
+ * most 1,024 characters, printable ASCII (0x20-0x7E), not starting with `$`.
+ * Names starting with `_` are refused too: Convex reserves them at top level
+ * and its documentation is not consistent about nested objects, so the mapping
+ * encodes such objects rather than risk a rejected write.
+ */
+export function isConvexFieldName(name: string): boolean {
+  if (name.length === 0 || name.length > MAX_FIELD_NAME_LENGTH) return false;
+  if (name.startsWith('$') || name.startsWith('_')) return false;
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e) return false;
+  }
+  return true;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Convex stores strings as UTF-8, so a string with a lone UTF-16 surrogate cannot be stored. */
+export function isWellFormedString(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}

@@ -1,0 +1,141 @@
+/**
+ * Whole rows and captured changes → Convex documents. Shared by the apply
+ * path (mapChange) and parity (mapRow + canonicalHash).
+ */
+import { canonicalKey, type CapturedChange, type MappedChange } from '../core/changes.js';
+import { mapColumnValue } from './columnValue.js';
+import { DOCUMENT_SIZE_MARGIN, MAX_DOCUMENT_BYTES } from './convexLimits.js';
+import { MappingError, mappingError } from './mappingError.js';
+import { contentDocumentBytes, mainDocumentBytes, valueBytes } from './size.js';
+import { findTable, heavyColumnSet, type MirrorConfig, type TableConfig } from './tableConfig.js';
+import { STORY_SITE_TABLES } from './tables.js';
+
+export interface MappedRow {
+  table: string;
+  key: string;
+  /** Every configured column, mapped (heavy ones included). */
+  columns: Record<string, unknown>;
+}
+
+function resolveTable(table: string | TableConfig, config: MirrorConfig, key: string): TableConfig {
+  if (typeof table !== 'string') return table;
+  const found = findTable(config, table);
+  if (!found)
+    throw new MappingError(
+      table,
+      key,
+      null,
+      'unknown-table',
+      'table is not in the mirror configuration',
+    );
+  return found;
+}
+
+/**
+ * Maps one Postgres row (to_jsonb image or node-postgres row). Every configured
+ * column must be present and no other: a column added or dropped in Postgres
+ * after the config was generated would otherwise be lost silently.
+ */
+export function mapRow(
+  table: string | TableConfig,
+  pgRow: Record<string, unknown>,
+  config: MirrorConfig = STORY_SITE_TABLES,
+): MappedRow {
+  const tableConfig = resolveTable(table, config, '?');
+  const key = rowKey(tableConfig, pgRow);
+  const site = { table: tableConfig.name, key, column: null as string | null };
+  const known = new Set(tableConfig.columns.map((c) => c.name));
+  for (const name of Object.keys(pgRow)) {
+    if (!known.has(name))
+      throw mappingError(
+        { ...site, column: name },
+        'unknown-column',
+        'column is not in the mirror configuration',
+      );
+  }
+  const columns: Record<string, unknown> = {};
+  for (const column of tableConfig.columns) {
+    const columnSite = { ...site, column: column.name };
+    if (!(column.name in pgRow))
+      throw mappingError(columnSite, 'missing-column', 'row has no value for this column');
+    columns[column.name] = mapColumnValue(column, pgRow[column.name], columnSite);
+  }
+  return { table: tableConfig.name, key, columns };
+}
+
+/** Canonical key text of a row (see canonicalKey in core/changes). */
+export function rowKey(table: TableConfig, pgRow: Record<string, unknown>): string {
+  return canonicalKey(table.primaryKey.map((column) => pgRow[column]));
+}
+
+/** Splits mapped columns into the table's own document and its companion (heavy) document. */
+export function splitHeavy(
+  table: TableConfig,
+  columns: Record<string, unknown>,
+): { doc: Record<string, unknown>; content?: Record<string, unknown> } {
+  if (!table.heavy) return { doc: columns };
+  const heavy = heavyColumnSet(table);
+  const doc: Record<string, unknown> = {};
+  const content: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(columns))
+    (heavy.has(name) ? content : doc)[name] = value;
+  return { doc, content };
+}
+
+/**
+ * Refuses a document Convex would reject for size (main and companion counted
+ * separately); the error names the document's largest column.
+ */
+export function checkDocumentSizes(
+  table: TableConfig,
+  key: string,
+  doc: Record<string, unknown>,
+  content?: Record<string, unknown>,
+): void {
+  const limit = MAX_DOCUMENT_BYTES - DOCUMENT_SIZE_MARGIN;
+  const check = (bytes: number, columns: Record<string, unknown>, what: string) => {
+    if (bytes <= limit) return;
+    const site = { table: table.name, key, column: largestColumn(columns) };
+    throw mappingError(site, 'document-size', `${what} of about ${bytes} bytes exceeds ${limit}`);
+  };
+  check(mainDocumentBytes(table, key, doc), doc, 'document');
+  if (content)
+    check(
+      contentDocumentBytes(key, content),
+      content,
+      `companion document (${table.heavy?.table})`,
+    );
+}
+
+function largestColumn(columns: Record<string, unknown>): string | null {
+  let largest: string | null = null;
+  let largestBytes = -1;
+  for (const [name, value] of Object.entries(columns)) {
+    const bytes = valueBytes(value);
+    if (bytes > largestBytes) [largest, largestBytes] = [name, bytes];
+  }
+  return largest;
+}
+
+/** Maps one outbox row into the change the Convex apply function takes. */
+export function mapChange(
+  captured: CapturedChange,
+  config: MirrorConfig = STORY_SITE_TABLES,
+): MappedChange {
+  const table = resolveTable(captured.table, config, captured.key);
+  const base = { table: table.name, key: captured.key, version: captured.seq };
+  if (captured.op === 'delete') return { ...base, op: 'delete' };
+  if (!captured.row)
+    throw mappingError({ ...base, column: null }, 'type', `${captured.op} without a row image`);
+  const mapped = mapRow(table, captured.row, config);
+  if (mapped.key !== captured.key) {
+    throw mappingError(
+      { ...base, column: null },
+      'primary-key',
+      `row image has key ${mapped.key}, outbox says ${captured.key}`,
+    );
+  }
+  const { doc, content } = splitHeavy(table, mapped.columns);
+  checkDocumentSizes(table, captured.key, doc, content);
+  return content ? { ...base, op: 'upsert', doc, content } : { ...base, op: 'upsert', doc };
+}

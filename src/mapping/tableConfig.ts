@@ -1,0 +1,149 @@
+/**
+ * The shape of the mirror's table configuration: which Postgres tables are
+ * mirrored, their columns and types, keys, foreign keys and heavy columns.
+ * The data itself lives in `tables.ts`, written so that a generator reading the
+ * live catalog (`tandem codegen`) can produce the same file.
+ */
+import { ConfigError } from '../core/errors.js';
+
+/** Postgres column types the value mapping knows (element type for arrays). */
+export type PgColumnType =
+  | 'int2'
+  | 'int4'
+  | 'int8'
+  | 'float4'
+  | 'float8'
+  | 'numeric'
+  | 'bool'
+  | 'text'
+  | 'varchar'
+  | 'timestamptz'
+  | 'json'
+  | 'jsonb'
+  | 'enum';
+
+export interface ColumnConfig {
+  name: string;
+  type: PgColumnType;
+  nullable: boolean;
+  /** One-dimensional Postgres array of `type` (elements may be NULL). */
+  array?: boolean;
+  /** Postgres enum type name and labels (type `enum` only). */
+  enumName?: string;
+  enumValues?: readonly string[];
+}
+
+/** A single-column foreign key to the referenced table's single-column primary key. */
+export interface ForeignKeyConfig {
+  column: string;
+  references: string;
+}
+
+/** Columns kept in a companion Convex table keyed like the main one, written in the same mutation. */
+export interface HeavyColumnsConfig {
+  table: string;
+  columns: readonly string[];
+}
+
+export interface TableConfig {
+  name: string;
+  columns: readonly ColumnConfig[];
+  primaryKey: readonly string[];
+  foreignKeys: readonly ForeignKeyConfig[];
+  heavy?: HeavyColumnsConfig;
+}
+
+export interface MirrorConfig {
+  /** Mirrored tables, parents before children. */
+  tables: readonly TableConfig[];
+}
+
+/** Convex table holding delete tombstones (one per deleted key, with its version). */
+export const TOMBSTONE_TABLE = 'tombstones';
+/** Fields the mirror adds to every mirrored document. */
+export const KEY_FIELD = 'pgKey';
+export const VERSION_FIELD = 'pgVersion';
+
+/** Name of the sibling field holding the resolved Convex Id of a foreign key. */
+export function refField(column: string): string {
+  return `ref_${column}`;
+}
+
+/** Name of the Convex index on a foreign-key column (used to find children waiting for a parent). */
+export function foreignKeyIndex(column: string): string {
+  return `by_${column}`;
+}
+
+export function findTable(config: MirrorConfig, name: string): TableConfig | undefined {
+  return config.tables.find((t) => t.name === name);
+}
+
+export function requireTable(config: MirrorConfig, name: string): TableConfig {
+  const table = findTable(config, name);
+  if (!table) throw new ConfigError('tables', `table ${name} is not mirrored`);
+  return table;
+}
+
+export function heavyColumnSet(table: TableConfig): ReadonlySet<string> {
+  return new Set(table.heavy?.columns ?? []);
+}
+
+const COLUMN_NAME = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * Rejects configurations the Convex side cannot represent: column names Convex
+ * would refuse as top-level fields, names colliding with the mirror's own
+ * fields, foreign keys that are not single-column references to a primary key.
+ */
+export function validateMirrorConfig(config: MirrorConfig): void {
+  const names = new Set(config.tables.map((t) => t.name));
+  const reserved = new Set([
+    TOMBSTONE_TABLE,
+    ...config.tables.flatMap((t) => (t.heavy ? [t.heavy.table] : [])),
+  ]);
+  for (const table of config.tables) {
+    const where = `tables.${table.name}`;
+    if (!COLUMN_NAME.test(table.name))
+      throw new ConfigError(where, 'table name must match [a-z][a-z0-9_]*');
+    if (reserved.has(table.name))
+      throw new ConfigError(where, 'table name is used by the mirror itself');
+    const columns = new Set(table.columns.map((c) => c.name));
+    for (const column of table.columns) validateColumn(where, column);
+    if (columns.size !== table.columns.length) throw new ConfigError(where, 'duplicate column');
+    if (table.primaryKey.length === 0) throw new ConfigError(where, 'a primary key is required');
+    for (const pk of table.primaryKey) {
+      if (!columns.has(pk))
+        throw new ConfigError(where, `primary key column ${pk} is not a column`);
+    }
+    for (const fk of table.foreignKeys) {
+      const parent = config.tables.find((t) => t.name === fk.references);
+      if (!columns.has(fk.column))
+        throw new ConfigError(where, `foreign key column ${fk.column} is not a column`);
+      if (!parent || !names.has(fk.references))
+        throw new ConfigError(where, `${fk.column} references unmirrored ${fk.references}`);
+      if (parent.primaryKey.length !== 1)
+        throw new ConfigError(where, `${fk.references} needs a one-column primary key`);
+    }
+    for (const heavy of table.heavy?.columns ?? []) {
+      if (!columns.has(heavy))
+        throw new ConfigError(where, `heavy column ${heavy} is not a column`);
+      if (table.primaryKey.includes(heavy))
+        throw new ConfigError(where, `heavy column ${heavy} is in the primary key`);
+    }
+  }
+}
+
+function validateColumn(where: string, column: ColumnConfig): void {
+  if (!COLUMN_NAME.test(column.name))
+    throw new ConfigError(`${where}.${column.name}`, 'column name must match [a-z][a-z0-9_]*');
+  // pgKey and pgVersion cannot collide (column names are lower case); ref_* could.
+  if (column.name.startsWith('ref_')) {
+    throw new ConfigError(
+      `${where}.${column.name}`,
+      'column name collides with the ref_* fields the mirror adds',
+    );
+  }
+  if (column.type === 'enum' && !(column.enumValues && column.enumValues.length > 0)) {
+    throw new ConfigError(`${where}.${column.name}`, 'enum column needs enumValues');
+  }
+}

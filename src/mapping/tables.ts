@@ -1,0 +1,187 @@
+/**
+ * Mirror configuration of the story site's ten tables (DOMAIN.md,
+ * sql/app-schema.sql). Plain data on purpose: `tandem codegen` will write this
+ * file from the live catalog. User-id columns (story.author, author_change,
+ * story_approval.user_id, story_done.user_id) are not foreign keys here: users
+ * are not mirrored, so they stay legacy integers.
+ */
+import type { MirrorConfig } from './tableConfig.js';
+
+export const STORY_SITE_TABLES: MirrorConfig = {
+  tables: [
+    {
+      name: 'image',
+      columns: [
+        { name: 'id', type: 'varchar', nullable: false },
+        { name: 'active', type: 'varchar', nullable: false },
+        { name: 'gilded', type: 'varchar', nullable: false },
+        { name: 'locked', type: 'varchar', nullable: false },
+        { name: 'active_lip', type: 'varchar', nullable: false },
+        { name: 'gilded_lip', type: 'varchar', nullable: false },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [],
+    },
+    {
+      name: 'language',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'name', type: 'varchar', nullable: false },
+        { name: 'short', type: 'varchar', nullable: false },
+        { name: 'flag', type: 'float8', nullable: true },
+        { name: 'flag_file', type: 'varchar', nullable: true },
+        { name: 'speaker', type: 'varchar', nullable: true },
+        { name: 'default_text', type: 'varchar', nullable: true },
+        { name: 'tts_replace', type: 'text', nullable: true },
+        { name: 'public', type: 'bool', nullable: false },
+        { name: 'rtl', type: 'bool', nullable: false },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [],
+    },
+    {
+      name: 'avatar',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'link', type: 'varchar', nullable: false },
+        { name: 'name', type: 'varchar', nullable: true },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [],
+    },
+    {
+      name: 'speaker',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'language_id', type: 'int4', nullable: false },
+        { name: 'speaker', type: 'varchar', nullable: false },
+        {
+          name: 'gender',
+          type: 'enum',
+          nullable: false,
+          enumName: 'gender_enum',
+          enumValues: ['MALE', 'FEMALE'],
+        },
+        {
+          name: 'type',
+          type: 'enum',
+          nullable: false,
+          enumName: 'type_enum',
+          enumValues: ['NORMAL', 'NEURAL'],
+        },
+        { name: 'service', type: 'varchar', nullable: false },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [{ column: 'language_id', references: 'language' }],
+    },
+    {
+      name: 'localization',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'language_id', type: 'int4', nullable: false },
+        { name: 'tag', type: 'varchar', nullable: false },
+        { name: 'text', type: 'text', nullable: false },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [{ column: 'language_id', references: 'language' }],
+    },
+    {
+      name: 'avatar_mapping',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'avatar_id', type: 'int4', nullable: false },
+        { name: 'language_id', type: 'int4', nullable: false },
+        { name: 'name', type: 'varchar', nullable: true },
+        { name: 'speaker', type: 'varchar', nullable: true },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [
+        { column: 'avatar_id', references: 'avatar' },
+        { column: 'language_id', references: 'language' },
+      ],
+    },
+    {
+      name: 'course',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'short', type: 'varchar', nullable: true },
+        { name: 'learning_language', type: 'int4', nullable: true },
+        { name: 'from_language', type: 'int4', nullable: true },
+        { name: 'public', type: 'bool', nullable: false },
+        { name: 'official', type: 'bool', nullable: false },
+        { name: 'name', type: 'varchar', nullable: true },
+        { name: 'about', type: 'text', nullable: true },
+        { name: 'conlang', type: 'bool', nullable: true },
+        { name: 'tags', type: 'varchar', array: true, nullable: true },
+        { name: 'count', type: 'int4', nullable: true },
+        { name: 'learning_language_name', type: 'varchar', nullable: true },
+        { name: 'from_language_name', type: 'varchar', nullable: true },
+        { name: 'contributors', type: 'varchar', array: true, nullable: false },
+        { name: 'contributors_past', type: 'varchar', array: true, nullable: false },
+        { name: 'todo_count', type: 'int4', nullable: false },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [
+        { column: 'learning_language', references: 'language' },
+        { column: 'from_language', references: 'language' },
+      ],
+    },
+    {
+      name: 'story',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'duo_id', type: 'varchar', nullable: true },
+        { name: 'name', type: 'varchar', nullable: true },
+        { name: 'set_id', type: 'int4', nullable: false },
+        { name: 'set_index', type: 'int4', nullable: false },
+        { name: 'author', type: 'int4', nullable: true },
+        { name: 'author_change', type: 'int4', nullable: true },
+        { name: 'date', type: 'timestamptz', nullable: true },
+        { name: 'change_date', type: 'timestamptz', nullable: true },
+        { name: 'date_published', type: 'timestamptz', nullable: true },
+        { name: 'text', type: 'text', nullable: true },
+        { name: 'public', type: 'bool', nullable: true },
+        { name: 'image', type: 'varchar', nullable: true },
+        { name: 'course_id', type: 'int4', nullable: true },
+        { name: 'json', type: 'jsonb', nullable: true },
+        {
+          name: 'status',
+          type: 'enum',
+          nullable: true,
+          enumName: 'story_status',
+          enumValues: ['draft', 'feedback', 'finished'],
+        },
+        { name: 'deleted', type: 'bool', nullable: true },
+        { name: 'todo_count', type: 'int4', nullable: false },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [
+        { column: 'image', references: 'image' },
+        { column: 'course_id', references: 'course' },
+      ],
+      heavy: { table: 'story_content', columns: ['text', 'json'] },
+    },
+    {
+      name: 'story_approval',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'story_id', type: 'int4', nullable: true },
+        { name: 'user_id', type: 'int4', nullable: true },
+        { name: 'date', type: 'timestamptz', nullable: true },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [{ column: 'story_id', references: 'story' }],
+    },
+    {
+      name: 'story_done',
+      columns: [
+        { name: 'id', type: 'int4', nullable: false },
+        { name: 'user_id', type: 'int4', nullable: true },
+        { name: 'story_id', type: 'int4', nullable: true },
+        { name: 'time', type: 'timestamptz', nullable: true },
+      ],
+      primaryKey: ['id'],
+      foreignKeys: [{ column: 'story_id', references: 'story' }],
+    },
+  ],
+};

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { mapColumnValue, MappingError, timestampToMillis, type ColumnConfig } from '../../src/mapping/index.js';
+
+const site = { table: 't', key: '1', column: 'c' };
+const col = (type: ColumnConfig['type'], extra: Partial<ColumnConfig> = {}): ColumnConfig => ({
+  name: 'c',
+  type,
+  nullable: true,
+  ...extra,
+});
+
+function mappingFailure(fn: () => unknown): MappingError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof MappingError) return error;
+    throw error;
+  }
+  throw new Error('expected a MappingError');
+}
+
+describe('mapColumnValue', () => {
+  it('maps NULL to null, and refuses NULL in a NOT NULL column', () => {
+    expect(mapColumnValue(col('text'), null, site)).toBeNull();
+    const error = mappingFailure(() => mapColumnValue(col('text', { nullable: false }), null, site));
+    expect([error.table, error.key, error.column, error.rule]).toEqual(['t', '1', 'c', 'not-null']);
+  });
+
+  it('maps int4/int2 from numbers and integer text', () => {
+    expect(mapColumnValue(col('int4'), 42, site)).toBe(42);
+    expect(mapColumnValue(col('int2'), '-7', site)).toBe(-7);
+    expect(mappingFailure(() => mapColumnValue(col('int4'), 1.5, site)).rule).toBe('type');
+  });
+
+  it('maps int8 to bigint from text, number or bigint, checking range and precision', () => {
+    expect(mapColumnValue(col('int8'), '9223372036854775807', site)).toBe(9223372036854775807n);
+    expect(mapColumnValue(col('int8'), '-9223372036854775808', site)).toBe(-9223372036854775808n);
+    expect(mapColumnValue(col('int8'), 12, site)).toBe(12n);
+    expect(mapColumnValue(col('int8'), 5n, site)).toBe(5n);
+    expect(mappingFailure(() => mapColumnValue(col('int8'), '9223372036854775808', site)).rule).toBe('int8-range');
+    expect(mappingFailure(() => mapColumnValue(col('int8'), 2 ** 60, site)).rule).toBe('int8-precision');
+    expect(mappingFailure(() => mapColumnValue(col('int8'), '1e3', site)).rule).toBe('type');
+  });
+
+  it('maps float8 including NaN and infinities (Convex float64 stores them) and -0 as 0', () => {
+    expect(mapColumnValue(col('float8'), 1.25, site)).toBe(1.25);
+    expect(mapColumnValue(col('float8'), '1.5e3', site)).toBe(1500);
+    expect(mapColumnValue(col('float8'), 'NaN', site)).toBeNaN();
+    expect(mapColumnValue(col('float8'), NaN, site)).toBeNaN();
+    expect(mapColumnValue(col('float8'), '-Infinity', site)).toBe(-Infinity);
+    expect(mapColumnValue(col('float8'), 'Infinity', site)).toBe(Infinity);
+    expect(Object.is(mapColumnValue(col('float8'), -0, site), 0)).toBe(true);
+    expect(mappingFailure(() => mapColumnValue(col('float8'), 'abc', site)).rule).toBe('type');
+  });
+
+  it('keeps numeric as its Postgres text and refuses a JS number (its text may differ)', () => {
+    expect(mapColumnValue(col('numeric'), '1.50', site)).toBe('1.50');
+    expect(mapColumnValue(col('numeric'), 'NaN', site)).toBe('NaN');
+    expect(mappingFailure(() => mapColumnValue(col('numeric'), 1.5, site)).rule).toBe('type');
+  });
+
+  it('maps booleans, strings (non-Latin, RTL) and refuses lone surrogates', () => {
+    expect(mapColumnValue(col('bool'), false, site)).toBe(false);
+    expect(mapColumnValue(col('varchar'), 'עברית', site)).toBe('עברית');
+    expect(mapColumnValue(col('text'), '日本語 🎌', site)).toBe('日本語 🎌');
+    const error = mappingFailure(() => mapColumnValue(col('text'), 'a\uD800b', site));
+    expect(error.rule).toBe('string-utf8');
+    expect(error.message).toBe('t 1.c: string-utf8: string has a lone UTF-16 surrogate');
+    expect(mappingFailure(() => mapColumnValue(col('bool'), 't', site)).rule).toBe('type');
+  });
+
+  it('maps enums to their label and refuses unknown labels', () => {
+    const gender = col('enum', { enumName: 'gender_enum', enumValues: ['MALE', 'FEMALE'] });
+    expect(mapColumnValue(gender, 'FEMALE', site)).toBe('FEMALE');
+    expect(mappingFailure(() => mapColumnValue(gender, 'OTHER', site)).rule).toBe('enum-value');
+  });
+
+  it('maps arrays element-wise, keeping NULL elements', () => {
+    expect(mapColumnValue(col('varchar', { array: true }), ['a', null, 'ü'], site)).toEqual(['a', null, 'ü']);
+    expect(mapColumnValue(col('varchar', { array: true }), [], site)).toEqual([]);
+    expect(mappingFailure(() => mapColumnValue(col('varchar', { array: true }), [['a']], site)).rule).toBe(
+      'array-dimensions',
+    );
+    expect(mappingFailure(() => mapColumnValue(col('varchar', { array: true }), '{a,b}', site)).rule).toBe('type');
+    const tooLong = Array.from({ length: 8193 }, () => 'x');
+    expect(mappingFailure(() => mapColumnValue(col('varchar', { array: true }), tooLong, site)).rule).toBe(
+      'array-length',
+    );
+    expect(mapColumnValue(col('varchar', { array: true }), tooLong.slice(1), site)).toHaveLength(8192);
+  });
+});
+
+describe('timestamptz', () => {
+  it('reads the to_jsonb form, the DateStyle ISO form and Dates to the same truncated milliseconds', () => {
+    const expected = Date.UTC(2024, 0, 2, 2, 4, 5, 123);
+    expect(timestampToMillis('2024-01-02T03:04:05.123987+01:00')).toBe(expected);
+    expect(timestampToMillis('2024-01-02 03:04:05.123987+01')).toBe(expected);
+    expect(timestampToMillis(new Date(expected))).toBe(expected);
+    expect(timestampToMillis('2024-01-02T02:04:05Z')).toBe(expected - 123);
+  });
+
+  it('truncates microseconds toward the past, also before 1970', () => {
+    expect(timestampToMillis('1969-12-31T23:59:59.999999+00:00')).toBe(-1);
+    expect(timestampToMillis('1970-01-01T00:00:00.0009+00:00')).toBe(0);
+  });
+
+  it('handles offsets with seconds, BC years, infinity, and refuses garbage', () => {
+    expect(timestampToMillis('1850-03-15T00:19:32+00:19:32')).toBe(Date.UTC(1850, 2, 15));
+    const bc = new Date(0);
+    bc.setUTCFullYear(-43, 2, 15);
+    bc.setUTCHours(0, 0, 0, 0);
+    expect(timestampToMillis('0044-03-15T00:00:00+00:00 BC')).toBe(bc.getTime());
+    expect(timestampToMillis('infinity')).toBe(Infinity);
+    expect(timestampToMillis('-infinity')).toBe(-Infinity);
+    expect(timestampToMillis('2024-13-01T00:00:00+00:00')).toBeNull();
+    expect(timestampToMillis('yesterday')).toBeNull();
+    expect(mappingFailure(() => mapColumnValue(col('timestamptz'), 'yesterday', site)).rule).toBe('timestamp-format');
+  });
+});
