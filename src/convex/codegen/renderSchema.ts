@@ -1,0 +1,107 @@
+/**
+ * Renders convex/schema.ts from the mirror configuration: one Convex table per
+ * mirrored Postgres table (its columns with validators by type, pgKey,
+ * pgVersion, ref_* Ids, an index on pgKey and one per foreign-key column), the
+ * companion tables for heavy columns, and the tombstone table.
+ */
+import {
+  KEY_FIELD,
+  TOMBSTONE_TABLE,
+  VERSION_FIELD,
+  foreignKeyIndex,
+  heavyColumnSet,
+  refField,
+  type ColumnConfig,
+  type MirrorConfig,
+  type TableConfig,
+} from '../../mapping/tableConfig.js';
+import { GENERATED_NOTICE } from './notice.js';
+
+export const KEY_INDEX = 'by_pgKey';
+export const TOMBSTONE_INDEX = 'by_table_pgKey';
+
+function scalarValidator(column: ColumnConfig): string {
+  switch (column.type) {
+    case 'int2':
+    case 'int4':
+    case 'float4':
+    case 'float8':
+    case 'timestamptz':
+      return 'v.number()';
+    case 'int8':
+      return 'v.int64()';
+    case 'numeric':
+    case 'text':
+    case 'varchar':
+      return 'v.string()';
+    case 'bool':
+      return 'v.boolean()';
+    case 'enum':
+      return `v.union(${(column.enumValues ?? []).map((label) => `v.literal(${JSON.stringify(label)})`).join(', ')})`;
+    case 'json':
+    case 'jsonb':
+      return 'v.any()';
+  }
+}
+
+export function columnValidator(column: ColumnConfig): string {
+  const scalar = scalarValidator(column);
+  if (scalar === 'v.any()') return scalar;
+  const value = column.array ? `v.array(v.union(${scalar}, v.null()))` : scalar;
+  return column.nullable ? `v.union(${value}, v.null())` : value;
+}
+
+function field(name: string, validator: string): string {
+  return `    ${name}: ${validator},`;
+}
+
+function renderTable(table: TableConfig): string {
+  const heavy = heavyColumnSet(table);
+  const fields = table.columns
+    .filter((c) => !heavy.has(c.name))
+    .map((c) => field(c.name, columnValidator(c)));
+  fields.push(field(KEY_FIELD, 'v.string()'), field(VERSION_FIELD, 'v.number()'));
+  for (const fk of table.foreignKeys)
+    fields.push(field(refField(fk.column), `v.optional(v.id(${JSON.stringify(fk.references)}))`));
+  const indexes = [`.index(${JSON.stringify(KEY_INDEX)}, [${JSON.stringify(KEY_FIELD)}])`];
+  for (const fk of table.foreignKeys) {
+    indexes.push(
+      `.index(${JSON.stringify(foreignKeyIndex(fk.column))}, [${JSON.stringify(fk.column)}])`,
+    );
+  }
+  return `  ${table.name}: defineTable({\n${fields.join('\n')}\n  })\n${indexes.map((i) => `    ${i}`).join('\n')},`;
+}
+
+function renderContentTable(table: TableConfig): string {
+  const heavy = heavyColumnSet(table);
+  const fields = [field(KEY_FIELD, 'v.string()'), field(VERSION_FIELD, 'v.number()')];
+  for (const column of table.columns.filter((c) => heavy.has(c.name)))
+    fields.push(field(column.name, columnValidator(column)));
+  return `  ${table.heavy!.table}: defineTable({\n${fields.join('\n')}\n  }).index(${JSON.stringify(KEY_INDEX)}, [${JSON.stringify(KEY_FIELD)}]),`;
+}
+
+export function renderSchema(config: MirrorConfig): string {
+  const tables = config.tables.map(renderTable);
+  const contents = config.tables.filter((t) => t.heavy).map(renderContentTable);
+  const tombstones = [
+    `  ${TOMBSTONE_TABLE}: defineTable({`,
+    field('table', 'v.string()'),
+    field(KEY_FIELD, 'v.string()'),
+    field(VERSION_FIELD, 'v.number()'),
+    `  }).index(${JSON.stringify(TOMBSTONE_INDEX)}, ["table", ${JSON.stringify(KEY_FIELD)}]),`,
+  ];
+  return [
+    GENERATED_NOTICE,
+    `import { defineSchema, defineTable } from "convex/server";`,
+    `import { v } from "convex/values";`,
+    ``,
+    `export default defineSchema({`,
+    ...tables,
+    `  // Heavy columns, keyed like their main table and written in the same mutation.`,
+    ...contents,
+    `  // One per deleted key: blocks a late, older upsert from bringing the row back.`,
+    ...tombstones,
+    `});`,
+    ``,
+  ].join('\n');
+}
