@@ -26,6 +26,13 @@ export interface Config {
   devPgPort: number;
   apiPort: number;
   host: string;
+  /** A Convex deployment (or the local stand-in); unset: the dev stack's stand-in, if running. */
+  convexUrl: string | undefined;
+  /** Admin or deploy key for convexUrl (Tandem's Convex functions are internal). */
+  convexDeployKey: string | undefined;
+  /** How long a mirrored write waits for its events to reach Convex; 0 = asynchronous. */
+  mirrorWaitMs: number;
+  convexLocalPort: number;
 }
 
 export const DEFAULTS = {
@@ -34,6 +41,8 @@ export const DEFAULTS = {
   devPgPort: 54329,
   apiPort: 4000,
   host: '127.0.0.1',
+  mirrorWaitMs: 500,
+  convexLocalPort: 3210,
 } as const;
 
 function parseJsonSetting<T>(name: string, raw: string | undefined, schema: z.ZodType<T>, fallback: T): T {
@@ -52,6 +61,13 @@ function parseJsonSetting<T>(name: string, raw: string | undefined, schema: z.Zo
   return parsed.data;
 }
 
+function parseNonNegativeInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(name, `not a whole number >= 0: ${JSON.stringify(raw)}`);
+  return n;
+}
+
 function parsePort(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
@@ -59,6 +75,13 @@ function parsePort(name: string, raw: string | undefined, fallback: number): num
     throw new ConfigError(name, `not a TCP port: ${JSON.stringify(raw)}`);
   }
   return port;
+}
+
+function parseConvexUrl(raw: string | undefined): string | undefined {
+  const url = raw?.trim();
+  if (!url) return undefined;
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError('CONVEX_URL', 'must be an http(s) URL');
+  return url.replace(/\/+$/, '');
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -74,5 +97,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     devPgPort: parsePort('TANDEM_PG_PORT', env.TANDEM_PG_PORT, DEFAULTS.devPgPort),
     apiPort: parsePort('TANDEM_API_PORT', env.TANDEM_API_PORT, DEFAULTS.apiPort),
     host: env.TANDEM_HOST?.trim() || DEFAULTS.host,
+    convexUrl: parseConvexUrl(env.CONVEX_URL),
+    convexDeployKey: env.CONVEX_DEPLOY_KEY?.trim() || undefined,
+    mirrorWaitMs: parseNonNegativeInt('TANDEM_MIRROR_WAIT_MS', env.TANDEM_MIRROR_WAIT_MS, DEFAULTS.mirrorWaitMs),
+    convexLocalPort: parsePort('TANDEM_CONVEX_PORT', env.TANDEM_CONVEX_PORT, DEFAULTS.convexLocalPort),
   };
 }

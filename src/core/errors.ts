@@ -66,3 +66,12 @@ export class ForbiddenError extends TandemError {
     super(`requires role ${requiredRole}`);
   }
 }
+
+/**
+ * Convex did not answer, or answered that it is unavailable (network error,
+ * timeout, HTTP 5xx other than a function failure, 429). Worth waiting for;
+ * repeated ones open the relay's circuit breaker instead of spending retries.
+ */
+export class TargetUnavailableError extends TandemError {
+  readonly code = 'target_unavailable';
+}

@@ -7,6 +7,8 @@
 import type pg from 'pg';
 import type { ApplyResult, CapturedChange, MappedChange, TransactionBatch } from '../core/changes.js';
 import type { Logger } from '../log.js';
+import { MappingError } from '../mapping/index.js';
+import { TargetUnavailableError } from '../core/errors.js';
 import type { RelayMetrics } from './metrics.js';
 import {
   completeEvents,
@@ -19,14 +21,14 @@ import {
 import { packTransactions, type PackedCall, type PackingLimits, type SizedTransaction } from './packing.js';
 import { backoffDelayMs, CircuitBreaker, type RetryPolicy } from './retryPolicy.js';
 
-/** Maps a captured change to Convex values; throws an error with `unrepresentable` for values Convex cannot hold. */
+/** Maps a captured change to Convex values; throws MappingError for values Convex cannot hold. */
 export interface ChangeMapper {
   map(change: CapturedChange): { change: MappedChange; bytes: number };
 }
 
 /** An error that retrying cannot fix (the value itself cannot be stored): dead-letter at once. */
-export function isUnrepresentable(err: unknown): err is Error & DeadLetterReason {
-  return (err as { unrepresentable?: boolean })?.unrepresentable === true;
+export function isUnrepresentable(err: unknown): err is MappingError {
+  return err instanceof MappingError;
 }
 
 /**
@@ -35,7 +37,7 @@ export function isUnrepresentable(err: unknown): err is Error & DeadLetterReason
  * events' retry budget.
  */
 export function isTransientTargetError(err: unknown): boolean {
-  return (err as { transient?: boolean })?.transient === true;
+  return err instanceof TargetUnavailableError;
 }
 
 export interface ApplyTarget {
@@ -61,9 +63,8 @@ export interface RoundOutcome {
   breakerOpened: boolean;
 }
 
-function deadReason(event: ClaimedEvent, err: unknown): { seq: number } & DeadLetterReason {
-  const e = err as Error & DeadLetterReason;
-  return { seq: event.seq, reason: e.message ?? String(err), rule: e.rule, column: e.column };
+function deadReason(event: ClaimedEvent, err: MappingError): { seq: number } & DeadLetterReason {
+  return { seq: event.seq, reason: err.message, rule: err.rule, column: err.column ?? undefined };
 }
 
 /** Maps every event; unrepresentable ones are set aside for dead letters and do not block the rest. */
