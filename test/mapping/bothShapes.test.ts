@@ -59,15 +59,24 @@ describe.each(backends)('pg rows and to_jsonb images map alike [%s]', (backend) 
   });
 
   it('maps the edge values as documented', async () => {
-    const story = mapRow('story', (await db.pool.query('SELECT * FROM story WHERE id = 1')).rows[0]);
+    const story = mapRow(
+      'story',
+      (await db.pool.query('SELECT * FROM story WHERE id = 1')).rows[0],
+    );
     expect(story.columns.date).toBe(Date.UTC(2024, 0, 1, 21, 34, 5, 123));
     expect(story.columns.change_date).toBe(-1);
     expect(story.columns.date_published).toBe(Infinity);
     expect(story.columns.json).toEqual({
       '~tandem_keys': ['_id', 'plain', 'ключ'],
-      '~tandem_values': [true, { a: [] }, { '~tandem_keys': ['$x'], '~tandem_values': [[1, 2.5, null, 'é']] }],
+      '~tandem_values': [
+        true,
+        { a: [] },
+        { '~tandem_keys': ['$x'], '~tandem_values': [[1, 2.5, null, 'é']] },
+      ],
     });
-    const languages = (await db.pool.query('SELECT * FROM language ORDER BY id')).rows.map((r) => mapRow('language', r));
+    const languages = (await db.pool.query('SELECT * FROM language ORDER BY id')).rows.map((r) =>
+      mapRow('language', r),
+    );
     expect(languages.map((l) => l.columns.flag)).toEqual([NaN, 0, 1.5e-7]);
     const course = mapRow('course', (await db.pool.query('SELECT * FROM course')).rows[0]);
     expect(course.columns.tags).toEqual(['ספר', null, 'b']);

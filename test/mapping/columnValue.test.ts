@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mapColumnValue, MappingError, timestampToMillis, type ColumnConfig } from '../../src/mapping/index.js';
+import {
+  mapColumnValue,
+  MappingError,
+  timestampToMillis,
+  type ColumnConfig,
+} from '../../src/mapping/index.js';
 
 const site = { table: 't', key: '1', column: 'c' };
 const col = (type: ColumnConfig['type'], extra: Partial<ColumnConfig> = {}): ColumnConfig => ({
@@ -22,7 +27,9 @@ function mappingFailure(fn: () => unknown): MappingError {
 describe('mapColumnValue', () => {
   it('maps NULL to null, and refuses NULL in a NOT NULL column', () => {
     expect(mapColumnValue(col('text'), null, site)).toBeNull();
-    const error = mappingFailure(() => mapColumnValue(col('text', { nullable: false }), null, site));
+    const error = mappingFailure(() =>
+      mapColumnValue(col('text', { nullable: false }), null, site),
+    );
     expect([error.table, error.key, error.column, error.rule]).toEqual(['t', '1', 'c', 'not-null']);
   });
 
@@ -37,8 +44,12 @@ describe('mapColumnValue', () => {
     expect(mapColumnValue(col('int8'), '-9223372036854775808', site)).toBe(-9223372036854775808n);
     expect(mapColumnValue(col('int8'), 12, site)).toBe(12n);
     expect(mapColumnValue(col('int8'), 5n, site)).toBe(5n);
-    expect(mappingFailure(() => mapColumnValue(col('int8'), '9223372036854775808', site)).rule).toBe('int8-range');
-    expect(mappingFailure(() => mapColumnValue(col('int8'), 2 ** 60, site)).rule).toBe('int8-precision');
+    expect(
+      mappingFailure(() => mapColumnValue(col('int8'), '9223372036854775808', site)).rule,
+    ).toBe('int8-range');
+    expect(mappingFailure(() => mapColumnValue(col('int8'), 2 ** 60, site)).rule).toBe(
+      'int8-precision',
+    );
     expect(mappingFailure(() => mapColumnValue(col('int8'), '1e3', site)).rule).toBe('type');
   });
 
@@ -76,17 +87,25 @@ describe('mapColumnValue', () => {
   });
 
   it('maps arrays element-wise, keeping NULL elements', () => {
-    expect(mapColumnValue(col('varchar', { array: true }), ['a', null, 'ü'], site)).toEqual(['a', null, 'ü']);
+    expect(mapColumnValue(col('varchar', { array: true }), ['a', null, 'ü'], site)).toEqual([
+      'a',
+      null,
+      'ü',
+    ]);
     expect(mapColumnValue(col('varchar', { array: true }), [], site)).toEqual([]);
-    expect(mappingFailure(() => mapColumnValue(col('varchar', { array: true }), [['a']], site)).rule).toBe(
-      'array-dimensions',
-    );
-    expect(mappingFailure(() => mapColumnValue(col('varchar', { array: true }), '{a,b}', site)).rule).toBe('type');
+    expect(
+      mappingFailure(() => mapColumnValue(col('varchar', { array: true }), [['a']], site)).rule,
+    ).toBe('array-dimensions');
+    expect(
+      mappingFailure(() => mapColumnValue(col('varchar', { array: true }), '{a,b}', site)).rule,
+    ).toBe('type');
     const tooLong = Array.from({ length: 8193 }, () => 'x');
-    expect(mappingFailure(() => mapColumnValue(col('varchar', { array: true }), tooLong, site)).rule).toBe(
-      'array-length',
+    expect(
+      mappingFailure(() => mapColumnValue(col('varchar', { array: true }), tooLong, site)).rule,
+    ).toBe('array-length');
+    expect(mapColumnValue(col('varchar', { array: true }), tooLong.slice(1), site)).toHaveLength(
+      8192,
     );
-    expect(mapColumnValue(col('varchar', { array: true }), tooLong.slice(1), site)).toHaveLength(8192);
   });
 });
 
@@ -114,6 +133,8 @@ describe('timestamptz', () => {
     expect(timestampToMillis('-infinity')).toBe(-Infinity);
     expect(timestampToMillis('2024-13-01T00:00:00+00:00')).toBeNull();
     expect(timestampToMillis('yesterday')).toBeNull();
-    expect(mappingFailure(() => mapColumnValue(col('timestamptz'), 'yesterday', site)).rule).toBe('timestamp-format');
+    expect(mappingFailure(() => mapColumnValue(col('timestamptz'), 'yesterday', site)).rule).toBe(
+      'timestamp-format',
+    );
   });
 });

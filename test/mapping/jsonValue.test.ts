@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeJsonValue, encodeJsonValue, isConvexFieldName, MappingError } from '../../src/mapping/index.js';
+import {
+  decodeJsonValue,
+  encodeJsonValue,
+  isConvexFieldName,
+  MappingError,
+} from '../../src/mapping/index.js';
 
 const site = { table: 'story', key: '9', column: 'json' };
 const encode = (value: unknown) => encodeJsonValue(value, site, 1);
@@ -37,18 +42,24 @@ describe('jsonb mapping', () => {
   });
 
   it('encodes objects with non-ASCII, $-prefixed, _-prefixed or empty keys, sorted by key', () => {
-    expect(encode({ 'ключ': 1, $x: 2, ok: 3 })).toEqual({
+    expect(encode({ ключ: 1, $x: 2, ok: 3 })).toEqual({
       '~tandem_keys': ['$x', 'ok', 'ключ'],
       '~tandem_values': [2, 3, 1],
     });
-    expect(encode({ _id: 'a', '': 'b' })).toEqual({ '~tandem_keys': ['', '_id'], '~tandem_values': ['b', 'a'] });
-    expect(decodeJsonValue(encode({ 'ключ': { $x: [1] } }))).toEqual({ 'ключ': { $x: [1] } });
+    expect(encode({ _id: 'a', '': 'b' })).toEqual({
+      '~tandem_keys': ['', '_id'],
+      '~tandem_values': ['b', 'a'],
+    });
+    expect(decodeJsonValue(encode({ ключ: { $x: [1] } }))).toEqual({ ключ: { $x: [1] } });
   });
 
   it('encodes an object that itself uses the marker keys, so decoding stays exact', () => {
     const tricky = { '~tandem_keys': ['a'], '~tandem_values': [1] };
     const encoded = encode(tricky);
-    expect(encoded).toEqual({ '~tandem_keys': ['~tandem_keys', '~tandem_values'], '~tandem_values': [['a'], [1]] });
+    expect(encoded).toEqual({
+      '~tandem_keys': ['~tandem_keys', '~tandem_values'],
+      '~tandem_values': [['a'], [1]],
+    });
     expect(decodeJsonValue(encoded)).toEqual(tricky);
   });
 
@@ -73,13 +84,19 @@ describe('jsonb mapping', () => {
   });
 
   it('refuses arrays of 8,193 elements and lone surrogates in values and keys', () => {
-    expect(ruleOf(() => encode({ list: Array.from({ length: 8193 }, () => 0) }))).toBe('array-length');
+    expect(ruleOf(() => encode({ list: Array.from({ length: 8193 }, () => 0) }))).toBe(
+      'array-length',
+    );
     expect(ruleOf(() => encode(['\uDC00']))).toBe('string-utf8');
     expect(ruleOf(() => encode({ ['\uD800']: 1 }))).toBe('string-utf8');
   });
 
   it('round-trips any JSON value within the limits, and leaves only valid field names', () => {
-    const key = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('$x', '_y', '', '~tandem_keys'));
+    const key = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('$x', '_y', '', '~tandem_keys'),
+    );
     const json = fc.letrec((tie) => ({
       value: fc.oneof(
         { depthSize: 'small', withCrossShrink: true },

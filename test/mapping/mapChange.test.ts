@@ -26,14 +26,23 @@ const storyRow = {
   public: false,
   image: 'img-a',
   course_id: 3,
-  json: { elements: [{ type: 'line', 'línea': 'sí' }] },
+  json: { elements: [{ type: 'line', línea: 'sí' }] },
   status: 'draft',
   deleted: false,
   todo_count: 0,
 };
 
 function captured(overrides: Partial<CapturedChange>): CapturedChange {
-  return { seq: 10, txid: '500', table: 'story', key: '7', op: 'update', row: storyRow, operationKey: 'op-1', ...overrides };
+  return {
+    seq: 10,
+    txid: '500',
+    table: 'story',
+    key: '7',
+    op: 'update',
+    row: storyRow,
+    operationKey: 'op-1',
+    ...overrides,
+  };
 }
 
 function failure(fn: () => unknown): MappingError {
@@ -79,7 +88,9 @@ describe('mapChange', () => {
       },
       content: {
         text: '> hola',
-        json: { elements: [{ '~tandem_keys': ['línea', 'type'], '~tandem_values': ['sí', 'line'] }] },
+        json: {
+          elements: [{ '~tandem_keys': ['línea', 'type'], '~tandem_values': ['sí', 'line'] }],
+        },
       },
     });
     expect(decodeJsonValue(change.content!.json)).toEqual(storyRow.json);
@@ -87,9 +98,27 @@ describe('mapChange', () => {
   });
 
   it('maps a delete without a row, and a table without heavy columns without content', () => {
-    expect(mapChange(captured({ op: 'delete', row: null }))).toEqual({ table: 'story', key: '7', version: 10, op: 'delete' });
-    const avatar = mapChange(captured({ table: 'avatar', key: '2', op: 'insert', row: { id: 2, link: 'a.png', name: null } }));
-    expect(avatar).toEqual({ table: 'avatar', key: '2', version: 10, op: 'upsert', doc: { id: 2, link: 'a.png', name: null } });
+    expect(mapChange(captured({ op: 'delete', row: null }))).toEqual({
+      table: 'story',
+      key: '7',
+      version: 10,
+      op: 'delete',
+    });
+    const avatar = mapChange(
+      captured({
+        table: 'avatar',
+        key: '2',
+        op: 'insert',
+        row: { id: 2, link: 'a.png', name: null },
+      }),
+    );
+    expect(avatar).toEqual({
+      table: 'avatar',
+      key: '2',
+      version: 10,
+      op: 'upsert',
+      doc: { id: 2, link: 'a.png', name: null },
+    });
   });
 
   it('names table, key, column and rule when a value cannot be stored', () => {
@@ -103,8 +132,15 @@ describe('mapChange', () => {
   });
 
   it('refuses a 2 MiB story text (over Convex 1 MiB document limit, even in the companion table)', () => {
-    const error = failure(() => mapChange(captured({ row: { ...storyRow, text: 'x'.repeat(2 * 1024 * 1024) } })));
-    expect([error.table, error.key, error.column, error.rule]).toEqual(['story', '7', 'text', 'document-size']);
+    const error = failure(() =>
+      mapChange(captured({ row: { ...storyRow, text: 'x'.repeat(2 * 1024 * 1024) } })),
+    );
+    expect([error.table, error.key, error.column, error.rule]).toEqual([
+      'story',
+      '7',
+      'text',
+      'document-size',
+    ]);
     // 900 KB fits: the heavy column lives in its own document.
     const fits = mapChange(captured({ row: { ...storyRow, text: 'x'.repeat(900 * 1024) } }));
     expect((fits.content!.text as string).length).toBe(900 * 1024);
@@ -112,7 +148,9 @@ describe('mapChange', () => {
 
   it('refuses unknown tables, unknown and missing columns, and a key that disagrees with the row', () => {
     expect(failure(() => mapChange(captured({ table: 'users' }))).rule).toBe('unknown-table');
-    expect(failure(() => mapChange(captured({ row: { ...storyRow, extra: 1 } }))).rule).toBe('unknown-column');
+    expect(failure(() => mapChange(captured({ row: { ...storyRow, extra: 1 } }))).rule).toBe(
+      'unknown-column',
+    );
     const { json: _json, ...withoutJson } = storyRow;
     const missing = failure(() => mapChange(captured({ row: withoutJson })));
     expect([missing.rule, missing.column]).toEqual(['missing-column', 'json']);
@@ -125,7 +163,14 @@ describe('mapRow and canonicalHash', () => {
   it('hash ignores key order and the mirror fields, and sees type and value changes', () => {
     const columns = mapRow('story', storyRow).columns;
     const reordered = Object.fromEntries(Object.entries(columns).reverse());
-    const withMirrorFields = { ...columns, pgKey: '7', pgVersion: 3, ref_course_id: 'abc', _id: 'x', _creationTime: 1 };
+    const withMirrorFields = {
+      ...columns,
+      pgKey: '7',
+      pgVersion: 3,
+      ref_course_id: 'abc',
+      _id: 'x',
+      _creationTime: 1,
+    };
     const hash = canonicalHash('story', columns);
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(canonicalHash('story', reordered)).toBe(hash);
