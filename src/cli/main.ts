@@ -17,6 +17,8 @@ const commandModules = [
   import('./commands/serve.js'),
   import('./commands/dev.js'),
   import('./commands/convexLocal.js'),
+  import('./commands/relay.js'),
+  import('./commands/dlq.js'),
   import('./commands/sample.js'),
   import('./commands/init.js'),
   import('./commands/capture.js'),

@@ -13,6 +13,7 @@ export { timestampToMillis } from './timestamp.js';
 export { canonicalHash, canonicalRow, canonicalValue, CANONICAL_VERSION } from './canonical.js';
 export {
   estimateChangeBytes,
+  estimateChangeIndexRanges,
   mainDocumentBytes,
   contentDocumentBytes,
   valueBytes,

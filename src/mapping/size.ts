@@ -6,7 +6,13 @@
  */
 import { getConvexSize, getDocumentSize, type Value } from 'convex/values';
 import type { MappedChange } from '../core/changes.js';
-import { KEY_FIELD, VERSION_FIELD, refField, type TableConfig } from './tableConfig.js';
+import {
+  KEY_FIELD,
+  VERSION_FIELD,
+  refField,
+  type MirrorConfig,
+  type TableConfig,
+} from './tableConfig.js';
 
 /** Stand-in for a Convex Id string in the ref_* fields (real Ids are about 32 characters). */
 const ID_PLACEHOLDER = 'x'.repeat(40);
@@ -48,4 +54,20 @@ export function estimateChangeBytes(change: MappedChange): number {
     ? getDocumentSize({ ...change.content } as Record<string, Value>)
     : 0;
   return doc + content + keyBytes + 20;
+}
+
+/**
+ * Upper bound of the index ranges applyBatch reads for a change (Convex allows
+ * 4,096 per mutation): the key and tombstone lookups, one per foreign key, one
+ * per child link (filled on insert, cleared on delete) and the companion lookup.
+ */
+export function estimateChangeIndexRanges(change: MappedChange, config: MirrorConfig): number {
+  const table = config.tables.find((t) => t.name === change.table);
+  if (!table) return 2;
+  const childLinks = config.tables.reduce(
+    (n, t) => n + t.foreignKeys.filter((fk) => fk.references === table.name).length,
+    0,
+  );
+  const refs = change.op === 'upsert' ? table.foreignKeys.length : 0;
+  return 2 + refs + childLinks + (table.heavy ? 1 : 0);
 }

@@ -11,6 +11,8 @@ export interface DevStackInfo {
   pgUrl: string;
   apiUrl?: string;
   convexUrl?: string;
+  /** Admin key of the dev stack's local Convex stand-in (a local file, like the PGlite data). */
+  convexAdminKey?: string;
   startedAt: string;
 }
 

@@ -2,9 +2,15 @@
  * `tandem dev`: the embedded stack in one process. PGlite (persisted under
  * .tandem/) is served over the Postgres wire protocol so that every other
  * command, and any Postgres client, can connect while it runs; the story-site
- * API runs beside it. A discovery file tells other commands where it is.
+ * API runs beside it, its writes mirrored through the relay into a local
+ * Convex stand-in. A discovery file tells other commands where they are.
  */
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { HttpConvexTarget } from '../../convex/httpTarget.js';
+import { createLocalConvex, generateAdminKey } from '../../convexLocal/server.js';
+import { migrate } from '../../postgres/migrate.js';
+import { startMirrorStack } from '../mirrorStack.js';
 import { generateSample, DEFAULT_SEED } from '../../app/sample/generateSample.js';
 import type { TokenEntry } from '../../config.js';
 import { ConfigError, ConflictError } from '../../core/errors.js';
@@ -33,6 +39,7 @@ function parseScale(value: string): number {
 }
 
 interface DevFlags {
+  convexPort?: number;
   pgPort?: number;
   port?: number;
   host?: string;
@@ -46,6 +53,7 @@ export function register(program: Command): void {
     .description('Run the embedded stack: PGlite over the Postgres wire protocol and the story-site API')
     .option('--pg-port <port>', 'Postgres wire-protocol port (default TANDEM_PG_PORT or 54329)', parsePort)
     .option('--port <port>', 'API port (default TANDEM_API_PORT or 4000)', parsePort)
+    .option('--convex-port <port>', 'local Convex stand-in port (default TANDEM_CONVEX_PORT or 3210)', parsePort)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--sample <scale>', 'fill empty tables with sample data at this scale first', parseScale)
     .option('--seed <n>', 'sample data seed', String(DEFAULT_SEED))
@@ -62,8 +70,15 @@ export function register(program: Command): void {
       const dataDir = embeddedDataDir(config.home);
       const pg = await startEmbeddedPostgres({ dataDir, host, port: flags.pgPort ?? config.devPgPort });
       const pool = createPool(pg.url, 20);
+      const adminKey = generateAdminKey();
+      const convex = await createLocalConvex({ dataDir: path.join(config.home, 'convex-local'), adminKey, logger: ctx.log });
       try {
+        await migrate(pool);
         if (flags.sample !== undefined) await fillSample(pool, flags.sample, Number(flags.seed));
+        const convexUrl = await convex.listen(flags.convexPort ?? config.convexLocalPort, host);
+        // Through the stand-in's HTTP API, as with a real deployment.
+        const target = new HttpConvexTarget({ url: convexUrl, adminKey, skipQueue: true });
+        const mirror = startMirrorStack({ pool, target, log: ctx.log, mirrorWaitMs: config.mirrorWaitMs });
         const tokens = Object.keys(config.apiTokens).length > 0 ? config.apiTokens : DEV_TOKENS;
         const api = await startApiStack({
           pool,
@@ -71,17 +86,28 @@ export function register(program: Command): void {
           logger: ctx.log,
           port: flags.port ?? config.apiPort,
           host,
+          runner: mirror.runner,
+          extraRoutes: (app) => mirror.metricsRoute(app),
         });
         try {
-          writeDevStack(config.home, { pid: process.pid, pgUrl: pg.url, apiUrl: api.url, startedAt: new Date().toISOString() });
-          printBanner(pg.url, api.url, dataDir, tokens === DEV_TOKENS);
+          writeDevStack(config.home, {
+            pid: process.pid,
+            pgUrl: pg.url,
+            apiUrl: api.url,
+            convexUrl,
+            convexAdminKey: adminKey,
+            startedAt: new Date().toISOString(),
+          });
+          printBanner({ pgUrl: pg.url, apiUrl: api.url, convexUrl, dataDir, devTokens: tokens === DEV_TOKENS });
           const signal = await stopped;
           ctx.log.info({ signal }, 'stopping dev stack');
         } finally {
           removeDevStack(config.home);
           await api.app.close();
+          await mirror.stop();
         }
       } finally {
+        await convex.close();
         await pool.end();
         await pg.stop();
       }
@@ -100,11 +126,14 @@ async function fillSample(pool: ReturnType<typeof createPool>, scale: number, se
   }
 }
 
-function printBanner(pgUrl: string, apiUrl: string, dataDir: string, devTokens: boolean): void {
+function printBanner(p: { pgUrl: string; apiUrl: string; convexUrl: string; dataDir: string; devTokens: boolean }): void {
+  const { apiUrl, devTokens } = p;
   const lines = [
     'tandem dev stack is running (Ctrl-C stops it)',
-    `  Postgres (PGlite, data in ${dataDir}): ${pgUrl}`,
-    `  API:     ${apiUrl}/api/courses   OpenAPI: ${apiUrl}/api/openapi.json`,
+    `  Postgres (PGlite, data in ${p.dataDir}): ${p.pgUrl}`,
+    `  API:     ${apiUrl}/api/courses   OpenAPI: ${apiUrl}/api/openapi.json   metrics: ${apiUrl}/metrics`,
+    `  Convex:  ${p.convexUrl} (a local stand-in running convex/ with convex-test, not Convex)`,
+    '  Mirroring: run `npx tandem capture install` to capture writes; the relay here applies them.',
   ];
   if (devTokens) {
     lines.push('  Dev tokens (TANDEM_API_TOKENS not set):');

@@ -1,0 +1,74 @@
+/** `tandem dlq list|retry <id>|retry --all|discard <id>`: the dead-letter table. */
+import os from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
+import { requireSchema } from '../../postgres/migrate.js';
+import { discardDeadLetter, listDeadLetters, retryDeadLetters } from '../../relay/deadLetters.js';
+import { commandContext, withDatabase } from '../context.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a dead-letter id (whole number >= 1)');
+  return n;
+}
+
+const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+
+export function register(program: Command): void {
+  const dlq = program.command('dlq').description('List, retry and discard dead letters');
+
+  dlq
+    .command('list')
+    .description('unresolved dead letters (with --all, resolved ones too)')
+    .option('--all', 'include retried and discarded ones')
+    .option('--table <table>', 'only this table')
+    .option('--json', 'print JSON')
+    .action(async (flags: { all?: boolean; table?: string; json?: boolean }) => {
+      const ctx = commandContext();
+      const rows = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return listDeadLetters(db.pool, { includeResolved: flags.all, table: flags.table });
+      });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write('no dead letters\n');
+        return;
+      }
+      for (const r of rows) {
+        const where = [r.rule && `rule ${r.rule}`, r.column && `column ${r.column}`].filter(Boolean).join(', ');
+        process.stdout.write(
+          `${r.id}\t${r.table}\t${r.key}\tv${r.seq}\t${r.op}\t${r.attempts} attempts\t${r.resolution ?? 'unresolved'}\t${r.reason}${where ? ` (${where})` : ''}\n`,
+        );
+      }
+    });
+
+  dlq
+    .command('retry [id]')
+    .description('put a dead letter (or, with --all, every unresolved one) back into the outbox')
+    .option('--all', 'retry every unresolved dead letter')
+    .action(async (id: string | undefined, flags: { all?: boolean }) => {
+      if ((id === undefined) === !flags.all) throw new InvalidArgumentError('give one id, or --all');
+      const ctx = commandContext();
+      const ids = flags.all ? 'all' : [positiveInt(id!)];
+      const retried = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return retryDeadLetters(db.pool, ids, actor());
+      });
+      process.stdout.write(`retried ${retried.length} dead letter(s)${retried.length ? `: ${retried.join(', ')}` : ''}\n`);
+    });
+
+  dlq
+    .command('discard <id>')
+    .description('mark a dead letter as not to be applied (recorded in the audit log)')
+    .option('--reason <text>', 'why')
+    .action(async (id: string, flags: { reason?: string }) => {
+      const ctx = commandContext();
+      await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        await discardDeadLetter(db.pool, positiveInt(id), actor(), flags.reason);
+      });
+      process.stdout.write(`discarded dead letter ${id}\n`);
+    });
+}

@@ -1,0 +1,62 @@
+/**
+ * `tandem relay [--workers N] [--once]`: drains the outbox into Convex.
+ * `--once` exits when nothing is pending: 0, or 1 if anything went to dead letters.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { requireSchema } from '../../postgres/migrate.js';
+import { mirrorMapper } from '../../relay/changeMapper.js';
+import { createRelayMetrics } from '../../relay/metrics.js';
+import { openConvexTarget } from '../../relay/openTarget.js';
+import { DEFAULT_RELAY_OPTIONS, Relay } from '../../relay/relay.js';
+import { nextStopSignal } from '../apiStack.js';
+import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
+  return n;
+}
+
+interface RelayFlags {
+  workers: number;
+  once?: boolean;
+  claimEvents: number;
+  retryBudget: number;
+  retentionHours: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('relay')
+    .description('Apply captured changes to Convex: whole Postgres transactions, retries with backoff, dead letters')
+    .option('--workers <n>', 'concurrent workers in this process', positiveInt, 1)
+    .option('--once', 'drain until nothing is pending, then exit (1 if anything went to dead letters)')
+    .option('--claim-events <n>', 'events claimed per round', positiveInt, DEFAULT_RELAY_OPTIONS.claimEvents)
+    .option('--retry-budget <n>', 'failed attempts before an event goes to dead letters', positiveInt, DEFAULT_RELAY_OPTIONS.retry.budget)
+    .option('--retention-hours <h>', 'keep processed events this long before pruning', positiveInt, 24 * 7)
+    .action(async (flags: RelayFlags) => {
+      const ctx = commandContext();
+      const target = openConvexTarget(ctx.config);
+      const summary = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        const relay = new Relay(
+          { pool: db.pool, target, mapper: mirrorMapper(), metrics: createRelayMetrics(), log: ctx.log },
+          {
+            workers: flags.workers,
+            claimEvents: flags.claimEvents,
+            retry: { ...DEFAULT_RELAY_OPTIONS.retry, budget: flags.retryBudget },
+            retentionMs: flags.retentionHours * 3600 * 1000,
+          },
+        );
+        if (flags.once) return relay.drain();
+        const stopped = nextStopSignal();
+        relay.start();
+        ctx.log.info({ workers: flags.workers }, 'relay running');
+        await stopped;
+        await relay.stop();
+        return relay.summary;
+      });
+      process.stdout.write(`relay: ${summary.applied} applied, ${summary.retried} retried, ${summary.dead} dead-lettered\n`);
+      if (flags.once && summary.dead > 0) process.exitCode = EXIT_FINDINGS;
+    });
+}

@@ -1,0 +1,53 @@
+/**
+ * The mirror as a long-running process runs it: a relay draining the outbox,
+ * the mirror runner that application writes go through, and the Prometheus
+ * metrics route. Used by `dev` (and `serve` when a Convex target is set).
+ */
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { Registry } from 'prom-client';
+import type { ConvexTarget } from '../convex/target.js';
+import type { Logger } from '../log.js';
+import { mirrorMapper } from '../relay/changeMapper.js';
+import { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from '../relay/metrics.js';
+import { MirrorRunner } from '../relay/mirrorRunner.js';
+import { Relay, type RelayOptions } from '../relay/relay.js';
+
+export interface MirrorStack {
+  relay: Relay;
+  runner: MirrorRunner;
+  metrics: RelayMetrics;
+  /** Registers GET /metrics on the API server. */
+  metricsRoute(app: FastifyInstance): void;
+  stop(): Promise<void>;
+}
+
+export function startMirrorStack(options: {
+  pool: pg.Pool;
+  target: ConvexTarget;
+  log: Logger;
+  mirrorWaitMs: number;
+  relay?: Partial<RelayOptions>;
+}): MirrorStack {
+  const registry = new Registry();
+  const metrics = createRelayMetrics(registry);
+  registerOutboxGauges(registry, options.pool);
+  const relay = new Relay(
+    { pool: options.pool, target: options.target, mapper: mirrorMapper(), metrics, log: options.log },
+    options.relay,
+  );
+  const runner = new MirrorRunner(options.pool, relay, metrics, options.log, { waitMs: options.mirrorWaitMs });
+  relay.start();
+  return {
+    relay,
+    runner,
+    metrics,
+    metricsRoute(app) {
+      app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+        reply.header('content-type', registry.contentType);
+        return registry.metrics();
+      });
+    },
+    stop: () => relay.stop(),
+  };
+}
