@@ -4,6 +4,7 @@ import {
   canonicalHash,
   decodeJsonValue,
   estimateChangeBytes,
+  estimateChangeIndexRanges,
   mapChange,
   mapRow,
   MappingError,
@@ -95,6 +96,8 @@ describe('mapChange', () => {
     });
     expect(decodeJsonValue(change.content!.json)).toEqual(storyRow.json);
     expect(estimateChangeBytes(change)).toBeGreaterThan(200);
+    // key + tombstone lookups, 2 foreign keys, 2 child tables, the companion lookup
+    expect(estimateChangeIndexRanges(change, STORY_SITE_TABLES)).toBe(7);
   });
 
   it('maps a delete without a row, and a table without heavy columns without content', () => {
