@@ -140,6 +140,22 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
     expect(course!.row).toMatchObject({ id: 2, tags: ['a', 'b'], contributors: [], public: false, name: null });
   });
 
+  it('uses the top-level txid inside savepoints and drops events of a rolled-back savepoint', async () => {
+    await installCapture(db.pool, { tables: ['avatar'] });
+    await withTransaction(db.pool, async (tx) => {
+      await tx.query(`UPDATE avatar SET name = 'a' WHERE id = 1`);
+      await tx.query('SAVEPOINT s1');
+      await tx.query(`UPDATE avatar SET name = 'b' WHERE id = 1`);
+      await tx.query('RELEASE SAVEPOINT s1');
+      await tx.query('SAVEPOINT s2');
+      await tx.query(`UPDATE avatar SET name = 'c' WHERE id = 1`);
+      await tx.query('ROLLBACK TO SAVEPOINT s2');
+    });
+    const events = await outboxEvents(db.pool);
+    expect(events.map((e) => e.row?.name)).toEqual(['a', 'b']);
+    expect(events[0]!.txid).toBe(events[1]!.txid);
+  });
+
   it('writes nothing for a rolled-back transaction', async () => {
     await installCapture(db.pool, { tables: ['language', 'image'] });
     await expect(
