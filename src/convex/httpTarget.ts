@@ -7,7 +7,7 @@
  */
 import { ConvexHttpClient } from 'convex/browser';
 import type { ApplyResult, TransactionBatch } from '../core/changes.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, TargetUnavailableError } from '../core/errors.js';
 import { applyBatchRef, exportArgs, exportPageRef } from './functionRefs.js';
 import type { ConvexTarget, ExportOptions, ExportPage } from './target.js';
 
@@ -18,6 +18,34 @@ export interface HttpConvexTargetOptions {
   adminKey: string;
   /** Send mutations without waiting for earlier ones from this client. Default false. */
   skipQueue?: boolean;
+  /** A request with no answer after this long is abandoned (its outcome unknown). Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+/** Convex's status for "the function itself failed" (a permanent error for that input). */
+const STATUS_FUNCTION_FAILED = 560;
+
+/**
+ * fetch with a deadline, turning "Convex did not answer or is unavailable"
+ * (network errors, timeouts, 5xx other than a function failure, 429) into
+ * TargetUnavailableError, which the relay waits out instead of spending retries.
+ */
+function fetchWithDeadline(timeoutMs: number): typeof fetch {
+  return async (input, init) => {
+    let response: Response;
+    try {
+      response = await fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      const name = (err as Error)?.name;
+      const what = name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error)?.message;
+      throw new TargetUnavailableError(`Convex unreachable: ${what}`, { cause: err });
+    }
+    if (response.status === 429 || (response.status >= 500 && response.status !== STATUS_FUNCTION_FAILED)) {
+      const body = await response.text().catch(() => '');
+      throw new TargetUnavailableError(`Convex answered HTTP ${response.status}: ${body.slice(0, 200)}`);
+    }
+    return response;
+  };
 }
 
 /** setAdminAuth is public at run time but left out of the client's published types. */
@@ -35,7 +63,11 @@ export class HttpConvexTarget implements ConvexTarget {
       throw new ConfigError('convex.url', 'must be an http(s) URL');
     if (!options.adminKey)
       throw new ConfigError('convex.adminKey', 'an admin or deploy key is required');
-    this.client = new ConvexHttpClient(options.url);
+    this.client = new ConvexHttpClient(options.url, {
+      skipConvexDeploymentUrlCheck: true,
+      logger: false,
+      fetch: fetchWithDeadline(options.requestTimeoutMs ?? 30_000),
+    });
     (this.client as unknown as AdminAuthClient).setAdminAuth(options.adminKey);
     this.skipQueue = options.skipQueue ?? false;
   }

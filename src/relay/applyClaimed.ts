@@ -23,7 +23,7 @@ import { backoffDelayMs, CircuitBreaker, type RetryPolicy } from './retryPolicy.
 
 /** Maps a captured change to Convex values; throws MappingError for values Convex cannot hold. */
 export interface ChangeMapper {
-  map(change: CapturedChange): { change: MappedChange; bytes: number };
+  map(change: CapturedChange): { change: MappedChange; bytes: number; indexRanges: number };
 }
 
 /** An error that retrying cannot fix (the value itself cannot be stored): dead-letter at once. */
@@ -76,13 +76,14 @@ function mapTransactions(
   const dead: Array<{ seq: number } & DeadLetterReason> = [];
   const events = new Map<number, ClaimedEvent>();
   for (const t of claimed) {
-    const s: SizedTransaction = { txid: t.txid, changes: [], sizes: [], seqs: [] };
+    const s: SizedTransaction = { txid: t.txid, changes: [], sizes: [], ranges: [], seqs: [] };
     for (const event of t.events) {
       events.set(event.seq, event);
       try {
-        const { change, bytes } = mapper.map(event);
+        const { change, bytes, indexRanges } = mapper.map(event);
         s.changes.push(change);
         s.sizes.push(bytes);
+        s.ranges.push(indexRanges);
         s.seqs.push(event.seq);
       } catch (err) {
         if (!isUnrepresentable(err)) throw err;

@@ -1,4 +1,4 @@
-import { estimateChangeBytes, mapChange, STORY_SITE_TABLES, type MirrorConfig } from '../mapping/index.js';
+import { estimateChangeBytes, estimateChangeIndexRanges, mapChange, STORY_SITE_TABLES, type MirrorConfig } from '../mapping/index.js';
 import type { ChangeMapper } from './applyClaimed.js';
 
 /** The relay's mapper: the shared value mapping, plus a size estimate for packing calls. */
@@ -6,7 +6,7 @@ export function mirrorMapper(config: MirrorConfig = STORY_SITE_TABLES): ChangeMa
   return {
     map(captured) {
       const change = mapChange(captured, config);
-      return { change, bytes: estimateChangeBytes(change) };
+      return { change, bytes: estimateChangeBytes(change), indexRanges: estimateChangeIndexRanges(change, config) };
     },
   };
 }

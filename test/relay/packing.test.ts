@@ -5,24 +5,24 @@ import { backoffDelayMs, CircuitBreaker } from '../../src/relay/retryPolicy.js';
 
 function tx(txid: string, n: number, size = 10, firstSeq = 1): SizedTransaction {
   const changes: MappedChange[] = Array.from({ length: n }, (_, i) => ({ table: 't', key: `${txid}-${i}`, version: firstSeq + i, op: 'upsert', doc: {} }));
-  return { txid, changes, sizes: changes.map(() => size), seqs: changes.map((c) => c.version) };
+  return { txid, changes, sizes: changes.map(() => size), ranges: changes.map(() => 1), seqs: changes.map((c) => c.version) };
 }
 
 describe('packTransactions', () => {
   it('packs small transactions together, each whole', () => {
-    const calls = packTransactions([tx('a', 3, 10, 1), tx('b', 3, 10, 4), tx('c', 3, 10, 7)], { maxChanges: 6, maxBytes: 1000 });
+    const calls = packTransactions([tx('a', 3, 10, 1), tx('b', 3, 10, 4), tx('c', 3, 10, 7)], { maxChanges: 6, maxBytes: 1000, maxIndexRanges: 100 });
     expect(calls.map((c) => c.batches.map((b) => b.txid))).toEqual([['a', 'b'], ['c']]);
     expect(calls.map((c) => c.seqs)).toEqual([[1, 2, 3, 4, 5, 6], [7, 8, 9]]);
     expect(calls.every((c) => c.splitTxids.length === 0)).toBe(true);
   });
 
   it('starts a new call when bytes would overflow', () => {
-    const calls = packTransactions([tx('a', 2, 400, 1), tx('b', 2, 400, 3)], { maxChanges: 100, maxBytes: 1000 });
+    const calls = packTransactions([tx('a', 2, 400, 1), tx('b', 2, 400, 3)], { maxChanges: 100, maxBytes: 1000, maxIndexRanges: 100 });
     expect(calls.map((c) => c.batches.map((b) => b.txid))).toEqual([['a'], ['b']]);
   });
 
   it('splits a transaction too large for one mutation, completing its events with the last part', () => {
-    const calls = packTransactions([tx('s', 1, 10, 100), tx('big', 5, 10, 1), tx('t', 1, 10, 200)], { maxChanges: 2, maxBytes: 1000 });
+    const calls = packTransactions([tx('s', 1, 10, 100), tx('big', 5, 10, 1), tx('t', 1, 10, 200)], { maxChanges: 2, maxBytes: 1000, maxIndexRanges: 100 });
     expect(calls.map((c) => [c.batches.map((b) => `${b.txid}:${b.changes.length}`), c.seqs, c.splitTxids])).toEqual([
       [['s:1'], [100], []],
       [['big:2'], [], ['big']],
@@ -30,6 +30,11 @@ describe('packTransactions', () => {
       [['big:1'], [1, 2, 3, 4, 5], ['big']],
       [['t:1'], [200], []],
     ]);
+  });
+
+  it('starts a new call when index ranges would exceed the mutation limit', () => {
+    const calls = packTransactions([tx('a', 2, 10, 1), tx('b', 2, 10, 3)], { maxChanges: 100, maxBytes: 1000, maxIndexRanges: 3 });
+    expect(calls.map((c) => c.batches.map((b) => b.txid))).toEqual([['a'], ['b']]);
   });
 });
 
