@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { fixWireQueue } from './pgliteWireQueue.js';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -29,6 +30,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (dataDir !== 'memory://') await fs.mkdir(path.dirname(dataDir), { recursive: true });
   const db = await PGlite.create(dataDir);
   const server = new PGLiteSocketServer({ db, host, port, maxConnections });
+  fixWireQueue(server);
   try {
     await server.start();
   } catch (err) {

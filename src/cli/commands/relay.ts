@@ -23,6 +23,7 @@ interface RelayFlags {
   claimEvents: number;
   retryBudget: number;
   retentionHours: number;
+  leaseMs: number;
 }
 
 export function register(program: Command): void {
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .option('--claim-events <n>', 'events claimed per round', positiveInt, DEFAULT_RELAY_OPTIONS.claimEvents)
     .option('--retry-budget <n>', 'failed attempts before an event goes to dead letters', positiveInt, DEFAULT_RELAY_OPTIONS.retry.budget)
     .option('--retention-hours <h>', 'keep processed events this long before pruning', positiveInt, 24 * 7)
+    .option('--lease-ms <ms>', 'how long claimed events stay reserved for a worker that may have died', positiveInt, DEFAULT_RELAY_OPTIONS.leaseMs)
     .action(async (flags: RelayFlags) => {
       const ctx = commandContext();
       const target = openConvexTarget(ctx.config);
@@ -46,6 +48,7 @@ export function register(program: Command): void {
             claimEvents: flags.claimEvents,
             retry: { ...DEFAULT_RELAY_OPTIONS.retry, budget: flags.retryBudget },
             retentionMs: flags.retentionHours * 3600 * 1000,
+            leaseMs: flags.leaseMs,
           },
         );
         if (flags.once) return relay.drain();
