@@ -28,7 +28,9 @@ export function isPostgresReachable(): Promise<boolean> {
       return true;
     } catch (err) {
       if (process.env.TANDEM_REQUIRE_POSTGRES === '1') {
-        throw new Error(`TANDEM_REQUIRE_POSTGRES=1 but ${adminUrl} is unreachable: ${(err as Error).message}`);
+        throw new Error(`TANDEM_REQUIRE_POSTGRES=1 but ${adminUrl} is unreachable: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       return false;
     } finally {
