@@ -68,3 +68,18 @@ export async function snapshotTables(pool: pg.Pool): Promise<Record<string, stri
   }
   return out;
 }
+
+/** The fixture plus a fourth language, a third course and stories 6–9 in course 2 (for property tests). */
+export async function seedExtendedFixture(pool: pg.Pool): Promise<void> {
+  await seedFixture(pool);
+  await pool.query(`
+      INSERT INTO language (id, name, short) VALUES (4, 'Français', 'fr');
+      INSERT INTO course (id, short, learning_language, from_language, name, learning_language_name, from_language_name, count, todo_count)
+        VALUES (3, 'fr-de', 4, 3, 'French', 'Français', 'Deutsch', 0, 0);
+      INSERT INTO story (id, duo_id, set_id, set_index, course_id, todo_count)
+        SELECT g, 'duo-' || g, 1, g - 5, 2, 1 FROM generate_series(6, 9) g;
+      UPDATE course SET todo_count = 4 WHERE id = 2;
+      SELECT setval(pg_get_serial_sequence('language', 'id'), 4);
+      SELECT setval(pg_get_serial_sequence('course', 'id'), 3);
+      SELECT setval(pg_get_serial_sequence('story', 'id'), 9);`);
+}
