@@ -1,0 +1,30 @@
+/**
+ * Child process for the crash test: runs one application write through the
+ * mirror helper against a Convex that never answers, so the process is still
+ * waiting in the fast path (after its Postgres commit) when the test kills it.
+ */
+import { toggleApproval } from '../../../src/app/writes/index.js';
+import { StaticUserDirectory } from '../../../src/app/userDirectory.js';
+import { HttpConvexTarget } from '../../../src/convex/httpTarget.js';
+import { silentLogger } from '../../../src/log.js';
+import { createPool } from '../../../src/postgres/database.js';
+import { mirrorMapper } from '../../../src/relay/changeMapper.js';
+import { createRelayMetrics } from '../../../src/relay/metrics.js';
+import { MirrorRunner } from '../../../src/relay/mirrorRunner.js';
+import { Relay } from '../../../src/relay/relay.js';
+
+const [databaseUrl, convexUrl] = process.argv.slice(2) as [string, string];
+const pool = createPool(databaseUrl, 2);
+const target = new HttpConvexTarget({ url: convexUrl, adminKey: 'unused', requestTimeoutMs: 600_000 });
+// A short lease: the test need not wait 30 s for the dead process's claim to expire.
+const relay = new Relay(
+  { pool, target, mapper: mirrorMapper(), metrics: createRelayMetrics(), log: silentLogger },
+  { leaseMs: 2_000 },
+);
+const runner = new MirrorRunner(pool, relay, createRelayMetrics(), silentLogger, { waitMs: 600_000 });
+await toggleApproval(
+  { pool, runner, users: new StaticUserDirectory(new Map([[1, 'name-1']])) },
+  { userId: 1, role: 'editor' },
+  { story_id: 1 },
+);
+process.stdout.write('returned\n');
