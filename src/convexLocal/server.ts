@@ -35,8 +35,17 @@ interface CallBody {
   format?: unknown;
 }
 
+/** What the stand-in did with mutation requests, by injected fault. */
+export interface LocalConvexStats {
+  mutations: number;
+  failed: number;
+  timedOut: number;
+  dropped: number;
+}
+
 export interface LocalConvex {
   app: FastifyInstance;
+  stats: LocalConvexStats;
   /** Mutations replayed from the data dir at start. */
   replayed: number;
   listen(port: number, host: string): Promise<string>;
@@ -64,6 +73,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     await executor.call('mutation', entry.path, jsonToConvex(entry.args as never) as Record<string, unknown>);
   }
   const held = new Set<NodeJS.Timeout>();
+  const stats: LocalConvexStats = { mutations: 0, failed: 0, timedOut: 0, dropped: 0 };
   // Mutations run one at a time, so the log order is the execution order.
   let mutationChain: Promise<unknown> = Promise.resolve();
 
@@ -107,7 +117,13 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     }
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
     const fault = kind === 'mutation' ? drawFault(faults, random) : 'none';
-    if (fault === 'fail') return reply.code(500).send({ code: 'InternalServerError', message: 'injected failure' });
+    if (kind === 'mutation') stats.mutations += 1;
+    if (fault === 'fail') {
+      stats.failed += 1;
+      return reply.code(500).send({ code: 'InternalServerError', message: 'injected failure' });
+    }
+    if (fault === 'drop-before' || fault === 'drop-after') stats.dropped += 1;
+    if (fault === 'timeout') stats.timedOut += 1;
     if (fault === 'drop-before') {
       reply.hijack();
       reply.raw.socket?.destroy();
@@ -137,6 +153,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
 
   return {
     app,
+    stats,
     replayed: replay.length,
     async listen(port, host) {
       await app.listen({ port, host });
