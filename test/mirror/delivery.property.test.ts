@@ -18,6 +18,7 @@ import { createAppSchema } from '../../src/app/schema.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { USER_NAMES, seedExtendedFixture } from '../support/appFixture.js';
 import { expectConvexEqualsPostgres } from '../support/mirror.js';
+import { outboxEvents } from '../capture/captureFixture.js';
 import { action, attempt } from '../support/writeActions.js';
 
 const backends = await availableBackends();
@@ -30,21 +31,6 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
     await migrate(db.pool);
   });
   afterAll(() => db?.close());
-
-  async function capturedEvents(): Promise<CapturedChange[]> {
-    const { rows } = await db.pool.query(
-      `SELECT seq, txid::text AS txid, table_name, key, op, "row", operation_key FROM tandem.outbox ORDER BY seq`,
-    );
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      txid: r.txid,
-      table: r.table_name,
-      key: r.key,
-      op: r.op,
-      row: r.row,
-      operationKey: r.operation_key,
-    }));
-  }
 
   it('ends with Convex equal to Postgres', async () => {
     const deps = { pool: db.pool, runner: new TransactionRunner(db.pool), users: new StaticUserDirectory(USER_NAMES) };
@@ -60,7 +46,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
           await seedExtendedFixture(db.pool);
           for (const a of actions) await attempt(a, deps);
 
-          const events = await capturedEvents();
+          const events = (await outboxEvents(db.pool)) as CapturedChange[];
           const next = () => randoms.next().value as number;
           // Shuffle, duplicate about a third, and cut into chunks of 1–6 changes.
           const delivered = events.flatMap((e) => (next() % 3 === 0 ? [e, e] : [e]));
