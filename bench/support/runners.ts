@@ -1,0 +1,74 @@
+/**
+ * The write runners the capture benchmark compares. None of them calls Convex:
+ * the mirror helper's fast path (apply within a bounded wait) is a separate
+ * cost, paid after commit, and not measured here.
+ */
+import crypto from 'node:crypto';
+import type pg from 'pg';
+import type { WriteRunner } from '../../src/app/ports.js';
+import { TransactionRunner } from '../../src/app/transactionRunner.js';
+import { setOperationKey } from '../../src/capture/index.js';
+import { silentLogger } from '../../src/log.js';
+import { withRetriedTransaction } from '../../src/postgres/database.js';
+import { createRelayMetrics } from '../../src/relay/metrics.js';
+import { MirrorRunner } from '../../src/relay/mirrorRunner.js';
+
+/** Capture on, as the mirror helper tags writes: the operation key set in the write's own transaction. */
+export class OperationKeyRunner implements WriteRunner {
+  constructor(private readonly pool: pg.Pool) {}
+
+  run<T>(operation: string, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+    const key = `${operation}:${crypto.randomUUID()}`;
+    return withRetriedTransaction(this.pool, async (tx) => {
+      await setOperationKey(tx, key);
+      return work(tx);
+    });
+  }
+}
+
+export type VariantName = 'off' | 'off+key' | 'on' | 'on+helper';
+
+export interface Variant {
+  name: VariantName;
+  capture: boolean;
+  describe: string;
+  runner(pool: pg.Pool): WriteRunner;
+}
+
+export const VARIANTS: Variant[] = [
+  {
+    name: 'off',
+    capture: false,
+    describe: 'no capture trigger; plain TransactionRunner (what the app runs today)',
+    runner: (pool) => new TransactionRunner(pool),
+  },
+  {
+    name: 'off+key',
+    capture: false,
+    describe:
+      'no capture trigger; runner sets the operation key (the extra statement alone, to separate it from the trigger)',
+    runner: (pool) => new OperationKeyRunner(pool),
+  },
+  {
+    name: 'on',
+    capture: true,
+    describe:
+      'capture trigger installed; runner sets the operation key (SET LOCAL) in the same transaction; no Convex call',
+    runner: (pool) => new OperationKeyRunner(pool),
+  },
+  {
+    name: 'on+helper',
+    capture: true,
+    describe:
+      'capture trigger installed; the real MirrorRunner with waitMs 0 (asynchronous mirroring): operation key, ' +
+      'its post-write outbox look-up and log line; no Convex call',
+    runner: (pool) =>
+      new MirrorRunner(
+        pool,
+        { round: () => Promise.reject(new Error('the benchmark never calls Convex')) },
+        createRelayMetrics(),
+        silentLogger,
+        { waitMs: 0 },
+      ),
+  },
+];
