@@ -4,16 +4,6 @@ import { defineSchema, defineTable } from 'convex/server';
 import { v } from 'convex/values';
 
 export default defineSchema({
-  image: defineTable({
-    id: v.string(),
-    active: v.string(),
-    gilded: v.string(),
-    locked: v.string(),
-    active_lip: v.string(),
-    gilded_lip: v.string(),
-    pgKey: v.string(),
-    pgVersion: v.number(),
-  }).index('by_pgKey', ['pgKey']),
   language: defineTable({
     id: v.number(),
     name: v.string(),
@@ -25,6 +15,27 @@ export default defineSchema({
     tts_replace: v.union(v.string(), v.null()),
     public: v.boolean(),
     rtl: v.boolean(),
+    pgKey: v.string(),
+    pgVersion: v.number(),
+  }).index('by_pgKey', ['pgKey']),
+  localization: defineTable({
+    id: v.number(),
+    language_id: v.number(),
+    tag: v.string(),
+    text: v.string(),
+    pgKey: v.string(),
+    pgVersion: v.number(),
+    ref_language_id: v.optional(v.id('language')),
+  })
+    .index('by_pgKey', ['pgKey'])
+    .index('by_language_id', ['language_id']),
+  image: defineTable({
+    id: v.string(),
+    active: v.string(),
+    gilded: v.string(),
+    locked: v.string(),
+    active_lip: v.string(),
+    gilded_lip: v.string(),
     pgKey: v.string(),
     pgVersion: v.number(),
   }).index('by_pgKey', ['pgKey']),
@@ -42,17 +53,6 @@ export default defineSchema({
     gender: v.union(v.literal('MALE'), v.literal('FEMALE')),
     type: v.union(v.literal('NORMAL'), v.literal('NEURAL')),
     service: v.string(),
-    pgKey: v.string(),
-    pgVersion: v.number(),
-    ref_language_id: v.optional(v.id('language')),
-  })
-    .index('by_pgKey', ['pgKey'])
-    .index('by_language_id', ['language_id']),
-  localization: defineTable({
-    id: v.number(),
-    language_id: v.number(),
-    tag: v.string(),
-    text: v.string(),
     pgKey: v.string(),
     pgVersion: v.number(),
     ref_language_id: v.optional(v.id('language')),

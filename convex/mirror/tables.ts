@@ -3,12 +3,6 @@
 import type { MirroredTable } from './types.js';
 
 export const MIRRORED_TABLES: Record<string, MirroredTable> = {
-  image: {
-    primaryKey: ['id'],
-    columns: ['id', 'active', 'gilded', 'locked', 'active_lip', 'gilded_lip'],
-    foreignKeys: [],
-    content: null,
-  },
   language: {
     primaryKey: ['id'],
     columns: [
@@ -26,10 +20,9 @@ export const MIRRORED_TABLES: Record<string, MirroredTable> = {
     foreignKeys: [],
     content: null,
   },
-  avatar: { primaryKey: ['id'], columns: ['id', 'link', 'name'], foreignKeys: [], content: null },
-  speaker: {
+  localization: {
     primaryKey: ['id'],
-    columns: ['id', 'language_id', 'speaker', 'gender', 'type', 'service'],
+    columns: ['id', 'language_id', 'tag', 'text'],
     foreignKeys: [
       {
         column: 'language_id',
@@ -40,9 +33,16 @@ export const MIRRORED_TABLES: Record<string, MirroredTable> = {
     ],
     content: null,
   },
-  localization: {
+  image: {
     primaryKey: ['id'],
-    columns: ['id', 'language_id', 'tag', 'text'],
+    columns: ['id', 'active', 'gilded', 'locked', 'active_lip', 'gilded_lip'],
+    foreignKeys: [],
+    content: null,
+  },
+  avatar: { primaryKey: ['id'], columns: ['id', 'link', 'name'], foreignKeys: [], content: null },
+  speaker: {
+    primaryKey: ['id'],
+    columns: ['id', 'language_id', 'speaker', 'gender', 'type', 'service'],
     foreignKeys: [
       {
         column: 'language_id',

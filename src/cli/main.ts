@@ -22,6 +22,8 @@ const commandModules = [
   import('./commands/sample.js'),
   import('./commands/init.js'),
   import('./commands/capture.js'),
+  import('./commands/plan.js'),
+  import('./commands/codegen.js'),
 ] as Array<Promise<{ register(program: Command): void }>>;
 
 for (const mod of await Promise.all(commandModules)) mod.register(program);

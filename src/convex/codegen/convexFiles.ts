@@ -73,7 +73,8 @@ function renderModuleMap(modulePaths: readonly string[]): string {
   ].join('\n');
 }
 
-async function format(source: string): Promise<string> {
+/** Prettier with the project's settings, so generated files pass the formatter unchanged. */
+export async function format(source: string): Promise<string> {
   return prettier.format(source, {
     parser: 'typescript',
     singleQuote: true,
@@ -104,25 +105,33 @@ export async function renderConvexFiles(
   return files;
 }
 
-/** Writes the generated files that differ; returns their paths. */
-export async function writeConvexFiles(rootDir: string, config?: MirrorConfig): Promise<string[]> {
-  const written: string[] = [];
-  for (const [file, content] of await renderConvexFiles(rootDir, config)) {
-    const full = path.join(rootDir, file);
-    if (fs.existsSync(full) && fs.readFileSync(full, 'utf8') === content) continue;
-    fs.mkdirSync(path.dirname(full), { recursive: true });
-    fs.writeFileSync(full, content);
-    written.push(file);
-  }
-  return written;
-}
-
-/** Paths of generated files that are missing or differ from what writeConvexFiles would write. */
-export async function staleConvexFiles(rootDir: string, config?: MirrorConfig): Promise<string[]> {
+/** Paths (relative to rootDir) of rendered files that are missing or differ on disk. */
+export function staleRenderedFiles(rootDir: string, files: ReadonlyMap<string, string>): string[] {
   const stale: string[] = [];
-  for (const [file, content] of await renderConvexFiles(rootDir, config)) {
+  for (const [file, content] of files) {
     const full = path.join(rootDir, file);
     if (!fs.existsSync(full) || fs.readFileSync(full, 'utf8') !== content) stale.push(file);
   }
   return stale;
+}
+
+/** Writes the rendered files that differ on disk; returns their paths. */
+export function writeRenderedFiles(rootDir: string, files: ReadonlyMap<string, string>): string[] {
+  const written = staleRenderedFiles(rootDir, files);
+  for (const file of written) {
+    const full = path.join(rootDir, file);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, files.get(file)!);
+  }
+  return written;
+}
+
+/** Writes the generated files that differ; returns their paths. */
+export async function writeConvexFiles(rootDir: string, config?: MirrorConfig): Promise<string[]> {
+  return writeRenderedFiles(rootDir, await renderConvexFiles(rootDir, config));
+}
+
+/** Paths of generated files that are missing or differ from what writeConvexFiles would write. */
+export async function staleConvexFiles(rootDir: string, config?: MirrorConfig): Promise<string[]> {
+  return staleRenderedFiles(rootDir, await renderConvexFiles(rootDir, config));
 }

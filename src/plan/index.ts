@@ -1,0 +1,16 @@
+/** The migration plan derived from the live catalog (see docs/plan.md). */
+export {
+  buildPlan,
+  planOrder,
+  type MigrationPlan,
+  type PlanCycle,
+  type PlannedTable,
+  type PlanOptions,
+  type PlanReference,
+  type SecondPassReference,
+} from './buildPlan.js';
+export { orderTables, stronglyConnected, type OrderEdge, type TableOrder } from './order.js';
+export { assignPhases, PHASE_RANK, type PhaseKind, type TablePhase } from './phases.js';
+export { planScope, type PlanScope } from './scope.js';
+export { planJson, formatPlan, type PlanJson } from './formatPlan.js';
+export { readPlan } from './readPlan.js';
