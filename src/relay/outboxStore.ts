@@ -69,54 +69,86 @@ function groupByTxid(rows: OutboxRow[]): ClaimedTransaction[] {
 
 export interface ClaimOptions {
   workerId: string;
-  /** Stop adding transactions once this many events are claimed (one big transaction may exceed it). */
+  /** Pending events looked at from the head of the outbox; their transactions are claimed whole. */
   maxEvents: number;
+  /** Stop adding transactions once their stored row images reach this many bytes (compressed size). */
+  maxBytes?: number;
   leaseMs: number;
   /** Claim only this transaction (the mirror helper's fast path). */
   txid?: string;
 }
 
+/** Default byte budget of one claim: keeps a worker's memory bounded when rows are large. */
+export const DEFAULT_CLAIM_BYTES = 16 * 1024 * 1024;
+
 /**
  * Leases the oldest claimable transactions: pending, due, not leased (or lease
  * expired). Returns them grouped by txid; empty when nothing is claimable.
+ *
+ * Four statements, whatever the backlog: (1) read the head of the pending
+ * index, skipping rows another worker is claiming right now (so concurrent
+ * workers take different transactions instead of racing for the same ones);
+ * (2) try the advisory locks of the chosen txids at once; (3) lease every
+ * event of the txids won, again skipping rows locked by others; (4) give back
+ * any txid whose events could not all be leased, so a transaction is never
+ * applied in part.
  */
 export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): Promise<ClaimedTransaction[]> {
   return withTransaction(pool, async (tx) => {
-    const candidates = await tx.query<{ txid: string; events: number }>(
-      `SELECT txid::text AS txid, count(*)::int AS events
+    const head = await tx.query<{ txid: string; bytes: number }>(
+      `SELECT txid::text AS txid, coalesce(pg_column_size("row"), 0)::int AS bytes
          FROM tandem.outbox
         WHERE status = 'pending' AND next_attempt_at <= now()
           AND (lease_expires_at IS NULL OR lease_expires_at < now())
           AND ($2::text IS NULL OR txid = $2::xid8)
-        GROUP BY txid
-        ORDER BY min(seq)
-        LIMIT $1`,
+        ORDER BY seq
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
       [Math.max(1, options.maxEvents), options.txid ?? null],
     );
-    const chosen: string[] = [];
-    let events = 0;
-    for (const c of candidates.rows) {
-      if (chosen.length > 0 && events + c.events > options.maxEvents) break;
-      const locked = await tx.query<{ ok: boolean }>(
-        `SELECT pg_try_advisory_xact_lock($1, (($2::xid8)::text::numeric % 2147483647)::int) AS ok`,
-        [CLAIM_LOCK_CLASS, c.txid],
-      );
-      if (!locked.rows[0]!.ok) continue;
-      chosen.push(c.txid);
-      events += c.events;
+    const budget = options.maxBytes ?? DEFAULT_CLAIM_BYTES;
+    const wanted: string[] = [];
+    let bytes = 0;
+    for (const row of head.rows) {
+      if (!wanted.includes(row.txid)) {
+        if (wanted.length > 0 && bytes >= budget) break;
+        wanted.push(row.txid);
+      }
+      bytes += row.bytes;
     }
-    if (chosen.length === 0) return [];
-    // The lease condition is checked again under the row locks: a worker that
-    // claimed the same txid just before us (and committed) has leased them.
-    const { rows } = await tx.query<OutboxRow>(
-      `UPDATE tandem.outbox
-          SET leased_by = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
-        WHERE txid = ANY($1::xid8[]) AND status = 'pending'
-          AND (lease_expires_at IS NULL OR lease_expires_at < now())
-        RETURNING ${EVENT_COLUMNS}`,
-      [chosen, options.workerId, options.leaseMs],
+    if (wanted.length === 0) return [];
+    const won = await tx.query<{ txid: string }>(
+      `SELECT t AS txid FROM unnest($2::text[]) AS t
+        WHERE pg_try_advisory_xact_lock($1, ((t::numeric) % 2147483647)::int)`,
+      [CLAIM_LOCK_CLASS, wanted],
     );
-    return groupByTxid(rows);
+    const txids = won.rows.map((r) => r.txid);
+    if (txids.length === 0) return [];
+    const { rows } = await tx.query<OutboxRow>(
+      `WITH mine AS (
+         SELECT seq FROM tandem.outbox
+          WHERE txid = ANY($1::xid8[]) AND status = 'pending'
+            AND (lease_expires_at IS NULL OR lease_expires_at < now())
+          FOR UPDATE SKIP LOCKED)
+       UPDATE tandem.outbox o
+          SET leased_by = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+         FROM mine WHERE o.seq = mine.seq
+       RETURNING ${EVENT_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
+      [txids, options.workerId, options.leaseMs],
+    );
+    const partial = await tx.query<{ txid: string }>(
+      `SELECT DISTINCT txid::text AS txid FROM tandem.outbox
+        WHERE txid = ANY($1::xid8[]) AND status = 'pending' AND leased_by IS DISTINCT FROM $2`,
+      [txids, options.workerId],
+    );
+    if (partial.rows.length === 0) return groupByTxid(rows);
+    const dropped = new Set(partial.rows.map((r) => r.txid));
+    await tx.query(
+      `UPDATE tandem.outbox SET leased_by = NULL, lease_expires_at = NULL
+        WHERE txid = ANY($1::xid8[]) AND leased_by = $2`,
+      [[...dropped], options.workerId],
+    );
+    return groupByTxid(rows.filter((r) => !dropped.has(r.txid)));
   });
 }
 
