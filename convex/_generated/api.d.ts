@@ -8,21 +8,31 @@
  */
 
 import type { ApiFromModules, FilterApi, FunctionReference } from 'convex/server';
+import type * as checks_canonical from '../checks/canonical.js';
+import type * as checks_invariants from '../checks/invariants.js';
+import type * as checks_ranges from '../checks/ranges.js';
+import type * as checks_sha256 from '../checks/sha256.js';
 import type * as mirror_apply from '../mirror/apply.js';
 import type * as mirror_exportRows from '../mirror/exportRows.js';
 import type * as mirror_lookup from '../mirror/lookup.js';
 import type * as mirror_refs from '../mirror/refs.js';
 import type * as mirror_tables from '../mirror/tables.js';
 import type * as mirror_types from '../mirror/types.js';
+import type * as parity from '../parity.js';
 import type * as tandem from '../tandem.js';
 
 declare const fullApi: ApiFromModules<{
+  'checks/canonical': typeof checks_canonical;
+  'checks/invariants': typeof checks_invariants;
+  'checks/ranges': typeof checks_ranges;
+  'checks/sha256': typeof checks_sha256;
   'mirror/apply': typeof mirror_apply;
   'mirror/exportRows': typeof mirror_exportRows;
   'mirror/lookup': typeof mirror_lookup;
   'mirror/refs': typeof mirror_refs;
   'mirror/tables': typeof mirror_tables;
   'mirror/types': typeof mirror_types;
+  parity: typeof parity;
   tandem: typeof tandem;
 }>;
 

@@ -22,6 +22,9 @@ const commandModules = [
   import('./commands/sample.js'),
   import('./commands/init.js'),
   import('./commands/capture.js'),
+  import('./commands/parity.js'),
+  import('./commands/invariants.js'),
+  import('./commands/repair.js'),
   import('./commands/plan.js'),
   import('./commands/codegen.js'),
 ] as Array<Promise<{ register(program: Command): void }>>;

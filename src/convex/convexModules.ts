@@ -4,11 +4,16 @@
 export const convexModules: Record<string, () => Promise<unknown>> = {
   './_generated/api.js': () => import('../../convex/_generated/api.js'),
   './_generated/server.js': () => import('../../convex/_generated/server.js'),
+  './checks/canonical.ts': () => import('../../convex/checks/canonical.js'),
+  './checks/invariants.ts': () => import('../../convex/checks/invariants.js'),
+  './checks/ranges.ts': () => import('../../convex/checks/ranges.js'),
+  './checks/sha256.ts': () => import('../../convex/checks/sha256.js'),
   './mirror/apply.ts': () => import('../../convex/mirror/apply.js'),
   './mirror/exportRows.ts': () => import('../../convex/mirror/exportRows.js'),
   './mirror/lookup.ts': () => import('../../convex/mirror/lookup.js'),
   './mirror/refs.ts': () => import('../../convex/mirror/refs.js'),
   './mirror/tables.ts': () => import('../../convex/mirror/tables.js'),
   './mirror/types.ts': () => import('../../convex/mirror/types.js'),
+  './parity.ts': () => import('../../convex/parity.js'),
   './tandem.ts': () => import('../../convex/tandem.js'),
 };

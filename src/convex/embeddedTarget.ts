@@ -13,8 +13,9 @@ import type { GenericMutationCtx, GenericDataModel } from 'convex/server';
 import schema from '../../convex/schema.js';
 import type { ApplyResult, TransactionBatch } from '../core/changes.js';
 import { convexModules } from './convexModules.js';
-import { applyBatchRef, exportArgs, exportPageRef } from './functionRefs.js';
-import type { ConvexTarget, ExportOptions, ExportPage } from './target.js';
+import { applyBatchRef, exportArgs, exportPageRef, parityReaderOver } from './functionRefs.js';
+import type { OptionalRestArgs } from 'convex/server';
+import type { ConvexTarget, ExportOptions, ExportPage, ParityReader } from './target.js';
 
 export interface EmbeddedConvexTargetOptions {
   /** Enforce Convex's per-transaction limits (bytes and documents read/written, index ranges). Default true. */
@@ -24,9 +25,10 @@ export interface EmbeddedConvexTargetOptions {
 type TestBackend = TestConvex<typeof schema>;
 export type EmbeddedCtx = GenericMutationCtx<GenericDataModel>;
 
-export class EmbeddedConvexTarget implements ConvexTarget {
+export class EmbeddedConvexTarget implements ConvexTarget, ParityReader {
   readonly kind = 'embedded' as const;
   private readonly backend: TestBackend;
+  private readonly parity: ParityReader;
 
   constructor(options: EmbeddedConvexTargetOptions = {}) {
     this.backend = convexTest({
@@ -34,6 +36,7 @@ export class EmbeddedConvexTarget implements ConvexTarget {
       modules: convexModules,
       transactionLimits: options.transactionLimits ?? true,
     });
+    this.parity = parityReaderOver((ref, args) => this.backend.query(ref, ...([args] as OptionalRestArgs<typeof ref>)));
   }
 
   async applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult> {
@@ -47,6 +50,26 @@ export class EmbeddedConvexTarget implements ConvexTarget {
     options: ExportOptions = {},
   ): Promise<ExportPage> {
     return this.backend.query(exportPageRef, exportArgs(table, cursor, numItems, options.maxBytes));
+  }
+
+  rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {
+    return this.parity.rangeDigest(...args);
+  }
+
+  rangeRowHashes(...args: Parameters<ParityReader['rangeRowHashes']>) {
+    return this.parity.rangeRowHashes(...args);
+  }
+
+  rowsByKeys(...args: Parameters<ParityReader['rowsByKeys']>) {
+    return this.parity.rowsByKeys(...args);
+  }
+
+  countRows(...args: Parameters<ParityReader['countRows']>) {
+    return this.parity.countRows(...args);
+  }
+
+  invariantPage(...args: Parameters<ParityReader['invariantPage']>) {
+    return this.parity.invariantPage(...args);
   }
 
   /** Runs a function against the in-memory database in one transaction (for tests and inspection). */

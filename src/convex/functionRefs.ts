@@ -1,7 +1,16 @@
 /** References to Tandem's Convex functions by path (they are internal, so not in the public `api`). */
-import { makeFunctionReference } from 'convex/server';
+import { makeFunctionReference, type FunctionReference } from 'convex/server';
 import type { ApplyResult, TransactionBatch } from '../core/changes.js';
-import type { ExportPage } from './target.js';
+import type {
+  CountPage,
+  ExportPage,
+  HashedRow,
+  InvariantViolationPage,
+  KeyRange,
+  ParityReader,
+  RangeDigestPage,
+  RangeRowsPage,
+} from './target.js';
 
 export const APPLY_BATCH_PATH = 'tandem:applyBatch';
 export const EXPORT_PAGE_PATH = 'tandem:exportPage';
@@ -31,4 +40,56 @@ export function exportArgs(
   return maxBytes === undefined
     ? { table, cursor, numItems }
     : { table, cursor, numItems, maxBytes };
+}
+
+export const PARITY_PATHS = {
+  rangeDigest: 'parity:rangeDigest',
+  rangeRowHashes: 'parity:rangeRowHashes',
+  rowsByKeys: 'parity:rowsByKeys',
+  countRows: 'parity:countRows',
+  courseInvariants: 'parity:courseInvariants',
+  storyInvariants: 'parity:storyInvariants',
+} as const;
+
+type RangeArgs = { table: string; range: KeyRange; cursor: string | null; maxRows: number };
+type PageArgs = { cursor: string | null; maxItems: number };
+
+export const rangeDigestRef = makeFunctionReference<'query', RangeArgs, RangeDigestPage>(
+  PARITY_PATHS.rangeDigest,
+);
+export const rangeRowHashesRef = makeFunctionReference<'query', RangeArgs, RangeRowsPage>(
+  PARITY_PATHS.rangeRowHashes,
+);
+export const rowsByKeysRef = makeFunctionReference<'query', { table: string; keys: string[] }, HashedRow[]>(
+  PARITY_PATHS.rowsByKeys,
+);
+export const countRowsRef = makeFunctionReference<
+  'query',
+  { table: string; cursor: string | null; maxRows: number },
+  CountPage
+>(PARITY_PATHS.countRows);
+export const invariantPageRefs = {
+  course: makeFunctionReference<'query', PageArgs, InvariantViolationPage>(PARITY_PATHS.courseInvariants),
+  story: makeFunctionReference<'query', PageArgs, InvariantViolationPage>(PARITY_PATHS.storyInvariants),
+};
+
+/**
+ * The parity reader over any function caller (convex-test's backend or
+ * ConvexHttpClient): the embedded and http targets differ only in how they
+ * run a query.
+ */
+export function parityReaderOver(
+  runQuery: <Args extends Record<string, unknown>, Result>(
+    ref: FunctionReference<'query', 'public', Args, Result>,
+    args: Args,
+  ) => Promise<Result>,
+): ParityReader {
+  return {
+    rangeDigest: (table, range, cursor, maxRows) => runQuery(rangeDigestRef, { table, range, cursor, maxRows }),
+    rangeRowHashes: (table, range, cursor, maxRows) =>
+      runQuery(rangeRowHashesRef, { table, range, cursor, maxRows }),
+    rowsByKeys: (table, keys) => runQuery(rowsByKeysRef, { table, keys }),
+    countRows: (table, cursor, maxRows) => runQuery(countRowsRef, { table, cursor, maxRows }),
+    invariantPage: (subject, cursor, maxItems) => runQuery(invariantPageRefs[subject], { cursor, maxItems }),
+  };
 }

@@ -8,8 +8,9 @@
 import { ConvexHttpClient } from 'convex/browser';
 import type { ApplyResult, TransactionBatch } from '../core/changes.js';
 import { ConfigError, TargetUnavailableError } from '../core/errors.js';
-import { applyBatchRef, exportArgs, exportPageRef } from './functionRefs.js';
-import type { ConvexTarget, ExportOptions, ExportPage } from './target.js';
+import { applyBatchRef, exportArgs, exportPageRef, parityReaderOver } from './functionRefs.js';
+import type { OptionalRestArgs } from 'convex/server';
+import type { ConvexTarget, ExportOptions, ExportPage, ParityReader } from './target.js';
 
 export interface HttpConvexTargetOptions {
   /** Deployment URL, e.g. https://happy-animal-123.convex.cloud */
@@ -53,9 +54,10 @@ interface AdminAuthClient {
   setAdminAuth(token: string): void;
 }
 
-export class HttpConvexTarget implements ConvexTarget {
+export class HttpConvexTarget implements ConvexTarget, ParityReader {
   readonly kind = 'http' as const;
   private readonly client: ConvexHttpClient;
+  private readonly parity: ParityReader;
   private readonly skipQueue: boolean;
 
   constructor(options: HttpConvexTargetOptions) {
@@ -70,6 +72,7 @@ export class HttpConvexTarget implements ConvexTarget {
     });
     (this.client as unknown as AdminAuthClient).setAdminAuth(options.adminKey);
     this.skipQueue = options.skipQueue ?? false;
+    this.parity = parityReaderOver((ref, args) => this.client.query(ref, ...([args] as OptionalRestArgs<typeof ref>)));
   }
 
   async applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult> {
@@ -83,6 +86,26 @@ export class HttpConvexTarget implements ConvexTarget {
     options: ExportOptions = {},
   ): Promise<ExportPage> {
     return this.client.query(exportPageRef, exportArgs(table, cursor, numItems, options.maxBytes));
+  }
+
+  rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {
+    return this.parity.rangeDigest(...args);
+  }
+
+  rangeRowHashes(...args: Parameters<ParityReader['rangeRowHashes']>) {
+    return this.parity.rangeRowHashes(...args);
+  }
+
+  rowsByKeys(...args: Parameters<ParityReader['rowsByKeys']>) {
+    return this.parity.rowsByKeys(...args);
+  }
+
+  countRows(...args: Parameters<ParityReader['countRows']>) {
+    return this.parity.countRows(...args);
+  }
+
+  invariantPage(...args: Parameters<ParityReader['invariantPage']>) {
+    return this.parity.invariantPage(...args);
   }
 
   async close(): Promise<void> {}

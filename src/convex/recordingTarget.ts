@@ -6,7 +6,7 @@
  * exportPage returns an empty, finished page.
  */
 import type { ApplyResult, TransactionBatch } from '../core/changes.js';
-import type { ConvexTarget, ExportOptions, ExportPage } from './target.js';
+import type { ConvexTarget, ExportOptions, ExportPage, ParityReader } from './target.js';
 
 export type RecordedCall =
   | {
@@ -23,19 +23,28 @@ export type RecordedCall =
       options: ExportOptions;
       result?: ExportPage;
       error?: unknown;
+    }
+  | {
+      method: 'parity';
+      /** The ParityReader method called. */
+      name: keyof ParityReader;
+      args: unknown[];
+      result?: unknown;
+      error?: unknown;
     };
 
 export interface RecordingConvexTargetOptions {
   /** Added before each call completes, modelling the network round trip. Default 0. */
   latencyMs?: number;
-  delegate?: ConvexTarget;
+  /** Receives every call; parity reads need a delegate that is also a ParityReader. */
+  delegate?: ConvexTarget & Partial<ParityReader>;
 }
 
-export class RecordingConvexTarget implements ConvexTarget {
+export class RecordingConvexTarget implements ConvexTarget, ParityReader {
   readonly kind = 'recording' as const;
   readonly calls: RecordedCall[] = [];
   private readonly latencyMs: number;
-  private readonly delegate: ConvexTarget | undefined;
+  private readonly delegate: (ConvexTarget & Partial<ParityReader>) | undefined;
 
   constructor(options: RecordingConvexTargetOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0;
@@ -65,6 +74,26 @@ export class RecordingConvexTarget implements ConvexTarget {
     });
   }
 
+  rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {
+    return this.parityCall('rangeDigest', args, { count: 0, sum: '0000000000000000', continueCursor: null });
+  }
+
+  rangeRowHashes(...args: Parameters<ParityReader['rangeRowHashes']>) {
+    return this.parityCall('rangeRowHashes', args, { rows: [], continueCursor: null });
+  }
+
+  rowsByKeys(...args: Parameters<ParityReader['rowsByKeys']>) {
+    return this.parityCall('rowsByKeys', args, []);
+  }
+
+  countRows(...args: Parameters<ParityReader['countRows']>) {
+    return this.parityCall('countRows', args, { count: 0, continueCursor: null });
+  }
+
+  invariantPage(...args: Parameters<ParityReader['invariantPage']>) {
+    return this.parityCall('invariantPage', args, { violations: [], continueCursor: null });
+  }
+
   /** Every change sent in applyBatch calls, in call order. */
   appliedChanges(): TransactionBatch['changes'] {
     return this.calls.flatMap((c) =>
@@ -76,7 +105,22 @@ export class RecordingConvexTarget implements ConvexTarget {
     await this.delegate?.close?.();
   }
 
-  private async complete<T extends ApplyResult | ExportPage>(
+  /** Without a delegate, parity reads see an empty Convex. */
+  private async parityCall<K extends keyof ParityReader>(
+    name: K,
+    args: Parameters<ParityReader[K]>,
+    empty: Awaited<ReturnType<ParityReader[K]>>,
+  ): Promise<Awaited<ReturnType<ParityReader[K]>>> {
+    const call: RecordedCall = { method: 'parity', name, args };
+    this.calls.push(call);
+    type Result = Awaited<ReturnType<ParityReader[K]>>;
+    const method = this.delegate?.[name] as ((...a: unknown[]) => Promise<Result>) | undefined;
+    return this.complete<Result>(call, () =>
+      method ? method.apply(this.delegate, args) : Promise.resolve(empty),
+    );
+  }
+
+  private async complete<T>(
     call: RecordedCall,
     run: () => Promise<T>,
   ): Promise<T> {

@@ -40,3 +40,58 @@ export interface ConvexTarget {
   ): Promise<ExportPage>;
   close?(): Promise<void>;
 }
+
+/** A key range (after, upTo] in pgKey order (Convex's string order, Postgres's COLLATE "C"); null is open. */
+export interface KeyRange {
+  after: string | null;
+  upTo: string | null;
+}
+
+/** Count and digest (sum mod 2^64 of row-hash prefixes, 16 hex digits) of one page of a range. */
+export interface RangeDigestPage {
+  count: number;
+  sum: string;
+  /** Pass back to read the rest of the range; null when the range is finished. */
+  continueCursor: string | null;
+}
+
+export interface RowHash {
+  key: string;
+  version: number;
+  /** Canonical hash (sha256 hex) of the row's mapped columns, as canonicalHash computes it. */
+  hash: string;
+}
+
+export interface RangeRowsPage {
+  rows: RowHash[];
+  continueCursor: string | null;
+}
+
+export interface HashedRow extends RowHash {
+  columns: Record<string, unknown>;
+}
+
+export interface CountPage {
+  count: number;
+  continueCursor: string | null;
+}
+
+export type InvariantSubject = 'course' | 'story';
+
+export interface InvariantViolationPage {
+  violations: Array<{ invariant: number; key: number; detail: string }>;
+  continueCursor: string | null;
+}
+
+/**
+ * What parity and the invariant checker read from Convex. Each method is one
+ * round trip reading one bounded page; callers page on with continueCursor.
+ */
+export interface ParityReader {
+  rangeDigest(table: string, range: KeyRange, cursor: string | null, maxRows: number): Promise<RangeDigestPage>;
+  rangeRowHashes(table: string, range: KeyRange, cursor: string | null, maxRows: number): Promise<RangeRowsPage>;
+  /** Rows Convex holds for these keys (at most 200 per call); absent keys are left out. */
+  rowsByKeys(table: string, keys: string[]): Promise<HashedRow[]>;
+  countRows(table: string, cursor: string | null, maxRows: number): Promise<CountPage>;
+  invariantPage(subject: InvariantSubject, cursor: string | null, maxItems: number): Promise<InvariantViolationPage>;
+}

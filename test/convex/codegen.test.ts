@@ -25,12 +25,17 @@ describe('generated Convex files', () => {
 
   it('list the function modules the way the Convex bundler picks them', () => {
     expect(listFunctionModules(path.join(root, 'convex'))).toEqual([
+      'checks/canonical.ts',
+      'checks/invariants.ts',
+      'checks/ranges.ts',
+      'checks/sha256.ts',
       'mirror/apply.ts',
       'mirror/exportRows.ts',
       'mirror/lookup.ts',
       'mirror/refs.ts',
       'mirror/tables.ts',
       'mirror/types.ts',
+      'parity.ts',
       'tandem.ts',
     ]);
   });

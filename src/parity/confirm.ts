@@ -1,0 +1,96 @@
+/**
+ * Turns candidate drift into findings. Postgres and Convex are read at
+ * different moments and the relay may be behind, so every candidate key is
+ * looked at again: keys with events still pending in the outbox are waited for
+ * (bounded), then each key is read on both sides and classified afresh. A key
+ * still pending after the wait is reported as pending, not as drift.
+ */
+import type pg from 'pg';
+import type { HashedRow, ParityReader } from '../convex/target.js';
+import { canonicalValue, type TableConfig } from '../mapping/index.js';
+import { convexRowsByKeys } from './convexReads.js';
+import { compareKeyText } from './digest.js';
+import type { ColumnDifference, DriftCandidates } from './findings.js';
+import { keyValue, type KeyValue } from './keys.js';
+import { pgRowsByKeys, type PgRow } from './pgRows.js';
+
+export interface ConfirmOptions {
+  /** How long to wait for pending outbox events of candidate keys. Default 10 s. */
+  pendingWaitMs?: number;
+  /** How many different keys get their differing columns listed. Default 5. */
+  detailLimit?: number;
+}
+
+export interface ConfirmedDrift {
+  missing: KeyValue[];
+  extra: KeyValue[];
+  different: KeyValue[];
+  pending: KeyValue[];
+  differences: ColumnDifference[];
+  /** Canonical key texts of every drifted key, by kind (for history and repair). */
+  keys: { missing: string[]; extra: string[]; different: string[]; pending: string[] };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function pendingKeys(pool: pg.Pool, table: string, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { rows } = await pool.query<{ key: string }>(
+    `SELECT DISTINCT key FROM tandem.outbox
+      WHERE status = 'pending' AND table_name = $1 AND key = ANY($2::text[])`,
+    [table, keys],
+  );
+  return new Set(rows.map((r) => r.key));
+}
+
+async function waitForPending(pool: pg.Pool, table: string, keys: string[], waitMs: number): Promise<Set<string>> {
+  const deadline = Date.now() + waitMs;
+  let pending = await pendingKeys(pool, table, keys);
+  while (pending.size > 0 && Date.now() < deadline) {
+    await sleep(Math.min(200, Math.max(1, deadline - Date.now())));
+    pending = await pendingKeys(pool, table, [...pending]);
+  }
+  return pending;
+}
+
+function differingColumns(table: TableConfig, pg: PgRow, convex: HashedRow): ColumnDifference['columns'] {
+  return table.columns
+    .map((c) => c.name)
+    .filter((name) => canonicalValue(pg.columns[name]) !== canonicalValue(convex.columns[name]))
+    .map((column) => ({ column, postgres: pg.columns[column], convex: convex.columns[column] ?? null }));
+}
+
+export async function confirmDrift(
+  pool: pg.Pool,
+  reader: ParityReader,
+  table: TableConfig,
+  candidates: DriftCandidates,
+  options: ConfirmOptions = {},
+): Promise<ConfirmedDrift> {
+  const all = [...new Set([...candidates.missing, ...candidates.extra, ...candidates.different])].sort(compareKeyText);
+  const pending = await waitForPending(pool, table.name, all, options.pendingWaitMs ?? 10_000);
+  const settled = all.filter((k) => !pending.has(k));
+  const pgRows = await pgRowsByKeys(pool, table, settled);
+  const convexRows = await convexRowsByKeys(reader, table.name, settled);
+  const keys: ConfirmedDrift['keys'] = { missing: [], extra: [], different: [], pending: [...pending].sort(compareKeyText) };
+  const differences: ColumnDifference[] = [];
+  for (const key of settled) {
+    const [pg, convex] = [pgRows.get(key), convexRows.get(key)];
+    if (pg && !convex) keys.missing.push(key);
+    else if (!pg && convex) keys.extra.push(key);
+    else if (pg && convex && pg.hash !== convex.hash) {
+      keys.different.push(key);
+      if (differences.length < (options.detailLimit ?? 5))
+        differences.push({ key: keyValue(table, key), columns: differingColumns(table, pg, convex) });
+    }
+  }
+  const values = (list: string[]) => list.map((k) => keyValue(table, k));
+  return {
+    missing: values(keys.missing),
+    extra: values(keys.extra),
+    different: values(keys.different),
+    pending: values(keys.pending),
+    differences,
+    keys,
+  };
+}

@@ -1,0 +1,46 @@
+/** What a parity check reports for one table. */
+import type { KeyValue } from './keys.js';
+
+export type ParityMode = 'count' | 'sample' | 'full';
+export type DriftKind = 'missing' | 'extra' | 'different';
+
+/** Candidate drift as a comparison saw it, before pending events are taken into account. */
+export interface DriftCandidates {
+  missing: Set<string>;
+  extra: Set<string>;
+  different: Set<string>;
+}
+
+export const noCandidates = (): DriftCandidates => ({ missing: new Set(), extra: new Set(), different: new Set() });
+
+export interface ColumnDifference {
+  key: KeyValue;
+  /** Columns whose mapped values differ, with both sides' values. */
+  columns: Array<{ column: string; postgres: unknown; convex: unknown }>;
+}
+
+export interface TableParity {
+  table: string;
+  mode: ParityMode;
+  pgRows: number;
+  convexRows: number;
+  /** Rows compared by hash (all rows in full mode, the sample in sample mode, 0 in count mode). */
+  compared: number;
+  missing: KeyValue[];
+  extra: KeyValue[];
+  different: KeyValue[];
+  /** Keys with events still pending in the outbox after the bounded wait: not drift, not yet checked. */
+  pending: KeyValue[];
+  /** Differing columns of the first few different keys. */
+  differences: ColumnDifference[];
+  /** Set when the check is not what was asked literally (e.g. a sample as large as the table). */
+  note?: string;
+  clean: boolean;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export interface ParityReport {
+  tables: Record<string, TableParity>;
+  clean: boolean;
+}

@@ -1,0 +1,91 @@
+/**
+ * Reading Postgres for parity: every row of a table in canonical-key order
+ * (COLLATE "C", Convex's order) through a server-side cursor, so memory stays
+ * flat whatever the table size; rows by key; random samples. Each row is
+ * mapped and hashed exactly as the apply path maps it.
+ */
+import type pg from 'pg';
+import { canonicalHash, mapRow, type TableConfig } from '../mapping/index.js';
+import type { Queryable } from '../postgres/database.js';
+import { isValidKeyText, keyFilter, keyTextSql, quoteIdent, selectColumnsSql } from './keys.js';
+
+export interface PgRow {
+  key: string;
+  hash: string;
+  columns: Record<string, unknown>;
+}
+
+export function hashPgRow(table: TableConfig, raw: Record<string, unknown>): PgRow {
+  const mapped = mapRow(table, raw);
+  return { key: mapped.key, hash: canonicalHash(table, mapped.columns), columns: mapped.columns };
+}
+
+/**
+ * Yields batches of rows in key order from one REPEATABLE READ snapshot. The
+ * transaction stays open while the caller works on a batch (bisecting a range
+ * with Convex), which is what keeps the order stable.
+ */
+export async function* streamRowsInKeyOrder(
+  pool: pg.Pool,
+  table: TableConfig,
+  batchRows = 2000,
+): AsyncGenerator<PgRow[]> {
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(
+      `DECLARE tandem_parity_rows NO SCROLL CURSOR FOR
+         SELECT ${selectColumnsSql(table)} FROM ${quoteIdent(table.name)} t
+          ORDER BY (${keyTextSql(table)}) COLLATE "C"`,
+    );
+    for (;;) {
+      const { rows } = await client.query<Record<string, unknown>>(
+        `FETCH ${Math.max(1, Math.floor(batchRows))} FROM tandem_parity_rows`,
+      );
+      if (rows.length === 0) break;
+      yield rows.map((raw) => hashPgRow(table, raw));
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    failed = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    // A consumer that stops early leaves the transaction open: end it before reuse.
+    if (!failed) await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
+}
+
+export async function pgRowsByKeys(db: Queryable, table: TableConfig, keys: readonly string[]): Promise<Map<string, PgRow>> {
+  const found = new Map<string, PgRow>();
+  // A key text that cannot be this table's key (e.g. "x" for an integer key) has no row.
+  keys = keys.filter((k) => isValidKeyText(table, k));
+  for (let i = 0; i < keys.length; i += 1000) {
+    const filter = keyFilter(table, keys.slice(i, i + 1000));
+    const { rows } = await db.query<Record<string, unknown>>(
+      `SELECT ${selectColumnsSql(table)} FROM ${quoteIdent(table.name)} t WHERE ${filter.sql}`,
+      filter.params,
+    );
+    for (const raw of rows) {
+      const row = hashPgRow(table, raw);
+      found.set(row.key, row);
+    }
+  }
+  return found;
+}
+
+export async function countPgRows(db: Queryable, table: TableConfig): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(table.name)}`);
+  return Number(rows[0]!.n);
+}
+
+/** `size` rows drawn uniformly at random (the whole table when it has no more). */
+export async function samplePgRows(db: Queryable, table: TableConfig, size: number): Promise<PgRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT ${selectColumnsSql(table)} FROM ${quoteIdent(table.name)} t ORDER BY random() LIMIT $1`,
+    [size],
+  );
+  return rows.map((raw) => hashPgRow(table, raw));
+}

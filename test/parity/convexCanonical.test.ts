@@ -1,0 +1,78 @@
+/**
+ * The Convex-side canonical form, SHA-256 and digest (convex/checks/) equal the
+ * apply path's (src/mapping/canonical.ts, node:crypto) and the Node-side
+ * digest: a clean mirror must hash the same on both sides.
+ */
+import crypto from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import * as convexSide from '../../convex/checks/canonical.js';
+import { sha256Hex } from '../../convex/checks/sha256.js';
+import { canonicalHash, canonicalValue, requireTable, STORY_SITE_TABLES } from '../../src/mapping/index.js';
+import { compareKeyText, digestHex, digestOf } from '../../src/parity/digest.js';
+
+const convexValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null),
+    fc.boolean(),
+    fc.double(),
+    fc.constantFrom(0, -0, 1e21, 5e-7, Number.MAX_SAFE_INTEGER),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    fc.string({ unit: 'grapheme' }),
+    fc.string({ unit: 'binary' }),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 6 }), tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+describe('Convex-side canonical hashing', () => {
+  it('sha256Hex equals node:crypto for any text', () => {
+    for (const text of ['', 'abc', 'x'.repeat(55), 'x'.repeat(56), 'x'.repeat(64), 'é'.repeat(1000)])
+      expect(sha256Hex(text)).toBe(crypto.createHash('sha256').update(text).digest('hex'));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
+        expect(sha256Hex(text)).toBe(crypto.createHash('sha256').update(text).digest('hex'));
+      }),
+    );
+  });
+
+  it('canonicalValue equals the apply path’s for any Convex value', () => {
+    fc.assert(
+      fc.property(convexValue, (value) => {
+        expect(convexSide.canonicalValue(value)).toBe(canonicalValue(value));
+      }),
+    );
+  });
+
+  it('a row hashes the same on both sides, absent columns included', () => {
+    const story = requireTable(STORY_SITE_TABLES, 'story');
+    const names = convexSide.sortedColumns(story.columns.map((c) => c.name));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...names), convexValue), (columns) => {
+        expect(convexSide.canonicalRowHash('story', names, columns)).toBe(canonicalHash(story, columns));
+      }),
+    );
+  });
+
+  it('range digests add up the same way on both sides', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 40 }), (texts) => {
+        const hashes = texts.map((t) => sha256Hex(t));
+        const convexSum = hashes.reduce((sum, h) => sum + convexSide.hashPrefix(h), 0n);
+        expect(convexSide.digestHex(convexSum)).toBe(digestHex(digestOf(hashes).sum));
+      }),
+    );
+  });
+
+  it('key texts order by UTF-8 bytes, as Postgres COLLATE "C" and Convex do', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
+        const bytes = Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
+        expect(Math.sign(compareKeyText(a, b))).toBe(bytes);
+      }),
+    );
+    expect(compareKeyText('10', '9')).toBeLessThan(0);
+    expect(compareKeyText('\u{1F600}', '\uFFFD')).toBeGreaterThan(0);
+  });
+});
