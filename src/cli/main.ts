@@ -25,6 +25,8 @@ const commandModules = [
   import('./commands/parity.js'),
   import('./commands/invariants.js'),
   import('./commands/repair.js'),
+  import('./commands/backfill.js'),
+  import('./commands/status.js'),
   import('./commands/plan.js'),
   import('./commands/codegen.js'),
 ] as Array<Promise<{ register(program: Command): void }>>;

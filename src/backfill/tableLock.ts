@@ -1,0 +1,42 @@
+/**
+ * One backfill per table at a time, across processes and machines: a session
+ * advisory lock per table, held on a connection of its own for the table's
+ * run. A process that dies loses its connection and with it the lock, so a
+ * crashed run never blocks the resume. (Two runs at once would still be safe,
+ * since every row goes through the versioned apply, but they would waste work
+ * and move one checkpoint back and forth.)
+ */
+import type pg from 'pg';
+import { ConflictError } from '../core/errors.js';
+
+/** First half of the two-part advisory lock key: arbitrary, shared by every Tandem process. */
+const BACKFILL_LOCK_CLASS = 746_162_003;
+
+export interface TableLock {
+  release(): Promise<void>;
+}
+
+export async function lockTable(pool: pg.Pool, table: string): Promise<TableLock> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked',
+      [BACKFILL_LOCK_CLASS, table],
+    );
+    if (!rows[0]?.locked) throw new ConflictError(`a backfill of ${table} is already running in another process`, 'tables');
+  } catch (err) {
+    client.release();
+    throw err;
+  }
+  return {
+    async release() {
+      try {
+        await client.query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [BACKFILL_LOCK_CLASS, table]);
+        client.release();
+      } catch (err) {
+        // A broken connection releases the lock by closing; drop it from the pool.
+        client.release(err as Error);
+      }
+    },
+  };
+}
