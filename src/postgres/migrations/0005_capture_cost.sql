@@ -14,6 +14,10 @@ RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
   k text;
 BEGIN
+  -- A small row converts to jsonb faster than dynamic SQL can be planned.
+  IF pg_column_size(r) <= 2048 THEN
+    RETURN tandem.row_key(to_jsonb(r), key_columns);
+  END IF;
   IF cardinality(key_columns) = 1 THEN
     EXECUTE format('SELECT ($1).%I::text', key_columns[1]) INTO k USING r;
   ELSE
@@ -48,7 +52,11 @@ BEGIN
     RETURN NULL;
   END IF;
   new_row := to_jsonb(NEW);
-  new_key := tandem.row_key(new_row, key_columns);
+  IF n_keys = 1 THEN
+    new_key := new_row ->> key_columns[1];
+  ELSE
+    new_key := tandem.row_key(new_row, key_columns);
+  END IF;
   IF TG_OP = 'UPDATE' THEN
     old_key := tandem.record_key(OLD, key_columns);
     IF old_key <> new_key THEN
