@@ -16,6 +16,7 @@ const commandModules = [
   import('./commands/inventory.js'),
   import('./commands/serve.js'),
   import('./commands/dev.js'),
+  import('./commands/demo.js'),
   import('./commands/convexLocal.js'),
   import('./commands/relay.js'),
   import('./commands/dlq.js'),

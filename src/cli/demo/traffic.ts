@@ -5,7 +5,7 @@
  * reports as untracked). Deterministic for a given seed.
  */
 import type pg from 'pg';
-import { SampleRandom } from '../app/sample/random.js';
+import { SampleRandom } from '../../app/sample/random.js';
 
 export interface TrafficTokens {
   reader: string;

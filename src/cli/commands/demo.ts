@@ -1,0 +1,95 @@
+/**
+ * `tandem demo`: the main job (`npm start`). Runs the whole path on embedded
+ * defaults — PGlite, the local Convex stand-in (not Convex), the API — from
+ * sample data to a clean parity check, prints a summary per table, and keeps
+ * serving until Ctrl-C.
+ */
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_SEED } from '../../app/sample/generateSample.js';
+import { nextStopSignal } from '../apiStack.js';
+import { commandContext, EXIT_FINDINGS } from '../context.js';
+import { startDemo } from '../demo/runDemo.js';
+import { tableProgress } from '../progress.js';
+import { progressReporter } from './sample.js';
+import { parsePort } from './serve.js';
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
+  return n;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
+  return n;
+}
+
+interface DemoFlags {
+  scale: number;
+  rounds: number;
+  seed: string;
+  port?: number;
+  pgPort?: number;
+  convexPort?: number;
+  exit?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('Run the whole path on embedded defaults: sample, capture, plan, backfill, live traffic, relay, parity')
+    .option('--scale <s>', 'sample data scale', positive, 0.02)
+    .option('--rounds <n>', 'rounds of API traffic over every write path', wholeNumber, 3)
+    .option('--seed <n>', 'seed for sample data and traffic', String(DEFAULT_SEED))
+    .option('--port <port>', 'API port (default TANDEM_API_PORT or 4000)', parsePort)
+    .option('--pg-port <port>', 'Postgres wire-protocol port (default TANDEM_PG_PORT or 54329)', parsePort)
+    .option('--convex-port <port>', 'local Convex stand-in port (default TANDEM_CONVEX_PORT or 3210)', parsePort)
+    .option('--exit', 'stop after the summary instead of serving until Ctrl-C')
+    .action(async (flags: DemoFlags) => {
+      const ctx = commandContext();
+      const { config } = ctx;
+      // The demo's own output tells the story; per-request logs only at the level asked for.
+      const log = config.logLevel === 'info' ? ctx.log.child({}, { level: 'warn' }) : ctx.log;
+      const stopped = nextStopSignal();
+      let signalled = false;
+      void stopped.then(() => {
+        signalled = true;
+        process.stderr.write('tandem demo: stopping after the current step (Ctrl-C again to abort)\n');
+      });
+      const sampleProgress = progressReporter(flags.scale);
+      const backfillProgress = tableProgress('backfill');
+      const demo = await startDemo({
+        home: path.join(config.home, 'demo'),
+        scale: flags.scale,
+        seed: Number(flags.seed),
+        rounds: flags.rounds,
+        host: config.host,
+        pgPort: flags.pgPort ?? config.devPgPort,
+        apiPort: flags.port ?? config.apiPort,
+        convexPort: flags.convexPort ?? config.convexLocalPort,
+        mirrorWaitMs: config.mirrorWaitMs,
+        log,
+        out: (text) => process.stdout.write(text),
+        onSampleProgress: sampleProgress.update,
+        onBackfillProgress: (e) => {
+          if (e.kind === 'table-start') backfillProgress.start(e.table, e.done, e.total);
+          else if (e.kind === 'batch') backfillProgress.update(e.table, e.done, e.total);
+          else if (e.kind === 'table-done') backfillProgress.finish(e.table, e.done);
+          else backfillProgress.note(e.table, e.reason);
+        },
+        onStepDone: () => {
+          sampleProgress.stop();
+          backfillProgress.stop();
+        },
+      });
+      const { parity, invariants } = demo.summary;
+      if (!parity.clean || !invariants.clean) process.exitCode = EXIT_FINDINGS;
+      if (!flags.exit && !signalled) {
+        process.stdout.write('\nServing until Ctrl-C.\n');
+        await stopped;
+      }
+      await demo.stop();
+    });
+}

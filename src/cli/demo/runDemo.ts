@@ -1,0 +1,191 @@
+/**
+ * The main job: the whole path on embedded defaults, in one process. PGlite and
+ * the local Convex stand-in start fresh under the demo's own directory; sample
+ * data is generated; capture is installed; the plan is shown; existing rows are
+ * backfilled; then live traffic goes through the API over every write path
+ * (plus raw SQL behind the helper's back) while the relay mirrors it; finally a
+ * full parity check and the invariants in both stores, and a summary per table.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+import { generateSample, type SampleProgressEvent } from '../../app/sample/generateSample.js';
+import { backfill, type BackfillProgress } from '../../backfill/index.js';
+import { captureStatus, installCapture, untrackedWrites } from '../../capture/index.js';
+import { HttpConvexTarget } from '../../convex/httpTarget.js';
+import { createLocalConvex, type LocalConvex } from '../../convexLocal/server.js';
+import type { Logger } from '../../log.js';
+import { STORY_SITE_SETTINGS } from '../../mapping/mirrorSettings.js';
+import { runInvariants, runParity, type InvariantReport, type ParityReport } from '../../parity/index.js';
+import { formatPlan, readPlan } from '../../plan/index.js';
+import { createPool } from '../../postgres/database.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../postgres/embedded.js';
+import { migrate } from '../../postgres/migrate.js';
+import { outboxDrained } from '../../relay/outboxStore.js';
+import { startApiStack, type RunningApi } from '../apiStack.js';
+import { DEV_TOKENS } from '../commands/dev.js';
+import { startMirrorStack, type MirrorStack } from '../mirrorStack.js';
+import { runTraffic, type TrafficResult } from './traffic.js';
+
+export interface DemoOptions {
+  /** Wiped and recreated: the demo always starts from nothing. */
+  home: string;
+  scale: number;
+  seed: number;
+  /** Rounds of API traffic; each touches every write path. */
+  rounds: number;
+  host: string;
+  /** 0 picks free ports. */
+  pgPort: number;
+  apiPort: number;
+  convexPort: number;
+  mirrorWaitMs: number;
+  log: Logger;
+  /** Where the step headings, plan and summary are written. */
+  out: (text: string) => void;
+  onSampleProgress?: (e: SampleProgressEvent) => void;
+  onBackfillProgress?: (e: BackfillProgress) => void;
+  onStepDone?: () => void;
+}
+
+export interface DemoTableSummary {
+  table: string;
+  pgRows: number;
+  convexRows: number;
+  pending: number;
+  drift: number;
+  untracked: number;
+}
+
+export interface DemoSummary {
+  tables: DemoTableSummary[];
+  parity: ParityReport;
+  invariants: InvariantReport;
+  traffic: TrafficResult;
+  urls: { api: string; metrics: string; openapi: string; convex: string; postgres: string };
+}
+
+export interface RunningDemo {
+  summary: DemoSummary;
+  stop(): Promise<void>;
+}
+
+const DRAIN_TIMEOUT_MS = 120_000;
+
+async function waitForDrain(pool: pg.Pool): Promise<void> {
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  while (!(await outboxDrained(pool))) {
+    if (Date.now() > deadline) throw new Error(`the relay did not drain the outbox within ${DRAIN_TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function summarize(pool: pg.Pool, parity: ParityReport): Promise<DemoTableSummary[]> {
+  const status = new Map((await captureStatus(pool)).map((s) => [s.table, s]));
+  const untracked = new Map((await untrackedWrites(pool)).map((u) => [u.table, u.count]));
+  return Object.values(parity.tables).map((t) => ({
+    table: t.table,
+    pgRows: t.pgRows,
+    convexRows: t.convexRows,
+    pending: status.get(t.table)?.pending ?? 0,
+    drift: t.missing.length + t.extra.length + t.different.length,
+    untracked: untracked.get(t.table) ?? 0,
+  }));
+}
+
+export function formatSummary(rows: DemoTableSummary[]): string {
+  const header = ['table', 'rows (Postgres)', 'mirrored (Convex)', 'lag (pending)', 'drift', 'untracked writes'];
+  const body = rows.map((r) => [r.table, r.pgRows, r.convexRows, r.pending, r.drift, r.untracked].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
+}
+
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
+  const { out } = options;
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => options.log.error({ err }, 'demo shutdown step failed'));
+  };
+  try {
+    fs.rmSync(options.home, { recursive: true, force: true });
+    fs.mkdirSync(options.home, { recursive: true });
+    const pg: EmbeddedPostgres = await startEmbeddedPostgres({
+      dataDir: path.join(options.home, 'pgdata'),
+      host: options.host,
+      port: options.pgPort,
+    });
+    stops.push(() => pg.stop());
+    const pool = createPool(pg.url, 20);
+    stops.push(() => pool.end());
+    const adminKey = crypto.randomBytes(24).toString('hex');
+    const convex: LocalConvex = await createLocalConvex({ dataDir: path.join(options.home, 'convex'), adminKey, logger: options.log });
+    stops.push(() => convex.close());
+    const convexUrl = await convex.listen(options.convexPort, options.host);
+    const target = new HttpConvexTarget({ url: convexUrl, adminKey, skipQueue: true });
+
+    out(`\n== 1. Sample data (scale ${options.scale}, seed ${options.seed}) into PGlite at ${pg.url}\n`);
+    await migrate(pool);
+    await generateSample(pool, { scale: options.scale, seed: options.seed, onProgress: options.onSampleProgress });
+    options.onStepDone?.();
+
+    out('\n== 2. Capture: triggers on the ten tables, writing the outbox in each writer\'s transaction\n');
+    const installed = await installCapture(pool);
+    out(`installed on ${installed.length} tables\n`);
+
+    out('\n== 3. Plan: order from the live catalog\'s foreign keys\n');
+    out(formatPlan(await readPlan(pool, { settings: STORY_SITE_SETTINGS })));
+
+    out(`\n== 4. Backfill into the local Convex stand-in at ${convexUrl} (not Convex)\n`);
+    const copied = await backfill(pool, target, { onProgress: options.onBackfillProgress, log: options.log });
+    options.onStepDone?.();
+    out(`copied ${copied.tables.reduce((n, t) => n + t.copied, 0)} rows in ${copied.tables.length} tables\n`);
+
+    const mirror: MirrorStack = startMirrorStack({ pool, target, log: options.log, mirrorWaitMs: options.mirrorWaitMs });
+    stops.push(() => mirror.stop());
+    const api: RunningApi = await startApiStack({
+      pool,
+      tokens: DEV_TOKENS,
+      logger: options.log,
+      port: options.apiPort,
+      host: options.host,
+      runner: mirror.runner,
+      extraRoutes: (app) => mirror.metricsRoute(app),
+    });
+    stops.push(() => api.app.close());
+
+    out(`\n== 5. Live traffic through the API at ${api.url}: ${options.rounds} rounds over every write path, plus raw SQL\n`);
+    const traffic = await runTraffic({
+      baseUrl: api.url,
+      tokens: { reader: 'dev-reader-token', editor: 'dev-editor-token', admin: 'dev-admin-token' },
+      pool,
+      rounds: options.rounds,
+      seed: options.seed,
+    });
+    out(`${traffic.requests} requests, ${traffic.rawSqlWrites} raw-SQL writes; unexpected answers: ${traffic.unexpected.length}\n`);
+    for (const u of traffic.unexpected) out(`  ${u}\n`);
+
+    out('\n== 6. Relay: waiting until every captured change is applied\n');
+    await waitForDrain(pool);
+
+    out('\n== 7. Parity (full: range hashes, bisection) and invariants in both stores\n');
+    const parity = await runParity(pool, target, { mode: 'full' });
+    const invariants = await runInvariants(pool, target);
+    const tables = await summarize(pool, parity);
+    out(`\n${formatSummary(tables)}`);
+    out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? 'all six hold in Postgres and Convex' : 'VIOLATED'}\n`);
+    const urls = {
+      api: `${api.url}/api/courses`,
+      openapi: `${api.url}/api/openapi.json`,
+      metrics: `${api.url}/metrics`,
+      convex: `${convexUrl} (local stand-in, not Convex)`,
+      postgres: pg.url,
+    };
+    out(`\nAPI: ${urls.api}\nOpenAPI: ${urls.openapi}\nmetrics: ${urls.metrics}\nConvex: ${urls.convex}\nPostgres: ${urls.postgres}\n`);
+    return { summary: { tables, parity, invariants, traffic, urls }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
