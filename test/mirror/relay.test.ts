@@ -16,18 +16,11 @@ import { MirrorRunner } from '../../src/relay/mirrorRunner.js';
 import { listDeadLetters, retryDeadLetters, discardDeadLetter } from '../../src/relay/deadLetters.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { USER_NAMES, admin, editor } from '../support/appFixture.js';
+import { seededRandom } from '../support/random.js';
 import { FlakyTarget, expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
 
 const backends = await availableBackends();
 
-/** A small deterministic generator (LCG), so a failing run can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 describe.each(backends)('relay [%s]', (backend) => {
   let db: TestDatabase;
