@@ -6,7 +6,7 @@ import { canonicalKey, type CapturedChange, type MappedChange } from '../core/ch
 import { mapColumnValue } from './columnValue.js';
 import { DOCUMENT_SIZE_MARGIN, MAX_DOCUMENT_BYTES } from './convexLimits.js';
 import { MappingError, mappingError } from './mappingError.js';
-import { contentDocumentBytes, mainDocumentBytes, valueBytes } from './size.js';
+import { contentDocumentBytes, mainDocumentBytes, rememberBytes, valueBytes } from './size.js';
 import { findTable, heavyColumnSet, type MirrorConfig, type TableConfig } from './tableConfig.js';
 import { STORY_SITE_TABLES } from './tables.js';
 
@@ -94,6 +94,7 @@ export function checkDocumentSizes(
 ): void {
   const limit = MAX_DOCUMENT_BYTES - DOCUMENT_SIZE_MARGIN;
   const check = (bytes: number, columns: Record<string, unknown>, what: string) => {
+    rememberBytes(columns, bytes);
     if (bytes <= limit) return;
     const site = { table: table.name, key, column: largestColumn(columns) };
     throw mappingError(site, 'document-size', `${what} of about ${bytes} bytes exceeds ${limit}`);

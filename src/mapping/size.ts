@@ -19,6 +19,20 @@ const ID_PLACEHOLDER = 'x'.repeat(40);
 /** A tombstone document: table name, key, version and system fields. */
 const TOMBSTONE_OVERHEAD = 120;
 
+/**
+ * Sizes already measured for a mapped document (by checkDocumentSizes), so the
+ * packing estimate does not walk a large document a second time.
+ */
+const measuredBytes = new WeakMap<object, number>();
+
+export function rememberBytes(document: object, bytes: number): void {
+  measuredBytes.set(document, bytes);
+}
+
+function documentBytes(document: Record<string, unknown>): number {
+  return measuredBytes.get(document) ?? getDocumentSize({ ...document } as Record<string, Value>);
+}
+
 export function valueBytes(value: unknown): number {
   return getConvexSize(value as Value);
 }
@@ -49,10 +63,8 @@ export function contentDocumentBytes(key: string, content: Record<string, unknow
 export function estimateChangeBytes(change: MappedChange): number {
   const keyBytes = 2 * (change.table.length + change.key.length);
   if (change.op === 'delete') return TOMBSTONE_OVERHEAD + keyBytes;
-  const doc = change.doc ? getDocumentSize({ ...change.doc } as Record<string, Value>) : 0;
-  const content = change.content
-    ? getDocumentSize({ ...change.content } as Record<string, Value>)
-    : 0;
+  const doc = change.doc ? documentBytes(change.doc) : 0;
+  const content = change.content ? documentBytes(change.content) : 0;
   return doc + content + keyBytes + 20;
 }
 
