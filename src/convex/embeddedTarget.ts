@@ -11,11 +11,9 @@
 import { convexTest, type TestConvex } from 'convex-test';
 import type { GenericMutationCtx, GenericDataModel } from 'convex/server';
 import schema from '../../convex/schema.js';
-import type { ApplyResult, TransactionBatch } from '../core/changes.js';
 import { convexModules } from './convexModules.js';
-import { applyBatchRef, exportArgs, exportPageRef, parityReaderOver } from './functionRefs.js';
-import type { OptionalRestArgs } from 'convex/server';
-import type { ConvexTarget, ExportOptions, ExportPage, ParityReader } from './target.js';
+import { FunctionTarget } from './functionTarget.js';
+import type { FunctionReference, OptionalRestArgs } from 'convex/server';
 
 export interface EmbeddedConvexTargetOptions {
   /** Enforce Convex's per-transaction limits (bytes and documents read/written, index ranges). Default true. */
@@ -25,51 +23,31 @@ export interface EmbeddedConvexTargetOptions {
 type TestBackend = TestConvex<typeof schema>;
 export type EmbeddedCtx = GenericMutationCtx<GenericDataModel>;
 
-export class EmbeddedConvexTarget implements ConvexTarget, ParityReader {
+export class EmbeddedConvexTarget extends FunctionTarget {
   readonly kind = 'embedded' as const;
   private readonly backend: TestBackend;
-  private readonly parity: ParityReader;
 
   constructor(options: EmbeddedConvexTargetOptions = {}) {
+    super();
     this.backend = convexTest({
       schema,
       modules: convexModules,
       transactionLimits: options.transactionLimits ?? true,
     });
-    this.parity = parityReaderOver((ref, args) => this.backend.query(ref, ...([args] as OptionalRestArgs<typeof ref>)));
   }
 
-  async applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult> {
-    return this.backend.mutation(applyBatchRef, { transactions });
+  protected runQuery<Args extends Record<string, unknown>, Result>(
+    ref: FunctionReference<'query', 'public' | 'internal', Args, Result>,
+    args: Args,
+  ): Promise<Result> {
+    return this.backend.query(ref, ...([args] as OptionalRestArgs<typeof ref>));
   }
 
-  async exportPage(
-    table: string,
-    cursor: string | null,
-    numItems: number,
-    options: ExportOptions = {},
-  ): Promise<ExportPage> {
-    return this.backend.query(exportPageRef, exportArgs(table, cursor, numItems, options.maxBytes));
-  }
-
-  rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {
-    return this.parity.rangeDigest(...args);
-  }
-
-  rangeRowHashes(...args: Parameters<ParityReader['rangeRowHashes']>) {
-    return this.parity.rangeRowHashes(...args);
-  }
-
-  rowsByKeys(...args: Parameters<ParityReader['rowsByKeys']>) {
-    return this.parity.rowsByKeys(...args);
-  }
-
-  countRows(...args: Parameters<ParityReader['countRows']>) {
-    return this.parity.countRows(...args);
-  }
-
-  invariantPage(...args: Parameters<ParityReader['invariantPage']>) {
-    return this.parity.invariantPage(...args);
+  protected runMutation<Args extends Record<string, unknown>, Result>(
+    ref: FunctionReference<'mutation', 'public' | 'internal', Args, Result>,
+    args: Args,
+  ): Promise<Result> {
+    return this.backend.mutation(ref, ...([args] as OptionalRestArgs<typeof ref>));
   }
 
   /** Runs a function against the in-memory database in one transaction (for tests and inspection). */

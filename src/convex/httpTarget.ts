@@ -6,11 +6,9 @@
  * several relay workers share one client concurrently.
  */
 import { ConvexHttpClient } from 'convex/browser';
-import type { ApplyResult, TransactionBatch } from '../core/changes.js';
 import { ConfigError, TargetUnavailableError } from '../core/errors.js';
-import { applyBatchRef, exportArgs, exportPageRef, parityReaderOver } from './functionRefs.js';
-import type { OptionalRestArgs } from 'convex/server';
-import type { ConvexTarget, ExportOptions, ExportPage, ParityReader } from './target.js';
+import { FunctionTarget } from './functionTarget.js';
+import type { FunctionReference } from 'convex/server';
 
 export interface HttpConvexTargetOptions {
   /** Deployment URL, e.g. https://happy-animal-123.convex.cloud */
@@ -38,12 +36,18 @@ function fetchWithDeadline(timeoutMs: number): typeof fetch {
       response = await fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       const name = (err as Error)?.name;
-      const what = name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error)?.message;
+      const what =
+        name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error)?.message;
       throw new TargetUnavailableError(`Convex unreachable: ${what}`, { cause: err });
     }
-    if (response.status === 429 || (response.status >= 500 && response.status !== STATUS_FUNCTION_FAILED)) {
+    if (
+      response.status === 429 ||
+      (response.status >= 500 && response.status !== STATUS_FUNCTION_FAILED)
+    ) {
       const body = await response.text().catch(() => '');
-      throw new TargetUnavailableError(`Convex answered HTTP ${response.status}: ${body.slice(0, 200)}`);
+      throw new TargetUnavailableError(
+        `Convex answered HTTP ${response.status}: ${body.slice(0, 200)}`,
+      );
     }
     return response;
   };
@@ -54,13 +58,13 @@ interface AdminAuthClient {
   setAdminAuth(token: string): void;
 }
 
-export class HttpConvexTarget implements ConvexTarget, ParityReader {
+export class HttpConvexTarget extends FunctionTarget {
   readonly kind = 'http' as const;
   private readonly client: ConvexHttpClient;
-  private readonly parity: ParityReader;
   private readonly skipQueue: boolean;
 
   constructor(options: HttpConvexTargetOptions) {
+    super();
     if (!/^https?:\/\//.test(options.url))
       throw new ConfigError('convex.url', 'must be an http(s) URL');
     if (!options.adminKey)
@@ -72,40 +76,22 @@ export class HttpConvexTarget implements ConvexTarget, ParityReader {
     });
     (this.client as unknown as AdminAuthClient).setAdminAuth(options.adminKey);
     this.skipQueue = options.skipQueue ?? false;
-    this.parity = parityReaderOver((ref, args) => this.client.query(ref, ...([args] as OptionalRestArgs<typeof ref>)));
   }
 
-  async applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult> {
-    return this.client.mutation(applyBatchRef, { transactions }, { skipQueue: this.skipQueue });
+  protected runQuery<Args extends Record<string, unknown>, Result>(
+    ref: FunctionReference<'query', 'public' | 'internal', Args, Result>,
+    args: Args,
+  ): Promise<Result> {
+    return this.client.query(ref as FunctionReference<'query'>, args) as Promise<Result>;
   }
 
-  async exportPage(
-    table: string,
-    cursor: string | null,
-    numItems: number,
-    options: ExportOptions = {},
-  ): Promise<ExportPage> {
-    return this.client.query(exportPageRef, exportArgs(table, cursor, numItems, options.maxBytes));
-  }
-
-  rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {
-    return this.parity.rangeDigest(...args);
-  }
-
-  rangeRowHashes(...args: Parameters<ParityReader['rangeRowHashes']>) {
-    return this.parity.rangeRowHashes(...args);
-  }
-
-  rowsByKeys(...args: Parameters<ParityReader['rowsByKeys']>) {
-    return this.parity.rowsByKeys(...args);
-  }
-
-  countRows(...args: Parameters<ParityReader['countRows']>) {
-    return this.parity.countRows(...args);
-  }
-
-  invariantPage(...args: Parameters<ParityReader['invariantPage']>) {
-    return this.parity.invariantPage(...args);
+  protected runMutation<Args extends Record<string, unknown>, Result>(
+    ref: FunctionReference<'mutation', 'public' | 'internal', Args, Result>,
+    args: Args,
+  ): Promise<Result> {
+    return this.client.mutation(ref as FunctionReference<'mutation'>, args, {
+      skipQueue: this.skipQueue,
+    }) as Promise<Result>;
   }
 
   async close(): Promise<void> {}

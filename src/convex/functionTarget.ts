@@ -1,0 +1,64 @@
+/**
+ * What the embedded and http targets share: both run this project's Convex
+ * functions by reference and differ only in how a query or mutation is sent
+ * (convex-test in-process, or ConvexHttpClient over HTTP).
+ */
+import type { FunctionReference } from 'convex/server';
+import type { ApplyResult, TransactionBatch } from '../core/changes.js';
+import { applyBatchRef, exportArgs, exportPageRef, parityReaderOver } from './functionRefs.js';
+import type {
+  ConvexTarget,
+  ConvexTargetKind,
+  ExportOptions,
+  ExportPage,
+  ParityReader,
+} from './target.js';
+
+export abstract class FunctionTarget implements ConvexTarget, ParityReader {
+  abstract readonly kind: ConvexTargetKind;
+  private readonly parity: ParityReader = parityReaderOver((ref, args) => this.runQuery(ref, args));
+
+  protected abstract runQuery<Args extends Record<string, unknown>, Result>(
+    ref: FunctionReference<'query', 'public' | 'internal', Args, Result>,
+    args: Args,
+  ): Promise<Result>;
+
+  protected abstract runMutation<Args extends Record<string, unknown>, Result>(
+    ref: FunctionReference<'mutation', 'public' | 'internal', Args, Result>,
+    args: Args,
+  ): Promise<Result>;
+
+  /** Applies the transactions in one Convex mutation: all or nothing. */
+  applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult> {
+    return this.runMutation(applyBatchRef, { transactions });
+  }
+
+  exportPage(
+    table: string,
+    cursor: string | null,
+    numItems: number,
+    options: ExportOptions = {},
+  ): Promise<ExportPage> {
+    return this.runQuery(exportPageRef, exportArgs(table, cursor, numItems, options.maxBytes));
+  }
+
+  rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {
+    return this.parity.rangeDigest(...args);
+  }
+
+  rangeRowHashes(...args: Parameters<ParityReader['rangeRowHashes']>) {
+    return this.parity.rangeRowHashes(...args);
+  }
+
+  rowsByKeys(...args: Parameters<ParityReader['rowsByKeys']>) {
+    return this.parity.rowsByKeys(...args);
+  }
+
+  countRows(...args: Parameters<ParityReader['countRows']>) {
+    return this.parity.countRows(...args);
+  }
+
+  invariantPage(...args: Parameters<ParityReader['invariantPage']>) {
+    return this.parity.invariantPage(...args);
+  }
+}
