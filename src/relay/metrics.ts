@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { untrackedWrites } from '../capture/index.js';
+import { outboxLag, type OutboxLag } from './outboxStore.js';
 
 export interface RelayMetrics {
   registry: Registry;
@@ -62,13 +63,19 @@ export function createRelayMetrics(registry: Registry = new Registry()): RelayMe
 
 /** Gauges read from the tool's schema at scrape time. */
 export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
+  // Both gauges come from one outbox query; a scrape collects them concurrently,
+  // so they share a read that is at most a second old.
+  let lag: { at: number; read: Promise<OutboxLag> } | undefined;
+  const readLag = () => {
+    if (!lag || Date.now() - lag.at > 1000) lag = { at: Date.now(), read: outboxLag(pool) };
+    return lag.read;
+  };
   new Gauge({
     name: 'tandem_outbox_pending',
     help: 'Captured changes not yet applied to Convex',
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM tandem.outbox WHERE status = 'pending'`);
-      this.set(rows[0]!.n);
+      this.set((await readLag()).pending);
     },
   });
   new Gauge({
@@ -76,10 +83,7 @@ export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
     help: 'Age of the oldest change not yet applied (mirror lag)',
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query<{ s: number | null }>(
-        `SELECT extract(epoch FROM now() - min(captured_at))::float8 AS s FROM tandem.outbox WHERE status = 'pending'`,
-      );
-      this.set(rows[0]!.s ?? 0);
+      this.set((await readLag()).oldestPendingSeconds);
     },
   });
   new Gauge({

@@ -8,7 +8,7 @@
  * unrepresentable (see tandem.backfill_rejected); 2 could not run; 130 stopped
  * by a signal.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   backfill,
   DEFAULT_BATCH_BYTES,
@@ -23,6 +23,7 @@ import {
 import { openConvexTarget } from '../../relay/openTarget.js';
 import { commandContext, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
 import { tableProgress, type TableProgress } from '../progress.js';
+import { positiveNumber, wholeNumber } from '../optionParsers.js';
 
 const EXIT_INTERRUPTED = 130;
 
@@ -35,21 +36,8 @@ interface BackfillFlags {
   restart?: boolean;
 }
 
-function wholeNumber(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function positiveRate(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number of rows per second');
-  return n;
-}
-
-function showProgress(progress: TableProgress) {
+/** Feeds the library's progress events into per-table bars (or plain lines). */
+export function showProgress(progress: TableProgress) {
   return (e: BackfillProgress): void => {
     if (e.kind === 'table-start') progress.start(e.table, e.done, e.total);
     else if (e.kind === 'batch') progress.update(e.table, e.done, e.total);
@@ -95,7 +83,7 @@ export function register(program: Command): void {
     .command('backfill')
     .description('Copy existing rows into Convex in plan order, behind live capture: throttled, resumable, never overwriting a newer change')
     .option('--tables <list>', 'comma-separated mirrored tables (default: all), copied in plan order', parseList)
-    .option('--rate <rows/s>', 'rows per second at most (default: no limit)', positiveRate)
+    .option('--rate <rows/s>', 'rows per second at most (default: no limit)', positiveNumber('a positive number of rows per second'))
     .option('--batch-rows <n>', 'rows per page and per Convex call at most', wholeNumber(1, MAX_BATCH_ROWS), DEFAULT_BATCH_ROWS)
     .option('--batch-bytes <b>', 'approximate bytes per Convex call at most', wholeNumber(64 * 1024, MAX_BATCH_BYTES), DEFAULT_BATCH_BYTES)
     .option('--calls-in-flight <n>', 'Convex calls awaiting an answer at once', wholeNumber(1, MAX_CALLS_IN_FLIGHT), DEFAULT_CALLS_IN_FLIGHT)

@@ -5,23 +5,11 @@
  * Convex backend.
  */
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { createLocalConvex, generateAdminKey } from '../../convexLocal/server.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext } from '../context.js';
-import { parsePort } from './serve.js';
-
-function parseRate(value: string): number {
-  const rate = Number(value);
-  if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw new InvalidArgumentError('a number from 0 to 1');
-  return rate;
-}
-
-function parseMs(value: string): number {
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError('a whole number of milliseconds');
-  return ms;
-}
+import { numberBetween, parsePort, wholeNumber } from '../optionParsers.js';
 
 interface Flags {
   port: number;
@@ -44,10 +32,10 @@ export function register(program: Command): void {
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--data-dir <dir>', 'where acknowledged mutations are kept (default .tandem/convex-local)')
     .option('--admin-key <key>', 'the only admin key accepted (default: a new random key, printed)')
-    .option('--fail-rate <r>', 'share of mutations answered with HTTP 500 without running', parseRate, 0)
-    .option('--latency-ms <ms>', 'delay added to every response', parseMs, 0)
-    .option('--timeout-rate <r>', 'share of mutations applied but never answered', parseRate, 0)
-    .option('--drop-connection-rate <r>', 'share of mutations whose connection is dropped', parseRate, 0)
+    .option('--fail-rate <r>', 'share of mutations answered with HTTP 500 without running', numberBetween(0, 1), 0)
+    .option('--latency-ms <ms>', 'delay added to every response', wholeNumber(0, Number.POSITIVE_INFINITY, 'a whole number of milliseconds'), 0)
+    .option('--timeout-rate <r>', 'share of mutations applied but never answered', numberBetween(0, 1), 0)
+    .option('--drop-connection-rate <r>', 'share of mutations whose connection is dropped', numberBetween(0, 1), 0)
     .action(async (flags: Flags) => {
       const ctx = commandContext();
       const adminKey = flags.adminKey ?? generateAdminKey();

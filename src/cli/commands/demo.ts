@@ -5,26 +5,15 @@
  * serving until Ctrl-C.
  */
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { DEFAULT_SEED } from '../../app/sample/generateSample.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, EXIT_FINDINGS } from '../context.js';
 import { startDemo } from '../demo/runDemo.js';
 import { tableProgress } from '../progress.js';
+import { showProgress } from './backfill.js';
 import { progressReporter } from './sample.js';
-import { parsePort } from './serve.js';
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
-  return n;
-}
-
-function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
-  return n;
-}
+import { parsePort, positiveNumber, wholeNumber } from '../optionParsers.js';
 
 interface DemoFlags {
   scale: number;
@@ -40,8 +29,8 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('Run the whole path on embedded defaults: sample, capture, plan, backfill, live traffic, relay, parity')
-    .option('--scale <s>', 'sample data scale', positive, 0.02)
-    .option('--rounds <n>', 'rounds of API traffic over every write path', wholeNumber, 3)
+    .option('--scale <s>', 'sample data scale', positiveNumber(), 0.02)
+    .option('--rounds <n>', 'rounds of API traffic over every write path', wholeNumber(), 3)
     .option('--seed <n>', 'seed for sample data and traffic', String(DEFAULT_SEED))
     .option('--port <port>', 'API port (default TANDEM_API_PORT or 4000)', parsePort)
     .option('--pg-port <port>', 'Postgres wire-protocol port (default TANDEM_PG_PORT or 54329)', parsePort)
@@ -73,12 +62,7 @@ export function register(program: Command): void {
         log,
         out: (text) => process.stdout.write(text),
         onSampleProgress: sampleProgress.update,
-        onBackfillProgress: (e) => {
-          if (e.kind === 'table-start') backfillProgress.start(e.table, e.done, e.total);
-          else if (e.kind === 'batch') backfillProgress.update(e.table, e.done, e.total);
-          else if (e.kind === 'table-done') backfillProgress.finish(e.table, e.done);
-          else backfillProgress.note(e.table, e.reason);
-        },
+        onBackfillProgress: showProgress(backfillProgress),
         onStepDone: () => {
           sampleProgress.stop();
           backfillProgress.stop();

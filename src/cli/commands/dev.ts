@@ -6,7 +6,7 @@
  * Convex stand-in. A discovery file tells other commands where they are.
  */
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { HttpConvexTarget } from '../../convex/httpTarget.js';
 import { createLocalConvex, generateAdminKey } from '../../convexLocal/server.js';
 import { migrate } from '../../postgres/migrate.js';
@@ -20,7 +20,7 @@ import { startEmbeddedPostgres } from '../../postgres/embedded.js';
 import { nextStopSignal, startApiStack } from '../apiStack.js';
 import { commandContext } from '../context.js';
 import { progressReporter } from './sample.js';
-import { parsePort } from './serve.js';
+import { parsePort, positiveNumber } from '../optionParsers.js';
 
 /**
  * Used only when TANDEM_API_TOKENS is not set, and only by the dev stack, which
@@ -31,12 +31,6 @@ export const DEV_TOKENS: Record<string, TokenEntry> = {
   'dev-editor-token': { userId: 2, role: 'editor' },
   'dev-admin-token': { userId: 3, role: 'admin' },
 };
-
-function parseScale(value: string): number {
-  const scale = Number(value);
-  if (!Number.isFinite(scale) || scale <= 0) throw new InvalidArgumentError('not a positive number');
-  return scale;
-}
 
 interface DevFlags {
   convexPort?: number;
@@ -55,7 +49,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'API port (default TANDEM_API_PORT or 4000)', parsePort)
     .option('--convex-port <port>', 'local Convex stand-in port (default TANDEM_CONVEX_PORT or 3210)', parsePort)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
-    .option('--sample <scale>', 'fill empty tables with sample data at this scale first', parseScale)
+    .option('--sample <scale>', 'fill empty tables with sample data at this scale first', positiveNumber('not a positive number'))
     .option('--seed <n>', 'sample data seed', String(DEFAULT_SEED))
     .action(async (flags: DevFlags) => {
       const ctx = commandContext();

@@ -4,12 +4,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { requireSchema } from '../../postgres/migrate.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetters } from '../../relay/deadLetters.js';
 import { commandContext, withDatabase } from '../context.js';
+import { wholeNumber } from '../optionParsers.js';
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a dead-letter id (whole number >= 1)');
-  return n;
-}
+const deadLetterId = wholeNumber(1, Number.POSITIVE_INFINITY, 'a dead-letter id (whole number >= 1)');
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
 
@@ -51,7 +48,7 @@ export function register(program: Command): void {
     .action(async (id: string | undefined, flags: { all?: boolean }) => {
       if ((id === undefined) === !flags.all) throw new InvalidArgumentError('give one id, or --all');
       const ctx = commandContext();
-      const ids = flags.all ? 'all' : [positiveInt(id!)];
+      const ids = flags.all ? 'all' : [deadLetterId(id!)];
       const retried = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
         return retryDeadLetters(db.pool, ids, actor());
@@ -67,7 +64,7 @@ export function register(program: Command): void {
       const ctx = commandContext();
       await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
-        await discardDeadLetter(db.pool, positiveInt(id), actor(), flags.reason);
+        await discardDeadLetter(db.pool, deadLetterId(id), actor(), flags.reason);
       });
       process.stdout.write(`discarded dead letter ${id}\n`);
     });

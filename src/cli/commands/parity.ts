@@ -8,12 +8,7 @@ import { requireSchema } from '../../postgres/migrate.js';
 import { DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../parity/index.js';
 import { openConvexTarget } from '../../relay/openTarget.js';
 import { commandContext, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
-  return n;
-}
+import { wholeNumber } from '../optionParsers.js';
 
 function instant(value: string): Date {
   const at = new Date(value);
@@ -69,7 +64,7 @@ function registerHistory(parity: Command): void {
     .command('history')
     .description('stored parity and invariant runs, the streak of green days and unresolved drift')
     .option('--table <table>', 'only this table')
-    .option('--limit <n>', 'runs shown', positiveInt, 20)
+    .option('--limit <n>', 'runs shown', wholeNumber(), 20)
     .option('--now <time>', 'evaluate the streak at this time (for drills and tests)', instant)
     .option('--json', 'print JSON')
     .action(async (flags: { table?: string; limit: number; now?: Date; json?: boolean }) => {
@@ -109,9 +104,9 @@ export function register(program: Command): void {
     .description('Compare Postgres and Convex per table: counts, a sample, or every row by range hashes (exit 1 on drift)')
     .option('--tables <list>', 'comma-separated tables (default: all mirrored)', parseList)
     .addOption(new Option('--mode <mode>', 'count, sample or full').choices(['count', 'sample', 'full']).default('full'))
-    .option('--sample <n>', 'rows in a sample', positiveInt, DEFAULT_SAMPLE)
-    .option('--range-rows <n>', 'Postgres rows per hashed range (full mode)', positiveInt, 2000)
-    .option('--pending-wait-ms <ms>', 'how long to wait for pending outbox events of drifted keys', positiveInt, 10_000)
+    .option('--sample <n>', 'rows in a sample', wholeNumber(), DEFAULT_SAMPLE)
+    .option('--range-rows <n>', 'Postgres rows per hashed range (full mode)', wholeNumber(), 2000)
+    .option('--pending-wait-ms <ms>', 'how long to wait for pending outbox events of drifted keys', wholeNumber(), 10_000)
     .option('--no-record', 'do not store the run in the history')
     .option('--json', 'print JSON')
     .action(async (flags: ParityFlags) => {

@@ -2,7 +2,7 @@
  * `tandem relay [--workers N] [--once]`: drains the outbox into Convex.
  * `--once` exits when nothing is pending: 0, or 1 if anything went to dead letters.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { requireSchema } from '../../postgres/migrate.js';
 import { mirrorMapper } from '../../relay/changeMapper.js';
 import { createRelayMetrics } from '../../relay/metrics.js';
@@ -10,12 +10,7 @@ import { openConvexTarget } from '../../relay/openTarget.js';
 import { DEFAULT_RELAY_OPTIONS, Relay } from '../../relay/relay.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
-  return n;
-}
+import { wholeNumber } from '../optionParsers.js';
 
 interface RelayFlags {
   workers: number;
@@ -30,12 +25,12 @@ export function register(program: Command): void {
   program
     .command('relay')
     .description('Apply captured changes to Convex: whole Postgres transactions, retries with backoff, dead letters')
-    .option('--workers <n>', 'concurrent workers in this process', positiveInt, 1)
+    .option('--workers <n>', 'concurrent workers in this process', wholeNumber(), 1)
     .option('--once', 'drain until nothing is pending, then exit (1 if anything went to dead letters)')
-    .option('--claim-events <n>', 'events claimed per round', positiveInt, DEFAULT_RELAY_OPTIONS.claimEvents)
-    .option('--retry-budget <n>', 'failed attempts before an event goes to dead letters', positiveInt, DEFAULT_RELAY_OPTIONS.retry.budget)
-    .option('--retention-hours <h>', 'keep processed events this long before pruning', positiveInt, 24 * 7)
-    .option('--lease-ms <ms>', 'how long claimed events stay reserved for a worker that may have died', positiveInt, DEFAULT_RELAY_OPTIONS.leaseMs)
+    .option('--claim-events <n>', 'events claimed per round', wholeNumber(), DEFAULT_RELAY_OPTIONS.claimEvents)
+    .option('--retry-budget <n>', 'failed attempts before an event goes to dead letters', wholeNumber(), DEFAULT_RELAY_OPTIONS.retry.budget)
+    .option('--retention-hours <h>', 'keep processed events this long before pruning', wholeNumber(), 24 * 7)
+    .option('--lease-ms <ms>', 'how long claimed events stay reserved for a worker that may have died', wholeNumber(), DEFAULT_RELAY_OPTIONS.leaseMs)
     .action(async (flags: RelayFlags) => {
       const ctx = commandContext();
       const target = openConvexTarget(ctx.config);

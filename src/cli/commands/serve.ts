@@ -3,15 +3,10 @@
  * SIGINT or SIGTERM; then the server stops taking requests, finishes the ones in
  * flight, and the database is closed.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { nextStopSignal, startApiStack } from '../apiStack.js';
 import { commandContext, withDatabase } from '../context.js';
-
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('not a TCP port');
-  return port;
-}
+import { parsePort } from '../optionParsers.js';
 
 export function register(program: Command): void {
   program
