@@ -7,17 +7,14 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { HttpConvexTarget } from '../../convex/httpTarget.js';
-import { createLocalConvex, generateAdminKey } from '../../convexLocal/server.js';
 import { migrate } from '../../postgres/migrate.js';
-import { startMirrorStack } from '../mirrorStack.js';
 import { generateSample, DEFAULT_SEED } from '../../app/sample/generateSample.js';
 import type { TokenEntry } from '../../config.js';
 import { ConfigError, ConflictError } from '../../core/errors.js';
-import { createPool, embeddedDataDir } from '../../postgres/database.js';
+import { embeddedDataDir, type createPool } from '../../postgres/database.js';
 import { readDevStack, removeDevStack, writeDevStack } from '../../postgres/devStack.js';
-import { startEmbeddedPostgres } from '../../postgres/embedded.js';
-import { nextStopSignal, startApiStack } from '../apiStack.js';
+import { nextStopSignal } from '../apiStack.js';
+import { startEmbeddedStores, startServing } from '../embeddedStack.js';
 import { commandContext } from '../context.js';
 import { progressReporter } from './sample.js';
 import { parsePort, positiveNumber } from '../optionParsers.js';
@@ -62,48 +59,49 @@ export function register(program: Command): void {
       const host = flags.host ?? config.host;
       const stopped = nextStopSignal();
       const dataDir = embeddedDataDir(config.home);
-      const pg = await startEmbeddedPostgres({ dataDir, host, port: flags.pgPort ?? config.devPgPort });
-      const pool = createPool(pg.url, 20);
-      const adminKey = generateAdminKey();
-      const convex = await createLocalConvex({ dataDir: path.join(config.home, 'convex-local'), adminKey, logger: ctx.log });
+      const stores = await startEmbeddedStores({
+        pgDataDir: dataDir,
+        convexDataDir: path.join(config.home, 'convex-local'),
+        host,
+        pgPort: flags.pgPort ?? config.devPgPort,
+        convexPort: flags.convexPort ?? config.convexLocalPort,
+        log: ctx.log,
+      });
       try {
-        await migrate(pool);
-        if (flags.sample !== undefined) await fillSample(pool, flags.sample, Number(flags.seed));
-        const convexUrl = await convex.listen(flags.convexPort ?? config.convexLocalPort, host);
-        // Through the stand-in's HTTP API, as with a real deployment.
-        const target = new HttpConvexTarget({ url: convexUrl, adminKey, skipQueue: true });
-        const mirror = startMirrorStack({ pool, target, log: ctx.log, mirrorWaitMs: config.mirrorWaitMs });
+        await migrate(stores.pool);
+        if (flags.sample !== undefined) await fillSample(stores.pool, flags.sample, Number(flags.seed));
         const tokens = Object.keys(config.apiTokens).length > 0 ? config.apiTokens : DEV_TOKENS;
-        const api = await startApiStack({
-          pool,
+        const serving = await startServing(stores, {
           tokens,
-          logger: ctx.log,
           port: flags.port ?? config.apiPort,
           host,
-          runner: mirror.runner,
-          extraRoutes: (app) => mirror.metricsRoute(app),
+          mirrorWaitMs: config.mirrorWaitMs,
+          log: ctx.log,
         });
         try {
           writeDevStack(config.home, {
             pid: process.pid,
-            pgUrl: pg.url,
-            apiUrl: api.url,
-            convexUrl,
-            convexAdminKey: adminKey,
+            pgUrl: stores.pg.url,
+            apiUrl: serving.api.url,
+            convexUrl: stores.convexUrl,
+            convexAdminKey: stores.convexAdminKey,
             startedAt: new Date().toISOString(),
           });
-          printBanner({ pgUrl: pg.url, apiUrl: api.url, convexUrl, dataDir, devTokens: tokens === DEV_TOKENS });
+          printBanner({
+            pgUrl: stores.pg.url,
+            apiUrl: serving.api.url,
+            convexUrl: stores.convexUrl,
+            dataDir,
+            devTokens: tokens === DEV_TOKENS,
+          });
           const signal = await stopped;
           ctx.log.info({ signal }, 'stopping dev stack');
         } finally {
           removeDevStack(config.home);
-          await api.app.close();
-          await mirror.stop();
+          await serving.stop();
         }
       } finally {
-        await convex.close();
-        await pool.end();
-        await pg.stop();
+        await stores.stop();
       }
     });
 }

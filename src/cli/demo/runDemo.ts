@@ -6,26 +6,20 @@
  * (plus raw SQL behind the helper's back) while the relay mirrors it; finally a
  * full parity check and the invariants in both stores, and a summary per table.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { generateSample, type SampleProgressEvent } from '../../app/sample/generateSample.js';
 import { backfill, type BackfillProgress } from '../../backfill/index.js';
 import { captureStatus, installCapture, untrackedWrites } from '../../capture/index.js';
-import { HttpConvexTarget } from '../../convex/httpTarget.js';
-import { createLocalConvex, type LocalConvex } from '../../convexLocal/server.js';
 import type { Logger } from '../../log.js';
 import { STORY_SITE_SETTINGS } from '../../mapping/mirrorSettings.js';
 import { runInvariants, runParity, type InvariantReport, type ParityReport } from '../../parity/index.js';
 import { formatPlan, readPlan } from '../../plan/index.js';
-import { createPool } from '../../postgres/database.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../postgres/embedded.js';
 import { migrate } from '../../postgres/migrate.js';
 import { outboxDrained } from '../../relay/outboxStore.js';
-import { startApiStack, type RunningApi } from '../apiStack.js';
 import { DEV_TOKENS } from '../commands/dev.js';
-import { startMirrorStack, type MirrorStack } from '../mirrorStack.js';
+import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
 import { runTraffic, type TrafficResult } from './traffic.js';
 
 export interface DemoOptions {
@@ -111,19 +105,16 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   try {
     fs.rmSync(options.home, { recursive: true, force: true });
     fs.mkdirSync(options.home, { recursive: true });
-    const pg: EmbeddedPostgres = await startEmbeddedPostgres({
-      dataDir: path.join(options.home, 'pgdata'),
+    const stores: EmbeddedStores = await startEmbeddedStores({
+      pgDataDir: path.join(options.home, 'pgdata'),
+      convexDataDir: path.join(options.home, 'convex'),
       host: options.host,
-      port: options.pgPort,
+      pgPort: options.pgPort,
+      convexPort: options.convexPort,
+      log: options.log,
     });
-    stops.push(() => pg.stop());
-    const pool = createPool(pg.url, 20);
-    stops.push(() => pool.end());
-    const adminKey = crypto.randomBytes(24).toString('hex');
-    const convex: LocalConvex = await createLocalConvex({ dataDir: path.join(options.home, 'convex'), adminKey, logger: options.log });
-    stops.push(() => convex.close());
-    const convexUrl = await convex.listen(options.convexPort, options.host);
-    const target = new HttpConvexTarget({ url: convexUrl, adminKey, skipQueue: true });
+    stops.push(() => stores.stop());
+    const { pg, pool, target, convexUrl } = stores;
 
     out(`\n== 1. Sample data (scale ${options.scale}, seed ${options.seed}) into PGlite at ${pg.url}\n`);
     await migrate(pool);
@@ -142,18 +133,15 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     options.onStepDone?.();
     out(`copied ${copied.tables.reduce((n, t) => n + t.copied, 0)} rows in ${copied.tables.length} tables\n`);
 
-    const mirror: MirrorStack = startMirrorStack({ pool, target, log: options.log, mirrorWaitMs: options.mirrorWaitMs });
-    stops.push(() => mirror.stop());
-    const api: RunningApi = await startApiStack({
-      pool,
+    const serving = await startServing(stores, {
       tokens: DEV_TOKENS,
-      logger: options.log,
       port: options.apiPort,
       host: options.host,
-      runner: mirror.runner,
-      extraRoutes: (app) => mirror.metricsRoute(app),
+      mirrorWaitMs: options.mirrorWaitMs,
+      log: options.log,
     });
-    stops.push(() => api.app.close());
+    stops.push(() => serving.stop());
+    const { api } = serving;
 
     out(`\n== 5. Live traffic through the API at ${api.url}: ${options.rounds} rounds over every write path, plus raw SQL\n`);
     const traffic = await runTraffic({

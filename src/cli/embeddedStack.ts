@@ -1,0 +1,98 @@
+/**
+ * The embedded stack as `dev` and `demo` run it: PGlite over the wire protocol,
+ * the local Convex stand-in (reached through its HTTP API, as a real deployment
+ * would be), then the relay, the mirror helper and the API over them.
+ */
+import type pg from 'pg';
+import type { TokenEntry } from '../config.js';
+import { HttpConvexTarget } from '../convex/httpTarget.js';
+import { createLocalConvex, generateAdminKey } from '../convexLocal/server.js';
+import type { Logger } from '../log.js';
+import { createPool } from '../postgres/database.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded.js';
+import { startApiStack, type RunningApi } from './apiStack.js';
+import { startMirrorStack, type MirrorStack } from './mirrorStack.js';
+
+export interface EmbeddedStores {
+  pg: EmbeddedPostgres;
+  pool: pg.Pool;
+  convexUrl: string;
+  convexAdminKey: string;
+  target: HttpConvexTarget;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedStores(options: {
+  pgDataDir: string;
+  convexDataDir: string;
+  host: string;
+  pgPort: number;
+  convexPort: number;
+  log: Logger;
+}): Promise<EmbeddedStores> {
+  const pg = await startEmbeddedPostgres({ dataDir: options.pgDataDir, host: options.host, port: options.pgPort });
+  const pool = createPool(pg.url, 20);
+  const convexAdminKey = generateAdminKey();
+  const stopPostgres = async () => {
+    await pool.end();
+    await pg.stop();
+  };
+  try {
+    const convex = await createLocalConvex({ dataDir: options.convexDataDir, adminKey: convexAdminKey, logger: options.log });
+    const convexUrl = await convex.listen(options.convexPort, options.host).catch(async (err: unknown) => {
+      await convex.close();
+      throw err;
+    });
+    const target = new HttpConvexTarget({ url: convexUrl, adminKey: convexAdminKey, skipQueue: true });
+    return {
+      pg,
+      pool,
+      convexUrl,
+      convexAdminKey,
+      target,
+      async stop() {
+        await convex.close();
+        await stopPostgres();
+      },
+    };
+  } catch (err) {
+    await stopPostgres();
+    throw err;
+  }
+}
+
+export interface Serving {
+  mirror: MirrorStack;
+  api: RunningApi;
+  stop(): Promise<void>;
+}
+
+/** Relay and mirror helper over the stores, and the API (with /metrics) writing through the helper. */
+export async function startServing(
+  stores: EmbeddedStores,
+  options: { tokens: Record<string, TokenEntry>; port: number; host: string; mirrorWaitMs: number; log: Logger },
+): Promise<Serving> {
+  const mirror = startMirrorStack({ pool: stores.pool, target: stores.target, log: options.log, mirrorWaitMs: options.mirrorWaitMs });
+  try {
+    const api = await startApiStack({
+      pool: stores.pool,
+      tokens: options.tokens,
+      logger: options.log,
+      port: options.port,
+      host: options.host,
+      runner: mirror.runner,
+      extraRoutes: (app) => mirror.metricsRoute(app),
+    });
+    return {
+      mirror,
+      api,
+      async stop() {
+        await api.app.close();
+        await mirror.stop();
+      },
+    };
+  } catch (err) {
+    await mirror.stop();
+    throw err;
+  }
+}
