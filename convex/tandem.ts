@@ -17,6 +17,8 @@ const mappedChange = v.object({
   // Mapped columns; the table's schema validates them on write.
   doc: v.optional(v.any()),
   content: v.optional(v.any()),
+  // The update left the heavy columns unchanged: keep the companion document.
+  keepContent: v.optional(v.boolean()),
 });
 
 const transactionBatch = v.object({ txid: v.string(), changes: v.array(mappedChange) });

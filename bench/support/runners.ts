@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { WriteRunner } from '../../src/app/ports.js';
 import { TransactionRunner } from '../../src/app/transactionRunner.js';
-import { setOperationKey } from '../../src/capture/index.js';
+import { operationKeySettings } from '../../src/capture/index.js';
 import { silentLogger } from '../../src/log.js';
 import { withRetriedTransaction } from '../../src/postgres/database.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
@@ -19,10 +19,7 @@ export class OperationKeyRunner implements WriteRunner {
 
   run<T>(operation: string, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     const key = `${operation}:${crypto.randomUUID()}`;
-    return withRetriedTransaction(this.pool, async (tx) => {
-      await setOperationKey(tx, key);
-      return work(tx);
-    });
+    return withRetriedTransaction(this.pool, work, operationKeySettings(key));
   }
 }
 

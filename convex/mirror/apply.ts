@@ -8,6 +8,14 @@
  * version's: an upsert (which removes a tombstone: the key was re-inserted) or
  * an absent document (a delete, which raises the tombstone).
  *
+ * A table's companion content is versioned on its own: an update that left the
+ * heavy columns unchanged arrives without them (`keepContent`) and keeps the
+ * companion document as it is. The content at any version is the content of
+ * the newest change at or below it that carried content, so a content-carrying
+ * change older than the document still fills in content that is missing or
+ * older (it arrives late when changes are delivered out of order), and never
+ * touches the document itself.
+ *
  * All transactions passed in one call run in one Convex mutation: one failing
  * change throws and nothing of the call is applied.
  */
@@ -65,10 +73,35 @@ export async function applyChange(db: MirrorWriter, change: MappedChangeArg): Pr
   const existing = await findByKey(db, change.table, change.key);
   const tombstone = await findTombstone(db, change.table, change.key);
   const newest = Math.max(existing?.pgVersion ?? -Infinity, tombstone?.pgVersion ?? -Infinity);
-  if (change.version <= newest) return false;
+  if (change.version <= newest) return fillLateContent(db, table, change, existing);
   if (change.op === 'delete') await applyDelete(db, table, change, existing, tombstone);
   else await applyUpsert(db, table, change, existing, tombstone);
   return true;
+}
+
+/** A change no newer than the document: only its content can still matter (see the header). */
+async function fillLateContent(
+  db: MirrorWriter,
+  table: MirroredTable,
+  change: MappedChangeArg,
+  existing: MirrorDoc | null,
+): Promise<boolean> {
+  if (!existing || !table.content || change.op !== 'upsert' || !change.content) return false;
+  const current = await findByKey(db, table.content.table, change.key);
+  if (current && current.pgVersion >= change.version) return false;
+  await writeContent(db, table.content.table, change, current);
+  return true;
+}
+
+async function writeContent(
+  db: MirrorWriter,
+  contentTable: string,
+  change: MappedChangeArg,
+  current: MirrorDoc | null,
+): Promise<void> {
+  const content = { ...change.content, pgKey: change.key, pgVersion: change.version };
+  if (current) await db.replace(current._id, content);
+  else await db.insert(contentTable, content);
 }
 
 function checkUpsert(table: MirroredTable, change: MappedChangeArg): Record<string, unknown> {
@@ -78,9 +111,12 @@ function checkUpsert(table: MirroredTable, change: MappedChangeArg): Record<stri
     if (MIRROR_FIELDS.has(field) || field.startsWith('ref_'))
       throw new Error(`doc must not set ${field}`);
   }
-  if (table.content && !change.content)
+  if (change.keepContent && change.content)
+    throw new Error('an upsert either carries content or keeps it, not both');
+  if (table.content && !change.content && !change.keepContent)
     throw new Error(`upsert of ${change.table} needs its content columns`);
-  if (!table.content && change.content) throw new Error(`${change.table} has no content table`);
+  if (!table.content && (change.content || change.keepContent))
+    throw new Error(`${change.table} has no content table`);
   return doc;
 }
 
@@ -101,11 +137,9 @@ async function applyUpsert(
     const id = await db.insert(change.table, document);
     await fillChildRefs(db, change.table, doc, id);
   }
-  if (table.content) {
-    const content = { ...change.content, pgKey: change.key, pgVersion: change.version };
+  if (table.content && change.content) {
     const current = await findByKey(db, table.content.table, change.key);
-    if (current) await db.replace(current._id, content);
-    else await db.insert(table.content.table, content);
+    await writeContent(db, table.content.table, change, current);
   }
 }
 

@@ -42,6 +42,8 @@ export interface MappedChangeArg {
   op: 'upsert' | 'delete';
   doc?: Record<string, unknown>;
   content?: Record<string, unknown>;
+  /** The update left the heavy columns unchanged: keep the companion document. */
+  keepContent?: boolean;
 }
 
 export interface TransactionArg {

@@ -12,6 +12,11 @@ export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<voi
   await db.query(
     `INSERT INTO tandem.audit_log (actor, action, target, detail)
      VALUES (coalesce($1, current_user), $2, $3, $4::jsonb)`,
-    [entry.actor ?? null, entry.action, entry.target ?? null, entry.detail ? JSON.stringify(entry.detail) : null],
+    [
+      entry.actor ?? null,
+      entry.action,
+      entry.target ?? null,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    ],
   );
 }

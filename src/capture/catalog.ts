@@ -1,24 +1,30 @@
 /**
  * What the live catalog says about a table capture cares about: does it exist
- * in schema public, its primary key, which columns must travel as text, and the
- * state of its `tandem_capture` trigger. Capture always reads these from the
+ * in schema public, its columns and primary key, which columns must travel as
+ * text, and the state of its `tandem_capture` trigger and trigger function. Capture always reads these from the
  * catalog, never from Tandem's own records, because the application's DDL is
  * someone else's.
  */
 import type { Queryable } from '../postgres/database.js';
+import {
+  captureFunctionBody,
+  captureFunctionName,
+  type CaptureFunctionSpec,
+} from './captureFunction.js';
 
 export const CAPTURE_TRIGGER = 'tandem_capture';
-export const CAPTURE_FUNCTION = 'tandem.capture_change';
 
 /** pg_trigger.tgenabled: O = fires (origin), A = always, R = replica only, D = disabled. */
 export type TriggerEnabled = 'O' | 'A' | 'R' | 'D';
 
 export interface CaptureTrigger {
   enabled: TriggerEnabled;
-  /** Arguments the trigger was created with. */
+  /** Arguments the trigger was created with (the generated functions take none). */
   args: string[];
-  /** False when a trigger of our name calls some other function. */
-  callsCaptureFunction: boolean;
+  /** Schema-qualified name of the function the trigger calls, unquoted (`tandem.capture_story`). */
+  functionName: string;
+  /** That function's source (pg_proc.prosrc). */
+  functionSource: string;
 }
 
 export interface TableCatalog {
@@ -30,8 +36,12 @@ export interface TableCatalog {
   keyTypes: string[];
   /** Whether each key column's base type is an enum. */
   keyIsEnum: boolean[];
+  /** Every column, in table order. */
+  columns: string[];
   /** Columns of int8/numeric type (or arrays of them), carried as text in the row image. */
   textColumns: string[];
+  /** The subset of textColumns that are arrays. */
+  textArrayColumns: string[];
   trigger: CaptureTrigger | null;
 }
 
@@ -41,10 +51,13 @@ interface CatalogRow {
   key_columns: string[] | null;
   key_types: string[] | null;
   key_is_enum: boolean[] | null;
+  columns: string[] | null;
   text_columns: string[] | null;
+  text_array_columns: string[] | null;
   tgenabled: TriggerEnabled | null;
   tgargs: Buffer | null;
-  calls_capture: boolean | null;
+  function_name: string | null;
+  function_source: string | null;
 }
 
 const CATALOG_SQL = `
@@ -54,7 +67,7 @@ WITH t AS (
    WHERE n.nspname = 'public' AND c.relname = ANY($1::text[])
 ), cols AS (
   SELECT a.attrelid, a.attnum, a.attname,
-         bt.typname AS base_type, bt.typtype = 'e' AS is_enum,
+         bt.typname AS base_type, bt.typtype = 'e' AS is_enum, bt.typcategory = 'A' AS is_array,
          coalesce(nullif(el.typbasetype, 0), el.oid) AS elem_base
     FROM pg_catalog.pg_attribute a
     JOIN t ON t.oid = a.attrelid
@@ -79,13 +92,20 @@ SELECT t.relname AS table, t.relkind::text AS relkind,
           JOIN cols ON cols.attrelid = keys.indrelid AND cols.attnum = keys.attnum
          WHERE keys.indrelid = t.oid) AS key_is_enum,
        (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
+         WHERE cols.attrelid = t.oid) AS columns,
+       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
          WHERE cols.attrelid = t.oid
            AND (cols.base_type IN ('int8', 'numeric')
                 OR cols.elem_base IN ('pg_catalog.int8'::regtype, 'pg_catalog.numeric'::regtype))) AS text_columns,
+       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
+         WHERE cols.attrelid = t.oid AND cols.is_array
+           AND cols.elem_base IN ('pg_catalog.int8'::regtype, 'pg_catalog.numeric'::regtype)) AS text_array_columns,
        tr.tgenabled::text AS tgenabled, tr.tgargs,
-       tr.tgfoid = to_regprocedure('tandem.capture_change()') AS calls_capture
+       pn.nspname || '.' || p.proname AS function_name, p.prosrc AS function_source
   FROM t
-  LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = t.oid AND tr.tgname = $2 AND NOT tr.tgisinternal`;
+  LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = t.oid AND tr.tgname = $2 AND NOT tr.tgisinternal
+  LEFT JOIN pg_catalog.pg_proc p ON p.oid = tr.tgfoid
+  LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace`;
 
 /** tgargs is the arguments, each terminated by a NUL byte. */
 function decodeTriggerArgs(raw: Buffer | null): string[] {
@@ -95,7 +115,10 @@ function decodeTriggerArgs(raw: Buffer | null): string[] {
 }
 
 /** Catalog facts for each named table that exists in schema public (absent tables are left out). */
-export async function readTableCatalog(db: Queryable, tables: readonly string[]): Promise<Map<string, TableCatalog>> {
+export async function readTableCatalog(
+  db: Queryable,
+  tables: readonly string[],
+): Promise<Map<string, TableCatalog>> {
   const { rows } = await db.query<CatalogRow>(CATALOG_SQL, [tables, CAPTURE_TRIGGER]);
   return new Map(
     rows.map((r) => [
@@ -106,9 +129,16 @@ export async function readTableCatalog(db: Queryable, tables: readonly string[])
         keyColumns: r.key_columns ?? [],
         keyTypes: r.key_types ?? [],
         keyIsEnum: r.key_is_enum ?? [],
+        columns: r.columns ?? [],
         textColumns: r.text_columns ?? [],
+        textArrayColumns: r.text_array_columns ?? [],
         trigger: r.tgenabled
-          ? { enabled: r.tgenabled, args: decodeTriggerArgs(r.tgargs), callsCaptureFunction: r.calls_capture === true }
+          ? {
+              enabled: r.tgenabled,
+              args: decodeTriggerArgs(r.tgargs),
+              functionName: r.function_name ?? '',
+              functionSource: r.function_source ?? '',
+            }
           : null,
       },
     ]),
@@ -129,7 +159,40 @@ export async function tablesWithCaptureTrigger(db: Queryable): Promise<string[]>
   return rows.map((r) => r.table);
 }
 
-/** The trigger arguments tandem.capture_change expects: key count, key columns, text columns. */
-export function captureTriggerArgs(catalog: Pick<TableCatalog, 'keyColumns' | 'textColumns'>): string[] {
-  return [String(catalog.keyColumns.length), ...catalog.keyColumns, ...catalog.textColumns];
+/**
+ * What the table's generated trigger function is made from. Heavy columns are
+ * the mirror configuration's companion columns that the table really has (one
+ * missing from the catalog is simply not left out).
+ */
+export function captureSpec(
+  catalog: TableCatalog,
+  heavyColumns: readonly string[],
+): CaptureFunctionSpec {
+  const scalarText = catalog.textColumns.filter((c) => !catalog.textArrayColumns.includes(c));
+  return {
+    table: catalog.table,
+    keyColumns: catalog.keyColumns,
+    keyTypes: catalog.keyTypes,
+    textColumns: scalarText,
+    textArrayColumns: catalog.textArrayColumns,
+    heavyColumns: heavyColumns.filter(
+      (c) => catalog.columns.includes(c) && !catalog.keyColumns.includes(c),
+    ),
+  };
+}
+
+/** True when the trigger calls this table's generated function with the source the catalog now calls for. */
+export function triggerIsCurrent(catalog: TableCatalog, heavyColumns: readonly string[]): boolean {
+  const trigger = catalog.trigger;
+  return (
+    trigger !== null &&
+    trigger.functionName === `tandem.${captureFunctionName(catalog.table)}` &&
+    trigger.args.length === 0 &&
+    trigger.functionSource === captureFunctionBody(captureSpec(catalog, heavyColumns))
+  );
+}
+
+/** Whether a trigger of our name calls one of Tandem's capture functions (current or an older version). */
+export function callsCaptureFunction(trigger: CaptureTrigger): boolean {
+  return trigger.functionName.startsWith('tandem.capture_');
 }

@@ -1,7 +1,19 @@
 /** Capture: the trigger that fills tandem.outbox, its install/uninstall, and its status. */
-export { CAPTURE_FUNCTION, CAPTURE_TRIGGER } from './catalog.js';
-export { installCapture, type CaptureOptions, type InstallResult } from './install.js';
+export { CAPTURE_TRIGGER } from './catalog.js';
+export { captureFunctionName } from './captureFunction.js';
+export {
+  installCapture,
+  heavyColumnsOf,
+  type CaptureOptions,
+  type InstallResult,
+} from './install.js';
 export { uninstallCapture, capturedTables, type UninstallResult } from './uninstall.js';
-export { captureStatus, untrackedWrites, type CaptureState, type TableCaptureStatus, type UntrackedWrites } from './status.js';
-export { setOperationKey, OPERATION_KEY_SETTING } from './operationKey.js';
+export {
+  captureStatus,
+  untrackedWrites,
+  type CaptureState,
+  type TableCaptureStatus,
+  type UntrackedWrites,
+} from './status.js';
+export { setOperationKey, operationKeySettings, OPERATION_KEY_SETTING } from './operationKey.js';
 export { pruneOutbox } from './prune.js';

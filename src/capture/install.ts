@@ -2,8 +2,9 @@
  * Installs the capture trigger on application tables. Every requested table is
  * checked against the live catalog first, and all of them are installed in one
  * transaction, so a bad name or an unsupported table installs nothing.
+ * Each table gets its own generated trigger function (captureFunction.ts).
  * Installing again is a no-op for a table whose trigger is already present,
- * enabled and given the arguments the catalog calls for.
+ * enabled and calling a function generated from the catalog as it is now.
  */
 import pg from 'pg';
 import { APP_TABLES } from '../app/schema.js';
@@ -11,11 +12,13 @@ import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
+import { findTable, STORY_SITE_TABLES, type MirrorConfig } from '../mapping/index.js';
+import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
 import {
-  CAPTURE_FUNCTION,
   CAPTURE_TRIGGER,
-  captureTriggerArgs,
+  captureSpec,
   readTableCatalog,
+  triggerIsCurrent,
   type TableCatalog,
 } from './catalog.js';
 
@@ -26,6 +29,16 @@ export interface CaptureOptions {
   actor?: string;
   /** How long to wait for the table locks DDL needs before giving up (ms). */
   lockTimeoutMs?: number;
+  /** Where the heavy (companion content) columns come from; default: the story site's configuration. */
+  mirror?: MirrorConfig;
+}
+
+/** The table's heavy columns in the mirror configuration: left out of an update's image when unchanged. */
+export function heavyColumnsOf(
+  table: string,
+  mirror: MirrorConfig = STORY_SITE_TABLES,
+): readonly string[] {
+  return findTable(mirror, table)?.heavy?.columns ?? [];
 }
 
 export interface InstallResult {
@@ -49,7 +62,10 @@ export function requestedTables(tables: readonly string[] | undefined): string[]
 function checkCapturable(name: string, catalog: TableCatalog | undefined): TableCatalog {
   if (!catalog) throw new NotFoundError('table', name, 'tables');
   if (catalog.relkind !== 'r') {
-    throw new InvalidInputError('tables', `"${name}" is not an ordinary table (relkind ${catalog.relkind})`);
+    throw new InvalidInputError(
+      'tables',
+      `"${name}" is not an ordinary table (relkind ${catalog.relkind})`,
+    );
   }
   if (catalog.keyColumns.length === 0) {
     throw new InvalidInputError('tables', `table "${name}" has no primary key`);
@@ -65,35 +81,36 @@ function checkCapturable(name: string, catalog: TableCatalog | undefined): Table
   return catalog;
 }
 
-function sameArgs(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-function isCurrent(catalog: TableCatalog): boolean {
-  const trigger = catalog.trigger;
-  return (
-    trigger !== null &&
-    trigger.callsCaptureFunction &&
-    (trigger.enabled === 'O' || trigger.enabled === 'A') &&
-    sameArgs(trigger.args, captureTriggerArgs(catalog))
-  );
+function isCurrent(catalog: TableCatalog, heavy: readonly string[]): boolean {
+  const enabled = catalog.trigger?.enabled === 'O' || catalog.trigger?.enabled === 'A';
+  return enabled && triggerIsCurrent(catalog, heavy);
 }
 
 export function setLockTimeout(tx: Queryable, ms: number): Promise<unknown> {
-  return tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${Math.max(0, Math.round(ms))}ms`]);
+  return tx.query(`SELECT set_config('lock_timeout', $1, true)`, [
+    `${Math.max(0, Math.round(ms))}ms`,
+  ]);
 }
 
-async function createTrigger(tx: Queryable, catalog: TableCatalog): Promise<void> {
+async function createTrigger(
+  tx: Queryable,
+  catalog: TableCatalog,
+  heavy: readonly string[],
+): Promise<void> {
   const table = `public.${pg.escapeIdentifier(catalog.table)}`;
-  const args = captureTriggerArgs(catalog).map((a) => pg.escapeLiteral(a)).join(', ');
+  await tx.query(createCaptureFunctionSql(captureSpec(catalog, heavy)));
   await tx.query(`DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGER} ON ${table}`);
   await tx.query(
     `CREATE TRIGGER ${CAPTURE_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON ${table}
-       FOR EACH ROW EXECUTE FUNCTION ${CAPTURE_FUNCTION}(${args})`,
+       FOR EACH ROW EXECUTE FUNCTION ${qualifiedCaptureFunction(catalog.table)}()`,
   );
 }
 
-async function recordInstalled(tx: Queryable, catalog: TableCatalog, actor: string | undefined): Promise<void> {
+async function recordInstalled(
+  tx: Queryable,
+  catalog: TableCatalog,
+  actor: string | undefined,
+): Promise<void> {
   await tx.query(
     `INSERT INTO tandem.captured_table (table_name, key_columns, text_columns, installed_by)
      VALUES ($1, $2, $3, coalesce($4, current_user))
@@ -104,12 +121,25 @@ async function recordInstalled(tx: Queryable, catalog: TableCatalog, actor: stri
   );
 }
 
-async function installOne(tx: Queryable, catalog: TableCatalog, actor: string | undefined): Promise<InstallResult> {
-  const base = { table: catalog.table, keyColumns: catalog.keyColumns, textColumns: catalog.textColumns };
-  const recorded = await tx.query('SELECT 1 FROM tandem.captured_table WHERE table_name = $1', [catalog.table]);
-  if (isCurrent(catalog) && recorded.rowCount === 1) return { ...base, action: 'unchanged' };
+async function installOne(
+  tx: Queryable,
+  catalog: TableCatalog,
+  options: CaptureOptions,
+): Promise<InstallResult> {
+  const { actor } = options;
+  const heavy = heavyColumnsOf(catalog.table, options.mirror);
+  const base = {
+    table: catalog.table,
+    keyColumns: catalog.keyColumns,
+    textColumns: catalog.textColumns,
+  };
+  const recorded = await tx.query('SELECT 1 FROM tandem.captured_table WHERE table_name = $1', [
+    catalog.table,
+  ]);
+  const current = isCurrent(catalog, heavy);
+  if (current && recorded.rowCount === 1) return { ...base, action: 'unchanged' };
   const action = catalog.trigger ? 'updated' : 'installed';
-  if (!isCurrent(catalog)) await createTrigger(tx, catalog);
+  if (!current) await createTrigger(tx, catalog, heavy);
   await recordInstalled(tx, catalog, actor);
   await recordAudit(tx, {
     actor,
@@ -118,14 +148,24 @@ async function installOne(tx: Queryable, catalog: TableCatalog, actor: string | 
     detail: {
       keyColumns: catalog.keyColumns,
       textColumns: catalog.textColumns,
-      previous: catalog.trigger ? { enabled: catalog.trigger.enabled, args: catalog.trigger.args } : null,
+      heavyColumns: captureSpec(catalog, heavy).heavyColumns,
+      previous: catalog.trigger
+        ? {
+            enabled: catalog.trigger.enabled,
+            function: catalog.trigger.functionName,
+            args: catalog.trigger.args,
+          }
+        : null,
     },
   });
   return { ...base, action };
 }
 
 /** Installs (or refreshes) the capture trigger on each table; returns what was done per table. */
-export async function installCapture(pool: pg.Pool, options: CaptureOptions = {}): Promise<InstallResult[]> {
+export async function installCapture(
+  pool: pg.Pool,
+  options: CaptureOptions = {},
+): Promise<InstallResult[]> {
   await requireSchema(pool);
   const tables = requestedTables(options.tables);
   return withRetriedTransaction(pool, async (tx) => {
@@ -133,7 +173,7 @@ export async function installCapture(pool: pg.Pool, options: CaptureOptions = {}
     const catalogs = await readTableCatalog(tx, tables);
     const checked = tables.map((name) => checkCapturable(name, catalogs.get(name)));
     const results: InstallResult[] = [];
-    for (const catalog of checked) results.push(await installOne(tx, catalog, options.actor));
+    for (const catalog of checked) results.push(await installOne(tx, catalog, options));
     return results;
   });
 }

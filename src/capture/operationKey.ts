@@ -12,3 +12,8 @@ export const OPERATION_KEY_SETTING = 'tandem.operation_key';
 export async function setOperationKey(tx: Queryable, key: string): Promise<void> {
   await tx.query('SELECT set_config($1, $2, true)', [OPERATION_KEY_SETTING, key]);
 }
+
+/** Transaction options that set the operation key with BEGIN (no extra round trip). */
+export function operationKeySettings(key: string): { settings: Record<string, string> } {
+  return { settings: { [OPERATION_KEY_SETTING]: key } };
+}

@@ -6,10 +6,14 @@
 import type { Queryable } from '../postgres/database.js';
 
 /** Deletes up to `maxRows` done or dead events processed before `olderThan`; returns how many. */
-export async function pruneOutbox(db: Queryable, olderThan: Date, maxRows = 10_000): Promise<number> {
-  const { rows } = await db.query<{ deleted: string }>('SELECT tandem.prune_outbox($1, $2)::text AS deleted', [
-    olderThan,
-    maxRows,
-  ]);
+export async function pruneOutbox(
+  db: Queryable,
+  olderThan: Date,
+  maxRows = 10_000,
+): Promise<number> {
+  const { rows } = await db.query<{ deleted: string }>(
+    'SELECT tandem.prune_outbox($1, $2)::text AS deleted',
+    [olderThan, maxRows],
+  );
   return Number(rows[0]?.deleted ?? 0);
 }

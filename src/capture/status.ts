@@ -6,16 +6,28 @@
 import { APP_TABLES } from '../app/schema.js';
 import type { Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
-import { captureTriggerArgs, readTableCatalog, type TableCatalog } from './catalog.js';
+import { STORY_SITE_TABLES, type MirrorConfig } from '../mapping/index.js';
+import {
+  callsCaptureFunction,
+  readTableCatalog,
+  triggerIsCurrent,
+  type TableCatalog,
+} from './catalog.js';
+import { heavyColumnsOf } from './install.js';
 import { capturedTables } from './uninstall.js';
 
-/** enabled: fires on every write; disabled / replica-only: present but not firing normally; stale: arguments no longer match the catalog. */
-export type CaptureState = 'enabled' | 'stale' | 'disabled' | 'replica-only' | 'absent' | 'missing-table';
+/**
+ * enabled: fires on every write; disabled / replica-only: present but not
+ * firing normally; stale: fires, but its function was generated for another
+ * shape of the table (or by an older Tandem), so `capture install` refreshes it.
+ */
+export type CaptureState =
+  'enabled' | 'stale' | 'disabled' | 'replica-only' | 'absent' | 'missing-table';
 
 export interface TableCaptureStatus {
   table: string;
   state: CaptureState;
-  /** Trigger present, firing, and calling tandem.capture_change with current arguments. */
+  /** Trigger present, firing, and calling the function generated for the table as it is now. */
   installed: boolean;
   keyColumns: string[];
   pending: number;
@@ -30,15 +42,13 @@ export interface UntrackedWrites {
   lastSeenAt: Date | null;
 }
 
-function captureState(catalog: TableCatalog | undefined): CaptureState {
+function captureState(catalog: TableCatalog | undefined, mirror: MirrorConfig): CaptureState {
   if (!catalog) return 'missing-table';
   const trigger = catalog.trigger;
-  if (!trigger || !trigger.callsCaptureFunction) return 'absent';
+  if (!trigger || !callsCaptureFunction(trigger)) return 'absent';
   if (trigger.enabled === 'D') return 'disabled';
   if (trigger.enabled === 'R') return 'replica-only';
-  const expected = captureTriggerArgs(catalog);
-  const same = trigger.args.length === expected.length && trigger.args.every((a, i) => a === expected[i]);
-  return same ? 'enabled' : 'stale';
+  return triggerIsCurrent(catalog, heavyColumnsOf(catalog.table, mirror)) ? 'enabled' : 'stale';
 }
 
 /** Untracked writes per table, most frequent first: live outbox events plus those already pruned. */
@@ -46,20 +56,34 @@ export async function untrackedWrites(db: Queryable): Promise<UntrackedWrites[]>
   const { rows } = await db.query<{ table_name: string; count: string; last_seen_at: Date | null }>(
     `SELECT table_name, count::text, last_seen_at FROM tandem.untracked_writes ORDER BY count DESC, table_name`,
   );
-  return rows.map((r) => ({ table: r.table_name, count: Number(r.count), lastSeenAt: r.last_seen_at }));
+  return rows.map((r) => ({
+    table: r.table_name,
+    count: Number(r.count),
+    lastSeenAt: r.last_seen_at,
+  }));
 }
 
-async function pendingByTable(db: Queryable): Promise<Map<string, { pending: number; oldestMs: number }>> {
+async function pendingByTable(
+  db: Queryable,
+): Promise<Map<string, { pending: number; oldestMs: number }>> {
   const { rows } = await db.query<{ table_name: string; pending: string; oldest_ms: number }>(
     `SELECT table_name, count(*)::text AS pending,
             (extract(epoch FROM clock_timestamp() - min(captured_at)) * 1000)::float8 AS oldest_ms
        FROM tandem.outbox WHERE status = 'pending' GROUP BY table_name`,
   );
-  return new Map(rows.map((r) => [r.table_name, { pending: Number(r.pending), oldestMs: Math.max(0, r.oldest_ms) }]));
+  return new Map(
+    rows.map((r) => [
+      r.table_name,
+      { pending: Number(r.pending), oldestMs: Math.max(0, r.oldest_ms) },
+    ]),
+  );
 }
 
 /** One row per story-site table and per table capture is on, in that order. */
-export async function captureStatus(db: Queryable): Promise<TableCaptureStatus[]> {
+export async function captureStatus(
+  db: Queryable,
+  mirror: MirrorConfig = STORY_SITE_TABLES,
+): Promise<TableCaptureStatus[]> {
   await requireSchema(db);
   const captured = await capturedTables(db);
   const tables = [...new Set<string>([...APP_TABLES, ...captured])];
@@ -68,7 +92,7 @@ export async function captureStatus(db: Queryable): Promise<TableCaptureStatus[]
   const untracked = new Map((await untrackedWrites(db)).map((u) => [u.table, u.count]));
   return tables.map((table) => {
     const catalog = catalogs.get(table);
-    const state = captureState(catalog);
+    const state = captureState(catalog, mirror);
     return {
       table,
       state,

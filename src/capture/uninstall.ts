@@ -1,5 +1,6 @@
 /**
- * Removes the capture trigger. Only the trigger and Tandem's record of it go:
+ * Removes the capture trigger. Only the trigger, its generated function and
+ * Tandem's record of it go:
  * the application's tables and rows are never touched, and events already in
  * the outbox stay there for the relay.
  */
@@ -8,6 +9,7 @@ import { NotFoundError } from '../core/errors.js';
 import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
+import { qualifiedCaptureFunction } from './captureFunction.js';
 import { CAPTURE_TRIGGER, readTableCatalog, tablesWithCaptureTrigger } from './catalog.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, setLockTimeout, type CaptureOptions } from './install.js';
 
@@ -25,7 +27,9 @@ async function recordedTables(db: Queryable): Promise<string[]> {
 
 /** Every table capture is on, by Tandem's records or by the catalog. */
 export async function capturedTables(db: Queryable): Promise<string[]> {
-  return [...new Set([...(await recordedTables(db)), ...(await tablesWithCaptureTrigger(db))])].sort();
+  return [
+    ...new Set([...(await recordedTables(db)), ...(await tablesWithCaptureTrigger(db))]),
+  ].sort();
 }
 
 /**
@@ -33,7 +37,10 @@ export async function capturedTables(db: Queryable): Promise<string[]> {
  * A table without capture is a no-op; a name that is neither a table nor
  * recorded as captured is an error, and then nothing is removed.
  */
-export async function uninstallCapture(pool: pg.Pool, options: CaptureOptions = {}): Promise<UninstallResult[]> {
+export async function uninstallCapture(
+  pool: pg.Pool,
+  options: CaptureOptions = {},
+): Promise<UninstallResult[]> {
   await requireSchema(pool);
   return withRetriedTransaction(pool, async (tx) => {
     await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
@@ -41,7 +48,8 @@ export async function uninstallCapture(pool: pg.Pool, options: CaptureOptions = 
     const tables = options.tables ? [...new Set(options.tables)] : await capturedTables(tx);
     const catalogs = await readTableCatalog(tx, tables);
     for (const name of tables) {
-      if (!catalogs.has(name) && !recorded.has(name)) throw new NotFoundError('table', name, 'tables');
+      if (!catalogs.has(name) && !recorded.has(name))
+        throw new NotFoundError('table', name, 'tables');
     }
     const results: UninstallResult[] = [];
     for (const name of tables) {
@@ -50,7 +58,10 @@ export async function uninstallCapture(pool: pg.Pool, options: CaptureOptions = 
         results.push({ table: name, action: 'absent' });
         continue;
       }
-      if (trigger) await tx.query(`DROP TRIGGER ${CAPTURE_TRIGGER} ON public.${pg.escapeIdentifier(name)}`);
+      if (trigger)
+        await tx.query(`DROP TRIGGER ${CAPTURE_TRIGGER} ON public.${pg.escapeIdentifier(name)}`);
+      // The table's generated function (tables installed by an older Tandem have none).
+      await tx.query(`DROP FUNCTION IF EXISTS ${qualifiedCaptureFunction(name)}()`);
       await tx.query('DELETE FROM tandem.captured_table WHERE table_name = $1', [name]);
       await recordAudit(tx, { actor: options.actor, action: 'capture.uninstall', target: name });
       results.push({ table: name, action: 'removed' });

@@ -26,6 +26,11 @@ export interface CapturedChange {
   op: CaptureOp;
   /** The row after the change as Postgres JSON (to_jsonb), with int8/numeric columns as text; null for delete. */
   row: Record<string, unknown> | null;
+  /**
+   * Heavy columns the trigger left out of an update's `row` because the update
+   * did not change them (the companion content stays as Convex has it).
+   */
+  unchanged?: string[];
   /** Set by the mirror helper with SET LOCAL; null means an untracked write. */
   operationKey: string | null;
 }
@@ -40,6 +45,11 @@ export interface MappedChange {
   doc?: Record<string, unknown>;
   /** Mapped heavy columns stored in the companion content table (upsert only, tables with heavy columns). */
   content?: Record<string, unknown>;
+  /**
+   * Upsert of a table with heavy columns whose update left them unchanged:
+   * `content` is absent and the companion document is kept as it is.
+   */
+  keepContent?: true;
 }
 
 /** All changes of one Postgres transaction (or one part of one too large for a mutation). */

@@ -17,6 +17,8 @@ export interface MappedRow {
   columns: Record<string, unknown>;
 }
 
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+
 function resolveTable(table: string | TableConfig, config: MirrorConfig, key: string): TableConfig {
   if (typeof table !== 'string') return table;
   const found = findTable(config, table);
@@ -40,11 +42,15 @@ export function mapRow(
   table: string | TableConfig,
   pgRow: Record<string, unknown>,
   config: MirrorConfig = STORY_SITE_TABLES,
+  /** Heavy columns the trigger left out because the update did not change them. */
+  omitted: ReadonlySet<string> = NO_COLUMNS,
 ): MappedRow {
   const tableConfig = resolveTable(table, config, '?');
   const key = rowKey(tableConfig, pgRow);
   const site = { table: tableConfig.name, key, column: null as string | null };
-  const known = new Set(tableConfig.columns.map((c) => c.name));
+  const known = new Set(
+    tableConfig.columns.map((c) => c.name).filter((name) => !omitted.has(name)),
+  );
   for (const name of Object.keys(pgRow)) {
     if (!known.has(name))
       throw mappingError(
@@ -55,6 +61,7 @@ export function mapRow(
   }
   const columns: Record<string, unknown> = {};
   for (const column of tableConfig.columns) {
+    if (omitted.has(column.name)) continue;
     const columnSite = { ...site, column: column.name };
     if (!(column.name in pgRow))
       throw mappingError(columnSite, 'missing-column', 'row has no value for this column');
@@ -128,7 +135,8 @@ export function mapChange(
   if (captured.op === 'delete') return { ...base, op: 'delete' };
   if (!captured.row)
     throw mappingError({ ...base, column: null }, 'type', `${captured.op} without a row image`);
-  const mapped = mapRow(table, captured.row, config);
+  const omitted = unchangedHeavyColumns(table, captured);
+  const mapped = mapRow(table, captured.row, config, omitted);
   if (mapped.key !== captured.key) {
     throw mappingError(
       { ...base, column: null },
@@ -137,6 +145,36 @@ export function mapChange(
     );
   }
   const { doc, content } = splitHeavy(table, mapped.columns);
+  if (omitted.size > 0) {
+    checkDocumentSizes(table, captured.key, doc);
+    return { ...base, op: 'upsert', doc, keepContent: true };
+  }
   checkDocumentSizes(table, captured.key, doc, content);
   return content ? { ...base, op: 'upsert', doc, content } : { ...base, op: 'upsert', doc };
+}
+
+/**
+ * The columns an update's image left out. Capture leaves out all of a table's
+ * heavy columns or none; anything else means the trigger and the mirror
+ * configuration disagree, and guessing would store wrong content.
+ */
+function unchangedHeavyColumns(table: TableConfig, captured: CapturedChange): ReadonlySet<string> {
+  const unchanged = captured.unchanged ?? [];
+  if (unchanged.length === 0) return NO_COLUMNS;
+  const heavy = heavyColumnSet(table);
+  const site = { table: table.name, key: captured.key, column: null };
+  if (captured.op !== 'update')
+    throw mappingError(
+      site,
+      'unchanged-columns',
+      `${captured.op} must carry every column, not leave out ${unchanged.join(', ')}`,
+    );
+  const omitted = new Set(unchanged);
+  if (omitted.size !== heavy.size || [...omitted].some((c) => !heavy.has(c)))
+    throw mappingError(
+      site,
+      'unchanged-columns',
+      `left out ${unchanged.join(', ')}; the mirror configuration's heavy columns are ${[...heavy].join(', ') || 'none'}`,
+    );
+  return omitted;
 }

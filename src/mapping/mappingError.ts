@@ -19,7 +19,8 @@ export type MappingRule =
   | 'array-dimensions'
   | 'array-length'
   | 'nesting-depth'
-  | 'document-size';
+  | 'document-size'
+  | 'unchanged-columns';
 
 export class MappingError extends TandemError {
   readonly code = 'mapping';

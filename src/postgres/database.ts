@@ -80,16 +80,34 @@ export function isRetryableTransactionError(err: unknown): boolean {
 export async function withRetriedTransaction<T>(
   pool: pg.Pool,
   work: (tx: pg.PoolClient) => Promise<T>,
-  attempts = 5,
+  options: TransactionOptions & { attempts?: number } = {},
 ): Promise<T> {
+  const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withTransaction(pool, work);
+      return await withTransaction(pool, work, options);
     } catch (err) {
       if (attempt >= attempts || !isRetryableTransactionError(err)) throw err;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }
+}
+
+export interface TransactionOptions {
+  /**
+   * Transaction-local settings (`set_config(name, value, true)`, i.e. SET LOCAL),
+   * sent in the same round trip as BEGIN: the operation key costs the write no
+   * extra round trip.
+   */
+  settings?: Readonly<Record<string, string>>;
+}
+
+/** BEGIN plus the settings as one simple-protocol query (values escaped, never interpolated raw). */
+function beginStatement(options: TransactionOptions): string {
+  const settings = Object.entries(options.settings ?? {}).map(
+    ([name, value]) => `SELECT set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(value)}, true)`,
+  );
+  return ['BEGIN', ...settings].join('; ');
 }
 
 /**
@@ -100,10 +118,11 @@ export async function withRetriedTransaction<T>(
 export async function withTransaction<T>(
   pool: pg.Pool,
   work: (tx: pg.PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(beginStatement(options));
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -86,8 +86,9 @@ export async function retryDeadLetters(pool: pg.Pool, ids: number[] | 'all', act
           WHERE resolved_at IS NULL AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
           FOR UPDATE
        ), requeued AS (
-         INSERT INTO tandem.outbox AS o (seq, txid, table_name, key, op, "row", operation_key, status, attempts, next_attempt_at)
-         SELECT seq, txid, table_name, key, op, "row", operation_key, 'pending', 0, now() FROM chosen
+         INSERT INTO tandem.outbox AS o (seq, txid, table_name, key, op, "row", unchanged, operation_key, status, attempts,
+                                         next_attempt_at)
+         SELECT seq, txid, table_name, key, op, "row", unchanged, operation_key, 'pending', 0, now() FROM chosen
          ON CONFLICT (seq) DO UPDATE
            SET status = 'pending', attempts = 0, next_attempt_at = now(), leased_by = NULL, lease_expires_at = NULL,
                processed_at = NULL, last_error = NULL

@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import type pg from 'pg';
-import { setOperationKey } from '../capture/index.js';
+import { operationKeySettings } from '../capture/index.js';
 import type { WriteRunner } from '../app/ports.js';
 import type { Logger } from '../log.js';
 import { withRetriedTransaction } from '../postgres/database.js';
@@ -39,22 +39,32 @@ export class MirrorRunner implements WriteRunner {
   async run<T>(operation: string, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     const operationKey = `${operation}:${crypto.randomUUID()}`;
     const started = performance.now();
-    const committed = await withRetriedTransaction(this.pool, async (tx): Promise<CommittedWrite<T>> => {
-      await setOperationKey(tx, operationKey);
-      const result = await work(tx);
-      // Read after the work: the transaction id exists only once it has written.
-      const { rows } = await tx.query<{ txid: string | null; tables: string[] | null }>(
-        `SELECT pg_current_xact_id_if_assigned()::text AS txid,
+    const committed = await withRetriedTransaction(
+      this.pool,
+      async (tx): Promise<CommittedWrite<T>> => {
+        const result = await work(tx);
+        // Read after the work: the transaction id exists only once it has written.
+        const { rows } = await tx.query<{ txid: string | null; tables: string[] | null }>(
+          `SELECT pg_current_xact_id_if_assigned()::text AS txid,
                 (SELECT array_agg(DISTINCT table_name ORDER BY table_name) FROM tandem.outbox
                   WHERE txid = pg_current_xact_id_if_assigned()) AS tables`,
-      );
-      return { result, txid: rows[0]!.txid ?? '', tables: rows[0]!.tables ?? [] };
-    });
+        );
+        return { result, txid: rows[0]!.txid ?? '', tables: rows[0]!.tables ?? [] };
+      },
+      operationKeySettings(operationKey),
+    );
     const outcome = await this.applyNow(committed.txid, committed.tables.length > 0);
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     this.metrics.mirrorWrites.inc({ operation, outcome });
     this.log.info(
-      { operationKey, operation, tables: committed.tables, txid: committed.txid || null, outcome, latencyMs },
+      {
+        operationKey,
+        operation,
+        tables: committed.tables,
+        txid: committed.txid || null,
+        outcome,
+        latencyMs,
+      },
       'mirrored write',
     );
     return committed.result;
@@ -72,7 +82,13 @@ export class MirrorRunner implements WriteRunner {
     // its claim; otherwise the lease expires and the relay takes the events.
     const attempt = this.relay
       .round(`mirror:${process.pid}`, txid)
-      .then((o): MirrorOutcome => (o && o.applied > 0 && o.retried === 0 && o.dead === 0 ? 'mirrored' : o ? 'failed' : 'pending'))
+      .then((o): MirrorOutcome =>
+        o && o.applied > 0 && o.retried === 0 && o.dead === 0
+          ? 'mirrored'
+          : o
+            ? 'failed'
+            : 'pending',
+      )
       .catch((err: unknown): MirrorOutcome => {
         this.log.warn({ err, txid }, 'mirror fast path failed; the relay will apply the events');
         return 'failed';

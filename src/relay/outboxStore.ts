@@ -34,12 +34,13 @@ interface OutboxRow {
   key: string;
   op: CaptureOp;
   row: Record<string, unknown> | null;
+  unchanged: string[] | null;
   operation_key: string | null;
   attempts: number;
   captured_at: Date;
 }
 
-const EVENT_COLUMNS = 'seq, txid::text AS txid, table_name, key, op, "row", operation_key, attempts, captured_at';
+const EVENT_COLUMNS = 'seq, txid::text AS txid, table_name, key, op, "row", unchanged, operation_key, attempts, captured_at';
 
 function toEvent(r: OutboxRow): ClaimedEvent {
   return {
@@ -49,6 +50,7 @@ function toEvent(r: OutboxRow): ClaimedEvent {
     key: r.key,
     op: r.op,
     row: r.row,
+    ...(r.unchanged ? { unchanged: r.unchanged } : {}),
     operationKey: r.operation_key,
     attempts: r.attempts,
     capturedAt: r.captured_at,
@@ -206,9 +208,10 @@ export async function deadLetterEvents(
           WHERE o.seq = r.seq AND o.status = 'pending'
           RETURNING o.*, r.reason, r.rule, r.column_name
        )
-       INSERT INTO tandem.dead_letter (seq, txid, table_name, key, op, "row", operation_key, reason, rule, column_name,
-                                       attempts, first_failed_at)
-       SELECT seq, txid, table_name, key, op, "row", operation_key, reason, rule, column_name, attempts, captured_at
+       INSERT INTO tandem.dead_letter (seq, txid, table_name, key, op, "row", unchanged, operation_key, reason, rule,
+                                       column_name, attempts, first_failed_at)
+       SELECT seq, txid, table_name, key, op, "row", unchanged, operation_key, reason, rule, column_name, attempts,
+              captured_at
          FROM moved`,
       [
         items.map((i) => i.seq),

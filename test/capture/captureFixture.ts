@@ -41,11 +41,13 @@ export interface OutboxEvent {
   op: string;
   row: Record<string, unknown> | null;
   operationKey: string | null;
+  /** Only present when the trigger left unchanged heavy columns out of the image. */
+  unchanged?: string[];
 }
 
 export async function outboxEvents(pool: pg.Pool): Promise<OutboxEvent[]> {
   const { rows } = await pool.query(
-    `SELECT seq, txid::text AS txid, table_name, key, op, "row", operation_key FROM tandem.outbox ORDER BY seq`,
+    `SELECT seq, txid::text AS txid, table_name, key, op, "row", operation_key, unchanged FROM tandem.outbox ORDER BY seq`,
   );
   return rows.map((r) => ({
     seq: Number(r.seq),
@@ -55,6 +57,7 @@ export async function outboxEvents(pool: pg.Pool): Promise<OutboxEvent[]> {
     op: r.op,
     row: r.row,
     operationKey: r.operation_key,
+    ...(r.unchanged ? { unchanged: r.unchanged } : {}),
   }));
 }
 

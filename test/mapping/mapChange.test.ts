@@ -160,6 +160,45 @@ describe('mapChange', () => {
     expect(failure(() => mapChange(captured({ key: '8' }))).rule).toBe('primary-key');
     expect(failure(() => mapChange(captured({ row: null }))).rule).toBe('type');
   });
+
+  it('maps an update that left the heavy columns out to an upsert that keeps content, and refuses any other omission', () => {
+    const { text: _text, json: _json, ...light } = storyRow;
+    const kept = mapChange(captured({ row: light, unchanged: ['json', 'text'] }));
+    expect(kept).toEqual({
+      table: 'story',
+      key: '7',
+      version: 10,
+      op: 'upsert',
+      doc: mapChange(captured({})).doc,
+      keepContent: true,
+    });
+    const cases: Array<[Partial<CapturedChange>, string]> = [
+      [
+        { row: light, unchanged: ['text', 'json'], op: 'insert' },
+        'insert must carry every column, not leave out text, json',
+      ],
+      [
+        { row: { ...light, json: storyRow.json }, unchanged: ['text'] },
+        "left out text; the mirror configuration's heavy columns are text, json",
+      ],
+      [
+        { row: light, unchanged: ['text', 'json', 'name'] },
+        "left out text, json, name; the mirror configuration's heavy columns are text, json",
+      ],
+      [
+        { table: 'avatar', key: '1', row: { id: 1, link: 'l' }, unchanged: ['name'] },
+        "left out name; the mirror configuration's heavy columns are none",
+      ],
+    ];
+    for (const [overrides, detail] of cases) {
+      const error = failure(() => mapChange(captured(overrides)));
+      expect([error.rule, error.detail]).toEqual(['unchanged-columns', detail]);
+    }
+    // A heavy column still in the image although named unchanged is an unknown column.
+    expect(failure(() => mapChange(captured({ unchanged: ['text', 'json'] }))).rule).toBe(
+      'unknown-column',
+    );
+  });
 });
 
 describe('mapRow and canonicalHash', () => {

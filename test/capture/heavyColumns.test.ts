@@ -1,0 +1,141 @@
+/**
+ * The generated trigger function of a table with heavy columns (story: text and
+ * json, kept by Convex in a companion table) leaves them out of an update's
+ * image when the update did not change them, and names them in `unchanged`.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { captureFunctionName, captureStatus, installCapture } from '../../src/capture/index.js';
+import { findTable, STORY_SITE_TABLES } from '../../src/mapping/index.js';
+import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { outboxEvents, prepareCaptureDatabase, resetCapture } from './captureFixture.js';
+
+const backends = await availableBackends();
+
+describe.each(backends)('capture of heavy columns [%s]', (backend) => {
+  let db: TestDatabase;
+  const sql = (text: string, params: unknown[] = []) => db.pool.query(text, params);
+  const storyEvents = async () =>
+    (await outboxEvents(db.pool)).map((e) => ({
+      op: e.op,
+      key: e.key,
+      unchanged: e.unchanged ?? null,
+      heavy: e.row ? { text: e.row.text, json: e.row.json } : null,
+      name: e.row?.name,
+    }));
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    await prepareCaptureDatabase(db.pool);
+  });
+  beforeEach(async () => {
+    await resetCapture(db.pool);
+    await installCapture(db.pool, { tables: ['story', 'course'] });
+  });
+  afterAll(() => db.close());
+
+  it('leaves unchanged text and json out of an update, and keeps every other column', async () => {
+    await sql(`UPDATE story SET name = 'renamed', public = true WHERE id = 2`);
+    const [event] = await outboxEvents(db.pool);
+    expect(event!.unchanged).toEqual(['text', 'json']);
+    const story = findTable(STORY_SITE_TABLES, 'story')!;
+    expect(Object.keys(event!.row!).sort()).toEqual(
+      story.columns
+        .map((c) => c.name)
+        .filter((c) => c !== 'text' && c !== 'json')
+        .sort(),
+    );
+    expect(event!.row).toMatchObject({ id: 2, name: 'renamed', public: true });
+  });
+
+  it('carries both heavy columns whenever either changed, on insert, and when the key changes', async () => {
+    await sql(`UPDATE story SET text = 'new text' WHERE id = 1`);
+    await sql(`UPDATE story SET json = '{"n": 20}' WHERE id = 2`);
+    await sql(`UPDATE story SET text = NULL, name = 'n3' WHERE id = 3`);
+    await sql(`INSERT INTO story (id, duo_id, set_id, set_index, course_id, text, json)
+               VALUES (9, 'duo-9', 1, 9, 1, 't9', '{"n": 9}')`);
+    await sql(`UPDATE story SET id = 10, name = 'moved' WHERE id = 4`);
+    expect(await storyEvents()).toEqual([
+      {
+        op: 'update',
+        key: '1',
+        unchanged: null,
+        heavy: { text: 'new text', json: { n: 1 } },
+        name: 'Story 1',
+      },
+      {
+        op: 'update',
+        key: '2',
+        unchanged: null,
+        heavy: { text: 'text 2', json: { n: 20 } },
+        name: 'Story 2',
+      },
+      {
+        op: 'update',
+        key: '3',
+        unchanged: null,
+        heavy: { text: null, json: { n: 3 } },
+        name: 'n3',
+      },
+      {
+        op: 'insert',
+        key: '9',
+        unchanged: null,
+        heavy: { text: 't9', json: { n: 9 } },
+        name: null,
+      },
+      { op: 'delete', key: '4', unchanged: null, heavy: null, name: undefined },
+      {
+        op: 'insert',
+        key: '10',
+        unchanged: null,
+        heavy: { text: 'text 4', json: { n: 4 } },
+        name: 'moved',
+      },
+    ]);
+  });
+
+  it('writes nothing for an update that sets every column to what it was, heavy ones included', async () => {
+    await sql(`UPDATE story SET text = 'text 1', json = '{"n": 1}', name = name WHERE id = 1`);
+    await sql(`UPDATE story SET text = NULL WHERE id = 2`);
+    await sql(`UPDATE story SET text = NULL WHERE id = 2`);
+    expect(await storyEvents()).toEqual([
+      {
+        op: 'update',
+        key: '2',
+        unchanged: null,
+        heavy: { text: null, json: { n: 2 } },
+        name: 'Story 2',
+      },
+    ]);
+  });
+
+  it('tables without heavy columns always carry the whole row', async () => {
+    await sql(`UPDATE course SET name = 'x' WHERE id = 1`);
+    const [event] = await outboxEvents(db.pool);
+    expect(event!.unchanged).toBeUndefined();
+    expect(event!.row).toMatchObject({ id: 1, name: 'x', short: 'ar-en' });
+  });
+
+  it('a trigger generated for other heavy columns is stale; installing again regenerates it', async () => {
+    const withoutHeavy = {
+      tables: STORY_SITE_TABLES.tables.map((t) =>
+        t.name === 'story' ? { ...t, heavy: undefined } : t,
+      ),
+    };
+    await installCapture(db.pool, { tables: ['story'], mirror: withoutHeavy });
+    const state = async () =>
+      (await captureStatus(db.pool)).find((s) => s.table === 'story')!.state;
+    expect(await state()).toBe('stale');
+    await sql(`UPDATE story SET name = 'full' WHERE id = 1`);
+    expect((await outboxEvents(db.pool)).at(-1)!.row).toMatchObject({
+      name: 'full',
+      text: 'text 1',
+    });
+    expect((await installCapture(db.pool, { tables: ['story'] }))[0]!.action).toBe('updated');
+    expect(await state()).toBe('enabled');
+    const fn = await sql(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = $1`, [
+      captureFunctionName('story'),
+    ]);
+    expect(fn.rows[0].n).toBe(1);
+  });
+});
