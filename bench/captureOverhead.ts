@@ -1,8 +1,9 @@
 /**
  * Benchmark: what the capture trigger costs the application's write paths.
  *
- * Three databases on the real PostgreSQL server get the same sample data; two
- * of them get the capture trigger. N concurrent clients run the same mix of
+ * One database per variant on the real PostgreSQL server, all with the same
+ * sample data; two get Tandem's capture, one a minimal trigger that shows what
+ * one more row per change costs (the floor any trigger-based outbox pays). N concurrent clients run the same mix of
  * every write path against each, in alternating blocks (the order rotates
  * every block) so that drift in the machine's load hits all variants alike.
  * Prints p50/p99 latency per write path and overall, and throughput, per variant.
@@ -13,11 +14,12 @@ import { parseArgs } from 'node:util';
 import { generateSample } from '../src/app/sample/generateSample.js';
 import { SampleUserDirectory } from '../src/app/userDirectory.js';
 import { installCapture } from '../src/capture/index.js';
+import { installFloorCapture } from './support/floorCapture.js';
 import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
 import { BenchRandom } from './support/random.js';
-import { VARIANTS, type Variant, type VariantName } from './support/runners.js';
+import { VARIANTS, type CaptureKind, type Variant, type VariantName } from './support/runners.js';
 import { fixed, markdownTable, overheadPercent, summarize } from './support/stats.js';
 import { nextOp, WRITE_MIX, type BenchClient, type OpContext } from './support/writeMix.js';
 import { loadWriteWorld, type WriteWorld } from './support/writeWorld.js';
@@ -48,10 +50,11 @@ interface VariantRun {
   errors: Map<string, number>;
 }
 
-async function prepare(db: BenchDatabase, capture: boolean): Promise<void> {
+async function prepare(db: BenchDatabase, capture: CaptureKind): Promise<void> {
   await migrate(db.pool);
   await generateSample(db.pool, { scale: SCALE, seed: 1, referenceDate: REFERENCE_DATE });
-  if (capture) await installCapture(db.pool, { actor: 'bench' });
+  if (capture === 'tandem') await installCapture(db.pool, { actor: 'bench' });
+  if (capture === 'floor') await installFloorCapture(db.pool);
   await db.pool.query('VACUUM ANALYZE');
 }
 
@@ -97,14 +100,16 @@ function report(runs: VariantRun[]): void {
   const paths = WRITE_MIX.map((op) => op.name);
   const all = (r: VariantRun) => [...r.latencies.values()].flat();
   const row = (label: string, pick: (r: VariantRun) => number[]) => {
-    const [off, key, on, helper] = (['off', 'off+key', 'on', 'on+helper'] as const).map((v) =>
-      summarize(pick(get(v))),
-    );
+    const [off, key, floor, on, helper] = (
+      ['off', 'off+key', 'floor', 'on', 'on+helper'] as const
+    ).map((v) => summarize(pick(get(v))));
     return [
       label,
       String(off!.count),
       fixed(off!.p50),
       fixed(key!.p50),
+      fixed(floor!.p50),
+      overheadPercent(off!.p50, floor!.p50),
       fixed(on!.p50),
       overheadPercent(off!.p50, on!.p50),
       fixed(helper!.p50),
@@ -124,6 +129,8 @@ function report(runs: VariantRun[]): void {
         'n',
         'off p50',
         'off+key p50',
+        'floor p50',
+        'floor Δ p50',
         'on p50',
         'on Δ p50',
         'on+helper p50',
@@ -161,6 +168,10 @@ function report(runs: VariantRun[]): void {
   const overall = summarize(all(get('off'))).p50;
   const onP50 = summarize(all(get('on'))).p50;
   const pct = ((onP50 - overall) / overall) * 100;
+  const floorPct = ((summarize(all(get('floor'))).p50 - overall) / overall) * 100;
+  process.stdout.write(
+    `\nFloor: one more row per change, written by the cheapest possible trigger, costs ${floorPct.toFixed(1)} % at p50\n`,
+  );
   process.stdout.write(
     `\nTarget: overall p50 overhead of capture (on vs off) under 15 %: ${pct.toFixed(1)} % -> ${pct < 15 ? 'MET' : 'NOT MET'}\n`,
   );
@@ -204,7 +215,7 @@ async function main(): Promise<void> {
       for (const run of order) await runBlock(run, perClient, true);
     }
     report(runs);
-    for (const run of runs.filter((r) => r.variant.capture)) {
+    for (const run of runs.filter((r) => r.variant.capture === 'tandem')) {
       process.stdout.write(`outbox of ${run.variant.name}: ${await outboxCounts(run.db)}\n`);
     }
   });

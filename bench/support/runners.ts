@@ -23,11 +23,14 @@ export class OperationKeyRunner implements WriteRunner {
   }
 }
 
-export type VariantName = 'off' | 'off+key' | 'on' | 'on+helper';
+export type VariantName = 'off' | 'off+key' | 'floor' | 'on' | 'on+helper';
+
+/** What the variant's database gets: nothing, the floor trigger (support/floorCapture.ts) or Tandem's capture. */
+export type CaptureKind = 'none' | 'floor' | 'tandem';
 
 export interface Variant {
   name: VariantName;
-  capture: boolean;
+  capture: CaptureKind;
   describe: string;
   runner(pool: pg.Pool): WriteRunner;
 }
@@ -35,27 +38,35 @@ export interface Variant {
 export const VARIANTS: Variant[] = [
   {
     name: 'off',
-    capture: false,
+    capture: 'none',
     describe: 'no capture trigger; plain TransactionRunner (what the app runs today)',
     runner: (pool) => new TransactionRunner(pool),
   },
   {
     name: 'off+key',
-    capture: false,
+    capture: 'none',
     describe:
       'no capture trigger; runner sets the operation key (the extra statement alone, to separate it from the trigger)',
     runner: (pool) => new OperationKeyRunner(pool),
   },
   {
+    name: 'floor',
+    capture: 'floor',
+    describe:
+      'a minimal trigger appending to_jsonb(NEW) to a table with only a primary key (not a usable outbox: ' +
+      'the cost of one more row per change); runner sets the operation key',
+    runner: (pool) => new OperationKeyRunner(pool),
+  },
+  {
     name: 'on',
-    capture: true,
+    capture: 'tandem',
     describe:
       'capture trigger installed; runner sets the operation key (SET LOCAL) in the same transaction; no Convex call',
     runner: (pool) => new OperationKeyRunner(pool),
   },
   {
     name: 'on+helper',
-    capture: true,
+    capture: 'tandem',
     describe:
       'capture trigger installed; the real MirrorRunner with waitMs 0 (asynchronous mirroring): operation key, ' +
       'its post-write outbox look-up and log line; no Convex call',

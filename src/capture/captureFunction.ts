@@ -61,7 +61,10 @@ function keyExpression(record: 'NEW' | 'OLD', spec: CaptureFunctionSpec): string
   return parts.length === 1 ? parts[0]! : `to_json(ARRAY[${parts.join(', ')}])::text`;
 }
 
-function textColumnsStatement(spec: CaptureFunctionSpec): string {
+/** The new row's jsonb image: int8/numeric as text, and `unchanged` heavy columns left out. */
+function imageExpression(spec: CaptureFunctionSpec, leaveOutHeavy: boolean): string {
+  let image = 'to_jsonb(NEW)';
+  if (leaveOutHeavy) image = `(${image} - ${heavyNames(spec)})`;
   const pairs = [
     ...spec.textColumns.map((c) => `${pg.escapeLiteral(c)}, NEW.${pg.escapeIdentifier(c)}::text`),
     ...spec.textArrayColumns.map(
@@ -69,68 +72,77 @@ function textColumnsStatement(spec: CaptureFunctionSpec): string {
         `${pg.escapeLiteral(c)}, tandem.json_numbers_as_text(to_jsonb(NEW.${pg.escapeIdentifier(c)}))`,
     ),
   ];
-  if (pairs.length === 0) return '';
   // jsonb_build_object takes at most 100 arguments: 50 columns per call.
-  const calls: string[] = [];
   for (let i = 0; i < pairs.length; i += 50)
-    calls.push(`jsonb_build_object(${pairs.slice(i, i + 50).join(', ')})`);
-  return `\n  new_row := new_row || ${calls.join(' || ')};`;
+    image = `${image} || jsonb_build_object(${pairs.slice(i, i + 50).join(', ')})`;
+  return image;
 }
 
-/** On an update that keeps the key: drop unchanged heavy columns from both images before comparing them. */
-function heavyColumnsBlock(spec: CaptureFunctionSpec): string {
+function heavyNames(spec: CaptureFunctionSpec): string {
+  return `ARRAY[${spec.heavyColumns.map((c) => pg.escapeLiteral(c)).join(', ')}]::text[]`;
+}
+
+/** One outbox row as a VALUES tuple; everything inline, so each path runs one statement. */
+function outboxValues(key: string, op: string, row: string, unchanged: string): string {
+  return `(pg_current_xact_id(), TG_TABLE_NAME, ${key}, '${op}', ${row},
+              nullif(current_setting('tandem.operation_key', true), ''), ${unchanged})`;
+}
+
+function insertOutbox(...rows: string[]): string {
+  return `INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key, unchanged)
+      VALUES ${rows.join(',\n             ')};`;
+}
+
+/** Update that kept the key and left the heavy columns as they were: they stay out of the image. */
+function unchangedHeavyBlock(spec: CaptureFunctionSpec, newKey: string): string {
   if (spec.heavyColumns.length === 0) return '';
   const fields = (record: string) =>
     spec.heavyColumns.map((c) => `${record}.${pg.escapeIdentifier(c)}`);
   const clear = [...fields('NEW'), ...fields('OLD')].map((f) => `${f} := NULL;`).join(' ');
-  const names = spec.heavyColumns.map((c) => pg.escapeLiteral(c)).join(', ');
   return `
-      -- Binary image equality of the two records: works for json (no "=") and
-      -- treats two NULLs as equal. (Without ::record, *= would be applied column by column.)
-      IF ROW(${fields('NEW').join(', ')})::record *= ROW(${fields('OLD').join(', ')})::record THEN
-        ${clear}
-        unchanged := ARRAY[${names}]::text[];
-      END IF;`;
+  -- Binary image equality of the two records: works for json (no "=") and treats
+  -- two NULLs as equal. (Without ::record, *= would compare column by column.)
+  IF ROW(${fields('NEW').join(', ')})::record *= ROW(${fields('OLD').join(', ')})::record THEN
+    ${clear}
+    IF NEW *= OLD THEN
+      RETURN NULL;
+    END IF;
+    ${insertOutbox(outboxValues(newKey, 'update', imageExpression(spec, true), heavyNames(spec)))}
+    RETURN NULL;
+  END IF;`;
 }
 
-/** The PL/pgSQL body of the table's trigger function (compared with pg_proc.prosrc to spot a stale one). */
+/**
+ * The PL/pgSQL body of the table's trigger function (compared with
+ * pg_proc.prosrc to spot a stale one). Each path is one INSERT with every value
+ * computed inline: PL/pgSQL prepares each expression it evaluates once per
+ * transaction, so variables and separate assignments cost the (usually
+ * one-row) writing transaction more than the work itself.
+ */
 export function captureFunctionBody(spec: CaptureFunctionSpec): string {
-  const insert = (key: string, op: string, row: string, unchanged: string) =>
-    `INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key, unchanged)
-      VALUES (tx, TG_TABLE_NAME, ${key}, ${op}, ${row}, operation_key, ${unchanged});`;
+  const newKey = keyExpression('NEW', spec);
+  const oldKey = keyExpression('OLD', spec);
+  const full = imageExpression(spec, false);
   return `
-DECLARE
-  operation_key text := nullif(current_setting('tandem.operation_key', true), '');
-  tx xid8 := pg_current_xact_id();
-  new_row jsonb;
-  new_key text;
-  old_key text;
-  new_op text := lower(TG_OP);
-  unchanged text[];
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    ${insert(keyExpression('OLD', spec), "'delete'", 'NULL', 'NULL')}
+  IF TG_OP = 'INSERT' THEN
+    ${insertOutbox(outboxValues(newKey, 'insert', full, 'NULL'))}
     RETURN NULL;
   END IF;
-  new_key := ${keyExpression('NEW', spec)};
-  IF TG_OP = 'UPDATE' THEN
-    old_key := ${keyExpression('OLD', spec)};
-    IF old_key <> new_key THEN
-      -- A changed primary key is a different row for the mirror.
-      ${insert('old_key', "'delete'", 'NULL', 'NULL')}
-      new_op := 'insert';
-    ELSE${heavyColumnsBlock(spec)}
-      -- Binary-image comparison works for every column type (json has no "=").
-      IF NEW *= OLD THEN
-        RETURN NULL;
-      END IF;
-    END IF;
+  IF TG_OP = 'DELETE' THEN
+    ${insertOutbox(outboxValues(oldKey, 'delete', 'NULL', 'NULL'))}
+    RETURN NULL;
   END IF;
-  new_row := to_jsonb(NEW);
-  IF unchanged IS NOT NULL THEN
-    new_row := new_row - unchanged;
-  END IF;${textColumnsStatement(spec)}
-  ${insert('new_key', 'new_op', 'new_row', 'unchanged')}
+  IF ${oldKey} <> ${newKey} THEN
+    -- A changed primary key is a different row for the mirror (seq follows VALUES order).
+    ${insertOutbox(outboxValues(oldKey, 'delete', 'NULL', 'NULL'), outboxValues(newKey, 'insert', full, 'NULL'))}
+    RETURN NULL;
+  END IF;${unchangedHeavyBlock(spec, newKey)}
+  -- Binary-image comparison works for every column type (json has no "=").
+  IF NEW *= OLD THEN
+    RETURN NULL;
+  END IF;
+  ${insertOutbox(outboxValues(newKey, 'update', full, 'NULL'))}
   RETURN NULL;
 END
 `;
