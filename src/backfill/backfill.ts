@@ -33,7 +33,10 @@ export function backfillOrder(config: MirrorConfig, selected?: readonly string[]
   const order = config.tables.map((t) => t.name);
   const unknown = (selected ?? []).filter((t) => !order.includes(t));
   if (unknown.length > 0)
-    throw new InvalidInputError('tables', `not mirrored: ${unknown.join(', ')} (mirrored: ${order.join(', ')})`);
+    throw new InvalidInputError(
+      'tables',
+      `not mirrored: ${unknown.join(', ')} (mirrored: ${order.join(', ')})`,
+    );
   return selected ? order.filter((t) => selected.includes(t)) : order;
 }
 
@@ -41,7 +44,11 @@ export function backfillOrder(config: MirrorConfig, selected?: readonly string[]
  * Refuses unless the capture trigger is installed and current on every table:
  * rows written while the backfill runs reach Convex only through capture.
  */
-async function tableShapes(pool: pg.Pool, tables: string[], config: MirrorConfig): Promise<Map<string, TableShape>> {
+async function tableShapes(
+  pool: pg.Pool,
+  tables: string[],
+  config: MirrorConfig,
+): Promise<Map<string, TableShape>> {
   const capture = new Map((await captureStatus(pool)).map((s) => [s.table, s]));
   const missing = tables.filter((t) => !capture.get(t)?.installed);
   if (missing.length > 0) {
@@ -68,7 +75,11 @@ async function tableShapes(pool: pg.Pool, tables: string[], config: MirrorConfig
 }
 
 /** Copies the selected tables into Convex, resuming each from its checkpoint. */
-export async function backfill(pool: pg.Pool, target: ApplyTarget, options: BackfillOptions = {}): Promise<BackfillResult> {
+export async function backfill(
+  pool: pg.Pool,
+  target: ApplyTarget,
+  options: BackfillOptions = {},
+): Promise<BackfillResult> {
   const resolved = resolveOptions(options);
   const log = options.log ?? silentLogger;
   await requireSchema(pool);

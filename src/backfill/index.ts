@@ -13,5 +13,15 @@ export {
 } from './options.js';
 export { readPage, type PageRow, type TableShape } from './readPage.js';
 export { readBackfillState, readBackfillStates, type BackfillState } from './state.js';
-export { backfillStatus, STALE_RUN_MS, type BackfillPhase, type TableBackfillStatus } from './status.js';
-export { DEFAULT_LATENCY_BACKOFF, LatencyBackoff, RateLimiter, type LatencyBackoffOptions } from './throttle.js';
+export {
+  backfillStatus,
+  STALE_RUN_MS,
+  type BackfillPhase,
+  type TableBackfillStatus,
+} from './status.js';
+export {
+  DEFAULT_LATENCY_BACKOFF,
+  LatencyBackoff,
+  RateLimiter,
+  type LatencyBackoffOptions,
+} from './throttle.js';

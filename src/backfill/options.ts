@@ -18,7 +18,15 @@ export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 /** `done`: rows handled so far in the table (copied, or rejected as unrepresentable), over all runs since a restart. */
 export type BackfillProgress =
   | { kind: 'table-start'; table: string; done: number; total: number; resumed: boolean }
-  | { kind: 'batch'; table: string; done: number; total: number; rows: number; firstKey: string; lastKey: string }
+  | {
+      kind: 'batch';
+      table: string;
+      done: number;
+      total: number;
+      rows: number;
+      firstKey: string;
+      lastKey: string;
+    }
   | { kind: 'table-done'; table: string; done: number; total: number }
   | { kind: 'table-skipped'; table: string; reason: 'already done' };
 
@@ -63,19 +71,35 @@ export const MAX_CALLS_IN_FLIGHT = 16;
 
 function checkWhole(field: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max)
-    throw new InvalidInputError(field, `must be a whole number from ${min} to ${max}, got ${value}`);
+    throw new InvalidInputError(
+      field,
+      `must be a whole number from ${min} to ${max}, got ${value}`,
+    );
   return value;
 }
 
 export function resolveOptions(options: BackfillOptions): ResolvedOptions {
   const rate = options.rate ?? null;
   if (rate !== null && !(Number.isFinite(rate) && rate > 0))
-    throw new InvalidInputError('rate', `must be a positive number of rows per second, got ${rate}`);
+    throw new InvalidInputError(
+      'rate',
+      `must be a positive number of rows per second, got ${rate}`,
+    );
   return {
     rate,
     batchRows: checkWhole('batch-rows', options.batchRows ?? DEFAULT_BATCH_ROWS, 1, MAX_BATCH_ROWS),
-    batchBytes: checkWhole('batch-bytes', options.batchBytes ?? DEFAULT_BATCH_BYTES, 64 * 1024, MAX_BATCH_BYTES),
-    callsInFlight: checkWhole('calls-in-flight', options.callsInFlight ?? DEFAULT_CALLS_IN_FLIGHT, 1, MAX_CALLS_IN_FLIGHT),
+    batchBytes: checkWhole(
+      'batch-bytes',
+      options.batchBytes ?? DEFAULT_BATCH_BYTES,
+      64 * 1024,
+      MAX_BATCH_BYTES,
+    ),
+    callsInFlight: checkWhole(
+      'calls-in-flight',
+      options.callsInFlight ?? DEFAULT_CALLS_IN_FLIGHT,
+      1,
+      MAX_CALLS_IN_FLIGHT,
+    ),
     restart: options.restart ?? false,
     config: options.config ?? STORY_SITE_TABLES,
     latencyBackoff: options.latencyBackoff ?? DEFAULT_LATENCY_BACKOFF,

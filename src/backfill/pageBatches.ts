@@ -35,12 +35,29 @@ interface Item {
 }
 
 function mapItem(table: string, row: PageRow, config: MirrorConfig): Item {
-  const captured = { seq: row.version, txid: '', table, key: row.key, op: 'insert' as const, row: row.row, operationKey: null };
+  const captured = {
+    seq: row.version,
+    txid: '',
+    table,
+    key: row.key,
+    op: 'insert' as const,
+    row: row.row,
+    operationKey: null,
+  };
   try {
     return { row, change: mapChange(captured, config) };
   } catch (err) {
     if (!(err instanceof MappingError)) throw err;
-    return { row, rejected: { key: row.key, version: row.version, rule: err.rule, column: err.column, reason: err.message } };
+    return {
+      row,
+      rejected: {
+        key: row.key,
+        version: row.version,
+        rule: err.rule,
+        column: err.column,
+        reason: err.message,
+      },
+    };
   }
 }
 

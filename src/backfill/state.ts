@@ -78,12 +78,20 @@ function toState(r: StateRow): BackfillState {
 }
 
 export async function readBackfillStates(db: Queryable): Promise<Map<string, BackfillState>> {
-  const { rows } = await db.query<StateRow>(`SELECT ${COLUMNS} FROM tandem.backfill_state ORDER BY table_name`);
+  const { rows } = await db.query<StateRow>(
+    `SELECT ${COLUMNS} FROM tandem.backfill_state ORDER BY table_name`,
+  );
   return new Map(rows.map((r) => [r.table_name, toState(r)]));
 }
 
-export async function readBackfillState(db: Queryable, table: string): Promise<BackfillState | null> {
-  const { rows } = await db.query<StateRow>(`SELECT ${COLUMNS} FROM tandem.backfill_state WHERE table_name = $1`, [table]);
+export async function readBackfillState(
+  db: Queryable,
+  table: string,
+): Promise<BackfillState | null> {
+  const { rows } = await db.query<StateRow>(
+    `SELECT ${COLUMNS} FROM tandem.backfill_state WHERE table_name = $1`,
+    [table],
+  );
   return rows[0] ? toState(rows[0]) : null;
 }
 
@@ -99,7 +107,11 @@ export async function clearBackfillState(pool: pg.Pool, table: string): Promise<
  * Marks a table's run as started (or resumed) and returns its record. A
  * checkpoint taken under another primary key cannot be resumed.
  */
-export async function beginTable(pool: pg.Pool, table: string, keyColumns: string[]): Promise<BackfillState> {
+export async function beginTable(
+  pool: pg.Pool,
+  table: string,
+  keyColumns: string[],
+): Promise<BackfillState> {
   return withTransaction(pool, async (tx) => {
     const { rows } = await tx.query<StateRow>(
       `INSERT INTO tandem.backfill_state AS s (table_name, status, key_columns)
@@ -109,7 +121,9 @@ export async function beginTable(pool: pg.Pool, table: string, keyColumns: strin
       [table, keyColumns],
     );
     const state = toState(rows[0]!);
-    const same = state.keyColumns.length === keyColumns.length && state.keyColumns.every((c, i) => c === keyColumns[i]);
+    const same =
+      state.keyColumns.length === keyColumns.length &&
+      state.keyColumns.every((c, i) => c === keyColumns[i]);
     if (!same)
       throw new ConflictError(
         `backfill checkpoint of ${table} was taken with primary key (${state.keyColumns.join(', ')}), ` +
@@ -121,11 +135,18 @@ export async function beginTable(pool: pg.Pool, table: string, keyColumns: strin
 }
 
 export async function setRowsTotal(db: Queryable, table: string, total: number): Promise<void> {
-  await db.query('UPDATE tandem.backfill_state SET rows_total = $2, updated_at = now() WHERE table_name = $1', [table, total]);
+  await db.query(
+    'UPDATE tandem.backfill_state SET rows_total = $2, updated_at = now() WHERE table_name = $1',
+    [table, total],
+  );
 }
 
 /** Advances the checkpoint and counts, recording rejected rows in the same transaction. */
-export async function saveCheckpoint(pool: pg.Pool, table: string, delta: CheckpointDelta): Promise<void> {
+export async function saveCheckpoint(
+  pool: pg.Pool,
+  table: string,
+  delta: CheckpointDelta,
+): Promise<void> {
   await withTransaction(pool, async (tx) => {
     if (delta.rejected.length > 0) {
       await tx.query(

@@ -60,9 +60,16 @@ function toStatus(r: Row): TableBackfillStatus {
   const copied = Number(r.rows_copied);
   const rejected = Number(r.rows_rejected);
   const total = r.rows_total === null ? null : Number(r.rows_total);
-  const phase: BackfillPhase = r.status === 'running' && r.silent_ms > STALE_RUN_MS ? 'interrupted' : r.status;
+  const phase: BackfillPhase =
+    r.status === 'running' && r.silent_ms > STALE_RUN_MS ? 'interrupted' : r.status;
   const percent =
-    phase === 'done' ? 100 : total === null ? null : total === 0 ? 0 : Math.min(100, Math.floor(((copied + rejected) / total) * 100));
+    phase === 'done'
+      ? 100
+      : total === null
+        ? null
+        : total === 0
+          ? 0
+          : Math.min(100, Math.floor(((copied + rejected) / total) * 100));
   return {
     table: r.table_name,
     phase,
@@ -79,7 +86,10 @@ function toStatus(r: Row): TableBackfillStatus {
 }
 
 /** One entry per named table, in that order, then any other table a backfill has touched. */
-export async function backfillStatus(db: Queryable, tables: readonly string[]): Promise<TableBackfillStatus[]> {
+export async function backfillStatus(
+  db: Queryable,
+  tables: readonly string[],
+): Promise<TableBackfillStatus[]> {
   await requireSchema(db);
   const { rows } = await db.query<Row>(
     `SELECT table_name, status, last_key, rows_copied::text, rows_skipped::text, rows_rejected::text,

@@ -23,7 +23,11 @@ export async function lockTable(pool: pg.Pool, table: string): Promise<TableLock
       'SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked',
       [BACKFILL_LOCK_CLASS, table],
     );
-    if (!rows[0]?.locked) throw new ConflictError(`a backfill of ${table} is already running in another process`, 'tables');
+    if (!rows[0]?.locked)
+      throw new ConflictError(
+        `a backfill of ${table} is already running in another process`,
+        'tables',
+      );
   } catch (err) {
     client.release();
     throw err;
@@ -31,7 +35,10 @@ export async function lockTable(pool: pg.Pool, table: string): Promise<TableLock
   return {
     async release() {
       try {
-        await client.query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [BACKFILL_LOCK_CLASS, table]);
+        await client.query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [
+          BACKFILL_LOCK_CLASS,
+          table,
+        ]);
         client.release();
       } catch (err) {
         // A broken connection releases the lock by closing; drop it from the pool.

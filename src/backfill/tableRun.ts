@@ -52,14 +52,21 @@ export interface CopyContext {
 const NOTHING_SENT: ApplyResult = { applied: 0, skipped: 0 };
 
 /** Applies one call, retrying while Convex is unavailable; null when aborted before it was acknowledged. */
-async function applyWithRetry(ctx: CopyContext, batches: TransactionBatch[]): Promise<ApplyResult | null> {
+async function applyWithRetry(
+  ctx: CopyContext,
+  batches: TransactionBatch[],
+): Promise<ApplyResult | null> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await ctx.target.applyBatch(batches);
     } catch (err) {
-      if (!(err instanceof TargetUnavailableError) || attempt >= ctx.options.retry.budget) throw err;
+      if (!(err instanceof TargetUnavailableError) || attempt >= ctx.options.retry.budget)
+        throw err;
       const wait = backoffDelayMs(attempt, ctx.options.retry);
-      ctx.log.warn({ txid: batches[0]?.txid, attempt, waitMs: wait, err: err.message }, 'backfill call failed; retrying');
+      ctx.log.warn(
+        { txid: batches[0]?.txid, attempt, waitMs: wait, err: err.message },
+        'backfill call failed; retrying',
+      );
       await pause(wait, ctx.signal);
       if (ctx.signal?.aborted) return null;
     }
@@ -162,8 +169,19 @@ export class TableRun {
     result.skipped += applied.skipped;
     result.rejected += step.rejected.length;
     this.done += step.rows + step.rejected.length;
-    for (const r of step.rejected) ctx.log.warn({ table: this.shape.table, key: r.key, rule: r.rule, column: r.column }, r.reason);
-    ctx.onProgress?.({ kind: 'batch', table: this.shape.table, ...this.progress, rows: step.rows, firstKey: step.firstKey, lastKey: step.lastKey });
+    for (const r of step.rejected)
+      ctx.log.warn(
+        { table: this.shape.table, key: r.key, rule: r.rule, column: r.column },
+        r.reason,
+      );
+    ctx.onProgress?.({
+      kind: 'batch',
+      table: this.shape.table,
+      ...this.progress,
+      rows: step.rows,
+      firstKey: step.firstKey,
+      lastKey: step.lastKey,
+    });
   }
 
   finish(outcome: 'done' | 'stopped'): TableBackfillResult {

@@ -30,7 +30,10 @@ export class RateLimiter {
     const now = this.now();
     this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
-    const wait = this.tokens >= Math.min(rows, this.rate) ? 0 : ((Math.min(rows, this.rate) - this.tokens) / this.rate) * 1000;
+    const wait =
+      this.tokens >= Math.min(rows, this.rate)
+        ? 0
+        : ((Math.min(rows, this.rate) - this.tokens) / this.rate) * 1000;
     this.tokens -= rows;
     return wait;
   }
@@ -58,8 +61,10 @@ export const DEFAULT_LATENCY_BACKOFF: LatencyBackoffOptions = {
 };
 
 /**
- * Keeps a moving baseline of page-query durations. When a query takes more
- * than `factor` times the baseline (and at least `minExcessMs` more), the
+ * Keeps a moving baseline of page-query durations per row (pages grow from a
+ * few rows to thousands as the backfill learns the rows' size, so whole-page
+ * durations are not comparable). When a query takes more than `factor` times
+ * the baseline (and at least `minExcessMs` more in all), the
  * backfill pauses for twice that query's excess over the baseline, capped,
  * before its next query: the busier Postgres is, the longer the backfill
  * stays out of its way. A slow sample moves the baseline at most to twice its
@@ -78,19 +83,20 @@ export class LatencyBackoff {
     return this.baseline;
   }
 
-  /** Records one page query's duration; returns how long to pause before the next (0: none). */
-  observe(durationMs: number): number {
+  /** Records one page query's duration and rows; returns how long to pause before the next (0: none). */
+  observe(durationMs: number, rows = 1): number {
     this.samples += 1;
+    const perRow = durationMs / Math.max(1, rows);
     if (this.baseline === null) {
-      this.baseline = durationMs;
+      this.baseline = perRow;
       return 0;
     }
     const base = this.baseline;
     const { factor, minExcessMs, alpha, maxPauseMs, warmup } = this.options;
-    this.baseline = base + alpha * (Math.min(durationMs, 2 * base) - base);
+    this.baseline = base + alpha * (Math.min(perRow, 2 * base) - base);
     if (this.samples <= warmup) return 0;
-    const excess = durationMs - base;
-    if (durationMs <= factor * base || excess < minExcessMs) return 0;
+    const excess = (perRow - base) * Math.max(1, rows);
+    if (perRow <= factor * base || excess < minExcessMs) return 0;
     const pause = Math.min(maxPauseMs, 2 * excess);
     this.pauses += 1;
     this.pausedMs += pause;

@@ -30,9 +30,15 @@ export function isConvexFieldName(name: string): boolean {
   return true;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** String.prototype.isWellFormed (ES2024, native since Node 20; TypeScript's ES2023 lib lacks it). */
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean })
+  .isWellFormed;
 
-/** Convex stores strings as UTF-8, so a string with a lone UTF-16 surrogate cannot be stored. */
+/**
+ * Convex stores strings as UTF-8, so a string with a lone UTF-16 surrogate
+ * cannot be stored. (Native: the regular expression it replaced took 5 % of a
+ * story backfill's CPU.)
+ */
 export function isWellFormedString(value: string): boolean {
-  return !LONE_SURROGATE.test(value);
+  return isWellFormed.call(value);
 }

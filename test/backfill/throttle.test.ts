@@ -45,6 +45,16 @@ describe('LatencyBackoff', () => {
     expect(quiet.observe(15)).toBe(0); // 7x, but only 13 ms more
   });
 
+  it('compares time per row: a page 100x larger is not a slowdown, the same page 5x slower is', () => {
+    const backoff = new LatencyBackoff(options);
+    [20, 20, 20, 20].forEach(() => backoff.observe(10, 20)); // 0.5 ms a row
+    expect([1000, 1000, 1000].map(() => backoff.observe(1000, 2000))).toEqual([0, 0, 0]);
+    const base = backoff.baselineMs!;
+    expect(base).toBe(0.5);
+    expect(backoff.observe(5000, 2000)).toBe(Math.min(1000, 2 * (5000 - base * 2000)));
+    expect(backoff.pauses).toBe(1);
+  });
+
   it('a lasting slowdown raises the baseline slowly, so pauses continue for a while', () => {
     const backoff = new LatencyBackoff(options);
     [10, 10, 10, 10].forEach((ms) => backoff.observe(ms));
