@@ -38,10 +38,10 @@ export function captureFunctionName(table: string): string {
   const plain = `capture_${table}`;
   if (Buffer.byteLength(plain) <= MAX_IDENTIFIER_BYTES) return plain;
   const hash = crypto.createHash('sha256').update(table).digest('hex').slice(0, 10);
-  let prefix = plain;
-  while (Buffer.byteLength(`${prefix}_${hash}`) > MAX_IDENTIFIER_BYTES)
-    prefix = prefix.slice(0, -1);
-  return `${prefix}_${hash}`;
+  const characters = Array.from(plain); // whole code points: never half a surrogate pair
+  while (Buffer.byteLength(`${characters.join('')}_${hash}`) > MAX_IDENTIFIER_BYTES)
+    characters.pop();
+  return `${characters.join('')}_${hash}`;
 }
 
 export function qualifiedCaptureFunction(table: string): string {

@@ -38,6 +38,8 @@ export interface TableCatalog {
   keyIsEnum: boolean[];
   /** Every column, in table order. */
   columns: string[];
+  /** Columns whose type is a domain (a NOT NULL domain cannot be set to NULL, even in a trigger's copy of the row). */
+  domainColumns: string[];
   /** Columns of int8/numeric type (or arrays of them), carried as text in the row image. */
   textColumns: string[];
   /** The subset of textColumns that are arrays. */
@@ -52,6 +54,7 @@ interface CatalogRow {
   key_types: string[] | null;
   key_is_enum: boolean[] | null;
   columns: string[] | null;
+  domain_columns: string[] | null;
   text_columns: string[] | null;
   text_array_columns: string[] | null;
   tgenabled: TriggerEnabled | null;
@@ -68,6 +71,7 @@ WITH t AS (
 ), cols AS (
   SELECT a.attrelid, a.attnum, a.attname,
          bt.typname AS base_type, bt.typtype = 'e' AS is_enum, bt.typcategory = 'A' AS is_array,
+         ty.typtype = 'd' AS is_domain,
          coalesce(nullif(el.typbasetype, 0), el.oid) AS elem_base
     FROM pg_catalog.pg_attribute a
     JOIN t ON t.oid = a.attrelid
@@ -93,6 +97,8 @@ SELECT t.relname AS table, t.relkind::text AS relkind,
          WHERE keys.indrelid = t.oid) AS key_is_enum,
        (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
          WHERE cols.attrelid = t.oid) AS columns,
+       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
+         WHERE cols.attrelid = t.oid AND cols.is_domain) AS domain_columns,
        (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
          WHERE cols.attrelid = t.oid
            AND (cols.base_type IN ('int8', 'numeric')
@@ -130,6 +136,7 @@ export async function readTableCatalog(
         keyTypes: r.key_types ?? [],
         keyIsEnum: r.key_is_enum ?? [],
         columns: r.columns ?? [],
+        domainColumns: r.domain_columns ?? [],
         textColumns: r.text_columns ?? [],
         textArrayColumns: r.text_array_columns ?? [],
         trigger: r.tgenabled
@@ -162,7 +169,10 @@ export async function tablesWithCaptureTrigger(db: Queryable): Promise<string[]>
 /**
  * What the table's generated trigger function is made from. Heavy columns are
  * the mirror configuration's companion columns that the table really has (one
- * missing from the catalog is simply not left out).
+ * missing from the catalog is simply not left out). A key column or one of a
+ * domain type is never left out: the function clears unchanged heavy columns
+ * in its copy of the row, and a NOT NULL domain would refuse that, failing the
+ * application's write.
  */
 export function captureSpec(
   catalog: TableCatalog,
@@ -176,7 +186,10 @@ export function captureSpec(
     textColumns: scalarText,
     textArrayColumns: catalog.textArrayColumns,
     heavyColumns: heavyColumns.filter(
-      (c) => catalog.columns.includes(c) && !catalog.keyColumns.includes(c),
+      (c) =>
+        catalog.columns.includes(c) &&
+        !catalog.keyColumns.includes(c) &&
+        !catalog.domainColumns.includes(c),
     ),
   };
 }

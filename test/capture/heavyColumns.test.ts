@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { captureFunctionName, captureStatus, installCapture } from '../../src/capture/index.js';
-import { findTable, STORY_SITE_TABLES } from '../../src/mapping/index.js';
+import { findTable, STORY_SITE_TABLES, type MirrorConfig } from '../../src/mapping/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { outboxEvents, prepareCaptureDatabase, resetCapture } from './captureFixture.js';
 
@@ -107,6 +107,24 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
         name: 'Story 2',
       },
     ]);
+  });
+
+  it('never leaves out a column of a domain type (a NOT NULL domain could not be cleared): the write succeeds', async () => {
+    await sql(
+      `DO $$ BEGIN CREATE DOMAIN capture_nn_text AS text NOT NULL; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    );
+    await sql(
+      `CREATE TABLE IF NOT EXISTS capture_dom (id int PRIMARY KEY, name text, body capture_nn_text, note text)`,
+    );
+    await sql(`TRUNCATE capture_dom`);
+    await sql(`INSERT INTO capture_dom VALUES (1, 'a', 'long body', 'long note')`);
+    const heavy = { table: 'capture_dom_content', columns: ['body', 'note'] };
+    const mirror = { tables: [{ name: 'capture_dom', heavy }] } as unknown as MirrorConfig;
+    await installCapture(db.pool, { tables: ['capture_dom'], mirror });
+    await sql(`UPDATE capture_dom SET name = 'b' WHERE id = 1`);
+    const [event] = await outboxEvents(db.pool);
+    expect(event!.unchanged).toEqual(['note']);
+    expect(event!.row).toEqual({ id: 1, name: 'b', body: 'long body' });
   });
 
   it('tables without heavy columns always carry the whole row', async () => {
