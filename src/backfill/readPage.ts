@@ -3,15 +3,13 @@
  * its current row version, read in a single statement so row and version come
  * from one snapshot. Why that makes the copy safe is in docs/backfill.md.
  *
- * The row image and key text are computed as the capture trigger computes them
- * (tandem.row_key and tandem.columns_as_text over to_jsonb of the row), so a
+ * The row image and key text come from the same SQL expressions the capture
+ * trigger functions are generated with (src/capture/rowImageSql.ts), so a
  * backfilled row maps exactly like a captured one and its key text matches the
- * outbox's. The expressions are written out per column instead of calling
- * those SQL functions per row, which made the page query about 8x slower:
- * `r ->> c` of the row's jsonb is `to_jsonb(t.c) #>> '{}'`, and
- * `r || {c: json_numbers_as_text(r -> c)}` is the same with `to_jsonb(t.c)`.
+ * outbox's.
  */
 import pg from 'pg';
+import { keyTextSql, rowImageSql } from '../capture/rowImageSql.js';
 import type { Queryable } from '../postgres/database.js';
 
 /** What the page query needs to know about a table (from the live catalog, like the trigger). */
@@ -42,22 +40,6 @@ interface RawRow {
 
 const queries = new Map<string, string>();
 
-/** The trigger's key text of the row aliased `t` (see tandem.row_key). */
-function keyExpression(keyColumns: readonly string[]): string {
-  const texts = keyColumns.map((c) => `to_jsonb(t.${pg.escapeIdentifier(c)}) #>> '{}'`);
-  return texts.length === 1 ? texts[0]! : `to_json(ARRAY[${texts.join(', ')}]::text[])::text`;
-}
-
-/** The trigger's row image of the row aliased `t` (see tandem.columns_as_text). */
-function imageExpression(textColumns: readonly string[]): string {
-  if (textColumns.length === 0) return 'to_jsonb(t)';
-  const pairs = textColumns.map(
-    (c) =>
-      `${pg.escapeLiteral(c)}, tandem.json_numbers_as_text(to_jsonb(t.${pg.escapeIdentifier(c)}))`,
-  );
-  return `to_jsonb(t) || jsonb_build_object(${pairs.join(', ')})`;
-}
-
 function pageSql(shape: TableShape, withCursor: boolean): string {
   const id = JSON.stringify([shape.table, shape.keyColumns, shape.textColumns, withCursor]);
   const cached = queries.get(id);
@@ -74,7 +56,7 @@ function pageSql(shape: TableShape, withCursor: boolean): string {
   // rows for every page (measured: 48-row pages of 150 KB stories went from
   // 2.4 to 39 ms per row; `bench/backfill.ts`).
   const sql = `
-SELECT k.key, ${imageExpression(shape.textColumns)} AS row,
+SELECT k.key, ${rowImageSql('t', { scalarText: [], nestedText: shape.textColumns })} AS row,
        coalesce((SELECT max(o.seq) FROM tandem.outbox o
                   WHERE o.table_name = $1::text AND o.key = k.key), 0)::text AS version,
        ARRAY[${pageKeys.map((k) => `${k}::text`).join(', ')}] AS key_values
@@ -84,7 +66,7 @@ SELECT k.key, ${imageExpression(shape.textColumns)} AS row,
          LIMIT $2::int) p
  CROSS JOIN LATERAL (SELECT * FROM ${table} r
                       WHERE ${columns.map((c) => `r.${c} = p.${c}`).join(' AND ')}) t
- CROSS JOIN LATERAL (SELECT ${keyExpression(shape.keyColumns)} AS key) k
+ CROSS JOIN LATERAL (SELECT ${keyTextSql('t', shape.keyColumns)} AS key) k
  ORDER BY ${pageKeys.join(', ')}`;
   queries.set(id, sql);
   return sql;

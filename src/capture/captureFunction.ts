@@ -17,12 +17,11 @@
  */
 import crypto from 'node:crypto';
 import pg from 'pg';
+import { keyTextSql, rowImageSql, textArraySql } from './rowImageSql.js';
 
 export interface CaptureFunctionSpec {
   table: string;
   keyColumns: readonly string[];
-  /** Base type names of the key columns, in key order. */
-  keyTypes: readonly string[];
   /** int8/numeric columns, carried as text so that JavaScript reads them exactly. */
   textColumns: readonly string[];
   /** Arrays of int8/numeric, carried with every number as text. */
@@ -48,38 +47,13 @@ export function qualifiedCaptureFunction(table: string): string {
   return `tandem.${pg.escapeIdentifier(captureFunctionName(table))}`;
 }
 
-/**
- * The key's canonical text, as tandem.row_key gives it for the row's jsonb
- * image: `::text` agrees with jsonb's `->>` for integer, numeric, text, varchar,
- * uuid and enum values; char(n) keeps its padding in jsonb but not in `::text`.
- */
-function keyExpression(record: 'NEW' | 'OLD', spec: CaptureFunctionSpec): string {
-  const parts = spec.keyColumns.map((column, i) => {
-    const field = `${record}.${pg.escapeIdentifier(column)}`;
-    return spec.keyTypes[i] === 'bpchar' ? `(to_jsonb(${field}) #>> '{}')` : `${field}::text`;
-  });
-  return parts.length === 1 ? parts[0]! : `to_json(ARRAY[${parts.join(', ')}])::text`;
-}
-
-/** The new row's jsonb image: int8/numeric as text, and `unchanged` heavy columns left out. */
+/** The new row's image (see rowImageSql), unchanged heavy columns left out or not. */
 function imageExpression(spec: CaptureFunctionSpec, leaveOutHeavy: boolean): string {
-  let image = 'to_jsonb(NEW)';
-  if (leaveOutHeavy) image = `(${image} - ${heavyNames(spec)})`;
-  const pairs = [
-    ...spec.textColumns.map((c) => `${pg.escapeLiteral(c)}, NEW.${pg.escapeIdentifier(c)}::text`),
-    ...spec.textArrayColumns.map(
-      (c) =>
-        `${pg.escapeLiteral(c)}, tandem.json_numbers_as_text(to_jsonb(NEW.${pg.escapeIdentifier(c)}))`,
-    ),
-  ];
-  // jsonb_build_object takes at most 100 arguments: 50 columns per call.
-  for (let i = 0; i < pairs.length; i += 50)
-    image = `${image} || jsonb_build_object(${pairs.slice(i, i + 50).join(', ')})`;
-  return image;
-}
-
-function heavyNames(spec: CaptureFunctionSpec): string {
-  return `ARRAY[${spec.heavyColumns.map((c) => pg.escapeLiteral(c)).join(', ')}]::text[]`;
+  return rowImageSql('NEW', {
+    scalarText: spec.textColumns,
+    nestedText: spec.textArrayColumns,
+    leaveOut: leaveOutHeavy ? spec.heavyColumns : [],
+  });
 }
 
 /** One outbox row as a VALUES tuple; everything inline, so each path runs one statement. */
@@ -107,7 +81,7 @@ function unchangedHeavyBlock(spec: CaptureFunctionSpec, newKey: string): string 
     IF NEW *= OLD THEN
       RETURN NULL;
     END IF;
-    ${insertOutbox(outboxValues(newKey, 'update', imageExpression(spec, true), heavyNames(spec)))}
+    ${insertOutbox(outboxValues(newKey, 'update', imageExpression(spec, true), textArraySql(spec.heavyColumns)))}
     RETURN NULL;
   END IF;`;
 }
@@ -120,8 +94,8 @@ function unchangedHeavyBlock(spec: CaptureFunctionSpec, newKey: string): string 
  * one-row) writing transaction more than the work itself.
  */
 export function captureFunctionBody(spec: CaptureFunctionSpec): string {
-  const newKey = keyExpression('NEW', spec);
-  const oldKey = keyExpression('OLD', spec);
+  const newKey = keyTextSql('NEW', spec.keyColumns);
+  const oldKey = keyTextSql('OLD', spec.keyColumns);
   const full = imageExpression(spec, false);
   return `
 BEGIN

@@ -182,7 +182,6 @@ export function captureSpec(
   return {
     table: catalog.table,
     keyColumns: catalog.keyColumns,
-    keyTypes: catalog.keyTypes,
     textColumns: scalarText,
     textArrayColumns: catalog.textArrayColumns,
     heavyColumns: heavyColumns.filter(
