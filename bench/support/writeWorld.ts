@@ -3,6 +3,7 @@
  * sample database before any write. Every database of a run holds the same
  * sample (same seed and scale), so the same world serves all of them.
  */
+import type { Image, Language } from '../../src/app/reads/types.js';
 import type { Queryable } from '../../src/postgres/database.js';
 
 export interface StoryRow {
@@ -30,27 +31,9 @@ export interface CourseRow {
   tags: string[] | null;
 }
 
-export interface LanguageRow {
-  id: number;
-  name: string;
-  short: string;
-  flag: number | null;
-  flag_file: string | null;
-  speaker: string | null;
-  default_text: string | null;
-  tts_replace: string | null;
-  public: boolean;
-  rtl: boolean;
-}
-
-export interface ImageRow {
-  id: string;
-  active: string;
-  gilded: string;
-  locked: string;
-  active_lip: string;
-  gilded_lip: string;
-}
+/** Whole language and image rows: the shapes the read paths already return. */
+export type LanguageRow = Language;
+export type ImageRow = Image;
 
 export interface SpeakerRow {
   id: number;
