@@ -42,6 +42,7 @@ import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
 import { markdownTable } from './support/stats.js';
+import { STORY_SITE_TABLES, storySiteCapture } from '../test/support/storySiteMirror.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,7 +89,7 @@ async function runTandem(url: string): Promise<ChildReport> {
   const target = new DiscardingRecorder(new RecordingConvexTarget({ latencyMs: LATENCY_MS }));
   const started = performance.now();
   // restart: every measured run copies every table, whatever an earlier run recorded.
-  const result = await backfill(pool, target, { restart: true });
+  const result = await backfill(pool, target, { config: STORY_SITE_TABLES, restart: true });
   const seconds = (performance.now() - started) / 1000;
   await pool.end();
   return {
@@ -113,7 +114,7 @@ async function runNaive(url: string, sample: number): Promise<ChildReport> {
     );
     if (rows.length === 0) break;
     for (const r of rows) {
-      const change = mapChange({ seq: 0, txid: '', table: 'story_done', key: String(r.id), op: 'insert', row: r.row, operationKey: null });
+      const change = mapChange({ seq: 0, txid: '', table: 'story_done', key: String(r.id), op: 'insert', row: r.row, operationKey: null }, STORY_SITE_TABLES);
       await target.applyBatch([{ txid: `naive:${r.id}`, changes: [change] }]);
     }
     after = rows.at(-1).id;
@@ -152,7 +153,7 @@ async function prepare(db: BenchDatabase, scale: number, live: number): Promise<
     },
   });
   await migrate(db.pool);
-  await installCapture(db.pool);
+  await installCapture(db.pool, { ...storySiteCapture() });
   if (live > 0) await db.pool.query(`UPDATE story_done SET time = time + interval '1 second' WHERE id % $1 = 0`, [Math.max(1, Math.round(counts.story_done / live))]);
   await db.pool.query('VACUUM ANALYZE');
   process.stderr.write(`  prepared in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
@@ -179,7 +180,7 @@ async function localStandIn(db: BenchDatabase, scale: number): Promise<string> {
   const target = new HttpConvexTarget({ url, adminKey, requestTimeoutMs: 120_000 });
   try {
     const started = performance.now();
-    const result = await backfill(db.pool, target);
+    const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES });
     const seconds = (performance.now() - started) / 1000;
     const rows = result.tables.reduce((n, t) => n + t.copied, 0);
     const lines = [];

@@ -23,6 +23,7 @@ import { VARIANTS, type CaptureKind, type Variant, type VariantName } from './su
 import { fixed, markdownTable, overheadPercent, summarize } from './support/stats.js';
 import { nextOp, WRITE_MIX, type BenchClient, type OpContext } from './support/writeMix.js';
 import { loadWriteWorld, type WriteWorld } from './support/writeWorld.js';
+import { storySiteCapture } from '../test/support/storySiteMirror.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,7 +54,7 @@ interface VariantRun {
 async function prepare(db: BenchDatabase, capture: CaptureKind): Promise<void> {
   await migrate(db.pool);
   await generateSample(db.pool, { scale: SCALE, seed: 1, referenceDate: REFERENCE_DATE });
-  if (capture === 'tandem') await installCapture(db.pool, { actor: 'bench' });
+  if (capture === 'tandem') await installCapture(db.pool, { ...storySiteCapture(), actor: 'bench' });
   if (capture === 'floor') await installFloorCapture(db.pool);
   await db.pool.query('VACUUM ANALYZE');
 }

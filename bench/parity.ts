@@ -12,7 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createAppSchema } from '../src/app/schema.js';
-import { requireTable, STORY_SITE_TABLES } from '../src/mapping/index.js';
+import { requireTable } from '../src/mapping/index.js';
+import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
 import { runParity } from '../src/parity/index.js';
 import { pgRowsByKeys, streamRowsInKeyOrder } from '../src/parity/pgRows.js';
 import { migrate } from '../src/postgres/migrate.js';
@@ -84,7 +85,7 @@ async function measure(label: string, db: BenchDatabase, copy: MemoryCopyReader)
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
   copy.calls = 0;
   const started = process.hrtime.bigint();
-  const report = await runParity(db.pool, copy, { tables: ['story_done'], mode: 'full', pendingWaitMs: 0 });
+  const report = await runParity(db.pool, copy, { config: STORY_SITE_TABLES, tables: ['story_done'], mode: 'full', pendingWaitMs: 0 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);

@@ -31,6 +31,7 @@ import {
 import { describeMachine, printMachine } from './support/machine.js';
 import { RelayProfile } from './support/relayProfile.js';
 import { fixed, markdownTable } from './support/stats.js';
+import { STORY_SITE_TABLES, storySiteCapture } from '../test/support/storySiteMirror.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -85,7 +86,7 @@ async function drainOnce(db: BenchDatabase, kind: string, workers: number): Prom
     {
       pool: profile.timedPool(db.pool),
       target,
-      mapper: profile.timedMapper(mirrorMapper()),
+      mapper: profile.timedMapper(mirrorMapper(STORY_SITE_TABLES)),
       metrics: createRelayMetrics(),
       log: silentLogger,
     },
@@ -189,7 +190,7 @@ function describeOutbox(kind: string, size: OutboxSize, fillSeconds: number): vo
 async function prepare(db: BenchDatabase): Promise<void> {
   await migrate(db.pool);
   await generateSample(db.pool, { scale: 0.01, seed: 1 });
-  await installCapture(db.pool, { actor: 'bench' });
+  await installCapture(db.pool, { ...storySiteCapture(), actor: 'bench' });
 }
 
 async function measure(

@@ -7,14 +7,15 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { staleConvexFiles, writeConvexFiles } from '../src/convex/codegen/convexFiles.js';
+import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 if (process.argv.includes('--check')) {
-  const stale = await staleConvexFiles(root);
+  const stale = await staleConvexFiles(root, STORY_SITE_TABLES);
   for (const file of stale) console.error(`stale: ${file}`);
   process.exit(stale.length > 0 ? 1 : 0);
 } else {
-  const written = await writeConvexFiles(root);
+  const written = await writeConvexFiles(root, STORY_SITE_TABLES);
   console.log(written.length > 0 ? `wrote ${written.join(', ')}` : 'convex files are up to date');
 }

@@ -77,14 +77,30 @@ function parsePort(name: string, raw: string | undefined, fallback: number): num
   return port;
 }
 
-function parseConvexUrl(raw: string | undefined): string | undefined {
+function parseConvexUrl(name: string, raw: string | undefined): string | undefined {
   const url = raw?.trim();
   if (!url) return undefined;
-  if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError('CONVEX_URL', 'must be an http(s) URL');
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(name, 'must be an http(s) URL');
   return url.replace(/\/+$/, '');
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+/** What the project config file says about reading the environment. */
+export interface EnvironmentNames {
+  /** Variable holding the Convex URL (default CONVEX_URL). */
+  convexUrlVariable?: string;
+  /** Variable holding the Convex admin/deploy key (default CONVEX_DEPLOY_KEY). */
+  convexKeyVariable?: string;
+  /** The config file's mirror wait, used when TANDEM_MIRROR_WAIT_MS is unset. */
+  mirrorWaitMs?: number;
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  names: EnvironmentNames = {},
+): Config {
+  const urlVariable = names.convexUrlVariable ?? 'CONVEX_URL';
+  const keyVariable = names.convexKeyVariable ?? 'CONVEX_DEPLOY_KEY';
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
@@ -97,9 +113,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     devPgPort: parsePort('TANDEM_PG_PORT', env.TANDEM_PG_PORT, DEFAULTS.devPgPort),
     apiPort: parsePort('TANDEM_API_PORT', env.TANDEM_API_PORT, DEFAULTS.apiPort),
     host: env.TANDEM_HOST?.trim() || DEFAULTS.host,
-    convexUrl: parseConvexUrl(env.CONVEX_URL),
-    convexDeployKey: env.CONVEX_DEPLOY_KEY?.trim() || undefined,
-    mirrorWaitMs: parseNonNegativeInt('TANDEM_MIRROR_WAIT_MS', env.TANDEM_MIRROR_WAIT_MS, DEFAULTS.mirrorWaitMs),
+    convexUrl: parseConvexUrl(urlVariable, env[urlVariable]),
+    convexDeployKey: env[keyVariable]?.trim() || undefined,
+    mirrorWaitMs: parseNonNegativeInt(
+      'TANDEM_MIRROR_WAIT_MS',
+      env.TANDEM_MIRROR_WAIT_MS,
+      names.mirrorWaitMs ?? DEFAULTS.mirrorWaitMs,
+    ),
     convexLocalPort: parsePort('TANDEM_CONVEX_PORT', env.TANDEM_CONVEX_PORT, DEFAULTS.convexLocalPort),
   };
 }

@@ -116,8 +116,8 @@ export class MemoryCopyReader implements ParityReader {
     return { count: this.keys.length, continueCursor: null };
   }
 
-  async invariantPage(): Promise<never> {
-    throw new Error('the parity benchmark double does not check invariants');
+  async query(): Promise<never> {
+    throw new Error('the parity benchmark double runs no application query');
   }
 
   private async roundTrip(): Promise<void> {

@@ -1,4 +1,7 @@
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadProjectConfig } from '../config/loadProjectConfig.js';
+import type { ProjectConfig } from '../config/projectConfig.js';
 import type { Queryable } from '../postgres/database.js';
 
 /** The ten tables of the story site that Tandem mirrors, in the plan's recommended order. */
@@ -24,4 +27,13 @@ const schemaSql = fs.readFileSync(new URL('../../sql/app-schema.sql', import.met
 /** Creates the story site's tables where absent (tests, demo, `tandem sample`). */
 export async function createAppSchema(db: Queryable): Promise<void> {
   await db.query(schemaSql);
+}
+
+/** The story site's project config (what Tandem mirrors, its invariants, its legacy tables). */
+export const STORY_SITE_CONFIG_FILE = fileURLToPath(
+  new URL('../../examples/story-site/tandem.config.json', import.meta.url),
+);
+
+export function loadStorySiteConfig(): Promise<ProjectConfig> {
+  return loadProjectConfig({ file: STORY_SITE_CONFIG_FILE });
 }

@@ -49,7 +49,7 @@ async function tableShapes(
   tables: string[],
   config: MirrorConfig,
 ): Promise<Map<string, TableShape>> {
-  const capture = new Map((await captureStatus(pool)).map((s) => [s.table, s]));
+  const capture = new Map((await captureStatus(pool, config)).map((s) => [s.table, s]));
   const missing = tables.filter((t) => !capture.get(t)?.installed);
   if (missing.length > 0) {
     const states = missing.map((t) => `${t} (${capture.get(t)?.state ?? 'absent'})`).join(', ');
@@ -78,7 +78,7 @@ async function tableShapes(
 export async function backfill(
   pool: pg.Pool,
   target: ApplyTarget,
-  options: BackfillOptions = {},
+  options: BackfillOptions,
 ): Promise<BackfillResult> {
   const resolved = resolveOptions(options);
   const log = options.log ?? silentLogger;

@@ -1,7 +1,7 @@
 /** Options of a backfill run, their defaults, and the limits they are checked against. */
 import { InvalidInputError } from '../core/errors.js';
 import type { Logger } from '../log.js';
-import { STORY_SITE_TABLES, type MirrorConfig } from '../mapping/index.js';
+import type { MirrorConfig } from '../mapping/index.js';
 import { DEFAULT_PACKING } from '../relay/packing.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retryPolicy.js';
 import { DEFAULT_LATENCY_BACKOFF, type LatencyBackoffOptions } from './throttle.js';
@@ -46,7 +46,8 @@ export interface BackfillOptions {
   onProgress?: (event: BackfillProgress) => void;
   /** Aborting stops after the call in flight is acknowledged and checkpointed. */
   signal?: AbortSignal;
-  config?: MirrorConfig;
+  /** The mirrored tables (discovery). */
+  config: MirrorConfig;
   log?: Logger;
   latencyBackoff?: LatencyBackoffOptions;
   /** Retries of a call Convex did not answer (TargetUnavailableError). */
@@ -101,7 +102,7 @@ export function resolveOptions(options: BackfillOptions): ResolvedOptions {
       MAX_CALLS_IN_FLIGHT,
     ),
     restart: options.restart ?? false,
-    config: options.config ?? STORY_SITE_TABLES,
+    config: options.config,
     latencyBackoff: options.latencyBackoff ?? DEFAULT_LATENCY_BACKOFF,
     retry: options.retry ?? { ...DEFAULT_RETRY_POLICY, maxDelayMs: 10_000 },
   };

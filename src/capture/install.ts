@@ -7,12 +7,11 @@
  * enabled and calling a function generated from the catalog as it is now.
  */
 import pg from 'pg';
-import { APP_TABLES } from '../app/schema.js';
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
-import { findTable, STORY_SITE_TABLES, type MirrorConfig } from '../mapping/index.js';
+import { findTable, type MirrorConfig } from '../mapping/index.js';
 import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
 import {
   CAPTURE_TRIGGER,
@@ -23,21 +22,18 @@ import {
 } from './catalog.js';
 
 export interface CaptureOptions {
-  /** Tables in schema public; default: the ten story-site tables. */
-  tables?: readonly string[];
+  /** The mirrored tables to capture (discovery's selectTables). */
+  tables: readonly string[];
   /** Recorded in the audit log; default: the Postgres role. */
   actor?: string;
   /** How long to wait for the table locks DDL needs before giving up (ms). */
   lockTimeoutMs?: number;
-  /** Where the heavy (companion content) columns come from; default: the story site's configuration. */
-  mirror?: MirrorConfig;
+  /** Where the heavy (companion content) columns come from. */
+  mirror: MirrorConfig;
 }
 
 /** The table's heavy columns in the mirror configuration: left out of an update's image when unchanged. */
-export function heavyColumnsOf(
-  table: string,
-  mirror: MirrorConfig = STORY_SITE_TABLES,
-): readonly string[] {
+export function heavyColumnsOf(table: string, mirror: MirrorConfig): readonly string[] {
   return findTable(mirror, table)?.heavy?.columns ?? [];
 }
 
@@ -53,8 +49,8 @@ const KEY_TYPES = new Set(['int2', 'int4', 'int8', 'numeric', 'text', 'varchar',
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
-export function requestedTables(tables: readonly string[] | undefined): string[] {
-  const list = [...new Set(tables ?? APP_TABLES)];
+export function requestedTables(tables: readonly string[]): string[] {
+  const list = [...new Set(tables)];
   if (list.length === 0) throw new InvalidInputError('tables', 'no table given');
   return list;
 }
@@ -164,7 +160,7 @@ async function installOne(
 /** Installs (or refreshes) the capture trigger on each table; returns what was done per table. */
 export async function installCapture(
   pool: pg.Pool,
-  options: CaptureOptions = {},
+  options: CaptureOptions,
 ): Promise<InstallResult[]> {
   await requireSchema(pool);
   const tables = requestedTables(options.tables);

@@ -3,10 +3,9 @@
  * the key it captures by, how far the relay is behind, and how many untracked
  * writes (events without an operation key) it has seen.
  */
-import { APP_TABLES } from '../app/schema.js';
 import type { Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
-import { STORY_SITE_TABLES, type MirrorConfig } from '../mapping/index.js';
+import type { MirrorConfig } from '../mapping/index.js';
 import {
   callsCaptureFunction,
   readTableCatalog,
@@ -79,14 +78,14 @@ async function pendingByTable(
   );
 }
 
-/** One row per story-site table and per table capture is on, in that order. */
+/** One row per mirrored table and per table capture is on, in that order. */
 export async function captureStatus(
   db: Queryable,
-  mirror: MirrorConfig = STORY_SITE_TABLES,
+  mirror: MirrorConfig,
 ): Promise<TableCaptureStatus[]> {
   await requireSchema(db);
   const captured = await capturedTables(db);
-  const tables = [...new Set<string>([...APP_TABLES, ...captured])];
+  const tables = [...new Set<string>([...mirror.tables.map((t) => t.name), ...captured])];
   const catalogs = await readTableCatalog(db, tables);
   const pending = await pendingByTable(db);
   const untracked = new Map((await untrackedWrites(db)).map((u) => [u.table, u.count]));

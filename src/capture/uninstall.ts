@@ -32,6 +32,11 @@ export async function capturedTables(db: Queryable): Promise<string[]> {
   ].sort();
 }
 
+export interface UninstallOptions extends Partial<Pick<CaptureOptions, 'tables'>> {
+  actor?: string;
+  lockTimeoutMs?: number;
+}
+
 /**
  * Drops the capture trigger from each table (default: every captured table).
  * A table without capture is a no-op; a name that is neither a table nor
@@ -39,7 +44,7 @@ export async function capturedTables(db: Queryable): Promise<string[]> {
  */
 export async function uninstallCapture(
   pool: pg.Pool,
-  options: CaptureOptions = {},
+  options: UninstallOptions = {},
 ): Promise<UninstallResult[]> {
   await requireSchema(pool);
   return withRetriedTransaction(pool, async (tx) => {

@@ -3,18 +3,47 @@
  * opened the way the configuration says (closed again however the command ends).
  */
 import { loadConfig, type Config } from '../config.js';
+import { loadProjectConfig } from '../config/loadProjectConfig.js';
+import type { ProjectConfig } from '../config/projectConfig.js';
 import { TandemError } from '../core/errors.js';
+import { discoverMirror, type DiscoveredMirror } from '../discovery/discoverMirror.js';
 import { createLogger, type Logger } from '../log.js';
 import { openDatabase, type Database } from '../postgres/database.js';
 
 export interface CommandContext {
+  /** The environment: where Postgres and Convex are, ports, tokens. */
   config: Config;
+  /** The project config file (or the defaults): what to mirror and how. */
+  project: ProjectConfig;
   log: Logger;
 }
 
-export function commandContext(): CommandContext {
-  const config = loadConfig();
-  return { config, log: createLogger(config.logLevel) };
+let configFileOption: string | undefined;
+
+/** The global `--config <file>` option, set before a command's action runs. */
+export function setConfigFileOption(file: string | undefined): void {
+  configFileOption = file;
+}
+
+export async function commandContext(): Promise<CommandContext> {
+  const project = await loadProjectConfig({ file: configFileOption });
+  const config = loadConfig(process.env, process.cwd(), {
+    convexUrlVariable: project.convex.urlVariable,
+    convexKeyVariable: project.convex.keyVariable,
+    mirrorWaitMs: project.mirror.waitMs,
+  });
+  return { config, project, log: createLogger(config.logLevel) };
+}
+
+/**
+ * Discovery for a command: the mirrored tables from the live catalog and the
+ * project config. Tables skipped for want of a key are logged once here, so
+ * every command reports them the same way.
+ */
+export async function discover(ctx: CommandContext, db: Database): Promise<DiscoveredMirror> {
+  const discovered = await discoverMirror(db.pool, ctx.project);
+  for (const s of discovered.skipped) ctx.log.info({ table: s.table }, `skipped: ${s.reason}`);
+  return discovered;
 }
 
 export async function withDatabase<T>(

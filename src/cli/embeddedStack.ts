@@ -8,6 +8,7 @@ import type { TokenEntry } from '../config.js';
 import { HttpConvexTarget } from '../convex/httpTarget.js';
 import { createLocalConvex, generateAdminKey } from '../convexLocal/server.js';
 import type { Logger } from '../log.js';
+import type { MirrorConfig } from '../mapping/index.js';
 import { createPool } from '../postgres/database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded.js';
 import { startApiStack, type RunningApi } from './apiStack.js';
@@ -70,9 +71,23 @@ export interface Serving {
 /** Relay and mirror helper over the stores, and the API (with /metrics) writing through the helper. */
 export async function startServing(
   stores: EmbeddedStores,
-  options: { tokens: Record<string, TokenEntry>; port: number; host: string; mirrorWaitMs: number; log: Logger },
+  options: {
+    /** The mirrored tables (discovery). */
+    mirror: MirrorConfig;
+    tokens: Record<string, TokenEntry>;
+    port: number;
+    host: string;
+    mirrorWaitMs: number;
+    log: Logger;
+  },
 ): Promise<Serving> {
-  const mirror = startMirrorStack({ pool: stores.pool, target: stores.target, log: options.log, mirrorWaitMs: options.mirrorWaitMs });
+  const mirror = startMirrorStack({
+    pool: stores.pool,
+    target: stores.target,
+    mirror: options.mirror,
+    log: options.log,
+    mirrorWaitMs: options.mirrorWaitMs,
+  });
   try {
     const api = await startApiStack({
       pool: stores.pool,

@@ -3,13 +3,20 @@
  * commands/ and only calls the library's public functions.
  */
 import { Command } from 'commander';
-import { reportFatal } from './context.js';
+import { reportFatal, setConfigFileOption } from './context.js';
 
 const program = new Command()
   .name('tandem')
   .description('Move tables from PostgreSQL to Convex with nothing lost')
   .version('0.1.0')
-  .showHelpAfterError();
+  .option(
+    '--config <file>',
+    'project config (default: $TANDEM_CONFIG, else tandem.config.{ts,mjs,json} in this directory)',
+  )
+  .showHelpAfterError()
+  .hook('preAction', (_program, action) => {
+    setConfigFileOption(action.optsWithGlobals<{ config?: string }>().config);
+  });
 
 const commandModules = [
   import('./commands/guard.js'),

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
 import type { ConvexTarget } from '../convex/target.js';
+import type { MirrorConfig } from '../mapping/index.js';
 import type { Logger } from '../log.js';
 import { mirrorMapper } from '../relay/changeMapper.js';
 import { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from '../relay/metrics.js';
@@ -25,6 +26,8 @@ export interface MirrorStack {
 export function startMirrorStack(options: {
   pool: pg.Pool;
   target: ConvexTarget;
+  /** The mirrored tables (discovery). */
+  mirror: MirrorConfig;
   log: Logger;
   mirrorWaitMs: number;
   relay?: Partial<RelayOptions>;
@@ -33,7 +36,7 @@ export function startMirrorStack(options: {
   const metrics = createRelayMetrics(registry);
   registerOutboxGauges(registry, options.pool);
   const relay = new Relay(
-    { pool: options.pool, target: options.target, mapper: mirrorMapper(), metrics, log: options.log },
+    { pool: options.pool, target: options.target, mapper: mirrorMapper(options.mirror), metrics, log: options.log },
     options.relay,
   );
   const runner = new MirrorRunner(options.pool, relay, metrics, options.log, { waitMs: options.mirrorWaitMs });

@@ -5,7 +5,6 @@ import type {
   CountPage,
   ExportPage,
   HashedRow,
-  InvariantViolationPage,
   KeyRange,
   ParityReader,
   RangeDigestPage,
@@ -47,12 +46,9 @@ export const PARITY_PATHS = {
   rangeRowHashes: 'parity:rangeRowHashes',
   rowsByKeys: 'parity:rowsByKeys',
   countRows: 'parity:countRows',
-  courseInvariants: 'parity:courseInvariants',
-  storyInvariants: 'parity:storyInvariants',
 } as const;
 
 type RangeArgs = { table: string; range: KeyRange; cursor: string | null; maxRows: number };
-type PageArgs = { cursor: string | null; maxItems: number };
 
 export const rangeDigestRef = makeFunctionReference<'query', RangeArgs, RangeDigestPage>(
   PARITY_PATHS.rangeDigest,
@@ -68,10 +64,6 @@ export const countRowsRef = makeFunctionReference<
   { table: string; cursor: string | null; maxRows: number },
   CountPage
 >(PARITY_PATHS.countRows);
-export const invariantPageRefs = {
-  course: makeFunctionReference<'query', PageArgs, InvariantViolationPage>(PARITY_PATHS.courseInvariants),
-  story: makeFunctionReference<'query', PageArgs, InvariantViolationPage>(PARITY_PATHS.storyInvariants),
-};
 
 /**
  * The parity reader over any function caller (convex-test's backend or
@@ -90,6 +82,6 @@ export function parityReaderOver(
       runQuery(rangeRowHashesRef, { table, range, cursor, maxRows }),
     rowsByKeys: (table, keys) => runQuery(rowsByKeysRef, { table, keys }),
     countRows: (table, cursor, maxRows) => runQuery(countRowsRef, { table, cursor, maxRows }),
-    invariantPage: (subject, cursor, maxItems) => runQuery(invariantPageRefs[subject], { cursor, maxItems }),
+    query: (path, args) => runQuery(makeFunctionReference<'query', Record<string, unknown>, unknown>(path), args),
   };
 }

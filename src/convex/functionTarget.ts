@@ -58,7 +58,7 @@ export abstract class FunctionTarget implements ConvexTarget, ParityReader {
     return this.parity.countRows(...args);
   }
 
-  invariantPage(...args: Parameters<ParityReader['invariantPage']>) {
-    return this.parity.invariantPage(...args);
+  query(...args: Parameters<ParityReader['query']>) {
+    return this.parity.query(...args);
   }
 }

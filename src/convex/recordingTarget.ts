@@ -90,8 +90,8 @@ export class RecordingConvexTarget implements ConvexTarget, ParityReader {
     return this.parityCall('countRows', args, { count: 0, continueCursor: null });
   }
 
-  invariantPage(...args: Parameters<ParityReader['invariantPage']>) {
-    return this.parityCall('invariantPage', args, { violations: [], continueCursor: null });
+  query(...args: Parameters<ParityReader['query']>): Promise<unknown> {
+    return this.parityCall('query', args, null);
   }
 
   /** Every change sent in applyBatch calls, in call order. */

@@ -76,13 +76,6 @@ export interface CountPage {
   continueCursor: string | null;
 }
 
-export type InvariantSubject = 'course' | 'story';
-
-export interface InvariantViolationPage {
-  violations: Array<{ invariant: number; key: number; detail: string }>;
-  continueCursor: string | null;
-}
-
 /**
  * What parity and the invariant checker read from Convex. Each method is one
  * round trip reading one bounded page; callers page on with continueCursor.
@@ -93,5 +86,9 @@ export interface ParityReader {
   /** Rows Convex holds for these keys (at most 200 per call); absent keys are left out. */
   rowsByKeys(table: string, keys: string[]): Promise<HashedRow[]>;
   countRows(table: string, cursor: string | null, maxRows: number): Promise<CountPage>;
-  invariantPage(subject: InvariantSubject, cursor: string | null, maxItems: number): Promise<InvariantViolationPage>;
+  /**
+   * Runs one of the application's own Convex queries by path (`module:function`),
+   * as an invariant suite does: the tool only carries the call.
+   */
+  query(path: string, args: Record<string, unknown>): Promise<unknown>;
 }

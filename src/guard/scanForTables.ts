@@ -3,7 +3,7 @@
  * tables (by default the legacy auth tables). Findings are values; the CLI turns
  * them into an exit code.
  */
-import { LEGACY_AUTH_TABLES } from '../app/schema.js';
+import { ConfigError } from '../core/errors.js';
 import { scanFile } from '../sqlscan/scanFile.js';
 import type { ScanWarning } from '../sqlscan/warnings.js';
 import { collectFiles, displayPath } from '../sqlscan/sourceFiles.js';
@@ -26,8 +26,8 @@ export interface GuardResult {
 }
 
 export interface GuardOptions {
-  /** Table names to look for; default: the legacy auth tables. */
-  tables?: readonly string[];
+  /** Table names to look for (the project config's legacyTables, or `--tables`). */
+  tables: readonly string[];
   /** Paths are resolved against, and shown relative to, this directory (default: process.cwd()). */
   cwd?: string;
 }
@@ -36,10 +36,15 @@ export const DEFAULT_GUARD_PATHS = ['src'];
 
 export async function scanForTables(
   paths: readonly string[],
-  options: GuardOptions = {},
+  options: GuardOptions,
 ): Promise<GuardResult> {
   const cwd = options.cwd ?? process.cwd();
-  const matcher = tableMatcher(options.tables?.length ? options.tables : LEGACY_AUTH_TABLES);
+  if (options.tables.length === 0)
+    throw new ConfigError(
+      'legacyTables',
+      'no table to guard: list them in the config (legacyTables) or pass --tables',
+    );
+  const matcher = tableMatcher(options.tables);
   const { files, skipped } = await collectFiles(paths.length ? paths : DEFAULT_GUARD_PATHS, cwd);
   const findings: GuardFinding[] = [];
   const warnings: ScanWarning[] = [...skipped];

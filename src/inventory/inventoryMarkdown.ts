@@ -4,7 +4,6 @@
  * table in the plan's order (every site that writes it), then what could not
  * be checked. Tables outside the plan follow alphabetically, dynamic ones last.
  */
-import { APP_TABLES } from '../app/schema.js';
 import { formatScanWarning } from '../sqlscan/warnings.js';
 import { DYNAMIC_TABLE, type Inventory, type WriteSite } from './buildInventory.js';
 import type { SiteKind } from './pathRole.js';
@@ -25,19 +24,22 @@ export function siteTitle(site: WriteSite): string {
   return site.name;
 }
 
-/** Tables in the plan's order, then the others alphabetically, `(dynamic)` last. */
-export function planOrder(tables: Iterable<string>): string[] {
+/** Tables in the given (plan) order, then the others alphabetically, `(dynamic)` last. */
+export function planOrder(tables: Iterable<string>, order: readonly string[] = []): string[] {
   const rank = (t: string): number => {
-    const planned = (APP_TABLES as readonly string[]).indexOf(t);
+    const planned = order.indexOf(t);
     if (planned >= 0) return planned;
-    return t === DYNAMIC_TABLE ? APP_TABLES.length + 1 : APP_TABLES.length;
+    return t === DYNAMIC_TABLE ? order.length + 1 : order.length;
   };
   return [...new Set(tables)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-export function inventoryMarkdown(inventory: Inventory): string {
+export function inventoryMarkdown(inventory: Inventory, order: readonly string[] = []): string {
   const { sites } = inventory;
-  const tables = planOrder(sites.flatMap((s) => s.writes.map((w) => w.table)));
+  const tables = planOrder(
+    sites.flatMap((s) => s.writes.map((w) => w.table)),
+    order,
+  );
   const lines = [
     '# Migration inventory: SQL write sites',
     '',

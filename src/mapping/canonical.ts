@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto';
 import { compareCodeUnits, describe, isPlainObject } from './jsonValue.js';
 import { findTable, type MirrorConfig, type TableConfig } from './tableConfig.js';
-import { STORY_SITE_TABLES } from './tables.js';
 import { ConfigError } from '../core/errors.js';
 
 export const CANONICAL_VERSION = 'tandem-canonical-v1';
@@ -47,9 +46,10 @@ export function canonicalRow(table: TableConfig, columns: Record<string, unknown
 export function canonicalHash(
   table: string | TableConfig,
   columns: Record<string, unknown>,
-  config: MirrorConfig = STORY_SITE_TABLES,
+  /** Needed when `table` is given by name. */
+  config?: MirrorConfig,
 ): string {
-  const tableConfig = typeof table === 'string' ? findTable(config, table) : table;
+  const tableConfig = typeof table === 'string' ? config && findTable(config, table) : table;
   if (!tableConfig) throw new ConfigError('tables', `table ${String(table)} is not mirrored`);
   return createHash('sha256')
     .update(`${CANONICAL_VERSION}\n${tableConfig.name}\n${canonicalRow(tableConfig, columns)}`)

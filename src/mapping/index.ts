@@ -21,4 +21,3 @@ export {
 export { MappingError, type MappingRule } from './mappingError.js';
 export * from './convexLimits.js';
 export * from './tableConfig.js';
-export { STORY_SITE_TABLES } from './tables.js';

@@ -8,7 +8,6 @@ import { DOCUMENT_SIZE_MARGIN, MAX_DOCUMENT_BYTES } from './convexLimits.js';
 import { MappingError, mappingError } from './mappingError.js';
 import { contentDocumentBytes, mainDocumentBytes, rememberBytes, valueBytes } from './size.js';
 import { findTable, heavyColumnSet, type MirrorConfig, type TableConfig } from './tableConfig.js';
-import { STORY_SITE_TABLES } from './tables.js';
 
 export interface MappedRow {
   table: string;
@@ -19,9 +18,13 @@ export interface MappedRow {
 
 const NO_COLUMNS: ReadonlySet<string> = new Set();
 
-function resolveTable(table: string | TableConfig, config: MirrorConfig, key: string): TableConfig {
+function resolveTable(
+  table: string | TableConfig,
+  config: MirrorConfig | undefined,
+  key: string,
+): TableConfig {
   if (typeof table !== 'string') return table;
-  const found = findTable(config, table);
+  const found = config && findTable(config, table);
   if (!found)
     throw new MappingError(
       table,
@@ -41,7 +44,8 @@ function resolveTable(table: string | TableConfig, config: MirrorConfig, key: st
 export function mapRow(
   table: string | TableConfig,
   pgRow: Record<string, unknown>,
-  config: MirrorConfig = STORY_SITE_TABLES,
+  /** Needed when `table` is given by name. */
+  config?: MirrorConfig,
   /** Heavy columns the trigger left out because the update did not change them. */
   omitted: ReadonlySet<string> = NO_COLUMNS,
 ): MappedRow {
@@ -128,7 +132,7 @@ function largestColumn(columns: Record<string, unknown>): string | null {
 /** Maps one outbox row into the change the Convex apply function takes. */
 export function mapChange(
   captured: CapturedChange,
-  config: MirrorConfig = STORY_SITE_TABLES,
+  config: MirrorConfig,
 ): MappedChange {
   const table = resolveTable(captured.table, config, captured.key);
   const base = { table: table.name, key: captured.key, version: captured.seq };

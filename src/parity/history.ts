@@ -24,7 +24,9 @@ export interface RunRecord {
   kind: RunKind;
   table: string;
   mode: string;
-  invariant?: number;
+  /** Invariants only: the suite and the invariant's identifier in it. */
+  suite?: string;
+  invariant?: string;
   startedAt: Date;
   finishedAt: Date;
   pgRows?: number | null;
@@ -41,7 +43,8 @@ export interface StoredRun {
   kind: RunKind;
   table: string;
   mode: string;
-  invariant: number | null;
+  suite: string | null;
+  invariant: string | null;
   startedAt: Date;
   finishedAt: Date;
   pgRows: number | null;
@@ -61,11 +64,11 @@ export async function recordRuns(pool: pg.Pool, runs: readonly RunRecord[]): Pro
     for (const run of runs) {
       const drift = run.drift.filter((d) => d.kind !== 'pending').length;
       const { rows } = await client.query<{ id: string }>(
-        `INSERT INTO tandem.parity_run (batch_id, kind, table_name, mode, invariant, started_at, finished_at,
+        `INSERT INTO tandem.parity_run (batch_id, kind, table_name, mode, suite, invariant, started_at, finished_at,
                                         pg_rows, convex_rows, rows_compared, drift_count, pending_count, clean, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+         VALUES ($1, $2, $3, $4, $15, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
         [batchId, run.kind, run.table, run.mode, run.invariant ?? null, run.startedAt, run.finishedAt,
-          run.pgRows ?? null, run.convexRows ?? null, run.compared, drift, run.drift.length - drift, run.clean, run.note ?? null],
+          run.pgRows ?? null, run.convexRows ?? null, run.compared, drift, run.drift.length - drift, run.clean, run.note ?? null, run.suite ?? null],
       );
       const id = Number(rows[0]!.id);
       ids.push(id);
@@ -81,7 +84,7 @@ export async function recordRuns(pool: pg.Pool, runs: readonly RunRecord[]): Pro
   });
 }
 
-const RUN_COLUMNS = `id, batch_id, kind, table_name, mode, invariant, started_at, finished_at, pg_rows, convex_rows,
+const RUN_COLUMNS = `id, batch_id, kind, table_name, mode, suite, invariant, started_at, finished_at, pg_rows, convex_rows,
                      rows_compared, drift_count, pending_count, clean, note`;
 
 function toRun(r: Record<string, unknown>): StoredRun {
@@ -92,7 +95,8 @@ function toRun(r: Record<string, unknown>): StoredRun {
     kind: r.kind as RunKind,
     table: String(r.table_name),
     mode: String(r.mode),
-    invariant: num(r.invariant),
+    suite: r.suite === null || r.suite === undefined ? null : String(r.suite),
+    invariant: r.invariant === null || r.invariant === undefined ? null : String(r.invariant),
     startedAt: new Date(r.started_at as string),
     finishedAt: new Date(r.finished_at as string),
     pgRows: num(r.pg_rows),

@@ -1,11 +1,13 @@
-/** Invariant checks of both stores, stored in the parity history (one run per store and invariant). */
+/**
+ * Invariant checks of both stores, stored in the parity history (one run per
+ * store and invariant). The invariants come from the suites the project
+ * config lists (invariantSuite.ts); with none, there is nothing to check.
+ */
 import type pg from 'pg';
-import { checkInvariantsConvex } from '../app/invariants/convex.js';
-import { INVARIANTS, type InvariantViolation } from '../app/invariants/definitions.js';
-import { checkInvariantsPostgres } from '../app/invariants/postgres.js';
 import type { ParityReader } from '../convex/target.js';
 import { ConfigError } from '../core/errors.js';
 import { recordRuns, type RunRecord } from './history.js';
+import type { InvariantSuite, InvariantViolation } from './invariantSuite.js';
 
 export type InvariantStore = 'postgres' | 'convex';
 
@@ -16,19 +18,27 @@ export interface InvariantReport {
 }
 
 export interface InvariantRunOptions {
+  suites: readonly InvariantSuite[];
   stores?: readonly InvariantStore[];
   record?: boolean;
   now?: () => Date;
 }
 
-function records(store: InvariantStore, violations: InvariantViolation[], startedAt: Date, finishedAt: Date): RunRecord[] {
-  return INVARIANTS.map((definition) => {
+function records(
+  suite: InvariantSuite,
+  store: InvariantStore,
+  violations: InvariantViolation[],
+  startedAt: Date,
+  finishedAt: Date,
+): RunRecord[] {
+  return suite.invariants.map((definition) => {
     const mine = violations.filter((v) => v.invariant === definition.invariant);
     return {
       kind: 'invariants',
       table: definition.table,
       mode: store,
-      invariant: definition.invariant,
+      suite: suite.name,
+      invariant: String(definition.invariant),
       startedAt,
       finishedAt,
       compared: 0,
@@ -46,19 +56,25 @@ function requireReader(reader: ParityReader | null): ParityReader {
 export async function runInvariants(
   pool: pg.Pool,
   reader: ParityReader | null,
-  options: InvariantRunOptions = {},
+  options: InvariantRunOptions,
 ): Promise<InvariantReport> {
   const now = options.now ?? (() => new Date());
   const stores = options.stores ?? ['postgres', 'convex'];
   const report: InvariantReport = { clean: true };
   const runs: RunRecord[] = [];
   for (const store of stores) {
-    const startedAt = now();
-    const violations =
-      store === 'postgres' ? await checkInvariantsPostgres(pool) : await checkInvariantsConvex(requireReader(reader));
-    report[store] = violations;
-    report.clean &&= violations.length === 0;
-    runs.push(...records(store, violations, startedAt, now()));
+    const found: InvariantViolation[] = [];
+    for (const suite of options.suites) {
+      const startedAt = now();
+      const violations =
+        store === 'postgres'
+          ? await suite.checkPostgres(pool)
+          : await suite.checkConvex(requireReader(reader));
+      found.push(...violations);
+      runs.push(...records(suite, store, violations, startedAt, now()));
+    }
+    report[store] = found;
+    report.clean &&= found.length === 0;
   }
   if (options.record ?? true) await recordRuns(pool, runs);
   return report;

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import type { ParityReader } from '../convex/target.js';
-import { requireTable, STORY_SITE_TABLES, type MirrorConfig, type TableConfig } from '../mapping/index.js';
+import { requireTable, type MirrorConfig, type TableConfig } from '../mapping/index.js';
 import { confirmDrift, type ConfirmedDrift, type ConfirmOptions } from './confirm.js';
 import { countConvexRows } from './convexReads.js';
 import { noCandidates, type ParityMode, type ParityReport, type TableParity } from './findings.js';
@@ -24,7 +24,8 @@ export interface ParityOptions extends FullCheckOptions, ConfirmOptions {
   sample?: number;
   /** Store the runs in the history (default true). */
   record?: boolean;
-  config?: MirrorConfig;
+  /** The mirrored tables (discovery). */
+  config: MirrorConfig;
   /** Time source (default the clock), so tests can place runs on given days. */
   now?: () => Date;
 }
@@ -111,8 +112,8 @@ function runRecord(result: TableParity, keys: ConfirmedDrift['keys']): RunRecord
   };
 }
 
-export async function runParity(pool: pg.Pool, reader: ParityReader, options: ParityOptions = {}): Promise<ParityReport> {
-  const config = options.config ?? STORY_SITE_TABLES;
+export async function runParity(pool: pg.Pool, reader: ParityReader, options: ParityOptions): Promise<ParityReport> {
+  const config = options.config;
   const names = options.tables?.length ? options.tables : config.tables.map((t) => t.name);
   const tables = names.map((name) => requireTable(config, name));
   const report: ParityReport = { tables: {}, clean: true };

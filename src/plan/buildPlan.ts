@@ -4,7 +4,7 @@
  * pass (self-references, broken cycles), references to tables that are not
  * mirrored, and its size. Pure: the catalog and the stats are read elsewhere.
  */
-import type { MirrorSettings } from '../mapping/mirrorSettings.js';
+import type { ProjectConfig } from '../config/projectConfig.js';
 import type {
   Catalog,
   CatalogForeignKey,
@@ -15,7 +15,7 @@ import type {
 import { orderTables, type OrderEdge } from './order.js';
 import { assignPhases, PHASE_RANK, type PhaseKind, type TablePhase } from './phases.js';
 import { planReason } from './reason.js';
-import { planScope, type PlanScope } from './scope.js';
+import { planScope, type PlanScope, type SkippedTable } from './scope.js';
 
 export interface PlanReference {
   constraint: string;
@@ -69,10 +69,12 @@ export interface MigrationPlan {
   cycles: PlanCycle[];
   /** Mirrored tables that planned tables reference but --tables left out. */
   leftOut: string[];
+  /** Tables of the schema that cannot be keyed, with the reason: not mirrored. */
+  skipped: SkippedTable[];
 }
 
 export interface PlanOptions {
-  settings: MirrorSettings;
+  config: ProjectConfig;
   /** Restrict the plan to these tables (`--tables`). */
   only?: readonly string[];
   stats?: ReadonlyMap<string, TableStats>;
@@ -177,7 +179,7 @@ function plannedTable(
 }
 
 export function buildPlan(catalog: Catalog, options: PlanOptions): MigrationPlan {
-  const scope = planScope(catalog, options.settings, options.only);
+  const scope = planScope(catalog, options.config, options.only);
   const edges = mirroredEdges(catalog, scope);
   const phases = assignPhases(scope.mirrored, edges);
   const planned = new Set(scope.planned);
@@ -224,10 +226,11 @@ export function buildPlan(catalog: Catalog, options: PlanOptions): MigrationPlan
         ),
     })),
     leftOut: [...new Set(tables.flatMap((t) => t.leftOut.map((r) => r.table)))].sort(),
+    skipped: scope.skipped,
   };
 }
 
 /** The mirrored tables in plan order: the order of the generated mirror configuration. */
-export function planOrder(catalog: Catalog, settings: MirrorSettings): string[] {
-  return buildPlan(catalog, { settings }).order;
+export function planOrder(catalog: Catalog, config: ProjectConfig): string[] {
+  return buildPlan(catalog, { config }).order;
 }

@@ -3,6 +3,8 @@ import type { MigrationPlan } from './buildPlan.js';
 
 export interface PlanJson {
   order: string[];
+  /** Tables not mirrored because they cannot be keyed, with the reason. */
+  skipped: Array<{ table: string; reason: string }>;
   tables: Record<
     string,
     {
@@ -37,7 +39,7 @@ export function planJson(plan: MigrationPlan): PlanJson {
       reason: t.reason,
     };
   }
-  return { order: plan.order, tables };
+  return { order: plan.order, skipped: plan.skipped, tables };
 }
 
 export function formatBytes(bytes: number | null): string {
@@ -87,6 +89,10 @@ export function formatPlan(plan: MigrationPlan): string {
       '',
       `left out by --tables but referenced: ${plan.leftOut.join(', ')} (copy them first)`,
     );
+  }
+  if (plan.skipped.length > 0) {
+    lines.push('', 'skipped (not mirrored):');
+    for (const s of plan.skipped) lines.push(`  ${s.table}: ${s.reason}`);
   }
   return `${lines.join('\n')}\n`;
 }

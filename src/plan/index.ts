@@ -11,6 +11,12 @@ export {
 } from './buildPlan.js';
 export { orderTables, stronglyConnected, type OrderEdge, type TableOrder } from './order.js';
 export { assignPhases, PHASE_RANK, type PhaseKind, type TablePhase } from './phases.js';
-export { planScope, type PlanScope } from './scope.js';
+export {
+  applyKeyOverrides,
+  planScope,
+  NO_KEY_REASON,
+  type PlanScope,
+  type SkippedTable,
+} from './scope.js';
 export { planJson, formatPlan, type PlanJson } from './formatPlan.js';
 export { readPlan } from './readPlan.js';

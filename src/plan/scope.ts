@@ -1,50 +1,136 @@
 /**
- * Which tables a plan covers: the mirrored tables the settings name (or every
- * table of the schema but the never-mirrored ones), optionally narrowed by
- * `--tables`. Never-mirrored tables (the legacy auth tables among them) are
- * refused outright, so they can never end up in a plan.
+ * Which tables a plan covers: the tables the config includes (or every table
+ * of the application schema but the excluded and legacy ones), optionally
+ * narrowed by `--tables`. A table Tandem cannot key — no primary key and no
+ * key named in the config — is skipped and reported with the reason, never
+ * half-mirrored; naming such a table in `include` is an error. Excluded and
+ * legacy tables are refused outright, so they can never end up in a plan.
  */
-import { InvalidInputError, NotFoundError } from '../core/errors.js';
-import type { MirrorSettings } from '../mapping/mirrorSettings.js';
-import type { Catalog } from '../postgres/catalog/index.js';
+import { neverMirrored, type ProjectConfig } from '../config/projectConfig.js';
+import { ConfigError, InvalidInputError } from '../core/errors.js';
+import type { Catalog, CatalogTable } from '../postgres/catalog/index.js';
+
+export interface SkippedTable {
+  table: string;
+  reason: string;
+}
 
 export interface PlanScope {
-  /** Every mirrored table, in the settings' preferred order (else by name). */
+  /** Every mirrored table, in the config's preferred order (else by name). */
   mirrored: string[];
   /** The tables this plan orders (mirrored, or the --tables subset). */
   planned: string[];
   notMirrored: Set<string>;
+  /** Tables of the schema that would be mirrored but cannot be keyed. */
+  skipped: SkippedTable[];
 }
 
-function requireTablesExist(catalog: Catalog, tables: readonly string[], field: string): void {
+function configKey(config: ProjectConfig, key: string): string {
+  return `${config.file ?? 'config'}: ${key}`;
+}
+
+/** Names in the config (`configKey`) or on the command line (`--tables`) must be tables of the schema. */
+function requireTablesExist(
+  catalog: Catalog,
+  tables: readonly string[],
+  where: { configKey: string } | { option: string },
+): void {
   const present = new Set(catalog.tables.map((t) => t.name));
   for (const table of tables) {
-    if (!present.has(table))
-      throw new NotFoundError(`table ${catalog.schema}.${table}`, table, field);
+    if (present.has(table)) continue;
+    const message = `table ${catalog.schema}.${table} does not exist (or is not an ordinary or partitioned table)`;
+    if ('configKey' in where) throw new ConfigError(where.configKey, message);
+    throw new InvalidInputError(where.option, message);
   }
 }
 
+export const NO_KEY_REASON = 'no primary key';
+
+function keyless(table: CatalogTable): boolean {
+  return table.primaryKey === null;
+}
+
+/**
+ * The catalog with the config's key overrides in place of the missing primary
+ * keys. Each override must name NOT NULL columns that a unique constraint or
+ * unique index (without predicate or expressions) covers exactly: only then
+ * does it identify a row the way a primary key would.
+ */
+export function applyKeyOverrides(catalog: Catalog, config: ProjectConfig): Catalog {
+  const overrides = Object.entries(config.keys);
+  if (overrides.length === 0) return catalog;
+  const tables = new Map(catalog.tables.map((t) => [t.name, t]));
+  for (const [name, columns] of overrides) {
+    const where = configKey(config, `keys.${name}`);
+    const table = tables.get(name);
+    if (!table) throw new ConfigError(where, `table ${catalog.schema}.${name} does not exist`);
+    if (table.primaryKey)
+      throw new ConfigError(
+        where,
+        `${name} has a primary key (${table.primaryKey.columns.join(', ')}); keys is for tables without one`,
+      );
+    for (const column of columns) {
+      const found = table.columns.find((c) => c.name === column);
+      if (!found) throw new ConfigError(where, `column ${name}.${column} does not exist`);
+      if (!found.notNull)
+        throw new ConfigError(where, `column ${name}.${column} is nullable; a key column must be NOT NULL`);
+    }
+    const wanted = [...columns].sort().join('\0');
+    const unique = table.uniques.find((u) => [...u.columns].sort().join('\0') === wanted);
+    if (!unique)
+      throw new ConfigError(
+        where,
+        `no unique index or constraint on ${name} covers exactly (${columns.join(', ')})`,
+      );
+    tables.set(name, { ...table, primaryKey: { name: unique.name, columns: [...columns] } });
+  }
+  return { ...catalog, tables: catalog.tables.map((t) => tables.get(t.name)!) };
+}
+
+function skipReason(table: string): string {
+  return `${NO_KEY_REASON}: name the columns of a unique NOT NULL index in keys.${table} to mirror it`;
+}
+
+/** The plan's tables; `catalog` must already carry the key overrides (applyKeyOverrides). */
 export function planScope(
   catalog: Catalog,
-  settings: MirrorSettings,
+  config: ProjectConfig,
   only?: readonly string[],
 ): PlanScope {
-  const notMirrored = new Set(settings.notMirrored);
-  let mirrored: string[];
-  if (settings.tables) {
-    requireTablesExist(catalog, settings.tables, 'settings.tables');
-    mirrored = [...new Set(settings.tables)].filter((t) => !notMirrored.has(t));
+  const notMirrored = neverMirrored(config);
+  const byName = new Map(catalog.tables.map((t) => [t.name, t]));
+  requireTablesExist(catalog, Object.keys(config.heavy), { configKey: configKey(config, 'heavy') });
+  let candidates: string[];
+  if (config.include) {
+    requireTablesExist(catalog, config.include, { configKey: configKey(config, 'include') });
+    for (const table of config.include) {
+      if (keyless(byName.get(table)!))
+        throw new ConfigError(configKey(config, 'include'), `${table}: ${skipReason(table)}`);
+    }
+    candidates = config.include;
   } else {
-    mirrored = catalog.tables.map((t) => t.name).filter((t) => !notMirrored.has(t));
+    candidates = catalog.tables.map((t) => t.name).filter((t) => !notMirrored.has(t));
   }
-  if (!only || only.length === 0) return { mirrored, planned: mirrored, notMirrored };
+  const skipped = candidates
+    .filter((t) => keyless(byName.get(t)!))
+    .map((table) => ({ table, reason: skipReason(table) }));
+  const mirrored = candidates.filter((t) => !keyless(byName.get(t)!));
+  for (const table of Object.keys(config.heavy)) {
+    if (!mirrored.includes(table))
+      throw new ConfigError(configKey(config, `heavy.${table}`), 'not a mirrored table');
+  }
+  if (!only || only.length === 0) return { mirrored, planned: mirrored, notMirrored, skipped };
   const wanted = new Set(only);
   for (const table of wanted) {
     if (notMirrored.has(table)) throw new InvalidInputError('tables', `${table} is never mirrored`);
     if (!mirrored.includes(table)) {
-      requireTablesExist(catalog, [table], 'tables');
-      throw new InvalidInputError('tables', `${table} is not one of the mirrored tables`);
+      requireTablesExist(catalog, [table], { option: 'tables' });
+      const skip = skipped.find((s) => s.table === table);
+      throw new InvalidInputError(
+        'tables',
+        skip ? `${table}: ${skip.reason}` : `${table} is not one of the mirrored tables`,
+      );
     }
   }
-  return { mirrored, planned: mirrored.filter((t) => wanted.has(t)), notMirrored };
+  return { mirrored, planned: mirrored.filter((t) => wanted.has(t)), notMirrored, skipped };
 }

@@ -12,6 +12,7 @@ import type { TransactionBatch } from '../../src/core/changes.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { convexState, expectConvexEqualsPostgres, makeRelay } from '../support/mirror.js';
 import { HookedTarget, prepareBackfillDatabase, resetBackfill } from './fixture.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 
@@ -69,7 +70,7 @@ describe.each(backends)('backfill with concurrent live writes [%s]', (backend) =
         await q(`DELETE FROM story_done WHERE id = $1`, [keys.at(-1)]);
       },
     });
-    const result = await backfill(db.pool, target, { batchRows: 10 });
+    const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES, batchRows: 10 });
     expect(result.tables.every((t) => t.outcome === 'done')).toBe(true);
     const storyDone = result.tables.find((t) => t.table === 'story_done')!;
     // Copies older than a live change Convex already held were skipped.
@@ -102,7 +103,7 @@ describe.each(backends)('backfill with concurrent live writes [%s]', (backend) =
     relay.start();
     const writers = [writer(), writer()];
     try {
-      const result = await backfill(db.pool, convex, { batchRows: 7 });
+      const result = await backfill(db.pool, convex, { config: STORY_SITE_TABLES, batchRows: 7 });
       expect(result.tables.every((t) => t.outcome === 'done')).toBe(true);
     } finally {
       running = false;

@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/log.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { convexState, postgresState } from '../support/mirror.js';
 import { prepareBackfillDatabase, resetBackfill } from './fixture.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 const ADMIN_KEY = 'backfill-crash-admin-key';
 const ROWS = 400;
@@ -92,7 +93,7 @@ describe.each(backends)('backfill process killed mid-table [%s]', (backend) => {
 
     const http = new HttpConvexTarget({ url: convexUrl, adminKey: ADMIN_KEY, requestTimeoutMs: 10_000 });
     const recorder = new RecordingConvexTarget({ delegate: http });
-    const resumed = await backfill(db.pool, recorder, { tables: ['story_done'], batchRows: 20 });
+    const resumed = await backfill(db.pool, recorder, { config: STORY_SITE_TABLES, tables: ['story_done'], batchRows: 20 });
     const next = killed.rowsCopied + 1;
     expect(resumed.tables).toMatchObject([
       { table: 'story_done', outcome: 'done', resumedAfter: killed.lastKey, firstKey: String(next), copied: ROWS - killed.rowsCopied, totalCopied: ROWS },

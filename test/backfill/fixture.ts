@@ -12,6 +12,7 @@ import type { ApplyResult, TransactionBatch } from '../../src/core/changes.js';
 import type { ConvexTarget } from '../../src/convex/target.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { seedFixture } from '../support/appFixture.js';
+import { storySiteCapture } from '../support/storySiteMirror.js';
 
 export async function prepareBackfillDatabase(pool: pg.Pool): Promise<void> {
   await createAppSchema(pool);
@@ -30,7 +31,7 @@ export async function resetBackfill(pool: pg.Pool, storyDone = 60): Promise<void
   await pool.query(`
     TRUNCATE tandem.outbox, tandem.untracked_write, tandem.captured_table, tandem.audit_log,
              tandem.dead_letter, tandem.backfill_state, tandem.backfill_rejected RESTART IDENTITY`);
-  await installCapture(pool);
+  await installCapture(pool, { ...storySiteCapture() });
 }
 
 /** Keys of story_done rows Convex acknowledged, in the order they were sent. */

@@ -5,6 +5,7 @@ import { installCapture } from '../../src/capture/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { PAIR_TABLE_SQL } from '../capture/captureFixture.js';
 import { prepareBackfillDatabase } from './fixture.js';
+import { storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 
@@ -23,7 +24,7 @@ describe.each(backends)('readPage: keyset pages with row versions [%s]', (backen
   afterAll(() => db?.close());
 
   it('pages a composite key in key order; key text and version agree with the capture trigger', async () => {
-    await installCapture(db.pool, { tables: ['capture_pair'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_pair'] });
     await db.pool.query(`UPDATE capture_pair SET price = 2 WHERE lang = 'en' AND n = 2`);
     await db.pool.query(`UPDATE capture_pair SET price = 3 WHERE lang = 'en' AND n = 2`);
     const { rows: outbox } = await db.pool.query<{ key: string; seq: string }>(

@@ -13,6 +13,7 @@ import { withTransaction } from '../../src/postgres/database.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { snapshotTables } from '../support/appFixture.js';
 import { outboxEvents, prepareCaptureDatabase, resetCapture, shapes } from './captureFixture.js';
+import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 
@@ -41,11 +42,11 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   afterAll(() => db?.close());
 
   it('installs on the ten story-site tables by default and records it', async () => {
-    const results = await installCapture(db.pool, { actor: 'test' });
+    const results = await installCapture(db.pool, { ...storySiteCapture(), actor: 'test' });
     expect(results).toEqual(
       APP_TABLES.map((table) => ({ table, action: 'installed', keyColumns: ['id'], textColumns: [] })),
     );
-    const status = await captureStatus(db.pool);
+    const status = await captureStatus(db.pool, STORY_SITE_TABLES);
     expect(status.map((s) => [s.table, s.state, s.installed, s.keyColumns])).toEqual(
       APP_TABLES.map((t) => [t, 'enabled', true, ['id']]),
     );
@@ -58,7 +59,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('captures insert, update and delete on an int key, one txid per transaction, seq increasing', async () => {
-    await installCapture(db.pool, { tables: ['language'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['language'] });
     await sql(`INSERT INTO language (id, name, short, flag) VALUES (4, 'Français', 'fr', 1.5)`);
     await sql(`UPDATE language SET public = true WHERE id = 4`);
     await sql(`DELETE FROM language WHERE id = 4`);
@@ -73,7 +74,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('captures a string key (image) and gives all changes of one transaction the same txid', async () => {
-    await installCapture(db.pool, { tables: ['image'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['image'] });
     await withTransaction(db.pool, async (tx) => {
       await tx.query(`INSERT INTO image VALUES ('img-c', 'c.svg', 'g.svg', 'l.svg', '#111', '#222')`);
       await tx.query(`UPDATE image SET active = 'c2.svg' WHERE id = 'img-c'`);
@@ -91,7 +92,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('captures a composite key as a JSON array of texts and carries int8/numeric as exact text', async () => {
-    await installCapture(db.pool, { tables: ['capture_pair'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_pair'] });
     await sql(
       `INSERT INTO capture_pair VALUES ('en', 1, 9007199254740993, 12.5, '{1,9007199254740993}', '{"a": [1, 2.50]}')`,
     );
@@ -111,14 +112,14 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
     ]);
     const stored = await sql('SELECT lang, n FROM capture_pair');
     expect(canonicalKey([stored.rows[0].lang, stored.rows[0].n])).toBe(events[0]!.key);
-    expect((await installCapture(db.pool, { tables: ['capture_pair'] }))[0]).toMatchObject({
+    expect((await installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_pair'] }))[0]).toMatchObject({
       keyColumns: ['lang', 'n'],
       textColumns: ['amount', 'price', 'counts'],
     });
   });
 
   it('computes keys exactly as canonicalKey does, whatever the characters', async () => {
-    await installCapture(db.pool, { tables: ['image', 'capture_pair'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['image', 'capture_pair'] });
     const odd = 'q"b\\s\n\t\u0001é/ع😀';
     await sql(`INSERT INTO image VALUES ($1, 'a', 'g', 'l', '#1', '#2')`, [odd]);
     await sql(`INSERT INTO capture_pair (lang, n) VALUES ($1, -7)`, [odd]);
@@ -131,7 +132,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('keeps timestamptz, jsonb, enums and arrays as JSON the relay can map', async () => {
-    await installCapture(db.pool, { tables: ['story', 'course'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['story', 'course'] });
     await sql(`UPDATE story SET date_published = '2024-05-06T07:08:09.123Z', status = 'feedback' WHERE id = 2`);
     await sql(`UPDATE course SET tags = '{a,b}' WHERE id = 2`);
     const [story, course] = await outboxEvents(db.pool);
@@ -142,7 +143,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('uses the top-level txid inside savepoints and drops events of a rolled-back savepoint', async () => {
-    await installCapture(db.pool, { tables: ['avatar'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['avatar'] });
     await withTransaction(db.pool, async (tx) => {
       await tx.query(`UPDATE avatar SET name = 'a' WHERE id = 1`);
       await tx.query('SAVEPOINT s1');
@@ -158,7 +159,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('writes nothing for a rolled-back transaction', async () => {
-    await installCapture(db.pool, { tables: ['language', 'image'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['language', 'image'] });
     await expect(
       withTransaction(db.pool, async (tx) => {
         await tx.query(`INSERT INTO language (id, name, short) VALUES (9, 'x', 'x')`);
@@ -170,7 +171,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('records the operation key, counts plain writes as untracked per table, and never leaks the key', async () => {
-    await installCapture(db.pool, { tables: ['language', 'image'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['language', 'image'] });
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
@@ -201,7 +202,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('captures a primary-key change as a delete of the old key and an insert of the new one', async () => {
-    await installCapture(db.pool, { tables: ['image', 'capture_pair'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['image', 'capture_pair'] });
     await sql(`INSERT INTO image VALUES ('img-old', 'a', 'g', 'l', '#1', '#2')`);
     await sql(`INSERT INTO capture_pair (lang, n) VALUES ('de', 1)`);
     await sql(`TRUNCATE tandem.outbox`);
@@ -219,7 +220,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('skips an update that changes nothing, even on a table with a json column', async () => {
-    await installCapture(db.pool, { tables: ['image', 'capture_pair'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['image', 'capture_pair'] });
     await sql(`INSERT INTO capture_pair (lang, n, note) VALUES ('fr', 1, '{"k": 1}')`);
     await sql(`TRUNCATE tandem.outbox`);
     await sql(`UPDATE image SET active = active`);
@@ -228,9 +229,9 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('is idempotent: a second install changes nothing', async () => {
-    await installCapture(db.pool);
+    await installCapture(db.pool, { ...storySiteCapture() });
     const audit = (await sql('SELECT count(*)::int AS n FROM tandem.audit_log')).rows[0].n;
-    expect((await installCapture(db.pool)).map((r) => r.action)).toEqual(APP_TABLES.map(() => 'unchanged'));
+    expect((await installCapture(db.pool, { ...storySiteCapture() })).map((r) => r.action)).toEqual(APP_TABLES.map(() => 'unchanged'));
     expect((await sql('SELECT count(*)::int AS n FROM tandem.audit_log')).rows[0].n).toBe(audit);
     const triggers = await sql(
       `SELECT tgrelid::regclass::text AS t, count(*)::int AS n FROM pg_trigger WHERE tgname = 'tandem_capture' GROUP BY 1 ORDER BY 1`,
@@ -239,16 +240,16 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('re-enables a disabled trigger and refreshes one whose arguments are stale', async () => {
-    await installCapture(db.pool, { tables: ['image', 'avatar'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['image', 'avatar'] });
     await sql('ALTER TABLE image DISABLE TRIGGER tandem_capture');
     await sql(`CREATE OR REPLACE TRIGGER tandem_capture AFTER INSERT OR UPDATE OR DELETE ON avatar
                  FOR EACH ROW EXECUTE FUNCTION tandem.capture_change('1', 'link')`);
-    const before = await captureStatus(db.pool);
+    const before = await captureStatus(db.pool, STORY_SITE_TABLES);
     expect(before.filter((s) => ['image', 'avatar'].includes(s.table)).map((s) => [s.table, s.state])).toEqual([
       ['image', 'disabled'],
       ['avatar', 'stale'],
     ]);
-    expect((await installCapture(db.pool, { tables: ['image', 'avatar'] })).map((r) => r.action)).toEqual([
+    expect((await installCapture(db.pool, { ...storySiteCapture(), tables: ['image', 'avatar'] })).map((r) => r.action)).toEqual([
       'updated',
       'updated',
     ]);
@@ -257,7 +258,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   });
 
   it('uninstall removes only the trigger: data untouched, later writes not captured, repeat is a no-op', async () => {
-    await installCapture(db.pool);
+    await installCapture(db.pool, { ...storySiteCapture() });
     const before = await snapshotTables(db.pool);
     const removed = await uninstallCapture(db.pool, { actor: 'test' });
     expect(removed).toEqual([...APP_TABLES].sort().map((table) => ({ table, action: 'removed' })));
@@ -266,12 +267,12 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
     expect(await uninstallCapture(db.pool, { tables: ['story'] })).toEqual([{ table: 'story', action: 'absent' }]);
     await sql(`UPDATE story SET name = 'renamed' WHERE id = 1`);
     expect(await outboxEvents(db.pool)).toEqual([]);
-    expect((await captureStatus(db.pool)).every((s) => s.state === 'absent' && !s.installed)).toBe(true);
+    expect((await captureStatus(db.pool, STORY_SITE_TABLES)).every((s) => s.state === 'absent' && !s.installed)).toBe(true);
     expect((await sql('SELECT count(*)::int AS n FROM tandem.captured_table')).rows[0].n).toBe(0);
   });
 
   it('captures only the tables it is installed on', async () => {
-    await installCapture(db.pool, { tables: ['story_done'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['story_done'] });
     await sql(`INSERT INTO story_done (user_id, story_id) VALUES (1, 1)`);
     await sql(`UPDATE story SET name = 'x' WHERE id = 1`);
     await sql(`UPDATE language SET name = 'y' WHERE id = 1`);
@@ -281,13 +282,13 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   it('refuses an unknown table, a table without a primary key or with an unsupported key type, installing nothing', async () => {
     await sql('CREATE TABLE IF NOT EXISTS capture_nokey (a int)');
     await sql('CREATE TABLE IF NOT EXISTS capture_tskey (at timestamptz PRIMARY KEY)');
-    const unknown = await installCapture(db.pool, { tables: ['language', 'nope'] }).catch((e: unknown) => e);
+    const unknown = await installCapture(db.pool, { ...storySiteCapture(), tables: ['language', 'nope'] }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(NotFoundError);
     expect((unknown as Error).message).toBe('table "nope" not found');
-    await expect(installCapture(db.pool, { tables: ['image', 'capture_nokey'] })).rejects.toThrow(
+    await expect(installCapture(db.pool, { ...storySiteCapture(), tables: ['image', 'capture_nokey'] })).rejects.toThrow(
       new InvalidInputError('tables', 'table "capture_nokey" has no primary key'),
     );
-    await expect(installCapture(db.pool, { tables: ['capture_tskey'] })).rejects.toThrow(
+    await expect(installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_tskey'] })).rejects.toThrow(
       'tables: table "capture_tskey" key column "at" has type timestamptz; capture supports integer, numeric, text, uuid and enum keys',
     );
     await expect(uninstallCapture(db.pool, { tables: ['nope'] })).rejects.toThrow('table "nope" not found');

@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { captureFunctionName, captureStatus, installCapture } from '../../src/capture/index.js';
-import { findTable, STORY_SITE_TABLES, type MirrorConfig } from '../../src/mapping/index.js';
+import { findTable, type MirrorConfig } from '../../src/mapping/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { outboxEvents, prepareCaptureDatabase, resetCapture } from './captureFixture.js';
+import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 
@@ -29,7 +30,7 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
   });
   beforeEach(async () => {
     await resetCapture(db.pool);
-    await installCapture(db.pool, { tables: ['story', 'course'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['story', 'course'] });
   });
   afterAll(() => db.close());
 
@@ -120,7 +121,7 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
     await sql(`INSERT INTO capture_dom VALUES (1, 'a', 'long body', 'long note')`);
     const heavy = { table: 'capture_dom_content', columns: ['body', 'note'] };
     const mirror = { tables: [{ name: 'capture_dom', heavy }] } as unknown as MirrorConfig;
-    await installCapture(db.pool, { tables: ['capture_dom'], mirror });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_dom'], mirror });
     await sql(`UPDATE capture_dom SET name = 'b' WHERE id = 1`);
     const [event] = await outboxEvents(db.pool);
     expect(event!.unchanged).toEqual(['note']);
@@ -140,16 +141,16 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
         t.name === 'story' ? { ...t, heavy: undefined } : t,
       ),
     };
-    await installCapture(db.pool, { tables: ['story'], mirror: withoutHeavy });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['story'], mirror: withoutHeavy });
     const state = async () =>
-      (await captureStatus(db.pool)).find((s) => s.table === 'story')!.state;
+      (await captureStatus(db.pool, STORY_SITE_TABLES)).find((s) => s.table === 'story')!.state;
     expect(await state()).toBe('stale');
     await sql(`UPDATE story SET name = 'full' WHERE id = 1`);
     expect((await outboxEvents(db.pool)).at(-1)!.row).toMatchObject({
       name: 'full',
       text: 'text 1',
     });
-    expect((await installCapture(db.pool, { tables: ['story'] }))[0]!.action).toBe('updated');
+    expect((await installCapture(db.pool, { ...storySiteCapture(), tables: ['story'] }))[0]!.action).toBe('updated');
     expect(await state()).toBe('enabled');
     const fn = await sql(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = $1`, [
       captureFunctionName('story'),

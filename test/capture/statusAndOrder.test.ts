@@ -4,6 +4,7 @@ import { captureStatus, installCapture, pruneOutbox, setOperationKey, untrackedW
 import { withTransaction } from '../../src/postgres/database.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { outboxEvents, prepareCaptureDatabase, resetCapture } from './captureFixture.js';
+import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 
@@ -19,13 +20,13 @@ describe.each(backends)('capture status and pruning [%s]', (backend) => {
   afterAll(() => db?.close());
 
   it('reports pending events, their oldest age and untracked writes per table', async () => {
-    await installCapture(db.pool, { tables: ['language', 'image'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['language', 'image'] });
     await sql(`UPDATE language SET flag = 1 WHERE id IN (1, 2)`);
     await withTransaction(db.pool, async (tx) => {
       await setOperationKey(tx, 'op-1');
       await tx.query(`UPDATE image SET active = 'n' WHERE id = 'img-a'`);
     });
-    const status = await captureStatus(db.pool);
+    const status = await captureStatus(db.pool, STORY_SITE_TABLES);
     const byTable = new Map(status.map((s) => [s.table, s]));
     expect(byTable.get('language')).toMatchObject({ state: 'enabled', pending: 2, untracked: 2 });
     expect(byTable.get('image')).toMatchObject({ state: 'enabled', pending: 1, untracked: 0 });
@@ -42,7 +43,7 @@ describe.each(backends)('capture status and pruning [%s]', (backend) => {
   });
 
   it('pruning processed events keeps the untracked counts', async () => {
-    await installCapture(db.pool, { tables: ['language'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['language'] });
     await sql(`UPDATE language SET flag = 1 WHERE id IN (1, 2)`);
     await withTransaction(db.pool, async (tx) => {
       await setOperationKey(tx, 'op-1');
@@ -85,7 +86,7 @@ describe.runIf(backends.includes('postgres'))('row version order [postgres]', ()
 
   it('two transactions updating one row: the second blocks on the row lock and gets the larger seq', async () => {
     await resetCapture(db.pool);
-    await installCapture(db.pool, { tables: ['story', 'image'] });
+    await installCapture(db.pool, { ...storySiteCapture(), tables: ['story', 'image'] });
     const first = await db.pool.connect();
     const second = await db.pool.connect();
     try {

@@ -1,6 +1,6 @@
 /**
  * `tandem codegen`: the live catalog of the story site gives exactly the
- * committed mirror configuration and Convex files (CI fails when they are
+ * story site's mirror configuration (the test fixture) and the committed Convex files (CI fails when they are
  * stale), the generated schema accepts every sample row, and the same holds on
  * a database built by someone else's DDL.
  */
@@ -18,17 +18,9 @@ import { ConfigError } from '../../src/core/errors.js';
 import { staleRenderedFiles } from '../../src/convex/codegen/convexFiles.js';
 import { renderCatalogFiles } from '../../src/convex/codegen/catalogCodegen.js';
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
-import { MIRROR_CONFIG_PATH } from '../../src/convex/codegen/renderMirrorConfig.js';
-import {
-  KEY_FIELD,
-  mapRow,
-  splitHeavy,
-  STORY_SITE_TABLES,
-  VERSION_FIELD,
-  type MirrorConfig,
-  type TableConfig,
-} from '../../src/mapping/index.js';
-import { parseMirrorSettings, STORY_SITE_SETTINGS } from '../../src/mapping/mirrorSettings.js';
+import { KEY_FIELD, mapRow, splitHeavy, VERSION_FIELD, type MirrorConfig, type TableConfig } from '../../src/mapping/index.js';
+import { parseProjectConfig } from '../../src/config/projectConfig.js';
+import { STORY_SITE_CONFIG, STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { readCatalog, type Catalog } from '../../src/postgres/catalog/index.js';
 import type { Queryable } from '../../src/postgres/database.js';
 import { buildPlan } from '../../src/plan/index.js';
@@ -136,7 +128,7 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
   });
 
   it('builds exactly the committed mirror configuration', () => {
-    const { config, plainReferences } = mirrorConfigFromCatalog(catalog, STORY_SITE_SETTINGS);
+    const { config, plainReferences } = mirrorConfigFromCatalog(catalog, STORY_SITE_CONFIG);
     expect(config).toEqual(STORY_SITE_TABLES);
     expect(JSON.stringify(config)).toBe(JSON.stringify(STORY_SITE_TABLES));
     expect(
@@ -149,9 +141,8 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     ]);
   });
 
-  it('renders the committed files: src/mapping/tables.ts and convex/ are fresh', async () => {
-    const { files } = await renderCatalogFiles(root, catalog, STORY_SITE_SETTINGS);
-    expect([...files.keys()]).toContain(MIRROR_CONFIG_PATH);
+  it('renders the committed files: convex/ is fresh', async () => {
+    const { files } = await renderCatalogFiles(root, catalog, STORY_SITE_CONFIG);
     expect([...files.keys()]).toContain('convex/schema.ts');
     expect(staleRenderedFiles(root, files)).toEqual([]);
   });
@@ -163,11 +154,11 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
   });
 
   it("works on a database built by other people's DDL", async () => {
-    const settings = { ...STORY_SITE_SETTINGS, schema: 'legacy' };
+    const settings = { ...STORY_SITE_CONFIG, schema: 'legacy' };
     const foreign = await readCatalog(db.pool, 'legacy');
     expect(foreign.tables.map((t) => t.name)).toContain('StoryTag');
 
-    const plan = buildPlan(foreign, { settings });
+    const plan = buildPlan(foreign, { config: settings });
     expect(plan.order).toEqual([...APP_TABLES]);
     expect(plan.phases.map((p) => p.name)).toEqual(['lookup', 'course', 'story', 'events']);
     const story = plan.tables.find((t) => t.name === 'story')!;
@@ -195,11 +186,7 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     const { config: normalized } = mirrorConfigFromCatalog(inSampleOrder(foreign), settings);
     expect(normalized).toEqual(STORY_SITE_TABLES);
     const { files } = await renderCatalogFiles(root, inSampleOrder(foreign), settings);
-    expect(staleRenderedFiles(root, files)).toEqual([MIRROR_CONFIG_PATH]);
-    const committed = fs.readFileSync(path.join(root, MIRROR_CONFIG_PATH), 'utf8');
-    expect(files.get(MIRROR_CONFIG_PATH)!.replace('(schema legacy)', '(schema public)')).toBe(
-      committed,
-    );
+    expect(staleRenderedFiles(root, files)).toEqual([]);
 
     const checked = await validateAllRows(db.pool, config, 'legacy');
     expect(checked).toMatchObject({ language: 8, story: 20, story_done: 1000 });
@@ -261,7 +248,7 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
         },
       ],
     });
-    const settings = parseMirrorSettings({ schema: 'cat' });
+    const settings = parseProjectConfig({ schema: 'cat' }, null);
     const built = mirrorConfigFromCatalog({ ...foreign, tables: [child, parent] }, settings);
     expect(built.config.tables.map((t: TableConfig) => [t.name, t.foreignKeys])).toEqual([
       ['parent', []],
@@ -279,38 +266,42 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
         'type uuid has no Convex value mapping (mapped: int2, int4, int8, float4, float8, numeric, bool, text, varchar, timestamptz, json, jsonb, enums)',
       ),
     );
-    const noKey = table('nokey', { columns: [col('id', 'int4', 1)], primaryKey: null });
-    expect(() => mirrorConfigFromCatalog({ ...foreign, tables: [noKey] }, settings)).toThrow(
-      'cat.nokey: a mirrored table needs a primary key',
+    const heavyElsewhere = parseProjectConfig(
+      { schema: 'cat', heavy: { ghost: { table: 'ghost_content', columns: ['x'] } } },
+      'tandem.config.json',
     );
-    const heavyElsewhere = parseMirrorSettings({
-      schema: 'cat',
-      heavy: { ghost: { table: 'ghost_content', columns: ['x'] } },
-    });
     expect(() => mirrorConfigFromCatalog({ ...foreign, tables: [parent] }, heavyElsewhere)).toThrow(
-      'settings.heavy.ghost: not a mirrored table',
+      new ConfigError(
+        'tandem.config.json: heavy',
+        'table cat.ghost does not exist (or is not an ordinary or partitioned table)',
+      ),
     );
   });
 
   it('runs as `tandem codegen --check`: exit 0 when fresh, 1 and the stale files otherwise', async () => {
     const env = { ...process.env, DATABASE_URL: db.url, TANDEM_LOG_LEVEL: 'silent' };
     const cli = path.join(root, 'bin/tandem.js');
-    const { stdout } = await run('node', [cli, 'codegen', '--check'], { env, cwd: root });
+    const storyConfig = path.join(root, 'examples/story-site/tandem.config.json');
+    const { stdout } = await run('node', [cli, '--config', storyConfig, 'codegen', '--check'], {
+      env,
+      cwd: root,
+    });
     expect(stdout).toBe('up to date (10 tables)\n');
     // The legacy schema orders its columns differently, so the generated files would change.
-    const settingsFile = path.join(
+    const configFile = path.join(
       fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-codegen-')),
-      'settings.json',
+      'tandem.config.json',
     );
-    fs.writeFileSync(settingsFile, JSON.stringify({ ...STORY_SITE_SETTINGS, schema: 'legacy' }));
-    const stale = await run('node', [cli, 'codegen', '--check', '--settings', settingsFile], {
+    const { invariants: _invariants, ...story } = JSON.parse(fs.readFileSync(storyConfig, 'utf8'));
+    fs.writeFileSync(configFile, JSON.stringify({ ...story, schema: 'legacy' }));
+    const stale = await run('node', [cli, 'codegen', '--check', '--config', configFile], {
       env,
       cwd: root,
     }).catch((e: { code: number; stdout: string }) => e);
     expect(stale).toMatchObject({
       code: 1,
       stdout:
-        'stale: src/mapping/tables.ts\nstale: convex/schema.ts\nstale: convex/mirror/tables.ts\nrun `tandem codegen` to regenerate\n',
+        'stale: convex/schema.ts\nstale: convex/mirror/tables.ts\nrun `tandem codegen` to regenerate\n',
     });
   }, 60_000);
 });

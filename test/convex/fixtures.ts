@@ -1,6 +1,7 @@
 /** Rows and changes for the Convex-side tests, built with the real mapping. */
 import type { CapturedChange, MappedChange } from '../../src/core/changes.js';
 import { mapChange } from '../../src/mapping/index.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 export function courseRow(
   id: number,
@@ -68,7 +69,7 @@ export function upsert(table: string, row: Record<string, unknown>, version: num
     row,
     operationKey: null,
   };
-  return mapChange(captured);
+  return mapChange(captured, STORY_SITE_TABLES);
 }
 
 export function remove(table: string, key: string | number, version: number): MappedChange {

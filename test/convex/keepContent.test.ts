@@ -9,6 +9,7 @@ import type { CapturedChange, MappedChange } from '../../src/core/changes.js';
 import { EmbeddedConvexTarget } from '../../src/convex/index.js';
 import { mapChange } from '../../src/mapping/index.js';
 import { remove, storyRow, upsert } from './fixtures.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 /** An update whose image the trigger left text and json out of. */
 function keepContent(id: number, name: string, version: number): MappedChange {
@@ -23,7 +24,7 @@ function keepContent(id: number, name: string, version: number): MappedChange {
     unchanged: ['text', 'json'],
     operationKey: null,
   };
-  return mapChange(captured);
+  return mapChange(captured, STORY_SITE_TABLES);
 }
 
 function withText(id: number, name: string, text: string, version: number): MappedChange {

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppSchema } from '../../src/app/schema.js';
-import { canonicalHash, mapRow, STORY_SITE_TABLES } from '../../src/mapping/index.js';
+import { canonicalHash, mapRow } from '../../src/mapping/index.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const backends = await availableBackends();

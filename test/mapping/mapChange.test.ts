@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CapturedChange } from '../../src/core/changes.js';
-import {
-  canonicalHash,
-  decodeJsonValue,
-  estimateChangeBytes,
-  estimateChangeIndexRanges,
-  mapChange,
-  mapRow,
-  MappingError,
-  STORY_SITE_TABLES,
-  validateMirrorConfig,
-} from '../../src/mapping/index.js';
+import { canonicalHash, decodeJsonValue, estimateChangeBytes, estimateChangeIndexRanges, mapChange, mapRow, MappingError, validateMirrorConfig } from '../../src/mapping/index.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 const storyRow = {
   id: 7,
@@ -63,7 +54,7 @@ describe('mapChange', () => {
   });
 
   it('maps an update to an upsert with the heavy columns split into content', () => {
-    const change = mapChange(captured({}));
+    const change = mapChange(captured({}), STORY_SITE_TABLES);
     expect(change).toEqual({
       table: 'story',
       key: '7',
@@ -101,7 +92,7 @@ describe('mapChange', () => {
   });
 
   it('maps a delete without a row, and a table without heavy columns without content', () => {
-    expect(mapChange(captured({ op: 'delete', row: null }))).toEqual({
+    expect(mapChange(captured({ op: 'delete', row: null }), STORY_SITE_TABLES)).toEqual({
       table: 'story',
       key: '7',
       version: 10,
@@ -114,7 +105,7 @@ describe('mapChange', () => {
         op: 'insert',
         row: { id: 2, link: 'a.png', name: null },
       }),
-    );
+     STORY_SITE_TABLES);
     expect(avatar).toEqual({
       table: 'avatar',
       key: '2',
@@ -125,7 +116,7 @@ describe('mapChange', () => {
   });
 
   it('names table, key, column and rule when a value cannot be stored', () => {
-    const error = failure(() => mapChange(captured({ row: { ...storyRow, name: 'bad \uDFFF' } })));
+    const error = failure(() => mapChange(captured({ row: { ...storyRow, name: 'bad \uDFFF' } }), STORY_SITE_TABLES));
     expect({ table: error.table, key: error.key, column: error.column, rule: error.rule }).toEqual({
       table: 'story',
       key: '7',
@@ -136,7 +127,7 @@ describe('mapChange', () => {
 
   it('refuses a 2 MiB story text (over Convex 1 MiB document limit, even in the companion table)', () => {
     const error = failure(() =>
-      mapChange(captured({ row: { ...storyRow, text: 'x'.repeat(2 * 1024 * 1024) } })),
+      mapChange(captured({ row: { ...storyRow, text: 'x'.repeat(2 * 1024 * 1024) } }), STORY_SITE_TABLES),
     );
     expect([error.table, error.key, error.column, error.rule]).toEqual([
       'story',
@@ -145,31 +136,31 @@ describe('mapChange', () => {
       'document-size',
     ]);
     // 900 KB fits: the heavy column lives in its own document.
-    const fits = mapChange(captured({ row: { ...storyRow, text: 'x'.repeat(900 * 1024) } }));
+    const fits = mapChange(captured({ row: { ...storyRow, text: 'x'.repeat(900 * 1024) } }), STORY_SITE_TABLES);
     expect((fits.content!.text as string).length).toBe(900 * 1024);
   });
 
   it('refuses unknown tables, unknown and missing columns, and a key that disagrees with the row', () => {
-    expect(failure(() => mapChange(captured({ table: 'users' }))).rule).toBe('unknown-table');
-    expect(failure(() => mapChange(captured({ row: { ...storyRow, extra: 1 } }))).rule).toBe(
+    expect(failure(() => mapChange(captured({ table: 'users' }), STORY_SITE_TABLES)).rule).toBe('unknown-table');
+    expect(failure(() => mapChange(captured({ row: { ...storyRow, extra: 1 } }), STORY_SITE_TABLES)).rule).toBe(
       'unknown-column',
     );
     const { json: _json, ...withoutJson } = storyRow;
-    const missing = failure(() => mapChange(captured({ row: withoutJson })));
+    const missing = failure(() => mapChange(captured({ row: withoutJson }), STORY_SITE_TABLES));
     expect([missing.rule, missing.column]).toEqual(['missing-column', 'json']);
-    expect(failure(() => mapChange(captured({ key: '8' }))).rule).toBe('primary-key');
-    expect(failure(() => mapChange(captured({ row: null }))).rule).toBe('type');
+    expect(failure(() => mapChange(captured({ key: '8' }), STORY_SITE_TABLES)).rule).toBe('primary-key');
+    expect(failure(() => mapChange(captured({ row: null }), STORY_SITE_TABLES)).rule).toBe('type');
   });
 
   it('maps an update that left the heavy columns out to an upsert that keeps content, and refuses any other omission', () => {
     const { text: _text, json: _json, ...light } = storyRow;
-    const kept = mapChange(captured({ row: light, unchanged: ['json', 'text'] }));
+    const kept = mapChange(captured({ row: light, unchanged: ['json', 'text'] }), STORY_SITE_TABLES);
     expect(kept).toEqual({
       table: 'story',
       key: '7',
       version: 10,
       op: 'upsert',
-      doc: mapChange(captured({})).doc,
+      doc: mapChange(captured({}), STORY_SITE_TABLES).doc,
       keepContent: true,
     });
     const cases: Array<[Partial<CapturedChange>, string]> = [
@@ -191,11 +182,11 @@ describe('mapChange', () => {
       ],
     ];
     for (const [overrides, detail] of cases) {
-      const error = failure(() => mapChange(captured(overrides)));
+      const error = failure(() => mapChange(captured(overrides), STORY_SITE_TABLES));
       expect([error.rule, error.detail]).toEqual(['unchanged-columns', detail]);
     }
     // A heavy column still in the image although named unchanged is an unknown column.
-    expect(failure(() => mapChange(captured({ unchanged: ['text', 'json'] }))).rule).toBe(
+    expect(failure(() => mapChange(captured({ unchanged: ['text', 'json'] }), STORY_SITE_TABLES)).rule).toBe(
       'unknown-column',
     );
   });

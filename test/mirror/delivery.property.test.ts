@@ -20,6 +20,7 @@ import { USER_NAMES, seedExtendedFixture } from '../support/appFixture.js';
 import { expectConvexEqualsPostgres } from '../support/mirror.js';
 import { outboxEvents } from '../capture/captureFixture.js';
 import { action, attempt } from '../support/writeActions.js';
+import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 
@@ -42,7 +43,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
           // Fresh state each run: capture off while the fixture is reset (TRUNCATE is not captured), then on.
           await uninstallCapture(db.pool);
           await db.pool.query('TRUNCATE tandem.outbox');
-          await installCapture(db.pool);
+          await installCapture(db.pool, { ...storySiteCapture() });
           await seedExtendedFixture(db.pool);
           for (const a of actions) await attempt(a, deps);
 
@@ -59,7 +60,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
             const size = 1 + (next() % 6);
             const chunk = delivered.slice(i, i + size);
             i += size;
-            const batches: TransactionBatch[] = chunk.map((e) => ({ txid: e.txid, changes: [mapChange(e)] }));
+            const batches: TransactionBatch[] = chunk.map((e) => ({ txid: e.txid, changes: [mapChange(e, STORY_SITE_TABLES)] }));
             await target.applyBatch(batches);
           }
           await expectConvexEqualsPostgres(db.pool, target);

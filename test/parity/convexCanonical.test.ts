@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as convexSide from '../../convex/checks/canonical.js';
 import { sha256Hex } from '../../convex/checks/sha256.js';
-import { canonicalHash, canonicalValue, requireTable, STORY_SITE_TABLES } from '../../src/mapping/index.js';
+import { canonicalHash, canonicalValue, requireTable } from '../../src/mapping/index.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { compareKeyText, digestHex, digestOf } from '../../src/parity/digest.js';
 
 const convexValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({

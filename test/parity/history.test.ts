@@ -10,6 +10,7 @@ import { listRuns, parityStatus, recordRuns, runParity, type RunRecord } from '.
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { prepareMirroredDatabase } from '../support/mirror.js';
 import { patchConvex, resetMirror } from './fixture.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 const at = (iso: string) => () => new Date(iso);
@@ -40,7 +41,7 @@ describe.each(backends)('parity history and streak [%s]', (backend) => {
   it('counts consecutive green days, is broken by drift, and restarts after a clean day', async () => {
     const tables = ['image', 'story_done'];
     for (const day of ['2025-01-01', '2025-01-02', '2025-01-03'])
-      await runParity(db.pool, target, { tables, now: at(`${day}T09:00:00Z`) });
+      await runParity(db.pool, target, { config: STORY_SITE_TABLES, tables, now: at(`${day}T09:00:00Z`) });
     expect((await parityStatus(db.pool, new Date('2025-01-03T18:00:00Z'))).streakDays).toBe(3);
     // Today without a run yet: the streak still ends yesterday.
     expect(await parityStatus(db.pool, new Date('2025-01-04T08:00:00Z'))).toMatchObject({
@@ -52,7 +53,7 @@ describe.each(backends)('parity history and streak [%s]', (backend) => {
     expect((await parityStatus(db.pool, new Date('2025-01-05T08:00:00Z'))).streakDays).toBe(0);
 
     await patchConvex(target, 'story_done', '7', { user_id: 1 });
-    await runParity(db.pool, target, { tables, now: at('2025-01-04T09:00:00Z') });
+    await runParity(db.pool, target, { config: STORY_SITE_TABLES, tables, now: at('2025-01-04T09:00:00Z') });
     const dirty = await parityStatus(db.pool, new Date('2025-01-04T10:00:00Z'));
     expect(dirty.streakDays).toBe(0);
     expect(dirty.unresolved.map((u) => [u.table, u.keys])).toEqual([['story_done', [{ kind: 'different', key: '7' }]]]);
@@ -60,9 +61,9 @@ describe.each(backends)('parity history and streak [%s]', (backend) => {
 
     // Fixed and checked the same day: nothing unresolved, but the day had a dirty run.
     await patchConvex(target, 'story_done', '7', { user_id: null }); // story_done 7 is anonymous
-    await runParity(db.pool, target, { tables, now: at('2025-01-04T15:00:00Z') });
+    await runParity(db.pool, target, { config: STORY_SITE_TABLES, tables, now: at('2025-01-04T15:00:00Z') });
     expect(await parityStatus(db.pool, new Date('2025-01-04T16:00:00Z'))).toMatchObject({ streakDays: 0, unresolved: [] });
-    await runParity(db.pool, target, { tables, now: at('2025-01-05T09:00:00Z') });
+    await runParity(db.pool, target, { config: STORY_SITE_TABLES, tables, now: at('2025-01-05T09:00:00Z') });
     expect(await parityStatus(db.pool, new Date('2025-01-05T10:00:00Z'))).toMatchObject({
       streakDays: 1,
       streakEnds: '2025-01-05',

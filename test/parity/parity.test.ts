@@ -8,7 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import type { ParityReader } from '../../src/convex/target.js';
 import { runParity, repairKeys, unresolvedDrift, type ParityOptions } from '../../src/parity/index.js';
-import { requireTable, STORY_SITE_TABLES } from '../../src/mapping/index.js';
+import { requireTable } from '../../src/mapping/index.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { makeRelay, prepareMirroredDatabase } from '../support/mirror.js';
 import { byNumber, convexDoc, patchConvex, resetMirror, withoutCapture } from './fixture.js';
@@ -20,10 +21,10 @@ const parityReaderOf = (t: EmbeddedConvexTarget): ParityReader => ({
   rangeRowHashes: (...a) => t.rangeRowHashes(...a),
   rowsByKeys: (...a) => t.rowsByKeys(...a),
   countRows: (...a) => t.countRows(...a),
-  invariantPage: (...a) => t.invariantPage(...a),
+  query: (...a) => t.query(...a),
 });
 // Small ranges so 300 rows span several ranges and bisection goes a few levels deep.
-const SMALL: ParityOptions = { rangeRows: 40, leafRows: 4, concurrency: 3, pendingWaitMs: 200 };
+const SMALL: ParityOptions = { config: STORY_SITE_TABLES, rangeRows: 40, leafRows: 4, concurrency: 3, pendingWaitMs: 200 };
 
 describe.each(backends)('parity [%s]', (backend) => {
   let db: TestDatabase;
@@ -51,7 +52,7 @@ describe.each(backends)('parity [%s]', (backend) => {
         expect([t.missing, t.extra, t.different, t.pending]).toEqual([[], [], [], []]);
       }
     }
-    expect(Object.keys((await runParity(db.pool, target, SMALL)).tables)).toEqual(
+    expect(Object.keys((await runParity(db.pool, target, { ...SMALL })).tables)).toEqual(
       STORY_SITE_TABLES.tables.map((t) => t.name),
     );
   });
@@ -103,7 +104,7 @@ describe.each(backends)('parity [%s]', (backend) => {
       if (u.table === 'story_done') expect([result.upserts, result.deletes]).toEqual([4, 2]);
     }
     await makeRelay(db.pool, target).drain();
-    const after = await runParity(db.pool, target, SMALL);
+    const after = await runParity(db.pool, target, { ...SMALL });
     expect(after.clean).toBe(true);
     expect(await unresolvedDrift(db.pool, new Date())).toEqual([]);
   });
@@ -125,7 +126,7 @@ describe.each(backends)('parity [%s]', (backend) => {
 
   it('count mode compares counts only and says when they differ', async () => {
     await withoutCapture(db.pool, 'DELETE FROM story_done WHERE id > 290');
-    const report = await runParity(db.pool, target, { mode: 'count', tables: ['story_done', 'image'] });
+    const report = await runParity(db.pool, target, { config: STORY_SITE_TABLES, mode: 'count', tables: ['story_done', 'image'] });
     expect(report.tables.story_done).toMatchObject({ pgRows: 290, convexRows: 300, clean: false, compared: 0 });
     expect(report.tables.story_done!.note).toBe('row counts differ: Postgres 290, Convex 300');
     expect(report.tables.image!.clean).toBe(true);

@@ -8,11 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_TABLES, createAppSchema } from '../../src/app/schema.js';
-import { InvalidInputError, NotFoundError } from '../../src/core/errors.js';
-import { parseMirrorSettings, STORY_SITE_SETTINGS } from '../../src/mapping/mirrorSettings.js';
+import { InvalidInputError } from '../../src/core/errors.js';
 import { readCatalog } from '../../src/postgres/catalog/index.js';
 import { formatPlan, planJson, readPlan, type MigrationPlan } from '../../src/plan/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { parseProjectConfig } from '../../src/config/projectConfig.js';
+import { STORY_SITE_CONFIG } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -76,7 +77,7 @@ describe.each(backends)('migration plan [%s]', (backend) => {
   });
 
   it("orders the story site's tables as DOMAIN.md recommends, in valid dependency order", async () => {
-    const plan = await readPlan(db.pool, { settings: STORY_SITE_SETTINGS });
+    const plan = await readPlan(db.pool, { config: STORY_SITE_CONFIG });
     expect(plan.order).toEqual([...APP_TABLES]);
     await expectTopological(db, plan, 'public');
     expect(plan.phases).toEqual([
@@ -94,7 +95,7 @@ describe.each(backends)('migration plan [%s]', (backend) => {
   });
 
   it('explains each place: the keys depended on, keys to unmirrored tables, the phase', async () => {
-    const plan = await readPlan(db.pool, { settings: STORY_SITE_SETTINGS });
+    const plan = await readPlan(db.pool, { config: STORY_SITE_CONFIG });
     const dependsOn = Object.fromEntries(plan.tables.map((t) => [t.name, t.dependsOn]));
     expect(dependsOn).toEqual({
       language: [],
@@ -144,7 +145,7 @@ describe.each(backends)('migration plan [%s]', (backend) => {
   });
 
   it('reports rows and sizes: exact counts when small, the planner estimate when large', async () => {
-    const exact = await readPlan(db.pool, { settings: STORY_SITE_SETTINGS });
+    const exact = await readPlan(db.pool, { config: STORY_SITE_CONFIG });
     const { rows } = await db.pool.query<{ relname: string; bytes: string }>(
       `SELECT relname, pg_total_relation_size(oid)::text AS bytes FROM pg_class
         WHERE relnamespace = 'public'::regnamespace AND relname = ANY($1::text[])`,
@@ -167,7 +168,7 @@ describe.each(backends)('migration plan [%s]', (backend) => {
       `SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'public.story_done'::regclass`,
     );
     const estimated = await readPlan(db.pool, {
-      settings: STORY_SITE_SETTINGS,
+      config: STORY_SITE_CONFIG,
       only: ['story_done'],
       exactCountBelow: 1,
     });
@@ -179,7 +180,7 @@ describe.each(backends)('migration plan [%s]', (backend) => {
   });
 
   it('prints --json as { order, tables: { name: { dependsOn, phase, rows, bytes } } }', async () => {
-    const json = planJson(await readPlan(db.pool, { settings: STORY_SITE_SETTINGS }));
+    const json = planJson(await readPlan(db.pool, { config: STORY_SITE_CONFIG }));
     expect(json.order).toEqual([...APP_TABLES]);
     expect(Object.keys(json.tables)).toEqual([...APP_TABLES]);
     expect(json.tables.story).toMatchObject({
@@ -196,7 +197,7 @@ describe.each(backends)('migration plan [%s]', (backend) => {
 
   it('restricts the plan with --tables and names the dependencies left out', async () => {
     const plan = await readPlan(db.pool, {
-      settings: STORY_SITE_SETTINGS,
+      config: STORY_SITE_CONFIG,
       only: ['story_done', 'story'],
     });
     expect(plan.order).toEqual(['story', 'story_done']);
@@ -211,25 +212,33 @@ describe.each(backends)('migration plan [%s]', (backend) => {
     );
   });
 
-  it('never plans the legacy auth tables', async () => {
+  it('never plans the legacy auth tables, and plans every keyed table with no config', async () => {
     await expect(
-      readPlan(db.pool, { settings: STORY_SITE_SETTINGS, only: ['users'] }),
-    ).rejects.toThrow(InvalidInputError);
+      readPlan(db.pool, { config: STORY_SITE_CONFIG, only: ['users'] }),
+    ).rejects.toThrow(new InvalidInputError('tables', 'users is never mirrored'));
     await expect(
-      readPlan(db.pool, { settings: STORY_SITE_SETTINGS, only: ['nope'] }),
-    ).rejects.toThrow(NotFoundError);
-    // Settings that name no tables plan every table of the schema except the legacy auth tables.
-    const everything = await readPlan(db.pool, {
-      settings: parseMirrorSettings({ schema: 'public' }),
-    });
-    expect([...everything.order].sort()).toEqual([...APP_TABLES].sort());
-    expect(() => parseMirrorSettings({ tables: ['story', 'users'] })).toThrow(
-      'users is also listed in notMirrored',
+      readPlan(db.pool, { config: STORY_SITE_CONFIG, only: ['nope'] }),
+    ).rejects.toThrow(
+      new InvalidInputError(
+        'tables',
+        'table public.nope does not exist (or is not an ordinary or partitioned table)',
+      ),
     );
+    // No config: every table of public with a primary key, users among them.
+    const everything = await readPlan(db.pool, { config: parseProjectConfig({}, null) });
+    expect([...everything.order].sort()).toEqual([...APP_TABLES, 'users'].sort());
+    // Legacy tables are left out without naming the others.
+    const legacy = await readPlan(db.pool, {
+      config: parseProjectConfig({ legacyTables: ['users'] }, null),
+    });
+    expect([...legacy.order].sort()).toEqual([...APP_TABLES].sort());
+    expect(() =>
+      parseProjectConfig({ include: ['story', 'users'], legacyTables: ['users'] }, 'c.json'),
+    ).toThrow('c.json: include: users is also listed in legacyTables');
   });
 
   it('fills a self-reference in a second pass', async () => {
-    const plan = await readPlan(db.pool, { settings: parseMirrorSettings({ schema: 'selfref' }) });
+    const plan = await readPlan(db.pool, { config: parseProjectConfig({ schema: 'selfref' }, null) });
     expect(plan.order).toEqual(['category', 'item']);
     await expectTopological(db, plan, 'selfref');
     const category = plan.tables[0]!;
@@ -254,7 +263,7 @@ describe.each(backends)('migration plan [%s]', (backend) => {
   });
 
   it('detects a cycle and defers its nullable key to a second pass', async () => {
-    const plan = await readPlan(db.pool, { settings: parseMirrorSettings({ schema: 'cycle' }) });
+    const plan = await readPlan(db.pool, { config: parseProjectConfig({ schema: 'cycle' }, null) });
     expect(plan.order).toEqual(['author', 'book', 'review']);
     await expectTopological(db, plan, 'cycle');
     expect(plan.cycles).toEqual([
@@ -275,7 +284,12 @@ describe.each(backends)('migration plan [%s]', (backend) => {
   });
 
   it('runs as `tandem plan --tables … --json`, and refuses a legacy auth table with exit 2', async () => {
-    const env = { ...process.env, DATABASE_URL: db.url, TANDEM_LOG_LEVEL: 'silent' };
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      TANDEM_LOG_LEVEL: 'silent',
+      TANDEM_CONFIG: 'examples/story-site/tandem.config.json',
+    };
     const cli = path.join(root, 'bin/tandem.js');
     const json = await run('node', [cli, 'plan', '--tables', 'course,language', '--json'], {
       env,

@@ -10,6 +10,7 @@ import {
   TOOL_SCHEMA,
 } from '../../src/postgres/migrate.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 /** Every migration this build ships; a new migration file is added here too. */
@@ -20,6 +21,7 @@ const EXPECTED = [
   { version: 4, name: 'parity' },
   { version: 5, name: 'capture_cost' },
   { version: 6, name: 'unchanged_columns' },
+  { version: 7, name: 'invariant_suites' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -49,8 +51,8 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect((err as Error).message).toBe(
       'schema: Tandem\'s schema "tandem" is not installed; run `npx tandem init`',
     );
-    await expect(installCapture(db.pool)).rejects.toBeInstanceOf(SchemaOutOfDateError);
-    await expect(captureStatus(db.pool)).rejects.toBeInstanceOf(SchemaOutOfDateError);
+    await expect(installCapture(db.pool, { ...storySiteCapture() })).rejects.toBeInstanceOf(SchemaOutOfDateError);
+    await expect(captureStatus(db.pool, STORY_SITE_TABLES)).rejects.toBeInstanceOf(SchemaOutOfDateError);
   });
 
   it('applies every migration from scratch, then is a no-op', async () => {

@@ -18,11 +18,12 @@ import { mirrorMapper } from '../../src/relay/changeMapper.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { Relay, type RelayOptions } from '../../src/relay/relay.js';
 import { seedFixture } from './appFixture.js';
+import { STORY_SITE_TABLES, storySiteCapture } from './storySiteMirror.js';
 
 export async function prepareMirroredDatabase(pool: pg.Pool): Promise<void> {
   await createAppSchema(pool);
   await migrate(pool);
-  await installCapture(pool);
+  await installCapture(pool, { ...storySiteCapture() });
   await seedFixture(pool);
 }
 
@@ -36,7 +37,7 @@ export const FAST_RELAY: Partial<RelayOptions> = {
 
 export function makeRelay(pool: pg.Pool, target: ConvexTarget, options: Partial<RelayOptions> = {}): Relay {
   return new Relay(
-    { pool, target, mapper: mirrorMapper(), metrics: createRelayMetrics(), log: silentLogger },
+    { pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
     { ...FAST_RELAY, ...options },
   );
 }

@@ -6,7 +6,7 @@
  * applied as the Postgres checker applies them. Violations are returned in the
  * Postgres checker's order: by invariant, then key.
  */
-import type { InvariantSubject, ParityReader } from '../../convex/target.js';
+import type { ParityReader } from '../../convex/target.js';
 import {
   INVARIANTS,
   invariantDefinition,
@@ -14,6 +14,19 @@ import {
   type InvariantViolation,
 } from './definitions.js';
 import type { CheckInvariantsOptions } from './postgres.js';
+
+type InvariantSubject = 'course' | 'story';
+
+/** The story site's own Convex queries (convex/parity.ts), one page of violations each. */
+export const INVARIANT_QUERY_PATHS: Record<InvariantSubject, string> = {
+  course: 'parity:courseInvariants',
+  story: 'parity:storyInvariants',
+};
+
+interface InvariantViolationPage {
+  violations: Array<{ invariant: number; key: number; detail: string }>;
+  continueCursor: string | null;
+}
 
 const SUBJECT_INVARIANTS: Record<InvariantSubject, readonly InvariantNumber[]> = {
   course: [1, 2, 3, 6],
@@ -27,7 +40,10 @@ async function subjectViolations(reader: ParityReader, subject: InvariantSubject
   const found: InvariantViolation[] = [];
   let cursor: string | null = null;
   do {
-    const page = await reader.invariantPage(subject, cursor, PAGE_ITEMS[subject]);
+    const page = (await reader.query(INVARIANT_QUERY_PATHS[subject], {
+      cursor,
+      maxItems: PAGE_ITEMS[subject],
+    })) as InvariantViolationPage;
     for (const v of page.violations) {
       const { name, table } = invariantDefinition(v.invariant as InvariantNumber);
       found.push({ invariant: v.invariant as InvariantNumber, name, table, key: v.key, detail: v.detail });

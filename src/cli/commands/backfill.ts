@@ -21,7 +21,7 @@ import {
   type BackfillResult,
 } from '../../backfill/index.js';
 import { openConvexTarget } from '../../relay/openTarget.js';
-import { commandContext, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
+import { commandContext, discover, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
 import { tableProgress, type TableProgress } from '../progress.js';
 import { positiveNumber, wholeNumber } from '../optionParsers.js';
 
@@ -89,7 +89,7 @@ export function register(program: Command): void {
     .option('--calls-in-flight <n>', 'Convex calls awaiting an answer at once', wholeNumber(1, MAX_CALLS_IN_FLIGHT), DEFAULT_CALLS_IN_FLIGHT)
     .option('--restart', 'forget the checkpoints of the selected tables and copy them again from the first key')
     .action(async (flags: BackfillFlags) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const controller = new AbortController();
       const progress = tableProgress('backfill');
@@ -98,8 +98,9 @@ export function register(program: Command): void {
       );
       let result: BackfillResult;
       try {
-        result = await withDatabase(ctx, (db) =>
+        result = await withDatabase(ctx, async (db) =>
           backfill(db.pool, target, {
+            config: (await discover(ctx, db)).mirror,
             tables: flags.tables,
             rate: flags.rate,
             batchRows: flags.batchRows,

@@ -5,7 +5,9 @@
 import type { Command } from 'commander';
 import { captureStatus, installCapture, uninstallCapture, type TableCaptureStatus } from '../../capture/index.js';
 import { requireSchema } from '../../postgres/migrate.js';
-import { commandContext, parseList, withDatabase } from '../context.js';
+import { selectTables } from '../../discovery/discoverMirror.js';
+import type { SkippedTable } from '../../plan/index.js';
+import { commandContext, discover, parseList, withDatabase } from '../context.js';
 
 interface TablesFlags {
   tables?: string[];
@@ -36,30 +38,41 @@ export function formatStatusTable(rows: TableCaptureStatus[]): string {
   return [line(header), ...body.map(line)].join('\n') + '\n';
 }
 
+/** Tables discovery left out for want of a key, one line each, so no table is silently ignored. */
+export function formatSkipped(skipped: readonly SkippedTable[]): string {
+  return skipped.map((s) => `skipped    ${s.table}  (${s.reason})\n`).join('');
+}
+
 export function register(program: Command): void {
   const capture = program.command('capture').description('Install, remove and inspect the capture trigger');
 
   capture
     .command('install')
-    .description('Add the capture trigger to each table (default: the ten story-site tables); idempotent')
-    .option('--tables <list>', 'comma-separated table names in schema public', parseList)
+    .description('Add the capture trigger to each mirrored table (default: every one discovered); idempotent')
+    .option('--tables <list>', 'only these mirrored tables (comma-separated)', parseList)
     .action(async (flags: TablesFlags) => {
-      const ctx = commandContext();
-      const results = await withDatabase(ctx, async (db) => {
+      const ctx = await commandContext();
+      const { results, skipped } = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
-        return installCapture(db.pool, { tables: flags.tables });
+        const discovered = await discover(ctx, db);
+        const tables = selectTables(discovered, flags.tables);
+        return {
+          results: await installCapture(db.pool, { tables, mirror: discovered.mirror }),
+          skipped: flags.tables ? [] : discovered.skipped,
+        };
       });
       for (const r of results) {
         process.stdout.write(`${r.action.padEnd(9)}  ${r.table}  (key ${r.keyColumns.join(',')})\n`);
       }
+      process.stdout.write(formatSkipped(skipped));
     });
 
   capture
     .command('uninstall')
     .description('Remove the capture trigger (default: from every captured table); table data is untouched')
-    .option('--tables <list>', 'comma-separated table names in schema public', parseList)
+    .option('--tables <list>', 'comma-separated table names', parseList)
     .action(async (flags: TablesFlags) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const results = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
         return uninstallCapture(db.pool, { tables: flags.tables });
@@ -73,11 +86,16 @@ export function register(program: Command): void {
     .description('Per table: capture state, key, pending events, oldest pending age, untracked writes')
     .option('--json', 'print JSON instead of a table')
     .action(async (flags: { json?: boolean }) => {
-      const ctx = commandContext();
-      const rows = await withDatabase(ctx, async (db) => {
+      const ctx = await commandContext();
+      const { rows, skipped } = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
-        return captureStatus(db.pool);
+        const discovered = await discover(ctx, db);
+        return { rows: await captureStatus(db.pool, discovered.mirror), skipped: discovered.skipped };
       });
-      process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatusTable(rows));
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ tables: rows, skipped }, null, 2)}\n`
+          : formatStatusTable(rows) + formatSkipped(skipped),
+      );
     });
 }

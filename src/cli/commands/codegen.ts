@@ -1,22 +1,19 @@
 /**
- * `tandem codegen [--check]`: writes the mirror configuration
- * (src/mapping/tables.ts) and the Convex files (convex/schema.ts,
+ * `tandem codegen [--check]`: writes the Convex files (convex/schema.ts,
  * convex/mirror/tables.ts, convex/_generated/*, src/convex/convexModules.ts)
- * from the live catalog and the mirror settings. `--check` writes nothing and
+ * from the live catalog and the project config. `--check` writes nothing and
  * exits 1 when any file would change.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { codegenFromDatabase } from '../../convex/codegen/catalogCodegen.js';
-import { loadMirrorSettings } from '../../mapping/mirrorSettings.js';
 import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 interface CodegenFlags {
   check?: boolean;
-  settings?: string;
   root: string;
 }
 
@@ -24,20 +21,16 @@ export function register(program: Command): void {
   program
     .command('codegen')
     .description(
-      'Write src/mapping/tables.ts and convex/ from the live catalog (--check: exit 1 if stale)',
+      'Write convex/ from the live catalog and the project config (--check: exit 1 if stale)',
     )
     .option('--check', 'write nothing; exit 1 when a generated file would change')
-    .option(
-      '--settings <file>',
-      'mirror settings as JSON (default: the story site, see docs/codegen.md)',
-    )
     .option('--root <dir>', 'project root holding convex/ and src/', PROJECT_ROOT)
     .action(async (flags: CodegenFlags) => {
-      const ctx = commandContext();
-      const settings = loadMirrorSettings(flags.settings);
+      const ctx = await commandContext();
       const result = await withDatabase(ctx, (db) =>
-        codegenFromDatabase(db.pool, flags.root, settings, { check: flags.check }),
+        codegenFromDatabase(db.pool, flags.root, ctx.project, { check: flags.check }),
       );
+      for (const s of result.skipped) process.stdout.write(`skipped ${s.table} (${s.reason})\n`);
       for (const ref of result.plainReferences) {
         ctx.log.debug(
           { table: ref.table, constraint: ref.constraint, why: ref.why },

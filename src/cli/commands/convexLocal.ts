@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--timeout-rate <r>', 'share of mutations applied but never answered', numberBetween(0, 1), 0)
     .option('--drop-connection-rate <r>', 'share of mutations whose connection is dropped', numberBetween(0, 1), 0)
     .action(async (flags: Flags) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const adminKey = flags.adminKey ?? generateAdminKey();
       const dataDir = path.resolve(flags.dataDir ?? path.join(ctx.config.home, 'convex-local'));
       const stopped = nextStopSignal();

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--convex-port <port>', 'local Convex stand-in port (default TANDEM_CONVEX_PORT or 3210)', parsePort)
     .option('--exit', 'stop after the summary instead of serving until Ctrl-C')
     .action(async (flags: DemoFlags) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const { config } = ctx;
       // The demo's own output tells the story; per-request logs only at the level asked for.
       const log = config.logLevel === 'info' ? ctx.log.child({}, { level: 'warn' }) : ctx.log;

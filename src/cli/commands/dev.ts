@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { migrate } from '../../postgres/migrate.js';
 import { generateSample, DEFAULT_SEED } from '../../app/sample/generateSample.js';
+import { createAppSchema, loadStorySiteConfig } from '../../app/schema.js';
+import { discoverMirror } from '../../discovery/discoverMirror.js';
 import type { TokenEntry } from '../../config.js';
 import { ConfigError, ConflictError } from '../../core/errors.js';
 import { embeddedDataDir, type createPool } from '../../postgres/database.js';
@@ -49,7 +51,7 @@ export function register(program: Command): void {
     .option('--sample <scale>', 'fill empty tables with sample data at this scale first', positiveNumber('not a positive number'))
     .option('--seed <n>', 'sample data seed', String(DEFAULT_SEED))
     .action(async (flags: DevFlags) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const { config } = ctx;
       if (config.databaseUrl) {
         throw new ConfigError('DATABASE_URL', 'dev runs the embedded stack; unset it, or use `tandem serve` against that server');
@@ -70,8 +72,13 @@ export function register(program: Command): void {
       try {
         await migrate(stores.pool);
         if (flags.sample !== undefined) await fillSample(stores.pool, flags.sample, Number(flags.seed));
+        else await createAppSchema(stores.pool);
+        // The dev stack serves the story site: its config unless another was given.
+        const project = ctx.project.file ? ctx.project : await loadStorySiteConfig();
+        const { mirror } = await discoverMirror(stores.pool, project);
         const tokens = Object.keys(config.apiTokens).length > 0 ? config.apiTokens : DEV_TOKENS;
         const serving = await startServing(stores, {
+          mirror,
           tokens,
           port: flags.port ?? config.apiPort,
           host,
@@ -88,6 +95,7 @@ export function register(program: Command): void {
             startedAt: new Date().toISOString(),
           });
           printBanner({
+            configFile: project.file ?? '(none)',
             pgUrl: stores.pg.url,
             apiUrl: serving.api.url,
             convexUrl: stores.convexUrl,
@@ -118,13 +126,21 @@ async function fillSample(pool: ReturnType<typeof createPool>, scale: number, se
   }
 }
 
-function printBanner(p: { pgUrl: string; apiUrl: string; convexUrl: string; dataDir: string; devTokens: boolean }): void {
+function printBanner(p: {
+  configFile: string;
+  pgUrl: string;
+  apiUrl: string;
+  convexUrl: string;
+  dataDir: string;
+  devTokens: boolean;
+}): void {
   const { apiUrl, devTokens } = p;
   const lines = [
     'tandem dev stack is running (Ctrl-C stops it)',
     `  Postgres (PGlite, data in ${p.dataDir}): ${p.pgUrl}`,
     `  API:     ${apiUrl}/api/courses   OpenAPI: ${apiUrl}/api/openapi.json   metrics: ${apiUrl}/metrics`,
     `  Convex:  ${p.convexUrl} (a local stand-in running convex/ with convex-test, not Convex)`,
+    `  Config:  ${p.configFile} (other commands: export TANDEM_CONFIG=${p.configFile})`,
     '  Mirroring: run `npx tandem capture install` to capture writes; the relay here applies them.',
   ];
   if (devTokens) {

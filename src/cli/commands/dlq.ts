@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--table <table>', 'only this table')
     .option('--json', 'print JSON')
     .action(async (flags: { all?: boolean; table?: string; json?: boolean }) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const rows = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
         return listDeadLetters(db.pool, { includeResolved: flags.all, table: flags.table });
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option('--all', 'retry every unresolved dead letter')
     .action(async (id: string | undefined, flags: { all?: boolean }) => {
       if ((id === undefined) === !flags.all) throw new InvalidArgumentError('give one id, or --all');
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const ids = flags.all ? 'all' : [deadLetterId(id!)];
       const retried = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .description('mark a dead letter as not to be applied (recorded in the audit log)')
     .option('--reason <text>', 'why')
     .action(async (id: string, flags: { reason?: string }) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
         await discardDeadLetter(db.pool, deadLetterId(id), actor(), flags.reason);

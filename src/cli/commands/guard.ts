@@ -1,12 +1,12 @@
 /**
  * `tandem guard [paths…]`: fails (exit 1) when SQL in the code names a legacy
- * auth table, or one of the tables given. Warnings (SQL that does not parse, an
+ * table (the project config's legacyTables), or one of the tables given. Warnings (SQL that does not parse, an
  * unreadable file) go to stderr and do not change the exit code.
  */
 import type { Command } from 'commander';
 import { scanForTables } from '../../guard/scanForTables.js';
 import { formatScanWarning } from '../../sqlscan/warnings.js';
-import { EXIT_FINDINGS, parseList } from '../context.js';
+import { commandContext, EXIT_FINDINGS, parseList } from '../context.js';
 
 interface GuardFlags {
   tables?: string[];
@@ -16,16 +16,19 @@ interface GuardFlags {
 export function register(program: Command): void {
   program
     .command('guard')
-    .description('Fail when SQL in the code touches the legacy auth tables (or the tables given)')
+    .description("Fail when SQL in the code touches the config's legacy tables (or the tables given)")
     .argument('[paths...]', 'files or directories to scan (default: src)')
     .option(
       '--tables <names>',
-      'comma-separated tables to look for (default: users,accounts,sessions,verification_token)',
+      'comma-separated tables to look for (default: legacyTables from the config)',
       parseList,
     )
     .option('--json', 'print the findings as a JSON list')
     .action(async (paths: string[], flags: GuardFlags) => {
-      const result = await scanForTables(paths, { tables: flags.tables });
+      const ctx = await commandContext();
+      const result = await scanForTables(paths, {
+        tables: flags.tables ?? ctx.project.legacyTables,
+      });
       for (const warning of result.warnings)
         process.stderr.write(`${formatScanWarning(warning)}\n`);
       if (flags.json) {

@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command('init')
     .description(`Create or upgrade Tandem's schema "${TOOL_SCHEMA}" (numbered migrations; safe to run repeatedly)`)
     .action(async () => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       await withDatabase(ctx, async (db) => {
         const applied = await migrate(db.pool);
         const status = await schemaStatus(db.pool);

@@ -1,5 +1,10 @@
-/** `tandem invariants [--store postgres|convex|both] [--json]`: DOMAIN.md's six invariants in both stores (exit 1 on any violation). */
+/**
+ * `tandem invariants [--store postgres|convex|both] [--json]`: the invariant
+ * suites the project config lists, checked in both stores (exit 1 on any
+ * violation).
+ */
 import { Option, type Command } from 'commander';
+import { loadInvariantSuites } from '../../config/invariantSuites.js';
 import { requireSchema } from '../../postgres/migrate.js';
 import { runInvariants, type InvariantStore } from '../../parity/index.js';
 import { openConvexTarget } from '../../relay/openTarget.js';
@@ -8,17 +13,24 @@ import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
 export function register(program: Command): void {
   program
     .command('invariants')
-    .description("Check DOMAIN.md's six invariants in Postgres and in Convex, listing each violating key (exit 1 on any)")
+    .description(
+      "Check the config's invariant suites in Postgres and in Convex, listing each violating key (exit 1 on any)",
+    )
     .addOption(new Option('--store <store>', 'which store').choices(['postgres', 'convex', 'both']).default('both'))
     .option('--no-record', 'do not store the run in the history')
     .option('--json', 'print JSON')
     .action(async (flags: { store: InvariantStore | 'both'; record: boolean; json?: boolean }) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const stores: InvariantStore[] = flags.store === 'both' ? ['postgres', 'convex'] : [flags.store];
+      const suites = await loadInvariantSuites(ctx.project);
+      if (suites.length === 0) {
+        process.stdout.write('no invariant suites configured (see invariants in docs/configuration.md)\n');
+        return;
+      }
       const reader = stores.includes('convex') ? openConvexTarget(ctx.config) : null;
       const report = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
-        return runInvariants(db.pool, reader, { stores, record: flags.record });
+        return runInvariants(db.pool, reader, { suites, stores, record: flags.record });
       });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { buildInventory } from '../../inventory/buildInventory.js';
 import { inventoryMarkdown } from '../../inventory/inventoryMarkdown.js';
 import { formatScanWarning } from '../../sqlscan/warnings.js';
+import { commandContext } from '../context.js';
 
 interface InventoryFlags {
   json?: boolean;
@@ -31,7 +32,9 @@ export function register(program: Command): void {
       const inventory = await buildInventory(paths);
       for (const warning of inventory.warnings)
         process.stderr.write(`${formatScanWarning(warning)}\n`);
-      const markdown = inventoryMarkdown(inventory);
+      // Tables in the config's preferred order (no database needed for a scan).
+      const ctx = await commandContext();
+      const markdown = inventoryMarkdown(inventory, ctx.project.include ?? []);
       if (flags.out) {
         await fs.mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
         await fs.writeFile(flags.out, markdown);

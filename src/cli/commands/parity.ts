@@ -7,7 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { requireSchema } from '../../postgres/migrate.js';
 import { DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../parity/index.js';
 import { openConvexTarget } from '../../relay/openTarget.js';
-import { commandContext, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
+import { commandContext, discover, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
 import { wholeNumber } from '../optionParsers.js';
 
 function instant(value: string): Date {
@@ -68,7 +68,7 @@ function registerHistory(parity: Command): void {
     .option('--now <time>', 'evaluate the streak at this time (for drills and tests)', instant)
     .option('--json', 'print JSON')
     .action(async (flags: { table?: string; limit: number; now?: Date; json?: boolean }) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const now = flags.now ?? new Date();
       const { runs, status } = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
@@ -110,11 +110,12 @@ export function register(program: Command): void {
     .option('--no-record', 'do not store the run in the history')
     .option('--json', 'print JSON')
     .action(async (flags: ParityFlags) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const report = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
         return runParity(db.pool, target, {
+          config: (await discover(ctx, db)).mirror,
           tables: flags.tables,
           mode: flags.mode,
           sample: flags.sample,

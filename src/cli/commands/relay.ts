@@ -9,7 +9,7 @@ import { createRelayMetrics } from '../../relay/metrics.js';
 import { openConvexTarget } from '../../relay/openTarget.js';
 import { DEFAULT_RELAY_OPTIONS, Relay } from '../../relay/relay.js';
 import { nextStopSignal } from '../apiStack.js';
-import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
+import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
 import { wholeNumber } from '../optionParsers.js';
 
 interface RelayFlags {
@@ -32,12 +32,12 @@ export function register(program: Command): void {
     .option('--retention-hours <h>', 'keep processed events this long before pruning', wholeNumber(), 24 * 7)
     .option('--lease-ms <ms>', 'how long claimed events stay reserved for a worker that may have died', wholeNumber(), DEFAULT_RELAY_OPTIONS.leaseMs)
     .action(async (flags: RelayFlags) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const summary = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
         const relay = new Relay(
-          { pool: db.pool, target, mapper: mirrorMapper(), metrics: createRelayMetrics(), log: ctx.log },
+          { pool: db.pool, target, mapper: mirrorMapper((await discover(ctx, db)).mirror), metrics: createRelayMetrics(), log: ctx.log },
           {
             workers: flags.workers,
             claimEvents: flags.claimEvents,

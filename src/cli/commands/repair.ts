@@ -5,10 +5,10 @@
  */
 import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { requireTable, STORY_SITE_TABLES } from '../../mapping/index.js';
+import { requireTable } from '../../mapping/index.js';
 import { requireSchema } from '../../postgres/migrate.js';
 import { parseKeyArgument, repairKeys, unresolvedDrift, type RepairResult } from '../../parity/index.js';
-import { commandContext, parseList, withDatabase } from '../context.js';
+import { commandContext, discover, parseList, withDatabase } from '../context.js';
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -23,12 +23,13 @@ export function register(program: Command): void {
     .action(async (flags: { tables?: string[]; keys?: string[]; key?: string[] }) => {
       const given = [...(flags.keys ?? []), ...(flags.key ?? [])];
       if (given.length > 0 && flags.tables?.length !== 1) throw new InvalidArgumentError('--keys/--key need exactly one table in --tables');
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const results = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
+        const { mirror } = await discover(ctx, db);
         const work: Array<{ table: string; keys: string[] }> = [];
         if (given.length > 0) {
-          const table = requireTable(STORY_SITE_TABLES, flags.tables![0]!);
+          const table = requireTable(mirror, flags.tables![0]!);
           work.push({ table: table.name, keys: given.map((k) => parseKeyArgument(table, k)) });
         } else {
           for (const u of await unresolvedDrift(db.pool, new Date())) {
@@ -36,7 +37,7 @@ export function register(program: Command): void {
           }
         }
         const done: RepairResult[] = [];
-        for (const w of work) done.push(await repairKeys(db.pool, requireTable(STORY_SITE_TABLES, w.table), w.keys, actor()));
+        for (const w of work) done.push(await repairKeys(db.pool, requireTable(mirror, w.table), w.keys, actor()));
         return done;
       });
       if (results.length === 0) process.stdout.write('nothing to repair (no unresolved drift in the parity history; run `tandem parity`)\n');

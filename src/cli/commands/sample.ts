@@ -97,7 +97,7 @@ export function register(program: Command): void {
       const seed = parseNumber('seed', flags.seed);
       const referenceDate = parseDate(flags.referenceDate);
       plannedCounts(scale); // validates before any connection is opened
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const counts = await withDatabase(ctx, async (db) => {
         const progress = progressReporter(scale);
         try {

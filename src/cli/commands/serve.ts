@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'TCP port (default TANDEM_API_PORT or 4000)', parsePort)
     .option('--host <host>', 'interface to listen on (default TANDEM_HOST or 127.0.0.1)')
     .action(async (opts: { port?: number; host?: string }) => {
-      const ctx = commandContext();
+      const ctx = await commandContext();
       const stopped = nextStopSignal();
       await withDatabase(ctx, async (db) => {
         const api = await startApiStack({

@@ -6,8 +6,8 @@
 import type { Command } from 'commander';
 import { backfillStatus, type TableBackfillStatus } from '../../backfill/index.js';
 import { captureStatus, type TableCaptureStatus } from '../../capture/index.js';
-import { STORY_SITE_TABLES } from '../../mapping/index.js';
-import { commandContext, withDatabase } from '../context.js';
+import { commandContext, discover, withDatabase } from '../context.js';
+import { formatSkipped } from './capture.js';
 import { formatDuration } from '../progress.js';
 
 export interface TableStatus {
@@ -66,14 +66,20 @@ export function register(program: Command): void {
     .description('Per table: capture state, backfill state, rows copied, outbox pending and lag')
     .option('--json', 'print JSON instead of a table')
     .action(async (flags: { json?: boolean }) => {
-      const ctx = commandContext();
-      const rows = await withDatabase(ctx, async (db) => {
-        const capture = await captureStatus(db.pool);
+      const ctx = await commandContext();
+      const { rows, skipped } = await withDatabase(ctx, async (db) => {
+        const discovered = await discover(ctx, db);
+        const capture = await captureStatus(db.pool, discovered.mirror);
         // Mirrored tables in plan order, then any other table capture is on.
-        const mirrored = STORY_SITE_TABLES.tables.map((t) => t.name);
+        const mirrored = discovered.mirror.tables.map((t) => t.name);
         const tables = [...mirrored, ...capture.map((c) => c.table).filter((t) => !mirrored.includes(t))];
-        return joinStatus(capture, await backfillStatus(db.pool, tables));
+        const rows = joinStatus(capture, await backfillStatus(db.pool, tables));
+        return { rows, skipped: discovered.skipped };
       });
-      process.stdout.write(flags.json ? `${JSON.stringify({ tables: rows }, null, 2)}\n` : formatStatus(rows));
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ tables: rows, skipped }, null, 2)}\n`
+          : formatStatus(rows) + formatSkipped(skipped),
+      );
     });
 }

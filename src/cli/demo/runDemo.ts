@@ -13,7 +13,10 @@ import { generateSample, type SampleProgressEvent } from '../../app/sample/gener
 import { backfill, type BackfillProgress } from '../../backfill/index.js';
 import { captureStatus, installCapture, untrackedWrites } from '../../capture/index.js';
 import type { Logger } from '../../log.js';
-import { STORY_SITE_SETTINGS } from '../../mapping/mirrorSettings.js';
+import { loadStorySiteConfig } from '../../app/schema.js';
+import { loadInvariantSuites } from '../../config/invariantSuites.js';
+import { discoverMirror } from '../../discovery/discoverMirror.js';
+import type { MirrorConfig } from '../../mapping/index.js';
 import { runInvariants, runParity, type InvariantReport, type ParityReport } from '../../parity/index.js';
 import { formatPlan, readPlan } from '../../plan/index.js';
 import { migrate } from '../../postgres/migrate.js';
@@ -75,8 +78,12 @@ async function waitForDrain(pool: pg.Pool): Promise<void> {
   }
 }
 
-async function summarize(pool: pg.Pool, parity: ParityReport): Promise<DemoTableSummary[]> {
-  const status = new Map((await captureStatus(pool)).map((s) => [s.table, s]));
+async function summarize(
+  pool: pg.Pool,
+  mirror: MirrorConfig,
+  parity: ParityReport,
+): Promise<DemoTableSummary[]> {
+  const status = new Map((await captureStatus(pool, mirror)).map((s) => [s.table, s]));
   const untracked = new Map((await untrackedWrites(pool)).map((u) => [u.table, u.count]));
   return Object.values(parity.tables).map((t) => ({
     table: t.table,
@@ -120,20 +127,30 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     await migrate(pool);
     await generateSample(pool, { scale: options.scale, seed: options.seed, onProgress: options.onSampleProgress });
     options.onStepDone?.();
+    const project = await loadStorySiteConfig();
+    const { mirror } = await discoverMirror(pool, project);
 
     out('\n== 2. Capture: triggers on the ten tables, writing the outbox in each writer\'s transaction\n');
-    const installed = await installCapture(pool);
+    const installed = await installCapture(pool, {
+      tables: mirror.tables.map((t) => t.name),
+      mirror,
+    });
     out(`installed on ${installed.length} tables\n`);
 
     out('\n== 3. Plan: order from the live catalog\'s foreign keys\n');
-    out(formatPlan(await readPlan(pool, { settings: STORY_SITE_SETTINGS })));
+    out(formatPlan(await readPlan(pool, { config: project })));
 
     out(`\n== 4. Backfill into the local Convex stand-in at ${convexUrl} (not Convex)\n`);
-    const copied = await backfill(pool, target, { onProgress: options.onBackfillProgress, log: options.log });
+    const copied = await backfill(pool, target, {
+      config: mirror,
+      onProgress: options.onBackfillProgress,
+      log: options.log,
+    });
     options.onStepDone?.();
     out(`copied ${copied.tables.reduce((n, t) => n + t.copied, 0)} rows in ${copied.tables.length} tables\n`);
 
     const serving = await startServing(stores, {
+      mirror,
       tokens: DEV_TOKENS,
       port: options.apiPort,
       host: options.host,
@@ -158,9 +175,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     await waitForDrain(pool);
 
     out('\n== 7. Parity (full: range hashes, bisection) and invariants in both stores\n');
-    const parity = await runParity(pool, target, { mode: 'full' });
-    const invariants = await runInvariants(pool, target);
-    const tables = await summarize(pool, parity);
+    const parity = await runParity(pool, target, { config: mirror, mode: 'full' });
+    const invariants = await runInvariants(pool, target, {
+      suites: await loadInvariantSuites(project),
+    });
+    const tables = await summarize(pool, mirror, parity);
     out(`\n${formatSummary(tables)}`);
     out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? 'all six hold in Postgres and Convex' : 'VIOLATED'}\n`);
     const urls = {

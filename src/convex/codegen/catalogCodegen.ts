@@ -1,23 +1,22 @@
 /**
- * `tandem codegen`: live catalog + mirror settings → mirror configuration
- * (src/mapping/tables.ts) → Convex schema, run-time table config, _generated
- * and the module map. Every file is rendered from the configuration built in
- * this run (not from the tables.ts loaded at start-up), so one run brings
- * convex/ in line with the database.
+ * `tandem codegen`: live catalog + project config → discovered mirror →
+ * Convex schema, run-time table config, _generated and the module map. One
+ * run brings the Convex folder in line with the database.
  */
-import type { MirrorSettings } from '../../mapping/mirrorSettings.js';
+import type { ProjectConfig } from '../../config/projectConfig.js';
+import { discoverFromCatalog } from '../../discovery/discoverMirror.js';
 import type { Queryable } from '../../postgres/database.js';
 import { readCatalog, type Catalog } from '../../postgres/catalog/index.js';
 import {
-  format,
   renderConvexFiles,
   staleRenderedFiles,
   writeRenderedFiles,
 } from './convexFiles.js';
-import { mirrorConfigFromCatalog, type CatalogMirrorConfig } from './mirrorConfigFromCatalog.js';
-import { MIRROR_CONFIG_PATH, renderMirrorConfig } from './renderMirrorConfig.js';
+import type { SkippedTable } from '../../plan/scope.js';
+import type { CatalogMirrorConfig } from './mirrorConfigFromCatalog.js';
 
 export interface CatalogFiles extends CatalogMirrorConfig {
+  skipped: SkippedTable[];
   /** Rendered files keyed by path relative to the project root. */
   files: Map<string, string>;
 }
@@ -25,15 +24,15 @@ export interface CatalogFiles extends CatalogMirrorConfig {
 export async function renderCatalogFiles(
   rootDir: string,
   catalog: Catalog,
-  settings: MirrorSettings,
+  project: ProjectConfig,
 ): Promise<CatalogFiles> {
-  const built = mirrorConfigFromCatalog(catalog, settings);
-  const files = new Map<string, string>([
-    [
-      MIRROR_CONFIG_PATH,
-      await format(renderMirrorConfig(built.config, catalog.schema, built.plainReferences)),
-    ],
-  ]);
+  const discovered = discoverFromCatalog(catalog, project);
+  const built = {
+    config: discovered.mirror,
+    plainReferences: discovered.plainReferences,
+    skipped: discovered.skipped,
+  };
+  const files = new Map<string, string>();
   for (const [file, content] of await renderConvexFiles(rootDir, built.config))
     files.set(file, content);
   return { ...built, files };
@@ -47,11 +46,11 @@ export interface CodegenResult extends CatalogFiles {
 export async function codegenFromDatabase(
   db: Queryable,
   rootDir: string,
-  settings: MirrorSettings,
+  project: ProjectConfig,
   options: { check?: boolean } = {},
 ): Promise<CodegenResult> {
-  const catalog = await readCatalog(db, settings.schema);
-  const rendered = await renderCatalogFiles(rootDir, catalog, settings);
+  const catalog = await readCatalog(db, project.schema);
+  const rendered = await renderCatalogFiles(rootDir, catalog, project);
   const changed = options.check
     ? staleRenderedFiles(rootDir, rendered.files)
     : writeRenderedFiles(rootDir, rendered.files);

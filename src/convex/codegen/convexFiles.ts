@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import prettier from 'prettier';
 import { validateMirrorConfig, type MirrorConfig } from '../../mapping/tableConfig.js';
-import { STORY_SITE_TABLES } from '../../mapping/tables.js';
 import { GENERATED_NOTICE } from './notice.js';
 import {
   modulePathWithoutExtension,
@@ -86,7 +85,7 @@ export async function format(source: string): Promise<string> {
 /** Every generated file, keyed by its path relative to the project root. */
 export async function renderConvexFiles(
   rootDir: string,
-  config: MirrorConfig = STORY_SITE_TABLES,
+  config: MirrorConfig,
 ): Promise<Map<string, string>> {
   validateMirrorConfig(config);
   const modules = listFunctionModules(path.join(rootDir, 'convex'), GENERATED_MODULES);
@@ -127,11 +126,11 @@ export function writeRenderedFiles(rootDir: string, files: ReadonlyMap<string, s
 }
 
 /** Writes the generated files that differ; returns their paths. */
-export async function writeConvexFiles(rootDir: string, config?: MirrorConfig): Promise<string[]> {
+export async function writeConvexFiles(rootDir: string, config: MirrorConfig): Promise<string[]> {
   return writeRenderedFiles(rootDir, await renderConvexFiles(rootDir, config));
 }
 
 /** Paths of generated files that are missing or differ from what writeConvexFiles would write. */
-export async function staleConvexFiles(rootDir: string, config?: MirrorConfig): Promise<string[]> {
+export async function staleConvexFiles(rootDir: string, config: MirrorConfig): Promise<string[]> {
   return staleRenderedFiles(rootDir, await renderConvexFiles(rootDir, config));
 }

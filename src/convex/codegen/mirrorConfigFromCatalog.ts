@@ -10,7 +10,7 @@
  * and are listed in `plainReferences`, so nothing is dropped silently.
  */
 import { ConfigError } from '../../core/errors.js';
-import type { MirrorSettings } from '../../mapping/mirrorSettings.js';
+import type { ProjectConfig } from '../../config/projectConfig.js';
 import {
   validateMirrorConfig,
   type ColumnConfig,
@@ -110,7 +110,7 @@ function foreignKeys(
 function tableConfig(
   catalog: Catalog,
   table: CatalogTable,
-  settings: MirrorSettings,
+  config: ProjectConfig,
   mirrored: ReadonlySet<string>,
   plain: PlainReference[],
 ): TableConfig {
@@ -120,7 +120,7 @@ function tableConfig(
       'a mirrored table needs a primary key',
     );
   }
-  const heavy = settings.heavy[table.name];
+  const heavy = config.heavy[table.name];
   return {
     name: table.name,
     columns: table.columns.map((c) => columnConfig(catalog, table, c)),
@@ -130,23 +130,24 @@ function tableConfig(
   };
 }
 
+/**
+ * The mirror configuration for a catalog (with key overrides applied:
+ * applyKeyOverrides) and a project config. Tables that cannot be keyed are
+ * not in it; planScope reports them.
+ */
 export function mirrorConfigFromCatalog(
   catalog: Catalog,
-  settings: MirrorSettings,
+  projectConfig: ProjectConfig,
 ): CatalogMirrorConfig {
-  const order = planOrder(catalog, settings);
+  const order = planOrder(catalog, projectConfig);
   const mirrored = new Set(order);
-  for (const name of Object.keys(settings.heavy)) {
-    if (!mirrored.has(name))
-      throw new ConfigError(`settings.heavy.${name}`, 'not a mirrored table');
-  }
   const plainReferences: PlainReference[] = [];
   const config: MirrorConfig = {
     tables: order.map((name) =>
       tableConfig(
         catalog,
         catalog.tables.find((t) => t.name === name)!,
-        settings,
+        projectConfig,
         mirrored,
         plainReferences,
       ),

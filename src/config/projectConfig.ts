@@ -1,0 +1,204 @@
+/**
+ * The project configuration: what the live catalog cannot say about a
+ * migration. Every key is optional — with no config file at all, Tandem
+ * mirrors every table of schema `public` that has a primary key — and every
+ * key is validated here, once, so a typo is an error naming the file and the
+ * key rather than a setting silently ignored.
+ *
+ * The file is `tandem.config.{ts,mjs,json}` at the project root or the one
+ * named by `--config` / `TANDEM_CONFIG` (loadProjectConfig.ts reads it).
+ */
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import type { InvariantSuite } from '../parity/invariantSuite.js';
+
+/**
+ * A Postgres identifier as Tandem uses it: table and schema names become
+ * Convex table names and appear in generated code, so they keep to the
+ * characters both sides accept without quoting tricks.
+ */
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)')
+  .max(63, 'Postgres identifiers are at most 63 bytes');
+
+const tableList = z.array(identifier);
+
+const heavyColumns = z
+  .object({
+    /** Name of the companion Convex table holding the heavy columns (default `<table>_content`). */
+    table: identifier.optional(),
+    columns: z.array(identifier).min(1, 'name at least one heavy column'),
+  })
+  .strict();
+
+const envVariableName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
+export const projectConfigSchema = z
+  .object({
+    /** The application's Postgres schema. */
+    schema: identifier.default('public'),
+    /** Tandem's own schema (outbox, checkpoints, history, audit). */
+    toolSchema: identifier.default('tandem'),
+    /**
+     * Only these tables are mirrored, and this order is preferred where foreign
+     * keys leave a choice. Absent: every table with a primary key.
+     */
+    include: tableList.optional(),
+    /** Tables never mirrored; foreign keys to them stay plain values. */
+    exclude: tableList.default([]),
+    /**
+     * Tables that runtime code must no longer touch (`tandem guard`). They
+     * are never mirrored either.
+     */
+    legacyTables: tableList.default([]),
+    /** Heavy columns per table, kept in a companion Convex table written in the same mutation. */
+    heavy: z.record(identifier, heavyColumns).default({}),
+    /**
+     * Key for a table without a primary key: the columns of a unique index
+     * whose columns are all NOT NULL.
+     */
+    keys: z.record(identifier, z.array(identifier).min(1, 'name the key columns')).default({}),
+    /**
+     * Invariant suites: module paths (relative to the config file) whose
+     * default export is an invariant suite, checked in both stores.
+     */
+    invariants: z
+      .array(
+        z.union([
+          z.string().min(1),
+          z.custom<InvariantSuite>(
+            (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+            'an invariant suite object or a module path',
+          ),
+        ]),
+      )
+      .default([]),
+    convex: z
+      .object({
+        /** Environment variable holding the Convex deployment URL. */
+        urlVariable: envVariableName.default('CONVEX_URL'),
+        /** Environment variable holding its admin or deploy key. */
+        keyVariable: envVariableName.default('CONVEX_DEPLOY_KEY'),
+        /** The app's Convex functions folder, where `tandem codegen` writes. */
+        dir: z.string().min(1).default('convex'),
+      })
+      .strict()
+      .default({ urlVariable: 'CONVEX_URL', keyVariable: 'CONVEX_DEPLOY_KEY', dir: 'convex' }),
+    mirror: z
+      .object({
+        /** How long a mirrored write waits for Convex (ms); 0 = asynchronous. */
+        waitMs: z.number().int().min(0).max(60_000).optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type ProjectConfigInput = z.input<typeof projectConfigSchema>;
+
+export interface HeavyColumnsSetting {
+  table: string;
+  columns: string[];
+}
+
+/** The resolved configuration every command and the library read. */
+export interface ProjectConfig {
+  /** The file it came from, or null for the defaults. */
+  file: string | null;
+  schema: string;
+  toolSchema: string;
+  include: string[] | null;
+  exclude: string[];
+  legacyTables: string[];
+  heavy: Record<string, HeavyColumnsSetting>;
+  keys: Record<string, string[]>;
+  /** Invariant suites: absolute module paths, or suites given inline by a .ts/.mjs config. */
+  invariants: Array<string | InvariantSuite>;
+  convex: { urlVariable: string; keyVariable: string; dir: string };
+  mirror: { waitMs: number | undefined };
+}
+
+/** Type-checked config authoring for `tandem.config.ts` / `.mjs`. */
+export function defineConfig(config: ProjectConfigInput): ProjectConfigInput {
+  return config;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): { key: string; message: string } {
+  const key = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const names = issue.keys.map((k) => JSON.stringify(k)).join(', ');
+    const where = key ? `${key}.` : '';
+    return {
+      key: key || '(root)',
+      message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${names} (not a setting${where ? ` of ${key}` : ''})`,
+    };
+  }
+  return { key: key || '(root)', message: issue.message };
+}
+
+/**
+ * Validates a config value; errors name the file and the key. Cross-key
+ * rules (a table both included and excluded, heavy columns of an excluded
+ * table) are checked here too; rules that need the catalog (does the table
+ * exist?) are checked by discovery.
+ */
+export function parseProjectConfig(
+  value: unknown,
+  file: string | null,
+  resolveModule: (specifier: string) => string = (s) => s,
+): ProjectConfig {
+  const source = file ?? 'config';
+  const parsed = projectConfigSchema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const { key, message } = describeIssue(parsed.error.issues[0]!);
+    throw new ConfigError(`${source}: ${key}`, message);
+  }
+  const c = parsed.data;
+  if (c.schema === c.toolSchema)
+    throw new ConfigError(`${source}: toolSchema`, `must differ from the application schema "${c.schema}"`);
+  const never = new Set([...c.exclude, ...c.legacyTables]);
+  for (const table of c.include ?? []) {
+    if (never.has(table))
+      throw new ConfigError(
+        `${source}: include`,
+        `${table} is also listed in ${c.exclude.includes(table) ? 'exclude' : 'legacyTables'}`,
+      );
+  }
+  if (c.include && new Set(c.include).size !== c.include.length)
+    throw new ConfigError(`${source}: include`, 'lists a table twice');
+  for (const table of [...Object.keys(c.heavy), ...Object.keys(c.keys)]) {
+    if (never.has(table)) {
+      const key = c.heavy[table] ? 'heavy' : 'keys';
+      throw new ConfigError(`${source}: ${key}.${table}`, 'the table is excluded from the mirror');
+    }
+  }
+  return {
+    file,
+    schema: c.schema,
+    toolSchema: c.toolSchema,
+    include: c.include ?? null,
+    exclude: [...new Set(c.exclude)],
+    legacyTables: [...new Set(c.legacyTables)],
+    heavy: Object.fromEntries(
+      Object.entries(c.heavy).map(([table, h]) => [
+        table,
+        { table: h.table ?? `${table}_content`, columns: h.columns },
+      ]),
+    ),
+    keys: c.keys,
+    invariants: c.invariants.map((i) => (typeof i === 'string' ? resolveModule(i) : i)),
+    convex: c.convex,
+    mirror: { waitMs: c.mirror.waitMs },
+  };
+}
+
+/** The configuration with no file: every table of `public` with a primary key. */
+export const DEFAULT_PROJECT_CONFIG: ProjectConfig = parseProjectConfig({}, null);
+
+/** Tables that are never mirrored: excluded ones and legacy ones. */
+export function neverMirrored(config: ProjectConfig): Set<string> {
+  return new Set([...config.exclude, ...config.legacyTables]);
+}
