@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Role } from '../config.js';
+import type { WriteRunner } from '../core/writeRunner.js';
 
 export interface Actor {
   /** Legacy integer user id; null for an anonymous reader. */
@@ -14,13 +15,8 @@ export interface Actor {
 
 export const ANONYMOUS: Actor = { userId: null, role: 'anonymous' };
 
-/**
- * Runs one write path as one Postgres transaction. `operation` names the write
- * path (e.g. `save-story`) for logs and, with the mirror, the operation key.
- */
-export interface WriteRunner {
-  run<T>(operation: string, work: (tx: pg.PoolClient) => Promise<T>): Promise<T>;
-}
+/** Runs one write path as one Postgres transaction (a Tandem port the mirror helper implements). */
+export type { WriteRunner } from '../core/writeRunner.js';
 
 export interface UserDirectory {
   /** Display names for the given legacy user ids; ids it does not know are absent. */

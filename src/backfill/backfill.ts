@@ -8,7 +8,7 @@ import { readTableCatalog } from '../capture/catalog.js';
 import { captureStatus } from '../capture/index.js';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
 import { silentLogger } from '../log.js';
-import type { MirrorConfig } from '../mapping/index.js';
+import { keyColumnsByTable, type MirrorConfig } from '../mapping/index.js';
 import { requireSchema } from '../postgres/migrate.js';
 import type { ApplyTarget } from '../relay/applyClaimed.js';
 import { copyTable, type CopyContext, type TableBackfillResult } from './copyTable.js';
@@ -59,7 +59,10 @@ async function tableShapes(
         'a backfill without capture would lose the writes made while it runs',
     );
   }
-  const catalogs = await readTableCatalog(pool, tables);
+  const catalogs = await readTableCatalog(pool, tables, {
+    schema: config.schema,
+    keys: keyColumnsByTable(config),
+  });
   const shapes = new Map<string, TableShape>();
   for (const table of tables) {
     const catalog = catalogs.get(table)!;
@@ -69,7 +72,12 @@ async function tableShapes(
         'mirror config',
         `${table}: primary key in Postgres is (${catalog.keyColumns.join(', ')}), the mirror configuration says (${configured.join(', ')})`,
       );
-    shapes.set(table, { table, keyColumns: catalog.keyColumns, textColumns: catalog.textColumns });
+    shapes.set(table, {
+      schema: config.schema,
+      table,
+      keyColumns: catalog.keyColumns,
+      textColumns: catalog.textColumns,
+    });
   }
   return shapes;
 }

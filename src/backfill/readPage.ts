@@ -14,6 +14,8 @@ import type { Queryable } from '../postgres/database.js';
 
 /** What the page query needs to know about a table (from the live catalog, like the trigger). */
 export interface TableShape {
+  /** The application schema holding the table. */
+  schema: string;
   table: string;
   keyColumns: string[];
   /** int8/numeric columns carried as text, as in the trigger's row image. */
@@ -41,10 +43,10 @@ interface RawRow {
 const queries = new Map<string, string>();
 
 function pageSql(shape: TableShape, withCursor: boolean): string {
-  const id = JSON.stringify([shape.table, shape.keyColumns, shape.textColumns, withCursor]);
+  const id = JSON.stringify([shape.schema, shape.table, shape.keyColumns, shape.textColumns, withCursor]);
   const cached = queries.get(id);
   if (cached) return cached;
-  const table = `public.${pg.escapeIdentifier(shape.table)}`;
+  const table = `${pg.escapeIdentifier(shape.schema)}.${pg.escapeIdentifier(shape.table)}`;
   const columns = shape.keyColumns.map((c) => pg.escapeIdentifier(c));
   const pageKeys = columns.map((c) => `p.${c}`);
   const cursor = shape.keyColumns.map((_, i) => `$${i + 3}`);
@@ -107,8 +109,8 @@ export async function countRemaining(
   const { rows: stats } = await db.query<{ estimate: number }>(
     `SELECT c.reltuples::float8 AS estimate FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relname = $1`,
-    [shape.table],
+      WHERE n.nspname = $2 AND c.relname = $1`,
+    [shape.table, shape.schema],
   );
   const estimate = stats[0]?.estimate ?? -1;
   if (estimate >= 1_000_000) return Math.max(0, Math.round(estimate) - alreadyCopied);
@@ -117,7 +119,7 @@ export async function countRemaining(
     ? `WHERE (${keys.join(', ')}) > (${after.map((_, i) => `$${i + 1}`).join(', ')})`
     : '';
   const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM public.${pg.escapeIdentifier(shape.table)} t ${where}`,
+    `SELECT count(*)::text AS n FROM ${pg.escapeIdentifier(shape.schema)}.${pg.escapeIdentifier(shape.table)} t ${where}`,
     after ? [...after] : [],
   );
   return Number(rows[0]!.n);

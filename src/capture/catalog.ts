@@ -1,6 +1,6 @@
 /**
  * What the live catalog says about a table capture cares about: does it exist
- * in schema public, its columns and primary key, which columns must travel as
+ * in the application schema, its columns and primary key, which columns must travel as
  * text, and the state of its `tandem_capture` trigger and trigger function. Capture always reads these from the
  * catalog, never from Tandem's own records, because the application's DDL is
  * someone else's.
@@ -67,7 +67,7 @@ const CATALOG_SQL = `
 WITH t AS (
   SELECT c.oid, c.relname, c.relkind
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname = 'public' AND c.relname = ANY($1::text[])
+   WHERE n.nspname = $4 AND c.relname = ANY($1::text[])
 ), cols AS (
   SELECT a.attrelid, a.attnum, a.attname,
          bt.typname AS base_type, bt.typtype = 'e' AS is_enum, bt.typcategory = 'A' AS is_array,
@@ -83,7 +83,12 @@ WITH t AS (
   SELECT i.indrelid, k.attnum, k.ord
     FROM pg_catalog.pg_index i JOIN t ON t.oid = i.indrelid
    CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-   WHERE i.indisprimary AND k.ord <= i.indnkeyatts
+   WHERE i.indisprimary AND k.ord <= i.indnkeyatts AND NOT ($3::jsonb ? t.relname::text)
+  UNION ALL
+  -- A key the project config names for a table without a primary key (discovery checked it).
+  SELECT t.oid, a.attnum, o.ord
+    FROM t CROSS JOIN LATERAL jsonb_array_elements_text($3::jsonb -> t.relname::text) WITH ORDINALITY AS o(name, ord)
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attname = o.name
 )
 SELECT t.relname AS table, t.relkind::text AS relkind,
        (SELECT array_agg(cols.attname::text ORDER BY keys.ord) FROM keys
@@ -120,12 +125,22 @@ function decodeTriggerArgs(raw: Buffer | null): string[] {
   return text.slice(0, text.endsWith('\0') ? -1 : undefined).split('\0');
 }
 
-/** Catalog facts for each named table that exists in schema public (absent tables are left out). */
+/**
+ * Catalog facts for each named table that exists in the schema (absent
+ * tables are left out). `keys` gives the key of tables the mirror keys by
+ * other columns than a primary key (the project config's keys).
+ */
 export async function readTableCatalog(
   db: Queryable,
   tables: readonly string[],
+  options: { schema: string; keys?: Readonly<Record<string, readonly string[]>> },
 ): Promise<Map<string, TableCatalog>> {
-  const { rows } = await db.query<CatalogRow>(CATALOG_SQL, [tables, CAPTURE_TRIGGER]);
+  const { rows } = await db.query<CatalogRow>(CATALOG_SQL, [
+    tables,
+    CAPTURE_TRIGGER,
+    JSON.stringify(options.keys ?? {}),
+    options.schema,
+  ]);
   return new Map(
     rows.map((r) => [
       r.table,
@@ -152,16 +167,16 @@ export async function readTableCatalog(
   );
 }
 
-/** Tables in schema public that currently carry a `tandem_capture` trigger. */
-export async function tablesWithCaptureTrigger(db: Queryable): Promise<string[]> {
+/** Tables of the schema that currently carry a `tandem_capture` trigger. */
+export async function tablesWithCaptureTrigger(db: Queryable, schema: string): Promise<string[]> {
   const { rows } = await db.query<{ table: string }>(
     `SELECT c.relname AS table
        FROM pg_catalog.pg_trigger tr
        JOIN pg_catalog.pg_class c ON c.oid = tr.tgrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND tr.tgname = $1 AND NOT tr.tgisinternal
+      WHERE n.nspname = $2 AND tr.tgname = $1 AND NOT tr.tgisinternal
       ORDER BY 1`,
-    [CAPTURE_TRIGGER],
+    [CAPTURE_TRIGGER, schema],
   );
   return rows.map((r) => r.table);
 }

@@ -11,7 +11,7 @@ import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
-import { findTable, type MirrorConfig } from '../mapping/index.js';
+import { findTable, keyColumnsByTable, type MirrorConfig } from '../mapping/index.js';
 import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
 import {
   CAPTURE_TRIGGER,
@@ -90,10 +90,11 @@ export function setLockTimeout(tx: Queryable, ms: number): Promise<unknown> {
 
 async function createTrigger(
   tx: Queryable,
+  schema: string,
   catalog: TableCatalog,
   heavy: readonly string[],
 ): Promise<void> {
-  const table = `public.${pg.escapeIdentifier(catalog.table)}`;
+  const table = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(catalog.table)}`;
   await tx.query(createCaptureFunctionSql(captureSpec(catalog, heavy)));
   await tx.query(`DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGER} ON ${table}`);
   await tx.query(
@@ -135,7 +136,7 @@ async function installOne(
   const current = isCurrent(catalog, heavy);
   if (current && recorded.rowCount === 1) return { ...base, action: 'unchanged' };
   const action = catalog.trigger ? 'updated' : 'installed';
-  if (!current) await createTrigger(tx, catalog, heavy);
+  if (!current) await createTrigger(tx, options.mirror.schema, catalog, heavy);
   await recordInstalled(tx, catalog, actor);
   await recordAudit(tx, {
     actor,
@@ -166,7 +167,10 @@ export async function installCapture(
   const tables = requestedTables(options.tables);
   return withRetriedTransaction(pool, async (tx) => {
     await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
-    const catalogs = await readTableCatalog(tx, tables);
+    const catalogs = await readTableCatalog(tx, tables, {
+      schema: options.mirror.schema,
+      keys: keyColumnsByTable(options.mirror),
+    });
     const checked = tables.map((name) => checkCapturable(name, catalogs.get(name)));
     const results: InstallResult[] = [];
     for (const catalog of checked) results.push(await installOne(tx, catalog, options));

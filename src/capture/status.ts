@@ -5,7 +5,7 @@
  */
 import type { Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
-import type { MirrorConfig } from '../mapping/index.js';
+import { keyColumnsByTable, type MirrorConfig } from '../mapping/index.js';
 import {
   callsCaptureFunction,
   readTableCatalog,
@@ -84,9 +84,12 @@ export async function captureStatus(
   mirror: MirrorConfig,
 ): Promise<TableCaptureStatus[]> {
   await requireSchema(db);
-  const captured = await capturedTables(db);
+  const captured = await capturedTables(db, mirror.schema);
   const tables = [...new Set<string>([...mirror.tables.map((t) => t.name), ...captured])];
-  const catalogs = await readTableCatalog(db, tables);
+  const catalogs = await readTableCatalog(db, tables, {
+    schema: mirror.schema,
+    keys: keyColumnsByTable(mirror),
+  });
   const pending = await pendingByTable(db);
   const untracked = new Map((await untrackedWrites(db)).map((u) => [u.table, u.count]));
   return tables.map((table) => {

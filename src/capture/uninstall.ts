@@ -26,13 +26,15 @@ async function recordedTables(db: Queryable): Promise<string[]> {
 }
 
 /** Every table capture is on, by Tandem's records or by the catalog. */
-export async function capturedTables(db: Queryable): Promise<string[]> {
+export async function capturedTables(db: Queryable, schema: string): Promise<string[]> {
   return [
-    ...new Set([...(await recordedTables(db)), ...(await tablesWithCaptureTrigger(db))]),
+    ...new Set([...(await recordedTables(db)), ...(await tablesWithCaptureTrigger(db, schema))]),
   ].sort();
 }
 
 export interface UninstallOptions extends Partial<Pick<CaptureOptions, 'tables'>> {
+  /** The application schema (the project config's). */
+  schema: string;
   actor?: string;
   lockTimeoutMs?: number;
 }
@@ -44,14 +46,16 @@ export interface UninstallOptions extends Partial<Pick<CaptureOptions, 'tables'>
  */
 export async function uninstallCapture(
   pool: pg.Pool,
-  options: UninstallOptions = {},
+  options: UninstallOptions,
 ): Promise<UninstallResult[]> {
   await requireSchema(pool);
   return withRetriedTransaction(pool, async (tx) => {
     await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     const recorded = new Set(await recordedTables(tx));
-    const tables = options.tables ? [...new Set(options.tables)] : await capturedTables(tx);
-    const catalogs = await readTableCatalog(tx, tables);
+    const tables = options.tables
+      ? [...new Set(options.tables)]
+      : await capturedTables(tx, options.schema);
+    const catalogs = await readTableCatalog(tx, tables, { schema: options.schema });
     for (const name of tables) {
       if (!catalogs.has(name) && !recorded.has(name))
         throw new NotFoundError('table', name, 'tables');
@@ -64,7 +68,9 @@ export async function uninstallCapture(
         continue;
       }
       if (trigger)
-        await tx.query(`DROP TRIGGER ${CAPTURE_TRIGGER} ON public.${pg.escapeIdentifier(name)}`);
+        await tx.query(
+          `DROP TRIGGER ${CAPTURE_TRIGGER} ON ${pg.escapeIdentifier(options.schema)}.${pg.escapeIdentifier(name)}`,
+        );
       // The table's generated function (tables installed by an older Tandem have none).
       await tx.query(`DROP FUNCTION IF EXISTS ${qualifiedCaptureFunction(name)}()`);
       await tx.query('DELETE FROM tandem.captured_table WHERE table_name = $1', [name]);

@@ -157,6 +157,13 @@ export function parseProjectConfig(
     throw new ConfigError(`${source}: ${key}`, message);
   }
   const c = parsed.data;
+  // Tandem's own SQL still names its schema `tandem`; until every statement
+  // takes the name from here, another name is refused rather than ignored.
+  if (c.toolSchema !== 'tandem')
+    throw new ConfigError(
+      `${source}: toolSchema`,
+      `only "tandem" is supported in this version (got "${c.toolSchema}")`,
+    );
   if (c.schema === c.toolSchema)
     throw new ConfigError(`${source}: toolSchema`, `must differ from the application schema "${c.schema}"`);
   const never = new Set([...c.exclude, ...c.legacyTables]);

@@ -46,6 +46,8 @@ export interface HeavyColumnsConfig {
 }
 
 export interface TableConfig {
+  /** The Postgres schema holding the table (the project config's application schema). */
+  schema: string;
   name: string;
   columns: readonly ColumnConfig[];
   primaryKey: readonly string[];
@@ -54,6 +56,8 @@ export interface TableConfig {
 }
 
 export interface MirrorConfig {
+  /** The application's Postgres schema (every table's `schema`). */
+  schema: string;
   /** Mirrored tables, parents before children. */
   tables: readonly TableConfig[];
 }
@@ -72,6 +76,16 @@ export function refField(column: string): string {
 /** Name of the Convex index on a foreign-key column (used to find children waiting for a parent). */
 export function foreignKeyIndex(column: string): string {
   return `by_${column}`;
+}
+
+/** A Postgres identifier quoted for SQL (the rule of pg's escapeIdentifier; mapping stays free of I/O modules). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `"schema"."table"` for SQL on the application's table. */
+export function qualifiedTable(table: Pick<TableConfig, 'schema' | 'name'>): string {
+  return `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
 }
 
 export function findTable(config: MirrorConfig, name: string): TableConfig | undefined {
@@ -146,4 +160,12 @@ function validateColumn(where: string, column: ColumnConfig): void {
   if (column.type === 'enum' && !(column.enumValues && column.enumValues.length > 0)) {
     throw new ConfigError(`${where}.${column.name}`, 'enum column needs enumValues');
   }
+}
+
+/**
+ * Each mirrored table's key columns: its primary key, or the unique NOT NULL
+ * columns the project config names for a table without one.
+ */
+export function keyColumnsByTable(config: MirrorConfig): Record<string, readonly string[]> {
+  return Object.fromEntries(config.tables.map((t) => [t.name, t.primaryKey]));
 }

@@ -5,7 +5,7 @@
  * mapped and hashed exactly as the apply path maps it.
  */
 import type pg from 'pg';
-import { canonicalHash, mapRow, type TableConfig } from '../mapping/index.js';
+import { canonicalHash, mapRow, qualifiedTable, type TableConfig } from '../mapping/index.js';
 import type { Queryable } from '../postgres/database.js';
 import { isValidKeyText, keyFilter, keyTextSql, quoteIdent, selectColumnsSql } from './keys.js';
 
@@ -36,7 +36,7 @@ export async function* streamRowsInKeyOrder(
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query(
       `DECLARE tandem_parity_rows NO SCROLL CURSOR FOR
-         SELECT ${selectColumnsSql(table)} FROM ${quoteIdent(table.name)} t
+         SELECT ${selectColumnsSql(table)} FROM ${qualifiedTable(table)} t
           ORDER BY (${keyTextSql(table)}) COLLATE "C"`,
     );
     for (;;) {
@@ -65,7 +65,7 @@ export async function pgRowsByKeys(db: Queryable, table: TableConfig, keys: read
   for (let i = 0; i < keys.length; i += 1000) {
     const filter = keyFilter(table, keys.slice(i, i + 1000));
     const { rows } = await db.query<Record<string, unknown>>(
-      `SELECT ${selectColumnsSql(table)} FROM ${quoteIdent(table.name)} t WHERE ${filter.sql}`,
+      `SELECT ${selectColumnsSql(table)} FROM ${qualifiedTable(table)} t WHERE ${filter.sql}`,
       filter.params,
     );
     for (const raw of rows) {
@@ -77,14 +77,14 @@ export async function pgRowsByKeys(db: Queryable, table: TableConfig, keys: read
 }
 
 export async function countPgRows(db: Queryable, table: TableConfig): Promise<number> {
-  const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(table.name)}`);
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualifiedTable(table)}`);
   return Number(rows[0]!.n);
 }
 
 /** `size` rows drawn uniformly at random (the whole table when it has no more). */
 export async function samplePgRows(db: Queryable, table: TableConfig, size: number): Promise<PgRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT ${selectColumnsSql(table)} FROM ${quoteIdent(table.name)} t ORDER BY random() LIMIT $1`,
+    `SELECT ${selectColumnsSql(table)} FROM ${qualifiedTable(table)} t ORDER BY random() LIMIT $1`,
     [size],
   );
   return rows.map((raw) => hashPgRow(table, raw));

@@ -10,6 +10,7 @@
  */
 import crypto from 'node:crypto';
 import type pg from 'pg';
+import { qualifiedTable } from '../mapping/index.js';
 import { ConfigError } from '../core/errors.js';
 import type { TableConfig } from '../mapping/index.js';
 import { withTransaction } from '../postgres/database.js';
@@ -49,7 +50,7 @@ async function repairChunk(
     const { rows } = await client.query<{ key: string }>(
       `INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key)
        SELECT pg_current_xact_id(), $1, tandem.row_key(r, $2::text[]), 'update', tandem.columns_as_text(r, $3::text[]), $4
-         FROM (SELECT to_jsonb(t) AS r FROM ${quoteIdent(table.name)} t WHERE ${filter.sql}) s
+         FROM (SELECT to_jsonb(t) AS r FROM ${qualifiedTable(table)} t WHERE ${filter.sql}) s
        RETURNING key`,
       [table.name, columns.keyColumns, columns.textColumns, operationKey, ...filter.params],
     );

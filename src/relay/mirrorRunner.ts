@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { operationKeySettings } from '../capture/index.js';
-import type { WriteRunner } from '../app/ports.js';
+import type { WriteRunner } from '../core/writeRunner.js';
 import type { Logger } from '../log.js';
 import { withRetriedTransaction } from '../postgres/database.js';
 import type { Relay } from './relay.js';

@@ -25,7 +25,7 @@ describe.each(backends)('backfill [%s]', (backend) => {
   afterAll(() => db?.close());
 
   it('refuses to start unless capture is installed on every selected table', async () => {
-    await uninstallCapture(db.pool);
+    await uninstallCapture(db.pool, { schema: 'public' });
     await installCapture(db.pool, { ...storySiteCapture(), tables: ['language', 'story'] });
     const target = new RecordingConvexTarget();
     const err = await backfill(db.pool, target, { config: STORY_SITE_TABLES, tables: ['story', 'story_done', 'language'] }).catch((e: unknown) => e);

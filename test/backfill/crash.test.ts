@@ -16,6 +16,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { convexState, postgresState } from '../support/mirror.js';
 import { prepareBackfillDatabase, resetBackfill } from './fixture.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONFIG_FILE } from '../../src/app/schema.js';
 
 const ADMIN_KEY = 'backfill-crash-admin-key';
 const ROWS = 400;
@@ -50,6 +51,7 @@ describe.each(backends)('backfill process killed mid-table [%s]', (backend) => {
     CONVEX_DEPLOY_KEY: ADMIN_KEY,
     TANDEM_HOME: home,
     TANDEM_LOG_LEVEL: 'silent',
+    TANDEM_CONFIG: STORY_SITE_CONFIG_FILE,
   });
   const cli = (args: string[]) => spawn(process.execPath, ['bin/tandem.js', ...args], { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
   const run = (args: string[]): Promise<CliRun> =>

@@ -20,7 +20,7 @@ export async function prepareBackfillDatabase(pool: pg.Pool): Promise<void> {
 }
 
 export async function resetBackfill(pool: pg.Pool, storyDone = 60): Promise<void> {
-  await uninstallCapture(pool);
+  await uninstallCapture(pool, { schema: 'public' });
   await seedFixture(pool);
   await pool.query(
     `INSERT INTO story_done (user_id, story_id, time)

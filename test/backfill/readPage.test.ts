@@ -32,8 +32,8 @@ describe.each(backends)('readPage: keyset pages with row versions [%s]', (backen
     );
     expect(outbox.map((o) => o.key)).toEqual(['["en","2"]']);
 
-    const catalog = (await readTableCatalog(db.pool, ['capture_pair'])).get('capture_pair')!;
-    const shape = { table: 'capture_pair', keyColumns: catalog.keyColumns, textColumns: catalog.textColumns };
+    const catalog = (await readTableCatalog(db.pool, ['capture_pair'], { schema: 'public' })).get('capture_pair')!;
+    const shape = { schema: 'public', table: 'capture_pair', keyColumns: catalog.keyColumns, textColumns: catalog.textColumns };
     const pages: PageRow[][] = [];
     let after: string[] | null = null;
     for (;;) {

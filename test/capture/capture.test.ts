@@ -260,11 +260,11 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   it('uninstall removes only the trigger: data untouched, later writes not captured, repeat is a no-op', async () => {
     await installCapture(db.pool, { ...storySiteCapture() });
     const before = await snapshotTables(db.pool);
-    const removed = await uninstallCapture(db.pool, { actor: 'test' });
+    const removed = await uninstallCapture(db.pool, { schema: 'public', actor: 'test' });
     expect(removed).toEqual([...APP_TABLES].sort().map((table) => ({ table, action: 'removed' })));
     expect(await snapshotTables(db.pool)).toEqual(before);
-    expect(await uninstallCapture(db.pool)).toEqual([]);
-    expect(await uninstallCapture(db.pool, { tables: ['story'] })).toEqual([{ table: 'story', action: 'absent' }]);
+    expect(await uninstallCapture(db.pool, { schema: 'public' })).toEqual([]);
+    expect(await uninstallCapture(db.pool, { schema: 'public', tables: ['story'] })).toEqual([{ table: 'story', action: 'absent' }]);
     await sql(`UPDATE story SET name = 'renamed' WHERE id = 1`);
     expect(await outboxEvents(db.pool)).toEqual([]);
     expect((await captureStatus(db.pool, STORY_SITE_TABLES)).every((s) => s.state === 'absent' && !s.installed)).toBe(true);
@@ -291,7 +291,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
     await expect(installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_tskey'] })).rejects.toThrow(
       'tables: table "capture_tskey" key column "at" has type timestamptz; capture supports integer, numeric, text, uuid and enum keys',
     );
-    await expect(uninstallCapture(db.pool, { tables: ['nope'] })).rejects.toThrow('table "nope" not found');
+    await expect(uninstallCapture(db.pool, { schema: 'public', tables: ['nope'] })).rejects.toThrow('table "nope" not found');
     const triggers = await sql(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'tandem_capture'`);
     expect(triggers.rows[0].n).toBe(0);
     expect((await sql('SELECT count(*)::int AS n FROM tandem.captured_table')).rows[0].n).toBe(0);

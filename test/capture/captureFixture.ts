@@ -26,7 +26,7 @@ export async function prepareCaptureDatabase(pool: pg.Pool): Promise<void> {
 }
 
 export async function resetCapture(pool: pg.Pool): Promise<void> {
-  await uninstallCapture(pool);
+  await uninstallCapture(pool, { schema: 'public' });
   await seedFixture(pool);
   await pool.query(`
     TRUNCATE capture_pair;

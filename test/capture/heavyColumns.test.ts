@@ -120,7 +120,7 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
     await sql(`TRUNCATE capture_dom`);
     await sql(`INSERT INTO capture_dom VALUES (1, 'a', 'long body', 'long note')`);
     const heavy = { table: 'capture_dom_content', columns: ['body', 'note'] };
-    const mirror = { tables: [{ name: 'capture_dom', heavy }] } as unknown as MirrorConfig;
+    const mirror = { schema: 'public', tables: [{ name: 'capture_dom', heavy }] } as unknown as MirrorConfig;
     await installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_dom'], mirror });
     await sql(`UPDATE capture_dom SET name = 'b' WHERE id = 1`);
     const [event] = await outboxEvents(db.pool);
@@ -136,7 +136,8 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
   });
 
   it('a trigger generated for other heavy columns is stale; installing again regenerates it', async () => {
-    const withoutHeavy = {
+    const withoutHeavy: MirrorConfig = {
+      schema: STORY_SITE_TABLES.schema,
       tables: STORY_SITE_TABLES.tables.map((t) =>
         t.name === 'story' ? { ...t, heavy: undefined } : t,
       ),

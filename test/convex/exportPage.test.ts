@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EmbeddedConvexTarget, type ExportedRow } from '../../src/convex/index.js';
 import { canonicalHash, mapRow } from '../../src/mapping/index.js';
 import { storyRow, upsert } from './fixtures.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 async function exportAll(
   target: EmbeddedConvexTarget,
@@ -37,7 +38,7 @@ describe('exportPage on the embedded target', () => {
     expect(keys).toEqual(rows.map((r) => String(r.id)).sort());
     const first = pages.flat().find((r) => r.key === '7')!;
     expect(first.version).toBe(106);
-    expect(first.columns).toEqual(mapRow('story', rows[6]!).columns);
+    expect(first.columns).toEqual(mapRow('story', rows[6]!, STORY_SITE_TABLES).columns);
   });
 
   it('exported rows hash like the mapped Postgres rows (a clean mirror has zero drift)', async () => {
@@ -51,10 +52,10 @@ describe('exportPage on the embedded target', () => {
       { txid: '1', changes: rows.map((row, i) => upsert('story', row, i + 1)) },
     ]);
     const exported = (await exportAll(target, 'story', 100)).flat();
-    const convexHashes = exported.map((r) => [r.key, canonicalHash('story', r.columns)]);
+    const convexHashes = exported.map((r) => [r.key, canonicalHash('story', r.columns, STORY_SITE_TABLES)]);
     const pgHashes = rows.map((row) => [
       String(row.id),
-      canonicalHash('story', mapRow('story', row).columns),
+      canonicalHash('story', mapRow('story', row, STORY_SITE_TABLES).columns, STORY_SITE_TABLES),
     ]);
     expect(convexHashes).toEqual(pgHashes);
   });

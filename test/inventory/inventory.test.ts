@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { buildInventory } from '../../src/inventory/buildInventory.js';
 import { inventoryMarkdown, planOrder } from '../../src/inventory/inventoryMarkdown.js';
+import { STORY_SITE_CONFIG } from '../support/storySiteMirror.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const appRoot = path.join(repoRoot, 'test/fixtures/nextapp');
@@ -146,7 +147,7 @@ describe('inventory of a Next.js app', () => {
 });
 
 describe('inventory Markdown', () => {
-  const markdown = inventoryMarkdown(inventory);
+  const markdown = inventoryMarkdown(inventory, STORY_SITE_CONFIG.include ?? []);
   const section = (title: string): string =>
     markdown.split(`## ${title}`)[1]?.split(/\n## /)[0] ?? '';
 
@@ -164,7 +165,9 @@ describe('inventory Markdown', () => {
       'sessions',
       'verification_token',
     ]);
-    expect(planOrder(['zeta', '(dynamic)', 'story_done', 'alpha', 'language'])).toEqual([
+    expect(
+      planOrder(['zeta', '(dynamic)', 'story_done', 'alpha', 'language'], STORY_SITE_CONFIG.include!),
+    ).toEqual([
       'language',
       'story_done',
       'alpha',

@@ -52,10 +52,10 @@ describe.each(backends)('pg rows and to_jsonb images map alike [%s]', (backend) 
     expect(plain.rows.length).toBeGreaterThan(0);
     expect(images.rows).toHaveLength(plain.rows.length);
     plain.rows.forEach((row: Record<string, unknown>, i: number) => {
-      const fromPg = mapRow(table, row);
-      const fromImage = mapRow(table, (images.rows[i] as { row: Record<string, unknown> }).row);
+      const fromPg = mapRow(table, row, STORY_SITE_TABLES);
+      const fromImage = mapRow(table, (images.rows[i] as { row: Record<string, unknown> }).row, STORY_SITE_TABLES);
       expect(fromImage).toEqual(fromPg);
-      expect(canonicalHash(table, fromImage.columns)).toBe(canonicalHash(table, fromPg.columns));
+      expect(canonicalHash(table, fromImage.columns, STORY_SITE_TABLES)).toBe(canonicalHash(table, fromPg.columns, STORY_SITE_TABLES));
     });
   });
 
@@ -63,7 +63,7 @@ describe.each(backends)('pg rows and to_jsonb images map alike [%s]', (backend) 
     const story = mapRow(
       'story',
       (await db.pool.query('SELECT * FROM story WHERE id = 1')).rows[0],
-    );
+     STORY_SITE_TABLES);
     expect(story.columns.date).toBe(Date.UTC(2024, 0, 1, 21, 34, 5, 123));
     expect(story.columns.change_date).toBe(-1);
     expect(story.columns.date_published).toBe(Infinity);
@@ -76,10 +76,10 @@ describe.each(backends)('pg rows and to_jsonb images map alike [%s]', (backend) 
       ],
     });
     const languages = (await db.pool.query('SELECT * FROM language ORDER BY id')).rows.map((r) =>
-      mapRow('language', r),
+      mapRow('language', r, STORY_SITE_TABLES),
     );
     expect(languages.map((l) => l.columns.flag)).toEqual([NaN, 0, 1.5e-7]);
-    const course = mapRow('course', (await db.pool.query('SELECT * FROM course')).rows[0]);
+    const course = mapRow('course', (await db.pool.query('SELECT * FROM course')).rows[0], STORY_SITE_TABLES);
     expect(course.columns.tags).toEqual(['ספר', null, 'b']);
     expect(course.columns.contributors).toEqual([]);
   });

@@ -194,7 +194,7 @@ describe('mapChange', () => {
 
 describe('mapRow and canonicalHash', () => {
   it('hash ignores key order and the mirror fields, and sees type and value changes', () => {
-    const columns = mapRow('story', storyRow).columns;
+    const columns = mapRow('story', storyRow, STORY_SITE_TABLES).columns;
     const reordered = Object.fromEntries(Object.entries(columns).reverse());
     const withMirrorFields = {
       ...columns,
@@ -204,14 +204,14 @@ describe('mapRow and canonicalHash', () => {
       _id: 'x',
       _creationTime: 1,
     };
-    const hash = canonicalHash('story', columns);
+    const hash = canonicalHash('story', columns, STORY_SITE_TABLES);
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(canonicalHash('story', reordered)).toBe(hash);
-    expect(canonicalHash('story', withMirrorFields)).toBe(hash);
-    expect(canonicalHash('story', { ...columns, set_id: 2 })).not.toBe(hash);
-    expect(canonicalHash('story', { ...columns, author: 11n })).not.toBe(hash);
+    expect(canonicalHash('story', reordered, STORY_SITE_TABLES)).toBe(hash);
+    expect(canonicalHash('story', withMirrorFields, STORY_SITE_TABLES)).toBe(hash);
+    expect(canonicalHash('story', { ...columns, set_id: 2 }, STORY_SITE_TABLES)).not.toBe(hash);
+    expect(canonicalHash('story', { ...columns, author: 11n }, STORY_SITE_TABLES)).not.toBe(hash);
     const { text: _text, ...withoutText } = columns;
-    expect(canonicalHash('story', withoutText)).not.toBe(hash);
-    expect(canonicalHash('story', { ...columns, text: null })).not.toBe(hash);
+    expect(canonicalHash('story', withoutText, STORY_SITE_TABLES)).not.toBe(hash);
+    expect(canonicalHash('story', { ...columns, text: null }, STORY_SITE_TABLES)).not.toBe(hash);
   });
 });

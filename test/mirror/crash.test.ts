@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORY_SITE_CONFIG_FILE } from '../../src/app/schema.js';
 import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
 import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
 import { silentLogger } from '../../src/log.js';
@@ -59,7 +60,7 @@ describe.each(backends)('hard kills [%s]', (backend) => {
     for (let i = 0; i < 20; i++) await db.pool.query(`UPDATE story SET name = $1 WHERE id = $2`, [`v${i}`, (i % 5) + 1]);
     const child = spawn(process.execPath, ['bin/tandem.js', 'relay', '--once', '--claim-events', '4', '--lease-ms', '1000'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: db.url, CONVEX_URL: convexUrl, CONVEX_DEPLOY_KEY: ADMIN_KEY, TANDEM_HOME: home, TANDEM_LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATABASE_URL: db.url, CONVEX_URL: convexUrl, CONVEX_DEPLOY_KEY: ADMIN_KEY, TANDEM_HOME: home, TANDEM_LOG_LEVEL: 'silent', TANDEM_CONFIG: STORY_SITE_CONFIG_FILE },
       stdio: 'ignore',
     });
     await until(async () => ((await outboxCounts(db.pool)).done ?? 0) >= 3);

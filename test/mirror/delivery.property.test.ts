@@ -41,7 +41,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
         fc.infiniteStream(fc.nat()),
         async (actions, randoms) => {
           // Fresh state each run: capture off while the fixture is reset (TRUNCATE is not captured), then on.
-          await uninstallCapture(db.pool);
+          await uninstallCapture(db.pool, { schema: 'public' });
           await db.pool.query('TRUNCATE tandem.outbox');
           await installCapture(db.pool, { ...storySiteCapture() });
           await seedExtendedFixture(db.pool);

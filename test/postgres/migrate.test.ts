@@ -85,8 +85,8 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    await db.pool.query('ALTER TABLE tandem.outbox DROP COLUMN unchanged');
-    await db.pool.query('ALTER TABLE tandem.dead_letter DROP COLUMN unchanged');
+    await db.pool.query('ALTER TABLE tandem.parity_run DROP COLUMN suite');
+    await db.pool.query('ALTER TABLE tandem.parity_run ALTER COLUMN invariant TYPE int USING invariant::int');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -96,11 +96,14 @@ describe.each(backends)('migrate [%s]', (backend) => {
     );
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
-      `SELECT attrelid::regclass::text AS t FROM pg_attribute
-        WHERE attname = 'unchanged' AND attrelid IN ('tandem.outbox'::regclass, 'tandem.dead_letter'::regclass)
+      `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+        WHERE attrelid = 'tandem.parity_run'::regclass AND attname IN ('suite', 'invariant')
         ORDER BY 1`,
     );
-    expect(rows.map((r) => r.t)).toEqual(['tandem.dead_letter', 'tandem.outbox']);
+    expect(rows).toEqual([
+      { attname: 'invariant', type: 'text' },
+      { attname: 'suite', type: 'text' },
+    ]);
   });
 
   it('refuses a database migrated by a newer Tandem', async () => {

@@ -51,7 +51,7 @@ export async function postgresState(pool: pg.Pool): Promise<StoreState> {
     const { rows } = await pool.query(`SELECT * FROM ${table}`);
     state[table] = {};
     for (const row of rows) {
-      const mapped = mapRow(table, row);
+      const mapped = mapRow(table, row, STORY_SITE_TABLES);
       state[table][mapped.key] = mapped.columns;
     }
   }

@@ -14,8 +14,10 @@ import { parseProjectConfig, type ProjectConfig } from '../../src/config/project
 import type { MirrorConfig } from '../../src/mapping/tableConfig.js';
 
 export const STORY_SITE_TABLES: MirrorConfig = {
+  schema: 'public',
   tables: [
     {
+      schema: 'public',
       name: 'language',
       columns: [
         { name: 'id', type: 'int4', nullable: false },
@@ -33,6 +35,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       foreignKeys: [],
     },
     {
+      schema: 'public',
       name: 'localization',
       columns: [
         { name: 'id', type: 'int4', nullable: false },
@@ -44,6 +47,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       foreignKeys: [{ column: 'language_id', references: 'language' }],
     },
     {
+      schema: 'public',
       name: 'image',
       columns: [
         { name: 'id', type: 'varchar', nullable: false },
@@ -57,6 +61,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       foreignKeys: [],
     },
     {
+      schema: 'public',
       name: 'avatar',
       columns: [
         { name: 'id', type: 'int4', nullable: false },
@@ -67,6 +72,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       foreignKeys: [],
     },
     {
+      schema: 'public',
       name: 'speaker',
       columns: [
         { name: 'id', type: 'int4', nullable: false },
@@ -92,6 +98,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       foreignKeys: [{ column: 'language_id', references: 'language' }],
     },
     {
+      schema: 'public',
       name: 'avatar_mapping',
       columns: [
         { name: 'id', type: 'int4', nullable: false },
@@ -107,6 +114,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       ],
     },
     {
+      schema: 'public',
       name: 'course',
       columns: [
         { name: 'id', type: 'int4', nullable: false },
@@ -133,6 +141,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       ],
     },
     {
+      schema: 'public',
       name: 'story',
       columns: [
         { name: 'id', type: 'int4', nullable: false },
@@ -168,6 +177,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       heavy: { table: 'story_content', columns: ['text', 'json'] },
     },
     {
+      schema: 'public',
       name: 'story_approval',
       columns: [
         { name: 'id', type: 'int4', nullable: false },
@@ -179,6 +189,7 @@ export const STORY_SITE_TABLES: MirrorConfig = {
       foreignKeys: [{ column: 'story_id', references: 'story' }],
     },
     {
+      schema: 'public',
       name: 'story_done',
       columns: [
         { name: 'id', type: 'int4', nullable: false },

@@ -75,7 +75,7 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const results = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
-        return uninstallCapture(db.pool, { tables: flags.tables });
+        return uninstallCapture(db.pool, { schema: ctx.project.schema, tables: flags.tables });
       });
       if (results.length === 0) process.stdout.write('no table has capture installed\n');
       for (const r of results) process.stdout.write(`${r.action.padEnd(7)}  ${r.table}\n`);

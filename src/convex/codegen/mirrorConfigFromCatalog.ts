@@ -122,6 +122,7 @@ function tableConfig(
   }
   const heavy = config.heavy[table.name];
   return {
+    schema: catalog.schema,
     name: table.name,
     columns: table.columns.map((c) => columnConfig(catalog, table, c)),
     primaryKey: table.primaryKey.columns,
@@ -143,6 +144,7 @@ export function mirrorConfigFromCatalog(
   const mirrored = new Set(order);
   const plainReferences: PlainReference[] = [];
   const config: MirrorConfig = {
+    schema: catalog.schema,
     tables: order.map((name) =>
       tableConfig(
         catalog,

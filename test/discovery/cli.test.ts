@@ -1,0 +1,124 @@
+/**
+ * The commands on an application that is not the story site, driven only
+ * through the CLI and a config file: plan, capture install and status report
+ * the tables they skip; a bad config stops with exit 2 before anything is
+ * installed.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { SHOP_DDL } from './shopSchema.js';
+
+const backends = await availableBackends();
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'bin/tandem.js');
+const run = promisify(execFile);
+
+interface Failed {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe.each(backends)('tandem CLI on another application [%s]', (backend) => {
+  let db: TestDatabase;
+  let dir: string;
+
+  const tandem = (args: string[]) =>
+    run(process.execPath, [cli, ...args], {
+      cwd: dir,
+      env: { ...process.env, DATABASE_URL: db.url, TANDEM_LOG_LEVEL: 'silent', TANDEM_CONFIG: '' },
+    });
+  const refused = (args: string[]) => tandem(args).then(
+    (ok) => {
+      throw new Error(`expected a failure, got ${JSON.stringify(ok)}`);
+    },
+    (err: Failed) => err,
+  );
+  const writeConfig = (value: object) =>
+    fs.writeFileSync(path.join(dir, 'tandem.config.json'), JSON.stringify(value));
+  const capturedTables = async () =>
+    (
+      await db.pool.query<{ t: string }>(
+        `SELECT c.relname AS t FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+          WHERE g.tgname = 'tandem_capture' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.t);
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    await db.pool.query(SHOP_DDL);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-shop-'));
+    await tandem(['init']);
+  });
+  afterAll(async () => {
+    await db?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plans every keyed table of the configured schema and lists the skipped ones', async () => {
+    writeConfig({ schema: 'shop' });
+    const { stdout } = await tandem(['plan', '--json']);
+    const plan = JSON.parse(stdout);
+    expect(plan.order).toEqual(['customer', 'reading', 'orders', 'line']);
+    expect(plan.skipped.map((s: { table: string }) => s.table)).toEqual(['event', 'page_view']);
+    const text = (await tandem(['plan'])).stdout;
+    expect(text).toContain(
+      'skipped (not mirrored):\n' +
+        '  event: no primary key: name the columns of a unique NOT NULL index in keys.event to mirror it\n' +
+        '  page_view: no primary key: name the columns of a unique NOT NULL index in keys.page_view to mirror it\n',
+    );
+  });
+
+  it('a bad config is refused with exit 2, naming the file and key, and installs nothing', async () => {
+    const file = path.join(dir, 'tandem.config.json');
+    writeConfig({ schema: 'shop', exclude: ['reading'], tabels: ['x'] });
+    expect(await refused(['capture', 'install'])).toMatchObject({
+      code: 2,
+      stderr: `tandem: ${file}: (root): unknown key "tabels" (not a setting)\n`,
+    });
+    writeConfig({ schema: 'shop', include: ['customer', 'ghost'] });
+    expect(await refused(['capture', 'install'])).toMatchObject({
+      code: 2,
+      stderr: `tandem: ${file}: include: table shop.ghost does not exist (or is not an ordinary or partitioned table)\n`,
+    });
+    writeConfig({ schema: 'shop', keys: { page_view: ['path'] } });
+    expect(await refused(['capture', 'install'])).toMatchObject({
+      code: 2,
+      stderr: `tandem: ${file}: keys.page_view: no unique index or constraint on page_view covers exactly (path)\n`,
+    });
+    expect(await capturedTables()).toEqual([]);
+  });
+
+  it('captures every keyed table (a key named in the config too), skips the rest and says so', async () => {
+    writeConfig({ schema: 'shop', exclude: ['reading'], keys: { event: ['source', 'seq'] } });
+    const { stdout } = await tandem(['capture', 'install']);
+    expect(stdout).toBe(
+      [
+        'installed  customer  (key code)',
+        'installed  event  (key source,seq)',
+        'installed  orders  (key id)',
+        'installed  line  (key order_id,line_no)',
+        'skipped    page_view  (no primary key: name the columns of a unique NOT NULL index in keys.page_view to mirror it)',
+        '',
+      ].join('\n'),
+    );
+    expect(await capturedTables()).toEqual(['customer', 'event', 'line', 'orders']);
+    await db.pool.query(`INSERT INTO shop.event VALUES ('pos', 3, 'x')`);
+    const { rows } = await db.pool.query(`SELECT table_name, key FROM tandem.outbox ORDER BY seq`);
+    expect(rows).toEqual([{ table_name: 'event', key: '["pos","3"]' }]);
+    const status = JSON.parse((await tandem(['status', '--json'])).stdout);
+    expect(status.tables.map((t: { table: string; capture: string }) => [t.table, t.capture])).toEqual([
+      ['customer', 'enabled'],
+      ['event', 'enabled'],
+      ['orders', 'enabled'],
+      ['line', 'enabled'],
+    ]);
+    expect(status.skipped.map((s: { table: string }) => s.table)).toEqual(['page_view']);
+  });
+});
