@@ -42,11 +42,15 @@ export function exportArgs(
     : { table, cursor, numItems, maxBytes };
 }
 
+/**
+ * The parity queries live in the generated kit (`<convex dir>/tandem/parity.ts`);
+ * the invariant queries are the story site's own (`convex/parity.ts`).
+ */
 export const PARITY_PATHS = {
-  rangeDigest: 'parity:rangeDigest',
-  rangeRowHashes: 'parity:rangeRowHashes',
-  rowsByKeys: 'parity:rowsByKeys',
-  countRows: 'parity:countRows',
+  rangeDigest: 'tandem/parity:rangeDigest',
+  rangeRowHashes: 'tandem/parity:rangeRowHashes',
+  rowsByKeys: 'tandem/parity:rowsByKeys',
+  countRows: 'tandem/parity:countRows',
   courseInvariants: 'parity:courseInvariants',
   storyInvariants: 'parity:storyInvariants',
 } as const;

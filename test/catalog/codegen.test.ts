@@ -15,10 +15,10 @@ import schema from '../../convex/schema.js';
 import { generateSample } from '../../src/app/sample/generateSample.js';
 import { APP_TABLES } from '../../src/app/schema.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { staleRenderedFiles } from '../../src/convex/codegen/convexFiles.js';
 import { renderCatalogFiles } from '../../src/convex/codegen/catalogCodegen.js';
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
 import { MIRROR_CONFIG_PATH } from '../../src/convex/codegen/renderMirrorConfig.js';
+import { staleFiles } from '../../src/convex/codegen/writeFiles.js';
 import {
   KEY_FIELD,
   mapRow,
@@ -38,12 +38,13 @@ import { FOREIGN_DDL, copySampleIntoForeignSchema } from './foreignDdl.js';
 
 const backends = await availableBackends();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const convexDir = path.join(root, 'convex');
 const run = promisify(execFile);
 
 type Validators = Record<string, { validator: Parameters<typeof convexValidationError>[0] }>;
 const tables = schema.tables as unknown as Validators;
 
-/** Maps every row of every mirrored table and checks both documents against convex/schema.ts. */
+/** Maps every row of every mirrored table and checks both documents against convex/schema.ts (Tandem's fragment spread). */
 async function validateAllRows(
   db: Queryable,
   config: MirrorConfig,
@@ -150,10 +151,10 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
   });
 
   it('renders the committed files: src/mapping/tables.ts and convex/ are fresh', async () => {
-    const { files } = await renderCatalogFiles(root, catalog, STORY_SITE_SETTINGS);
-    expect([...files.keys()]).toContain(MIRROR_CONFIG_PATH);
-    expect([...files.keys()]).toContain('convex/schema.ts');
-    expect(staleRenderedFiles(root, files)).toEqual([]);
+    const rendered = await renderCatalogFiles(root, convexDir, catalog, STORY_SITE_SETTINGS);
+    expect([...rendered.files.keys()]).toContain(MIRROR_CONFIG_PATH);
+    expect([...rendered.files.keys()]).toContain('convex/tandem/schemaFragment.ts');
+    expect(staleFiles(root, rendered)).toEqual([]);
   });
 
   it('gives a schema that accepts every sample row', async () => {
@@ -194,8 +195,9 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     // Same tables, columns, types, nullability, keys and references; only column order differs.
     const { config: normalized } = mirrorConfigFromCatalog(inSampleOrder(foreign), settings);
     expect(normalized).toEqual(STORY_SITE_TABLES);
-    const { files } = await renderCatalogFiles(root, inSampleOrder(foreign), settings);
-    expect(staleRenderedFiles(root, files)).toEqual([MIRROR_CONFIG_PATH]);
+    const rendered = await renderCatalogFiles(root, convexDir, inSampleOrder(foreign), settings);
+    const { files } = rendered;
+    expect(staleFiles(root, rendered)).toEqual([MIRROR_CONFIG_PATH]);
     const committed = fs.readFileSync(path.join(root, MIRROR_CONFIG_PATH), 'utf8');
     expect(files.get(MIRROR_CONFIG_PATH)!.replace('(schema legacy)', '(schema public)')).toBe(
       committed,
@@ -310,7 +312,7 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     expect(stale).toMatchObject({
       code: 1,
       stdout:
-        'stale: src/mapping/tables.ts\nstale: convex/schema.ts\nstale: convex/mirror/tables.ts\nrun `tandem codegen` to regenerate\n',
+        'stale: src/mapping/tables.ts\nstale: convex/tandem/tables.ts\nstale: convex/tandem/schemaFragment.ts\nrun `tandem codegen` to regenerate\n',
     });
   }, 60_000);
 });
