@@ -315,4 +315,53 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
         'stale: src/mapping/tables.ts\nstale: convex/tandem/tables.ts\nstale: convex/tandem/schemaFragment.ts\nrun `tandem codegen` to regenerate\n',
     });
   }, 60_000);
+
+  it('writes the kit into another Convex folder with `--convex-dir`; then `--check` is clean', async () => {
+    const env = { ...process.env, DATABASE_URL: db.url, TANDEM_LOG_LEVEL: 'silent' };
+    const cli = path.join(root, 'bin/tandem.js');
+    const appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-codegen-app-'));
+    fs.mkdirSync(path.join(appDir, 'convex'));
+    // The app's own Convex-CLI _generated is left to that CLI.
+    fs.mkdirSync(path.join(appDir, 'convex/_generated'));
+    fs.writeFileSync(path.join(appDir, 'convex/_generated/api.js'), '// by convex\n');
+    const opts = { env, cwd: appDir };
+    const wrote = await run(
+      'node',
+      [cli, 'codegen', '--convex-dir', 'convex', '--check'],
+      opts,
+    ).catch((e: { code: number; stdout: string }) => e);
+    expect(wrote).toMatchObject({ code: 1 });
+    const { stdout, stderr } = await run('node', [cli, 'codegen', '--convex-dir', 'convex'], opts);
+    const kit = [
+      'apply',
+      'canonical',
+      'exportRows',
+      'lookup',
+      'parity',
+      'ranges',
+      'refs',
+      'sha256',
+      'types',
+    ];
+    expect(stdout).toBe(
+      [
+        'convex/tandem.ts',
+        ...kit.map((m) => `convex/tandem/${m}.ts`),
+        'convex/tandem/tables.ts',
+        'convex/tandem/schemaFragment.ts',
+        'convex/schema.ts',
+      ]
+        .map((f) => `wrote ${f}\n`)
+        .join(''),
+    );
+    expect(stdout).not.toContain('_generated');
+    expect(stderr).toBe(
+      "note: _generated/: left alone, written by Convex's CLI (_generated/api.js); `npx convex dev` or `npx convex codegen` refreshes it\n",
+    );
+    expect(fs.readFileSync(path.join(appDir, 'convex/tandem/schemaFragment.ts'), 'utf8')).toBe(
+      fs.readFileSync(path.join(root, 'convex/tandem/schemaFragment.ts'), 'utf8'),
+    );
+    const check = await run('node', [cli, 'codegen', '--convex-dir', 'convex', '--check'], opts);
+    expect(check.stdout).toBe('up to date (10 tables)\n');
+  }, 60_000);
 });

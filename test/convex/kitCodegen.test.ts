@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import {
   renderConvexFiles,
@@ -13,7 +14,8 @@ import {
   writeConvexFiles,
 } from '../../src/convex/codegen/convexFiles.js';
 import { renderAppSchema } from '../../src/convex/codegen/renderSchema.js';
-import { loadConvexDir } from '../../src/convex/loadConvexDir.js';
+import { listFunctionModules } from '../../src/convex/functionModules.js';
+import { loadConvexDir, PROJECT_CONVEX_DIR } from '../../src/convex/loadConvexDir.js';
 import { ConfigError } from '../../src/core/errors.js';
 import type { MirrorConfig } from '../../src/mapping/index.js';
 import { APP_NOTES, LEDGER, makeAppConvexDir } from './anyAppFixture.js';
@@ -179,5 +181,52 @@ describe('loading a Convex folder', () => {
     await expect(loadConvexDir(dir)).rejects.toThrow(
       /the Convex folder does not bundle: broken\.ts:1: Unexpected ";"/,
     );
+  });
+});
+
+describe('the generated folder bundles for Convex', () => {
+  /** As Convex's bundler does for its JS runtime: every module an entry point, platform browser (no Node APIs). */
+  async function bundleLikeConvex(dir: string) {
+    const result = await esbuild.build({
+      entryPoints: listFunctionModules(dir).map((rel) => path.join(dir, rel)),
+      absWorkingDir: dir,
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      conditions: ['convex', 'module'],
+      splitting: true,
+      outdir: 'out',
+      outbase: dir,
+      external: ['convex', 'convex/*'],
+      write: false,
+      logLevel: 'silent',
+    });
+    return result.outputFiles
+      .map((f) => path.relative(path.join(dir, 'out'), f.path))
+      .filter((f) => !f.startsWith('chunk-'))
+      .sort();
+  }
+
+  it('for a second app and for the story site, with tandem.ts and tandem/ side by side', async () => {
+    const dir = makeAppConvexDir();
+    await codegen(dir);
+    expect(await bundleLikeConvex(dir)).toEqual([
+      'notes.js',
+      'tandem.js',
+      ...[
+        'apply',
+        'canonical',
+        'exportRows',
+        'lookup',
+        'parity',
+        'ranges',
+        'refs',
+        'schemaFragment',
+        'sha256',
+        'tables',
+        'types',
+      ].map((m) => `tandem/${m}.js`),
+    ]);
+    expect(await bundleLikeConvex(PROJECT_CONVEX_DIR)).toContain('checks/invariants.js');
   });
 });
