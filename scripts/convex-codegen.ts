@@ -25,5 +25,9 @@ if (process.argv.includes('--check')) {
   process.exit(stale.length > 0 ? 1 : 0);
 } else {
   const written = writeConvexFiles(rendered);
-  console.log(written.length > 0 ? `wrote ${written.map((f) => `convex/${f}`).join(', ')}` : 'convex files are up to date');
+  console.log(
+    written.length > 0
+      ? `wrote ${written.map((f) => `convex/${f}`).join(', ')}`
+      : 'convex files are up to date',
+  );
 }

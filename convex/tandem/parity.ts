@@ -8,10 +8,20 @@
 import { v } from 'convex/values';
 import { internalQueryGeneric as internalQuery } from 'convex/server';
 import { findByKey } from './lookup.js';
-import { countPage, hashRow, mirroredTable, rangeDigestPage, readRangePage, rowColumns } from './ranges.js';
+import {
+  countPage,
+  hashRow,
+  mirroredTable,
+  rangeDigestPage,
+  readRangePage,
+  rowColumns,
+} from './ranges.js';
 import type { MirrorReader } from './types.js';
 
-const range = v.object({ after: v.union(v.string(), v.null()), upTo: v.union(v.string(), v.null()) });
+const range = v.object({
+  after: v.union(v.string(), v.null()),
+  upTo: v.union(v.string(), v.null()),
+});
 const cursor = v.union(v.string(), v.null());
 const reader = (db: unknown) => db as MirrorReader;
 
@@ -19,7 +29,8 @@ const reader = (db: unknown) => db as MirrorReader;
 export const rangeDigest = internalQuery({
   args: { table: v.string(), range, cursor, maxRows: v.number() },
   returns: v.object({ count: v.number(), sum: v.string(), continueCursor: cursor }),
-  handler: async (ctx, args) => rangeDigestPage(reader(ctx.db), args.table, args.range, args.cursor, args.maxRows),
+  handler: async (ctx, args) =>
+    rangeDigestPage(reader(ctx.db), args.table, args.range, args.cursor, args.maxRows),
 });
 
 /** Keys, versions and canonical hashes of one page of a key range (bisection leaves). */
@@ -30,7 +41,13 @@ export const rangeRowHashes = internalQuery({
     continueCursor: cursor,
   }),
   handler: async (ctx, args) => {
-    const page = await readRangePage(reader(ctx.db), args.table, args.range, args.cursor, args.maxRows);
+    const page = await readRangePage(
+      reader(ctx.db),
+      args.table,
+      args.range,
+      args.cursor,
+      args.maxRows,
+    );
     return {
       rows: page.rows.map(({ key, version, hash }) => ({ key, version, hash })),
       continueCursor: page.continueCursor,
@@ -43,7 +60,9 @@ export const MAX_KEYS_PER_CALL = 200;
 /** The rows Convex holds for these keys (absent keys are left out), with their hashes. */
 export const rowsByKeys = internalQuery({
   args: { table: v.string(), keys: v.array(v.string()) },
-  returns: v.array(v.object({ key: v.string(), version: v.number(), hash: v.string(), columns: v.any() })),
+  returns: v.array(
+    v.object({ key: v.string(), version: v.number(), hash: v.string(), columns: v.any() }),
+  ),
   handler: async (ctx, { table: tableName, keys }) => {
     const table = mirroredTable(tableName);
     const db = reader(ctx.db);

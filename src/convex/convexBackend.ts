@@ -16,7 +16,9 @@ export interface ConvexBackendOptions {
   transactionLimits?: boolean;
 }
 
-export async function createConvexBackend(options: ConvexBackendOptions = {}): Promise<ConvexBackend> {
+export async function createConvexBackend(
+  options: ConvexBackendOptions = {},
+): Promise<ConvexBackend> {
   const { schema, modules } = await loadConvexDir(options.convexDir ?? PROJECT_CONVEX_DIR);
   return convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? true });
 }

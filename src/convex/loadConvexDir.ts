@@ -8,7 +8,9 @@
  *
  * Bundles are cached by a hash of the folder's files (and the esbuild and
  * loader versions): once per process in memory, and across processes on disk
- * (the OS temp folder), so an unchanged folder is bundled once.
+ * (the OS temp folder), so an unchanged folder is bundled once. Every module
+ * is imported at load, so the cache folder may be deleted whenever no Tandem
+ * process is starting.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -51,7 +53,8 @@ function sourceFiles(dir: string, base = dir): string[] {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) files.push(...sourceFiles(full, base));
+      if (entry.name !== 'node_modules' && !entry.name.startsWith('.'))
+        files.push(...sourceFiles(full, base));
     } else if (entry.isFile()) {
       files.push(path.relative(base, full).split(path.sep).join('/'));
     }
@@ -75,7 +78,11 @@ function contentHash(dir: string): string {
   const hash = crypto.createHash('sha256');
   hash.update(`tandem-convex-loader-v${LOADER_VERSION}\0esbuild-${esbuild.version}\0${dir}\0`);
   for (const rel of sourceFiles(dir)) {
-    hash.update(rel).update('\0').update(fs.readFileSync(path.join(dir, rel))).update('\0');
+    hash
+      .update(rel)
+      .update('\0')
+      .update(fs.readFileSync(path.join(dir, rel)))
+      .update('\0');
   }
   return hash.digest('hex').slice(0, 32);
 }
@@ -93,7 +100,12 @@ const convexExternal: esbuild.Plugin = {
 
 const withoutExtension = (rel: string) => rel.replace(/\.[^./]+$/, '');
 
-async function bundle(dir: string, modules: string[], schemaModule: string, outDir: string): Promise<void> {
+async function bundle(
+  dir: string,
+  modules: string[],
+  schemaModule: string,
+  outDir: string,
+): Promise<void> {
   const entryPoints: Record<string, string> = { [SCHEMA_ENTRY]: path.join(dir, schemaModule) };
   for (const rel of modules) entryPoints[withoutExtension(rel)] = path.join(dir, rel);
   const staging = `${outDir}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
@@ -159,14 +171,23 @@ async function load(dir: string): Promise<LoadedConvexDir> {
   if (!schema || typeof schema !== 'object' || !('tables' in schema)) {
     throw new ConfigError(path.join(dir, schemaModule), 'must export default defineSchema({...})');
   }
+  // Imported now, not on a function's first call: a module that throws at load fails here,
+  // and a running process no longer needs the cache folder.
+  const imported = await Promise.all(
+    modules.map((rel) =>
+      import(url(withoutExtension(rel))).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new ConfigError(path.join(dir, rel), `fails to load: ${message}`);
+      }),
+    ),
+  );
   const map: ConvexModuleMap = {
     // convex-test finds the folder's root by a `_generated` path; it never loads it.
     './_generated/server.js': () => Promise.resolve({}),
   };
-  for (const rel of modules) {
-    const moduleUrl = url(withoutExtension(rel));
-    map[`./${withoutExtension(rel)}.js`] = () => import(moduleUrl);
-  }
+  modules.forEach((rel, i) => {
+    map[`./${withoutExtension(rel)}.js`] = () => Promise.resolve(imported[i]);
+  });
   return { dir, hash, schema, modules: map };
 }
 

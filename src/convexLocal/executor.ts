@@ -14,7 +14,8 @@ export async function createConvexExecutor(convexDir?: string): Promise<Function
   return {
     call(kind, path, args) {
       if (kind === 'query') return backend.query(makeFunctionReference<'query'>(path), args);
-      if (kind === 'mutation') return backend.mutation(makeFunctionReference<'mutation'>(path), args);
+      if (kind === 'mutation')
+        return backend.mutation(makeFunctionReference<'mutation'>(path), args);
       return backend.action(makeFunctionReference<'action'>(path), args);
     },
   };

@@ -184,6 +184,19 @@ describe('loading a Convex folder', () => {
   });
 });
 
+describe('loading a Convex folder whose module throws at load', () => {
+  it('names the module', async () => {
+    const dir = makeAppConvexDir({
+      'schema.ts':
+        "import { defineSchema } from 'convex/server';\nexport default defineSchema({});\n",
+      'boom.ts': "export const x = 1;\nthrow new Error('boom at load');\n",
+    });
+    await expect(loadConvexDir(dir)).rejects.toThrow(
+      `${path.join(dir, 'boom.ts')}: fails to load: boom at load`,
+    );
+  });
+});
+
 describe('the generated folder bundles for Convex', () => {
   /** As Convex's bundler does for its JS runtime: every module an entry point, platform browser (no Node APIs). */
   async function bundleLikeConvex(dir: string) {

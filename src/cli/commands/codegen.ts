@@ -62,7 +62,7 @@ export function register(program: Command): void {
         return;
       }
       for (const file of result.changed)
-        process.stdout.write(`${result.files.has(file) ? "wrote" : "removed"} ${shown(file)}\n`);
+        process.stdout.write(`${result.files.has(file) ? 'wrote' : 'removed'} ${shown(file)}\n`);
       if (result.changed.length === 0)
         process.stdout.write(`up to date (${result.config.tables.length} tables)\n`);
     });

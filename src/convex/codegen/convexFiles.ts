@@ -140,7 +140,8 @@ export async function renderConvexFiles(
       ['server.js', renderServerJs()],
       ['dataModel.d.ts', renderDataModelDts()],
     ];
-    for (const [name, source] of generated) files.set(`${GENERATED_DIR}/${name}`, await format(source));
+    for (const [name, source] of generated)
+      files.set(`${GENERATED_DIR}/${name}`, await format(source));
   }
   return { convexDir: dir, files, obsolete, notes };
 }

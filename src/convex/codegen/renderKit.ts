@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { GENERATED_MARKER } from './notice.js';
 
 /** `convex-kit/` at the package root (same depth from src/ and from a compiled dist/). */
-export const KIT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../convex-kit');
+export const KIT_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../convex-kit',
+);
 
 /** The kit's entry module and folder in an app's Convex folder. */
 export const KIT_MODULE = 'tandem.ts';

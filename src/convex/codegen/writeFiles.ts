@@ -21,7 +21,8 @@ export function staleFiles(baseDir: string, set: FileSet): string[] {
     const full = path.join(baseDir, file);
     if (!fs.existsSync(full) || fs.readFileSync(full, 'utf8') !== content) stale.push(file);
   }
-  for (const file of set.obsolete ?? []) if (fs.existsSync(path.join(baseDir, file))) stale.push(file);
+  for (const file of set.obsolete ?? [])
+    if (fs.existsSync(path.join(baseDir, file))) stale.push(file);
   return stale;
 }
 
