@@ -142,7 +142,6 @@ async function bundle(
     .sort()
     .map((input) => [input, fileHash(input)]);
   fs.writeFileSync(path.join(staging, INPUTS_FILE), JSON.stringify(outside));
-  fs.rmSync(outDir, { recursive: true, force: true });
   try {
     fs.renameSync(staging, outDir);
   } catch (error) {
@@ -161,7 +160,12 @@ async function load(dir: string): Promise<LoadedConvexDir> {
   const modules = listFunctionModules(dir);
   const hash = contentHash(dir);
   const outDir = path.join(cacheRoot(), hash);
-  if (!outsideInputsUnchanged(outDir)) {
+  // A bundle is renamed into place whole, so one that exists is complete; it is replaced
+  // only when code it read from outside the folder has changed since.
+  if (fs.existsSync(outDir) && !outsideInputsUnchanged(outDir)) {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+  if (!fs.existsSync(outDir)) {
     fs.mkdirSync(cacheRoot(), { recursive: true });
     await bundle(dir, modules, schemaModule, outDir);
   }

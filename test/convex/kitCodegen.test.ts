@@ -4,8 +4,10 @@
  * generated file, and what is the app's (its schema.ts, a _generated/ written
  * by Convex's CLI, a file of its own where the kit goes) is never overwritten.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,6 +21,8 @@ import { loadConvexDir, PROJECT_CONVEX_DIR } from '../../src/convex/loadConvexDi
 import { ConfigError } from '../../src/core/errors.js';
 import type { MirrorConfig } from '../../src/mapping/index.js';
 import { APP_NOTES, LEDGER, makeAppConvexDir } from './anyAppFixture.js';
+
+const run = promisify(execFile);
 
 const codegen = async (dir: string, config: MirrorConfig = LEDGER) =>
   writeConvexFiles(await renderConvexFiles(dir, config));
@@ -195,6 +199,45 @@ describe('loading a Convex folder whose module throws at load', () => {
       `${path.join(dir, 'boom.ts')}: fails to load: boom at load`,
     );
   });
+});
+
+describe('the bundle cache', () => {
+  /** Loads `dir` in a fresh process (as a new `tandem convex-local` would) and prints what greet.ts exports. */
+  async function loadInNewProcess(dir: string, cache: string) {
+    const loader = path.resolve(import.meta.dirname, '../../src/convex/loadConvexDir.ts');
+    const script = path.join(path.dirname(dir), 'load.mts');
+    fs.writeFileSync(
+      script,
+      `import { loadConvexDir } from ${JSON.stringify(loader)};\n` +
+        `const { hash, modules } = await loadConvexDir(${JSON.stringify(dir)});\n` +
+        `const greet = (await modules['./greet.js']()) as { word: string };\n` +
+        `console.log(JSON.stringify({ hash, word: greet.word }));\n`,
+    );
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, TANDEM_CONVEX_CACHE: cache },
+    });
+    return JSON.parse(stdout) as { hash: string; word: string };
+  }
+
+  it('is reused across processes, and rebuilt when code outside the folder that it bundled changes', async () => {
+    const dir = makeAppConvexDir({
+      'schema.ts':
+        "import { defineSchema } from 'convex/server';\nexport default defineSchema({});\n",
+      'greet.ts': "export { word } from '../shared/word.js';\n",
+    });
+    const shared = path.join(path.dirname(dir), 'shared/word.ts');
+    fs.mkdirSync(path.dirname(shared));
+    fs.writeFileSync(shared, "export const word = 'one';\n");
+    const cache = path.join(path.dirname(dir), 'cache');
+    const first = await loadInNewProcess(dir, cache);
+    expect(first.word).toBe('one');
+    expect(fs.readdirSync(cache)).toEqual([first.hash]);
+    const bundled = fs.statSync(path.join(cache, first.hash, 'greet.mjs')).mtimeMs;
+    expect(await loadInNewProcess(dir, cache)).toEqual(first);
+    expect(fs.statSync(path.join(cache, first.hash, 'greet.mjs')).mtimeMs).toBe(bundled);
+    fs.writeFileSync(shared, "export const word = 'two';\n");
+    expect(await loadInNewProcess(dir, cache)).toEqual({ hash: first.hash, word: 'two' });
+  }, 60_000);
 });
 
 describe('the generated folder bundles for Convex', () => {
