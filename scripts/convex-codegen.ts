@@ -1,21 +1,33 @@
 /**
- * (Re)writes the files the project generates for Convex (convex/schema.ts,
- * convex/mirror/tables.ts, convex/_generated/*, src/convex/convexModules.ts).
+ * (Re)writes the story site's Convex folder (convex/) from its static mirror
+ * configuration, with no database: the Tandem kit (convex/tandem.ts,
+ * convex/tandem/) and _generated/. convex/schema.ts, convex/parity.ts and
+ * convex/checks/ are the story site's own files and are left as they are.
  *   npx tsx scripts/convex-codegen.ts          write what changed
  *   npx tsx scripts/convex-codegen.ts --check  exit 1 if anything is stale
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { staleConvexFiles, writeConvexFiles } from '../src/convex/codegen/convexFiles.js';
+import {
+  renderConvexFiles,
+  staleConvexFiles,
+  writeConvexFiles,
+} from '../src/convex/codegen/convexFiles.js';
 import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const convexDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../convex');
+const rendered = await renderConvexFiles(convexDir, STORY_SITE_TABLES);
+for (const note of rendered.notes) console.error(`note: ${note}`);
 
 if (process.argv.includes('--check')) {
-  const stale = await staleConvexFiles(root, STORY_SITE_TABLES);
-  for (const file of stale) console.error(`stale: ${file}`);
+  const stale = staleConvexFiles(rendered);
+  for (const file of stale) console.error(`stale: convex/${file}`);
   process.exit(stale.length > 0 ? 1 : 0);
 } else {
-  const written = await writeConvexFiles(root, STORY_SITE_TABLES);
-  console.log(written.length > 0 ? `wrote ${written.join(', ')}` : 'convex files are up to date');
+  const written = writeConvexFiles(rendered);
+  console.log(
+    written.length > 0
+      ? `wrote ${written.map((f) => `convex/${f}`).join(', ')}`
+      : 'convex files are up to date',
+  );
 }

@@ -1,7 +1,7 @@
 /**
  * A TEST DOUBLE of the Convex side of parity (not Convex): an in-memory copy of
  * a table's row hashes, sorted in key order, that answers the ParityReader's
- * range queries the way convex/parity.ts does (same bounds, same digests) and
+ * range queries the way the kit's tandem/parity.ts does (same bounds, same digests) and
  * sleeps a modeled round trip on every call. What it measures is the Node and
  * Postgres side of a full check plus the number of round trips; Convex's own
  * time to hash a range is not in it.

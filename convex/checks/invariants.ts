@@ -8,8 +8,8 @@
  * story.
  */
 import { getConvexSize, type Value } from 'convex/values';
-import { findByKey } from '../mirror/lookup.js';
-import { KEY_INDEX, type MirrorDoc, type MirrorReader } from '../mirror/types.js';
+import { findByKey } from '../tandem/lookup.js';
+import { KEY_INDEX, type MirrorDoc, type MirrorReader } from '../tandem/types.js';
 
 export interface ConvexViolation {
   invariant: number;

@@ -30,6 +30,8 @@ export async function startEmbeddedStores(options: {
   pgPort: number;
   convexPort: number;
   log: Logger;
+  /** The Convex functions folder the stand-in serves (default: this project's convex/). */
+  convexDir?: string;
 }): Promise<EmbeddedStores> {
   const pg = await startEmbeddedPostgres({ dataDir: options.pgDataDir, host: options.host, port: options.pgPort });
   const pool = createPool(pg.url, 20);
@@ -39,7 +41,12 @@ export async function startEmbeddedStores(options: {
     await pg.stop();
   };
   try {
-    const convex = await createLocalConvex({ dataDir: options.convexDataDir, adminKey: convexAdminKey, logger: options.log });
+    const convex = await createLocalConvex({
+      convexDir: options.convexDir,
+      dataDir: options.convexDataDir,
+      adminKey: convexAdminKey,
+      logger: options.log,
+    });
     const convexUrl = await convex.listen(options.convexPort, options.host).catch(async (err: unknown) => {
       await convex.close();
       throw err;

@@ -1,58 +1,63 @@
 /**
- * The project's own convex/ functions executed in-process by convex-test, the
- * Convex team's test runtime, handed an explicit module map so it runs in
- * plain Node (tsx) as well as under vitest. State lives in memory for the
- * target's lifetime.
+ * A Convex folder's functions executed in-process by convex-test, the Convex
+ * team's test runtime: this project's convex/ by default, or any app's folder
+ * (`convexDir`), bundled and loaded at run time (loadConvexDir.ts), so it runs
+ * in plain Node as well as under vitest. The folder is loaded on the first
+ * call; state lives in memory for the target's lifetime.
  *
  * Caveats (convex-test's, stated in DESIGN.md): no write conflicts, index
  * lookups scan whole tables (slow past a few thousand rows), limits enforced
  * only with `transactionLimits` (on by default here).
  */
-import { convexTest, type TestConvex } from 'convex-test';
-import type { GenericMutationCtx, GenericDataModel } from 'convex/server';
-import schema from '../../convex/schema.js';
-import { convexModules } from './convexModules.js';
+import type {
+  FunctionReference,
+  GenericDataModel,
+  GenericMutationCtx,
+  OptionalRestArgs,
+} from 'convex/server';
+import { createConvexBackend, type ConvexBackend } from './convexBackend.js';
 import { FunctionTarget } from './functionTarget.js';
-import type { FunctionReference, OptionalRestArgs } from 'convex/server';
 
 export interface EmbeddedConvexTargetOptions {
   /** Enforce Convex's per-transaction limits (bytes and documents read/written, index ranges). Default true. */
   transactionLimits?: boolean;
+  /** The Convex functions folder to run (default: this project's convex/). */
+  convexDir?: string;
 }
 
-type TestBackend = TestConvex<typeof schema>;
 export type EmbeddedCtx = GenericMutationCtx<GenericDataModel>;
 
 export class EmbeddedConvexTarget extends FunctionTarget {
   readonly kind = 'embedded' as const;
-  private readonly backend: TestBackend;
+  private readonly backend: Promise<ConvexBackend>;
 
   constructor(options: EmbeddedConvexTargetOptions = {}) {
     super();
-    this.backend = convexTest({
-      schema,
-      modules: convexModules,
-      transactionLimits: options.transactionLimits ?? true,
-    });
+    this.backend = createConvexBackend(options);
+    // A folder that fails to load fails every call; that is where it is reported.
+    this.backend.catch(() => undefined);
   }
 
-  protected runQuery<Args extends Record<string, unknown>, Result>(
+  protected async runQuery<Args extends Record<string, unknown>, Result>(
     ref: FunctionReference<'query', 'public' | 'internal', Args, Result>,
     args: Args,
   ): Promise<Result> {
-    return this.backend.query(ref, ...([args] as OptionalRestArgs<typeof ref>));
+    const backend = await this.backend;
+    return backend.query(ref, ...([args] as OptionalRestArgs<typeof ref>));
   }
 
-  protected runMutation<Args extends Record<string, unknown>, Result>(
+  protected async runMutation<Args extends Record<string, unknown>, Result>(
     ref: FunctionReference<'mutation', 'public' | 'internal', Args, Result>,
     args: Args,
   ): Promise<Result> {
-    return this.backend.mutation(ref, ...([args] as OptionalRestArgs<typeof ref>));
+    const backend = await this.backend;
+    return backend.mutation(ref, ...([args] as OptionalRestArgs<typeof ref>));
   }
 
   /** Runs a function against the in-memory database in one transaction (for tests and inspection). */
   async run<T>(fn: (ctx: EmbeddedCtx) => Promise<T>): Promise<T> {
-    return this.backend.run((ctx) => fn(ctx as unknown as EmbeddedCtx));
+    const backend = await this.backend;
+    return backend.run((ctx) => fn(ctx as unknown as EmbeddedCtx));
   }
 
   /** Every document of a Convex table, system fields included. */

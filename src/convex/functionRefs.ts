@@ -41,11 +41,15 @@ export function exportArgs(
     : { table, cursor, numItems, maxBytes };
 }
 
+/**
+ * The parity queries live in the generated kit (`<convex dir>/tandem/parity.ts`);
+ * an application's own queries (its invariant suite's) are called by path through `query`.
+ */
 export const PARITY_PATHS = {
-  rangeDigest: 'parity:rangeDigest',
-  rangeRowHashes: 'parity:rangeRowHashes',
-  rowsByKeys: 'parity:rowsByKeys',
-  countRows: 'parity:countRows',
+  rangeDigest: 'tandem/parity:rangeDigest',
+  rangeRowHashes: 'tandem/parity:rangeRowHashes',
+  rowsByKeys: 'tandem/parity:rowsByKeys',
+  countRows: 'tandem/parity:countRows',
 } as const;
 
 type RangeArgs = { table: string; range: KeyRange; cursor: string | null; maxRows: number };

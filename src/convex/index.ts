@@ -13,3 +13,11 @@ export {
   type RecordingConvexTargetOptions,
 } from './recordingTarget.js';
 export { APPLY_BATCH_PATH, EXPORT_PAGE_PATH } from './functionRefs.js';
+export {
+  loadConvexDir,
+  PROJECT_CONVEX_DIR,
+  type ConvexModuleMap,
+  type LoadedConvexDir,
+} from './loadConvexDir.js';
+export { listFunctionModules } from './functionModules.js';
+export { PARITY_PATHS } from './functionRefs.js';

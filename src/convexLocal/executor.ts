@@ -1,8 +1,6 @@
-/** Runs the project's convex/ functions by path (`module:function`) with convex-test, limits on. */
-import { convexTest } from 'convex-test';
+/** Runs a Convex folder's functions by path (`module:function`) with convex-test, limits on. */
 import { makeFunctionReference } from 'convex/server';
-import schema from '../../convex/schema.js';
-import { convexModules } from '../convex/convexModules.js';
+import { createConvexBackend } from '../convex/convexBackend.js';
 
 export type FunctionKind = 'query' | 'mutation' | 'action';
 
@@ -10,12 +8,14 @@ export interface FunctionExecutor {
   call(kind: FunctionKind, path: string, args: Record<string, unknown>): Promise<unknown>;
 }
 
-export function createConvexExecutor(): FunctionExecutor {
-  const backend = convexTest({ schema, modules: convexModules, transactionLimits: true });
+/** Loads `convexDir` (default: this project's convex/) before resolving, so a bad folder fails at start. */
+export async function createConvexExecutor(convexDir?: string): Promise<FunctionExecutor> {
+  const backend = await createConvexBackend({ convexDir, transactionLimits: true });
   return {
     call(kind, path, args) {
       if (kind === 'query') return backend.query(makeFunctionReference<'query'>(path), args);
-      if (kind === 'mutation') return backend.mutation(makeFunctionReference<'mutation'>(path), args);
+      if (kind === 'mutation')
+        return backend.mutation(makeFunctionReference<'mutation'>(path), args);
       return backend.action(makeFunctionReference<'action'>(path), args);
     },
   };

@@ -2,8 +2,9 @@
  * A LOCAL STAND-IN FOR CONVEX, NOT CONVEX. It serves the subset of a Convex
  * deployment's HTTP API that the official client's ConvexHttpClient uses
  * (`POST /api/query`, `/api/mutation`, `/api/action`, JSON-encoded Convex
- * values), and runs the project's own convex/ functions in-process with
- * convex-test (Convex's limits switched on). It accepts only the admin key it
+ * values), and runs the functions of a Convex folder (any app's; this
+ * project's convex/ by default) in-process with convex-test (Convex's limits
+ * switched on). It accepts only the admin key it
  * was given, persists acknowledged mutations (see writeAheadLog.ts), and can
  * inject faults. What it cannot tell you: real Convex throughput, latency,
  * write conflicts or index performance.
@@ -22,6 +23,8 @@ const STATUS_UDF_FAILED = 560;
 export interface LocalConvexOptions {
   dataDir: string;
   adminKey: string;
+  /** The Convex functions folder to serve (default: this project's convex/). */
+  convexDir?: string;
   faults?: Partial<FaultOptions>;
   logger: Logger;
   /** How long an unanswered ("timed out") request is held before its socket is closed. */
@@ -66,7 +69,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
   const faults = { ...NO_FAULTS, ...options.faults };
   validateFaults(faults);
   const random = options.random ?? Math.random;
-  const executor: FunctionExecutor = createConvexExecutor();
+  const executor: FunctionExecutor = await createConvexExecutor(options.convexDir);
   const wal = new WriteAheadLog(options.dataDir);
   const replay = wal.readAll();
   for (const entry of replay) {

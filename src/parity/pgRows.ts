@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { canonicalHash, mapRow, qualifiedTable, type TableConfig } from '../mapping/index.js';
 import type { Queryable } from '../postgres/database.js';
-import { isValidKeyText, keyFilter, keyTextSql, quoteIdent, selectColumnsSql } from './keys.js';
+import { isValidKeyText, keyFilter, keyTextSql, selectColumnsSql } from './keys.js';
 
 export interface PgRow {
   key: string;

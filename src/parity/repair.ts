@@ -14,7 +14,7 @@ import { qualifiedTable } from '../mapping/index.js';
 import { ConfigError } from '../core/errors.js';
 import type { TableConfig } from '../mapping/index.js';
 import { withTransaction } from '../postgres/database.js';
-import { isValidKeyText, keyFilter, quoteIdent } from './keys.js';
+import { isValidKeyText, keyFilter } from './keys.js';
 
 export interface RepairResult {
   table: string;

@@ -1,6 +1,6 @@
 /**
  * `tandem codegen`: the live catalog of the story site gives exactly the
- * story site's mirror configuration (the test fixture) and the committed Convex files (CI fails when they are
+ * committed mirror configuration and Convex files (CI fails when they are
  * stale), the generated schema accepts every sample row, and the same holds on
  * a database built by someone else's DDL.
  */
@@ -15,12 +15,13 @@ import schema from '../../convex/schema.js';
 import { generateSample } from '../../src/app/sample/generateSample.js';
 import { APP_TABLES } from '../../src/app/schema.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { staleRenderedFiles } from '../../src/convex/codegen/convexFiles.js';
 import { renderCatalogFiles } from '../../src/convex/codegen/catalogCodegen.js';
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
+import { staleFiles } from '../../src/convex/codegen/writeFiles.js';
 import { KEY_FIELD, mapRow, splitHeavy, VERSION_FIELD, type MirrorConfig, type TableConfig } from '../../src/mapping/index.js';
+import { STORY_SITE_TABLES } from '../../../main/test/support/storySiteMirror.js';
 import { parseProjectConfig } from '../../src/config/projectConfig.js';
-import { STORY_SITE_CONFIG, STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONFIG } from '../support/storySiteMirror.js';
 import { readCatalog, type Catalog } from '../../src/postgres/catalog/index.js';
 import type { Queryable } from '../../src/postgres/database.js';
 import { buildPlan } from '../../src/plan/index.js';
@@ -30,12 +31,13 @@ import { FOREIGN_DDL, copySampleIntoForeignSchema } from './foreignDdl.js';
 
 const backends = await availableBackends();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const convexDir = path.join(root, 'convex');
 const run = promisify(execFile);
 
 type Validators = Record<string, { validator: Parameters<typeof convexValidationError>[0] }>;
 const tables = schema.tables as unknown as Validators;
 
-/** Maps every row of every mirrored table and checks both documents against convex/schema.ts. */
+/** Maps every row of every mirrored table and checks both documents against convex/schema.ts (Tandem's fragment spread). */
 async function validateAllRows(
   db: Queryable,
   config: MirrorConfig,
@@ -142,9 +144,9 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
   });
 
   it('renders the committed files: convex/ is fresh', async () => {
-    const { files } = await renderCatalogFiles(root, catalog, STORY_SITE_CONFIG);
-    expect([...files.keys()]).toContain('convex/schema.ts');
-    expect(staleRenderedFiles(root, files)).toEqual([]);
+    const rendered = await renderCatalogFiles(root, convexDir, catalog, STORY_SITE_CONFIG);
+    expect([...rendered.files.keys()]).toContain('convex/tandem/schemaFragment.ts');
+    expect(staleFiles(root, rendered)).toEqual([]);
   });
 
   it('gives a schema that accepts every sample row', async () => {
@@ -188,8 +190,8 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
       schema: 'legacy',
       tables: STORY_SITE_TABLES.tables.map((t) => ({ ...t, schema: 'legacy' })),
     });
-    const { files } = await renderCatalogFiles(root, inSampleOrder(foreign), settings);
-    expect(staleRenderedFiles(root, files)).toEqual([]);
+    const rendered = await renderCatalogFiles(root, convexDir, inSampleOrder(foreign), settings);
+    expect(staleFiles(root, rendered)).toEqual([]);
 
     const checked = await validateAllRows(db.pool, config, 'legacy');
     expect(checked).toMatchObject({ language: 8, story: 20, story_done: 1000 });
@@ -297,14 +299,69 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     );
     const { invariants: _invariants, ...story } = JSON.parse(fs.readFileSync(storyConfig, 'utf8'));
     fs.writeFileSync(configFile, JSON.stringify({ ...story, schema: 'legacy' }));
-    const stale = await run('node', [cli, 'codegen', '--check', '--config', configFile], {
-      env,
-      cwd: root,
-    }).catch((e: { code: number; stdout: string }) => e);
+    const stale = await run(
+      'node',
+      [cli, 'codegen', '--check', '--config', configFile, '--convex-dir', 'convex'],
+      { env, cwd: root },
+    ).catch((e: { code: number; stdout: string }) => e);
     expect(stale).toMatchObject({
       code: 1,
       stdout:
-        'stale: convex/schema.ts\nstale: convex/mirror/tables.ts\nrun `tandem codegen` to regenerate\n',
+        'stale: convex/tandem/tables.ts\nstale: convex/tandem/schemaFragment.ts\nrun `tandem codegen` to regenerate\n',
     });
+  }, 60_000);
+
+  it('writes the kit into another Convex folder with `--convex-dir`; then `--check` is clean', async () => {
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      TANDEM_LOG_LEVEL: 'silent',
+      TANDEM_CONFIG: path.join(root, 'examples/story-site/tandem.config.json'),
+    };
+    const cli = path.join(root, 'bin/tandem.js');
+    const appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-codegen-app-'));
+    fs.mkdirSync(path.join(appDir, 'convex'));
+    // The app's own Convex-CLI _generated is left to that CLI.
+    fs.mkdirSync(path.join(appDir, 'convex/_generated'));
+    fs.writeFileSync(path.join(appDir, 'convex/_generated/api.js'), '// by convex\n');
+    const opts = { env, cwd: appDir };
+    const wrote = await run(
+      'node',
+      [cli, 'codegen', '--convex-dir', 'convex', '--check'],
+      opts,
+    ).catch((e: { code: number; stdout: string }) => e);
+    expect(wrote).toMatchObject({ code: 1 });
+    const { stdout, stderr } = await run('node', [cli, 'codegen', '--convex-dir', 'convex'], opts);
+    const kit = [
+      'apply',
+      'canonical',
+      'exportRows',
+      'lookup',
+      'parity',
+      'ranges',
+      'refs',
+      'sha256',
+      'types',
+    ];
+    expect(stdout).toBe(
+      [
+        'convex/tandem.ts',
+        ...kit.map((m) => `convex/tandem/${m}.ts`),
+        'convex/tandem/tables.ts',
+        'convex/tandem/schemaFragment.ts',
+        'convex/schema.ts',
+      ]
+        .map((f) => `wrote ${f}\n`)
+        .join(''),
+    );
+    expect(stdout).not.toContain('_generated');
+    expect(stderr).toBe(
+      "note: _generated/: left alone, written by Convex's CLI (_generated/api.js); `npx convex dev` or `npx convex codegen` refreshes it\n",
+    );
+    expect(fs.readFileSync(path.join(appDir, 'convex/tandem/schemaFragment.ts'), 'utf8')).toBe(
+      fs.readFileSync(path.join(root, 'convex/tandem/schemaFragment.ts'), 'utf8'),
+    );
+    const check = await run('node', [cli, 'codegen', '--convex-dir', 'convex', '--check'], opts);
+    expect(check.stdout).toBe('up to date (10 tables)\n');
   }, 60_000);
 });

@@ -1,43 +1,53 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  listFunctionModules,
-  renderConvexFiles,
-  staleConvexFiles,
-} from '../../src/convex/codegen/convexFiles.js';
+import { renderConvexFiles, staleConvexFiles } from '../../src/convex/codegen/convexFiles.js';
 import { columnValidator } from '../../src/convex/codegen/renderSchema.js';
+import { listFunctionModules } from '../../src/convex/functionModules.js';
 import schema from '../../convex/schema.js';
 
-import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_TABLES } from '../../../main/test/support/storySiteMirror.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const convexDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../convex');
 
-describe('generated Convex files', () => {
-  it('are fresh: the committed files equal what scripts/convex-codegen.ts writes', async () => {
-    expect(await staleConvexFiles(root, STORY_SITE_TABLES)).toEqual([]);
+describe("the story site's Convex folder", () => {
+  it('is one output of codegen: the committed kit, table config, fragment and _generated are fresh', async () => {
+    const rendered = await renderConvexFiles(convexDir, STORY_SITE_TABLES);
+    expect(staleConvexFiles(rendered)).toEqual([]);
+    expect(rendered.obsolete).toEqual([]);
+    expect(rendered.notes).toEqual([]);
+    // schema.ts, parity.ts and checks/ are the story site's own: codegen never writes them.
+    expect([...rendered.files.keys()].filter((f) => !f.startsWith('tandem'))).toEqual([
+      '_generated/api.d.ts',
+      '_generated/api.js',
+      '_generated/server.d.ts',
+      '_generated/server.js',
+      '_generated/dataModel.d.ts',
+    ]);
   });
 
-  it('are deterministic', async () => {
-    const a = await renderConvexFiles(root, STORY_SITE_TABLES);
-    const b = await renderConvexFiles(root, STORY_SITE_TABLES);
-    expect([...a.entries()]).toEqual([...b.entries()]);
+  it('is rendered deterministically', async () => {
+    const a = await renderConvexFiles(convexDir, STORY_SITE_TABLES);
+    const b = await renderConvexFiles(convexDir, STORY_SITE_TABLES);
+    expect([...a.files.entries()]).toEqual([...b.files.entries()]);
   });
 
-  it('list the function modules the way the Convex bundler picks them', () => {
-    expect(listFunctionModules(path.join(root, 'convex'))).toEqual([
-      'checks/canonical.ts',
+  it('has the function modules the Convex bundler picks: the kit next to the app code', () => {
+    expect(listFunctionModules(convexDir)).toEqual([
       'checks/invariants.ts',
-      'checks/ranges.ts',
-      'checks/sha256.ts',
-      'mirror/apply.ts',
-      'mirror/exportRows.ts',
-      'mirror/lookup.ts',
-      'mirror/refs.ts',
-      'mirror/tables.ts',
-      'mirror/types.ts',
       'parity.ts',
       'tandem.ts',
+      'tandem/apply.ts',
+      'tandem/canonical.ts',
+      'tandem/exportRows.ts',
+      'tandem/lookup.ts',
+      'tandem/parity.ts',
+      'tandem/ranges.ts',
+      'tandem/refs.ts',
+      'tandem/schemaFragment.ts',
+      'tandem/sha256.ts',
+      'tandem/tables.ts',
+      'tandem/types.ts',
     ]);
   });
 

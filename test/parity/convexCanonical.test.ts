@@ -1,15 +1,15 @@
 /**
- * The Convex-side canonical form, SHA-256 and digest (convex/checks/) equal the
+ * The Convex-side canonical form, SHA-256 and digest (convex-kit/tandem/, copied into each app's Convex folder) equal the
  * apply path's (src/mapping/canonical.ts, node:crypto) and the Node-side
  * digest: a clean mirror must hash the same on both sides.
  */
 import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import * as convexSide from '../../convex/checks/canonical.js';
-import { sha256Hex } from '../../convex/checks/sha256.js';
+import * as convexSide from '../../convex-kit/tandem/canonical.js';
+import { sha256Hex } from '../../convex-kit/tandem/sha256.js';
 import { canonicalHash, canonicalValue, requireTable } from '../../src/mapping/index.js';
-import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_TABLES } from '../../../main/test/support/storySiteMirror.js';
 import { compareKeyText, digestHex, digestOf } from '../../src/parity/digest.js';
 
 const convexValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({

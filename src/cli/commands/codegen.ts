@@ -1,35 +1,45 @@
 /**
- * `tandem codegen [--check]`: writes the Convex files (convex/schema.ts,
- * convex/mirror/tables.ts, convex/_generated/*, src/convex/convexModules.ts)
- * from the live catalog and the project config. `--check` writes nothing and
- * exits 1 when any file would change.
+ * `tandem codegen [--convex-dir <dir>] [--check]`: writes, into the app's
+ * Convex folder, the Tandem kit (tandem.ts, tandem/), its table config and
+ * schema fragment, plus schema.ts and _generated/ when the folder has none
+ * (docs/codegen.md), from the live catalog and the project config. `--check`
+ * writes nothing and exits 1 when any file would change. What it leaves alone
+ * is said on stderr; tables it skips (no key) on stdout.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { codegenFromDatabase } from '../../convex/codegen/catalogCodegen.js';
 import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
 
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
 interface CodegenFlags {
   check?: boolean;
-  root: string;
+  convexDir?: string;
 }
 
 export function register(program: Command): void {
   program
     .command('codegen')
     .description(
-      'Write convex/ from the live catalog and the project config (--check: exit 1 if stale)',
+      "Write Tandem's part of the app's Convex folder from the live catalog and the config (--check: exit 1 if stale)",
     )
     .option('--check', 'write nothing; exit 1 when a generated file would change')
-    .option('--root <dir>', 'project root holding convex/ and src/', PROJECT_ROOT)
+    .option(
+      '--convex-dir <dir>',
+      "the app's Convex functions folder (default: convex.dir of the config, else ./convex)",
+    )
     .action(async (flags: CodegenFlags) => {
       const ctx = await commandContext();
+      const cwd = process.cwd();
+      // A folder named in the config is relative to the config file, like its other paths.
+      const convexDir = flags.convexDir
+        ? path.resolve(cwd, flags.convexDir)
+        : path.resolve(ctx.project.file ? path.dirname(ctx.project.file) : cwd, ctx.project.convex.dir);
+      // Paths are reported from the working directory, where the user typed them.
+      const shown = (file: string) => path.relative(cwd, path.join(cwd, file));
       const result = await withDatabase(ctx, (db) =>
-        codegenFromDatabase(db.pool, flags.root, ctx.project, { check: flags.check }),
+        codegenFromDatabase(db.pool, cwd, convexDir, ctx.project, { check: flags.check }),
       );
+      for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
       for (const s of result.skipped) process.stdout.write(`skipped ${s.table} (${s.reason})\n`);
       for (const ref of result.plainReferences) {
         ctx.log.debug(
@@ -38,7 +48,7 @@ export function register(program: Command): void {
         );
       }
       if (flags.check) {
-        for (const file of result.changed) process.stdout.write(`stale: ${file}\n`);
+        for (const file of result.changed) process.stdout.write(`stale: ${shown(file)}\n`);
         if (result.changed.length > 0) {
           process.stdout.write('run `tandem codegen` to regenerate\n');
           process.exitCode = EXIT_FINDINGS;
@@ -47,7 +57,8 @@ export function register(program: Command): void {
         }
         return;
       }
-      for (const file of result.changed) process.stdout.write(`wrote ${file}\n`);
+      for (const file of result.changed)
+        process.stdout.write(`${result.files.has(file) ? 'wrote' : 'removed'} ${shown(file)}\n`);
       if (result.changed.length === 0)
         process.stdout.write(`up to date (${result.config.tables.length} tables)\n`);
     });

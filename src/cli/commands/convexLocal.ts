@@ -1,8 +1,9 @@
 /**
- * `tandem convex-local`: a LOCAL STAND-IN for a Convex deployment (not Convex):
- * the project's convex/ functions run in-process with convex-test behind
- * Convex's HTTP API, for the demo and tests on a machine that cannot run a real
- * Convex backend.
+ * `tandem convex-local [--convex-dir <dir>]`: a LOCAL STAND-IN for a Convex
+ * deployment (not Convex): the functions of any app's Convex folder (bundled
+ * and loaded at start, docs/convex.md) run in-process with convex-test behind
+ * Convex's HTTP API, for the demo and tests on a machine that cannot run a
+ * real Convex backend.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -16,6 +17,7 @@ interface Flags {
   host?: string;
   dataDir?: string;
   adminKey?: string;
+  convexDir: string;
   failRate: number;
   latencyMs: number;
   timeoutRate: number;
@@ -26,8 +28,9 @@ export function register(program: Command): void {
   program
     .command('convex-local')
     .description(
-      'Serve a LOCAL STAND-IN for Convex (not Convex): convex/ functions run by convex-test behind Convex\'s HTTP API',
+      'Serve a LOCAL STAND-IN for Convex (not Convex): a Convex folder\'s functions run by convex-test behind Convex\'s HTTP API',
     )
+    .option('--convex-dir <dir>', 'the Convex functions folder to serve', 'convex')
     .option('--port <port>', 'port', parsePort, 3210)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--data-dir <dir>', 'where acknowledged mutations are kept (default .tandem/convex-local)')
@@ -41,7 +44,9 @@ export function register(program: Command): void {
       const adminKey = flags.adminKey ?? generateAdminKey();
       const dataDir = path.resolve(flags.dataDir ?? path.join(ctx.config.home, 'convex-local'));
       const stopped = nextStopSignal();
+      const convexDir = path.resolve(flags.convexDir);
       const server = await createLocalConvex({
+        convexDir,
         dataDir,
         adminKey,
         logger: ctx.log,
@@ -56,6 +61,7 @@ export function register(program: Command): void {
       process.stdout.write(
         [
           `tandem convex-local: a local stand-in for Convex (not Convex) on ${url}`,
+          `  functions: ${convexDir}`,
           `  data dir: ${dataDir} (${server.replayed} mutations replayed)`,
           `  CONVEX_URL=${url}`,
           `  CONVEX_DEPLOY_KEY=${adminKey}`,

@@ -38,6 +38,7 @@ interface DevFlags {
   host?: string;
   sample?: number;
   seed: string;
+  convexDir?: string;
 }
 
 export function register(program: Command): void {
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--sample <scale>', 'fill empty tables with sample data at this scale first', positiveNumber('not a positive number'))
     .option('--seed <n>', 'sample data seed', String(DEFAULT_SEED))
+    .option('--convex-dir <dir>', "the Convex folder the stand-in serves (default: this project's convex/)")
     .action(async (flags: DevFlags) => {
       const ctx = await commandContext();
       const { config } = ctx;
@@ -68,6 +70,7 @@ export function register(program: Command): void {
         pgPort: flags.pgPort ?? config.devPgPort,
         convexPort: flags.convexPort ?? config.convexLocalPort,
         log: ctx.log,
+        ...(flags.convexDir ? { convexDir: path.resolve(flags.convexDir) } : {}),
       });
       try {
         await migrate(stores.pool);

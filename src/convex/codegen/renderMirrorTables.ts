@@ -1,7 +1,7 @@
 /**
- * Renders convex/mirror/tables.ts: the part of the mirror configuration the
+ * Renders tandem/tables.ts (in the app's Convex folder): the part of the mirror configuration the
  * Convex functions need at run time (keys, foreign keys, heavy columns, column
- * names), as a plain copy so that convex/ deploys without code from src/.
+ * names), as a plain copy so that the folder deploys without code from Tandem's src/.
  */
 import {
   foreignKeyIndex,

@@ -1,5 +1,6 @@
 /**
- * Renders convex/schema.ts from the mirror configuration: one Convex table per
+ * Renders the schema fragment (tandem/schemaFragment.ts in the app's Convex
+ * folder) from the mirror configuration: one Convex table per
  * mirrored Postgres table (its columns with validators by type, pgKey,
  * pgVersion, ref_* Ids, an index on pgKey and one per foreign-key column), the
  * companion tables for heavy columns, and the tombstone table.
@@ -80,7 +81,15 @@ function renderContentTable(table: TableConfig): string {
   return `  ${table.heavy!.table}: defineTable({\n${fields.join('\n')}\n  }).index(${JSON.stringify(KEY_INDEX)}, [${JSON.stringify(KEY_FIELD)}]),`;
 }
 
-export function renderSchema(config: MirrorConfig): string {
+/** Where the fragment lives in the app's Convex folder, and the name it exports. */
+export const SCHEMA_FRAGMENT_MODULE = 'tandem/schemaFragment.ts';
+export const SCHEMA_FRAGMENT_EXPORT = 'tandemTables';
+
+/**
+ * The schema fragment: Tandem's tables as a plain object of `defineTable`s,
+ * which the app spreads into its own `defineSchema({ ...appTables, ...tandemTables })`.
+ */
+export function renderSchemaFragment(config: MirrorConfig): string {
   const tables = config.tables.map(renderTable);
   const contents = config.tables.filter((t) => t.heavy).map(renderContentTable);
   const tombstones = [
@@ -92,15 +101,35 @@ export function renderSchema(config: MirrorConfig): string {
   ];
   return [
     GENERATED_NOTICE,
-    `import { defineSchema, defineTable } from "convex/server";`,
+    `import { defineTable } from "convex/server";`,
     `import { v } from "convex/values";`,
     ``,
-    `export default defineSchema({`,
+    `/** Tandem's mirror tables: spread them into the app's defineSchema({ ...appTables, ...${SCHEMA_FRAGMENT_EXPORT} }). */`,
+    `export const ${SCHEMA_FRAGMENT_EXPORT} = {`,
     ...tables,
     `  // Heavy columns, keyed like their main table and written in the same mutation.`,
     ...contents,
     `  // One per deleted key: blocks a late, older upsert from bringing the row back.`,
     ...tombstones,
+    `};`,
+    ``,
+  ].join('\n');
+}
+
+/**
+ * The `schema.ts` written for an app that has none: the fragment spread, and
+ * nothing else. From then on it is the app's file (Tandem never rewrites it).
+ */
+export function renderAppSchema(): string {
+  const fragment = `./${SCHEMA_FRAGMENT_MODULE.replace(/\.ts$/, '.js')}`;
+  return [
+    `// Written by \`tandem codegen\` because this Convex folder had no schema.ts. It is the app's`,
+    `// file from now on: add the app's own tables next to Tandem's; Tandem never rewrites it.`,
+    `import { defineSchema } from "convex/server";`,
+    `import { ${SCHEMA_FRAGMENT_EXPORT} } from ${JSON.stringify(fragment)};`,
+    ``,
+    `export default defineSchema({`,
+    `  ...${SCHEMA_FRAGMENT_EXPORT},`,
     `});`,
     ``,
   ].join('\n');

@@ -1,0 +1,24 @@
+/**
+ * A convex-test backend (the Convex team's test runtime) running the
+ * functions of any Convex folder, loaded at run time by loadConvexDir. Shared
+ * by the embedded target and the local stand-in.
+ */
+import { convexTest, type TestConvex } from 'convex-test';
+import type { GenericSchema, SchemaDefinition } from 'convex/server';
+import { loadConvexDir, PROJECT_CONVEX_DIR } from './loadConvexDir.js';
+
+export type ConvexBackend = TestConvex<SchemaDefinition<GenericSchema, boolean>>;
+
+export interface ConvexBackendOptions {
+  /** The Convex functions folder to run (default: this project's convex/). */
+  convexDir?: string;
+  /** Enforce Convex's per-transaction limits. Default true. */
+  transactionLimits?: boolean;
+}
+
+export async function createConvexBackend(
+  options: ConvexBackendOptions = {},
+): Promise<ConvexBackend> {
+  const { schema, modules } = await loadConvexDir(options.convexDir ?? PROJECT_CONVEX_DIR);
+  return convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? true });
+}
