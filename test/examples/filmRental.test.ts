@@ -1,0 +1,237 @@
+/**
+ * The second application, end to end, driven only through the CLI with no
+ * config file at all: a film-rental schema (examples/film-rental) with text,
+ * uuid and composite keys (one with a timestamptz part), a partitioned table,
+ * enums, a domain, arrays, numeric, bytea, a self-reference, a foreign-key
+ * cycle and a table without a key.
+ *
+ * discovery → plan → codegen into the app's own Convex folder → the local
+ * stand-in serving that folder → capture → backfill under concurrent writes →
+ * relay → full parity with zero drift → drift made behind capture found
+ * exactly → repair → zero drift again.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+
+const backends = await availableBackends();
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const example = path.join(root, 'examples/film-rental');
+const cli = path.join(root, 'bin/tandem.js');
+const run = promisify(execFile);
+const ADMIN_KEY = 'film-rental-admin-key-0123456789';
+
+const MIRRORED = [
+  'actor',
+  'category',
+  'language',
+  'film',
+  'film_actor',
+  'store',
+  'inventory',
+  'rental',
+  'staff',
+  'payment',
+];
+
+interface TableReport {
+  pgRows: number;
+  convexRows: number;
+  missing: unknown[];
+  extra: unknown[];
+  different: unknown[];
+  pending: unknown[];
+  clean: boolean;
+}
+interface ParityJson {
+  clean: boolean;
+  tables: Record<string, TableReport>;
+}
+
+/** Starts a child and resolves with it once a line of its stdout matches. */
+function startUntil(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(pattern);
+      if (m) resolve(m);
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => reject(new Error(`exited ${code} before ${pattern}: ${out}${err}`)));
+  });
+}
+
+describe.each(backends)('film rental, end to end through the CLI [%s]', (backend) => {
+  let db: TestDatabase;
+  let dir: string;
+  let convex: ChildProcess | undefined;
+  let convexUrl = '';
+
+  const env = () => ({
+    ...process.env,
+    DATABASE_URL: db.url,
+    CONVEX_URL: convexUrl,
+    CONVEX_DEPLOY_KEY: ADMIN_KEY,
+    TANDEM_HOME: path.join(dir, '.tandem'),
+    TANDEM_LOG_LEVEL: 'silent',
+    TANDEM_CONFIG: '',
+  });
+  const tandem = (args: string[]) =>
+    run(process.execPath, [cli, ...args], { cwd: dir, env: env(), maxBuffer: 64 * 1024 * 1024 });
+  const parity = async (): Promise<{ code: number; report: ParityJson }> => {
+    const result = await tandem(['parity', '--mode', 'full', '--json', '--range-rows', '50']).then(
+      (ok) => ({ code: 0, stdout: ok.stdout }),
+      (err: { code: number; stdout: string }) => err,
+    );
+    return { code: result.code, report: JSON.parse(result.stdout) as ParityJson };
+  };
+  const sql = (text: string, values: unknown[] = []) => db.pool.query(text, values);
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    await sql(fs.readFileSync(path.join(example, 'schema.sql'), 'utf8'));
+    await sql(fs.readFileSync(path.join(example, 'seed.sql'), 'utf8'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-film-'));
+    // The app's own Convex folder, with a table of its own that the mirror must leave alone.
+    fs.mkdirSync(path.join(dir, 'convex'));
+    fs.writeFileSync(
+      path.join(dir, 'convex/schema.ts'),
+      [
+        "import { defineSchema, defineTable } from 'convex/server';",
+        "import { v } from 'convex/values';",
+        "import { tandemTables } from './tandem/schemaFragment.js';",
+        '',
+        'export default defineSchema({',
+        '  watchlist: defineTable({ user: v.string(), filmId: v.number() }),',
+        '  ...tandemTables,',
+        '});',
+        '',
+      ].join('\n'),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    convex?.kill('SIGKILL');
+    await db?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plans every keyed table with no config, and skips the one without a key', async () => {
+    await tandem(['init']);
+    const plan = JSON.parse((await tandem(['plan', '--json'])).stdout);
+    expect([...plan.order].sort()).toEqual([...MIRRORED].sort());
+    // Parents before children; the store ↔ staff cycle is broken by a second pass.
+    const at = (t: string) => plan.order.indexOf(t);
+    expect(at('film')).toBeGreaterThan(at('language'));
+    expect(at('rental')).toBeGreaterThan(at('inventory'));
+    expect(at('payment')).toBeGreaterThan(at('rental'));
+    expect(plan.tables.store.secondPass).toEqual(['store.manager_id → staff']);
+    expect(plan.tables.category.secondPass).toEqual(['category.parent_id → category']);
+    expect(plan.skipped).toEqual([
+      {
+        table: 'audit_log',
+        reason:
+          'no primary key: name the columns of a unique NOT NULL index in keys.audit_log to mirror it',
+      },
+    ]);
+  }, 60_000);
+
+  it('codegen writes the kit into the app folder; the stand-in serves that folder', async () => {
+    const { stdout } = await tandem(['codegen', '--convex-dir', 'convex']);
+    expect(stdout).toContain('skipped audit_log (no primary key');
+    expect(stdout).toContain('wrote convex/tandem/schemaFragment.ts');
+    expect(stdout).not.toContain('convex/schema.ts');
+    const check = await tandem(['codegen', '--convex-dir', 'convex', '--check']);
+    expect(check.stdout).toBe('skipped audit_log (no primary key: name the columns of a unique NOT NULL index in keys.audit_log to mirror it)\nup to date (10 tables)\n');
+    convex = spawn(
+      process.execPath,
+      [cli, 'convex-local', '--convex-dir', 'convex', '--port', '0', '--admin-key', ADMIN_KEY,
+        '--data-dir', path.join(dir, 'convex-data')],
+      { cwd: dir, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    convexUrl = (await startUntil(convex, /CONVEX_URL=(\S+)/))[1]!;
+    expect(convexUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  }, 120_000);
+
+  it('backfills under concurrent writes and relays: full parity finds zero drift', async () => {
+    const installed = (await tandem(['capture', 'install'])).stdout;
+    expect(installed.split('\n').filter((l) => l.startsWith('installed')).length).toBe(10);
+    const backfill = tandem(['backfill', '--batch-rows', '20']);
+    let done = false;
+    void backfill.finally(() => (done = true));
+    // Writes on every kind of key while the backfill copies, and a fixed set after it.
+    let round = 0;
+    const write = async () => {
+      round += 1;
+      const film = 1 + (round % 60);
+      await sql(`UPDATE film SET title = title || '+', past_ratings = array_append(past_ratings, 'R') WHERE film_id = $1`, [film]);
+      await sql(`INSERT INTO rental VALUES (timestamptz '2024-12-01T00:00:00.5Z' + $1 * interval '1 minute', $2, 'walk-in', NULL)`, [round, 1 + (round % 150)]);
+      await sql(`UPDATE rental SET returned_on = date '2024-12-31' WHERE inventory_id = $1 AND returned_on IS NULL`, [1 + (round % 150)]);
+      await sql(`UPDATE payment SET amount = amount + 1 WHERE payment_id = $1`, [1 + (round % 300)]);
+      // Moves a payment across partitions (a delete and an insert inside Postgres).
+      await sql(`UPDATE payment SET paid_on = paid_on + 200 WHERE payment_id = $1 AND paid_on < '2024-06-01'`, [1 + ((round * 7) % 300)]);
+      await sql(`DELETE FROM film_actor WHERE film_id = $1 AND actor_id IN (SELECT actor_id FROM film_actor WHERE film_id = $1 LIMIT 1)`, [film]);
+      await sql(`UPDATE actor SET last_name = last_name || '.' WHERE actor_id = ('00000000-0000-4000-8000-' || lpad(to_hex($1::int), 12, '0'))::uuid`, [1 + (round % 40)]);
+    };
+    while (!done) await write();
+    await backfill;
+    for (let i = 0; i < 5; i++) await write();
+    await tandem(['relay', '--once']);
+    const { code, report } = await parity();
+    expect(code).toBe(0);
+    expect(Object.keys(report.tables).sort()).toEqual([...MIRRORED].sort());
+    for (const [table, t] of Object.entries(report.tables)) {
+      const { rows } = await sql(`SELECT count(*)::int AS n FROM ${table}`);
+      expect([table, t.pgRows, t.convexRows, t.clean]).toEqual([table, rows[0].n, rows[0].n, true]);
+    }
+  }, 300_000);
+
+  it('finds drift made behind capture exactly (composite and partitioned keys), and repair heals it', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL session_replication_role = replica`);
+      await client.query(`UPDATE rental SET customer = 'ghost' WHERE inventory_id = 3 AND rented_at = (SELECT min(rented_at) FROM rental WHERE inventory_id = 3)`);
+      await client.query(`UPDATE payment SET amount = 0 WHERE payment_id = 250`);
+      await client.query(`DELETE FROM film_actor WHERE film_id = (SELECT min(film_id) FROM film_actor)
+                            AND actor_id = (SELECT min(actor_id) FROM film_actor WHERE film_id = (SELECT min(film_id) FROM film_actor))`);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const keyText = async (table: string, where: string) =>
+      (await sql(`SELECT ${table === 'rental'
+        ? `json_build_array(to_char(rented_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), inventory_id::text)::text`
+        : `json_build_array(payment_id::text, paid_on::text)::text`} AS k FROM ${table} WHERE ${where}`)).rows.map((r) => r.k);
+    const rentalKeys = await keyText('rental', `customer = 'ghost'`);
+    const paymentKeys = await keyText('payment', 'payment_id = 250');
+    const { code, report } = await parity();
+    expect(code).toBe(1);
+    const drift = Object.fromEntries(
+      Object.entries(report.tables)
+        .filter(([, t]) => !t.clean)
+        .map(([name, t]) => [name, { missing: t.missing.length, extra: t.extra.length, different: t.different }]),
+    );
+    expect(drift).toEqual({
+      film_actor: { missing: 0, extra: 1, different: [] },
+      rental: { missing: 0, extra: 0, different: rentalKeys },
+      payment: { missing: 0, extra: 0, different: paymentKeys },
+    });
+    const repaired = (await tandem(['repair'])).stdout;
+    expect(repaired.split('\n').filter(Boolean).map((l) => l.split(':')[0]).sort()).toEqual([
+      'film_actor',
+      'payment',
+      'rental',
+    ]);
+    await tandem(['relay', '--once']);
+    const after = await parity();
+    expect([after.code, after.report.clean]).toEqual([0, true]);
+  }, 300_000);
+});
