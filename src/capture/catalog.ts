@@ -5,6 +5,7 @@
  * catalog, never from Tandem's own records, because the application's DDL is
  * someone else's.
  */
+import { JSON_IMAGE_BASE_TYPES } from '../mapping/pgTypes.js';
 import type { Queryable } from '../postgres/database.js';
 import {
   captureFunctionBody,
@@ -31,6 +32,8 @@ export interface TableCatalog {
   table: string;
   /** pg_class.relkind: r = ordinary table, p = partitioned, v = view, ... */
   relkind: string;
+  /** The partitioned table this one is a partition of (its parent's trigger covers it), or null. */
+  partitionOf: string | null;
   keyColumns: string[];
   /** Base type names (domains resolved) of the key columns, in key order. */
   keyTypes: string[];
@@ -40,7 +43,7 @@ export interface TableCatalog {
   columns: string[];
   /** Columns whose type is a domain (a NOT NULL domain cannot be set to NULL, even in a trigger's copy of the row). */
   domainColumns: string[];
-  /** Columns of int8/numeric type (or arrays of them), carried as text in the row image. */
+  /** Columns carried as their Postgres text in the row image (src/mapping/pgTypes.ts), arrays included. */
   textColumns: string[];
   /** The subset of textColumns that are arrays. */
   textArrayColumns: string[];
@@ -50,6 +53,7 @@ export interface TableCatalog {
 interface CatalogRow {
   table: string;
   relkind: string;
+  partition_of: string | null;
   key_columns: string[] | null;
   key_types: string[] | null;
   key_is_enum: boolean[] | null;
@@ -65,20 +69,25 @@ interface CatalogRow {
 
 const CATALOG_SQL = `
 WITH t AS (
-  SELECT c.oid, c.relname, c.relkind
+  SELECT c.oid, c.relname, c.relkind, c.relispartition
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = 'public' AND c.relname = ANY($1::text[])
 ), cols AS (
   SELECT a.attrelid, a.attnum, a.attname,
          bt.typname AS base_type, bt.typtype = 'e' AS is_enum, bt.typcategory = 'A' AS is_array,
          ty.typtype = 'd' AS is_domain,
-         coalesce(nullif(el.typbasetype, 0), el.oid) AS elem_base
+         -- The value's own type: the element's base type for arrays.
+         coalesce(eb.typname, bt.typname) AS value_type,
+         coalesce(eb.typtype, bt.typtype) = 'e' AS value_is_enum
     FROM pg_catalog.pg_attribute a
     JOIN t ON t.oid = a.attrelid
     JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
     JOIN pg_catalog.pg_type bt ON bt.oid = coalesce(nullif(ty.typbasetype, 0), ty.oid)
     LEFT JOIN pg_catalog.pg_type el ON el.oid = bt.typelem AND bt.typcategory = 'A'
+    LEFT JOIN pg_catalog.pg_type eb ON eb.oid = coalesce(nullif(el.typbasetype, 0), el.oid)
    WHERE a.attnum > 0 AND NOT a.attisdropped
+), texts AS (
+  SELECT cols.*, NOT (cols.value_is_enum OR cols.value_type = ANY($3::text[])) AS as_text FROM cols
 ), keys AS (
   SELECT i.indrelid, k.attnum, k.ord
     FROM pg_catalog.pg_index i JOIN t ON t.oid = i.indrelid
@@ -86,6 +95,9 @@ WITH t AS (
    WHERE i.indisprimary AND k.ord <= i.indnkeyatts
 )
 SELECT t.relname AS table, t.relkind::text AS relkind,
+       (SELECT pc.relname FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+         WHERE i.inhrelid = t.oid AND t.relispartition) AS partition_of,
        (SELECT array_agg(cols.attname::text ORDER BY keys.ord) FROM keys
           JOIN cols ON cols.attrelid = keys.indrelid AND cols.attnum = keys.attnum
          WHERE keys.indrelid = t.oid) AS key_columns,
@@ -99,17 +111,15 @@ SELECT t.relname AS table, t.relkind::text AS relkind,
          WHERE cols.attrelid = t.oid) AS columns,
        (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
          WHERE cols.attrelid = t.oid AND cols.is_domain) AS domain_columns,
-       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
-         WHERE cols.attrelid = t.oid
-           AND (cols.base_type IN ('int8', 'numeric')
-                OR cols.elem_base IN ('pg_catalog.int8'::regtype, 'pg_catalog.numeric'::regtype))) AS text_columns,
-       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
-         WHERE cols.attrelid = t.oid AND cols.is_array
-           AND cols.elem_base IN ('pg_catalog.int8'::regtype, 'pg_catalog.numeric'::regtype)) AS text_array_columns,
+       (SELECT array_agg(texts.attname::text ORDER BY texts.attnum) FROM texts
+         WHERE texts.attrelid = t.oid AND texts.as_text) AS text_columns,
+       (SELECT array_agg(texts.attname::text ORDER BY texts.attnum) FROM texts
+         WHERE texts.attrelid = t.oid AND texts.as_text AND texts.is_array) AS text_array_columns,
        tr.tgenabled::text AS tgenabled, tr.tgargs,
        pn.nspname || '.' || p.proname AS function_name, p.prosrc AS function_source
   FROM t
   LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = t.oid AND tr.tgname = $2 AND NOT tr.tgisinternal
+        AND tr.tgparentid = 0
   LEFT JOIN pg_catalog.pg_proc p ON p.oid = tr.tgfoid
   LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace`;
 
@@ -125,13 +135,18 @@ export async function readTableCatalog(
   db: Queryable,
   tables: readonly string[],
 ): Promise<Map<string, TableCatalog>> {
-  const { rows } = await db.query<CatalogRow>(CATALOG_SQL, [tables, CAPTURE_TRIGGER]);
+  const { rows } = await db.query<CatalogRow>(CATALOG_SQL, [
+    tables,
+    CAPTURE_TRIGGER,
+    JSON_IMAGE_BASE_TYPES,
+  ]);
   return new Map(
     rows.map((r) => [
       r.table,
       {
         table: r.table,
         relkind: r.relkind,
+        partitionOf: r.partition_of,
         keyColumns: r.key_columns ?? [],
         keyTypes: r.key_types ?? [],
         keyIsEnum: r.key_is_enum ?? [],
@@ -160,6 +175,8 @@ export async function tablesWithCaptureTrigger(db: Queryable): Promise<string[]>
        JOIN pg_catalog.pg_class c ON c.oid = tr.tgrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND tr.tgname = $1 AND NOT tr.tgisinternal
+        -- A partition's clone of its parent's trigger is the parent's capture, not its own.
+        AND tr.tgparentid = 0
       ORDER BY 1`,
     [CAPTURE_TRIGGER],
   );
@@ -182,6 +199,7 @@ export function captureSpec(
   return {
     table: catalog.table,
     keyColumns: catalog.keyColumns,
+    utcKeyColumns: catalog.keyColumns.filter((_, i) => catalog.keyTypes[i] === 'timestamptz'),
     textColumns: scalarText,
     textArrayColumns: catalog.textArrayColumns,
     heavyColumns: heavyColumns.filter(

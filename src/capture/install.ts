@@ -13,6 +13,7 @@ import { withRetriedTransaction, type Queryable } from '../postgres/database.js'
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
 import { findTable, STORY_SITE_TABLES, type MirrorConfig } from '../mapping/index.js';
+import { KEY_TYPES } from '../mapping/pgTypes.js';
 import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
 import {
   CAPTURE_TRIGGER,
@@ -48,8 +49,6 @@ export interface InstallResult {
   textColumns: string[];
 }
 
-/** Key types whose text form agrees with canonicalKey() on the values node-postgres returns. */
-const KEY_TYPES = new Set(['int2', 'int4', 'int8', 'numeric', 'text', 'varchar', 'bpchar', 'uuid']);
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
@@ -61,10 +60,17 @@ export function requestedTables(tables: readonly string[] | undefined): string[]
 
 function checkCapturable(name: string, catalog: TableCatalog | undefined): TableCatalog {
   if (!catalog) throw new NotFoundError('table', name, 'tables');
-  if (catalog.relkind !== 'r') {
+  if (catalog.partitionOf !== null) {
     throw new InvalidInputError(
       'tables',
-      `"${name}" is not an ordinary table (relkind ${catalog.relkind})`,
+      `"${name}" is a partition of "${catalog.partitionOf}": capture the partitioned table, whose trigger covers every partition`,
+    );
+  }
+  // A row trigger on a partitioned table is cloned onto every partition, present and future.
+  if (catalog.relkind !== 'r' && catalog.relkind !== 'p') {
+    throw new InvalidInputError(
+      'tables',
+      `"${name}" is not an ordinary or partitioned table (relkind ${catalog.relkind})`,
     );
   }
   if (catalog.keyColumns.length === 0) {
@@ -74,7 +80,7 @@ function checkCapturable(name: string, catalog: TableCatalog | undefined): Table
     if (!KEY_TYPES.has(type) && !catalog.keyIsEnum[i]) {
       throw new InvalidInputError(
         'tables',
-        `table "${name}" key column "${catalog.keyColumns[i]}" has type ${type}; capture supports integer, numeric, text, uuid and enum keys`,
+        `table "${name}" key column "${catalog.keyColumns[i]}" has type ${type}; capture supports ${[...KEY_TYPES].join(', ')} and enum keys`,
       );
     }
   });

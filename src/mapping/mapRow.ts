@@ -9,6 +9,7 @@ import { MappingError, mappingError } from './mappingError.js';
 import { contentDocumentBytes, mainDocumentBytes, rememberBytes, valueBytes } from './size.js';
 import { findTable, heavyColumnSet, type MirrorConfig, type TableConfig } from './tableConfig.js';
 import { STORY_SITE_TABLES } from './tables.js';
+import { utcKeyText } from './timestamp.js';
 
 export interface MappedRow {
   table: string;
@@ -70,9 +71,19 @@ export function mapRow(
   return { table: tableConfig.name, key, columns };
 }
 
-/** Canonical key text of a row (see canonicalKey in core/changes). */
+/**
+ * Canonical key text of a row (see canonicalKey in core/changes). A
+ * timestamptz key column's text is its instant in UTC (utcKeyText), as the
+ * trigger writes it, whatever offset the image was printed with.
+ */
 export function rowKey(table: TableConfig, pgRow: Record<string, unknown>): string {
-  return canonicalKey(table.primaryKey.map((column) => pgRow[column]));
+  return canonicalKey(
+    table.primaryKey.map((name) => {
+      const value = pgRow[name];
+      if (table.columns.find((c) => c.name === name)?.type !== 'timestamptz') return value;
+      return utcKeyText(value) ?? value;
+    }),
+  );
 }
 
 /** Splits mapped columns into the table's own document and its companion (heavy) document. */

@@ -11,32 +11,16 @@
  */
 import { ConfigError } from '../../core/errors.js';
 import type { MirrorSettings } from '../../mapping/mirrorSettings.js';
+import { columnTypeOf, KEY_TYPES } from '../../mapping/pgTypes.js';
 import {
   validateMirrorConfig,
   type ColumnConfig,
   type ForeignKeyConfig,
   type MirrorConfig,
-  type PgColumnType,
   type TableConfig,
 } from '../../mapping/tableConfig.js';
 import { planOrder } from '../../plan/index.js';
 import type { Catalog, CatalogColumn, CatalogTable } from '../../postgres/catalog/index.js';
-
-/** Base types with a value mapping (docs/value-mapping.md); enums are recognized by their labels. */
-const MAPPED_TYPES: ReadonlySet<string> = new Set<PgColumnType>([
-  'int2',
-  'int4',
-  'int8',
-  'float4',
-  'float8',
-  'numeric',
-  'bool',
-  'text',
-  'varchar',
-  'timestamptz',
-  'json',
-  'jsonb',
-]);
 
 export interface PlainReference {
   table: string;
@@ -65,18 +49,28 @@ function columnConfig(catalog: Catalog, table: CatalogTable, column: CatalogColu
       enumValues: column.enumValues,
     };
   }
-  if (!MAPPED_TYPES.has(column.baseType)) {
-    throw new ConfigError(
-      `${catalog.schema}.${table.name}.${column.name}`,
-      `type ${column.declaredType} has no Convex value mapping (mapped: ${[...MAPPED_TYPES].join(', ')}, enums)`,
-    );
-  }
+  const type = columnTypeOf(column.baseType, false);
   return {
     name: column.name,
-    type: column.baseType as PgColumnType,
+    type,
     ...(column.isArray ? { array: true } : {}),
     nullable,
+    // Any other base type maps by its Postgres text (docs/value-mapping.md): never refused.
+    ...(type === 'other' ? { pgType: column.baseType } : {}),
   };
+}
+
+/** A key column must have a key text every path agrees on (src/mapping/pgTypes.ts, KEY_TYPES). */
+function checkKeyColumns(catalog: Catalog, table: CatalogTable, key: readonly string[]): void {
+  for (const name of key) {
+    const column = table.columns.find((c) => c.name === name)!;
+    if (column.isArray || (!column.enumValues && !KEY_TYPES.has(column.baseType))) {
+      throw new ConfigError(
+        `${catalog.schema}.${table.name}.${name}`,
+        `primary key column of type ${column.declaredType} cannot be mirrored: key columns must be one of ${[...KEY_TYPES].join(', ')} or an enum`,
+      );
+    }
+  }
 }
 
 function foreignKeys(
@@ -120,6 +114,7 @@ function tableConfig(
       'a mirrored table needs a primary key',
     );
   }
+  checkKeyColumns(catalog, table, table.primaryKey.columns);
   const heavy = settings.heavy[table.name];
   return {
     name: table.name,

@@ -1,0 +1,299 @@
+/**
+ * Every column type, read the three ways the tool reads rows: the capture
+ * trigger's outbox image, the backfill's page query and parity's reader. All
+ * three must map to the same Convex values and the same canonical hash (or a
+ * clean mirror would show drift), the Convex-side hash must agree, and the
+ * generated Convex validators must accept the mapped document.
+ */
+import { v } from 'convex/values';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as convexSide from '../../convex/checks/canonical.js';
+import { readPage, tableShape } from '../../src/backfill/index.js';
+import { installCapture } from '../../src/capture/index.js';
+import { readTableCatalog } from '../../src/capture/catalog.js';
+import { columnValidator } from '../../src/convex/codegen/renderSchema.js';
+import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
+import {
+  canonicalHash,
+  canonicalValue,
+  mapChange,
+  mapRow,
+  MappingError,
+  requireTable,
+  type MirrorConfig,
+  type TableConfig,
+} from '../../src/mapping/index.js';
+import { parseMirrorSettings } from '../../src/mapping/mirrorSettings.js';
+import { streamRowsInKeyOrder } from '../../src/parity/pgRows.js';
+import { readCatalog } from '../../src/postgres/catalog/index.js';
+import { migrate } from '../../src/postgres/migrate.js';
+import { convexValidationError } from '../catalog/convexValidate.js';
+import { ALL_TYPES_DDL, ALL_TYPES_KEYS, ALL_TYPES_ROWS, ALL_TYPES_TABLE } from '../fixtures/allTypes.js';
+import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+
+const backends = await availableBackends();
+
+type Mapped = ReturnType<typeof mapRow>;
+
+/** Column values in canonical text, so bytes, -0 and NaN compare exactly. */
+const canonicalColumns = (row: Mapped) =>
+  Object.fromEntries(Object.entries(row.columns).map(([k, value]) => [k, canonicalValue(value)]));
+
+async function capturedRows(pool: pg.Pool, table: TableConfig, config: MirrorConfig) {
+  const { rows } = await pool.query<{ seq: string; txid: string; key: string; op: 'insert' | 'update'; row: Record<string, unknown> }>(
+    `SELECT DISTINCT ON (key) seq::text, txid::text, key, op, "row" FROM tandem.outbox
+      WHERE table_name = $1 AND op <> 'delete' ORDER BY key, seq DESC`,
+    [table.name],
+  );
+  return new Map(
+    rows.map((r) => {
+      const change = mapChange(
+        { seq: Number(r.seq), txid: r.txid, table: table.name, key: r.key, op: r.op, row: r.row, operationKey: null },
+        config,
+      );
+      return [r.key, { ...mapRow(table, r.row, config), change }];
+    }),
+  );
+}
+
+async function backfilledRows(pool: pg.Pool, table: TableConfig, config: MirrorConfig) {
+  const catalog = (await readTableCatalog(pool, [table.name])).get(table.name)!;
+  const page = await readPage(pool, tableShape(catalog), null, 1000);
+  return new Map(page.map((p) => [p.key, mapRow(table, p.row, config)]));
+}
+
+async function parityRows(pool: pg.Pool, table: TableConfig) {
+  const rows = new Map<string, { columns: Record<string, unknown>; hash: string }>();
+  for await (const batch of streamRowsInKeyOrder(pool, table)) for (const r of batch) rows.set(r.key, r);
+  return rows;
+}
+
+describe.each(backends)('every column type, three read paths [%s]', (backend) => {
+  let db: TestDatabase;
+  let config: MirrorConfig;
+  let table: TableConfig;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    await migrate(db.pool);
+    await db.pool.query(ALL_TYPES_DDL);
+    const catalog = await readCatalog(db.pool, 'public');
+    config = mirrorConfigFromCatalog(catalog, parseMirrorSettings({ schema: 'public' })).config;
+    table = requireTable(config, ALL_TYPES_TABLE);
+    await installCapture(db.pool, { tables: [ALL_TYPES_TABLE], mirror: config });
+    // Written from a session in another time zone: keys and values must not depend on it.
+    const client = await db.pool.connect();
+    try {
+      await client.query(`BEGIN; SET LOCAL TIME ZONE 'Asia/Kathmandu'; ${ALL_TYPES_ROWS} COMMIT;`);
+    } finally {
+      client.release();
+    }
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('builds a column config for every type', () => {
+    const types = Object.fromEntries(
+      table.columns.map((c) => [c.name, `${c.type}${c.array ? '[]' : ''}${c.pgType ? `:${c.pgType}` : ''}`]),
+    );
+    expect(types).toEqual({
+      id: 'uuid',
+      at: 'timestamptz',
+      c_int2: 'int2',
+      c_int4: 'int4',
+      c_int8: 'int8',
+      c_numeric: 'numeric',
+      c_scaled: 'numeric',
+      c_real: 'float4',
+      c_double: 'float8',
+      c_bool: 'bool',
+      c_text: 'text',
+      c_varchar: 'varchar',
+      c_char: 'bpchar',
+      c_date: 'date',
+      c_time: 'time',
+      c_timetz: 'timetz',
+      c_timestamp: 'timestamp',
+      c_timestamptz: 'timestamptz',
+      c_interval: 'interval',
+      c_mood: 'enum',
+      c_amount: 'numeric',
+      c_code: 'varchar',
+      c_json: 'json',
+      c_jsonb: 'jsonb',
+      c_bytea: 'bytea',
+      c_tsvector: 'other:tsvector',
+      c_inet: 'other:inet',
+      c_cidr: 'other:cidr',
+      c_macaddr: 'other:macaddr',
+      c_money: 'other:money',
+      c_bit: 'other:bit',
+      c_varbit: 'other:varbit',
+      c_xml: 'other:xml',
+      c_point: 'other:point',
+      c_range: 'other:int4range',
+      c_pair: 'other:pair',
+      a_int4: 'int4[]',
+      a_int8: 'int8[]',
+      a_numeric: 'numeric[]',
+      a_double: 'float8[]',
+      a_text: 'text[]',
+      a_mood: 'enum[]',
+      a_uuid: 'uuid[]',
+      a_date: 'date[]',
+      a_timestamptz: 'timestamptz[]',
+      a_bytea: 'bytea[]',
+      a_inet: 'other[]:inet',
+      a_jsonb: 'jsonb[]',
+      a_amount: 'numeric[]',
+      a_tags: 'text[]',
+      c_generated: 'text',
+    });
+  });
+
+  it('maps identically through capture, backfill and parity, with one canonical hash', async () => {
+    const captured = await capturedRows(db.pool, table, config);
+    const backfilled = await backfilledRows(db.pool, table, config);
+    const parity = await parityRows(db.pool, table);
+    expect([...captured.keys()].sort()).toEqual([...parity.keys()].sort());
+    expect([...backfilled.keys()].sort()).toEqual([...parity.keys()].sort());
+    expect(captured.size).toBe(3);
+    for (const [key, fromParity] of parity) {
+      const fromCapture = captured.get(key)!;
+      const fromBackfill = backfilled.get(key)!;
+      expect(canonicalColumns(fromCapture), key).toEqual(canonicalColumns(fromBackfill));
+      expect(canonicalColumns(fromCapture), key).toEqual(
+        canonicalColumns({ table: table.name, key, columns: fromParity.columns }),
+      );
+      const hash = canonicalHash(table, fromCapture.columns);
+      expect(canonicalHash(table, fromBackfill.columns)).toBe(hash);
+      expect(fromParity.hash).toBe(hash);
+      // The hash Convex computes over the stored document (convex/checks/canonical.ts).
+      const names = convexSide.sortedColumns(table.columns.map((c) => c.name));
+      expect(convexSide.canonicalRowHash(table.name, names, fromCapture.change.doc!)).toBe(hash);
+    }
+  });
+
+  it('gives keys in UTC whatever the writing session’s time zone, equal to the Node-side key', async () => {
+    const captured = await capturedRows(db.pool, table, config);
+    expect([...captured.keys()].sort()).toEqual([
+      '["00000000-0000-0000-0000-000000000001","2024-01-02T03:04:05.123456"]',
+      '["b5f1e3c2-8d4a-4f6b-9a7e-2c1d0e9f8a7b","1999-12-31T23:59:59.999999"]',
+      '["ffffffff-ffff-ffff-ffff-ffffffffffff","0044-03-15T12:00:00 BC"]',
+    ]);
+    // An update from a UTC session lands on the same key.
+    await db.pool.query(`UPDATE all_types SET c_int4 = 1 WHERE id = $1`, [ALL_TYPES_KEYS.nulls[0]]);
+    const { rows } = await db.pool.query<{ key: string; op: string }>(
+      `SELECT key, op FROM tandem.outbox WHERE table_name = 'all_types' ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(rows[0]).toEqual({
+      key: '["00000000-0000-0000-0000-000000000001","2024-01-02T03:04:05.123456"]',
+      op: 'update',
+    });
+  });
+
+  it('maps the edge values as documented', async () => {
+    const parity = await parityRows(db.pool, table);
+    const edges = parity.get('["b5f1e3c2-8d4a-4f6b-9a7e-2c1d0e9f8a7b","1999-12-31T23:59:59.999999"]')!.columns;
+    expect(edges.at).toBe(Date.UTC(1999, 11, 31, 23, 59, 59, 999) + 0.999);
+    expect(edges.c_int2).toBe(-32768);
+    expect(edges.c_int8).toBe(9223372036854775807n);
+    expect(edges.c_numeric).toBe(`1${'0'.repeat(400)}.0001`);
+    expect(edges.c_scaled).toBe('123.4500');
+    expect(Object.is(edges.c_real, -0)).toBe(true);
+    expect(edges.c_double).toBeNaN();
+    expect(edges.c_text).toBe('שלום "q" \\ é');
+    expect(edges.c_char).toBe('ab   ');
+    expect(edges.c_date).toBe('0044-03-15 BC');
+    expect(edges.c_time).toBe('23:59:59.999999');
+    expect(edges.c_timetz).toBe('03:04:05.5+05:30');
+    expect(edges.c_timestamp).toBe(Date.UTC(2024, 1, 29, 12, 34, 56, 789) + 0.012);
+    expect(edges.c_timestamptz).toBe(-0.001);
+    expect(edges.c_interval).toBe('1 year 2 mons 3 days 04:05:06.789012');
+    expect(edges.c_mood).toBe('très bien');
+    expect(edges.c_amount).toBe('0.0001');
+    expect(edges.c_json).toEqual({
+      '~tandem_keys': ['a', 'b', 'ключ'],
+      '~tandem_values': [[1, 2.5, null], 1, { '~tandem_keys': ['$x'], '~tandem_values': ['y'] }],
+    });
+    const bytes = new Uint8Array(edges.c_bytea as ArrayBuffer);
+    expect(bytes.length).toBe(256);
+    expect([...bytes].every((b, i) => b === i)).toBe(true);
+    expect(edges.c_tsvector).toBe("'brown':3 'fox':4 'quick':2 'the':1");
+    expect(edges.c_inet).toBe('192.168.0.1/24');
+    expect(edges.c_money).toBe('$1,234.56');
+    expect(edges.c_bit).toBe('1010');
+    expect(edges.c_xml).toBe('<doc a="1">text &amp; more</doc>');
+    expect(edges.c_point).toBe('(1.5,-2)');
+    expect(edges.c_range).toBe('[1,10)');
+    expect(edges.c_pair).toBe('(7,seven)');
+    expect(edges.a_int8).toEqual([-9223372036854775808n, 0n]);
+    expect(edges.a_numeric).toEqual(['1.50', 'NaN', '-0.000001']);
+    expect(edges.a_double!.toString()).toBe([NaN, Infinity, -Infinity, -0, 1e-300].toString());
+    expect(Object.is((edges.a_double as number[])[3], -0)).toBe(true);
+    expect(edges.a_text).toEqual(['a', null, '', 'ü']);
+    expect(edges.a_mood).toEqual(['sad', 'très bien']);
+    expect(edges.a_date).toEqual(['infinity', '2000-01-01', '0001-01-01 BC']);
+    expect(edges.a_timestamptz).toEqual([Date.UTC(2024, 0, 2, 3, 4, 5) + 0.001, -Infinity]);
+    expect((edges.a_bytea as Array<ArrayBuffer | null>).map((b) => (b ? Buffer.from(b).toString('hex') : b))).toEqual([
+      '00ff',
+      null,
+      '',
+    ]);
+    // inet's ::text always shows the netmask.
+    expect(edges.a_inet).toEqual(['::1/128', '10.0.0.1/32']);
+    expect(edges.a_jsonb).toEqual([{ k: [1] }, null]);
+    expect(edges.a_tags).toEqual(['x', 'y']);
+    expect(edges.c_generated).toBe('שלום "Q" \\ É!');
+
+    const extremes = parity.get('["ffffffff-ffff-ffff-ffff-ffffffffffff","0044-03-15T12:00:00 BC"]')!.columns;
+    expect(extremes.c_int8).toBe(-9223372036854775808n);
+    expect(extremes.c_numeric).toBe('-Infinity');
+    expect(extremes.c_scaled).toBe('-999999.9999');
+    expect([extremes.c_real, extremes.c_double]).toEqual([Infinity, -Infinity]);
+    expect([extremes.c_date, extremes.c_timestamp, extremes.c_timestamptz]).toEqual(['infinity', -Infinity, Infinity]);
+    expect(extremes.c_interval).toBe('-1 days +02:03:00');
+    expect(extremes.c_char).toBe('abcde');
+    expect(new Uint8Array(extremes.c_bytea as ArrayBuffer).length).toBe(0);
+    expect(extremes.c_jsonb).toEqual([]);
+    expect([extremes.a_double, extremes.a_text]).toEqual([[], []]);
+  });
+
+  it('gives documents the generated Convex validators accept', async () => {
+    const fields = Object.fromEntries(
+      table.columns.map((c) => [c.name, new Function('v', `return ${columnValidator(c)}`)(v) as unknown]),
+    );
+    const validator = v.object(fields as never) as unknown as Parameters<typeof convexValidationError>[0];
+    const captured = await capturedRows(db.pool, table, config);
+    for (const [key, row] of captured) expect(convexValidationError(validator, row.change.doc), key).toBeNull();
+    const wrong = { ...captured.values().next().value!.change.doc, c_bytea: 'x' };
+    expect(convexValidationError(validator, wrong)).toMatch(/^\$\.c_bytea: no member matched/);
+  });
+
+  it('refuses a multi-dimensional array as a dead letter naming table, key, column and rule', async () => {
+    await db.pool.query(
+      `INSERT INTO all_types (id, at, c_code, a_int4) VALUES ($1, '2020-01-01 00:00:00+00', 'm', '{{1,2},{3,4}}')`,
+      ['00000000-0000-0000-0000-0000000000dd'],
+    );
+    const { rows } = await db.pool.query<{ seq: string; key: string; row: Record<string, unknown> }>(
+      `SELECT seq::text, key, "row" FROM tandem.outbox WHERE key LIKE '%0000000000dd%'`,
+    );
+    const change = { seq: Number(rows[0]!.seq), txid: '1', table: 'all_types', key: rows[0]!.key, op: 'insert' as const, row: rows[0]!.row, operationKey: null };
+    let error: unknown;
+    try {
+      mapChange(change, config);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MappingError);
+    expect(error).toMatchObject({
+      table: 'all_types',
+      key: '["00000000-0000-0000-0000-0000000000dd","2020-01-01T00:00:00"]',
+      column: 'a_int4',
+      rule: 'array-dimensions',
+    });
+  });
+});
