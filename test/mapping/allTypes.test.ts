@@ -6,68 +6,28 @@
  * generated Convex validators must accept the mapped document.
  */
 import { v } from 'convex/values';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as convexSide from '../../convex/checks/canonical.js';
-import { readPage, tableShape } from '../../src/backfill/index.js';
 import { installCapture } from '../../src/capture/index.js';
-import { readTableCatalog } from '../../src/capture/catalog.js';
 import { columnValidator } from '../../src/convex/codegen/renderSchema.js';
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
 import {
   canonicalHash,
-  canonicalValue,
   mapChange,
-  mapRow,
   MappingError,
   requireTable,
   type MirrorConfig,
   type TableConfig,
 } from '../../src/mapping/index.js';
 import { parseMirrorSettings } from '../../src/mapping/mirrorSettings.js';
-import { streamRowsInKeyOrder } from '../../src/parity/pgRows.js';
 import { readCatalog } from '../../src/postgres/catalog/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { convexValidationError } from '../catalog/convexValidate.js';
 import { ALL_TYPES_DDL, ALL_TYPES_KEYS, ALL_TYPES_ROWS, ALL_TYPES_TABLE } from '../fixtures/allTypes.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { backfilledRows, canonicalColumns, capturedRows, parityRows } from '../support/readPaths.js';
 
 const backends = await availableBackends();
-
-type Mapped = ReturnType<typeof mapRow>;
-
-/** Column values in canonical text, so bytes, -0 and NaN compare exactly. */
-const canonicalColumns = (row: Mapped) =>
-  Object.fromEntries(Object.entries(row.columns).map(([k, value]) => [k, canonicalValue(value)]));
-
-async function capturedRows(pool: pg.Pool, table: TableConfig, config: MirrorConfig) {
-  const { rows } = await pool.query<{ seq: string; txid: string; key: string; op: 'insert' | 'update'; row: Record<string, unknown> }>(
-    `SELECT DISTINCT ON (key) seq::text, txid::text, key, op, "row" FROM tandem.outbox
-      WHERE table_name = $1 AND op <> 'delete' ORDER BY key, seq DESC`,
-    [table.name],
-  );
-  return new Map(
-    rows.map((r) => {
-      const change = mapChange(
-        { seq: Number(r.seq), txid: r.txid, table: table.name, key: r.key, op: r.op, row: r.row, operationKey: null },
-        config,
-      );
-      return [r.key, { ...mapRow(table, r.row, config), change }];
-    }),
-  );
-}
-
-async function backfilledRows(pool: pg.Pool, table: TableConfig, config: MirrorConfig) {
-  const catalog = (await readTableCatalog(pool, [table.name])).get(table.name)!;
-  const page = await readPage(pool, tableShape(catalog), null, 1000);
-  return new Map(page.map((p) => [p.key, mapRow(table, p.row, config)]));
-}
-
-async function parityRows(pool: pg.Pool, table: TableConfig) {
-  const rows = new Map<string, { columns: Record<string, unknown>; hash: string }>();
-  for await (const batch of streamRowsInKeyOrder(pool, table)) for (const r of batch) rows.set(r.key, r);
-  return rows;
-}
 
 describe.each(backends)('every column type, three read paths [%s]', (backend) => {
   let db: TestDatabase;
@@ -164,10 +124,8 @@ describe.each(backends)('every column type, three read paths [%s]', (backend) =>
     for (const [key, fromParity] of parity) {
       const fromCapture = captured.get(key)!;
       const fromBackfill = backfilled.get(key)!;
-      expect(canonicalColumns(fromCapture), key).toEqual(canonicalColumns(fromBackfill));
-      expect(canonicalColumns(fromCapture), key).toEqual(
-        canonicalColumns({ table: table.name, key, columns: fromParity.columns }),
-      );
+      expect(canonicalColumns(fromCapture.columns), key).toEqual(canonicalColumns(fromBackfill.columns));
+      expect(canonicalColumns(fromCapture.columns), key).toEqual(canonicalColumns(fromParity.columns));
       const hash = canonicalHash(table, fromCapture.columns);
       expect(canonicalHash(table, fromBackfill.columns)).toBe(hash);
       expect(fromParity.hash).toBe(hash);
