@@ -1,0 +1,126 @@
+/**
+ * A partitioned table is captured by one trigger on its parent: Postgres
+ * clones it onto every partition, also one created or attached after the
+ * install. Events name the parent, keys agree across partitions, an UPDATE
+ * that moves a row to another partition nets out right, and the backfill and
+ * parity read the parent (every partition).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureStatus, installCapture, uninstallCapture } from '../../src/capture/index.js';
+import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
+import { InvalidInputError } from '../../src/core/errors.js';
+import { mapChange, requireTable, type MirrorConfig, type TableConfig } from '../../src/mapping/index.js';
+import { parseMirrorSettings } from '../../src/mapping/mirrorSettings.js';
+import { readCatalog } from '../../src/postgres/catalog/index.js';
+import { migrate } from '../../src/postgres/migrate.js';
+import { RENTAL_DDL } from '../fixtures/rental.js';
+import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { backfilledRows, canonicalColumns, parityRows } from '../support/readPaths.js';
+
+const backends = await availableBackends();
+
+interface OutboxRow {
+  seq: string;
+  table_name: string;
+  key: string;
+  op: 'insert' | 'update' | 'delete';
+  row: Record<string, unknown> | null;
+}
+
+/** What a versioned apply leaves in Convex after every event, in seq order (canonical column texts by key). */
+function applyInOrder(events: OutboxRow[], config: MirrorConfig): Map<string, Record<string, string>> {
+  const docs = new Map<string, Record<string, string>>();
+  for (const e of events) {
+    const change = mapChange(
+      { seq: Number(e.seq), txid: '1', table: e.table_name, key: e.key, op: e.op, row: e.row, operationKey: null },
+      config,
+    );
+    if (change.op === 'delete') docs.delete(change.key);
+    else docs.set(change.key, canonicalColumns(change.doc!));
+  }
+  return docs;
+}
+
+describe.each(backends)('partitioned tables [%s]', (backend) => {
+  let db: TestDatabase;
+  let config: MirrorConfig;
+  let rental: TableConfig;
+  const outbox = async () =>
+    (await db.pool.query<OutboxRow>(`SELECT seq::text, table_name, key, op, "row" FROM tandem.outbox ORDER BY seq`)).rows;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    await migrate(db.pool);
+    await db.pool.query(RENTAL_DDL);
+    const catalog = await readCatalog(db.pool, 'public');
+    expect(catalog.tables.map((t) => [t.name, t.kind])).toEqual([['rental', 'partitioned']]);
+    config = mirrorConfigFromCatalog(catalog, parseMirrorSettings({ schema: 'public' })).config;
+    rental = requireTable(config, 'rental');
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('refuses a partition, naming its parent', async () => {
+    await expect(installCapture(db.pool, { tables: ['rental_2023'], mirror: config })).rejects.toThrow(
+      new InvalidInputError(
+        'tables',
+        '"rental_2023" is a partition of "rental": capture the partitioned table, whose trigger covers every partition',
+      ),
+    );
+  });
+
+  it('captures every partition, including ones created or attached after the install, under the parent’s name', async () => {
+    expect(await installCapture(db.pool, { tables: ['rental'], mirror: config })).toEqual([
+      { table: 'rental', action: 'installed', keyColumns: ['rental_id', 'rented_at'], textColumns: ['amount'] },
+    ]);
+    await db.pool.query(`CREATE TABLE rental_2025 PARTITION OF rental FOR VALUES FROM ('2025-01-01 00:00+00') TO ('2026-01-01 00:00+00')`);
+    await db.pool.query(`CREATE TABLE rental_2026 (LIKE rental INCLUDING ALL)`);
+    await db.pool.query(`ALTER TABLE rental ATTACH PARTITION rental_2026 FOR VALUES FROM ('2026-01-01 00:00+00') TO ('2027-01-01 00:00+00')`);
+    await db.pool.query(`
+      INSERT INTO rental VALUES
+        (1, '2023-05-01 10:00:00.5+00', 1.50), (2, '2024-05-01 10:00+00', 2.00),
+        (3, '2025-05-01 10:00+00', 3.25), (4, '2026-05-01 10:00:00.000001+00', 4.00);
+      UPDATE rental SET amount = 9.99 WHERE rental_id = 4;
+      DELETE FROM rental WHERE rental_id = 2;`);
+    const events = await outbox();
+    expect(events.map((e) => [e.table_name, e.op, e.key])).toEqual([
+      ['rental', 'insert', '["1","2023-05-01T10:00:00.5"]'],
+      ['rental', 'insert', '["2","2024-05-01T10:00:00"]'],
+      ['rental', 'insert', '["3","2025-05-01T10:00:00"]'],
+      ['rental', 'insert', '["4","2026-05-01T10:00:00.000001"]'],
+      ['rental', 'update', '["4","2026-05-01T10:00:00.000001"]'],
+      ['rental', 'delete', '["2","2024-05-01T10:00:00"]'],
+    ]);
+    const status = await captureStatus(db.pool, config);
+    expect(status.filter((s) => s.table.startsWith('rental')).map((s) => [s.table, s.state])).toEqual([
+      ['rental', 'enabled'],
+    ]);
+    // Installing again changes nothing: the clones on the partitions are not separate captures.
+    expect((await installCapture(db.pool, { tables: ['rental'], mirror: config }))[0]!.action).toBe('unchanged');
+  });
+
+  it('moves a row between partitions by an update of the partition key: Convex ends with the new key only', async () => {
+    await db.pool.query(`UPDATE rental SET rented_at = '2025-02-01 00:00+00' WHERE rental_id = 1`);
+    const moved = (await outbox()).slice(-2);
+    expect(moved.map((e) => [e.op, e.key])).toEqual([
+      ['delete', '["1","2023-05-01T10:00:00.5"]'],
+      ['insert', '["1","2025-02-01T00:00:00"]'],
+    ]);
+    const applied = applyInOrder(await outbox(), config);
+    const parity = await parityRows(db.pool, rental);
+    expect([...applied.keys()].sort()).toEqual([...parity.keys()].sort());
+    for (const [key, row] of parity) expect(applied.get(key), key).toEqual(canonicalColumns(row.columns));
+    // The backfill reads the parent: every partition, the same keys and values.
+    const backfilled = await backfilledRows(db.pool, rental, config);
+    expect([...backfilled.keys()].sort()).toEqual([...parity.keys()].sort());
+    for (const [key, row] of backfilled) expect(canonicalColumns(row.columns), key).toEqual(canonicalColumns(parity.get(key)!.columns));
+  });
+
+  it('uninstalls from the parent and every partition', async () => {
+    expect(await uninstallCapture(db.pool, { tables: ['rental'] })).toEqual([{ table: 'rental', action: 'removed' }]);
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'tandem_capture'`);
+    expect(rows[0].n).toBe(0);
+  });
+});
