@@ -231,6 +231,28 @@ describe.each(backends)('every column type, three read paths [%s]', (backend) =>
     expect(convexValidationError(validator, wrong)).toMatch(/^\$\.c_bytea: no member matched/);
   });
 
+  it('maps bytea written by a session with bytea_output = escape to the same bytes', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query(
+        `BEGIN; SET LOCAL bytea_output = 'escape';
+         UPDATE all_types SET c_int4 = c_int4 - 1 WHERE id = '${ALL_TYPES_KEYS.edges[0]}'; COMMIT;`,
+      );
+    } finally {
+      client.release();
+    }
+    const key = '["b5f1e3c2-8d4a-4f6b-9a7e-2c1d0e9f8a7b","1999-12-31T23:59:59.999999"]';
+    const { rows } = await db.pool.query<{ bytes: string }>(
+      `SELECT "row" ->> 'c_bytea' AS bytes FROM tandem.outbox WHERE key = $1 ORDER BY seq DESC LIMIT 1`,
+      [key],
+    );
+    expect(rows[0]!.bytes.startsWith('\\000\\001')).toBe(true);
+    const captured = (await capturedRows(db.pool, table, config)).get(key)!;
+    const parity = (await parityRows(db.pool, table)).get(key)!;
+    expect(canonicalColumns(captured.columns)).toEqual(canonicalColumns(parity.columns));
+    expect(new Uint8Array(captured.columns.c_bytea as ArrayBuffer).length).toBe(256);
+  });
+
   it('refuses a multi-dimensional array as a dead letter naming table, key, column and rule', async () => {
     await db.pool.query(
       `INSERT INTO all_types (id, at, c_code, a_int4) VALUES ($1, '2020-01-01 00:00:00+00', 'm', '{{1,2},{3,4}}')`,

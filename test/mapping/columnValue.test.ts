@@ -3,6 +3,7 @@ import {
   mapColumnValue,
   MappingError,
   timestampToMillis,
+  utcKeyText,
   type ColumnConfig,
 } from '../../src/mapping/index.js';
 import { millisToMicros, parseTimestampMicros } from '../../src/mapping/timestamp.js';
@@ -154,5 +155,49 @@ describe('timestamptz', () => {
     expect(mappingFailure(() => mapColumnValue(col('timestamptz'), 'yesterday', site)).rule).toBe(
       'timestamp-format',
     );
+  });
+});
+
+describe('types by their Postgres text', () => {
+  it('reads bytea in both bytea_output forms, and bytes as they are', () => {
+    const hex = (value: unknown) => Buffer.from(value as ArrayBuffer).toString('hex');
+    expect(hex(mapColumnValue(col('bytea'), '\\x00ff5c41', site))).toBe('00ff5c41');
+    expect(hex(mapColumnValue(col('bytea'), '\\000\\377\\\\A', site))).toBe('00ff5c41');
+    expect(hex(mapColumnValue(col('bytea'), Buffer.from([1, 2]), site))).toBe('0102');
+    expect(mapColumnValue(col('bytea'), '\\x', site)).toBeInstanceOf(ArrayBuffer);
+    expect(mappingFailure(() => mapColumnValue(col('bytea'), '\\x0', site)).rule).toBe('type');
+    expect(mappingFailure(() => mapColumnValue(col('bytea'), '\\9', site)).rule).toBe('type');
+  });
+
+  it('keeps text-like values exactly, char(n) padding included', () => {
+    expect(mapColumnValue(col('bpchar'), 'ab   ', site)).toBe('ab   ');
+    expect(mapColumnValue(col('other', { pgType: 'inet' }), '10.0.0.1/32', site)).toBe('10.0.0.1/32');
+    expect(mapColumnValue(col('date', { array: true }), ['0044-03-15 BC', null], site)).toEqual(['0044-03-15 BC', null]);
+    expect(mappingFailure(() => mapColumnValue(col('other', { pgType: 'inet' }), 5, site)).detail).toBe(
+      'expected inet text, got number',
+    );
+  });
+
+  it('reads timestamp without time zone as UTC wall clock, and refuses a zoned text or a Date for it', () => {
+    expect(mapColumnValue(col('timestamp'), '2024-02-29T12:34:56.789012', site)).toBe(
+      Date.UTC(2024, 1, 29, 12, 34, 56, 789) + 0.012,
+    );
+    expect(mapColumnValue(col('timestamp'), '-infinity', site)).toBe(-Infinity);
+    expect(mappingFailure(() => mapColumnValue(col('timestamp'), '2024-02-29T12:34:56+00:00', site)).rule).toBe(
+      'timestamp-format',
+    );
+    expect(mappingFailure(() => mapColumnValue(col('timestamp'), new Date(0), site)).rule).toBe('type');
+    expect(mappingFailure(() => mapColumnValue(col('timestamptz'), '2024-02-29T12:34:56', site)).rule).toBe(
+      'timestamp-format',
+    );
+  });
+
+  it('writes timestamptz key text in UTC, as the trigger does', () => {
+    expect(utcKeyText('2024-01-02T08:49:05.12+05:45')).toBe('2024-01-02T03:04:05.12');
+    expect(utcKeyText('0044-03-15T12:09:21+00:09:21 BC')).toBe('0044-03-15T12:00:00 BC');
+    expect(utcKeyText('0001-01-01T00:00:00+00:00')).toBe('0001-01-01T00:00:00');
+    expect(utcKeyText('0001-12-31T23:59:59.999999+00:00 BC')).toBe('0001-12-31T23:59:59.999999 BC');
+    expect(utcKeyText('infinity')).toBe('infinity');
+    expect(utcKeyText(new Date(Date.UTC(1999, 0, 1, 0, 0, 0, 500)))).toBe('1999-01-01T00:00:00.5');
   });
 });

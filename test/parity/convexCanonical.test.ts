@@ -21,6 +21,8 @@ const convexValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
     fc.string({ unit: 'grapheme' }),
     fc.string({ unit: 'binary' }),
+    // bytea → Convex bytes (an ArrayBuffer).
+    fc.uint8Array({ maxLength: 40 }).map((a) => a.slice().buffer),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 6 }), tie('value'), { maxKeys: 4 }),
   ),
@@ -35,6 +37,13 @@ describe('Convex-side canonical hashing', () => {
         expect(sha256Hex(text)).toBe(crypto.createHash('sha256').update(text).digest('hex'));
       }),
     );
+  });
+
+  it('spells bytes as lower-case hex on both sides', () => {
+    const bytes = Uint8Array.from([0, 15, 16, 255]).buffer;
+    expect(canonicalValue(bytes)).toBe('bytes(000f10ff)');
+    expect(convexSide.canonicalValue(bytes)).toBe('bytes(000f10ff)');
+    expect(canonicalValue([bytes, 'bytes(000f10ff)'])).toBe('[bytes(000f10ff),"bytes(000f10ff)"]');
   });
 
   it('canonicalValue equals the apply path’s for any Convex value', () => {
