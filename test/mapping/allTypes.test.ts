@@ -5,7 +5,7 @@
  * clean mirror would show drift), the Convex-side hash must agree, and the
  * generated Convex validators must accept the mapped document.
  */
-import { v } from 'convex/values';
+import { convexToJson, jsonToConvex, v, type Value } from 'convex/values';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as convexSide from '../../convex/checks/canonical.js';
 import { installCapture } from '../../src/capture/index.js';
@@ -21,6 +21,7 @@ import {
 } from '../../src/mapping/index.js';
 import { parseMirrorSettings } from '../../src/mapping/mirrorSettings.js';
 import { readCatalog } from '../../src/postgres/catalog/index.js';
+import { pgRowsByKeys } from '../../src/parity/pgRows.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { convexValidationError } from '../catalog/convexValidate.js';
 import { ALL_TYPES_DDL, ALL_TYPES_KEYS, ALL_TYPES_ROWS, ALL_TYPES_TABLE } from '../fixtures/allTypes.js';
@@ -229,6 +230,35 @@ describe.each(backends)('every column type, three read paths [%s]', (backend) =>
     for (const [key, row] of captured) expect(convexValidationError(validator, row.change.doc), key).toBeNull();
     const wrong = { ...captured.values().next().value!.change.doc, c_bytea: 'x' };
     expect(convexValidationError(validator, wrong)).toMatch(/^\$\.c_bytea: no member matched/);
+  });
+
+  it('finds rows by key text for parity and repair, BC and microsecond keys included', async () => {
+    const parity = await parityRows(db.pool, table);
+    const keys = [...parity.keys()];
+    // From a session in another time zone: the key's UTC text must still find the row.
+    const client = await db.pool.connect();
+    let found: Awaited<ReturnType<typeof pgRowsByKeys>>;
+    try {
+      await client.query(`SET TIME ZONE 'America/St_Johns'`);
+      found = await pgRowsByKeys(client, table, [
+        ...keys,
+        '["00000000-0000-0000-0000-000000000001","2024-01-02T03:04:05.123457"]',
+      ]);
+    } finally {
+      await client.query('RESET TIME ZONE');
+      client.release();
+    }
+    expect([...found.keys()].sort()).toEqual(keys.sort());
+    for (const [key, row] of found) expect(row.hash, key).toBe(parity.get(key)!.hash);
+  });
+
+  it('keeps every value through Convex’s JSON wire encoding (what the http target sends)', async () => {
+    const captured = await capturedRows(db.pool, table, config);
+    for (const [key, row] of captured) {
+      const doc = row.change.doc!;
+      const back = jsonToConvex(JSON.parse(JSON.stringify(convexToJson(doc as Value)))) as Record<string, unknown>;
+      expect(canonicalColumns(back), key).toEqual(canonicalColumns(doc));
+    }
   });
 
   it('maps bytea written by a session with bytea_output = escape to the same bytes', async () => {
