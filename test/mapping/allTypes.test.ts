@@ -5,11 +5,14 @@
  * clean mirror would show drift), the Convex-side hash must agree, and the
  * generated Convex validators must accept the mapped document.
  */
-import { convexToJson, jsonToConvex, v, type Value } from 'convex/values';
+import { convexTest } from 'convex-test';
+import { defineSchema, defineTable } from 'convex/server';
+import { convexToJson, jsonToConvex, v, type Validator, type Value } from 'convex/values';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as convexSide from '../../convex/checks/canonical.js';
 import { installCapture } from '../../src/capture/index.js';
 import { columnValidator } from '../../src/convex/codegen/renderSchema.js';
+import { convexModules } from '../../src/convex/convexModules.js';
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
 import {
   canonicalHash,
@@ -259,6 +262,31 @@ describe.each(backends)('every column type, three read paths [%s]', (backend) =>
       const back = jsonToConvex(JSON.parse(JSON.stringify(convexToJson(doc as Value)))) as Record<string, unknown>;
       expect(canonicalColumns(back), key).toEqual(canonicalColumns(doc));
     }
+  });
+
+  it('stores every mapped document in convex-test under the generated validators, and hashes it back the same', async () => {
+    const fields = Object.fromEntries(
+      table.columns.map((c) => [c.name, new Function('v', `return ${columnValidator(c)}`)(v) as Validator<unknown>]),
+    );
+    const schema = defineSchema({
+      all_types: defineTable({ ...fields, pgKey: v.string(), pgVersion: v.number() }),
+    });
+    const convex = convexTest(schema, convexModules);
+    const captured = await capturedRows(db.pool, table, config);
+    const names = convexSide.sortedColumns(table.columns.map((c) => c.name));
+    for (const [key, row] of captured) {
+      const stored = await convex.run(async (ctx) => {
+        const id = await ctx.db.insert('all_types', { ...row.change.doc!, pgKey: key, pgVersion: 1 } as never);
+        return (await ctx.db.get(id))!;
+      });
+      const { _id, _creationTime, pgKey, pgVersion, ...columns } = stored as Record<string, unknown>;
+      expect([typeof _id, typeof _creationTime, pgKey, pgVersion]).toEqual(['string', 'number', key, 1]);
+      expect(convexSide.canonicalRowHash(table.name, names, columns), key).toBe(canonicalHash(table, row.columns));
+    }
+    const doc = captured.values().next().value!.change.doc!;
+    await expect(
+      convex.run((ctx) => ctx.db.insert('all_types', { ...doc, c_bytea: 'x', pgKey: 'k', pgVersion: 1 } as never)),
+    ).rejects.toThrow(/Validator error: Expected one of bytes, null/);
   });
 
   it('maps bytea written by a session with bytea_output = escape to the same bytes', async () => {
