@@ -35,7 +35,7 @@ export interface CatalogMirrorConfig {
   plainReferences: PlainReference[];
 }
 
-function columnConfig(catalog: Catalog, table: CatalogTable, column: CatalogColumn): ColumnConfig {
+function columnConfig(catalog: Catalog, column: CatalogColumn): ColumnConfig {
   const nullable = !column.notNull;
   if (column.enumValues) {
     const qualify =
@@ -118,7 +118,7 @@ function tableConfig(
   const heavy = settings.heavy[table.name];
   return {
     name: table.name,
-    columns: table.columns.map((c) => columnConfig(catalog, table, c)),
+    columns: table.columns.map((c) => columnConfig(catalog, c)),
     primaryKey: table.primaryKey.columns,
     foreignKeys: foreignKeys(catalog, table, mirrored, plain),
     ...(heavy ? { heavy: { table: heavy.table, columns: heavy.columns } } : {}),
