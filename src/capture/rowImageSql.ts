@@ -47,7 +47,8 @@ export function textArraySql(names: readonly string[]): string {
 
 /** The row image: to_jsonb of the record, text-carried columns as their text, leaveOut columns removed. */
 export function rowImageSql(record: string, columns: RowImageColumns): string {
-  let image = `to_jsonb(${record})`;
+  // record.* is the whole row even when the table has a column named like the alias (bare `t` would be that column).
+  let image = `to_jsonb(${record}.*)`;
   if (columns.leaveOut?.length) image = `(${image} - ${textArraySql(columns.leaveOut)})`;
   const field = (c: string) => `${record}.${pg.escapeIdentifier(c)}`;
   const pairs = [

@@ -35,8 +35,10 @@ export async function capturedRows(
     op: 'insert' | 'update';
     row: Record<string, unknown>;
   }>(
-    `SELECT DISTINCT ON (key) seq::text, txid::text, key, op, "row" FROM tandem.outbox
-      WHERE table_name = $1 AND op <> 'delete' ORDER BY key, seq DESC`,
+    // o.seq, not seq: a bare name in ORDER BY would be the text output column.
+    `SELECT DISTINCT ON (o.key) o.seq::text AS seq, o.txid::text AS txid, o.key, o.op, o."row"
+       FROM tandem.outbox o
+      WHERE o.table_name = $1 AND o.op <> 'delete' ORDER BY o.key, o.seq DESC`,
     [table.name],
   );
   return new Map(
