@@ -29,6 +29,13 @@ import { readCatalog } from '../../src/postgres/catalog/index.js';
 import { pgRowsByKeys } from '../../src/parity/pgRows.js';
 import { repairKeys } from '../../src/parity/repair.js';
 import { migrate } from '../../src/postgres/migrate.js';
+import { RecordingConvexTarget } from '../../src/convex/recordingTarget.js';
+import { silentLogger } from '../../src/log.js';
+import { mirrorMapper } from '../../src/relay/changeMapper.js';
+import { listDeadLetters } from '../../src/relay/deadLetters.js';
+import { createRelayMetrics } from '../../src/relay/metrics.js';
+import { Relay } from '../../src/relay/relay.js';
+import { FAST_RELAY } from '../support/mirror.js';
 import { convexValidationError } from '../catalog/convexValidate.js';
 import {
   ALL_KEY_TYPES_ROWS,
@@ -376,5 +383,23 @@ describe.each(backends)('every column type, three read paths [%s]', (backend) =>
       column: 'a_int4',
       rule: 'array-dimensions',
     });
+
+    // Through the relay: that event becomes a dead letter, every other event is applied.
+    const target = new RecordingConvexTarget();
+    const relay = new Relay(
+      { pool: db.pool, target, mapper: mirrorMapper(config), metrics: createRelayMetrics(), log: silentLogger },
+      FAST_RELAY,
+    );
+    const summary = await relay.drain();
+    const dead = await listDeadLetters(db.pool, { table: 'all_types' });
+    expect(dead.map((d) => [d.key, d.rule, d.column])).toEqual([
+      ['["00000000-0000-0000-0000-0000000000dd","2020-01-01T00:00:00"]', 'array-dimensions', 'a_int4'],
+    ]);
+    expect(summary.dead).toBe(1);
+    const { rows: left } = await db.pool.query(`SELECT count(*)::int AS n FROM tandem.outbox WHERE status = 'pending'`);
+    expect(left[0].n).toBe(0);
+    const sent = target.calls.flatMap((c) => ('transactions' in c ? c.transactions : [])).flatMap((t) => t.changes);
+    expect(sent.some((c) => c.key.includes('0000000000dd'))).toBe(false);
+    expect(new Set(sent.filter((c) => c.table === 'all_types').map((c) => c.key)).size).toBe(3);
   });
 });
