@@ -64,7 +64,13 @@ function imageExpression(spec: CaptureFunctionSpec, leaveOutHeavy: boolean): str
  * partitioned table the trigger fires on the partition, and the mirror knows
  * the parent.
  */
-function outboxValues(table: string, key: string, op: string, row: string, unchanged: string): string {
+function outboxValues(
+  table: string,
+  key: string,
+  op: string,
+  row: string,
+  unchanged: string,
+): string {
   return `(pg_current_xact_id(), ${pg.escapeLiteral(table)}, ${key}, '${op}', ${row},
               nullif(current_setting('tandem.operation_key', true), ''), ${unchanged})`;
 }

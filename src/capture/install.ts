@@ -49,7 +49,6 @@ export interface InstallResult {
   textColumns: string[];
 }
 
-
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 export function requestedTables(tables: readonly string[] | undefined): string[] {

@@ -152,7 +152,11 @@ function mapTimestamp(raw: unknown, site: MappingSite, zoned: boolean): number {
       'timestamp-precision',
       `${raw}: a float64 of milliseconds cannot carry these microseconds exactly`,
     );
-  throw mappingError(site, 'timestamp-format', `cannot read ${JSON.stringify(String(raw))} as ${type}`);
+  throw mappingError(
+    site,
+    'timestamp-format',
+    `cannot read ${JSON.stringify(String(raw))} as ${type}`,
+  );
 }
 
 function mapBytea(raw: unknown, site: MappingSite): ArrayBuffer {

@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureStatus, installCapture, uninstallCapture } from '../../src/capture/index.js';
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
 import { InvalidInputError } from '../../src/core/errors.js';
-import { mapChange, requireTable, type MirrorConfig, type TableConfig } from '../../src/mapping/index.js';
+import {
+  mapChange,
+  requireTable,
+  type MirrorConfig,
+  type TableConfig,
+} from '../../src/mapping/index.js';
 import { parseMirrorSettings } from '../../src/mapping/mirrorSettings.js';
 import { readCatalog } from '../../src/postgres/catalog/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
@@ -28,11 +33,22 @@ interface OutboxRow {
 }
 
 /** What a versioned apply leaves in Convex after every event, in seq order (canonical column texts by key). */
-function applyInOrder(events: OutboxRow[], config: MirrorConfig): Map<string, Record<string, string>> {
+function applyInOrder(
+  events: OutboxRow[],
+  config: MirrorConfig,
+): Map<string, Record<string, string>> {
   const docs = new Map<string, Record<string, string>>();
   for (const e of events) {
     const change = mapChange(
-      { seq: Number(e.seq), txid: '1', table: e.table_name, key: e.key, op: e.op, row: e.row, operationKey: null },
+      {
+        seq: Number(e.seq),
+        txid: '1',
+        table: e.table_name,
+        key: e.key,
+        op: e.op,
+        row: e.row,
+        operationKey: null,
+      },
       config,
     );
     if (change.op === 'delete') docs.delete(change.key);
@@ -46,7 +62,11 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
   let config: MirrorConfig;
   let rental: TableConfig;
   const outbox = async () =>
-    (await db.pool.query<OutboxRow>(`SELECT seq::text, table_name, key, op, "row" FROM tandem.outbox ORDER BY seq`)).rows;
+    (
+      await db.pool.query<OutboxRow>(
+        `SELECT seq::text, table_name, key, op, "row" FROM tandem.outbox ORDER BY seq`,
+      )
+    ).rows;
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
@@ -63,7 +83,9 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
   });
 
   it('refuses a partition, naming its parent', async () => {
-    await expect(installCapture(db.pool, { tables: ['rental_2023'], mirror: config })).rejects.toThrow(
+    await expect(
+      installCapture(db.pool, { tables: ['rental_2023'], mirror: config }),
+    ).rejects.toThrow(
       new InvalidInputError(
         'tables',
         '"rental_2023" is a partition of "rental": capture the partitioned table, whose trigger covers every partition',
@@ -73,11 +95,20 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
 
   it('captures every partition, including ones created or attached after the install, under the parent’s name', async () => {
     expect(await installCapture(db.pool, { tables: ['rental'], mirror: config })).toEqual([
-      { table: 'rental', action: 'installed', keyColumns: ['rental_id', 'rented_at'], textColumns: ['amount'] },
+      {
+        table: 'rental',
+        action: 'installed',
+        keyColumns: ['rental_id', 'rented_at'],
+        textColumns: ['amount'],
+      },
     ]);
-    await db.pool.query(`CREATE TABLE rental_2025 PARTITION OF rental FOR VALUES FROM ('2025-01-01 00:00+00') TO ('2026-01-01 00:00+00')`);
+    await db.pool.query(
+      `CREATE TABLE rental_2025 PARTITION OF rental FOR VALUES FROM ('2025-01-01 00:00+00') TO ('2026-01-01 00:00+00')`,
+    );
     await db.pool.query(`CREATE TABLE rental_2026 (LIKE rental INCLUDING ALL)`);
-    await db.pool.query(`ALTER TABLE rental ATTACH PARTITION rental_2026 FOR VALUES FROM ('2026-01-01 00:00+00') TO ('2027-01-01 00:00+00')`);
+    await db.pool.query(
+      `ALTER TABLE rental ATTACH PARTITION rental_2026 FOR VALUES FROM ('2026-01-01 00:00+00') TO ('2027-01-01 00:00+00')`,
+    );
     await db.pool.query(`
       INSERT INTO rental VALUES
         (1, '2023-05-01 10:00:00.5+00', 1.50), (2, '2024-05-01 10:00+00', 2.00),
@@ -94,11 +125,13 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
       ['rental', 'delete', '["2","2024-05-01T10:00:00"]'],
     ]);
     const status = await captureStatus(db.pool, config);
-    expect(status.filter((s) => s.table.startsWith('rental')).map((s) => [s.table, s.state])).toEqual([
-      ['rental', 'enabled'],
-    ]);
+    expect(
+      status.filter((s) => s.table.startsWith('rental')).map((s) => [s.table, s.state]),
+    ).toEqual([['rental', 'enabled']]);
     // Installing again changes nothing: the clones on the partitions are not separate captures.
-    expect((await installCapture(db.pool, { tables: ['rental'], mirror: config }))[0]!.action).toBe('unchanged');
+    expect((await installCapture(db.pool, { tables: ['rental'], mirror: config }))[0]!.action).toBe(
+      'unchanged',
+    );
   });
 
   it('moves a row between partitions by an update of the partition key: Convex ends with the new key only', async () => {
@@ -111,16 +144,24 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
     const applied = applyInOrder(await outbox(), config);
     const parity = await parityRows(db.pool, rental);
     expect([...applied.keys()].sort()).toEqual([...parity.keys()].sort());
-    for (const [key, row] of parity) expect(applied.get(key), key).toEqual(canonicalColumns(row.columns));
+    for (const [key, row] of parity)
+      expect(applied.get(key), key).toEqual(canonicalColumns(row.columns));
     // The backfill reads the parent: every partition, the same keys and values.
     const backfilled = await backfilledRows(db.pool, rental, config);
     expect([...backfilled.keys()].sort()).toEqual([...parity.keys()].sort());
-    for (const [key, row] of backfilled) expect(canonicalColumns(row.columns), key).toEqual(canonicalColumns(parity.get(key)!.columns));
+    for (const [key, row] of backfilled)
+      expect(canonicalColumns(row.columns), key).toEqual(
+        canonicalColumns(parity.get(key)!.columns),
+      );
   });
 
   it('uninstalls from the parent and every partition', async () => {
-    expect(await uninstallCapture(db.pool, { tables: ['rental'] })).toEqual([{ table: 'rental', action: 'removed' }]);
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'tandem_capture'`);
+    expect(await uninstallCapture(db.pool, { tables: ['rental'] })).toEqual([
+      { table: 'rental', action: 'removed' },
+    ]);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'tandem_capture'`,
+    );
     expect(rows[0].n).toBe(0);
   });
 });

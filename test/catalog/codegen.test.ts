@@ -274,7 +274,8 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
 
     const withUuid = table('thing', { columns: [col('id', 'uuid', 1), col('addr', 'inet', 2)] });
     expect(
-      mirrorConfigFromCatalog({ ...foreign, tables: [withUuid] }, settings).config.tables[0]!.columns,
+      mirrorConfigFromCatalog({ ...foreign, tables: [withUuid] }, settings).config.tables[0]!
+        .columns,
     ).toEqual([
       { name: 'id', type: 'uuid', nullable: false },
       { name: 'addr', type: 'other', nullable: true, pgType: 'inet' },

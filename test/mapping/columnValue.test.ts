@@ -125,7 +125,11 @@ describe('timestamptz', () => {
   it('keeps every microsecond, also before 1970, and millisToMicros gives them back', () => {
     expect(timestampToMillis('1969-12-31T23:59:59.999999+00:00')).toBe(-0.001);
     expect(timestampToMillis('1970-01-01T00:00:00.0009+00:00')).toBe(0.9);
-    for (const text of ['2024-02-29T23:59:59.999999Z', '1900-01-01T00:00:00.000001Z', '2100-12-31T12:00:00.5Z']) {
+    for (const text of [
+      '2024-02-29T23:59:59.999999Z',
+      '1900-01-01T00:00:00.000001Z',
+      '2100-12-31T12:00:00.5Z',
+    ]) {
       const ms = timestampToMillis(text)!;
       expect(millisToMicros(ms)).toBe(parseTimestampMicros(text, true));
     }
@@ -134,9 +138,9 @@ describe('timestamptz', () => {
   it('refuses microseconds a double cannot carry (far from 1970) rather than rounding them', () => {
     const site = { table: 't', key: '1', column: 'at' };
     const column = { name: 'at', type: 'timestamptz' as const, nullable: false };
-    expect(mappingFailure(() => mapColumnValue(column, '5000-01-01T00:00:00.000001+00:00', site)).rule).toBe(
-      'timestamp-precision',
-    );
+    expect(
+      mappingFailure(() => mapColumnValue(column, '5000-01-01T00:00:00.000001+00:00', site)).rule,
+    ).toBe('timestamp-precision');
     expect(mapColumnValue(column, '5000-01-01T00:00:00.001+00:00', site)).toBe(
       Date.UTC(5000, 0, 1) + 1,
     );
@@ -171,11 +175,16 @@ describe('types by their Postgres text', () => {
 
   it('keeps text-like values exactly, char(n) padding included', () => {
     expect(mapColumnValue(col('bpchar'), 'ab   ', site)).toBe('ab   ');
-    expect(mapColumnValue(col('other', { pgType: 'inet' }), '10.0.0.1/32', site)).toBe('10.0.0.1/32');
-    expect(mapColumnValue(col('date', { array: true }), ['0044-03-15 BC', null], site)).toEqual(['0044-03-15 BC', null]);
-    expect(mappingFailure(() => mapColumnValue(col('other', { pgType: 'inet' }), 5, site)).detail).toBe(
-      'expected inet text, got number',
+    expect(mapColumnValue(col('other', { pgType: 'inet' }), '10.0.0.1/32', site)).toBe(
+      '10.0.0.1/32',
     );
+    expect(mapColumnValue(col('date', { array: true }), ['0044-03-15 BC', null], site)).toEqual([
+      '0044-03-15 BC',
+      null,
+    ]);
+    expect(
+      mappingFailure(() => mapColumnValue(col('other', { pgType: 'inet' }), 5, site)).detail,
+    ).toBe('expected inet text, got number');
   });
 
   it('reads timestamp without time zone as UTC wall clock, and refuses a zoned text or a Date for it', () => {
@@ -183,13 +192,16 @@ describe('types by their Postgres text', () => {
       Date.UTC(2024, 1, 29, 12, 34, 56, 789) + 0.012,
     );
     expect(mapColumnValue(col('timestamp'), '-infinity', site)).toBe(-Infinity);
-    expect(mappingFailure(() => mapColumnValue(col('timestamp'), '2024-02-29T12:34:56+00:00', site)).rule).toBe(
-      'timestamp-format',
+    expect(
+      mappingFailure(() => mapColumnValue(col('timestamp'), '2024-02-29T12:34:56+00:00', site))
+        .rule,
+    ).toBe('timestamp-format');
+    expect(mappingFailure(() => mapColumnValue(col('timestamp'), new Date(0), site)).rule).toBe(
+      'type',
     );
-    expect(mappingFailure(() => mapColumnValue(col('timestamp'), new Date(0), site)).rule).toBe('type');
-    expect(mappingFailure(() => mapColumnValue(col('timestamptz'), '2024-02-29T12:34:56', site)).rule).toBe(
-      'timestamp-format',
-    );
+    expect(
+      mappingFailure(() => mapColumnValue(col('timestamptz'), '2024-02-29T12:34:56', site)).rule,
+    ).toBe('timestamp-format');
   });
 
   it('writes timestamptz key text in UTC, as the trigger does', () => {

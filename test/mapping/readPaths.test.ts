@@ -10,7 +10,12 @@ import { installCapture } from '../../src/capture/index.js';
 import { canonicalHash, requireTable, STORY_SITE_TABLES } from '../../src/mapping/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
-import { backfilledRows, canonicalColumns, capturedRows, parityRows } from '../support/readPaths.js';
+import {
+  backfilledRows,
+  canonicalColumns,
+  capturedRows,
+  parityRows,
+} from '../support/readPaths.js';
 
 const backends = await availableBackends();
 
@@ -61,8 +66,12 @@ describe.each(backends)('capture, backfill and parity rows map alike [%s]', (bac
     expect([...backfilled.keys()].sort()).toEqual([...parity.keys()].sort());
     for (const [key, fromParity] of parity) {
       const fromCapture = captured.get(key)!;
-      expect(canonicalColumns(fromCapture.columns), key).toEqual(canonicalColumns(fromParity.columns));
-      expect(canonicalColumns(backfilled.get(key)!.columns), key).toEqual(canonicalColumns(fromParity.columns));
+      expect(canonicalColumns(fromCapture.columns), key).toEqual(
+        canonicalColumns(fromParity.columns),
+      );
+      expect(canonicalColumns(backfilled.get(key)!.columns), key).toEqual(
+        canonicalColumns(fromParity.columns),
+      );
       expect(canonicalHash(table, fromCapture.columns)).toBe(fromParity.hash);
     }
   });

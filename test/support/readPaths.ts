@@ -20,7 +20,9 @@ import { streamRowsInKeyOrder, type PgRow } from '../../src/parity/pgRows.js';
 
 /** Column values in canonical text, so bytes, -0 and NaN compare exactly. */
 export function canonicalColumns(columns: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(columns).map(([k, value]) => [k, canonicalValue(value)]));
+  return Object.fromEntries(
+    Object.entries(columns).map(([k, value]) => [k, canonicalValue(value)]),
+  );
 }
 
 export async function capturedRows(
@@ -44,7 +46,15 @@ export async function capturedRows(
   return new Map(
     rows.map((r) => {
       const change = mapChange(
-        { seq: Number(r.seq), txid: r.txid, table: table.name, key: r.key, op: r.op, row: r.row, operationKey: null },
+        {
+          seq: Number(r.seq),
+          txid: r.txid,
+          table: table.name,
+          key: r.key,
+          op: r.op,
+          row: r.row,
+          operationKey: null,
+        },
         config,
       );
       return [r.key, { ...mapRow(table, r.row, config), change }];
@@ -64,6 +74,7 @@ export async function backfilledRows(
 
 export async function parityRows(pool: pg.Pool, table: TableConfig): Promise<Map<string, PgRow>> {
   const rows = new Map<string, PgRow>();
-  for await (const batch of streamRowsInKeyOrder(pool, table)) for (const r of batch) rows.set(r.key, r);
+  for await (const batch of streamRowsInKeyOrder(pool, table))
+    for (const r of batch) rows.set(r.key, r);
   return rows;
 }
