@@ -23,6 +23,8 @@ export interface TableShape {
   textColumns: string[];
   /** The array columns among textColumns. */
   textArrayColumns: string[];
+  /** Virtual generated columns, left out of the image as the trigger leaves them out. */
+  virtualColumns: string[];
 }
 
 export interface PageRow {
@@ -51,6 +53,7 @@ export function tableShape(catalog: TableCatalog): TableShape {
     utcKeyColumns: [...captureSpec(catalog, []).utcKeyColumns],
     textColumns: catalog.textColumns,
     textArrayColumns: catalog.textArrayColumns,
+    virtualColumns: catalog.virtualColumns,
   };
 }
 
@@ -60,6 +63,7 @@ function imageColumns(shape: TableShape): RowImageColumns {
   return {
     scalarText: shape.textColumns.filter((c) => !shape.textArrayColumns.includes(c)),
     nestedText: shape.textArrayColumns,
+    leaveOut: shape.virtualColumns,
   };
 }
 

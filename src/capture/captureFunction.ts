@@ -28,6 +28,8 @@ export interface CaptureFunctionSpec {
   textColumns: readonly string[];
   /** Array columns carried with every element as text. */
   textArrayColumns: readonly string[];
+  /** Virtual generated columns: always left out of the image (a trigger sees them as NULL). */
+  virtualColumns: readonly string[];
   /** Columns left out of an update's image when unchanged (the table's companion content). */
   heavyColumns: readonly string[];
 }
@@ -54,7 +56,7 @@ function imageExpression(spec: CaptureFunctionSpec, leaveOutHeavy: boolean): str
   return rowImageSql('NEW', {
     scalarText: spec.textColumns,
     nestedText: spec.textArrayColumns,
-    leaveOut: leaveOutHeavy ? spec.heavyColumns : [],
+    leaveOut: [...spec.virtualColumns, ...(leaveOutHeavy ? spec.heavyColumns : [])],
   });
 }
 

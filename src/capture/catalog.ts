@@ -39,8 +39,10 @@ export interface TableCatalog {
   keyTypes: string[];
   /** Whether each key column's base type is an enum. */
   keyIsEnum: boolean[];
-  /** Every column, in table order. */
+  /** Every stored column, in table order. */
   columns: string[];
+  /** Virtual generated columns (PostgreSQL 18+): NULL in a trigger's row, so left out of every image. */
+  virtualColumns: string[];
   /** Columns whose type is a domain (a NOT NULL domain cannot be set to NULL, even in a trigger's copy of the row). */
   domainColumns: string[];
   /** Columns carried as their Postgres text in the row image (src/mapping/pgTypes.ts), arrays included. */
@@ -58,6 +60,7 @@ interface CatalogRow {
   key_types: string[] | null;
   key_is_enum: boolean[] | null;
   columns: string[] | null;
+  virtual_columns: string[] | null;
   domain_columns: string[] | null;
   text_columns: string[] | null;
   text_array_columns: string[] | null;
@@ -85,7 +88,7 @@ WITH t AS (
     JOIN pg_catalog.pg_type bt ON bt.oid = coalesce(nullif(ty.typbasetype, 0), ty.oid)
     LEFT JOIN pg_catalog.pg_type el ON el.oid = bt.typelem AND bt.typcategory = 'A'
     LEFT JOIN pg_catalog.pg_type eb ON eb.oid = coalesce(nullif(el.typbasetype, 0), el.oid)
-   WHERE a.attnum > 0 AND NOT a.attisdropped
+   WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> 'v'
 ), texts AS (
   SELECT cols.*, NOT (cols.value_is_enum OR cols.value_type = ANY($3::text[])) AS as_text FROM cols
 ), keys AS (
@@ -109,6 +112,9 @@ SELECT t.relname AS table, t.relkind::text AS relkind,
          WHERE keys.indrelid = t.oid) AS key_is_enum,
        (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
          WHERE cols.attrelid = t.oid) AS columns,
+       (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.attgenerated = 'v') AS virtual_columns,
        (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
          WHERE cols.attrelid = t.oid AND cols.is_domain) AS domain_columns,
        (SELECT array_agg(texts.attname::text ORDER BY texts.attnum) FROM texts
@@ -151,6 +157,7 @@ export async function readTableCatalog(
         keyTypes: r.key_types ?? [],
         keyIsEnum: r.key_is_enum ?? [],
         columns: r.columns ?? [],
+        virtualColumns: r.virtual_columns ?? [],
         domainColumns: r.domain_columns ?? [],
         textColumns: r.text_columns ?? [],
         textArrayColumns: r.text_array_columns ?? [],
@@ -202,6 +209,7 @@ export function captureSpec(
     utcKeyColumns: catalog.keyColumns.filter((_, i) => catalog.keyTypes[i] === 'timestamptz'),
     textColumns: scalarText,
     textArrayColumns: catalog.textArrayColumns,
+    virtualColumns: catalog.virtualColumns,
     heavyColumns: heavyColumns.filter(
       (c) =>
         catalog.columns.includes(c) &&

@@ -35,7 +35,11 @@ async function capturedImage(pool: pg.Pool, table: TableConfig): Promise<RowImag
   if (!rows[0] || !catalog)
     throw new ConfigError('capture', `${table.name} is not captured: run \`tandem capture install\` first`);
   const spec = captureSpec(catalog, []);
-  return { scalarText: spec.textColumns, nestedText: spec.textArrayColumns };
+  return {
+    scalarText: spec.textColumns,
+    nestedText: spec.textArrayColumns,
+    leaveOut: spec.virtualColumns,
+  };
 }
 
 async function repairChunk(

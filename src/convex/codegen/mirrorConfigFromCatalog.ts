@@ -118,7 +118,8 @@ function tableConfig(
   const heavy = settings.heavy[table.name];
   return {
     name: table.name,
-    columns: table.columns.map((c) => columnConfig(catalog, c)),
+    // Virtual generated columns are not stored (and NULL in a trigger's row): not mirrored.
+    columns: table.columns.filter((c) => !c.virtual).map((c) => columnConfig(catalog, c)),
     primaryKey: table.primaryKey.columns,
     foreignKeys: foreignKeys(catalog, table, mirrored, plain),
     ...(heavy ? { heavy: { table: heavy.table, columns: heavy.columns } } : {}),
