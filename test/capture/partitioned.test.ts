@@ -10,12 +10,16 @@ import { captureStatus, installCapture, uninstallCapture } from '../../src/captu
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import {
+  canonicalHash,
   mapChange,
   requireTable,
   type MirrorConfig,
   type TableConfig,
 } from '../../src/mapping/index.js';
 import { parseMirrorSettings } from '../../src/mapping/mirrorSettings.js';
+import { compareKeyText } from '../../src/parity/digest.js';
+import { runParity } from '../../src/parity/runParity.js';
+import { MemoryCopyReader } from '../../bench/parity/memoryCopyReader.js';
 import { readCatalog } from '../../src/postgres/catalog/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { RENTAL_DDL } from '../fixtures/rental.js';
@@ -32,12 +36,12 @@ interface OutboxRow {
   row: Record<string, unknown> | null;
 }
 
-/** What a versioned apply leaves in Convex after every event, in seq order (canonical column texts by key). */
-function applyInOrder(
+/** What a versioned apply leaves in Convex after every event, in seq order: mapped documents by key. */
+function appliedDocs(
   events: OutboxRow[],
   config: MirrorConfig,
-): Map<string, Record<string, string>> {
-  const docs = new Map<string, Record<string, string>>();
+): Map<string, Record<string, unknown>> {
+  const docs = new Map<string, Record<string, unknown>>();
   for (const e of events) {
     const change = mapChange(
       {
@@ -52,7 +56,7 @@ function applyInOrder(
       config,
     );
     if (change.op === 'delete') docs.delete(change.key);
-    else docs.set(change.key, canonicalColumns(change.doc!));
+    else docs.set(change.key, change.doc!);
   }
   return docs;
 }
@@ -141,11 +145,11 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
       ['delete', '["1","2023-05-01T10:00:00.5"]'],
       ['insert', '["1","2025-02-01T00:00:00"]'],
     ]);
-    const applied = applyInOrder(await outbox(), config);
+    const applied = appliedDocs(await outbox(), config);
     const parity = await parityRows(db.pool, rental);
     expect([...applied.keys()].sort()).toEqual([...parity.keys()].sort());
     for (const [key, row] of parity)
-      expect(applied.get(key), key).toEqual(canonicalColumns(row.columns));
+      expect(canonicalColumns(applied.get(key)!), key).toEqual(canonicalColumns(row.columns));
     // The backfill reads the parent: every partition, the same keys and values.
     const backfilled = await backfilledRows(db.pool, rental, config);
     expect([...backfilled.keys()].sort()).toEqual([...parity.keys()].sort());
@@ -153,6 +157,43 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
       expect(canonicalColumns(row.columns), key).toEqual(
         canonicalColumns(parity.get(key)!.columns),
       );
+  });
+
+  it('runs a full parity across partitions: clean, then finds drift made behind capture by its exact keys', async () => {
+    // Convex as the outbox leaves it (every event delivered), as a parity reader double.
+    await db.pool.query(
+      `UPDATE tandem.outbox SET status = 'done', processed_at = now() WHERE status = 'pending'`,
+    );
+    const reader = new MemoryCopyReader(0);
+    const docs = [...appliedDocs(await outbox(), config)].sort(([a], [b]) => compareKeyText(a, b));
+    for (const [key, columns] of docs) {
+      reader.push(key, canonicalHash(rental, columns));
+      reader.columnsByKey.set(key, columns);
+    }
+    const options = { config, tables: ['rental'], mode: 'full' as const, record: false };
+    const clean = await runParity(db.pool, reader, options);
+    expect(clean.tables.rental).toMatchObject({
+      pgRows: 3,
+      convexRows: 3,
+      compared: 3,
+      clean: true,
+    });
+
+    const client = await db.pool.connect();
+    try {
+      await client.query(`BEGIN; SET LOCAL session_replication_role = replica;
+        UPDATE rental SET amount = 0 WHERE rental_id = 3;
+        INSERT INTO rental VALUES (5, '2026-06-01 00:00:00.25+00', 5.00);
+        DELETE FROM rental WHERE rental_id = 4; COMMIT;`);
+    } finally {
+      client.release();
+    }
+    const drift = (await runParity(db.pool, reader, options)).tables.rental!;
+    expect([drift.missing, drift.extra, drift.different]).toEqual([
+      [[5, '2026-06-01T00:00:00.25']],
+      [[4, '2026-05-01T10:00:00.000001']],
+      [[3, '2025-05-01T10:00:00']],
+    ]);
   });
 
   it('uninstalls from the parent and every partition', async () => {
