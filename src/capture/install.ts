@@ -86,6 +86,29 @@ function checkCapturable(name: string, catalog: TableCatalog | undefined): Table
   return catalog;
 }
 
+/**
+ * A partition captured on its own before it was attached has a trigger of our
+ * name that is not a clone of the parent's: creating the parent's would fail on
+ * it, and keeping it would capture the partition's rows twice under two names.
+ */
+async function checkPartitions(tx: Queryable, table: string): Promise<void> {
+  const { rows } = await tx.query<{ partition: string }>(
+    `SELECT c.relname AS partition
+       FROM pg_catalog.pg_partition_tree(format('public.%I', $1::text)::regclass) pt
+       JOIN pg_catalog.pg_class c ON c.oid = pt.relid
+       JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = c.oid AND tr.tgname = $2 AND tr.tgparentid = 0
+      WHERE pt.level > 0 ORDER BY 1`,
+    [table, CAPTURE_TRIGGER],
+  );
+  if (rows.length > 0) {
+    const names = rows.map((r) => `"${r.partition}"`).join(', ');
+    throw new InvalidInputError(
+      'tables',
+      `partition ${names} of "${table}" has a capture trigger of its own (captured before it was attached): run \`tandem capture uninstall --tables ${rows.map((r) => r.partition).join(',')}\` first`,
+    );
+  }
+}
+
 function isCurrent(catalog: TableCatalog, heavy: readonly string[]): boolean {
   const enabled = catalog.trigger?.enabled === 'O' || catalog.trigger?.enabled === 'A';
   return enabled && triggerIsCurrent(catalog, heavy);
@@ -177,6 +200,8 @@ export async function installCapture(
     await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     const catalogs = await readTableCatalog(tx, tables);
     const checked = tables.map((name) => checkCapturable(name, catalogs.get(name)));
+    for (const catalog of checked)
+      if (catalog.relkind === 'p') await checkPartitions(tx, catalog.table);
     const results: InstallResult[] = [];
     for (const catalog of checked) results.push(await installOne(tx, catalog, options));
     return results;

@@ -138,6 +138,31 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
     );
   });
 
+  it('refuses to install while a partition has a capture trigger of its own, installing nothing', async () => {
+    // (While the parent is captured, Postgres itself refuses to attach such a table.)
+    await uninstallCapture(db.pool, { tables: ['rental'] });
+    await db.pool.query(`CREATE TABLE rental_2027 (LIKE rental INCLUDING ALL)`);
+    await installCapture(db.pool, { tables: ['rental_2027'], mirror: config });
+    await db.pool.query(
+      `ALTER TABLE rental ATTACH PARTITION rental_2027 FOR VALUES FROM ('2027-01-01 00:00+00') TO ('2028-01-01 00:00+00')`,
+    );
+    await expect(installCapture(db.pool, { tables: ['rental'], mirror: config })).rejects.toThrow(
+      new InvalidInputError(
+        'tables',
+        'partition "rental_2027" of "rental" has a capture trigger of its own (captured before it was attached): run `tandem capture uninstall --tables rental_2027` first',
+      ),
+    );
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'tandem_capture' AND tgrelid = 'rental'::regclass`,
+    );
+    expect(rows[0].n).toBe(0);
+    await uninstallCapture(db.pool, { tables: ['rental_2027'] });
+    expect((await installCapture(db.pool, { tables: ['rental'], mirror: config }))[0]!.action).toBe(
+      'installed',
+    );
+    await db.pool.query(`ALTER TABLE rental DETACH PARTITION rental_2027; DROP TABLE rental_2027`);
+  });
+
   it('moves a row between partitions by an update of the partition key: Convex ends with the new key only', async () => {
     await db.pool.query(`UPDATE rental SET rented_at = '2025-02-01 00:00+00' WHERE rental_id = 1`);
     const moved = (await outbox()).slice(-2);
