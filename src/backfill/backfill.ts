@@ -13,7 +13,7 @@ import { requireSchema } from '../postgres/migrate.js';
 import type { ApplyTarget } from '../relay/applyClaimed.js';
 import { copyTable, type CopyContext, type TableBackfillResult } from './copyTable.js';
 import { resolveOptions, type BackfillOptions } from './options.js';
-import type { TableShape } from './readPage.js';
+import { tableShape, type TableShape } from './readPage.js';
 import { beginTable, clearBackfillState, readBackfillState } from './state.js';
 import { lockTable } from './tableLock.js';
 import { RateLimiter } from './throttle.js';
@@ -72,12 +72,7 @@ async function tableShapes(
         'mirror config',
         `${table}: primary key in Postgres is (${catalog.keyColumns.join(', ')}), the mirror configuration says (${configured.join(', ')})`,
       );
-    shapes.set(table, {
-      schema: config.schema,
-      table,
-      keyColumns: catalog.keyColumns,
-      textColumns: catalog.textColumns,
-    });
+    shapes.set(table, tableShape(config.schema, catalog));
   }
   return shapes;
 }

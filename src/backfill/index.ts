@@ -11,7 +11,7 @@ export {
   type BackfillOptions,
   type BackfillProgress,
 } from './options.js';
-export { readPage, type PageRow, type TableShape } from './readPage.js';
+export { readPage, tableShape, type PageRow, type TableShape } from './readPage.js';
 export { readBackfillState, readBackfillStates, type BackfillState } from './state.js';
 export {
   backfillStatus,

@@ -9,7 +9,8 @@
  * outbox's.
  */
 import pg from 'pg';
-import { keyTextSql, rowImageSql } from '../capture/rowImageSql.js';
+import { keyTextSql, rowImageSql, type RowImageColumns } from '../capture/rowImageSql.js';
+import { captureSpec, type TableCatalog } from '../capture/catalog.js';
 import type { Queryable } from '../postgres/database.js';
 
 /** What the page query needs to know about a table (from the live catalog, like the trigger). */
@@ -18,8 +19,14 @@ export interface TableShape {
   schema: string;
   table: string;
   keyColumns: string[];
-  /** int8/numeric columns carried as text, as in the trigger's row image. */
+  /** Key columns of type timestamptz (key text in UTC, as in the trigger). */
+  utcKeyColumns: string[];
+  /** Columns carried as text, as in the trigger's row image (arrays included). */
   textColumns: string[];
+  /** The array columns among textColumns. */
+  textArrayColumns: string[];
+  /** Virtual generated columns, left out of the image as the trigger leaves them out. */
+  virtualColumns: string[];
 }
 
 export interface PageRow {
@@ -40,10 +47,31 @@ interface RawRow {
   row: Record<string, unknown>;
 }
 
+/** The page query's shape of a table as the capture catalog reads it (the trigger is made from the same facts). */
+export function tableShape(schema: string, catalog: TableCatalog): TableShape {
+  return {
+    schema,
+    table: catalog.table,
+    keyColumns: catalog.keyColumns,
+    utcKeyColumns: [...captureSpec(catalog, []).utcKeyColumns],
+    textColumns: catalog.textColumns,
+    textArrayColumns: catalog.textArrayColumns,
+    virtualColumns: catalog.virtualColumns,
+  };
+}
+
 const queries = new Map<string, string>();
 
+function imageColumns(shape: TableShape): RowImageColumns {
+  return {
+    scalarText: shape.textColumns.filter((c) => !shape.textArrayColumns.includes(c)),
+    nestedText: shape.textArrayColumns,
+    leaveOut: shape.virtualColumns,
+  };
+}
+
 function pageSql(shape: TableShape, withCursor: boolean): string {
-  const id = JSON.stringify([shape.schema, shape.table, shape.keyColumns, shape.textColumns, withCursor]);
+  const id = JSON.stringify([shape, withCursor]);
   const cached = queries.get(id);
   if (cached) return cached;
   const table = `${pg.escapeIdentifier(shape.schema)}.${pg.escapeIdentifier(shape.table)}`;
@@ -58,7 +86,7 @@ function pageSql(shape: TableShape, withCursor: boolean): string {
   // rows for every page (measured: 48-row pages of 150 KB stories went from
   // 2.4 to 39 ms per row; `bench/backfill.ts`).
   const sql = `
-SELECT k.key, ${rowImageSql('t', { scalarText: [], nestedText: shape.textColumns })} AS row,
+SELECT k.key, ${rowImageSql('t', imageColumns(shape))} AS row,
        coalesce((SELECT max(o.seq) FROM tandem.outbox o
                   WHERE o.table_name = $1::text AND o.key = k.key), 0)::text AS version,
        ARRAY[${pageKeys.map((k) => `${k}::text`).join(', ')}] AS key_values
@@ -68,7 +96,7 @@ SELECT k.key, ${rowImageSql('t', { scalarText: [], nestedText: shape.textColumns
          LIMIT $2::int) p
  CROSS JOIN LATERAL (SELECT * FROM ${table} r
                       WHERE ${columns.map((c) => `r.${c} = p.${c}`).join(' AND ')}) t
- CROSS JOIN LATERAL (SELECT ${keyTextSql('t', shape.keyColumns)} AS key) k
+ CROSS JOIN LATERAL (SELECT ${keyTextSql('t', shape.keyColumns, shape.utcKeyColumns)} AS key) k
  ORDER BY ${pageKeys.join(', ')}`;
   queries.set(id, sql);
   return sql;

@@ -11,7 +11,7 @@
  * capture cheap enough for the write paths (BENCHMARKS.md, section 1).
  *
  * Columns are still taken with `to_jsonb(NEW)`, so a column added later is
- * captured without reinstalling; only the key, the int8/numeric columns and the
+ * captured without reinstalling; only the key, the columns carried as text and the
  * heavy columns are named in the code, and `capture status` reports the table
  * as `stale` when those no longer match the catalog.
  */
@@ -22,10 +22,14 @@ import { keyTextSql, rowImageSql, textArraySql } from './rowImageSql.js';
 export interface CaptureFunctionSpec {
   table: string;
   keyColumns: readonly string[];
-  /** int8/numeric columns, carried as text so that JavaScript reads them exactly. */
+  /** Key columns of type timestamptz: their key text is taken in UTC. */
+  utcKeyColumns: readonly string[];
+  /** Scalar columns carried as their Postgres text (src/mapping/pgTypes.ts). */
   textColumns: readonly string[];
-  /** Arrays of int8/numeric, carried with every number as text. */
+  /** Array columns carried with every element as text. */
   textArrayColumns: readonly string[];
+  /** Virtual generated columns: always left out of the image (a trigger sees them as NULL). */
+  virtualColumns: readonly string[];
   /** Columns left out of an update's image when unchanged (the table's companion content). */
   heavyColumns: readonly string[];
 }
@@ -52,13 +56,24 @@ function imageExpression(spec: CaptureFunctionSpec, leaveOutHeavy: boolean): str
   return rowImageSql('NEW', {
     scalarText: spec.textColumns,
     nestedText: spec.textArrayColumns,
-    leaveOut: leaveOutHeavy ? spec.heavyColumns : [],
+    leaveOut: [...spec.virtualColumns, ...(leaveOutHeavy ? spec.heavyColumns : [])],
   });
 }
 
-/** One outbox row as a VALUES tuple; everything inline, so each path runs one statement. */
-function outboxValues(key: string, op: string, row: string, unchanged: string): string {
-  return `(pg_current_xact_id(), TG_TABLE_NAME, ${key}, '${op}', ${row},
+/**
+ * One outbox row as a VALUES tuple; everything inline, so each path runs one
+ * statement. The table is named literally, not by TG_TABLE_NAME: on a
+ * partitioned table the trigger fires on the partition, and the mirror knows
+ * the parent.
+ */
+function outboxValues(
+  table: string,
+  key: string,
+  op: string,
+  row: string,
+  unchanged: string,
+): string {
+  return `(pg_current_xact_id(), ${pg.escapeLiteral(table)}, ${key}, '${op}', ${row},
               nullif(current_setting('tandem.operation_key', true), ''), ${unchanged})`;
 }
 
@@ -81,7 +96,7 @@ function unchangedHeavyBlock(spec: CaptureFunctionSpec, newKey: string): string 
     IF NEW *= OLD THEN
       RETURN NULL;
     END IF;
-    ${insertOutbox(outboxValues(newKey, 'update', imageExpression(spec, true), textArraySql(spec.heavyColumns)))}
+    ${insertOutbox(outboxValues(spec.table, newKey, 'update', imageExpression(spec, true), textArraySql(spec.heavyColumns)))}
     RETURN NULL;
   END IF;`;
 }
@@ -94,29 +109,31 @@ function unchangedHeavyBlock(spec: CaptureFunctionSpec, newKey: string): string 
  * one-row) writing transaction more than the work itself.
  */
 export function captureFunctionBody(spec: CaptureFunctionSpec): string {
-  const newKey = keyTextSql('NEW', spec.keyColumns);
-  const oldKey = keyTextSql('OLD', spec.keyColumns);
+  const newKey = keyTextSql('NEW', spec.keyColumns, spec.utcKeyColumns);
+  const oldKey = keyTextSql('OLD', spec.keyColumns, spec.utcKeyColumns);
   const full = imageExpression(spec, false);
+  const values = (key: string, op: string, row: string) =>
+    outboxValues(spec.table, key, op, row, 'NULL');
   return `
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    ${insertOutbox(outboxValues(newKey, 'insert', full, 'NULL'))}
+    ${insertOutbox(values(newKey, 'insert', full))}
     RETURN NULL;
   END IF;
   IF TG_OP = 'DELETE' THEN
-    ${insertOutbox(outboxValues(oldKey, 'delete', 'NULL', 'NULL'))}
+    ${insertOutbox(values(oldKey, 'delete', 'NULL'))}
     RETURN NULL;
   END IF;
   IF ${oldKey} <> ${newKey} THEN
     -- A changed primary key is a different row for the mirror (seq follows VALUES order).
-    ${insertOutbox(outboxValues(oldKey, 'delete', 'NULL', 'NULL'), outboxValues(newKey, 'insert', full, 'NULL'))}
+    ${insertOutbox(values(oldKey, 'delete', 'NULL'), values(newKey, 'insert', full))}
     RETURN NULL;
   END IF;${unchangedHeavyBlock(spec, newKey)}
   -- Binary-image comparison works for every column type (json has no "=").
   IF NEW *= OLD THEN
     RETURN NULL;
   END IF;
-  ${insertOutbox(outboxValues(newKey, 'update', full, 'NULL'))}
+  ${insertOutbox(values(newKey, 'update', full))}
   RETURN NULL;
 END
 `;

@@ -5,6 +5,7 @@
  * catalog, never from Tandem's own records, because the application's DDL is
  * someone else's.
  */
+import { JSON_IMAGE_BASE_TYPES } from '../mapping/pgTypes.js';
 import type { Queryable } from '../postgres/database.js';
 import {
   captureFunctionBody,
@@ -31,16 +32,20 @@ export interface TableCatalog {
   table: string;
   /** pg_class.relkind: r = ordinary table, p = partitioned, v = view, ... */
   relkind: string;
+  /** The partitioned table this one is a partition of (its parent's trigger covers it), or null. */
+  partitionOf: string | null;
   keyColumns: string[];
   /** Base type names (domains resolved) of the key columns, in key order. */
   keyTypes: string[];
   /** Whether each key column's base type is an enum. */
   keyIsEnum: boolean[];
-  /** Every column, in table order. */
+  /** Every stored column, in table order. */
   columns: string[];
+  /** Virtual generated columns (PostgreSQL 18+): NULL in a trigger's row, so left out of every image. */
+  virtualColumns: string[];
   /** Columns whose type is a domain (a NOT NULL domain cannot be set to NULL, even in a trigger's copy of the row). */
   domainColumns: string[];
-  /** Columns of int8/numeric type (or arrays of them), carried as text in the row image. */
+  /** Columns carried as their Postgres text in the row image (src/mapping/pgTypes.ts), arrays included. */
   textColumns: string[];
   /** The subset of textColumns that are arrays. */
   textArrayColumns: string[];
@@ -50,10 +55,12 @@ export interface TableCatalog {
 interface CatalogRow {
   table: string;
   relkind: string;
+  partition_of: string | null;
   key_columns: string[] | null;
   key_types: string[] | null;
   key_is_enum: boolean[] | null;
   columns: string[] | null;
+  virtual_columns: string[] | null;
   domain_columns: string[] | null;
   text_columns: string[] | null;
   text_array_columns: string[] | null;
@@ -65,20 +72,25 @@ interface CatalogRow {
 
 const CATALOG_SQL = `
 WITH t AS (
-  SELECT c.oid, c.relname, c.relkind
+  SELECT c.oid, c.relname, c.relkind, c.relispartition
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = $4 AND c.relname = ANY($1::text[])
 ), cols AS (
   SELECT a.attrelid, a.attnum, a.attname,
          bt.typname AS base_type, bt.typtype = 'e' AS is_enum, bt.typcategory = 'A' AS is_array,
          ty.typtype = 'd' AS is_domain,
-         coalesce(nullif(el.typbasetype, 0), el.oid) AS elem_base
+         -- The value's own type: the element's base type for arrays.
+         coalesce(eb.typname, bt.typname) AS value_type,
+         coalesce(eb.typtype, bt.typtype) = 'e' AS value_is_enum
     FROM pg_catalog.pg_attribute a
     JOIN t ON t.oid = a.attrelid
     JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
     JOIN pg_catalog.pg_type bt ON bt.oid = coalesce(nullif(ty.typbasetype, 0), ty.oid)
     LEFT JOIN pg_catalog.pg_type el ON el.oid = bt.typelem AND bt.typcategory = 'A'
-   WHERE a.attnum > 0 AND NOT a.attisdropped
+    LEFT JOIN pg_catalog.pg_type eb ON eb.oid = coalesce(nullif(el.typbasetype, 0), el.oid)
+   WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> 'v'
+), texts AS (
+  SELECT cols.*, NOT (cols.value_is_enum OR cols.value_type = ANY($5::text[])) AS as_text FROM cols
 ), keys AS (
   SELECT i.indrelid, k.attnum, k.ord
     FROM pg_catalog.pg_index i JOIN t ON t.oid = i.indrelid
@@ -91,6 +103,9 @@ WITH t AS (
     JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attname = o.name
 )
 SELECT t.relname AS table, t.relkind::text AS relkind,
+       (SELECT pc.relname FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+         WHERE i.inhrelid = t.oid AND t.relispartition) AS partition_of,
        (SELECT array_agg(cols.attname::text ORDER BY keys.ord) FROM keys
           JOIN cols ON cols.attrelid = keys.indrelid AND cols.attnum = keys.attnum
          WHERE keys.indrelid = t.oid) AS key_columns,
@@ -102,19 +117,20 @@ SELECT t.relname AS table, t.relkind::text AS relkind,
          WHERE keys.indrelid = t.oid) AS key_is_enum,
        (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
          WHERE cols.attrelid = t.oid) AS columns,
+       (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.attgenerated = 'v') AS virtual_columns,
        (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
          WHERE cols.attrelid = t.oid AND cols.is_domain) AS domain_columns,
-       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
-         WHERE cols.attrelid = t.oid
-           AND (cols.base_type IN ('int8', 'numeric')
-                OR cols.elem_base IN ('pg_catalog.int8'::regtype, 'pg_catalog.numeric'::regtype))) AS text_columns,
-       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
-         WHERE cols.attrelid = t.oid AND cols.is_array
-           AND cols.elem_base IN ('pg_catalog.int8'::regtype, 'pg_catalog.numeric'::regtype)) AS text_array_columns,
+       (SELECT array_agg(texts.attname::text ORDER BY texts.attnum) FROM texts
+         WHERE texts.attrelid = t.oid AND texts.as_text) AS text_columns,
+       (SELECT array_agg(texts.attname::text ORDER BY texts.attnum) FROM texts
+         WHERE texts.attrelid = t.oid AND texts.as_text AND texts.is_array) AS text_array_columns,
        tr.tgenabled::text AS tgenabled, tr.tgargs,
        pn.nspname || '.' || p.proname AS function_name, p.prosrc AS function_source
   FROM t
   LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = t.oid AND tr.tgname = $2 AND NOT tr.tgisinternal
+        AND tr.tgparentid = 0
   LEFT JOIN pg_catalog.pg_proc p ON p.oid = tr.tgfoid
   LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace`;
 
@@ -140,6 +156,7 @@ export async function readTableCatalog(
     CAPTURE_TRIGGER,
     JSON.stringify(options.keys ?? {}),
     options.schema,
+    JSON_IMAGE_BASE_TYPES,
   ]);
   return new Map(
     rows.map((r) => [
@@ -147,10 +164,12 @@ export async function readTableCatalog(
       {
         table: r.table,
         relkind: r.relkind,
+        partitionOf: r.partition_of,
         keyColumns: r.key_columns ?? [],
         keyTypes: r.key_types ?? [],
         keyIsEnum: r.key_is_enum ?? [],
         columns: r.columns ?? [],
+        virtualColumns: r.virtual_columns ?? [],
         domainColumns: r.domain_columns ?? [],
         textColumns: r.text_columns ?? [],
         textArrayColumns: r.text_array_columns ?? [],
@@ -175,6 +194,8 @@ export async function tablesWithCaptureTrigger(db: Queryable, schema: string): P
        JOIN pg_catalog.pg_class c ON c.oid = tr.tgrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $2 AND tr.tgname = $1 AND NOT tr.tgisinternal
+        -- A partition's clone of its parent's trigger is the parent's capture, not its own.
+        AND tr.tgparentid = 0
       ORDER BY 1`,
     [CAPTURE_TRIGGER, schema],
   );
@@ -197,8 +218,10 @@ export function captureSpec(
   return {
     table: catalog.table,
     keyColumns: catalog.keyColumns,
+    utcKeyColumns: catalog.keyColumns.filter((_, i) => catalog.keyTypes[i] === 'timestamptz'),
     textColumns: scalarText,
     textArrayColumns: catalog.textArrayColumns,
+    virtualColumns: catalog.virtualColumns,
     heavyColumns: heavyColumns.filter(
       (c) =>
         catalog.columns.includes(c) &&

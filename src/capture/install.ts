@@ -12,6 +12,7 @@ import { withRetriedTransaction, type Queryable } from '../postgres/database.js'
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
 import { findTable, keyColumnsByTable, type MirrorConfig } from '../mapping/index.js';
+import { KEY_TYPES } from '../mapping/pgTypes.js';
 import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
 import {
   CAPTURE_TRIGGER,
@@ -44,9 +45,6 @@ export interface InstallResult {
   textColumns: string[];
 }
 
-/** Key types whose text form agrees with canonicalKey() on the values node-postgres returns. */
-const KEY_TYPES = new Set(['int2', 'int4', 'int8', 'numeric', 'text', 'varchar', 'bpchar', 'uuid']);
-
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 export function requestedTables(tables: readonly string[]): string[] {
@@ -57,10 +55,17 @@ export function requestedTables(tables: readonly string[]): string[] {
 
 function checkCapturable(name: string, catalog: TableCatalog | undefined): TableCatalog {
   if (!catalog) throw new NotFoundError('table', name, 'tables');
-  if (catalog.relkind !== 'r') {
+  if (catalog.partitionOf !== null) {
     throw new InvalidInputError(
       'tables',
-      `"${name}" is not an ordinary table (relkind ${catalog.relkind})`,
+      `"${name}" is a partition of "${catalog.partitionOf}": capture the partitioned table, whose trigger covers every partition`,
+    );
+  }
+  // A row trigger on a partitioned table is cloned onto every partition, present and future.
+  if (catalog.relkind !== 'r' && catalog.relkind !== 'p') {
+    throw new InvalidInputError(
+      'tables',
+      `"${name}" is not an ordinary or partitioned table (relkind ${catalog.relkind})`,
     );
   }
   if (catalog.keyColumns.length === 0) {
@@ -70,11 +75,34 @@ function checkCapturable(name: string, catalog: TableCatalog | undefined): Table
     if (!KEY_TYPES.has(type) && !catalog.keyIsEnum[i]) {
       throw new InvalidInputError(
         'tables',
-        `table "${name}" key column "${catalog.keyColumns[i]}" has type ${type}; capture supports integer, numeric, text, uuid and enum keys`,
+        `table "${name}" key column "${catalog.keyColumns[i]}" has type ${type}; capture supports ${[...KEY_TYPES].join(', ')} and enum keys`,
       );
     }
   });
   return catalog;
+}
+
+/**
+ * A partition captured on its own before it was attached has a trigger of our
+ * name that is not a clone of the parent's: creating the parent's would fail on
+ * it, and keeping it would capture the partition's rows twice under two names.
+ */
+async function checkPartitions(tx: Queryable, table: string): Promise<void> {
+  const { rows } = await tx.query<{ partition: string }>(
+    `SELECT c.relname AS partition
+       FROM pg_catalog.pg_partition_tree(format('public.%I', $1::text)::regclass) pt
+       JOIN pg_catalog.pg_class c ON c.oid = pt.relid
+       JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = c.oid AND tr.tgname = $2 AND tr.tgparentid = 0
+      WHERE pt.level > 0 ORDER BY 1`,
+    [table, CAPTURE_TRIGGER],
+  );
+  if (rows.length > 0) {
+    const names = rows.map((r) => `"${r.partition}"`).join(', ');
+    throw new InvalidInputError(
+      'tables',
+      `partition ${names} of "${table}" has a capture trigger of its own (captured before it was attached): run \`tandem capture uninstall --tables ${rows.map((r) => r.partition).join(',')}\` first`,
+    );
+  }
 }
 
 function isCurrent(catalog: TableCatalog, heavy: readonly string[]): boolean {
@@ -172,6 +200,8 @@ export async function installCapture(
       keys: keyColumnsByTable(options.mirror),
     });
     const checked = tables.map((name) => checkCapturable(name, catalogs.get(name)));
+    for (const catalog of checked)
+      if (catalog.relkind === 'p') await checkPartitions(tx, catalog.table);
     const results: InstallResult[] = [];
     for (const catalog of checked) results.push(await installOne(tx, catalog, options));
     return results;

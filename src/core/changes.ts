@@ -68,7 +68,9 @@ export interface ApplyResult {
 /**
  * Canonical text of a primary key: the value's text for a one-column key
  * (`5`, `img-a`), a JSON array of the values' texts for a composite key
- * (`["5","en"]`). Must agree with the SQL expression the capture trigger uses.
+ * (`["5","en"]`). Must agree with the SQL expression the capture trigger uses
+ * (src/capture/rowImageSql.ts): values are to_jsonb's texts, and a timestamptz
+ * part is its UTC text, which mapRow's rowKey converts before calling this.
  */
 export function canonicalKey(values: readonly unknown[]): string {
   const texts = values.map((v) => (v instanceof Date ? v.toISOString() : String(v)));

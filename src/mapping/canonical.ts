@@ -7,10 +7,11 @@
  * column absent from the input is written as `absent`, distinct from null.
  * Object keys are sorted (UTF-16 code units), so Convex's field order does not
  * matter. Numbers and int64 are tagged apart (`5` vs `5n`), so a type change is
- * drift. The mirror's own fields (pgKey, pgVersion, ref_*, _id, _creationTime)
+ * drift. Bytes (bytea) are written `bytes(<lower-case hex>)`. The mirror's own fields (pgKey, pgVersion, ref_*, _id, _creationTime)
  * are not part of the form.
  */
 import { createHash } from 'node:crypto';
+import { bytesToHex } from './bytea.js';
 import { compareCodeUnits, describe, isPlainObject } from './jsonValue.js';
 import { findTable, type MirrorConfig, type TableConfig } from './tableConfig.js';
 import { ConfigError } from '../core/errors.js';
@@ -25,6 +26,7 @@ export function canonicalValue(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalValue).join(',')}]`;
+  if (value instanceof ArrayBuffer) return `bytes(${bytesToHex(value)})`;
   if (isPlainObject(value)) {
     const keys = Object.keys(value).sort(compareCodeUnits);
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalValue(value[k])}`).join(',')}}`;

@@ -1,16 +1,19 @@
 /**
- * One Postgres column value → one Convex value, by the column's type.
+ * One Postgres column value → one Convex value, by the column's type
+ * (docs/value-mapping.md has the table and the reasons).
  *
- * Values arrive in two shapes and both must map identically (parity compares
- * them): the capture trigger's to_jsonb row image (int8 and numeric as text,
- * timestamptz as ISO text, float8 NaN/Infinity as strings) and node-postgres
- * rows (Date for timestamptz, string for int8 and numeric, numbers for float8).
+ * Values arrive as a row image (src/mapping/pgTypes.ts): to_jsonb values, with
+ * int8, numeric, floats and `other` types as their Postgres text. Capture,
+ * backfill, repair and parity all read that one shape. Values a JavaScript
+ * caller holds are accepted where they are exact: numbers and bigints for
+ * integers, numbers for floats, a Date for timestamptz, bytes for bytea.
  */
 import type { ColumnConfig, PgColumnType } from './tableConfig.js';
 import { MAX_ARRAY_LENGTH } from './convexLimits.js';
 import { checkedString, describe, encodeJsonValue } from './jsonValue.js';
 import { mappingError, type MappingSite } from './mappingError.js';
 import { timestampToMillis } from './timestamp.js';
+import { byteaToArrayBuffer } from './bytea.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -67,11 +70,23 @@ function mapScalar(column: ColumnConfig, raw: unknown, site: MappingSite): unkno
       return raw;
     case 'text':
     case 'varchar':
-      return checkedString(expectString(raw, site, 'string'), site);
+    case 'bpchar':
+    case 'uuid':
+    case 'date':
+    case 'time':
+    case 'timetz':
+    case 'interval':
+    case 'other':
+      // Postgres text, exactly as printed (char(n) keeps its padding).
+      return checkedString(expectString(raw, site, `${column.pgType ?? column.type} text`), site);
     case 'enum':
       return mapEnum(column, raw, site);
     case 'timestamptz':
-      return mapTimestamp(raw, site);
+      return mapTimestamp(raw, site, true);
+    case 'timestamp':
+      return mapTimestamp(raw, site, false);
+    case 'bytea':
+      return mapBytea(raw, site);
     case 'json':
     case 'jsonb':
       // Level 1 is the document holding the column.
@@ -107,8 +122,8 @@ function mapFloat(raw: unknown, site: MappingSite): number {
     value = SPECIAL_FLOATS[raw]!;
   else if (typeof raw === 'string' && FLOAT_TEXT.test(raw)) value = Number(raw);
   else throw typeError(site, 'float', raw);
-  // to_jsonb prints float8 -0 as 0, so the row image has lost the sign; normalise both paths.
-  return Object.is(value, -0) ? 0 : value;
+  // The image carries floats as text (to_jsonb would print -0 as 0), so -0 is kept.
+  return value;
 }
 
 function mapEnum(column: ColumnConfig, raw: unknown, site: MappingSite): string {
@@ -123,15 +138,34 @@ function mapEnum(column: ColumnConfig, raw: unknown, site: MappingSite): string 
   return value;
 }
 
-function mapTimestamp(raw: unknown, site: MappingSite): number {
-  const ms = timestampToMillis(raw);
-  if (ms === null)
+function mapTimestamp(raw: unknown, site: MappingSite, zoned: boolean): number {
+  const type = zoned ? 'timestamptz' : 'timestamp';
+  // A Date is read in the local time zone by node-postgres for timestamp: only exact for timestamptz.
+  if (!zoned && raw instanceof Date) throw typeError(site, 'timestamp text', raw);
+  if (typeof raw === 'number' && !Number.isInteger(raw) && Number.isFinite(raw))
+    throw typeError(site, `${type} (whole milliseconds or Postgres text)`, raw);
+  const ms = timestampToMillis(raw, zoned);
+  if (ms !== null) return ms;
+  if (typeof raw === 'string' && timestampToMillis(raw.replace(/\.\d+/, ''), zoned) !== null)
     throw mappingError(
       site,
-      'timestamp-format',
-      `cannot read ${JSON.stringify(String(raw))} as timestamptz`,
+      'timestamp-precision',
+      `${raw}: a float64 of milliseconds cannot carry these microseconds exactly`,
     );
-  return ms;
+  throw mappingError(
+    site,
+    'timestamp-format',
+    `cannot read ${JSON.stringify(String(raw))} as ${type}`,
+  );
+}
+
+function mapBytea(raw: unknown, site: MappingSite): ArrayBuffer {
+  if (raw instanceof ArrayBuffer) return raw;
+  if (raw instanceof Uint8Array)
+    return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
+  const bytes = typeof raw === 'string' ? byteaToArrayBuffer(raw) : null;
+  if (!bytes) throw typeError(site, 'bytea (Postgres hex or escape text, or bytes)', raw);
+  return bytes;
 }
 
 function expectString(raw: unknown, site: MappingSite, what: string): string {

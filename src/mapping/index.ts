@@ -9,7 +9,7 @@ export {
 } from './mapRow.js';
 export { mapColumnValue } from './columnValue.js';
 export { encodeJsonValue, decodeJsonValue, ENCODED_KEYS, ENCODED_VALUES } from './jsonValue.js';
-export { timestampToMillis } from './timestamp.js';
+export { timestampToMillis, millisToMicros, utcKeyText } from './timestamp.js';
 export { canonicalHash, canonicalRow, canonicalValue, CANONICAL_VERSION } from './canonical.js';
 export {
   estimateChangeBytes,

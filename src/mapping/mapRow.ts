@@ -8,6 +8,7 @@ import { DOCUMENT_SIZE_MARGIN, MAX_DOCUMENT_BYTES } from './convexLimits.js';
 import { MappingError, mappingError } from './mappingError.js';
 import { contentDocumentBytes, mainDocumentBytes, rememberBytes, valueBytes } from './size.js';
 import { findTable, heavyColumnSet, type MirrorConfig, type TableConfig } from './tableConfig.js';
+import { utcKeyText } from './timestamp.js';
 
 export interface MappedRow {
   table: string;
@@ -74,9 +75,19 @@ export function mapRow(
   return { table: tableConfig.name, key, columns };
 }
 
-/** Canonical key text of a row (see canonicalKey in core/changes). */
+/**
+ * Canonical key text of a row (see canonicalKey in core/changes). A
+ * timestamptz key column's text is its instant in UTC (utcKeyText), as the
+ * trigger writes it, whatever offset the image was printed with.
+ */
 export function rowKey(table: TableConfig, pgRow: Record<string, unknown>): string {
-  return canonicalKey(table.primaryKey.map((column) => pgRow[column]));
+  return canonicalKey(
+    table.primaryKey.map((name) => {
+      const value = pgRow[name];
+      if (table.columns.find((c) => c.name === name)?.type !== 'timestamptz') return value;
+      return utcKeyText(value) ?? value;
+    }),
+  );
 }
 
 /** Splits mapped columns into the table's own document and its companion (heavy) document. */

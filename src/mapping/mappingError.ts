@@ -15,6 +15,7 @@ export type MappingRule =
   | 'int8-precision'
   | 'enum-value'
   | 'timestamp-format'
+  | 'timestamp-precision'
   | 'string-utf8'
   | 'array-dimensions'
   | 'array-length'

@@ -6,7 +6,11 @@
  */
 import { ConfigError } from '../core/errors.js';
 
-/** Postgres column types the value mapping knows (element type for arrays). */
+/**
+ * Postgres column types the value mapping knows (element type for arrays;
+ * domains resolved to their base type). `other` is every other base type,
+ * mapped by its Postgres text form (docs/value-mapping.md).
+ */
 export type PgColumnType =
   | 'int2'
   | 'int4'
@@ -17,10 +21,19 @@ export type PgColumnType =
   | 'bool'
   | 'text'
   | 'varchar'
+  | 'bpchar'
+  | 'uuid'
+  | 'date'
+  | 'time'
+  | 'timetz'
+  | 'timestamp'
   | 'timestamptz'
+  | 'interval'
+  | 'bytea'
   | 'json'
   | 'jsonb'
-  | 'enum';
+  | 'enum'
+  | 'other';
 
 export interface ColumnConfig {
   name: string;
@@ -31,6 +44,8 @@ export interface ColumnConfig {
   /** Postgres enum type name and labels (type `enum` only). */
   enumName?: string;
   enumValues?: readonly string[];
+  /** The Postgres base type's name (type `other` only: `inet`, `tsvector`, `money`, …). */
+  pgType?: string;
 }
 
 /** A single-column foreign key to the referenced table's single-column primary key. */

@@ -5,7 +5,9 @@
  * composite key).
  */
 import { InvalidInputError } from '../core/errors.js';
+import { keyTextSql as captureKeyTextSql } from '../capture/rowImageSql.js';
 import type { ColumnConfig, PgColumnType, TableConfig } from '../mapping/index.js';
+import { parseTimestampMicros } from '../mapping/timestamp.js';
 
 export type KeyValue = string | number | Array<string | number>;
 
@@ -19,20 +21,21 @@ function keyColumns(table: TableConfig): ColumnConfig[] {
 
 /**
  * SQL for a row's canonical key text, with the table aliased `t`. A one-column
- * integer or text key is its `::text` (equal to `to_jsonb(t) ->> col`, what
- * the capture trigger uses, and cheap); anything else goes through the
- * trigger's own tandem.row_key.
+ * integer or text key is its `::text` (equal to the trigger's to_jsonb text,
+ * and cheap); anything else is the trigger's own expression.
  */
 export function keyTextSql(table: TableConfig): string {
   const columns = keyColumns(table);
   if (columns.length === 1 && PLAIN_TEXT_KEY.has(columns[0]!.type) && !columns[0]!.array)
     return `t.${quoteIdent(columns[0]!.name)}::text`;
-  const names = columns.map((c) => `'${c.name}'`).join(', ');
-  return `tandem.row_key(to_jsonb(t), ARRAY[${names}]::text[])`;
+  return captureKeyTextSql('t', table.primaryKey, utcKeyColumns(table));
 }
 
-export function selectColumnsSql(table: TableConfig): string {
-  return table.columns.map((c) => `t.${quoteIdent(c.name)}`).join(', ');
+/** The table's timestamptz key columns (their key text is in UTC). */
+export function utcKeyColumns(table: TableConfig): string[] {
+  return keyColumns(table)
+    .filter((c) => c.type === 'timestamptz')
+    .map((c) => c.name);
 }
 
 const SQL_ARRAY_TYPE: Partial<Record<PgColumnType, string>> = {
@@ -43,7 +46,13 @@ const SQL_ARRAY_TYPE: Partial<Record<PgColumnType, string>> = {
   float4: 'float4',
   float8: 'float8',
   bool: 'bool',
-  timestamptz: 'timestamptz',
+  bpchar: 'bpchar',
+  uuid: 'uuid',
+  date: 'date',
+  time: 'time',
+  timestamp: 'timestamp',
+  // The key text is the UTC wall clock: read as timestamp, converted below.
+  timestamptz: 'timestamp',
 };
 
 /** The texts of a key's columns, from its canonical text. */
@@ -77,15 +86,26 @@ export function keyFilter(
       const bad = parts.find((p) => !/^-?\d+$/.test(p[i]!));
       if (bad) throw new InvalidInputError('keys', `${table.name}.${column.name} is an integer, not ${JSON.stringify(bad[i])}`);
     }
+    if (column.type === 'timestamptz' || column.type === 'timestamp') {
+      const bad = parts.find((p) => parseTimestampMicros(p[i]!, false) === null);
+      if (bad) throw new InvalidInputError('keys', `${table.name}.${column.name} is a timestamp, not ${JSON.stringify(bad[i])}`);
+    }
   });
   const params = columns.map((_, i) => parts.map((p) => p[i]!));
   const cast = (column: ColumnConfig, n: number) => `$${n}::${SQL_ARRAY_TYPE[column.type] ?? 'text'}[]`;
   const lhs = (column: ColumnConfig) =>
     SQL_ARRAY_TYPE[column.type] ? `t.${quoteIdent(column.name)}` : `t.${quoteIdent(column.name)}::text`;
-  if (columns.length === 1) return { sql: `${lhs(columns[0]!)} = ANY(${cast(columns[0]!, firstParam)})`, params };
+  const zoned = columns.some((c) => c.type === 'timestamptz');
+  if (columns.length === 1 && !zoned)
+    return { sql: `${lhs(columns[0]!)} = ANY(${cast(columns[0]!, firstParam)})`, params };
   const tuple = columns.map(lhs).join(', ');
   const arrays = columns.map((c, i) => cast(c, firstParam + i)).join(', ');
-  return { sql: `(${tuple}) IN (SELECT * FROM unnest(${arrays}))`, params };
+  const names = columns.map((_, i) => `k${i}`);
+  const picked = columns.map((c, i) => (c.type === 'timestamptz' ? `(u.k${i} AT TIME ZONE 'UTC')` : `u.k${i}`));
+  return {
+    sql: `(${tuple}) IN (SELECT ${picked.join(', ')} FROM unnest(${arrays}) AS u(${names.join(', ')}))`,
+    params,
+  };
 }
 
 /** The key's own value for reports: numbers for int2/int4 (and safe int8), strings otherwise. */

@@ -1,19 +1,33 @@
 /**
  * Reading Postgres for parity: every row of a table in canonical-key order
  * (COLLATE "C", Convex's order) through a server-side cursor, so memory stays
- * flat whatever the table size; rows by key; random samples. Each row is
- * mapped and hashed exactly as the apply path maps it.
+ * flat whatever the table size; rows by key; random samples. Each row is read
+ * as the capture trigger's image of its configured columns (so every type
+ * arrives in the form the apply path saw) and mapped and hashed exactly as the
+ * apply path maps it.
  */
 import type pg from 'pg';
 import { canonicalHash, mapRow, qualifiedTable, type TableConfig } from '../mapping/index.js';
 import type { Queryable } from '../postgres/database.js';
-import { isValidKeyText, keyFilter, keyTextSql, selectColumnsSql } from './keys.js';
+import { columnsImageSql, textCarriedColumns } from '../capture/rowImageSql.js';
+import { isValidKeyText, keyFilter, keyTextSql } from './keys.js';
 
 export interface PgRow {
   key: string;
   hash: string;
   columns: Record<string, unknown>;
 }
+
+/** The row image of the table's configured columns, with the table aliased `t`. */
+function imageSql(table: TableConfig): string {
+  return `${columnsImageSql(
+    't',
+    table.columns.map((c) => c.name),
+    textCarriedColumns(table.columns),
+  )} AS row`;
+}
+
+const rowsOf = (rows: Array<{ row: Record<string, unknown> }>) => rows.map((r) => r.row);
 
 export function hashPgRow(table: TableConfig, raw: Record<string, unknown>): PgRow {
   const mapped = mapRow(table, raw);
@@ -36,15 +50,15 @@ export async function* streamRowsInKeyOrder(
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query(
       `DECLARE tandem_parity_rows NO SCROLL CURSOR FOR
-         SELECT ${selectColumnsSql(table)} FROM ${qualifiedTable(table)} t
+         SELECT ${imageSql(table)} FROM ${qualifiedTable(table)} t
           ORDER BY (${keyTextSql(table)}) COLLATE "C"`,
     );
     for (;;) {
-      const { rows } = await client.query<Record<string, unknown>>(
+      const { rows } = await client.query<{ row: Record<string, unknown> }>(
         `FETCH ${Math.max(1, Math.floor(batchRows))} FROM tandem_parity_rows`,
       );
       if (rows.length === 0) break;
-      yield rows.map((raw) => hashPgRow(table, raw));
+      yield rowsOf(rows).map((raw) => hashPgRow(table, raw));
     }
     await client.query('COMMIT');
   } catch (err) {
@@ -64,11 +78,11 @@ export async function pgRowsByKeys(db: Queryable, table: TableConfig, keys: read
   keys = keys.filter((k) => isValidKeyText(table, k));
   for (let i = 0; i < keys.length; i += 1000) {
     const filter = keyFilter(table, keys.slice(i, i + 1000));
-    const { rows } = await db.query<Record<string, unknown>>(
-      `SELECT ${selectColumnsSql(table)} FROM ${qualifiedTable(table)} t WHERE ${filter.sql}`,
+    const { rows } = await db.query<{ row: Record<string, unknown> }>(
+      `SELECT ${imageSql(table)} FROM ${qualifiedTable(table)} t WHERE ${filter.sql}`,
       filter.params,
     );
-    for (const raw of rows) {
+    for (const raw of rowsOf(rows)) {
       const row = hashPgRow(table, raw);
       found.set(row.key, row);
     }
@@ -83,9 +97,9 @@ export async function countPgRows(db: Queryable, table: TableConfig): Promise<nu
 
 /** `size` rows drawn uniformly at random (the whole table when it has no more). */
 export async function samplePgRows(db: Queryable, table: TableConfig, size: number): Promise<PgRow[]> {
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT ${selectColumnsSql(table)} FROM ${qualifiedTable(table)} t ORDER BY random() LIMIT $1`,
+  const { rows } = await db.query<{ row: Record<string, unknown> }>(
+    `SELECT ${imageSql(table)} FROM ${qualifiedTable(table)} t ORDER BY random() LIMIT $1`,
     [size],
   );
-  return rows.map((raw) => hashPgRow(table, raw));
+  return rowsOf(rows).map((raw) => hashPgRow(table, raw));
 }

@@ -14,7 +14,9 @@ import { qualifiedTable } from '../mapping/index.js';
 import { ConfigError } from '../core/errors.js';
 import type { TableConfig } from '../mapping/index.js';
 import { withTransaction } from '../postgres/database.js';
-import { isValidKeyText, keyFilter } from './keys.js';
+import { captureSpec, readTableCatalog } from '../capture/catalog.js';
+import { rowImageSql, type RowImageColumns } from '../capture/rowImageSql.js';
+import { isValidKeyText, keyFilter, keyTextSql } from './keys.js';
 
 export interface RepairResult {
   table: string;
@@ -27,32 +29,42 @@ export interface RepairResult {
 
 const CHUNK_KEYS = 1000;
 
-async function capturedColumns(pool: pg.Pool, table: string): Promise<{ keyColumns: string[]; textColumns: string[] }> {
-  const { rows } = await pool.query<{ key_columns: string[]; text_columns: string[] }>(
-    'SELECT key_columns, text_columns FROM tandem.captured_table WHERE table_name = $1',
-    [table],
-  );
-  if (!rows[0]) throw new ConfigError('capture', `${table} is not captured: run \`tandem capture install\` first`);
-  return { keyColumns: rows[0].key_columns, textColumns: rows[0].text_columns };
+/** The table's row image as its capture trigger builds it, from the live catalog. */
+async function capturedImage(pool: pg.Pool, table: TableConfig): Promise<RowImageColumns> {
+  const { rows } = await pool.query('SELECT 1 FROM tandem.captured_table WHERE table_name = $1', [table.name]);
+  const catalog = (
+    await readTableCatalog(pool, [table.name], {
+      schema: table.schema,
+      keys: { [table.name]: table.primaryKey },
+    })
+  ).get(table.name);
+  if (!rows[0] || !catalog)
+    throw new ConfigError('capture', `${table.name} is not captured: run \`tandem capture install\` first`);
+  const spec = captureSpec(catalog, []);
+  return {
+    scalarText: spec.textColumns,
+    nestedText: spec.textArrayColumns,
+    leaveOut: spec.virtualColumns,
+  };
 }
 
 async function repairChunk(
   client: pg.PoolClient,
   table: TableConfig,
-  columns: { keyColumns: string[]; textColumns: string[] },
+  image: RowImageColumns,
   keys: string[],
   operationKey: string,
 ): Promise<{ upserts: number; deletes: number }> {
   const valid = keys.filter((k) => isValidKeyText(table, k));
   const present = new Set<string>();
   if (valid.length > 0) {
-    const filter = keyFilter(table, valid, 5);
+    const filter = keyFilter(table, valid, 3);
     const { rows } = await client.query<{ key: string }>(
       `INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key)
-       SELECT pg_current_xact_id(), $1, tandem.row_key(r, $2::text[]), 'update', tandem.columns_as_text(r, $3::text[]), $4
-         FROM (SELECT to_jsonb(t) AS r FROM ${qualifiedTable(table)} t WHERE ${filter.sql}) s
+       SELECT pg_current_xact_id(), $1, ${keyTextSql(table)}, 'update', ${rowImageSql('t', image)}, $2
+         FROM ${qualifiedTable(table)} t WHERE ${filter.sql}
        RETURNING key`,
-      [table.name, columns.keyColumns, columns.textColumns, operationKey, ...filter.params],
+      [table.name, operationKey, ...filter.params],
     );
     for (const row of rows) present.add(row.key);
   }
@@ -74,13 +86,13 @@ export async function repairKeys(
   keys: readonly string[],
   actor = 'tandem',
 ): Promise<RepairResult> {
-  const columns = await capturedColumns(pool, table.name);
+  const image = await capturedImage(pool, table);
   const operationKey = `repair:${crypto.randomUUID()}`;
   const unique = [...new Set(keys)];
   const result: RepairResult = { table: table.name, operationKey, upserts: 0, deletes: 0 };
   for (let i = 0; i < unique.length; i += CHUNK_KEYS) {
     const chunk = unique.slice(i, i + CHUNK_KEYS);
-    const done = await withTransaction(pool, (client) => repairChunk(client, table, columns, chunk, operationKey));
+    const done = await withTransaction(pool, (client) => repairChunk(client, table, image, chunk, operationKey));
     result.upserts += done.upserts;
     result.deletes += done.deletes;
   }

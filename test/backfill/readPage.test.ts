@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPage, type PageRow } from '../../src/backfill/index.js';
+import { readPage, tableShape, type PageRow } from '../../src/backfill/index.js';
 import { readTableCatalog } from '../../src/capture/catalog.js';
 import { installCapture } from '../../src/capture/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -33,7 +33,7 @@ describe.each(backends)('readPage: keyset pages with row versions [%s]', (backen
     expect(outbox.map((o) => o.key)).toEqual(['["en","2"]']);
 
     const catalog = (await readTableCatalog(db.pool, ['capture_pair'], { schema: 'public' })).get('capture_pair')!;
-    const shape = { schema: 'public', table: 'capture_pair', keyColumns: catalog.keyColumns, textColumns: catalog.textColumns };
+    const shape = tableShape('public', catalog);
     const pages: PageRow[][] = [];
     let after: string[] | null = null;
     for (;;) {

@@ -19,7 +19,7 @@ import { renderCatalogFiles } from '../../src/convex/codegen/catalogCodegen.js';
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
 import { staleFiles } from '../../src/convex/codegen/writeFiles.js';
 import { KEY_FIELD, mapRow, splitHeavy, VERSION_FIELD, type MirrorConfig, type TableConfig } from '../../src/mapping/index.js';
-import { STORY_SITE_TABLES } from '../../../main/test/support/storySiteMirror.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { parseProjectConfig } from '../../src/config/projectConfig.js';
 import { STORY_SITE_CONFIG } from '../support/storySiteMirror.js';
 import { readCatalog, type Catalog } from '../../src/postgres/catalog/index.js';
@@ -264,11 +264,19 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
       ['child_code', 'not the primary key'],
     ]);
 
-    const withUuid = table('thing', { columns: [col('id', 'uuid', 1)] });
-    expect(() => mirrorConfigFromCatalog({ ...foreign, tables: [withUuid] }, settings)).toThrow(
+    const withUuid = table('thing', { columns: [col('id', 'uuid', 1), col('addr', 'inet', 2)] });
+    expect(
+      mirrorConfigFromCatalog({ ...foreign, tables: [withUuid] }, settings).config.tables[0]!
+        .columns,
+    ).toEqual([
+      { name: 'id', type: 'uuid', nullable: false },
+      { name: 'addr', type: 'other', nullable: true, pgType: 'inet' },
+    ]);
+    const floatKey = table('measure', { columns: [col('id', 'float8', 1)] });
+    expect(() => mirrorConfigFromCatalog({ ...foreign, tables: [floatKey] }, settings)).toThrow(
       new ConfigError(
-        'cat.thing.id',
-        'type uuid has no Convex value mapping (mapped: int2, int4, int8, float4, float8, numeric, bool, text, varchar, timestamptz, json, jsonb, enums)',
+        'cat.measure.id',
+        'primary key column of type float8 cannot be mirrored: key columns must be one of int2, int4, int8, numeric, text, varchar, bpchar, uuid, date, time, timestamp, timestamptz or an enum',
       ),
     );
     const heavyElsewhere = parseProjectConfig(

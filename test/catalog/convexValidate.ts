@@ -2,7 +2,7 @@
  * Checks a value against a Convex validator (the objects `v.*` builds, as found
  * in a schema's table definitions). Enough of Convex's rules for documents the
  * mirror writes: exact object fields, optional fields, unions, literals,
- * arrays, ids (as strings), int64 as bigint, float64 as number.
+ * arrays, ids (as strings), int64 as bigint, float64 as number, bytes as ArrayBuffer.
  */
 interface ValidatorLike {
   kind: string;
@@ -31,6 +31,8 @@ export function convexValidationError(
       return typeof value === 'number' ? null : `${path}: expected float64`;
     case 'int64':
       return typeof value === 'bigint' ? null : `${path}: expected int64`;
+    case 'bytes':
+      return value instanceof ArrayBuffer ? null : `${path}: expected bytes`;
     case 'boolean':
       return typeof value === 'boolean' ? null : `${path}: expected boolean`;
     case 'literal':

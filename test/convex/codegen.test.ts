@@ -6,7 +6,7 @@ import { columnValidator } from '../../src/convex/codegen/renderSchema.js';
 import { listFunctionModules } from '../../src/convex/functionModules.js';
 import schema from '../../convex/schema.js';
 
-import { STORY_SITE_TABLES } from '../../../main/test/support/storySiteMirror.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 const convexDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../convex');
 

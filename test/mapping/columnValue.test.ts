@@ -3,8 +3,10 @@ import {
   mapColumnValue,
   MappingError,
   timestampToMillis,
+  utcKeyText,
   type ColumnConfig,
 } from '../../src/mapping/index.js';
+import { millisToMicros, parseTimestampMicros } from '../../src/mapping/timestamp.js';
 
 const site = { table: 't', key: '1', column: 'c' };
 const col = (type: ColumnConfig['type'], extra: Partial<ColumnConfig> = {}): ColumnConfig => ({
@@ -53,14 +55,16 @@ describe('mapColumnValue', () => {
     expect(mappingFailure(() => mapColumnValue(col('int8'), '1e3', site)).rule).toBe('type');
   });
 
-  it('maps float8 including NaN and infinities (Convex float64 stores them) and -0 as 0', () => {
+  it('maps float8 including NaN, infinities and -0 (Convex float64 stores them all)', () => {
     expect(mapColumnValue(col('float8'), 1.25, site)).toBe(1.25);
     expect(mapColumnValue(col('float8'), '1.5e3', site)).toBe(1500);
     expect(mapColumnValue(col('float8'), 'NaN', site)).toBeNaN();
     expect(mapColumnValue(col('float8'), NaN, site)).toBeNaN();
     expect(mapColumnValue(col('float8'), '-Infinity', site)).toBe(-Infinity);
     expect(mapColumnValue(col('float8'), 'Infinity', site)).toBe(Infinity);
-    expect(Object.is(mapColumnValue(col('float8'), -0, site), 0)).toBe(true);
+    expect(Object.is(mapColumnValue(col('float8'), -0, site), -0)).toBe(true);
+    expect(Object.is(mapColumnValue(col('float8'), '-0', site), -0)).toBe(true);
+    expect(mapColumnValue(col('float4'), '1e+30', site)).toBe(1e30);
     expect(mappingFailure(() => mapColumnValue(col('float8'), 'abc', site)).rule).toBe('type');
   });
 
@@ -110,17 +114,36 @@ describe('mapColumnValue', () => {
 });
 
 describe('timestamptz', () => {
-  it('reads the to_jsonb form, the DateStyle ISO form and Dates to the same truncated milliseconds', () => {
-    const expected = Date.UTC(2024, 0, 2, 2, 4, 5, 123);
+  it('reads the to_jsonb form and the DateStyle ISO form to milliseconds with the microseconds as fraction', () => {
+    const expected = Date.UTC(2024, 0, 2, 2, 4, 5, 123) + 0.987;
     expect(timestampToMillis('2024-01-02T03:04:05.123987+01:00')).toBe(expected);
     expect(timestampToMillis('2024-01-02 03:04:05.123987+01')).toBe(expected);
-    expect(timestampToMillis(new Date(expected))).toBe(expected);
-    expect(timestampToMillis('2024-01-02T02:04:05Z')).toBe(expected - 123);
+    expect(timestampToMillis(new Date(expected - 0.987))).toBe(expected - 0.987);
+    expect(timestampToMillis('2024-01-02T02:04:05Z')).toBe(expected - 123.987);
   });
 
-  it('truncates microseconds toward the past, also before 1970', () => {
-    expect(timestampToMillis('1969-12-31T23:59:59.999999+00:00')).toBe(-1);
-    expect(timestampToMillis('1970-01-01T00:00:00.0009+00:00')).toBe(0);
+  it('keeps every microsecond, also before 1970, and millisToMicros gives them back', () => {
+    expect(timestampToMillis('1969-12-31T23:59:59.999999+00:00')).toBe(-0.001);
+    expect(timestampToMillis('1970-01-01T00:00:00.0009+00:00')).toBe(0.9);
+    for (const text of [
+      '2024-02-29T23:59:59.999999Z',
+      '1900-01-01T00:00:00.000001Z',
+      '2100-12-31T12:00:00.5Z',
+    ]) {
+      const ms = timestampToMillis(text)!;
+      expect(millisToMicros(ms)).toBe(parseTimestampMicros(text, true));
+    }
+  });
+
+  it('refuses microseconds a double cannot carry (far from 1970) rather than rounding them', () => {
+    const site = { table: 't', key: '1', column: 'at' };
+    const column = { name: 'at', type: 'timestamptz' as const, nullable: false };
+    expect(
+      mappingFailure(() => mapColumnValue(column, '5000-01-01T00:00:00.000001+00:00', site)).rule,
+    ).toBe('timestamp-precision');
+    expect(mapColumnValue(column, '5000-01-01T00:00:00.001+00:00', site)).toBe(
+      Date.UTC(5000, 0, 1) + 1,
+    );
   });
 
   it('handles offsets with seconds, BC years, infinity, and refuses garbage', () => {
@@ -136,5 +159,57 @@ describe('timestamptz', () => {
     expect(mappingFailure(() => mapColumnValue(col('timestamptz'), 'yesterday', site)).rule).toBe(
       'timestamp-format',
     );
+  });
+});
+
+describe('types by their Postgres text', () => {
+  it('reads bytea in both bytea_output forms, and bytes as they are', () => {
+    const hex = (value: unknown) => Buffer.from(value as ArrayBuffer).toString('hex');
+    expect(hex(mapColumnValue(col('bytea'), '\\x00ff5c41', site))).toBe('00ff5c41');
+    expect(hex(mapColumnValue(col('bytea'), '\\000\\377\\\\A', site))).toBe('00ff5c41');
+    expect(hex(mapColumnValue(col('bytea'), Buffer.from([1, 2]), site))).toBe('0102');
+    expect(mapColumnValue(col('bytea'), '\\x', site)).toBeInstanceOf(ArrayBuffer);
+    expect(mappingFailure(() => mapColumnValue(col('bytea'), '\\x0', site)).rule).toBe('type');
+    expect(mappingFailure(() => mapColumnValue(col('bytea'), '\\9', site)).rule).toBe('type');
+  });
+
+  it('keeps text-like values exactly, char(n) padding included', () => {
+    expect(mapColumnValue(col('bpchar'), 'ab   ', site)).toBe('ab   ');
+    expect(mapColumnValue(col('other', { pgType: 'inet' }), '10.0.0.1/32', site)).toBe(
+      '10.0.0.1/32',
+    );
+    expect(mapColumnValue(col('date', { array: true }), ['0044-03-15 BC', null], site)).toEqual([
+      '0044-03-15 BC',
+      null,
+    ]);
+    expect(
+      mappingFailure(() => mapColumnValue(col('other', { pgType: 'inet' }), 5, site)).detail,
+    ).toBe('expected inet text, got number');
+  });
+
+  it('reads timestamp without time zone as UTC wall clock, and refuses a zoned text or a Date for it', () => {
+    expect(mapColumnValue(col('timestamp'), '2024-02-29T12:34:56.789012', site)).toBe(
+      Date.UTC(2024, 1, 29, 12, 34, 56, 789) + 0.012,
+    );
+    expect(mapColumnValue(col('timestamp'), '-infinity', site)).toBe(-Infinity);
+    expect(
+      mappingFailure(() => mapColumnValue(col('timestamp'), '2024-02-29T12:34:56+00:00', site))
+        .rule,
+    ).toBe('timestamp-format');
+    expect(mappingFailure(() => mapColumnValue(col('timestamp'), new Date(0), site)).rule).toBe(
+      'type',
+    );
+    expect(
+      mappingFailure(() => mapColumnValue(col('timestamptz'), '2024-02-29T12:34:56', site)).rule,
+    ).toBe('timestamp-format');
+  });
+
+  it('writes timestamptz key text in UTC, as the trigger does', () => {
+    expect(utcKeyText('2024-01-02T08:49:05.12+05:45')).toBe('2024-01-02T03:04:05.12');
+    expect(utcKeyText('0044-03-15T12:09:21+00:09:21 BC')).toBe('0044-03-15T12:00:00 BC');
+    expect(utcKeyText('0001-01-01T00:00:00+00:00')).toBe('0001-01-01T00:00:00');
+    expect(utcKeyText('0001-12-31T23:59:59.999999+00:00 BC')).toBe('0001-12-31T23:59:59.999999 BC');
+    expect(utcKeyText('infinity')).toBe('infinity');
+    expect(utcKeyText(new Date(Date.UTC(1999, 0, 1, 0, 0, 0, 500)))).toBe('1999-01-01T00:00:00.5');
   });
 });

@@ -68,7 +68,7 @@ describe('mapChange', () => {
         set_index: 2,
         author: 11,
         author_change: null,
-        date: Date.UTC(2024, 0, 2, 2, 4, 5, 123),
+        date: Date.UTC(2024, 0, 2, 2, 4, 5, 123) + 0.456,
         change_date: Date.UTC(2024, 0, 2, 3, 4, 5),
         date_published: null,
         public: false,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as convexSide from '../../convex-kit/tandem/canonical.js';
 import { sha256Hex } from '../../convex-kit/tandem/sha256.js';
 import { canonicalHash, canonicalValue, requireTable } from '../../src/mapping/index.js';
-import { STORY_SITE_TABLES } from '../../../main/test/support/storySiteMirror.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { compareKeyText, digestHex, digestOf } from '../../src/parity/digest.js';
 
 const convexValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
@@ -22,6 +22,8 @@ const convexValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
     fc.string({ unit: 'grapheme' }),
     fc.string({ unit: 'binary' }),
+    // bytea → Convex bytes (an ArrayBuffer).
+    fc.uint8Array({ maxLength: 40 }).map((a) => a.slice().buffer),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 6 }), tie('value'), { maxKeys: 4 }),
   ),
@@ -36,6 +38,13 @@ describe('Convex-side canonical hashing', () => {
         expect(sha256Hex(text)).toBe(crypto.createHash('sha256').update(text).digest('hex'));
       }),
     );
+  });
+
+  it('spells bytes as lower-case hex on both sides', () => {
+    const bytes = Uint8Array.from([0, 15, 16, 255]).buffer;
+    expect(canonicalValue(bytes)).toBe('bytes(000f10ff)');
+    expect(convexSide.canonicalValue(bytes)).toBe('bytes(000f10ff)');
+    expect(canonicalValue([bytes, 'bytes(000f10ff)'])).toBe('[bytes(000f10ff),"bytes(000f10ff)"]');
   });
 
   it('canonicalValue equals the apply path’s for any Convex value', () => {

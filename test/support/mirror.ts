@@ -11,7 +11,7 @@ import { createAppSchema, APP_TABLES } from '../../src/app/schema.js';
 import type { ConvexTarget } from '../../src/convex/target.js';
 import { TargetUnavailableError } from '../../src/core/errors.js';
 import type { ApplyResult, TransactionBatch } from '../../src/core/changes.js';
-import { mapRow } from '../../src/mapping/index.js';
+import { requireTable } from '../../src/mapping/index.js';
 import { silentLogger } from '../../src/log.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { mirrorMapper } from '../../src/relay/changeMapper.js';
@@ -19,6 +19,7 @@ import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { Relay, type RelayOptions } from '../../src/relay/relay.js';
 import { seedFixture } from './appFixture.js';
 import { STORY_SITE_TABLES, storySiteCapture } from './storySiteMirror.js';
+import { parityRows } from './readPaths.js';
 
 export async function prepareMirroredDatabase(pool: pg.Pool): Promise<void> {
   await createAppSchema(pool);
@@ -44,16 +45,13 @@ export function makeRelay(pool: pg.Pool, target: ConvexTarget, options: Partial<
 
 type StoreState = Record<string, Record<string, Record<string, unknown>>>;
 
-/** Every row of the ten tables, mapped as the apply path maps it. */
+/** Every row of the ten tables, read as parity reads them (the row image) and mapped as the apply path maps it. */
 export async function postgresState(pool: pg.Pool): Promise<StoreState> {
   const state: StoreState = {};
   for (const table of APP_TABLES) {
-    const { rows } = await pool.query(`SELECT * FROM ${table}`);
     state[table] = {};
-    for (const row of rows) {
-      const mapped = mapRow(table, row, STORY_SITE_TABLES);
-      state[table][mapped.key] = mapped.columns;
-    }
+    for (const [key, row] of await parityRows(pool, requireTable(STORY_SITE_TABLES, table)))
+      state[table][key] = row.columns;
   }
   return state;
 }

@@ -1,6 +1,6 @@
 /**
- * The mirror configuration (src/mapping/tables.ts) from the live catalog and
- * the hand-written settings: columns in table order with their mapped types
+ * The mirror configuration from the live catalog and the project config
+ * (discovery, src/discovery/discoverMirror.ts): columns in table order with their mapped types
  * and nullability, the primary key, foreign keys between mirrored tables, and
  * the heavy columns. Tables come in plan order, parents first.
  *
@@ -11,32 +11,16 @@
  */
 import { ConfigError } from '../../core/errors.js';
 import type { ProjectConfig } from '../../config/projectConfig.js';
+import { columnTypeOf, KEY_TYPES } from '../../mapping/pgTypes.js';
 import {
   validateMirrorConfig,
   type ColumnConfig,
   type ForeignKeyConfig,
   type MirrorConfig,
-  type PgColumnType,
   type TableConfig,
 } from '../../mapping/tableConfig.js';
 import { planOrder } from '../../plan/index.js';
 import type { Catalog, CatalogColumn, CatalogTable } from '../../postgres/catalog/index.js';
-
-/** Base types with a value mapping (docs/value-mapping.md); enums are recognized by their labels. */
-const MAPPED_TYPES: ReadonlySet<string> = new Set<PgColumnType>([
-  'int2',
-  'int4',
-  'int8',
-  'float4',
-  'float8',
-  'numeric',
-  'bool',
-  'text',
-  'varchar',
-  'timestamptz',
-  'json',
-  'jsonb',
-]);
 
 export interface PlainReference {
   table: string;
@@ -51,7 +35,7 @@ export interface CatalogMirrorConfig {
   plainReferences: PlainReference[];
 }
 
-function columnConfig(catalog: Catalog, table: CatalogTable, column: CatalogColumn): ColumnConfig {
+function columnConfig(catalog: Catalog, column: CatalogColumn): ColumnConfig {
   const nullable = !column.notNull;
   if (column.enumValues) {
     const qualify =
@@ -65,18 +49,28 @@ function columnConfig(catalog: Catalog, table: CatalogTable, column: CatalogColu
       enumValues: column.enumValues,
     };
   }
-  if (!MAPPED_TYPES.has(column.baseType)) {
-    throw new ConfigError(
-      `${catalog.schema}.${table.name}.${column.name}`,
-      `type ${column.declaredType} has no Convex value mapping (mapped: ${[...MAPPED_TYPES].join(', ')}, enums)`,
-    );
-  }
+  const type = columnTypeOf(column.baseType, false);
   return {
     name: column.name,
-    type: column.baseType as PgColumnType,
+    type,
     ...(column.isArray ? { array: true } : {}),
     nullable,
+    // Any other base type maps by its Postgres text (docs/value-mapping.md): never refused.
+    ...(type === 'other' ? { pgType: column.baseType } : {}),
   };
+}
+
+/** A key column must have a key text every path agrees on (src/mapping/pgTypes.ts, KEY_TYPES). */
+function checkKeyColumns(catalog: Catalog, table: CatalogTable, key: readonly string[]): void {
+  for (const name of key) {
+    const column = table.columns.find((c) => c.name === name)!;
+    if (column.isArray || (!column.enumValues && !KEY_TYPES.has(column.baseType))) {
+      throw new ConfigError(
+        `${catalog.schema}.${table.name}.${name}`,
+        `primary key column of type ${column.declaredType} cannot be mirrored: key columns must be one of ${[...KEY_TYPES].join(', ')} or an enum`,
+      );
+    }
+  }
 }
 
 function foreignKeys(
@@ -120,11 +114,13 @@ function tableConfig(
       'a mirrored table needs a primary key',
     );
   }
+  checkKeyColumns(catalog, table, table.primaryKey.columns);
   const heavy = config.heavy[table.name];
   return {
     schema: catalog.schema,
     name: table.name,
-    columns: table.columns.map((c) => columnConfig(catalog, table, c)),
+    // Virtual generated columns are not stored (and NULL in a trigger's row): not mirrored.
+    columns: table.columns.filter((c) => !c.virtual).map((c) => columnConfig(catalog, c)),
     primaryKey: table.primaryKey.columns,
     foreignKeys: foreignKeys(catalog, table, mirrored, plain),
     ...(heavy ? { heavy: { table: heavy.table, columns: heavy.columns } } : {}),

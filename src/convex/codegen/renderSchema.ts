@@ -28,13 +28,23 @@ function scalarValidator(column: ColumnConfig): string {
     case 'float4':
     case 'float8':
     case 'timestamptz':
+    case 'timestamp':
       return 'v.number()';
     case 'int8':
       return 'v.int64()';
     case 'numeric':
     case 'text':
     case 'varchar':
+    case 'bpchar':
+    case 'uuid':
+    case 'date':
+    case 'time':
+    case 'timetz':
+    case 'interval':
+    case 'other':
       return 'v.string()';
+    case 'bytea':
+      return 'v.bytes()';
     case 'bool':
       return 'v.boolean()';
     case 'enum':

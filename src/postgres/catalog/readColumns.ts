@@ -146,6 +146,7 @@ function toColumn(
     default: generated ? null : row.default_expr,
     identity: row.identity === 'a' ? 'always' : row.identity === 'd' ? 'by default' : null,
     generated,
+    ...(row.generated === 'v' ? { virtual: true as const } : {}),
     domain: resolved.domain,
   };
 }

@@ -30,8 +30,13 @@ export interface CatalogColumn {
   /** The default expression as Postgres prints it, or null. */
   default: string | null;
   identity: 'always' | 'by default' | null;
-  /** A stored generated column (GENERATED ALWAYS AS … STORED). */
+  /** A generated column (GENERATED ALWAYS AS …, stored or virtual). */
   generated: boolean;
+  /**
+   * A virtual generated column (PostgreSQL 18+): computed on read, not stored,
+   * and NULL in a row trigger's NEW, so it is not mirrored.
+   */
+  virtual?: true;
   /** The domain the column is declared with, if any. */
   domain: string | null;
 }

@@ -1,13 +1,23 @@
 /**
- * A row read with node-postgres and the same row as the capture trigger's
- * to_jsonb image must map to the same Convex values and canonical hash, or
- * parity would report drift on a clean mirror.
+ * The story site's rows as the capture trigger records them, as the backfill
+ * reads them and as parity reads them must map to the same Convex values and
+ * canonical hash, or parity would report drift on a clean mirror.
+ * (test/mapping/allTypes.test.ts does the same for every column type.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppSchema } from '../../src/app/schema.js';
-import { canonicalHash, mapRow } from '../../src/mapping/index.js';
+import { APP_TABLES, createAppSchema } from '../../src/app/schema.js';
+import { installCapture } from '../../src/capture/index.js';
+import { canonicalHash, requireTable } from '../../src/mapping/index.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { migrate } from '../../src/postgres/migrate.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import {
+  backfilledRows,
+  canonicalColumns,
+  capturedRows,
+  parityRows,
+} from '../support/readPaths.js';
+import { storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 
@@ -33,12 +43,14 @@ INSERT INTO story_approval VALUES (1, 1, NULL, '2000-02-29 12:00:00.5+00');
 INSERT INTO story_done VALUES (1, NULL, 1, '0044-03-15 12:00:00+00 BC');
 `;
 
-describe.each(backends)('pg rows and to_jsonb images map alike [%s]', (backend) => {
+describe.each(backends)('capture, backfill and parity rows map alike [%s]', (backend) => {
   let db: TestDatabase;
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await createAppSchema(db.pool);
+    await migrate(db.pool);
+    await installCapture(db.pool, { ...storySiteCapture(), tables: APP_TABLES });
     await db.pool.query(SEED);
   });
 
@@ -46,26 +58,30 @@ describe.each(backends)('pg rows and to_jsonb images map alike [%s]', (backend) 
     await db?.close();
   });
 
-  it.each(STORY_SITE_TABLES.tables.map((t) => t.name))('%s', async (table) => {
-    const plain = await db.pool.query(`SELECT * FROM "${table}" ORDER BY id`);
-    const images = await db.pool.query(`SELECT to_jsonb(t) AS row FROM "${table}" t ORDER BY id`);
-    expect(plain.rows.length).toBeGreaterThan(0);
-    expect(images.rows).toHaveLength(plain.rows.length);
-    plain.rows.forEach((row: Record<string, unknown>, i: number) => {
-      const fromPg = mapRow(table, row, STORY_SITE_TABLES);
-      const fromImage = mapRow(table, (images.rows[i] as { row: Record<string, unknown> }).row, STORY_SITE_TABLES);
-      expect(fromImage).toEqual(fromPg);
-      expect(canonicalHash(table, fromImage.columns, STORY_SITE_TABLES)).toBe(canonicalHash(table, fromPg.columns, STORY_SITE_TABLES));
-    });
+  it.each(STORY_SITE_TABLES.tables.map((t) => t.name))('%s', async (name) => {
+    const table = requireTable(STORY_SITE_TABLES, name);
+    const captured = await capturedRows(db.pool, table, STORY_SITE_TABLES);
+    const backfilled = await backfilledRows(db.pool, table, STORY_SITE_TABLES);
+    const parity = await parityRows(db.pool, table);
+    expect(parity.size).toBeGreaterThan(0);
+    expect([...captured.keys()].sort()).toEqual([...parity.keys()].sort());
+    expect([...backfilled.keys()].sort()).toEqual([...parity.keys()].sort());
+    for (const [key, fromParity] of parity) {
+      const fromCapture = captured.get(key)!;
+      expect(canonicalColumns(fromCapture.columns), key).toEqual(
+        canonicalColumns(fromParity.columns),
+      );
+      expect(canonicalColumns(backfilled.get(key)!.columns), key).toEqual(
+        canonicalColumns(fromParity.columns),
+      );
+      expect(canonicalHash(table, fromCapture.columns, STORY_SITE_TABLES)).toBe(fromParity.hash);
+    }
   });
 
   it('maps the edge values as documented', async () => {
-    const story = mapRow(
-      'story',
-      (await db.pool.query('SELECT * FROM story WHERE id = 1')).rows[0],
-     STORY_SITE_TABLES);
-    expect(story.columns.date).toBe(Date.UTC(2024, 0, 1, 21, 34, 5, 123));
-    expect(story.columns.change_date).toBe(-1);
+    const story = (await parityRows(db.pool, requireTable(STORY_SITE_TABLES, 'story'))).get('1')!;
+    expect(story.columns.date).toBe(Date.UTC(2024, 0, 1, 21, 34, 5, 123) + 0.987);
+    expect(story.columns.change_date).toBe(-0.001);
     expect(story.columns.date_published).toBe(Infinity);
     expect(story.columns.json).toEqual({
       '~tandem_keys': ['_id', 'plain', 'ключ'],
@@ -75,11 +91,11 @@ describe.each(backends)('pg rows and to_jsonb images map alike [%s]', (backend) 
         { '~tandem_keys': ['$x'], '~tandem_values': [[1, 2.5, null, 'é']] },
       ],
     });
-    const languages = (await db.pool.query('SELECT * FROM language ORDER BY id')).rows.map((r) =>
-      mapRow('language', r, STORY_SITE_TABLES),
-    );
-    expect(languages.map((l) => l.columns.flag)).toEqual([NaN, 0, 1.5e-7]);
-    const course = mapRow('course', (await db.pool.query('SELECT * FROM course')).rows[0], STORY_SITE_TABLES);
+    const languages = await parityRows(db.pool, requireTable(STORY_SITE_TABLES, 'language'));
+    const flags = ['1', '2', '3'].map((k) => languages.get(k)!.columns.flag);
+    expect(flags.map(String)).toEqual(['NaN', '0', '1.5e-7']);
+    expect(Object.is(flags[1], -0)).toBe(true);
+    const course = (await parityRows(db.pool, requireTable(STORY_SITE_TABLES, 'course'))).get('1')!;
     expect(course.columns.tags).toEqual(['ספר', null, 'b']);
     expect(course.columns.contributors).toEqual([]);
   });
