@@ -19,6 +19,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** Lower-case hex of a bytes value (Convex stores bytea as ArrayBuffer). */
+function hex(bytes: ArrayBuffer): string {
+  let out = '';
+  for (const byte of new Uint8Array(bytes)) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
 export function canonicalValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'absent';
@@ -27,6 +34,7 @@ export function canonicalValue(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalValue).join(',')}]`;
+  if (value instanceof ArrayBuffer) return `bytes(${hex(value)})`;
   if (isPlainObject(value)) {
     const keys = Object.keys(value).sort(compareCodeUnits);
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalValue(value[k])}`).join(',')}}`;

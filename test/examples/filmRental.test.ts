@@ -200,8 +200,8 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
       await client.query(`SET LOCAL session_replication_role = replica`);
       await client.query(`UPDATE rental SET customer = 'ghost' WHERE inventory_id = 3 AND rented_at = (SELECT min(rented_at) FROM rental WHERE inventory_id = 3)`);
       await client.query(`UPDATE payment SET amount = 0 WHERE payment_id = 250`);
-      await client.query(`DELETE FROM film_actor WHERE film_id = (SELECT min(film_id) FROM film_actor)
-                            AND actor_id = (SELECT min(actor_id) FROM film_actor WHERE film_id = (SELECT min(film_id) FROM film_actor))`);
+      await client.query(`DELETE FROM film_actor WHERE (actor_id, film_id) =
+                            (SELECT actor_id, film_id FROM film_actor ORDER BY film_id, actor_id LIMIT 1)`);
       await client.query('COMMIT');
     } finally {
       client.release();
