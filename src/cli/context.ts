@@ -2,10 +2,15 @@
  * What every command needs: validated configuration, a logger, and a database
  * opened the way the configuration says (closed again however the command ends).
  */
-import { loadConfig, type Config } from '../config.js';
-import { TandemError } from '../core/errors.js';
-import { createLogger, type Logger } from '../log.js';
-import { openDatabase, type Database } from '../postgres/database.js';
+import {
+  loadConfig,
+  type Config,
+  TandemError,
+  createLogger,
+  type Logger,
+  openDatabase,
+  type Database,
+} from '../index.js';
 
 export interface CommandContext {
   config: Config;

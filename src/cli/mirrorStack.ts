@@ -6,12 +6,17 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
-import type { ConvexTarget } from '../convex/target.js';
-import type { Logger } from '../log.js';
-import { mirrorMapper } from '../relay/changeMapper.js';
-import { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from '../relay/metrics.js';
-import { MirrorRunner } from '../relay/mirrorRunner.js';
-import { Relay, type RelayOptions } from '../relay/relay.js';
+import {
+  type ConvexTarget,
+  type Logger,
+  mirrorMapper,
+  createRelayMetrics,
+  registerOutboxGauges,
+  type RelayMetrics,
+  MirrorRunner,
+  Relay,
+  type RelayOptions,
+} from '../index.js';
 
 export interface MirrorStack {
   relay: Relay;

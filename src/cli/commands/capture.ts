@@ -3,8 +3,13 @@
  * tables. Each subcommand needs an up-to-date schema (`tandem init`).
  */
 import type { Command } from 'commander';
-import { captureStatus, installCapture, uninstallCapture, type TableCaptureStatus } from '../../capture/index.js';
-import { requireSchema } from '../../postgres/migrate.js';
+import {
+  captureStatus,
+  installCapture,
+  uninstallCapture,
+  type TableCaptureStatus,
+  requireSchema,
+} from '../../index.js';
 import { commandContext, parseList, withDatabase } from '../context.js';
 
 interface TablesFlags {

@@ -5,14 +5,10 @@
  * from the live catalog and the mirror settings. `--check` writes nothing and
  * exits 1 when any file would change.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { codegenFromDatabase } from '../../convex/codegen/catalogCodegen.js';
-import { loadMirrorSettings } from '../../mapping/mirrorSettings.js';
+import { codegenFromDatabase } from '../../codegen.js';
+import { loadMirrorSettings, PACKAGE_ROOT } from '../../index.js';
 import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
-
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 interface CodegenFlags {
   check?: boolean;
@@ -31,7 +27,7 @@ export function register(program: Command): void {
       '--settings <file>',
       'mirror settings as JSON (default: the story site, see docs/codegen.md)',
     )
-    .option('--root <dir>', 'project root holding convex/ and src/', PROJECT_ROOT)
+    .option('--root <dir>', 'project root holding convex/ and src/', PACKAGE_ROOT)
     .action(async (flags: CodegenFlags) => {
       const ctx = commandContext();
       const settings = loadMirrorSettings(flags.settings);

@@ -7,12 +7,18 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { migrate } from '../../postgres/migrate.js';
+import {
+  migrate,
+  type TokenEntry,
+  ConfigError,
+  ConflictError,
+  embeddedDataDir,
+  type createPool,
+  readDevStack,
+  removeDevStack,
+  writeDevStack,
+} from '../../index.js';
 import { generateSample, DEFAULT_SEED } from '../../app/sample/generateSample.js';
-import type { TokenEntry } from '../../config.js';
-import { ConfigError, ConflictError } from '../../core/errors.js';
-import { embeddedDataDir, type createPool } from '../../postgres/database.js';
-import { readDevStack, removeDevStack, writeDevStack } from '../../postgres/devStack.js';
 import { nextStopSignal } from '../apiStack.js';
 import { startEmbeddedStores, startServing } from '../embeddedStack.js';
 import { commandContext } from '../context.js';

@@ -4,8 +4,7 @@
  * unreadable file) go to stderr and do not change the exit code.
  */
 import type { Command } from 'commander';
-import { scanForTables } from '../../guard/scanForTables.js';
-import { formatScanWarning } from '../../sqlscan/warnings.js';
+import { scanForTables, formatScanWarning } from '../../scan.js';
 import { EXIT_FINDINGS, parseList } from '../context.js';
 
 interface GuardFlags {

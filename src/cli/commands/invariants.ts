@@ -1,8 +1,11 @@
 /** `tandem invariants [--store postgres|convex|both] [--json]`: DOMAIN.md's six invariants in both stores (exit 1 on any violation). */
 import { Option, type Command } from 'commander';
-import { requireSchema } from '../../postgres/migrate.js';
-import { runInvariants, type InvariantStore } from '../../parity/index.js';
-import { openConvexTarget } from '../../relay/openTarget.js';
+import {
+  requireSchema,
+  runInvariants,
+  type InvariantStore,
+  openConvexTarget,
+} from '../../index.js';
 import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
 
 export function register(program: Command): void {

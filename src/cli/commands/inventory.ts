@@ -6,9 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildInventory } from '../../inventory/buildInventory.js';
-import { inventoryMarkdown } from '../../inventory/inventoryMarkdown.js';
-import { formatScanWarning } from '../../sqlscan/warnings.js';
+import { buildInventory, inventoryMarkdown, formatScanWarning } from '../../scan.js';
 
 interface InventoryFlags {
   json?: boolean;

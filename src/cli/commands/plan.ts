@@ -3,8 +3,7 @@
  * live catalog's foreign keys, with each table's phase, reason, rows and size.
  */
 import type { Command } from 'commander';
-import { loadMirrorSettings } from '../../mapping/mirrorSettings.js';
-import { formatPlan, planJson, readPlan } from '../../plan/index.js';
+import { loadMirrorSettings, formatPlan, planJson, readPlan } from '../../index.js';
 import { commandContext, parseList, withDatabase } from '../context.js';
 
 interface PlanFlags {

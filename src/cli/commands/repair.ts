@@ -5,9 +5,15 @@
  */
 import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { requireTable, STORY_SITE_TABLES } from '../../mapping/index.js';
-import { requireSchema } from '../../postgres/migrate.js';
-import { parseKeyArgument, repairKeys, unresolvedDrift, type RepairResult } from '../../parity/index.js';
+import {
+  requireTable,
+  STORY_SITE_TABLES,
+  requireSchema,
+  parseKeyArgument,
+  repairKeys,
+  unresolvedDrift,
+  type RepairResult,
+} from '../../index.js';
 import { commandContext, parseList, withDatabase } from '../context.js';
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;

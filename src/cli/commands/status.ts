@@ -4,9 +4,13 @@
  * the oldest pending event).
  */
 import type { Command } from 'commander';
-import { backfillStatus, type TableBackfillStatus } from '../../backfill/index.js';
-import { captureStatus, type TableCaptureStatus } from '../../capture/index.js';
-import { STORY_SITE_TABLES } from '../../mapping/index.js';
+import {
+  backfillStatus,
+  type TableBackfillStatus,
+  captureStatus,
+  type TableCaptureStatus,
+  STORY_SITE_TABLES,
+} from '../../index.js';
 import { commandContext, withDatabase } from '../context.js';
 import { formatDuration } from '../progress.js';
 

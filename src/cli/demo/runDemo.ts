@@ -10,14 +10,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { generateSample, type SampleProgressEvent } from '../../app/sample/generateSample.js';
-import { backfill, type BackfillProgress } from '../../backfill/index.js';
-import { captureStatus, installCapture, untrackedWrites } from '../../capture/index.js';
-import type { Logger } from '../../log.js';
-import { STORY_SITE_SETTINGS } from '../../mapping/mirrorSettings.js';
-import { runInvariants, runParity, type InvariantReport, type ParityReport } from '../../parity/index.js';
-import { formatPlan, readPlan } from '../../plan/index.js';
-import { migrate } from '../../postgres/migrate.js';
-import { outboxDrained } from '../../relay/outboxStore.js';
+import {
+  backfill,
+  type BackfillProgress,
+  captureStatus,
+  installCapture,
+  untrackedWrites,
+  type Logger,
+  STORY_SITE_SETTINGS,
+  runInvariants,
+  runParity,
+  type InvariantReport,
+  type ParityReport,
+  formatPlan,
+  readPlan,
+  migrate,
+  outboxDrained,
+} from '../../index.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
 import { runTraffic, type TrafficResult } from './traffic.js';
