@@ -39,6 +39,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript run by node (the bin and the build script): TypeScript files get these from @types/node.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     files: ['src/cli/*.ts'],
     rules: { 'no-restricted-imports': cliImportRule('\\.\\./') },
   },

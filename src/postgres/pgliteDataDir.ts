@@ -20,6 +20,9 @@ export const PGLITE_SHARED_BUFFERS = '32MB';
 /** Where the build leaves a freshly initialised PGlite data directory. */
 export const PGLITE_TEMPLATE_DIR = packagePath('dist', 'pglite-template');
 
+/** The build's record of what the template was made from (not part of a data directory). */
+const TEMPLATE_STAMP = '.tandem-template';
+
 /** Postgres start parameters: PGlite's own plus the buffer pool size. */
 export function pgliteStartParams(
   defaults: readonly string[],
@@ -49,7 +52,10 @@ export function seedFromTemplate(dataDir: string, templateDir = PGLITE_TEMPLATE_
   // Copy beside the target then rename, so a crash mid-copy never leaves a half data directory.
   const partial = `${dataDir}.partial-${process.pid}`;
   fs.rmSync(partial, { recursive: true, force: true });
-  fs.cpSync(templateDir, partial, { recursive: true });
+  fs.cpSync(templateDir, partial, {
+    recursive: true,
+    filter: (source) => path.basename(source) !== TEMPLATE_STAMP,
+  });
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.renameSync(partial, dataDir);
   return true;
