@@ -3,7 +3,7 @@
  * `shared_buffers` (Postgres's 128 MB default lives inside the WASM heap) and
  * initdb, which PGlite runs in a second WASM instance whose memory stays
  * referenced after it closes (a fresh data directory cost about 750 MB of RSS
- * on this machine, an existing one about 290 MB). So embedded Postgres runs
+ * on this machine, an existing one about 290 MB with the default 128 MB pool). So embedded Postgres runs
  * with a smaller buffer pool, and a new data directory is copied from a
  * pristine one that the build made (`npm run build`, scripts/build.mjs) instead
  * of running initdb in the caller's process. Without that template (sources run
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { packagePath } from '../packageRoot.js';
 
 /** Postgres buffer pool inside PGlite; small tables need little, and it is resident memory. */
-export const PGLITE_SHARED_BUFFERS = '32MB';
+export const PGLITE_SHARED_BUFFERS = '16MB';
 
 /** Where the build leaves a freshly initialised PGlite data directory. */
 export const PGLITE_TEMPLATE_DIR = packagePath('dist', 'pglite-template');
