@@ -98,4 +98,22 @@ describe('embedded PGlite from the build template [pglite]', () => {
       await again.stop();
     }
   });
+  it('runs a data directory made before this change (128 MB in its postgresql.conf) with the smaller pool', async () => {
+    const dataDir = path.join(scratch, 'older');
+    expect(seedFromTemplate(dataDir)).toBe(true);
+    const conf = path.join(dataDir, 'postgresql.conf');
+    fs.writeFileSync(
+      conf,
+      fs.readFileSync(conf, 'utf8').replace(/^shared_buffers = \S+/m, 'shared_buffers = 128MB'),
+    );
+    const pg = await startEmbeddedPostgres({ dataDir });
+    const pool = createPool(pg.url, 1);
+    try {
+      const shown = await pool.query<{ shared_buffers: string }>('SHOW shared_buffers');
+      expect(shown.rows[0]?.shared_buffers).toBe(PGLITE_SHARED_BUFFERS);
+    } finally {
+      await pool.end();
+      await pg.stop();
+    }
+  });
 });
