@@ -1,0 +1,4 @@
+import { scanForTables } from '../src/scan.js';
+import { codegenFromDatabase } from '../src/codegen.js';
+
+export { scanForTables, codegenFromDatabase };
