@@ -9,15 +9,15 @@ import v8 from 'node:v8';
 // again into some 110 MB of resident machine code (the baseline tier alone is
 // enough for the embedded default), and V8 otherwise lets the heap grow to
 // several times what is live. Both flags take effect when set here, before any
-// WebAssembly is compiled. Node started with such a flag of its own keeps its choice.
-const V8_MEMORY_FLAGS = ['--liftoff-only', '--optimize-for-size'];
+// WebAssembly is compiled. Node started with a flag of the same kind (on its
+// command line or in NODE_OPTIONS) keeps its own choice.
 const ownFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-if (
-  !ownFlags.some((flag) =>
-    /^--(no-)?(liftoff|wasm|optimize-for-size|max-old-space-size|max-semi-space-size)/.test(flag),
-  )
-) {
-  for (const flag of V8_MEMORY_FLAGS) v8.setFlagsFromString(flag);
+const V8_MEMORY_FLAGS = [
+  { flag: '--liftoff-only', unlessGiven: /^--(no-)?(liftoff|wasm)/ },
+  { flag: '--optimize-for-size', unlessGiven: /^--(no-)?optimize-for-size/ },
+];
+for (const { flag, unlessGiven } of V8_MEMORY_FLAGS) {
+  if (!ownFlags.some((own) => unlessGiven.test(own))) v8.setFlagsFromString(flag);
 }
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);

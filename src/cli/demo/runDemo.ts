@@ -138,7 +138,15 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     out(formatPlan(await readPlan(pool, { settings: STORY_SITE_SETTINGS })));
 
     out(`\n== 4. Backfill into the local Convex stand-in at ${convexUrl} (not Convex)\n`);
-    const copied = await backfill(pool, target, { onProgress: options.onBackfillProgress, log: options.log });
+    // Client and stand-in share this process's heap, so each call's body lives
+    // in it several times over: smaller calls, one at a time, keep the demo's
+    // peak RSS near 250 MB instead of over 300 (BENCHMARKS.md, CLI memory).
+    const copied = await backfill(pool, target, {
+      onProgress: options.onBackfillProgress,
+      log: options.log,
+      batchBytes: 1024 * 1024,
+      callsInFlight: 1,
+    });
     options.onStepDone?.();
     out(`copied ${copied.tables.reduce((n, t) => n + t.copied, 0)} rows in ${copied.tables.length} tables\n`);
 
