@@ -3,10 +3,10 @@
  * `shared_buffers` (Postgres's 128 MB default lives inside the WASM heap) and
  * initdb, which PGlite runs in a second WASM instance whose memory stays
  * referenced after it closes (a fresh data directory cost about 750 MB of RSS
- * on this machine, an existing one about 290 MB with the default 128 MB pool). So embedded Postgres runs
- * with a smaller buffer pool, and a new data directory is copied from a
- * pristine one that the build made (`npm run build`, scripts/build.mjs) instead
- * of running initdb in the caller's process. Without that template (sources run
+ * on this machine, an existing one about 290 MB with the default 128 MB pool).
+ * So embedded Postgres runs with a smaller buffer pool, and a new data
+ * directory is copied from a pristine one that the build made (`npm run build`,
+ * scripts/build.mjs) instead of running initdb in the caller's process. Without that template (sources run
  * through a TypeScript loader, or a package installed without it) PGlite runs
  * initdb itself, as before.
  */
