@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests that spawn bin/tandem.js run the compiled CLI: rebuild dist/ when stale.
+    globalSetup: ['test/support/buildCli.ts'],
     // Two cores: each file gets its own database, so files may run side by side,
     // but more than two workers only adds contention.
     maxWorkers: 2,

@@ -10,8 +10,7 @@ import type { AppDeps, WriteRunner } from '../app/ports.js';
 import { PostgresReadPaths } from '../app/reads/postgres.js';
 import { TransactionRunner } from '../app/transactionRunner.js';
 import { SampleUserDirectory } from '../app/userDirectory.js';
-import type { TokenEntry } from '../config.js';
-import type { Logger } from '../log.js';
+import type { TokenEntry, Logger } from '../index.js';
 
 export interface ApiStackOptions {
   pool: pg.Pool;

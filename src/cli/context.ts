@@ -2,13 +2,13 @@
  * What every command needs: validated configuration, a logger, and a database
  * opened the way the configuration says (closed again however the command ends).
  */
-import { loadConfig, type Config } from '../config.js';
-import { loadProjectConfig } from '../config/loadProjectConfig.js';
-import type { ProjectConfig } from '../config/projectConfig.js';
-import { TandemError } from '../core/errors.js';
-import { discoverMirror, type DiscoveredMirror } from '../discovery/discoverMirror.js';
-import { createLogger, type Logger } from '../log.js';
-import { openDatabase, type Database } from '../postgres/database.js';
+import { loadConfig, type Config } from '../index.js';
+import { loadProjectConfig } from '../index.js';
+import type { ProjectConfig } from '../index.js';
+import { TandemError } from '../index.js';
+import { discoverMirror, type DiscoveredMirror } from '../index.js';
+import { createLogger, type Logger } from '../index.js';
+import { openDatabase, type Database } from '../index.js';
 
 export interface CommandContext {
   /** The environment: where Postgres and Convex are, ports, tokens. */

@@ -4,13 +4,13 @@
  * would be), then the relay, the mirror helper and the API over them.
  */
 import type pg from 'pg';
-import type { TokenEntry } from '../config.js';
-import { HttpConvexTarget } from '../convex/httpTarget.js';
-import { createLocalConvex, generateAdminKey } from '../convexLocal/server.js';
-import type { Logger } from '../log.js';
-import type { MirrorConfig } from '../mapping/index.js';
-import { createPool } from '../postgres/database.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded.js';
+import type { TokenEntry } from '../index.js';
+import { HttpConvexTarget } from '../index.js';
+import { createLocalConvex, generateAdminKey } from '../index.js';
+import type { Logger } from '../index.js';
+import type { MirrorConfig } from '../index.js';
+import { createPool } from '../index.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../index.js';
 import { startApiStack, type RunningApi } from './apiStack.js';
 import { startMirrorStack, type MirrorStack } from './mirrorStack.js';
 

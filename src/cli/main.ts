@@ -1,9 +1,43 @@
 /**
  * The `tandem` command line. Each command lives in its own module under
  * commands/ and only calls the library's public functions.
+ *
+ * Only the invoked command's module is loaded: some commands pull in heavy
+ * dependencies (the TypeScript compiler for guard, inventory and codegen), and
+ * every module loaded is resident memory for the whole run. Help, an unknown
+ * command or no command loads them all, so commander can list and suggest.
  */
 import { Command } from 'commander';
 import { reportFatal, setConfigFileOption } from './context.js';
+
+type CommandModule = { register(program: Command): void };
+
+/** Top-level command name → its module, in the order `--help` lists them. */
+const commandModules: Record<string, () => Promise<CommandModule>> = {
+  guard: () => import('./commands/guard.js'),
+  inventory: () => import('./commands/inventory.js'),
+  serve: () => import('./commands/serve.js'),
+  dev: () => import('./commands/dev.js'),
+  demo: () => import('./commands/demo.js'),
+  'convex-local': () => import('./commands/convexLocal.js'),
+  relay: () => import('./commands/relay.js'),
+  dlq: () => import('./commands/dlq.js'),
+  sample: () => import('./commands/sample.js'),
+  init: () => import('./commands/init.js'),
+  capture: () => import('./commands/capture.js'),
+  parity: () => import('./commands/parity.js'),
+  invariants: () => import('./commands/invariants.js'),
+  repair: () => import('./commands/repair.js'),
+  backfill: () => import('./commands/backfill.js'),
+  status: () => import('./commands/status.js'),
+  plan: () => import('./commands/plan.js'),
+  codegen: () => import('./commands/codegen.js'),
+};
+
+/** The first argument that is not an option: top-level options take no values. */
+function invokedCommand(args: readonly string[]): string | undefined {
+  return args.find((arg) => !arg.startsWith('-'));
+}
 
 const program = new Command()
   .name('tandem')
@@ -18,30 +52,14 @@ const program = new Command()
     setConfigFileOption(action.optsWithGlobals<{ config?: string }>().config);
   });
 
-const commandModules = [
-  import('./commands/guard.js'),
-  import('./commands/inventory.js'),
-  import('./commands/serve.js'),
-  import('./commands/dev.js'),
-  import('./commands/demo.js'),
-  import('./commands/convexLocal.js'),
-  import('./commands/relay.js'),
-  import('./commands/dlq.js'),
-  import('./commands/sample.js'),
-  import('./commands/init.js'),
-  import('./commands/capture.js'),
-  import('./commands/parity.js'),
-  import('./commands/invariants.js'),
-  import('./commands/repair.js'),
-  import('./commands/backfill.js'),
-  import('./commands/status.js'),
-  import('./commands/plan.js'),
-  import('./commands/codegen.js'),
-] as Array<Promise<{ register(program: Command): void }>>;
-
-for (const mod of await Promise.all(commandModules)) mod.register(program);
+const invoked = invokedCommand(process.argv.slice(2));
+const loaders =
+  invoked !== undefined && Object.hasOwn(commandModules, invoked)
+    ? [commandModules[invoked]!]
+    : Object.values(commandModules);
 
 try {
+  for (const mod of await Promise.all(loaders.map((load) => load()))) mod.register(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   reportFatal(err);

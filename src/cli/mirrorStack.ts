@@ -6,13 +6,13 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
-import type { ConvexTarget } from '../convex/target.js';
-import type { MirrorConfig } from '../mapping/index.js';
-import type { Logger } from '../log.js';
-import { mirrorMapper } from '../relay/changeMapper.js';
-import { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from '../relay/metrics.js';
-import { MirrorRunner } from '../relay/mirrorRunner.js';
-import { Relay, type RelayOptions } from '../relay/relay.js';
+import type { ConvexTarget } from '../index.js';
+import type { MirrorConfig } from '../index.js';
+import type { Logger } from '../index.js';
+import { mirrorMapper } from '../index.js';
+import { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from '../index.js';
+import { MirrorRunner } from '../index.js';
+import { Relay, type RelayOptions } from '../index.js';
 
 export interface MirrorStack {
   relay: Relay;

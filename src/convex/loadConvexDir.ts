@@ -16,7 +16,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { packagePath } from '../packageRoot.js';
+import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { GenericSchema, SchemaDefinition } from 'convex/server';
 import { ConfigError } from '../core/errors.js';
@@ -209,7 +210,4 @@ export function loadConvexDir(convexDir: string): Promise<LoadedConvexDir> {
 }
 
 /** This project's own Convex folder (the story site's), the default of the embedded target and convex-local. */
-export const PROJECT_CONVEX_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../convex',
-);
+export const PROJECT_CONVEX_DIR = packagePath('convex');

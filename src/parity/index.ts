@@ -2,7 +2,18 @@
 export { runParity, DEFAULT_SAMPLE, type ParityOptions } from './runParity.js';
 export type { ParityMode, ParityReport, TableParity, ColumnDifference } from './findings.js';
 export { fullCheck, type FullCheckOptions, type FullCheckResult } from './fullCheck.js';
-export { runInvariants, type InvariantReport, type InvariantStore } from './invariantRuns.js';
+export {
+  runInvariants,
+  type InvariantReport,
+  type InvariantRunOptions,
+  type InvariantStore,
+} from './invariantRuns.js';
+export {
+  requireInvariantSuite,
+  type InvariantDefinition,
+  type InvariantSuite,
+  type InvariantViolation,
+} from './invariantSuite.js';
 export { recordRuns, listRuns, runDrift, type RunRecord, type StoredRun } from './history.js';
 export { parityStatus, unresolvedDrift, type ParityStatus, type UnresolvedDrift } from './streak.js';
 export { repairKeys, type RepairResult } from './repair.js';

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { pgliteInitdbParams, pgliteStartParams, seedFromTemplate } from './pgliteDataDir.js';
 import { fixWireQueue } from './pgliteWireQueue.js';
 
 export interface EmbeddedPostgres {
@@ -23,12 +24,20 @@ export interface EmbeddedOptions {
   /** 0 picks a free port. */
   port?: number;
   maxConnections?: number;
+  /** Postgres `shared_buffers` (default PGLITE_SHARED_BUFFERS): resident memory, see pgliteDataDir.ts. */
+  sharedBuffers?: string;
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
-  const { dataDir, host = '127.0.0.1', port = 0, maxConnections = 64 } = options;
-  if (dataDir !== 'memory://') await fs.mkdir(path.dirname(dataDir), { recursive: true });
-  const db = await PGlite.create(dataDir);
+  const { dataDir, host = '127.0.0.1', port = 0, maxConnections = 64, sharedBuffers } = options;
+  if (dataDir !== 'memory://') {
+    await fs.mkdir(path.dirname(dataDir), { recursive: true });
+    seedFromTemplate(dataDir);
+  }
+  const db = await PGlite.create(dataDir, {
+    startParams: pgliteStartParams(PGlite.defaultStartParams, sharedBuffers),
+    initDbStartParams: pgliteInitdbParams(sharedBuffers),
+  });
   const server = new PGLiteSocketServer({ db, host, port, maxConnections });
   fixWireQueue(server);
   try {

@@ -4,10 +4,10 @@
  * SQL on the legacy auth tables, it only loads these three files.
  */
 import fs from 'node:fs';
+import { packagePath } from '../../packageRoot.js';
 import type { Queryable } from '../../postgres/database.js';
 
-const load = (file: string): string =>
-  fs.readFileSync(new URL(`../../../sql/${file}`, import.meta.url), 'utf8');
+const load = (file: string): string => fs.readFileSync(packagePath('sql', file), 'utf8');
 
 const insertUsersSql = load('sample-users-insert.sql');
 const usersPresentSql = load('sample-users-present.sql');

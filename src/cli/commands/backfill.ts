@@ -19,8 +19,8 @@ import {
   MAX_BATCH_ROWS,
   type BackfillProgress,
   type BackfillResult,
-} from '../../backfill/index.js';
-import { openConvexTarget } from '../../relay/openTarget.js';
+} from '../../index.js';
+import { openConvexTarget } from '../../index.js';
 import { commandContext, discover, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
 import { tableProgress, type TableProgress } from '../progress.js';
 import { positiveNumber, wholeNumber } from '../optionParsers.js';

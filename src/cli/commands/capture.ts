@@ -3,10 +3,10 @@
  * tables. Each subcommand needs an up-to-date schema (`tandem init`).
  */
 import type { Command } from 'commander';
-import { captureStatus, installCapture, uninstallCapture, type TableCaptureStatus } from '../../capture/index.js';
-import { requireSchema } from '../../postgres/migrate.js';
-import { selectTables } from '../../discovery/discoverMirror.js';
-import type { SkippedTable } from '../../plan/index.js';
+import { captureStatus, installCapture, uninstallCapture, type TableCaptureStatus } from '../../index.js';
+import { requireSchema } from '../../index.js';
+import { selectTables } from '../../index.js';
+import type { SkippedTable } from '../../index.js';
 import { commandContext, discover, parseList, withDatabase } from '../context.js';
 
 interface TablesFlags {

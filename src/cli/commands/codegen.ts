@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { codegenFromDatabase } from '../../convex/codegen/catalogCodegen.js';
+import { codegenFromDatabase } from '../../codegen.js';
 import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
 
 interface CodegenFlags {

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createLocalConvex, generateAdminKey } from '../../convexLocal/server.js';
+import { createLocalConvex, generateAdminKey } from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext } from '../context.js';
 import { numberBetween, parsePort, wholeNumber } from '../optionParsers.js';

@@ -7,14 +7,14 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { migrate } from '../../postgres/migrate.js';
+import { migrate } from '../../index.js';
 import { generateSample, DEFAULT_SEED } from '../../app/sample/generateSample.js';
 import { createAppSchema, loadStorySiteConfig } from '../../app/schema.js';
-import { discoverMirror } from '../../discovery/discoverMirror.js';
-import type { TokenEntry } from '../../config.js';
-import { ConfigError, ConflictError } from '../../core/errors.js';
-import { embeddedDataDir, type createPool } from '../../postgres/database.js';
-import { readDevStack, removeDevStack, writeDevStack } from '../../postgres/devStack.js';
+import { discoverMirror } from '../../index.js';
+import type { TokenEntry } from '../../index.js';
+import { ConfigError, ConflictError } from '../../index.js';
+import { embeddedDataDir, type createPool } from '../../index.js';
+import { readDevStack, removeDevStack, writeDevStack } from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
 import { startEmbeddedStores, startServing } from '../embeddedStack.js';
 import { commandContext } from '../context.js';

@@ -1,8 +1,12 @@
 /** `tandem dlq list|retry <id>|retry --all|discard <id>`: the dead-letter table. */
 import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { requireSchema } from '../../postgres/migrate.js';
-import { discardDeadLetter, listDeadLetters, retryDeadLetters } from '../../relay/deadLetters.js';
+import {
+  requireSchema,
+  discardDeadLetter,
+  listDeadLetters,
+  retryDeadLetters,
+} from '../../index.js';
 import { commandContext, withDatabase } from '../context.js';
 import { wholeNumber } from '../optionParsers.js';
 

@@ -4,8 +4,8 @@
  * unreadable file) go to stderr and do not change the exit code.
  */
 import type { Command } from 'commander';
-import { scanForTables } from '../../guard/scanForTables.js';
-import { formatScanWarning } from '../../sqlscan/warnings.js';
+import { scanForTables } from '../../scan.js';
+import { formatScanWarning } from '../../scan.js';
 import { commandContext, EXIT_FINDINGS, parseList } from '../context.js';
 
 interface GuardFlags {

@@ -1,6 +1,6 @@
 /** `tandem init`: creates or upgrades Tandem's own schema in the configured database. */
 import type { Command } from 'commander';
-import { loadMigrations, migrate, schemaStatus, TOOL_SCHEMA } from '../../postgres/migrate.js';
+import { loadMigrations, migrate, schemaStatus, TOOL_SCHEMA } from '../../index.js';
 import { commandContext, withDatabase } from '../context.js';
 
 export function register(program: Command): void {

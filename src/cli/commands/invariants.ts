@@ -4,10 +4,10 @@
  * violation).
  */
 import { Option, type Command } from 'commander';
-import { loadInvariantSuites } from '../../config/invariantSuites.js';
-import { requireSchema } from '../../postgres/migrate.js';
-import { runInvariants, type InvariantStore } from '../../parity/index.js';
-import { openConvexTarget } from '../../relay/openTarget.js';
+import { loadInvariantSuites } from '../../index.js';
+import { requireSchema } from '../../index.js';
+import { runInvariants, type InvariantStore } from '../../index.js';
+import { openConvexTarget } from '../../index.js';
 import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
 
 export function register(program: Command): void {

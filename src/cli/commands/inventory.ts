@@ -6,9 +6,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildInventory } from '../../inventory/buildInventory.js';
-import { inventoryMarkdown } from '../../inventory/inventoryMarkdown.js';
-import { formatScanWarning } from '../../sqlscan/warnings.js';
+import { buildInventory } from '../../scan.js';
+import { inventoryMarkdown } from '../../scan.js';
+import { formatScanWarning } from '../../scan.js';
 import { commandContext } from '../context.js';
 
 interface InventoryFlags {

@@ -4,9 +4,9 @@
  * `tandem parity history [--table t]`: stored runs, the green streak and unresolved drift.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { requireSchema } from '../../postgres/migrate.js';
-import { DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../parity/index.js';
-import { openConvexTarget } from '../../relay/openTarget.js';
+import { requireSchema } from '../../index.js';
+import { DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../index.js';
+import { openConvexTarget } from '../../index.js';
 import { commandContext, discover, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
 import { wholeNumber } from '../optionParsers.js';
 

@@ -4,7 +4,7 @@
  * and the tables skipped because they cannot be keyed.
  */
 import type { Command } from 'commander';
-import { formatPlan, planJson, readPlan } from '../../plan/index.js';
+import { formatPlan, planJson, readPlan } from '../../index.js';
 import { commandContext, parseList, withDatabase } from '../context.js';
 
 interface PlanFlags {

@@ -3,11 +3,14 @@
  * `--once` exits when nothing is pending: 0, or 1 if anything went to dead letters.
  */
 import type { Command } from 'commander';
-import { requireSchema } from '../../postgres/migrate.js';
-import { mirrorMapper } from '../../relay/changeMapper.js';
-import { createRelayMetrics } from '../../relay/metrics.js';
-import { openConvexTarget } from '../../relay/openTarget.js';
-import { DEFAULT_RELAY_OPTIONS, Relay } from '../../relay/relay.js';
+import {
+  requireSchema,
+  mirrorMapper,
+  createRelayMetrics,
+  openConvexTarget,
+  DEFAULT_RELAY_OPTIONS,
+  Relay,
+} from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
 import { wholeNumber } from '../optionParsers.js';

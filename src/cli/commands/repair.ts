@@ -5,9 +5,9 @@
  */
 import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { requireTable } from '../../mapping/index.js';
-import { requireSchema } from '../../postgres/migrate.js';
-import { parseKeyArgument, repairKeys, unresolvedDrift, type RepairResult } from '../../parity/index.js';
+import { requireTable } from '../../index.js';
+import { requireSchema } from '../../index.js';
+import { parseKeyArgument, repairKeys, unresolvedDrift, type RepairResult } from '../../index.js';
 import { commandContext, discover, parseList, withDatabase } from '../context.js';
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;

@@ -11,7 +11,7 @@ import {
   type SampleProgressEvent,
 } from '../../app/sample/generateSample.js';
 import { plannedCounts, type SampleTable } from '../../app/sample/plan.js';
-import { InvalidInputError } from '../../core/errors.js';
+import { InvalidInputError } from '../../index.js';
 import { commandContext, withDatabase } from '../context.js';
 
 interface SampleFlags {

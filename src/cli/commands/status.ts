@@ -4,8 +4,8 @@
  * the oldest pending event).
  */
 import type { Command } from 'commander';
-import { backfillStatus, type TableBackfillStatus } from '../../backfill/index.js';
-import { captureStatus, type TableCaptureStatus } from '../../capture/index.js';
+import { backfillStatus, type TableBackfillStatus } from '../../index.js';
+import { captureStatus, type TableCaptureStatus } from '../../index.js';
 import { commandContext, discover, withDatabase } from '../context.js';
 import { formatSkipped } from './capture.js';
 import { formatDuration } from '../progress.js';

@@ -10,17 +10,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { generateSample, type SampleProgressEvent } from '../../app/sample/generateSample.js';
-import { backfill, type BackfillProgress } from '../../backfill/index.js';
-import { captureStatus, installCapture, untrackedWrites } from '../../capture/index.js';
-import type { Logger } from '../../log.js';
+import { backfill, type BackfillProgress } from '../../index.js';
+import { captureStatus, installCapture, untrackedWrites } from '../../index.js';
+import type { Logger } from '../../index.js';
 import { loadStorySiteConfig } from '../../app/schema.js';
-import { loadInvariantSuites } from '../../config/invariantSuites.js';
-import { discoverMirror } from '../../discovery/discoverMirror.js';
-import type { MirrorConfig } from '../../mapping/index.js';
-import { runInvariants, runParity, type InvariantReport, type ParityReport } from '../../parity/index.js';
-import { formatPlan, readPlan } from '../../plan/index.js';
-import { migrate } from '../../postgres/migrate.js';
-import { outboxDrained } from '../../relay/outboxStore.js';
+import { loadInvariantSuites } from '../../index.js';
+import { discoverMirror } from '../../index.js';
+import type { MirrorConfig } from '../../index.js';
+import { runInvariants, runParity, type InvariantReport, type ParityReport } from '../../index.js';
+import { formatPlan, readPlan } from '../../index.js';
+import { migrate } from '../../index.js';
+import { outboxDrained } from '../../index.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
 import { runTraffic, type TrafficResult } from './traffic.js';
@@ -141,10 +141,15 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     out(formatPlan(await readPlan(pool, { config: project })));
 
     out(`\n== 4. Backfill into the local Convex stand-in at ${convexUrl} (not Convex)\n`);
+    // Client and stand-in share this process's heap, so each call's body lives
+    // in it several times over: smaller calls, one at a time, keep the demo's
+    // peak RSS near 250 MB instead of over 300 (BENCHMARKS.md, CLI memory).
     const copied = await backfill(pool, target, {
       config: mirror,
       onProgress: options.onBackfillProgress,
       log: options.log,
+      batchBytes: 1024 * 1024,
+      callsInFlight: 1,
     });
     options.onStepDone?.();
     out(`copied ${copied.tables.reduce((n, t) => n + t.copied, 0)} rows in ${copied.tables.length} tables\n`);

@@ -9,14 +9,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../packageRoot.js';
 import { GENERATED_MARKER } from './notice.js';
 
 /** `convex-kit/` at the package root (same depth from src/ and from a compiled dist/). */
-export const KIT_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../convex-kit',
-);
+/** The kit's sources, shipped with the package (the same folder from src/ and dist/). */
+export const KIT_DIR = packagePath('convex-kit');
 
 /** The kit's entry module and folder in an app's Convex folder. */
 export const KIT_MODULE = 'tandem.ts';

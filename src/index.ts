@@ -1,0 +1,144 @@
+/**
+ * Tandem's public API (`import … from 'tandem'`). The CLI uses only this module
+ * and its siblings `tandem/scan` (src/scan.ts), `tandem/codegen`
+ * (src/codegen.ts) and `tandem/convex` (src/convexSide.ts); those are kept
+ * apart because they load heavy dependencies (the TypeScript compiler, the
+ * Postgres parser, prettier) or run inside Convex. docs/library.md documents it.
+ */
+
+// Configuration, logging, errors and the change contract.
+export {
+  loadConfig,
+  DEFAULTS,
+  ROLES,
+  type Config,
+  type EnvironmentNames,
+  type Role,
+  type TokenEntry,
+} from './config.js';
+export { createLogger, silentLogger, type Logger } from './log.js';
+export * from './core/errors.js';
+export * from './core/changes.js';
+export { PACKAGE_ROOT, packagePath } from './packageRoot.js';
+
+// Postgres: connections, the embedded default, the tool's schema, the catalog.
+export {
+  openDatabase,
+  createPool,
+  embeddedDataDir,
+  withTransaction,
+  withRetriedTransaction,
+  isRetryableTransactionError,
+  type Database,
+  type DatabaseKind,
+  type Queryable,
+  type TransactionOptions,
+} from './postgres/database.js';
+export {
+  startEmbeddedPostgres,
+  type EmbeddedOptions,
+  type EmbeddedPostgres,
+} from './postgres/embedded.js';
+export { PGLITE_SHARED_BUFFERS } from './postgres/pgliteDataDir.js';
+export {
+  readDevStack,
+  writeDevStack,
+  removeDevStack,
+  devStackFile,
+  type DevStackInfo,
+} from './postgres/devStack.js';
+export {
+  migrate,
+  requireSchema,
+  schemaStatus,
+  loadMigrations,
+  TOOL_SCHEMA,
+  SchemaOutOfDateError,
+  type Migration,
+  type SchemaStatus,
+} from './postgres/migrate.js';
+export * from './postgres/catalog/index.js';
+
+// The project config (what to mirror) and discovery from the live catalog.
+export {
+  defineConfig,
+  parseProjectConfig,
+  projectConfigSchema,
+  neverMirrored,
+  DEFAULT_PROJECT_CONFIG,
+  type ProjectConfig,
+  type ProjectConfigInput,
+  type HeavyColumnsSetting,
+} from './config/projectConfig.js';
+export {
+  loadProjectConfig,
+  findConfigFile,
+  importModule,
+  CONFIG_FILE_NAMES,
+  type LoadProjectConfigOptions,
+} from './config/loadProjectConfig.js';
+export { loadInvariantSuites } from './config/invariantSuites.js';
+export {
+  discoverMirror,
+  discoverFromCatalog,
+  selectTables,
+  type DiscoveredMirror,
+} from './discovery/discoverMirror.js';
+export {
+  mirrorConfigFromCatalog,
+  type CatalogMirrorConfig,
+  type PlainReference,
+} from './convex/codegen/mirrorConfigFromCatalog.js';
+export type { WriteRunner } from './core/writeRunner.js';
+
+// Value mapping (pure).
+export * from './mapping/index.js';
+
+// The data path: plan, capture, mirror helper and relay, backfill, parity and repair.
+export * from './plan/index.js';
+export * from './capture/index.js';
+export { MirrorRunner, type MirrorOptions, type MirrorOutcome } from './relay/mirrorRunner.js';
+export {
+  Relay,
+  DEFAULT_RELAY_OPTIONS,
+  type RelayDeps,
+  type RelayOptions,
+  type RelaySummary,
+} from './relay/relay.js';
+export { mirrorMapper } from './relay/changeMapper.js';
+export type { ApplyTarget, ChangeMapper } from './relay/applyClaimed.js';
+export { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from './relay/metrics.js';
+export { openConvexTarget } from './relay/openTarget.js';
+export { outboxDrained, outboxLag, type OutboxLag } from './relay/outboxStore.js';
+export {
+  listDeadLetters,
+  retryDeadLetters,
+  discardDeadLetter,
+  type DeadLetter,
+} from './relay/deadLetters.js';
+export {
+  CircuitBreaker,
+  DEFAULT_BREAKER,
+  DEFAULT_RETRY_POLICY,
+  type BreakerOptions,
+  type RetryPolicy,
+} from './relay/retryPolicy.js';
+export { packTransactions, DEFAULT_PACKING, type PackingLimits } from './relay/packing.js';
+export * from './backfill/index.js';
+export * from './parity/index.js';
+
+// Convex: the target port and its implementations, and the local stand-in.
+export * from './convex/index.js';
+export type {
+  HashedRow,
+  KeyRange,
+  ParityReader,
+  RowHash,
+} from './convex/target.js';
+export {
+  createLocalConvex,
+  generateAdminKey,
+  type LocalConvex,
+  type LocalConvexOptions,
+  type LocalConvexStats,
+} from './convexLocal/server.js';

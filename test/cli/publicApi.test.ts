@@ -1,0 +1,116 @@
+/**
+ * The package as an application sees it: `tandem`, `tandem/scan`,
+ * `tandem/codegen` and `tandem/convex` resolve through package.json `exports`
+ * to the compiled build (dist/, made by the vitest global setup), with type
+ * declarations beside each entry.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { types: string; import: string }>;
+};
+
+/** Imports `specifier` by package name in a plain node process (no TypeScript loader). */
+async function exportedNames(specifier: string): Promise<Record<string, string>> {
+  const script = `const m = await import(${JSON.stringify(specifier)});
+    console.log(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v]))));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+  });
+  return JSON.parse(stdout) as Record<string, string>;
+}
+
+describe('the public API (package exports)', () => {
+  it('declares the four entry points and package.json, each with declarations that exist', () => {
+    expect(Object.keys(manifest.exports)).toEqual([
+      '.',
+      './scan',
+      './codegen',
+      './convex',
+      './package.json',
+    ]);
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      if (subpath === './package.json') continue;
+      if (typeof target === 'string') throw new Error(`${subpath}: expected { types, import }`);
+      expect(fs.existsSync(path.join(root, target.import)), target.import).toBe(true);
+      expect(fs.existsSync(path.join(root, target.types)), target.types).toBe(true);
+    }
+  });
+
+  it('`tandem` exports what an application needs to run the data path', async () => {
+    const names = await exportedNames('tandem');
+    const functions = [
+      'loadConfig',
+      'openDatabase',
+      'migrate',
+      'readCatalog',
+      'buildPlan',
+      'readPlan',
+      'installCapture',
+      'uninstallCapture',
+      'captureStatus',
+      'mapRow',
+      'mapChange',
+      'backfill',
+      'runParity',
+      'runInvariants',
+      'repairKeys',
+      'openConvexTarget',
+      'createLocalConvex',
+      'startEmbeddedPostgres',
+    ];
+    const classes = [
+      'MirrorRunner',
+      'Relay',
+      'HttpConvexTarget',
+      'EmbeddedConvexTarget',
+      'RecordingConvexTarget',
+      'TandemError',
+      'InvalidInputError',
+      'MappingError',
+    ];
+    for (const name of [...functions, ...classes]) expect(names[name], name).toBe('function');
+  });
+
+  it('keeps the TypeScript compiler and prettier out of `tandem`', async () => {
+    const script = `import { createRequire } from 'node:module';
+      await import('tandem');
+      const cache = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify(cache.filter((f) => /node_modules\\/(typescript|prettier|libpg-query)\\//.test(f))));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+    });
+    expect(JSON.parse(stdout)).toEqual([]);
+  });
+
+  it('`tandem/scan`, `tandem/codegen` and `tandem/convex` export the guard, codegen and Convex-side helpers', async () => {
+    const [scan, codegen, convex] = await Promise.all([
+      exportedNames('tandem/scan'),
+      exportedNames('tandem/codegen'),
+      exportedNames('tandem/convex'),
+    ]);
+    expect([scan.scanForTables, scan.buildInventory, scan.inventoryMarkdown]).toEqual([
+      'function',
+      'function',
+      'function',
+    ]);
+    expect([codegen.codegenFromDatabase, codegen.renderCatalogFiles]).toEqual([
+      'function',
+      'function',
+    ]);
+    expect([
+      convex.applyTransactions,
+      convex.exportTablePage,
+      convex.findByKey,
+      convex.canonicalRowHash,
+    ]).toEqual(['function', 'function', 'function', 'function']);
+    expect(convex.KEY_INDEX).toBe('string');
+  });
+});
