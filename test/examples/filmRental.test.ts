@@ -180,7 +180,11 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
       await sql(`DELETE FROM film_actor WHERE film_id = $1 AND actor_id IN (SELECT actor_id FROM film_actor WHERE film_id = $1 LIMIT 1)`, [film]);
       await sql(`UPDATE actor SET last_name = last_name || '.' WHERE actor_id = ('00000000-0000-4000-8000-' || lpad(to_hex($1::int), 12, '0'))::uuid`, [1 + (round % 40)]);
     };
-    while (!done) await write();
+    // Bounded, paced writes: they overlap the copy without starving it.
+    while (!done && round < 200) {
+      await write();
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await backfill;
     for (let i = 0; i < 5; i++) await write();
     await tandem(['relay', '--once']);
