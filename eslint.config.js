@@ -54,4 +54,24 @@ export default tseslint.config(
     files: ['src/cli/*/**/*.ts'],
     rules: { 'no-restricted-imports': cliImportRule('\\.\\./\\.\\./') },
   },
+  {
+    // The tool never depends on an application: no module of the tool imports the
+    // story site (src/app, src/api, examples/). The CLI and the story site itself
+    // are exempt until the story site moves to examples/story-site/.
+    files: ['src/**/*.ts', 'convex-kit/**/*.ts'],
+    ignores: ['src/cli/**', 'src/app/**', 'src/api/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(app|api)/|(^|/)examples/',
+              message: 'tool code must not import an application (src/app, src/api, examples/)',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
