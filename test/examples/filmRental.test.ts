@@ -210,12 +210,19 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
     } finally {
       client.release();
     }
-    const keyText = async (table: string, where: string) =>
-      (await sql(`SELECT ${table === 'rental'
-        ? `json_build_array(to_char(rented_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), inventory_id::text)::text`
-        : `json_build_array(payment_id::text, paid_on::text)::text`} AS k FROM ${table} WHERE ${where}`)).rows.map((r) => r.k);
-    const rentalKeys = await keyText('rental', `customer = 'ghost'`);
-    const paymentKeys = await keyText('payment', 'payment_id = 250');
+    // Keys as parity reports them: each key column's value, a timestamptz part in UTC.
+    const keyValues = async (table: string, where: string) =>
+      (
+        await sql(
+          `SELECT ${
+            table === 'rental'
+              ? `json_build_array(to_char(rented_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), inventory_id)`
+              : `json_build_array(payment_id, paid_on::text)`
+          } AS k FROM ${table} WHERE ${where}`,
+        )
+      ).rows.map((r) => r.k);
+    const rentalKeys = await keyValues('rental', `customer = 'ghost'`);
+    const paymentKeys = await keyValues('payment', 'payment_id = 250');
     const { code, report } = await parity();
     expect(code).toBe(1);
     const drift = Object.fromEntries(
