@@ -177,7 +177,8 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
       await sql(`UPDATE payment SET amount = amount + 1 WHERE payment_id = $1`, [1 + (round % 300)]);
       // Moves a payment across partitions (a delete and an insert inside Postgres).
       await sql(`UPDATE payment SET paid_on = paid_on + 200 WHERE payment_id = $1 AND paid_on < '2024-06-01'`, [1 + ((round * 7) % 300)]);
-      await sql(`DELETE FROM film_actor WHERE film_id = $1 AND actor_id IN (SELECT actor_id FROM film_actor WHERE film_id = $1 LIMIT 1)`, [film]);
+      // Films 1–30 only: the drift test below deletes a row of a film the writers never touch.
+      await sql(`DELETE FROM film_actor WHERE film_id = $1 AND actor_id IN (SELECT actor_id FROM film_actor WHERE film_id = $1 LIMIT 1)`, [1 + (round % 30)]);
       await sql(`UPDATE actor SET last_name = last_name || '.' WHERE actor_id = ('00000000-0000-4000-8000-' || lpad(to_hex($1::int), 12, '0'))::uuid`, [1 + (round % 40)]);
     };
     // Bounded, paced writes: they overlap the copy without starving it.
@@ -198,6 +199,8 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
   }, 300_000);
 
   it('finds drift made behind capture exactly (composite and partitioned keys), and repair heals it', async () => {
+    const pending = await sql(`SELECT table_name, count(*)::int AS n FROM tandem.outbox WHERE status = 'pending' GROUP BY 1`);
+    expect(pending.rows).toEqual([]);
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
@@ -205,7 +208,7 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
       await client.query(`UPDATE rental SET customer = 'ghost' WHERE inventory_id = 3 AND rented_at = (SELECT min(rented_at) FROM rental WHERE inventory_id = 3)`);
       await client.query(`UPDATE payment SET amount = 0 WHERE payment_id = 250`);
       await client.query(`DELETE FROM film_actor WHERE (actor_id, film_id) =
-                            (SELECT actor_id, film_id FROM film_actor ORDER BY film_id, actor_id LIMIT 1)`);
+                            (SELECT actor_id, film_id FROM film_actor WHERE film_id > 30 ORDER BY film_id, actor_id LIMIT 1)`);
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -228,7 +231,10 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
     const drift = Object.fromEntries(
       Object.entries(report.tables)
         .filter(([, t]) => !t.clean)
-        .map(([name, t]) => [name, { missing: t.missing.length, extra: t.extra.length, different: t.different }]),
+        .map(([name, t]) => [
+          name,
+          { missing: t.missing.length, extra: t.extra.length, different: t.different },
+        ]),
     );
     expect(drift).toEqual({
       film_actor: { missing: 0, extra: 1, different: [] },
