@@ -11,6 +11,7 @@ import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
+import { resumeTables } from './tablePause.js';
 import { findTable, keyColumnsByTable, type MirrorConfig } from '../mapping/index.js';
 import { KEY_TYPES } from '../mapping/pgTypes.js';
 import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
@@ -204,6 +205,10 @@ export async function installCapture(
       if (catalog.relkind === 'p') await checkPartitions(tx, catalog.table);
     const results: InstallResult[] = [];
     for (const catalog of checked) results.push(await installOne(tx, catalog, options));
+    // The trigger now matches the table's shape (and the mirror was discovered
+    // from it): a table paused by a schema change resumes, and running relays
+    // discover the mirror again before mapping it.
+    await resumeTables(tx, checked.map((c) => c.table), options.actor);
     return results;
   });
 }

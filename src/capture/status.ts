@@ -13,6 +13,7 @@ import {
   type TableCatalog,
 } from './catalog.js';
 import { heavyColumnsOf } from './install.js';
+import { pausedTables, type TablePause } from './tablePause.js';
 import { capturedTables } from './uninstall.js';
 
 /**
@@ -33,6 +34,8 @@ export interface TableCaptureStatus {
   /** Age of the oldest pending event; null when none is pending. */
   oldestPendingMs: number | null;
   untracked: number;
+  /** Paused by the relay because the table's shape changed under capture (null: flowing). */
+  paused: TablePause | null;
 }
 
 export interface UntrackedWrites {
@@ -92,6 +95,7 @@ export async function captureStatus(
   });
   const pending = await pendingByTable(db);
   const untracked = new Map((await untrackedWrites(db)).map((u) => [u.table, u.count]));
+  const paused = new Map((await pausedTables(db)).map((p) => [p.table, p]));
   return tables.map((table) => {
     const catalog = catalogs.get(table);
     const state = captureState(catalog, mirror);
@@ -103,6 +107,7 @@ export async function captureStatus(
       pending: pending.get(table)?.pending ?? 0,
       oldestPendingMs: pending.get(table)?.oldestMs ?? null,
       untracked: untracked.get(table) ?? 0,
+      paused: paused.get(table) ?? null,
     };
   });
 }

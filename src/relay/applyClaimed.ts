@@ -44,7 +44,15 @@ export interface ApplyTarget {
   applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult>;
 }
 
+/**
+ * Given the tables whose events could not be mapped, returns those whose shape
+ * changed under capture (and pauses them): their transactions are held back,
+ * not dead-lettered.
+ */
+export type HoldChangedTables = (tables: string[]) => Promise<Set<string>>;
+
 export interface ApplyContext {
+  holdChangedTables?: HoldChangedTables;
   pool: pg.Pool;
   target: ApplyTarget;
   mapper: ChangeMapper;
@@ -59,6 +67,8 @@ export interface RoundOutcome {
   applied: number;
   retried: number;
   dead: number;
+  /** Events given back without an attempt because their transaction touches a table paused by a schema change. */
+  held: number;
   /** The breaker opened during this round: stop claiming for a while. */
   breakerOpened: boolean;
 }
@@ -166,8 +176,22 @@ function unpack(call: PackedCall, seqsByTxid: Map<string, number[]>): PackedCall
 
 /** Applies claimed transactions and records every event's outcome. */
 export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransaction[]): Promise<RoundOutcome> {
-  const outcome: RoundOutcome = { applied: 0, retried: 0, dead: 0, breakerOpened: false };
-  const { sized, dead, events } = mapTransactions(claimed, ctx.mapper);
+  const outcome: RoundOutcome = { applied: 0, retried: 0, dead: 0, held: 0, breakerOpened: false };
+  const mapped = mapTransactions(claimed, ctx.mapper);
+  const { events } = mapped;
+  let { sized, dead } = mapped;
+  if (dead.length > 0 && ctx.holdChangedTables) {
+    const held = await ctx.holdChangedTables([...new Set(dead.map((d) => events.get(d.seq)!.table))]);
+    if (held.size > 0) {
+      // A transaction is applied whole: one touching a paused table waits with it.
+      const heldTxids = new Set(claimed.filter((t) => t.events.some((e) => held.has(e.table))).map((t) => t.txid));
+      const heldSeqs = claimed.filter((t) => heldTxids.has(t.txid)).flatMap((t) => t.events.map((e) => e.seq));
+      await scheduleRetry(ctx.pool, heldSeqs, 0, `table paused: schema changed (${[...held].join(', ')})`, false);
+      outcome.held += heldSeqs.length;
+      sized = sized.filter((t) => !heldTxids.has(t.txid));
+      dead = dead.filter((d) => !heldTxids.has(events.get(d.seq)!.txid));
+    }
+  }
   if (dead.length > 0) {
     await deadLetterEvents(ctx.pool, dead);
     for (const d of dead) {

@@ -7,6 +7,10 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
 import { pruneOutbox } from '../capture/index.js';
+import { pauseTable, resumeMarker } from '../capture/tablePause.js';
+import type { MirrorConfig } from '../mapping/index.js';
+import { mirrorMapper } from './changeMapper.js';
+import { changedTables, describeShapeChange } from './schemaChange.js';
 import type { Logger } from '../log.js';
 import { applyClaimed, type ApplyContext, type ApplyTarget, type ChangeMapper, type RoundOutcome } from './applyClaimed.js';
 import type { RelayMetrics } from './metrics.js';
@@ -41,10 +45,22 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   breaker: DEFAULT_BREAKER,
 };
 
+/**
+ * The mirror the relay maps by and how to discover it again. With it, a table
+ * whose shape changed under capture is paused instead of dead-lettered, and the
+ * relay discovers the mirror again once `capture install` resumes a table.
+ */
+export interface SchemaWatch {
+  mirror: MirrorConfig;
+  discover: () => Promise<MirrorConfig>;
+}
+
 export interface RelayDeps {
   pool: pg.Pool;
   target: ApplyTarget;
-  mapper: ChangeMapper;
+  /** Default: the shared value mapping over `schema.mirror`. */
+  mapper?: ChangeMapper;
+  schema?: SchemaWatch;
   metrics: RelayMetrics;
   log: Logger;
 }
@@ -65,12 +81,24 @@ export class Relay {
   private loops: Promise<void>[] = [];
   private readonly totals: RelaySummary = { applied: 0, retried: 0, dead: 0 };
 
+  private readonly schema?: SchemaWatch;
+  private mirror?: MirrorConfig;
+  /** The resume marker when the mirror was last discovered (undefined: not read yet). */
+  private seenResume: Date | null | undefined;
+  private needsDiscovery = false;
+  private discovering?: Promise<void>;
+
   constructor(deps: RelayDeps, options: Partial<RelayOptions> = {}) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
+    const mapper = deps.mapper ?? (deps.schema && mirrorMapper(deps.schema.mirror));
+    if (!mapper) throw new Error('Relay needs a mapper or a schema watch');
+    this.schema = deps.schema;
+    this.mirror = deps.schema?.mirror;
     this.ctx = {
+      ...(deps.schema ? { holdChangedTables: (tables: string[]) => this.holdChangedTables(tables) } : {}),
       pool: deps.pool,
       target: deps.target,
-      mapper: deps.mapper,
+      mapper,
       metrics: deps.metrics,
       log: deps.log,
       retry: this.options.retry,
@@ -86,6 +114,7 @@ export class Relay {
   /** One claim-and-apply round of one worker. Returns null when nothing was claimable. */
   async round(workerId: string, txid?: string): Promise<RoundOutcome | null> {
     if (!this.ctx.breaker.allows()) return null;
+    await this.refreshMirror();
     const claimed = await claimTransactions(this.ctx.pool, {
       workerId,
       maxEvents: this.options.claimEvents,
@@ -98,6 +127,55 @@ export class Relay {
     this.totals.retried += outcome.retried;
     this.totals.dead += outcome.dead;
     return outcome;
+  }
+
+  /**
+   * Discovers the mirror again when a table was resumed (or paused in a race)
+   * since the last discovery, so a resumed table maps with its new columns.
+   * The marker is read before discovering: a resume during discovery is seen
+   * next round.
+   */
+  private async refreshMirror(): Promise<void> {
+    if (!this.schema) return;
+    const marker = await resumeMarker(this.ctx.pool);
+    if (this.seenResume === undefined) this.seenResume = marker;
+    if (!this.needsDiscovery && marker?.getTime() === this.seenResume?.getTime()) return;
+    this.discovering ??= (async () => {
+      this.needsDiscovery = false;
+      const mirror = await this.schema!.discover();
+      this.mirror = mirror;
+      this.ctx.mapper = mirrorMapper(mirror);
+      this.seenResume = marker;
+      this.ctx.log.info({ resumedAt: marker }, 'mirror discovered again');
+    })().finally(() => {
+      this.discovering = undefined;
+    });
+    await this.discovering;
+  }
+
+  /** Compares the live shape of tables whose events failed to map with the mirror; pauses those that changed. */
+  private async holdChangedTables(tables: string[]): Promise<Set<string>> {
+    if (!this.schema || !this.mirror) return new Set();
+    const changes = changedTables(this.mirror, await this.schema.discover(), tables);
+    for (const change of changes.values()) {
+      const reason = describeShapeChange(change);
+      const { table, ...detail } = change;
+      const paused = await pauseTable(this.ctx.pool, {
+        table,
+        reason,
+        detail,
+        seenResume: this.seenResume ?? null,
+        actor: `relay ${this.instance}`,
+      });
+      if (paused) {
+        this.ctx.log.warn({ table, ...detail }, reason);
+        this.ctx.metrics.tablePauses.inc({ table });
+      } else {
+        // Already paused, or resumed after this relay discovered the mirror: discover it again.
+        this.needsDiscovery = true;
+      }
+    }
+    return new Set(changes.keys());
   }
 
   private workerId(i: number): string {

@@ -22,6 +22,7 @@ const EXPECTED = [
   { version: 5, name: 'capture_cost' },
   { version: 6, name: 'unchanged_columns' },
   { version: 7, name: 'invariant_suites' },
+  { version: 8, name: 'table_pause' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import {
   requireSchema,
-  mirrorMapper,
+  discoverMirror,
   createRelayMetrics,
   openConvexTarget,
   DEFAULT_RELAY_OPTIONS,
@@ -40,7 +40,16 @@ export function register(program: Command): void {
       const summary = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
         const relay = new Relay(
-          { pool: db.pool, target, mapper: mirrorMapper((await discover(ctx, db)).mirror), metrics: createRelayMetrics(), log: ctx.log },
+          {
+            pool: db.pool,
+            target,
+            schema: {
+              mirror: (await discover(ctx, db)).mirror,
+              discover: async () => (await discoverMirror(db.pool, ctx.project)).mirror,
+            },
+            metrics: createRelayMetrics(),
+            log: ctx.log,
+          },
           {
             workers: flags.workers,
             claimEvents: flags.claimEvents,

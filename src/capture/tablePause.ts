@@ -1,0 +1,95 @@
+/**
+ * Pausing a table whose shape changed under capture, and resuming it. The
+ * relay pauses (it is the one that finds a row image it cannot map with the
+ * columns it knows); `capture install` resumes, because it regenerates the
+ * trigger for the table's new shape. Claims skip every transaction holding a
+ * pending event of a paused table (relay/outboxStore.ts), so nothing of it is
+ * applied and nothing is lost.
+ */
+import type { Queryable } from '../postgres/database.js';
+import { recordAudit } from './audit.js';
+
+export interface TablePause {
+  table: string;
+  reason: string;
+  detail: Record<string, unknown>;
+  pausedAt: Date;
+}
+
+export interface PauseRequest {
+  table: string;
+  reason: string;
+  detail: Record<string, unknown>;
+  /**
+   * The newest resume the pausing relay had seen when it discovered the mirror
+   * (resumeMarker). A table resumed after that is not paused: the relay maps
+   * with an old shape and only needs to discover the mirror again.
+   */
+  seenResume: Date | null;
+  actor?: string;
+}
+
+/** Paused tables, oldest pause first. */
+export async function pausedTables(db: Queryable): Promise<TablePause[]> {
+  const { rows } = await db.query<{ table_name: string; reason: string; detail: Record<string, unknown>; paused_at: Date }>(
+    `SELECT table_name, reason, detail, paused_at FROM tandem.table_pause
+      WHERE resumed_at IS NULL ORDER BY paused_at, table_name`,
+  );
+  return rows.map((r) => ({ table: r.table_name, reason: r.reason, detail: r.detail, pausedAt: r.paused_at }));
+}
+
+/** The time of the newest resume of any table (null when none): a relay re-discovers the mirror when it moves. */
+export async function resumeMarker(db: Queryable): Promise<Date | null> {
+  const { rows } = await db.query<{ marker: Date | null }>(`SELECT max(resumed_at) AS marker FROM tandem.table_pause`);
+  return rows[0]?.marker ?? null;
+}
+
+/**
+ * Pauses a table unless it is paused already or was resumed after the
+ * caller's view of it. Returns true when this call paused it (and audited it).
+ */
+export async function pauseTable(db: Queryable, request: PauseRequest): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO tandem.table_pause (table_name, reason, detail, paused_at, resumed_at)
+     VALUES ($1, $2, $3::jsonb, now(), NULL)
+     ON CONFLICT (table_name) DO UPDATE
+        SET reason = excluded.reason, detail = excluded.detail, paused_at = now(), resumed_at = NULL
+      WHERE tandem.table_pause.resumed_at IS NOT NULL
+        AND tandem.table_pause.resumed_at <= coalesce($4::timestamptz, '-infinity')`,
+    [request.table, request.reason, JSON.stringify(request.detail), request.seenResume],
+  );
+  if (rowCount !== 1) return false;
+  await recordAudit(db, {
+    actor: request.actor,
+    action: 'relay.pause',
+    target: request.table,
+    detail: { reason: request.reason, ...request.detail },
+  });
+  return true;
+}
+
+/**
+ * Marks tables as (re)installed: a paused one resumes (audited as
+ * `capture.resume`), and every one bumps the resume marker so running relays
+ * discover the mirror again before mapping it. Call inside the install's
+ * transaction.
+ */
+export async function resumeTables(db: Queryable, tables: readonly string[], actor?: string): Promise<string[]> {
+  if (tables.length === 0) return [];
+  const { rows } = await db.query<{ table_name: string; reason: string | null; was_paused: boolean }>(
+    `WITH previous AS (
+       SELECT table_name, reason, resumed_at IS NULL AS was_paused FROM tandem.table_pause
+        WHERE table_name = ANY($1::text[]) FOR UPDATE)
+     INSERT INTO tandem.table_pause AS p (table_name, resumed_at)
+     SELECT t, clock_timestamp() FROM unnest($1::text[]) AS t
+     ON CONFLICT (table_name) DO UPDATE SET resumed_at = clock_timestamp()
+     RETURNING p.table_name,
+               (SELECT reason FROM previous WHERE previous.table_name = p.table_name) AS reason,
+               coalesce((SELECT was_paused FROM previous WHERE previous.table_name = p.table_name), false) AS was_paused`,
+    [tables],
+  );
+  const resumed = rows.filter((r) => r.was_paused);
+  for (const r of resumed)
+    await recordAudit(db, { actor, action: 'capture.resume', target: r.table_name, detail: { pausedFor: r.reason } });
+  return resumed.map((r) => r.table_name);
+}
