@@ -25,7 +25,7 @@ export interface PauseRequest {
    * (resumeMarker). A table resumed after that is not paused: the relay maps
    * with an old shape and only needs to discover the mirror again.
    */
-  seenResume: Date | null;
+  seenResume: string | null;
   actor?: string;
 }
 
@@ -38,9 +38,12 @@ export async function pausedTables(db: Queryable): Promise<TablePause[]> {
   return rows.map((r) => ({ table: r.table_name, reason: r.reason, detail: r.detail, pausedAt: r.paused_at }));
 }
 
-/** The time of the newest resume of any table (null when none): a relay re-discovers the mirror when it moves. */
-export async function resumeMarker(db: Queryable): Promise<Date | null> {
-  const { rows } = await db.query<{ marker: Date | null }>(`SELECT max(resumed_at) AS marker FROM tandem.table_pause`);
+/**
+ * The time of the newest resume of any table (null when none), as Postgres
+ * text so no microseconds are lost: a relay discovers the mirror again when it moves.
+ */
+export async function resumeMarker(db: Queryable): Promise<string | null> {
+  const { rows } = await db.query<{ marker: string | null }>(`SELECT max(resumed_at)::text AS marker FROM tandem.table_pause`);
   return rows[0]?.marker ?? null;
 }
 
@@ -76,19 +79,17 @@ export async function pauseTable(db: Queryable, request: PauseRequest): Promise<
  */
 export async function resumeTables(db: Queryable, tables: readonly string[], actor?: string): Promise<string[]> {
   if (tables.length === 0) return [];
-  const { rows } = await db.query<{ table_name: string; reason: string | null; was_paused: boolean }>(
-    `WITH previous AS (
-       SELECT table_name, reason, resumed_at IS NULL AS was_paused FROM tandem.table_pause
-        WHERE table_name = ANY($1::text[]) FOR UPDATE)
-     INSERT INTO tandem.table_pause AS p (table_name, resumed_at)
-     SELECT t, clock_timestamp() FROM unnest($1::text[]) AS t
-     ON CONFLICT (table_name) DO UPDATE SET resumed_at = clock_timestamp()
-     RETURNING p.table_name,
-               (SELECT reason FROM previous WHERE previous.table_name = p.table_name) AS reason,
-               coalesce((SELECT was_paused FROM previous WHERE previous.table_name = p.table_name), false) AS was_paused`,
+  const { rows: resumed } = await db.query<{ table_name: string; reason: string | null }>(
+    `SELECT table_name, reason FROM tandem.table_pause
+      WHERE table_name = ANY($1::text[]) AND resumed_at IS NULL ORDER BY table_name FOR UPDATE`,
     [tables],
   );
-  const resumed = rows.filter((r) => r.was_paused);
+  await db.query(
+    `INSERT INTO tandem.table_pause (table_name, resumed_at)
+     SELECT t, clock_timestamp() FROM unnest($1::text[]) AS t
+     ON CONFLICT (table_name) DO UPDATE SET resumed_at = clock_timestamp()`,
+    [tables],
+  );
   for (const r of resumed)
     await recordAudit(db, { actor, action: 'capture.resume', target: r.table_name, detail: { pausedFor: r.reason } });
   return resumed.map((r) => r.table_name);

@@ -84,7 +84,7 @@ export class Relay {
   private readonly schema?: SchemaWatch;
   private mirror?: MirrorConfig;
   /** The resume marker when the mirror was last discovered (undefined: not read yet). */
-  private seenResume: Date | null | undefined;
+  private seenResume: string | null | undefined;
   private needsDiscovery = false;
   private discovering?: Promise<void>;
 
@@ -139,7 +139,7 @@ export class Relay {
     if (!this.schema) return;
     const marker = await resumeMarker(this.ctx.pool);
     if (this.seenResume === undefined) this.seenResume = marker;
-    if (!this.needsDiscovery && marker?.getTime() === this.seenResume?.getTime()) return;
+    if (!this.needsDiscovery && marker === this.seenResume) return;
     this.discovering ??= (async () => {
       this.needsDiscovery = false;
       const mirror = await this.schema!.discover();
