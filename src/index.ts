@@ -106,7 +106,7 @@ export {
   type RelaySummary,
   type SchemaWatch,
 } from './relay/relay.js';
-export { diffTableShape, describeShapeChange, type ShapeChange, type RetypedColumn } from './relay/schemaChange.js';
+export { diffTableShape, describeShapeChange, type ShapeChange, type RetypedColumn } from './capture/tableShape.js';
 export { mirrorMapper } from './relay/changeMapper.js';
 export type { ApplyTarget, ChangeMapper } from './relay/applyClaimed.js';
 export { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from './relay/metrics.js';

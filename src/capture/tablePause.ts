@@ -8,6 +8,7 @@
  */
 import type { Queryable } from '../postgres/database.js';
 import { recordAudit } from './audit.js';
+import type { ColumnShape } from './tableShape.js';
 
 export interface TablePause {
   table: string;
@@ -49,9 +50,13 @@ export async function resumeMarker(db: Queryable): Promise<string | null> {
 
 /**
  * Pauses a table unless it is paused already or was resumed after the
- * caller's view of it. Returns true when this call paused it (and audited it).
+ * caller's view of it: `paused` (by this call, and audited), `already-paused`,
+ * or `resumed-since` (the caller should discover the mirror again).
  */
-export async function pauseTable(db: Queryable, request: PauseRequest): Promise<boolean> {
+export async function pauseTable(
+  db: Queryable,
+  request: PauseRequest,
+): Promise<'paused' | 'already-paused' | 'resumed-since'> {
   const { rowCount } = await db.query(
     `INSERT INTO tandem.table_pause (table_name, reason, detail, paused_at, resumed_at)
      VALUES ($1, $2, $3::jsonb, now(), NULL)
@@ -61,14 +66,20 @@ export async function pauseTable(db: Queryable, request: PauseRequest): Promise<
         AND tandem.table_pause.resumed_at <= coalesce($4::timestamptz, '-infinity')`,
     [request.table, request.reason, JSON.stringify(request.detail), request.seenResume],
   );
-  if (rowCount !== 1) return false;
+  if (rowCount !== 1) {
+    const { rows } = await db.query<{ paused: boolean }>(
+      `SELECT resumed_at IS NULL AS paused FROM tandem.table_pause WHERE table_name = $1`,
+      [request.table],
+    );
+    return rows[0]?.paused ? 'already-paused' : 'resumed-since';
+  }
   await recordAudit(db, {
     actor: request.actor,
     action: 'relay.pause',
     target: request.table,
     detail: { reason: request.reason, ...request.detail },
   });
-  return true;
+  return 'paused';
 }
 
 /**
@@ -93,4 +104,20 @@ export async function resumeTables(db: Queryable, tables: readonly string[], act
   for (const r of resumed)
     await recordAudit(db, { actor, action: 'capture.resume', target: r.table_name, detail: { pausedFor: r.reason } });
   return resumed.map((r) => r.table_name);
+}
+
+/** The shape each table had at its last `capture install` (tables installed before Tandem recorded it are left out). */
+export async function installedShapes(db: Queryable): Promise<Map<string, ColumnShape[]>> {
+  const { rows } = await db.query<{ table_name: string; columns: ColumnShape[] }>(
+    `SELECT table_name, columns FROM tandem.captured_table WHERE columns IS NOT NULL`,
+  );
+  return new Map(rows.map((r) => [r.table_name, r.columns]));
+}
+
+/** Records the shape a table is installed for (in the install's transaction). */
+export async function recordInstalledShape(db: Queryable, table: string, columns: readonly ColumnShape[]): Promise<void> {
+  await db.query(`UPDATE tandem.captured_table SET columns = $2::jsonb WHERE table_name = $1`, [
+    table,
+    JSON.stringify(columns),
+  ]);
 }

@@ -7,10 +7,10 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
 import { pruneOutbox } from '../capture/index.js';
-import { pauseTable, resumeMarker } from '../capture/tablePause.js';
+import { installedShapes, pauseTable, resumeMarker } from '../capture/tablePause.js';
 import type { MirrorConfig } from '../mapping/index.js';
 import { mirrorMapper } from './changeMapper.js';
-import { changedTables, describeShapeChange } from './schemaChange.js';
+import { changedTables, describeShapeChange, diffShapes, tableShape, type ShapeChange } from '../capture/tableShape.js';
 import type { Logger } from '../log.js';
 import { applyClaimed, type ApplyContext, type ApplyTarget, type ChangeMapper, type RoundOutcome } from './applyClaimed.js';
 import type { RelayMetrics } from './metrics.js';
@@ -138,7 +138,13 @@ export class Relay {
   private async refreshMirror(): Promise<void> {
     if (!this.schema) return;
     const marker = await resumeMarker(this.ctx.pool);
-    if (this.seenResume === undefined) this.seenResume = marker;
+    if (this.seenResume === undefined) {
+      this.seenResume = marker;
+      this.discovering ??= this.pauseChangedSinceInstall().finally(() => {
+        this.discovering = undefined;
+      });
+      await this.discovering;
+    }
     if (!this.needsDiscovery && marker === this.seenResume) return;
     this.discovering ??= (async () => {
       this.needsDiscovery = false;
@@ -147,35 +153,52 @@ export class Relay {
       this.ctx.mapper = mirrorMapper(mirror);
       this.seenResume = marker;
       this.ctx.log.info({ resumedAt: marker }, 'mirror discovered again');
+      await this.pauseChangedSinceInstall();
     })().finally(() => {
       this.discovering = undefined;
     });
     await this.discovering;
   }
 
+  /**
+   * A relay that discovered the mirror after a schema change maps with the new
+   * columns, which the deployed Convex side may not have: compare with the
+   * shape each table was installed for, and pause those that differ.
+   */
+  private async pauseChangedSinceInstall(): Promise<void> {
+    if (!this.mirror) return;
+    const installed = await installedShapes(this.ctx.pool);
+    for (const table of this.mirror.tables) {
+      const shape = installed.get(table.name);
+      const change = shape && diffShapes(table.name, shape, tableShape(table));
+      if (change) await this.pause(change);
+    }
+  }
+
   /** Compares the live shape of tables whose events failed to map with the mirror; pauses those that changed. */
   private async holdChangedTables(tables: string[]): Promise<Set<string>> {
     if (!this.schema || !this.mirror) return new Set();
     const changes = changedTables(this.mirror, await this.schema.discover(), tables);
-    for (const change of changes.values()) {
-      const reason = describeShapeChange(change);
-      const { table, ...detail } = change;
-      const paused = await pauseTable(this.ctx.pool, {
-        table,
-        reason,
-        detail,
-        seenResume: this.seenResume ?? null,
-        actor: `relay ${this.instance}`,
-      });
-      if (paused) {
-        this.ctx.log.warn({ table, ...detail }, reason);
-        this.ctx.metrics.tablePauses.inc({ table });
-      } else {
-        // Already paused, or resumed after this relay discovered the mirror: discover it again.
-        this.needsDiscovery = true;
-      }
-    }
+    for (const change of changes.values()) await this.pause(change);
     return new Set(changes.keys());
+  }
+
+  private async pause(change: ShapeChange): Promise<void> {
+    const reason = describeShapeChange(change);
+    const { table, ...detail } = change;
+    const paused = await pauseTable(this.ctx.pool, {
+      table,
+      reason,
+      detail,
+      seenResume: this.seenResume ?? null,
+      actor: `relay ${this.instance}`,
+    });
+    if (paused === 'paused') {
+      this.ctx.log.warn({ table, ...detail }, reason);
+      this.ctx.metrics.tablePauses.inc({ table });
+    }
+    // Resumed after this relay discovered the mirror: discover it again.
+    if (paused === 'resumed-since') this.needsDiscovery = true;
   }
 
   private workerId(i: number): string {

@@ -191,6 +191,25 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     expect(store.table('item')['b']).toEqual({ sku: 'b', qty: 'six', label: 'banana' });
   });
 
+  it('a relay started after the change pauses the table before mapping it with columns Convex was not deployed for', async () => {
+    await db.pool.query(`ALTER TABLE kiosk.item ADD COLUMN colour text`);
+    await db.pool.query(`INSERT INTO kiosk.item VALUES ('c', 3, 'cherry', 'red')`);
+    await db.pool.query(`INSERT INTO kiosk.visit VALUES (2, 'still flowing')`);
+    const late = new Relay(
+      { pool: db.pool, target: store, schema: { mirror: await discover(), discover }, metrics: createRelayMetrics(), log: silentLogger },
+      FAST_RELAY,
+    );
+    expect(await late.drain()).toEqual({ applied: 1, retried: 0, dead: 0 });
+    expect((await pausedTables(db.pool)).map((p) => [p.table, p.detail])).toEqual([
+      ['item', { added: ['colour'], dropped: [], retyped: [], tableMissing: false }],
+    ]);
+    expect(store.table('visit')['2']).toEqual({ id: 2, note: 'still flowing' });
+    expect(store.table('item')['c']).toBeUndefined();
+    await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
+    expect(await late.drain()).toEqual({ applied: 1, retried: 0, dead: 0 });
+    expect(store.table('item')['c']).toEqual({ sku: 'c', qty: 3, label: 'cherry', colour: 'red' });
+  });
+
   it('a bad value with the shape unchanged still goes to dead letters, and nothing pauses', async () => {
     await db.pool.query(`INSERT INTO kiosk.visit VALUES (9, repeat('x', 1100000))`);
     await db.pool.query(`INSERT INTO kiosk.item VALUES ('d', 7, 'date')`);

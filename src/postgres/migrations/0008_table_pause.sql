@@ -11,3 +11,8 @@ CREATE TABLE tandem.table_pause (
   paused_at timestamptz NULL,
   resumed_at timestamptz NULL
 );
+
+-- The columns (name and mapped type) each table had when `capture install`
+-- last ran, i.e. the shape the Convex side was generated and deployed for. A
+-- relay that starts after a schema change compares the live table with it.
+ALTER TABLE tandem.captured_table ADD COLUMN columns jsonb NULL;

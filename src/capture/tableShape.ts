@@ -41,17 +41,31 @@ export function columnTypeText(column: ColumnConfig): string {
  * it changes no mapped value.
  */
 export function diffTableShape(expected: TableConfig, live: TableConfig | undefined): ShapeChange | null {
-  const change: ShapeChange = { table: expected.name, added: [], dropped: [], retyped: [], tableMissing: !live };
+  return diffShapes(expected.name, tableShape(expected), live && tableShape(live));
+}
+
+/** A column as stored in `tandem.captured_table.columns`: what a shape change is judged by. */
+export interface ColumnShape {
+  name: string;
+  type: string;
+}
+
+export function tableShape(table: TableConfig): ColumnShape[] {
+  return table.columns.map((c) => ({ name: c.name, type: columnTypeText(c) }));
+}
+
+/** The difference between two shapes of one table; null when they agree. */
+export function diffShapes(table: string, expected: readonly ColumnShape[], live: readonly ColumnShape[] | undefined): ShapeChange | null {
+  const change: ShapeChange = { table, added: [], dropped: [], retyped: [], tableMissing: !live };
   if (!live) return change;
-  const liveColumns = new Map(live.columns.map((c) => [c.name, c]));
-  const expectedNames = new Set(expected.columns.map((c) => c.name));
-  for (const column of expected.columns) {
-    const now = liveColumns.get(column.name);
-    if (!now) change.dropped.push(column.name);
-    else if (columnTypeText(now) !== columnTypeText(column))
-      change.retyped.push({ column: column.name, from: columnTypeText(column), to: columnTypeText(now) });
+  const liveTypes = new Map(live.map((c) => [c.name, c.type]));
+  const expectedNames = new Set(expected.map((c) => c.name));
+  for (const column of expected) {
+    const now = liveTypes.get(column.name);
+    if (now === undefined) change.dropped.push(column.name);
+    else if (now !== column.type) change.retyped.push({ column: column.name, from: column.type, to: now });
   }
-  for (const column of live.columns) if (!expectedNames.has(column.name)) change.added.push(column.name);
+  for (const column of live) if (!expectedNames.has(column.name)) change.added.push(column.name);
   const same = change.added.length === 0 && change.dropped.length === 0 && change.retyped.length === 0;
   return same ? null : change;
 }
