@@ -87,6 +87,7 @@ describe.each(backends)('migrate [%s]', (backend) => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
     await db.pool.query('DROP TABLE tandem.table_pause');
+    await db.pool.query('ALTER TABLE tandem.captured_table DROP COLUMN columns');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
