@@ -8,11 +8,11 @@ import os from 'node:os';
 import type pg from 'pg';
 import { pruneOutbox } from '../capture/index.js';
 import { installedShapes, pauseTable, resumeMarker } from '../capture/tablePause.js';
-import type { MirrorConfig } from '../mapping/index.js';
-import { mirrorMapper } from './changeMapper.js';
 import { changedTables, describeShapeChange, diffShapes, tableShape, type ShapeChange } from '../capture/tableShape.js';
+import type { MirrorConfig } from '../mapping/index.js';
 import type { Logger } from '../log.js';
 import { applyClaimed, type ApplyContext, type ApplyTarget, type ChangeMapper, type RoundOutcome } from './applyClaimed.js';
+import { mirrorMapper } from './changeMapper.js';
 import type { RelayMetrics } from './metrics.js';
 import { claimTransactions, outboxDrained, secondsUntilNextClaimable } from './outboxStore.js';
 import { DEFAULT_PACKING, type PackingLimits } from './packing.js';
@@ -87,6 +87,7 @@ export class Relay {
   private seenResume: string | null | undefined;
   private needsDiscovery = false;
   private discovering?: Promise<void>;
+  private started?: Promise<void>;
 
   constructor(deps: RelayDeps, options: Partial<RelayOptions> = {}) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
@@ -137,14 +138,17 @@ export class Relay {
    */
   private async refreshMirror(): Promise<void> {
     if (!this.schema) return;
+    // Every worker waits for the first check, so none maps a table changed since install.
+    this.started ??= (async () => {
+      this.seenResume = await resumeMarker(this.ctx.pool);
+      await this.pauseChangedSinceInstall();
+    })().catch((err: unknown) => {
+      this.started = undefined;
+      throw err;
+    });
+    await this.started;
+    if (this.discovering) await this.discovering;
     const marker = await resumeMarker(this.ctx.pool);
-    if (this.seenResume === undefined) {
-      this.seenResume = marker;
-      this.discovering ??= this.pauseChangedSinceInstall().finally(() => {
-        this.discovering = undefined;
-      });
-      await this.discovering;
-    }
     if (!this.needsDiscovery && marker === this.seenResume) return;
     this.discovering ??= (async () => {
       this.needsDiscovery = false;
