@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatusTable } from '../../src/cli/commands/capture.js';
+import { formatPaused, formatStatusTable } from '../../src/cli/commands/capture.js';
 
 describe('capture status table', () => {
   it('aligns columns and prints ages and dashes', () => {
@@ -17,5 +17,15 @@ describe('capture status table', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('shows a paused table as paused, with one line giving the reason', () => {
+    const paused = { table: 'item', reason: 'schema of "item" changed under capture: column(s) added colour', detail: {}, pausedAt: new Date(0) };
+    const rows = [
+      { table: 'item', state: 'enabled' as const, installed: true, keyColumns: ['sku'], pending: 2, oldestPendingMs: null, untracked: 0, paused },
+      { table: 'visit', state: 'enabled' as const, installed: true, keyColumns: ['id'], pending: 0, oldestPendingMs: null, untracked: 0, paused: null },
+    ];
+    expect(formatStatusTable(rows).split('\n')[1]).toBe('item   paused   sku        2       -          0');
+    expect(formatPaused(rows)).toBe(`paused     item  (${paused.reason})\n`);
   });
 });
