@@ -158,6 +158,44 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     ]);
   });
 
+  it('with writes flowing and the relay running: the change pauses only its table, install resumes it, nothing is lost', async () => {
+    relay.start();
+    let writing = true;
+    let n = 0;
+    const writer = (async () => {
+      while (writing) {
+        n += 1;
+        await db.pool.query(`INSERT INTO kiosk.visit VALUES ($1, 'v')`, [100 + n]);
+        await db.pool.query(`UPDATE kiosk.item SET qty = qty + 1 WHERE sku = 'a'`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const until = async (what: () => Promise<boolean>) => {
+      for (let i = 0; i < 500 && !(await what()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await what()).toBe(true);
+    };
+    try {
+      await until(async () => n >= 5);
+      await db.pool.query(`ALTER TABLE kiosk.item ADD COLUMN colour text DEFAULT 'plain'`);
+      await until(async () => (await pausedTables(db.pool)).length === 1);
+      // The other table keeps flowing while item is paused.
+      const visitsAtPause = n;
+      await until(async () => n >= visitsAtPause + 5 && Object.keys(store.table('visit')).length > visitsAtPause + 1);
+      expect((await pausedTables(db.pool))[0]!.detail).toEqual({ added: ['colour'], dropped: [], retyped: [], tableMissing: false });
+      await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
+    } finally {
+      writing = false;
+      await writer;
+    }
+    await until(async () => (await pending('item')) + (await pending('visit')) === 0);
+    await relay.stop();
+    expect(await pausedTables(db.pool)).toEqual([]);
+    expect(await deadLetters()).toBe(0);
+    await repairItems(['b']);
+    await expectStoreEqualsPostgres();
+    expect(Object.keys(store.table('visit'))).toHaveLength(n + 1);
+  });
+
   it('a column dropped pauses the table with the column named', async () => {
     await db.pool.query(`ALTER TABLE kiosk.item DROP COLUMN label`);
     await db.pool.query(`UPDATE kiosk.item SET qty = 5 WHERE sku = 'a'`);
