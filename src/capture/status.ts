@@ -13,7 +13,8 @@ import {
   type TableCatalog,
 } from './catalog.js';
 import { heavyColumnsOf } from './install.js';
-import { pausedTables, type TablePause } from './tablePause.js';
+import { installedShapes, pausedTables, type TablePause } from './tablePause.js';
+import { diffShapes, tableShape, type ShapeChange } from './tableShape.js';
 import { capturedTables } from './uninstall.js';
 
 /**
@@ -36,6 +37,11 @@ export interface TableCaptureStatus {
   untracked: number;
   /** Paused by the relay because the table's shape changed under capture (null: flowing). */
   paused: TablePause | null;
+  /**
+   * The live columns differ from those `capture install` recorded: a relay
+   * will pause the table (null when they agree or nothing was recorded).
+   */
+  shapeChange: ShapeChange | null;
 }
 
 export interface UntrackedWrites {
@@ -96,6 +102,12 @@ export async function captureStatus(
   const pending = await pendingByTable(db);
   const untracked = new Map((await untrackedWrites(db)).map((u) => [u.table, u.count]));
   const paused = new Map((await pausedTables(db)).map((p) => [p.table, p]));
+  const installed = await installedShapes(db);
+  const shapeChange = (table: string): ShapeChange | null => {
+    const shape = installed.get(table);
+    const live = mirror.tables.find((t) => t.name === table);
+    return shape && live ? diffShapes(table, shape, tableShape(live)) : null;
+  };
   return tables.map((table) => {
     const catalog = catalogs.get(table);
     const state = captureState(catalog, mirror);
@@ -108,6 +120,7 @@ export async function captureStatus(
       oldestPendingMs: pending.get(table)?.oldestMs ?? null,
       untracked: untracked.get(table) ?? 0,
       paused: paused.get(table) ?? null,
+      shapeChange: shapeChange(table),
     };
   });
 }

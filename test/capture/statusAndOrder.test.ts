@@ -40,6 +40,7 @@ describe.each(backends)('capture status and pruning [%s]', (backend) => {
       oldestPendingMs: null,
       untracked: 0,
       paused: null,
+      shapeChange: null,
     });
   });
 

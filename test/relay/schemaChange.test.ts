@@ -233,6 +233,13 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     await db.pool.query(`ALTER TABLE kiosk.item ADD COLUMN colour text`);
     await db.pool.query(`INSERT INTO kiosk.item VALUES ('c', 3, 'cherry', 'red')`);
     await db.pool.query(`INSERT INTO kiosk.visit VALUES (2, 'still flowing')`);
+    const shapeChanges = async () =>
+      (await captureStatus(db.pool, await discover())).map((s) => [s.table, s.paused !== null, s.shapeChange]);
+    // Status sees the change before any relay does (read-only: it does not pause).
+    expect(await shapeChanges()).toEqual([
+      ['item', false, { table: 'item', added: ['colour'], dropped: [], retyped: [], tableMissing: false }],
+      ['visit', false, null],
+    ]);
     const late = new Relay(
       { pool: db.pool, target: store, schema: { mirror: await discover(), discover }, metrics: createRelayMetrics(), log: silentLogger },
       FAST_RELAY,
@@ -244,6 +251,10 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     expect(store.table('visit')['2']).toEqual({ id: 2, note: 'still flowing' });
     expect(store.table('item')['c']).toBeUndefined();
     await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
+    expect(await shapeChanges()).toEqual([
+      ['item', false, null],
+      ['visit', false, null],
+    ]);
     expect(await late.drain()).toEqual({ applied: 1, retried: 0, dead: 0 });
     expect(store.table('item')['c']).toEqual({ sku: 'c', qty: 3, label: 'cherry', colour: 'red' });
   });

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { captureStatus, installCapture, uninstallCapture, type TableCaptureStatus } from '../../index.js';
 import { requireSchema } from '../../index.js';
 import { selectTables } from '../../index.js';
-import type { SkippedTable } from '../../index.js';
+import { describeShapeChange, type ShapeChange, type SkippedTable } from '../../index.js';
 import { commandContext, discover, parseList, withDatabase } from '../context.js';
 
 interface TablesFlags {
@@ -38,9 +38,21 @@ export function formatStatusTable(rows: TableCaptureStatus[]): string {
   return [line(header), ...body.map(line)].join('\n') + '\n';
 }
 
-/** Tables paused by a schema change, one line each with the reason (what changed, and how to resume). */
-export function formatPaused(rows: ReadonlyArray<{ table: string; paused: { reason: string } | null }>): string {
-  return rows.map((r) => (r.paused ? `paused     ${r.table}  (${r.paused.reason})\n` : '')).join('');
+/**
+ * Tables paused by a schema change, one line each with the reason (what
+ * changed, and how to resume); and tables whose columns changed since
+ * `capture install`, which a relay will pause.
+ */
+export function formatPaused(
+  rows: ReadonlyArray<{ table: string; paused: { reason: string } | null; shapeChange?: ShapeChange | null }>,
+): string {
+  return rows
+    .map((r) => {
+      if (r.paused) return `paused     ${r.table}  (${r.paused.reason})\n`;
+      if (r.shapeChange) return `changed    ${r.table}  (${describeShapeChange(r.shapeChange)})\n`;
+      return '';
+    })
+    .join('');
 }
 
 /** Tables discovery left out for want of a key, one line each, so no table is silently ignored. */

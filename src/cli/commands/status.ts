@@ -19,6 +19,8 @@ export interface TableStatus {
   lagMs: number | null;
   /** Paused by the relay because the table's shape changed under capture (docs/capture.md). */
   paused: TableCaptureStatus['paused'];
+  /** Columns changed since `capture install` (a relay will pause the table). */
+  shapeChange: TableCaptureStatus['shapeChange'];
 }
 
 export function describeBackfill(b: TableBackfillStatus): string {
@@ -59,6 +61,7 @@ export function joinStatus(capture: TableCaptureStatus[], backfill: TableBackfil
       outboxPending: c?.pending ?? 0,
       lagMs: c?.oldestPendingMs ?? null,
       paused: c?.paused ?? null,
+      shapeChange: c?.shapeChange ?? null,
     };
   });
 }
