@@ -10,6 +10,7 @@ import { pruneOutbox } from '../capture/index.js';
 import { installedShapes, pauseTable, resumeMarker } from '../capture/tablePause.js';
 import { changedTables, describeShapeChange, diffShapes, tableShape, type ShapeChange } from '../capture/tableShape.js';
 import type { MirrorConfig } from '../mapping/index.js';
+import { withTransaction } from '../postgres/database.js';
 import type { Logger } from '../log.js';
 import { applyClaimed, type ApplyContext, type ApplyTarget, type ChangeMapper, type RoundOutcome } from './applyClaimed.js';
 import { mirrorMapper } from './changeMapper.js';
@@ -190,13 +191,10 @@ export class Relay {
   private async pause(change: ShapeChange): Promise<void> {
     const reason = describeShapeChange(change);
     const { table, ...detail } = change;
-    const paused = await pauseTable(this.ctx.pool, {
-      table,
-      reason,
-      detail,
-      seenResume: this.seenResume ?? null,
-      actor: `relay ${this.instance}`,
-    });
+    // The pause and its audit entry commit together.
+    const paused = await withTransaction(this.ctx.pool, (tx) =>
+      pauseTable(tx, { table, reason, detail, seenResume: this.seenResume ?? null, actor: `relay ${this.instance}` }),
+    );
     if (paused === 'paused') {
       this.ctx.log.warn({ table, ...detail }, reason);
       this.ctx.metrics.tablePauses.inc({ table });
