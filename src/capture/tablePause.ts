@@ -121,3 +121,19 @@ export async function recordInstalledShape(db: Queryable, table: string, columns
     JSON.stringify(columns),
   ]);
 }
+
+/**
+ * The last schema change each of `tables` was paused for (kept after the
+ * resume): an event captured before it has an image of the old shape.
+ */
+export async function lastShapeChanges(
+  db: Queryable,
+  tables: readonly string[],
+): Promise<Map<string, { added?: string[]; dropped?: string[]; retyped?: Array<{ column: string }> }>> {
+  if (tables.length === 0) return new Map();
+  const { rows } = await db.query<{ table_name: string; detail: Record<string, unknown> }>(
+    `SELECT table_name, detail FROM tandem.table_pause WHERE table_name = ANY($1::text[]) AND detail IS NOT NULL`,
+    [tables],
+  );
+  return new Map(rows.map((r) => [r.table_name, r.detail]));
+}

@@ -44,15 +44,24 @@ export interface ApplyTarget {
   applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult>;
 }
 
-/**
- * Given the tables whose events could not be mapped, returns those whose shape
- * changed under capture (and pauses them): their transactions are held back,
- * not dead-lettered.
- */
-export type HoldChangedTables = (tables: string[]) => Promise<Set<string>>;
+/** What to do instead of dead-lettering events that could not be mapped because of a schema change. */
+export interface SchemaVerdict {
+  /** Tables whose shape changed under capture (now paused): their transactions are held back. */
+  held: Set<string>;
+  /**
+   * Events whose image has the shape from before a change the table was
+   * resumed from: the key's current row has been re-emitted, so they are done.
+   */
+  superseded: number[];
+}
+
+/** Judges events that could not be mapped: a schema change, or a bad value (neither list). */
+export type JudgeMappingFailures = (
+  failures: Array<{ event: ClaimedEvent; column: string | undefined }>,
+) => Promise<SchemaVerdict>;
 
 export interface ApplyContext {
-  holdChangedTables?: HoldChangedTables;
+  judgeMappingFailures?: JudgeMappingFailures;
   pool: pg.Pool;
   target: ApplyTarget;
   mapper: ChangeMapper;
@@ -180,8 +189,16 @@ export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransactio
   const mapped = mapTransactions(claimed, ctx.mapper);
   const { events } = mapped;
   let { sized, dead } = mapped;
-  if (dead.length > 0 && ctx.holdChangedTables) {
-    const held = await ctx.holdChangedTables([...new Set(dead.map((d) => events.get(d.seq)!.table))]);
+  if (dead.length > 0 && ctx.judgeMappingFailures) {
+    const { held, superseded } = await ctx.judgeMappingFailures(
+      dead.map((d) => ({ event: events.get(d.seq)!, column: d.column })),
+    );
+    if (superseded.length > 0) {
+      await completeEvents(ctx.pool, superseded);
+      ctx.log.info({ seqs: superseded }, 'events with an image from before a schema change: current rows re-emitted');
+      const done = new Set(superseded);
+      dead = dead.filter((d) => !done.has(d.seq));
+    }
     if (held.size > 0) {
       // A transaction is applied whole: one touching a paused table waits with it.
       const heldTxids = new Set(claimed.filter((t) => t.events.some((e) => held.has(e.table))).map((t) => t.txid));

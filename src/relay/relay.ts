@@ -7,14 +7,23 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
 import { pruneOutbox } from '../capture/index.js';
-import { installedShapes, pauseTable, resumeMarker } from '../capture/tablePause.js';
+import { installedShapes, lastShapeChanges, pauseTable, resumeMarker } from '../capture/tablePause.js';
 import { changedTables, describeShapeChange, diffShapes, tableShape, type ShapeChange } from '../capture/tableShape.js';
 import type { MirrorConfig } from '../mapping/index.js';
+import { repairKeys } from '../parity/repair.js';
 import { withTransaction } from '../postgres/database.js';
 import type { Logger } from '../log.js';
-import { applyClaimed, type ApplyContext, type ApplyTarget, type ChangeMapper, type RoundOutcome } from './applyClaimed.js';
+import {
+  applyClaimed,
+  type ApplyContext,
+  type ApplyTarget,
+  type ChangeMapper,
+  type RoundOutcome,
+  type SchemaVerdict,
+} from './applyClaimed.js';
 import { mirrorMapper } from './changeMapper.js';
 import type { RelayMetrics } from './metrics.js';
+import type { ClaimedEvent } from './outboxStore.js';
 import { claimTransactions, outboxDrained, secondsUntilNextClaimable } from './outboxStore.js';
 import { DEFAULT_PACKING, type PackingLimits } from './packing.js';
 import { CircuitBreaker, DEFAULT_BREAKER, DEFAULT_RETRY_POLICY, type BreakerOptions, type RetryPolicy } from './retryPolicy.js';
@@ -97,7 +106,7 @@ export class Relay {
     this.schema = deps.schema;
     this.mirror = deps.schema?.mirror;
     this.ctx = {
-      ...(deps.schema ? { holdChangedTables: (tables: string[]) => this.holdChangedTables(tables) } : {}),
+      ...(deps.schema ? { judgeMappingFailures: (failures) => this.judgeMappingFailures(failures) } : {}),
       pool: deps.pool,
       target: deps.target,
       mapper,
@@ -180,12 +189,36 @@ export class Relay {
     }
   }
 
-  /** Compares the live shape of tables whose events failed to map with the mirror; pauses those that changed. */
-  private async holdChangedTables(tables: string[]): Promise<Set<string>> {
-    if (!this.schema || !this.mirror) return new Set();
+  /**
+   * Events of a table that failed to map: if the table's live shape differs
+   * from the mirror, pause it and hold its transactions. If the failing column
+   * is one the table's last (resumed) change named, the image predates that
+   * change: re-emit the key's current row (a newer version) and let the old
+   * event go. Anything else is a bad value (dead letter).
+   */
+  private async judgeMappingFailures(
+    failures: Array<{ event: ClaimedEvent; column: string | undefined }>,
+  ): Promise<SchemaVerdict> {
+    if (!this.schema || !this.mirror) return { held: new Set(), superseded: [] };
+    const tables = [...new Set(failures.map((f) => f.event.table))];
     const changes = changedTables(this.mirror, await this.schema.discover(), tables);
     for (const change of changes.values()) await this.pause(change);
-    return new Set(changes.keys());
+    const held = new Set(changes.keys());
+    const previous = await lastShapeChanges(this.ctx.pool, tables.filter((t) => !held.has(t)));
+    const stale = failures.filter((f) => {
+      const change = previous.get(f.event.table);
+      if (!change || f.column === undefined) return false;
+      const columns = [...(change.added ?? []), ...(change.dropped ?? []), ...(change.retyped ?? []).map((r) => r.column)];
+      return columns.includes(f.column);
+    });
+    for (const table of new Set(stale.map((f) => f.event.table))) {
+      const config = this.mirror.tables.find((t) => t.name === table);
+      if (!config) continue;
+      const keys = stale.filter((f) => f.event.table === table).map((f) => f.event.key);
+      await repairKeys(this.ctx.pool, config, keys, `relay ${this.instance}`);
+    }
+    const superseded = stale.filter((f) => this.mirror!.tables.some((t) => t.name === f.event.table)).map((f) => f.event.seq);
+    return { held, superseded };
   }
 
   private async pause(change: ShapeChange): Promise<void> {
