@@ -104,7 +104,9 @@ export {
   type RelayDeps,
   type RelayOptions,
   type RelaySummary,
+  type SchemaWatch,
 } from './relay/relay.js';
+export { diffTableShape, describeShapeChange, type ShapeChange, type RetypedColumn } from './capture/tableShape.js';
 export { mirrorMapper } from './relay/changeMapper.js';
 export type { ApplyTarget, ChangeMapper } from './relay/applyClaimed.js';
 export { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from './relay/metrics.js';

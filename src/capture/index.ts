@@ -17,3 +17,12 @@ export {
 } from './status.js';
 export { setOperationKey, operationKeySettings, OPERATION_KEY_SETTING } from './operationKey.js';
 export { pruneOutbox } from './prune.js';
+export {
+  pausedTables,
+  pauseTable,
+  resumeTables,
+  resumeMarker,
+  installedShapes,
+  type TablePause,
+  type PauseRequest,
+} from './tablePause.js';

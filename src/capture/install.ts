@@ -11,6 +11,8 @@ import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
+import { recordInstalledShape, resumeTables } from './tablePause.js';
+import { tableShape } from './tableShape.js';
 import { findTable, keyColumnsByTable, type MirrorConfig } from '../mapping/index.js';
 import { KEY_TYPES } from '../mapping/pgTypes.js';
 import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
@@ -204,6 +206,14 @@ export async function installCapture(
       if (catalog.relkind === 'p') await checkPartitions(tx, catalog.table);
     const results: InstallResult[] = [];
     for (const catalog of checked) results.push(await installOne(tx, catalog, options));
+    // The trigger now matches the table's shape (and the mirror was discovered
+    // from it): a table paused by a schema change resumes, and running relays
+    // discover the mirror again before mapping it.
+    for (const catalog of checked) {
+      const table = findTable(options.mirror, catalog.table);
+      if (table) await recordInstalledShape(tx, catalog.table, tableShape(table));
+    }
+    await resumeTables(tx, checked.map((c) => c.table), options.actor);
     return results;
   });
 }

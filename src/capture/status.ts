@@ -13,6 +13,8 @@ import {
   type TableCatalog,
 } from './catalog.js';
 import { heavyColumnsOf } from './install.js';
+import { installedShapes, pausedTables, type TablePause } from './tablePause.js';
+import { diffShapes, tableShape, type ShapeChange } from './tableShape.js';
 import { capturedTables } from './uninstall.js';
 
 /**
@@ -33,6 +35,13 @@ export interface TableCaptureStatus {
   /** Age of the oldest pending event; null when none is pending. */
   oldestPendingMs: number | null;
   untracked: number;
+  /** Paused by the relay because the table's shape changed under capture (null: flowing). */
+  paused: TablePause | null;
+  /**
+   * The live columns differ from those `capture install` recorded: a relay
+   * will pause the table (null when they agree or nothing was recorded).
+   */
+  shapeChange: ShapeChange | null;
 }
 
 export interface UntrackedWrites {
@@ -92,6 +101,13 @@ export async function captureStatus(
   });
   const pending = await pendingByTable(db);
   const untracked = new Map((await untrackedWrites(db)).map((u) => [u.table, u.count]));
+  const paused = new Map((await pausedTables(db)).map((p) => [p.table, p]));
+  const installed = await installedShapes(db);
+  const shapeChange = (table: string): ShapeChange | null => {
+    const shape = installed.get(table);
+    const live = mirror.tables.find((t) => t.name === table);
+    return shape && live ? diffShapes(table, shape, tableShape(live)) : null;
+  };
   return tables.map((table) => {
     const catalog = catalogs.get(table);
     const state = captureState(catalog, mirror);
@@ -103,6 +119,8 @@ export async function captureStatus(
       pending: pending.get(table)?.pending ?? 0,
       oldestPendingMs: pending.get(table)?.oldestMs ?? null,
       untracked: untracked.get(table) ?? 0,
+      paused: paused.get(table) ?? null,
+      shapeChange: shapeChange(table),
     };
   });
 }

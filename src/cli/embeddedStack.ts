@@ -81,6 +81,8 @@ export async function startServing(
   options: {
     /** The mirrored tables (discovery). */
     mirror: MirrorConfig;
+    /** Discovers the mirror again, so a schema change pauses its table (docs/relay.md). */
+    discover?: () => Promise<MirrorConfig>;
     tokens: Record<string, TokenEntry>;
     port: number;
     host: string;
@@ -92,6 +94,7 @@ export async function startServing(
     pool: stores.pool,
     target: stores.target,
     mirror: options.mirror,
+    discover: options.discover,
     log: options.log,
     mirrorWaitMs: options.mirrorWaitMs,
   });

@@ -28,6 +28,8 @@ export function startMirrorStack(options: {
   target: ConvexTarget;
   /** The mirrored tables (discovery). */
   mirror: MirrorConfig;
+  /** Discovers the mirror again: with it, a schema change pauses its table (docs/relay.md). */
+  discover?: () => Promise<MirrorConfig>;
   log: Logger;
   mirrorWaitMs: number;
   relay?: Partial<RelayOptions>;
@@ -36,7 +38,14 @@ export function startMirrorStack(options: {
   const metrics = createRelayMetrics(registry);
   registerOutboxGauges(registry, options.pool);
   const relay = new Relay(
-    { pool: options.pool, target: options.target, mapper: mirrorMapper(options.mirror), metrics, log: options.log },
+    {
+      pool: options.pool,
+      target: options.target,
+      schema: options.discover ? { mirror: options.mirror, discover: options.discover } : undefined,
+      mapper: options.discover ? undefined : mirrorMapper(options.mirror),
+      metrics,
+      log: options.log,
+    },
     options.relay,
   );
   const runner = new MirrorRunner(options.pool, relay, metrics, options.log, { waitMs: options.mirrorWaitMs });

@@ -44,7 +44,24 @@ export interface ApplyTarget {
   applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult>;
 }
 
+/** What to do instead of dead-lettering events that could not be mapped because of a schema change. */
+export interface SchemaVerdict {
+  /** Tables whose shape changed under capture (now paused): their transactions are held back. */
+  held: Set<string>;
+  /**
+   * Events whose image has the shape from before a change the table was
+   * resumed from: the key's current row has been re-emitted, so they are done.
+   */
+  superseded: number[];
+}
+
+/** Judges events that could not be mapped: a schema change, or a bad value (neither list). */
+export type JudgeMappingFailures = (
+  failures: Array<{ event: ClaimedEvent; column: string | undefined }>,
+) => Promise<SchemaVerdict>;
+
 export interface ApplyContext {
+  judgeMappingFailures?: JudgeMappingFailures;
   pool: pg.Pool;
   target: ApplyTarget;
   mapper: ChangeMapper;
@@ -59,6 +76,8 @@ export interface RoundOutcome {
   applied: number;
   retried: number;
   dead: number;
+  /** Events given back without an attempt because their transaction touches a table paused by a schema change. */
+  held: number;
   /** The breaker opened during this round: stop claiming for a while. */
   breakerOpened: boolean;
 }
@@ -166,8 +185,30 @@ function unpack(call: PackedCall, seqsByTxid: Map<string, number[]>): PackedCall
 
 /** Applies claimed transactions and records every event's outcome. */
 export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransaction[]): Promise<RoundOutcome> {
-  const outcome: RoundOutcome = { applied: 0, retried: 0, dead: 0, breakerOpened: false };
-  const { sized, dead, events } = mapTransactions(claimed, ctx.mapper);
+  const outcome: RoundOutcome = { applied: 0, retried: 0, dead: 0, held: 0, breakerOpened: false };
+  const mapped = mapTransactions(claimed, ctx.mapper);
+  const { events } = mapped;
+  let { sized, dead } = mapped;
+  if (dead.length > 0 && ctx.judgeMappingFailures) {
+    const { held, superseded } = await ctx.judgeMappingFailures(
+      dead.map((d) => ({ event: events.get(d.seq)!, column: d.column })),
+    );
+    if (superseded.length > 0) {
+      await completeEvents(ctx.pool, superseded);
+      ctx.log.info({ seqs: superseded }, 'events with an image from before a schema change: current rows re-emitted');
+      const done = new Set(superseded);
+      dead = dead.filter((d) => !done.has(d.seq));
+    }
+    if (held.size > 0) {
+      // A transaction is applied whole: one touching a paused table waits with it.
+      const heldTxids = new Set(claimed.filter((t) => t.events.some((e) => held.has(e.table))).map((t) => t.txid));
+      const heldSeqs = claimed.filter((t) => heldTxids.has(t.txid)).flatMap((t) => t.events.map((e) => e.seq));
+      await scheduleRetry(ctx.pool, heldSeqs, 0, `table paused: schema changed (${[...held].join(', ')})`, false);
+      outcome.held += heldSeqs.length;
+      sized = sized.filter((t) => !heldTxids.has(t.txid));
+      dead = dead.filter((d) => !heldTxids.has(events.get(d.seq)!.txid));
+    }
+  }
   if (dead.length > 0) {
     await deadLetterEvents(ctx.pool, dead);
     for (const d of dead) {

@@ -17,6 +17,7 @@ export interface RelayMetrics {
   retries: Counter;
   deadLetters: Counter;
   splitTransactions: Counter;
+  tablePauses: Counter<'table'>;
   mirrorWrites: Counter<'operation' | 'outcome'>;
 }
 
@@ -50,6 +51,12 @@ export function createRelayMetrics(registry: Registry = new Registry()): RelayMe
     splitTransactions: new Counter({
       name: 'tandem_split_transactions_total',
       help: 'Postgres transactions too large for one Convex mutation, applied in parts',
+      registers: [registry],
+    }),
+    tablePauses: new Counter({
+      name: 'tandem_table_pauses_total',
+      help: 'Tables paused by this process because their shape changed under capture',
+      labelNames: ['table'],
       registers: [registry],
     }),
     mirrorWrites: new Counter({

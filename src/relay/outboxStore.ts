@@ -87,8 +87,9 @@ export const DEFAULT_CLAIM_BYTES = 16 * 1024 * 1024;
  * Leases the oldest claimable transactions: pending, due, not leased (or lease
  * expired). Returns them grouped by txid; empty when nothing is claimable.
  *
- * Four statements, whatever the backlog: (1) read the head of the pending
- * index, skipping rows another worker is claiming right now (so concurrent
+ * Five statements, whatever the backlog: (0) read the paused tables; (1) read
+ * the head of the pending index, leaving out transactions that touch a paused
+ * table and skipping rows another worker is claiming right now (so concurrent
  * workers take different transactions instead of racing for the same ones);
  * (2) try the advisory locks of the chosen txids at once; (3) lease every
  * event of the txids won, again skipping rows locked by others; (4) give back
@@ -97,16 +98,28 @@ export const DEFAULT_CLAIM_BYTES = 16 * 1024 * 1024;
  */
 export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): Promise<ClaimedTransaction[]> {
   return withTransaction(pool, async (tx) => {
+    const paused = await tx.query<{ tables: string[] | null }>(
+      `SELECT array_agg(table_name) AS tables FROM tandem.table_pause WHERE resumed_at IS NULL`,
+    );
+    const pausedTables = paused.rows[0]?.tables ?? null;
+    // A Postgres transaction is applied whole, so one touching a paused table
+    // waits with it; the check is left out of the plan when nothing is paused.
+    const skipPaused = pausedTables
+      ? `AND NOT EXISTS (SELECT 1 FROM tandem.outbox p
+                          WHERE p.txid = tandem.outbox.txid AND p.status = 'pending'
+                            AND p.table_name = ANY($3::text[]))`
+      : '';
     const head = await tx.query<{ txid: string; bytes: number }>(
       `SELECT txid::text AS txid, coalesce(pg_column_size("row"), 0)::int AS bytes
          FROM tandem.outbox
         WHERE status = 'pending' AND next_attempt_at <= now()
           AND (lease_expires_at IS NULL OR lease_expires_at < now())
           AND ($2::text IS NULL OR txid = $2::xid8)
+          ${skipPaused}
         ORDER BY seq
         LIMIT $1
         FOR UPDATE SKIP LOCKED`,
-      [Math.max(1, options.maxEvents), options.txid ?? null],
+      [Math.max(1, options.maxEvents), options.txid ?? null, ...(pausedTables ? [pausedTables] : [])],
     );
     const budget = options.maxBytes ?? DEFAULT_CLAIM_BYTES;
     const wanted: string[] = [];
@@ -236,17 +249,21 @@ export async function outboxLag(pool: pg.Pool): Promise<OutboxLag> {
   return { pending: rows[0]!.pending, oldestPendingSeconds: rows[0]!.oldest ?? 0 };
 }
 
-/** True when no event is pending (leased or not). */
+/** Leaves out events held by a paused table: its own, and every event of a transaction that touches it. */
+const NOT_HELD = `AND NOT EXISTS (SELECT 1 FROM tandem.outbox p JOIN tandem.table_pause tp ON tp.table_name = p.table_name
+                     WHERE tp.resumed_at IS NULL AND p.txid = o.txid AND p.status = 'pending')`;
+
+/** True when no event is pending (leased or not) other than those held by a paused table. */
 export async function outboxDrained(pool: pg.Pool): Promise<boolean> {
-  const { rowCount } = await pool.query(`SELECT 1 FROM tandem.outbox WHERE status = 'pending' LIMIT 1`);
+  const { rowCount } = await pool.query(`SELECT 1 FROM tandem.outbox o WHERE status = 'pending' ${NOT_HELD} LIMIT 1`);
   return !rowCount;
 }
 
-/** Seconds until the earliest pending event becomes claimable (0 if one is now), or null when none is pending. */
+/** Seconds until the earliest pending event not held by a paused table becomes claimable (0 if one is now), or null when none is pending. */
 export async function secondsUntilNextClaimable(pool: pg.Pool): Promise<number | null> {
   const { rows } = await pool.query<{ wait: number | null }>(
     `SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(lease_expires_at, next_attempt_at))) - now())::float8 AS wait
-       FROM tandem.outbox WHERE status = 'pending'`,
+       FROM tandem.outbox o WHERE status = 'pending' ${NOT_HELD}`,
   );
   const wait = rows[0]!.wait;
   return wait === null ? null : Math.max(0, wait);

@@ -7,9 +7,23 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
 import { pruneOutbox } from '../capture/index.js';
+import { installedShapes, lastShapeChanges, pauseTable, resumeMarker } from '../capture/tablePause.js';
+import { changedTables, describeShapeChange, diffShapes, tableShape, type ShapeChange } from '../capture/tableShape.js';
+import type { MirrorConfig } from '../mapping/index.js';
+import { repairKeys } from '../parity/repair.js';
+import { withTransaction } from '../postgres/database.js';
 import type { Logger } from '../log.js';
-import { applyClaimed, type ApplyContext, type ApplyTarget, type ChangeMapper, type RoundOutcome } from './applyClaimed.js';
+import {
+  applyClaimed,
+  type ApplyContext,
+  type ApplyTarget,
+  type ChangeMapper,
+  type RoundOutcome,
+  type SchemaVerdict,
+} from './applyClaimed.js';
+import { mirrorMapper } from './changeMapper.js';
 import type { RelayMetrics } from './metrics.js';
+import type { ClaimedEvent } from './outboxStore.js';
 import { claimTransactions, outboxDrained, secondsUntilNextClaimable } from './outboxStore.js';
 import { DEFAULT_PACKING, type PackingLimits } from './packing.js';
 import { CircuitBreaker, DEFAULT_BREAKER, DEFAULT_RETRY_POLICY, type BreakerOptions, type RetryPolicy } from './retryPolicy.js';
@@ -41,10 +55,22 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   breaker: DEFAULT_BREAKER,
 };
 
+/**
+ * The mirror the relay maps by and how to discover it again. With it, a table
+ * whose shape changed under capture is paused instead of dead-lettered, and the
+ * relay discovers the mirror again once `capture install` resumes a table.
+ */
+export interface SchemaWatch {
+  mirror: MirrorConfig;
+  discover: () => Promise<MirrorConfig>;
+}
+
 export interface RelayDeps {
   pool: pg.Pool;
   target: ApplyTarget;
-  mapper: ChangeMapper;
+  /** Default: the shared value mapping over `schema.mirror`. */
+  mapper?: ChangeMapper;
+  schema?: SchemaWatch;
   metrics: RelayMetrics;
   log: Logger;
 }
@@ -65,12 +91,25 @@ export class Relay {
   private loops: Promise<void>[] = [];
   private readonly totals: RelaySummary = { applied: 0, retried: 0, dead: 0 };
 
+  private readonly schema?: SchemaWatch;
+  private mirror?: MirrorConfig;
+  /** The resume marker when the mirror was last discovered (undefined: not read yet). */
+  private seenResume: string | null | undefined;
+  private needsDiscovery = false;
+  private discovering?: Promise<void>;
+  private started?: Promise<void>;
+
   constructor(deps: RelayDeps, options: Partial<RelayOptions> = {}) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
+    const mapper = deps.mapper ?? (deps.schema && mirrorMapper(deps.schema.mirror));
+    if (!mapper) throw new Error('Relay needs a mapper or a schema watch');
+    this.schema = deps.schema;
+    this.mirror = deps.schema?.mirror;
     this.ctx = {
+      ...(deps.schema ? { judgeMappingFailures: (failures) => this.judgeMappingFailures(failures) } : {}),
       pool: deps.pool,
       target: deps.target,
-      mapper: deps.mapper,
+      mapper,
       metrics: deps.metrics,
       log: deps.log,
       retry: this.options.retry,
@@ -86,6 +125,7 @@ export class Relay {
   /** One claim-and-apply round of one worker. Returns null when nothing was claimable. */
   async round(workerId: string, txid?: string): Promise<RoundOutcome | null> {
     if (!this.ctx.breaker.allows()) return null;
+    await this.refreshMirror();
     const claimed = await claimTransactions(this.ctx.pool, {
       workerId,
       maxEvents: this.options.claimEvents,
@@ -98,6 +138,102 @@ export class Relay {
     this.totals.retried += outcome.retried;
     this.totals.dead += outcome.dead;
     return outcome;
+  }
+
+  /**
+   * Discovers the mirror again when a table was resumed (or paused in a race)
+   * since the last discovery, so a resumed table maps with its new columns.
+   * The marker is read before discovering: a resume during discovery is seen
+   * next round.
+   */
+  private async refreshMirror(): Promise<void> {
+    if (!this.schema) return;
+    // Every worker waits for the first check, so none maps a table changed since install.
+    this.started ??= (async () => {
+      this.seenResume = await resumeMarker(this.ctx.pool);
+      await this.pauseChangedSinceInstall();
+    })().catch((err: unknown) => {
+      this.started = undefined;
+      throw err;
+    });
+    await this.started;
+    if (this.discovering) await this.discovering;
+    const marker = await resumeMarker(this.ctx.pool);
+    if (!this.needsDiscovery && marker === this.seenResume) return;
+    this.discovering ??= (async () => {
+      this.needsDiscovery = false;
+      const mirror = await this.schema!.discover();
+      this.mirror = mirror;
+      this.ctx.mapper = mirrorMapper(mirror);
+      this.seenResume = marker;
+      this.ctx.log.info({ resumedAt: marker }, 'mirror discovered again');
+      await this.pauseChangedSinceInstall();
+    })().finally(() => {
+      this.discovering = undefined;
+    });
+    await this.discovering;
+  }
+
+  /**
+   * A relay that discovered the mirror after a schema change maps with the new
+   * columns, which the deployed Convex side may not have: compare with the
+   * shape each table was installed for, and pause those that differ.
+   */
+  private async pauseChangedSinceInstall(): Promise<void> {
+    if (!this.mirror) return;
+    const installed = await installedShapes(this.ctx.pool);
+    for (const table of this.mirror.tables) {
+      const shape = installed.get(table.name);
+      const change = shape && diffShapes(table.name, shape, tableShape(table));
+      if (change) await this.pause(change);
+    }
+  }
+
+  /**
+   * Events of a table that failed to map: if the table's live shape differs
+   * from the mirror, pause it and hold its transactions. If the failing column
+   * is one the table's last (resumed) change named, the image predates that
+   * change: re-emit the key's current row (a newer version) and let the old
+   * event go. Anything else is a bad value (dead letter).
+   */
+  private async judgeMappingFailures(
+    failures: Array<{ event: ClaimedEvent; column: string | undefined }>,
+  ): Promise<SchemaVerdict> {
+    if (!this.schema || !this.mirror) return { held: new Set(), superseded: [] };
+    const tables = [...new Set(failures.map((f) => f.event.table))];
+    const changes = changedTables(this.mirror, await this.schema.discover(), tables);
+    for (const change of changes.values()) await this.pause(change);
+    const held = new Set(changes.keys());
+    const previous = await lastShapeChanges(this.ctx.pool, tables.filter((t) => !held.has(t)));
+    const stale = failures.filter((f) => {
+      const change = previous.get(f.event.table);
+      if (!change || f.column === undefined) return false;
+      const columns = [...(change.added ?? []), ...(change.dropped ?? []), ...(change.retyped ?? []).map((r) => r.column)];
+      return columns.includes(f.column);
+    });
+    for (const table of new Set(stale.map((f) => f.event.table))) {
+      const config = this.mirror.tables.find((t) => t.name === table);
+      if (!config) continue;
+      const keys = stale.filter((f) => f.event.table === table).map((f) => f.event.key);
+      await repairKeys(this.ctx.pool, config, keys, `relay ${this.instance}`);
+    }
+    const superseded = stale.filter((f) => this.mirror!.tables.some((t) => t.name === f.event.table)).map((f) => f.event.seq);
+    return { held, superseded };
+  }
+
+  private async pause(change: ShapeChange): Promise<void> {
+    const reason = describeShapeChange(change);
+    const { table, ...detail } = change;
+    // The pause and its audit entry commit together.
+    const paused = await withTransaction(this.ctx.pool, (tx) =>
+      pauseTable(tx, { table, reason, detail, seenResume: this.seenResume ?? null, actor: `relay ${this.instance}` }),
+    );
+    if (paused === 'paused') {
+      this.ctx.log.warn({ table, ...detail }, reason);
+      this.ctx.metrics.tablePauses.inc({ table });
+    }
+    // Resumed after this relay discovered the mirror: discover it again.
+    if (paused === 'resumed-since') this.needsDiscovery = true;
   }
 
   private workerId(i: number): string {

@@ -39,6 +39,8 @@ describe.each(backends)('capture status and pruning [%s]', (backend) => {
       pending: 0,
       oldestPendingMs: null,
       untracked: 0,
+      paused: null,
+      shapeChange: null,
     });
   });
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatusTable } from '../../src/cli/commands/capture.js';
+import { formatPaused, formatStatusTable } from '../../src/cli/commands/capture.js';
 
 describe('capture status table', () => {
   it('aligns columns and prints ages and dashes', () => {
     const text = formatStatusTable([
-      { table: 'story', state: 'enabled', installed: true, keyColumns: ['id'], pending: 12, oldestPendingMs: 95_500, untracked: 3 },
-      { table: 'capture_pair', state: 'absent', installed: false, keyColumns: ['lang', 'n'], pending: 0, oldestPendingMs: null, untracked: 0 },
-      { table: 'gone', state: 'missing-table', installed: false, keyColumns: [], pending: 0, oldestPendingMs: 250, untracked: 0 },
+      { table: 'story', state: 'enabled', installed: true, keyColumns: ['id'], pending: 12, oldestPendingMs: 95_500, untracked: 3, paused: null, shapeChange: null },
+      { table: 'capture_pair', state: 'absent', installed: false, keyColumns: ['lang', 'n'], pending: 0, oldestPendingMs: null, untracked: 0, paused: null, shapeChange: null },
+      { table: 'gone', state: 'missing-table', installed: false, keyColumns: [], pending: 0, oldestPendingMs: 250, untracked: 0, paused: null, shapeChange: null },
     ]);
     expect(text).toBe(
       [
@@ -16,6 +16,21 @@ describe('capture status table', () => {
         'gone          missing-table  -             0   250ms          0',
         '',
       ].join('\n'),
+    );
+  });
+
+  it('shows a paused table as paused, with one line giving the reason', () => {
+    const paused = { table: 'item', reason: 'schema of "item" changed under capture: column(s) added colour', detail: {}, pausedAt: new Date(0) };
+    const rows = [
+      { table: 'item', state: 'enabled' as const, installed: true, keyColumns: ['sku'], pending: 2, oldestPendingMs: null, untracked: 0, paused, shapeChange: null },
+      { table: 'visit', state: 'enabled' as const, installed: true, keyColumns: ['id'], pending: 0, oldestPendingMs: null, untracked: 0, paused: null, shapeChange: null },
+    ];
+    expect(formatStatusTable(rows).split('\n')[1]).toBe('item   paused   sku        2       -          0');
+    expect(formatPaused(rows)).toBe(`paused     item  (${paused.reason})\n`);
+    const changed = { table: 'visit', added: [], dropped: ['note'], retyped: [], tableMissing: false };
+    expect(formatPaused([rows[0]!, { ...rows[1]!, shapeChange: changed }])).toBe(
+      `paused     item  (${paused.reason})\n` +
+        'changed    visit  (schema of "visit" changed under capture: column(s) dropped note; run codegen, deploy Convex, then `tandem capture install`)\n',
     );
   });
 });

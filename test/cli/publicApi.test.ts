@@ -62,6 +62,7 @@ describe('the public API (package exports)', () => {
       'installCapture',
       'uninstallCapture',
       'captureStatus',
+      'pausedTables',
       'mapRow',
       'mapChange',
       'backfill',

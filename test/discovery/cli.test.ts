@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pauseTable } from '../../src/capture/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { SHOP_DDL } from './shopSchema.js';
 
@@ -120,5 +121,42 @@ describe.each(backends)('tandem CLI on another application [%s]', (backend) => {
       ['line', 'enabled'],
     ]);
     expect(status.skipped.map((s: { table: string }) => s.table)).toEqual(['page_view']);
+  });
+
+  it('status shows a column change, and a pause with its reason; capture install resumes the table', async () => {
+    await db.pool.query(`ALTER TABLE shop.customer ADD COLUMN phone text`);
+    const reason =
+      'schema of "customer" changed under capture: column(s) added phone; run codegen, deploy Convex, then `tandem capture install`';
+    expect((await tandem(['status'])).stdout).toContain(`\nchanged    customer  (${reason})\n`);
+    // What a relay does when it meets the change (the CLI relay needs a Convex deployment).
+    expect(
+      await pauseTable(db.pool, {
+        table: 'customer',
+        reason,
+        detail: { added: ['phone'], dropped: [], retyped: [], tableMissing: false },
+        seenResume: (await db.pool.query('SELECT max(resumed_at)::text AS m FROM tandem.table_pause')).rows[0].m,
+      }),
+    ).toBe('paused');
+    const paused = (await tandem(['capture', 'status'])).stdout.split('\n');
+    expect(paused.find((l) => l.startsWith('customer'))).toMatch(/^customer\s+paused\s+code\s/);
+    expect(paused).toContain(`paused     customer  (${reason})`);
+    const json = JSON.parse((await tandem(['status', '--json'])).stdout);
+    expect(json.tables[0].paused).toMatchObject({ table: 'customer', reason, detail: { added: ['phone'] } });
+
+    await tandem(['capture', 'install', '--tables', 'customer']);
+    const after = JSON.parse((await tandem(['status', '--json'])).stdout);
+    expect(after.tables.map((t: { table: string; paused: unknown; shapeChange: unknown }) => [t.table, t.paused, t.shapeChange])).toEqual([
+      ['customer', null, null],
+      ['event', null, null],
+      ['orders', null, null],
+      ['line', null, null],
+    ]);
+    const { rows } = await db.pool.query(
+      `SELECT action, target FROM tandem.audit_log WHERE action IN ('relay.pause', 'capture.resume') ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { action: 'relay.pause', target: 'customer' },
+      { action: 'capture.resume', target: 'customer' },
+    ]);
   });
 });

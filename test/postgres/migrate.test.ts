@@ -22,6 +22,7 @@ const EXPECTED = [
   { version: 5, name: 'capture_cost' },
   { version: 6, name: 'unchanged_columns' },
   { version: 7, name: 'invariant_suites' },
+  { version: 8, name: 'table_pause' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -85,8 +86,8 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    await db.pool.query('ALTER TABLE tandem.parity_run DROP COLUMN suite');
-    await db.pool.query('ALTER TABLE tandem.parity_run ALTER COLUMN invariant TYPE int USING invariant::int');
+    await db.pool.query('DROP TABLE tandem.table_pause');
+    await db.pool.query('ALTER TABLE tandem.captured_table DROP COLUMN columns');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -97,12 +98,14 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.parity_run'::regclass AND attname IN ('suite', 'invariant')
-        ORDER BY 1`,
+        WHERE attrelid = 'tandem.table_pause'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
-      { attname: 'invariant', type: 'text' },
-      { attname: 'suite', type: 'text' },
+      { attname: 'table_name', type: 'text' },
+      { attname: 'reason', type: 'text' },
+      { attname: 'detail', type: 'jsonb' },
+      { attname: 'paused_at', type: 'timestamp with time zone' },
+      { attname: 'resumed_at', type: 'timestamp with time zone' },
     ]);
   });
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { captureStatus, installCapture, uninstallCapture, type TableCaptureStatus } from '../../index.js';
 import { requireSchema } from '../../index.js';
 import { selectTables } from '../../index.js';
-import type { SkippedTable } from '../../index.js';
+import { describeShapeChange, type ShapeChange, type SkippedTable } from '../../index.js';
 import { commandContext, discover, parseList, withDatabase } from '../context.js';
 
 interface TablesFlags {
@@ -25,7 +25,7 @@ export function formatStatusTable(rows: TableCaptureStatus[]): string {
   const header = ['table', 'capture', 'key', 'pending', 'oldest', 'untracked'];
   const body = rows.map((r) => [
     r.table,
-    r.state,
+    r.paused ? 'paused' : r.state,
     r.keyColumns.join(',') || '-',
     String(r.pending),
     formatAge(r.oldestPendingMs),
@@ -36,6 +36,23 @@ export function formatStatusTable(rows: TableCaptureStatus[]): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...body.map(line)].join('\n') + '\n';
+}
+
+/**
+ * Tables paused by a schema change, one line each with the reason (what
+ * changed, and how to resume); and tables whose columns changed since
+ * `capture install`, which a relay will pause.
+ */
+export function formatPaused(
+  rows: ReadonlyArray<{ table: string; paused: { reason: string } | null; shapeChange?: ShapeChange | null }>,
+): string {
+  return rows
+    .map((r) => {
+      if (r.paused) return `paused     ${r.table}  (${r.paused.reason})\n`;
+      if (r.shapeChange) return `changed    ${r.table}  (${describeShapeChange(r.shapeChange)})\n`;
+      return '';
+    })
+    .join('');
 }
 
 /** Tables discovery left out for want of a key, one line each, so no table is silently ignored. */
@@ -95,7 +112,7 @@ export function register(program: Command): void {
       process.stdout.write(
         flags.json
           ? `${JSON.stringify({ tables: rows, skipped }, null, 2)}\n`
-          : formatStatusTable(rows) + formatSkipped(skipped),
+          : formatStatusTable(rows) + formatPaused(rows) + formatSkipped(skipped),
       );
     });
 }

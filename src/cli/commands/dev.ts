@@ -82,6 +82,7 @@ export function register(program: Command): void {
         const tokens = Object.keys(config.apiTokens).length > 0 ? config.apiTokens : DEV_TOKENS;
         const serving = await startServing(stores, {
           mirror,
+          discover: async () => (await discoverMirror(stores.pool, project)).mirror,
           tokens,
           port: flags.port ?? config.apiPort,
           host,

@@ -5,12 +5,14 @@
 import type { Command } from 'commander';
 import {
   requireSchema,
-  mirrorMapper,
+  discoverMirror,
   createRelayMetrics,
   openConvexTarget,
   DEFAULT_RELAY_OPTIONS,
+  pausedTables,
   Relay,
 } from '../../index.js';
+import { formatPaused } from './capture.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
 import { wholeNumber } from '../optionParsers.js';
@@ -40,7 +42,16 @@ export function register(program: Command): void {
       const summary = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
         const relay = new Relay(
-          { pool: db.pool, target, mapper: mirrorMapper((await discover(ctx, db)).mirror), metrics: createRelayMetrics(), log: ctx.log },
+          {
+            pool: db.pool,
+            target,
+            schema: {
+              mirror: (await discover(ctx, db)).mirror,
+              discover: async () => (await discoverMirror(db.pool, ctx.project)).mirror,
+            },
+            metrics: createRelayMetrics(),
+            log: ctx.log,
+          },
           {
             workers: flags.workers,
             claimEvents: flags.claimEvents,
@@ -49,15 +60,21 @@ export function register(program: Command): void {
             leaseMs: flags.leaseMs,
           },
         );
-        if (flags.once) return relay.drain();
-        const stopped = nextStopSignal();
-        relay.start();
-        ctx.log.info({ workers: flags.workers }, 'relay running');
-        await stopped;
-        await relay.stop();
-        return relay.summary;
+        let summary;
+        if (flags.once) summary = await relay.drain();
+        else {
+          const stopped = nextStopSignal();
+          relay.start();
+          ctx.log.info({ workers: flags.workers }, 'relay running');
+          await stopped;
+          await relay.stop();
+          summary = relay.summary;
+        }
+        // Held events are not a failure, but nobody should miss that they wait.
+        return { ...summary, paused: await pausedTables(db.pool) };
       });
       process.stdout.write(`relay: ${summary.applied} applied, ${summary.retried} retried, ${summary.dead} dead-lettered\n`);
+      process.stdout.write(formatPaused(summary.paused.map((p) => ({ table: p.table, paused: p }))));
       if (flags.once && summary.dead > 0) process.exitCode = EXIT_FINDINGS;
     });
 }

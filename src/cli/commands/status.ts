@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { backfillStatus, type TableBackfillStatus } from '../../index.js';
 import { captureStatus, type TableCaptureStatus } from '../../index.js';
 import { commandContext, discover, withDatabase } from '../context.js';
-import { formatSkipped } from './capture.js';
+import { formatPaused, formatSkipped } from './capture.js';
 import { formatDuration } from '../progress.js';
 
 export interface TableStatus {
@@ -17,6 +17,10 @@ export interface TableStatus {
   outboxPending: number;
   /** Age of the oldest pending outbox event in ms; null when nothing is pending. */
   lagMs: number | null;
+  /** Paused by the relay because the table's shape changed under capture (docs/capture.md). */
+  paused: TableCaptureStatus['paused'];
+  /** Columns changed since `capture install` (a relay will pause the table). */
+  shapeChange: TableCaptureStatus['shapeChange'];
 }
 
 export function describeBackfill(b: TableBackfillStatus): string {
@@ -34,7 +38,7 @@ export function formatStatus(rows: TableStatus[]): string {
   const header = ['table', 'capture', 'backfill', 'rows copied', 'outbox pending', 'lag'];
   const body = rows.map((r) => [
     r.table,
-    r.capture,
+    r.paused ? 'paused' : r.capture,
     describeBackfill(r.backfill),
     String(r.backfill.rowsCopied),
     String(r.outboxPending),
@@ -56,6 +60,8 @@ export function joinStatus(capture: TableCaptureStatus[], backfill: TableBackfil
       backfill: b,
       outboxPending: c?.pending ?? 0,
       lagMs: c?.oldestPendingMs ?? null,
+      paused: c?.paused ?? null,
+      shapeChange: c?.shapeChange ?? null,
     };
   });
 }
@@ -79,7 +85,7 @@ export function register(program: Command): void {
       process.stdout.write(
         flags.json
           ? `${JSON.stringify({ tables: rows, skipped }, null, 2)}\n`
-          : formatStatus(rows) + formatSkipped(skipped),
+          : formatStatus(rows) + formatPaused(rows) + formatSkipped(skipped),
       );
     });
 }
