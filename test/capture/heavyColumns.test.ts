@@ -120,7 +120,24 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
     await sql(`TRUNCATE capture_dom`);
     await sql(`INSERT INTO capture_dom VALUES (1, 'a', 'long body', 'long note')`);
     const heavy = { table: 'capture_dom_content', columns: ['body', 'note'] };
-    const mirror = { schema: 'public', tables: [{ name: 'capture_dom', heavy }] } as unknown as MirrorConfig;
+    const mirror: MirrorConfig = {
+      schema: 'public',
+      tables: [
+        {
+          schema: 'public',
+          name: 'capture_dom',
+          columns: [
+            { name: 'id', type: 'int4', nullable: false },
+            { name: 'name', type: 'text', nullable: true },
+            { name: 'body', type: 'text', nullable: false },
+            { name: 'note', type: 'text', nullable: true },
+          ],
+          primaryKey: ['id'],
+          foreignKeys: [],
+          heavy,
+        },
+      ],
+    };
     await installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_dom'], mirror });
     await sql(`UPDATE capture_dom SET name = 'b' WHERE id = 1`);
     const [event] = await outboxEvents(db.pool);
