@@ -9,6 +9,7 @@
  * outbox's.
  */
 import pg from 'pg';
+import { qualifiedTable } from '../mapping/index.js';
 import { keyTextSql, rowImageSql, type RowImageColumns } from '../capture/rowImageSql.js';
 import { captureSpec, type TableCatalog } from '../capture/catalog.js';
 import type { Queryable } from '../postgres/database.js';
@@ -74,7 +75,7 @@ function pageSql(shape: TableShape, withCursor: boolean): string {
   const id = JSON.stringify([shape, withCursor]);
   const cached = queries.get(id);
   if (cached) return cached;
-  const table = `${pg.escapeIdentifier(shape.schema)}.${pg.escapeIdentifier(shape.table)}`;
+  const table = qualifiedTable({ schema: shape.schema, name: shape.table });
   const columns = shape.keyColumns.map((c) => pg.escapeIdentifier(c));
   const pageKeys = columns.map((c) => `p.${c}`);
   const cursor = shape.keyColumns.map((_, i) => `$${i + 3}`);
@@ -147,7 +148,7 @@ export async function countRemaining(
     ? `WHERE (${keys.join(', ')}) > (${after.map((_, i) => `$${i + 1}`).join(', ')})`
     : '';
   const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM ${pg.escapeIdentifier(shape.schema)}.${pg.escapeIdentifier(shape.table)} t ${where}`,
+    `SELECT count(*)::text AS n FROM ${qualifiedTable({ schema: shape.schema, name: shape.table })} t ${where}`,
     after ? [...after] : [],
   );
   return Number(rows[0]!.n);

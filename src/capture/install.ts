@@ -13,7 +13,7 @@ import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
 import { recordInstalledShape, resumeTables } from './tablePause.js';
 import { tableShape } from './tableShape.js';
-import { findTable, keyColumnsByTable, type MirrorConfig } from '../mapping/index.js';
+import { findTable, keyColumnsByTable, qualifiedTable, type MirrorConfig } from '../mapping/index.js';
 import { KEY_TYPES } from '../mapping/pgTypes.js';
 import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
 import {
@@ -124,7 +124,7 @@ async function createTrigger(
   catalog: TableCatalog,
   heavy: readonly string[],
 ): Promise<void> {
-  const table = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(catalog.table)}`;
+  const table = qualifiedTable({ schema, name: catalog.table });
   await tx.query(createCaptureFunctionSql(captureSpec(catalog, heavy)));
   await tx.query(`DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGER} ON ${table}`);
   await tx.query(

@@ -5,6 +5,7 @@
  * the outbox stay there for the relay.
  */
 import pg from 'pg';
+import { qualifiedTable } from '../mapping/index.js';
 import { NotFoundError } from '../core/errors.js';
 import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
@@ -69,7 +70,7 @@ export async function uninstallCapture(
       }
       if (trigger)
         await tx.query(
-          `DROP TRIGGER ${CAPTURE_TRIGGER} ON ${pg.escapeIdentifier(options.schema)}.${pg.escapeIdentifier(name)}`,
+          `DROP TRIGGER ${CAPTURE_TRIGGER} ON ${qualifiedTable({ schema: options.schema, name })}`,
         );
       // The table's generated function (tables installed by an older Tandem have none).
       await tx.query(`DROP FUNCTION IF EXISTS ${qualifiedCaptureFunction(name)}()`);

@@ -6,12 +6,13 @@
  */
 import { InvalidInputError } from '../core/errors.js';
 import { keyTextSql as captureKeyTextSql } from '../capture/rowImageSql.js';
-import type { ColumnConfig, PgColumnType, TableConfig } from '../mapping/index.js';
+import { quoteIdentifier, type ColumnConfig, type PgColumnType, type TableConfig } from '../mapping/index.js';
 import { parseTimestampMicros } from '../mapping/timestamp.js';
 
 export type KeyValue = string | number | Array<string | number>;
 
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** One quoting rule for identifiers, the mapping's (it names the tables parity reads too). */
+export const quoteIdent = quoteIdentifier;
 
 const PLAIN_TEXT_KEY: ReadonlySet<PgColumnType> = new Set(['int2', 'int4', 'int8', 'text', 'varchar']);
 

@@ -7,10 +7,8 @@
  * Plain values, no ref_* field (not mirrored): story.author → users, story.author_change → users,
  * story_approval.user_id → users, story_done.user_id → users.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { STORY_SITE_CONFIG_FILE } from '../../src/app/schema.js';
-import { parseProjectConfig, type ProjectConfig } from '../../src/config/projectConfig.js';
+import { loadStorySiteConfig } from '../../src/app/schema.js';
+import type { ProjectConfig } from '../../src/config/projectConfig.js';
 import type { MirrorConfig } from '../../src/mapping/tableConfig.js';
 
 export const STORY_SITE_TABLES: MirrorConfig = {
@@ -212,8 +210,4 @@ export function storySiteCapture(): { tables: string[]; mirror: MirrorConfig } {
 }
 
 /** The story site's project config (examples/story-site/tandem.config.json), read once. */
-export const STORY_SITE_CONFIG: ProjectConfig = parseProjectConfig(
-  JSON.parse(fs.readFileSync(STORY_SITE_CONFIG_FILE, 'utf8')),
-  STORY_SITE_CONFIG_FILE,
-  (specifier) => path.resolve(path.dirname(STORY_SITE_CONFIG_FILE), specifier),
-);
+export const STORY_SITE_CONFIG: ProjectConfig = await loadStorySiteConfig();
