@@ -5,8 +5,9 @@
  * catalog, never from Tandem's own records, because the application's DDL is
  * someone else's.
  */
-import { JSON_IMAGE_BASE_TYPES } from '../mapping/pgTypes.js';
+import { carriedAsText, columnTypeOf } from '../mapping/pgTypes.js';
 import type { Queryable } from '../postgres/database.js';
+import { catalogTable, readCatalog, type CatalogColumn } from '../postgres/catalog/index.js';
 import {
   captureFunctionBody,
   captureFunctionName,
@@ -52,87 +53,39 @@ export interface TableCatalog {
   trigger: CaptureTrigger | null;
 }
 
-interface CatalogRow {
+interface RelationRow {
   table: string;
   relkind: string;
   partition_of: string | null;
-  key_columns: string[] | null;
-  key_types: string[] | null;
-  key_is_enum: boolean[] | null;
-  columns: string[] | null;
-  virtual_columns: string[] | null;
-  domain_columns: string[] | null;
-  text_columns: string[] | null;
-  text_array_columns: string[] | null;
   tgenabled: TriggerEnabled | null;
   tgargs: Buffer | null;
   function_name: string | null;
   function_source: string | null;
 }
 
-const CATALOG_SQL = `
-WITH t AS (
-  SELECT c.oid, c.relname, c.relkind, c.relispartition
-    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname = $4 AND c.relname = ANY($1::text[])
-), cols AS (
-  SELECT a.attrelid, a.attnum, a.attname,
-         bt.typname AS base_type, bt.typtype = 'e' AS is_enum, bt.typcategory = 'A' AS is_array,
-         ty.typtype = 'd' AS is_domain,
-         -- The value's own type: the element's base type for arrays.
-         coalesce(eb.typname, bt.typname) AS value_type,
-         coalesce(eb.typtype, bt.typtype) = 'e' AS value_is_enum
-    FROM pg_catalog.pg_attribute a
-    JOIN t ON t.oid = a.attrelid
-    JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
-    JOIN pg_catalog.pg_type bt ON bt.oid = coalesce(nullif(ty.typbasetype, 0), ty.oid)
-    LEFT JOIN pg_catalog.pg_type el ON el.oid = bt.typelem AND bt.typcategory = 'A'
-    LEFT JOIN pg_catalog.pg_type eb ON eb.oid = coalesce(nullif(el.typbasetype, 0), el.oid)
-   WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> 'v'
-), texts AS (
-  SELECT cols.*, NOT (cols.value_is_enum OR cols.value_type = ANY($5::text[])) AS as_text FROM cols
-), keys AS (
-  SELECT i.indrelid, k.attnum, k.ord
-    FROM pg_catalog.pg_index i JOIN t ON t.oid = i.indrelid
-   CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-   WHERE i.indisprimary AND k.ord <= i.indnkeyatts AND NOT ($3::jsonb ? t.relname::text)
-  UNION ALL
-  -- A key the project config names for a table without a primary key (discovery checked it).
-  SELECT t.oid, a.attnum, o.ord
-    FROM t CROSS JOIN LATERAL jsonb_array_elements_text($3::jsonb -> t.relname::text) WITH ORDINALITY AS o(name, ord)
-    JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attname = o.name
-)
-SELECT t.relname AS table, t.relkind::text AS relkind,
+/**
+ * What the shared catalog reader leaves out: each named relation's kind (so a
+ * view or a partition is refused by name rather than reported missing), its
+ * partitioned parent, and the state of its capture trigger.
+ */
+const RELATIONS_SQL = `
+SELECT c.relname AS table, c.relkind::text AS relkind,
        (SELECT pc.relname FROM pg_catalog.pg_inherits i
           JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
-         WHERE i.inhrelid = t.oid AND t.relispartition) AS partition_of,
-       (SELECT array_agg(cols.attname::text ORDER BY keys.ord) FROM keys
-          JOIN cols ON cols.attrelid = keys.indrelid AND cols.attnum = keys.attnum
-         WHERE keys.indrelid = t.oid) AS key_columns,
-       (SELECT array_agg(cols.base_type::text ORDER BY keys.ord) FROM keys
-          JOIN cols ON cols.attrelid = keys.indrelid AND cols.attnum = keys.attnum
-         WHERE keys.indrelid = t.oid) AS key_types,
-       (SELECT array_agg(cols.is_enum ORDER BY keys.ord) FROM keys
-          JOIN cols ON cols.attrelid = keys.indrelid AND cols.attnum = keys.attnum
-         WHERE keys.indrelid = t.oid) AS key_is_enum,
-       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
-         WHERE cols.attrelid = t.oid) AS columns,
-       (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
-         WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
-           AND a.attgenerated = 'v') AS virtual_columns,
-       (SELECT array_agg(cols.attname::text ORDER BY cols.attnum) FROM cols
-         WHERE cols.attrelid = t.oid AND cols.is_domain) AS domain_columns,
-       (SELECT array_agg(texts.attname::text ORDER BY texts.attnum) FROM texts
-         WHERE texts.attrelid = t.oid AND texts.as_text) AS text_columns,
-       (SELECT array_agg(texts.attname::text ORDER BY texts.attnum) FROM texts
-         WHERE texts.attrelid = t.oid AND texts.as_text AND texts.is_array) AS text_array_columns,
+         WHERE i.inhrelid = c.oid AND c.relispartition) AS partition_of,
        tr.tgenabled::text AS tgenabled, tr.tgargs,
        pn.nspname || '.' || p.proname AS function_name, p.prosrc AS function_source
-  FROM t
-  LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = t.oid AND tr.tgname = $2 AND NOT tr.tgisinternal
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = c.oid AND tr.tgname = $2 AND NOT tr.tgisinternal
         AND tr.tgparentid = 0
   LEFT JOIN pg_catalog.pg_proc p ON p.oid = tr.tgfoid
-  LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace`;
+  LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+ WHERE n.nspname = $3 AND c.relname = ANY($1::text[])`;
+
+function travelsAsText(column: CatalogColumn): boolean {
+  return carriedAsText(columnTypeOf(column.baseType, column.enumValues !== null));
+}
 
 /** tgargs is the arguments, each terminated by a NUL byte. */
 function decodeTriggerArgs(raw: Buffer | null): string[] {
@@ -151,38 +104,47 @@ export async function readTableCatalog(
   tables: readonly string[],
   options: { schema: string; keys?: Readonly<Record<string, readonly string[]>> },
 ): Promise<Map<string, TableCatalog>> {
-  const { rows } = await db.query<CatalogRow>(CATALOG_SQL, [
+  const { rows } = await db.query<RelationRow>(RELATIONS_SQL, [
     tables,
     CAPTURE_TRIGGER,
-    JSON.stringify(options.keys ?? {}),
     options.schema,
-    JSON_IMAGE_BASE_TYPES,
   ]);
+  // Columns and keys come from the one catalog reader the plan and codegen use,
+  // so capture types a column exactly as the mapping does (domains over
+  // domains included).
+  const catalog = await readCatalog(db, options.schema);
   return new Map(
-    rows.map((r) => [
-      r.table,
-      {
-        table: r.table,
-        relkind: r.relkind,
-        partitionOf: r.partition_of,
-        keyColumns: r.key_columns ?? [],
-        keyTypes: r.key_types ?? [],
-        keyIsEnum: r.key_is_enum ?? [],
-        columns: r.columns ?? [],
-        virtualColumns: r.virtual_columns ?? [],
-        domainColumns: r.domain_columns ?? [],
-        textColumns: r.text_columns ?? [],
-        textArrayColumns: r.text_array_columns ?? [],
-        trigger: r.tgenabled
-          ? {
-              enabled: r.tgenabled,
-              args: decodeTriggerArgs(r.tgargs),
-              functionName: r.function_name ?? '',
-              functionSource: r.function_source ?? '',
-            }
-          : null,
-      },
-    ]),
+    rows.map((r) => {
+      const table = catalogTable(catalog, r.table);
+      const stored = (table?.columns ?? []).filter((c) => !c.virtual);
+      const keyColumns = [...(options.keys?.[r.table] ?? table?.primaryKey?.columns ?? [])];
+      const keyFacts = keyColumns.map((k) => stored.find((c) => c.name === k));
+      const text = stored.filter(travelsAsText);
+      return [
+        r.table,
+        {
+          table: r.table,
+          relkind: r.relkind,
+          partitionOf: r.partition_of,
+          keyColumns,
+          keyTypes: keyFacts.map((c) => c?.baseType ?? 'unknown'),
+          keyIsEnum: keyFacts.map((c) => c?.enumValues != null),
+          columns: stored.map((c) => c.name),
+          virtualColumns: (table?.columns ?? []).filter((c) => c.virtual).map((c) => c.name),
+          domainColumns: stored.filter((c) => c.domain !== null).map((c) => c.name),
+          textColumns: text.map((c) => c.name),
+          textArrayColumns: text.filter((c) => c.isArray).map((c) => c.name),
+          trigger: r.tgenabled
+            ? {
+                enabled: r.tgenabled,
+                args: decodeTriggerArgs(r.tgargs),
+                functionName: r.function_name ?? '',
+                functionSource: r.function_source ?? '',
+              }
+            : null,
+        },
+      ];
+    }),
   );
 }
 

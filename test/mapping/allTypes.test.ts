@@ -72,6 +72,7 @@ describe.each(backends)('every column type, three read paths [%s]', (backend) =>
       c_mood_domain: 'enum',
       c_amount: 'numeric',
       c_code: 'varchar',
+      c_stacked: 'int4',
       c_json: 'json',
       c_jsonb: 'jsonb',
       c_bytea: 'bytea',
