@@ -144,3 +144,6 @@ export {
   type LocalConvexOptions,
   type LocalConvexStats,
 } from './convexLocal/server.js';
+
+// Phases and gates: the per-table checklist, drills, freeze (docs/phases.md).
+export * from './phases/index.js';

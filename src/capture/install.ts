@@ -89,14 +89,14 @@ function checkCapturable(name: string, catalog: TableCatalog | undefined): Table
  * name that is not a clone of the parent's: creating the parent's would fail on
  * it, and keeping it would capture the partition's rows twice under two names.
  */
-async function checkPartitions(tx: Queryable, table: string): Promise<void> {
+async function checkPartitions(tx: Queryable, schema: string, table: string): Promise<void> {
   const { rows } = await tx.query<{ partition: string }>(
     `SELECT c.relname AS partition
-       FROM pg_catalog.pg_partition_tree(format('public.%I', $1::text)::regclass) pt
+       FROM pg_catalog.pg_partition_tree(format('%I.%I', $3::text, $1::text)::regclass) pt
        JOIN pg_catalog.pg_class c ON c.oid = pt.relid
        JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = c.oid AND tr.tgname = $2 AND tr.tgparentid = 0
       WHERE pt.level > 0 ORDER BY 1`,
-    [table, CAPTURE_TRIGGER],
+    [table, CAPTURE_TRIGGER, schema],
   );
   if (rows.length > 0) {
     const names = rows.map((r) => `"${r.partition}"`).join(', ');
@@ -203,7 +203,7 @@ export async function installCapture(
     });
     const checked = tables.map((name) => checkCapturable(name, catalogs.get(name)));
     for (const catalog of checked)
-      if (catalog.relkind === 'p') await checkPartitions(tx, catalog.table);
+      if (catalog.relkind === 'p') await checkPartitions(tx, options.mirror.schema, catalog.table);
     const results: InstallResult[] = [];
     for (const catalog of checked) results.push(await installOne(tx, catalog, options));
     // The trigger now matches the table's shape (and the mirror was discovered

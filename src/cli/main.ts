@@ -32,6 +32,11 @@ const commandModules: Record<string, () => Promise<CommandModule>> = {
   status: () => import('./commands/status.js'),
   plan: () => import('./commands/plan.js'),
   codegen: () => import('./commands/codegen.js'),
+  checklist: () => import('./commands/phases.js'),
+  advance: () => import('./commands/phases.js'),
+  drill: () => import('./commands/phases.js'),
+  freeze: () => import('./commands/phases.js'),
+  unfreeze: () => import('./commands/phases.js'),
 };
 
 /** The first argument that is not an option: top-level options take no values. */
@@ -59,7 +64,9 @@ const loaders =
     : Object.values(commandModules);
 
 try {
-  for (const mod of await Promise.all(loaders.map((load) => load()))) mod.register(program);
+  // Several commands share a module: register each module once.
+  const modules = new Set(await Promise.all(loaders.map((load) => load())));
+  for (const mod of modules) mod.register(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   reportFatal(err);

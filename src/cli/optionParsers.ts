@@ -39,3 +39,11 @@ export function numberBetween(min: number, max: number) {
     return n;
   };
 }
+
+/** An ISO 8601 time (`--now` for drills and tests that move the clock). */
+export function instant(value: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime()))
+    throw new InvalidArgumentError('an ISO 8601 time, e.g. 2025-01-31T12:00:00Z');
+  return at;
+}

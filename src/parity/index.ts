@@ -15,6 +15,12 @@ export {
   type InvariantViolation,
 } from './invariantSuite.js';
 export { recordRuns, listRuns, runDrift, type RunRecord, type StoredRun } from './history.js';
-export { parityStatus, unresolvedDrift, type ParityStatus, type UnresolvedDrift } from './streak.js';
+export {
+  parityStatus,
+  unresolvedDrift,
+  type ParityScope,
+  type ParityStatus,
+  type UnresolvedDrift,
+} from './streak.js';
 export { repairKeys, type RepairResult } from './repair.js';
 export { keyValue, parseKeyArgument, type KeyValue } from './keys.js';

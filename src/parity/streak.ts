@@ -33,19 +33,38 @@ interface LatestRow {
 const DAY_MS = 86_400_000;
 const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
-async function latestRuns(db: Queryable, now: Date, keyLevelOnly: boolean): Promise<Map<string, LatestRow>> {
+async function latestRuns(
+  db: Queryable,
+  now: Date,
+  keyLevelOnly: boolean,
+  table: string | null,
+): Promise<Map<string, LatestRow>> {
   const { rows } = await db.query<LatestRow>(
     `SELECT DISTINCT ON (table_name) id, table_name, mode, clean, finished_at
        FROM tandem.parity_run
       WHERE kind = 'parity' AND finished_at <= $1 AND (NOT $2 OR mode <> 'count')
+        AND ($3::text IS NULL OR table_name = $3)
       ORDER BY table_name, finished_at DESC, id DESC`,
-    [now, keyLevelOnly],
+    [now, keyLevelOnly, table],
   );
   return new Map(rows.map((r) => [r.table_name, r]));
 }
 
-export async function unresolvedDrift(db: Queryable, now: Date): Promise<UnresolvedDrift[]> {
-  const [latest, latestKeyLevel] = [await latestRuns(db, now, false), await latestRuns(db, now, true)];
+/** Per-table scope for the streak and drift: one table's runs only (default: every table's). */
+export interface ParityScope {
+  table?: string;
+}
+
+export async function unresolvedDrift(
+  db: Queryable,
+  now: Date,
+  scope: ParityScope = {},
+): Promise<UnresolvedDrift[]> {
+  const table = scope.table ?? null;
+  const [latest, latestKeyLevel] = [
+    await latestRuns(db, now, false, table),
+    await latestRuns(db, now, true, table),
+  ];
   const out: UnresolvedDrift[] = [];
   for (const [table, run] of [...latest].sort(([a], [b]) => (a < b ? -1 : 1))) {
     let deciding: LatestRow | undefined = run;
@@ -64,15 +83,20 @@ export async function unresolvedDrift(db: Queryable, now: Date): Promise<Unresol
   return out;
 }
 
-export async function parityStatus(db: Queryable, now: Date = new Date()): Promise<ParityStatus> {
-  const unresolved = await unresolvedDrift(db, now);
+export async function parityStatus(
+  db: Queryable,
+  now: Date = new Date(),
+  scope: ParityScope = {},
+): Promise<ParityStatus> {
+  const unresolved = await unresolvedDrift(db, now, scope);
   const unresolvedKeys = unresolved.reduce((n, u) => n + Math.max(u.keys.length, u.countMismatch ? 1 : 0), 0);
   const { rows } = await db.query<{ day: string; clean: boolean }>(
     `SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, bool_and(clean) AS clean
        FROM tandem.parity_run
       WHERE kind = 'parity' AND finished_at <= $1 AND finished_at > $2
+        AND ($3::text IS NULL OR table_name = $3)
       GROUP BY 1`,
-    [now, new Date(now.getTime() - 400 * DAY_MS)],
+    [now, new Date(now.getTime() - 400 * DAY_MS), scope.table ?? null],
   );
   const days = new Map(rows.map((r) => [r.day, r.clean]));
   if (unresolved.length > 0) return { streakDays: 0, streakEnds: null, unresolved, unresolvedKeys };

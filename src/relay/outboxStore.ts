@@ -268,3 +268,18 @@ export async function secondsUntilNextClaimable(pool: pg.Pool): Promise<number |
   const wait = rows[0]!.wait;
   return wait === null ? null : Math.max(0, wait);
 }
+
+/**
+ * The newest `limit` events of `table` already applied (status done, row image
+ * kept until pruning), grouped by transaction in seq order: what an
+ * idempotency drill replays.
+ */
+export async function appliedEvents(pool: pg.Pool, table: string, limit: number): Promise<ClaimedTransaction[]> {
+  const { rows } = await pool.query<OutboxRow>(
+    `SELECT ${EVENT_COLUMNS} FROM tandem.outbox
+      WHERE table_name = $1 AND status = 'done'
+      ORDER BY seq DESC LIMIT $2`,
+    [table, limit],
+  );
+  return groupByTxid(rows);
+}

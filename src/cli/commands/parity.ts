@@ -3,18 +3,12 @@
  * compares Postgres and Convex table by table (exit 1 on any drift).
  * `tandem parity history [--table t]`: stored runs, the green streak and unresolved drift.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { requireSchema } from '../../index.js';
 import { DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../index.js';
 import { openConvexTarget } from '../../index.js';
 import { commandContext, discover, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
-import { wholeNumber } from '../optionParsers.js';
-
-function instant(value: string): Date {
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new InvalidArgumentError('an ISO 8601 time, e.g. 2025-01-31T12:00:00Z');
-  return at;
-}
+import { instant, wholeNumber } from '../optionParsers.js';
 
 interface ParityFlags {
   tables?: string[];

@@ -1,0 +1,158 @@
+/**
+ * The plan's phases from the command line (docs/phases.md):
+ * - `tandem checklist [<table>] [--json]`: every gate of each table with its evidence;
+ * - `tandem advance <table> [--to <phase>] [--force --why "…"]`: refuses an unmet gate, naming it;
+ * - `tandem drill idempotency <table>`: replays applied changes, proves Convex unchanged;
+ * - `tandem freeze <table> --why "…" [--dry-run] [--recheck]` and `tandem unfreeze <table> --why "…"`.
+ * `--now` moves the clock, for drills and tests (gates such as "7 days of green parity").
+ */
+import type { Command } from 'commander';
+import {
+  advancePhase,
+  checklist,
+  freezeTable,
+  idempotencyDrill,
+  InvalidInputError,
+  openConvexTarget,
+  requireSchema,
+  runParity,
+  unfreezeTable,
+  type TableChecklist,
+} from '../../index.js';
+import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
+import { instant, wholeNumber } from '../optionParsers.js';
+
+interface GateFlags {
+  now?: Date;
+  parityDays: number;
+  readDays: number;
+}
+
+function gateOptions(command: Command): Command {
+  return command
+    .option('--now <time>', 'evaluate gates at this time (for drills and tests)', instant)
+    .option('--parity-days <n>', 'consecutive green parity days required', wholeNumber(1), 7)
+    .option('--read-days <n>', 'days reads must stay on convex', wholeNumber(1), 7);
+}
+
+function printChecklist(lists: TableChecklist[]): void {
+  for (const list of lists) {
+    const next = list.next ? `next: ${list.next}${list.unmet.length ? ` (unmet: ${list.unmet.join(', ')})` : ' (ready)'}` : 'done';
+    process.stdout.write(`${list.table}\t${list.phase}${list.forced ? ' (forced)' : ''}\t${next}\n`);
+    for (const g of list.gates) {
+      const when = g.metAt ? ` since ${g.metAt.toISOString()}` : '';
+      process.stdout.write(`  [${g.met ? 'x' : ' '}] ${g.gate}: ${g.evidence}${g.met ? when : ''}\n`);
+    }
+  }
+}
+
+function registerChecklist(program: Command): void {
+  gateOptions(
+    program
+      .command('checklist [table]')
+      .description("Each table's phase and every gate of the plan, with the evidence and when it was met")
+      .option('--json', 'print JSON'),
+  ).action(async (table: string | undefined, flags: GateFlags & { json?: boolean }) => {
+    const ctx = await commandContext();
+    const lists = await withDatabase(ctx, async (db) => {
+      await requireSchema(db.pool);
+      const { mirror } = await discover(ctx, db);
+      const names = mirror.tables.map((t) => t.name);
+      if (table !== undefined && !names.includes(table))
+        throw new InvalidInputError('table', `${table} is not a mirrored table`);
+      return checklist(db.pool, mirror, table ? [table] : names, flags);
+    });
+    if (flags.json) process.stdout.write(`${JSON.stringify(lists, null, 2)}\n`);
+    else printChecklist(lists);
+  });
+}
+
+function registerAdvance(program: Command): void {
+  gateOptions(
+    program
+      .command('advance <table>')
+      .description('Move a table to its next phase (or --to an earlier one); refuses an unmet gate and names it')
+      .option('--to <phase>', 'the phase to move to (default: the next)')
+      .option('--force', 'move past unmet gates (audited; needs --why)')
+      .option('--why <reason>', 'why (needed with --force and for moving back)'),
+  ).action(async (table: string, flags: GateFlags & { to?: string; force?: boolean; why?: string }) => {
+    const ctx = await commandContext();
+    const result = await withDatabase(ctx, async (db) => {
+      await requireSchema(db.pool);
+      return advancePhase(db.pool, (await discover(ctx, db)).mirror, table, flags);
+    });
+    const forced = result.forcedPast.length ? ` (forced past ${result.forcedPast.join(', ')})` : '';
+    process.stdout.write(`${result.table}: ${result.from} -> ${result.to}${forced}\n`);
+  });
+}
+
+function registerDrill(program: Command): void {
+  const drill = program.command('drill').description('Drills whose outcome is recorded as gate evidence');
+  drill
+    .command('idempotency <table>')
+    .description('Replay changes Convex already applied and prove nothing changed there (version and content hash)')
+    .option('--limit <n>', 'newest applied changes to replay', wholeNumber(1), 500)
+    .option('--now <time>', 'record the evidence at this time (for drills and tests)', instant)
+    .action(async (table: string, flags: { limit: number; now?: Date }) => {
+      const ctx = await commandContext();
+      const target = openConvexTarget(ctx.config);
+      const result = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return idempotencyDrill(db.pool, target, (await discover(ctx, db)).mirror, table, flags);
+      });
+      process.stdout.write(`${result.table}: ${String(result.evidence.detail.summary)}\n`);
+      if (!result.passed) {
+        process.stdout.write(`  changed keys: ${result.changedKeys.join(', ') || '-'}\n`);
+        process.exitCode = EXIT_FINDINGS;
+      }
+    });
+}
+
+function registerFreeze(program: Command): void {
+  program
+    .command('freeze <table>')
+    .description('Reject every Postgres write to the table, drain its outbox and prove parity one last time')
+    .requiredOption('--why <reason>', 'why (audited)')
+    .option('--dry-run', 'say what would happen, change nothing')
+    .option('--recheck', 'the table is frozen: drain and run the final parity again (after a repair)')
+    .option('--drain-timeout-ms <ms>', 'how long to wait for the relay to drain the outbox', wholeNumber(1), 300_000)
+    .action(async (table: string, flags: { why: string; dryRun?: boolean; recheck?: boolean; drainTimeoutMs: number }) => {
+      const ctx = await commandContext();
+      const target = openConvexTarget(ctx.config);
+      const result = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        const { mirror } = await discover(ctx, db);
+        return freezeTable(db.pool, mirror, table, {
+          ...flags,
+          finalParity: (name) => runParity(db.pool, target, { config: mirror, tables: [name], mode: 'full' }),
+        });
+      });
+      if (result.dryRun) {
+        process.stdout.write(
+          `${result.table} (${result.phase}): would freeze; ${result.writersInFlight} writer(s) in flight, ${result.pendingBefore} change(s) pending\n`,
+        );
+        return;
+      }
+      process.stdout.write(`${result.table}: ${String(result.evidence?.detail.summary)}\n`);
+      if (!result.parityClean) process.exitCode = EXIT_FINDINGS;
+    });
+  program
+    .command('unfreeze <table>')
+    .description('Allow Postgres writes to a frozen table again (audited)')
+    .requiredOption('--why <reason>', 'why (audited)')
+    .action(async (table: string, flags: { why: string }) => {
+      const ctx = await commandContext();
+      const result = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return unfreezeTable(db.pool, (await discover(ctx, db)).mirror, table, flags);
+      });
+      process.stdout.write(`${result.table}: unfrozen, phase ${result.phase}\n`);
+    });
+}
+
+export function register(program: Command): void {
+  registerChecklist(program);
+  registerAdvance(program);
+  registerDrill(program);
+  registerFreeze(program);
+}

@@ -1,0 +1,226 @@
+/**
+ * `tandem freeze <table>`: from now on Postgres refuses every write to the
+ * table (SQLSTATE TF001, naming the table), so a write path someone forgot
+ * fails loudly instead of writing where nobody reads. Then the table's outbox
+ * is drained to zero and a final full parity proves Postgres and Convex equal;
+ * that outcome is the checklist's freeze evidence. `tandem unfreeze` takes the
+ * triggers away again, audited.
+ *
+ * Waiting for transactions already in flight comes from the lock: CREATE
+ * TRIGGER takes SHARE ROW EXCLUSIVE, which waits for every transaction that
+ * has written the table (they hold ROW EXCLUSIVE) and keeps new writers out
+ * until the trigger is in place. `lockTimeoutMs` bounds that wait.
+ */
+import type pg from 'pg';
+import { recordAudit } from '../capture/audit.js';
+import { InvalidInputError } from '../core/errors.js';
+import { qualifiedTable, requireTable, type MirrorConfig } from '../mapping/index.js';
+import type { ParityReport } from '../parity/findings.js';
+import { withTransaction, type Queryable } from '../postgres/database.js';
+import type { PhaseSources } from './gates.js';
+import { phaseIndex, type Phase } from './phases.js';
+import { readPhases, recordEvidence, writePhase, type Evidence } from './store.js';
+
+/** The SQLSTATE a frozen table's writes fail with (docs/phases.md). */
+export const FROZEN_SQLSTATE = 'TF001';
+const ROW_TRIGGER = 'tandem_freeze';
+const TRUNCATE_TRIGGER = 'tandem_freeze_truncate';
+
+export interface FreezeOptions {
+  why: string;
+  dryRun?: boolean;
+  /** The table is frozen already: drain and run the final parity again (after a repair). */
+  recheck?: boolean;
+  actor?: string;
+  now?: () => Date;
+  /** How long to wait for in-flight writers before giving up (default 60 s). */
+  lockTimeoutMs?: number;
+  /** How long to wait for the relay to drain the table's outbox (default 5 min). */
+  drainTimeoutMs?: number;
+  pollMs?: number;
+  /** Runs the final full parity of the table (the CLI passes runParity with the Convex target). */
+  finalParity(table: string): Promise<ParityReport>;
+  sources?: PhaseSources;
+}
+
+export interface FreezeResult {
+  table: string;
+  dryRun: boolean;
+  phase: Phase;
+  /** Transactions holding a write lock on the table when the freeze began. */
+  writersInFlight: number;
+  pendingBefore: number;
+  /** Null on a dry run. */
+  parityClean: boolean | null;
+  evidence: Evidence | null;
+}
+
+async function pendingCount(db: Queryable, table: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM tandem.outbox WHERE status = 'pending' AND table_name = $1`,
+    [table],
+  );
+  return Number(rows[0]!.n);
+}
+
+async function writersInFlight(db: Queryable, qualified: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(DISTINCT pid) AS n FROM pg_catalog.pg_locks
+      WHERE relation = $1::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()`,
+    [qualified],
+  );
+  return Number(rows[0]!.n);
+}
+
+export async function isFrozen(db: Queryable, table: string): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM tandem.table_freeze WHERE table_name = $1`, [table]);
+  return rows.length > 0;
+}
+
+async function checkFreezable(
+  pool: pg.Pool,
+  table: string,
+  sources: PhaseSources | undefined,
+  now: Date,
+): Promise<Phase> {
+  if (await isFrozen(pool, table)) throw new InvalidInputError('table', `${table} is already frozen`);
+  const phase = (await readPhases(pool, [table])).get(table)!.phase;
+  if (phaseIndex(phase) < phaseIndex('writes-on-convex'))
+    throw new InvalidInputError(
+      'table',
+      `${table} is ${phase}: freeze only a table whose writes moved to Convex (phase writes-on-convex)`,
+    );
+  if (sources?.readStage) {
+    const read = await sources.readStage(table, now);
+    if (read.stage !== 'convex')
+      throw new InvalidInputError('table', `${table} reads are on ${read.stage}, not convex: freezing would leave them on a table nobody writes`);
+  }
+  return phase;
+}
+
+export async function freezeTable(
+  pool: pg.Pool,
+  mirror: MirrorConfig,
+  tableName: string,
+  options: FreezeOptions,
+): Promise<FreezeResult> {
+  const table = requireTable(mirror, tableName);
+  const why = options.why?.trim();
+  if (!why) throw new InvalidInputError('why', 'freeze needs --why "<reason>"');
+  const now = options.now ?? (() => new Date());
+  const recheck = options.recheck === true;
+  if (recheck && !(await isFrozen(pool, table.name)))
+    throw new InvalidInputError('table', `${table.name} is not frozen: --recheck re-proves a freeze`);
+  const phase = recheck
+    ? (await readPhases(pool, [table.name])).get(table.name)!.phase
+    : await checkFreezable(pool, table.name, options.sources, now());
+  const qualified = qualifiedTable(table);
+  const facts = {
+    table: table.name,
+    phase,
+    writersInFlight: await writersInFlight(pool, qualified),
+    pendingBefore: await pendingCount(pool, table.name),
+  };
+  if (options.dryRun) return { ...facts, dryRun: true, parityClean: null, evidence: null };
+  if (!recheck) await installFreeze(pool, qualified, why, now(), facts, options);
+  return drainAndProve(pool, facts, now, options);
+}
+
+type FreezeFacts = Pick<FreezeResult, 'table' | 'phase' | 'writersInFlight' | 'pendingBefore'>;
+
+async function installFreeze(
+  pool: pg.Pool,
+  qualified: string,
+  why: string,
+  at: Date,
+  facts: FreezeFacts,
+  options: FreezeOptions,
+): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs ?? 60_000}ms`]);
+    // Row triggers on a partitioned table are cloned to every partition, present and future.
+    await tx.query(
+      `CREATE TRIGGER ${ROW_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE ON ${qualified}
+         FOR EACH ROW EXECUTE FUNCTION tandem.reject_frozen_write()`,
+    );
+    await tx.query(
+      `CREATE TRIGGER ${TRUNCATE_TRIGGER} BEFORE TRUNCATE ON ${qualified}
+         FOR EACH STATEMENT EXECUTE FUNCTION tandem.reject_frozen_write()`,
+    );
+    await tx.query(`INSERT INTO tandem.table_freeze (table_name, frozen_at, why) VALUES ($1, $2, $3)`, [
+      facts.table,
+      at,
+      why,
+    ]);
+    await recordAudit(tx, { actor: options.actor, action: 'freeze', target: facts.table, detail: { why, ...facts } });
+  });
+}
+
+async function drainAndProve(
+  pool: pg.Pool,
+  facts: FreezeFacts,
+  now: () => Date,
+  options: FreezeOptions,
+): Promise<FreezeResult> {
+  const deadline = Date.now() + (options.drainTimeoutMs ?? 300_000);
+  let pending = await pendingCount(pool, facts.table);
+  while (pending > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
+    pending = await pendingCount(pool, facts.table);
+  }
+  let parityClean = false;
+  let summary: string;
+  if (pending > 0) {
+    summary = `frozen, but ${pending} change(s) still pending after the drain timeout: is a relay running?`;
+  } else {
+    const report = await options.finalParity(facts.table);
+    parityClean = report.clean;
+    summary = parityClean
+      ? `frozen, outbox drained, final full parity clean (${report.tables[facts.table]?.compared ?? 0} rows compared)`
+      : 'frozen and drained, but the final parity found drift: repair it, then run tandem freeze --recheck';
+  }
+  const evidence = await recordEvidence(pool, {
+    table: facts.table,
+    kind: 'freeze',
+    passed: parityClean,
+    recordedAt: now(),
+    detail: { summary, pendingBefore: facts.pendingBefore, writersInFlight: facts.writersInFlight },
+  });
+  return { ...facts, dryRun: false, parityClean, evidence };
+}
+
+export interface UnfreezeResult {
+  table: string;
+  /** The phase the table is in afterwards (frozen and archived go back to writes-on-convex). */
+  phase: Phase;
+}
+
+export async function unfreezeTable(
+  pool: pg.Pool,
+  mirror: MirrorConfig,
+  tableName: string,
+  options: { why: string; actor?: string; now?: Date },
+): Promise<UnfreezeResult> {
+  const table = requireTable(mirror, tableName);
+  const why = options.why?.trim();
+  if (!why) throw new InvalidInputError('why', 'unfreeze needs --why "<reason>"');
+  return withTransaction(pool, async (tx) => {
+    if (!(await isFrozen(tx, table.name))) throw new InvalidInputError('table', `${table.name} is not frozen`);
+    const current = (await readPhases(tx, [table.name])).get(table.name)!.phase;
+    if (current === 'decommissioned')
+      throw new InvalidInputError('table', `${table.name} is decommissioned: it does not come back`);
+    const qualified = qualifiedTable(table);
+    await tx.query(`DROP TRIGGER IF EXISTS ${ROW_TRIGGER} ON ${qualified}`);
+    await tx.query(`DROP TRIGGER IF EXISTS ${TRUNCATE_TRIGGER} ON ${qualified}`);
+    await tx.query(`DELETE FROM tandem.table_freeze WHERE table_name = $1`, [table.name]);
+    const phase: Phase = phaseIndex(current) > phaseIndex('writes-on-convex') ? 'writes-on-convex' : current;
+    if (phase !== current) await writePhase(tx, table.name, phase, options.now ?? new Date(), false);
+    await recordAudit(tx, {
+      actor: options.actor,
+      action: 'unfreeze',
+      target: table.name,
+      detail: { why, from: current, to: phase },
+    });
+    return { table: table.name, phase };
+  });
+}

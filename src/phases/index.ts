@@ -1,0 +1,46 @@
+/** Phases and gates: where each table stands on its way to decommissioning (docs/phases.md). */
+export {
+  PHASES,
+  GATES,
+  STEPS,
+  LAST_REVERSIBLE,
+  isPhase,
+  nextStep,
+  classifyMove,
+  type Phase,
+  type GateId,
+  type Step,
+  type Move,
+} from './phases.js';
+export {
+  checklist,
+  GATE_ORDER,
+  type ChecklistOptions,
+  type GateResult,
+  type PhaseSources,
+  type ReadStageFacts,
+  type TableChecklist,
+} from './gates.js';
+export { advancePhase, GateNotMetError, type AdvanceOptions, type AdvanceResult } from './advance.js';
+export {
+  readPhases,
+  recordEvidence,
+  latestEvidence,
+  type Evidence,
+  type EvidenceKind,
+  type TablePhaseRow,
+} from './store.js';
+export {
+  idempotencyDrill,
+  type IdempotencyDrillOptions,
+  type IdempotencyDrillResult,
+} from './idempotencyDrill.js';
+export {
+  freezeTable,
+  unfreezeTable,
+  isFrozen,
+  FROZEN_SQLSTATE,
+  type FreezeOptions,
+  type FreezeResult,
+  type UnfreezeResult,
+} from './freeze.js';
