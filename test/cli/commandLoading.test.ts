@@ -31,6 +31,11 @@ const COMMANDS = [
   'status',
   'plan',
   'codegen',
+  'checklist',
+  'advance',
+  'drill',
+  'freeze',
+  'unfreeze',
 ];
 
 function commandsListed(help: string): string[] {
