@@ -3,7 +3,7 @@
  * opened the way the configuration says (closed again however the command ends).
  */
 import { loadConfig, type Config } from '../index.js';
-import { loadProjectConfig } from '../index.js';
+import { findConfigFile, loadProjectConfig } from '../index.js';
 import type { ProjectConfig } from '../index.js';
 import { TandemError } from '../index.js';
 import { discoverMirror, type DiscoveredMirror } from '../index.js';
@@ -23,6 +23,11 @@ let configFileOption: string | undefined;
 /** The global `--config <file>` option, set before a command's action runs. */
 export function setConfigFileOption(file: string | undefined): void {
   configFileOption = file;
+}
+
+/** The project config file in use, or null when the defaults apply. */
+export function projectConfigFile(): string | null {
+  return findConfigFile({ file: configFileOption });
 }
 
 export async function commandContext(): Promise<CommandContext> {

@@ -37,6 +37,9 @@ const commandModules: Record<string, () => Promise<CommandModule>> = {
   drill: () => import('./commands/phases.js'),
   freeze: () => import('./commands/phases.js'),
   unfreeze: () => import('./commands/phases.js'),
+  archive: () => import('./commands/phases.js'),
+  restore: () => import('./commands/phases.js'),
+  decommission: () => import('./commands/phases.js'),
 };
 
 /** The first argument that is not an option: top-level options take no values. */

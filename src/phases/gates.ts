@@ -167,8 +167,13 @@ async function checkGate(
       if (facts.pending > 0) return unmet(`frozen, but ${facts.pending} change(s) are still pending in the outbox`);
       return freeze;
     }
-    case 'archive-verified':
-      return fromEvidence(facts.evidence.get('archive'), 'verified archive', `tandem archive ${table}`);
+    case 'archive-verified': {
+      const archive = facts.evidence.get('archive');
+      // An archive from before the current freeze may miss writes made since.
+      if (archive && facts.frozen && archive.recordedAt < facts.frozen.frozenAt)
+        return unmet(`the last archive (${archive.recordedAt.toISOString()}) is older than the freeze: run tandem archive ${table}`);
+      return fromEvidence(archive, 'verified archive', `tandem archive ${table}`);
+    }
     case 'guard-clean': {
       if (!sources.guardReferences) return unmet('no sources to scan: pass --src <dir…>');
       const refs = await sources.guardReferences(table);

@@ -44,3 +44,20 @@ export {
   type FreezeResult,
   type UnfreezeResult,
 } from './freeze.js';
+export {
+  archiveTable,
+  restoreArchive,
+  ARCHIVE_FORMAT,
+  type ArchiveManifest,
+  type ArchiveOptions,
+  type ArchiveResult,
+  type ArchivedColumn,
+  type RestoreOptions,
+  type RestoreResult,
+} from './archive.js';
+export {
+  decommissionTable,
+  DEFAULT_RETIRED_SCHEMA,
+  type DecommissionOptions,
+  type DecommissionResult,
+} from './decommission.js';

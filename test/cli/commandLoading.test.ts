@@ -36,6 +36,9 @@ const COMMANDS = [
   'drill',
   'freeze',
   'unfreeze',
+  'archive',
+  'restore',
+  'decommission',
 ];
 
 function commandsListed(help: string): string[] {

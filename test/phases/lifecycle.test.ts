@@ -23,7 +23,9 @@ import type { MirrorConfig } from '../../src/mapping/index.js';
 import { runParity } from '../../src/parity/runParity.js';
 import {
   advancePhase,
+  archiveTable,
   checklist,
+  decommissionTable,
   freezeTable,
   GateNotMetError,
   idempotencyDrill,
@@ -323,4 +325,44 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       .catch((e: unknown) => e)) as { code?: string };
     expect(again.code).toBe('TF001');
   });
+
+  it('archives during the freeze and decommissions only with a verified archive and a clean guard', async () => {
+    relay.start();
+    await freezeTable(db.pool, mirror, 'account', {
+      why: 'again',
+      pollMs: 20,
+      now: () => at(10),
+      finalParity: (t) => runParity(db.pool, target, { config: mirror, tables: [t], record: false }),
+    });
+    await relay.stop();
+    await advancePhase(db.pool, mirror, 'account', { now: at(10, 1) });
+    await expect(advancePhase(db.pool, mirror, 'account', { now: at(10, 1) })).rejects.toThrow(
+      'cannot enter archived: archive-verified (no verified archive recorded: run tandem archive account)',
+    );
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-ledger-')), 'account');
+    const archived = await archiveTable(db.pool, mirror, 'account', { out, now: at(10, 2) });
+    expect(archived.verified).toBe(true);
+    await advancePhase(db.pool, mirror, 'account', { now: at(10, 3) });
+    const dirty: PhaseSources = { guardReferences: async () => ['src/report.ts:12'] };
+    await expect(decommissionTable(db.pool, mirror, 'account', { sources: dirty })).rejects.toThrow(
+      'account: cannot enter decommissioned: guard-clean (1 SQL reference(s) left, first at src/report.ts:12)',
+    );
+    const clean: PhaseSources = { guardReferences: async () => [] };
+    expect(await decommissionTable(db.pool, mirror, 'account', { sources: clean, now: at(11) })).toEqual({
+      table: 'account',
+      keptAs: 'tandem_retired.account',
+    });
+    expect(await phaseOf('account')).toBe('decommissioned');
+    const kept = await db.pool.query(`SELECT count(*)::int AS n FROM tandem_retired.account`);
+    expect(kept.rows[0].n).toBe(3);
+    const triggers = await db.pool.query(
+      `SELECT tgname FROM pg_trigger WHERE tgrelid = 'tandem_retired.account'::regclass AND NOT tgisinternal ORDER BY 1`,
+    );
+    // Capture is gone; the freeze stays, so the kept table is read-only.
+    expect(triggers.rows.map((r) => r.tgname)).toEqual(['tandem_freeze', 'tandem_freeze_truncate']);
+    await expect(advancePhase(db.pool, mirror, 'account', { to: 'archived', why: 'x' })).rejects.toThrow(
+      'a decommissioned table does not come back',
+    );
+  });
 });
+

@@ -3,13 +3,18 @@
  * - `tandem checklist [<table>] [--json]`: every gate of each table with its evidence;
  * - `tandem advance <table> [--to <phase>] [--force --why "…"]`: refuses an unmet gate, naming it;
  * - `tandem drill idempotency <table>`: replays applied changes, proves Convex unchanged;
- * - `tandem freeze <table> --why "…" [--dry-run] [--recheck]` and `tandem unfreeze <table> --why "…"`.
+ * - `tandem freeze <table> --why "…" [--dry-run] [--recheck]` and `tandem unfreeze <table> --why "…"`;
+ * - `tandem archive <table> [--out <dir>]`, `tandem restore <archive> --into <schema> [--dry-run]`;
+ * - `tandem decommission <table> --src <paths…> [--retired-schema s | --rename-to n | --drop --why "…"]`.
  * `--now` moves the clock, for drills and tests (gates such as "7 days of green parity").
  */
 import type { Command } from 'commander';
 import {
   advancePhase,
+  archiveTable,
   checklist,
+  decommissionTable,
+  restoreArchive,
   freezeTable,
   idempotencyDrill,
   InvalidInputError,
@@ -19,7 +24,9 @@ import {
   unfreezeTable,
   type TableChecklist,
 } from '../../index.js';
-import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { commandContext, discover, EXIT_FINDINGS, projectConfigFile, withDatabase } from '../context.js';
 import { instant, wholeNumber } from '../optionParsers.js';
 
 interface GateFlags {
@@ -150,9 +157,90 @@ function registerFreeze(program: Command): void {
     });
 }
 
+function registerArchive(program: Command): void {
+  program
+    .command('archive <table>')
+    .description('Write the table as compressed JSONL, DDL, count and a checksummed manifest, then verify a restore')
+    .option('--out <dir>', 'folder to write (created; must be empty)')
+    .action(async (table: string, flags: { out?: string }) => {
+      const ctx = await commandContext();
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const out = flags.out ?? path.join('tandem-archive', `${table}-${stamp}`);
+      const result = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return archiveTable(db.pool, (await discover(ctx, db)).mirror, table, { out });
+      });
+      process.stdout.write(`${table}: ${String(result.evidence.detail.summary)}\n`);
+      if (!result.verified) process.exitCode = EXIT_FINDINGS;
+    });
+  program
+    .command('restore <archive>')
+    .description('Verify an archive (count and checksums) and restore it into a new or empty schema')
+    .requiredOption('--into <schema>', 'schema to restore into (created when absent; must be empty)')
+    .option('--dry-run', 'verify the archive only, write nothing')
+    .action(async (archive: string, flags: { into: string; dryRun?: boolean }) => {
+      const ctx = await commandContext();
+      const result = await withDatabase(ctx, (db) => restoreArchive(db.pool, archive, flags));
+      const what = result.dryRun ? 'verified' : `restored into ${result.schema}.${result.table}`;
+      process.stdout.write(`${archive}: ${result.rows} row(s) ${what}, checksums match\n`);
+    });
+}
+
+function registerDecommission(program: Command): void {
+  program
+    .command('decommission <table>')
+    .description('Retire an archived table: capture removed, table kept (moved or renamed) unless --drop')
+    .requiredOption('--src <paths...>', 'sources the guard scans: no SQL may reference the table')
+    .option('--retired-schema <schema>', 'schema the table is moved into (default tandem_retired)')
+    .option('--rename-to <name>', 'rename the table in place instead of moving it')
+    .option('--drop', 'drop the table (needs --why)')
+    .option('--why <reason>', 'why (audited)')
+    .action(
+      async (
+        table: string,
+        flags: { src: string[]; retiredSchema?: string; renameTo?: string; drop?: boolean; why?: string },
+      ) => {
+        const ctx = await commandContext();
+        const { scanForTables } = await import('../../scan.js');
+        const result = await withDatabase(ctx, async (db) => {
+          await requireSchema(db.pool);
+          return decommissionTable(db.pool, (await discover(ctx, db)).mirror, table, {
+            ...flags,
+            sources: {
+              guardReferences: async (t) =>
+                (await scanForTables(flags.src, { tables: [t] })).findings.map((f) => `${f.file}:${f.line}`),
+            },
+          });
+        });
+        process.stdout.write(
+          `${table}: decommissioned, ${result.keptAs ? `kept as ${result.keptAs}` : 'dropped'}; capture removed\n`,
+        );
+        addToGuardList(table, ctx.project.legacyTables);
+      },
+    );
+}
+
+/** New SQL naming a decommissioned table must fail CI: the table joins the guard's list. */
+function addToGuardList(table: string, legacy: readonly string[]): void {
+  if (legacy.includes(table)) return;
+  const file = projectConfigFile();
+  if (file?.endsWith('.json')) {
+    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as { legacyTables?: string[] };
+    value.legacyTables = [...(value.legacyTables ?? []), table];
+    fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+    process.stdout.write(`${table}: added to legacyTables in ${file}, so tandem guard fails on new SQL naming it\n`);
+  } else {
+    process.stdout.write(
+      `${table}: add "${table}" to legacyTables in ${file ?? 'a tandem.config.json'} so tandem guard fails on new SQL naming it\n`,
+    );
+  }
+}
+
 export function register(program: Command): void {
   registerChecklist(program);
   registerAdvance(program);
   registerDrill(program);
   registerFreeze(program);
+  registerArchive(program);
+  registerDecommission(program);
 }
