@@ -99,3 +99,18 @@ export async function advancePhase(
   });
   return { table, from, to, direction: move.kind === 'forward' ? 'forward' : 'back', forcedPast };
 }
+
+/** Advances the table step by step while every gate of the next step is met; returns the moves made. */
+export async function advanceWhileMet(
+  pool: pg.Pool,
+  mirror: MirrorConfig,
+  table: string,
+  options: Omit<AdvanceOptions, 'to' | 'force' | 'why'> = {},
+): Promise<AdvanceResult[]> {
+  const moves: AdvanceResult[] = [];
+  for (;;) {
+    const [list] = await checklist(pool, mirror, [table], options);
+    if (!list!.next || list!.unmet.length > 0) return moves;
+    moves.push(await advancePhase(pool, mirror, table, options));
+  }
+}

@@ -21,7 +21,13 @@ export {
   type ReadStageFacts,
   type TableChecklist,
 } from './gates.js';
-export { advancePhase, GateNotMetError, type AdvanceOptions, type AdvanceResult } from './advance.js';
+export {
+  advancePhase,
+  advanceWhileMet,
+  GateNotMetError,
+  type AdvanceOptions,
+  type AdvanceResult,
+} from './advance.js';
 export {
   readPhases,
   recordEvidence,

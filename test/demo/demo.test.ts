@@ -53,6 +53,11 @@ describe('tandem demo [pglite]', () => {
       localization: 1,
       story_done: 3,
     });
+    // Capture on and backfill done: every table is backfilled, and its idempotency drill
+    // passed, so the next unmet gate is the alert rules (not configurable yet).
+    expect(tables.map((t) => `${t.table} ${t.phase} ${t.nextGate}`)).toEqual(
+      APP_TABLES.map((t) => `${t} backfilled alert-rules`),
+    );
     const text = output.join('');
     expect(text).toContain('parity: clean, zero drift; invariants: all six hold in Postgres and Convex');
     const health = await fetch(demo.summary.urls.metrics);

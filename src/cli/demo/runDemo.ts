@@ -4,7 +4,9 @@
  * data is generated; capture is installed; the plan is shown; existing rows are
  * backfilled; then live traffic goes through the API over every write path
  * (plus raw SQL behind the helper's back) while the relay mirrors it; finally a
- * full parity check and the invariants in both stores, and a summary per table.
+ * full parity check and the invariants in both stores; each table is moved
+ * through the phases whose gates are now met (an idempotency drill taken as
+ * evidence), and a summary per table shows its phase and next unmet gate.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +23,8 @@ import { runInvariants, runParity, type InvariantReport, type ParityReport } fro
 import { formatPlan, readPlan } from '../../index.js';
 import { migrate } from '../../index.js';
 import { outboxDrained } from '../../index.js';
+import { advanceWhileMet, checklist, idempotencyDrill, InvalidInputError, type ConvexTarget } from '../../index.js';
+import type { ParityReader } from '../../index.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
 import { runTraffic, type TrafficResult } from './traffic.js';
@@ -53,6 +57,9 @@ export interface DemoTableSummary {
   pending: number;
   drift: number;
   untracked: number;
+  phase: string;
+  /** The first unmet gate of the table's next step ('-' when it is ready or done). */
+  nextGate: string;
 }
 
 export interface DemoSummary {
@@ -78,6 +85,21 @@ async function waitForDrain(pool: pg.Pool): Promise<void> {
   }
 }
 
+/**
+ * Moves each table as far as its gates allow: capture is on and the backfill
+ * done, so mirroring and backfilled; an idempotency drill is taken as the
+ * evidence of the next step (a table with no applied change has nothing to
+ * replay, which the checklist then shows as unmet).
+ */
+async function advanceTables(pool: pg.Pool, target: ConvexTarget & ParityReader, mirror: MirrorConfig): Promise<void> {
+  for (const table of mirror.tables) {
+    await advanceWhileMet(pool, mirror, table.name);
+    await idempotencyDrill(pool, target, mirror, table.name).catch((err: unknown) => {
+      if (!(err instanceof InvalidInputError)) throw err;
+    });
+  }
+}
+
 async function summarize(
   pool: pg.Pool,
   mirror: MirrorConfig,
@@ -85,6 +107,9 @@ async function summarize(
 ): Promise<DemoTableSummary[]> {
   const status = new Map((await captureStatus(pool, mirror)).map((s) => [s.table, s]));
   const untracked = new Map((await untrackedWrites(pool)).map((u) => [u.table, u.count]));
+  const phases = new Map(
+    (await checklist(pool, mirror, mirror.tables.map((t) => t.name))).map((c) => [c.table, c]),
+  );
   return Object.values(parity.tables).map((t) => ({
     table: t.table,
     pgRows: t.pgRows,
@@ -92,14 +117,20 @@ async function summarize(
     pending: status.get(t.table)?.pending ?? 0,
     drift: t.missing.length + t.extra.length + t.different.length,
     untracked: untracked.get(t.table) ?? 0,
+    phase: phases.get(t.table)?.phase ?? '-',
+    nextGate: phases.get(t.table)?.unmet[0] ?? '-',
   }));
 }
 
 export function formatSummary(rows: DemoTableSummary[]): string {
-  const header = ['table', 'rows (Postgres)', 'mirrored (Convex)', 'lag (pending)', 'drift', 'untracked writes'];
-  const body = rows.map((r) => [r.table, r.pgRows, r.convexRows, r.pending, r.drift, r.untracked].map(String));
+  const header = ['table', 'rows (Postgres)', 'mirrored (Convex)', 'lag (pending)', 'drift', 'untracked writes', 'phase', 'next gate'];
+  const body = rows.map((r) =>
+    [r.table, r.pgRows, r.convexRows, r.pending, r.drift, r.untracked, r.phase, r.nextGate].map(String),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const leftAligned = (i: number) => i === 0 || i >= 6;
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (leftAligned(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
 }
 
@@ -184,6 +215,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const invariants = await runInvariants(pool, target, {
       suites: await loadInvariantSuites(project),
     });
+    await advanceTables(pool, target, mirror);
     const tables = await summarize(pool, mirror, parity);
     out(`\n${formatSummary(tables)}`);
     out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? 'all six hold in Postgres and Convex' : 'VIOLATED'}\n`);
