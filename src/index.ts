@@ -144,3 +144,6 @@ export {
   type LocalConvexOptions,
   type LocalConvexStats,
 } from './convexLocal/server.js';
+export { CorruptDataError, DataDirLockedError, LoadAbortedError } from './convexLocal/dataDirErrors.js';
+export type { CompactionOptions } from './convexLocal/persistence.js';
+export type { LoadReport } from './convexLocal/recovery.js';
