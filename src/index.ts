@@ -145,5 +145,5 @@ export {
   type LocalConvexStats,
 } from './convexLocal/server.js';
 export { CorruptDataError, DataDirLockedError, LoadAbortedError } from './convexLocal/dataDirErrors.js';
-export type { CompactionOptions } from './convexLocal/persistence.js';
+export type { CompactionOptions, DurabilityStats } from './convexLocal/persistence.js';
 export type { LoadReport } from './convexLocal/recovery.js';

@@ -78,6 +78,8 @@ export class EffectLog {
   private durableTickets = 0;
   private flushing: Promise<void> | undefined;
   private failure: Error | undefined;
+  /** fsyncs done so far (fewer than records when group commit shares them). */
+  syncs = 0;
   /** Bytes appended to segments since the current snapshot (what compaction would fold in). */
   bytesSinceSnapshot: number;
 
@@ -184,6 +186,7 @@ export class EffectLog {
         written += (await this.handle.write(bytes, written, bytes.length - written)).bytesWritten;
       }
       await this.handle.datasync();
+      this.syncs += 1;
       start = end;
     }
   }

@@ -42,8 +42,16 @@ export interface PersistenceOptions {
   replayLegacy: (path: string, args: unknown) => Promise<void>;
 }
 
+/** Counts since start: records per fsync shows group commit at work. */
+export interface DurabilityStats {
+  logRecords: number;
+  fsyncs: number;
+  compactions: number;
+}
+
 export interface Persistence {
   loaded: LoadReport;
+  stats(): DurabilityStats;
   /** Resolves once every transaction committed so far is on disk. */
   durable(): Promise<void>;
   /** Starts a background compaction if the log has grown past the threshold. */
@@ -72,6 +80,7 @@ export async function openPersistence(options: PersistenceOptions): Promise<Pers
   let snapshotBytes = loaded.snapshotBytes;
   let running: Promise<void> | undefined;
   let closed = false;
+  let compactions = 0;
   const stopCompaction = new AbortController();
 
   async function compactOnce(): Promise<void> {
@@ -87,6 +96,7 @@ export async function openPersistence(options: PersistenceOptions): Promise<Pers
       { signal: stopCompaction.signal, beforeInstall: () => log.waitDurable(covered) },
     );
     snapshotBytes = info.bytes;
+    compactions += 1;
     log.dropSegmentsBefore(segment, log.bytesSinceSnapshot - bytesBefore);
     logger.info({ dataDir, documents: info.documents, snapshotBytes: info.bytes, logSegment: segment }, 'convex-local: compacted');
   }
@@ -105,6 +115,7 @@ export async function openPersistence(options: PersistenceOptions): Promise<Pers
 
   return {
     loaded: loaded.report,
+    stats: () => ({ logRecords: log.appended, fsyncs: log.syncs, compactions }),
     durable: () => log.waitDurable(),
     compactIfDue() {
       const threshold = Math.max(compaction.minLogBytes, compaction.logToSnapshotRatio * snapshotBytes);

@@ -15,7 +15,7 @@ import { convexToJson, jsonToConvex, type Value } from 'convex/values';
 import type { Logger } from '../log.js';
 import { createConvexExecutor, type FunctionExecutor, type FunctionKind } from './executor.js';
 import { drawFault, NO_FAULTS, validateFaults, type FaultOptions } from './faults.js';
-import { openPersistence, type CompactionOptions } from './persistence.js';
+import { openPersistence, type CompactionOptions, type DurabilityStats } from './persistence.js';
 import type { LoadReport } from './recovery.js';
 
 /** Convex's status for "the function itself failed". */
@@ -57,6 +57,9 @@ export interface LocalConvex {
   /** What was loaded from the data dir at start. */
   loaded: LoadReport;
   listen(port: number, host: string): Promise<string>;
+  durability(): DurabilityStats;
+  /** Folds the log into a new snapshot now (it also happens by itself as the log grows). */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -197,6 +200,8 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
       const address = app.server.address();
       return typeof address === 'object' && address ? `http://${host}:${address.port}` : `http://${host}:${port}`;
     },
+    durability: () => persistence.stats(),
+    compact: () => persistence.compact(),
     async close() {
       closing = true;
       for (const timer of held) clearTimeout(timer);
