@@ -66,6 +66,7 @@ export async function openPersistence(options: PersistenceOptions): Promise<Pers
   const compaction = { ...DEFAULT_COMPACTION, ...options.compaction };
   fs.mkdirSync(dataDir, { recursive: true });
   const lock = lockDataDir(dataDir);
+  logger.info({ dataDir }, 'convex-local: loading the data dir');
   let log: EffectLog;
   let loaded: Awaited<ReturnType<typeof loadDataDir>>;
   try {

@@ -96,7 +96,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     },
   });
   let closing = false;
-  const held = new Set<NodeJS.Timeout>();
+  const held = new Map<NodeJS.Timeout, FastifyReply>();
   const stats: LocalConvexStats = { mutations: 0, failed: 0, timedOut: 0, dropped: 0 };
   // Mutations run one at a time (as convex-test would anyway), each seeing the
   // one before; the log records them in that order.
@@ -140,7 +140,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
       held.delete(timer);
       reply.raw.socket?.destroy();
     }, options.timeoutHoldMs ?? 60_000);
-    held.add(timer);
+    held.set(timer, reply);
   }
 
   const handler = (kind: FunctionKind) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -204,8 +204,18 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     compact: () => persistence.compact(),
     async close() {
       closing = true;
-      for (const timer of held) clearTimeout(timer);
-      await app.close();
+      for (const [timer, reply] of held) {
+        clearTimeout(timer);
+        reply.raw.socket?.destroy();
+      }
+      // Keep-alive connections would hold close() open until the client drops
+      // them; closing only idle ones never cuts an answer short.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 10);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await mutationChain;
       await persistence.close();
     },

@@ -61,6 +61,10 @@ function recordOffsets(file: string): number[] {
   return offsets;
 }
 
+function flipByte(bytes: Buffer, at: number): void {
+  bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
+}
+
 function filesOf(dataDir: string): Record<string, string> {
   return Object.fromEntries(
     fs.readdirSync(dataDir).sort().map((f) => [f, fs.readFileSync(path.join(dataDir, f)).toString('base64')]),
@@ -116,7 +120,7 @@ describe('damage a crash cannot cause is refused', () => {
     const log = segmentFile(dataDir, 1);
     const offsets = recordOffsets(log);
     const bytes = fs.readFileSync(log);
-    bytes[offsets[2]! + 20] ^= 0xff;
+    flipByte(bytes, offsets[2]! + 20);
     fs.writeFileSync(log, bytes);
     await expectRefused(dataDir, log, offsets[2]!, /checksum mismatch record with whole records after it/);
   });
@@ -143,7 +147,7 @@ describe('damage a crash cannot cause is refused', () => {
     expect(offsets).toHaveLength(3); // header, one chunk of documents, trailer
 
     const flipped = Buffer.from(good);
-    flipped[offsets[1]! + 30] ^= 0x01;
+    flipByte(flipped, offsets[1]! + 30);
     fs.writeFileSync(snapshot, flipped);
     await expectRefused(dataDir, snapshot, offsets[1]!, /checksum mismatch record/);
 

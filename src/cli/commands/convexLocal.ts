@@ -30,6 +30,8 @@ interface Flags {
   latencyMs: number;
   timeoutRate: number;
   dropConnectionRate: number;
+  compactAt?: number;
+  compactRatio?: number;
 }
 
 export function register(program: Command): void {
@@ -47,6 +49,8 @@ export function register(program: Command): void {
     .option('--latency-ms <ms>', 'delay added to every response', wholeNumber(0, Number.POSITIVE_INFINITY, 'a whole number of milliseconds'), 0)
     .option('--timeout-rate <r>', 'share of mutations applied but never answered', numberBetween(0, 1), 0)
     .option('--drop-connection-rate <r>', 'share of mutations whose connection is dropped', numberBetween(0, 1), 0)
+    .option('--compact-at <bytes>', 'fold the log into a new snapshot once it holds at least this many bytes (default 64 MiB)', wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a whole number of bytes'))
+    .option('--compact-ratio <r>', 'and at least this multiple of the snapshot\'s size (default 1)', numberBetween(0, 1000))
     .action(async (flags: Flags) => {
       const ctx = await commandContext();
       const adminKey = flags.adminKey ?? generateAdminKey();
@@ -55,7 +59,10 @@ export function register(program: Command): void {
       const stopping = new AbortController();
       void stopped.then(() => {
         stopping.abort();
-        setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
+        setTimeout(() => {
+          process.stderr.write(`tandem convex-local: not stopped within ${STOP_DEADLINE_MS} ms; exiting (everything acknowledged is on disk)\n`);
+          process.exit(0);
+        }, STOP_DEADLINE_MS).unref();
       });
       const convexDir = path.resolve(flags.convexDir);
       let server: LocalConvex;
@@ -66,6 +73,10 @@ export function register(program: Command): void {
           adminKey,
           logger: ctx.log,
           signal: stopping.signal,
+          compaction: {
+            ...(flags.compactAt !== undefined ? { minLogBytes: flags.compactAt } : {}),
+            ...(flags.compactRatio !== undefined ? { logToSnapshotRatio: flags.compactRatio } : {}),
+          },
           faults: {
             failRate: flags.failRate,
             latencyMs: flags.latencyMs,
