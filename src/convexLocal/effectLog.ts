@@ -50,8 +50,10 @@ export function encodeEffects(effects: CommitEffects): Buffer {
 export function decodeEffects(payload: Buffer): CommitEffects {
   const body = JSON.parse(payload.toString('utf8')) as EncodedEffects;
   if (!Array.isArray(body.w) || typeof body.c !== 'object') throw new Error('not a log record');
+  // As in decodeDocuments (snapshot.ts): without `"$`, the JSON is already the Convex value.
+  const plain = !payload.includes('"$');
   return {
-    writes: body.w.map(([id, json]) => [id, json === null ? null : (jsonToConvex(json as never) as StoredDocument)]),
+    writes: body.w.map(([id, json]) => [id, json === null || plain ? (json as StoredDocument | null) : (jsonToConvex(json as never) as StoredDocument)]),
     counters: body.c,
   };
 }

@@ -18,7 +18,7 @@ import { readRecords } from './recordFile.js';
 import { readSnapshot, removeTempSnapshot, SNAPSHOT_FILE, syncDirectory, writeSnapshot } from './snapshot.js';
 import { exportDocuments, importDocuments, type StoreCounters, type StoredDocument } from './storeAccess.js';
 
-const IMPORT_CHUNK = 50_000;
+const IMPORT_CHUNK = 5_000;
 
 export interface LoadReport {
   /** Documents in the store after loading. */
@@ -52,6 +52,19 @@ export interface LoadOptions {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** How long loading may hold the event loop before it lets a signal handler run. */
+const MAX_BUSY_MS = 20;
+
+/** Returns a function that yields to the event loop once MAX_BUSY_MS have passed since it last did. */
+function pacer(): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < MAX_BUSY_MS) return;
+    await yieldToEventLoop();
+    since = performance.now();
+  };
+}
+
 export async function loadDataDir(options: LoadOptions): Promise<LoadedDataDir> {
   const { dataDir, signal } = options;
   removeTempSnapshot(dataDir);
@@ -61,9 +74,11 @@ export async function loadDataDir(options: LoadOptions): Promise<LoadedDataDir> 
   }
   const documents = new Map<string, StoredDocument>();
   let counters: StoreCounters = { nextDocId: 0, lastCreationTime: 0, lastCommitTs: '0' };
-  const snapshot = await readSnapshot(dataDir, (docs) => {
+  const pace = pacer();
+  const snapshot = await readSnapshot(dataDir, async (docs) => {
     throwIfAborted(signal);
     for (const doc of docs) documents.set(doc._id, doc);
+    await pace();
   });
   if (snapshot) counters = snapshot.counters;
   const firstSegment = snapshot?.logSegment ?? 1;
@@ -83,7 +98,8 @@ export async function loadDataDir(options: LoadOptions): Promise<LoadedDataDir> 
   let logBytes = 0;
   for (const [i, segment] of tail.entries()) {
     const file = segmentFile(dataDir, segment);
-    const result = await readRecords(file, (payload, offset) => {
+    const result = await readRecords(file, async (payload, offset) => {
+      await pace();
       throwIfAborted(signal);
       let effects;
       try {
@@ -113,7 +129,7 @@ export async function loadDataDir(options: LoadOptions): Promise<LoadedDataDir> 
     }
     logBytes += result.goodBytes;
   }
-  await importInChunks(options.backend, documents, counters, signal);
+  await importInChunks(options.backend, documents, counters, signal, pace);
   report.documents = documents.size;
   return {
     report,
@@ -138,6 +154,7 @@ async function importInChunks(
   documents: Map<string, StoredDocument>,
   counters: StoreCounters,
   signal: AbortSignal | undefined,
+  pace: () => Promise<void>,
 ): Promise<void> {
   let chunk: StoredDocument[] = [];
   for (const doc of documents.values()) {
@@ -146,7 +163,7 @@ async function importInChunks(
       throwIfAborted(signal);
       importDocuments(backend, chunk, counters);
       chunk = [];
-      await yieldToEventLoop();
+      await pace();
     }
   }
   throwIfAborted(signal);
