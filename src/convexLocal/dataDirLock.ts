@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isProcessRunning } from '../core/processes.js';
 import { DataDirLockedError } from './dataDirErrors.js';
 
 const LOCK_FILE = 'lock';
@@ -18,16 +19,6 @@ interface LockContent {
   pid: number;
   host: string;
   startedAt: string;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readOwner(file: string): number | undefined {
@@ -63,7 +54,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const owner = readOwner(lockFile);
-      if (owner !== undefined && isRunning(owner)) throw new DataDirLockedError(dataDir, owner);
+      if (owner !== undefined && isProcessRunning(owner)) throw new DataDirLockedError(dataDir, owner);
       takeOverStaleLock(lockFile, owner);
     }
     throw new DataDirLockedError(dataDir, readOwner(lockFile) ?? -1);

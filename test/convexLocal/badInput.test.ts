@@ -10,34 +10,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CorruptDataError, DataDirLockedError } from '../../src/convexLocal/dataDirErrors.js';
 import { listSegments, segmentFile } from '../../src/convexLocal/effectLog.js';
-import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
-import { silentLogger } from '../../src/log.js';
-import { ADMIN_KEY, callStandIn, expectDriverState, makeStepAppDir } from './stepApp.js';
+import { callStandIn, expectDriverState, stepAppStandIns } from './stepApp.js';
 
-let convexDir: string;
-const open: LocalConvex[] = [];
+const standIns = stepAppStandIns();
+const { start, stop } = standIns;
 
-beforeAll(() => {
-  convexDir = makeStepAppDir();
-});
-
-afterEach(async () => {
-  for (const server of open.splice(0)) await server.close();
-});
-
-async function start(dataDir: string) {
-  const server = await createLocalConvex({ convexDir, dataDir, adminKey: ADMIN_KEY, logger: silentLogger });
-  open.push(server);
-  return { server, url: await server.listen(0, '127.0.0.1') };
-}
-
-async function stop(server: LocalConvex) {
-  open.splice(open.indexOf(server), 1);
-  await server.close();
-}
+afterEach(() => standIns.closeAll());
 
 const state = async (url: string, driver: string) =>
   (await callStandIn(url, 'query', 'steps:state', { driver })) as { count: number; items: never[] };
@@ -73,10 +54,7 @@ function filesOf(dataDir: string): Record<string, string> {
 
 async function expectRefused(dataDir: string, file: string, offset: number, reason: RegExp) {
   const before = filesOf(dataDir);
-  const error = await createLocalConvex({ convexDir, dataDir, adminKey: ADMIN_KEY, logger: silentLogger }).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
+  const error = await standIns.refusal(dataDir);
   expect(error).toBeInstanceOf(CorruptDataError);
   const corrupt = error as CorruptDataError;
   expect([corrupt.file, corrupt.offset]).toEqual([file, offset]);
@@ -170,7 +148,7 @@ describe('the data dir lock', () => {
   it('refuses a data dir a running stand-in holds, and takes over the lock of a dead one', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-lock-'));
     const first = await start(dataDir);
-    const refused = await createLocalConvex({ convexDir, dataDir, adminKey: ADMIN_KEY, logger: silentLogger }).catch((e: unknown) => e);
+    const refused = await standIns.refusal(dataDir);
     expect(refused).toBeInstanceOf(DataDirLockedError);
     expect((refused as DataDirLockedError).pid).toBe(process.pid);
     expect((refused as Error).message).toBe(`${dataDir} is in use by another running stand-in (pid ${process.pid}); stop it or use another --data-dir`);

@@ -8,35 +8,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EffectLog, listSegments, segmentFile } from '../../src/convexLocal/effectLog.js';
-import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
-import type { CompactionOptions } from '../../src/convexLocal/persistence.js';
-import { silentLogger } from '../../src/log.js';
-import { ADMIN_KEY, callStandIn, expectDriverState, makeStepAppDir } from './stepApp.js';
+import { callStandIn, expectDriverState, stepAppStandIns } from './stepApp.js';
 
-let convexDir: string;
-const open: LocalConvex[] = [];
+const standIns = stepAppStandIns();
+const { start, stop } = standIns;
 
-beforeAll(() => {
-  convexDir = makeStepAppDir();
-});
-
-afterEach(async () => {
-  for (const server of open.splice(0)) await server.close();
-});
-
-async function start(dataDir: string, compaction?: Partial<CompactionOptions>) {
-  const server = await createLocalConvex({ convexDir, dataDir, adminKey: ADMIN_KEY, logger: silentLogger, compaction });
-  open.push(server);
-  const url = await server.listen(0, '127.0.0.1');
-  return { server, url };
-}
-
-async function stop(server: LocalConvex) {
-  open.splice(open.indexOf(server), 1);
-  await server.close();
-}
+afterEach(() => standIns.closeAll());
 
 const step = (url: string, driver: string, n: number) =>
   callStandIn(url, 'mutation', 'steps:step', { driver, step: n, payloadBytes: 10 });

@@ -11,6 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { convexToJson, jsonToConvex, type Value } from 'convex/values';
 import { expect } from 'vitest';
+import type { CompactionOptions } from '../../src/convexLocal/persistence.js';
+import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
+import { silentLogger } from '../../src/log.js';
 
 export const ITEMS_PER_STEP = 4;
 
@@ -116,4 +119,33 @@ export async function callStandIn(
   const body = (await response.json()) as { status?: string; value?: unknown; errorMessage?: string; message?: string };
   if (body.status !== 'success') throw new Error(`${response.status}: ${body.errorMessage ?? body.message}`);
   return jsonToConvex(body.value as never);
+}
+
+/** In-process stand-ins serving the step app, each closed by `closeAll` (an afterEach) if a test did not. */
+export function stepAppStandIns() {
+  let convexDir: string | undefined;
+  const open: LocalConvex[] = [];
+  return {
+    async start(dataDir: string, compaction?: Partial<CompactionOptions>) {
+      convexDir ??= makeStepAppDir();
+      const server = await createLocalConvex({ convexDir, dataDir, adminKey: ADMIN_KEY, logger: silentLogger, compaction });
+      open.push(server);
+      return { server, url: await server.listen(0, '127.0.0.1') };
+    },
+    /** The same start, for a data dir it must refuse: the error. */
+    async refusal(dataDir: string): Promise<unknown> {
+      convexDir ??= makeStepAppDir();
+      const server = await createLocalConvex({ convexDir, dataDir, adminKey: ADMIN_KEY, logger: silentLogger }).catch((err: unknown) => err);
+      if (server instanceof Error) return server;
+      open.push(server as LocalConvex);
+      return undefined;
+    },
+    async stop(server: LocalConvex) {
+      open.splice(open.indexOf(server), 1);
+      await server.close();
+    },
+    async closeAll() {
+      for (const server of open.splice(0)) await server.close();
+    },
+  };
 }
