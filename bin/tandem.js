@@ -11,13 +11,17 @@ import v8 from 'node:v8';
 // several times what is live. Both flags take effect when set here, before any
 // WebAssembly is compiled. Node started with a flag of the same kind (on its
 // command line or in NODE_OPTIONS) keeps its own choice.
+// `convex-local` holds every document in memory and has its own memory figure:
+// there --optimize-for-size's small heap made loading 1,000,000 documents 2.5×
+// slower (BENCHMARKS.md, "Stand-in restart"), so it runs without it.
 const ownFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
 const V8_MEMORY_FLAGS = [
   { flag: '--liftoff-only', unlessGiven: /^--(no-)?(liftoff|wasm)/ },
-  { flag: '--optimize-for-size', unlessGiven: /^--(no-)?optimize-for-size/ },
+  { flag: '--optimize-for-size', unlessGiven: /^--(no-)?optimize-for-size/, notFor: 'convex-local' },
 ];
-for (const { flag, unlessGiven } of V8_MEMORY_FLAGS) {
-  if (!ownFlags.some((own) => unlessGiven.test(own))) v8.setFlagsFromString(flag);
+for (const { flag, unlessGiven, notFor } of V8_MEMORY_FLAGS) {
+  if (command !== notFor && !ownFlags.some((own) => unlessGiven.test(own))) v8.setFlagsFromString(flag);
 }
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);

@@ -144,6 +144,9 @@ export {
   type LocalConvexOptions,
   type LocalConvexStats,
 } from './convexLocal/server.js';
+export { CorruptDataError, DataDirLockedError, LoadAbortedError } from './convexLocal/dataDirErrors.js';
+export type { CompactionOptions, DurabilityStats } from './convexLocal/persistence.js';
+export type { LoadReport } from './convexLocal/recovery.js';
 
 // Phases and gates: the per-table checklist, drills, freeze (docs/phases.md).
 export * from './phases/index.js';

@@ -1,10 +1,12 @@
 /** Runs a Convex folder's functions by path (`module:function`) with convex-test, limits on. */
 import { makeFunctionReference } from 'convex/server';
-import { createConvexBackend } from '../convex/convexBackend.js';
+import { createConvexBackend, type ConvexBackend } from '../convex/convexBackend.js';
 
 export type FunctionKind = 'query' | 'mutation' | 'action';
 
 export interface FunctionExecutor {
+  /** The convex-test backend the functions run in (persistence reads and loads its documents). */
+  backend: ConvexBackend;
   call(kind: FunctionKind, path: string, args: Record<string, unknown>): Promise<unknown>;
 }
 
@@ -12,6 +14,7 @@ export interface FunctionExecutor {
 export async function createConvexExecutor(convexDir?: string): Promise<FunctionExecutor> {
   const backend = await createConvexBackend({ convexDir, transactionLimits: true });
   return {
+    backend,
     call(kind, path, args) {
       if (kind === 'query') return backend.query(makeFunctionReference<'query'>(path), args);
       if (kind === 'mutation')

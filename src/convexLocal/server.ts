@@ -5,8 +5,8 @@
  * values), and runs the functions of a Convex folder (any app's; this
  * project's convex/ by default) in-process with convex-test (Convex's limits
  * switched on). It accepts only the admin key it
- * was given, persists acknowledged mutations (see writeAheadLog.ts), and can
- * inject faults. What it cannot tell you: real Convex throughput, latency,
+ * was given, answers a call only once what it committed is on disk (snapshot
+ * and log of effects, persistence.ts), and can inject faults. What it cannot tell you: real Convex throughput, latency,
  * write conflicts or index performance.
  */
 import crypto from 'node:crypto';
@@ -15,7 +15,8 @@ import { convexToJson, jsonToConvex, type Value } from 'convex/values';
 import type { Logger } from '../log.js';
 import { createConvexExecutor, type FunctionExecutor, type FunctionKind } from './executor.js';
 import { drawFault, NO_FAULTS, validateFaults, type FaultOptions } from './faults.js';
-import { WriteAheadLog } from './writeAheadLog.js';
+import { openPersistence, type CompactionOptions, type DurabilityStats } from './persistence.js';
+import type { LoadReport } from './recovery.js';
 
 /** Convex's status for "the function itself failed". */
 const STATUS_UDF_FAILED = 560;
@@ -30,6 +31,10 @@ export interface LocalConvexOptions {
   /** How long an unanswered ("timed out") request is held before its socket is closed. */
   timeoutHoldMs?: number;
   random?: () => number;
+  /** Aborting stops loading the data dir (createLocalConvex rejects with LoadAbortedError). */
+  signal?: AbortSignal;
+  /** When the log is folded into a new snapshot (persistence.ts). */
+  compaction?: Partial<CompactionOptions>;
 }
 
 interface CallBody {
@@ -49,10 +54,20 @@ export interface LocalConvexStats {
 export interface LocalConvex {
   app: FastifyInstance;
   stats: LocalConvexStats;
-  /** Mutations replayed from the data dir at start. */
-  replayed: number;
+  /** What was loaded from the data dir at start. */
+  loaded: LoadReport;
   listen(port: number, host: string): Promise<string>;
+  durability(): DurabilityStats;
+  /** Folds the log into a new snapshot now (it also happens by itself as the log grows). */
+  compact(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A mutation queued when the stand-in began to stop: never run, so the client may retry it elsewhere. */
+class StoppingError extends Error {
+  constructor() {
+    super('the local stand-in is stopping; the mutation was not run');
+  }
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -70,14 +85,21 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
   validateFaults(faults);
   const random = options.random ?? Math.random;
   const executor: FunctionExecutor = await createConvexExecutor(options.convexDir);
-  const wal = new WriteAheadLog(options.dataDir);
-  const replay = wal.readAll();
-  for (const entry of replay) {
-    await executor.call('mutation', entry.path, jsonToConvex(entry.args as never) as Record<string, unknown>);
-  }
-  const held = new Set<NodeJS.Timeout>();
+  const persistence = await openPersistence({
+    dataDir: options.dataDir,
+    backend: executor.backend,
+    logger: options.logger,
+    signal: options.signal,
+    compaction: options.compaction,
+    replayLegacy: async (path, args) => {
+      await executor.call('mutation', path, jsonToConvex(args as never) as Record<string, unknown>);
+    },
+  });
+  let closing = false;
+  const held = new Map<NodeJS.Timeout, FastifyReply>();
   const stats: LocalConvexStats = { mutations: 0, failed: 0, timedOut: 0, dropped: 0 };
-  // Mutations run one at a time, so the log order is the execution order.
+  // Mutations run one at a time (as convex-test would anyway), each seeing the
+  // one before; the log records them in that order.
   let mutationChain: Promise<unknown> = Promise.resolve();
 
   const app = Fastify({ loggerInstance: options.logger, bodyLimit: 64 * 1024 * 1024 }) as unknown as FastifyInstance;
@@ -89,15 +111,27 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     return safeEqual(token, options.adminKey);
   }
 
+  /**
+   * Runs a call and resolves once everything it may have seen or written is on
+   * disk. The fsync wait is outside the chain, so the next mutation runs while
+   * this one's fsync is in flight and its record joins the next group commit.
+   */
   async function execute(kind: FunctionKind, path: string, args: Record<string, unknown>): Promise<unknown> {
-    if (kind !== 'mutation') return executor.call(kind, path, args);
-    const run = mutationChain.then(async () => {
+    if (kind !== 'mutation') {
       const value = await executor.call(kind, path, args);
-      wal.append({ path, args: convexToJson(args as Value) });
+      await persistence.durable();
+      return value;
+    }
+    const run = mutationChain.then(async () => {
+      if (closing) throw new StoppingError();
+      const value = await executor.call(kind, path, args);
+      persistence.compactIfDue();
       return value;
     });
     mutationChain = run.catch(() => undefined);
-    return run;
+    const value = await run;
+    await persistence.durable();
+    return value;
   }
 
   function hold(reply: FastifyReply): void {
@@ -106,7 +140,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
       held.delete(timer);
       reply.raw.socket?.destroy();
     }, options.timeoutHoldMs ?? 60_000);
-    held.add(timer);
+    held.set(timer, reply);
   }
 
   const handler = (kind: FunctionKind) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -136,6 +170,9 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     try {
       value = await execute(kind, body.path, jsonToConvex(rawArgs as never) as Record<string, unknown>);
     } catch (err) {
+      if (err instanceof StoppingError) {
+        return reply.code(503).send({ code: 'ServiceUnavailable', message: err.message });
+      }
       return reply
         .code(STATUS_UDF_FAILED)
         .send({ status: 'error', errorMessage: (err as Error).message ?? String(err), logLines: [] });
@@ -157,17 +194,30 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
   return {
     app,
     stats,
-    replayed: replay.length,
+    loaded: persistence.loaded,
     async listen(port, host) {
       await app.listen({ port, host });
       const address = app.server.address();
       return typeof address === 'object' && address ? `http://${host}:${address.port}` : `http://${host}:${port}`;
     },
+    durability: () => persistence.stats(),
+    compact: () => persistence.compact(),
     async close() {
-      for (const timer of held) clearTimeout(timer);
-      await app.close();
+      closing = true;
+      for (const [timer, reply] of held) {
+        clearTimeout(timer);
+        reply.raw.socket?.destroy();
+      }
+      // Keep-alive connections would hold close() open until the client drops
+      // them; closing only idle ones never cuts an answer short.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 10);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await mutationChain;
-      wal.close();
+      await persistence.close();
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isProcessRunning } from '../core/processes.js';
 
 export interface DevStackInfo {
   pid: number;
@@ -20,15 +21,6 @@ export function devStackFile(home: string): string {
   return path.join(home, 'dev.json');
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The running dev stack, or undefined when none is (a stale file is ignored). */
 export function readDevStack(home: string): DevStackInfo | undefined {
   let info: DevStackInfo;
@@ -37,7 +29,7 @@ export function readDevStack(home: string): DevStackInfo | undefined {
   } catch {
     return undefined;
   }
-  if (!info.pid || !processAlive(info.pid) || info.pid === process.pid) return undefined;
+  if (!info.pid || !isProcessRunning(info.pid) || info.pid === process.pid) return undefined;
   return info;
 }
 
