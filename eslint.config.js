@@ -29,6 +29,9 @@ export default tseslint.config(
       'scratch/**',
       'convex/_generated/**',
       'test/fixtures/**',
+      '.stryker-tmp/**',
+      '.mutate/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,
@@ -45,6 +48,21 @@ export default tseslint.config(
     // Plain JavaScript run by node (the bin and the build script): TypeScript files get these from @types/node.
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
+    // A focused test runs alone and hides the rest of the suite: never committed
+    // (vitest's allowOnly: false fails the run too; this names the line).
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['describe', 'it', 'test', 'suite', 'bench'].map((object) => ({
+          object,
+          property: 'only',
+          message: 'a focused test (.only) must not be committed',
+        })),
+      ],
+    },
   },
   {
     files: ['src/cli/*.ts'],

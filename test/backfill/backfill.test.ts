@@ -120,13 +120,19 @@ describe.each(backends)('backfill [%s]', (backend) => {
   });
 
   it('with calls in flight, the checkpoint never passes a call Convex did not acknowledge', async () => {
-    const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // Call 1 fails only once calls 2 and 3 have been answered: an explicit signal, not a delay.
+    let answered = 0;
+    let laterCallsAnswered!: () => void;
+    const whenLaterCallsAnswered = new Promise<void>((r) => (laterCallsAnswered = r));
     const target = new HookedTarget(new RecordingConvexTarget(), {
       async before(_call, i) {
         if (i === 1) {
-          await delay(50);
+          await whenLaterCallsAnswered;
           throw new Error('boom');
         }
+      },
+      async after(_call, i) {
+        if ((i === 2 || i === 3) && ++answered === 2) laterCallsAnswered();
       },
     });
     // Calls 2 and 3 are answered while call 1 is still pending, then call 1 fails.

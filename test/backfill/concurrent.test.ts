@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backfill } from '../../src/backfill/index.js';
 import { EmbeddedConvexTarget } from '../../src/convex/index.js';
 import type { TransactionBatch } from '../../src/core/changes.js';
-import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { availableBackends, createTestDatabase, isPostgresReachable, type TestDatabase } from '../support/db.js';
 import { convexState, expectConvexEqualsPostgres, makeRelay } from '../support/mirror.js';
 import { HookedTarget, prepareBackfillDatabase, resetBackfill } from './fixture.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
@@ -85,6 +85,15 @@ describe.each(backends)('backfill with concurrent live writes [%s]', (backend) =
   it('random writers and a running relay alongside the backfill: Convex ends equal to Postgres', async () => {
     const convex = new EmbeddedConvexTarget();
     const relay = makeRelay(db.pool, convex);
+    // Each backfill call waits until the writers have made three more writes, so
+    // writes land between every pair of calls however fast either side runs.
+    const WRITES_PER_CALL = 3;
+    let wrote: () => void = () => undefined;
+    const target = new HookedTarget(convex, {
+      async before(_call, i) {
+        while (writes < (i + 1) * WRITES_PER_CALL) await new Promise<void>((r) => (wrote = r));
+      },
+    });
     const next = random(backend === 'postgres' ? 7 : 11);
     let running = true;
     let writes = 0;
@@ -97,21 +106,67 @@ describe.each(backends)('backfill with concurrent live writes [%s]', (backend) =
         else if (pick < 0.9) await db.pool.query(`INSERT INTO story_done (user_id, story_id) VALUES ($1, $2)`, [1 + (id % 9), 1 + (id % 5)]);
         else await db.pool.query(`UPDATE story SET name = $1 WHERE id = $2`, [`w${writes}`, 1 + (id % 5)]);
         writes++;
-        await new Promise((r) => setTimeout(r, 1));
+        wrote();
+        await new Promise((r) => setImmediate(r));
       }
     };
     relay.start();
     const writers = [writer(), writer()];
     try {
-      const result = await backfill(db.pool, convex, { config: STORY_SITE_TABLES, batchRows: 7 });
+      const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES, batchRows: 7 });
       expect(result.tables.every((t) => t.outcome === 'done')).toBe(true);
     } finally {
       running = false;
       await Promise.all(writers);
       await relay.stop();
     }
-    expect(writes).toBeGreaterThan(20);
+    // 120 story_done rows in calls of 7 and the other tables: at least 18 calls, 3 writes before each.
+    expect(target.sent.length).toBeGreaterThanOrEqual(18);
+    expect(writes).toBeGreaterThanOrEqual(WRITES_PER_CALL * target.sent.length);
     expect((await relay.drain()).dead).toBe(0);
+    await expectConvexEqualsPostgres(db.pool, convex);
+  });
+});
+
+/**
+ * The race that only a server with concurrent transactions produces: a live
+ * update has drawn its outbox seq but not committed when the backfill reads
+ * the row, and another key's change with a higher seq has committed. The copy
+ * must carry the row's own newest version (older than the pending update), so
+ * the update still applies when it commits; a version taken from anything
+ * wider than the row (say, the table's newest seq) would make the copy look
+ * newer and the update would be skipped: a lost write.
+ */
+describe.skipIf(!(await isPostgresReachable()))('backfill against an update in flight [postgres]', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    await prepareBackfillDatabase(db.pool);
+  });
+  beforeEach(() => resetBackfill(db.pool, 30));
+  afterAll(() => db?.close());
+
+  it('an update uncommitted while its row is copied still reaches Convex after it commits [postgres]', async () => {
+    const convex = new EmbeddedConvexTarget();
+    const relay = makeRelay(db.pool, convex);
+    const inFlight = await db.pool.connect();
+    try {
+      await inFlight.query('BEGIN');
+      await inFlight.query(`UPDATE story_done SET user_id = 9 WHERE id = 5`);
+      // Committed after the in-flight update drew its seq: a higher seq, on another key.
+      await db.pool.query(`UPDATE story_done SET user_id = 8 WHERE id = 6`);
+      const result = await backfill(db.pool, convex, { config: STORY_SITE_TABLES, batchRows: 10 });
+      expect(result.tables.every((t) => t.outcome === 'done')).toBe(true);
+      // The copy of row 5 is the image from before the update.
+      expect((await convexState(convex)).story_done!['5']).toMatchObject({ user_id: 6 });
+      await inFlight.query('COMMIT');
+    } finally {
+      await inFlight.query('ROLLBACK').catch(() => undefined);
+      inFlight.release();
+    }
+    expect(await relay.drain()).toMatchObject({ dead: 0 });
+    expect((await convexState(convex)).story_done!['5']).toMatchObject({ user_id: 9 });
     await expectConvexEqualsPostgres(db.pool, convex);
   });
 });

@@ -31,8 +31,9 @@ describe('LatencyBackoff', () => {
     expect([10, 10, 10, 10].map((ms) => backoff.observe(ms))).toEqual([0, 0, 0, 0]);
     expect(backoff.baselineMs).toBe(10);
     expect(backoff.observe(25)).toBe(0); // not 3x
-    const base = backoff.baselineMs!;
-    expect(backoff.observe(100)).toBe(Math.min(1000, 2 * (100 - base)));
+    // The slow sample moved the baseline a tenth of the way to 20 (25 capped at twice 10).
+    expect(backoff.baselineMs).toBe(11);
+    expect(backoff.observe(100)).toBe(178); // twice the excess over 11
     expect(backoff.observe(5000)).toBe(1000);
     expect(backoff.pauses).toBe(2);
   });
@@ -49,10 +50,14 @@ describe('LatencyBackoff', () => {
     const backoff = new LatencyBackoff(options);
     [20, 20, 20, 20].forEach(() => backoff.observe(10, 20)); // 0.5 ms a row
     expect([1000, 1000, 1000].map(() => backoff.observe(1000, 2000))).toEqual([0, 0, 0]);
-    const base = backoff.baselineMs!;
-    expect(base).toBe(0.5);
-    expect(backoff.observe(5000, 2000)).toBe(Math.min(1000, 2 * (5000 - base * 2000)));
+    expect(backoff.baselineMs).toBe(0.5);
+    // 2.5 ms a row against 0.5: 4000 ms over the baseline for the page, paused twice that, capped.
+    expect(backoff.observe(5000, 2000)).toBe(1000);
     expect(backoff.pauses).toBe(1);
+    const uncapped = new LatencyBackoff({ ...options, maxPauseMs: 60_000 });
+    [20, 20, 20, 20].forEach(() => uncapped.observe(10, 20));
+    expect(uncapped.observe(5000, 2000)).toBe(8000);
+    expect(uncapped.pausedMs).toBe(8000);
   });
 
   it('a lasting slowdown raises the baseline slowly, so pauses continue for a while', () => {

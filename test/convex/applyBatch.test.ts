@@ -274,3 +274,25 @@ describe('versioned apply under duplication and reordering (property)', () => {
     );
   });
 });
+
+describe('an upsert whose document is not a mapped row', () => {
+  // Found by mutation testing (docs/testing.md): only pgKey was ever refused, so
+  // dropping the other reserved names from the check went unseen.
+  it('is refused, naming the reserved field, and nothing is applied', async () => {
+    const target = new EmbeddedConvexTarget();
+    const base = avatar(1, 'a', 1);
+    const cases: Array<[MappedChange, string]> = [
+      ...['pgKey', 'pgVersion', '_id', '_creationTime', 'ref_link'].map(
+        (field): [MappedChange, string] => [{ ...base, doc: { ...base.doc, [field]: 1 } }, `doc must not set ${field}`],
+      ),
+      [{ ...base, doc: undefined }, 'upsert without doc'],
+    ];
+    for (const [change, message] of cases) {
+      const error = await target
+        .applyBatch([{ txid: 'x', changes: [avatar(2, 'b', 1), change] }])
+        .catch((e: { data?: { kind?: string; message?: string } }) => e);
+      expect((error as { data?: unknown }).data).toMatchObject({ kind: 'apply_failed', key: '1', message });
+    }
+    expect(await target.documents('avatar')).toEqual([]);
+  });
+});

@@ -127,7 +127,9 @@ describe('RecordingConvexTarget', () => {
       applied: 0,
       skipped: 1,
     });
-    await expect(target.exportPage('nope', null, 1)).rejects.toBeDefined();
+    await expect(target.exportPage('nope', null, 1)).rejects.toMatchObject({
+      data: { kind: 'unknown_table', table: 'nope' },
+    });
     expect(target.calls.map((c) => [c.method, c.result ?? null, c.error === undefined])).toEqual([
       ['applyBatch', { applied: 1, skipped: 0 }, true],
       ['applyBatch', { applied: 0, skipped: 1 }, true],

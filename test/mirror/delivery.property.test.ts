@@ -3,10 +3,12 @@
  * Convex in any order, with any of them delivered twice, and packed into any
  * chunks, leaves Convex equal to Postgres. This covers duplicate delivery, an
  * older event after a newer one, a delete followed by a late upsert, and a
- * child arriving before its parent, on events real triggers captured.
+ * child arriving before its parent, on events real triggers captured. Each
+ * delivery's applied and skipped counts are checked too: once every event has
+ * been delivered, delivering all of them again applies nothing.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransactionRunner } from '../../src/app/transactionRunner.js';
 import { StaticUserDirectory } from '../../src/app/userDirectory.js';
 import { installCapture, uninstallCapture } from '../../src/capture/index.js';
@@ -19,7 +21,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { USER_NAMES, seedExtendedFixture } from '../support/appFixture.js';
 import { expectConvexEqualsPostgres } from '../support/mirror.js';
 import { outboxEvents } from '../capture/captureFixture.js';
-import { action, attempt } from '../support/writeActions.js';
+import { ACTION_KINDS, OutcomeTally, WRITE_PROPERTY_SEED, action, attempt } from '../support/writeActions.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
@@ -35,6 +37,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
 
   it('ends with Convex equal to Postgres', async () => {
     const deps = { pool: db.pool, runner: new TransactionRunner(db.pool), users: new StaticUserDirectory(USER_NAMES) };
+    const tally = new OutcomeTally();
     await fc.assert(
       fc.asyncProperty(
         fc.array(action, { minLength: 3, maxLength: 15 }),
@@ -45,7 +48,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
           await db.pool.query('TRUNCATE tandem.outbox');
           await installCapture(db.pool, { ...storySiteCapture() });
           await seedExtendedFixture(db.pool);
-          for (const a of actions) await attempt(a, deps);
+          for (const a of actions) tally.record(a, await attempt(a, deps));
 
           const events = (await outboxEvents(db.pool)) as CapturedChange[];
           const next = () => randoms.next().value as number;
@@ -64,10 +67,15 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
             await target.applyBatch(batches);
           }
           await expectConvexEqualsPostgres(db.pool, target);
+          // A replay of what was already applied changes nothing and says so.
+          const replay: TransactionBatch[] = events.map((e) => ({ txid: e.txid, changes: [mapChange(e, STORY_SITE_TABLES)] }));
+          expect(await target.applyBatch(replay)).toEqual({ applied: 0, skipped: events.length });
+          await expectConvexEqualsPostgres(db.pool, target);
         },
       ),
-      { numRuns: backend === 'postgres' ? 15 : 8 },
+      { numRuns: backend === 'postgres' ? 15 : 8, seed: WRITE_PROPERTY_SEED },
     );
+    expect([...tally.done.keys()].sort()).toEqual([...ACTION_KINDS].sort());
   });
 });
 

@@ -135,21 +135,23 @@ describe.each(backends)('relay [%s]', (backend) => {
   it('waits out an outage with the circuit breaker instead of spending the retry budget', async () => {
     const embedded = new EmbeddedConvexTarget();
     await db.pool.query(`UPDATE language SET name = 'English (UK)' WHERE id = 1`);
-    let down = true;
+    // The outage lasts for four calls (twice the retry budget), however long they take:
+    // a state, not a timer racing the breaker's cooldown.
+    const OUTAGE_CALLS = 4;
     const outage = new FlakyTarget(embedded, 1);
     const target = {
       kind: 'recording' as const,
-      applyBatch: (t: Parameters<EmbeddedConvexTarget['applyBatch']>[0]) => (down ? outage.applyBatch(t) : embedded.applyBatch(t)),
+      applyBatch: (t: Parameters<EmbeddedConvexTarget['applyBatch']>[0]) =>
+        outage.failures < OUTAGE_CALLS ? outage.applyBatch(t) : embedded.applyBatch(t),
       exportPage: embedded.exportPage.bind(embedded),
     };
     const relay = makeRelay(db.pool, target, {
       retry: { budget: 2, baseDelayMs: 1, maxDelayMs: 5 },
       breaker: { failureThreshold: 1, cooldownMs: 30 },
     });
-    setTimeout(() => (down = false), 400);
     const summary = await relay.drain();
     expect(summary.dead).toBe(0);
-    expect(outage.failures).toBeGreaterThan(2);
+    expect(outage.failures).toBe(OUTAGE_CALLS);
     expect(await listDeadLetters(db.pool)).toEqual([]);
     await expectConvexEqualsPostgres(db.pool, embedded);
   });
