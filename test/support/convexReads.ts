@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { expect } from 'vitest';
-import { ConvexReadPaths } from '../../src/app/reads/convex.js';
+import { ConvexReadPaths, type ConvexQueryRunner } from '../../src/app/reads/convex.js';
 import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
 import type { ReadPaths } from '../../src/app/reads/types.js';
 import { createAppSchema } from '../../src/app/schema.js';
@@ -58,11 +58,9 @@ export async function expectSameReads(postgres: ReadPaths, convex: ReadPaths, ca
   }
 }
 
-export function readPathsOver(pool: pg.Pool, target: EmbeddedConvexTarget | ConvexReadPathsTarget) {
+export function readPathsOver(pool: pg.Pool, target: ConvexQueryRunner) {
   return { postgres: new PostgresReadPaths(pool), convex: new ConvexReadPaths(target) };
 }
-
-type ConvexReadPathsTarget = ConstructorParameters<typeof ConvexReadPaths>[0];
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -75,7 +73,8 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 export async function readCallsFor(pool: pg.Pool): Promise<ReadCall[]> {
   const ids = async (sql: string) => (await pool.query<{ v: never }>(sql)).rows.map((r) => r.v);
   const shorts: string[] = await ids(`SELECT short AS v FROM course WHERE short IS NOT NULL ORDER BY id`);
-  const maxId = async (table: string) => (await ids(`SELECT COALESCE(max(id), 0)::int AS v FROM ${table}`))[0] as number;
+  const maxId = async (table: string): Promise<number> =>
+    (await ids(`SELECT COALESCE(max(id), 0)::int AS v FROM ${table}`))[0] ?? 0;
   const [courses, stories, languages] = [await maxId('course'), await maxId('story'), await maxId('language')];
   const images: string[] = await ids(`SELECT id AS v FROM image ORDER BY id`);
   const users: number[] = await ids(`SELECT DISTINCT user_id AS v FROM story_done WHERE user_id IS NOT NULL ORDER BY 1`);
