@@ -58,19 +58,24 @@ export async function monthReadsOfPage(db: DatabaseReader, rows: Array<Doc<'stor
     .map(([course_id, c]) => ({ course_id, read: c.read, users: [...c.users], stories: [...c.stories] }));
 }
 
+/** One page of the month's reads (rows in `time` order from `cursor`), grouped by course. */
+export async function monthReadsPageOf(
+  db: DatabaseReader,
+  from: number,
+  to: number,
+  cursor: string | null,
+  numItems: number,
+) {
+  const page = await db
+    .query('story_done')
+    .withIndex('by_time', (q) => q.gte('time', from).lt('time', to))
+    .paginate({ cursor, numItems: Math.max(1, Math.min(numItems, MAX_MONTH_PAGE)) });
+  return { courses: await monthReadsOfPage(db, page.page), isDone: page.isDone, continueCursor: page.continueCursor };
+}
+
 export const monthReadsPage = internalQuery({
   args: { ...monthArgs, cursor: v.union(v.string(), v.null()), numItems: v.number() },
-  handler: async (ctx, { from, to, cursor, numItems }) => {
-    const page = await ctx.db
-      .query('story_done')
-      .withIndex('by_time', (q) => q.gte('time', from).lt('time', to))
-      .paginate({ cursor, numItems: Math.max(1, Math.min(numItems, MAX_MONTH_PAGE)) });
-    return {
-      courses: await monthReadsOfPage(ctx.db, page.page),
-      isDone: page.isDone,
-      continueCursor: page.continueCursor,
-    };
-  },
+  handler: (ctx, { from, to, cursor, numItems }) => monthReadsPageOf(ctx.db, from, to, cursor, numItems),
 });
 
 /**
