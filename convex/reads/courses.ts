@@ -12,7 +12,7 @@
 import { v } from 'convex/values';
 import type { Doc } from '../_generated/dataModel.js';
 import { internalQuery, type DatabaseReader } from '../_generated/server.js';
-import { compareCourses, compareStories, displayName, isVisible, storiesOfCourse } from './shared.js';
+import { byKey, compareCourses, compareStories, displayName, isVisible, storiesOfCourse } from './shared.js';
 
 function publicCourse(c: Doc<'course'>) {
   return {
@@ -122,10 +122,7 @@ async function editorStoryItem(db: DatabaseReader, s: Doc<'story'>) {
 
 /** A course by id with every non-deleted story, its status and approval count; null when no such course. */
 export async function editorCourseView(db: DatabaseReader, id: number) {
-  const course = await db
-    .query('course')
-    .withIndex('by_pgKey', (q) => q.eq('pgKey', String(id)))
-    .first();
+  const course = await byKey(db, 'course', id);
   if (!course) return null;
   const stories = (await storiesOfCourse(db, id)).filter((s) => s.deleted !== true).sort(compareStories);
   return {
