@@ -114,7 +114,7 @@ describe('Convex reads equal Postgres reads on generated sample data [pglite]', 
     await db.pool.query(`UPDATE story SET public = NULL WHERE id % 11 = 0`);
     await db.pool.query(`UPDATE course SET public = false WHERE id = 2`);
     target = await mirrorIntoEmbedded(db.pool);
-  }, 120_000);
+  }, 300_000);
   afterAll(() => db?.close());
 
   it('every read path, every id, user and month', async () => {
