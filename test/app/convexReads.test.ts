@@ -47,7 +47,7 @@ const FIXTURE_EDGES = `
     (9, 1, 8, '2024-03-06T10:00:00.987654Z'), (10, 1, 8, NULL), (11, 2, 9, '2024-03-06T00:00:00Z'),
     (12, 3, 2, NULL);
   INSERT INTO story_approval (id, story_id, user_id, date) VALUES (5, 8, 1, now()), (6, 8, 3, now());
-  INSERT INTO localization (id, language_id, tag, text) VALUES (4, 1, 'Zebra', 'Z'), (5, 1, 'émoji😀', 'E'), (6, 1, 'ﬀ', 'F');
+  INSERT INTO localization (id, language_id, tag, text) VALUES (4, 1, 'Zebra', 'Z'), (5, 1, 'x😀', 'E'), (6, 1, 'xﬀ', 'F');
   INSERT INTO avatar_mapping (id, avatar_id, language_id, name, speaker) VALUES (13, 2, 2, NULL, NULL);`;
 
 describe.each(backends)('Convex reads equal Postgres reads on the read fixture [%s]', (backend) => {
@@ -95,7 +95,8 @@ describe.each(backends)('Convex reads equal Postgres reads on the read fixture [
       { story_id: 8, time: '2024-03-06T10:00:00.987Z' },
     ]);
     expect(await convex.userDoneStories(3, 1)).toEqual([{ story_id: 2, time: null }]);
-    expect(Object.keys(await convex.localization(1))).toEqual(['Zebra', 'bye', 'hello', 'émoji😀', 'ﬀ']);
+    // Code point order ("C"): U+FB00 before U+1F600, although UTF-16 puts the surrogate 0xD83D first.
+    expect(Object.keys(await convex.localization(1))).toEqual(['Zebra', 'bye', 'hello', 'xﬀ', 'x😀']);
     expect((await convex.editorCourse(1)).stories.find((s) => s.id === 8)).toMatchObject({ approvals: 2 });
     expect((await convex.editorCourse(6)).stories).toEqual([]);
   });

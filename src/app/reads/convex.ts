@@ -32,6 +32,12 @@ export type ConvexQueryRunner = Pick<ParityReader, 'query'>;
 
 type Stored<T, Timestamps extends keyof T> = Omit<T, Timestamps> & { [K in Timestamps]: number | null };
 
+/** A Convex read answers null for a missing row; the Postgres read's NotFoundError for it. */
+function found<T>(value: T | null, entity: string, key: unknown, field: string): T {
+  if (value === null) throw new NotFoundError(entity, key, field);
+  return value;
+}
+
 export class ConvexReadPaths implements ReadPaths {
   constructor(private readonly convex: ConvexQueryRunner) {}
 
@@ -48,8 +54,7 @@ export class ConvexReadPaths implements ReadPaths {
     type Page = Omit<CourseStories, 'stories'> & {
       stories: Array<Stored<CourseStories['stories'][number], 'date_published'>>;
     };
-    const page = await this.call<Page | null>(PATHS.courseStories, { short: key });
-    if (!page) throw new NotFoundError('course', key, 'short');
+    const page = found(await this.call<Page | null>(PATHS.courseStories, { short: key }), 'course', key, 'short');
     return {
       course: page.course,
       stories: page.stories.map((s) => ({ ...s, date_published: isoFromMillis(s.date_published) })),
@@ -58,11 +63,8 @@ export class ConvexReadPaths implements ReadPaths {
 
   async storyById(id: number): Promise<StoryDetail> {
     const storyId = requireId('id', id);
-    const story = await this.call<Stored<StoryDetail, 'date' | 'change_date' | 'date_published'> | null>(
-      PATHS.storyById,
-      { id: storyId },
-    );
-    if (!story) throw new NotFoundError('story', storyId, 'id');
+    type Story = Stored<StoryDetail, 'date' | 'change_date' | 'date_published'>;
+    const story = found(await this.call<Story | null>(PATHS.storyById, { id: storyId }), 'story', storyId, 'id');
     return {
       ...story,
       date: isoFromMillis(story.date),
@@ -87,8 +89,7 @@ export class ConvexReadPaths implements ReadPaths {
     type View = Omit<EditorCourseView, 'stories'> & {
       stories: Array<Stored<EditorCourseView['stories'][number], 'change_date'>>;
     };
-    const view = await this.call<View | null>(PATHS.editorCourse, { id: courseId });
-    if (!view) throw new NotFoundError('course', courseId, 'id');
+    const view = found(await this.call<View | null>(PATHS.editorCourse, { id: courseId }), 'course', courseId, 'id');
     return {
       course: view.course,
       stories: view.stories.map((s) => ({ ...s, change_date: isoFromMillis(s.change_date) })),
@@ -101,30 +102,29 @@ export class ConvexReadPaths implements ReadPaths {
 
   async localization(languageId: number): Promise<Record<string, string>> {
     const id = requireId('languageId', languageId);
-    const entries = await this.call<Array<[string, string]> | null>(PATHS.localization, { languageId: id });
-    if (!entries) throw new NotFoundError('language', id, 'languageId');
+    const entries = found(
+      await this.call<Array<[string, string]> | null>(PATHS.localization, { languageId: id }),
+      'language',
+      id,
+      'languageId',
+    );
     // fromEntries defines own properties, so a tag such as "__proto__" stays an ordinary key.
     return Object.fromEntries(entries);
   }
 
   async languageById(id: number): Promise<Language> {
     const languageId = requireId('id', id);
-    const language = await this.call<Language | null>(PATHS.languageById, { id: languageId });
-    if (!language) throw new NotFoundError('language', languageId, 'id');
-    return language;
+    return found(await this.call<Language | null>(PATHS.languageById, { id: languageId }), 'language', languageId, 'id');
   }
 
   async imageById(id: string): Promise<Image> {
     const imageId = requireKey('id', id, 50);
-    const image = await this.call<Image | null>(PATHS.imageById, { id: imageId });
-    if (!image) throw new NotFoundError('image', imageId, 'id');
-    return image;
+    return found(await this.call<Image | null>(PATHS.imageById, { id: imageId }), 'image', imageId, 'id');
   }
 
   async avatarMappings(languageId: number): Promise<AvatarMappingItem[]> {
     const id = requireId('languageId', languageId);
     const mappings = await this.call<AvatarMappingItem[] | null>(PATHS.avatarMappings, { languageId: id });
-    if (!mappings) throw new NotFoundError('language', id, 'languageId');
-    return mappings;
+    return found(mappings, 'language', id, 'languageId');
   }
 }
