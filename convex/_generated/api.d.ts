@@ -10,6 +10,11 @@
 import type { ApiFromModules, FilterApi, FunctionReference } from 'convex/server';
 import type * as checks_invariants from '../checks/invariants.js';
 import type * as parity from '../parity.js';
+import type * as reads_courses from '../reads/courses.js';
+import type * as reads_lookups from '../reads/lookups.js';
+import type * as reads_shared from '../reads/shared.js';
+import type * as reads_stats from '../reads/stats.js';
+import type * as reads_stories from '../reads/stories.js';
 import type * as tandem from '../tandem.js';
 import type * as tandem_apply from '../tandem/apply.js';
 import type * as tandem_canonical from '../tandem/canonical.js';
@@ -26,6 +31,11 @@ import type * as tandem_types from '../tandem/types.js';
 declare const fullApi: ApiFromModules<{
   'checks/invariants': typeof checks_invariants;
   parity: typeof parity;
+  'reads/courses': typeof reads_courses;
+  'reads/lookups': typeof reads_lookups;
+  'reads/shared': typeof reads_shared;
+  'reads/stats': typeof reads_stats;
+  'reads/stories': typeof reads_stories;
   tandem: typeof tandem;
   'tandem/apply': typeof tandem_apply;
   'tandem/canonical': typeof tandem_canonical;

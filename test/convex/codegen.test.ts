@@ -36,6 +36,11 @@ describe("the story site's Convex folder", () => {
     expect(listFunctionModules(convexDir)).toEqual([
       'checks/invariants.ts',
       'parity.ts',
+      'reads/courses.ts',
+      'reads/lookups.ts',
+      'reads/shared.ts',
+      'reads/stats.ts',
+      'reads/stories.ts',
       'tandem.ts',
       'tandem/apply.ts',
       'tandem/canonical.ts',
@@ -65,6 +70,10 @@ describe("the story site's Convex folder", () => {
       { indexDescriptor: 'by_pgKey', fields: ['pgKey'] },
       { indexDescriptor: 'by_image', fields: ['image'] },
       { indexDescriptor: 'by_course_id', fields: ['course_id'] },
+      // The app's own, added in its schema.ts for the read paths (convex/reads/).
+      { indexDescriptor: 'by_course_set', fields: ['course_id', 'set_id', 'set_index'] },
+      { indexDescriptor: 'by_visibility', fields: ['public', 'deleted'] },
+      { indexDescriptor: 'by_date_published', fields: ['date_published'] },
     ]);
     expect(tables.tombstones!.indexes).toEqual([
       { indexDescriptor: 'by_table_pgKey', fields: ['table', 'pgKey'] },

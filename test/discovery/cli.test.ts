@@ -4,43 +4,23 @@
  * the tables they skip; a bad config stops with exit 2 before anything is
  * installed.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pauseTable } from '../../src/capture/index.js';
+import { refusedTandem, runTandem } from '../support/cliRun.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { SHOP_DDL } from './shopSchema.js';
 
 const backends = await availableBackends();
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = path.join(root, 'bin/tandem.js');
-const run = promisify(execFile);
-
-interface Failed {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe.each(backends)('tandem CLI on another application [%s]', (backend) => {
   let db: TestDatabase;
   let dir: string;
 
-  const tandem = (args: string[]) =>
-    run(process.execPath, [cli, ...args], {
-      cwd: dir,
-      env: { ...process.env, DATABASE_URL: db.url, TANDEM_LOG_LEVEL: 'silent', TANDEM_CONFIG: '' },
-    });
-  const refused = (args: string[]) => tandem(args).then(
-    (ok) => {
-      throw new Error(`expected a failure, got ${JSON.stringify(ok)}`);
-    },
-    (err: Failed) => err,
-  );
+  const tandem = (args: string[]) => runTandem(dir, db.url, args);
+  const refused = (args: string[]) => refusedTandem(dir, db.url, args);
   const writeConfig = (value: object) =>
     fs.writeFileSync(path.join(dir, 'tandem.config.json'), JSON.stringify(value));
   const capturedTables = async () =>

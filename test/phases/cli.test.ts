@@ -3,44 +3,23 @@
  * schema): checklist lists every gate, advance moves a table whose gate is met
  * and refuses an unmet one with exit 2 naming it, and bad input changes nothing.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATE_ORDER } from '../../src/phases/index.js';
+import { refusedTandem, runTandem } from '../support/cliRun.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { SHOP_DDL } from '../discovery/shopSchema.js';
 
 const backends = await availableBackends();
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = path.join(root, 'bin/tandem.js');
-const run = promisify(execFile);
-
-interface Failed {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe.each(backends)('tandem checklist and advance [%s]', (backend) => {
   let db: TestDatabase;
   let dir: string;
 
-  const tandem = (args: string[]) =>
-    run(process.execPath, [cli, ...args], {
-      cwd: dir,
-      env: { ...process.env, DATABASE_URL: db.url, TANDEM_LOG_LEVEL: 'silent', TANDEM_CONFIG: '' },
-    });
-  const refused = (args: string[]) =>
-    tandem(args).then(
-      (ok) => {
-        throw new Error(`expected a failure, got ${JSON.stringify(ok)}`);
-      },
-      (err: Failed) => err,
-    );
+  const tandem = (args: string[]) => runTandem(dir, db.url, args);
+  const refused = (args: string[]) => refusedTandem(dir, db.url, args);
   const phases = async () =>
     (await db.pool.query(`SELECT table_name, phase FROM tandem.table_phase ORDER BY 1`)).rows;
 
