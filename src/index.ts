@@ -9,6 +9,7 @@
 // Configuration, logging, errors and the change contract.
 export {
   loadConfig,
+  parseForcedTables,
   DEFAULTS,
   ROLES,
   type Config,
@@ -144,3 +145,6 @@ export {
   type LocalConvexOptions,
   type LocalConvexStats,
 } from './convexLocal/server.js';
+
+// Read cutover: stages, flags, the read router, shadow reads, OpenFeature, automatic rollback.
+export * from './cutover/index.js';
