@@ -32,6 +32,8 @@ const commandModules: Record<string, () => Promise<CommandModule>> = {
   status: () => import('./commands/status.js'),
   plan: () => import('./commands/plan.js'),
   codegen: () => import('./commands/codegen.js'),
+  flags: () => import('./commands/flags.js'),
+  shadow: () => import('./commands/shadow.js'),
 };
 
 /** The first argument that is not an option: top-level options take no values. */
