@@ -238,7 +238,8 @@ export class Reader<U = ReadingUser> {
       return { class: 'drift', detail: 'differs with no change in flight' };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       await delay(shadow.recheckMs ?? 250);
-      if (await changesInFlight(pool, request.tables, Date.now() - since + margin)) continue;
+      // Re-read only once nothing is pending: what was applied meanwhile is in both stores.
+      if (await changesInFlight(pool, request.tables, 0)) continue;
       since = Date.now();
       const [p, c] = await Promise.all([
         settle(request.postgres, shadow.timeoutMs ?? 2000),
