@@ -49,3 +49,10 @@ export {
   type ShadowTableReport,
 } from './shadowStore.js';
 export { createCutoverMetrics, type CutoverMetrics } from './metrics.js';
+export {
+  READ_FLAG_PREFIX,
+  ReadStageProvider,
+  readStageMetricsHook,
+  type ReadStageProviderOptions,
+  type StageFlags,
+} from './openFeature.js';

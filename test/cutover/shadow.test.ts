@@ -136,7 +136,7 @@ describe.each(backends)('shadow reads on the ledger [%s]', (backend) => {
       failing.read({ tables: ['account'], postgres: () => app.pgAccounts(['ACC-01']), convex: () => Promise.reject(new Error('convex down')) }),
       failing.read({ tables: ['account'], postgres: () => app.pgAccounts(['ACC-01']), convex: () => new Promise(() => undefined) }),
     ]);
-    expect(results.map((r) => [r.source, Object.keys(r.value)])).toEqual([['postgres', ['ACC-01']], ['postgres', ['ACC-01']]]);
+    expect(results.map((r) => [r.source, Object.keys(r.value as object)])).toEqual([['postgres', ['ACC-01']], ['postgres', ['ACC-01']]]);
     await failing.settled();
     const t = await counts();
     expect(t.error - before.error).toBe(2);
