@@ -70,6 +70,10 @@ export {
   type ProjectConfig,
   type ProjectConfigInput,
   type HeavyColumnsSetting,
+  type RollbackPolicy,
+  type RollbackRule,
+  type RollbackRules,
+  type RollbackSignal,
 } from './config/projectConfig.js';
 export {
   loadProjectConfig,

@@ -56,3 +56,10 @@ export {
   type ReadStageProviderOptions,
   type StageFlags,
 } from './openFeature.js';
+export {
+  AutoRollback,
+  ROLLBACK_SIGNALS,
+  type AutoRollbackOptions,
+  type RollbackTrip,
+  type SignalValue,
+} from './autoRollback.js';

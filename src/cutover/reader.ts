@@ -271,10 +271,13 @@ export class Reader<U = ReadingUser> {
   }
 }
 
-/** A read-path object: methods that return promises. */
-export type ReadMethods = { [name: string]: (...args: never[]) => Promise<unknown> };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parameters of any application's read methods
+type AsyncMethod = (...args: any[]) => Promise<unknown>;
 
-export interface RoutedReadsSpec<P extends ReadMethods> {
+/** A read-path interface: every member a method returning a promise. */
+export type ReadMethods<P> = { [K in keyof P]: AsyncMethod };
+
+export interface RoutedReadsSpec<P extends ReadMethods<P>> {
   postgres: P;
   convex: P;
   /** The tables each method reads (or a function of its arguments). */
@@ -294,7 +297,7 @@ export interface ServedRead {
  * the user, it returns the same interface; `onServed` hears which store served
  * each call (to set a response header).
  */
-export function routedReads<P extends ReadMethods, U>(
+export function routedReads<P extends ReadMethods<P>, U>(
   reader: Reader<U>,
   spec: RoutedReadsSpec<P>,
 ): (context: { user?: U | null; onServed?: (served: ServedRead) => void }) => P {
@@ -309,8 +312,8 @@ export function routedReads<P extends ReadMethods, U>(
           name: method,
           tables,
           user,
-          postgres: () => spec.postgres[method]!(...args),
-          convex: () => spec.convex[method]!(...args),
+          postgres: () => spec.postgres[method](...args),
+          convex: () => spec.convex[method](...args),
           normalize: spec.normalize?.[method] as ((v: unknown) => unknown) | undefined,
         });
         onServed?.({ method, source: result.source, decision: result.decision });

@@ -18,19 +18,11 @@ import {
 } from '../../src/cutover/flagStore.js';
 import { ReadFlags } from '../../src/cutover/readFlags.js';
 import { migrate } from '../../src/postgres/migrate.js';
+import { waitFor } from './waitFor.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const backends = await availableBackends();
 const TABLES = ['customer', 'orders', 'line'];
-
-/** Resolves once `check` holds, or fails after `deadlineMs` (no timing is asserted). */
-export async function waitFor(check: () => boolean, deadlineMs: number, what: string): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`not within ${deadlineMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe.each(backends)('read flags [%s]', (backend) => {
   let db: TestDatabase;

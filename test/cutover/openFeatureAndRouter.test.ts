@@ -48,7 +48,7 @@ describe('OpenFeature provider (real SDK)', () => {
     expect([details.variant, details.reason, details.flagMetadata]).toEqual(['convex-percent', 'SPLIT', { stage: 'convex-percent', percent: 30, shadow: false }]);
     expect(await client.getBooleanValue('tandem.read.film', true, {})).toBe(false);
     expect(await client.getStringValue('tandem.read.film', 'x', { targetingKey: 'u', internal: true })).toBe('convex');
-    expect(await client.getObjectValue('tandem.read.film+actor', {}, { targetingKey: 'u' })).toEqual({
+    expect(await client.getObjectValue('tandem.read.film+actor', {} as Record<string, string>, { targetingKey: 'u' })).toEqual({
       source: 'postgres', stage: 'postgres', percent: 0, shadow: false,
     });
     const missing = await client.getStringDetails('other.flag', 'dflt', {});
@@ -61,7 +61,9 @@ describe('OpenFeature provider (real SDK)', () => {
 
   it('announces a stage change as ConfigurationChanged for the table flag', async () => {
     const changed: string[][] = [];
-    OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, (e) => changed.push(e?.flagsChanged ?? []));
+    OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, (e) => {
+      changed.push((e as { flagsChanged?: string[] } | undefined)?.flagsChanged ?? []);
+    });
     stages.set('film', { stage: 'postgres', percent: 0, salt: 'film-salt' });
     await new Promise((r) => setTimeout(r, 10));
     expect(changed).toEqual([['tandem.read.film']]);
