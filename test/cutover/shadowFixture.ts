@@ -13,6 +13,7 @@ import { installCapture } from '../../src/capture/index.js';
 import { parseProjectConfig } from '../../src/config/projectConfig.js';
 import { renderConvexFiles, writeConvexFiles } from '../../src/convex/codegen/convexFiles.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
+import type { ConvexTarget, ParityReader } from '../../src/convex/target.js';
 import { discoverMirror } from '../../src/discovery/discoverMirror.js';
 import { silentLogger } from '../../src/log.js';
 import { requireTable, type MirrorConfig } from '../../src/mapping/index.js';
@@ -41,7 +42,7 @@ export const ACCOUNTS = Array.from({ length: 20 }, (_, i) => `ACC-${String(i + 1
 
 export interface LedgerApp {
   mirror: MirrorConfig;
-  target: EmbeddedConvexTarget;
+  target: ConvexTarget & ParityReader;
   relay: Relay;
   /** Accounts by key, as the application would read them from Postgres. */
   pgAccounts(keys: readonly string[]): Promise<Record<string, unknown>>;
@@ -50,7 +51,12 @@ export interface LedgerApp {
   close(): Promise<void>;
 }
 
-export async function startLedgerApp(pool: pg.Pool): Promise<LedgerApp> {
+export interface LedgerOptions {
+  /** The Convex side for the app's Convex folder (default: the embedded target). */
+  target?: (convexDir: string) => Promise<ConvexTarget & ParityReader>;
+}
+
+export async function startLedgerApp(pool: pg.Pool, options: LedgerOptions = {}): Promise<LedgerApp> {
   await pool.query(LEDGER_DDL);
   await migrate(pool);
   const { mirror } = await discoverMirror(pool, parseProjectConfig({ schema: 'ledger' }, null));
@@ -66,7 +72,7 @@ export async function startLedgerApp(pool: pg.Pool): Promise<LedgerApp> {
   );
   const convexDir = makeAppConvexDir();
   writeConvexFiles(await renderConvexFiles(convexDir, mirror));
-  const target = new EmbeddedConvexTarget({ convexDir });
+  const target = options.target ? await options.target(convexDir) : new EmbeddedConvexTarget({ convexDir });
   const relay = new Relay(
     { pool, target, mapper: mirrorMapper(mirror), metrics: createRelayMetrics(), log: silentLogger },
     { idleMs: 10, leaseMs: 5_000, retry: { budget: 12, baseDelayMs: 5, maxDelayMs: 100 }, breaker: { failureThreshold: 8, cooldownMs: 50 } },
@@ -83,7 +89,7 @@ export async function startLedgerApp(pool: pg.Pool): Promise<LedgerApp> {
     convexAccounts: async (keys) => keyed(await target.rowsByKeys('account', [...keys])),
     async close() {
       await relay.stop();
-      await target.close();
+      await target.close?.();
       fs.rmSync(path.dirname(convexDir), { recursive: true, force: true });
     },
   };
