@@ -31,6 +31,8 @@ const COMMANDS = [
   'status',
   'plan',
   'codegen',
+  'flags',
+  'shadow',
 ];
 
 function commandsListed(help: string): string[] {
