@@ -23,6 +23,7 @@ const EXPECTED = [
   { version: 6, name: 'unchanged_columns' },
   { version: 7, name: 'invariant_suites' },
   { version: 8, name: 'table_pause' },
+  { version: 9, name: 'read_flags' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -86,8 +87,10 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    await db.pool.query('DROP TABLE tandem.table_pause');
-    await db.pool.query('ALTER TABLE tandem.captured_table DROP COLUMN columns');
+    await db.pool.query(
+      'DROP TABLE tandem.read_flag, tandem.read_flag_history, tandem.shadow_count, tandem.shadow_sample',
+    );
+    await db.pool.query('DROP SEQUENCE tandem.read_flag_version');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -98,14 +101,15 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.table_pause'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.read_flag'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
       { attname: 'table_name', type: 'text' },
-      { attname: 'reason', type: 'text' },
-      { attname: 'detail', type: 'jsonb' },
-      { attname: 'paused_at', type: 'timestamp with time zone' },
-      { attname: 'resumed_at', type: 'timestamp with time zone' },
+      { attname: 'stage', type: 'text' },
+      { attname: 'percent', type: 'numeric(5,2)' },
+      { attname: 'salt', type: 'text' },
+      { attname: 'version', type: 'bigint' },
+      { attname: 'updated_at', type: 'timestamp with time zone' },
     ]);
   });
 
