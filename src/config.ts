@@ -33,6 +33,16 @@ export interface Config {
   /** How long a mirrored write waits for its events to reach Convex; 0 = asynchronous. */
   mirrorWaitMs: number;
   convexLocalPort: number;
+  /** Emergency read override: tables forced to read Postgres (TANDEM_READS_FORCE_POSTGRES). */
+  readsForcePostgres: 'all' | string[];
+  /** A file whose presence forces reads to Postgres (TANDEM_READS_OVERRIDE_FILE). */
+  readsOverrideFile: string | undefined;
+}
+
+/** An override list: `all`, or table names separated by commas or white space; empty is none. */
+export function parseForcedTables(text: string | undefined): 'all' | string[] {
+  const names = (text ?? '').split(/[\s,]+/).filter(Boolean);
+  return names.includes('all') ? 'all' : names;
 }
 
 export const DEFAULTS = {
@@ -121,5 +131,9 @@ export function loadConfig(
       names.mirrorWaitMs ?? DEFAULTS.mirrorWaitMs,
     ),
     convexLocalPort: parsePort('TANDEM_CONVEX_PORT', env.TANDEM_CONVEX_PORT, DEFAULTS.convexLocalPort),
+    readsForcePostgres: parseForcedTables(env.TANDEM_READS_FORCE_POSTGRES),
+    readsOverrideFile: env.TANDEM_READS_OVERRIDE_FILE?.trim()
+      ? path.resolve(cwd, env.TANDEM_READS_OVERRIDE_FILE.trim())
+      : undefined,
   };
 }

@@ -9,6 +9,7 @@
 // Configuration, logging, errors and the change contract.
 export {
   loadConfig,
+  parseForcedTables,
   DEFAULTS,
   ROLES,
   type Config,
@@ -69,6 +70,10 @@ export {
   type ProjectConfig,
   type ProjectConfigInput,
   type HeavyColumnsSetting,
+  type RollbackPolicy,
+  type RollbackRule,
+  type RollbackRules,
+  type RollbackSignal,
 } from './config/projectConfig.js';
 export {
   loadProjectConfig,
@@ -150,3 +155,6 @@ export type { LoadReport } from './convexLocal/recovery.js';
 
 // Phases and gates: the per-table checklist, drills, freeze (docs/phases.md).
 export * from './phases/index.js';
+
+// Read cutover: stages, flags, the read router, shadow reads, OpenFeature, automatic rollback.
+export * from './cutover/index.js';

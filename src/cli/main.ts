@@ -40,6 +40,8 @@ const commandModules: Record<string, () => Promise<CommandModule>> = {
   archive: () => import('./commands/phases.js'),
   restore: () => import('./commands/phases.js'),
   decommission: () => import('./commands/phases.js'),
+  flags: () => import('./commands/flags.js'),
+  shadow: () => import('./commands/shadow.js'),
 };
 
 /** The first argument that is not an option: top-level options take no values. */

@@ -36,6 +36,34 @@ const envVariableName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 
+/** A duration: seconds as a number, or text such as `500ms`, `30s`, `2m`, `1h`. */
+const duration = z.union([
+  z.number().min(0, 'must be >= 0 (seconds)'),
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'must be a duration such as 500ms, 30s, 2m or 1h'),
+]);
+
+const rollbackRule = z
+  .object({
+    /** Breached when the signal is above this (rates are shares 0–1). */
+    threshold: z.number().min(0, 'must be >= 0'),
+    /** How long the breach must last before the table is rolled back (default 0: at once). */
+    for: duration.default(0),
+    /** Rates only: fewest reads or events in the window before the rate counts (default 10). */
+    minSamples: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+const rollbackRules = z
+  .object({
+    mirrorFailureRate: rollbackRule.optional(),
+    outboxLagSeconds: rollbackRule.optional(),
+    deadLetters: rollbackRule.optional(),
+    parityDrift: rollbackRule.optional(),
+    shadowDriftRate: rollbackRule.optional(),
+    convexReadErrorRate: rollbackRule.optional(),
+  })
+  .strict();
+
 export const projectConfigSchema = z
   .object({
     /** The application's Postgres schema. */
@@ -94,8 +122,57 @@ export const projectConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Read cutover: automatic rollback rules (docs/read-cutover.md). */
+    cutover: z
+      .object({
+        rollback: z
+          .object({
+            /** Rules for every table without its own entry. */
+            default: rollbackRules.default({}),
+            /** Rules per table (replacing the defaults for that table). */
+            tables: z.record(identifier, rollbackRules).default({}),
+            /** The window rates are computed over (seconds). */
+            windowSeconds: z.number().int().min(1).max(3600).default(60),
+          })
+          .strict()
+          .default({ default: {}, tables: {}, windowSeconds: 60 }),
+      })
+      .strict()
+      .default({ rollback: { default: {}, tables: {}, windowSeconds: 60 } }),
   })
   .strict();
+
+export type RollbackSignal = keyof z.output<typeof rollbackRules>;
+
+export interface RollbackRule {
+  threshold: number;
+  forMs: number;
+  minSamples: number;
+}
+
+export type RollbackRules = Partial<Record<RollbackSignal, RollbackRule>>;
+
+export interface RollbackPolicy {
+  default: RollbackRules;
+  tables: Record<string, RollbackRules>;
+  windowSeconds: number;
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+function durationMs(value: number | string): number {
+  if (typeof value === 'number') return value * 1000;
+  const [, n, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value)!;
+  return Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
+}
+
+function resolveRules(rules: z.output<typeof rollbackRules>): RollbackRules {
+  return Object.fromEntries(
+    Object.entries(rules)
+      .filter(([, r]) => r !== undefined)
+      .map(([signal, r]) => [signal, { threshold: r!.threshold, forMs: durationMs(r!.for), minSamples: r!.minSamples ?? 10 }]),
+  );
+}
 
 export type ProjectConfigInput = z.input<typeof projectConfigSchema>;
 
@@ -119,6 +196,8 @@ export interface ProjectConfig {
   invariants: Array<string | InvariantSuite>;
   convex: { urlVariable: string; keyVariable: string; dir: string };
   mirror: { waitMs: number | undefined };
+  /** Read cutover settings: automatic rollback rules, `for` in ms. */
+  cutover: { rollback: RollbackPolicy };
 }
 
 /** Type-checked config authoring for `tandem.config.ts` / `.mjs`. */
@@ -199,6 +278,15 @@ export function parseProjectConfig(
     invariants: c.invariants.map((i) => (typeof i === 'string' ? resolveModule(i) : i)),
     convex: c.convex,
     mirror: { waitMs: c.mirror.waitMs },
+    cutover: {
+      rollback: {
+        default: resolveRules(c.cutover.rollback.default),
+        tables: Object.fromEntries(
+          Object.entries(c.cutover.rollback.tables).map(([table, rules]) => [table, resolveRules(rules)]),
+        ),
+        windowSeconds: c.cutover.rollback.windowSeconds,
+      },
+    },
   };
 }
 

@@ -39,6 +39,8 @@ const COMMANDS = [
   'archive',
   'restore',
   'decommission',
+  'flags',
+  'shadow',
 ];
 
 function commandsListed(help: string): string[] {

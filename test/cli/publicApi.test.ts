@@ -72,6 +72,13 @@ describe('the public API (package exports)', () => {
       'openConvexTarget',
       'createLocalConvex',
       'startEmbeddedPostgres',
+      'setReadStage',
+      'rollbackReadStages',
+      'listReadStages',
+      'readStageHistory',
+      'shadowReport',
+      'decideRead',
+      'routedReads',
     ];
     const classes = [
       'MirrorRunner',
@@ -82,6 +89,11 @@ describe('the public API (package exports)', () => {
       'TandemError',
       'InvalidInputError',
       'MappingError',
+      'ReadFlags',
+      'Reader',
+      'ShadowRecorder',
+      'ReadStageProvider',
+      'AutoRollback',
     ];
     for (const name of [...functions, ...classes]) expect(names[name], name).toBe('function');
   });

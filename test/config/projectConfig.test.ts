@@ -43,6 +43,7 @@ describe('project config', () => {
       invariants: [],
       convex: { urlVariable: 'CONVEX_URL', keyVariable: 'CONVEX_DEPLOY_KEY', dir: 'convex' },
       mirror: { waitMs: undefined },
+      cutover: { rollback: { default: {}, tables: {}, windowSeconds: 60 } },
     });
   });
 

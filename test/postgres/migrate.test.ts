@@ -24,6 +24,7 @@ const EXPECTED = [
   { version: 7, name: 'invariant_suites' },
   { version: 8, name: 'table_pause' },
   { version: 9, name: 'phases' },
+  { version: 10, name: 'read_flags' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -88,8 +89,9 @@ describe.each(backends)('migrate [%s]', (backend) => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
     await db.pool.query(
-      'DROP TABLE tandem.table_phase, tandem.phase_evidence, tandem.table_freeze; DROP FUNCTION tandem.reject_frozen_write()',
+      'DROP TABLE tandem.read_flag, tandem.read_flag_history, tandem.shadow_count, tandem.shadow_sample',
     );
+    await db.pool.query('DROP SEQUENCE tandem.read_flag_version');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -100,13 +102,15 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.table_phase'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.read_flag'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
       { attname: 'table_name', type: 'text' },
-      { attname: 'phase', type: 'text' },
-      { attname: 'entered_at', type: 'timestamp with time zone' },
-      { attname: 'forced', type: 'boolean' },
+      { attname: 'stage', type: 'text' },
+      { attname: 'percent', type: 'numeric(5,2)' },
+      { attname: 'salt', type: 'text' },
+      { attname: 'version', type: 'bigint' },
+      { attname: 'updated_at', type: 'timestamp with time zone' },
     ]);
   });
 

@@ -1,0 +1,329 @@
+/**
+ * The read router an application calls for every read that may move to
+ * Convex: `reader.read({ tables, user, postgres, convex })` serves it from the
+ * store the tables' stages choose for this user, and says which one did (an
+ * HTTP layer sets `Tandem-Read-Source` from it).
+ *
+ * In `shadow` the Postgres result is served and the Convex read starts as
+ * soon as Postgres has answered; the user waits for Convex at most
+ * `shadow.waitMs` (0 by default: never), and the comparison finishes in the
+ * background, bounded by `shadow.timeoutMs`. A Convex failure never fails a
+ * shadow read; a failed Convex read served to a user falls back to Postgres
+ * (unless `convexFallback` is false) and is counted, which the automatic
+ * rollback rules watch.
+ */
+import type pg from 'pg';
+import { InvalidInputError } from '../core/errors.js';
+import type { Logger } from '../log.js';
+import { decideRead, type ReadDecision, type ReadingUser, type TableStage } from './decide.js';
+import type { CutoverMetrics } from './metrics.js';
+import { stageRank } from './readStages.js';
+import type { ReadStats } from './readStats.js';
+import { canonicalResult, changesInFlight, type ShadowClass, type ShadowMode } from './shadowCompare.js';
+import type { ShadowOutcome, ShadowRecorder } from './shadowStore.js';
+
+/** Where the router reads stages from: a ReadFlags client, or anything answering the same question. */
+export interface StageSource {
+  stageOf(table: string): TableStage;
+}
+
+export interface ShadowOptions {
+  /** `ab` (default): Postgres against Convex; `aa`: Postgres against itself, to measure the noise floor. */
+  mode?: ShadowMode;
+  /** Longest the user's request waits for the Convex read after Postgres answered (ms). Default 0. */
+  waitMs?: number;
+  /** A Convex read slower than this is an error (ms). Default 2,000. */
+  timeoutMs?: number;
+  /** Share of shadow-stage reads that also read Convex (0–1). Default 1. */
+  sampleRate?: number;
+  /** Delay between re-checks of a difference while changes are in flight (ms). Default 250. */
+  recheckMs?: number;
+  /** Re-checks before an unsettled difference is left as lag. Default 20. */
+  recheckAttempts?: number;
+  /** How long before a read an applied change still counts as in flight (ms). Default 1,000. */
+  inFlightMarginMs?: number;
+}
+
+export interface ReaderOptions<U> {
+  flags: StageSource;
+  /** The outbox, for telling lag from drift; null classifies every difference as drift. */
+  pool: pg.Pool | null;
+  /** The user's stable id (default: `user.id`). */
+  userId?: (user: U) => string | number | null | undefined;
+  /** Users the application reads Convex for from `convex-internal` on. */
+  isInternal?: (user: U) => boolean;
+  shadow?: ShadowOptions;
+  recorder?: ShadowRecorder;
+  metrics?: CutoverMetrics;
+  stats?: ReadStats;
+  /** Answer a failed Convex read from Postgres. Default true. */
+  convexFallback?: boolean;
+  log?: Logger;
+  random?: () => number;
+}
+
+export interface ReadRequest<T, U> {
+  /** A name for logs and samples (default: the tables). */
+  name?: string;
+  /** Every table the read spans: it runs at the most conservative of their stages. */
+  tables: readonly string[];
+  /** Who asks; null or absent for anonymous requests. */
+  user?: U | null;
+  postgres: () => Promise<T>;
+  convex: () => Promise<T>;
+  /** Brings both results to one form before comparing (e.g. sorts an unordered list). */
+  normalize?: (value: T) => unknown;
+}
+
+export type ReadSource = 'postgres' | 'convex';
+
+export interface ReadResult<T> {
+  value: T;
+  source: ReadSource;
+  /** What the stages decided: postgres, shadow (served by Postgres, compared) or convex. */
+  decision: ReadDecision;
+  /** Convex failed and Postgres answered instead. */
+  fellBack?: boolean;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function settle<T>(run: () => Promise<T>, timeoutMs: number): Promise<Settled<T>> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ ok: false, error: `timed out after ${timeoutMs} ms` }), timeoutMs);
+    Promise.resolve()
+      .then(run)
+      .then(
+        (value) => resolve({ ok: true, value }),
+        (err: unknown) => resolve({ ok: false, error: (err as Error)?.message ?? String(err) }),
+      )
+      .finally(() => clearTimeout(timer));
+  });
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Reader<U = ReadingUser> {
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: ReaderOptions<U>) {}
+
+  private readingUser(user: U | null | undefined): ReadingUser {
+    if (user === null || user === undefined) return {};
+    const id = this.options.userId
+      ? this.options.userId(user)
+      : (user as { id?: string | number | null }).id;
+    return { id, internal: this.options.isInternal?.(user) ?? false };
+  }
+
+  /** Which store would serve this user for these tables now (no read is done). */
+  decide(tables: readonly string[], user?: U | null): ReadDecision {
+    return decideRead(
+      tables.map((t) => this.options.flags.stageOf(t)),
+      this.readingUser(user),
+    );
+  }
+
+  async read<T>(request: ReadRequest<T, U>): Promise<ReadResult<T>> {
+    if (request.tables.length === 0) throw new InvalidInputError('tables', 'a read names at least one table');
+    const stages = request.tables.map((t) => this.options.flags.stageOf(t));
+    const { metrics } = this.options;
+    if (metrics) request.tables.forEach((t, i) => metrics.stage.set({ table: t }, stageRank(stages[i]!.stage)));
+    const decision = decideRead(stages, this.readingUser(request.user));
+    if (decision === 'convex') return this.readConvex(request);
+    const shadow = this.options.shadow;
+    if (decision === 'shadow' && (this.options.random ?? Math.random)() < (shadow?.sampleRate ?? 1))
+      return this.readShadow(request);
+    const value = await request.postgres();
+    this.served(request.tables, 'postgres');
+    return { value, source: 'postgres', decision };
+  }
+
+  private served(tables: readonly string[], source: ReadSource): void {
+    for (const table of tables) this.options.metrics?.reads.inc({ table, source });
+  }
+
+  private convexFailed(tables: readonly string[]): void {
+    this.options.stats?.add(tables, 'convexErrors');
+    for (const table of tables) this.options.metrics?.convexReadErrors.inc({ table });
+  }
+
+  private async readConvex<T>(request: ReadRequest<T, U>): Promise<ReadResult<T>> {
+    this.options.stats?.add(request.tables, 'convexReads');
+    try {
+      const value = await request.convex();
+      this.served(request.tables, 'convex');
+      return { value, source: 'convex', decision: 'convex' };
+    } catch (err) {
+      this.convexFailed(request.tables);
+      if (this.options.convexFallback === false) throw err;
+      this.options.log?.warn(
+        { read: this.nameOf(request), err: (err as Error)?.message },
+        'convex read failed; answered from postgres',
+      );
+      const value = await request.postgres();
+      this.served(request.tables, 'postgres');
+      return { value, source: 'postgres', decision: 'convex', fellBack: true };
+    }
+  }
+
+  private nameOf(request: { name?: string; tables: readonly string[] }): string {
+    return request.name ?? request.tables.join('+');
+  }
+
+  private async readShadow<T>(request: ReadRequest<T, U>): Promise<ReadResult<T>> {
+    const shadow = this.options.shadow ?? {};
+    const mode = shadow.mode ?? 'ab';
+    const other = mode === 'aa' ? request.postgres : request.convex;
+    const started = Date.now();
+    if (mode === 'ab') this.options.stats?.add(request.tables, 'convexReads');
+    // The shadow read starts once Postgres has answered: it then runs while the
+    // response goes out, and its work (and, on a shared host, the Convex side's)
+    // never competes with the served query. bench/readStages.ts measured
+    // starting both together as slower for the user on a 2-core host.
+    const value = await request.postgres();
+    const second = settle(other, shadow.timeoutMs ?? 2000);
+    const comparison = second.then((s) => this.compare(request, mode, value, s, started));
+    this.track(comparison);
+    const waitMs = shadow.waitMs ?? 0;
+    if (waitMs > 0) await Promise.race([second, delay(waitMs)]);
+    this.served(request.tables, 'postgres');
+    return { value, source: 'postgres', decision: 'shadow' };
+  }
+
+  private track(work: Promise<unknown>): void {
+    const guarded = work.catch((err: unknown) =>
+      this.options.log?.warn({ err: (err as Error)?.message }, 'shadow comparison failed'),
+    );
+    this.inFlight.add(guarded);
+    void guarded.finally(() => this.inFlight.delete(guarded));
+  }
+
+  private equal<T>(request: ReadRequest<T, U>, a: T, b: T): boolean {
+    const normalize = request.normalize ?? ((v: T) => v);
+    return canonicalResult(normalize(a)) === canonicalResult(normalize(b));
+  }
+
+  private async compare<T>(
+    request: ReadRequest<T, U>,
+    mode: ShadowMode,
+    postgres: T,
+    second: Settled<T>,
+    started: number,
+  ): Promise<void> {
+    const base = { mode, read: this.nameOf(request), tables: request.tables };
+    if (!second.ok) {
+      if (mode === 'ab') this.convexFailed(request.tables);
+      return this.outcome({ ...base, class: 'error', postgres, detail: second.error });
+    }
+    if (this.equal(request, postgres, second.value)) return this.outcome({ ...base, class: 'match' });
+    const verdict = await this.classifyDifference(request, mode, started);
+    this.outcome({ ...base, class: verdict.class, postgres, convex: second.value, detail: verdict.detail });
+  }
+
+  /**
+   * Drift only when the difference stays with nothing in flight; while
+   * changes to the read's tables are pending (or were just applied) the
+   * read is re-done once they settle.
+   */
+  private async classifyDifference<T>(
+    request: ReadRequest<T, U>,
+    mode: ShadowMode,
+    started: number,
+  ): Promise<{ class: ShadowClass; detail: string }> {
+    const { pool } = this.options;
+    if (!pool) return { class: 'drift', detail: 'no outbox to tell lag from drift' };
+    const shadow = this.options.shadow ?? {};
+    const margin = shadow.inFlightMarginMs ?? 1000;
+    const attempts = shadow.recheckAttempts ?? 20;
+    const other = mode === 'aa' ? request.postgres : request.convex;
+    let since = started;
+    if (!(await changesInFlight(pool, request.tables, Date.now() - since + margin)))
+      return { class: 'drift', detail: 'differs with no change in flight' };
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      await delay(shadow.recheckMs ?? 250);
+      // Re-read only once nothing is pending: what was applied meanwhile is in both stores.
+      if (await changesInFlight(pool, request.tables, 0)) continue;
+      since = Date.now();
+      const [p, c] = await Promise.all([
+        settle(request.postgres, shadow.timeoutMs ?? 2000),
+        settle(other, shadow.timeoutMs ?? 2000),
+      ]);
+      if (!p.ok || !c.ok) continue;
+      if (this.equal(request, p.value, c.value))
+        return { class: 'lag', detail: `changes in flight; equal after ${attempt} re-check(s)` };
+      if (!(await changesInFlight(pool, request.tables, Date.now() - since + margin)))
+        return { class: 'drift', detail: `still differs after the changes in flight settled (re-check ${attempt})` };
+    }
+    return { class: 'lag', detail: `changes still in flight after ${attempts} re-checks` };
+  }
+
+  private outcome(o: ShadowOutcome): void {
+    this.options.recorder?.record(o);
+    for (const table of o.tables) this.options.metrics?.shadow.inc({ table, mode: o.mode, class: o.class });
+    this.options.stats?.add(o.tables, 'shadowCompared');
+    if (o.class === 'drift') {
+      this.options.stats?.add(o.tables, 'shadowDrift');
+      this.options.log?.warn({ read: o.read, tables: o.tables, detail: o.detail }, 'shadow read drift');
+    }
+  }
+
+  /** Waits for every shadow comparison under way (re-checks included), then writes the results. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    await this.options.recorder?.flush();
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parameters of any application's read methods
+type AsyncMethod = (...args: any[]) => Promise<unknown>;
+
+/** A read-path interface: every member a method returning a promise. */
+export type ReadMethods<P> = { [K in keyof P]: AsyncMethod };
+
+export interface RoutedReadsSpec<P extends ReadMethods<P>> {
+  postgres: P;
+  convex: P;
+  /** The tables each method reads (or a function of its arguments). */
+  tables: { [K in keyof P]: readonly string[] | ((...args: Parameters<P[K]>) => readonly string[]) };
+  normalize?: { [K in keyof P]?: (value: Awaited<ReturnType<P[K]>>) => unknown };
+}
+
+export interface ServedRead {
+  method: string;
+  source: ReadSource;
+  decision: ReadDecision;
+}
+
+/**
+ * Wraps two implementations of one read-path interface (Postgres and Convex)
+ * into one that routes every call through the reader. Called per request with
+ * the user, it returns the same interface; `onServed` hears which store served
+ * each call (to set a response header).
+ */
+export function routedReads<P extends ReadMethods<P>, U>(
+  reader: Reader<U>,
+  spec: RoutedReadsSpec<P>,
+): (context: { user?: U | null; onServed?: (served: ServedRead) => void }) => P {
+  return ({ user, onServed }) => {
+    const routed: Record<string, unknown> = {};
+    for (const method of Object.keys(spec.tables) as Array<keyof P & string>) {
+      const tablesOf = spec.tables[method];
+      routed[method] = async (...args: Parameters<P[typeof method]>) => {
+        const tables: readonly string[] =
+          typeof tablesOf === 'function' ? tablesOf(...args) : (tablesOf as readonly string[]);
+        const result = await reader.read({
+          name: method,
+          tables,
+          user,
+          postgres: () => spec.postgres[method](...args),
+          convex: () => spec.convex[method](...args),
+          normalize: spec.normalize?.[method] as ((v: unknown) => unknown) | undefined,
+        });
+        onServed?.({ method, source: result.source, decision: result.decision });
+        return result.value;
+      };
+    }
+    return routed as P;
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The OpenFeature provider through the real server SDK (values, variants,
+ * stickiness, change events, the metrics hook), and the read router's
+ * routing on an ad-hoc two-table read interface: which store serves whom at
+ * each stage, the Convex fallback, and routedReads reporting the source.
+ */
+import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inPercent, userBucket } from '../../src/cutover/buckets.js';
+import type { TableStage } from '../../src/cutover/decide.js';
+import { createCutoverMetrics } from '../../src/cutover/metrics.js';
+import { ReadStageProvider } from '../../src/cutover/openFeature.js';
+import type { StageChangeEvent } from '../../src/cutover/readFlags.js';
+import { Reader, routedReads, type ServedRead } from '../../src/cutover/reader.js';
+
+/** Stages held in memory, with change listeners like a ReadFlags client. */
+class MemoryStages {
+  stages = new Map<string, TableStage>();
+  private listeners = new Set<(c: StageChangeEvent[]) => void>();
+  stageOf(table: string): TableStage {
+    return this.stages.get(table) ?? { stage: 'postgres', percent: 0, salt: '' };
+  }
+  set(table: string, stage: TableStage): void {
+    const before = this.stageOf(table);
+    this.stages.set(table, stage);
+    for (const l of this.listeners) l([{ table, before, after: stage }]);
+  }
+  onChange(listener: (c: StageChangeEvent[]) => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+describe('OpenFeature provider (real SDK)', () => {
+  const stages = new MemoryStages();
+  const metrics = createCutoverMetrics(new Registry());
+  afterAll(() => OpenFeature.close());
+
+  it('resolves a table stage per user, stickily, with the stage as variant', async () => {
+    await OpenFeature.setProviderAndWait(new ReadStageProvider(stages, { metrics }));
+    const client = OpenFeature.getClient();
+    stages.set('film', { stage: 'convex-percent', percent: 30, salt: 'film-salt' });
+    const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
+    const values = await Promise.all(users.map((u) => client.getStringValue('tandem.read.film', 'postgres', { targetingKey: u })));
+    expect(values).toEqual(users.map((u) => (inPercent(userBucket('film-salt', u), 30) ? 'convex' : 'postgres')));
+    const details = await client.getStringDetails('tandem.read.film', 'postgres', { targetingKey: users[0]! });
+    expect([details.variant, details.reason, details.flagMetadata]).toEqual(['convex-percent', 'SPLIT', { stage: 'convex-percent', percent: 30, shadow: false }]);
+    expect(await client.getBooleanValue('tandem.read.film', true, {})).toBe(false);
+    expect(await client.getStringValue('tandem.read.film', 'x', { targetingKey: 'u', internal: true })).toBe('convex');
+    expect(await client.getObjectValue('tandem.read.film+actor', {} as Record<string, string>, { targetingKey: 'u' })).toEqual({
+      source: 'postgres', stage: 'postgres', percent: 0, shadow: false,
+    });
+    const missing = await client.getStringDetails('other.flag', 'dflt', {});
+    expect([missing.value, missing.errorCode]).toEqual(['dflt', 'FLAG_NOT_FOUND']);
+    const counted = (await metrics.registry.getSingleMetric('tandem_read_flag_evaluations_total')!.get()).values
+      .filter((v) => v.labels.variant === 'convex-percent')
+      .reduce((n, v) => n + v.value, 0);
+    expect(counted).toBe(203);
+  });
+
+  it('announces a stage change as ConfigurationChanged for the table flag', async () => {
+    const changed: string[][] = [];
+    OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, (e) => {
+      changed.push((e as { flagsChanged?: string[] } | undefined)?.flagsChanged ?? []);
+    });
+    stages.set('film', { stage: 'postgres', percent: 0, salt: 'film-salt' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(changed).toEqual([['tandem.read.film']]);
+    expect(await OpenFeature.getClient().getStringValue('tandem.read.film', 'convex', { targetingKey: 'user-1' })).toBe('postgres');
+  });
+});
+
+describe('read router on an ad-hoc schema', () => {
+  interface Shelf {
+    booksOnShelf(shelf: number): Promise<string[]>;
+    authorOf(book: string): Promise<string>;
+  }
+  const calls: string[] = [];
+  const pg: Shelf = {
+    booksOnShelf: async (s) => (calls.push(`pg:books:${s}`), ['a', 'b']),
+    authorOf: async (b) => (calls.push(`pg:author:${b}`), 'pg-author'),
+  };
+  let convexFails = false;
+  const cx: Shelf = {
+    booksOnShelf: async (s) => (calls.push(`cx:books:${s}`), ['a', 'b']),
+    authorOf: async (b) => {
+      calls.push(`cx:author:${b}`);
+      if (convexFails) throw new Error('convex down');
+      return 'cx-author';
+    },
+  };
+  const stages = new MemoryStages();
+  const reader = new Reader<{ id: number; staff?: boolean }>({ flags: stages, pool: null, isInternal: (u) => u.staff === true });
+  const routes = routedReads(reader, {
+    postgres: pg,
+    convex: cx,
+    tables: { booksOnShelf: ['shelf', 'book'], authorOf: ['book', 'author'] },
+  });
+
+  it('serves each user from the store their stages choose and reports it', async () => {
+    const served: ServedRead[] = [];
+    const as = (user: { id: number; staff?: boolean } | null) => routes({ user, onServed: (s) => served.push(s) });
+    stages.set('book', { stage: 'convex-internal', percent: 0, salt: 's' });
+    stages.set('author', { stage: 'convex', percent: 100, salt: 's' });
+    stages.set('shelf', { stage: 'convex', percent: 100, salt: 's' });
+    expect(await as({ id: 1, staff: true }).authorOf('x')).toBe('cx-author');
+    expect(await as({ id: 2 }).authorOf('x')).toBe('pg-author');
+    expect(await as(null).booksOnShelf(3)).toEqual(['a', 'b']);
+    // shelf is at convex but book is not: the read runs at convex-internal.
+    expect(await as({ id: 1, staff: true }).booksOnShelf(4)).toEqual(['a', 'b']);
+    expect(served.map((s) => `${s.method}:${s.source}`)).toEqual([
+      'authorOf:convex', 'authorOf:postgres', 'booksOnShelf:postgres', 'booksOnShelf:convex',
+    ]);
+    expect(calls).toEqual(['cx:author:x', 'pg:author:x', 'pg:books:3', 'cx:books:4']);
+  });
+
+  it('a failed Convex read is answered from Postgres and flagged', async () => {
+    convexFails = true;
+    const r = await reader.read({ tables: ['author'], user: { id: 9 }, postgres: () => pg.authorOf('y'), convex: () => cx.authorOf('y') });
+    expect(r).toEqual({ value: 'pg-author', source: 'postgres', decision: 'convex', fellBack: true });
+    const strict = new Reader({ flags: stages, pool: null, convexFallback: false });
+    await expect(strict.read({ tables: ['author'], postgres: () => pg.authorOf('y'), convex: () => cx.authorOf('y') })).rejects.toThrow('convex down');
+    await expect(reader.read({ tables: [], postgres: async () => 1, convex: async () => 1 })).rejects.toThrow('tables: a read names at least one table');
+  });
+});
