@@ -1,10 +1,12 @@
 /**
  * A convex-test backend (the Convex team's test runtime) running the
- * functions of any Convex folder, loaded at run time by loadConvexDir. Shared
- * by the embedded target and the local stand-in.
+ * functions of any Convex folder, loaded at run time by loadConvexDir, with
+ * real indexes (indexedStore/): lookups cost O(log n + k) instead of a scan
+ * of every document. Shared by the embedded target and the local stand-in.
  */
 import { convexTest, type TestConvex } from 'convex-test';
 import type { GenericSchema, SchemaDefinition } from 'convex/server';
+import { attachIndexedStore } from './indexedStore/index.js';
 import { loadConvexDir, PROJECT_CONVEX_DIR } from './loadConvexDir.js';
 
 export type ConvexBackend = TestConvex<SchemaDefinition<GenericSchema, boolean>>;
@@ -20,5 +22,7 @@ export async function createConvexBackend(
   options: ConvexBackendOptions = {},
 ): Promise<ConvexBackend> {
   const { schema, modules } = await loadConvexDir(options.convexDir ?? PROJECT_CONVEX_DIR);
-  return convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? true });
+  const backend = convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? true });
+  attachIndexedStore(backend, schema);
+  return backend;
 }
