@@ -87,7 +87,12 @@ function isConvexGlobal(store: unknown): store is ConvexGlobal {
 function captureConvexGlobal(backend: AnyTestConvex): ConvexGlobal {
   const run = AsyncLocalStorage.prototype.run;
   let captured: ConvexGlobal | undefined;
-  AsyncLocalStorage.prototype.run = function <R>(this: AsyncLocalStorage<unknown>, store: unknown, callback: (...args: unknown[]) => R, ...args: unknown[]): R {
+  AsyncLocalStorage.prototype.run = function <R>(
+    this: AsyncLocalStorage<unknown>,
+    store: unknown,
+    callback: (...args: unknown[]) => R,
+    ...args: unknown[]
+  ): R {
     if (captured === undefined && isConvexGlobal(store)) captured = store;
     return run.call(this, store, callback, ...args) as R;
   } as typeof run;
@@ -98,7 +103,7 @@ function captureConvexGlobal(backend: AnyTestConvex): ConvexGlobal {
   }
   if (!captured) {
     throw new Error(
-      'indexed store: could not reach convex-test\'s database (the convex-test version differs from the one pinned in package.json)',
+      "indexed store: could not reach convex-test's database (the convex-test version differs from the one pinned in package.json)",
     );
   }
   return captured;
@@ -117,14 +122,22 @@ export function attachIndexedStore(
   const root = global.components[ROOT_COMPONENT];
   if (!root) throw new Error('indexed store: convex-test instance has no root component');
   const Base = Object.getPrototypeOf(root.db).constructor as DatabaseFakeClass;
-  const missing = DATABASE_FAKE_MEMBERS.filter((member) => typeof Base.prototype[member] !== 'function');
-  if (missing.length > 0 || !Array.isArray(root.db._writes) || typeof root.db._documents !== 'object') {
+  const missing = DATABASE_FAKE_MEMBERS.filter(
+    (member) => typeof Base.prototype[member] !== 'function',
+  );
+  if (
+    missing.length > 0 ||
+    !Array.isArray(root.db._writes) ||
+    typeof root.db._documents !== 'object'
+  ) {
     throw new Error(
       `indexed store: convex-test's DatabaseFake lacks ${missing.join(', ') || 'its write stack'} (written for convex-test 0.0.60, pinned in package.json)`,
     );
   }
   if (root.db._writes.length > 0 || Object.keys(root.db._documents).length > 0) {
-    throw new Error('indexed store: attach it to a fresh convex-test instance, before any function runs');
+    throw new Error(
+      'indexed store: attach it to a fresh convex-test instance, before any function runs',
+    );
   }
   const Indexed = indexedDatabaseClass(Base);
   const db = new Indexed(schema, ROOT_COMPONENT);
@@ -134,7 +147,10 @@ export function attachIndexedStore(
 
 function attachedStore(backend: AnyTestConvex): { global: ConvexGlobal; db: IndexedDatabase } {
   const store = attached.get(backend);
-  if (!store) throw new Error('this convex-test instance has no indexed store (create it with createConvexBackend)');
+  if (!store)
+    throw new Error(
+      'this convex-test instance has no indexed store (create it with createConvexBackend)',
+    );
   return store;
 }
 
@@ -170,7 +186,8 @@ export function importDocuments(
 ): { documents: number } {
   const { global, db } = attachedStore(backend);
   assertIdle(global, db, 'importDocuments');
-  if (Object.keys(db._documents).length > 0) throw new Error('importDocuments: the backend already holds documents');
+  if (Object.keys(db._documents).length > 0)
+    throw new Error('importDocuments: the backend already holds documents');
   let count = 0;
   let nextDocId = counters.nextDocId;
   let lastCreationTime = counters.lastCreationTime;

@@ -58,7 +58,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * objects. A pending commit timestamp is left as it is: compareValues already
  * orders it as the largest int64, as convex-test's resolution does.
  */
-export function fieldValue(document: Record<string, unknown>, fieldPath: string): Value | undefined {
+export function fieldValue(
+  document: Record<string, unknown>,
+  fieldPath: string,
+): Value | undefined {
   let current: unknown = document;
   for (const part of fieldPath.split('.')) {
     current = isPlainObject(current) ? current[part] : undefined;
@@ -66,7 +69,10 @@ export function fieldValue(document: Record<string, unknown>, fieldPath: string)
   return current as Value | undefined;
 }
 
-export function documentKey(fields: readonly string[], document: Record<string, unknown>): IndexKey {
+export function documentKey(
+  fields: readonly string[],
+  document: Record<string, unknown>,
+): IndexKey {
   return fields.map((field) => fieldValue(document, field));
 }
 

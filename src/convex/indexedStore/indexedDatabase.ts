@@ -27,7 +27,15 @@
  * checks they exist before swapping the database in.
  */
 import { jsonToConvex, type Value } from 'convex/values';
-import { compareKeys, documentKey, HIGH, LOW, rangeBounds, type IndexKey, type RangeExpression } from './indexKeys.js';
+import {
+  compareKeys,
+  documentKey,
+  HIGH,
+  LOW,
+  rangeBounds,
+  type IndexKey,
+  type RangeExpression,
+} from './indexKeys.js';
 import { createSortedMap, type SortedMap } from './sortedMap.js';
 
 export type StoredDocument = Record<string, unknown> & { _id: string; _creationTime: number };
@@ -35,7 +43,12 @@ type WriteLayer = Record<string, StoredDocument | null>;
 
 type QuerySource =
   | { type: 'FullTableScan'; tableName: string; order?: 'asc' | 'desc' | null }
-  | { type: 'IndexRange'; indexName: string; range: RangeExpression[]; order?: 'asc' | 'desc' | null }
+  | {
+      type: 'IndexRange';
+      indexName: string;
+      range: RangeExpression[];
+      order?: 'asc' | 'desc' | null;
+    }
   | { type: 'Search'; indexName: string };
 
 export interface SerializedQuery {
@@ -115,7 +128,10 @@ export class TableIndexes {
 
   constructor(declared: readonly SchemaIndex[]) {
     // The fields convex-test sorts each kind of index by (_resolveQuerySource).
-    this.byName.set('by_creation_time', { fields: ['_creationTime', '_id'], tree: createSortedMap(compareKeys) });
+    this.byName.set('by_creation_time', {
+      fields: ['_creationTime', '_id'],
+      tree: createSortedMap(compareKeys),
+    });
     this.byName.set('by_id', { fields: ['_id'], tree: createSortedMap(compareKeys) });
     for (const index of declared) {
       this.byName.set(index.indexDescriptor, {
@@ -130,11 +146,13 @@ export class TableIndexes {
   }
 
   remove(document: StoredDocument): void {
-    for (const index of this.byName.values()) index.tree.delete(documentKey(index.fields, document));
+    for (const index of this.byName.values())
+      index.tree.delete(documentKey(index.fields, document));
   }
 
   add(document: StoredDocument): void {
-    for (const index of this.byName.values()) index.tree.set(documentKey(index.fields, document), document);
+    for (const index of this.byName.values())
+      index.tree.set(documentKey(index.fields, document), document);
   }
 }
 
@@ -154,7 +172,9 @@ function decodeCursor(cursor: string): IndexKey | undefined {
   try {
     const parts = JSON.parse(cursor) as Array<string | null>;
     if (!Array.isArray(parts)) return undefined;
-    return parts.map((part) => (part === null ? undefined : jsonToConvex(JSON.parse(part) as never)));
+    return parts.map((part) =>
+      part === null ? undefined : jsonToConvex(JSON.parse(part) as never),
+    );
   } catch {
     return undefined;
   }
@@ -273,7 +293,11 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
     }
 
     /** The documents of the query's range in its order, after `after` when given. */
-    private *walk(source: QuerySource, order: 'asc' | 'desc', after?: IndexKey): Generator<StoredDocument> {
+    private *walk(
+      source: QuerySource,
+      order: 'asc' | 'desc',
+      after?: IndexKey,
+    ): Generator<StoredDocument> {
       let table: string;
       let indexName: string;
       let bounds: { lower: IndexKey; upper: IndexKey };
@@ -290,8 +314,10 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
       const index = this.tables.get(table)?.byName.get(indexName);
       if (!index) return;
       let { lower, upper } = bounds;
-      if (after && order === 'asc' && compareKeys([...after, HIGH], lower) > 0) lower = [...after, HIGH];
-      if (after && order === 'desc' && compareKeys([...after, LOW], upper) < 0) upper = [...after, LOW];
+      if (after && order === 'asc' && compareKeys([...after, HIGH], lower) > 0)
+        lower = [...after, HIGH];
+      if (after && order === 'desc' && compareKeys([...after, LOW], upper) < 0)
+        upper = [...after, LOW];
       if (compareKeys(lower, upper) > 0) return;
       if (order === 'asc') {
         for (const [key, document] of index.tree.entries(lower)) {
@@ -336,12 +362,18 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
 
     override paginate(args: PaginateArgs): PageResult {
       if (args.query.source.type === 'Search') return super.paginate(args);
-      const after = args.cursor === null || args.cursor === '_end_cursor' ? undefined : decodeCursor(args.cursor);
+      const after =
+        args.cursor === null || args.cursor === '_end_cursor'
+          ? undefined
+          : decodeCursor(args.cursor);
       // A cursor convex-test cannot read either: its own code reports it.
-      if (args.cursor !== null && args.cursor !== '_end_cursor' && after === undefined) return super.paginate(args);
+      if (args.cursor !== null && args.cursor !== '_end_cursor' && after === undefined)
+        return super.paginate(args);
       // Past the end, convex-test skips every document: an empty window gives the same answer.
       const pastEnd = args.cursor === '_end_cursor';
-      let max = pastEnd ? 0 : Math.max(1, Math.min(args.pageSize, args.maximumRowsRead ?? Infinity)) + 1;
+      let max = pastEnd
+        ? 0
+        : Math.max(1, Math.min(args.pageSize, args.maximumRowsRead ?? Infinity)) + 1;
       for (;;) {
         const window: PageWindow = { after, max, truncated: false };
         this.pageWindow = window;

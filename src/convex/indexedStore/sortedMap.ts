@@ -16,12 +16,17 @@ export interface SortedMap<K, V> {
   entriesReversed(highest?: K): IterableIterator<[K, V]>;
 }
 
-type BTreeClass = new <K, V>(entries: undefined, compare: (a: K, b: K) => number) => SortedMap<K, V>;
+type BTreeClass = new <K, V>(
+  entries: undefined,
+  compare: (a: K, b: K) => number,
+) => SortedMap<K, V>;
 
 // sorted-btree is CommonJS with `exports.default`: Node's ESM loader hands the
 // whole exports object over as the default, esbuild (tsx, vitest) the class.
-const moduleDefault = (sortedBtree as unknown as { default: BTreeClass | { default: BTreeClass } }).default;
-const BTree: BTreeClass = typeof moduleDefault === 'function' ? moduleDefault : moduleDefault.default;
+const moduleDefault = (sortedBtree as unknown as { default: BTreeClass | { default: BTreeClass } })
+  .default;
+const BTree: BTreeClass =
+  typeof moduleDefault === 'function' ? moduleDefault : moduleDefault.default;
 
 export function createSortedMap<K, V>(compare: (a: K, b: K) => number): SortedMap<K, V> {
   return new BTree<K, V>(undefined, compare);
