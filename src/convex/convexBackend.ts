@@ -16,6 +16,8 @@ export interface ConvexBackendOptions {
   convexDir?: string;
   /** Enforce Convex's per-transaction limits. Default true. */
   transactionLimits?: boolean;
+  /** Real indexes (indexedStore/). Default true; false gives plain convex-test, whose lookups scan every document (for comparisons). */
+  indexes?: boolean;
 }
 
 export async function createConvexBackend(
@@ -23,6 +25,6 @@ export async function createConvexBackend(
 ): Promise<ConvexBackend> {
   const { schema, modules } = await loadConvexDir(options.convexDir ?? PROJECT_CONVEX_DIR);
   const backend = convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? true });
-  attachIndexedStore(backend, schema);
+  if (options.indexes ?? true) attachIndexedStore(backend, schema);
   return backend;
 }

@@ -23,6 +23,8 @@ export interface EmbeddedConvexTargetOptions {
   transactionLimits?: boolean;
   /** The Convex functions folder to run (default: this project's convex/). */
   convexDir?: string;
+  /** Real indexes, O(log n + k) lookups (default true); false is plain convex-test, for comparisons. */
+  indexes?: boolean;
 }
 
 export type EmbeddedCtx = GenericMutationCtx<GenericDataModel>;
