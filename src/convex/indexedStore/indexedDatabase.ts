@@ -36,6 +36,7 @@ import {
   type IndexKey,
   type RangeExpression,
 } from './indexKeys.js';
+import { checkDocumentLimits } from './documentLimits.js';
 import { createSortedMap, type SortedMap } from './sortedMap.js';
 
 export type StoredDocument = Record<string, unknown> & { _id: string; _creationTime: number };
@@ -91,6 +92,7 @@ export interface DatabaseFake {
   _nextDocId: number;
   _lastCreationTime: number;
   _addWrite(id: string, value: StoredDocument | null): void;
+  _validate(tableName: string, document: Record<string, unknown>): void;
   commit(commitTs?: bigint | null): void;
   rollbackWrites(): void;
   stashWrites(): WriteLayer[];
@@ -103,6 +105,7 @@ export interface DatabaseFake {
 
 export const DATABASE_FAKE_MEMBERS = [
   '_addWrite',
+  '_validate',
   'commit',
   'rollbackWrites',
   'stashWrites',
@@ -246,6 +249,12 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
     loadCommitted(document: StoredDocument): void {
       this.reindex(document._id, this._documents[document._id] ?? null, document);
       this._documents[document._id] = document;
+    }
+
+    /** Schema validation (convex-test's), then Convex's document limits, which convex-test does not check. */
+    override _validate(tableName: string, document: Record<string, unknown>): void {
+      super._validate(tableName, document);
+      checkDocumentLimits(tableName, document);
     }
 
     override _addWrite(id: string, value: StoredDocument | null): void {
