@@ -6,6 +6,7 @@
  */
 import { convexTest, type TestConvex } from 'convex-test';
 import type { GenericSchema, SchemaDefinition } from 'convex/server';
+import { CONVEX_TRANSACTION_LIMITS } from '../mapping/convexLimits.js';
 import { attachIndexedStore } from './indexedStore/index.js';
 import { loadConvexDir, PROJECT_CONVEX_DIR } from './loadConvexDir.js';
 
@@ -24,7 +25,12 @@ export async function createConvexBackend(
   options: ConvexBackendOptions = {},
 ): Promise<ConvexBackend> {
   const { schema, modules } = await loadConvexDir(options.convexDir ?? PROJECT_CONVEX_DIR);
-  const backend = convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? true });
+  const limitsOn = options.transactionLimits ?? true;
+  const backend = convexTest({
+    schema,
+    modules,
+    transactionLimits: limitsOn ? { ...CONVEX_TRANSACTION_LIMITS } : false,
+  });
   if (options.indexes ?? true) attachIndexedStore(backend, schema);
   return backend;
 }

@@ -11,14 +11,13 @@
  */
 import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ConvexError, convexToJson, jsonToConvex, type Value } from 'convex/values';
+import { convexToJson, jsonToConvex, type Value } from 'convex/values';
 import type { Logger } from '../log.js';
 import { createConvexExecutor, type FunctionExecutor, type FunctionKind } from './executor.js';
 import { drawFault, NO_FAULTS, validateFaults, type FaultOptions } from './faults.js';
+import { functionErrorBody, STATUS_UDF_FAILED } from './functionErrors.js';
 import { WriteAheadLog } from './writeAheadLog.js';
 
-/** Convex's status for "the function itself failed". */
-const STATUS_UDF_FAILED = 560;
 
 export interface LocalConvexOptions {
   dataDir: string;
@@ -55,31 +54,6 @@ export interface LocalConvex {
   close(): Promise<void>;
 }
 
-/**
- * A failed function as a deployment answers it (status 560): `errorMessage`,
- * plus `errorData` (Convex JSON) for a ConvexError, which the official client
- * turns back into a ConvexError with `.data`. convex-test's errors for a
- * missing module or export become the deployment's "Could not find public
- * function" message (convex-backend's missing_or_internal_error).
- */
-export function functionErrorBody(err: unknown, path: string): Record<string, unknown> {
-  const message = err instanceof Error ? err.message : String(err);
-  if (
-    /^Could not find module for: |^Expected a Convex function exported from module .*there is no such export/.test(
-      message,
-    )
-  ) {
-    return {
-      status: 'error',
-      errorMessage: `Could not find public function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`,
-      logLines: [],
-    };
-  }
-  const body: Record<string, unknown> = { status: 'error', errorMessage: message, logLines: [] };
-  if (err instanceof ConvexError) body.errorData = convexToJson((err.data ?? null) as Value);
-  return body;
-}
-
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -94,25 +68,18 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
   const faults = { ...NO_FAULTS, ...options.faults };
   validateFaults(faults);
   const random = options.random ?? Math.random;
-  const executor: FunctionExecutor = await createConvexExecutor(options.convexDir);
+  const executor: FunctionExecutor = await createConvexExecutor(options.convexDir, { logger: options.logger });
   const wal = new WriteAheadLog(options.dataDir);
   const replay = wal.readAll();
   for (const entry of replay) {
-    await executor.call(
-      'mutation',
-      entry.path,
-      jsonToConvex(entry.args as never) as Record<string, unknown>,
-    );
+    await executor.call('mutation', entry.path, jsonToConvex(entry.args as never) as Record<string, unknown>);
   }
   const held = new Set<NodeJS.Timeout>();
   const stats: LocalConvexStats = { mutations: 0, failed: 0, timedOut: 0, dropped: 0 };
   // Mutations run one at a time, so the log order is the execution order.
   let mutationChain: Promise<unknown> = Promise.resolve();
 
-  const app = Fastify({
-    loggerInstance: options.logger,
-    bodyLimit: 64 * 1024 * 1024,
-  }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: options.logger, bodyLimit: 64 * 1024 * 1024 }) as unknown as FastifyInstance;
 
   function authorized(request: FastifyRequest): boolean {
     const header = request.headers.authorization ?? '';
@@ -121,11 +88,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     return safeEqual(token, options.adminKey);
   }
 
-  async function execute(
-    kind: FunctionKind,
-    path: string,
-    args: Record<string, unknown>,
-  ): Promise<unknown> {
+  async function execute(kind: FunctionKind, path: string, args: Record<string, unknown>): Promise<unknown> {
     if (kind !== 'mutation') return executor.call(kind, path, args);
     const run = mutationChain.then(async () => {
       const value = await executor.call(kind, path, args);
@@ -147,9 +110,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
 
   const handler = (kind: FunctionKind) => async (request: FastifyRequest, reply: FastifyReply) => {
     if (!authorized(request)) {
-      return reply
-        .code(401)
-        .send({ code: 'Unauthenticated', message: 'admin key required (local stand-in)' });
+      return reply.code(401).send({ code: 'Unauthenticated', message: 'admin key required (local stand-in)' });
     }
     const body = (request.body ?? {}) as CallBody;
     const rawArgs = Array.isArray(body.args) ? body.args[0] : body.args;
@@ -172,11 +133,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     }
     let value: unknown;
     try {
-      value = await execute(
-        kind,
-        body.path,
-        jsonToConvex(rawArgs as never) as Record<string, unknown>,
-      );
+      value = await execute(kind, body.path, jsonToConvex(rawArgs as never) as Record<string, unknown>);
     } catch (err) {
       return reply.code(STATUS_UDF_FAILED).send(functionErrorBody(err, body.path));
     }
@@ -186,19 +143,13 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
       reply.raw.socket?.destroy();
       return;
     }
-    return reply.send({
-      status: 'success',
-      value: convexToJson((value ?? null) as Value),
-      logLines: [],
-    });
+    return reply.send({ status: 'success', value: convexToJson((value ?? null) as Value), logLines: [] });
   };
 
   app.post('/api/query', handler('query'));
   app.post('/api/mutation', handler('mutation'));
   app.post('/api/action', handler('action'));
-  app.get('/version', async () => ({
-    server: 'tandem convex-local (a local stand-in, not Convex)',
-  }));
+  app.get('/version', async () => ({ server: 'tandem convex-local (a local stand-in, not Convex)' }));
 
   return {
     app,
@@ -207,9 +158,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
     async listen(port, host) {
       await app.listen({ port, host });
       const address = app.server.address();
-      return typeof address === 'object' && address
-        ? `http://${host}:${address.port}`
-        : `http://${host}:${port}`;
+      return typeof address === 'object' && address ? `http://${host}:${address.port}` : `http://${host}:${port}`;
     },
     async close() {
       for (const timer of held) clearTimeout(timer);

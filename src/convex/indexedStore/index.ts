@@ -30,6 +30,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TestConvex } from 'convex-test';
 import type { GenericSchema, SchemaDefinition } from 'convex/server';
+import { getDocumentSize, type Value } from 'convex/values';
 import {
   DATABASE_FAKE_MEMBERS,
   indexedDatabaseClass,
@@ -47,7 +48,20 @@ type AnyTestConvex = TestConvex<SchemaDefinition<any, boolean>>;
 
 interface ConvexGlobal {
   components: Record<string, { db: DatabaseFake }>;
-  transactionManager: { _lastCommitTs: bigint; isInTransaction(): boolean };
+  transactionManager: {
+    _lastCommitTs: bigint;
+    isInTransaction(): boolean;
+    getMetricsTracker(): { trackRead(bytes: number): void } | null;
+  };
+}
+
+export interface IndexedStoreOptions {
+  /**
+   * Count documents a query scans but its filter drops against the read
+   * limits, as Convex does (convex-test counts only returned documents).
+   * Default true; false reproduces convex-test's accounting exactly.
+   */
+  countFilteredReads?: boolean;
 }
 
 /** What convex-test needs, besides the documents, to continue a loaded database. */
@@ -116,6 +130,7 @@ function captureConvexGlobal(backend: AnyTestConvex): ConvexGlobal {
 export function attachIndexedStore(
   backend: AnyTestConvex,
   schema: SchemaDefinition<GenericSchema, boolean> | null,
+  options: IndexedStoreOptions = {},
 ): void {
   if (attached.has(backend)) return;
   const global = captureConvexGlobal(backend);
@@ -141,6 +156,12 @@ export function attachIndexedStore(
   }
   const Indexed = indexedDatabaseClass(Base);
   const db = new Indexed(schema, ROOT_COMPONENT);
+  if (options.countFilteredReads ?? true) {
+    db.countScannedRead = (document) =>
+      global.transactionManager
+        .getMetricsTracker()
+        ?.trackRead(getDocumentSize(document as Record<string, Value>));
+  }
   root.db = db;
   attached.set(backend, { global, db });
 }

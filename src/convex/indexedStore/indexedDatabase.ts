@@ -201,6 +201,7 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
 
   class Indexed extends Base implements IndexedDatabase {
     readonly tables = new Map<string, TableIndexes>();
+    countScannedRead: ((document: StoredDocument) => void) | undefined;
     private scanSuppressed = false;
     private reindexPaused = false;
     private pageWindow: PageWindow | undefined;
@@ -362,7 +363,12 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
       const results: StoredDocument[] = [];
       if (limit !== null && limit <= 0) return results;
       for (const document of this.walk(query.source, order)) {
-        if (!filterFn(document)) continue;
+        if (!filterFn(document)) {
+          // convex-test counts a document read when it is returned; Convex counts every document the
+          // query scans, so the ones a filter drops are counted here (returned ones by convex-test).
+          this.countScannedRead?.(document);
+          continue;
+        }
         results.push(document);
         if (limit !== null && results.length >= limit) break;
       }
@@ -406,6 +412,8 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
 export interface IndexedDatabase extends DatabaseFake {
   readonly tables: Map<string, TableIndexes>;
   visible(id: string): StoredDocument | null;
+  /** Counts a document a query scanned but did not return against the transaction's read limits. */
+  countScannedRead: ((document: StoredDocument) => void) | undefined;
   /** Loads a committed document (outside any transaction), replacing the one with its id. */
   loadCommitted(document: StoredDocument): void;
 }

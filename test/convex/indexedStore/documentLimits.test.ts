@@ -6,7 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { convexTest } from 'convex-test';
-import { defineSchema, defineTable } from 'convex/server';
+import {
+  defineSchema,
+  defineTable,
+  type GenericDataModel,
+  type GenericQueryCtx,
+} from 'convex/server';
 import { v } from 'convex/values';
 import { attachIndexedStore } from '../../../src/convex/indexedStore/index.js';
 
@@ -62,7 +67,9 @@ describe('Convex document limits', () => {
     );
     expect(await insertBody({ ok: { _hidden: 1 } })).toContain('field "body.ok._hidden"');
     expect(await insertBody({ '': 1 })).toContain('Invalid field name ""');
-    expect(await insertBody({ é: 1 })).toContain('Field names can only contain non-control ASCII characters');
+    expect(await insertBody({ é: 1 })).toContain(
+      'Field names can only contain non-control ASCII characters',
+    );
     expect(await insertBody({ fine_name: 1, 'with space': 2 })).toBe('ok');
   });
 
@@ -82,5 +89,31 @@ describe('Convex document limits', () => {
       'Document is nested more than 16 levels deep',
     );
     expect((await t.run((ctx) => ctx.db.get(id)))!.body).toBe(1);
+  });
+});
+
+describe('documents read, as Convex counts them', () => {
+  const items = defineSchema({ items: defineTable({ n: v.number() }) });
+
+  it('counts the documents a filter drops against the per-function read limit (convex-test counts only returned ones)', async () => {
+    const t = convexTest({ schema: items, modules, transactionLimits: { documentsRead: 50 } });
+    attachIndexedStore(t, items);
+    await t.run(async (ctx) => {
+      for (let n = 0; n < 60; n++) await ctx.db.insert('items', { n });
+    });
+    const readLast = (ctx: GenericQueryCtx<GenericDataModel>) =>
+      ctx.db
+        .query('items')
+        .filter((q) => q.eq(q.field('n'), 59))
+        .collect();
+    await expect(t.run(readLast as never)).rejects.toThrow(
+      'Scanned too many documents in a single function execution (limit: 50)',
+    );
+
+    const plain = convexTest({ schema: items, modules, transactionLimits: { documentsRead: 50 } });
+    await plain.run(async (ctx) => {
+      for (let n = 0; n < 60; n++) await ctx.db.insert('items', { n });
+    });
+    expect(await plain.run(readLast as never)).toHaveLength(1);
   });
 });
