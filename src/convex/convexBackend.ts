@@ -1,10 +1,13 @@
 /**
  * A convex-test backend (the Convex team's test runtime) running the
- * functions of any Convex folder, loaded at run time by loadConvexDir. Shared
- * by the embedded target and the local stand-in.
+ * functions of any Convex folder, loaded at run time by loadConvexDir, with
+ * real indexes (indexedStore/): lookups cost O(log n + k) instead of a scan
+ * of every document. Shared by the embedded target and the local stand-in.
  */
 import { convexTest, type TestConvex } from 'convex-test';
 import type { GenericSchema, SchemaDefinition } from 'convex/server';
+import { CONVEX_TRANSACTION_LIMITS } from '../mapping/convexLimits.js';
+import { attachIndexedStore } from './indexedStore/index.js';
 import { loadConvexDir, PROJECT_CONVEX_DIR } from './loadConvexDir.js';
 
 export type ConvexBackend = TestConvex<SchemaDefinition<GenericSchema, boolean>>;
@@ -14,11 +17,20 @@ export interface ConvexBackendOptions {
   convexDir?: string;
   /** Enforce Convex's per-transaction limits. Default true. */
   transactionLimits?: boolean;
+  /** Real indexes (indexedStore/). Default true; false gives plain convex-test, whose lookups scan every document (for comparisons). */
+  indexes?: boolean;
 }
 
 export async function createConvexBackend(
   options: ConvexBackendOptions = {},
 ): Promise<ConvexBackend> {
   const { schema, modules } = await loadConvexDir(options.convexDir ?? PROJECT_CONVEX_DIR);
-  return convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? true });
+  const limitsOn = options.transactionLimits ?? true;
+  const backend = convexTest({
+    schema,
+    modules,
+    transactionLimits: limitsOn ? { ...CONVEX_TRANSACTION_LIMITS } : false,
+  });
+  if (options.indexes ?? true) attachIndexedStore(backend, schema);
+  return backend;
 }

@@ -5,9 +5,10 @@
  * in plain Node as well as under vitest. The folder is loaded on the first
  * call; state lives in memory for the target's lifetime.
  *
- * Caveats (convex-test's, stated in DESIGN.md): no write conflicts, index
- * lookups scan whole tables (slow past a few thousand rows), limits enforced
- * only with `transactionLimits` (on by default here).
+ * Index lookups cost O(log n + k) (the indexed store, indexedStore/), and
+ * Convex's document limits are enforced on every write. Caveats (convex-test's):
+ * no write conflicts; per-function limits enforced only with
+ * `transactionLimits` (on by default here).
  */
 import type {
   FunctionReference,
@@ -23,6 +24,8 @@ export interface EmbeddedConvexTargetOptions {
   transactionLimits?: boolean;
   /** The Convex functions folder to run (default: this project's convex/). */
   convexDir?: string;
+  /** Real indexes, O(log n + k) lookups (default true); false is plain convex-test, for comparisons. */
+  indexes?: boolean;
 }
 
 export type EmbeddedCtx = GenericMutationCtx<GenericDataModel>;

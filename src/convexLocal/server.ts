@@ -15,11 +15,10 @@ import { convexToJson, jsonToConvex, type Value } from 'convex/values';
 import type { Logger } from '../log.js';
 import { createConvexExecutor, type FunctionExecutor, type FunctionKind } from './executor.js';
 import { drawFault, NO_FAULTS, validateFaults, type FaultOptions } from './faults.js';
+import { functionErrorBody, STATUS_UDF_FAILED } from './functionErrors.js';
 import { openPersistence, type CompactionOptions, type DurabilityStats } from './persistence.js';
 import type { LoadReport } from './recovery.js';
 
-/** Convex's status for "the function itself failed". */
-const STATUS_UDF_FAILED = 560;
 
 export interface LocalConvexOptions {
   dataDir: string;
@@ -84,7 +83,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
   const faults = { ...NO_FAULTS, ...options.faults };
   validateFaults(faults);
   const random = options.random ?? Math.random;
-  const executor: FunctionExecutor = await createConvexExecutor(options.convexDir);
+  const executor: FunctionExecutor = await createConvexExecutor(options.convexDir, { logger: options.logger });
   const persistence = await openPersistence({
     dataDir: options.dataDir,
     backend: executor.backend,
@@ -173,9 +172,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
       if (err instanceof StoppingError) {
         return reply.code(503).send({ code: 'ServiceUnavailable', message: err.message });
       }
-      return reply
-        .code(STATUS_UDF_FAILED)
-        .send({ status: 'error', errorMessage: (err as Error).message ?? String(err), logLines: [] });
+      return reply.code(STATUS_UDF_FAILED).send(functionErrorBody(err, body.path));
     }
     if (fault === 'timeout') return hold(reply);
     if (fault === 'drop-after') {

@@ -42,6 +42,8 @@ interface DatabaseFakeInternals {
   _nextDocId: number;
   _lastCreationTime: number;
   commit(commitTs?: bigint | null): void;
+  /** The indexed store's (src/convex/indexedStore): puts a committed document in its indexes too. */
+  loadCommitted?(document: StoredDocument): void;
 }
 
 interface ConvexGlobalInternals {
@@ -135,7 +137,10 @@ export function importDocuments(
   const internals = reachInternals(backend);
   const db = internals.components[ROOT_COMPONENT]!.db;
   if (db._writes.length > 0) throw new Error('importDocuments: a transaction is open');
-  for (const doc of docs) db._documents[doc._id] = doc;
+  // The indexed store (every backend createConvexBackend makes) must index what
+  // it loads; plain convex-test only has the id map.
+  if (db.loadCommitted) for (const doc of docs) db.loadCommitted(doc);
+  else for (const doc of docs) db._documents[doc._id] = doc;
   db._nextDocId = Math.max(db._nextDocId, counters.nextDocId);
   db._lastCreationTime = Math.max(db._lastCreationTime, counters.lastCreationTime);
   const commitTs = BigInt(counters.lastCommitTs);

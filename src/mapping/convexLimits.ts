@@ -14,6 +14,25 @@ export const MAX_ARRAY_LENGTH = 8192;
 export const MAX_FIELD_NAME_LENGTH = 1024;
 
 /**
+ * Per function execution (docs.convex.dev/production/state/limits,
+ * "Transactions"; the same numbers as convex-test's defaults, which the
+ * stand-in and the embedded target enforce with these values).
+ */
+export const CONVEX_TRANSACTION_LIMITS = {
+  bytesRead: 16 * (1 << 20),
+  documentsRead: 32_000,
+  /** Index ranges read ("db.get" and each query count one). */
+  databaseQueries: 4_096,
+  bytesWritten: 16 * (1 << 20),
+  documentsWritten: 16_000,
+  functionsScheduled: 1_000,
+  scheduledFunctionArgsBytes: 16 * (1 << 20),
+} as const;
+
+/** Queries and mutations may run about 1 s of user code; the stand-in reports longer runs as a warning. */
+export const FUNCTION_RUN_TIME_WARNING_MS = 1_000;
+
+/**
  * Whether `name` may be a field name of a nested Convex object: non-empty, at
  * most 1,024 characters, printable ASCII (0x20-0x7E), not starting with `$`.
  * Names starting with `_` are refused too: Convex reserves them at top level

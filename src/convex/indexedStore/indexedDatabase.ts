@@ -1,0 +1,419 @@
+/**
+ * convex-test's in-memory database with real indexes.
+ *
+ * convex-test (0.0.60, pinned in package.json) answers every query through
+ * `DatabaseFake._iterateDocs`, which walks the ids of every document of every
+ * table, then filters and sorts: O(N) per lookup, O(k·N) for a batch of k
+ * upserts. This subclass keeps, per table, one B-tree (sorted-btree) per
+ * index, `by_creation_time` and `by_id` included, holding the documents the
+ * running transaction sees (committed documents overlaid by the pending
+ * writes of every nested transaction level, convex-test's `_writes` stack),
+ * and answers equality and range queries by walking only the keys in range:
+ * O(log n + k).
+ *
+ * Everything else stays convex-test's own code, reached through `super`:
+ * validation of the index and of the range expression (same errors), the
+ * filter and limit operators, pagination (cursors, page status, split
+ * cursors) and the syscalls that count documents and bytes read for
+ * `transactionLimits`. The overrides only change which documents are handed
+ * to that code: for a query, the documents of the range in index order
+ * instead of the whole database sorted; for a page, the documents after the
+ * cursor, fetched in growing windows until convex-test's own loop stops
+ * before the end of the window. Search and vector queries still scan, but
+ * only their own table.
+ *
+ * The members used here are convex-test internals (not its published API),
+ * which is why package.json pins its exact version and `attachIndexedStore`
+ * checks they exist before swapping the database in.
+ */
+import { jsonToConvex, type Value } from 'convex/values';
+import {
+  compareKeys,
+  documentKey,
+  HIGH,
+  LOW,
+  rangeBounds,
+  type IndexKey,
+  type RangeExpression,
+} from './indexKeys.js';
+import { checkDocumentLimits } from './documentLimits.js';
+import { createSortedMap, type SortedMap } from './sortedMap.js';
+
+export type StoredDocument = Record<string, unknown> & { _id: string; _creationTime: number };
+type WriteLayer = Record<string, StoredDocument | null>;
+
+type QuerySource =
+  | { type: 'FullTableScan'; tableName: string; order?: 'asc' | 'desc' | null }
+  | {
+      type: 'IndexRange';
+      indexName: string;
+      range: RangeExpression[];
+      order?: 'asc' | 'desc' | null;
+    }
+  | { type: 'Search'; indexName: string };
+
+export interface SerializedQuery {
+  source: QuerySource;
+  operators: unknown[];
+}
+
+interface ResolvedQuery {
+  sortedDocs: StoredDocument[];
+  filterFn: (document: StoredDocument) => boolean;
+  limit: number | null;
+  fieldPathsToSortBy: string[];
+  order: 'asc' | 'desc';
+}
+
+export interface PaginateArgs {
+  query: SerializedQuery;
+  cursor: string | null;
+  endCursor?: string | null;
+  pageSize: number;
+  maximumRowsRead?: number | null;
+  maximumBytesRead?: number | null;
+}
+
+interface PageResult {
+  isDone: boolean;
+  [key: string]: unknown;
+}
+
+interface SchemaIndex {
+  indexDescriptor: string;
+  fields: string[];
+}
+
+/** The members of convex-test's DatabaseFake this module relies on. */
+export interface DatabaseFake {
+  _documents: Record<string, StoredDocument>;
+  _writes: WriteLayer[];
+  _schema: { tables: Map<string, { indexes: SchemaIndex[] }> } | null;
+  _nextDocId: number;
+  _lastCreationTime: number;
+  _addWrite(id: string, value: StoredDocument | null): void;
+  _validate(tableName: string, document: Record<string, unknown>): void;
+  commit(commitTs?: bigint | null): void;
+  rollbackWrites(): void;
+  stashWrites(): WriteLayer[];
+  restoreWrites(stashed: WriteLayer[]): void;
+  _iterateDocs(tableName: string, callback: (document: StoredDocument) => void): void;
+  _resolveQuerySource(query: SerializedQuery): ResolvedQuery;
+  _evaluateQuery(query: SerializedQuery): StoredDocument[];
+  paginate(args: PaginateArgs): PageResult;
+}
+
+export const DATABASE_FAKE_MEMBERS = [
+  '_addWrite',
+  '_validate',
+  'commit',
+  'rollbackWrites',
+  'stashWrites',
+  'restoreWrites',
+  '_iterateDocs',
+  '_resolveQuerySource',
+  '_evaluateQuery',
+  'paginate',
+] as const;
+
+// A mixin's base must be typed with a rest parameter of any[] (TypeScript's rule for mixins).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type DatabaseFakeClass = new (...args: any[]) => DatabaseFake;
+
+interface Index {
+  fields: string[];
+  tree: SortedMap<IndexKey, StoredDocument>;
+}
+
+/** The indexes of one table, by name. */
+export class TableIndexes {
+  readonly byName = new Map<string, Index>();
+
+  constructor(declared: readonly SchemaIndex[]) {
+    // The fields convex-test sorts each kind of index by (_resolveQuerySource).
+    this.byName.set('by_creation_time', {
+      fields: ['_creationTime', '_id'],
+      tree: createSortedMap(compareKeys),
+    });
+    this.byName.set('by_id', { fields: ['_id'], tree: createSortedMap(compareKeys) });
+    for (const index of declared) {
+      this.byName.set(index.indexDescriptor, {
+        fields: [...index.fields, '_creationTime', '_id'],
+        tree: createSortedMap(compareKeys),
+      });
+    }
+  }
+
+  get byCreationTime(): Index {
+    return this.byName.get('by_creation_time')!;
+  }
+
+  remove(document: StoredDocument): void {
+    for (const index of this.byName.values())
+      index.tree.delete(documentKey(index.fields, document));
+  }
+
+  add(document: StoredDocument): void {
+    for (const index of this.byName.values())
+      index.tree.set(documentKey(index.fields, document), document);
+  }
+}
+
+/** The table an id belongs to: convex-test's ids are a decimal counter followed by the table name. */
+export function tableOfId(id: string): string {
+  return id.replace(/^[0-9]+/, '');
+}
+
+/** A bound or literal of a query as convex-test evaluates it (`{ $undefined }` is undefined). */
+function decodeQueryValue(value: unknown): Value | undefined {
+  if (typeof value === 'object' && value !== null && '$undefined' in value) return undefined;
+  return jsonToConvex(value as never);
+}
+
+/** A page cursor as convex-test encodes it: a JSON array, null for undefined, else JSON-encoded Convex values. */
+function decodeCursor(cursor: string): IndexKey | undefined {
+  try {
+    const parts = JSON.parse(cursor) as Array<string | null>;
+    if (!Array.isArray(parts)) return undefined;
+    return parts.map((part) =>
+      part === null ? undefined : jsonToConvex(JSON.parse(part) as never),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+interface PageWindow {
+  after: IndexKey | undefined;
+  max: number;
+  truncated: boolean;
+}
+
+/** convex-test's constructor: (schema definition or null, component path). */
+export type IndexedDatabaseClass = new (schema: unknown, componentPath: string) => IndexedDatabase;
+
+const indexedClasses = new WeakMap<DatabaseFakeClass, IndexedDatabaseClass>();
+
+/** The indexed subclass of convex-test's DatabaseFake class (one per base class). */
+export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseClass {
+  const existing = indexedClasses.get(Base);
+  if (existing) return existing;
+
+  class Indexed extends Base implements IndexedDatabase {
+    readonly tables = new Map<string, TableIndexes>();
+    countScannedRead: ((document: StoredDocument) => void) | undefined;
+    private scanSuppressed = false;
+    private reindexPaused = false;
+    private pageWindow: PageWindow | undefined;
+
+    /** What `get` returns, without its argument checks. */
+    visible(id: string): StoredDocument | null {
+      for (let i = this._writes.length - 1; i >= 0; i--) {
+        const write = this._writes[i]![id];
+        if (write !== undefined) return write;
+      }
+      return this._documents[id] ?? null;
+    }
+
+    tableIndexes(table: string): TableIndexes {
+      let indexes = this.tables.get(table);
+      if (!indexes) {
+        indexes = new TableIndexes(this._schema?.tables.get(table)?.indexes ?? []);
+        this.tables.set(table, indexes);
+      }
+      return indexes;
+    }
+
+    /** Moves the indexes of `id` from the document the transaction saw to the one it sees now. */
+    private reindex(id: string, before: StoredDocument | null, after: StoredDocument | null): void {
+      if (before === after) return;
+      const indexes = this.tableIndexes(tableOfId(id));
+      if (before) indexes.remove(before);
+      if (after) indexes.add(after);
+    }
+
+    /** Runs a change of the write stack, then reindexes the ids it touched. */
+    private withReindex<T>(ids: Iterable<string>, change: () => T): T {
+      const touched = [...new Set(ids)];
+      const before = touched.map((id) => this.visible(id));
+      this.reindexPaused = true;
+      let result: T;
+      try {
+        result = change();
+      } finally {
+        this.reindexPaused = false;
+      }
+      touched.forEach((id, i) => this.reindex(id, before[i]!, this.visible(id)));
+      return result;
+    }
+
+    loadCommitted(document: StoredDocument): void {
+      this.reindex(document._id, this._documents[document._id] ?? null, document);
+      this._documents[document._id] = document;
+    }
+
+    /** Schema validation (convex-test's), then Convex's document limits, which convex-test does not check. */
+    override _validate(tableName: string, document: Record<string, unknown>): void {
+      super._validate(tableName, document);
+      checkDocumentLimits(tableName, document);
+    }
+
+    override _addWrite(id: string, value: StoredDocument | null): void {
+      if (this.reindexPaused) return super._addWrite(id, value);
+      const before = this.visible(id);
+      super._addWrite(id, value);
+      this.reindex(id, before, value);
+    }
+
+    override commit(commitTs: bigint | null = null): void {
+      // A top-level commit can replace a pending document by its resolved copy (commit timestamps).
+      const top = this._writes.at(-1) ?? {};
+      this.withReindex(Object.keys(top), () => super.commit(commitTs));
+    }
+
+    override rollbackWrites(): void {
+      const top = this._writes.at(-1) ?? {};
+      this.withReindex(Object.keys(top), () => super.rollbackWrites());
+    }
+
+    override stashWrites(): WriteLayer[] {
+      return this.withReindex(this._writes.flatMap(Object.keys), () => super.stashWrites());
+    }
+
+    override restoreWrites(stashed: WriteLayer[]): void {
+      this.withReindex(stashed.flatMap(Object.keys), () => super.restoreWrites(stashed));
+    }
+
+    /** One table only, in creation order: the order convex-test's scan yields (ids and creation times both grow with each insert). */
+    override _iterateDocs(tableName: string, callback: (document: StoredDocument) => void): void {
+      if (this.scanSuppressed) return;
+      const indexes = this.tables.get(tableName);
+      if (!indexes) return;
+      for (const document of [...indexes.byCreationTime.tree.values()]) callback(document);
+    }
+
+    /** convex-test's resolution (checks, filter, limit, order) with no documents fetched. */
+    private resolveWithoutDocuments(query: SerializedQuery): ResolvedQuery {
+      this.scanSuppressed = true;
+      try {
+        return super._resolveQuerySource(query);
+      } finally {
+        this.scanSuppressed = false;
+      }
+    }
+
+    /** The documents of the query's range in its order, after `after` when given. */
+    private *walk(
+      source: QuerySource,
+      order: 'asc' | 'desc',
+      after?: IndexKey,
+    ): Generator<StoredDocument> {
+      let table: string;
+      let indexName: string;
+      let bounds: { lower: IndexKey; upper: IndexKey };
+      if (source.type === 'FullTableScan') {
+        table = source.tableName;
+        indexName = 'by_creation_time';
+        bounds = { lower: [LOW], upper: [HIGH] };
+      } else if (source.type === 'IndexRange') {
+        [table, indexName] = source.indexName.split('.') as [string, string];
+        bounds = rangeBounds(source.range, decodeQueryValue);
+      } else {
+        throw new Error('search queries are answered by convex-test');
+      }
+      const index = this.tables.get(table)?.byName.get(indexName);
+      if (!index) return;
+      let { lower, upper } = bounds;
+      if (after && order === 'asc' && compareKeys([...after, HIGH], lower) > 0)
+        lower = [...after, HIGH];
+      if (after && order === 'desc' && compareKeys([...after, LOW], upper) < 0)
+        upper = [...after, LOW];
+      if (compareKeys(lower, upper) > 0) return;
+      if (order === 'asc') {
+        for (const [key, document] of index.tree.entries(lower)) {
+          if (compareKeys(key, upper) > 0) return;
+          yield document;
+        }
+      } else {
+        for (const [key, document] of index.tree.entriesReversed(upper)) {
+          if (compareKeys(key, lower) < 0) return;
+          yield document;
+        }
+      }
+    }
+
+    override _resolveQuerySource(query: SerializedQuery): ResolvedQuery {
+      if (query.source.type === 'Search') return super._resolveQuerySource(query);
+      const resolved = this.resolveWithoutDocuments(query);
+      const window = this.pageWindow;
+      const documents: StoredDocument[] = [];
+      for (const document of this.walk(query.source, resolved.order, window?.after)) {
+        if (window && documents.length >= window.max) {
+          window.truncated = true;
+          break;
+        }
+        documents.push(document);
+      }
+      return { ...resolved, sortedDocs: documents };
+    }
+
+    override _evaluateQuery(query: SerializedQuery): StoredDocument[] {
+      if (query.source.type === 'Search') return super._evaluateQuery(query);
+      const { filterFn, limit, order } = this.resolveWithoutDocuments(query);
+      const results: StoredDocument[] = [];
+      if (limit !== null && limit <= 0) return results;
+      for (const document of this.walk(query.source, order)) {
+        if (!filterFn(document)) {
+          // convex-test counts a document read when it is returned; Convex counts every document the
+          // query scans, so the ones a filter drops are counted here (returned ones by convex-test).
+          this.countScannedRead?.(document);
+          continue;
+        }
+        results.push(document);
+        if (limit !== null && results.length >= limit) break;
+      }
+      return results;
+    }
+
+    override paginate(args: PaginateArgs): PageResult {
+      if (args.query.source.type === 'Search') return super.paginate(args);
+      const after =
+        args.cursor === null || args.cursor === '_end_cursor'
+          ? undefined
+          : decodeCursor(args.cursor);
+      // A cursor convex-test cannot read either: its own code reports it.
+      if (args.cursor !== null && args.cursor !== '_end_cursor' && after === undefined)
+        return super.paginate(args);
+      // Past the end, convex-test skips every document: an empty window gives the same answer.
+      const pastEnd = args.cursor === '_end_cursor';
+      let max = pastEnd
+        ? 0
+        : Math.max(1, Math.min(args.pageSize, args.maximumRowsRead ?? Infinity)) + 1;
+      for (;;) {
+        const window: PageWindow = { after, max, truncated: false };
+        this.pageWindow = window;
+        let result: PageResult;
+        try {
+          result = super.paginate(args);
+        } finally {
+          this.pageWindow = undefined;
+        }
+        // Only an answer that ran to the end of a cut-short window can differ from the whole range's.
+        if (pastEnd || !window.truncated || !result.isDone) return result;
+        max *= 4;
+      }
+    }
+  }
+
+  indexedClasses.set(Base, Indexed);
+  return Indexed;
+}
+
+export interface IndexedDatabase extends DatabaseFake {
+  readonly tables: Map<string, TableIndexes>;
+  visible(id: string): StoredDocument | null;
+  /** Counts a document a query scanned but did not return against the transaction's read limits. */
+  countScannedRead: ((document: StoredDocument) => void) | undefined;
+  /** Loads a committed document (outside any transaction), replacing the one with its id. */
+  loadCommitted(document: StoredDocument): void;
+}
