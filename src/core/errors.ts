@@ -68,6 +68,17 @@ export class ForbiddenError extends TandemError {
 }
 
 /**
+ * The caller's token is valid but names a user the application does not have
+ * (a row missing from its user table): refused like a role that is too low.
+ */
+export class UnknownUserError extends TandemError {
+  readonly code = 'forbidden';
+  constructor() {
+    super("the token's user is not a known user of this site");
+  }
+}
+
+/**
  * Convex did not answer, or answered that it is unavailable (network error,
  * timeout, HTTP 5xx other than a function failure, 429). Worth waiting for;
  * repeated ones open the relay's circuit breaker instead of spending retries.
