@@ -84,5 +84,14 @@ export class UnknownUserError extends TandemError {
  * repeated ones open the relay's circuit breaker instead of spending retries.
  */
 export class TargetUnavailableError extends TandemError {
-  readonly code = 'target_unavailable';
+  readonly code: string = 'target_unavailable';
+}
+
+/**
+ * Convex refused the credentials (HTTP 401/403: a wrong or revoked deploy
+ * key). Like an outage, it is not the fault of the events being applied: it
+ * pauses delivery (and alerts) instead of spending their retry budget.
+ */
+export class TargetAuthError extends TargetUnavailableError {
+  override readonly code: string = 'target_auth';
 }
