@@ -140,6 +140,10 @@ async function failCall(
   outcome.retried += again.length;
   ctx.metrics.retries.inc(again.length);
   ctx.metrics.deadLetters.inc(exhausted.length);
+  ctx.log.warn(
+    { retried: again.length, deadLettered: exhausted.length, attempt, budget: ctx.retry.budget, err: message },
+    exhausted.length > 0 ? 'apply failed; retry budget spent for some events (dead letters)' : 'apply failed; events will be retried',
+  );
 }
 
 /**

@@ -67,6 +67,19 @@ describe.each(backends)('relay through outages [%s]', (backend) => {
     await expectConvexEqualsPostgres(db.pool, embedded);
   });
 
+  it('a failure of the payload spends attempts and is logged as a retry', async () => {
+    const embedded = new EmbeddedConvexTarget();
+    let failing = true;
+    const threw = new FlakyTarget(embedded, 1, () => (failing ? 0 : 1), () => new Error('Uncaught Error: applyBatch threw'));
+    const { relay, lines } = relayWithLog(threw, 5);
+    const outcome = await relay.round('w1');
+    expect(outcome!.retried).toBeGreaterThan(0);
+    expect(await attemptsSpent()).toBe(outcome!.retried);
+    expect(lines.join('')).toContain('apply failed; events will be retried');
+    failing = false;
+    expect((await relay.drain()).dead).toBe(0);
+  });
+
   it('a refused deploy key pauses delivery and alerts; once accepted, everything applies', async () => {
     const embedded = new EmbeddedConvexTarget();
     let keyRefused = true;
