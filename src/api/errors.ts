@@ -1,7 +1,9 @@
 /**
  * Every failure leaves the API as `{ error: { code, message, field? } }` with
  * its HTTP status. Unexpected errors become a bare 500 whose details go to the
- * log only, so no stack or SQL text reaches a client.
+ * log only, so no stack or SQL text reaches a client; Postgres being down or
+ * dropping the connection is a 503 with a retry hint. Messages sent are the
+ * project's own: a Postgres error is translated (pgErrors) or hidden.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -10,7 +12,13 @@ import {
   InvalidInputError,
   NotFoundError,
   UnauthenticatedError,
+  UnknownUserError,
 } from '../core/errors.js';
+import { translatePgError } from '../app/writes/pgErrors.js';
+import { isDatabaseUnavailableError } from '../postgres/database.js';
+
+/** Seconds a client is asked to wait when the database is unavailable (Retry-After). */
+export const RETRY_AFTER_SECONDS = 5;
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
@@ -19,6 +27,7 @@ export interface ErrorBody {
 interface Mapped {
   status: number;
   body: ErrorBody;
+  headers?: Record<string, string>;
 }
 
 function envelope(status: number, code: string, message: string, field?: string): Mapped {
@@ -33,6 +42,8 @@ function mapFastifyError(err: FastifyError): Mapped | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return envelope(413, 'payload_too_large', 'request body is larger than the limit');
+    case 'FST_ERR_BAD_URL':
+      return envelope(400, 'invalid_input', 'the path is not valid percent-encoded UTF-8', '(path)');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return envelope(415, 'unsupported_media_type', 'request body must be application/json');
   }
@@ -43,7 +54,16 @@ function mapFastifyError(err: FastifyError): Mapped | undefined {
   return undefined;
 }
 
-export function mapError(err: unknown): Mapped {
+export function mapError(thrown: unknown): Mapped {
+  // A constraint violation no write path translated still gets a clean envelope.
+  const err = translatePgError(thrown);
+  if (isDatabaseUnavailableError(err)) {
+    return {
+      ...envelope(503, 'unavailable', 'the database is unavailable; try again shortly'),
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    };
+  }
+  if (err instanceof UnknownUserError) return envelope(403, err.code, err.message);
   if (err instanceof InvalidInputError) return envelope(400, err.code, err.message, err.field);
   if (err instanceof UnauthenticatedError) return envelope(401, err.code, err.message);
   if (err instanceof ForbiddenError) return envelope(403, err.code, err.message);
@@ -66,9 +86,11 @@ export function handleError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const { status, body } = mapError(err);
-  if (status >= 500) request.log.error({ err }, 'request failed');
+  const { status, body, headers } = mapError(err);
+  if (status === 503) request.log.warn({ err }, 'database unavailable');
+  else if (status >= 500) request.log.error({ err }, 'request failed');
   if (status === 401) reply.header('www-authenticate', 'Bearer');
+  for (const [name, value] of Object.entries(headers ?? {})) reply.header(name, value);
   return reply.status(status).send(body);
 }
 

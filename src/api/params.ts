@@ -5,6 +5,7 @@
  * disagrees is refused rather than silently overridden.
  */
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
+import { isWellFormedString } from '../mapping/index.js';
 
 const INT4_MAX = 2_147_483_647;
 
@@ -29,9 +30,23 @@ export function intParam(params: unknown, name: string): number {
   return Number(raw);
 }
 
-/** A string key from the path (course short, image id). */
+/** Longest string key accepted from the path; the keys it names are short varchars. */
+const MAX_STRING_PARAM = 200;
+
+/**
+ * A string key from the path (course short, image id). Postgres text cannot
+ * hold NUL and Convex cannot hold a lone surrogate, so no row can have such a
+ * key: refused as bad input instead of failing in the database.
+ */
 export function stringParam(params: unknown, name: string): string {
-  return rawParam(params, name);
+  const value = rawParam(params, name);
+  if (value.length === 0) throw new InvalidInputError(name, 'must not be empty');
+  if (value.length > MAX_STRING_PARAM)
+    throw new InvalidInputError(name, `must be at most ${MAX_STRING_PARAM} characters`);
+  if (value.includes('\u0000')) throw new InvalidInputError(name, 'must not contain NUL characters');
+  if (!isWellFormedString(value))
+    throw new InvalidInputError(name, 'must be valid Unicode (it has a lone surrogate)');
+  return value;
 }
 
 export function objectBody(body: unknown): Record<string, unknown> {

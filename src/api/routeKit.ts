@@ -37,8 +37,8 @@ export interface RouteSpec<R> {
 const ERROR_REF = { $ref: 'ErrorEnvelope#' };
 
 function errorResponses(spec: RouteSpec<unknown>): Record<number, unknown> {
-  const codes = [400, 401, 404, 500];
-  if (spec.access === 'editor' || spec.access === 'admin') codes.push(403);
+  const codes = [400, 401, 404, 500, 503];
+  if (spec.access !== 'anonymous' || spec.writes) codes.push(403);
   if (spec.writes) codes.push(409);
   if (spec.body) codes.push(413, 415);
   return Object.fromEntries(

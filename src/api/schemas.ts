@@ -41,6 +41,7 @@ export const errorEnvelope: JsonSchema = {
             'payload_too_large',
             'unsupported_media_type',
             'internal',
+            'unavailable',
           ],
         },
         message: str,
@@ -92,6 +93,11 @@ const courseDetailProps = {
 
 export const responses = {
   ok: obj({ ok: bool }),
+  readiness: obj({
+    ok: bool,
+    database: { type: 'string', enum: ['ok', 'unavailable'] },
+    mirror: nullable(obj({ pending: int, oldestPendingSeconds: { type: 'number' } })),
+  }),
   id: obj({ id: int }),
   stringId: obj({ id: str }),
   savedStory: obj({ id: int, created: bool }),

@@ -23,10 +23,15 @@ import { languageRoutes } from './routes/languages.js';
 import { mediaRoutes } from './routes/media.js';
 import { publicReadRoutes } from './routes/publicReads.js';
 import { storyRoutes } from './routes/stories.js';
-import { systemRoutes } from './routes/system.js';
+import { databaseReadiness, systemRoutes, type Readiness } from './routes/system.js';
 
-/** Story text can be 1 M characters and story json 4 MB; 8 MiB leaves room for both. */
-export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+/**
+ * What Convex can hold of one story (text and json share a 1 MiB document)
+ * with room for JSON's escaping; anything larger could never be mirrored.
+ */
+export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+/** A request whose body has not fully arrived by then is answered 408 and its connection closed. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ApiServerOptions {
   deps: AppDeps;
@@ -35,6 +40,10 @@ export interface ApiServerOptions {
   tokens: Record<string, TokenEntry>;
   logger: Logger;
   bodyLimit?: number;
+  /** Default DEFAULT_REQUEST_TIMEOUT_MS; 0 turns it off (a slow body then holds its connection). */
+  requestTimeoutMs?: number;
+  /** Answers `/readyz`: whether the database (and what else the server needs) can serve. */
+  readiness?: () => Promise<Readiness>;
   /**
    * Further routes (e.g. `/metrics`), registered after the API's own at the root,
    * so they share the error envelope, the auth hook (declare `config.access`;
@@ -43,14 +52,31 @@ export interface ApiServerOptions {
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
 
-/** Accepts an empty JSON body as "no body" (POSTs without payload) and names bad JSON as a body error. */
+/**
+ * Accepts an empty JSON body as "no body" (POSTs without payload) and names bad
+ * JSON as a body error. Bodies are UTF-8 (RFC 8259): bytes that are not are
+ * refused instead of being decoded to U+FFFD and stored changed, and a body
+ * declaring another charset is refused with 415.
+ */
 function installJsonParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   // JSON only: any other body type is refused with 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (typeof body !== 'string' || body.trim() === '') return done(null, undefined);
-    parseJson(request, body, (err, value) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && charset.toLowerCase() !== 'utf-8' && charset.toLowerCase() !== 'utf8') {
+      const err = Object.assign(new Error('body must be UTF-8 JSON'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+      return done(err, undefined);
+    }
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      return done(new InvalidInputError('(body)', 'is not valid UTF-8'), undefined);
+    }
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, (err, value) => {
       if (err) done(new InvalidInputError('(body)', `not valid JSON: ${err.message}`), undefined);
       else done(null, value);
     });
@@ -80,6 +106,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    // Errors the router raises before any hook (a path that is not valid
+    // percent-encoding) get the same envelope as every other error.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   }) as unknown as FastifyInstance;
   // Schemas document the API; validation is the write paths' job, and replies are plain JSON.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
@@ -95,7 +125,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
 
   const context: ApiContext = { deps: options.deps, reads: options.reads };
   void app.register(async (scope) => {
-    systemRoutes(scope);
+    systemRoutes(scope, options.readiness ?? (() => databaseReadiness(options.deps.pool)));
     publicReadRoutes(scope, context);
     editorReadRoutes(scope, context);
     storyRoutes(scope, context);

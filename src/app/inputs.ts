@@ -6,40 +6,32 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
+import { documentSizeProblem, fitJsonValue, textProblem } from './convexFit.js';
 
 const INT4_MAX = 2_147_483_647;
-/** Largest story `text` accepted (characters). */
-export const MAX_STORY_TEXT = 1_000_000;
-/** Largest story `json` accepted (bytes of its JSON form). */
-export const MAX_STORY_JSON_BYTES = 4_000_000;
 
 export const id = z.number().int().positive().max(INT4_MAX);
 const int4 = z.number().int().min(-INT4_MAX - 1).max(INT4_MAX);
 
-/** Postgres text cannot hold NUL; refusing it here names the field instead of failing the transaction. */
+/**
+ * Postgres text cannot hold NUL and Convex cannot hold a lone surrogate (the
+ * driver would store U+FFFD instead): refusing both here names the field.
+ */
 function text(max?: number) {
-  let s = z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
+  let s = z.string().superRefine((v, ctx) => {
+    const problem = textProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
   if (max !== undefined) s = s.refine((v) => v.length <= max, `must be at most ${max} characters`);
   return s;
 }
 const nonEmpty = (max: number) => text(max).refine((v) => v.trim().length > 0, 'must not be empty');
 const optionalText = (max?: number) => text(max).nullable().optional();
 
+/** A story's json, checked by the mapping the relay will apply to it. */
 const jsonDocument = z.unknown().superRefine((value, ctx) => {
-  let serialized: string | undefined;
-  try {
-    serialized = JSON.stringify(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON value' });
-    return;
-  }
-  if (serialized === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON value' });
-  } else if (Buffer.byteLength(serialized) > MAX_STORY_JSON_BYTES) {
-    ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_STORY_JSON_BYTES} bytes as JSON` });
-  } else if (serialized.includes('\\u0000')) {
-    ctx.addIssue({ code: 'custom', message: 'must not contain NUL characters' });
-  }
+  const fit = fitJsonValue('json', value);
+  if (!fit.ok) ctx.addIssue({ code: 'custom', message: fit.message });
 });
 
 export const saveStoryInput = z
@@ -51,7 +43,7 @@ export const saveStoryInput = z
     set_id: int4,
     set_index: int4,
     course_id: id,
-    text: optionalText(MAX_STORY_TEXT),
+    text: optionalText(),
     json: jsonDocument.optional(),
     todo_count: z.number().int().min(0).max(INT4_MAX).default(0),
   })
@@ -60,7 +52,19 @@ export const saveStoryInput = z
     if (v.id === undefined && (v.duo_id === undefined || v.duo_id === null)) {
       ctx.addIssue({ code: 'custom', path: ['duo_id'], message: 'is required when no id is given' });
     }
+    // text and json share one Convex document (the story's heavy columns).
+    const fit = v.json === undefined ? undefined : fitJsonValue('json', v.json);
+    const problem = documentSizeProblem({ text: v.text ?? null, json: fit?.ok ? fit.value : null });
+    if (problem) {
+      const field = (v.text?.length ?? 0) >= jsonLength(v.json) ? 'text' : 'json';
+      ctx.addIssue({ code: 'custom', path: [field], message: `with ${field === 'text' ? 'json' : 'text'}: ${problem}` });
+    }
   });
+
+/** Rough size of a json value, to blame the larger of text and json for a document too large. */
+function jsonLength(value: unknown): number {
+  return value === undefined ? 0 : (JSON.stringify(value)?.length ?? 0);
+}
 export type SaveStoryInput = z.infer<typeof saveStoryInput>;
 
 export const storyRef = z.object({ id }).strict();

@@ -28,6 +28,8 @@ export type BackfillProgress =
       lastKey: string;
     }
   | { kind: 'table-done'; table: string; done: number; total: number }
+  /** Convex is unavailable (or refused the key): the run waits `waitMs`, then tries again. */
+  | { kind: 'waiting'; table: string; reason: string; outageMs: number; waitMs: number }
   | { kind: 'table-skipped'; table: string; reason: 'already done' };
 
 export interface BackfillOptions {
@@ -50,8 +52,14 @@ export interface BackfillOptions {
   config: MirrorConfig;
   log?: Logger;
   latencyBackoff?: LatencyBackoffOptions;
-  /** Retries of a call Convex did not answer (TargetUnavailableError). */
+  /**
+   * Backoff between tries of a call Convex did not answer (TargetUnavailableError,
+   * including a refused key); its budget is not used: such a call is tried
+   * until it is acknowledged, `outageLimitMs` passes, or the run is aborted.
+   */
   retry?: RetryPolicy;
+  /** Give up (throw) once Convex has been unavailable this long for one call. Default: never (until aborted). */
+  outageLimitMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -63,6 +71,7 @@ export interface ResolvedOptions {
   config: MirrorConfig;
   latencyBackoff: LatencyBackoffOptions;
   retry: RetryPolicy;
+  outageLimitMs: number;
 }
 
 export const DEFAULT_BATCH_ROWS = DEFAULT_PACKING.maxChanges;
@@ -105,5 +114,6 @@ export function resolveOptions(options: BackfillOptions): ResolvedOptions {
     config: options.config,
     latencyBackoff: options.latencyBackoff ?? DEFAULT_LATENCY_BACKOFF,
     retry: options.retry ?? { ...DEFAULT_RETRY_POLICY, maxDelayMs: 10_000 },
+    outageLimitMs: options.outageLimitMs ?? Infinity,
   };
 }

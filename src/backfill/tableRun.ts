@@ -51,22 +51,36 @@ export interface CopyContext {
 
 const NOTHING_SENT: ApplyResult = { applied: 0, skipped: 0 };
 
-/** Applies one call, retrying while Convex is unavailable; null when aborted before it was acknowledged. */
+/**
+ * Applies one call, waiting while Convex is unavailable or refuses the key
+ * (neither is the rows' fault): exponential backoff with jitter, capped, for
+ * as long as `outageLimitMs` allows (default: until aborted), each wait shown
+ * in the progress output. Null when aborted before it was acknowledged.
+ */
 async function applyWithRetry(
   ctx: CopyContext,
+  table: string,
   batches: TransactionBatch[],
 ): Promise<ApplyResult | null> {
+  let outageStarted: number | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await ctx.target.applyBatch(batches);
     } catch (err) {
-      if (!(err instanceof TargetUnavailableError) || attempt >= ctx.options.retry.budget)
-        throw err;
+      if (!(err instanceof TargetUnavailableError)) throw err;
+      outageStarted ??= Date.now();
+      const outageMs = Date.now() - outageStarted;
+      if (outageMs >= ctx.options.outageLimitMs)
+        throw new TargetUnavailableError(
+          `Convex unavailable for ${Math.round(outageMs / 1000)} s (limit ${Math.round(ctx.options.outageLimitMs / 1000)} s): ${err.message}`,
+          { cause: err },
+        );
       const wait = backoffDelayMs(attempt, ctx.options.retry);
       ctx.log.warn(
-        { txid: batches[0]?.txid, attempt, waitMs: wait, err: err.message },
-        'backfill call failed; retrying',
+        { table, txid: batches[0]?.txid, attempt, outageMs, waitMs: wait, err: err.message },
+        'Convex unavailable; backfill waiting',
       );
+      ctx.onProgress?.({ kind: 'waiting', table, reason: err.message, outageMs, waitMs: wait });
       await pause(wait, ctx.signal);
       if (ctx.signal?.aborted) return null;
     }
@@ -129,7 +143,7 @@ export class TableRun {
     }
     await pause(this.ctx.limiter?.take(step.rows) ?? 0, this.ctx.signal);
     if (this.ctx.signal?.aborted) return false;
-    const answer = applyWithRetry(this.ctx, step.batches);
+    const answer = applyWithRetry(this.ctx, this.shape.table, step.batches);
     answer.catch(() => undefined); // awaited in commitOldest unless the run fails first
     this.window.push({ step, answer });
     this.result.firstKey ??= step.firstKey;

@@ -6,7 +6,7 @@
  * several relay workers share one client concurrently.
  */
 import { ConvexHttpClient } from 'convex/browser';
-import { ConfigError, TargetUnavailableError } from '../core/errors.js';
+import { ConfigError, TargetAuthError, TargetUnavailableError } from '../core/errors.js';
 import { FunctionTarget } from './functionTarget.js';
 import type { FunctionReference } from 'convex/server';
 
@@ -27,7 +27,11 @@ const STATUS_FUNCTION_FAILED = 560;
 /**
  * fetch with a deadline, turning "Convex did not answer or is unavailable"
  * (network errors, timeouts, 5xx other than a function failure, 429) into
- * TargetUnavailableError, which the relay waits out instead of spending retries.
+ * TargetUnavailableError and a refused key (401/403) into TargetAuthError,
+ * which the relay and backfill wait out instead of spending retries. The
+ * status is read here because ConvexHttpClient turns every non-2xx answer
+ * other than 560 (function failed) into a plain Error carrying only the body
+ * text (convex/dist/esm/browser/http_client.js).
  */
 function fetchWithDeadline(timeoutMs: number): typeof fetch {
   return async (input, init) => {
@@ -39,6 +43,12 @@ function fetchWithDeadline(timeoutMs: number): typeof fetch {
       const what =
         name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error)?.message;
       throw new TargetUnavailableError(`Convex unreachable: ${what}`, { cause: err });
+    }
+    if (response.status === 401 || response.status === 403) {
+      // The body may echo the key's name or part of it: never carried into logs.
+      throw new TargetAuthError(
+        `Convex refused the admin/deploy key (HTTP ${response.status}); delivery paused until it is accepted`,
+      );
     }
     if (
       response.status === 429 ||

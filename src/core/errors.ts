@@ -68,10 +68,30 @@ export class ForbiddenError extends TandemError {
 }
 
 /**
+ * The caller's token is valid but names a user the application does not have
+ * (a row missing from its user table): refused like a role that is too low.
+ */
+export class UnknownUserError extends TandemError {
+  readonly code = 'forbidden';
+  constructor() {
+    super("the token's user is not a known user of this site");
+  }
+}
+
+/**
  * Convex did not answer, or answered that it is unavailable (network error,
  * timeout, HTTP 5xx other than a function failure, 429). Worth waiting for;
  * repeated ones open the relay's circuit breaker instead of spending retries.
  */
 export class TargetUnavailableError extends TandemError {
-  readonly code = 'target_unavailable';
+  readonly code: string = 'target_unavailable';
+}
+
+/**
+ * Convex refused the credentials (HTTP 401/403: a wrong or revoked deploy
+ * key). Like an outage, it is not the fault of the events being applied: it
+ * pauses delivery (and alerts) instead of spending their retry budget.
+ */
+export class TargetAuthError extends TargetUnavailableError {
+  override readonly code: string = 'target_auth';
 }

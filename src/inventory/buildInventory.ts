@@ -24,7 +24,10 @@ export interface WriteSite {
   kind: SiteKind;
   name: string;
   route?: string;
+  /** HTTP method(s) of the exported handler(s) that reach this site. */
   method?: string;
+  /** Set when the site is a helper in a route file, called by these exported handlers. */
+  helperOf?: string;
   writes: InventoryWrite[];
 }
 

@@ -19,7 +19,7 @@ const KIND_LABELS: Record<SiteKind, string> = {
 
 export function siteTitle(site: WriteSite): string {
   if (site.kind === 'route-handler')
-    return `${site.method ?? site.name} ${site.route ?? ''}`.trim();
+    return `${site.method ?? site.name} ${site.route ?? ''}`.trim() + (site.helperOf ? ` via ${site.name}` : '');
   if (site.kind === 'page' && site.route) return `${site.name} (${site.route})`;
   return site.name;
 }

@@ -15,7 +15,10 @@ export interface SiteIdentity {
   kind: SiteKind;
   name: string;
   route?: string;
+  /** HTTP method(s) of the exported route handler(s) that reach the site (`GET`, `PUT, PATCH`). */
   method?: string;
+  /** Set when the SQL sits in a helper of the route file: the exported handler(s) calling it, as `method`. */
+  helperOf?: string;
 }
 
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -34,11 +37,13 @@ export function siteOf(
   if (action) return { kind: 'server-action', name: functionName(action, topName) };
   if (hasUseServer(sourceFile.statements)) return { kind: 'server-action', name: topName };
   if (role.kind === 'route-handler') {
+    const methods = HTTP_METHODS.has(topName) ? [topName] : handlersReaching(sourceFile, topName);
     return {
       kind: 'route-handler',
       name: topName,
       route: role.route,
-      ...(HTTP_METHODS.has(topName) ? { method: topName } : {}),
+      ...(methods.length > 0 ? { method: methods.join(', ') } : {}),
+      ...(methods.length > 0 && !HTTP_METHODS.has(topName) ? { helperOf: methods.join(', ') } : {}),
     };
   }
   if (role.kind === 'page') return { kind: 'page', name: topName, route: role.route };
@@ -110,4 +115,55 @@ function insideFunction(node: ts.Node, container: ts.Node): boolean {
 
 function hasDefaultModifier(node: ts.FunctionDeclaration | ts.ClassDeclaration): boolean {
   return node.modifiers?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword) ?? false;
+}
+
+/** Top-level declarations of a file by name (functions, and consts holding one). */
+function topLevelDeclarations(sourceFile: ts.SourceFile): Map<string, ts.Node> {
+  const declarations = new Map<string, ts.Node>();
+  for (const statement of sourceFile.statements) {
+    if (ts.isFunctionDeclaration(statement) && statement.name)
+      declarations.set(statement.name.text, statement);
+    if (ts.isVariableStatement(statement))
+      for (const d of statement.declarationList.declarations)
+        if (ts.isIdentifier(d.name) && d.initializer) declarations.set(d.name.text, d.initializer);
+  }
+  return declarations;
+}
+
+function calledNames(node: ts.Node): Set<string> {
+  const names = new Set<string>();
+  const visit = (at: ts.Node): void => {
+    if (ts.isCallExpression(at) && ts.isIdentifier(at.expression)) names.add(at.expression.text);
+    // A helper passed along (`withAuth(helper)`, `tx.begin(helper)`) is called too.
+    if (ts.isCallExpression(at))
+      for (const arg of at.arguments) if (ts.isIdentifier(arg)) names.add(arg.text);
+    ts.forEachChild(at, visit);
+  };
+  visit(node);
+  return names;
+}
+
+/**
+ * The HTTP-method handlers of a route file that call `helper`, directly or
+ * through other functions of the same file, in the file's order.
+ */
+function handlersReaching(sourceFile: ts.SourceFile, helper: string): string[] {
+  const declarations = topLevelDeclarations(sourceFile);
+  const reaches = (start: string): boolean => {
+    const seen = new Set<string>([start]);
+    const queue = [start];
+    while (queue.length > 0) {
+      const node = declarations.get(queue.shift()!);
+      if (!node) continue;
+      for (const name of calledNames(node)) {
+        if (name === helper) return true;
+        if (!seen.has(name) && declarations.has(name)) {
+          seen.add(name);
+          queue.push(name);
+        }
+      }
+    }
+    return false;
+  };
+  return [...declarations.keys()].filter((name) => HTTP_METHODS.has(name) && reaches(name));
 }

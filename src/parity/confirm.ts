@@ -13,6 +13,7 @@ import { compareKeyText } from './digest.js';
 import type { ColumnDifference, DriftCandidates } from './findings.js';
 import { keyValue, type KeyValue } from './keys.js';
 import { pgRowsByKeys, type PgRow } from './pgRows.js';
+import type { UnrepresentableRow } from './findings.js';
 
 export interface ConfirmOptions {
   /** How long to wait for pending outbox events of candidate keys. Default 10 s. */
@@ -27,6 +28,8 @@ export interface ConfirmedDrift {
   different: KeyValue[];
   pending: KeyValue[];
   differences: ColumnDifference[];
+  /** Drifted rows whose Postgres values Convex cannot store, with the mapping's reason. */
+  unrepresentable: UnrepresentableRow[];
   /** Canonical key texts of every drifted key, by kind (for history and repair). */
   keys: { missing: string[]; extra: string[]; different: string[]; pending: string[] };
 }
@@ -74,13 +77,15 @@ export async function confirmDrift(
   const convexRows = await convexRowsByKeys(reader, table.name, settled);
   const keys: ConfirmedDrift['keys'] = { missing: [], extra: [], different: [], pending: [...pending].sort(compareKeyText) };
   const differences: ColumnDifference[] = [];
+  const unrepresentable: UnrepresentableRow[] = [];
   for (const key of settled) {
     const [pg, convex] = [pgRows.get(key), convexRows.get(key)];
+    if (pg?.unrepresentable) unrepresentable.push({ key: keyValue(table, key), ...pg.unrepresentable });
     if (pg && !convex) keys.missing.push(key);
     else if (!pg && convex) keys.extra.push(key);
     else if (pg && convex && pg.hash !== convex.hash) {
       keys.different.push(key);
-      if (differences.length < (options.detailLimit ?? 5))
+      if (!pg.unrepresentable && differences.length < (options.detailLimit ?? 5))
         differences.push({ key: keyValue(table, key), columns: differingColumns(table, pg, convex) });
     }
   }
@@ -91,6 +96,7 @@ export async function confirmDrift(
     different: values(keys.different),
     pending: values(keys.pending),
     differences,
+    unrepresentable,
     keys,
   };
 }

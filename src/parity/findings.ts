@@ -19,6 +19,14 @@ export interface ColumnDifference {
   columns: Array<{ column: string; postgres: unknown; convex: unknown }>;
 }
 
+/** A drifted row whose Postgres values Convex cannot store: the mapping rule it breaks. */
+export interface UnrepresentableRow {
+  key: KeyValue;
+  column: string | null;
+  rule: string;
+  reason: string;
+}
+
 export interface TableParity {
   table: string;
   mode: ParityMode;
@@ -33,6 +41,8 @@ export interface TableParity {
   pending: KeyValue[];
   /** Differing columns of the first few different keys. */
   differences: ColumnDifference[];
+  /** Drifted rows Convex cannot store as they are, with the reason (fix the row, then repair). */
+  unrepresentable: UnrepresentableRow[];
   /** Set when the check is not what was asked literally (e.g. a sample as large as the table). */
   note?: string;
   clean: boolean;

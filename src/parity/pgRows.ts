@@ -6,8 +6,9 @@
  * arrives in the form the apply path saw) and mapped and hashed exactly as the
  * apply path maps it.
  */
+import crypto from 'node:crypto';
 import type pg from 'pg';
-import { canonicalHash, mapRow, qualifiedTable, type TableConfig } from '../mapping/index.js';
+import { MappingError, canonicalHash, mapRow, qualifiedTable, rowKey, type TableConfig } from '../mapping/index.js';
 import type { Queryable } from '../postgres/database.js';
 import { columnsImageSql, textCarriedColumns } from '../capture/rowImageSql.js';
 import { isValidKeyText, keyFilter, keyTextSql } from './keys.js';
@@ -16,6 +17,17 @@ export interface PgRow {
   key: string;
   hash: string;
   columns: Record<string, unknown>;
+  /**
+   * The row holds a value Convex cannot store (the mapping refused it): its
+   * hash matches no Convex document, so it shows as drift with this reason.
+   */
+  unrepresentable?: Unrepresentable;
+}
+
+export interface Unrepresentable {
+  column: string | null;
+  rule: string;
+  reason: string;
 }
 
 /** The row image of the table's configured columns, with the table aliased `t`. */
@@ -29,8 +41,26 @@ function imageSql(table: TableConfig): string {
 
 const rowsOf = (rows: Array<{ row: Record<string, unknown> }>) => rows.map((r) => r.row);
 
+/**
+ * Maps and hashes one row. A row the mapping refuses does not stop the check:
+ * it is drift by definition (Convex can hold no equal document; its change is
+ * a dead letter), reported with the mapping's reason.
+ */
 export function hashPgRow(table: TableConfig, raw: Record<string, unknown>): PgRow {
-  const mapped = mapRow(table, raw);
+  let mapped;
+  try {
+    mapped = mapRow(table, raw);
+  } catch (err) {
+    if (!(err instanceof MappingError)) throw err;
+    const key = rowKey(table, raw);
+    return {
+      key,
+      // Hex like every row hash (digests sum them); no mapped row hashes this input.
+      hash: crypto.createHash('sha256').update(`tandem:unrepresentable\u0000${key}\u0000${err.rule}`).digest('hex'),
+      columns: {},
+      unrepresentable: { column: err.column, rule: err.rule, reason: err.detail },
+    };
+  }
   return { key: mapped.key, hash: canonicalHash(table, mapped.columns), columns: mapped.columns };
 }
 

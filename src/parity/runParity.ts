@@ -85,6 +85,7 @@ async function checkTable(
     different: drift.different,
     pending: drift.pending,
     differences: drift.differences,
+    unrepresentable: drift.unrepresentable,
     ...(note ? { note } : {}),
     clean: keyDrift === 0 && !countDrift,
     startedAt,

@@ -35,10 +35,34 @@ function redact(url: string): string {
   }
 }
 
-export function createPool(url: string, max = 10): pg.Pool {
+/**
+ * A pool whose connections can drop without taking the process down. pg-pool
+ * listens for an idle client's 'error' itself (re-emitted on the pool), but a
+ * client checked out with `pool.connect()` (a transaction, a cursor, a lock)
+ * has no listener while the caller holds it, and an 'error' event without a
+ * listener ends the Node process. The caller already learns of the loss: its
+ * pending query rejects, later queries reject ("not queryable"), and pg-pool
+ * discards the broken client on release. So every client gets a listener for
+ * its whole life, here where all of them are made, and `onConnectionError`
+ * (default: ignore) hears each loss once.
+ */
+export function createPool(
+  url: string,
+  max = 10,
+  onConnectionError: (err: Error) => void = () => undefined,
+): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max });
-  // An idle client losing its server (a restart) must not crash the process.
+  // An idle client losing its server (a restart): pg-pool re-emits it here.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      try {
+        onConnectionError(err);
+      } catch {
+        // A failing reporter must not turn a handled loss into a crash.
+      }
+    });
+  });
   return pool;
 }
 
@@ -64,6 +88,46 @@ export async function openDatabase(config: Config): Promise<Database> {
       await embedded.stop();
     },
   };
+}
+
+const UNAVAILABLE_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * node-postgres reports a lost or refused connection with plain Errors whose
+ * only mark is the message; these are its wordings (pg/lib/client.js, pg-pool).
+ */
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'not queryable',
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+];
+
+/**
+ * Postgres could not be reached or dropped the connection: the request may
+ * work a moment later, and the work was not at fault. SQLSTATE class 08
+ * (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot
+ * connect now), 53300 (too many connections), the socket errors and
+ * node-postgres's own messages for a lost connection.
+ */
+export function isDatabaseUnavailableError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (UNAVAILABLE_NODE_CODES.has(code)) return true;
+  if (/^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code))
+    return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return UNAVAILABLE_MESSAGES.some((m) => message.includes(m));
 }
 
 /** Postgres aborted the transaction to break a deadlock or a serialization conflict: safe to run again. */

@@ -33,11 +33,19 @@ export function readDevStack(home: string): DevStackInfo | undefined {
   return info;
 }
 
+/**
+ * Written owner-only (0600): it holds the stand-in's admin key. The temporary
+ * file is created with that mode (never readable by others, even briefly) and
+ * replaces the old file, so an earlier world-readable one is not kept either.
+ */
 export function writeDevStack(home: string, info: DevStackInfo): void {
   fs.mkdirSync(home, { recursive: true });
   const file = devStackFile(home);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(info, null, 2));
-  fs.renameSync(`${file}.tmp`, file);
+  const tmp = `${file}.tmp`;
+  fs.rmSync(tmp, { force: true });
+  fs.writeFileSync(tmp, JSON.stringify(info, null, 2), { mode: 0o600 });
+  fs.chmodSync(tmp, 0o600); // the umask cannot widen it, but a narrower one could have been applied
+  fs.renameSync(tmp, file);
 }
 
 export function removeDevStack(home: string): void {

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { ApplyResult, CapturedChange, MappedChange, TransactionBatch } from '../core/changes.js';
 import type { Logger } from '../log.js';
 import { MappingError } from '../mapping/index.js';
-import { TargetUnavailableError } from '../core/errors.js';
+import { TargetAuthError, TargetUnavailableError } from '../core/errors.js';
 import type { RelayMetrics } from './metrics.js';
 import {
   completeEvents,
@@ -32,11 +32,13 @@ export function isUnrepresentable(err: unknown): err is MappingError {
 }
 
 /**
- * Transient: the target did not answer or was overloaded (worth waiting for,
- * trips the breaker). Anything else that fails an apply counts against the
- * events' retry budget.
+ * Not the events' fault: the target did not answer, was overloaded or down
+ * (TargetUnavailableError), or refused the credentials (TargetAuthError, a
+ * subclass). These trip the breaker and never spend retry budget. Only a
+ * failure for this payload (the function threw, validation, limits) counts
+ * against the events' retry budget.
  */
-export function isTransientTargetError(err: unknown): boolean {
+export function isTransientTargetError(err: unknown): err is TargetUnavailableError {
   return err instanceof TargetUnavailableError;
 }
 
@@ -123,14 +125,8 @@ async function failCall(
 ): Promise<void> {
   const message = (err as Error)?.message ?? String(err);
   if (isTransientTargetError(err)) {
-    const opened = ctx.breaker.recordFailure();
-    outcome.breakerOpened ||= opened;
-    if (opened || ctx.breaker.state !== 'closed') {
-      // An outage: wait for the breaker instead of spending the retry budget.
-      await scheduleRetry(ctx.pool, call.seqs, ctx.breaker.waitMs(), message, false);
-      outcome.retried += call.seqs.length;
-      return;
-    }
+    await waitOutTargetFailure(ctx, call, err, message, outcome);
+    return;
   }
   const exhausted = call.seqs.filter((seq) => (events.get(seq)?.attempts ?? 0) + 1 >= ctx.retry.budget);
   const again = call.seqs.filter((seq) => !exhausted.includes(seq));
@@ -144,6 +140,39 @@ async function failCall(
   outcome.retried += again.length;
   ctx.metrics.retries.inc(again.length);
   ctx.metrics.deadLetters.inc(exhausted.length);
+  ctx.log.warn(
+    { retried: again.length, deadLettered: exhausted.length, attempt, budget: ctx.retry.budget, err: message },
+    exhausted.length > 0 ? 'apply failed; retry budget spent for some events (dead letters)' : 'apply failed; events will be retried',
+  );
+}
+
+/**
+ * Convex unavailable or refusing the key: the events wait (no attempt spent)
+ * for a backoff that grows with the consecutive failures, or for the breaker's
+ * cooldown once it opened; the opening is logged as an alert.
+ */
+async function waitOutTargetFailure(
+  ctx: ApplyContext,
+  call: PackedCall,
+  err: TargetUnavailableError,
+  message: string,
+  outcome: RoundOutcome,
+): Promise<void> {
+  const opened = ctx.breaker.recordFailure();
+  outcome.breakerOpened ||= opened;
+  const kind = err instanceof TargetAuthError ? 'auth' : 'unavailable';
+  ctx.metrics.targetUnavailable.inc({ kind });
+  if (opened) {
+    ctx.log.error(
+      { kind, events: call.seqs.length, pausedMs: ctx.breaker.waitMs(), err: message },
+      kind === 'auth'
+        ? 'Convex refused the deploy key: delivery paused, no retry attempts spent'
+        : 'Convex unavailable: circuit open, delivery paused, no retry attempts spent',
+    );
+  }
+  const delay = Math.max(ctx.breaker.waitMs(), backoffDelayMs(ctx.breaker.consecutiveFailures, ctx.retry));
+  await scheduleRetry(ctx.pool, call.seqs, delay, message, false);
+  outcome.retried += call.seqs.length;
 }
 
 /** Applies one call; returns the error when it failed (its events' outcome is already recorded). */

@@ -18,6 +18,7 @@ export interface RelayMetrics {
   deadLetters: Counter;
   splitTransactions: Counter;
   tablePauses: Counter<'table'>;
+  targetUnavailable: Counter<'kind'>;
   mirrorWrites: Counter<'operation' | 'outcome'>;
 }
 
@@ -51,6 +52,12 @@ export function createRelayMetrics(registry: Registry = new Registry()): RelayMe
     splitTransactions: new Counter({
       name: 'tandem_split_transactions_total',
       help: 'Postgres transactions too large for one Convex mutation, applied in parts',
+      registers: [registry],
+    }),
+    targetUnavailable: new Counter({
+      name: 'tandem_target_unavailable_total',
+      help: 'Apply calls that failed because Convex was unavailable (kind=unavailable) or refused the key (kind=auth); they spend no retry attempts',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     tablePauses: new Counter({

@@ -61,6 +61,11 @@ export class CircuitBreaker {
     return Math.max(0, this.options.cooldownMs - (this.now() - this.openedAt));
   }
 
+  /** Failures since the last success (0 when the target last answered). */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
   recordSuccess(): void {
     this.failures = 0;
     this.openedAt = null;

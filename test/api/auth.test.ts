@@ -24,10 +24,10 @@ function expectedAuthStatus(route: RouteCase, caller: Caller): 401 | 403 | undef
   return RANK[caller] < RANK[route.access] ? 403 : undefined;
 }
 
-/** Makes publicCourses fail the way a bug would, to check the 500 envelope. */
+/** Makes monthlyStats fail the way a bug would, to check the 500 envelope. */
 function failingReads(real: ReadPaths): ReadPaths {
   const reads = Object.create(real) as ReadPaths;
-  reads.publicCourses = () =>
+  reads.monthlyStats = () =>
     Promise.reject(new Error('relation "secret_table" at /srv/app.ts:12'));
   return reads;
 }
@@ -69,7 +69,7 @@ describe.each(backends)('API auth, errors and OpenAPI [%s]', (backend) => {
   });
 
   it('lets each role read what it may', async () => {
-    for (const route of READ_ROUTES.filter((r) => r.url !== '/api/courses')) {
+    for (const route of READ_ROUTES.filter((r) => r.url !== '/api/stats/2024/3')) {
       for (const caller of ['anonymous', 'reader', 'editor', 'admin', 'unknown'] as const) {
         const res = await api.call(caller, 'GET', route.url);
         const expected = expectedAuthStatus(route, caller) ?? 200;
@@ -146,7 +146,7 @@ describe.each(backends)('API auth, errors and OpenAPI [%s]', (backend) => {
         error: { code: 'payload_too_large', message: 'request body is larger than the limit' },
       },
     });
-    const internal = await api.app.inject({ method: 'GET', url: '/api/courses' });
+    const internal = await api.app.inject({ method: 'GET', url: '/api/stats/2024/3' });
     expect(internal.statusCode).toBe(500);
     expect(internal.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
     expect(internal.body).not.toMatch(/secret_table|app\.ts|at /);

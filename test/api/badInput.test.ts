@@ -39,7 +39,7 @@ describe.each(backends)('API write routes refuse bad input, changing nothing [%s
     }
   });
 
-  it('refuses a body over the 8 MiB limit with 413', async () => {
+  it('refuses a body over the 4 MiB limit with 413', async () => {
     const res = await api.call('editor', 'PUT', '/api/stories/1', {
       ...{ set_id: 1, set_index: 1, course_id: 1 },
       text: 'x'.repeat(9 * 1024 * 1024),

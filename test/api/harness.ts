@@ -6,14 +6,15 @@
  */
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { createApiServer } from '../../src/api/server.js';
-import type { AppDeps } from '../../src/app/ports.js';
+import type pg from 'pg';
+import type { AppDeps, WriteRunner } from '../../src/app/ports.js';
 import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
 import type { ReadPaths } from '../../src/app/reads/types.js';
 import { APP_TABLES, createAppSchema } from '../../src/app/schema.js';
 import { TransactionRunner } from '../../src/app/transactionRunner.js';
 import { SampleUserDirectory } from '../../src/app/userDirectory.js';
 import type { TokenEntry } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import type { Queryable } from '../../src/postgres/database.js';
 import { createTestDatabase, type Backend, type TestDatabase } from '../support/db.js';
 import { insertReadFixture } from './fixture.js';
@@ -52,22 +53,31 @@ export interface Reply {
 
 export async function startApi(
   backend: Backend,
-  options: { reads?: (real: ReadPaths) => ReadPaths; bodyLimit?: number } = {},
+  options: {
+    reads?: (real: ReadPaths) => ReadPaths;
+    bodyLimit?: number;
+    /** Runs after the fixture, before the server starts (e.g. capture install). */
+    prepare?: (pool: pg.Pool) => Promise<void>;
+    runner?: (pool: pg.Pool) => WriteRunner;
+    tokens?: Record<string, TokenEntry>;
+    logger?: Logger;
+  } = {},
 ): Promise<ApiHarness> {
   const db = await createTestDatabase(backend);
   await createAppSchema(db.pool);
   await insertReadFixture(db.pool);
+  await options.prepare?.(db.pool);
   const deps: AppDeps = {
     pool: db.pool,
-    runner: new TransactionRunner(db.pool),
+    runner: options.runner?.(db.pool) ?? new TransactionRunner(db.pool),
     users: new SampleUserDirectory(),
   };
   const real = new PostgresReadPaths(db.pool);
   const app = createApiServer({
     deps,
     reads: options.reads ? options.reads(real) : real,
-    tokens: TOKENS,
-    logger: silentLogger,
+    tokens: { ...TOKENS, ...options.tokens },
+    logger: options.logger ?? silentLogger,
     bodyLimit: options.bodyLimit,
   });
   await app.ready();
@@ -114,7 +124,7 @@ export interface RouteCase {
   path: string;
   /** A concrete URL for the fixture. */
   url: string;
-  access: 'anonymous' | 'editor' | 'admin';
+  access: 'anonymous' | 'reader' | 'editor' | 'admin';
 }
 
 export const READ_ROUTES: RouteCase[] = [
@@ -129,8 +139,9 @@ export const READ_ROUTES: RouteCase[] = [
   {
     method: 'GET',
     path: '/api/users/{userId}/courses/{courseId}/done',
-    url: '/api/users/1/courses/1/done',
-    access: 'anonymous',
+    // The reader's own history (its token's user is 3); others' is refused (visibility tests).
+    url: '/api/users/3/courses/1/done',
+    access: 'reader',
   },
   { method: 'GET', path: '/api/editor/courses', url: '/api/editor/courses', access: 'editor' },
   {
@@ -217,5 +228,6 @@ export const WRITE_ROUTES: RouteCase[] = [
 
 export const SYSTEM_ROUTES: RouteCase[] = [
   { method: 'GET', path: '/healthz', url: '/healthz', access: 'anonymous' },
+  { method: 'GET', path: '/readyz', url: '/readyz', access: 'anonymous' },
   { method: 'GET', path: '/api/openapi.json', url: '/api/openapi.json', access: 'anonymous' },
 ];

@@ -53,6 +53,24 @@ describe('write sites and operations', () => {
     ]);
   });
 
+  it('gives a helper of a route file the method of each exported handler that calls it', () => {
+    const code = [
+      'async function removeReads(id) { await sql`delete from story_done where story_id = ${id}`; }',
+      'const cleanUp = async (id) => { await removeReads(id); };',
+      'export async function DELETE(req) { await cleanUp(1); }',
+      'export const POST = withAuth(removeReads);',
+      'export async function GET() { return sql`select 1`; }',
+      'async function unused() { await sql`update story set name = null`; }',
+    ].join('\n');
+    expect(writes('app/api/story/route.ts', code)).toEqual([
+      'route-handler removeReads DELETE, POST /api/story: story_done delete 1',
+      'route-handler unused /api/story: story update 6',
+    ]);
+    const scan = scanText('app/api/story/route.ts', code);
+    const site = siteOf('app/api/story/route.ts', code, scan.sourceFile, scan.units[0]!.node);
+    expect(site).toEqual({ kind: 'route-handler', name: 'removeReads', route: '/api/story', method: 'DELETE, POST', helperOf: 'DELETE, POST' });
+  });
+
   it('finds server actions by their directive, in a page or a file', () => {
     const page = [
       'export default async function Page() {',

@@ -115,7 +115,8 @@ describe.each(backends)('relay [%s]', (backend) => {
     await makeRelay(db.pool, embedded).drain();
     await db.pool.query(`UPDATE language SET name = 'Deutsch (DE)' WHERE id = 3`);
     await db.pool.query(`INSERT INTO avatar (link, name) VALUES ('https://example.org/z.png', 'Zed')`);
-    const down = new FlakyTarget(embedded, 1);
+    // The function fails for this payload (not an outage): each failure spends an attempt.
+    const down = new FlakyTarget(embedded, 1, Math.random, () => new Error('Uncaught Error: applyBatch threw'));
     const exhausted = await makeRelay(db.pool, down, {
       retry: { budget: 3, baseDelayMs: 1, maxDelayMs: 5 },
       breaker: { failureThreshold: 1_000, cooldownMs: 10 },

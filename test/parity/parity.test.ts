@@ -57,6 +57,24 @@ describe.each(backends)('parity [%s]', (backend) => {
     );
   });
 
+  it('a row Convex cannot store is drift with its reason, in every mode, not a stopped check', async () => {
+    // Written behind the API (which refuses them): a json array over Convex's 8,192 and a 8,193-tag course.
+    await withoutCapture(db.pool, `UPDATE story SET json = (SELECT jsonb_agg(g) FROM generate_series(1, 8193) g) WHERE id = 2`);
+    await withoutCapture(db.pool, `UPDATE course SET tags = (SELECT array_agg('t' || g) FROM generate_series(1, 8193) g) WHERE id = 1`);
+    for (const mode of ['sample', 'full'] as const) {
+      const report = await runParity(db.pool, target, { ...SMALL, mode, sample: 1000, tables: ['story', 'course'] });
+      expect(report.clean, mode).toBe(false);
+      expect(report.tables.story!.different, mode).toEqual([2]);
+      expect(report.tables.story!.unrepresentable, mode).toEqual([
+        { key: 2, column: 'json', rule: 'array-length', reason: "8193 elements exceed Convex's 8192 per array" },
+      ]);
+      expect(report.tables.story!.differences, mode).toEqual([]);
+      expect(report.tables.course!.unrepresentable, mode).toEqual([
+        { key: 1, column: 'tags', rule: 'array-length', reason: "8193 elements exceed Convex's 8192 per array" },
+      ]);
+    }
+  });
+
   it('full parity finds exactly the drift made behind its back, repair heals it', async () => {
     await withoutCapture(
       db.pool,

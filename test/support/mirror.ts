@@ -95,11 +95,13 @@ export class FlakyTarget implements ConvexTarget {
     private readonly inner: ConvexTarget,
     private readonly failRate: number,
     private readonly random: () => number = Math.random,
+    /** What a failure throws: an outage by default. */
+    private readonly failure: () => Error = () => new TargetUnavailableError('injected outage'),
   ) {}
   async applyBatch(transactions: TransactionBatch[]): Promise<ApplyResult> {
     if (this.random() < this.failRate) {
       this.failures += 1;
-      throw new TargetUnavailableError('injected outage');
+      throw this.failure();
     }
     return this.inner.applyBatch(transactions);
   }

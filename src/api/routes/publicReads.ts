@@ -1,7 +1,11 @@
-/** Read routes of the public site: open to anyone, anonymous included. */
+/**
+ * Read routes of the public site: open to anyone, anonymous included, each
+ * showing only what its caller may see (visibility.ts).
+ */
 import type { FastifyInstance } from 'fastify';
 import { idParam, intParam, stringParam, withPathTargets } from '../params.js';
 import { addRoute, type ApiContext } from '../routeKit.js';
+import { requireHistoryAccess, visibleCourseStories, visibleStory } from '../visibility.js';
 import { responses } from '../schemas.js';
 
 export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): void {
@@ -16,27 +20,34 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
   addRoute(app, {
     ...common,
     url: '/api/courses/:short/stories',
-    summary: 'A course and its public stories, by set and index',
+    summary:
+      'A course and its public stories, by set and index (a non-public course: editors and admins only, else 404)',
     params: { short: 'string' },
     response: responses.courseStories,
-    handler: (req) => reads.courseStories(stringParam(req.params, 'short')),
+    handler: (req) => visibleCourseStories(reads, req.actor, stringParam(req.params, 'short')),
   });
   addRoute(app, {
     ...common,
     url: '/api/stories/:id',
-    summary: "A story with its text, json and its course's language ids",
+    summary:
+      "A story with its text, json and its course's language ids (unpublished, or in a non-public course: editors and admins only, else 404)",
     params: { id: 'integer' },
     response: responses.story,
-    handler: (req) => reads.storyById(idParam(req.params, 'id')),
+    handler: (req) => visibleStory(reads, req.actor, idParam(req.params, 'id')),
   });
   addRoute(app, {
     ...common,
+    access: 'reader',
     url: '/api/users/:userId/courses/:courseId/done',
-    summary: 'The stories of a course a user has finished, with the latest time',
+    summary:
+      'The stories of a course a user has finished, with the latest time (that user, editors and admins only)',
     params: { userId: 'integer', courseId: 'integer' },
     response: responses.doneStories,
-    handler: (req) =>
-      reads.userDoneStories(idParam(req.params, 'userId'), idParam(req.params, 'courseId')),
+    handler: (req) => {
+      const userId = idParam(req.params, 'userId');
+      requireHistoryAccess(req.actor, userId);
+      return reads.userDoneStories(userId, idParam(req.params, 'courseId'));
+    },
   });
   addRoute(app, {
     ...common,

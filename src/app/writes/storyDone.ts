@@ -8,12 +8,14 @@ import type { Actor, AppDeps } from '../ports.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { translatingPgErrors } from './pgErrors.js';
 
-const FK_FIELDS = { story_done_story_id_fkey: 'story_id', story_done_user_id_fkey: 'user_id' };
+const STORY_FK = { story_done_story_id_fkey: 'story_id' };
+/** In the batch form the user ids are input; in the single form the user is the caller (its token). */
+const BATCH_FKS = { ...STORY_FK, story_done_user_id_fkey: 'user_id' };
 
 /** 7. Record story done: anyone, including anonymous readers (user_id NULL). */
 export async function recordStoryDone(deps: AppDeps, actor: Actor, rawInput: unknown): Promise<{ id: number }> {
   const { story_id } = parseInput(recordStoryDoneInput, rawInput);
-  const [id] = await insertStoryDone(deps, [{ story_id, user_id: actor.userId }]);
+  const [id] = await insertStoryDone(deps, [{ story_id, user_id: actor.userId }], STORY_FK);
   return { id: id! };
 }
 
@@ -32,12 +34,13 @@ export async function recordStoryDoneBatch(
   rawInput: unknown,
 ): Promise<{ ids: number[] }> {
   const items = parseInput(storyDoneBatchInput, rawInput);
-  return { ids: await insertStoryDone(deps, items) };
+  return { ids: await insertStoryDone(deps, items, BATCH_FKS) };
 }
 
 async function insertStoryDone(
   deps: AppDeps,
   items: Array<{ story_id: number; user_id: number | null }>,
+  fields: Record<string, string>,
 ): Promise<number[]> {
   return deps.runner.run('record-story-done', async (tx) => {
     const storyIds = items.map((i) => i.story_id);
@@ -59,7 +62,7 @@ async function insertStoryDone(
            RETURNING id`,
           [storyIds, items.map((i) => i.user_id)],
         ),
-      FK_FIELDS,
+      fields,
     );
     return rows.map((r) => r.id);
   });

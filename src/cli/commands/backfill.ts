@@ -34,6 +34,7 @@ interface BackfillFlags {
   batchBytes: number;
   callsInFlight: number;
   restart?: boolean;
+  outageLimit?: number;
 }
 
 /** Feeds the library's progress events into per-table bars (or plain lines). */
@@ -42,6 +43,11 @@ export function showProgress(progress: TableProgress) {
     if (e.kind === 'table-start') progress.start(e.table, e.done, e.total);
     else if (e.kind === 'batch') progress.update(e.table, e.done, e.total);
     else if (e.kind === 'table-done') progress.finish(e.table, e.done);
+    else if (e.kind === 'waiting')
+      progress.note(
+        e.table,
+        `waiting for Convex (unavailable for ${Math.round(e.outageMs / 1000)} s, next try in ${(e.waitMs / 1000).toFixed(1)} s): ${e.reason}`,
+      );
     else progress.note(e.table, e.reason);
   };
 }
@@ -88,6 +94,11 @@ export function register(program: Command): void {
     .option('--batch-bytes <b>', 'approximate bytes per Convex call at most', wholeNumber(64 * 1024, MAX_BATCH_BYTES), DEFAULT_BATCH_BYTES)
     .option('--calls-in-flight <n>', 'Convex calls awaiting an answer at once', wholeNumber(1, MAX_CALLS_IN_FLIGHT), DEFAULT_CALLS_IN_FLIGHT)
     .option('--restart', 'forget the checkpoints of the selected tables and copy them again from the first key')
+    .option(
+      '--outage-limit <seconds>',
+      'give up when Convex stays unavailable this long (default: wait until interrupted)',
+      positiveNumber('a positive number of seconds'),
+    )
     .action(async (flags: BackfillFlags) => {
       const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
@@ -107,6 +118,7 @@ export function register(program: Command): void {
             batchBytes: flags.batchBytes,
             callsInFlight: flags.callsInFlight,
             restart: flags.restart,
+            outageLimitMs: flags.outageLimit === undefined ? undefined : flags.outageLimit * 1000,
             signal: controller.signal,
             onProgress: showProgress(progress),
             log: ctx.log,

@@ -34,6 +34,11 @@ function printReport(report: ParityReport): void {
     for (const kind of ['missing', 'extra', 'different', 'pending'] as const) {
       if (t[kind].length > 0) process.stdout.write(`  ${kind}: ${listKeys(t[kind])}\n`);
     }
+    for (const u of t.unrepresentable) {
+      process.stdout.write(
+        `  ${JSON.stringify(u.key)} cannot be stored in Convex: ${u.column ?? '(row)'}: ${u.rule}: ${u.reason}\n`.slice(0, 2000),
+      );
+    }
     for (const d of t.differences) {
       const cols = d.columns.map((c) => `${c.column} (postgres ${JSON.stringify(c.postgres)}, convex ${JSON.stringify(c.convex)})`);
       process.stdout.write(`  ${JSON.stringify(d.key)} differs in ${cols.join('; ')}\n`.slice(0, 2000));

@@ -1,12 +1,16 @@
 /**
- * `tandem relay [--workers N] [--once]`: drains the outbox into Convex.
+ * `tandem relay [--workers N] [--once] [--metrics-port P]`: drains the outbox
+ * into Convex, logging retries and (with --metrics-port) serving /metrics.
  * `--once` exits when nothing is pending: 0, or 1 if anything went to dead letters.
  */
 import type { Command } from 'commander';
+import { Registry } from 'prom-client';
 import {
   requireSchema,
   discoverMirror,
   createRelayMetrics,
+  registerOutboxGauges,
+  serveMetrics,
   openConvexTarget,
   DEFAULT_RELAY_OPTIONS,
   pausedTables,
@@ -15,7 +19,7 @@ import {
 import { formatPaused } from './capture.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
-import { wholeNumber } from '../optionParsers.js';
+import { parsePort, wholeNumber } from '../optionParsers.js';
 
 interface RelayFlags {
   workers: number;
@@ -24,6 +28,8 @@ interface RelayFlags {
   retryBudget: number;
   retentionHours: number;
   leaseMs: number;
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 export function register(program: Command): void {
@@ -36,11 +42,19 @@ export function register(program: Command): void {
     .option('--retry-budget <n>', 'failed attempts before an event goes to dead letters', wholeNumber(), DEFAULT_RELAY_OPTIONS.retry.budget)
     .option('--retention-hours <h>', 'keep processed events this long before pruning', wholeNumber(), 24 * 7)
     .option('--lease-ms <ms>', 'how long claimed events stay reserved for a worker that may have died', wholeNumber(), DEFAULT_RELAY_OPTIONS.leaseMs)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on GET /metrics at this port (default: none)', parsePort)
+    .option('--metrics-host <host>', 'interface for --metrics-port', '127.0.0.1')
     .action(async (flags: RelayFlags) => {
       const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const summary = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
+        const registry = new Registry();
+        const metrics = createRelayMetrics(registry);
+        registerOutboxGauges(registry, db.pool);
+        const metricsServer =
+          flags.metricsPort === undefined ? undefined : await serveMetrics(registry, flags.metricsPort, flags.metricsHost);
+        if (metricsServer) ctx.log.info({ url: metricsServer.url }, 'relay metrics served');
         const relay = new Relay(
           {
             pool: db.pool,
@@ -49,7 +63,7 @@ export function register(program: Command): void {
               mirror: (await discover(ctx, db)).mirror,
               discover: async () => (await discoverMirror(db.pool, ctx.project)).mirror,
             },
-            metrics: createRelayMetrics(),
+            metrics,
             log: ctx.log,
           },
           {
@@ -61,14 +75,18 @@ export function register(program: Command): void {
           },
         );
         let summary;
-        if (flags.once) summary = await relay.drain();
-        else {
-          const stopped = nextStopSignal();
-          relay.start();
-          ctx.log.info({ workers: flags.workers }, 'relay running');
-          await stopped;
-          await relay.stop();
-          summary = relay.summary;
+        try {
+          if (flags.once) summary = await relay.drain();
+          else {
+            const stopped = nextStopSignal();
+            relay.start();
+            ctx.log.info({ workers: flags.workers }, 'relay running');
+            await stopped;
+            await relay.stop();
+            summary = relay.summary;
+          }
+        } finally {
+          await metricsServer?.close();
         }
         // Held events are not a failure, but nobody should miss that they wait.
         return { ...summary, paused: await pausedTables(db.pool) };
