@@ -19,6 +19,7 @@ import type { ParityReport } from '../parity/findings.js';
 import { withTransaction, type Queryable } from '../postgres/database.js';
 import type { PhaseSources } from './gates.js';
 import { phaseIndex, type Phase } from './phases.js';
+import { readStageSource } from './readStageSource.js';
 import { readPhases, recordEvidence, writePhase, type Evidence } from './store.js';
 
 /** The SQLSTATE a frozen table's writes fail with (docs/phases.md). */
@@ -90,11 +91,12 @@ async function checkFreezable(
       'table',
       `${table} is ${phase}: freeze only a table whose writes moved to Convex (phase writes-on-convex)`,
     );
-  if (sources?.readStage) {
-    const read = await sources.readStage(table, now);
-    if (read.stage !== 'convex')
-      throw new InvalidInputError('table', `${table} reads are on ${read.stage}, not convex: freezing would leave them on a table nobody writes`);
-  }
+  const read = await (sources?.readStage ?? readStageSource(pool))(table, now);
+  if (read.stage !== 'convex')
+    throw new InvalidInputError(
+      'table',
+      `${table} reads are on ${read.stage}, not convex: freezing would serve reads from a table nobody writes`,
+    );
   return phase;
 }
 

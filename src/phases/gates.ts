@@ -11,6 +11,7 @@ import type { MirrorConfig } from '../mapping/index.js';
 import { parityStatus } from '../parity/streak.js';
 import type { Queryable } from '../postgres/database.js';
 import { GATES, nextStep, STEPS, type GateId, type Phase } from './phases.js';
+import { readStageSource } from './readStageSource.js';
 import { latestEvidence, readPhases, type Evidence, type EvidenceKind } from './store.js';
 
 const DAY_MS = 86_400_000;
@@ -25,7 +26,7 @@ export interface ReadStageFacts {
 
 /** Facts the phase machine reads from other parts of the plan, each optional. */
 export interface PhaseSources {
-  /** The table's read stage (the read cutover's flags). */
+  /** The table's read stage (default: the read cutover's flag store). */
   readStage?(table: string, now: Date): Promise<ReadStageFacts>;
   /** Names of the alert rules that cover the table. */
   alertRules?(table: string): Promise<readonly string[]>;
@@ -135,7 +136,7 @@ async function checkGate(
       };
     }
     case 'reads-convex-held': {
-      if (!sources.readStage) return unmet('read stages are not available in this build');
+      if (!sources.readStage) return unmet('no read stages');
       const read = await sources.readStage(table, now);
       if (read.stage !== 'convex') return unmet(`read stage is ${read.stage}, not convex`);
       const since = read.since ?? now;
@@ -215,7 +216,7 @@ export async function checklist(
     now: options.now ?? new Date(),
     parityDays: options.parityDays ?? 7,
     readDays: options.readDays ?? 7,
-    sources: options.sources ?? {},
+    sources: { readStage: readStageSource(db), ...options.sources },
   };
   const phases = await readPhases(db, tables);
   const capture = new Map((await captureStatus(db, mirror)).map((c) => [c.table, c]));

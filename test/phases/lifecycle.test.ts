@@ -32,6 +32,7 @@ import {
   unfreezeTable,
   type PhaseSources,
 } from '../../src/phases/index.js';
+import { setReadStage } from '../../src/cutover/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { mirrorMapper } from '../../src/relay/changeMapper.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
@@ -54,7 +55,9 @@ CREATE TABLE ledger.entry_debit PARTITION OF ledger.entry FOR VALUES IN ('debit'
 CREATE TABLE ledger.entry_credit PARTITION OF ledger.entry FOR VALUES IN ('credit');`;
 
 const DAY = 86_400_000;
-const DAY0 = Date.parse('2026-03-01T12:00:00Z');
+// Today at noon UTC: the read stages' audit log is stamped by the database clock, so the
+// injected clock starts from today and moves forward from there.
+const DAY0 = Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000;
 const at = (days: number, hours = 0) => new Date(DAY0 + days * DAY + hours * 3_600_000);
 const SOURCES: PhaseSources = { alertRules: async () => ['mirror-failure-rate', 'lag'] };
 
@@ -202,7 +205,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     );
     await runParity(db.pool, target, { config: mirror, tables: ['account'], now: () => at(6, 4) });
     const green = await gate('account', 'parity-green', at(6, 5));
-    expect(green).toMatchObject({ met: true, metAt: new Date(Date.parse('2026-03-07T00:00:00Z')) });
+    expect(green).toMatchObject({ met: true, metAt: new Date(Math.floor(DAY0 / DAY) * DAY + 6 * DAY) });
     await advancePhase(db.pool, mirror, 'account', { now: at(6, 5), sources: SOURCES });
     expect(await phaseOf('account')).toBe('verified');
   });
@@ -243,6 +246,15 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     await expect(
       freezeTable(db.pool, mirror, 'entry', { why: 'x', finalParity: () => Promise.reject(new Error('no')) }),
     ).rejects.toThrow('entry is not-mirrored: freeze only a table whose writes moved to Convex');
+    const freezeAccount = () =>
+      freezeTable(db.pool, mirror, 'account', { why: 'x', dryRun: true, now: () => at(8), finalParity: () => Promise.reject(new Error('none')) });
+    await expect(freezeAccount()).rejects.toThrow(
+      'table: account reads are on postgres, not convex: freezing would serve reads from a table nobody writes',
+    );
+    const tables = mirror.tables.map((t) => t.name);
+    await setReadStage(db.pool, tables, { table: 'account', stage: 'convex', why: 'reads moved', actor: 'ops', force: true });
+    expect((await gate('account', 'reads-convex-held', at(3))).evidence).toMatch(/^reads on convex for 3\.[0-9] of 7 days$/);
+    expect(await gate('account', 'reads-convex-held', at(8))).toMatchObject({ met: true });
     await db.pool.query(`UPDATE ledger.account SET holder = 'Ada L.' WHERE code = 'A-1'`);
     const dry = await freezeTable(db.pool, mirror, 'account', {
       why: 'x',
@@ -308,6 +320,13 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     await advancePhase(db.pool, mirror, 'entry', { to: 'mirroring' });
     for (const to of ['backfilled', 'verified', 'reads-on-convex', 'writes-on-convex'])
       await advancePhase(db.pool, mirror, 'entry', { to, force: true, why: 'test' });
+    await setReadStage(db.pool, mirror.tables.map((t) => t.name), {
+      table: 'entry',
+      stage: 'convex',
+      why: 'reads moved',
+      actor: 'ops',
+      force: true,
+    });
     await freezeTable(db.pool, mirror, 'entry', {
       why: 'entries are written in Convex',
       finalParity: (t) => runParity(db.pool, target, { config: mirror, tables: [t], record: false }),
@@ -344,7 +363,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     expect(archived.verified).toBe(true);
     await advancePhase(db.pool, mirror, 'account', { now: at(10, 3) });
     const dirty: PhaseSources = { guardReferences: async () => ['src/report.ts:12'] };
-    await expect(decommissionTable(db.pool, mirror, 'account', { sources: dirty })).rejects.toThrow(
+    await expect(decommissionTable(db.pool, mirror, 'account', { sources: dirty, now: at(11) })).rejects.toThrow(
       'account: cannot enter decommissioned: guard-clean (1 SQL reference(s) left, first at src/report.ts:12)',
     );
     const clean: PhaseSources = { guardReferences: async () => [] };
