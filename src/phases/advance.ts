@@ -39,10 +39,7 @@ export class GateNotMetError extends InvalidInputError {
     readonly to: Phase,
     readonly unmet: GateResult[],
   ) {
-    super(
-      table,
-      `cannot enter ${to}: ${unmet.map((g) => `${g.gate} (${g.evidence})`).join('; ')}`,
-    );
+    super(table, `cannot enter ${to}: ${unmet.map((g) => `${g.gate} (${g.evidence})`).join('; ')}`);
   }
 }
 
@@ -81,7 +78,10 @@ export async function advancePhase(
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('tandem.phase:' || $1))`, [table]);
     const current = (await readPhases(tx, [table])).get(table)!.phase;
     if (current !== from)
-      throw new InvalidInputError('table', `${table} moved to ${current} meanwhile; run the command again`);
+      throw new InvalidInputError(
+        'table',
+        `${table} moved to ${current} meanwhile; run the command again`,
+      );
     await writePhase(tx, table, to, now, forcedPast.length > 0);
     await recordAudit(tx, {
       actor: options.actor,

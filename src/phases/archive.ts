@@ -31,7 +31,12 @@ import { withTransaction, type Queryable } from '../postgres/database.js';
 import { recordEvidence, type Evidence } from './store.js';
 
 export const ARCHIVE_FORMAT = 1;
-const FILES = { rows: 'rows.jsonl.gz', ddl: 'table.sql', count: 'count', manifest: 'manifest.json' } as const;
+const FILES = {
+  rows: 'rows.jsonl.gz',
+  ddl: 'table.sql',
+  count: 'count',
+  manifest: 'manifest.json',
+} as const;
 const PAGE_ROWS = 2_000;
 
 /**
@@ -75,7 +80,11 @@ interface TableSource {
   key: string[];
 }
 
-async function readColumns(pool: pg.Pool, schema: string, table: string): Promise<ArchivedColumn[]> {
+async function readColumns(
+  pool: pg.Pool,
+  schema: string,
+  table: string,
+): Promise<ArchivedColumn[]> {
   // With only pg_catalog on the search path, format_type qualifies every other
   // type (enums, domains), so the DDL does not depend on the reader's path.
   const rows = await withTransaction(pool, async (tx) => {
@@ -105,7 +114,11 @@ function renderDdl(schema: string, source: TableSource): string {
 }
 
 /** Each page of rows of a table in key order, as arrays of column texts. */
-async function* rowTexts(db: Queryable, qualified: string, source: TableSource): AsyncGenerator<Array<string | null>[]> {
+async function* rowTexts(
+  db: Queryable,
+  qualified: string,
+  source: TableSource,
+): AsyncGenerator<Array<string | null>[]> {
   const texts = source.columns.map((c) => `${quoteIdentifier(c.name)}::text`).join(', ');
   const keyIndex = source.key.map((k) => source.columns.findIndex((c) => c.name === k));
   const keyList = source.key.map(quoteIdentifier).join(', ');
@@ -115,7 +128,9 @@ async function* rowTexts(db: Queryable, qualified: string, source: TableSource):
     const where: string = after
       ? `WHERE (${keyList}) > (${keyTypes.map((t, i) => `$${i + 2}::${t}`).join(', ')})`
       : '';
-    const { rows }: { rows: Array<{ r: Array<string | null> }> } = await db.query<{ r: Array<string | null> }>(
+    const { rows }: { rows: Array<{ r: Array<string | null> }> } = await db.query<{
+      r: Array<string | null>;
+    }>(
       `SELECT ARRAY[${texts}]::text[] AS r FROM ${qualified} ${where} ORDER BY ${keyList} LIMIT $1`,
       [PAGE_ROWS, ...(after ? keyIndex.map((i) => after![i]) : [])],
     );
@@ -143,7 +158,11 @@ function checkWritable(dir: string): void {
   }
 }
 
-async function tableSource(pool: pg.Pool, mirror: MirrorConfig, tableName: string): Promise<TableSource> {
+async function tableSource(
+  pool: pg.Pool,
+  mirror: MirrorConfig,
+  tableName: string,
+): Promise<TableSource> {
   const table = requireTable(mirror, tableName);
   const columns = await readColumns(pool, table.schema, table.name);
   return { schema: table.schema, table: table.name, columns, key: [...table.primaryKey] };
@@ -199,7 +218,8 @@ export async function archiveTable(
   fs.writeFileSync(path.join(dir, FILES.ddl), renderDdl(source.schema, source));
   fs.writeFileSync(path.join(dir, FILES.count), `${rows}\n`);
   const files: Record<string, string> = {};
-  for (const name of [FILES.rows, FILES.ddl, FILES.count]) files[name] = await sha256File(path.join(dir, name));
+  for (const name of [FILES.rows, FILES.ddl, FILES.count])
+    files[name] = await sha256File(path.join(dir, name));
   const manifest: ArchiveManifest = {
     format: ARCHIVE_FORMAT,
     schema: source.schema,
@@ -261,7 +281,10 @@ function readManifest(dir: string): ArchiveManifest {
     throw new InvalidInputError('archive', `cannot read ${file}: ${(err as Error).message}`);
   }
   if (manifest.format !== ARCHIVE_FORMAT)
-    throw new InvalidInputError('archive', `${file}: format ${manifest.format}, this Tandem reads ${ARCHIVE_FORMAT}`);
+    throw new InvalidInputError(
+      'archive',
+      `${file}: format ${manifest.format}, this Tandem reads ${ARCHIVE_FORMAT}`,
+    );
   return manifest;
 }
 
@@ -280,11 +303,17 @@ async function verifyFiles(dir: string, manifest: ArchiveManifest): Promise<void
     if (!fs.existsSync(file)) throw new InvalidInputError('archive', `${file} is missing`);
     const actual = await sha256File(file);
     if (actual !== expected)
-      throw new InvalidInputError('archive', `${file}: checksum mismatch (sha256 ${actual}, the manifest says ${expected})`);
+      throw new InvalidInputError(
+        'archive',
+        `${file}: checksum mismatch (sha256 ${actual}, the manifest says ${expected})`,
+      );
   }
   const count = Number(fs.readFileSync(path.join(dir, FILES.count), 'utf8').trim());
   if (count !== manifest.rows)
-    throw new InvalidInputError('archive', `count file says ${count} rows, the manifest ${manifest.rows}`);
+    throw new InvalidInputError(
+      'archive',
+      `count file says ${count} rows, the manifest ${manifest.rows}`,
+    );
 }
 
 async function schemaIsEmpty(db: Queryable, schema: string): Promise<boolean | null> {
@@ -298,7 +327,11 @@ async function schemaIsEmpty(db: Queryable, schema: string): Promise<boolean | n
   return rows[0]!.relations === 0;
 }
 
-export async function restoreArchive(pool: pg.Pool, archiveDir: string, options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreArchive(
+  pool: pg.Pool,
+  archiveDir: string,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
   const dir = path.resolve(archiveDir);
   const manifest = readManifest(dir);
   await verifyFiles(dir, manifest);
@@ -311,12 +344,18 @@ export async function restoreArchive(pool: pg.Pool, archiveDir: string, options:
     }
     const rowsDigest = digest.digest('hex');
     if (rows !== manifest.rows || rowsDigest !== manifest.rowsDigest)
-      throw new InvalidInputError('archive', `${dir}: the rows do not match the manifest (${rows} rows read)`);
+      throw new InvalidInputError(
+        'archive',
+        `${dir}: the rows do not match the manifest (${rows} rows read)`,
+      );
     return { schema: options.into, table: manifest.table, rows, rowsDigest, dryRun: true };
   }
   const empty = await schemaIsEmpty(pool, options.into);
   if (empty === false)
-    throw new InvalidInputError('into', `schema ${options.into} exists and is not empty: restore into a new or empty schema`);
+    throw new InvalidInputError(
+      'into',
+      `schema ${options.into} exists and is not empty: restore into a new or empty schema`,
+    );
 
   const source: TableSource = { ...manifest, schema: options.into };
   const qualified = `${quoteIdentifier(options.into)}.${quoteIdentifier(manifest.table)}`;
@@ -326,38 +365,54 @@ export async function restoreArchive(pool: pg.Pool, archiveDir: string, options:
   const abort = new Error('rolled back on purpose');
   let result: RestoreResult | undefined;
   try {
-    await withTransaction(pool, async (tx) => {
-      if (empty === null) await tx.query(`CREATE SCHEMA ${quoteIdentifier(options.into)}`);
-      await tx.query(renderDdl(options.into, source));
-      let batch: string[] = [];
-      const flush = async () => {
-        if (batch.length === 0) return;
-        await tx.query(insert, [`[${batch.join(',')}]`]);
-        batch = [];
-      };
-      for await (const line of archivedRows(dir)) {
-        digest.update(`${line}\n`);
-        rows += 1;
-        batch.push(line);
-        if (batch.length >= 1_000) await flush();
-      }
-      await flush();
-      if (rows !== manifest.rows || digest.digest('hex') !== manifest.rowsDigest)
-        throw new InvalidInputError('archive', `${dir}: the rows do not match the manifest (${rows} rows read)`);
-      // Read back through the same text forms: equal digests mean equal values, type for type.
-      const back = crypto.createHash('sha256');
-      let count = 0;
-      for await (const page of rowTexts(tx, qualified, source)) {
-        for (const row of page) {
-          back.update(`${JSON.stringify(row)}\n`);
-          count += 1;
+    await withTransaction(
+      pool,
+      async (tx) => {
+        if (empty === null) await tx.query(`CREATE SCHEMA ${quoteIdentifier(options.into)}`);
+        await tx.query(renderDdl(options.into, source));
+        let batch: string[] = [];
+        const flush = async () => {
+          if (batch.length === 0) return;
+          await tx.query(insert, [`[${batch.join(',')}]`]);
+          batch = [];
+        };
+        for await (const line of archivedRows(dir)) {
+          digest.update(`${line}\n`);
+          rows += 1;
+          batch.push(line);
+          if (batch.length >= 1_000) await flush();
         }
-      }
-      result = { schema: options.into, table: manifest.table, rows: count, rowsDigest: back.digest('hex'), dryRun: false };
-      if (result.rowsDigest !== manifest.rowsDigest)
-        throw new InvalidInputError('archive', `${dir}: the restored rows differ from the archived ones`);
-      if (options.rollback) throw abort;
-    }, { settings: TEXT_FORM_SETTINGS });
+        await flush();
+        if (rows !== manifest.rows || digest.digest('hex') !== manifest.rowsDigest)
+          throw new InvalidInputError(
+            'archive',
+            `${dir}: the rows do not match the manifest (${rows} rows read)`,
+          );
+        // Read back through the same text forms: equal digests mean equal values, type for type.
+        const back = crypto.createHash('sha256');
+        let count = 0;
+        for await (const page of rowTexts(tx, qualified, source)) {
+          for (const row of page) {
+            back.update(`${JSON.stringify(row)}\n`);
+            count += 1;
+          }
+        }
+        result = {
+          schema: options.into,
+          table: manifest.table,
+          rows: count,
+          rowsDigest: back.digest('hex'),
+          dryRun: false,
+        };
+        if (result.rowsDigest !== manifest.rowsDigest)
+          throw new InvalidInputError(
+            'archive',
+            `${dir}: the restored rows differ from the archived ones`,
+          );
+        if (options.rollback) throw abort;
+      },
+      { settings: TEXT_FORM_SETTINGS },
+    );
   } catch (err) {
     if (err !== abort) throw err;
   }

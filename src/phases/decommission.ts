@@ -11,7 +11,12 @@ import type pg from 'pg';
 import { recordAudit } from '../capture/audit.js';
 import { uninstallCapture } from '../capture/uninstall.js';
 import { InvalidInputError } from '../core/errors.js';
-import { qualifiedTable, quoteIdentifier, requireTable, type MirrorConfig } from '../mapping/index.js';
+import {
+  qualifiedTable,
+  quoteIdentifier,
+  requireTable,
+  type MirrorConfig,
+} from '../mapping/index.js';
 import { withTransaction } from '../postgres/database.js';
 import { checklist, type ChecklistOptions } from './gates.js';
 import { GateNotMetError } from './advance.js';
@@ -49,8 +54,13 @@ export async function decommissionTable(
     throw new InvalidInputError('drop', 'a dropped table is neither moved nor renamed');
   const [list] = await checklist(pool, mirror, [table.name], options);
   if (list!.phase !== 'archived')
-    throw new InvalidInputError('table', `${table.name} is ${list!.phase}: decommission only an archived table`);
-  const unmet = list!.gates.filter((g) => (g.gate === 'archive-verified' || g.gate === 'guard-clean') && !g.met);
+    throw new InvalidInputError(
+      'table',
+      `${table.name} is ${list!.phase}: decommission only an archived table`,
+    );
+  const unmet = list!.gates.filter(
+    (g) => (g.gate === 'archive-verified' || g.gate === 'guard-clean') && !g.met,
+  );
   if (unmet.length > 0) throw new GateNotMetError(table.name, 'decommissioned', unmet);
 
   const now = options.now ?? new Date();
@@ -76,7 +86,12 @@ export async function decommissionTable(
       actor: options.actor,
       action: 'decommission',
       target: table.name,
-      detail: { keptAs, dropped: options.drop === true, why: options.why ?? null, at: now.toISOString() },
+      detail: {
+        keptAs,
+        dropped: options.drop === true,
+        why: options.why ?? null,
+        at: now.toISOString(),
+      },
     });
     return { table: table.name, keptAs };
   });

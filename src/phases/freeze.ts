@@ -74,7 +74,9 @@ async function writersInFlight(db: Queryable, qualified: string): Promise<number
 }
 
 export async function isFrozen(db: Queryable, table: string): Promise<boolean> {
-  const { rows } = await db.query(`SELECT 1 FROM tandem.table_freeze WHERE table_name = $1`, [table]);
+  const { rows } = await db.query(`SELECT 1 FROM tandem.table_freeze WHERE table_name = $1`, [
+    table,
+  ]);
   return rows.length > 0;
 }
 
@@ -84,7 +86,8 @@ async function checkFreezable(
   sources: PhaseSources | undefined,
   now: Date,
 ): Promise<Phase> {
-  if (await isFrozen(pool, table)) throw new InvalidInputError('table', `${table} is already frozen`);
+  if (await isFrozen(pool, table))
+    throw new InvalidInputError('table', `${table} is already frozen`);
   const phase = (await readPhases(pool, [table])).get(table)!.phase;
   if (phaseIndex(phase) < phaseIndex('writes-on-convex'))
     throw new InvalidInputError(
@@ -112,7 +115,10 @@ export async function freezeTable(
   const now = options.now ?? (() => new Date());
   const recheck = options.recheck === true;
   if (recheck && !(await isFrozen(pool, table.name)))
-    throw new InvalidInputError('table', `${table.name} is not frozen: --recheck re-proves a freeze`);
+    throw new InvalidInputError(
+      'table',
+      `${table.name} is not frozen: --recheck re-proves a freeze`,
+    );
   const phase = recheck
     ? (await readPhases(pool, [table.name])).get(table.name)!.phase
     : await checkFreezable(pool, table.name, options.sources, now());
@@ -139,7 +145,9 @@ async function installFreeze(
   options: FreezeOptions,
 ): Promise<void> {
   await withTransaction(pool, async (tx) => {
-    await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs ?? 60_000}ms`]);
+    await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [
+      `${options.lockTimeoutMs ?? 60_000}ms`,
+    ]);
     // Row triggers on a partitioned table are cloned to every partition, present and future.
     await tx.query(
       `CREATE TRIGGER ${ROW_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE ON ${qualified}
@@ -149,12 +157,16 @@ async function installFreeze(
       `CREATE TRIGGER ${TRUNCATE_TRIGGER} BEFORE TRUNCATE ON ${qualified}
          FOR EACH STATEMENT EXECUTE FUNCTION tandem.reject_frozen_write()`,
     );
-    await tx.query(`INSERT INTO tandem.table_freeze (table_name, frozen_at, why) VALUES ($1, $2, $3)`, [
-      facts.table,
-      at,
-      why,
-    ]);
-    await recordAudit(tx, { actor: options.actor, action: 'freeze', target: facts.table, detail: { why, ...facts } });
+    await tx.query(
+      `INSERT INTO tandem.table_freeze (table_name, frozen_at, why) VALUES ($1, $2, $3)`,
+      [facts.table, at, why],
+    );
+    await recordAudit(tx, {
+      actor: options.actor,
+      action: 'freeze',
+      target: facts.table,
+      detail: { why, ...facts },
+    });
   });
 }
 
@@ -207,16 +219,22 @@ export async function unfreezeTable(
   const why = options.why?.trim();
   if (!why) throw new InvalidInputError('why', 'unfreeze needs --why "<reason>"');
   return withTransaction(pool, async (tx) => {
-    if (!(await isFrozen(tx, table.name))) throw new InvalidInputError('table', `${table.name} is not frozen`);
+    if (!(await isFrozen(tx, table.name)))
+      throw new InvalidInputError('table', `${table.name} is not frozen`);
     const current = (await readPhases(tx, [table.name])).get(table.name)!.phase;
     if (current === 'decommissioned')
-      throw new InvalidInputError('table', `${table.name} is decommissioned: it does not come back`);
+      throw new InvalidInputError(
+        'table',
+        `${table.name} is decommissioned: it does not come back`,
+      );
     const qualified = qualifiedTable(table);
     await tx.query(`DROP TRIGGER IF EXISTS ${ROW_TRIGGER} ON ${qualified}`);
     await tx.query(`DROP TRIGGER IF EXISTS ${TRUNCATE_TRIGGER} ON ${qualified}`);
     await tx.query(`DELETE FROM tandem.table_freeze WHERE table_name = $1`, [table.name]);
-    const phase: Phase = phaseIndex(current) > phaseIndex('writes-on-convex') ? 'writes-on-convex' : current;
-    if (phase !== current) await writePhase(tx, table.name, phase, options.now ?? new Date(), false);
+    const phase: Phase =
+      phaseIndex(current) > phaseIndex('writes-on-convex') ? 'writes-on-convex' : current;
+    if (phase !== current)
+      await writePhase(tx, table.name, phase, options.now ?? new Date(), false);
     await recordAudit(tx, {
       actor: options.actor,
       action: 'unfreeze',

@@ -106,13 +106,25 @@ async function checkGate(
     case 'backfill-complete': {
       const b = facts.backfill;
       if (b?.phase === 'done')
-        return { met: true, evidence: `backfill done, ${b.rowsCopied} rows copied`, metAt: b.finishedAt };
+        return {
+          met: true,
+          evidence: `backfill done, ${b.rowsCopied} rows copied`,
+          metAt: b.finishedAt,
+        };
       return unmet(`backfill is ${b?.phase ?? 'not started'}: run tandem backfill`);
     }
     case 'idempotency-drill':
-      return fromEvidence(facts.evidence.get('idempotency-drill'), 'idempotency drill', `tandem drill idempotency ${table}`);
+      return fromEvidence(
+        facts.evidence.get('idempotency-drill'),
+        'idempotency drill',
+        `tandem drill idempotency ${table}`,
+      );
     case 'rollback-drill':
-      return fromEvidence(facts.evidence.get('rollback-drill'), 'rollback drill', `tandem drill rollback ${table}`);
+      return fromEvidence(
+        facts.evidence.get('rollback-drill'),
+        'rollback drill',
+        `tandem drill rollback ${table}`,
+      );
     case 'alert-rules': {
       if (!sources.alertRules) return unmet('alert rules are not configurable in this build yet');
       const rules = await sources.alertRules(table);
@@ -123,7 +135,9 @@ async function checkGate(
     case 'parity-green': {
       const status = await parityStatus(db, now, { table });
       if (status.unresolved.length > 0)
-        return unmet(`${status.unresolvedKeys} unresolved drift key(s): run tandem repair, then parity`);
+        return unmet(
+          `${status.unresolvedKeys} unresolved drift key(s): run tandem repair, then parity`,
+        );
       if (status.streakDays < options.parityDays)
         return unmet(`parity green ${status.streakDays} of ${options.parityDays} consecutive days`);
       // The day the streak reached the required length.
@@ -165,14 +179,17 @@ async function checkGate(
       if (!facts.frozen) return unmet(`writes are not frozen: run tandem freeze ${table}`);
       const freeze = fromEvidence(facts.evidence.get('freeze'), 'freeze', `tandem freeze ${table}`);
       if (!freeze.met) return freeze;
-      if (facts.pending > 0) return unmet(`frozen, but ${facts.pending} change(s) are still pending in the outbox`);
+      if (facts.pending > 0)
+        return unmet(`frozen, but ${facts.pending} change(s) are still pending in the outbox`);
       return freeze;
     }
     case 'archive-verified': {
       const archive = facts.evidence.get('archive');
       // An archive from before the current freeze may miss writes made since.
       if (archive && facts.frozen && archive.recordedAt < facts.frozen.frozenAt)
-        return unmet(`the last archive (${archive.recordedAt.toISOString()}) is older than the freeze: run tandem archive ${table}`);
+        return unmet(
+          `the last archive (${archive.recordedAt.toISOString()}) is older than the freeze: run tandem archive ${table}`,
+        );
       return fromEvidence(archive, 'verified archive', `tandem archive ${table}`);
     }
     case 'guard-clean': {
@@ -196,7 +213,10 @@ async function frozenTables(db: Queryable, tables: readonly string[]): Promise<M
   return new Map(rows.map((r) => [r.table_name, new Date(r.frozen_at)]));
 }
 
-async function pendingByTable(db: Queryable, tables: readonly string[]): Promise<Map<string, number>> {
+async function pendingByTable(
+  db: Queryable,
+  tables: readonly string[],
+): Promise<Map<string, number>> {
   const { rows } = await db.query<{ table_name: string; n: string }>(
     `SELECT table_name, count(*) AS n FROM tandem.outbox
       WHERE status = 'pending' AND table_name = ANY($1::text[]) GROUP BY table_name`,
@@ -234,7 +254,11 @@ export async function checklist(
     };
     const gates: GateResult[] = [];
     for (const gate of GATE_ORDER) {
-      gates.push({ gate, description: GATES[gate], ...(await checkGate(db, gate, table, facts, resolved)) });
+      gates.push({
+        gate,
+        description: GATES[gate],
+        ...(await checkGate(db, gate, table, facts, resolved)),
+      });
     }
     const current = phases.get(table)!;
     const step = nextStep(current.phase);
@@ -250,4 +274,3 @@ export async function checklist(
   }
   return out;
 }
-

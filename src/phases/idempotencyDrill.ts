@@ -49,7 +49,8 @@ export async function idempotencyDrill(
 ): Promise<IdempotencyDrillResult> {
   const table = requireTable(mirror, tableName);
   const limit = options.limit ?? 500;
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError('limit', 'must be a whole number ≥ 1');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidInputError('limit', 'must be a whole number ≥ 1');
   const transactions = await appliedEvents(pool, table.name, limit);
   const events = transactions.flatMap((t) => t.events);
   if (events.length === 0)

@@ -51,7 +51,11 @@ export interface Step {
 export const STEPS: readonly Step[] = [
   { from: 'not-mirrored', to: 'mirroring', gates: ['capture-on'] },
   { from: 'mirroring', to: 'backfilled', gates: ['backfill-complete'] },
-  { from: 'backfilled', to: 'verified', gates: ['idempotency-drill', 'alert-rules', 'parity-green'] },
+  {
+    from: 'backfilled',
+    to: 'verified',
+    gates: ['idempotency-drill', 'alert-rules', 'parity-green'],
+  },
   { from: 'verified', to: 'reads-on-convex', gates: ['reads-convex-held', 'rollback-drill'] },
   { from: 'reads-on-convex', to: 'writes-on-convex', gates: ['writes-moved'] },
   { from: 'writes-on-convex', to: 'frozen', gates: ['frozen-drained'] },
@@ -76,9 +80,7 @@ export function nextStep(phase: Phase): Step | null {
 }
 
 export type Move =
-  | { kind: 'forward'; step: Step }
-  | { kind: 'back' }
-  | { kind: 'refused'; reason: string };
+  { kind: 'forward'; step: Step } | { kind: 'back' } | { kind: 'refused'; reason: string };
 
 /** What moving a table from `from` to `to` is, before any gate is looked at. */
 export function classifyMove(from: Phase, to: Phase): Move {

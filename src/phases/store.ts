@@ -10,8 +10,16 @@ export interface TablePhaseRow {
   forced: boolean;
 }
 
-export async function readPhases(db: Queryable, tables: readonly string[]): Promise<Map<string, TablePhaseRow>> {
-  const { rows } = await db.query<{ table_name: string; phase: string; entered_at: Date; forced: boolean }>(
+export async function readPhases(
+  db: Queryable,
+  tables: readonly string[],
+): Promise<Map<string, TablePhaseRow>> {
+  const { rows } = await db.query<{
+    table_name: string;
+    phase: string;
+    entered_at: Date;
+    forced: boolean;
+  }>(
     `SELECT table_name, phase, entered_at, forced FROM tandem.table_phase WHERE table_name = ANY($1::text[])`,
     [tables],
   );
@@ -20,11 +28,17 @@ export async function readPhases(db: Queryable, tables: readonly string[]): Prom
     tables.map((table) => {
       const row = found.get(table);
       // A phase name this build does not know is a newer Tandem's: refuse rather than guess.
-      if (row && !isPhase(row.phase)) throw new Error(`tandem.table_phase: ${table} has unknown phase ${row.phase}`);
+      if (row && !isPhase(row.phase))
+        throw new Error(`tandem.table_phase: ${table} has unknown phase ${row.phase}`);
       return [
         table,
         row
-          ? { table, phase: row.phase as Phase, enteredAt: new Date(row.entered_at), forced: row.forced }
+          ? {
+              table,
+              phase: row.phase as Phase,
+              enteredAt: new Date(row.entered_at),
+              forced: row.forced,
+            }
           : { table, phase: 'not-mirrored', enteredAt: null, forced: false },
       ];
     }),
@@ -90,7 +104,14 @@ export async function latestEvidence(
   return new Map(
     rows.map((r) => [
       r.kind,
-      { id: Number(r.id), table, kind: r.kind, passed: r.passed, recordedAt: new Date(r.recorded_at), detail: r.detail },
+      {
+        id: Number(r.id),
+        table,
+        kind: r.kind,
+        passed: r.passed,
+        recordedAt: new Date(r.recorded_at),
+        detail: r.detail,
+      },
     ]),
   );
 }

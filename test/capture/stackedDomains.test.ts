@@ -47,7 +47,9 @@ describe.each(backends)('domains over domains [%s]', (backend) => {
   });
 
   it('types each column by its base type, so only text-form types (int8 among them) travel as text', async () => {
-    const catalog = (await readTableCatalog(db.pool, ['tally'], { schema: 'public' })).get('tally')!;
+    const catalog = (await readTableCatalog(db.pool, ['tally'], { schema: 'public' })).get(
+      'tally',
+    )!;
     expect(catalog.keyTypes).toEqual(['int8']);
     // int8 travels as text (beyond 2^53), the integer domains as JSON numbers.
     expect(catalog.textColumns).toEqual(['id']);
@@ -60,7 +62,9 @@ describe.each(backends)('domains over domains [%s]', (backend) => {
     const parity = await parityRows(db.pool, table);
     expect([...parity.keys()].sort()).toEqual(['1', '9007199254740993']);
     for (const [key, row] of parity) {
-      expect(canonicalColumns(captured.get(key)!.columns), key).toEqual(canonicalColumns(row.columns));
+      expect(canonicalColumns(captured.get(key)!.columns), key).toEqual(
+        canonicalColumns(row.columns),
+      );
     }
     expect(parity.get('1')!.columns).toMatchObject({ n: 6, ns: [1, 2] });
   });

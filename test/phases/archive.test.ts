@@ -62,14 +62,30 @@ describe.each(backends)('archive and restore [%s]', (backend) => {
     const archived = await archiveTable(db.pool, config, ALL_TYPES_TABLE, { out });
     expect(archived.verified).toBe(true);
     expect(archived.manifest.rows).toBe(4503);
-    expect(fs.readdirSync(out).sort()).toEqual(['count', 'manifest.json', 'rows.jsonl.gz', 'table.sql']);
+    expect(fs.readdirSync(out).sort()).toEqual([
+      'count',
+      'manifest.json',
+      'rows.jsonl.gz',
+      'table.sql',
+    ]);
     expect(fs.readFileSync(path.join(out, 'count'), 'utf8')).toBe('4503\n');
-    expect(archived.evidence).toMatchObject({ kind: 'archive', passed: true, table: ALL_TYPES_TABLE });
+    expect(archived.evidence).toMatchObject({
+      kind: 'archive',
+      passed: true,
+      table: ALL_TYPES_TABLE,
+    });
 
     const restored = await restoreArchive(db.pool, out, { into: 'restored' });
-    expect(restored).toMatchObject({ schema: 'restored', table: ALL_TYPES_TABLE, rows: 4503, dryRun: false });
+    expect(restored).toMatchObject({
+      schema: 'restored',
+      table: ALL_TYPES_TABLE,
+      rows: 4503,
+      dryRun: false,
+    });
     expect(restored.rowsDigest).toBe(archived.manifest.rowsDigest);
-    expect(await columnTypes('restored', ALL_TYPES_TABLE)).toEqual(await columnTypes('public', ALL_TYPES_TABLE));
+    expect(await columnTypes('restored', ALL_TYPES_TABLE)).toEqual(
+      await columnTypes('public', ALL_TYPES_TABLE),
+    );
     expect(await differingRows('public.all_types', 'restored.all_types')).toBe(0);
     // The comparison itself sees a one-row difference.
     await db.pool.query(`UPDATE restored.all_types SET c_double = 'NaN' WHERE c_int4 = 17`);
@@ -85,28 +101,37 @@ describe.each(backends)('archive and restore [%s]', (backend) => {
     lines[3] = lines[3]!.replace('"p"', '"q"');
     fs.writeFileSync(rowsFile, zlib.gzipSync(lines.join('\n')));
     await expect(restoreArchive(db.pool, out, { into: 'tampered' })).rejects.toThrow(
-      new RegExp(`^archive: ${rowsFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: checksum mismatch`),
+      new RegExp(
+        `^archive: ${rowsFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: checksum mismatch`,
+      ),
     );
     fs.writeFileSync(rowsFile, original.subarray(0, original.length - 100));
-    await expect(restoreArchive(db.pool, out, { into: 'tampered', dryRun: true })).rejects.toThrow('checksum mismatch');
+    await expect(restoreArchive(db.pool, out, { into: 'tampered', dryRun: true })).rejects.toThrow(
+      'checksum mismatch',
+    );
     fs.writeFileSync(rowsFile, original);
-    expect(await restoreArchive(db.pool, out, { into: 'tampered', dryRun: true })).toMatchObject({ rows: 4503, dryRun: true });
+    expect(await restoreArchive(db.pool, out, { into: 'tampered', dryRun: true })).toMatchObject({
+      rows: 4503,
+      dryRun: true,
+    });
     const schemas = await db.pool.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'tampered'`);
     expect(schemas.rows).toEqual([]);
   });
 
   it('refuses a non-empty target schema and an unwritable or non-empty folder', async () => {
-    await expect(restoreArchive(db.pool, path.join(root, 'all'), { into: 'public' })).rejects.toThrow(
+    await expect(
+      restoreArchive(db.pool, path.join(root, 'all'), { into: 'public' }),
+    ).rejects.toThrow(
       'into: schema public exists and is not empty: restore into a new or empty schema',
     );
     const blocked = path.join(root, 'file');
     fs.writeFileSync(blocked, 'x');
-    await expect(archiveTable(db.pool, config, ALL_TYPES_TABLE, { out: path.join(blocked, 'sub') })).rejects.toThrow(
-      /^out: cannot write to .*file\/sub: /,
-    );
-    await expect(archiveTable(db.pool, config, ALL_TYPES_TABLE, { out: path.join(root, 'all') })).rejects.toThrow(
-      /^out: .*all is not empty$/,
-    );
+    await expect(
+      archiveTable(db.pool, config, ALL_TYPES_TABLE, { out: path.join(blocked, 'sub') }),
+    ).rejects.toThrow(/^out: cannot write to .*file\/sub: /);
+    await expect(
+      archiveTable(db.pool, config, ALL_TYPES_TABLE, { out: path.join(root, 'all') }),
+    ).rejects.toThrow(/^out: .*all is not empty$/);
     const evidence = await db.pool.query(`SELECT count(*)::int AS n FROM tandem.phase_evidence`);
     expect(evidence.rows[0].n).toBe(2);
   });

@@ -38,9 +38,19 @@ describe.each(backends)('tandem checklist and advance [%s]', (backend) => {
 
   it('lists every gate of every mirrored table with its evidence', async () => {
     const lists = JSON.parse((await tandem(['checklist', '--json'])).stdout);
-    expect(lists.map((l: { table: string }) => l.table)).toEqual(['customer', 'reading', 'orders', 'line']);
+    expect(lists.map((l: { table: string }) => l.table)).toEqual([
+      'customer',
+      'reading',
+      'orders',
+      'line',
+    ]);
     const customer = lists[0];
-    expect(customer).toMatchObject({ phase: 'not-mirrored', next: 'mirroring', unmet: [], forced: false });
+    expect(customer).toMatchObject({
+      phase: 'not-mirrored',
+      next: 'mirroring',
+      unmet: [],
+      forced: false,
+    });
     expect(customer.gates.map((g: { gate: string }) => g.gate)).toEqual(GATE_ORDER);
     expect(customer.gates[0]).toEqual({
       gate: 'capture-on',
@@ -58,7 +68,9 @@ describe.each(backends)('tandem checklist and advance [%s]', (backend) => {
   });
 
   it('advances a table whose gate is met and refuses one whose gate is not', async () => {
-    expect((await tandem(['advance', 'customer'])).stdout).toBe('customer: not-mirrored -> mirroring\n');
+    expect((await tandem(['advance', 'customer'])).stdout).toBe(
+      'customer: not-mirrored -> mirroring\n',
+    );
     const failure = await refused(['advance', 'reading']);
     expect(failure.code).toBe(2);
     expect(failure.stderr).toBe(
@@ -70,10 +82,19 @@ describe.each(backends)('tandem checklist and advance [%s]', (backend) => {
   it('refuses bad input with exit 2 and changes nothing', async () => {
     for (const [args, message] of [
       [['advance', 'nope'], 'tandem: table: nope is not a mirrored table\n'],
-      [['advance', 'customer', '--to', 'shipped'], 'tandem: to: unknown phase shipped; phases: not-mirrored, mirroring, backfilled, verified, reads-on-convex, writes-on-convex, frozen, archived, decommissioned\n'],
-      [['advance', 'customer', '--to', 'verified'], 'tandem: to: customer: verified is more than one phase ahead of mirroring: advance to backfilled first\n'],
+      [
+        ['advance', 'customer', '--to', 'shipped'],
+        'tandem: to: unknown phase shipped; phases: not-mirrored, mirroring, backfilled, verified, reads-on-convex, writes-on-convex, frozen, archived, decommissioned\n',
+      ],
+      [
+        ['advance', 'customer', '--to', 'verified'],
+        'tandem: to: customer: verified is more than one phase ahead of mirroring: advance to backfilled first\n',
+      ],
       [['advance', 'customer', '--force'], 'tandem: why: --force needs --why "<reason>"\n'],
-      [['advance', 'customer', '--to', 'not-mirrored'], 'tandem: why: moving customer back to not-mirrored needs --why "<reason>"\n'],
+      [
+        ['advance', 'customer', '--to', 'not-mirrored'],
+        'tandem: why: moving customer back to not-mirrored needs --why "<reason>"\n',
+      ],
       [['checklist', 'event'], 'tandem: table: event is not a mirrored table\n'],
     ] as const) {
       const failure = await refused([...args]);

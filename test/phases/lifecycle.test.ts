@@ -66,7 +66,10 @@ class ReplayAsNewTarget {
   constructor(private readonly inner: EmbeddedConvexTarget) {}
   applyBatch(batches: TransactionBatch[]): Promise<ApplyResult> {
     return this.inner.applyBatch(
-      batches.map((b) => ({ ...b, changes: b.changes.map((c) => ({ ...c, version: c.version + 1_000_000 })) })),
+      batches.map((b) => ({
+        ...b,
+        changes: b.changes.map((c) => ({ ...c, version: c.version + 1_000_000 })),
+      })),
     );
   }
   exportPage(...args: Parameters<EmbeddedConvexTarget['exportPage']>) {
@@ -102,7 +105,9 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
   let relay: Relay;
 
   const gate = async (table: string, name: string, now = at(0)) =>
-    (await checklist(db.pool, mirror, [table], { now, sources: SOURCES }))[0]!.gates.find((g) => g.gate === name)!;
+    (await checklist(db.pool, mirror, [table], { now, sources: SOURCES }))[0]!.gates.find(
+      (g) => g.gate === name,
+    )!;
   const phaseOf = async (table: string) => (await checklist(db.pool, mirror, [table]))[0]!.phase;
   const auditOf = async (action: string) =>
     (
@@ -122,7 +127,13 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     target = new EmbeddedConvexTarget({ convexDir });
     convexDirs.set(target, convexDir);
     relay = new Relay(
-      { pool: db.pool, target, mapper: mirrorMapper(mirror), metrics: createRelayMetrics(), log: silentLogger },
+      {
+        pool: db.pool,
+        target,
+        mapper: mirrorMapper(mirror),
+        metrics: createRelayMetrics(),
+        log: silentLogger,
+      },
       FAST_RELAY,
     );
     // Rows from before capture: only the backfill brings them over.
@@ -173,9 +184,15 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     // A second Convex holding the same rows, so the broken apply cannot disturb the first.
     const other = new EmbeddedConvexTarget({ convexDir: convexDirOf(target) });
     await backfill(db.pool, other, { config: mirror, tables: ['account'], restart: true });
-    const broken = await idempotencyDrill(db.pool, new ReplayAsNewTarget(other), mirror, 'account', {
-      now: at(0, 1),
-    });
+    const broken = await idempotencyDrill(
+      db.pool,
+      new ReplayAsNewTarget(other),
+      mirror,
+      'account',
+      {
+        now: at(0, 1),
+      },
+    );
     expect(broken.passed).toBe(false);
     expect(broken.result).toEqual({ applied: 2, skipped: 0 });
     expect(broken.changedKeys.sort()).toEqual(['A-1', 'A-3']);
@@ -183,7 +200,12 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       `the last idempotency drill failed at ${at(0, 1).toISOString()}: 2 change(s) replayed: 2 applied again, 2 key(s) changed`,
     );
     const drill = await idempotencyDrill(db.pool, target, mirror, 'account', { now: at(0, 3) });
-    expect(drill).toMatchObject({ passed: true, replayed: 2, keys: 2, result: { applied: 0, skipped: 2 } });
+    expect(drill).toMatchObject({
+      passed: true,
+      replayed: 2,
+      keys: 2,
+      result: { applied: 0, skipped: 2 },
+    });
     expect(await gate('account', 'idempotency-drill', at(0, 4))).toEqual({
       gate: 'idempotency-drill',
       description: 'an idempotency drill passed (replayed changes changed nothing in Convex)',
@@ -196,16 +218,25 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
 
   it('needs seven consecutive green parity days, counted on the injected clock', async () => {
     for (let day = 0; day < 6; day++) {
-      const report = await runParity(db.pool, target, { config: mirror, tables: ['account'], now: () => at(day, 4) });
+      const report = await runParity(db.pool, target, {
+        config: mirror,
+        tables: ['account'],
+        now: () => at(day, 4),
+      });
       expect(report.clean).toBe(true);
     }
-    expect((await gate('account', 'parity-green', at(5, 5))).evidence).toBe('parity green 6 of 7 consecutive days');
-    await expect(advancePhase(db.pool, mirror, 'account', { now: at(5, 5), sources: SOURCES })).rejects.toThrow(
-      'cannot enter verified: parity-green (parity green 6 of 7 consecutive days)',
+    expect((await gate('account', 'parity-green', at(5, 5))).evidence).toBe(
+      'parity green 6 of 7 consecutive days',
     );
+    await expect(
+      advancePhase(db.pool, mirror, 'account', { now: at(5, 5), sources: SOURCES }),
+    ).rejects.toThrow('cannot enter verified: parity-green (parity green 6 of 7 consecutive days)');
     await runParity(db.pool, target, { config: mirror, tables: ['account'], now: () => at(6, 4) });
     const green = await gate('account', 'parity-green', at(6, 5));
-    expect(green).toMatchObject({ met: true, metAt: new Date(Math.floor(DAY0 / DAY) * DAY + 6 * DAY) });
+    expect(green).toMatchObject({
+      met: true,
+      metAt: new Date(Math.floor(DAY0 / DAY) * DAY + 6 * DAY),
+    });
     await advancePhase(db.pool, mirror, 'account', { now: at(6, 5), sources: SOURCES });
     expect(await phaseOf('account')).toBe('verified');
   });
@@ -233,7 +264,11 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
         at: at(7).toISOString(),
       },
     });
-    await advancePhase(db.pool, mirror, 'account', { force: true, why: 'writes moved by hand', now: at(7) });
+    await advancePhase(db.pool, mirror, 'account', {
+      force: true,
+      why: 'writes moved by hand',
+      now: at(7),
+    });
     expect((await checklist(db.pool, mirror, ['account']))[0]).toMatchObject({
       phase: 'writes-on-convex',
       forced: true,
@@ -244,16 +279,32 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
 
   it('freezes: every write refused with TF001, the outbox drained, parity proven; unfreeze lets writes in again', async () => {
     await expect(
-      freezeTable(db.pool, mirror, 'entry', { why: 'x', finalParity: () => Promise.reject(new Error('no')) }),
+      freezeTable(db.pool, mirror, 'entry', {
+        why: 'x',
+        finalParity: () => Promise.reject(new Error('no')),
+      }),
     ).rejects.toThrow('entry is not-mirrored: freeze only a table whose writes moved to Convex');
     const freezeAccount = () =>
-      freezeTable(db.pool, mirror, 'account', { why: 'x', dryRun: true, now: () => at(8), finalParity: () => Promise.reject(new Error('none')) });
+      freezeTable(db.pool, mirror, 'account', {
+        why: 'x',
+        dryRun: true,
+        now: () => at(8),
+        finalParity: () => Promise.reject(new Error('none')),
+      });
     await expect(freezeAccount()).rejects.toThrow(
       'table: account reads are on postgres, not convex: freezing would serve reads from a table nobody writes',
     );
     const tables = mirror.tables.map((t) => t.name);
-    await setReadStage(db.pool, tables, { table: 'account', stage: 'convex', why: 'reads moved', actor: 'ops', force: true });
-    expect((await gate('account', 'reads-convex-held', at(3))).evidence).toMatch(/^reads on convex for 3\.[0-9] of 7 days$/);
+    await setReadStage(db.pool, tables, {
+      table: 'account',
+      stage: 'convex',
+      why: 'reads moved',
+      actor: 'ops',
+      force: true,
+    });
+    expect((await gate('account', 'reads-convex-held', at(3))).evidence).toMatch(
+      /^reads on convex for 3\.[0-9] of 7 days$/,
+    );
     expect(await gate('account', 'reads-convex-held', at(8))).toMatchObject({ met: true });
     await db.pool.query(`UPDATE ledger.account SET holder = 'Ada L.' WHERE code = 'A-1'`);
     const dry = await freezeTable(db.pool, mirror, 'account', {
@@ -275,7 +326,8 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       why: 'writes go to Convex now',
       pollMs: 20,
       now: () => at(8),
-      finalParity: (t) => runParity(db.pool, target, { config: mirror, tables: [t], now: () => at(8) }),
+      finalParity: (t) =>
+        runParity(db.pool, target, { config: mirror, tables: [t], now: () => at(8) }),
     });
     await relay.stop();
     expect(result).toMatchObject({ table: 'account', dryRun: false, parityClean: true });
@@ -286,11 +338,16 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       `DELETE FROM ledger.account WHERE code = 'A-2'`,
       `TRUNCATE ledger.account CASCADE`,
     ]) {
-      const err = (await db.pool.query(sql).catch((e: unknown) => e)) as { code?: string; message?: string };
+      const err = (await db.pool.query(sql).catch((e: unknown) => e)) as {
+        code?: string;
+        message?: string;
+      };
       expect(err.code, sql).toBe('TF001');
       expect(err.message).toMatch(/^table ledger\.account is frozen: its writes moved to Convex/);
     }
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ledger.account`)).rows[0].n).toBe(3);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ledger.account`)).rows[0].n).toBe(
+      3,
+    );
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
@@ -303,9 +360,9 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     const frozen = await gate('account', 'frozen-drained', at(8, 1));
     expect(frozen).toMatchObject({ met: true, metAt: at(8) });
     await advancePhase(db.pool, mirror, 'account', { now: at(8, 1) });
-    await expect(advancePhase(db.pool, mirror, 'account', { to: 'verified', why: 'x' })).rejects.toThrow(
-      'to: account: frozen is left only by tandem unfreeze',
-    );
+    await expect(
+      advancePhase(db.pool, mirror, 'account', { to: 'verified', why: 'x' }),
+    ).rejects.toThrow('to: account: frozen is left only by tandem unfreeze');
     expect(await unfreezeTable(db.pool, mirror, 'account', { why: 'rollback drill' })).toEqual({
       table: 'account',
       phase: 'writes-on-convex',
@@ -320,16 +377,21 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     await advancePhase(db.pool, mirror, 'entry', { to: 'mirroring' });
     for (const to of ['backfilled', 'verified', 'reads-on-convex', 'writes-on-convex'])
       await advancePhase(db.pool, mirror, 'entry', { to, force: true, why: 'test' });
-    await setReadStage(db.pool, mirror.tables.map((t) => t.name), {
-      table: 'entry',
-      stage: 'convex',
-      why: 'reads moved',
-      actor: 'ops',
-      force: true,
-    });
+    await setReadStage(
+      db.pool,
+      mirror.tables.map((t) => t.name),
+      {
+        table: 'entry',
+        stage: 'convex',
+        why: 'reads moved',
+        actor: 'ops',
+        force: true,
+      },
+    );
     await freezeTable(db.pool, mirror, 'entry', {
       why: 'entries are written in Convex',
-      finalParity: (t) => runParity(db.pool, target, { config: mirror, tables: [t], record: false }),
+      finalParity: (t) =>
+        runParity(db.pool, target, { config: mirror, tables: [t], record: false }),
     });
     const err = (await db.pool
       .query(`INSERT INTO ledger.entry_credit VALUES ('A-3', 2, 'credit', 1)`)
@@ -338,7 +400,9 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     expect(err.message).toMatch(/^table ledger\.entry_credit is frozen/);
     // A partition attached later gets the parent's row trigger too.
     await db.pool.query(`ALTER TABLE ledger.entry DETACH PARTITION ledger.entry_credit`);
-    await db.pool.query(`ALTER TABLE ledger.entry ATTACH PARTITION ledger.entry_credit FOR VALUES IN ('credit')`);
+    await db.pool.query(
+      `ALTER TABLE ledger.entry ATTACH PARTITION ledger.entry_credit FOR VALUES IN ('credit')`,
+    );
     const again = (await db.pool
       .query(`INSERT INTO ledger.entry_credit VALUES ('A-3', 3, 'credit', 1)`)
       .catch((e: unknown) => e)) as { code?: string };
@@ -351,7 +415,8 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       why: 'again',
       pollMs: 20,
       now: () => at(10),
-      finalParity: (t) => runParity(db.pool, target, { config: mirror, tables: [t], record: false }),
+      finalParity: (t) =>
+        runParity(db.pool, target, { config: mirror, tables: [t], record: false }),
     });
     await relay.stop();
     await advancePhase(db.pool, mirror, 'account', { now: at(10, 1) });
@@ -363,11 +428,15 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     expect(archived.verified).toBe(true);
     await advancePhase(db.pool, mirror, 'account', { now: at(10, 3) });
     const dirty: PhaseSources = { guardReferences: async () => ['src/report.ts:12'] };
-    await expect(decommissionTable(db.pool, mirror, 'account', { sources: dirty, now: at(11) })).rejects.toThrow(
+    await expect(
+      decommissionTable(db.pool, mirror, 'account', { sources: dirty, now: at(11) }),
+    ).rejects.toThrow(
       'account: cannot enter decommissioned: guard-clean (1 SQL reference(s) left, first at src/report.ts:12)',
     );
     const clean: PhaseSources = { guardReferences: async () => [] };
-    expect(await decommissionTable(db.pool, mirror, 'account', { sources: clean, now: at(11) })).toEqual({
+    expect(
+      await decommissionTable(db.pool, mirror, 'account', { sources: clean, now: at(11) }),
+    ).toEqual({
       table: 'account',
       keptAs: 'tandem_retired.account',
     });
@@ -379,9 +448,8 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     );
     // Capture is gone; the freeze stays, so the kept table is read-only.
     expect(triggers.rows.map((r) => r.tgname)).toEqual(['tandem_freeze', 'tandem_freeze_truncate']);
-    await expect(advancePhase(db.pool, mirror, 'account', { to: 'archived', why: 'x' })).rejects.toThrow(
-      'a decommissioned table does not come back',
-    );
+    await expect(
+      advancePhase(db.pool, mirror, 'account', { to: 'archived', why: 'x' }),
+    ).rejects.toThrow('a decommissioned table does not come back');
   });
 });
-

@@ -22,12 +22,21 @@ export interface CliFailure {
 export function runTandem(dir: string, databaseUrl: string, args: string[]) {
   return run(process.execPath, [CLI, ...args], {
     cwd: dir,
-    env: { ...process.env, DATABASE_URL: databaseUrl, TANDEM_LOG_LEVEL: 'silent', TANDEM_CONFIG: '' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TANDEM_LOG_LEVEL: 'silent',
+      TANDEM_CONFIG: '',
+    },
   });
 }
 
 /** The same, expected to fail: resolves with the exit code and output, throws if it succeeded. */
-export function refusedTandem(dir: string, databaseUrl: string, args: string[]): Promise<CliFailure> {
+export function refusedTandem(
+  dir: string,
+  databaseUrl: string,
+  args: string[],
+): Promise<CliFailure> {
   return runTandem(dir, databaseUrl, args).then(
     (ok) => {
       throw new Error(`expected a failure, got ${JSON.stringify(ok)}`);

@@ -26,7 +26,13 @@ import {
 } from '../../index.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { commandContext, discover, EXIT_FINDINGS, projectConfigFile, withDatabase } from '../context.js';
+import {
+  commandContext,
+  discover,
+  EXIT_FINDINGS,
+  projectConfigFile,
+  withDatabase,
+} from '../context.js';
 import { instant, wholeNumber } from '../optionParsers.js';
 
 interface GateFlags {
@@ -44,11 +50,17 @@ function gateOptions(command: Command): Command {
 
 function printChecklist(lists: TableChecklist[]): void {
   for (const list of lists) {
-    const next = list.next ? `next: ${list.next}${list.unmet.length ? ` (unmet: ${list.unmet.join(', ')})` : ' (ready)'}` : 'done';
-    process.stdout.write(`${list.table}\t${list.phase}${list.forced ? ' (forced)' : ''}\t${next}\n`);
+    const next = list.next
+      ? `next: ${list.next}${list.unmet.length ? ` (unmet: ${list.unmet.join(', ')})` : ' (ready)'}`
+      : 'done';
+    process.stdout.write(
+      `${list.table}\t${list.phase}${list.forced ? ' (forced)' : ''}\t${next}\n`,
+    );
     for (const g of list.gates) {
       const when = g.metAt ? ` since ${g.metAt.toISOString()}` : '';
-      process.stdout.write(`  [${g.met ? 'x' : ' '}] ${g.gate}: ${g.evidence}${g.met ? when : ''}\n`);
+      process.stdout.write(
+        `  [${g.met ? 'x' : ' '}] ${g.gate}: ${g.evidence}${g.met ? when : ''}\n`,
+      );
     }
   }
 }
@@ -57,7 +69,9 @@ function registerChecklist(program: Command): void {
   gateOptions(
     program
       .command('checklist [table]')
-      .description("Each table's phase and every gate of the plan, with the evidence and when it was met")
+      .description(
+        "Each table's phase and every gate of the plan, with the evidence and when it was met",
+      )
       .option('--json', 'print JSON'),
   ).action(async (table: string | undefined, flags: GateFlags & { json?: boolean }) => {
     const ctx = await commandContext();
@@ -78,26 +92,36 @@ function registerAdvance(program: Command): void {
   gateOptions(
     program
       .command('advance <table>')
-      .description('Move a table to its next phase (or --to an earlier one); refuses an unmet gate and names it')
+      .description(
+        'Move a table to its next phase (or --to an earlier one); refuses an unmet gate and names it',
+      )
       .option('--to <phase>', 'the phase to move to (default: the next)')
       .option('--force', 'move past unmet gates (audited; needs --why)')
       .option('--why <reason>', 'why (needed with --force and for moving back)'),
-  ).action(async (table: string, flags: GateFlags & { to?: string; force?: boolean; why?: string }) => {
-    const ctx = await commandContext();
-    const result = await withDatabase(ctx, async (db) => {
-      await requireSchema(db.pool);
-      return advancePhase(db.pool, (await discover(ctx, db)).mirror, table, flags);
-    });
-    const forced = result.forcedPast.length ? ` (forced past ${result.forcedPast.join(', ')})` : '';
-    process.stdout.write(`${result.table}: ${result.from} -> ${result.to}${forced}\n`);
-  });
+  ).action(
+    async (table: string, flags: GateFlags & { to?: string; force?: boolean; why?: string }) => {
+      const ctx = await commandContext();
+      const result = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return advancePhase(db.pool, (await discover(ctx, db)).mirror, table, flags);
+      });
+      const forced = result.forcedPast.length
+        ? ` (forced past ${result.forcedPast.join(', ')})`
+        : '';
+      process.stdout.write(`${result.table}: ${result.from} -> ${result.to}${forced}\n`);
+    },
+  );
 }
 
 function registerDrill(program: Command): void {
-  const drill = program.command('drill').description('Drills whose outcome is recorded as gate evidence');
+  const drill = program
+    .command('drill')
+    .description('Drills whose outcome is recorded as gate evidence');
   drill
     .command('idempotency <table>')
-    .description('Replay changes Convex already applied and prove nothing changed there (version and content hash)')
+    .description(
+      'Replay changes Convex already applied and prove nothing changed there (version and content hash)',
+    )
     .option('--limit <n>', 'newest applied changes to replay', wholeNumber(1), 500)
     .option('--now <time>', 'record the evidence at this time (for drills and tests)', instant)
     .action(async (table: string, flags: { limit: number; now?: Date }) => {
@@ -118,31 +142,47 @@ function registerDrill(program: Command): void {
 function registerFreeze(program: Command): void {
   program
     .command('freeze <table>')
-    .description('Reject every Postgres write to the table, drain its outbox and prove parity one last time')
+    .description(
+      'Reject every Postgres write to the table, drain its outbox and prove parity one last time',
+    )
     .requiredOption('--why <reason>', 'why (audited)')
     .option('--dry-run', 'say what would happen, change nothing')
-    .option('--recheck', 'the table is frozen: drain and run the final parity again (after a repair)')
-    .option('--drain-timeout-ms <ms>', 'how long to wait for the relay to drain the outbox', wholeNumber(1), 300_000)
-    .action(async (table: string, flags: { why: string; dryRun?: boolean; recheck?: boolean; drainTimeoutMs: number }) => {
-      const ctx = await commandContext();
-      const target = openConvexTarget(ctx.config);
-      const result = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        const { mirror } = await discover(ctx, db);
-        return freezeTable(db.pool, mirror, table, {
-          ...flags,
-          finalParity: (name) => runParity(db.pool, target, { config: mirror, tables: [name], mode: 'full' }),
+    .option(
+      '--recheck',
+      'the table is frozen: drain and run the final parity again (after a repair)',
+    )
+    .option(
+      '--drain-timeout-ms <ms>',
+      'how long to wait for the relay to drain the outbox',
+      wholeNumber(1),
+      300_000,
+    )
+    .action(
+      async (
+        table: string,
+        flags: { why: string; dryRun?: boolean; recheck?: boolean; drainTimeoutMs: number },
+      ) => {
+        const ctx = await commandContext();
+        const target = openConvexTarget(ctx.config);
+        const result = await withDatabase(ctx, async (db) => {
+          await requireSchema(db.pool);
+          const { mirror } = await discover(ctx, db);
+          return freezeTable(db.pool, mirror, table, {
+            ...flags,
+            finalParity: (name) =>
+              runParity(db.pool, target, { config: mirror, tables: [name], mode: 'full' }),
+          });
         });
-      });
-      if (result.dryRun) {
-        process.stdout.write(
-          `${result.table} (${result.phase}): would freeze; ${result.writersInFlight} writer(s) in flight, ${result.pendingBefore} change(s) pending\n`,
-        );
-        return;
-      }
-      process.stdout.write(`${result.table}: ${String(result.evidence?.detail.summary)}\n`);
-      if (!result.parityClean) process.exitCode = EXIT_FINDINGS;
-    });
+        if (result.dryRun) {
+          process.stdout.write(
+            `${result.table} (${result.phase}): would freeze; ${result.writersInFlight} writer(s) in flight, ${result.pendingBefore} change(s) pending\n`,
+          );
+          return;
+        }
+        process.stdout.write(`${result.table}: ${String(result.evidence?.detail.summary)}\n`);
+        if (!result.parityClean) process.exitCode = EXIT_FINDINGS;
+      },
+    );
   program
     .command('unfreeze <table>')
     .description('Allow Postgres writes to a frozen table again (audited)')
@@ -160,7 +200,9 @@ function registerFreeze(program: Command): void {
 function registerArchive(program: Command): void {
   program
     .command('archive <table>')
-    .description('Write the table as compressed JSONL, DDL, count and a checksummed manifest, then verify a restore')
+    .description(
+      'Write the table as compressed JSONL, DDL, count and a checksummed manifest, then verify a restore',
+    )
     .option('--out <dir>', 'folder to write (created; must be empty)')
     .action(async (table: string, flags: { out?: string }) => {
       const ctx = await commandContext();
@@ -175,8 +217,13 @@ function registerArchive(program: Command): void {
     });
   program
     .command('restore <archive>')
-    .description('Verify an archive (count and checksums) and restore it into a new or empty schema')
-    .requiredOption('--into <schema>', 'schema to restore into (created when absent; must be empty)')
+    .description(
+      'Verify an archive (count and checksums) and restore it into a new or empty schema',
+    )
+    .requiredOption(
+      '--into <schema>',
+      'schema to restore into (created when absent; must be empty)',
+    )
     .option('--dry-run', 'verify the archive only, write nothing')
     .action(async (archive: string, flags: { into: string; dryRun?: boolean }) => {
       const ctx = await commandContext();
@@ -189,7 +236,9 @@ function registerArchive(program: Command): void {
 function registerDecommission(program: Command): void {
   program
     .command('decommission <table>')
-    .description('Retire an archived table: capture removed, table kept (moved or renamed) unless --drop')
+    .description(
+      'Retire an archived table: capture removed, table kept (moved or renamed) unless --drop',
+    )
     .requiredOption('--src <paths...>', 'sources the guard scans: no SQL may reference the table')
     .option('--retired-schema <schema>', 'schema the table is moved into (default tandem_retired)')
     .option('--rename-to <name>', 'rename the table in place instead of moving it')
@@ -198,7 +247,13 @@ function registerDecommission(program: Command): void {
     .action(
       async (
         table: string,
-        flags: { src: string[]; retiredSchema?: string; renameTo?: string; drop?: boolean; why?: string },
+        flags: {
+          src: string[];
+          retiredSchema?: string;
+          renameTo?: string;
+          drop?: boolean;
+          why?: string;
+        },
       ) => {
         const ctx = await commandContext();
         const { scanForTables } = await import('../../scan.js');
@@ -208,7 +263,9 @@ function registerDecommission(program: Command): void {
             ...flags,
             sources: {
               guardReferences: async (t) =>
-                (await scanForTables(flags.src, { tables: [t] })).findings.map((f) => `${f.file}:${f.line}`),
+                (await scanForTables(flags.src, { tables: [t] })).findings.map(
+                  (f) => `${f.file}:${f.line}`,
+                ),
             },
           });
         });
@@ -228,7 +285,9 @@ function addToGuardList(table: string, legacy: readonly string[]): void {
     const value = JSON.parse(fs.readFileSync(file, 'utf8')) as { legacyTables?: string[] };
     value.legacyTables = [...(value.legacyTables ?? []), table];
     fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
-    process.stdout.write(`${table}: added to legacyTables in ${file}, so tandem guard fails on new SQL naming it\n`);
+    process.stdout.write(
+      `${table}: added to legacyTables in ${file}, so tandem guard fails on new SQL naming it\n`,
+    );
   } else {
     process.stdout.write(
       `${table}: add "${table}" to legacyTables in ${file ?? 'a tandem.config.json'} so tandem guard fails on new SQL naming it\n`,
