@@ -12,7 +12,8 @@ import type { JsonSchema } from './schemas.js';
 
 export interface ApiContext {
   deps: AppDeps;
-  reads: ReadPaths;
+  /** The read paths for this request's caller (routed between Postgres and Convex when the server routes reads). */
+  reads: (request: FastifyRequest) => ReadPaths;
 }
 
 /** The shape of every write path in src/app/writes. */

@@ -22,6 +22,7 @@ import { editorReadRoutes } from './routes/editorReads.js';
 import { languageRoutes } from './routes/languages.js';
 import { mediaRoutes } from './routes/media.js';
 import { publicReadRoutes } from './routes/publicReads.js';
+import { installReadSourceHeader, requestReads, type ReadRouting } from './readSource.js';
 import { storyRoutes } from './routes/stories.js';
 import { databaseReadiness, systemRoutes, type Readiness } from './routes/system.js';
 
@@ -35,7 +36,10 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ApiServerOptions {
   deps: AppDeps;
+  /** The Postgres read paths (served as they are unless `readRouting` is given). */
   reads: ReadPaths;
+  /** Routes each request's reads between Postgres and Convex (the read cutover's routedReads). */
+  readRouting?: ReadRouting;
   /** Bearer token → legacy user id and role (TANDEM_API_TOKENS). */
   tokens: Record<string, TokenEntry>;
   logger: Logger;
@@ -123,7 +127,8 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   app.setNotFoundHandler(handleNotFound);
   registerOpenApi(app);
 
-  const context: ApiContext = { deps: options.deps, reads: options.reads };
+  installReadSourceHeader(app);
+  const context: ApiContext = { deps: options.deps, reads: requestReads(options.reads, options.readRouting) };
   void app.register(async (scope) => {
     systemRoutes(scope, options.readiness ?? (() => databaseReadiness(options.deps.pool)));
     publicReadRoutes(scope, context);

@@ -7,10 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { createApiServer, type ApiServerOptions } from '../api/server.js';
 import type { AppDeps, WriteRunner } from '../app/ports.js';
+import { ConvexReadPaths, type ConvexQueryRunner } from '../app/reads/convex.js';
 import { PostgresReadPaths } from '../app/reads/postgres.js';
+import { storySiteReader, storySiteReadRouting } from '../app/reads/routing.js';
 import { TransactionRunner } from '../app/transactionRunner.js';
 import { SampleUserDirectory } from '../app/userDirectory.js';
-import type { TokenEntry, Logger } from '../index.js';
+import { ReadFlags, type TokenEntry, type Logger } from '../index.js';
 
 export interface ApiStackOptions {
   pool: pg.Pool;
@@ -21,6 +23,11 @@ export interface ApiStackOptions {
   /** How writes run; the plain transaction runner unless mirroring is on. */
   runner?: WriteRunner;
   extraRoutes?: ApiServerOptions['extraRoutes'];
+  /**
+   * Where Convex reads go. Given, every read is routed by the read stages in
+   * the tool's schema (`tandem flags`); absent, every read is Postgres's.
+   */
+  convex?: ConvexQueryRunner;
 }
 
 export interface RunningApi {
@@ -37,13 +44,23 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
     runner: options.runner ?? new TransactionRunner(options.pool),
     users: new SampleUserDirectory(),
   };
+  const postgres = new PostgresReadPaths(options.pool);
+  const flags = options.convex ? await ReadFlags.start({ pool: options.pool, log: options.logger }) : null;
   const app = createApiServer({
     deps,
-    reads: new PostgresReadPaths(options.pool),
+    reads: postgres,
+    readRouting:
+      flags && options.convex
+        ? storySiteReadRouting(storySiteReader({ flags, pool: options.pool, log: options.logger }), {
+            postgres,
+            convex: new ConvexReadPaths(options.convex),
+          })
+        : undefined,
     tokens: options.tokens,
     logger: options.logger,
     extraRoutes: options.extraRoutes,
   });
+  if (flags) app.addHook('onClose', async () => flags.close());
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address() as AddressInfo;
   return { app, deps, url: `http://${address.address}:${address.port}` };

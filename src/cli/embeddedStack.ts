@@ -107,6 +107,7 @@ export async function startServing(
       host: options.host,
       runner: mirror.runner,
       extraRoutes: (app) => mirror.metricsRoute(app),
+      convex: stores.target,
     });
     return {
       mirror,

@@ -12,7 +12,7 @@ export function editorReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
     tag: 'editor',
     summary: 'Every course with its story count and todo count',
     response: responses.editorCourses,
-    handler: () => reads.editorCourses(),
+    handler: (req) => reads(req).editorCourses(),
   });
   addRoute(app, {
     method: 'GET',
@@ -22,6 +22,6 @@ export function editorReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
     summary: 'A course with every non-deleted story, its status and approval count',
     params: { id: 'integer' },
     response: responses.editorCourse,
-    handler: (req) => reads.editorCourse(idParam(req.params, 'id')),
+    handler: (req) => reads(req).editorCourse(idParam(req.params, 'id')),
   });
 }

@@ -15,7 +15,7 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
     url: '/api/courses',
     summary: 'Public courses, ordered by from-language then name, with site totals',
     response: responses.publicCourses,
-    handler: () => reads.publicCourses(),
+    handler: (req) => reads(req).publicCourses(),
   });
   addRoute(app, {
     ...common,
@@ -24,7 +24,7 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
       'A course and its public stories, by set and index (a non-public course: editors and admins only, else 404)',
     params: { short: 'string' },
     response: responses.courseStories,
-    handler: (req) => visibleCourseStories(reads, req.actor, stringParam(req.params, 'short')),
+    handler: (req) => visibleCourseStories(reads(req), req.actor, stringParam(req.params, 'short')),
   });
   addRoute(app, {
     ...common,
@@ -33,7 +33,7 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
       "A story with its text, json and its course's language ids (unpublished, or in a non-public course: editors and admins only, else 404)",
     params: { id: 'integer' },
     response: responses.story,
-    handler: (req) => visibleStory(reads, req.actor, idParam(req.params, 'id')),
+    handler: (req) => visibleStory(reads(req), req.actor, idParam(req.params, 'id')),
   });
   addRoute(app, {
     ...common,
@@ -46,7 +46,7 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
     handler: (req) => {
       const userId = idParam(req.params, 'userId');
       requireHistoryAccess(req.actor, userId);
-      return reads.userDoneStories(userId, idParam(req.params, 'courseId'));
+      return reads(req).userDoneStories(userId, idParam(req.params, 'courseId'));
     },
   });
   addRoute(app, {
@@ -56,7 +56,7 @@ export function publicReadRoutes(app: FastifyInstance, { reads }: ApiContext): v
     params: { year: 'integer', month: 'integer' },
     response: responses.monthlyStats,
     handler: (req) =>
-      reads.monthlyStats(intParam(req.params, 'year'), intParam(req.params, 'month')),
+      reads(req).monthlyStats(intParam(req.params, 'year'), intParam(req.params, 'month')),
   });
   lookupRoutes(app, reads);
 }
@@ -77,7 +77,7 @@ function lookupRoutes(app: FastifyInstance, reads: ApiContext['reads']): void {
     summary: 'A language',
     params: { id: 'integer' },
     response: responses.language,
-    handler: (req) => reads.languageById(idParam(req.params, 'id')),
+    handler: (req) => reads(req).languageById(idParam(req.params, 'id')),
   });
   addRoute(app, {
     ...common,
@@ -85,7 +85,7 @@ function lookupRoutes(app: FastifyInstance, reads: ApiContext['reads']): void {
     summary: "A language's localization dictionary (tag → text)",
     params: { id: 'integer' },
     response: responses.localization,
-    handler: (req) => languageInPath(req.params, (id) => reads.localization(id)),
+    handler: (req) => languageInPath(req.params, (id) => reads(req).localization(id)),
   });
   addRoute(app, {
     ...common,
@@ -93,7 +93,7 @@ function lookupRoutes(app: FastifyInstance, reads: ApiContext['reads']): void {
     summary: "A language's avatar mappings with each avatar's link and name",
     params: { id: 'integer' },
     response: responses.avatarMappings,
-    handler: (req) => languageInPath(req.params, (id) => reads.avatarMappings(id)),
+    handler: (req) => languageInPath(req.params, (id) => reads(req).avatarMappings(id)),
   });
   addRoute(app, {
     ...common,
@@ -101,6 +101,6 @@ function lookupRoutes(app: FastifyInstance, reads: ApiContext['reads']): void {
     summary: 'An image',
     params: { id: 'string' },
     response: responses.image,
-    handler: (req) => reads.imageById(stringParam(req.params, 'id')),
+    handler: (req) => reads(req).imageById(stringParam(req.params, 'id')),
   });
 }

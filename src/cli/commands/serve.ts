@@ -1,12 +1,28 @@
 /**
- * `tandem serve`: the story site's HTTP API over the configured database, until
+ * `tandem serve`: the story site's HTTP API over the configured database (reads
+ * routed by the read stages when a Convex target is configured), until
  * SIGINT or SIGTERM; then the server stops taking requests, finishes the ones in
  * flight, and the database is closed.
  */
 import type { Command } from 'commander';
+import { ConfigError, openConvexTarget, type Config } from '../../index.js';
 import { nextStopSignal, startApiStack } from '../apiStack.js';
 import { commandContext, withDatabase } from '../context.js';
 import { parsePort } from '../optionParsers.js';
+
+/**
+ * The Convex deployment reads may move to (CONVEX_URL, else a running dev
+ * stack's stand-in); with none, every read stays on Postgres. A CONVEX_URL
+ * without its key is still an error.
+ */
+function convexForReads(config: Config) {
+  try {
+    return openConvexTarget(config);
+  } catch (err) {
+    if (err instanceof ConfigError && !config.convexUrl) return undefined;
+    throw err;
+  }
+}
 
 export function register(program: Command): void {
   program
@@ -24,6 +40,7 @@ export function register(program: Command): void {
           logger: ctx.log,
           port: opts.port ?? ctx.config.apiPort,
           host: opts.host ?? ctx.config.host,
+          convex: convexForReads(ctx.config),
         });
         try {
           process.stdout.write(`tandem: API on ${api.url} (database: ${db.describe})\n`);
