@@ -4,6 +4,10 @@
  * read the computed value. They are left out of the mirror configuration and
  * of every row image, so all read paths agree; stored generated columns are
  * mirrored as ordinary values.
+ *
+ * ci-report: no postgres: it runs on the backends whose server has virtual
+ * generated columns (PostgreSQL 18+, PGlite here); the CI's PostgreSQL is 15,
+ * so there is no [postgres] case to require.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCapture } from '../../src/capture/index.js';
