@@ -108,9 +108,14 @@ export async function advanceWhileMet(
   options: Omit<AdvanceOptions, 'to' | 'force' | 'why'> = {},
 ): Promise<AdvanceResult[]> {
   const moves: AdvanceResult[] = [];
-  for (;;) {
-    const [list] = await checklist(pool, mirror, [table], options);
-    if (!list!.next || list!.unmet.length > 0) return moves;
-    moves.push(await advancePhase(pool, mirror, table, options));
+  // advancePhase computes the step's gates itself: a refusal is where to stop.
+  while (nextStep((await readPhases(pool, [table])).get(table)!.phase)) {
+    try {
+      moves.push(await advancePhase(pool, mirror, table, options));
+    } catch (err) {
+      if (err instanceof GateNotMetError) break;
+      throw err;
+    }
   }
+  return moves;
 }

@@ -20,7 +20,14 @@ import { withTransaction, type Queryable } from '../postgres/database.js';
 import type { PhaseSources } from './gates.js';
 import { phaseIndex, type Phase } from './phases.js';
 import { readStageSource } from './readStageSource.js';
-import { readPhases, recordEvidence, writePhase, type Evidence } from './store.js';
+import {
+  frozenTables,
+  pendingByTable,
+  readPhases,
+  recordEvidence,
+  writePhase,
+  type Evidence,
+} from './store.js';
 
 /** The SQLSTATE a frozen table's writes fail with (docs/phases.md). */
 export const FROZEN_SQLSTATE = 'TF001';
@@ -57,11 +64,7 @@ export interface FreezeResult {
 }
 
 async function pendingCount(db: Queryable, table: string): Promise<number> {
-  const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM tandem.outbox WHERE status = 'pending' AND table_name = $1`,
-    [table],
-  );
-  return Number(rows[0]!.n);
+  return (await pendingByTable(db, [table])).get(table) ?? 0;
 }
 
 async function writersInFlight(db: Queryable, qualified: string): Promise<number> {
@@ -74,10 +77,7 @@ async function writersInFlight(db: Queryable, qualified: string): Promise<number
 }
 
 export async function isFrozen(db: Queryable, table: string): Promise<boolean> {
-  const { rows } = await db.query(`SELECT 1 FROM tandem.table_freeze WHERE table_name = $1`, [
-    table,
-  ]);
-  return rows.length > 0;
+  return (await frozenTables(db, [table])).has(table);
 }
 
 async function checkFreezable(

@@ -12,7 +12,14 @@ import { parityStatus } from '../parity/streak.js';
 import type { Queryable } from '../postgres/database.js';
 import { GATES, nextStep, STEPS, type GateId, type Phase } from './phases.js';
 import { readStageSource } from './readStageSource.js';
-import { latestEvidence, readPhases, type Evidence, type EvidenceKind } from './store.js';
+import {
+  frozenTables,
+  latestEvidence,
+  pendingByTable,
+  readPhases,
+  type Evidence,
+  type EvidenceKind,
+} from './store.js';
 
 const DAY_MS = 86_400_000;
 
@@ -204,26 +211,6 @@ async function checkGate(
 
 /** Every gate, in the order the steps list them. */
 export const GATE_ORDER: readonly GateId[] = STEPS.flatMap((s) => s.gates);
-
-async function frozenTables(db: Queryable, tables: readonly string[]): Promise<Map<string, Date>> {
-  const { rows } = await db.query<{ table_name: string; frozen_at: Date }>(
-    `SELECT table_name, frozen_at FROM tandem.table_freeze WHERE table_name = ANY($1::text[])`,
-    [tables],
-  );
-  return new Map(rows.map((r) => [r.table_name, new Date(r.frozen_at)]));
-}
-
-async function pendingByTable(
-  db: Queryable,
-  tables: readonly string[],
-): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ table_name: string; n: string }>(
-    `SELECT table_name, count(*) AS n FROM tandem.outbox
-      WHERE status = 'pending' AND table_name = ANY($1::text[]) GROUP BY table_name`,
-    [tables],
-  );
-  return new Map(rows.map((r) => [r.table_name, Number(r.n)]));
-}
 
 /** The checklist of each table (mirrored tables of `mirror`, in the order given). */
 export async function checklist(

@@ -13,7 +13,8 @@ import { requireTable, type MirrorConfig } from '../mapping/index.js';
 import { convexRowsByKeys } from '../parity/convexReads.js';
 import { mirrorMapper } from '../relay/changeMapper.js';
 import { appliedEvents } from '../relay/outboxStore.js';
-import { packTransactions, type SizedTransaction } from '../relay/packing.js';
+import { packTransactions } from '../relay/packing.js';
+import { mapTransactions } from '../relay/applyClaimed.js';
 import { recordEvidence, type Evidence } from './store.js';
 
 export interface IdempotencyDrillOptions {
@@ -61,17 +62,8 @@ export async function idempotencyDrill(
   const keys = [...new Set(events.map((e) => e.key))];
   const before = await convexRowsByKeys(target, table.name, keys);
 
-  const mapper = mirrorMapper(mirror);
-  const sized: SizedTransaction[] = transactions.map((t) => {
-    const mapped = t.events.map((e) => mapper.map(e));
-    return {
-      txid: t.txid,
-      changes: mapped.map((m) => m.change),
-      sizes: mapped.map((m) => m.bytes),
-      ranges: mapped.map((m) => m.indexRanges),
-      seqs: t.events.map((e) => e.seq),
-    };
-  });
+  // The relay's own mapping and packing: the replay is what the relay would send.
+  const { sized } = mapTransactions(transactions, mirrorMapper(mirror));
   const result: ApplyResult = { applied: 0, skipped: 0 };
   for (const call of packTransactions(sized)) {
     const outcome = await target.applyBatch(call.batches);

@@ -50,17 +50,9 @@ export {
   type FreezeResult,
   type UnfreezeResult,
 } from './freeze.js';
-export {
-  archiveTable,
-  restoreArchive,
-  ARCHIVE_FORMAT,
-  type ArchiveManifest,
-  type ArchiveOptions,
-  type ArchiveResult,
-  type ArchivedColumn,
-  type RestoreOptions,
-  type RestoreResult,
-} from './archive.js';
+export { archiveTable, type ArchiveOptions, type ArchiveResult } from './archive.js';
+export { ARCHIVE_FORMAT, type ArchiveManifest, type ArchivedColumn } from './archiveFormat.js';
+export { restoreArchive, type RestoreOptions, type RestoreResult } from './restore.js';
 export {
   decommissionTable,
   DEFAULT_RETIRED_SCHEMA,

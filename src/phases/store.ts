@@ -115,3 +115,28 @@ export async function latestEvidence(
     ]),
   );
 }
+
+/** When each of the tables that are frozen was frozen (tandem freeze). */
+export async function frozenTables(
+  db: Queryable,
+  tables: readonly string[],
+): Promise<Map<string, Date>> {
+  const { rows } = await db.query<{ table_name: string; frozen_at: Date }>(
+    `SELECT table_name, frozen_at FROM tandem.table_freeze WHERE table_name = ANY($1::text[])`,
+    [tables],
+  );
+  return new Map(rows.map((r) => [r.table_name, new Date(r.frozen_at)]));
+}
+
+/** Outbox changes still pending, per table (absent: none). */
+export async function pendingByTable(
+  db: Queryable,
+  tables: readonly string[],
+): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ table_name: string; n: string }>(
+    `SELECT table_name, count(*) AS n FROM tandem.outbox
+      WHERE status = 'pending' AND table_name = ANY($1::text[]) GROUP BY table_name`,
+    [tables],
+  );
+  return new Map(rows.map((r) => [r.table_name, Number(r.n)]));
+}

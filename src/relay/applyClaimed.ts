@@ -89,7 +89,7 @@ function deadReason(event: ClaimedEvent, err: MappingError): { seq: number } & D
 }
 
 /** Maps every event; unrepresentable ones are set aside for dead letters and do not block the rest. */
-function mapTransactions(
+export function mapTransactions(
   claimed: ClaimedTransaction[],
   mapper: ChangeMapper,
 ): { sized: SizedTransaction[]; dead: Array<{ seq: number } & DeadLetterReason>; events: Map<number, ClaimedEvent> } {

@@ -7,14 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCapture } from '../../src/capture/index.js';
 import { readTableCatalog } from '../../src/capture/catalog.js';
-import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
 import { parseProjectConfig } from '../../src/config/projectConfig.js';
 import { requireTable, type MirrorConfig } from '../../src/mapping/index.js';
-import { readCatalog } from '../../src/postgres/catalog/index.js';
+import { discoverMirror } from '../../src/discovery/discoverMirror.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { canonicalColumns, capturedRows, parityRows } from '../support/readPaths.js';
-import { storySiteCapture } from '../support/storySiteMirror.js';
 
 const backends = await availableBackends();
 
@@ -31,11 +29,8 @@ describe.each(backends)('domains over domains [%s]', (backend) => {
       CREATE DOMAIN tally_value AS integer;
       CREATE DOMAIN non_negative AS tally_value CHECK (VALUE >= 0);
       CREATE TABLE tally (id positive_id PRIMARY KEY, n non_negative, ns non_negative[], note text)`);
-    config = mirrorConfigFromCatalog(
-      await readCatalog(db.pool, 'public'),
-      parseProjectConfig({ schema: 'public' }, null),
-    ).config;
-    await installCapture(db.pool, { ...storySiteCapture(), tables: ['tally'], mirror: config });
+    config = (await discoverMirror(db.pool, parseProjectConfig({ schema: 'public' }, null))).mirror;
+    await installCapture(db.pool, { tables: ['tally'], mirror: config });
     await db.pool.query(
       `INSERT INTO tally VALUES (1, 5, ARRAY[1, 2], 'a'), (9007199254740993, 0, NULL, NULL);
        UPDATE tally SET n = 6 WHERE id = 1`,
