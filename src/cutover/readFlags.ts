@@ -128,8 +128,11 @@ export class ReadFlags {
 
   /** Reads the stages now (waits for a read already under way, then reads again). */
   async refresh(): Promise<void> {
+    // One load at a time: two at once would both compare against the same old
+    // stages and announce one change twice.
+    while (this.polling) await this.polling;
+    this.polling = this.load(true).finally(() => (this.polling = undefined));
     await this.polling;
-    await this.load(true);
   }
 
   private async tick(): Promise<void> {
