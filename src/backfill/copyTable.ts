@@ -15,6 +15,7 @@ import { countRemaining, readPage, type PageRow, type TableShape } from './readP
 import { finishTable, setRowsTotal, stopTable, type BackfillState } from './state.js';
 import { TableRun, type CopyContext, type TableBackfillResult } from './tableRun.js';
 import { pause } from './throttle.js';
+import { killPoint } from '../core/killPoints.js';
 
 export type { CopyContext, TableBackfillResult } from './tableRun.js';
 
@@ -32,6 +33,7 @@ async function timedRead(
 ): Promise<TimedPage> {
   const started = performance.now();
   const rows = await readPage(reader, shape, after, limit);
+  killPoint('backfill.afterRead');
   return { rows, ms: performance.now() - started };
 }
 

@@ -17,6 +17,7 @@ import type { PageStep } from './pageBatches.js';
 import type { TableShape } from './readPage.js';
 import { saveCheckpoint, type BackfillState } from './state.js';
 import { LatencyBackoff, pause, type RateLimiter } from './throttle.js';
+import { killPoint } from '../core/killPoints.js';
 
 export interface TableBackfillResult {
   table: string;
@@ -65,6 +66,7 @@ async function applyWithRetry(
   let outageStarted: number | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
+      killPoint('backfill.beforeApply');
       return await ctx.target.applyBatch(batches);
     } catch (err) {
       if (!(err instanceof TargetUnavailableError)) throw err;
@@ -165,12 +167,14 @@ export class TableRun {
       this.window.length = 0; // later calls are not committed: resent on resume
       return false;
     }
+    killPoint('backfill.afterApply');
     await saveCheckpoint(this.ctx.pool, this.shape.table, {
       lastKey: step.checkpoint,
       copied: step.rows,
       skipped: applied.skipped,
       rejected: step.rejected,
     });
+    killPoint('backfill.afterCheckpoint');
     this.count(step, applied);
     return true;
   }

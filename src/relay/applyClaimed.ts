@@ -20,6 +20,7 @@ import {
 } from './outboxStore.js';
 import { packTransactions, type PackedCall, type PackingLimits, type SizedTransaction } from './packing.js';
 import { backoffDelayMs, CircuitBreaker, type RetryPolicy } from './retryPolicy.js';
+import { killPoint } from '../core/killPoints.js';
 
 /** Maps a captured change to Convex values; throws MappingError for values Convex cannot hold. */
 export interface ChangeMapper {
@@ -185,6 +186,7 @@ async function applyCall(
 ): Promise<unknown> {
   const started = performance.now();
   try {
+    killPoint('relay.beforeApply');
     await ctx.target.applyBatch(call.batches);
   } catch (err) {
     ctx.metrics.applyCalls.inc({ outcome: 'failed' });
@@ -202,7 +204,9 @@ async function applyCall(
   ctx.metrics.applyLatency.observe((performance.now() - started) / 1000);
   ctx.metrics.applyCalls.inc({ outcome: 'applied' });
   for (const b of call.batches) for (const c of b.changes) ctx.metrics.events.inc({ table: c.table, outcome: 'applied' });
+  killPoint('relay.afterApply');
   await completeEvents(ctx.pool, call.seqs);
+  killPoint('relay.afterComplete');
   outcome.applied += call.seqs.length;
   return undefined;
 }

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import { operationKeySettings } from '../capture/index.js';
 import type { WriteRunner } from '../core/writeRunner.js';
+import { killPoint, killPointsArmed } from '../core/killPoints.js';
 import type { Logger } from '../log.js';
 import { withRetriedTransaction } from '../postgres/database.js';
 import type { Relay } from './relay.js';
@@ -27,6 +28,22 @@ interface CommittedWrite<T> {
   tables: string[];
 }
 
+/** The transaction's client, with a kill point before each statement when a crash test armed one. */
+function withStatementKillPoints(tx: pg.PoolClient): pg.PoolClient {
+  if (!killPointsArmed) return tx;
+  return new Proxy(tx, {
+    get(client, property) {
+      if (property === 'query')
+        return (...args: unknown[]) => {
+          killPoint('mirror.statement');
+          return (client.query as (...a: unknown[]) => unknown)(...args);
+        };
+      const value: unknown = Reflect.get(client, property, client);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(client) : value;
+    },
+  });
+}
+
 export class MirrorRunner implements WriteRunner {
   constructor(
     private readonly pool: pg.Pool,
@@ -42,18 +59,21 @@ export class MirrorRunner implements WriteRunner {
     const committed = await withRetriedTransaction(
       this.pool,
       async (tx): Promise<CommittedWrite<T>> => {
-        const result = await work(tx);
+        const result = await work(withStatementKillPoints(tx));
         // Read after the work: the transaction id exists only once it has written.
         const { rows } = await tx.query<{ txid: string | null; tables: string[] | null }>(
           `SELECT pg_current_xact_id_if_assigned()::text AS txid,
                 (SELECT array_agg(DISTINCT table_name ORDER BY table_name) FROM tandem.outbox
                   WHERE txid = pg_current_xact_id_if_assigned()) AS tables`,
         );
+        killPoint('mirror.beforeCommit');
         return { result, txid: rows[0]!.txid ?? '', tables: rows[0]!.tables ?? [] };
       },
       operationKeySettings(operationKey),
     );
+    killPoint('mirror.afterCommit');
     const outcome = await this.applyNow(committed.txid, committed.tables.length > 0);
+    killPoint('mirror.afterApply');
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     this.metrics.mirrorWrites.inc({ operation, outcome });
     this.log.info(

@@ -27,6 +27,7 @@ import type { ClaimedEvent } from './outboxStore.js';
 import { claimTransactions, outboxDrained, secondsUntilNextClaimable } from './outboxStore.js';
 import { DEFAULT_PACKING, type PackingLimits } from './packing.js';
 import { CircuitBreaker, DEFAULT_BREAKER, DEFAULT_RETRY_POLICY, type BreakerOptions, type RetryPolicy } from './retryPolicy.js';
+import { killPoint } from '../core/killPoints.js';
 
 export interface RelayOptions {
   workers: number;
@@ -133,6 +134,7 @@ export class Relay {
       txid,
     });
     if (claimed.length === 0) return null;
+    killPoint('relay.afterClaim');
     const outcome = await applyClaimed(this.ctx, claimed);
     this.totals.applied += outcome.applied;
     this.totals.retried += outcome.retried;
