@@ -23,9 +23,8 @@
  * second) and each fault's recovery time (until the lag is back under 2 s);
  * exits 1 on any failed check.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +34,7 @@ import { installCapture } from '../../src/capture/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { seedFixture } from '../support/appFixture.js';
 import { storySiteCapture } from '../support/storySiteMirror.js';
+import { freePort, Service, waitFor } from '../support/services.js';
 import { startTcpProxy } from '../support/tcpProxy.js';
 
 const { values: args } = parseArgs({
@@ -54,58 +54,9 @@ const root = path.resolve(import.meta.dirname, '../..');
 const serverUrl = process.env.TANDEM_SOAK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** A child process the soak can kill and start again with the same command. */
-class Service {
-  private child: ChildProcess | undefined;
-  private log: fs.WriteStream;
-  constructor(
-    readonly name: string,
-    private readonly argv: string[],
-    private readonly env: NodeJS.ProcessEnv,
-    logDir: string,
-  ) {
-    this.log = fs.createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
-  }
-  start(): void {
-    this.child = spawn(process.execPath, ['bin/tandem.js', ...this.argv], { cwd: root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.pipe(this.log, { end: false });
-    this.child.stderr!.pipe(this.log, { end: false });
-  }
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
-  }
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`soak: ${what} not reached within ${timeoutMs / 1000} s`);
-    await sleep(200);
-  }
 }
 
 function runCli(argv: string[], env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
