@@ -49,9 +49,9 @@ function splitTransaction(t: SizedTransaction, limits: PackingLimits): PackedCal
   t.changes.forEach((change, i) => {
     const size = t.sizes[i]!;
     const range = t.ranges[i]!;
+    // A change too big on its own still gets a part (flush skips an empty one).
     const full =
-      changes.length >= limits.maxChanges ||
-      (changes.length > 0 && (bytes + size > limits.maxBytes || ranges + range > limits.maxIndexRanges));
+      changes.length >= limits.maxChanges || bytes + size > limits.maxBytes || ranges + range > limits.maxIndexRanges;
     if (full) flush();
     changes.push(change);
     bytes += size;
