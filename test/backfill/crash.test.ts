@@ -1,6 +1,6 @@
 /**
- * `tandem backfill` as a separate process, killed with SIGKILL in the middle of
- * a table, then resumed: it continues from its checkpoint (it does not start
+ * `tandem backfill` as a separate process, killed with SIGKILL at a kill point
+ * in the middle of a table, then resumed: it continues from its checkpoint (it does not start
  * over), and Convex ends with every row exactly once.
  */
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill, readBackfillState } from '../../src/backfill/index.js';
 import { HttpConvexTarget, RecordingConvexTarget } from '../../src/convex/index.js';
 import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
+import { KILL_AT_VARIABLE } from '../../src/core/killPoints.js';
 import { silentLogger } from '../../src/log.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { convexState, postgresState } from '../support/mirror.js';
@@ -23,14 +24,6 @@ const ROWS = 400;
 const root = path.resolve(import.meta.dirname, '../..');
 const backends = await availableBackends();
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
-
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface CliRun {
   code: number | null;
@@ -53,7 +46,8 @@ describe.each(backends)('backfill process killed mid-table [%s]', (backend) => {
     TANDEM_LOG_LEVEL: 'silent',
     TANDEM_CONFIG: STORY_SITE_CONFIG_FILE,
   });
-  const cli = (args: string[]) => spawn(process.execPath, ['bin/tandem.js', ...args], { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    spawn(process.execPath, ['bin/tandem.js', ...args], { cwd: root, env: { ...env(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const run = (args: string[]): Promise<CliRun> =>
     new Promise((resolve) => {
       const child = cli(args);
@@ -69,8 +63,7 @@ describe.each(backends)('backfill process killed mid-table [%s]', (backend) => {
     await prepareBackfillDatabase(db.pool);
     await resetBackfill(db.pool, ROWS);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-backfill-crash-'));
-    // Slow answers keep calls in flight long enough to kill the process mid-table.
-    convex = await createLocalConvex({ dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger, faults: { latencyMs: 60 } });
+    convex = await createLocalConvex({ dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
     convexUrl = await convex.listen(0, '127.0.0.1');
   });
   afterAll(async () => {
@@ -80,16 +73,16 @@ describe.each(backends)('backfill process killed mid-table [%s]', (backend) => {
   });
 
   it('resumes from its checkpoint after SIGKILL: no row missing or duplicated, and it does not start over', async () => {
-    const child = cli(['backfill', '--tables', 'story_done', '--batch-rows', '20']);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    await until(async () => ((await readBackfillState(db.pool, 'story_done'))?.rowsCopied ?? 0) >= 100);
-    child.kill('SIGKILL');
-    await exited;
+    // Killed right after its fifth checkpoint (a kill point, src/core/killPoints.ts),
+    // with the sixth call possibly applied in Convex but not checkpointed.
+    const child = cli(['backfill', '--tables', 'story_done', '--batch-rows', '20'], { [KILL_AT_VARIABLE]: 'backfill.afterCheckpoint:5' });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
 
     const killed = (await readBackfillState(db.pool, 'story_done'))!;
     expect(killed.status).toBe('running');
-    expect(killed.rowsCopied).toBeLessThan(ROWS);
-    expect(killed.lastKey).toEqual([String(killed.rowsCopied)]);
+    expect(killed.rowsCopied).toBe(100);
+    expect(killed.lastKey).toEqual(['100']);
     const status = JSON.parse((await run(['status', '--json'])).stdout) as { tables: Array<{ table: string; backfill: { phase: string; rowsCopied: number } }> };
     expect(status.tables.find((t) => t.table === 'story_done')!.backfill).toMatchObject({ phase: 'running', rowsCopied: killed.rowsCopied });
 

@@ -1,17 +1,19 @@
 /**
- * Hard kills (SIGKILL) at the two worst moments: a relay process in the middle
- * of draining, and an application process after its Postgres commit but before
- * Convex answered. After a restart, Convex must equal Postgres.
+ * Hard kills (SIGKILL) at the two worst moments, each at a kill point
+ * (src/core/killPoints.ts) rather than at a moment found by timing: a relay
+ * process after Convex applied a call but before its events were marked done,
+ * and an application process after its Postgres commit but before the Convex
+ * call. After a restart, Convex must equal Postgres.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORY_SITE_CONFIG_FILE } from '../../src/app/schema.js';
 import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
 import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
+import { KILL_AT_VARIABLE } from '../../src/core/killPoints.js';
 import { silentLogger } from '../../src/log.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
@@ -20,19 +22,8 @@ const ADMIN_KEY = 'crash-test-admin-key';
 const root = path.resolve(import.meta.dirname, '../..');
 const backends = await availableBackends();
 
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+function exitSignal(child: ChildProcess): Promise<NodeJS.Signals | null> {
+  return new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
 }
 
 describe.each(backends)('hard kills [%s]', (backend) => {
@@ -45,8 +36,7 @@ describe.each(backends)('hard kills [%s]', (backend) => {
     db = await createTestDatabase(backend);
     await prepareMirroredDatabase(db.pool);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-crash-'));
-    // Slow answers keep a batch in flight long enough to kill the relay inside it.
-    convex = await createLocalConvex({ dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger, faults: { latencyMs: 150 } });
+    convex = await createLocalConvex({ dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
     convexUrl = await convex.listen(0, '127.0.0.1');
   });
   afterAll(async () => {
@@ -60,11 +50,19 @@ describe.each(backends)('hard kills [%s]', (backend) => {
     for (let i = 0; i < 20; i++) await db.pool.query(`UPDATE story SET name = $1 WHERE id = $2`, [`v${i}`, (i % 5) + 1]);
     const child = spawn(process.execPath, ['bin/tandem.js', 'relay', '--once', '--claim-events', '4', '--lease-ms', '1000'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: db.url, CONVEX_URL: convexUrl, CONVEX_DEPLOY_KEY: ADMIN_KEY, TANDEM_HOME: home, TANDEM_LOG_LEVEL: 'silent', TANDEM_CONFIG: STORY_SITE_CONFIG_FILE },
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        CONVEX_URL: convexUrl,
+        CONVEX_DEPLOY_KEY: ADMIN_KEY,
+        TANDEM_HOME: home,
+        TANDEM_LOG_LEVEL: 'silent',
+        TANDEM_CONFIG: STORY_SITE_CONFIG_FILE,
+        [KILL_AT_VARIABLE]: 'relay.afterApply:3',
+      },
       stdio: 'ignore',
     });
-    await until(async () => ((await outboxCounts(db.pool)).done ?? 0) >= 3);
-    await kill(child);
+    expect(await exitSignal(child)).toBe('SIGKILL');
     const afterKill = await outboxCounts(db.pool);
     expect(afterKill.pending ?? 0).toBeGreaterThan(0);
 
@@ -76,35 +74,26 @@ describe.each(backends)('hard kills [%s]', (backend) => {
   });
 
   it('an application killed between its commit and the Convex call loses nothing', async () => {
-    // A Convex that accepts connections and never answers.
-    const sockets: net.Socket[] = [];
-    const blackhole = net.createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
-    const port = (blackhole.address() as net.AddressInfo).port;
-    try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/mirror/children/mirroredWrite.ts', db.url, `http://127.0.0.1:${port}`], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let output = '';
-      child.stdout!.on('data', (d) => (output += String(d)));
-      await until(async () => {
-        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM tandem.outbox WHERE operation_key LIKE 'toggle-approval:%'`);
-        return rows[0].n > 0 && sockets.length > 0;
-      });
-      await kill(child);
-      expect(output).toBe('');
-      const { rows } = await db.pool.query(`SELECT story_id, user_id FROM story_approval`);
-      expect(rows).toEqual([{ story_id: 1, user_id: 1 }]);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/mirror/children/mirroredWrite.ts', db.url, convexUrl], {
+      cwd: root,
+      env: { ...process.env, [KILL_AT_VARIABLE]: 'mirror.afterCommit:1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += String(d)));
+    expect(await exitSignal(child)).toBe('SIGKILL');
+    expect(output).toBe('');
+    const { rows } = await db.pool.query(`SELECT story_id, user_id FROM story_approval`);
+    expect(rows).toEqual([{ story_id: 1, user_id: 1 }]);
+    const { rows: events } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM tandem.outbox WHERE operation_key LIKE 'toggle-approval:%' AND status = 'pending'`,
+    );
+    expect(events[0].n).toBeGreaterThan(0);
 
-      const target = new HttpConvexTarget({ url: convexUrl, adminKey: ADMIN_KEY, requestTimeoutMs: 10_000 });
-      expect((await makeRelay(db.pool, target).drain()).dead).toBe(0);
-      await expectConvexEqualsPostgres(db.pool, target);
-      const approvals = await target.exportPage('story_approval', null, 10);
-      expect(approvals.page.map((r) => r.columns.story_id)).toEqual([1]);
-    } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => blackhole.close(r));
-    }
+    const target = new HttpConvexTarget({ url: convexUrl, adminKey: ADMIN_KEY, requestTimeoutMs: 10_000 });
+    expect((await makeRelay(db.pool, target).drain()).dead).toBe(0);
+    await expectConvexEqualsPostgres(db.pool, target);
+    const approvals = await target.exportPage('story_approval', null, 10);
+    expect(approvals.page.map((r) => r.columns.story_id)).toEqual([1]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Child process for the crash test: runs one application write through the
- * mirror helper against a Convex that never answers, so the process is still
- * waiting in the fast path (after its Postgres commit) when the test kills it.
+ * mirror helper; the test arms the kill point between its Postgres commit and
+ * the Convex call (TANDEM_KILL_AT=mirror.afterCommit:1), so it dies there.
  */
 import { toggleApproval } from '../../../src/app/writes/index.js';
 import { StaticUserDirectory } from '../../../src/app/userDirectory.js';
