@@ -12,8 +12,9 @@
  * approvals, renames) plus raw-SQL writers. Faults, in turn: a relay SIGKILLed
  * and restarted, the stand-in SIGKILLed and restarted on its data dir, every
  * connection through the proxy dropped, and with --restart-postgres the server
- * restarted (pg_ctlcluster; only where nothing else uses it, as in CI's soak
- * step after the tests).
+ * restarted (pg_ctlcluster on TANDEM_SOAK_PG_CLUSTER, "<version> <cluster>",
+ * default the first version's `main`; only where nothing else uses that
+ * server, as in CI's soak step after the tests).
  *
  * After the run: traffic stops, the faults stop, the relays drain, then
  * `tandem parity --mode full` must find zero drift, `tandem invariants` no
@@ -206,8 +207,8 @@ async function main(): Promise<void> {
     } else if (kind === 'connections') {
       proxy.cut();
     } else {
-      const version = fs.readdirSync('/etc/postgresql')[0]!;
-      const restart = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { encoding: 'utf8' });
+      const [version, cluster] = (process.env.TANDEM_SOAK_PG_CLUSTER ?? `${fs.readdirSync('/etc/postgresql')[0]} main`).split(/\s+/);
+      const restart = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', version!, cluster!, 'restart'], { encoding: 'utf8' });
       if (restart.status !== 0) throw new Error(`soak: pg_ctlcluster restart failed: ${restart.stderr}`);
     }
   }
