@@ -37,6 +37,8 @@ export interface Config {
   readsForcePostgres: 'all' | string[];
   /** A file whose presence forces reads to Postgres (TANDEM_READS_OVERRIDE_FILE). */
   readsOverrideFile: string | undefined;
+  /** Where alert notifications are POSTed (the variable named by alerts.webhook.urlVariable); unset: log only. */
+  alertWebhookUrl: string | undefined;
 }
 
 /** An override list: `all`, or table names separated by commas or white space; empty is none. */
@@ -102,6 +104,22 @@ export interface EnvironmentNames {
   convexKeyVariable?: string;
   /** The config file's mirror wait, used when TANDEM_MIRROR_WAIT_MS is unset. */
   mirrorWaitMs?: number;
+  /** Variable holding the alert webhook URL (default TANDEM_ALERT_WEBHOOK_URL). */
+  alertWebhookVariable?: string;
+}
+
+function parseWebhookUrl(variable: string, env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env[variable]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The value may hold a token: name the variable, not the value.
+    throw new ConfigError(variable, 'not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(variable, 'must be an http:// or https:// URL');
+  return raw;
 }
 
 export function loadConfig(
@@ -135,5 +153,6 @@ export function loadConfig(
     readsOverrideFile: env.TANDEM_READS_OVERRIDE_FILE?.trim()
       ? path.resolve(cwd, env.TANDEM_READS_OVERRIDE_FILE.trim())
       : undefined,
+    alertWebhookUrl: parseWebhookUrl(names.alertWebhookVariable ?? 'TANDEM_ALERT_WEBHOOK_URL', env),
   };
 }

@@ -159,3 +159,6 @@ export * from './phases/index.js';
 
 // Read cutover: stages, flags, the read router, shadow reads, OpenFeature, automatic rollback.
 export * from './cutover/index.js';
+
+// Alert rules: evaluator, history, sinks, Prometheus export (docs/alerts.md).
+export * from './alerts/index.js';

@@ -36,6 +36,7 @@ export async function commandContext(): Promise<CommandContext> {
     convexUrlVariable: project.convex.urlVariable,
     convexKeyVariable: project.convex.keyVariable,
     mirrorWaitMs: project.mirror.waitMs,
+    alertWebhookVariable: project.alerts.webhook.urlVariable,
   });
   return { config, project, log: createLogger(config.logLevel) };
 }

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import type { InvariantSuite } from '../parity/invariantSuite.js';
+import { alertsConfigSchema, resolveAlertPolicy, type AlertPolicy } from '../alerts/rules.js';
 
 /**
  * A Postgres identifier as Tandem uses it: table and schema names become
@@ -139,6 +140,8 @@ export const projectConfigSchema = z
       })
       .strict()
       .default({ rollback: { default: {}, tables: {}, windowSeconds: 60 } }),
+    /** Alert rules, evaluated in-process and exportable to Prometheus (docs/alerts.md). */
+    alerts: alertsConfigSchema.prefault({}),
   })
   .strict();
 
@@ -198,6 +201,8 @@ export interface ProjectConfig {
   mirror: { waitMs: number | undefined };
   /** Read cutover settings: automatic rollback rules, `for` in ms. */
   cutover: { rollback: RollbackPolicy };
+  /** Alert rules per table, durations in ms. */
+  alerts: AlertPolicy;
 }
 
 /** Type-checked config authoring for `tandem.config.ts` / `.mjs`. */
@@ -287,6 +292,7 @@ export function parseProjectConfig(
         windowSeconds: c.cutover.rollback.windowSeconds,
       },
     },
+    alerts: resolveAlertPolicy(c.alerts, source),
   };
 }
 

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { untrackedWrites } from '../capture/index.js';
 import { outboxLag, type OutboxLag } from './outboxStore.js';
+import { latestParityDrift } from '../alerts/snapshot.js';
 
 export interface RelayMetrics {
   registry: Registry;
@@ -111,6 +112,54 @@ export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
       );
       this.reset();
       for (const r of rows) this.set({ table: r.table_name }, r.n);
+    },
+  });
+  // Per-table lag, for alert rules held per table (the two gauges above are the whole outbox).
+  let byTable: { at: number; read: Promise<Array<{ table_name: string; pending: number; oldest: number }>> } | undefined;
+  const readByTable = () => {
+    if (!byTable || Date.now() - byTable.at > 1000)
+      byTable = {
+        at: Date.now(),
+        read: pool
+          .query<{ table_name: string; pending: number; oldest: number }>(
+            `SELECT table_name, count(*)::int AS pending, extract(epoch FROM now() - min(captured_at))::float8 AS oldest
+               FROM tandem.outbox WHERE status = 'pending' GROUP BY table_name`,
+          )
+          .then((r) => r.rows),
+      };
+    return byTable.read;
+  };
+  new Gauge({
+    name: 'tandem_table_outbox_pending',
+    help: 'Captured changes not yet applied to Convex, by table',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const rows = await readByTable();
+      this.reset();
+      for (const r of rows) this.set({ table: r.table_name }, r.pending);
+    },
+  });
+  new Gauge({
+    name: 'tandem_table_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest change not yet applied, by table (mirror lag per table)',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const rows = await readByTable();
+      this.reset();
+      for (const r of rows) this.set({ table: r.table_name }, Math.max(0, r.oldest));
+    },
+  });
+  new Gauge({
+    name: 'tandem_parity_drift_keys',
+    help: "Keys that differ between Postgres and Convex in each table's latest parity run",
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const drift = await latestParityDrift(pool);
+      this.reset();
+      for (const [table, n] of drift) this.set({ table }, n);
     },
   });
   new Gauge({

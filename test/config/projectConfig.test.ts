@@ -10,6 +10,7 @@ import { loadInvariantSuites } from '../../src/config/invariantSuites.js';
 import { findConfigFile, loadProjectConfig } from '../../src/config/loadProjectConfig.js';
 import { DEFAULT_PROJECT_CONFIG, parseProjectConfig } from '../../src/config/projectConfig.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { DEFAULT_ALERT_POLICY } from '../../src/alerts/rules.js';
 
 let dir: string;
 beforeEach(() => {
@@ -44,6 +45,7 @@ describe('project config', () => {
       convex: { urlVariable: 'CONVEX_URL', keyVariable: 'CONVEX_DEPLOY_KEY', dir: 'convex' },
       mirror: { waitMs: undefined },
       cutover: { rollback: { default: {}, tables: {}, windowSeconds: 60 } },
+      alerts: DEFAULT_ALERT_POLICY,
     });
   });
 

@@ -1,0 +1,160 @@
+/**
+ * What the rules look at: one snapshot per mirrored table. The source is a
+ * port so tests (and a process with other signals) can feed values; the
+ * Postgres source reads the tool's schema, which every Tandem process shares,
+ * so the relay and the API server see the same numbers.
+ */
+import type pg from 'pg';
+import { untrackedWrites } from '../capture/index.js';
+
+export interface RateValue {
+  /** A share 0–1. */
+  value: number;
+  /** Events or reads it was computed over. */
+  samples: number;
+}
+
+export interface TableSnapshot {
+  table: string;
+  /** Events captured in the window that failed at least once, over all captured in it. */
+  mirrorFailureRate: RateValue;
+  /** Age of the oldest pending change (0 when none). */
+  lagSeconds: number;
+  /** Seconds since a change of the table was last applied; null when none in the lookback. */
+  secondsSinceApplied: number | null;
+  deadLetters: number;
+  /** Drift keys of the table's latest parity run (0 when never checked). */
+  parityDrift: number;
+  untrackedWrites: number;
+  /** Shadow reads (Postgres against Convex) that differed, over those compared, in the window. */
+  shadowDriftRate: RateValue;
+}
+
+export interface AlertSnapshotSource {
+  read(tables: readonly string[]): Promise<TableSnapshot[]>;
+}
+
+export function emptySnapshot(table: string): TableSnapshot {
+  return {
+    table,
+    mirrorFailureRate: { value: 0, samples: 0 },
+    lagSeconds: 0,
+    secondsSinceApplied: null,
+    deadLetters: 0,
+    parityDrift: 0,
+    untrackedWrites: 0,
+    shadowDriftRate: { value: 0, samples: 0 },
+  };
+}
+
+interface ShadowReading {
+  at: number;
+  compared: number;
+  drift: number;
+}
+
+export interface PostgresSnapshotOptions {
+  /** The window rates are computed over (seconds). */
+  windowSeconds: number;
+  /** How far back "last applied" looks (seconds); beyond it a table counts as never applied. */
+  appliedLookbackSeconds: number;
+  now?: () => number;
+}
+
+/**
+ * Reads every signal from the tool's schema in a handful of grouped queries.
+ * Shadow counts are totals since install (tandem.shadow_count), so the rate in
+ * the window is the difference between this reading and the oldest one kept
+ * from within the window.
+ */
+export class PostgresSnapshotSource implements AlertSnapshotSource {
+  private readonly shadowReadings = new Map<string, ShadowReading[]>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PostgresSnapshotOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async read(tables: readonly string[]): Promise<TableSnapshot[]> {
+    const out = new Map(tables.map((t) => [t, emptySnapshot(t)]));
+    const list = [...tables];
+    const windowMs = this.options.windowSeconds * 1000;
+    const outbox = await this.pool.query<{ table_name: string; lag: number | null; total: number; failing: number; since_applied: number | null }>(
+      `WITH pending AS (
+         SELECT table_name, extract(epoch FROM now() - min(captured_at))::float8 AS lag
+           FROM tandem.outbox WHERE status = 'pending' AND table_name = ANY($1::text[]) GROUP BY table_name),
+       recent AS (
+         SELECT table_name, count(*)::int AS total, count(*) FILTER (WHERE last_error IS NOT NULL)::int AS failing
+           FROM tandem.outbox
+          WHERE captured_at > now() - $2::int * interval '1 millisecond' AND table_name = ANY($1::text[])
+          GROUP BY table_name),
+       applied AS (
+         SELECT table_name, extract(epoch FROM now() - max(processed_at))::float8 AS since_applied
+           FROM tandem.outbox
+          WHERE status = 'done' AND processed_at > now() - $3::int * interval '1 second' AND table_name = ANY($1::text[])
+          GROUP BY table_name)
+       SELECT t AS table_name, pending.lag, coalesce(recent.total, 0) AS total, coalesce(recent.failing, 0) AS failing,
+              applied.since_applied
+         FROM unnest($1::text[]) AS t
+         LEFT JOIN pending ON pending.table_name = t
+         LEFT JOIN recent ON recent.table_name = t
+         LEFT JOIN applied ON applied.table_name = t`,
+      [list, windowMs, this.options.appliedLookbackSeconds],
+    );
+    for (const r of outbox.rows) {
+      const s = out.get(r.table_name)!;
+      s.lagSeconds = Math.max(0, r.lag ?? 0);
+      s.mirrorFailureRate = { value: r.total ? r.failing / r.total : 0, samples: r.total };
+      s.secondsSinceApplied = r.since_applied === null ? null : Math.max(0, r.since_applied);
+    }
+    const dead = await this.pool.query<{ table_name: string; n: number }>(
+      `SELECT table_name, count(*)::int AS n FROM tandem.dead_letter
+        WHERE resolved_at IS NULL AND table_name = ANY($1::text[]) GROUP BY table_name`,
+      [list],
+    );
+    for (const r of dead.rows) out.get(r.table_name)!.deadLetters = r.n;
+    for (const [table, drift] of await latestParityDrift(this.pool, list)) out.get(table)!.parityDrift = drift;
+    for (const u of await untrackedWrites(this.pool)) {
+      const s = out.get(u.table);
+      if (s) s.untrackedWrites = u.count;
+    }
+    await this.readShadow(list, out, windowMs);
+    return [...out.values()];
+  }
+
+  private async readShadow(tables: string[], out: Map<string, TableSnapshot>, windowMs: number): Promise<void> {
+    const { rows } = await this.pool.query<{ table_name: string; compared: string; drift: string }>(
+      `SELECT table_name, sum(count) FILTER (WHERE class IN ('match', 'drift'))::text AS compared,
+              sum(count) FILTER (WHERE class = 'drift')::text AS drift
+         FROM tandem.shadow_count WHERE mode = 'ab' AND table_name = ANY($1::text[]) GROUP BY table_name`,
+      [tables],
+    );
+    const now = this.now();
+    const totals = new Map(rows.map((r) => [r.table_name, { compared: Number(r.compared ?? 0), drift: Number(r.drift ?? 0) }]));
+    for (const table of tables) {
+      const current = { at: now, ...(totals.get(table) ?? { compared: 0, drift: 0 }) };
+      const readings = (this.shadowReadings.get(table) ?? []).filter((r) => now - r.at <= windowMs);
+      const base = readings[0];
+      readings.push(current);
+      this.shadowReadings.set(table, readings);
+      if (!base) continue;
+      const compared = current.compared - base.compared;
+      const drift = current.drift - base.drift;
+      out.get(table)!.shadowDriftRate = { value: compared > 0 ? drift / compared : 0, samples: Math.max(0, compared) };
+    }
+  }
+}
+
+/** Drift keys of each table's latest parity run. */
+export async function latestParityDrift(pool: pg.Pool, tables?: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ table_name: string; drift: number }>(
+    `SELECT DISTINCT ON (table_name) table_name, drift_count AS drift FROM tandem.parity_run
+      WHERE kind = 'parity' AND ($1::text[] IS NULL OR table_name = ANY($1::text[]))
+      ORDER BY table_name, finished_at DESC, id DESC`,
+    [tables ? [...tables] : null],
+  );
+  return new Map(rows.map((r) => [r.table_name, r.drift]));
+}
