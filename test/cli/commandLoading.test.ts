@@ -41,6 +41,7 @@ const COMMANDS = [
   'decommission',
   'flags',
   'shadow',
+  'alerts',
 ];
 
 function commandsListed(help: string): string[] {
