@@ -54,6 +54,11 @@ export class AlertMonitor {
       });
   }
 
+  /** Alerts pending or firing as this process last evaluated them. */
+  get activeCount(): number {
+    return this.evaluator.active().length;
+  }
+
   start(): void {
     this.timer ??= setInterval(() => {
       this.ticking ??= this.tick()

@@ -12,7 +12,7 @@ import type { MirrorConfig } from '../index.js';
 import { createPool } from '../index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../index.js';
 import { startApiStack, type RunningApi } from './apiStack.js';
-import { startMirrorStack, type MirrorStack } from './mirrorStack.js';
+import { startMirrorStack, type AlertingSettings, type MirrorStack } from './mirrorStack.js';
 
 export interface EmbeddedStores {
   pg: EmbeddedPostgres;
@@ -88,6 +88,8 @@ export async function startServing(
     host: string;
     mirrorWaitMs: number;
     log: Logger;
+    /** Alert rules evaluated in this process (the stand-in's admin key is added to the secrets). */
+    alerts?: AlertingSettings;
   },
 ): Promise<Serving> {
   const mirror = startMirrorStack({
@@ -97,6 +99,10 @@ export async function startServing(
     discover: options.discover,
     log: options.log,
     mirrorWaitMs: options.mirrorWaitMs,
+    alerts: options.alerts && {
+      policy: options.alerts.policy,
+      config: { ...options.alerts.config, convexDeployKey: options.alerts.config.convexDeployKey ?? stores.convexAdminKey },
+    },
   });
   try {
     const api = await startApiStack({

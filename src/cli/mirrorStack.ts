@@ -13,11 +13,20 @@ import { mirrorMapper } from '../index.js';
 import { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from '../index.js';
 import { MirrorRunner } from '../index.js';
 import { Relay, type RelayOptions } from '../index.js';
+import { startAlerting, type AlertMonitor, type AlertPolicy, type Config } from '../index.js';
+
+/** Alerting for a long-running process: its rules and what the sinks need. */
+export interface AlertingSettings {
+  policy: AlertPolicy;
+  config: Pick<Config, 'databaseUrl' | 'convexDeployKey' | 'apiTokens' | 'alertWebhookUrl'>;
+}
 
 export interface MirrorStack {
   relay: Relay;
   runner: MirrorRunner;
   metrics: RelayMetrics;
+  /** The alert rules evaluated in this process (absent when not asked for). */
+  alerts?: AlertMonitor;
   /** Registers GET /metrics on the API server. */
   metricsRoute(app: FastifyInstance): void;
   stop(): Promise<void>;
@@ -33,6 +42,7 @@ export function startMirrorStack(options: {
   log: Logger;
   mirrorWaitMs: number;
   relay?: Partial<RelayOptions>;
+  alerts?: AlertingSettings;
 }): MirrorStack {
   const registry = new Registry();
   const metrics = createRelayMetrics(registry);
@@ -49,17 +59,30 @@ export function startMirrorStack(options: {
     options.relay,
   );
   const runner = new MirrorRunner(options.pool, relay, metrics, options.log, { waitMs: options.mirrorWaitMs });
+  const alerts = options.alerts
+    ? startAlerting({
+        pool: options.pool,
+        policy: options.alerts.policy,
+        tables: () => options.mirror.tables.map((t) => t.name),
+        config: options.alerts.config,
+        log: options.log,
+      })
+    : undefined;
   relay.start();
   return {
     relay,
     runner,
     metrics,
+    alerts,
     metricsRoute(app) {
       app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
         reply.header('content-type', registry.contentType);
         return registry.metrics();
       });
     },
-    stop: () => relay.stop(),
+    async stop() {
+      await alerts?.stop();
+      await relay.stop();
+    },
   };
 }

@@ -12,7 +12,9 @@
  * the drift of the table's latest parity run; from this process's reads
  * (ReadStats) the shadow drift rate and the Convex read error rate. Every
  * instance may run a monitor: a second rollback of a table already back is a
- * no-op.
+ * no-op. Given an alert raiser (the alert monitor, src/alerts), each rollback
+ * also raises a `readRollback` alert, recorded in the alert history and sent
+ * to the alert sinks.
  */
 import type pg from 'pg';
 import type { RollbackPolicy, RollbackRule, RollbackSignal } from '../config/projectConfig.js';
@@ -43,6 +45,8 @@ export interface AutoRollbackOptions {
   tables: readonly string[];
   metrics?: CutoverMetrics;
   log?: Logger;
+  /** Where "an alert fires" goes: the alert monitor's raise (AlertMonitor.raise). */
+  alerts?: AlertRaiser;
   actor?: string;
   intervalMs?: number;
   now?: () => number;
@@ -64,6 +68,18 @@ export interface RollbackTrip {
 }
 
 type TableSignals = Partial<Record<RollbackSignal, SignalValue>>;
+
+/** Raises a one-off alert; AlertMonitor implements it. */
+export interface AlertRaiser {
+  raise(alert: {
+    rule: string;
+    table: string;
+    severity: 'info' | 'warning' | 'critical';
+    value: number;
+    threshold: number;
+    summary: string;
+  }): Promise<void>;
+}
 
 export class AutoRollback {
   private readonly breachSince = new Map<string, number>();
@@ -143,6 +159,16 @@ export class AutoRollback {
     if (change) {
       this.options.metrics?.rollbacks.inc({ table, rule });
       this.options.log?.error({ table, rule, ...detail, from: change.from.stage }, 'read stage rolled back to postgres');
+      await this.options.alerts
+        ?.raise({
+          rule: 'readRollback',
+          table,
+          severity: 'critical',
+          value: observed.value,
+          threshold: r.threshold,
+          summary: `${table}: reads rolled back from ${change.from.stage} to postgres (${rule} ${round(observed.value)} > ${r.threshold})`,
+        })
+        .catch((err: unknown) => this.options.log?.warn({ table, err: (err as Error).message }, 'rollback alert not raised'));
     }
     return { table, rule, observed, threshold: r.threshold, forMs: r.forMs, change: change ?? null };
   }

@@ -59,6 +59,7 @@ export {
 export {
   AutoRollback,
   ROLLBACK_SIGNALS,
+  type AlertRaiser,
   type AutoRollbackOptions,
   type RollbackTrip,
   type SignalValue,

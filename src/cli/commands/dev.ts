@@ -88,6 +88,7 @@ export function register(program: Command): void {
           host,
           mirrorWaitMs: config.mirrorWaitMs,
           log: ctx.log,
+          alerts: { policy: project.alerts, config: { ...config, apiTokens: tokens } },
         });
         try {
           writeDevStack(config.home, {

@@ -1,6 +1,7 @@
 /**
  * `tandem relay [--workers N] [--once] [--metrics-port P]`: drains the outbox
- * into Convex, logging retries and (with --metrics-port) serving /metrics.
+ * into Convex, logging retries and (with --metrics-port) serving /metrics and
+ * /healthz. Running continuously, it also evaluates the alert rules.
  * `--once` exits when nothing is pending: 0, or 1 if anything went to dead letters.
  */
 import type { Command } from 'commander';
@@ -15,6 +16,9 @@ import {
   DEFAULT_RELAY_OPTIONS,
   pausedTables,
   Relay,
+  startAlerting,
+  checkPolicyTables,
+  type AlertMonitor,
 } from '../../index.js';
 import { formatPaused } from './capture.js';
 import { nextStopSignal } from '../apiStack.js';
@@ -52,15 +56,26 @@ export function register(program: Command): void {
         const registry = new Registry();
         const metrics = createRelayMetrics(registry);
         registerOutboxGauges(registry, db.pool);
+        const mirror = (await discover(ctx, db)).mirror;
+        const tables = mirror.tables.map((t) => t.name);
+        // A rule for a table that is not mirrored is refused before anything runs.
+        checkPolicyTables(ctx.project.alerts, tables);
+        let relay: Relay | undefined;
+        let alerts: AlertMonitor | undefined;
         const metricsServer =
-          flags.metricsPort === undefined ? undefined : await serveMetrics(registry, flags.metricsPort, flags.metricsHost);
+          flags.metricsPort === undefined
+            ? undefined
+            : await serveMetrics(registry, flags.metricsPort, flags.metricsHost, () => ({
+                relay: { running: relay !== undefined, workers: flags.workers, ...relay?.summary },
+                alerts: alerts ? { evaluated: true, active: alerts.activeCount } : { evaluated: false },
+              }));
         if (metricsServer) ctx.log.info({ url: metricsServer.url }, 'relay metrics served');
-        const relay = new Relay(
+        relay = new Relay(
           {
             pool: db.pool,
             target,
             schema: {
-              mirror: (await discover(ctx, db)).mirror,
+              mirror,
               discover: async () => (await discoverMirror(db.pool, ctx.project)).mirror,
             },
             metrics,
@@ -79,10 +94,12 @@ export function register(program: Command): void {
           if (flags.once) summary = await relay.drain();
           else {
             const stopped = nextStopSignal();
+            alerts = startAlerting({ pool: db.pool, policy: ctx.project.alerts, tables: () => tables, config: ctx.config, log: ctx.log });
             relay.start();
             ctx.log.info({ workers: flags.workers }, 'relay running');
             await stopped;
             await relay.stop();
+            await alerts.stop();
             summary = relay.summary;
           }
         } finally {

@@ -5,9 +5,18 @@
  * flight, and the database is closed.
  */
 import type { Command } from 'commander';
-import { ConfigError, openConvexTarget, type Config } from '../../index.js';
+import {
+  ConfigError,
+  checkPolicyTables,
+  openConvexTarget,
+  requireSchema,
+  startAlerting,
+  type AlertMonitor,
+  type Config,
+} from '../../index.js';
 import { nextStopSignal, startApiStack } from '../apiStack.js';
-import { commandContext, withDatabase } from '../context.js';
+import { commandContext, discover, withDatabase, type CommandContext } from '../context.js';
+import type { Database } from '../../index.js';
 import { parsePort } from '../optionParsers.js';
 
 /**
@@ -24,6 +33,22 @@ function convexForReads(config: Config) {
   }
 }
 
+/**
+ * Alert rules over the mirrored tables, when the tool's schema is installed
+ * (an API over a database Tandem does not manage yet has nothing to watch).
+ */
+async function alertingFor(ctx: CommandContext, db: Database): Promise<AlertMonitor | undefined> {
+  try {
+    await requireSchema(db.pool);
+  } catch (err) {
+    ctx.log.info({ reason: (err as Error).message }, 'alert rules not evaluated');
+    return undefined;
+  }
+  const tables = (await discover(ctx, db)).mirror.tables.map((t) => t.name);
+  checkPolicyTables(ctx.project.alerts, tables);
+  return startAlerting({ pool: db.pool, policy: ctx.project.alerts, tables: () => tables, config: ctx.config, log: ctx.log });
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -34,6 +59,7 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const stopped = nextStopSignal();
       await withDatabase(ctx, async (db) => {
+        const alerts = await alertingFor(ctx, db);
         const api = await startApiStack({
           pool: db.pool,
           tokens: ctx.config.apiTokens,
@@ -48,6 +74,7 @@ export function register(program: Command): void {
           ctx.log.info({ signal }, 'stopping API server');
         } finally {
           await api.app.close();
+          await alerts?.stop();
         }
       });
     });

@@ -192,6 +192,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       host: options.host,
       mirrorWaitMs: options.mirrorWaitMs,
       log: options.log,
+      // Log only: the demo sends nothing out of the machine.
+      alerts: {
+        policy: project.alerts,
+        config: { databaseUrl: undefined, convexDeployKey: undefined, apiTokens: DEV_TOKENS, alertWebhookUrl: undefined },
+      },
     });
     stops.push(() => serving.stop());
     const { api } = serving;
