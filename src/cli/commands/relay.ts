@@ -60,17 +60,17 @@ export function register(program: Command): void {
         const tables = mirror.tables.map((t) => t.name);
         // A rule for a table that is not mirrored is refused before anything runs.
         checkPolicyTables(ctx.project.alerts, tables);
-        let relay: Relay | undefined;
-        let alerts: AlertMonitor | undefined;
+        // What /healthz reports; filled in as the relay and the alert rules start.
+        const live: { relay?: Relay; alerts?: AlertMonitor } = {};
         const metricsServer =
           flags.metricsPort === undefined
             ? undefined
             : await serveMetrics(registry, flags.metricsPort, flags.metricsHost, () => ({
-                relay: { running: relay !== undefined, workers: flags.workers, ...relay?.summary },
-                alerts: alerts ? { evaluated: true, active: alerts.activeCount } : { evaluated: false },
+                relay: { running: live.relay !== undefined, workers: flags.workers, ...live.relay?.summary },
+                alerts: live.alerts ? { evaluated: true, active: live.alerts.activeCount } : { evaluated: false },
               }));
         if (metricsServer) ctx.log.info({ url: metricsServer.url }, 'relay metrics served');
-        relay = new Relay(
+        const relay = new Relay(
           {
             pool: db.pool,
             target,
@@ -89,12 +89,14 @@ export function register(program: Command): void {
             leaseMs: flags.leaseMs,
           },
         );
+        live.relay = relay;
         let summary;
         try {
           if (flags.once) summary = await relay.drain();
           else {
             const stopped = nextStopSignal();
-            alerts = startAlerting({ pool: db.pool, policy: ctx.project.alerts, tables: () => tables, config: ctx.config, log: ctx.log });
+            const alerts = startAlerting({ pool: db.pool, policy: ctx.project.alerts, tables: () => tables, config: ctx.config, log: ctx.log });
+            live.alerts = alerts;
             relay.start();
             ctx.log.info({ workers: flags.workers }, 'relay running');
             await stopped;
