@@ -73,6 +73,10 @@ describe('the public API (package exports)', () => {
       'createLocalConvex',
       'startEmbeddedPostgres',
       'setReadStage',
+      'currentAlerts',
+      'listAlertHistory',
+      'startAlerting',
+      'prometheusRulesYaml',
       'rollbackReadStages',
       'listReadStages',
       'readStageHistory',
@@ -94,6 +98,8 @@ describe('the public API (package exports)', () => {
       'ShadowRecorder',
       'ReadStageProvider',
       'AutoRollback',
+      'AlertMonitor',
+      'AlertEvaluator',
     ];
     for (const name of [...functions, ...classes]) expect(names[name], name).toBe('function');
   });
