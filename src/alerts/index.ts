@@ -22,7 +22,6 @@ export { AlertEvaluator, observe, type AlertInstance, type AlertState, type Aler
 export {
   PostgresSnapshotSource,
   emptySnapshot,
-  latestParityDrift,
   type AlertSnapshotSource,
   type RateValue,
   type TableSnapshot,

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { untrackedWrites } from '../capture/index.js';
+import { latestParityDrift } from '../parity/history.js';
 
 export interface RateValue {
   /** A share 0–1. */
@@ -146,15 +147,4 @@ export class PostgresSnapshotSource implements AlertSnapshotSource {
       out.get(table)!.shadowDriftRate = { value: compared > 0 ? drift / compared : 0, samples: Math.max(0, compared) };
     }
   }
-}
-
-/** Drift keys of each table's latest parity run. */
-export async function latestParityDrift(pool: pg.Pool, tables?: readonly string[]): Promise<Map<string, number>> {
-  const { rows } = await pool.query<{ table_name: string; drift: number }>(
-    `SELECT DISTINCT ON (table_name) table_name, drift_count AS drift FROM tandem.parity_run
-      WHERE kind = 'parity' AND ($1::text[] IS NULL OR table_name = ANY($1::text[]))
-      ORDER BY table_name, finished_at DESC, id DESC`,
-    [tables ? [...tables] : null],
-  );
-  return new Map(rows.map((r) => [r.table_name, r.drift]));
 }

@@ -137,3 +137,14 @@ export async function runDrift(
   );
   return rows;
 }
+
+/** Drift keys of each table's latest parity run (the alert rules and the drift gauge read it). */
+export async function latestParityDrift(pool: Queryable, tables?: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ table_name: string; drift: number }>(
+    `SELECT DISTINCT ON (table_name) table_name, drift_count AS drift FROM tandem.parity_run
+      WHERE kind = 'parity' AND ($1::text[] IS NULL OR table_name = ANY($1::text[]))
+      ORDER BY table_name, finished_at DESC, id DESC`,
+    [tables ? [...tables] : null],
+  );
+  return new Map(rows.map((r) => [r.table_name, r.drift]));
+}

@@ -14,7 +14,7 @@ export {
   type InvariantSuite,
   type InvariantViolation,
 } from './invariantSuite.js';
-export { recordRuns, listRuns, runDrift, type RunRecord, type StoredRun } from './history.js';
+export { recordRuns, listRuns, runDrift, latestParityDrift, type RunRecord, type StoredRun } from './history.js';
 export {
   parityStatus,
   unresolvedDrift,

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { untrackedWrites } from '../capture/index.js';
 import { outboxLag, type OutboxLag } from './outboxStore.js';
-import { latestParityDrift } from '../alerts/snapshot.js';
+import { latestParityDrift } from '../parity/history.js';
 
 export interface RelayMetrics {
   registry: Registry;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES, checkPolicyTables, rulesForTable } from '../../src/alerts/rules.js';
 import { parseProjectConfig } from '../../src/config/projectConfig.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { loadConfig } from '../../src/config.js';
 
 const parse = (alerts: unknown) => parseProjectConfig({ alerts }, 'tandem.config.json');
 const errorOf = (alerts: unknown): string => {
@@ -76,5 +77,21 @@ describe('alert rule config', () => {
       'alerts.tables.rentl: not a mirrored table (known: film, rental)',
     );
     expect(() => checkPolicyTables(parse({ tables: { rental: {} } }).alerts, ['film', 'rental'])).not.toThrow();
+  });
+});
+
+describe('the webhook URL from the environment', () => {
+  it('is read from the variable the config names, and a bad one is refused without echoing it', () => {
+    expect(loadConfig({}, '/').alertWebhookUrl).toBeUndefined();
+    expect(loadConfig({ TANDEM_ALERT_WEBHOOK_URL: 'https://hooks.example/a?token=abc' }, '/').alertWebhookUrl).toBe(
+      'https://hooks.example/a?token=abc',
+    );
+    expect(loadConfig({ OPS_HOOK: 'http://127.0.0.1:9000/x' }, '/', { alertWebhookVariable: 'OPS_HOOK' }).alertWebhookUrl).toBe(
+      'http://127.0.0.1:9000/x',
+    );
+    expect(() => loadConfig({ TANDEM_ALERT_WEBHOOK_URL: 'hooks token=s3cr3t' }, '/')).toThrow(
+      new ConfigError('TANDEM_ALERT_WEBHOOK_URL', 'not a URL'),
+    );
+    expect(() => loadConfig({ TANDEM_ALERT_WEBHOOK_URL: 'ftp://x/y' }, '/')).toThrow('TANDEM_ALERT_WEBHOOK_URL: must be an http:// or https:// URL');
   });
 });
