@@ -71,7 +71,11 @@ describe.each(backends)('alert rules in a running relay [%s]', (backend) => {
         relay: { running: true, workers: 1, applied: 0, retried: 0, dead: 0 },
         alerts: { evaluated: true, active: 1 },
       });
-      const { rows } = await db.pool.query(`SELECT rule, table_name, from_state, to_state, summary FROM tandem.alert_event`);
+      // /healthz counts the alert as soon as it is evaluated; its record and log line follow within the tick.
+      const events = () => db.pool.query(`SELECT rule, table_name, from_state, to_state, summary FROM tandem.alert_event`);
+      while (Date.now() < deadline && ((await events()).rows.length === 0 || !/alert firing.*\n/.test(stderr)))
+        await new Promise((r) => setTimeout(r, 100));
+      const { rows } = await events();
       expect(rows).toEqual([
         { rule: 'deadLetters', table_name: 'item', from_state: 'inactive', to_state: 'firing', summary: 'item: unresolved dead letters 1 > 0' },
       ]);
