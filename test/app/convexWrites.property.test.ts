@@ -66,6 +66,8 @@ describe.each(backends)('write paths: Postgres path and Convex path agree [%s]',
           expect(onConvex, `call ${i}: ${JSON.stringify(c)}`).toEqual(onPostgres);
           if (onPostgres.ok) succeeded.add(callKind(c));
           else refusals.add(onPostgres.error.class);
+          // After every call, not only at the end: a later write to the same course would heal a stale count.
+          expect(await checkInvariantsConvex(convex), `invariants after call ${i}`).toEqual([]);
         }
         const [pgAfter, cxAfter] = [await postgresState(db.pool), await convexState(convex)];
         expect(normalizedState(cxAfter, before)).toEqual(normalizedState(pgAfter, before));
