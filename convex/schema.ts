@@ -32,7 +32,8 @@ export default defineSchema({
   })
     .index('by_table_first', ['table', 'first'])
     .index('by_table_live', ['table', 'exhausted', 'first']),
-  legacy_users: defineTable({ userId: v.number(), name: v.union(v.string(), v.null()) }).index('by_userId', [
-    'userId',
-  ]),
+  legacy_users: defineTable({ userId: v.number(), name: v.union(v.string(), v.null()) }).index(
+    'by_userId',
+    ['userId'],
+  ),
 });

@@ -37,7 +37,10 @@ export const saveStory = internalMutation({
   handler: (ctx, args) => stories.saveStory(ctx.db, args),
 });
 
-export const deleteStory = internalMutation({ args: storyRef, handler: (ctx, args) => stories.deleteStory(ctx.db, args) });
+export const deleteStory = internalMutation({
+  args: storyRef,
+  handler: (ctx, args) => stories.deleteStory(ctx.db, args),
+});
 
 export const importStory = internalMutation({
   args: { importer: v.number(), story_id: v.number(), course_id: v.number() },
@@ -99,7 +102,11 @@ export const saveLanguage = internalMutation({
 });
 
 export const setLanguageColumn = internalMutation({
-  args: { id: v.number(), column: v.union(v.literal('default_text'), v.literal('tts_replace')), value: text },
+  args: {
+    id: v.number(),
+    column: v.union(v.literal('default_text'), v.literal('tts_replace')),
+    value: text,
+  },
   handler: (ctx, args) => languages.setLanguageColumn(ctx.db, args),
 });
 

@@ -34,7 +34,9 @@ async function publishCompleteSet(db: DatabaseWriter, story: Doc<'story'>): Prom
   const set = (
     await db
       .query('story')
-      .withIndex('by_course_set', (q) => q.eq('course_id', story.course_id).eq('set_id', story.set_id))
+      .withIndex('by_course_set', (q) =>
+        q.eq('course_id', story.course_id).eq('set_id', story.set_id),
+      )
       .collect()
   ).filter((s) => s.deleted !== true && s.status === 'finished');
   if (set.length < SET_PUBLISH_THRESHOLD) return [];
@@ -87,7 +89,10 @@ export async function toggleApproval(
 }
 
 /** 5. Remove approval by id (admin): the same consequences as a toggle that removes. */
-export async function removeApproval(db: DatabaseWriter, args: { id: number }): Promise<ApprovalOutcome> {
+export async function removeApproval(
+  db: DatabaseWriter,
+  args: { id: number },
+): Promise<ApprovalOutcome> {
   const approval = await rowByKey(db, 'story_approval', args.id);
   if (!approval || approval.story_id === null) return notFound('story_approval', args.id, 'id');
   // An approval of a soft-deleted story is still removable by an admin.

@@ -14,7 +14,10 @@ import { userNames } from './users.js';
 const CONTRIBUTOR_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** Every story of the course, deleted and unpublished ones included. */
-export function storiesOfCourse(db: DatabaseReader, courseId: number): Promise<Array<Doc<'story'>>> {
+export function storiesOfCourse(
+  db: DatabaseReader,
+  courseId: number,
+): Promise<Array<Doc<'story'>>> {
   return db
     .query('story')
     .withIndex('by_course_id', (q) => q.eq('course_id', courseId))
@@ -22,7 +25,10 @@ export function storiesOfCourse(db: DatabaseReader, courseId: number): Promise<A
 }
 
 /** `count` = public non-deleted stories; `todo_count` = sum over non-deleted stories. */
-export async function refreshCourseCounts(db: DatabaseWriter, courseId: number | null): Promise<void> {
+export async function refreshCourseCounts(
+  db: DatabaseWriter,
+  courseId: number | null,
+): Promise<void> {
   if (courseId === null) return;
   const course = await rowByKey(db, 'course', courseId);
   if (!course) return;
@@ -44,7 +50,10 @@ interface Contributor {
  * NULL dates sort as Postgres's `ORDER BY max(date) DESC, user_id` does
  * (NULL first in descending order).
  */
-export async function refreshContributors(db: DatabaseWriter, courseId: number | null): Promise<void> {
+export async function refreshContributors(
+  db: DatabaseWriter,
+  courseId: number | null,
+): Promise<void> {
   if (courseId === null) return;
   const course = await rowByKey(db, 'course', courseId);
   if (!course) return;
@@ -57,7 +66,8 @@ export async function refreshContributors(db: DatabaseWriter, courseId: number |
     for (const a of approvals) {
       if (a.user_id === null) continue;
       const seen = latest.get(a.user_id);
-      if (seen === undefined || (a.date !== null && (seen === null || a.date > seen))) latest.set(a.user_id, a.date);
+      if (seen === undefined || (a.date !== null && (seen === null || a.date > seen)))
+        latest.set(a.user_id, a.date);
     }
   }
   const ordered: Contributor[] = [...latest].map(([userId, date]) => ({ userId, latest: date }));

@@ -24,7 +24,11 @@ export interface SaveCourseArgs {
   tags: string[] | null;
 }
 
-async function requireLanguage(db: DatabaseReader, id: number, field: string): Promise<Doc<'language'>> {
+async function requireLanguage(
+  db: DatabaseReader,
+  id: number,
+  field: string,
+): Promise<Doc<'language'>> {
   return (await rowByKey(db, 'language', id)) ?? invalidInput(field, `no language with id ${id}`);
 }
 
@@ -38,7 +42,10 @@ export async function coursesWithShort(db: DatabaseReader, short: string, except
 }
 
 /** 8. Save course: `short` = learning short + '-' + from short; language names copied in. */
-export async function saveCourse(db: DatabaseWriter, args: SaveCourseArgs): Promise<{ id: number; short: string }> {
+export async function saveCourse(
+  db: DatabaseWriter,
+  args: SaveCourseArgs,
+): Promise<{ id: number; short: string }> {
   const tooLong = args.tags?.find((t) => t.length > TAG_MAX);
   if (tooLong !== undefined) invalidInput('tags', `tag "${tooLong}" is longer than ${TAG_MAX}`);
   const learning = await requireLanguage(db, args.learning_language, 'learning_language');

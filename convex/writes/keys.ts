@@ -15,7 +15,12 @@
  */
 import { v } from 'convex/values';
 import type { Doc } from '../_generated/dataModel.js';
-import { internalMutation, internalQuery, type DatabaseReader, type DatabaseWriter } from '../_generated/server.js';
+import {
+  internalMutation,
+  internalQuery,
+  type DatabaseReader,
+  type DatabaseWriter,
+} from '../_generated/server.js';
 import { refuse } from './refusals.js';
 
 /**
@@ -23,7 +28,9 @@ import { refuse } from './refusals.js';
  * `addKeyRanges` cannot bring its ids back; takes read only the live ones.
  */
 function rangesOf(db: DatabaseReader, table: string) {
-  return db.query('key_ranges').withIndex('by_table_live', (q) => q.eq('table', table).eq('exhausted', false));
+  return db
+    .query('key_ranges')
+    .withIndex('by_table_live', (q) => q.eq('table', table).eq('exhausted', false));
 }
 
 function left(range: Doc<'key_ranges'>): number {
@@ -31,7 +38,11 @@ function left(range: Doc<'key_ranges'>): number {
 }
 
 /** Takes `count` unused ids of `table`, lowest range first; refuses when the ranges hold fewer. */
-export async function takeKeys(db: DatabaseWriter, table: string, count: number): Promise<number[]> {
+export async function takeKeys(
+  db: DatabaseWriter,
+  table: string,
+  count: number,
+): Promise<number[]> {
   const ids: number[] = [];
   for await (const range of rangesOf(db, table)) {
     let next = range.next;
@@ -66,7 +77,12 @@ export const addKeyRanges = internalMutation({
   handler: async (ctx, { table, runs }) => {
     let added = 0;
     for (const r of runs) {
-      if (!Number.isSafeInteger(r.first) || !Number.isSafeInteger(r.last) || r.step < 1 || r.last < r.first)
+      if (
+        !Number.isSafeInteger(r.first) ||
+        !Number.isSafeInteger(r.last) ||
+        r.step < 1 ||
+        r.last < r.first
+      )
         throw new Error(`invalid key run ${JSON.stringify(r)} for ${table}`);
       const seen = await ctx.db
         .query('key_ranges')

@@ -27,10 +27,15 @@ export interface SaveLanguageArgs {
 
 async function languagesWithShort(db: DatabaseReader, short: string, exceptId?: number) {
   // No index on language.short: the table holds a few hundred languages.
-  return (await db.query('language').collect()).filter((l) => l.short === short && l.id !== exceptId);
+  return (await db.query('language').collect()).filter(
+    (l) => l.short === short && l.id !== exceptId,
+  );
 }
 
-async function coursesOfLanguage(db: DatabaseReader, languageId: number): Promise<Array<Doc<'course'>>> {
+async function coursesOfLanguage(
+  db: DatabaseReader,
+  languageId: number,
+): Promise<Array<Doc<'course'>>> {
   const learning = await db
     .query('course')
     .withIndex('by_learning_language', (q) => q.eq('learning_language', languageId))
@@ -47,8 +52,12 @@ async function coursesOfLanguage(db: DatabaseReader, languageId: number): Promis
 async function propagateLanguage(db: DatabaseWriter, language: Doc<'language'>): Promise<void> {
   const planned: Array<{ course: Doc<'course'>; short: string | null }> = [];
   for (const course of await coursesOfLanguage(db, language.id)) {
-    const learning = course.learning_language === null ? null : await rowByKey(db, 'language', course.learning_language);
-    const from = course.from_language === null ? null : await rowByKey(db, 'language', course.from_language);
+    const learning =
+      course.learning_language === null
+        ? null
+        : await rowByKey(db, 'language', course.learning_language);
+    const from =
+      course.from_language === null ? null : await rowByKey(db, 'language', course.from_language);
     const short = learning && from ? `${learning.short}-${from.short}` : course.short;
     if (short !== null && short.length > COURSE_SHORT_MAX)
       invalidInput('short', 'makes a derived value too long for its column');
@@ -58,26 +67,36 @@ async function propagateLanguage(db: DatabaseWriter, language: Doc<'language'>):
   const finalShort = new Map(planned.map((p) => [p.course.id, p.short]));
   for (const { course, short } of planned) {
     if (short === null || short === course.short) continue;
-    const holders = (await coursesWithShort(db, short, course.id)).filter((c) => (finalShort.get(c.id) ?? c.short) === short);
+    const holders = (await coursesWithShort(db, short, course.id)).filter(
+      (c) => (finalShort.get(c.id) ?? c.short) === short,
+    );
     const planners = planned.filter((p) => p.course.id !== course.id && p.short === short);
     if (holders.length > 0 || planners.length > 0) conflict('short');
   }
   for (const { course, short } of planned) {
     await patchRow(db, 'course', course, {
       short,
-      ...(course.learning_language === language.id ? { learning_language_name: language.name } : {}),
+      ...(course.learning_language === language.id
+        ? { learning_language_name: language.name }
+        : {}),
       ...(course.from_language === language.id ? { from_language_name: language.name } : {}),
     });
   }
 }
 
 /** 9. Save language: create, or update and carry name and short to its courses. */
-export async function saveLanguage(db: DatabaseWriter, args: SaveLanguageArgs): Promise<{ id: number }> {
+export async function saveLanguage(
+  db: DatabaseWriter,
+  args: SaveLanguageArgs,
+): Promise<{ id: number }> {
   const { id, ...columns } = args;
   const existing = id === undefined ? null : await rowByKey(db, 'language', id);
   if (id !== undefined && !existing) notFound('language', id, 'id');
   if ((await languagesWithShort(db, args.short, id)).length > 0) conflict('short');
-  if (!existing) return { id: (await insertRow(db, 'language', { id: await takeKey(db, 'language'), ...columns })).id };
+  if (!existing)
+    return {
+      id: (await insertRow(db, 'language', { id: await takeKey(db, 'language'), ...columns })).id,
+    };
   await propagateLanguage(db, await patchRow(db, 'language', existing, columns));
   return { id: existing.id };
 }

@@ -8,8 +8,14 @@ import { takeKey } from './keys.js';
 import { conflict, invalidInput, notFound } from './refusals.js';
 import { insertRow, patchRow, rowByKey } from './rows.js';
 
-async function requireParent(db: DatabaseReader, table: 'avatar' | 'language', id: number, field: string) {
-  if (!(await rowByKey(db, table, id))) invalidInput(field, `no ${table} with id ${JSON.stringify(id)}`);
+async function requireParent(
+  db: DatabaseReader,
+  table: 'avatar' | 'language',
+  id: number,
+  field: string,
+) {
+  if (!(await rowByKey(db, table, id)))
+    invalidInput(field, `no ${table} with id ${JSON.stringify(id)}`);
 }
 
 /** 11. Set avatar speaker: upsert the mapping for (avatar_id, language_id). */
@@ -25,8 +31,17 @@ export async function setAvatarSpeaker(
       .withIndex('by_avatar_id', (q) => q.eq('avatar_id', args.avatar_id))
       .collect()
   ).find((m) => m.language_id === args.language_id);
-  if (mapping) return { id: (await patchRow(db, 'avatar_mapping', mapping, { name: args.name, speaker: args.speaker })).id };
-  return { id: (await insertRow(db, 'avatar_mapping', { id: await takeKey(db, 'avatar_mapping'), ...args })).id };
+  if (mapping)
+    return {
+      id: (
+        await patchRow(db, 'avatar_mapping', mapping, { name: args.name, speaker: args.speaker })
+      ).id,
+    };
+  return {
+    id: (
+      await insertRow(db, 'avatar_mapping', { id: await takeKey(db, 'avatar_mapping'), ...args })
+    ).id,
+  };
 }
 
 /** 12. Save localization: upsert by (language_id, tag). */
@@ -42,7 +57,10 @@ export async function saveLocalization(
       .collect()
   ).find((l) => l.tag === args.tag);
   if (entry) return { id: (await patchRow(db, 'localization', entry, { text: args.text })).id };
-  return { id: (await insertRow(db, 'localization', { id: await takeKey(db, 'localization'), ...args })).id };
+  return {
+    id: (await insertRow(db, 'localization', { id: await takeKey(db, 'localization'), ...args }))
+      .id,
+  };
 }
 
 export interface ImageArgs {
@@ -68,7 +86,10 @@ export async function saveAvatar(
   args: { id?: number; link: string; name: string | null },
 ): Promise<{ id: number }> {
   const { id, ...columns } = args;
-  if (id === undefined) return { id: (await insertRow(db, 'avatar', { id: await takeKey(db, 'avatar'), ...columns })).id };
+  if (id === undefined)
+    return {
+      id: (await insertRow(db, 'avatar', { id: await takeKey(db, 'avatar'), ...columns })).id,
+    };
   const avatar = (await rowByKey(db, 'avatar', id)) ?? notFound('avatar', id, 'id');
   await patchRow(db, 'avatar', avatar, columns);
   return { id };
@@ -90,8 +111,12 @@ export async function saveSpeaker(db: DatabaseWriter, args: SpeakerArgs): Promis
   const existing = id === undefined ? null : await rowByKey(db, 'speaker', id);
   if (id !== undefined && !existing) notFound('speaker', id, 'id');
   // No index on speaker.speaker: the table holds one row per TTS voice.
-  const taken = (await db.query('speaker').collect()).some((s) => s.speaker === args.speaker && s.id !== id);
+  const taken = (await db.query('speaker').collect()).some(
+    (s) => s.speaker === args.speaker && s.id !== id,
+  );
   if (taken) conflict('speaker');
   if (existing) return { id: (await patchRow(db, 'speaker', existing, columns)).id };
-  return { id: (await insertRow(db, 'speaker', { id: await takeKey(db, 'speaker'), ...columns })).id };
+  return {
+    id: (await insertRow(db, 'speaker', { id: await takeKey(db, 'speaker'), ...columns })).id,
+  };
 }

@@ -8,7 +8,8 @@
  */
 import { ConvexError } from 'convex/values';
 
-export type RefusalCode = 'invalid_input' | 'not_found' | 'conflict' | 'unknown_user' | 'keys_exhausted';
+export type RefusalCode =
+  'invalid_input' | 'not_found' | 'conflict' | 'unknown_user' | 'keys_exhausted';
 
 export interface Refusal {
   code: RefusalCode;
@@ -29,7 +30,13 @@ export function invalidInput(field: string, message: string): never {
 }
 
 export function notFound(entity: string, key: string | number, field: string): never {
-  return refuse({ code: 'not_found', field, message: `${entity} ${JSON.stringify(key)} not found`, entity, key });
+  return refuse({
+    code: 'not_found',
+    field,
+    message: `${entity} ${JSON.stringify(key)} not found`,
+    entity,
+    key,
+  });
 }
 
 export function conflict(field: string): never {
@@ -37,7 +44,11 @@ export function conflict(field: string): never {
 }
 
 /** Postgres refuses a value longer than its varchar column; checked here before anything is written. */
-export function requireMaxLength(field: string, value: string | null | undefined, max: number): void {
+export function requireMaxLength(
+  field: string,
+  value: string | null | undefined,
+  max: number,
+): void {
   if (value !== null && value !== undefined && value.length > max)
     invalidInput(field, `must be at most ${max} characters`);
 }

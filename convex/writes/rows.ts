@@ -18,9 +18,15 @@ import { clearChildRefs, fillChildRefs, resolveRefs } from '../tandem/refs.js';
 import { MIRRORED_TABLES } from '../tandem/tables.js';
 import { TOMBSTONE_TABLE, type MirrorReader, type MirrorWriter } from '../tandem/types.js';
 
-export type MirroredName = Exclude<TableNames, 'story_content' | 'tombstones' | 'key_ranges' | 'legacy_users'>;
+export type MirroredName = Exclude<
+  TableNames,
+  'story_content' | 'tombstones' | 'key_ranges' | 'legacy_users'
+>;
 
-type Columns<T extends MirroredName> = Omit<Doc<T>, '_id' | '_creationTime' | 'pgKey' | 'pgVersion' | `ref_${string}`>;
+type Columns<T extends MirroredName> = Omit<
+  Doc<T>,
+  '_id' | '_creationTime' | 'pgKey' | 'pgVersion' | `ref_${string}`
+>;
 
 const mirror = (db: DatabaseReader) => db as unknown as MirrorWriter;
 
@@ -67,15 +73,20 @@ export async function patchRow<T extends MirroredName>(
   for (const fk of MIRRORED_TABLES[table]!.foreignKeys) {
     if (!(fk.column in changed)) continue;
     const value = changed[fk.column];
-    const parent = value === null ? null : await findByKey(mirror(db), fk.references, String(value));
+    const parent =
+      value === null ? null : await findByKey(mirror(db), fk.references, String(value));
     changed[fk.refField] = parent?._id;
   }
-  await mirror(db).patch(row._id as GenericId<string>, changed as Record<string, Value | undefined>);
+  await mirror(db).patch(
+    row._id as GenericId<string>,
+    changed as Record<string, Value | undefined>,
+  );
   return { ...row, ...changed } as Doc<T>;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
   return a === b;
 }
 
@@ -84,7 +95,11 @@ function sameValue(a: unknown, b: unknown): boolean {
  * children's refs to it, and a tombstone at its version so that a late,
  * older change from Postgres cannot bring it back.
  */
-export async function deleteRow<T extends MirroredName>(db: DatabaseWriter, table: T, row: Doc<T>): Promise<void> {
+export async function deleteRow<T extends MirroredName>(
+  db: DatabaseWriter,
+  table: T,
+  row: Doc<T>,
+): Promise<void> {
   const doc = row as unknown as Record<string, unknown> & { pgKey: string; pgVersion: number };
   await db.delete(row._id);
   await clearChildRefs(mirror(db), table, doc);
@@ -95,7 +110,8 @@ export async function deleteRow<T extends MirroredName>(db: DatabaseWriter, tabl
   }
   const tombstone = await findTombstone(mirror(db), table, doc.pgKey);
   if (tombstone) {
-    if (tombstone.pgVersion < doc.pgVersion) await mirror(db).patch(tombstone._id, { pgVersion: doc.pgVersion });
+    if (tombstone.pgVersion < doc.pgVersion)
+      await mirror(db).patch(tombstone._id, { pgVersion: doc.pgVersion });
   } else {
     await mirror(db).insert(TOMBSTONE_TABLE, { table, pgKey: doc.pgKey, pgVersion: doc.pgVersion });
   }
@@ -108,16 +124,30 @@ export interface StoryContent {
 
 export async function storyContent(db: DatabaseReader, story: Doc<'story'>): Promise<StoryContent> {
   const content = await findByKey(db as unknown as MirrorReader, 'story_content', story.pgKey);
-  return { text: (content?.text as string | null | undefined) ?? null, json: content?.json ?? null };
+  return {
+    text: (content?.text as string | null | undefined) ?? null,
+    json: content?.json ?? null,
+  };
 }
 
 /** Writes a story's heavy columns into its companion document (created when absent). */
-export async function writeStoryContent(db: DatabaseWriter, story: Doc<'story'>, content: StoryContent): Promise<void> {
+export async function writeStoryContent(
+  db: DatabaseWriter,
+  story: Doc<'story'>,
+  content: StoryContent,
+): Promise<void> {
   const current = await findByKey(db as unknown as MirrorReader, 'story_content', story.pgKey);
   if (!current) {
-    await db.insert('story_content', { pgKey: story.pgKey, pgVersion: story.pgVersion, ...content });
+    await db.insert('story_content', {
+      pgKey: story.pgKey,
+      pgVersion: story.pgVersion,
+      ...content,
+    });
   } else {
     // Always written: comparing two JSON documents of a few hundred kilobytes costs more than the write.
-    await db.patch(current._id as GenericId<'story_content'>, { text: content.text, json: content.json });
+    await db.patch(current._id as GenericId<'story_content'>, {
+      text: content.text,
+      json: content.json,
+    });
   }
 }

@@ -13,13 +13,21 @@ import { insertRow, patchRow, rowByKey, storyContent, writeStoryContent } from '
 import { requireKnownUser } from './users.js';
 
 /** A story that is not soft-deleted, or the Postgres path's NotFoundError for `field`. */
-export async function liveStory(db: DatabaseReader, id: number, field = 'id'): Promise<Doc<'story'>> {
+export async function liveStory(
+  db: DatabaseReader,
+  id: number,
+  field = 'id',
+): Promise<Doc<'story'>> {
   const story = await rowByKey(db, 'story', id);
   if (!story || story.deleted === true) return notFound('story', id, field);
   return story;
 }
 
-export async function requireCourse(db: DatabaseReader, id: number, field: string): Promise<Doc<'course'>> {
+export async function requireCourse(
+  db: DatabaseReader,
+  id: number,
+  field: string,
+): Promise<Doc<'course'>> {
   return (await rowByKey(db, 'course', id)) ?? invalidInput(field, `no course with id ${id}`);
 }
 
@@ -45,18 +53,33 @@ async function storyByDuoId(db: DatabaseReader, duoId: string | null, courseId: 
     .query('story')
     .withIndex('by_course_id', (q) => q.eq('course_id', courseId))
     .collect();
-  const matches = stories.filter((s) => s.duo_id === duoId && s.deleted !== true).sort((a, b) => a.id - b.id);
+  const matches = stories
+    .filter((s) => s.duo_id === duoId && s.deleted !== true)
+    .sort((a, b) => a.id - b.id);
   return matches[0] ?? null;
 }
 
 /** 1. Save story: update by id (or by duo_id + course_id), or create a draft; recount the course(s). */
-export async function saveStory(db: DatabaseWriter, args: SaveStoryArgs): Promise<{ id: number; created: boolean }> {
+export async function saveStory(
+  db: DatabaseWriter,
+  args: SaveStoryArgs,
+): Promise<{ id: number; created: boolean }> {
   await requireCourse(db, args.course_id, 'course_id');
-  if (args.image && !(await rowByKey(db, 'image', args.image))) invalidInput('image', `no image with id ${JSON.stringify(args.image)}`);
-  const existing = args.id !== undefined ? await liveStory(db, args.id) : await storyByDuoId(db, args.duo_id, args.course_id);
+  if (args.image && !(await rowByKey(db, 'image', args.image)))
+    invalidInput('image', `no image with id ${JSON.stringify(args.image)}`);
+  const existing =
+    args.id !== undefined
+      ? await liveStory(db, args.id)
+      : await storyByDuoId(db, args.duo_id, args.course_id);
   await requireKnownUser(db, args.editor);
   const now = Date.now();
-  const content = { duo_id: args.duo_id, name: args.name, image: args.image, set_id: args.set_id, set_index: args.set_index };
+  const content = {
+    duo_id: args.duo_id,
+    name: args.name,
+    image: args.image,
+    set_id: args.set_id,
+    set_index: args.set_index,
+  };
   let story: Doc<'story'>;
   if (existing) {
     story = await patchRow(db, 'story', existing, {
@@ -83,13 +106,17 @@ export async function saveStory(db: DatabaseWriter, args: SaveStoryArgs): Promis
     });
   }
   await writeStoryContent(db, story, { text: args.text, json: args.json });
-  if (existing && existing.course_id !== args.course_id) await refreshCourseCounts(db, existing.course_id);
+  if (existing && existing.course_id !== args.course_id)
+    await refreshCourseCounts(db, existing.course_id);
   await refreshCourseCounts(db, args.course_id);
   return { id: story.id, created: !existing };
 }
 
 /** 2. Delete story: soft delete (deleted, not public); recount its course. */
-export async function deleteStory(db: DatabaseWriter, args: { id: number }): Promise<{ id: number }> {
+export async function deleteStory(
+  db: DatabaseWriter,
+  args: { id: number },
+): Promise<{ id: number }> {
   const story = await liveStory(db, args.id);
   await patchRow(db, 'story', story, { deleted: true, public: false });
   await refreshCourseCounts(db, story.course_id);
@@ -135,7 +162,8 @@ export async function togglePublished(
 ): Promise<{ id: number; public: boolean; date_published: number | null }> {
   const story = await liveStory(db, args.id);
   const becomesPublic = story.public !== true;
-  const datePublished = becomesPublic && story.date_published === null ? Date.now() : story.date_published;
+  const datePublished =
+    becomesPublic && story.date_published === null ? Date.now() : story.date_published;
   await patchRow(db, 'story', story, { public: becomesPublic, date_published: datePublished });
   await refreshCourseCounts(db, story.course_id);
   return { id: args.id, public: becomesPublic, date_published: datePublished };

@@ -27,7 +27,10 @@ export async function recordStoryDone(
   for (const [i, item] of items.entries()) {
     const story = await rowByKey(db, 'story', item.story_id);
     if (!story || story.deleted === true)
-      invalidInput(items.length === 1 ? 'story_id' : `${i}.story_id`, `no story with id ${item.story_id}`);
+      invalidInput(
+        items.length === 1 ? 'story_id' : `${i}.story_id`,
+        `no story with id ${item.story_id}`,
+      );
   }
   for (const userId of new Set(items.map((i) => i.user_id))) {
     if (userId !== null) await requireKnownUser(db, userId, batch ? 'user_id' : undefined);
@@ -35,7 +38,12 @@ export async function recordStoryDone(
   const ids = await takeKeys(db, 'story_done', items.length);
   const time = Date.now();
   for (const [i, item] of items.entries()) {
-    await insertRow(db, 'story_done', { id: ids[i]!, story_id: item.story_id, user_id: item.user_id, time });
+    await insertRow(db, 'story_done', {
+      id: ids[i]!,
+      story_id: item.story_id,
+      user_id: item.user_id,
+      time,
+    });
   }
   return { ids };
 }

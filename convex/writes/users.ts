@@ -18,14 +18,26 @@ async function legacyUser(db: DatabaseReader, userId: number) {
 }
 
 /** The caller's user id (from its token) must name a known user, as story.author's foreign key demands. */
-export async function requireKnownUser(db: DatabaseReader, userId: number, field?: string): Promise<void> {
+export async function requireKnownUser(
+  db: DatabaseReader,
+  userId: number,
+  field?: string,
+): Promise<void> {
   if (await legacyUser(db, userId)) return;
-  if (field) refuse({ code: 'invalid_input', field, message: 'refers to a row that does not exist' });
-  refuse({ code: 'unknown_user', field: null, message: "the token's user is not a known user of this site" });
+  if (field)
+    refuse({ code: 'invalid_input', field, message: 'refers to a row that does not exist' });
+  refuse({
+    code: 'unknown_user',
+    field: null,
+    message: "the token's user is not a known user of this site",
+  });
 }
 
 /** Display names of the given users; ids without a name are absent. */
-export async function userNames(db: DatabaseReader, userIds: readonly number[]): Promise<Map<number, string>> {
+export async function userNames(
+  db: DatabaseReader,
+  userIds: readonly number[],
+): Promise<Map<number, string>> {
   const names = new Map<number, string>();
   for (const id of new Set(userIds)) {
     const name = (await legacyUser(db, id))?.name;

@@ -64,6 +64,9 @@ export abstract class FunctionTarget implements ConvexTarget, ParityReader {
 
   /** Runs one of the application's own Convex mutations by path (`module:function`), e.g. a write path. */
   mutation(path: string, args: Record<string, unknown>): Promise<unknown> {
-    return this.runMutation(makeFunctionReference<'mutation', Record<string, unknown>, unknown>(path), args);
+    return this.runMutation(
+      makeFunctionReference<'mutation', Record<string, unknown>, unknown>(path),
+      args,
+    );
   }
 }

@@ -1,5 +1,12 @@
 /** Postgres-compatible ids for rows created outside Postgres: reserved from the table's sequence. */
-export { reserveKeys, toRuns, MAX_RESERVATION, type KeyColumn, type KeyRun, type KeyReservation } from './reserveKeys.js';
+export {
+  reserveKeys,
+  toRuns,
+  MAX_RESERVATION,
+  type KeyColumn,
+  type KeyRun,
+  type KeyReservation,
+} from './reserveKeys.js';
 export {
   refillKeyRanges,
   convexKeyRangeStore,

@@ -75,13 +75,19 @@ export function convexKeyRangeStore(
 ): KeyRangeStore {
   return {
     async keysLeft(tables) {
-      const rows = (await convex.query(paths.keysLeft, { tables: [...tables] })) as Array<{ table: string; left: number }>;
+      const rows = (await convex.query(paths.keysLeft, { tables: [...tables] })) as Array<{
+        table: string;
+        left: number;
+      }>;
       return new Map(rows.map((r) => [r.table, r.left]));
     },
     async addRanges(table, runs) {
       // Convex arguments hold at most 8,192 array elements.
       for (let i = 0; i < runs.length; i += RUNS_PER_CALL)
-        await convex.mutation(paths.addKeyRanges, { table, runs: runs.slice(i, i + RUNS_PER_CALL) });
+        await convex.mutation(paths.addKeyRanges, {
+          table,
+          runs: runs.slice(i, i + RUNS_PER_CALL),
+        });
     },
   };
 }

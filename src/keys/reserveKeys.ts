@@ -51,7 +51,10 @@ interface SequenceInfo {
   cycle: boolean | null;
 }
 
-async function keySequence(db: Queryable, key: KeyColumn): Promise<{ sequence: string; step: number }> {
+async function keySequence(
+  db: Queryable,
+  key: KeyColumn,
+): Promise<{ sequence: string; step: number }> {
   const schema = key.schema ?? 'public';
   const where = `${schema}.${key.table}.${key.column}`;
   const exists = await db.query(
@@ -67,17 +70,25 @@ async function keySequence(db: Queryable, key: KeyColumn): Promise<{ sequence: s
     [schema, key.table, key.column],
   );
   const info = rows[0];
-  if (!info?.sequence) throw new ConfigError('keys', `${where} is not filled from a sequence (serial or identity)`);
+  if (!info?.sequence)
+    throw new ConfigError('keys', `${where} is not filled from a sequence (serial or identity)`);
   const step = Number(info.increment);
   if (!Number.isSafeInteger(step) || step < 1)
-    throw new ConfigError('keys', `${where}: sequence ${info.sequence} counts down (increment ${info.increment})`);
+    throw new ConfigError(
+      'keys',
+      `${where}: sequence ${info.sequence} counts down (increment ${info.increment})`,
+    );
   // A cycling sequence hands its values out again after wrapping: no id would stay unique.
   if (info.cycle) throw new ConfigError('keys', `${where}: sequence ${info.sequence} cycles`);
   return { sequence: info.sequence, step };
 }
 
 /** Draws `count` ids of the key's sequence for a writer outside Postgres. */
-export async function reserveKeys(db: Queryable, key: KeyColumn, count: number): Promise<KeyReservation> {
+export async function reserveKeys(
+  db: Queryable,
+  key: KeyColumn,
+  count: number,
+): Promise<KeyReservation> {
   if (!Number.isInteger(count) || count < 1 || count > MAX_RESERVATION)
     throw new ConfigError('count', `must be an integer from 1 to ${MAX_RESERVATION}, got ${count}`);
   const { sequence, step } = await keySequence(db, key);

@@ -51,40 +51,51 @@ describe.each(backends)('write paths: Postgres path and Convex path agree [%s]',
     const succeeded = new Set<string>();
     const refusals = new Set<unknown>();
     await fc.assert(
-      fc.asyncProperty(fc.array(writeCall, { minLength: 10, maxLength: 30 }), async (calls: WriteCall[]) => {
-        // The relay mirrors this run's seed only: what the last run captured is dropped first.
-        await db.pool.query('DELETE FROM tandem.outbox');
-        await seedExtendedFixture(db.pool);
-        await db.pool.query(SEED_EXTRAS);
-        const convex = await convexSideFor(db.pool);
-        const before = await postgresState(db.pool);
-        expect(normalizedState(await convexState(convex), before)).toEqual(normalizedState(before, before));
-        for (const [i, c] of calls.entries()) {
-          const onPostgres = await runOnPostgres(deps, c);
-          await pause();
-          const onConvex = await runOnConvex(convex, c);
-          expect(onConvex, `call ${i}: ${JSON.stringify(c)}`).toEqual(onPostgres);
-          if (onPostgres.ok) succeeded.add(callKind(c));
-          else refusals.add(onPostgres.error.class);
-          // After every call, not only at the end: a later write to the same course would heal a stale count.
-          expect(await checkInvariantsConvex(convex), `invariants after call ${i}`).toEqual([]);
-        }
-        const [pgAfter, cxAfter] = [await postgresState(db.pool), await convexState(convex)];
-        expect(normalizedState(cxAfter, before)).toEqual(normalizedState(pgAfter, before));
-        for (const { table } of SERIAL_KEYS) {
-          const created = (state: typeof pgAfter) => Object.keys(state[table]!).filter((k) => !(k in before[table]!));
-          const shared = created(pgAfter).filter((k) => created(cxAfter).includes(k));
-          expect(shared, `ids of ${table} created on both sides`).toEqual([]);
-        }
-        expect(await checkInvariantsPostgres(db.pool)).toEqual([]);
-        expect(await checkInvariantsConvex(convex)).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.array(writeCall, { minLength: 10, maxLength: 30 }),
+        async (calls: WriteCall[]) => {
+          // The relay mirrors this run's seed only: what the last run captured is dropped first.
+          await db.pool.query('DELETE FROM tandem.outbox');
+          await seedExtendedFixture(db.pool);
+          await db.pool.query(SEED_EXTRAS);
+          const convex = await convexSideFor(db.pool);
+          const before = await postgresState(db.pool);
+          expect(normalizedState(await convexState(convex), before)).toEqual(
+            normalizedState(before, before),
+          );
+          for (const [i, c] of calls.entries()) {
+            const onPostgres = await runOnPostgres(deps, c);
+            await pause();
+            const onConvex = await runOnConvex(convex, c);
+            expect(onConvex, `call ${i}: ${JSON.stringify(c)}`).toEqual(onPostgres);
+            if (onPostgres.ok) succeeded.add(callKind(c));
+            else refusals.add(onPostgres.error.class);
+            // After every call, not only at the end: a later write to the same course would heal a stale count.
+            expect(await checkInvariantsConvex(convex), `invariants after call ${i}`).toEqual([]);
+          }
+          const [pgAfter, cxAfter] = [await postgresState(db.pool), await convexState(convex)];
+          expect(normalizedState(cxAfter, before)).toEqual(normalizedState(pgAfter, before));
+          for (const { table } of SERIAL_KEYS) {
+            const created = (state: typeof pgAfter) =>
+              Object.keys(state[table]!).filter((k) => !(k in before[table]!));
+            const shared = created(pgAfter).filter((k) => created(cxAfter).includes(k));
+            expect(shared, `ids of ${table} created on both sides`).toEqual([]);
+          }
+          expect(await checkInvariantsPostgres(db.pool)).toEqual([]);
+          expect(await checkInvariantsConvex(convex)).toEqual([]);
+        },
+      ),
       { numRuns: RUNS, seed: SEED },
     );
     // With the fixed seed, every write path succeeded and every kind of refusal came up at least once.
     if (RUNS >= 20) {
       expect([...succeeded].sort()).toEqual([...ALL_CALL_KINDS].sort());
-      expect([...refusals].sort()).toEqual(['ConflictError', 'InvalidInputError', 'NotFoundError', 'UnknownUserError']);
+      expect([...refusals].sort()).toEqual([
+        'ConflictError',
+        'InvalidInputError',
+        'NotFoundError',
+        'UnknownUserError',
+      ]);
     }
   });
 });

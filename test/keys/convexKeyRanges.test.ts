@@ -41,8 +41,12 @@ describe('key ranges in Convex', () => {
       { first: 20, last: 21, step: 1 },
       { first: 10, last: 14, step: 2 },
     ];
-    expect(await target.mutation('writes/keys:addKeyRanges', { table: 't', runs })).toEqual({ added: 2 });
-    expect(await target.mutation('writes/keys:addKeyRanges', { table: 't', runs })).toEqual({ added: 0 });
+    expect(await target.mutation('writes/keys:addKeyRanges', { table: 't', runs })).toEqual({
+      added: 2,
+    });
+    expect(await target.mutation('writes/keys:addKeyRanges', { table: 't', runs })).toEqual({
+      added: 0,
+    });
     expect(await keysLeft(target, 't')).toBe(5);
     const { takeKeys } = await import('../../convex/writes/keys.js');
     const taken = await target.run((ctx) => takeKeys(ctx.db as never, 't', 4));
@@ -50,7 +54,9 @@ describe('key ranges in Convex', () => {
     await target.run((ctx) => takeKeys(ctx.db as never, 't', 1));
     expect(await keysLeft(target, 't')).toBe(0);
     // A refill that lost its answer and retries cannot bring used ids back.
-    expect(await target.mutation('writes/keys:addKeyRanges', { table: 't', runs })).toEqual({ added: 0 });
+    expect(await target.mutation('writes/keys:addKeyRanges', { table: 't', runs })).toEqual({
+      added: 0,
+    });
     expect(await keysLeft(target, 't')).toBe(0);
   });
 
@@ -63,7 +69,10 @@ describe('key ranges in Convex', () => {
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ConflictError);
     expect(await keysLeft(target, 'course')).toBe(before);
-    const created = await convexWrites.saveCourse({ convex: target }, ADMIN, { learning_language: 4, from_language: 1 });
+    const created = await convexWrites.saveCourse({ convex: target }, ADMIN, {
+      learning_language: 4,
+      from_language: 1,
+    });
     const ranges = (await target.documents('key_ranges')).filter((r) => r.table === 'course');
     expect(created.id).toBe(ranges[0]!.first);
   });
@@ -71,25 +80,35 @@ describe('key ranges in Convex', () => {
   it('with no ids left the write is refused as a wait-and-retry error, and writes nothing', async () => {
     const target = await freshConvexSide();
     const reads = (await target.documents('story_done')).length;
-    for (const range of (await target.documents('key_ranges')).filter((r) => r.table === 'story_done'))
+    for (const range of (await target.documents('key_ranges')).filter(
+      (r) => r.table === 'story_done',
+    ))
       await target.run((ctx) => ctx.db.delete(range._id as never));
     const err = await convexWrites
       .recordStoryDone({ convex: target }, { userId: 1, role: 'reader' }, { story_id: 1 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TargetUnavailableError);
-    expect((err as Error).message).toBe('no reserved story_done ids left in Convex (0 of 1): refill the key ranges');
+    expect((err as Error).message).toBe(
+      'no reserved story_done ids left in Convex (0 of 1): refill the key ranges',
+    );
     expect((await target.documents('story_done')).length).toBe(reads);
   });
 
   it('the refiller reserves only for tables under their low water mark', async () => {
     const target = await freshConvexSide();
     const store = convexKeyRangeStore(target);
-    const first = await refillKeyRanges(db.pool, store, SERIAL_KEYS.slice(0, 2), { lowWater: 10, batch: 50 });
+    const first = await refillKeyRanges(db.pool, store, SERIAL_KEYS.slice(0, 2), {
+      lowWater: 10,
+      batch: 50,
+    });
     expect(first).toEqual([
       { table: 'language', left: 10, reserved: 0 },
       { table: 'localization', left: 10, reserved: 0 },
     ]);
-    const second = await refillKeyRanges(db.pool, store, SERIAL_KEYS.slice(0, 1), { lowWater: 11, batch: 50 });
+    const second = await refillKeyRanges(db.pool, store, SERIAL_KEYS.slice(0, 1), {
+      lowWater: 11,
+      batch: 50,
+    });
     expect(second).toEqual([{ table: 'language', left: 10, reserved: 50 }]);
     expect(await keysLeft(target, 'language')).toBe(60);
   });

@@ -24,7 +24,9 @@ const SHOP_DDL = `
 const ORDER_LINE: KeyColumn = { schema: 'Shop', table: 'Order Line', column: 'line_no' };
 
 const idsOf = (runs: KeyRun[]) =>
-  runs.flatMap((r) => Array.from({ length: (r.last - r.first) / r.step + 1 }, (_, i) => r.first + i * r.step));
+  runs.flatMap((r) =>
+    Array.from({ length: (r.last - r.first) / r.step + 1 }, (_, i) => r.first + i * r.step),
+  );
 
 describe.each(backends)('reserveKeys [%s]', (backend) => {
   let db: TestDatabase;
@@ -39,7 +41,8 @@ describe.each(backends)('reserveKeys [%s]', (backend) => {
     const reservers = Array.from({ length: 6 }, () =>
       (async () => {
         const ids: number[] = [];
-        for (let round = 0; round < 5; round++) ids.push(...idsOf((await reserveKeys(db.pool, ORDER_LINE, 20)).runs));
+        for (let round = 0; round < 5; round++)
+          ids.push(...idsOf((await reserveKeys(db.pool, ORDER_LINE, 20)).runs));
         return ids;
       })(),
     );
@@ -71,14 +74,23 @@ describe.each(backends)('reserveKeys [%s]', (backend) => {
       `INSERT INTO "Shop"."Order Line" (sku) SELECT 'later' FROM generate_series(1, 50) RETURNING line_no`,
     );
     expect(after.rows.filter((r) => reserved.includes(r.line_no))).toEqual([]);
-    const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Shop"."Order Line"`);
+    const { rows } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Shop"."Order Line"`,
+    );
     expect(rows[0]!.n).toBe(reserved.length + inserted.length + 50);
   });
 
   it('a reservation is runs of consecutive values by the sequence increment, names its sequence, and moves it on', async () => {
     const first = await reserveKeys(db.pool, { schema: 'Shop', table: 'tick', column: 'n' }, 4);
-    expect(first).toEqual({ table: 'tick', sequence: '"Shop".tick_n_seq', runs: [{ first: 1, last: 16, step: 5 }], count: 4 });
-    const { rows } = await db.pool.query<{ n: string }>(`INSERT INTO "Shop".tick DEFAULT VALUES RETURNING n`);
+    expect(first).toEqual({
+      table: 'tick',
+      sequence: '"Shop".tick_n_seq',
+      runs: [{ first: 1, last: 16, step: 5 }],
+      count: 4,
+    });
+    const { rows } = await db.pool.query<{ n: string }>(
+      `INSERT INTO "Shop".tick DEFAULT VALUES RETURNING n`,
+    );
     expect(rows[0]!.n).toBe('21');
   });
 
@@ -91,11 +103,20 @@ describe.each(backends)('reserveKeys [%s]', (backend) => {
   });
 
   it('refuses, naming the problem, what cannot give unique ids', async () => {
-    const refusal = (key: KeyColumn, count = 1) => reserveKeys(db.pool, key, count).catch((e: unknown) => e);
+    const refusal = (key: KeyColumn, count = 1) =>
+      reserveKeys(db.pool, key, count).catch((e: unknown) => e);
     const cases: Array<[KeyColumn, number, string]> = [
-      [{ schema: 'Shop', table: 'coupon', column: 'code' }, 1, 'keys: Shop.coupon.code is not filled from a sequence (serial or identity)'],
+      [
+        { schema: 'Shop', table: 'coupon', column: 'code' },
+        1,
+        'keys: Shop.coupon.code is not filled from a sequence (serial or identity)',
+      ],
       [{ schema: 'Shop', table: 'coupon', column: 'nope' }, 1, 'keys: no column Shop.coupon.nope'],
-      [{ schema: 'Shop', table: 'wheel', column: 'n' }, 1, 'keys: Shop.wheel.n: sequence "Shop".wheel_n_seq cycles'],
+      [
+        { schema: 'Shop', table: 'wheel', column: 'n' },
+        1,
+        'keys: Shop.wheel.n: sequence "Shop".wheel_n_seq cycles',
+      ],
       [ORDER_LINE, 0, 'count: must be an integer from 1 to 100000, got 0'],
     ];
     for (const [key, count, message] of cases) {

@@ -54,11 +54,15 @@ export async function convexSideFor(pool: pg.Pool, reserve = 200): Promise<Embed
   await target.mutation('writes/users:saveLegacyUsers', {
     users: [...USER_NAMES].map(([userId, name]) => ({ userId, name })),
   });
-  await refillKeyRanges(pool, convexKeyRangeStore(target), SERIAL_KEYS, { lowWater: reserve, batch: reserve });
+  await refillKeyRanges(pool, convexKeyRangeStore(target), SERIAL_KEYS, {
+    lowWater: reserve,
+    batch: reserve,
+  });
   return target;
 }
 
-export type CallOutcome = { ok: true; result: unknown } | { ok: false; error: Record<string, unknown> };
+export type CallOutcome =
+  { ok: true; result: unknown } | { ok: false; error: Record<string, unknown> };
 
 /** Ids, timestamps and publication lists name rows by id, which differ per side: left out of results. */
 function comparableResult(result: unknown): unknown {
@@ -88,24 +92,37 @@ const MISSING_APPROVAL = 999_999;
 
 export async function runOnPostgres(deps: AppDeps, call: WriteCall): Promise<CallOutcome> {
   if (call.path === 'removeApprovalByRank') {
-    const { rows } = await deps.pool.query<{ id: number }>('SELECT id FROM story_approval ORDER BY id OFFSET $1 LIMIT 1', [call.rank]);
+    const { rows } = await deps.pool.query<{ id: number }>(
+      'SELECT id FROM story_approval ORDER BY id OFFSET $1 LIMIT 1',
+      [call.rank],
+    );
     const id = rows[0]?.id ?? MISSING_APPROVAL;
     return outcomeOf(() => writes.removeApproval(deps, call.actor, { id }));
   }
   const path = call.path;
-  if (path === 'recordStoryDoneBatch') return outcomeOf(() => writes.recordStoryDoneBatch(deps, call.input));
+  if (path === 'recordStoryDoneBatch')
+    return outcomeOf(() => writes.recordStoryDoneBatch(deps, call.input));
   const run = writes[path] as (d: AppDeps, a: Actor, i: unknown) => Promise<unknown>;
   return outcomeOf(() => run(deps, call.actor, call.input));
 }
 
-export async function runOnConvex(target: EmbeddedConvexTarget, call: WriteCall): Promise<CallOutcome> {
+export async function runOnConvex(
+  target: EmbeddedConvexTarget,
+  call: WriteCall,
+): Promise<CallOutcome> {
   const deps: ConvexWriteDeps = { convex: target };
   if (call.path === 'removeApprovalByRank') {
-    const ids = (await target.documents('story_approval')).map((d) => d.id as number).sort((a, b) => a - b);
+    const ids = (await target.documents('story_approval'))
+      .map((d) => d.id as number)
+      .sort((a, b) => a - b);
     const id = ids[call.rank] ?? MISSING_APPROVAL;
     return outcomeOf(() => convexWrites.removeApproval(deps, call.actor, { id }));
   }
-  const run = convexWrites[call.path] as (d: ConvexWriteDeps, a: Actor, i: unknown) => Promise<unknown>;
+  const run = convexWrites[call.path] as (
+    d: ConvexWriteDeps,
+    a: Actor,
+    i: unknown,
+  ) => Promise<unknown>;
   return outcomeOf(() => run(deps, call.actor, call.input));
 }
 

@@ -73,7 +73,12 @@ function writePath<Result>(
   args: (actor: Actor, rawInput: unknown) => Args,
   result: (value: unknown) => Result = (value) => value as Result,
 ): ConvexWritePath<Result> {
-  return { path, ref: makeFunctionReference<'mutation', Args, unknown>(path) as never, args, result };
+  return {
+    path,
+    ref: makeFunctionReference<'mutation', Args, unknown>(path) as never,
+    args,
+    result,
+  };
 }
 
 const orNull = <T>(value: T | null | undefined): T | null => value ?? null;
@@ -123,17 +128,28 @@ export const CONVEX_WRITE_PATHS = {
     requireRole(actor, 'admin');
     return parseInput(z.object({ id: idSchema }).strict(), raw);
   }),
-  togglePublished: writePath('writes:togglePublished', (actor, raw) => {
-    requireRole(actor, 'admin');
-    return parseInput(storyRef, raw);
-  }, (value) => {
-    const v = value as { id: number; public: boolean; date_published: number | null };
-    return { ...v, date_published: v.date_published === null ? null : new Date(v.date_published).toISOString() };
-  }),
-  recordStoryDone: writePath('writes:recordStoryDone', (actor, raw) => {
-    const { story_id } = parseInput(recordStoryDoneInput, raw);
-    return { items: [{ story_id, user_id: actor.userId }], batch: false };
-  }, (value) => ({ id: (value as { ids: number[] }).ids[0]! })),
+  togglePublished: writePath(
+    'writes:togglePublished',
+    (actor, raw) => {
+      requireRole(actor, 'admin');
+      return parseInput(storyRef, raw);
+    },
+    (value) => {
+      const v = value as { id: number; public: boolean; date_published: number | null };
+      return {
+        ...v,
+        date_published: v.date_published === null ? null : new Date(v.date_published).toISOString(),
+      };
+    },
+  ),
+  recordStoryDone: writePath(
+    'writes:recordStoryDone',
+    (actor, raw) => {
+      const { story_id } = parseInput(recordStoryDoneInput, raw);
+      return { items: [{ story_id, user_id: actor.userId }], batch: false };
+    },
+    (value) => ({ id: (value as { ids: number[] }).ids[0]! }),
+  ),
   /** The batch form takes no actor (a server's buffer of reads): pass any. */
   recordStoryDoneBatch: writePath<{ ids: number[] }>('writes:recordStoryDone', (_actor, raw) => ({
     items: parseInput(storyDoneBatchInput, raw),
@@ -211,7 +227,9 @@ function refusalData(err: unknown): RefusalData | undefined {
   const data = (err as { data?: unknown } | null)?.data;
   if (typeof data !== 'object' || data === null) return undefined;
   const d = data as Partial<RefusalData>;
-  return typeof d.code === 'string' && typeof d.message === 'string' ? (d as RefusalData) : undefined;
+  return typeof d.code === 'string' && typeof d.message === 'string'
+    ? (d as RefusalData)
+    : undefined;
 }
 
 /** A Convex write path's refusal as the Postgres path's named error; anything else unchanged. */
@@ -255,7 +273,11 @@ export async function runConvexWrite<N extends ConvexWritePathName>(
 }
 
 type ConvexWriteFunctions = {
-  [N in ConvexWritePathName]: (deps: ConvexWriteDeps, actor: Actor, rawInput: unknown) => Promise<ResultOf<N>>;
+  [N in ConvexWritePathName]: (
+    deps: ConvexWriteDeps,
+    actor: Actor,
+    rawInput: unknown,
+  ) => Promise<ResultOf<N>>;
 };
 
 /** Each write path with the Postgres function's signature, run in Convex. */
