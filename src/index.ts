@@ -159,3 +159,6 @@ export * from './phases/index.js';
 
 // Read cutover: stages, flags, the read router, shadow reads, OpenFeature, automatic rollback.
 export * from './cutover/index.js';
+
+// Write cutover keys: ids for rows created in Convex, reserved from the Postgres sequences (docs/write-cutover-keys.md).
+export * from './keys/index.js';
