@@ -14,7 +14,11 @@
  */
 import type pg from 'pg';
 import type { Actor, AppDeps } from '../../src/app/ports.js';
-import { convexWrites, type ConvexWriteDeps } from '../../src/app/writes/convexPaths.js';
+import {
+  convexWrites,
+  type ConvexMutationRunner,
+  type ConvexWriteDeps,
+} from '../../src/app/writes/convexPaths.js';
 import * as writes from '../../src/app/writes/index.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { TandemError } from '../../src/core/errors.js';
@@ -106,13 +110,14 @@ export async function runOnPostgres(deps: AppDeps, call: WriteCall): Promise<Cal
   return outcomeOf(() => run(deps, call.actor, call.input));
 }
 
+/** Runs a call through the Convex path on any target (an embedded one for calls that pick an approval by rank). */
 export async function runOnConvex(
-  target: EmbeddedConvexTarget,
+  target: ConvexMutationRunner & Partial<Pick<EmbeddedConvexTarget, 'documents'>>,
   call: WriteCall,
 ): Promise<CallOutcome> {
   const deps: ConvexWriteDeps = { convex: target };
   if (call.path === 'removeApprovalByRank') {
-    const ids = (await target.documents('story_approval'))
+    const ids = (await target.documents!('story_approval'))
       .map((d) => d.id as number)
       .sort((a, b) => a - b);
     const id = ids[call.rank] ?? MISSING_APPROVAL;
