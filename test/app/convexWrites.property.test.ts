@@ -21,6 +21,7 @@ import {
   normalizedState,
   postgresState,
   runOnConvex,
+  refProblems,
   runOnPostgres,
   SERIAL_KEYS,
   type WriteCall,
@@ -83,6 +84,7 @@ describe.each(backends)('write paths: Postgres path and Convex path agree [%s]',
           }
           expect(await checkInvariantsPostgres(db.pool)).toEqual([]);
           expect(await checkInvariantsConvex(convex)).toEqual([]);
+          expect(await refProblems(convex)).toEqual([]);
         },
       ),
       { numRuns: RUNS, seed: SEED },

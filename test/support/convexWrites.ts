@@ -25,6 +25,7 @@ import { TandemError } from '../../src/core/errors.js';
 import { translatePgError } from '../../src/app/writes/pgErrors.js';
 import { convexKeyRangeStore, refillKeyRanges, type KeyColumn } from '../../src/keys/index.js';
 import { requireTable } from '../../src/mapping/index.js';
+import { MIRRORED_TABLES } from '../../convex/tandem/tables.js';
 import { USER_NAMES } from './appFixture.js';
 import { convexState, makeRelay, postgresState } from './mirror.js';
 import { STORY_SITE_TABLES } from './storySiteMirror.js';
@@ -164,3 +165,29 @@ export function normalizedState(state: StoreState, before: StoreState): StoreSta
 }
 
 export { convexState, postgresState };
+
+/**
+ * Every `ref_*` field holds the Id of the parent its foreign key column names
+ * when that parent exists, and is absent otherwise, as the mirror's apply
+ * keeps them (parity compares columns only, so this is checked on its own).
+ */
+export async function refProblems(target: EmbeddedConvexTarget): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [table, config] of Object.entries(MIRRORED_TABLES)) {
+    for (const fk of config.foreignKeys) {
+      const parents = new Map(
+        (await target.documents(fk.references)).map((p) => [p.pgKey as string, p._id]),
+      );
+      for (const doc of await target.documents(table)) {
+        const value = doc[fk.column];
+        const expected =
+          value === null || value === undefined ? undefined : parents.get(String(value));
+        if (doc[fk.refField] !== expected)
+          problems.push(
+            `${table} ${String(doc.pgKey)}: ${fk.refField} is ${String(doc[fk.refField])}, expected ${String(expected)}`,
+          );
+      }
+    }
+  }
+  return problems;
+}
