@@ -98,18 +98,16 @@ export const writeCall: fc.Arbitrary<WriteCall> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc
-      .tuple(fc.integer({ min: 1, max: 4 }), course)
-      .map(([n, c]) =>
-        call('saveStory', editor(3), {
-          duo_id: `new-${n}`,
-          course_id: c,
-          set_id: 2,
-          set_index: n,
-          todo_count: n,
-          name: `New ${n}`,
-        }),
-      ),
+    arbitrary: fc.tuple(fc.integer({ min: 1, max: 4 }), course).map(([n, c]) =>
+      call('saveStory', editor(3), {
+        duo_id: `new-${n}`,
+        course_id: c,
+        set_id: 2,
+        set_index: n,
+        todo_count: n,
+        name: `New ${n}`,
+      }),
+    ),
   },
   {
     weight: 2,
@@ -195,16 +193,14 @@ export const writeCall: fc.Arbitrary<WriteCall> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc
-      .tuple(fc.constantFrom(1, MISSING), language, someText)
-      .map(([a, l, name]) =>
-        call('setAvatarSpeaker', editor(2), {
-          avatar_id: a,
-          language_id: l,
-          name,
-          speaker: 'voice',
-        }),
-      ),
+    arbitrary: fc.tuple(fc.constantFrom(1, MISSING), language, someText).map(([a, l, name]) =>
+      call('setAvatarSpeaker', editor(2), {
+        avatar_id: a,
+        language_id: l,
+        name,
+        speaker: 'voice',
+      }),
+    ),
   },
   {
     weight: 1,
