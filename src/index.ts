@@ -111,12 +111,7 @@ export {
   type RelaySummary,
   type SchemaWatch,
 } from './relay/relay.js';
-export {
-  diffTableShape,
-  describeShapeChange,
-  type ShapeChange,
-  type RetypedColumn,
-} from './capture/tableShape.js';
+export { diffTableShape, describeShapeChange, type ShapeChange, type RetypedColumn } from './capture/tableShape.js';
 export { mirrorMapper } from './relay/changeMapper.js';
 export type { ApplyTarget, ChangeMapper } from './relay/applyClaimed.js';
 export { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from './relay/metrics.js';
@@ -142,7 +137,12 @@ export * from './parity/index.js';
 
 // Convex: the target port and its implementations, and the local stand-in.
 export * from './convex/index.js';
-export type { HashedRow, KeyRange, ParityReader, RowHash } from './convex/target.js';
+export type {
+  HashedRow,
+  KeyRange,
+  ParityReader,
+  RowHash,
+} from './convex/target.js';
 export {
   createLocalConvex,
   generateAdminKey,
@@ -150,11 +150,7 @@ export {
   type LocalConvexOptions,
   type LocalConvexStats,
 } from './convexLocal/server.js';
-export {
-  CorruptDataError,
-  DataDirLockedError,
-  LoadAbortedError,
-} from './convexLocal/dataDirErrors.js';
+export { CorruptDataError, DataDirLockedError, LoadAbortedError } from './convexLocal/dataDirErrors.js';
 export type { CompactionOptions, DurabilityStats } from './convexLocal/persistence.js';
 export type { LoadReport } from './convexLocal/recovery.js';
 
