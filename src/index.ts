@@ -162,3 +162,5 @@ export * from './cutover/index.js';
 
 // Alert rules: evaluator, history, sinks, Prometheus export (docs/alerts.md).
 export * from './alerts/index.js';
+// Write cutover keys: ids for rows created in Convex, reserved from the Postgres sequences (docs/write-cutover-keys.md).
+export * from './keys/index.js';

@@ -27,6 +27,19 @@ import type * as tandem_schemaFragment from '../tandem/schemaFragment.js';
 import type * as tandem_sha256 from '../tandem/sha256.js';
 import type * as tandem_tables from '../tandem/tables.js';
 import type * as tandem_types from '../tandem/types.js';
+import type * as writes from '../writes.js';
+import type * as writes_approvals from '../writes/approvals.js';
+import type * as writes_courseAggregates from '../writes/courseAggregates.js';
+import type * as writes_courses from '../writes/courses.js';
+import type * as writes_keys from '../writes/keys.js';
+import type * as writes_languages from '../writes/languages.js';
+import type * as writes_lookups from '../writes/lookups.js';
+import type * as writes_refusals from '../writes/refusals.js';
+import type * as writes_rows from '../writes/rows.js';
+import type * as writes_rules from '../writes/rules.js';
+import type * as writes_stories from '../writes/stories.js';
+import type * as writes_storyDone from '../writes/storyDone.js';
+import type * as writes_users from '../writes/users.js';
 
 declare const fullApi: ApiFromModules<{
   'checks/invariants': typeof checks_invariants;
@@ -48,6 +61,19 @@ declare const fullApi: ApiFromModules<{
   'tandem/sha256': typeof tandem_sha256;
   'tandem/tables': typeof tandem_tables;
   'tandem/types': typeof tandem_types;
+  writes: typeof writes;
+  'writes/approvals': typeof writes_approvals;
+  'writes/courseAggregates': typeof writes_courseAggregates;
+  'writes/courses': typeof writes_courses;
+  'writes/keys': typeof writes_keys;
+  'writes/languages': typeof writes_languages;
+  'writes/lookups': typeof writes_lookups;
+  'writes/refusals': typeof writes_refusals;
+  'writes/rows': typeof writes_rows;
+  'writes/rules': typeof writes_rules;
+  'writes/stories': typeof writes_stories;
+  'writes/storyDone': typeof writes_storyDone;
+  'writes/users': typeof writes_users;
 }>;
 
 /** Public functions, e.g. `api.myModule.myFunction`. */

@@ -53,6 +53,19 @@ describe("the story site's Convex folder", () => {
       'tandem/sha256.ts',
       'tandem/tables.ts',
       'tandem/types.ts',
+      'writes.ts',
+      'writes/approvals.ts',
+      'writes/courseAggregates.ts',
+      'writes/courses.ts',
+      'writes/keys.ts',
+      'writes/languages.ts',
+      'writes/lookups.ts',
+      'writes/refusals.ts',
+      'writes/rows.ts',
+      'writes/rules.ts',
+      'writes/stories.ts',
+      'writes/storyDone.ts',
+      'writes/users.ts',
     ]);
   });
 
@@ -65,6 +78,9 @@ describe("the story site's Convex folder", () => {
       ...STORY_SITE_TABLES.tables.map((t) => t.name),
       'story_content',
       'tombstones',
+      // The write paths' own (convex/writes/): reserved ids and the legacy users.
+      'key_ranges',
+      'legacy_users',
     ]);
     expect(tables.story!.indexes).toEqual([
       { indexDescriptor: 'by_pgKey', fields: ['pgKey'] },

@@ -1,0 +1,115 @@
+/**
+ * Ids for rows created outside Postgres (Convex write paths after a write
+ * cutover), in the one key space of the table's Postgres sequence
+ * (docs/write-cutover-keys.md).
+ *
+ * A reservation draws the ids with `nextval`, the sequence's own atomic
+ * operation, `count` times in one statement. Postgres never hands out a value
+ * twice, to anyone, so the reserved ids can no longer be produced by any
+ * Postgres writer, concurrent ones included, and no lock is needed. (A
+ * `setval` jump past `last_value` would need every writer's `nextval` to wait
+ * for a lock they never take; between the read and the jump a concurrent
+ * writer could be given a value inside the range.) `nextval` is not undone by
+ * a rollback, so a reservation whose ids never reach Convex (a crash in
+ * between) only leaves a gap, as a rolled-back insert does: never a reuse.
+ *
+ * Concurrent draws may interleave, so the ids come back as runs of
+ * consecutive values (consecutive by the sequence's increment).
+ */
+import { ConfigError } from '../core/errors.js';
+import type { Queryable } from '../postgres/database.js';
+
+export interface KeyColumn {
+  /** Schema of the table (default `public`). */
+  schema?: string;
+  table: string;
+  /** The key column whose default draws from a sequence (serial or identity). */
+  column: string;
+}
+
+/** Ids first, first + step, …, last (inclusive). */
+export interface KeyRun {
+  first: number;
+  last: number;
+  step: number;
+}
+
+export interface KeyReservation {
+  table: string;
+  /** The sequence the ids came from (schema-qualified, quoted as needed). */
+  sequence: string;
+  runs: KeyRun[];
+  count: number;
+}
+
+/** Upper bound on one reservation: a statement of this many nextval calls takes a few milliseconds. */
+export const MAX_RESERVATION = 100_000;
+
+interface SequenceInfo {
+  sequence: string | null;
+  increment: string | null;
+  cycle: boolean | null;
+}
+
+async function keySequence(
+  db: Queryable,
+  key: KeyColumn,
+): Promise<{ sequence: string; step: number }> {
+  const schema = key.schema ?? 'public';
+  const where = `${schema}.${key.table}.${key.column}`;
+  const exists = await db.query(
+    `SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped`,
+    [schema, key.table, key.column],
+  );
+  if (!exists.rowCount) throw new ConfigError('keys', `no column ${where}`);
+  const { rows } = await db.query<SequenceInfo>(
+    `SELECT s.seq AS sequence, ps.increment_by::text AS increment, ps.cycle
+       FROM (SELECT pg_get_serial_sequence(format('%I.%I', $1::text, $2::text), $3) AS seq) s
+       LEFT JOIN pg_sequences ps ON format('%I.%I', ps.schemaname, ps.sequencename) = s.seq`,
+    [schema, key.table, key.column],
+  );
+  const info = rows[0];
+  if (!info?.sequence)
+    throw new ConfigError('keys', `${where} is not filled from a sequence (serial or identity)`);
+  const step = Number(info.increment);
+  if (!Number.isSafeInteger(step) || step < 1)
+    throw new ConfigError(
+      'keys',
+      `${where}: sequence ${info.sequence} counts down (increment ${info.increment})`,
+    );
+  // A cycling sequence hands its values out again after wrapping: no id would stay unique.
+  if (info.cycle) throw new ConfigError('keys', `${where}: sequence ${info.sequence} cycles`);
+  return { sequence: info.sequence, step };
+}
+
+/** Draws `count` ids of the key's sequence for a writer outside Postgres. */
+export async function reserveKeys(
+  db: Queryable,
+  key: KeyColumn,
+  count: number,
+): Promise<KeyReservation> {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_RESERVATION)
+    throw new ConfigError('count', `must be an integer from 1 to ${MAX_RESERVATION}, got ${count}`);
+  const { sequence, step } = await keySequence(db, key);
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT nextval($1::regclass)::text AS id FROM generate_series(1, $2)',
+    [sequence, count],
+  );
+  const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  const unsafe = ids.find((id) => !Number.isSafeInteger(id));
+  // Convex numbers are doubles; past 2^53 two ids could read as one.
+  if (unsafe !== undefined) throw new ConfigError('keys', `${sequence} is past 2^53 (${unsafe})`);
+  return { table: key.table, sequence, runs: toRuns(ids, step), count: ids.length };
+}
+
+/** Sorted ids as runs of values `step` apart. */
+export function toRuns(sortedIds: readonly number[], step: number): KeyRun[] {
+  const runs: KeyRun[] = [];
+  for (const id of sortedIds) {
+    const last = runs.at(-1);
+    if (last && id === last.last + step) last.last = id;
+    else runs.push({ first: id, last: id, step });
+  }
+  return runs;
+}
