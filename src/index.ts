@@ -159,3 +159,6 @@ export * from './phases/index.js';
 
 // Read cutover: stages, flags, the read router, shadow reads, OpenFeature, automatic rollback.
 export * from './cutover/index.js';
+
+// The control room's server side: overview, time series, flags, dead letters, audit (docs/control-room-api.md).
+export * from './controlRoom/index.js';
