@@ -30,6 +30,12 @@ export { AS, TOKENS, type Caller };
 export type AppName = 'film-rental' | 'story-site';
 export const APPS: AppName[] = ['film-rental', 'story-site'];
 
+/** One captured row change per app: a plain UPDATE of one row behind the application's back. Returns its table. */
+const ONE_WRITE: Record<AppName, { table: string; sql: string }> = {
+  'film-rental': { table: 'film', sql: `UPDATE film SET title = title || '!' WHERE film_id = 1` },
+  'story-site': { table: 'language', sql: `UPDATE language SET name = name || '!' WHERE id = (SELECT min(id) FROM language)` },
+};
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface ControlRoomHarness {
@@ -39,6 +45,8 @@ export interface ControlRoomHarness {
   app: FastifyInstance;
   /** The clock the control room reads; tests set it. */
   clock: { now: Date };
+  /** Writes one row of the app (captured); returns the table written. */
+  writeOne(): Promise<string>;
   call(caller: Caller, method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
   close(): Promise<void>;
 }
@@ -83,6 +91,12 @@ export async function startControlRoom(
     room,
     app,
     clock,
+    async writeOne() {
+      const { table, sql } = ONE_WRITE[appName];
+      const { rowCount } = await db.pool.query(sql);
+      if (rowCount !== 1) throw new Error(`${appName}: the write changed ${rowCount} rows`);
+      return table;
+    },
     async call(caller, method, url, body) {
       const res = await app.inject({
         method,
