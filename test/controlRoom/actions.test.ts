@@ -74,13 +74,37 @@ describe.each(backends)('control room actions [%s]', (backend) => {
     it('names an unknown table (404) and a bad body field (400), writing nothing', async () => {
       const before = await writtenState(h);
       const cases: Array<[string, unknown, number, string, RegExp]> = [
-        ['/api/control/flags/no_such_table', { stage: 'shadow', reason: 'x' }, 404, 'table', /no_such_table/],
-        ['/api/control/flags/no_such_table/rollback', { reason: 'x' }, 404, 'table', /no_such_table/],
+        [
+          '/api/control/flags/no_such_table',
+          { stage: 'shadow', reason: 'x' },
+          404,
+          'table',
+          /no_such_table/,
+        ],
+        [
+          '/api/control/flags/no_such_table/rollback',
+          { reason: 'x' },
+          404,
+          'table',
+          /no_such_table/,
+        ],
         [`/api/control/flags/${table}`, { stage: 'shadow' }, 400, 'reason', /reason/],
         [`/api/control/flags/${table}`, { stage: 'shadow', reason: '  ' }, 400, 'reason', /reason/],
         [`/api/control/flags/${table}`, { stage: 'mongo', reason: 'x' }, 400, 'stage', /stage/],
-        [`/api/control/flags/${table}`, { stage: 'convex-percent', percent: 150, reason: 'x' }, 400, 'percent', /percent/],
-        [`/api/control/flags/${table}`, { stage: 'shadow', reason: 'x', colour: 'red' }, 400, 'colour', /colour/],
+        [
+          `/api/control/flags/${table}`,
+          { stage: 'convex-percent', percent: 150, reason: 'x' },
+          400,
+          'percent',
+          /percent/,
+        ],
+        [
+          `/api/control/flags/${table}`,
+          { stage: 'shadow', reason: 'x', colour: 'red' },
+          400,
+          'colour',
+          /colour/,
+        ],
         // A move the transition table refuses (skips shadow) without force.
         [`/api/control/flags/${table}`, { stage: 'convex', reason: 'x' }, 400, 'stage', /stage/],
         [`/api/control/flags/${table}/rollback`, {}, 400, 'reason', /reason/],
@@ -100,7 +124,11 @@ describe.each(backends)('control room actions [%s]', (backend) => {
         '/api/control/history/parity?table=no_such_table',
       ]) {
         const res = await h.call('anonymous', 'GET', url);
-        expect([url, res.status, res.body.error.message]).toEqual([url, 404, expect.stringMatching(/no_such_table/)]);
+        expect([url, res.status, res.body.error.message]).toEqual([
+          url,
+          404,
+          expect.stringMatching(/no_such_table/),
+        ]);
       }
       for (const [url, field] of [
         ['/api/control/series?metric=nope', 'metric'],
@@ -115,29 +143,56 @@ describe.each(backends)('control room actions [%s]', (backend) => {
     });
 
     it('moves a read stage and rolls it back, audited with the token user', async () => {
-      const set = await h.call('admin', 'POST', `/api/control/flags/${table}`, { stage: 'shadow', reason: 'start comparing' });
+      const set = await h.call('admin', 'POST', `/api/control/flags/${table}`, {
+        stage: 'shadow',
+        reason: 'start comparing',
+      });
       expect(set.status).toBe(200);
       const entry = set.body.tables.find((t: { table: string }) => t.table === table);
-      expect(entry).toEqual({ table, stage: 'shadow', percent: 0, updatedAt: expect.any(Number), updatedBy: ADMIN });
+      expect(entry).toEqual({
+        table,
+        stage: 'shadow',
+        percent: 0,
+        updatedAt: expect.any(Number),
+        updatedBy: ADMIN,
+      });
       const ramp = await h.call('admin', 'POST', `/api/control/flags/${table}`, {
         stage: 'convex-percent',
         percent: 25,
         reason: 'ramp',
       });
       expect(ramp.body.tables.find((t: { table: string }) => t.table === table).percent).toBe(25);
-      const back = await h.call('admin', 'POST', `/api/control/flags/${table}/rollback`, { reason: 'drift seen' });
+      const back = await h.call('admin', 'POST', `/api/control/flags/${table}/rollback`, {
+        reason: 'drift seen',
+      });
       expect(back.status).toBe(200);
-      expect(back.body.tables.find((t: { table: string }) => t.table === table).stage).toBe('postgres');
+      expect(back.body.tables.find((t: { table: string }) => t.table === table).stage).toBe(
+        'postgres',
+      );
       const { rows } = await h.db.pool.query(
         `SELECT stage FROM tandem.read_flag WHERE table_name = $1`,
         [table],
       );
       expect(rows).toEqual([{ stage: 'postgres' }]);
       const flags = await h.call('anonymous', 'GET', '/api/control/flags');
-      expect(flags.body.stages).toEqual(['postgres', 'shadow', 'convex-internal', 'convex-percent', 'convex']);
-      expect(flags.body.tables.map((t: { table: string }) => t.table)).toEqual(h.mirror.tables.map((t) => t.name));
+      expect(flags.body.stages).toEqual([
+        'postgres',
+        'shadow',
+        'convex-internal',
+        'convex-percent',
+        'convex',
+      ]);
+      expect(flags.body.tables.map((t: { table: string }) => t.table)).toEqual(
+        h.mirror.tables.map((t) => t.name),
+      );
       const audit = await h.call('anonymous', 'GET', '/api/control/audit?limit=3');
-      expect(audit.body.entries.map((e: { action: string; actor: string; target: string }) => [e.action, e.actor, e.target])).toEqual([
+      expect(
+        audit.body.entries.map((e: { action: string; actor: string; target: string }) => [
+          e.action,
+          e.actor,
+          e.target,
+        ]),
+      ).toEqual([
         ['flags.rollback', ADMIN, table],
         ['flags.set', ADMIN, table],
         ['flags.set', ADMIN, table],
@@ -175,13 +230,26 @@ describe.each(backends)('control room actions [%s]', (backend) => {
         [table],
       );
       expect(outbox.rows).toEqual([{ status: 'pending', attempts: 0 }]);
-      const discarded = await h.call('admin', 'POST', `/api/control/dead-letters/${discardId}/discard`, { reason: 'obsolete' });
+      const discarded = await h.call(
+        'admin',
+        'POST',
+        `/api/control/dead-letters/${discardId}/discard`,
+        { reason: 'obsolete' },
+      );
       expect([discarded.status, discarded.body]).toEqual([200, { discarded: discardId }]);
       const again = await h.call('admin', 'POST', `/api/control/dead-letters/${discardId}/discard`);
       expect(again.status).toBe(404);
-      expect((await h.call('anonymous', 'GET', '/api/control/dead-letters')).body.deadLetters).toEqual([]);
+      expect(
+        (await h.call('anonymous', 'GET', '/api/control/dead-letters')).body.deadLetters,
+      ).toEqual([]);
       const audit = await h.call('anonymous', 'GET', '/api/control/audit?limit=2');
-      expect(audit.body.entries.map((e: { action: string; actor: string; target: string }) => [e.action, e.actor, e.target])).toEqual([
+      expect(
+        audit.body.entries.map((e: { action: string; actor: string; target: string }) => [
+          e.action,
+          e.actor,
+          e.target,
+        ]),
+      ).toEqual([
         ['dlq.discard', ADMIN, String(discardId)],
         ['dlq.retry', ADMIN, String(retryId)],
       ]);
@@ -189,7 +257,10 @@ describe.each(backends)('control room actions [%s]', (backend) => {
 
     it('never shows a token, key or connection string, even where an operator typed one', async () => {
       const leaky = `token ${Object.keys(TOKENS)[2]} and ${h.db.url} and postgres://app:s3cret-pw@db.internal/app`;
-      const set = await h.call('admin', 'POST', `/api/control/flags/${table}`, { stage: 'shadow', reason: leaky });
+      const set = await h.call('admin', 'POST', `/api/control/flags/${table}`, {
+        stage: 'shadow',
+        reason: leaky,
+      });
       expect(set.status).toBe(200);
       const id = await addDeadLetter(h, table, '["leak"]');
       await h.call('admin', 'POST', `/api/control/dead-letters/${id}/discard`, { reason: leaky });
@@ -209,8 +280,11 @@ describe.each(backends)('control room actions [%s]', (backend) => {
         texts.push(res.text);
       }
       const all = texts.join('\n');
-      for (const secret of [...Object.keys(TOKENS), h.db.url, 's3cret-pw', 'postgres://']) expect(all).not.toContain(secret);
-      const audit = JSON.parse(texts[2]!) as { entries: Array<{ action: string; detail: Record<string, unknown> }> };
+      for (const secret of [...Object.keys(TOKENS), h.db.url, 's3cret-pw', 'postgres://'])
+        expect(all).not.toContain(secret);
+      const audit = JSON.parse(texts[2]!) as {
+        entries: Array<{ action: string; detail: Record<string, unknown> }>;
+      };
       expect(audit.entries.find((e) => e.action === 'flags.set')!.detail.why).toBe(
         `token ${REDACTED} and ${REDACTED} and ${REDACTED}`,
       );

@@ -33,7 +33,10 @@ export const APPS: AppName[] = ['film-rental', 'story-site'];
 /** One captured row change per app: a plain UPDATE of one row behind the application's back. Returns its table. */
 const ONE_WRITE: Record<AppName, { table: string; sql: string }> = {
   'film-rental': { table: 'film', sql: `UPDATE film SET title = title || '!' WHERE film_id = 1` },
-  'story-site': { table: 'language', sql: `UPDATE language SET name = name || '!' WHERE id = (SELECT min(id) FROM language)` },
+  'story-site': {
+    table: 'language',
+    sql: `UPDATE language SET name = name || '!' WHERE id = (SELECT min(id) FROM language)`,
+  },
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,13 +50,21 @@ export interface ControlRoomHarness {
   clock: { now: Date };
   /** Writes one row of the app (captured); returns the table written. */
   writeOne(): Promise<string>;
-  call(caller: Caller, method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+  call(
+    caller: Caller,
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field against literals
+  ): Promise<{ status: number; body: any; text: string }>;
   close(): Promise<void>;
 }
 
 async function prepareApp(db: TestDatabase, name: AppName): Promise<MirrorConfig> {
   if (name === 'film-rental') {
-    await db.pool.query(fs.readFileSync(path.join(root, 'examples/film-rental/schema.sql'), 'utf8'));
+    await db.pool.query(
+      fs.readFileSync(path.join(root, 'examples/film-rental/schema.sql'), 'utf8'),
+    );
     await migrate(db.pool);
     const { mirror } = await discoverMirror(db.pool, parseProjectConfig({}, null));
     await installCapture(db.pool, { mirror, tables: mirror.tables.map((t) => t.name) });
@@ -76,9 +87,20 @@ export async function startControlRoom(
   const db = await createTestDatabase(backend);
   const mirror = await prepareApp(db, appName);
   const clock = { now: new Date() };
-  const room = new ControlRoom({ pool: db.pool, mirror, log: silentLogger, now: () => clock.now, slowRefreshMs: 0, ...options });
+  const room = new ControlRoom({
+    pool: db.pool,
+    mirror,
+    log: silentLogger,
+    now: () => clock.now,
+    slowRefreshMs: 0,
+    ...options,
+  });
   const app = createApiServer({
-    deps: { pool: db.pool, runner: new TransactionRunner(db.pool), users: new SampleUserDirectory() },
+    deps: {
+      pool: db.pool,
+      runner: new TransactionRunner(db.pool),
+      users: new SampleUserDirectory(),
+    },
     reads: new PostgresReadPaths(db.pool),
     tokens: TOKENS,
     logger: silentLogger,
@@ -101,10 +123,17 @@ export async function startControlRoom(
       const res = await app.inject({
         method,
         url,
-        headers: { ...AS[caller], ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          ...AS[caller],
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
       });
-      return { status: res.statusCode, text: res.body, body: res.body === '' ? undefined : res.json() };
+      return {
+        status: res.statusCode,
+        text: res.body,
+        body: res.body === '' ? undefined : res.json(),
+      };
     },
     async close() {
       await room.stop();

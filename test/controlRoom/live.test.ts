@@ -39,7 +39,11 @@ function openEvents(url: string): Promise<EventStream> {
                 done();
               } else if (Date.now() - started > timeoutMs) {
                 clearInterval(poll);
-                fail(new Error(`only ${stream.events.length} of ${count} events within ${timeoutMs} ms`));
+                fail(
+                  new Error(
+                    `only ${stream.events.length} of ${count} events within ${timeoutMs} ms`,
+                  ),
+                );
               }
             }, 20);
           }),
@@ -87,7 +91,9 @@ describe.each(backends)('control room live updates [%s]', (backend) => {
         expect(stream.comments[0]).toBe('connected');
         const first = stream.events[0]!;
         expect(first.event).toBe('overview');
-        const before = first.data.tables.find((t) => t.table === ONE_WRITE_TABLE[appName])!.outboxPending;
+        const before = first.data.tables.find(
+          (t) => t.table === ONE_WRITE_TABLE[appName],
+        )!.outboxPending;
         // Nothing changes: no second event.
         await new Promise((r) => setTimeout(r, 600));
         expect(stream.events).toHaveLength(1);
@@ -106,8 +112,14 @@ describe.each(backends)('control room live updates [%s]', (backend) => {
     it('serves the samples the sampler recorded as a series', async () => {
       const table = h.mirror.tables[0]!.name;
       await h.room.sampler.sampleOnce();
-      const pending = (await h.room.overview()).tables.find((t) => t.table === table)!.outboxPending;
-      const res = await h.call('anonymous', 'GET', `/api/control/series?metric=outboxPending&window=15m&table=${table}`);
+      const pending = (await h.room.overview()).tables.find(
+        (t) => t.table === table,
+      )!.outboxPending;
+      const res = await h.call(
+        'anonymous',
+        'GET',
+        `/api/control/series?metric=outboxPending&window=15m&table=${table}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ metric: 'outboxPending', window: '15m', stepSeconds: 1 });
       expect(res.body.series).toHaveLength(1);

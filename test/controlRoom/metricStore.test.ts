@@ -38,8 +38,12 @@ describe.each(backends)('metric store [%s]', (backend) => {
   it('rolls complete minutes into weighted means, complete hours from minutes, nulls kept as null', async () => {
     // Minute 0: 1, 2, 3, null; minute 1: 10, 20; minute 2 (incomplete at compaction): 7.
     const samples: Array<[number, number | null]> = [
-      [0, 1], [10 * S, 2], [20 * S, 3], [30 * S, null],
-      [M, 10], [M + 10 * S, 20],
+      [0, 1],
+      [10 * S, 2],
+      [20 * S, 3],
+      [30 * S, null],
+      [M, 10],
+      [M + 10 * S, 20],
       [2 * M, 7],
     ];
     for (const [ms, value] of samples)
@@ -48,7 +52,14 @@ describe.each(backends)('metric store [%s]', (backend) => {
         { metric: 'lag', table: 'payment', value: null },
       ]);
     await compactSamples(db.pool, at(2 * M + 30 * S));
-    expect((await storedSamples(db.pool, '1m')).map((s) => [s.table, s.bucket.getTime() - T0, s.value, s.samples])).toEqual([
+    expect(
+      (await storedSamples(db.pool, '1m')).map((s) => [
+        s.table,
+        s.bucket.getTime() - T0,
+        s.value,
+        s.samples,
+      ]),
+    ).toEqual([
       ['film', 0, 2, 3],
       ['film', M, 15, 2],
       ['payment', 0, null, 0],
@@ -66,7 +77,14 @@ describe.each(backends)('metric store [%s]', (backend) => {
     expect(await storedSamples(db.pool, '1h')).toEqual([]);
     // Past the hour: one hour bucket, the mean of all six samples (not of the three minute means).
     await compactSamples(db.pool, at(H + S));
-    expect((await storedSamples(db.pool, '1h')).map((s) => [s.table, s.bucket.getTime() - T0, s.value, s.samples])).toEqual([
+    expect(
+      (await storedSamples(db.pool, '1h')).map((s) => [
+        s.table,
+        s.bucket.getTime() - T0,
+        s.value,
+        s.samples,
+      ]),
+    ).toEqual([
       ['film', 0, (1 + 2 + 3 + 10 + 20 + 7) / 6, 6],
       ['payment', 0, null, 0],
     ]);
@@ -75,11 +93,22 @@ describe.each(backends)('metric store [%s]', (backend) => {
   it('prunes each resolution past its retention', async () => {
     await recordSamples(db.pool, at(0), [{ metric: 'drift', table: 'film', value: 1 }]);
     await compactSamples(db.pool, at(2 * H));
-    expect([(await storedSamples(db.pool, 'raw')).length, (await storedSamples(db.pool, '1m')).length, (await storedSamples(db.pool, '1h')).length]).toEqual([1, 1, 1]);
+    expect([
+      (await storedSamples(db.pool, 'raw')).length,
+      (await storedSamples(db.pool, '1m')).length,
+      (await storedSamples(db.pool, '1h')).length,
+    ]).toEqual([1, 1, 1]);
     await compactSamples(db.pool, at(DEFAULT_RETENTION.rawMs + S));
-    expect([(await storedSamples(db.pool, 'raw')).length, (await storedSamples(db.pool, '1m')).length, (await storedSamples(db.pool, '1h')).length]).toEqual([0, 1, 1]);
+    expect([
+      (await storedSamples(db.pool, 'raw')).length,
+      (await storedSamples(db.pool, '1m')).length,
+      (await storedSamples(db.pool, '1h')).length,
+    ]).toEqual([0, 1, 1]);
     await compactSamples(db.pool, at(DEFAULT_RETENTION.minuteMs + S));
-    expect([(await storedSamples(db.pool, '1m')).length, (await storedSamples(db.pool, '1h')).length]).toEqual([0, 1]);
+    expect([
+      (await storedSamples(db.pool, '1m')).length,
+      (await storedSamples(db.pool, '1h')).length,
+    ]).toEqual([0, 1]);
     await compactSamples(db.pool, at(DEFAULT_RETENTION.hourMs + S));
     expect((await storedSamples(db.pool, '1h')).length).toBe(0);
   });
@@ -87,7 +116,13 @@ describe.each(backends)('metric store [%s]', (backend) => {
   it('reads a window as one point per step, null where nothing was recorded', async () => {
     await recordSamples(db.pool, at(0), [{ metric: 'lag', table: 'film', value: 4 }]);
     await recordSamples(db.pool, at(20 * S), [{ metric: 'lag', table: 'film', value: 6 }]);
-    const read = await readSeries(db.pool, { metric: 'lag', window: '15m', tables: ['film', 'payment'], now: at(25 * S), rawStepSeconds: 10 });
+    const read = await readSeries(db.pool, {
+      metric: 'lag',
+      window: '15m',
+      tables: ['film', 'payment'],
+      now: at(25 * S),
+      rawStepSeconds: 10,
+    });
     expect(read.stepSeconds).toBe(10);
     const film = read.series[0]!.points;
     expect(film).toHaveLength(90);
@@ -98,8 +133,18 @@ describe.each(backends)('metric store [%s]', (backend) => {
     expect(read.series[1]).toEqual({ table: 'payment', points: film.map(([t]) => [t, null]) });
     // The 7-day window reads hour rollups.
     await compactSamples(db.pool, at(H));
-    const week = await readSeries(db.pool, { metric: 'lag', window: '7d', tables: ['film'], now: at(H), rawStepSeconds: 10 });
-    expect([week.stepSeconds, week.series[0]!.points.length, week.series[0]!.points.at(-2)]).toEqual([3600, 168, [T0, 5]]);
+    const week = await readSeries(db.pool, {
+      metric: 'lag',
+      window: '7d',
+      tables: ['film'],
+      now: at(H),
+      rawStepSeconds: 10,
+    });
+    expect([
+      week.stepSeconds,
+      week.series[0]!.points.length,
+      week.series[0]!.points.at(-2),
+    ]).toEqual([3600, 168, [T0, 5]]);
   });
 
   it('samples the overview at interval boundaries of an injected clock', async () => {
@@ -123,8 +168,17 @@ describe.each(backends)('metric store [%s]', (backend) => {
       untrackedWrites: 0,
       alertsFiring: 0,
     });
-    const overview = async (): Promise<Overview> => ({ generatedAt: now.getTime(), tables: [row('film')] });
-    const sampler = new MetricSampler({ pool: db.pool, overview, log: silentLogger, now: () => now, intervalMs: 10 * S });
+    const overview = async (): Promise<Overview> => ({
+      generatedAt: now.getTime(),
+      tables: [row('film')],
+    });
+    const sampler = new MetricSampler({
+      pool: db.pool,
+      overview,
+      log: silentLogger,
+      now: () => now,
+      intervalMs: 10 * S,
+    });
     await sampler.sampleOnce();
     now = at(13 * S);
     pending = 5;

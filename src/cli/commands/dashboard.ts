@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { grafanaDashboard, InvalidInputError } from '../../index.js';
 
 export function register(program: Command): void {
-  const dashboard = program.command('dashboard').description('Dashboards over Tandem\'s metrics');
+  const dashboard = program.command('dashboard').description("Dashboards over Tandem's metrics");
   dashboard
     .command('export')
     .description('Write a dashboard for another tool (Grafana) to stdout or a file')
@@ -19,7 +19,11 @@ export function register(program: Command): void {
     .option('--title <title>', 'the dashboard title')
     .option('--uid <uid>', 'the dashboard uid (default tandem-mirror)')
     .action((flags: { grafana?: boolean; out?: string; title?: string; uid?: string }) => {
-      if (!flags.grafana) throw new InvalidInputError('--grafana', 'choose the format to export (only --grafana exists)');
+      if (!flags.grafana)
+        throw new InvalidInputError(
+          '--grafana',
+          'choose the format to export (only --grafana exists)',
+        );
       const text = `${JSON.stringify(grafanaDashboard({ title: flags.title, uid: flags.uid }), null, 2)}\n`;
       if (flags.out === undefined) {
         process.stdout.write(text);
