@@ -19,6 +19,7 @@ interface EventStream {
   comments: string[];
   next(count: number, timeoutMs: number): Promise<void>;
   close(): void;
+  response: http.IncomingMessage;
 }
 
 /** Reads SSE frames (blank-line separated) from the stream as they arrive. */
@@ -48,6 +49,7 @@ function openEvents(url: string): Promise<EventStream> {
             }, 20);
           }),
         close: () => request.destroy(),
+        response,
       };
       let buffer = '';
       response.setEncoding('utf8');
@@ -126,6 +128,21 @@ describe.each(backends)('control room live updates [%s]', (backend) => {
       const points = res.body.series[0].points as Array<[number, number | null]>;
       expect(points).toHaveLength(900);
       expect(points.at(-1)).toEqual([Math.floor(h.clock.now.getTime() / 1000) * 1000, pending]);
+    });
+
+    it('ends open streams when the server closes', async () => {
+      const stream = await openEvents(`${base}/api/control/events`);
+      await stream.next(1, 2000);
+      const ended = new Promise<string>((resolve) =>
+        stream.response.on('end', () => resolve('ended')),
+      );
+      const closed = h.app.close().then(() => 'closed');
+      const timeout = new Promise<string>((resolve) =>
+        setTimeout(() => resolve('timed out'), 5000),
+      );
+      expect(
+        await Promise.race([Promise.all([ended, closed]).then((r) => r.join(',')), timeout]),
+      ).toBe('ended,closed');
     });
   });
 });

@@ -4,6 +4,7 @@
  * is audited with the token's user. Every body sent from here, errors and
  * live events included, passes through the secret redaction first.
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../../app/ports.js';
 import type { ControlRoom } from '../../controlRoom/controlRoom.js';
@@ -33,6 +34,11 @@ function tableParam(request: FastifyRequest): string {
 const anyObject = (description: string): JsonSchema => ({ type: 'object', description });
 
 function liveEvents(app: FastifyInstance, { room, secrets }: ControlRoomRouting): void {
+  // A stream never ends on its own: closing the server ends them, or it would wait on them forever.
+  const open = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const stream of open) stream.end();
+  });
   app.route({
     method: 'GET',
     url: '/api/control/events',
@@ -59,7 +65,9 @@ function liveEvents(app: FastifyInstance, { room, secrets }: ControlRoomRouting)
       raw.write(': connected\n\n');
       const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), SSE_HEARTBEAT_MS);
       const unsubscribe = await room.live.subscribe(send);
+      open.add(raw);
       request.raw.on('close', () => {
+        open.delete(raw);
         clearInterval(heartbeat);
         unsubscribe();
       });
