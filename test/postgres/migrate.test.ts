@@ -91,10 +91,8 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    await db.pool.query(
-      'DROP TABLE tandem.read_flag, tandem.read_flag_history, tandem.shadow_count, tandem.shadow_sample',
-    );
-    await db.pool.query('DROP SEQUENCE tandem.read_flag_version');
+    // Undo the latest migration (0012, metric_samples).
+    await db.pool.query('DROP TABLE tandem.metric_sample');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -105,15 +103,15 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.read_flag'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.metric_sample'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
+      { attname: 'resolution', type: 'text' },
+      { attname: 'metric', type: 'text' },
       { attname: 'table_name', type: 'text' },
-      { attname: 'stage', type: 'text' },
-      { attname: 'percent', type: 'numeric(5,2)' },
-      { attname: 'salt', type: 'text' },
-      { attname: 'version', type: 'bigint' },
-      { attname: 'updated_at', type: 'timestamp with time zone' },
+      { attname: 'bucket', type: 'timestamp with time zone' },
+      { attname: 'value', type: 'double precision' },
+      { attname: 'samples', type: 'integer' },
     ]);
   });
 
