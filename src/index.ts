@@ -164,3 +164,5 @@ export * from './cutover/index.js';
 export * from './alerts/index.js';
 // Write cutover keys: ids for rows created in Convex, reserved from the Postgres sequences (docs/write-cutover-keys.md).
 export * from './keys/index.js';
+// The control room's server side: overview, time series, flags, dead letters, audit (docs/control-room-api.md).
+export * from './controlRoom/index.js';

@@ -43,6 +43,7 @@ const commandModules: Record<string, () => Promise<CommandModule>> = {
   flags: () => import('./commands/flags.js'),
   shadow: () => import('./commands/shadow.js'),
   alerts: () => import('./commands/alerts.js'),
+  dashboard: () => import('./commands/dashboard.js'),
 };
 
 /** The first argument that is not an option: top-level options take no values. */

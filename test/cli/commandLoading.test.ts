@@ -42,6 +42,7 @@ const COMMANDS = [
   'flags',
   'shadow',
   'alerts',
+  'dashboard',
 ];
 
 function commandsListed(help: string): string[] {

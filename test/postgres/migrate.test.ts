@@ -26,6 +26,7 @@ const EXPECTED = [
   { version: 9, name: 'phases' },
   { version: 10, name: 'read_flags' },
   { version: 11, name: 'alerts' },
+  { version: 12, name: 'metric_samples' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -89,7 +90,8 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    await db.pool.query('DROP TABLE tandem.alert_state, tandem.alert_event');
+    // Undo the latest migration (0012, metric_samples).
+    await db.pool.query('DROP TABLE tandem.metric_sample');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -100,19 +102,15 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.alert_event'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.metric_sample'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
-      { attname: 'id', type: 'bigint' },
-      { attname: 'at', type: 'timestamp with time zone' },
-      { attname: 'rule', type: 'text' },
+      { attname: 'resolution', type: 'text' },
+      { attname: 'metric', type: 'text' },
       { attname: 'table_name', type: 'text' },
-      { attname: 'from_state', type: 'text' },
-      { attname: 'to_state', type: 'text' },
-      { attname: 'severity', type: 'text' },
+      { attname: 'bucket', type: 'timestamp with time zone' },
       { attname: 'value', type: 'double precision' },
-      { attname: 'threshold', type: 'double precision' },
-      { attname: 'summary', type: 'text' },
+      { attname: 'samples', type: 'integer' },
     ]);
   });
 
