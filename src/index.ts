@@ -159,3 +159,6 @@ export * from './phases/index.js';
 
 // Read cutover: stages, flags, the read router, shadow reads, OpenFeature, automatic rollback.
 export * from './cutover/index.js';
+
+// Write cutover: write groups, write stages with audit and refusals, the write router (docs/write-cutover.md).
+export * from './writeCutover/index.js';

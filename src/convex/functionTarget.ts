@@ -3,7 +3,7 @@
  * functions by reference and differ only in how a query or mutation is sent
  * (convex-test in-process, or ConvexHttpClient over HTTP).
  */
-import type { FunctionReference } from 'convex/server';
+import { makeFunctionReference, type FunctionReference } from 'convex/server';
 import type { ApplyResult, TransactionBatch } from '../core/changes.js';
 import { applyBatchRef, exportArgs, exportPageRef, parityReaderOver } from './functionRefs.js';
 import type {
@@ -60,5 +60,13 @@ export abstract class FunctionTarget implements ConvexTarget, ParityReader {
 
   query(...args: Parameters<ParityReader['query']>) {
     return this.parity.query(...args);
+  }
+
+  /**
+   * Runs one of the application's own Convex mutations by path
+   * (`module:function`): the write cutover's Convex write paths go through it.
+   */
+  mutation(path: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.runMutation(makeFunctionReference<'mutation', Record<string, unknown>, unknown>(path), args);
   }
 }
