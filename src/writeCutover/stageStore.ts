@@ -100,30 +100,38 @@ export async function recordWriteStageChange(
  */
 export async function setWriteStage(pool: pg.Pool, request: WriteStageRequest): Promise<WriteStageChange> {
   const groups = await readWriteGroups(pool);
-  if (!groups.some((g) => g.name === request.group))
+  const group = groups.find((g) => g.name === request.group);
+  if (!group)
     throw unknownGroupError(
       request.group,
       groups.map((g) => g.name),
     );
   const to = requireWriteStage(request.stage);
   const why = requireWhy(request.why);
+  const from = group.stage;
+  if (group.pausedAt !== null)
+    throw new InvalidInputError('stage', `${group.name}: a rollback holds its writes since ${group.pausedAt.toISOString()}; wait for it`);
+  const rule = WRITE_TRANSITIONS[from][to];
+  if (rule === 'same')
+    throw new WriteStageRefusedError(group.name, from, to, [{ reason: 'unchanged', message: `already at ${to}` }], '');
+  if (rule === 'drain')
+    throw new WriteStageRefusedError(
+      group.name,
+      from,
+      to,
+      [{ reason: 'needs-rollback', message: 'Convex is the writer; moving it back drains reverse sync first' }],
+      ` (use tandem flags rollback ${group.name} --writes)`,
+    );
+  // Checked before the transaction: the checks read through other connections
+  // (PGlite serves one transaction at a time), and the row lock below refuses
+  // the move if the stage changed meanwhile.
+  const refusals = rule === 'checked' ? await checkWritePreconditions(pool, group, request) : [];
+  if (refusals.length > 0 && !request.force)
+    throw new WriteStageRefusedError(group.name, from, to, refusals, '; pass --force --reason "…" to do it anyway (audited)');
   return withTransaction(pool, async (tx) => {
-    const group = (await lockWriteGroup(tx, request.group))!;
-    const from = group.stage;
-    const rule = WRITE_TRANSITIONS[from][to];
-    if (rule === 'same')
-      throw new WriteStageRefusedError(group.name, from, to, [{ reason: 'unchanged', message: `already at ${to}` }], '');
-    if (rule === 'drain')
-      throw new WriteStageRefusedError(
-        group.name,
-        from,
-        to,
-        [{ reason: 'needs-rollback', message: 'Convex is the writer; moving it back drains reverse sync first' }],
-        ` (use tandem flags rollback ${group.name} --writes)`,
-      );
-    const refusals = rule === 'checked' ? await checkWritePreconditions(pool, group, request) : [];
-    if (refusals.length > 0 && !request.force)
-      throw new WriteStageRefusedError(group.name, from, to, refusals, '; pass --force --reason "…" to do it anyway (audited)');
+    const locked = await lockWriteGroup(tx, group.name);
+    if (!locked || locked.stage !== from || locked.pausedAt !== null)
+      throw new InvalidInputError('stage', `${group.name}: changed while it was checked (now ${locked?.stage ?? 'gone'}); try again`);
     const change: WriteStageChange = { group: group.name, from, to, forced: refusals.length > 0, overridden: refusals };
     await recordWriteStageChange(tx, {
       group: group.name,

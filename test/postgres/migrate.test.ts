@@ -92,9 +92,9 @@ describe.each(backends)('migrate [%s]', (backend) => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
     await db.pool.query(
-      'DROP TABLE tandem.read_flag, tandem.read_flag_history, tandem.shadow_count, tandem.shadow_sample',
+      'DROP TABLE tandem.write_group_table, tandem.write_group, tandem.write_stage_history, tandem.write_crossing',
     );
-    await db.pool.query('DROP SEQUENCE tandem.read_flag_version');
+    await db.pool.query('DROP SEQUENCE tandem.write_stage_version');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -105,14 +105,16 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.read_flag'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.write_group'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
-      { attname: 'table_name', type: 'text' },
+      { attname: 'name', type: 'text' },
+      { attname: 'tables', type: 'text[]' },
+      { attname: 'write_paths', type: 'text[]' },
       { attname: 'stage', type: 'text' },
-      { attname: 'percent', type: 'numeric(5,2)' },
-      { attname: 'salt', type: 'text' },
+      { attname: 'paused_at', type: 'timestamp with time zone' },
       { attname: 'version', type: 'bigint' },
+      { attname: 'saved_at', type: 'timestamp with time zone' },
       { attname: 'updated_at', type: 'timestamp with time zone' },
     ]);
   });
