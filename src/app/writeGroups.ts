@@ -48,11 +48,13 @@ export const STORY_SITE_WRITE_PATHS: Readonly<Record<string, readonly string[]>>
 export type StorySiteWritePath = keyof typeof STORY_SITE_WRITE_PATHS;
 
 /** The write paths as the write-group derivation takes them. */
-export const storySiteWritePaths: WritePath[] = Object.entries(STORY_SITE_WRITE_PATHS).map(([name, tables]) => ({
-  name,
-  tables,
-  source: 'application' as const,
-}));
+export const storySiteWritePaths: WritePath[] = Object.entries(STORY_SITE_WRITE_PATHS).map(
+  ([name, tables]) => ({
+    name,
+    tables,
+    source: 'application' as const,
+  }),
+);
 
 /** The story site's write groups (default names: the sorted tables joined by `+`). */
 export const storySiteGroups: WriteGroup[] = deriveWriteGroups({

@@ -126,7 +126,10 @@ export class StageWatcher<R> {
 
   private markReachable(): void {
     if (this.unreachableSince !== null) {
-      this.options.log?.info({ downMs: Date.now() - this.unreachableSince }, 'flag store reachable again');
+      this.options.log?.info(
+        { downMs: Date.now() - this.unreachableSince },
+        'flag store reachable again',
+      );
       this.unreachableSince = null;
       if (this.options.listen !== false && !this.listener) void this.startListening();
     }

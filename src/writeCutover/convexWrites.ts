@@ -19,9 +19,11 @@ export interface ConvexMutations {
 export function convexWrite<A extends unknown[], R>(
   target: ConvexMutations,
   path: string,
-  toArgs: (...args: A) => Record<string, unknown> = (...args) => (args[0] ?? {}) as Record<string, unknown>,
+  toArgs: (...args: A) => Record<string, unknown> = (...args) =>
+    (args[0] ?? {}) as Record<string, unknown>,
   fromResult: (value: unknown) => R = (value) => value as R,
 ): (...args: A) => Promise<R> {
-  const handler: WriteHandler = async (...args: A) => fromResult(await target.mutation(path, toArgs(...args)));
+  const handler: WriteHandler = async (...args: A) =>
+    fromResult(await target.mutation(path, toArgs(...args)));
   return handler as (...args: A) => Promise<R>;
 }

@@ -12,7 +12,7 @@ import type { Queryable } from '../postgres/database.js';
 import { findCrossings, type GroupCrossing, type WritePath } from './groups.js';
 import { readWriteGroups } from './groupStore.js';
 import type { WriteCutoverMetrics } from './metrics.js';
-import { scanOutboxTransactions, writePathsFromTransactions } from './writePaths.js';
+import { scanOutboxTransactions } from './writePaths.js';
 
 const CHECKPOINT = 'write_crossings';
 
@@ -25,11 +25,18 @@ export interface RuntimeCrossing extends GroupCrossing {
 /** The recorded transactions that still cross the saved groups, oldest first. */
 export async function listRuntimeCrossings(db: Queryable): Promise<RuntimeCrossing[]> {
   const groups = await readWriteGroups(db);
-  const { rows } = await db.query<{ txid: string; tables: string[]; operation_key: string | null; seen_at: Date }>(
+  const { rows } = await db.query<{
+    txid: string;
+    tables: string[];
+    operation_key: string | null;
+    seen_at: Date;
+  }>(
     'SELECT txid, tables, operation_key, seen_at FROM tandem.write_crossing ORDER BY seen_at, txid',
   );
   return rows.flatMap((r) =>
-    findCrossings(groups, [{ name: `txid ${r.txid}`, tables: r.tables, source: 'transaction' }]).map((c) => ({
+    findCrossings(groups, [
+      { name: `txid ${r.txid}`, tables: r.tables, source: 'transaction' },
+    ]).map((c) => ({
       ...c,
       txid: r.txid,
       operationKey: r.operation_key,
@@ -56,17 +63,23 @@ export interface WatchCrossingsOptions {
  * Reads the outbox events written since the last call and records and reports
  * the transactions among them that cross saved groups. Returns the new ones.
  */
-export async function watchCrossings(db: Queryable, options: WatchCrossingsOptions = {}): Promise<RuntimeCrossing[]> {
-  const { rows } = await db.query<{ value: { lastSeq: number } }>('SELECT value FROM tandem.checkpoint WHERE name = $1', [
-    CHECKPOINT,
-  ]);
+export async function watchCrossings(
+  db: Queryable,
+  options: WatchCrossingsOptions = {},
+): Promise<RuntimeCrossing[]> {
+  const { rows } = await db.query<{ value: { lastSeq: number } }>(
+    'SELECT value FROM tandem.checkpoint WHERE name = $1',
+    [CHECKPOINT],
+  );
   const checkpoint = rows[0]?.value.lastSeq ?? 0;
   const afterSeq = Math.max(0, checkpoint - (options.overlap ?? 10_000));
   const scan = await scanOutboxTransactions(db, { afterSeq, pageSize: options.pageSize });
   const groups = await readWriteGroups(db);
   const found: RuntimeCrossing[] = [];
   for (const t of scan.transactions) {
-    const [crossing] = findCrossings(groups, [{ name: `txid ${t.txid}`, tables: t.tables, source: 'transaction' }]);
+    const [crossing] = findCrossings(groups, [
+      { name: `txid ${t.txid}`, tables: t.tables, source: 'transaction' },
+    ]);
     if (!crossing) continue;
     const inserted = await db.query<{ seen_at: Date }>(
       `INSERT INTO tandem.write_crossing (txid, tables, operation_key) VALUES ($1, $2, $3)
@@ -74,11 +87,21 @@ export async function watchCrossings(db: Queryable, options: WatchCrossingsOptio
       [t.txid, t.tables, t.operationKey],
     );
     if (inserted.rows.length === 0) continue;
-    const runtime = { ...crossing, txid: t.txid, operationKey: t.operationKey, seenAt: inserted.rows[0]!.seen_at };
+    const runtime = {
+      ...crossing,
+      txid: t.txid,
+      operationKey: t.operationKey,
+      seenAt: inserted.rows[0]!.seen_at,
+    };
     found.push(runtime);
     options.metrics?.crossings.inc({ groups: crossing.groups.join('+') });
     options.log?.warn(
-      { txid: t.txid, tables: crossing.tables, groups: crossing.groups, operationKey: t.operationKey },
+      {
+        txid: t.txid,
+        tables: crossing.tables,
+        groups: crossing.groups,
+        operationKey: t.operationKey,
+      },
       'a transaction wrote tables of more than one write group',
     );
   }

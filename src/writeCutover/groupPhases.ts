@@ -10,9 +10,13 @@ import { readWriteStageHistory } from './stageStore.js';
 import type { WriteStage } from './writeStages.js';
 
 /** The earliest phase among the tables (`not-mirrored` for a table with none). */
-export function slowestPhase(tables: readonly string[], phases: ReadonlyMap<string, { phase: Phase }>): Phase {
+export function slowestPhase(
+  tables: readonly string[],
+  phases: ReadonlyMap<string, { phase: Phase }>,
+): Phase {
   let rank = PHASES.length - 1;
-  for (const t of tables) rank = Math.min(rank, PHASES.indexOf(phases.get(t)?.phase ?? 'not-mirrored'));
+  for (const t of tables)
+    rank = Math.min(rank, PHASES.indexOf(phases.get(t)?.phase ?? 'not-mirrored'));
   return tables.length === 0 ? 'not-mirrored' : PHASES[rank]!;
 }
 
@@ -20,12 +24,17 @@ export function slowestPhase(tables: readonly string[], phases: ReadonlyMap<stri
  * `PhaseSources.writeStage` for the checklist: the stage of the table's saved
  * group, and since when it holds (`postgres` for a table in no group).
  */
-export function writeStageSource(db: Queryable): (table: string) => Promise<{ stage: WriteStage; since: Date | null }> {
+export function writeStageSource(
+  db: Queryable,
+): (table: string) => Promise<{ stage: WriteStage; since: Date | null }> {
   return async (table) => {
     const group = (await readWriteGroups(db)).find((g) => g.tables.includes(table));
     if (!group) return { stage: 'postgres', since: null };
     const moves = (await readWriteStageHistory(db, group.name)).filter((h) => h.to !== null);
     const last = moves.at(-1);
-    return { stage: group.stage, since: last && last.to === group.stage ? new Date(last.at) : null };
+    return {
+      stage: group.stage,
+      since: last && last.to === group.stage ? new Date(last.at) : null,
+    };
   };
 }

@@ -47,21 +47,30 @@ const COLUMNS = 'name, tables, write_paths, stage, paused_at, version, updated_a
 
 /** Every saved group, by name. */
 export async function readWriteGroups(db: Queryable): Promise<StoredWriteGroup[]> {
-  const { rows } = await db.query<GroupRow>(`SELECT ${COLUMNS} FROM tandem.write_group ORDER BY name`);
+  const { rows } = await db.query<GroupRow>(
+    `SELECT ${COLUMNS} FROM tandem.write_group ORDER BY name`,
+  );
   return rows.map(toGroup);
 }
 
 /** Locks one group's row (inside a transaction); NotFound is the caller's to word. */
-export async function lockWriteGroup(tx: Queryable, name: string): Promise<StoredWriteGroup | null> {
-  const { rows } = await tx.query<GroupRow>(`SELECT ${COLUMNS} FROM tandem.write_group WHERE name = $1 FOR UPDATE`, [
-    name,
-  ]);
+export async function lockWriteGroup(
+  tx: Queryable,
+  name: string,
+): Promise<StoredWriteGroup | null> {
+  const { rows } = await tx.query<GroupRow>(
+    `SELECT ${COLUMNS} FROM tandem.write_group WHERE name = $1 FOR UPDATE`,
+    [name],
+  );
   return rows[0] ? toGroup(rows[0]) : null;
 }
 
 export function requireWhy(why: string | undefined): string {
   if (typeof why !== 'string' || why.trim() === '')
-    throw new InvalidInputError('why', 'say why (--why "…" or --reason "…"); it is recorded in the audit log');
+    throw new InvalidInputError(
+      'why',
+      'say why (--why "…" or --reason "…"); it is recorded in the audit log',
+    );
   return why.trim();
 }
 
@@ -83,12 +92,17 @@ function checkDisjoint(groups: readonly WriteGroup[]): void {
   const owner = new Map<string, string>();
   const names = new Set<string>();
   for (const g of groups) {
-    if (names.has(g.name)) throw new InvalidInputError('groups', `two groups are named ${JSON.stringify(g.name)}`);
+    if (names.has(g.name))
+      throw new InvalidInputError('groups', `two groups are named ${JSON.stringify(g.name)}`);
     names.add(g.name);
-    if (g.tables.length === 0) throw new InvalidInputError('groups', `group ${g.name} has no table`);
+    if (g.tables.length === 0)
+      throw new InvalidInputError('groups', `group ${g.name} has no table`);
     for (const t of g.tables) {
       if (owner.has(t))
-        throw new InvalidInputError('groups', `table ${t} is in two groups (${owner.get(t)} and ${g.name})`);
+        throw new InvalidInputError(
+          'groups',
+          `table ${t} is in two groups (${owner.get(t)} and ${g.name})`,
+        );
       owner.set(t, g.name);
     }
   }
@@ -109,7 +123,9 @@ export async function saveWriteGroups(
   checkDisjoint(groups);
   const why = requireWhy(request.why);
   return withTransaction(pool, async (tx) => {
-    const { rows } = await tx.query<GroupRow>(`SELECT ${COLUMNS} FROM tandem.write_group ORDER BY name FOR UPDATE`);
+    const { rows } = await tx.query<GroupRow>(
+      `SELECT ${COLUMNS} FROM tandem.write_group ORDER BY name FOR UPDATE`,
+    );
     const saved = new Map(rows.map((r) => [r.name, toGroup(r)]));
     const next = new Map(groups.map((g) => [g.name, g]));
     for (const old of saved.values()) {
@@ -124,14 +140,19 @@ export async function saveWriteGroups(
     const result: SaveGroupsResult = { added: [], removed: [], changed: [], unchanged: [] };
     for (const old of saved.values()) if (!next.has(old.name)) result.removed.push(old.name);
     if (result.removed.length > 0)
-      await tx.query('DELETE FROM tandem.write_group WHERE name = ANY($1::text[])', [result.removed]);
+      await tx.query('DELETE FROM tandem.write_group WHERE name = ANY($1::text[])', [
+        result.removed,
+      ]);
     await tx.query('DELETE FROM tandem.write_group_table');
     for (const g of groups) {
       const old = saved.get(g.name);
       const tables = [...g.tables].sort();
       const paths = [...g.writePaths].sort();
       if (!old) result.added.push(g.name);
-      else if (sameTables(old.tables, tables) && JSON.stringify(old.writePaths) === JSON.stringify(paths))
+      else if (
+        sameTables(old.tables, tables) &&
+        JSON.stringify(old.writePaths) === JSON.stringify(paths)
+      )
         result.unchanged.push(g.name);
       else result.changed.push(g.name);
       await tx.query(
@@ -142,14 +163,17 @@ export async function saveWriteGroups(
          WHERE (tandem.write_group.tables, tandem.write_group.write_paths) IS DISTINCT FROM (EXCLUDED.tables, EXCLUDED.write_paths)`,
         [g.name, tables, paths],
       );
-      await tx.query('INSERT INTO tandem.write_group_table (table_name, group_name) SELECT unnest($1::text[]), $2', [
-        tables,
-        g.name,
-      ]);
+      await tx.query(
+        'INSERT INTO tandem.write_group_table (table_name, group_name) SELECT unnest($1::text[]), $2',
+        [tables, g.name],
+      );
     }
     const touched = [...result.added, ...result.changed, ...result.removed];
     for (const name of touched) {
-      const detail = { tables: next.get(name)?.tables ?? null, writePaths: next.get(name)?.writePaths ?? null };
+      const detail = {
+        tables: next.get(name)?.tables ?? null,
+        writePaths: next.get(name)?.writePaths ?? null,
+      };
       await tx.query(
         `INSERT INTO tandem.write_stage_history (group_name, actor, why, action, detail)
          VALUES ($1, $2, $3, 'groups-saved', $4::jsonb)`,

@@ -52,7 +52,7 @@ class DisjointSets {
     let root = x;
     while (this.parent.get(root) !== root) root = this.parent.get(root)!;
     // Path compression: later finds are one step.
-    for (let at = x; at !== root; ) {
+    for (let at = x; at !== root;) {
       const next = this.parent.get(at)!;
       this.parent.set(at, root);
       at = next;
@@ -85,21 +85,39 @@ export function deriveWriteGroups(options: DeriveOptions): WriteGroup[] {
     const sorted = [...tables].sort();
     const inGroup = new Set(sorted);
     const writePaths = options.writePaths
-      .filter((p) => p.tables.some((t) => inGroup.has(t)) && new Set(p.tables.filter((t) => known.has(t))).size > 1)
+      .filter(
+        (p) =>
+          p.tables.some((t) => inGroup.has(t)) &&
+          new Set(p.tables.filter((t) => known.has(t))).size > 1,
+      )
       .map((p) => p.name);
-    return { name: defaultGroupName(sorted), tables: sorted, writePaths: [...new Set(writePaths)].sort() };
+    return {
+      name: defaultGroupName(sorted),
+      tables: sorted,
+      writePaths: [...new Set(writePaths)].sort(),
+    };
   });
   applyNames(groups, options.names ?? {}, known);
   return groups.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function applyNames(groups: WriteGroup[], names: Readonly<Record<string, string>>, known: Set<string>): void {
+function applyNames(
+  groups: WriteGroup[],
+  names: Readonly<Record<string, string>>,
+  known: Set<string>,
+): void {
   const given = new Map<WriteGroup, string>();
   for (const [table, name] of Object.entries(names)) {
     if (!known.has(table))
-      throw new InvalidInputError('names', `${JSON.stringify(table)} is not a mirrored table (it names a write group)`);
+      throw new InvalidInputError(
+        'names',
+        `${JSON.stringify(table)} is not a mirrored table (it names a write group)`,
+      );
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/.test(name))
-      throw new InvalidInputError('names', `group name ${JSON.stringify(name)}: letters, digits and _ . + - only`);
+      throw new InvalidInputError(
+        'names',
+        `group name ${JSON.stringify(name)}: letters, digits and _ . + - only`,
+      );
     const group = groups.find((g) => g.tables.includes(table))!;
     const earlier = given.get(group);
     if (earlier !== undefined && earlier !== name)
@@ -112,7 +130,8 @@ function applyNames(groups: WriteGroup[], names: Readonly<Record<string, string>
   for (const [group, name] of given) group.name = name;
   const seen = new Set<string>();
   for (const g of groups) {
-    if (seen.has(g.name)) throw new InvalidInputError('names', `two write groups are named ${JSON.stringify(g.name)}`);
+    if (seen.has(g.name))
+      throw new InvalidInputError('names', `two write groups are named ${JSON.stringify(g.name)}`);
     seen.add(g.name);
   }
 }
@@ -127,7 +146,9 @@ export interface GroupCrossing {
 }
 
 /** Which group each table is in. */
-export function groupOfTable(groups: readonly Pick<WriteGroup, 'name' | 'tables'>[]): Map<string, string> {
+export function groupOfTable(
+  groups: readonly Pick<WriteGroup, 'name' | 'tables'>[],
+): Map<string, string> {
   return new Map(groups.flatMap((g) => g.tables.map((t) => [t, g.name] as const)));
 }
 
@@ -141,7 +162,8 @@ export function findCrossings(
   for (const path of writePaths) {
     const tables = [...new Set(path.tables.filter((t) => groupOf.has(t)))].sort();
     const touched = [...new Set(tables.map((t) => groupOf.get(t)!))].sort();
-    if (touched.length > 1) crossings.push({ path: path.name, source: path.source, tables, groups: touched });
+    if (touched.length > 1)
+      crossings.push({ path: path.name, source: path.source, tables, groups: touched });
   }
   return crossings;
 }

@@ -16,7 +16,9 @@ export interface WriteCutoverMetrics {
   crossings: Counter<'groups'>;
 }
 
-export function createWriteCutoverMetrics(registry: Registry = new Registry()): WriteCutoverMetrics {
+export function createWriteCutoverMetrics(
+  registry: Registry = new Registry(),
+): WriteCutoverMetrics {
   return {
     registry,
     writes: new Counter({

@@ -84,7 +84,10 @@ export async function checkWritePreconditions(
     refusals.push({
       reason: 'crossing',
       message: `write paths cross groups: ${crossings
-        .map((c) => `${c.path} (${c.source}) writes ${c.tables.join(', ')} in groups ${c.groups.join(', ')}`)
+        .map(
+          (c) =>
+            `${c.path} (${c.source}) writes ${c.tables.join(', ')} in groups ${c.groups.join(', ')}`,
+        )
         .join('; ')}`,
     });
   return refusals;

@@ -20,7 +20,13 @@ import type pg from 'pg';
 import { TandemError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import { withTransaction } from '../postgres/database.js';
-import { lockWriteGroup, readWriteGroups, requireWhy, unknownGroupError, WRITE_STAGE_CHANNEL } from './groupStore.js';
+import {
+  lockWriteGroup,
+  readWriteGroups,
+  requireWhy,
+  unknownGroupError,
+  WRITE_STAGE_CHANNEL,
+} from './groupStore.js';
 import { recordWriteStageChange } from './stageStore.js';
 import type { WriteStage } from './writeStages.js';
 
@@ -87,7 +93,10 @@ async function setPaused(pool: pg.Pool, group: string, paused: boolean): Promise
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function rollbackWriteStage(pool: pg.Pool, request: WriteRollbackRequest): Promise<WriteRollbackResult> {
+export async function rollbackWriteStage(
+  pool: pg.Pool,
+  request: WriteRollbackRequest,
+): Promise<WriteRollbackResult> {
   const why = requireWhy(request.why);
   const groups = await readWriteGroups(pool);
   const group = groups.find((g) => g.name === request.group);
@@ -97,12 +106,18 @@ export async function rollbackWriteStage(pool: pg.Pool, request: WriteRollbackRe
       groups.map((g) => g.name),
     );
   const base = { actor: request.actor, why, action: 'rollback' as const, group: group.name };
-  if (group.stage === 'postgres') return { group: group.name, from: 'postgres', changed: false, pauseMs: 0, drain: null };
+  if (group.stage === 'postgres')
+    return { group: group.name, from: 'postgres', changed: false, pauseMs: 0, drain: null };
   if (group.stage === 'convex-shadow') {
     // Postgres is still the writer: nothing written in Convex to bring back.
     await withTransaction(pool, async (tx) => {
       await lockWriteGroup(tx, group.name);
-      await recordWriteStageChange(tx, { ...base, from: 'convex-shadow', to: 'postgres', pauseMs: 0 });
+      await recordWriteStageChange(tx, {
+        ...base,
+        from: 'convex-shadow',
+        to: 'postgres',
+        pauseMs: 0,
+      });
     });
     return { group: group.name, from: 'convex-shadow', changed: true, pauseMs: 0, drain: null };
   }
@@ -122,7 +137,10 @@ export async function rollbackWriteStage(pool: pg.Pool, request: WriteRollbackRe
       await setPaused(pool, group.name, false);
       resume();
       const pauseMs = clock() - started;
-      request.log?.warn({ group: group.name, pending: drain.pending, pauseMs }, 'write rollback refused: not drained');
+      request.log?.warn(
+        { group: group.name, pending: drain.pending, pauseMs },
+        'write rollback refused: not drained',
+      );
       throw new WriteRollbackRefusedError(group.name, drain.pending, pauseMs);
     }
     const switched = clock();
@@ -138,7 +156,10 @@ export async function rollbackWriteStage(pool: pg.Pool, request: WriteRollbackRe
     });
     resume();
     const pauseMs = clock() - started;
-    request.log?.info({ group: group.name, pauseMs, pending: drain.pending }, 'write rollback: writes on postgres');
+    request.log?.info(
+      { group: group.name, pauseMs, pending: drain.pending },
+      'write rollback: writes on postgres',
+    );
     return { group: group.name, from: 'convex', changed: true, pauseMs, drain };
   } catch (err) {
     if (!resumed) {

@@ -52,7 +52,8 @@ export interface WriteRouterOptions<H extends WriteHandlers> {
 }
 
 /** One write's outcome in the form compared in shadow: a canonical value, or the error's kind and field. */
-export type WriteOutcome = { ok: true; value: string } | { ok: false; error: string; field?: string };
+export type WriteOutcome =
+  { ok: true; value: string } | { ok: false; error: string; field?: string };
 
 export interface ShadowDifference {
   path: string;
@@ -75,16 +76,24 @@ export interface WriteRouter<H extends WriteHandlers> extends WriteHold {
   differences(): ShadowDifference[];
 }
 
-function outcomeOf(result: PromiseSettledResult<unknown>, normalize?: (v: never) => unknown): WriteOutcome {
+function outcomeOf(
+  result: PromiseSettledResult<unknown>,
+  normalize?: (v: never) => unknown,
+): WriteOutcome {
   if (result.status === 'fulfilled')
-    return { ok: true, value: canonicalResult(normalize ? normalize(result.value as never) : result.value) };
+    return {
+      ok: true,
+      value: canonicalResult(normalize ? normalize(result.value as never) : result.value),
+    };
   const err = result.reason as { name?: string; field?: string; message?: string };
   return { ok: false, error: err?.name ?? 'Error', ...(err?.field ? { field: err.field } : {}) };
 }
 
 const sameOutcome = (a: WriteOutcome, b: WriteOutcome) => JSON.stringify(a) === JSON.stringify(b);
 
-export function createWriteRouter<H extends WriteHandlers>(options: WriteRouterOptions<H>): WriteRouter<H> {
+export function createWriteRouter<H extends WriteHandlers>(
+  options: WriteRouterOptions<H>,
+): WriteRouter<H> {
   const paths = Object.keys(options.postgres);
   for (const path of paths) {
     if (typeof options.groups[path] !== 'string' || options.groups[path] === '')
@@ -95,7 +104,8 @@ export function createWriteRouter<H extends WriteHandlers>(options: WriteRouterO
       throw new InvalidInputError('shadow.convex', `write path ${path} has no shadow handler`);
   }
   for (const path of Object.keys(options.groups))
-    if (!paths.includes(path)) throw new InvalidInputError('groups', `${path} is not a write path of the handlers`);
+    if (!paths.includes(path))
+      throw new InvalidInputError('groups', `${path} is not a write path of the handlers`);
 
   const paused = new Set<string>();
   const running = new Map<string, number>();
@@ -113,7 +123,8 @@ export function createWriteRouter<H extends WriteHandlers>(options: WriteRouterO
     for (const w of waiting) w();
   }
 
-  const isHeld = (group: string) => paused.has(group) || (options.stages.isPaused?.(group) ?? false);
+  const isHeld = (group: string) =>
+    paused.has(group) || (options.stages.isPaused?.(group) ?? false);
 
   async function admit(group: string): Promise<void> {
     if (!isHeld(group)) return;
@@ -136,7 +147,12 @@ export function createWriteRouter<H extends WriteHandlers>(options: WriteRouterO
     if (n === 0) for (const done of drained.get(group)?.splice(0) ?? []) done();
   }
 
-  function shadowCompare(path: string, group: string, args: unknown[], postgres: PromiseSettledResult<unknown>): void {
+  function shadowCompare(
+    path: string,
+    group: string,
+    args: unknown[],
+    postgres: PromiseSettledResult<unknown>,
+  ): void {
     const shadow = options.shadow;
     if (!shadow) {
       options.metrics?.shadow.inc({ path, group, outcome: 'skipped' });
@@ -153,7 +169,15 @@ export function createWriteRouter<H extends WriteHandlers>(options: WriteRouterO
       found.push({ path, group, postgres: a, convex: b, at: new Date() });
       if (found.length > keep) found.shift();
       options.log?.warn(
-        { path, group, postgres: a, convex: b, ...(convex!.status === 'rejected' ? { err: String((convex!.reason as Error)?.message) } : {}) },
+        {
+          path,
+          group,
+          postgres: a,
+          convex: b,
+          ...(convex!.status === 'rejected'
+            ? { err: String((convex!.reason as Error)?.message) }
+            : {}),
+        },
         'shadow write differs from postgres',
       );
     });
@@ -189,7 +213,9 @@ export function createWriteRouter<H extends WriteHandlers>(options: WriteRouterO
     async pause(group) {
       paused.add(group);
       if ((running.get(group) ?? 0) === 0) return;
-      await new Promise<void>((resolve) => drained.set(group, [...(drained.get(group) ?? []), resolve]));
+      await new Promise<void>((resolve) =>
+        drained.set(group, [...(drained.get(group) ?? []), resolve]),
+      );
     },
     resume(group) {
       paused.delete(group);

@@ -16,7 +16,11 @@ import {
   unknownGroupError,
   WRITE_STAGE_CHANNEL,
 } from './groupStore.js';
-import { checkWritePreconditions, type PreconditionOptions, type Refusal } from './preconditions.js';
+import {
+  checkWritePreconditions,
+  type PreconditionOptions,
+  type Refusal,
+} from './preconditions.js';
 import { requireWriteStage, WRITE_TRANSITIONS, type WriteStage } from './writeStages.js';
 
 export type WriteStageRefusal = 'unchanged' | 'needs-rollback' | Refusal['reason'];
@@ -30,7 +34,10 @@ export class WriteStageRefusedError extends InvalidInputError {
     readonly refusals: ReadonlyArray<{ reason: WriteStageRefusal; message: string }>,
     hint: string,
   ) {
-    super('stage', `${group}: ${from} → ${to} refused: ${refusals.map((r) => r.message).join('; ')}${hint}`);
+    super(
+      'stage',
+      `${group}: ${from} → ${to} refused: ${refusals.map((r) => r.message).join('; ')}${hint}`,
+    );
   }
 }
 
@@ -98,7 +105,10 @@ export async function recordWriteStageChange(
  * or stage, no reason) or WriteStageRefusedError (the transition table or a
  * precondition refuses); either way nothing is written.
  */
-export async function setWriteStage(pool: pg.Pool, request: WriteStageRequest): Promise<WriteStageChange> {
+export async function setWriteStage(
+  pool: pg.Pool,
+  request: WriteStageRequest,
+): Promise<WriteStageChange> {
   const groups = await readWriteGroups(pool);
   const group = groups.find((g) => g.name === request.group);
   if (!group)
@@ -110,16 +120,30 @@ export async function setWriteStage(pool: pg.Pool, request: WriteStageRequest): 
   const why = requireWhy(request.why);
   const from = group.stage;
   if (group.pausedAt !== null)
-    throw new InvalidInputError('stage', `${group.name}: a rollback holds its writes since ${group.pausedAt.toISOString()}; wait for it`);
+    throw new InvalidInputError(
+      'stage',
+      `${group.name}: a rollback holds its writes since ${group.pausedAt.toISOString()}; wait for it`,
+    );
   const rule = WRITE_TRANSITIONS[from][to];
   if (rule === 'same')
-    throw new WriteStageRefusedError(group.name, from, to, [{ reason: 'unchanged', message: `already at ${to}` }], '');
+    throw new WriteStageRefusedError(
+      group.name,
+      from,
+      to,
+      [{ reason: 'unchanged', message: `already at ${to}` }],
+      '',
+    );
   if (rule === 'drain')
     throw new WriteStageRefusedError(
       group.name,
       from,
       to,
-      [{ reason: 'needs-rollback', message: 'Convex is the writer; moving it back drains reverse sync first' }],
+      [
+        {
+          reason: 'needs-rollback',
+          message: 'Convex is the writer; moving it back drains reverse sync first',
+        },
+      ],
       ` (use tandem flags rollback ${group.name} --writes)`,
     );
   // Checked before the transaction: the checks read through other connections
@@ -127,12 +151,27 @@ export async function setWriteStage(pool: pg.Pool, request: WriteStageRequest): 
   // the move if the stage changed meanwhile.
   const refusals = rule === 'checked' ? await checkWritePreconditions(pool, group, request) : [];
   if (refusals.length > 0 && !request.force)
-    throw new WriteStageRefusedError(group.name, from, to, refusals, '; pass --force --reason "…" to do it anyway (audited)');
+    throw new WriteStageRefusedError(
+      group.name,
+      from,
+      to,
+      refusals,
+      '; pass --force --reason "…" to do it anyway (audited)',
+    );
   return withTransaction(pool, async (tx) => {
     const locked = await lockWriteGroup(tx, group.name);
     if (!locked || locked.stage !== from || locked.pausedAt !== null)
-      throw new InvalidInputError('stage', `${group.name}: changed while it was checked (now ${locked?.stage ?? 'gone'}); try again`);
-    const change: WriteStageChange = { group: group.name, from, to, forced: refusals.length > 0, overridden: refusals };
+      throw new InvalidInputError(
+        'stage',
+        `${group.name}: changed while it was checked (now ${locked?.stage ?? 'gone'}); try again`,
+      );
+    const change: WriteStageChange = {
+      group: group.name,
+      from,
+      to,
+      forced: refusals.length > 0,
+      overridden: refusals,
+    };
     await recordWriteStageChange(tx, {
       group: group.name,
       actor: request.actor,
@@ -163,7 +202,10 @@ export interface WriteStageHistoryEntry {
 }
 
 /** The audit log of write-stage changes and group saves, oldest first (of one group, or of all). */
-export async function readWriteStageHistory(db: Queryable, group?: string): Promise<WriteStageHistoryEntry[]> {
+export async function readWriteStageHistory(
+  db: Queryable,
+  group?: string,
+): Promise<WriteStageHistoryEntry[]> {
   const { rows } = await db.query<{
     id: string;
     at: Date;

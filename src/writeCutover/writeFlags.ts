@@ -103,11 +103,15 @@ export class WriteFlags implements WriteStageSource {
     const changes: WriteStageChangeEvent[] = [];
     for (const group of new Set([...before.keys(), ...this.watcher.rows.keys()])) {
       const [b, a] = [state(before.get(group)), state(this.watcher.rows.get(group))];
-      if (b.stage !== a.stage || b.paused !== a.paused) changes.push({ group, before: b, after: a });
+      if (b.stage !== a.stage || b.paused !== a.paused)
+        changes.push({ group, before: b, after: a });
     }
     if (changes.length === 0) return;
     for (const c of changes)
-      this.log?.info({ group: c.group, from: c.before.stage, to: c.after.stage, paused: c.after.paused }, 'write stage changed');
+      this.log?.info(
+        { group: c.group, from: c.before.stage, to: c.after.stage, paused: c.after.paused },
+        'write stage changed',
+      );
     for (const listener of this.listeners) listener(changes);
   }
 }

@@ -78,11 +78,14 @@ export async function scanOutboxTransactions(
 }
 
 /** Observed transactions as write paths, one per distinct table set (named by its first txid). */
-export function writePathsFromTransactions(transactions: readonly ObservedTransaction[]): WritePath[] {
+export function writePathsFromTransactions(
+  transactions: readonly ObservedTransaction[],
+): WritePath[] {
   const bySet = new Map<string, WritePath>();
   for (const t of transactions) {
     const key = t.tables.join('\0');
-    if (!bySet.has(key)) bySet.set(key, { name: `txid ${t.txid}`, tables: t.tables, source: 'transaction' });
+    if (!bySet.has(key))
+      bySet.set(key, { name: `txid ${t.txid}`, tables: t.tables, source: 'transaction' });
   }
   return [...bySet.values()];
 }

@@ -20,7 +20,11 @@ import {
   type WritePath,
 } from '../../src/index.js';
 
-const path = (name: string, ...tables: string[]): WritePath => ({ name, tables, source: 'application' });
+const path = (name: string, ...tables: string[]): WritePath => ({
+  name,
+  tables,
+  source: 'application',
+});
 
 describe('write groups', () => {
   it('the story site: an approval writes story_approval, story and course, so they are one group (with language, joined by a rename)', () => {
@@ -62,8 +66,15 @@ describe('write groups', () => {
       { txid: '77', tables: ['line', 'reading'], lastSeq: 9, operationKey: null },
       { txid: '78', tables: ['line', 'reading'], lastSeq: 12, operationKey: null },
     ]);
-    expect(runtime).toEqual([{ name: 'txid 77', tables: ['line', 'reading'], source: 'transaction' }]);
-    expect(deriveWriteGroups({ tables, writePaths: [...paths, ...runtime] }).map((g) => [g.name, g.writePaths])).toEqual([
+    expect(runtime).toEqual([
+      { name: 'txid 77', tables: ['line', 'reading'], source: 'transaction' },
+    ]);
+    expect(
+      deriveWriteGroups({ tables, writePaths: [...paths, ...runtime] }).map((g) => [
+        g.name,
+        g.writePaths,
+      ]),
+    ).toEqual([
       ['customer', []],
       ['line+orders+reading', ['placeOrder', 'txid 77']],
     ]);
@@ -80,19 +91,18 @@ describe('write groups', () => {
   it('names groups by any of their tables, and refuses a clash or an unknown table', () => {
     const tables = ['customer', 'orders', 'line'];
     const writePaths = [path('placeOrder', 'orders', 'line')];
-    expect(deriveWriteGroups({ tables, writePaths, names: { line: 'ordering' } }).map((g) => g.name)).toEqual([
-      'customer',
-      'ordering',
-    ]);
-    expect(() => deriveWriteGroups({ tables, writePaths, names: { line: 'x', orders: 'y' } })).toThrow(
-      'names: group line+orders is named both "x" and "y"',
-    );
+    expect(
+      deriveWriteGroups({ tables, writePaths, names: { line: 'ordering' } }).map((g) => g.name),
+    ).toEqual(['customer', 'ordering']);
+    expect(() =>
+      deriveWriteGroups({ tables, writePaths, names: { line: 'x', orders: 'y' } }),
+    ).toThrow('names: group line+orders is named both "x" and "y"');
     expect(() => deriveWriteGroups({ tables, writePaths, names: { nope: 'x' } })).toThrow(
       'names: "nope" is not a mirrored table (it names a write group)',
     );
-    expect(() => deriveWriteGroups({ tables, writePaths, names: { customer: 'line+orders' } })).toThrow(
-      'names: two write groups are named "line+orders"',
-    );
+    expect(() =>
+      deriveWriteGroups({ tables, writePaths, names: { customer: 'line+orders' } }),
+    ).toThrow('names: two write groups are named "line+orders"');
   });
 
   it('reports a write path that crosses groups, with the groups it writes', () => {
@@ -101,8 +111,18 @@ describe('write groups', () => {
       { name: 'customer', tables: ['customer'] },
     ];
     expect(
-      findCrossings(groups, [path('checkout', 'orders', 'customer', 'users'), path('placeOrder', 'orders', 'line')]),
-    ).toEqual([{ path: 'checkout', source: 'application', tables: ['customer', 'orders'], groups: ['customer', 'line+orders'] }]);
+      findCrossings(groups, [
+        path('checkout', 'orders', 'customer', 'users'),
+        path('placeOrder', 'orders', 'line'),
+      ]),
+    ).toEqual([
+      {
+        path: 'checkout',
+        source: 'application',
+        tables: ['customer', 'orders'],
+        groups: ['customer', 'line+orders'],
+      },
+    ]);
   });
 
   it('groups are the same whatever the order of tables and write paths', () => {
@@ -112,9 +132,13 @@ describe('write groups', () => {
       fc.property(paths, fc.integer(), (list, seed) => {
         const tables = ['t1', 't2', 't3', 't4', 't5', 't6'];
         const writePaths = list.map((tables, i) => path(`p${i}`, ...tables));
-        const rotate = <T>(xs: T[]) => (xs.length ? [...xs.slice(seed % xs.length), ...xs.slice(0, seed % xs.length)] : xs);
+        const rotate = <T>(xs: T[]) =>
+          xs.length ? [...xs.slice(seed % xs.length), ...xs.slice(0, seed % xs.length)] : xs;
         const a = deriveWriteGroups({ tables, writePaths });
-        const b = deriveWriteGroups({ tables: rotate([...tables]).reverse(), writePaths: rotate(writePaths).reverse() });
+        const b = deriveWriteGroups({
+          tables: rotate([...tables]).reverse(),
+          writePaths: rotate(writePaths).reverse(),
+        });
         expect(b).toEqual(a);
         // Every table in exactly one group, and no path crosses.
         expect(a.flatMap((g) => g.tables).sort()).toEqual(tables);
@@ -140,7 +164,13 @@ describe('write groups', () => {
           },
         ],
       }),
-    ).toEqual([{ name: 'app/api/order/route.ts:POST (POST)', tables: ['line', 'orders'], source: 'inventory' }]);
+    ).toEqual([
+      {
+        name: 'app/api/order/route.ts:POST (POST)',
+        tables: ['line', 'orders'],
+        source: 'inventory',
+      },
+    ]);
   });
 
   it("a group's phase is the slowest of its tables'", () => {
@@ -155,6 +185,8 @@ describe('write groups', () => {
   });
 
   it('the declared story-site tables are the mirrored ones', () => {
-    expect([...STORY_SITE_MIRRORED_TABLES].sort()).toEqual(storySiteGroups.flatMap((g) => g.tables).sort());
+    expect([...STORY_SITE_MIRRORED_TABLES].sort()).toEqual(
+      storySiteGroups.flatMap((g) => g.tables).sort(),
+    );
   });
 });

@@ -59,7 +59,8 @@ function shopStore(name: string, log: string[]) {
     handlers: {
       async placeOrder(input: Order): Promise<{ id: number; lines: number }> {
         log.push(`${name}.placeOrder(${input.id})`);
-        if (input.lines.length === 0) throw new InvalidInputError('lines', 'an order has at least one line');
+        if (input.lines.length === 0)
+          throw new InvalidInputError('lines', 'an order has at least one line');
         orders.set(input.id, input);
         return { id: input.id, lines: input.lines.length };
       },
@@ -89,32 +90,54 @@ function setup() {
     convex: cx.handlers,
     shadow: { convex: scratch.handlers },
     metrics,
-    log: pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) })),
+    log: pino(
+      { level: 'info' },
+      new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }),
+    ),
     pauseCheckMs: 5,
   });
   return { calls, lines, stages, pg, cx, scratch, metrics, router };
 }
 
-const counts = async (metric: { get(): Promise<{ values: Array<{ labels: object; value: number }> }> }) =>
-  (await metric.get()).values.map((v) => [v.labels, v.value]);
+const counts = async (metric: {
+  get(): Promise<{ values: Array<{ labels: object; value: number }> }>;
+}) => (await metric.get()).values.map((v) => [v.labels, v.value]);
 
 describe('write router', () => {
   it('runs each write at its group stage: postgres, convex, and convex-shadow (Postgres answers, scratch compared)', async () => {
     const { calls, stages, router, pg, cx, scratch, metrics } = setup();
-    expect(await router.writes.placeOrder({ id: 1, customer: 'c1', lines: [3] })).toEqual({ id: 1, lines: 1 });
+    expect(await router.writes.placeOrder({ id: 1, customer: 'c1', lines: [3] })).toEqual({
+      id: 1,
+      lines: 1,
+    });
     stages.set('customer', 'convex');
     expect(await router.writes.signUp({ code: 'c9' })).toEqual({ code: 'c9' });
     stages.set('line+orders', 'convex-shadow');
-    expect(await router.writes.placeOrder({ id: 2, customer: 'c9', lines: [1, 2] })).toEqual({ id: 2, lines: 2 });
+    expect(await router.writes.placeOrder({ id: 2, customer: 'c9', lines: [1, 2] })).toEqual({
+      id: 2,
+      lines: 2,
+    });
     await router.settled();
-    expect(calls).toEqual(['postgres.placeOrder(1)', 'convex.signUp(c9)', 'postgres.placeOrder(2)', 'scratch.placeOrder(2)']);
-    expect([[...pg.orders.keys()], [...cx.customers], [...scratch.orders.keys()], [...pg.customers]]).toEqual([[1, 2], ['c9'], [2], []]);
+    expect(calls).toEqual([
+      'postgres.placeOrder(1)',
+      'convex.signUp(c9)',
+      'postgres.placeOrder(2)',
+      'scratch.placeOrder(2)',
+    ]);
+    expect([
+      [...pg.orders.keys()],
+      [...cx.customers],
+      [...scratch.orders.keys()],
+      [...pg.customers],
+    ]).toEqual([[1, 2], ['c9'], [2], []]);
     expect(router.stageOf('placeOrder')).toBe('convex-shadow');
     expect(await counts(metrics.writes)).toEqual([
       [{ path: 'placeOrder', group: 'line+orders', store: 'postgres' }, 2],
       [{ path: 'signUp', group: 'customer', store: 'convex' }, 1],
     ]);
-    expect(await counts(metrics.shadow)).toEqual([[{ path: 'placeOrder', group: 'line+orders', outcome: 'match' }, 1]]);
+    expect(await counts(metrics.shadow)).toEqual([
+      [{ path: 'placeOrder', group: 'line+orders', outcome: 'match' }, 1],
+    ]);
     expect(router.differences()).toEqual([]);
   });
 
@@ -134,22 +157,44 @@ describe('write router', () => {
         },
       },
       metrics,
-      log: pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) })),
+      log: pino(
+        { level: 'info' },
+        new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }),
+      ),
     });
-    expect(await differ.writes.placeOrder({ id: 5, customer: 'c1', lines: [1] })).toEqual({ id: 5, lines: 1 });
-    await expect(differ.writes.placeOrder({ id: 6, customer: 'c1', lines: [] })).rejects.toThrow('lines: an order has at least one line');
+    expect(await differ.writes.placeOrder({ id: 5, customer: 'c1', lines: [1] })).toEqual({
+      id: 5,
+      lines: 1,
+    });
+    await expect(differ.writes.placeOrder({ id: 6, customer: 'c1', lines: [] })).rejects.toThrow(
+      'lines: an order has at least one line',
+    );
     await differ.settled();
     expect(differ.differences().map((d) => [d.path, d.group, d.postgres, d.convex])).toEqual([
-      ['placeOrder', 'line+orders', { ok: true, value: '{"id":5,"lines":1}' }, { ok: true, value: '{"id":5,"lines":2}' }],
-      ['placeOrder', 'line+orders', { ok: false, error: 'InvalidInputError', field: 'lines' }, { ok: true, value: '{"id":6,"lines":1}' }],
+      [
+        'placeOrder',
+        'line+orders',
+        { ok: true, value: '{"id":5,"lines":1}' },
+        { ok: true, value: '{"id":5,"lines":2}' },
+      ],
+      [
+        'placeOrder',
+        'line+orders',
+        { ok: false, error: 'InvalidInputError', field: 'lines' },
+        { ok: true, value: '{"id":6,"lines":1}' },
+      ],
     ]);
-    expect(await counts(metrics.shadow)).toEqual([[{ path: 'placeOrder', group: 'line+orders', outcome: 'differ' }, 2]]);
+    expect(await counts(metrics.shadow)).toEqual([
+      [{ path: 'placeOrder', group: 'line+orders', outcome: 'differ' }, 2],
+    ]);
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([
       'shadow write differs from postgres',
       'shadow write differs from postgres',
     ]);
     // The same refusal on both sides is a match.
-    await expect(router.writes.placeOrder({ id: 7, customer: 'c1', lines: [] })).rejects.toThrow('lines:');
+    await expect(router.writes.placeOrder({ id: 7, customer: 'c1', lines: [] })).rejects.toThrow(
+      'lines:',
+    );
     await router.settled();
     expect(router.differences()).toEqual([]);
   });
@@ -208,24 +253,46 @@ describe('write router', () => {
     stages.set('customer', 'postgres', false);
     await held;
     expect(calls).toEqual(['postgres.signUp(c5)']);
-    const waited = (await metrics.pauseWait.get()).values.find((v) => v.metricName === 'tandem_write_pause_wait_seconds_count');
+    const waited = (await metrics.pauseWait.get()).values.find(
+      (v) => v.metricName === 'tandem_write_pause_wait_seconds_count',
+    );
     expect([waited?.labels, waited?.value]).toEqual([{ group: 'customer' }, 1]);
   });
 
   it('refuses handlers with a path missing a group or a Convex handler, naming it', () => {
     const { pg, cx } = setup();
-    expect(() => createWriteRouter({ stages: new FakeStages(), groups: { placeOrder: 'x' } as typeof GROUPS, postgres: pg.handlers, convex: cx.handlers })).toThrow(
-      'groups: write path signUp has no write group',
-    );
     expect(() =>
-      createWriteRouter({ stages: new FakeStages(), groups: GROUPS, postgres: pg.handlers, convex: { placeOrder: cx.handlers.placeOrder } as typeof cx.handlers }),
+      createWriteRouter({
+        stages: new FakeStages(),
+        groups: { placeOrder: 'x' } as typeof GROUPS,
+        postgres: pg.handlers,
+        convex: cx.handlers,
+      }),
+    ).toThrow('groups: write path signUp has no write group');
+    expect(() =>
+      createWriteRouter({
+        stages: new FakeStages(),
+        groups: GROUPS,
+        postgres: pg.handlers,
+        convex: { placeOrder: cx.handlers.placeOrder } as typeof cx.handlers,
+      }),
     ).toThrow('convex: write path signUp has no Convex handler');
   });
 
   it('convexWrite calls a Convex mutation by path through the target', async () => {
     const seen: Array<[string, Record<string, unknown>]> = [];
-    const target = { mutation: async (path: string, args: Record<string, unknown>) => (seen.push([path, args]), { ok: path }) };
-    const place = convexWrite(target, 'writes/orders:place', (o: Order) => ({ order: o.id }), (r) => (r as { ok: string }).ok);
+    const target = {
+      mutation: async (path: string, args: Record<string, unknown>) => (
+        seen.push([path, args]),
+        { ok: path }
+      ),
+    };
+    const place = convexWrite(
+      target,
+      'writes/orders:place',
+      (o: Order) => ({ order: o.id }),
+      (r) => (r as { ok: string }).ok,
+    );
     expect(await place({ id: 4, customer: 'c', lines: [] })).toBe('writes/orders:place');
     expect(seen).toEqual([['writes/orders:place', { order: 4 }]]);
   });

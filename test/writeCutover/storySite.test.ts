@@ -7,7 +7,11 @@
  * groups saved, no transaction crosses them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORY_SITE_MIRRORED_TABLES, STORY_SITE_WRITE_PATHS, storySiteGroups } from '../../src/app/writeGroups.js';
+import {
+  STORY_SITE_MIRRORED_TABLES,
+  STORY_SITE_WRITE_PATHS,
+  storySiteGroups,
+} from '../../src/app/writeGroups.js';
 import * as writes from '../../src/app/writes/index.js';
 import type { AppDeps } from '../../src/app/ports.js';
 import {
@@ -25,14 +29,36 @@ const backends = await availableBackends();
 
 const RUNS: Array<[string, (d: AppDeps) => Promise<unknown>]> = [
   ['toggleApproval', (d) => writes.toggleApproval(d, editor(2), { story_id: 1 })],
-  ['saveStory', (d) => writes.saveStory(d, editor(2), { id: 2, course_id: 1, set_id: 1, set_index: 2, todo_count: 4 })],
+  [
+    'saveStory',
+    (d) =>
+      writes.saveStory(d, editor(2), {
+        id: 2,
+        course_id: 1,
+        set_id: 1,
+        set_index: 2,
+        todo_count: 4,
+      }),
+  ],
   ['togglePublished', (d) => writes.togglePublished(d, admin(9), { id: 3 })],
   ['deleteStory', (d) => writes.deleteStory(d, editor(1), { id: 3 })],
   ['importStory', (d) => writes.importStory(d, editor(4), { story_id: 1, course_id: 2 })],
   ['removeApproval', (d) => writes.removeApproval(d, admin(9), { id: 1 })],
   ['recordStoryDone', (d) => writes.recordStoryDone(d, reader(5), { story_id: 1 })],
-  ['saveLanguage', (d) => writes.saveLanguage(d, admin(9), { id: 1, name: 'Englisch', short: 'en' })],
-  ['saveCourse', (d) => writes.saveCourse(d, admin(9), { id: 2, learning_language: 3, from_language: 1, public: true })],
+  [
+    'saveLanguage',
+    (d) => writes.saveLanguage(d, admin(9), { id: 1, name: 'Englisch', short: 'en' }),
+  ],
+  [
+    'saveCourse',
+    (d) =>
+      writes.saveCourse(d, admin(9), {
+        id: 2,
+        learning_language: 3,
+        from_language: 1,
+        public: true,
+      }),
+  ],
 ];
 
 describe.each(backends)('story site write groups [%s]', (backend) => {
@@ -43,7 +69,10 @@ describe.each(backends)('story site write groups [%s]', (backend) => {
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await prepareMirroredDatabase(db.pool);
-    seeded = Number((await db.pool.query<{ max: string }>('SELECT max(seq)::text AS max FROM tandem.outbox')).rows[0]!.max);
+    seeded = Number(
+      (await db.pool.query<{ max: string }>('SELECT max(seq)::text AS max FROM tandem.outbox'))
+        .rows[0]!.max,
+    );
   }, 60_000);
   afterAll(async () => {
     await db?.close();
@@ -52,7 +81,9 @@ describe.each(backends)('story site write groups [%s]', (backend) => {
   it('each write path writes, in one transaction, the tables declared for it; an approval writes story_approval, story and course', async () => {
     const seen: Record<string, string[]> = {};
     for (const [name, run] of RUNS) {
-      const { rows } = await db.pool.query<{ max: string | null }>('SELECT max(seq)::text AS max FROM tandem.outbox');
+      const { rows } = await db.pool.query<{ max: string | null }>(
+        'SELECT max(seq)::text AS max FROM tandem.outbox',
+      );
       await run(appDeps(db.pool));
       const after = await db.pool.query<{ tables: string[]; txids: string }>(
         `SELECT array_agg(DISTINCT table_name ORDER BY table_name) AS tables, count(DISTINCT txid)::text AS txids
@@ -79,8 +110,16 @@ describe.each(backends)('story site write groups [%s]', (backend) => {
 
   it('groups derived from the outbox put the approval tables together; with the declared groups saved, nothing crosses', async () => {
     const { transactions } = await scanOutboxTransactions(db.pool, { afterSeq: seeded });
-    const derived = deriveWriteGroups({ tables: STORY_SITE_MIRRORED_TABLES, writePaths: writePathsFromTransactions(transactions) });
-    expect(derived.find((g) => g.tables.includes('story_approval'))!.tables).toEqual(['course', 'language', 'story', 'story_approval']);
+    const derived = deriveWriteGroups({
+      tables: STORY_SITE_MIRRORED_TABLES,
+      writePaths: writePathsFromTransactions(transactions),
+    });
+    expect(derived.find((g) => g.tables.includes('story_approval'))!.tables).toEqual([
+      'course',
+      'language',
+      'story',
+      'story_approval',
+    ]);
     await saveWriteGroups(db.pool, storySiteGroups, { actor: 'test', why: 'story site groups' });
     // The seed transaction writes every table: it crosses any grouping, and is what a bulk load looks like.
     const seed = await watchCrossings(db.pool);
@@ -99,8 +138,14 @@ describe.each(backends)('story site write groups [%s]', (backend) => {
     // (The seed transaction is read again too: each scan re-reads a window before its checkpoint.)
     const crossings = (await watchCrossings(db.pool)).filter((c) => c.groups.includes('approvals'));
     expect(crossings.map((c) => [c.tables, c.groups])).toEqual([
-      [['course', 'story', 'story_approval'], ['approvals', 'content']],
-      [['course', 'story', 'story_approval'], ['approvals', 'content']],
+      [
+        ['course', 'story', 'story_approval'],
+        ['approvals', 'content'],
+      ],
+      [
+        ['course', 'story', 'story_approval'],
+        ['approvals', 'content'],
+      ],
     ]);
   });
 });

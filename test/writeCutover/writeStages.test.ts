@@ -26,23 +26,39 @@ const EXPECTED: Record<WriteStage, WriteTransition[]> = {
 describe('write stage transitions', () => {
   it('has exactly the expected rule in each of the 9 cells', () => {
     expect(WRITE_STAGES).toEqual(['postgres', 'convex-shadow', 'convex']);
-    expect(Object.fromEntries(WRITE_STAGES.map((from) => [from, WRITE_STAGES.map((to) => WRITE_TRANSITIONS[from][to])]))).toEqual(
-      EXPECTED,
-    );
+    expect(
+      Object.fromEntries(
+        WRITE_STAGES.map((from) => [from, WRITE_STAGES.map((to) => WRITE_TRANSITIONS[from][to])]),
+      ),
+    ).toEqual(EXPECTED);
   });
 
   it('docs/write-cutover.md prints the same table', () => {
     const doc = fs.readFileSync(path.join(root, 'docs/write-cutover.md'), 'utf8');
-    const block = doc.split('<!-- write-transitions:start -->')[1]!.split('<!-- write-transitions:end -->')[0]!;
+    const block = doc
+      .split('<!-- write-transitions:start -->')[1]!
+      .split('<!-- write-transitions:end -->')[0]!;
     const rows = block
       .trim()
       .split('\n')
       .slice(2)
-      .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim().replace(/`/g, '')));
-    const header = block.trim().split('\n')[0]!.split('|').slice(2, -1).map((c) => c.trim().replace(/`/g, ''));
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim().replace(/`/g, '')),
+      );
+    const header = block
+      .trim()
+      .split('\n')[0]!
+      .split('|')
+      .slice(2, -1)
+      .map((c) => c.trim().replace(/`/g, ''));
     expect(header).toEqual([...WRITE_STAGES]);
     expect(Object.fromEntries(rows.map(([from, ...cells]) => [from, cells]))).toEqual(
-      Object.fromEntries(WRITE_STAGES.map((from) => [from, WRITE_STAGES.map((to) => WRITE_TRANSITIONS[from][to])])),
+      Object.fromEntries(
+        WRITE_STAGES.map((from) => [from, WRITE_STAGES.map((to) => WRITE_TRANSITIONS[from][to])]),
+      ),
     );
   });
 
