@@ -77,3 +77,10 @@ export {
 export { convexWrite, type ConvexMutations } from './convexWrites.js';
 export { createWriteCutoverMetrics, type WriteCutoverMetrics } from './metrics.js';
 export { slowestPhase, writeStageSource } from './groupPhases.js';
+export {
+  formatWriteGroups,
+  writeGroupReport,
+  type SavedGroupReport,
+  type WriteGroupReport,
+  type WriteGroupReportOptions,
+} from './report.js';

@@ -5,16 +5,16 @@
  *   made in Convex must be what the application reads back;
  * - every gate of the plan up to the writes step is met for every table
  *   (src/phases: capture, backfill, drills, alerts, parity, reads held);
- * - no write path crosses into another group (seen at runtime, or in the
- *   write paths given, e.g. a fresh inventory): its write would span two
- *   sources of truth.
+ * - no write path crosses into another group (seen at runtime: the outbox is
+ *   read up to now first; or in the write paths given, e.g. a fresh
+ *   inventory): its write would span two sources of truth.
  */
 import { listReadStages } from '../cutover/flagStore.js';
 import type { MirrorConfig } from '../mapping/index.js';
 import { checklist, type ChecklistOptions } from '../phases/gates.js';
 import { STEPS, type GateId } from '../phases/phases.js';
 import type { Queryable } from '../postgres/database.js';
-import { crossingsOfGroup } from './crossings.js';
+import { crossingsOfGroup, watchCrossings } from './crossings.js';
 import type { WritePath } from './groups.js';
 
 export type RefusalReason = 'reads-not-convex' | 'gates-unmet' | 'crossing';
@@ -79,6 +79,8 @@ export async function checkWritePreconditions(
       reason: 'gates-unmet',
       message: `gates unmet: ${unmet.map((u) => `${u.table} ${u.gate} (${u.evidence})`).join('; ')}`,
     });
+  // Transactions written since the last scan are looked at first, so a crossing path seen once refuses.
+  await watchCrossings(db);
   const crossings = await crossingsOfGroup(db, group.name, options.writePaths);
   if (crossings.length > 0)
     refusals.push({
