@@ -100,7 +100,7 @@ describe('tandem plan and flags --writes on the film-rental schema [pglite]', ()
       ])
     ).stdout;
     expect(forced).toMatch(
-      /^payment\+rental: writes postgres → convex-shadow \(forced\)\n  overridden: reads are not on convex: payment reads at postgres, rental reads at postgres\n  overridden: gates unmet: /,
+      /^payment\+rental: writes postgres → convex-shadow \(forced\)\n {2}overridden: reads are not on convex: payment reads at postgres, rental reads at postgres\n {2}overridden: gates unmet: /,
     );
     expect(
       (await tandem(['flags', 'rollback', GROUP, '--writes', '--reason', 'drill over'])).stdout,
