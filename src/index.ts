@@ -166,3 +166,5 @@ export * from './alerts/index.js';
 export * from './keys/index.js';
 // The control room's server side: overview, time series, flags, dead letters, audit (docs/control-room-api.md).
 export * from './controlRoom/index.js';
+// Write cutover: write groups, write stages with audit and refusals, the write router (docs/write-cutover.md).
+export * from './writeCutover/index.js';

@@ -18,6 +18,7 @@ import { parseForcedTables, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { readFlagRows, READ_FLAG_CHANNEL, type TableReadFlag } from './flagStore.js';
 import type { TableStage } from './decide.js';
+import { StageWatcher } from './stageWatcher.js';
 
 /** Tables forced to read Postgres: every one, or the named ones. */
 export type ForcedTables = 'all' | readonly string[];
@@ -67,40 +68,47 @@ function readOverrideFile(file: string): ForcedTables | null {
 }
 
 export class ReadFlags {
-  private stages = new Map<string, TableReadFlag>();
-  private version = -1;
   private fileForced: ForcedTables | null = null;
-  private timer: NodeJS.Timeout | undefined;
-  private listener: pg.PoolClient | undefined;
-  private polling: Promise<void> | undefined;
-  private closed = false;
-  private unreachableSince: number | null = null;
+  private readonly watcher: StageWatcher<TableReadFlag>;
   private readonly listeners = new Set<(changes: StageChangeEvent[]) => void>();
   private readonly log: Logger | undefined;
 
   private constructor(private readonly options: ReadFlagsOptions) {
     this.log = options.log?.child({ component: 'read-flags' });
+    this.watcher = new StageWatcher(
+      {
+        channel: READ_FLAG_CHANNEL,
+        versionSequence: 'tandem.read_flag_version',
+        load: readFlagRows,
+        keyOf: (r) => r.table,
+        versionOf: (r) => r.version,
+        what: 'read stages',
+      },
+      { pool: options.pool, pollMs: options.pollMs, listen: options.listen, log: this.log },
+      { onTick: () => this.checkFile(), onLoad: (before) => this.announce(this.effective(before)) },
+    );
   }
 
   /** Loads the stages (a store that cannot be reached is logged, not thrown) and starts watching. */
   static async start(options: ReadFlagsOptions): Promise<ReadFlags> {
     const flags = new ReadFlags(options);
-    flags.checkFile();
-    await flags.refresh();
-    if (options.pool && options.listen !== false) await flags.startListening();
-    flags.timer = setInterval(() => {
-      flags.checkFile();
-      void flags.tick();
-    }, options.pollMs ?? 250);
-    flags.timer.unref();
+    await flags.watcher.start();
     return flags;
   }
 
   /** The table's effective stage: `postgres` when forced by the override or never set. */
   stageOf(table: string): TableStage {
+    return this.stageIn(this.watcher.rows, table);
+  }
+
+  private stageIn(rows: ReadonlyMap<string, TableReadFlag>, table: string): TableStage {
     if (this.isForced(table)) return POSTGRES_STAGE;
-    const f = this.stages.get(table);
+    const f = rows.get(table);
     return f ? { stage: f.stage, percent: f.percent, salt: f.salt } : POSTGRES_STAGE;
+  }
+
+  private effective(rows: ReadonlyMap<string, TableReadFlag>): Map<string, TableStage> {
+    return new Map([...rows.keys()].map((t) => [t, this.stageIn(rows, t)]));
   }
 
   /** Whether the emergency override forces this table to Postgres. */
@@ -113,12 +121,12 @@ export class ReadFlags {
 
   /** The stored stages as last loaded (without the override). */
   storedStages(): TableReadFlag[] {
-    return [...this.stages.values()];
+    return [...this.watcher.rows.values()];
   }
 
   /** False while the flag store cannot be reached (stages are the last known). */
   get reachable(): boolean {
-    return this.unreachableSince === null;
+    return this.watcher.reachable;
   }
 
   onChange(listener: (changes: StageChangeEvent[]) => void): () => void {
@@ -127,56 +135,12 @@ export class ReadFlags {
   }
 
   /** Reads the stages now (waits for a read already under way, then reads again). */
-  async refresh(): Promise<void> {
-    // One load at a time: two at once would both compare against the same old
-    // stages and announce one change twice.
-    while (this.polling) await this.polling;
-    this.polling = this.load(true).finally(() => (this.polling = undefined));
-    await this.polling;
-  }
-
-  private async tick(): Promise<void> {
-    if (this.polling || this.closed) return;
-    this.polling = this.load(false).finally(() => (this.polling = undefined));
-    await this.polling;
-  }
-
-  private async load(always: boolean): Promise<void> {
-    const pool = this.options.pool;
-    if (!pool || this.closed) return;
-    try {
-      if (!always) {
-        const { rows } = await pool.query<{ v: string; called: boolean }>(
-          'SELECT last_value AS v, is_called AS called FROM tandem.read_flag_version',
-        );
-        const version = rows[0]!.called ? Number(rows[0]!.v) : 0;
-        if (version === this.version) return this.markReachable();
-      }
-      const before = new Map([...this.stages.keys()].map((t) => [t, this.stageOf(t)]));
-      const rows = await readFlagRows(pool);
-      this.stages = new Map(rows.map((r) => [r.table, r]));
-      this.version = rows.reduce((max, r) => Math.max(max, r.version), 0);
-      this.markReachable();
-      this.announce(before);
-    } catch (err) {
-      if (this.unreachableSince === null) {
-        this.unreachableSince = Date.now();
-        this.log?.warn({ err: (err as Error).message }, 'flag store unreachable: reads keep the last known stages');
-      }
-      this.dropListener();
-    }
-  }
-
-  private markReachable(): void {
-    if (this.unreachableSince !== null) {
-      this.log?.info({ downMs: Date.now() - this.unreachableSince }, 'flag store reachable again');
-      this.unreachableSince = null;
-      if (this.options.listen !== false && !this.listener) void this.startListening();
-    }
+  refresh(): Promise<void> {
+    return this.watcher.refresh();
   }
 
   private announce(before: Map<string, TableStage>): void {
-    const tables = new Set([...before.keys(), ...this.stages.keys()]);
+    const tables = new Set([...before.keys(), ...this.watcher.rows.keys()]);
     const changes: StageChangeEvent[] = [];
     for (const table of tables) {
       const b = before.get(table) ?? POSTGRES_STAGE;
@@ -192,7 +156,7 @@ export class ReadFlags {
   private checkFile(): void {
     const file = this.options.override?.file;
     if (!file) return;
-    const before = new Map([...this.stages.keys()].map((t) => [t, this.stageOf(t)]));
+    const before = this.effective(this.watcher.rows);
     const forced = readOverrideFile(file);
     if (JSON.stringify(forced) === JSON.stringify(this.fileForced)) return;
     this.fileForced = forced;
@@ -200,37 +164,7 @@ export class ReadFlags {
     this.announce(before);
   }
 
-  private async startListening(): Promise<void> {
-    const pool = this.options.pool;
-    if (!pool || this.closed) return;
-    try {
-      const client = await pool.connect();
-      client.on('notification', () => void this.refresh());
-      client.on('error', () => this.dropListener());
-      await client.query(`LISTEN ${READ_FLAG_CHANNEL}`);
-      if (this.closed) client.release();
-      else this.listener = client;
-    } catch (err) {
-      this.log?.debug({ err: (err as Error).message }, 'LISTEN unavailable: polling only');
-    }
-  }
-
-  private dropListener(): void {
-    const client = this.listener;
-    this.listener = undefined;
-    // A broken connection must not go back to the pool.
-    client?.release(true);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.timer);
-    await this.polling;
-    const client = this.listener;
-    this.listener = undefined;
-    if (client) {
-      await client.query(`UNLISTEN ${READ_FLAG_CHANNEL}`).catch(() => undefined);
-      client.release();
-    }
+  close(): Promise<void> {
+    return this.watcher.close();
   }
 }

@@ -27,6 +27,7 @@ const EXPECTED = [
   { version: 10, name: 'read_flags' },
   { version: 11, name: 'alerts' },
   { version: 12, name: 'metric_samples' },
+  { version: 13, name: 'write_stages' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -90,8 +91,10 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    // Undo the latest migration (0012, metric_samples).
-    await db.pool.query('DROP TABLE tandem.metric_sample');
+    await db.pool.query(
+      'DROP TABLE tandem.write_group_table, tandem.write_group, tandem.write_stage_history, tandem.write_crossing',
+    );
+    await db.pool.query('DROP SEQUENCE tandem.write_stage_version');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -102,15 +105,17 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.metric_sample'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.write_group'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
-      { attname: 'resolution', type: 'text' },
-      { attname: 'metric', type: 'text' },
-      { attname: 'table_name', type: 'text' },
-      { attname: 'bucket', type: 'timestamp with time zone' },
-      { attname: 'value', type: 'double precision' },
-      { attname: 'samples', type: 'integer' },
+      { attname: 'name', type: 'text' },
+      { attname: 'tables', type: 'text[]' },
+      { attname: 'write_paths', type: 'text[]' },
+      { attname: 'stage', type: 'text' },
+      { attname: 'paused_at', type: 'timestamp with time zone' },
+      { attname: 'version', type: 'bigint' },
+      { attname: 'saved_at', type: 'timestamp with time zone' },
+      { attname: 'updated_at', type: 'timestamp with time zone' },
     ]);
   });
 

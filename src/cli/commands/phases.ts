@@ -22,6 +22,7 @@ import {
   requireSchema,
   runParity,
   unfreezeTable,
+  writeStageSource,
   type TableChecklist,
 } from '../../index.js';
 import fs from 'node:fs';
@@ -81,7 +82,10 @@ function registerChecklist(program: Command): void {
       const names = mirror.tables.map((t) => t.name);
       if (table !== undefined && !names.includes(table))
         throw new InvalidInputError('table', `${table} is not a mirrored table`);
-      return checklist(db.pool, mirror, table ? [table] : names, flags);
+      return checklist(db.pool, mirror, table ? [table] : names, {
+        ...flags,
+        sources: { writeStage: writeStageSource(db.pool) },
+      });
     });
     if (flags.json) process.stdout.write(`${JSON.stringify(lists, null, 2)}\n`);
     else printChecklist(lists);
@@ -103,7 +107,10 @@ function registerAdvance(program: Command): void {
       const ctx = await commandContext();
       const result = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool);
-        return advancePhase(db.pool, (await discover(ctx, db)).mirror, table, flags);
+        return advancePhase(db.pool, (await discover(ctx, db)).mirror, table, {
+          ...flags,
+          sources: { writeStage: writeStageSource(db.pool) },
+        });
       });
       const forced = result.forcedPast.length
         ? ` (forced past ${result.forcedPast.join(', ')})`

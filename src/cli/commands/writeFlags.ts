@@ -1,0 +1,165 @@
+/**
+ * `tandem flags … --writes`: the write stage of each write group
+ * (docs/write-cutover.md). A move towards Convex is refused, naming every
+ * reason, unless forced (audited with the reasons it overrode); a rollback
+ * drains reverse sync before it switches.
+ */
+import os from 'node:os';
+import { Option } from 'commander';
+import {
+  checklistGates,
+  InvalidInputError,
+  readWriteGroups,
+  readWriteStageHistory,
+  requireSchema,
+  rollbackWriteStage,
+  setWriteStage,
+  writePathsFromInventory,
+  type WriteDrain,
+  type WritePath,
+} from '../../index.js';
+import { commandContext, discover, withDatabase } from '../context.js';
+
+const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+const print = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+
+/** `--writes` on `flags set` takes the stage as its value. */
+export function writesOption(value: string, description: string): Option {
+  return new Option(`--writes ${value}`, description);
+}
+
+/**
+ * Reverse sync (Convex → Postgres) is built as its own part of the write
+ * cutover; until it is wired in here, nothing can drain a group's Convex
+ * changes into Postgres, so a rollback from `convex` is refused (no write may
+ * be lost) while one from `convex-shadow` needs no drain and goes through.
+ */
+const noReverseSync: WriteDrain = {
+  drain() {
+    return Promise.reject(
+      new InvalidInputError(
+        'drain',
+        "reverse sync is not part of this build: nothing can drain the group's Convex changes into Postgres, so its writes stay on convex",
+      ),
+    );
+  },
+};
+
+/** How long routers take to see a pause: two polls of WriteFlags (250 ms each) and a margin. */
+const SETTLE_MS = 600;
+
+async function inventoryPaths(src: string[] | undefined): Promise<WritePath[]> {
+  if (!src) return [];
+  const { buildInventory } = await import('../../scan.js');
+  return writePathsFromInventory(await buildInventory(src));
+}
+
+export function registerWriteFlags() {
+  return {
+    async list(opts: { json?: boolean }) {
+      const ctx = await commandContext();
+      const groups = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return readWriteGroups(db.pool);
+      });
+      const rows = groups.map((g) => ({
+        group: g.name,
+        tables: g.tables,
+        stage: g.stage,
+        paused: g.pausedAt !== null,
+      }));
+      if (opts.json) return print(JSON.stringify(rows, null, 2));
+      if (rows.length === 0)
+        return print('no write groups saved: run tandem plan --save-groups --why "…"');
+      for (const r of rows)
+        print(`${r.group}\t${r.stage}${r.paused ? ' (paused)' : ''}\t${r.tables.join(', ')}`);
+    },
+
+    async set(
+      group: string,
+      extra: string | undefined,
+      opts: {
+        writes?: string;
+        why?: string;
+        reason?: string;
+        force?: boolean;
+        percent?: string;
+        src?: string[];
+      },
+    ) {
+      if (extra !== undefined)
+        throw new InvalidInputError(
+          'stage',
+          `give the write stage once, as --writes <stage> (got also ${JSON.stringify(extra)})`,
+        );
+      if (opts.percent !== undefined)
+        throw new InvalidInputError('percent', 'write stages take no percentage');
+      const ctx = await commandContext();
+      const writePaths = await inventoryPaths(opts.src);
+      const change = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        const { mirror } = await discover(ctx, db);
+        return setWriteStage(db.pool, {
+          group,
+          stage: opts.writes!,
+          why: opts.why ?? opts.reason ?? '',
+          actor: actor(),
+          force: opts.force,
+          gates: checklistGates(db.pool, mirror),
+          writePaths,
+        });
+      });
+      print(
+        `${change.group}: writes ${change.from} → ${change.to}${change.forced ? ' (forced)' : ''}`,
+      );
+      for (const r of change.overridden) print(`  overridden: ${r.message}`);
+    },
+
+    async rollback(
+      group: string | undefined,
+      opts: { why?: string; reason?: string; all?: boolean; deadlineMs: number },
+    ) {
+      if (group === undefined || opts.all)
+        throw new InvalidInputError('group', 'give one write group (--all is for read stages)');
+      const ctx = await commandContext();
+      const result = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return rollbackWriteStage(db.pool, {
+          group,
+          why: opts.why ?? opts.reason ?? '',
+          actor: actor(),
+          drain: noReverseSync,
+          deadlineMs: opts.deadlineMs,
+          settleMs: SETTLE_MS,
+          log: ctx.log,
+        });
+      });
+      if (!result.changed) return print(`${group} already writes to postgres`);
+      print(
+        `${group}: writes ${result.from} → postgres (writes paused ${Math.round(result.pauseMs)} ms)`,
+      );
+    },
+
+    async history(group: string | undefined, opts: { json?: boolean }) {
+      const ctx = await commandContext();
+      const entries = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return readWriteStageHistory(db.pool, group);
+      });
+      if (opts.json) return print(JSON.stringify(entries, null, 2));
+      if (entries.length === 0) return print('no write stage changes');
+      for (const e of entries) {
+        const what = e.action === 'groups-saved' ? 'groups saved' : `${e.from} → ${e.to}`;
+        const how = [
+          e.forced && `forced over: ${(e.refusals ?? []).map((r) => r.reason).join(', ')}`,
+          e.pauseMs !== null && e.action === 'rollback' && `paused ${Math.round(e.pauseMs)} ms`,
+        ]
+          .filter(Boolean)
+          .join('; ');
+        print(`${e.at}\t${e.group}\t${what}\t${e.actor}\t${e.why}${how ? ` (${how})` : ''}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * Changes of a group's write stage, each in one transaction that locks the
+ * group's row, checks the move against WRITE_TRANSITIONS and, for a move
+ * towards Convex, the group's preconditions; then writes the stage and a row
+ * of tandem.write_stage_history (who, why, from, to, and the reasons a
+ * --force overrode) and notifies listening routers. A refused or invalid
+ * change writes nothing.
+ */
+import type pg from 'pg';
+import { InvalidInputError } from '../core/errors.js';
+import { withTransaction, type Queryable } from '../postgres/database.js';
+import {
+  lockWriteGroup,
+  readWriteGroups,
+  requireWhy,
+  unknownGroupError,
+  WRITE_STAGE_CHANNEL,
+} from './groupStore.js';
+import {
+  checkWritePreconditions,
+  type PreconditionOptions,
+  type Refusal,
+} from './preconditions.js';
+import { requireWriteStage, WRITE_TRANSITIONS, type WriteStage } from './writeStages.js';
+
+export type WriteStageRefusal = 'unchanged' | 'needs-rollback' | Refusal['reason'];
+
+/** A refused move: the group stays where it was. `refusals` name every reason. */
+export class WriteStageRefusedError extends InvalidInputError {
+  constructor(
+    readonly group: string,
+    readonly from: WriteStage,
+    readonly to: WriteStage,
+    readonly refusals: ReadonlyArray<{ reason: WriteStageRefusal; message: string }>,
+    hint: string,
+  ) {
+    super(
+      'stage',
+      `${group}: ${from} → ${to} refused: ${refusals.map((r) => r.message).join('; ')}${hint}`,
+    );
+  }
+}
+
+export interface WriteStageRequest extends PreconditionOptions {
+  group: string;
+  stage: string;
+  why: string;
+  actor: string;
+  /** Move even though preconditions fail (the reasons are recorded with the change). */
+  force?: boolean;
+}
+
+export interface WriteStageChange {
+  group: string;
+  from: WriteStage;
+  to: WriteStage;
+  forced: boolean;
+  /** What --force overrode (empty when nothing was). */
+  overridden: Refusal[];
+}
+
+/** Appends a row to the write-stage audit log and announces the change (inside the caller's transaction). */
+export async function recordWriteStageChange(
+  tx: Queryable,
+  entry: {
+    group: string;
+    actor: string;
+    why: string;
+    action: 'set' | 'rollback';
+    from: WriteStage;
+    to: WriteStage;
+    forced?: boolean;
+    refusals?: readonly Refusal[];
+    pauseMs?: number | null;
+    detail?: Record<string, unknown>;
+  },
+): Promise<void> {
+  await tx.query(
+    `UPDATE tandem.write_group SET stage = $2, paused_at = NULL, version = nextval('tandem.write_stage_version'),
+            updated_at = now() WHERE name = $1`,
+    [entry.group, entry.to],
+  );
+  await tx.query(
+    `INSERT INTO tandem.write_stage_history
+       (group_name, actor, why, action, from_stage, to_stage, forced, refusals, pause_ms, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::jsonb)`,
+    [
+      entry.group,
+      entry.actor,
+      entry.why,
+      entry.action,
+      entry.from,
+      entry.to,
+      entry.forced ?? false,
+      entry.refusals && entry.refusals.length > 0 ? JSON.stringify(entry.refusals) : null,
+      entry.pauseMs ?? null,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    ],
+  );
+  await tx.query('SELECT pg_notify($1, $2)', [WRITE_STAGE_CHANNEL, entry.group]);
+}
+
+/**
+ * Moves a group's writes to a stage. Throws InvalidInputError (unknown group
+ * or stage, no reason) or WriteStageRefusedError (the transition table or a
+ * precondition refuses); either way nothing is written.
+ */
+export async function setWriteStage(
+  pool: pg.Pool,
+  request: WriteStageRequest,
+): Promise<WriteStageChange> {
+  const groups = await readWriteGroups(pool);
+  const group = groups.find((g) => g.name === request.group);
+  if (!group)
+    throw unknownGroupError(
+      request.group,
+      groups.map((g) => g.name),
+    );
+  const to = requireWriteStage(request.stage);
+  const why = requireWhy(request.why);
+  const from = group.stage;
+  if (group.pausedAt !== null)
+    throw new InvalidInputError(
+      'stage',
+      `${group.name}: a rollback holds its writes since ${group.pausedAt.toISOString()}; wait for it`,
+    );
+  const rule = WRITE_TRANSITIONS[from][to];
+  if (rule === 'same')
+    throw new WriteStageRefusedError(
+      group.name,
+      from,
+      to,
+      [{ reason: 'unchanged', message: `already at ${to}` }],
+      '',
+    );
+  if (rule === 'drain')
+    throw new WriteStageRefusedError(
+      group.name,
+      from,
+      to,
+      [
+        {
+          reason: 'needs-rollback',
+          message: 'Convex is the writer; moving it back drains reverse sync first',
+        },
+      ],
+      ` (use tandem flags rollback ${group.name} --writes)`,
+    );
+  // Checked before the transaction: the checks read through other connections
+  // (PGlite serves one transaction at a time), and the row lock below refuses
+  // the move if the stage changed meanwhile.
+  const refusals = rule === 'checked' ? await checkWritePreconditions(pool, group, request) : [];
+  if (refusals.length > 0 && !request.force)
+    throw new WriteStageRefusedError(
+      group.name,
+      from,
+      to,
+      refusals,
+      '; pass --force --reason "…" to do it anyway (audited)',
+    );
+  return withTransaction(pool, async (tx) => {
+    const locked = await lockWriteGroup(tx, group.name);
+    if (!locked || locked.stage !== from || locked.pausedAt !== null)
+      throw new InvalidInputError(
+        'stage',
+        `${group.name}: changed while it was checked (now ${locked?.stage ?? 'gone'}); try again`,
+      );
+    const change: WriteStageChange = {
+      group: group.name,
+      from,
+      to,
+      forced: refusals.length > 0,
+      overridden: refusals,
+    };
+    await recordWriteStageChange(tx, {
+      group: group.name,
+      actor: request.actor,
+      why,
+      action: 'set',
+      from,
+      to,
+      forced: change.forced,
+      refusals,
+    });
+    return change;
+  });
+}
+
+export interface WriteStageHistoryEntry {
+  id: number;
+  at: string;
+  group: string;
+  actor: string;
+  why: string;
+  action: 'set' | 'rollback' | 'groups-saved';
+  from: WriteStage | null;
+  to: WriteStage | null;
+  forced: boolean;
+  refusals: Refusal[] | null;
+  pauseMs: number | null;
+  detail: Record<string, unknown> | null;
+}
+
+/** The audit log of write-stage changes and group saves, oldest first (of one group, or of all). */
+export async function readWriteStageHistory(
+  db: Queryable,
+  group?: string,
+): Promise<WriteStageHistoryEntry[]> {
+  const { rows } = await db.query<{
+    id: string;
+    at: Date;
+    group_name: string;
+    actor: string;
+    why: string;
+    action: WriteStageHistoryEntry['action'];
+    from_stage: WriteStage | null;
+    to_stage: WriteStage | null;
+    forced: boolean;
+    refusals: Refusal[] | null;
+    pause_ms: number | null;
+    detail: Record<string, unknown> | null;
+  }>(
+    `SELECT id, at, group_name, actor, why, action, from_stage, to_stage, forced, refusals, pause_ms, detail
+       FROM tandem.write_stage_history WHERE $1::text IS NULL OR group_name = $1 ORDER BY id`,
+    [group ?? null],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    at: r.at.toISOString(),
+    group: r.group_name,
+    actor: r.actor,
+    why: r.why,
+    action: r.action,
+    from: r.from_stage,
+    to: r.to_stage,
+    forced: r.forced,
+    refusals: r.refusals,
+    pauseMs: r.pause_ms === null ? null : Number(r.pause_ms),
+    detail: r.detail,
+  }));
+}
