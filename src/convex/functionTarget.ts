@@ -3,7 +3,7 @@
  * functions by reference and differ only in how a query or mutation is sent
  * (convex-test in-process, or ConvexHttpClient over HTTP).
  */
-import type { FunctionReference } from 'convex/server';
+import { makeFunctionReference, type FunctionReference } from 'convex/server';
 import type { ApplyResult, TransactionBatch } from '../core/changes.js';
 import { applyBatchRef, exportArgs, exportPageRef, parityReaderOver } from './functionRefs.js';
 import type {
@@ -40,6 +40,16 @@ export abstract class FunctionTarget implements ConvexTarget, ParityReader {
     options: ExportOptions = {},
   ): Promise<ExportPage> {
     return this.runQuery(exportPageRef, exportArgs(table, cursor, numItems, options.maxBytes));
+  }
+
+  /** Runs any query of the folder by path (the reverse-sync worker's change-log reads). */
+  runQueryByPath(path: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.runQuery(makeFunctionReference<'query', Record<string, unknown>, unknown>(path), args);
+  }
+
+  /** Runs any mutation of the folder by path (the reverse-sync worker's prune and version floor). */
+  runMutationByPath(path: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.runMutation(makeFunctionReference<'mutation', Record<string, unknown>, unknown>(path), args);
   }
 
   rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {

@@ -25,6 +25,7 @@ const EXPECTED = [
   { version: 8, name: 'table_pause' },
   { version: 9, name: 'phases' },
   { version: 10, name: 'read_flags' },
+  { version: 14, name: 'reverse_sync' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
