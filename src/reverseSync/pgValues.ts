@@ -8,10 +8,11 @@
  * JSON value as it is. Pure: no I/O.
  */
 import { decodeJsonValue } from '../mapping/jsonValue.js';
+import { millisToMicros } from '../mapping/timestamp.js';
 import { mappingError, type MappingSite } from '../mapping/mappingError.js';
 import type { ColumnConfig, TableConfig } from '../mapping/tableConfig.js';
 
-const MS_PER_DAY = 86_400_000;
+const US_PER_DAY = 86_400_000_000n;
 
 /** One column's value for jsonb_populate_record. */
 export function toPgValue(column: ColumnConfig, value: unknown, site: MappingSite): unknown {
@@ -44,8 +45,7 @@ function scalar(column: ColumnConfig, value: unknown, site: MappingSite): unknow
       return value;
     case 'timestamptz':
     case 'timestamp':
-      if (typeof value !== 'number' || !(Number.isInteger(value) || !Number.isFinite(value)))
-        throw typeError(site, 'whole milliseconds', value);
+      if (typeof value !== 'number' || Number.isNaN(value)) throw typeError(site, 'milliseconds', value);
       return millisToTimestampText(value, column.type === 'timestamptz');
     case 'bytea':
       if (!(value instanceof ArrayBuffer)) throw typeError(site, 'bytes (ArrayBuffer)', value);
@@ -62,18 +62,22 @@ function scalar(column: ColumnConfig, value: unknown, site: MappingSite): unknow
 }
 
 /**
- * Milliseconds since the epoch as Postgres timestamp text, in UTC: ISO dates
- * with a ` BC` suffix before year 1, `infinity` for ±Infinity. Written out by
- * hand (days to civil date, H. Hinnant's algorithm) because JavaScript's Date
- * prints years past 9999 and before 1 in an extended form Postgres does not
- * read, and covers less than Postgres's range.
+ * Milliseconds since the epoch (fractional when the value had microseconds,
+ * as src/mapping/timestamp.ts maps it) as Postgres timestamp text in UTC:
+ * ISO dates with a ` BC` suffix before year 1, `infinity` for ±Infinity.
+ * Written out by hand (days to civil date, H. Hinnant's algorithm) because
+ * JavaScript's Date has no microseconds, prints years past 9999 and before 1
+ * in an extended form Postgres does not read, and covers less than Postgres's
+ * range.
  */
 export function millisToTimestampText(ms: number, zoned: boolean): string {
   if (ms === Infinity) return 'infinity';
   if (ms === -Infinity) return '-infinity';
-  const days = Math.floor(ms / MS_PER_DAY);
-  const inDay = ms - days * MS_PER_DAY;
-  const z = days + 719_468;
+  const micros = millisToMicros(ms);
+  let days = micros / US_PER_DAY;
+  if (micros % US_PER_DAY < 0n) days -= 1n;
+  const inDay = Number(micros - days * US_PER_DAY);
+  const z = Number(days) + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
   const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
@@ -83,7 +87,8 @@ export function millisToTimestampText(ms: number, zoned: boolean): string {
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  const time = `${pad(Math.floor(inDay / 3_600_000), 2)}:${pad(Math.floor(inDay / 60_000) % 60, 2)}:${pad(Math.floor(inDay / 1000) % 60, 2)}.${pad(inDay % 1000, 3)}`;
+  const seconds = Math.floor(inDay / 1_000_000);
+  const time = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}.${pad(inDay % 1_000_000, 6)}`;
   const bc = year <= 0;
   const text = `${pad(bc ? 1 - year : year, 4)}-${pad(month, 2)}-${pad(day, 2)} ${time}`;
   return `${text}${zoned ? '+00' : ''}${bc ? ' BC' : ''}`;
