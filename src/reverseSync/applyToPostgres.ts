@@ -8,7 +8,6 @@
  * tandem.reverse_sync = 'on' (capture ignores the write; a freeze lets it in).
  */
 import type pg from 'pg';
-import { canonicalKey } from '../core/changes.js';
 import {
   MappingError,
   findTable,
@@ -17,6 +16,7 @@ import {
   type MirrorConfig,
   type TableConfig,
 } from '../mapping/index.js';
+import { keyTextSql } from '../parity/keys.js';
 import type { ChangeLogEntry } from './changeLog.js';
 import { keyRecord, toPgRecord } from './pgValues.js';
 
@@ -49,15 +49,56 @@ function upsertSql(table: TableConfig, columns: string[]): string {
           ON CONFLICT (${keys}) ${conflict}`;
 }
 
-function deleteSql(table: TableConfig): string {
+function deleteSql(table: TableConfig, shape: TableShape): string {
   const keys = table.primaryKey.map(quoteIdentifier).join(', ');
+  // Types come from format_type, so they are already valid SQL type names.
+  const columns = table.primaryKey.map((k) => `${quoteIdentifier(k)} ${shape.keyTypes.get(k)}`).join(', ');
   return `DELETE FROM ${qualifiedTable(table)}
-           WHERE (${keys}) = (SELECT ${keys} FROM jsonb_populate_record(NULL::${qualifiedTable(table)}, $1::jsonb))`;
+           WHERE (${keys}) = (SELECT ${keys} FROM jsonb_to_record($1::jsonb) AS k(${columns}))`;
 }
 
-/** The key text of a row in Convex terms, as the change log computed it. */
-function rowKeyText(table: TableConfig, row: Record<string, unknown>): string {
-  return canonicalKey(table.primaryKey.map((name) => row[name]));
+/** The row's key text as capture computes it (parity/keys.ts), from the values Postgres parsed. */
+async function recordKeyText(client: pg.ClientBase, table: TableConfig, record: string): Promise<string> {
+  const { rows } = await client.query<{ key: string }>(
+    `SELECT ${keyTextSql(table)} AS key FROM jsonb_populate_record(NULL::${qualifiedTable(table)}, $1::jsonb) t`,
+    [record],
+  );
+  return rows[0]!.key;
+}
+
+/**
+ * What the apply needs from the catalog: generated columns (Postgres computes
+ * them; an INSERT naming one fails) and the key columns' types (a delete
+ * parses the key texts as those types, not as the whole row type, whose
+ * NOT NULL domains would refuse the missing columns). Read once per
+ * configuration and table.
+ */
+interface TableShape {
+  generated: Set<string>;
+  keyTypes: Map<string, string>;
+}
+
+const shapesByConfig = new WeakMap<MirrorConfig, Map<string, Promise<TableShape>>>();
+
+function tableShape(client: pg.ClientBase, config: MirrorConfig, table: TableConfig): Promise<TableShape> {
+  let byTable = shapesByConfig.get(config);
+  if (!byTable) shapesByConfig.set(config, (byTable = new Map()));
+  let found = byTable.get(table.name);
+  if (!found) {
+    found = client
+      .query<{ attname: string; generated: boolean; type: string }>(
+        `SELECT attname, attgenerated <> '' AS generated, format_type(atttypid, atttypmod) AS type
+           FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
+        [qualifiedTable(table)],
+      )
+      .then(({ rows }) => ({
+        generated: new Set(rows.filter((r) => r.generated).map((r) => r.attname)),
+        keyTypes: new Map(rows.filter((r) => table.primaryKey.includes(r.attname)).map((r) => [r.attname, r.type])),
+      }));
+    found.catch(() => byTable!.delete(table.name));
+    byTable.set(table.name, found);
+  }
+  return found;
 }
 
 /** Applies one entry inside the caller's transaction. Bad data throws a MappingError (not worth a retry). */
@@ -75,15 +116,17 @@ export async function applyReverseChange(
   const recorded = rows[0] ? Number(rows[0].version) : -Infinity;
   if (entry.version < recorded || (entry.version === recorded && !options.sameVersion)) return 'skipped';
   if (entry.op === 'delete') {
-    await client.query(deleteSql(table), [JSON.stringify(keyRecord(table, entry.pgKey))]);
+    await client.query(deleteSql(table, await tableShape(client, config, table)), [JSON.stringify(keyRecord(table, entry.pgKey))]);
   } else {
     if (!entry.doc)
       throw new MappingError(table.name, entry.pgKey, null, 'missing-column', 'upsert without a row');
-    const record = toPgRecord(table, entry.pgKey, entry.doc);
-    const key = rowKeyText(table, entry.doc);
+    const record = JSON.stringify(toPgRecord(table, entry.pgKey, entry.doc));
+    const key = await recordKeyText(client, table, record);
     if (key !== entry.pgKey)
       throw new MappingError(table.name, entry.pgKey, null, 'primary-key', `row has key ${key}, the change log says ${entry.pgKey}`);
-    await client.query(upsertSql(table, Object.keys(record)), [JSON.stringify(record)]);
+    const { generated } = await tableShape(client, config, table);
+    const columns = table.columns.map((c) => c.name).filter((c) => !generated.has(c));
+    await client.query(upsertSql(table, columns), [record]);
   }
   await client.query(
     `INSERT INTO tandem.reverse_sync_key (table_name, key, version) VALUES ($1, $2, $3)
