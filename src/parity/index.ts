@@ -23,4 +23,5 @@ export {
   type UnresolvedDrift,
 } from './streak.js';
 export { repairKeys, type RepairResult } from './repair.js';
+export type { WriteSource, PendingKeysReader } from './confirm.js';
 export { keyValue, parseKeyArgument, type KeyValue } from './keys.js';
