@@ -41,6 +41,7 @@ const COMMANDS = [
   'decommission',
   'flags',
   'shadow',
+  'reverse-sync',
 ];
 
 function commandsListed(help: string): string[] {

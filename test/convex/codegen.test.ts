@@ -44,11 +44,13 @@ describe("the story site's Convex folder", () => {
       'tandem.ts',
       'tandem/apply.ts',
       'tandem/canonical.ts',
+      'tandem/changeLog.ts',
       'tandem/exportRows.ts',
       'tandem/lookup.ts',
       'tandem/parity.ts',
       'tandem/ranges.ts',
       'tandem/refs.ts',
+      'tandem/reverseSync.ts',
       'tandem/schemaFragment.ts',
       'tandem/sha256.ts',
       'tandem/tables.ts',
@@ -65,6 +67,8 @@ describe("the story site's Convex folder", () => {
       ...STORY_SITE_TABLES.tables.map((t) => t.name),
       'story_content',
       'tombstones',
+      'tandem_changelog',
+      'tandem_changelog_head',
     ]);
     expect(tables.story!.indexes).toEqual([
       { indexDescriptor: 'by_pgKey', fields: ['pgKey'] },
@@ -78,6 +82,7 @@ describe("the story site's Convex folder", () => {
     expect(tables.tombstones!.indexes).toEqual([
       { indexDescriptor: 'by_table_pgKey', fields: ['table', 'pgKey'] },
     ]);
+    expect(tables.tandem_changelog!.indexes).toEqual([{ indexDescriptor: 'by_seq', fields: ['seq'] }]);
   });
 
   it('choose validators by Postgres type and nullability', () => {
