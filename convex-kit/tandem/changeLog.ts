@@ -197,13 +197,14 @@ async function updateRow(
   if (!existing) throw new ChangeLogError(table, `no document ${id}`);
   const before = pickColumns(existing, config.columns);
   const content = config.content ? await findByKey(db, config.content.table, existing.pgKey) : null;
-  const contentBefore = content && config.content ? pickColumns(content, config.content.columns) : {};
+  const contentBefore =
+    content && config.content ? pickColumns(content, config.content.columns) : {};
   const mainPart = pickColumns(systemless, config.columns);
-  const after: Record<string, unknown> =
-    mode === 'patch' ? { ...before, ...mainPart } : mainPart;
+  const after: Record<string, unknown> = mode === 'patch' ? { ...before, ...mainPart } : mainPart;
   for (const [field, v] of Object.entries(after)) if (v === undefined) delete after[field];
   for (const column of config.columns)
-    if (!(column in after)) throw new ChangeLogError(table, `${mode} would leave ${column} without a value`);
+    if (!(column in after))
+      throw new ChangeLogError(table, `${mode} would leave ${column} without a value`);
   if (keyText(table, config, after) !== existing.pgKey)
     throw new ChangeLogError(
       table,
@@ -240,7 +241,11 @@ async function deleteRow(
   if (!existing) throw new ChangeLogError(table, `no document ${id}`);
   const tombstone = await findTombstone(db, table, existing.pgKey);
   const content = config.content ? await findByKey(db, config.content.table, existing.pgKey) : null;
-  const version = await nextVersion(db, [existing.pgVersion, tombstone?.pgVersion, content?.pgVersion]);
+  const version = await nextVersion(db, [
+    existing.pgVersion,
+    tombstone?.pgVersion,
+    content?.pgVersion,
+  ]);
   await db.delete(id);
   await clearChildRefs(db, table, existing);
   if (content) await db.delete(content._id);
@@ -287,13 +292,27 @@ export function withChangeLog<DB extends MirrorWriter>(db: DB, options: ChangeLo
       const table = loggedTable(args);
       const { id, rest } = idArgs(args);
       if (table === null) return (db.patch as (...a: unknown[]) => Promise<void>)(...args);
-      return updateRow(state, table, MIRRORED_TABLES[table]!, id, rest[0] as Record<string, unknown>, 'patch');
+      return updateRow(
+        state,
+        table,
+        MIRRORED_TABLES[table]!,
+        id,
+        rest[0] as Record<string, unknown>,
+        'patch',
+      );
     },
     async replace(...args: unknown[]) {
       const table = loggedTable(args);
       const { id, rest } = idArgs(args);
       if (table === null) return (db.replace as (...a: unknown[]) => Promise<void>)(...args);
-      return updateRow(state, table, MIRRORED_TABLES[table]!, id, rest[0] as Record<string, unknown>, 'replace');
+      return updateRow(
+        state,
+        table,
+        MIRRORED_TABLES[table]!,
+        id,
+        rest[0] as Record<string, unknown>,
+        'replace',
+      );
     },
     async delete(...args: unknown[]) {
       const table = loggedTable(args);

@@ -66,7 +66,9 @@ export const changeLogPage = internalQuery({
   returns: v.object({ entries: v.array(entryValidator), head: v.number() }),
   handler: async (ctx, { after, limit }) => {
     const db = ctx.db as unknown as MirrorReader;
-    const docs = await afterCursor(db, after).take(Math.max(1, Math.min(MAX_PAGE, Math.floor(limit))));
+    const docs = await afterCursor(db, after).take(
+      Math.max(1, Math.min(MAX_PAGE, Math.floor(limit))),
+    );
     const head = await db.query(CHANGELOG_HEAD_TABLE).first();
     return { entries: docs.map(entryOf), head: (head?.seq as number | undefined) ?? 0 };
   },
@@ -75,7 +77,11 @@ export const changeLogPage = internalQuery({
 /** How many entries after the cursor are not applied yet (only `tables`, when given), and the oldest one's time. */
 export const changeLogPending = internalQuery({
   args: { after: v.number(), tables: v.optional(v.array(v.string())) },
-  returns: v.object({ pending: v.number(), capped: v.boolean(), oldestLoggedAt: v.union(v.number(), v.null()) }),
+  returns: v.object({
+    pending: v.number(),
+    capped: v.boolean(),
+    oldestLoggedAt: v.union(v.number(), v.null()),
+  }),
   handler: async (ctx, { after, tables }) => {
     const db = ctx.db as unknown as MirrorReader;
     let pending = 0;

@@ -59,12 +59,26 @@ export interface DeadLetterOrder {
   attempts: number;
 }
 
-async function writeDeadLetter(client: pg.ClientBase, entry: ChangeLogEntry, order: DeadLetterOrder): Promise<void> {
+async function writeDeadLetter(
+  client: pg.ClientBase,
+  entry: ChangeLogEntry,
+  order: DeadLetterOrder,
+): Promise<void> {
   const doc = entry.doc === undefined ? null : JSON.stringify(convexToJson(entry.doc as Value));
   await client.query(
     `INSERT INTO tandem.reverse_sync_dead_letter (seq, table_name, key, op, version, doc, reason, column_name, attempts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [entry.seq, entry.table, entry.pgKey, entry.op, entry.version, doc, order.reason, order.column, order.attempts],
+    [
+      entry.seq,
+      entry.table,
+      entry.pgKey,
+      entry.op,
+      entry.version,
+      doc,
+      order.reason,
+      order.column,
+      order.attempts,
+    ],
   );
 }
 
@@ -165,6 +179,8 @@ export async function pruneCommitted(source: ChangeLogSource, cursor: number): P
 }
 
 export async function readCursor(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ cursor_seq: string }>('SELECT cursor_seq FROM tandem.reverse_sync_state');
+  const { rows } = await pool.query<{ cursor_seq: string }>(
+    'SELECT cursor_seq FROM tandem.reverse_sync_state',
+  );
   return Number(rows[0]!.cursor_seq);
 }

@@ -30,10 +30,19 @@ export interface ReverseApplyOptions {
   sameVersion?: boolean;
 }
 
-function requireMirrored(config: MirrorConfig, entry: Pick<ChangeLogEntry, 'table' | 'pgKey'>): TableConfig {
+function requireMirrored(
+  config: MirrorConfig,
+  entry: Pick<ChangeLogEntry, 'table' | 'pgKey'>,
+): TableConfig {
   const table = findTable(config, entry.table);
   if (!table)
-    throw new MappingError(entry.table, entry.pgKey, null, 'unknown-table', 'table is not in the mirror configuration');
+    throw new MappingError(
+      entry.table,
+      entry.pgKey,
+      null,
+      'unknown-table',
+      'table is not in the mirror configuration',
+    );
   return table;
 }
 
@@ -52,13 +61,19 @@ function upsertSql(table: TableConfig, columns: string[]): string {
 function deleteSql(table: TableConfig, shape: TableShape): string {
   const keys = table.primaryKey.map(quoteIdentifier).join(', ');
   // Types come from format_type, so they are already valid SQL type names.
-  const columns = table.primaryKey.map((k) => `${quoteIdentifier(k)} ${shape.keyTypes.get(k)}`).join(', ');
+  const columns = table.primaryKey
+    .map((k) => `${quoteIdentifier(k)} ${shape.keyTypes.get(k)}`)
+    .join(', ');
   return `DELETE FROM ${qualifiedTable(table)}
            WHERE (${keys}) = (SELECT ${keys} FROM jsonb_to_record($1::jsonb) AS k(${columns}))`;
 }
 
 /** The row's key text as capture computes it (parity/keys.ts), from the values Postgres parsed. */
-async function recordKeyText(client: pg.ClientBase, table: TableConfig, record: string): Promise<string> {
+async function recordKeyText(
+  client: pg.ClientBase,
+  table: TableConfig,
+  record: string,
+): Promise<string> {
   const { rows } = await client.query<{ key: string }>(
     `SELECT ${keyTextSql(table)} AS key FROM jsonb_populate_record(NULL::${qualifiedTable(table)}, $1::jsonb) t`,
     [record],
@@ -80,7 +95,11 @@ interface TableShape {
 
 const shapesByConfig = new WeakMap<MirrorConfig, Map<string, Promise<TableShape>>>();
 
-function tableShape(client: pg.ClientBase, config: MirrorConfig, table: TableConfig): Promise<TableShape> {
+function tableShape(
+  client: pg.ClientBase,
+  config: MirrorConfig,
+  table: TableConfig,
+): Promise<TableShape> {
   let byTable = shapesByConfig.get(config);
   if (!byTable) shapesByConfig.set(config, (byTable = new Map()));
   let found = byTable.get(table.name);
@@ -93,7 +112,9 @@ function tableShape(client: pg.ClientBase, config: MirrorConfig, table: TableCon
       )
       .then(({ rows }) => ({
         generated: new Set(rows.filter((r) => r.generated).map((r) => r.attname)),
-        keyTypes: new Map(rows.filter((r) => table.primaryKey.includes(r.attname)).map((r) => [r.attname, r.type])),
+        keyTypes: new Map(
+          rows.filter((r) => table.primaryKey.includes(r.attname)).map((r) => [r.attname, r.type]),
+        ),
       }));
     found.catch(() => byTable!.delete(table.name));
     byTable.set(table.name, found);
@@ -114,16 +135,31 @@ export async function applyReverseChange(
     [table.name, entry.pgKey],
   );
   const recorded = rows[0] ? Number(rows[0].version) : -Infinity;
-  if (entry.version < recorded || (entry.version === recorded && !options.sameVersion)) return 'skipped';
+  if (entry.version < recorded || (entry.version === recorded && !options.sameVersion))
+    return 'skipped';
   if (entry.op === 'delete') {
-    await client.query(deleteSql(table, await tableShape(client, config, table)), [JSON.stringify(keyRecord(table, entry.pgKey))]);
+    await client.query(deleteSql(table, await tableShape(client, config, table)), [
+      JSON.stringify(keyRecord(table, entry.pgKey)),
+    ]);
   } else {
     if (!entry.doc)
-      throw new MappingError(table.name, entry.pgKey, null, 'missing-column', 'upsert without a row');
+      throw new MappingError(
+        table.name,
+        entry.pgKey,
+        null,
+        'missing-column',
+        'upsert without a row',
+      );
     const record = JSON.stringify(toPgRecord(table, entry.pgKey, entry.doc));
     const key = await recordKeyText(client, table, record);
     if (key !== entry.pgKey)
-      throw new MappingError(table.name, entry.pgKey, null, 'primary-key', `row has key ${key}, the change log says ${entry.pgKey}`);
+      throw new MappingError(
+        table.name,
+        entry.pgKey,
+        null,
+        'primary-key',
+        `row has key ${key}, the change log says ${entry.pgKey}`,
+      );
     const { generated } = await tableShape(client, config, table);
     const columns = table.columns.map((c) => c.name).filter((c) => !generated.has(c));
     await client.query(upsertSql(table, columns), [record]);

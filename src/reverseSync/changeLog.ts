@@ -67,13 +67,18 @@ export function changeLogSource(target: FunctionCaller): ChangeLogSource {
         tables ? { after, tables: [...tables] } : { after },
       )) as PendingChanges,
     pruneChangeLog: async (upTo) =>
-      (await target.runMutationByPath(CHANGELOG_PATHS.prune, { upTo })) as { deleted: number; more: boolean },
+      (await target.runMutationByPath(CHANGELOG_PATHS.prune, { upTo })) as {
+        deleted: number;
+        more: boolean;
+      },
     raiseVersionFloor: async (floor) =>
       (await target.runMutationByPath(CHANGELOG_PATHS.raiseFloor, { floor })) as number,
   };
 }
 
 /** Typed references, for callers holding a ConvexClient of their own. */
-export const changeLogPageRef = makeFunctionReference<'query', { after: number; limit: number }, ChangeLogPage>(
-  CHANGELOG_PATHS.page,
-);
+export const changeLogPageRef = makeFunctionReference<
+  'query',
+  { after: number; limit: number },
+  ChangeLogPage
+>(CHANGELOG_PATHS.page);

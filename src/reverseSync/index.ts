@@ -8,8 +8,18 @@ export {
   type FunctionCaller,
   type PendingChanges,
 } from './changeLog.js';
-export { applyReverseChange, type ReverseApplyOptions, type ReverseApplyOutcome } from './applyToPostgres.js';
-export { applyNextPage, readCursor, EchoError, type PageHooks, type PageResult } from './applyPage.js';
+export {
+  applyReverseChange,
+  type ReverseApplyOptions,
+  type ReverseApplyOutcome,
+} from './applyToPostgres.js';
+export {
+  applyNextPage,
+  readCursor,
+  EchoError,
+  type PageHooks,
+  type PageResult,
+} from './applyPage.js';
 export {
   ReverseSyncWorker,
   drainReverseSync,
@@ -20,4 +30,9 @@ export {
 export { createReverseSyncMetrics, type ReverseSyncMetrics } from './metrics.js';
 export { changeLogPendingKeys, repairFromConvex, type ConvexRepairResult } from './parity.js';
 export { toPgValue, toPgRecord, millisToTimestampText } from './pgValues.js';
-export { reverseSyncStatus, listReverseDeadLetters, type ReverseSyncStatus, type ReverseDeadLetter } from './status.js';
+export {
+  reverseSyncStatus,
+  listReverseDeadLetters,
+  type ReverseSyncStatus,
+  type ReverseDeadLetter,
+} from './status.js';

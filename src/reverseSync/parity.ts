@@ -67,7 +67,13 @@ export async function repairFromConvex(
 ): Promise<ConvexRepairResult> {
   const table = requireTable(config, tableName);
   const operationKey = `repair:${crypto.randomUUID()}`;
-  const result: ConvexRepairResult = { table: table.name, operationKey, upserts: 0, deletes: 0, skipped: 0 };
+  const result: ConvexRepairResult = {
+    table: table.name,
+    operationKey,
+    upserts: 0,
+    deletes: 0,
+    skipped: 0,
+  };
   const unique = [...new Set(keys)];
   for (let i = 0; i < unique.length; i += CHUNK) {
     const chunk = unique.slice(i, i + CHUNK);
@@ -83,8 +89,23 @@ export async function repairFromConvex(
         for (const key of chunk) {
           const row = rows.get(key);
           const entry: ChangeLogEntry = row
-            ? { seq: 0, table: table.name, pgKey: key, op: 'upsert', version: row.version, doc: row.columns, loggedAt: 0 }
-            : { seq: 0, table: table.name, pgKey: key, op: 'delete', version: versions.get(key) ?? 0, loggedAt: 0 };
+            ? {
+                seq: 0,
+                table: table.name,
+                pgKey: key,
+                op: 'upsert',
+                version: row.version,
+                doc: row.columns,
+                loggedAt: 0,
+              }
+            : {
+                seq: 0,
+                table: table.name,
+                pgKey: key,
+                op: 'delete',
+                version: versions.get(key) ?? 0,
+                loggedAt: 0,
+              };
           const outcome = await applyReverseChange(tx, config, entry, { sameVersion: true });
           if (outcome === 'skipped') result.skipped++;
           else if (row) result.upserts++;

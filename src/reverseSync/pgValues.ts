@@ -30,7 +30,8 @@ function scalar(column: ColumnConfig, value: unknown, site: MappingSite): unknow
   switch (column.type) {
     case 'int2':
     case 'int4':
-      if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw typeError(site, 'an integer', value);
+      if (typeof value !== 'number' || !Number.isSafeInteger(value))
+        throw typeError(site, 'an integer', value);
       return value;
     case 'int8':
       if (typeof value !== 'bigint') throw typeError(site, 'an int64 (bigint)', value);
@@ -45,18 +46,24 @@ function scalar(column: ColumnConfig, value: unknown, site: MappingSite): unknow
       return value;
     case 'timestamptz':
     case 'timestamp':
-      if (typeof value !== 'number' || Number.isNaN(value)) throw typeError(site, 'milliseconds', value);
+      if (typeof value !== 'number' || Number.isNaN(value))
+        throw typeError(site, 'milliseconds', value);
       return millisToTimestampText(value, column.type === 'timestamptz');
     case 'bytea':
       if (!(value instanceof ArrayBuffer)) throw typeError(site, 'bytes (ArrayBuffer)', value);
       return `\\x${Buffer.from(value).toString('hex')}`;
     case 'enum':
       if (typeof value !== 'string' || !column.enumValues?.includes(value))
-        throw mappingError(site, 'enum-value', `${JSON.stringify(value)} is not a label of ${column.enumName ?? 'the enum'}`);
+        throw mappingError(
+          site,
+          'enum-value',
+          `${JSON.stringify(value)} is not a label of ${column.enumName ?? 'the enum'}`,
+        );
       return value;
     default:
       // numeric, text types, uuid, date/time, interval, "other": Postgres text.
-      if (typeof value !== 'string') throw typeError(site, `${column.pgType ?? column.type} text`, value);
+      if (typeof value !== 'string')
+        throw typeError(site, `${column.pgType ?? column.type} text`, value);
       return value;
   }
 }
@@ -80,7 +87,9 @@ export function millisToTimestampText(ms: number, zoned: boolean): string {
   const z = Number(days) + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
@@ -109,12 +118,17 @@ export function toPgRecord(
   for (const [name, value] of Object.entries(row)) {
     const column = known.get(name);
     const site = { table: table.name, key, column: name };
-    if (!column) throw mappingError(site, 'unknown-column', 'column is not in the mirror configuration');
+    if (!column)
+      throw mappingError(site, 'unknown-column', 'column is not in the mirror configuration');
     record[name] = toPgValue(column, value, site);
   }
   for (const column of table.columns) {
     if (!(column.name in row))
-      throw mappingError({ table: table.name, key, column: column.name }, 'missing-column', 'change has no value for this column');
+      throw mappingError(
+        { table: table.name, key, column: column.name },
+        'missing-column',
+        'change has no value for this column',
+      );
   }
   return record;
 }
@@ -128,8 +142,16 @@ export function keyRecord(table: TableConfig, key: string): Record<string, unkno
   } catch {
     texts = null;
   }
-  if (!Array.isArray(texts) || texts.length !== table.primaryKey.length || !texts.every((t) => typeof t === 'string'))
-    throw mappingError({ table: table.name, key, column: null }, 'primary-key', `key text is not a JSON array of ${table.primaryKey.length} texts`);
+  if (
+    !Array.isArray(texts) ||
+    texts.length !== table.primaryKey.length ||
+    !texts.every((t) => typeof t === 'string')
+  )
+    throw mappingError(
+      { table: table.name, key, column: null },
+      'primary-key',
+      `key text is not a JSON array of ${table.primaryKey.length} texts`,
+    );
   return Object.fromEntries(table.primaryKey.map((name, i) => [name, texts[i]]));
 }
 

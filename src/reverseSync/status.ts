@@ -29,7 +29,10 @@ export interface ReverseSyncStatus {
   deadLetters: ReverseDeadLetter[];
 }
 
-export async function listReverseDeadLetters(pool: pg.Pool, limit = 100): Promise<ReverseDeadLetter[]> {
+export async function listReverseDeadLetters(
+  pool: pg.Pool,
+  limit = 100,
+): Promise<ReverseDeadLetter[]> {
   const { rows } = await pool.query<{
     id: string;
     seq: string;
@@ -76,7 +79,8 @@ export async function reverseSyncStatus(
     updatedAt: state.updated_at,
     pending: pending.pending,
     capped: pending.capped,
-    lagSeconds: pending.oldestLoggedAt === null ? 0 : Math.max(0, (now() - pending.oldestLoggedAt) / 1000),
+    lagSeconds:
+      pending.oldestLoggedAt === null ? 0 : Math.max(0, (now() - pending.oldestLoggedAt) / 1000),
     deadLetters: await listReverseDeadLetters(pool),
   };
 }

@@ -168,7 +168,8 @@ export class ReverseSyncWorker {
       if (pending === 0) return { drained: true, pending: 0 };
       if (Date.now() >= deadline) return { drained: false, pending: Math.max(pending, 0) };
       const outcome = await this.step();
-      if (outcome.waitMs > 0) await sleep(Math.min(outcome.waitMs, Math.max(0, deadline - Date.now())));
+      if (outcome.waitMs > 0)
+        await sleep(Math.min(outcome.waitMs, Math.max(0, deadline - Date.now())));
     }
   }
 }
@@ -180,7 +181,16 @@ export interface DrainResult {
 }
 
 function emptyPage(): PageResult {
-  return { read: 0, applied: 0, skipped: 0, deadLettered: 0, cursor: 0, failure: null, caughtUp: false, maxVersion: 0 };
+  return {
+    read: 0,
+    applied: 0,
+    skipped: 0,
+    deadLettered: 0,
+    cursor: 0,
+    failure: null,
+    caughtUp: false,
+    maxVersion: 0,
+  };
 }
 
 /** `drain(tables, deadlineMs)` without keeping a worker: for the write rollback. */

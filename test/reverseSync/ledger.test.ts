@@ -19,7 +19,8 @@ import { availableBackends } from '../support/db.js';
 import { openLedger, type LedgerStack } from './ledgerFixture.js';
 
 const TABLES = ['account', 'entry'];
-const convexRow = (table: string, row: Record<string, unknown>) => mapRow(table, row, LEDGER).columns;
+const convexRow = (table: string, row: Record<string, unknown>) =>
+  mapRow(table, row, LEDGER).columns;
 
 describe.each(await availableBackends())('reverse sync on the ledger [%s]', (backend) => {
   let stack: LedgerStack;
@@ -43,7 +44,9 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
   it('applies Convex writes to Postgres in log order, with every column type back in Postgres form', async () => {
     expect(await worker.raiseConvexVersionFloor()).toBe(1);
     await mutate('open', { row: convexRow('account', accountRow('ACC-1')) });
-    await mutate('open', { row: convexRow('account', accountRow('ACC-2', { opened_at: null, tags: null })) });
+    await mutate('open', {
+      row: convexRow('account', accountRow('ACC-2', { opened_at: null, tags: null })),
+    });
     await mutate('post', { entry: convexRow('entry', entryRow('ACC-1', 1)), balance: '1000.25' });
     await mutate('post', { entry: convexRow('entry', entryRow('ACC-1', 2)), balance: '999.75' });
     expect(await worker.drain(undefined, 10_000)).toEqual({ drained: true, pending: 0 });
@@ -52,8 +55,20 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
       `SELECT code, holder, balance::text, opened_at = '2024-02-29T12:00:00Z' AS opened, tags FROM ledger.account ORDER BY code`,
     );
     expect(accounts.rows).toEqual([
-      { code: 'ACC-1', holder: 'Holder of ACC-1', balance: '999.75', opened: true, tags: ['gold', null] },
-      { code: 'ACC-2', holder: 'Holder of ACC-2', balance: '1234567890.123456789', opened: null, tags: null },
+      {
+        code: 'ACC-1',
+        holder: 'Holder of ACC-1',
+        balance: '999.75',
+        opened: true,
+        tags: ['gold', null],
+      },
+      {
+        code: 'ACC-2',
+        holder: 'Holder of ACC-2',
+        balance: '1234567890.123456789',
+        opened: null,
+        tags: null,
+      },
     ]);
     const entries = await stack.db.pool.query(
       `SELECT account_code, line, amount::text, kind::text, memo FROM ledger.entry ORDER BY line`,
@@ -62,13 +77,21 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
       { account_code: 'ACC-1', line: 1, amount: '1.50', kind: 'debit', memo: null },
       { account_code: 'ACC-1', line: 2, amount: '2.50', kind: 'credit', memo: 'memo 2' },
     ]);
-    const parity = await runParity(stack.db.pool, stack.target, { config: LEDGER, mode: 'full', record: false });
+    const parity = await runParity(stack.db.pool, stack.target, {
+      config: LEDGER,
+      mode: 'full',
+      record: false,
+    });
     expect(parity.clean).toBe(true);
   });
 
   it('logs nothing when the mutation fails, and nothing echoes back into the outbox', async () => {
     await expect(
-      mutate('post', { entry: convexRow('entry', entryRow('ACC-2', 7)), balance: '1.00', fail: true }),
+      mutate('post', {
+        entry: convexRow('entry', entryRow('ACC-2', 7)),
+        balance: '1.00',
+        fail: true,
+      }),
     ).rejects.toThrow(/planned failure/);
     expect(await changeLogSource(stack.target).pendingChanges(0)).toEqual({
       pending: 0,
@@ -84,11 +107,17 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
     await mutate('remove', { table: 'entry', pgKey: '["ACC-1","1"]' });
     await mutate('remove', { table: 'account', pgKey: 'ACC-1' });
     expect((await worker.drain(['account'], 10_000)).drained).toBe(true);
-    expect((await stack.db.pool.query('SELECT code FROM ledger.account')).rows).toEqual([{ code: 'ACC-2' }]);
-    expect((await stack.db.pool.query('SELECT count(*)::int AS n FROM ledger.entry')).rows[0].n).toBe(0);
-    const versions = await stack.db.pool.query<{ table_name: string; key: string; version: string }>(
-      'SELECT table_name, key, version FROM tandem.reverse_sync_key ORDER BY version',
-    );
+    expect((await stack.db.pool.query('SELECT code FROM ledger.account')).rows).toEqual([
+      { code: 'ACC-2' },
+    ]);
+    expect(
+      (await stack.db.pool.query('SELECT count(*)::int AS n FROM ledger.entry')).rows[0].n,
+    ).toBe(0);
+    const versions = await stack.db.pool.query<{
+      table_name: string;
+      key: string;
+      version: string;
+    }>('SELECT table_name, key, version FROM tandem.reverse_sync_key ORDER BY version');
     // seq = version, from 2 (floor 1): opens 2 and 3, posts 4 to 7 (entry, then balance),
     // the failed post drew nothing (rolled back with its writes), deletes 8 to 10.
     expect(versions.rows.map((r) => [r.table_name, r.key, Number(r.version)])).toEqual([
@@ -108,20 +137,32 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
   it('after a rollback, new Postgres writes get versions above every Convex version and win in Convex', async () => {
     await mutate('post', { entry: convexRow('entry', entryRow('ACC-2', 3)), balance: '5.00' });
     expect((await worker.drain(undefined, 10_000)).drained).toBe(true);
-    const [convexAccount] = (await stack.target.documents('account')).filter((d) => d.pgKey === 'ACC-2');
+    const [convexAccount] = (await stack.target.documents('account')).filter(
+      (d) => d.pgKey === 'ACC-2',
+    );
     expect(convexAccount!.balance).toBe('5.00');
     // Writes back in Postgres (the rollback): captured, relayed, versioned above Convex's.
     await stack.db.pool.query(`UPDATE ledger.account SET balance = 6.5 WHERE code = 'ACC-2'`);
     const { rows } = await stack.db.pool.query<{ seq: string }>('SELECT seq FROM tandem.outbox');
     expect(Number(rows[0]!.seq)).toBeGreaterThan(convexAccount!.pgVersion as number);
     const relay = new Relay(
-      { pool: stack.db.pool, target: stack.target, mapper: mirrorMapper(LEDGER), metrics: createRelayMetrics(), log: silentLogger },
+      {
+        pool: stack.db.pool,
+        target: stack.target,
+        mapper: mirrorMapper(LEDGER),
+        metrics: createRelayMetrics(),
+        log: silentLogger,
+      },
       { idleMs: 5 },
     );
     await relay.drain();
     const [after] = (await stack.target.documents('account')).filter((d) => d.pgKey === 'ACC-2');
     expect(after!.balance).toBe('6.5');
-    const parity = await runParity(stack.db.pool, stack.target, { config: LEDGER, mode: 'full', record: false });
+    const parity = await runParity(stack.db.pool, stack.target, {
+      config: LEDGER,
+      mode: 'full',
+      record: false,
+    });
     expect(parity.clean).toBe(true);
   });
 });

@@ -73,7 +73,11 @@ export interface LedgerStack {
 }
 
 export async function openLedger(backend: Backend): Promise<LedgerStack> {
-  const convexDir = makeAppConvexDir({ 'schema.ts': APP_SCHEMA, 'notes.ts': APP_NOTES, 'ledger.ts': LEDGER_WRITES });
+  const convexDir = makeAppConvexDir({
+    'schema.ts': APP_SCHEMA,
+    'notes.ts': APP_NOTES,
+    'ledger.ts': LEDGER_WRITES,
+  });
   writeConvexFiles(await renderConvexFiles(convexDir, LEDGER));
   const db = await createTestDatabase(backend);
   await migrate(db.pool);

@@ -22,7 +22,8 @@ import { openLedger, type LedgerStack } from './ledgerFixture.js';
 
 const TABLES = ['account', 'entry'];
 const CONVEX_WRITES = { account: 'convex', entry: 'convex' } as const;
-const convexRow = (table: string, row: Record<string, unknown>) => mapRow(table, row, LEDGER).columns;
+const convexRow = (table: string, row: Record<string, unknown>) =>
+  mapRow(table, row, LEDGER).columns;
 
 describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
   let stack: LedgerStack;
@@ -35,14 +36,25 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
       mode: 'full',
       record: false,
       pendingWaitMs: 0,
-      ...(sources ? { sources, convexPendingKeys: changeLogPendingKeys(stack.db.pool, changeLogSource(stack.target)) } : {}),
+      ...(sources
+        ? {
+            sources,
+            convexPendingKeys: changeLogPendingKeys(stack.db.pool, changeLogSource(stack.target)),
+          }
+        : {}),
     });
   /** A write behind everyone's back that capture does not see (the drift parity must find). */
-  const uncaptured = (sql: string) => stack.db.pool.query(`BEGIN; SET LOCAL tandem.reverse_sync = 'on'; ${sql}; COMMIT;`);
+  const uncaptured = (sql: string) =>
+    stack.db.pool.query(`BEGIN; SET LOCAL tandem.reverse_sync = 'on'; ${sql}; COMMIT;`);
 
   beforeAll(async () => {
     stack = await openLedger(backend);
-    worker = new ReverseSyncWorker({ pool: stack.db.pool, source: changeLogSource(stack.target), config: LEDGER, log: silentLogger });
+    worker = new ReverseSyncWorker({
+      pool: stack.db.pool,
+      source: changeLogSource(stack.target),
+      config: LEDGER,
+      log: silentLogger,
+    });
     await worker.raiseConvexVersionFloor();
     await mutate('open', { row: convexRow('account', accountRow('ACC-1')) });
     await mutate('open', { row: convexRow('account', accountRow('ACC-2')) });
@@ -66,11 +78,16 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
 
   it('repairs drift from Convex into Postgres: a changed row, an extra row', async () => {
     await uncaptured(`UPDATE ledger.account SET holder = 'edited by hand' WHERE code = 'ACC-2'`);
-    await uncaptured(`INSERT INTO ledger.account (code, holder, balance) VALUES ('ACC-9', 'stray', 0)`);
+    await uncaptured(
+      `INSERT INTO ledger.account (code, holder, balance) VALUES ('ACC-9', 'stray', 0)`,
+    );
     const drift = await parity(CONVEX_WRITES);
     expect(drift.tables.account!.different).toEqual(['ACC-2']);
     expect(drift.tables.account!.missing).toEqual(['ACC-9']);
-    const repaired = await repairFromConvex(stack.db.pool, stack.target, LEDGER, 'account', ['ACC-2', 'ACC-9']);
+    const repaired = await repairFromConvex(stack.db.pool, stack.target, LEDGER, 'account', [
+      'ACC-2',
+      'ACC-9',
+    ]);
     expect(repaired).toMatchObject({ table: 'account', upserts: 1, deletes: 1, skipped: 0 });
     const rows = await stack.db.pool.query('SELECT code, holder FROM ledger.account ORDER BY code');
     expect(rows.rows).toEqual([
@@ -91,7 +108,13 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
     expect(drift.tables.account!.different).toEqual(['ACC-1']);
     await repairKeys(stack.db.pool, requireTable(LEDGER, 'account'), ['ACC-1']);
     const relay = new Relay(
-      { pool: stack.db.pool, target: stack.target, mapper: mirrorMapper(LEDGER), metrics: createRelayMetrics(), log: silentLogger },
+      {
+        pool: stack.db.pool,
+        target: stack.target,
+        mapper: mirrorMapper(LEDGER),
+        metrics: createRelayMetrics(),
+        log: silentLogger,
+      },
       { idleMs: 5 },
     );
     await relay.drain();

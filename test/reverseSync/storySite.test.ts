@@ -11,12 +11,20 @@ import { withChangeLog } from '../../convex/tandem/changeLog.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import type { MirrorWriter } from '../../convex/tandem/types.js';
 import { silentLogger } from '../../src/log.js';
-import { changeLogSource, type ChangeLogEntry, type ChangeLogSource } from '../../src/reverseSync/changeLog.js';
+import {
+  changeLogSource,
+  type ChangeLogEntry,
+  type ChangeLogSource,
+} from '../../src/reverseSync/changeLog.js';
 import { createReverseSyncMetrics } from '../../src/reverseSync/metrics.js';
 import { ReverseSyncWorker, type ReverseSyncOptions } from '../../src/reverseSync/worker.js';
 import { one, snapshotTables } from '../support/appFixture.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
-import { expectConvexEqualsPostgres, makeRelay, prepareMirroredDatabase } from '../support/mirror.js';
+import {
+  expectConvexEqualsPostgres,
+  makeRelay,
+  prepareMirroredDatabase,
+} from '../support/mirror.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 
 const CUT_OVER = ['story', 'story_approval', 'story_done'];
@@ -26,7 +34,11 @@ function staticSource(entries: ChangeLogEntry[]): ChangeLogSource {
   const after = (cursor: number) => entries.filter((e) => e.seq > cursor);
   return {
     readChangeLog: async (cursor, limit) => ({ entries: after(cursor).slice(0, limit), head: 0 }),
-    pendingChanges: async (cursor) => ({ pending: after(cursor).length, capped: false, oldestLoggedAt: null }),
+    pendingChanges: async (cursor) => ({
+      pending: after(cursor).length,
+      capped: false,
+      oldestLoggedAt: null,
+    }),
     pruneChangeLog: async () => ({ deleted: 0, more: false }),
     raiseVersionFloor: async (floor) => floor,
   };
@@ -37,10 +49,15 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
   let target: EmbeddedConvexTarget;
   let storyId: number;
   const convexWrite = (write: (db: MirrorWriter) => Promise<void>) =>
-    target.run((ctx) => write(withChangeLog(ctx.db as unknown as MirrorWriter, { tables: CUT_OVER })));
+    target.run((ctx) =>
+      write(withChangeLog(ctx.db as unknown as MirrorWriter, { tables: CUT_OVER })),
+    );
   /** The Id of a mirrored row, looked up inside the running mutation. */
   const idOf = async (w: MirrorWriter, table: string, key: string) =>
-    (await w.query(table).withIndex('by_pgKey', (q) => q.eq('pgKey', key)).unique())!._id as never;
+    (await w
+      .query(table)
+      .withIndex('by_pgKey', (q) => q.eq('pgKey', key))
+      .unique())!._id as never;
   const storyDoc = async (id: number) =>
     (await target.documents('story')).find((d) => d.pgKey === String(id))!;
   const workerOptions = (overrides: Partial<ReverseSyncOptions> = {}): ReverseSyncOptions => ({
@@ -52,7 +69,8 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
     log: silentLogger,
     ...overrides,
   });
-  const outboxCount = async () => (await one<{ n: number }>(db.pool, 'SELECT count(*)::int AS n FROM tandem.outbox')).n;
+  const outboxCount = async () =>
+    (await one<{ n: number }>(db.pool, 'SELECT count(*)::int AS n FROM tandem.outbox')).n;
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
@@ -72,15 +90,26 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
     const outboxBefore = await outboxCount();
     const floor = await worker.raiseConvexVersionFloor();
     await convexWrite(async (w) => {
-      await w.patch(await idOf(w, 'story', String(storyId)), { name: 'Renamed in Convex', text: 'new text', json: { lines: [1, 2] } });
+      await w.patch(await idOf(w, 'story', String(storyId)), {
+        name: 'Renamed in Convex',
+        text: 'new text',
+        json: { lines: [1, 2] },
+      });
     });
     const doc = await storyDoc(storyId);
     expect(doc.pgVersion).toBe(floor + 1);
     expect(await worker.drain(['story'], 10_000)).toEqual({ drained: true, pending: 0 });
-    const row = await one<Record<string, unknown>>(db.pool, 'SELECT name, text, json FROM story WHERE id = $1', [storyId]);
+    const row = await one<Record<string, unknown>>(
+      db.pool,
+      'SELECT name, text, json FROM story WHERE id = $1',
+      [storyId],
+    );
     expect(row).toEqual({ name: 'Renamed in Convex', text: 'new text', json: { lines: [1, 2] } });
     expect(await outboxCount()).toBe(outboxBefore);
-    const next = await one<{ seq: string }>(db.pool, `SELECT nextval('tandem.outbox_seq_seq') AS seq`);
+    const next = await one<{ seq: string }>(
+      db.pool,
+      `SELECT nextval('tandem.outbox_seq_seq') AS seq`,
+    );
     expect(Number(next.seq)).toBeGreaterThan(floor + 1);
     await expectConvexEqualsPostgres(db.pool, target);
   });
@@ -91,14 +120,21 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
          FOR EACH ROW EXECUTE FUNCTION tandem.reject_frozen_write()`,
     );
     try {
-      await expect(db.pool.query(`UPDATE story SET name = 'direct' WHERE id = $1`, [storyId])).rejects.toMatchObject({
+      await expect(
+        db.pool.query(`UPDATE story SET name = 'direct' WHERE id = $1`, [storyId]),
+      ).rejects.toMatchObject({
         code: 'TF001',
       });
-      await convexWrite(async (w) => w.patch(await idOf(w, 'story', String(storyId)), { name: 'While frozen' }));
-      expect((await new ReverseSyncWorker(workerOptions()).drain(['story'], 10_000)).drained).toBe(true);
-      expect((await one<{ name: string }>(db.pool, 'SELECT name FROM story WHERE id = $1', [storyId])).name).toBe(
-        'While frozen',
+      await convexWrite(async (w) =>
+        w.patch(await idOf(w, 'story', String(storyId)), { name: 'While frozen' }),
       );
+      expect((await new ReverseSyncWorker(workerOptions()).drain(['story'], 10_000)).drained).toBe(
+        true,
+      );
+      expect(
+        (await one<{ name: string }>(db.pool, 'SELECT name FROM story WHERE id = $1', [storyId]))
+          .name,
+      ).toBe('While frozen');
     } finally {
       await db.pool.query('DROP TRIGGER tandem_freeze ON story');
     }
@@ -126,14 +162,35 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
       }),
     );
     await convexWrite(async (w) => {
-      await w.insert('story_done', { id: 900001, user_id: 1, story_id: storyId, time: 1_700_000_000_000 });
-      await w.insert('story_done', { id: 900002, user_id: 2, story_id: storyId, time: 1_700_000_000_001 });
+      await w.insert('story_done', {
+        id: 900001,
+        user_id: 1,
+        story_id: storyId,
+        time: 1_700_000_000_000,
+      });
+      await w.insert('story_done', {
+        id: 900002,
+        user_id: 2,
+        story_id: storyId,
+        time: 1_700_000_000_001,
+      });
     });
-    const applied = async () => Number((await one<{ applied: string }>(db.pool, 'SELECT applied FROM tandem.reverse_sync_state')).applied);
+    const applied = async () =>
+      Number(
+        (await one<{ applied: string }>(db.pool, 'SELECT applied FROM tandem.reverse_sync_state'))
+          .applied,
+      );
     const appliedBefore = await applied();
     const first = await worker.step(); // dies before COMMIT: nothing in Postgres
     expect(first.applied).toBe(0);
-    expect((await one<{ n: number }>(db.pool, 'SELECT count(*)::int AS n FROM story_done WHERE id > 900000')).n).toBe(0);
+    expect(
+      (
+        await one<{ n: number }>(
+          db.pool,
+          'SELECT count(*)::int AS n FROM story_done WHERE id > 900000',
+        )
+      ).n,
+    ).toBe(0);
     expect((await changeLogSource(target).pendingChanges(0)).pending).toBe(2);
     const second = await worker.step(); // commits, then dies before pruning
     expect(second.applied).toBe(0); // the step reports the crash, not the page
@@ -143,7 +200,9 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
     expect([third.read, third.applied]).toEqual([0, 0]);
     expect(await applied()).toBe(appliedBefore + 2);
     expect((await changeLogSource(target).pendingChanges(0)).pending).toBe(0);
-    const rows = await db.pool.query('SELECT id, user_id, story_id, time FROM story_done WHERE id > 900000 ORDER BY id');
+    const rows = await db.pool.query(
+      'SELECT id, user_id, story_id, time FROM story_done WHERE id > 900000 ORDER BY id',
+    );
     expect(rows.rows).toEqual([
       { id: 900001, user_id: 1, story_id: storyId, time: new Date(1_700_000_000_000) },
       { id: 900002, user_id: 2, story_id: storyId, time: new Date(1_700_000_000_001) },
@@ -153,18 +212,48 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
 
   it('a replayed log changes nothing, and an old change after a new one changes nothing', async () => {
     const before = await snapshotTables(db.pool);
-    const cursor = (await one<{ c: string }>(db.pool, 'SELECT cursor_seq AS c FROM tandem.reverse_sync_state')).c;
+    const cursor = (
+      await one<{ c: string }>(db.pool, 'SELECT cursor_seq AS c FROM tandem.reverse_sync_state')
+    ).c;
     const doc = await storyDoc(storyId);
     const version = doc.pgVersion as number;
-    const row = { ...(await target.exportPage('story', null, 8192)).page.find((r) => r.key === String(storyId))!.columns };
+    const row = {
+      ...(await target.exportPage('story', null, 8192)).page.find((r) => r.key === String(storyId))!
+        .columns,
+    };
     const replay: ChangeLogEntry[] = [
-      { seq: 1, table: 'story', pgKey: String(storyId), op: 'upsert', version, doc: row, loggedAt: 0 },
-      { seq: 2, table: 'story', pgKey: String(storyId), op: 'upsert', version: version - 1, doc: { ...row, name: 'older' }, loggedAt: 0 },
-      { seq: 3, table: 'story', pgKey: String(storyId), op: 'delete', version: version - 2, loggedAt: 0 },
+      {
+        seq: 1,
+        table: 'story',
+        pgKey: String(storyId),
+        op: 'upsert',
+        version,
+        doc: row,
+        loggedAt: 0,
+      },
+      {
+        seq: 2,
+        table: 'story',
+        pgKey: String(storyId),
+        op: 'upsert',
+        version: version - 1,
+        doc: { ...row, name: 'older' },
+        loggedAt: 0,
+      },
+      {
+        seq: 3,
+        table: 'story',
+        pgKey: String(storyId),
+        op: 'delete',
+        version: version - 2,
+        loggedAt: 0,
+      },
     ];
     await db.pool.query('UPDATE tandem.reverse_sync_state SET cursor_seq = 0');
     try {
-      const step = await new ReverseSyncWorker(workerOptions({ source: staticSource(replay) })).step();
+      const step = await new ReverseSyncWorker(
+        workerOptions({ source: staticSource(replay) }),
+      ).step();
       expect([step.applied, step.skipped, step.cursor]).toEqual([0, 3, 3]);
       expect(await snapshotTables(db.pool)).toEqual(before);
     } finally {
@@ -175,10 +264,22 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
   it('retries a failing change, then dead-letters it with the reason; bad data goes there at once; later changes still apply', async () => {
     await convexWrite(async (w) => {
       // Convex keeps no foreign keys: story 999999 exists only here, so Postgres refuses the row.
-      await w.insert('story_done', { id: 900010, user_id: 1, story_id: 999_999, time: 1_700_000_000_000 });
-      await w.insert('story_done', { id: 900011, user_id: 1, story_id: storyId, time: 1_700_000_000_000 });
+      await w.insert('story_done', {
+        id: 900010,
+        user_id: 1,
+        story_id: 999_999,
+        time: 1_700_000_000_000,
+      });
+      await w.insert('story_done', {
+        id: 900011,
+        user_id: 1,
+        story_id: storyId,
+        time: 1_700_000_000_000,
+      });
     });
-    const worker = new ReverseSyncWorker(workerOptions({ retry: { budget: 3, baseDelayMs: 10_000, maxDelayMs: 10_000 } }));
+    const worker = new ReverseSyncWorker(
+      workerOptions({ retry: { budget: 3, baseDelayMs: 10_000, maxDelayMs: 10_000 } }),
+    );
     // With a long backoff the deadline passes first: not drained, the failing change still pending.
     expect(await worker.drain(['story_done'], 50)).toEqual({ drained: false, pending: 2 });
     const fast = new ReverseSyncWorker(workerOptions());
@@ -187,11 +288,26 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
       'SELECT table_name, key, op, reason, attempts FROM tandem.reverse_sync_dead_letter ORDER BY id',
     );
     expect(dead.rows).toHaveLength(1);
-    expect(dead.rows[0]).toMatchObject({ table_name: 'story_done', key: '900010', op: 'upsert', attempts: 3 });
+    expect(dead.rows[0]).toMatchObject({
+      table_name: 'story_done',
+      key: '900010',
+      op: 'upsert',
+      attempts: 3,
+    });
     expect(dead.rows[0].reason).toMatch(/foreign key/);
-    expect((await one<{ n: number }>(db.pool, 'SELECT count(*)::int AS n FROM story_done WHERE id IN (900010, 900011)')).n).toBe(1);
+    expect(
+      (
+        await one<{ n: number }>(
+          db.pool,
+          'SELECT count(*)::int AS n FROM story_done WHERE id IN (900010, 900011)',
+        )
+      ).n,
+    ).toBe(1);
 
-    const cursor = Number((await one<{ c: string }>(db.pool, 'SELECT cursor_seq AS c FROM tandem.reverse_sync_state')).c);
+    const cursor = Number(
+      (await one<{ c: string }>(db.pool, 'SELECT cursor_seq AS c FROM tandem.reverse_sync_state'))
+        .c,
+    );
     // The injected entry takes seq cursor + 1: Convex must not draw it again.
     await changeLogSource(target).raiseVersionFloor(cursor + 1);
     const bad: ChangeLogEntry = {
@@ -221,9 +337,14 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
     const registry = new Registry();
     let now = Date.now();
     createReverseSyncMetrics(registry, db.pool, changeLogSource(target), () => now);
-    await convexWrite(async (w) => w.patch(await idOf(w, 'story', String(storyId)), { name: 'lagging' }));
+    await convexWrite(async (w) =>
+      w.patch(await idOf(w, 'story', String(storyId)), { name: 'lagging' }),
+    );
     now += 60_000;
-    const cursor = Number((await one<{ c: string }>(db.pool, 'SELECT cursor_seq AS c FROM tandem.reverse_sync_state')).c);
+    const cursor = Number(
+      (await one<{ c: string }>(db.pool, 'SELECT cursor_seq AS c FROM tandem.reverse_sync_state'))
+        .c,
+    );
     const { oldestLoggedAt } = await changeLogSource(target).pendingChanges(cursor);
     const metrics = await registry.getMetricsAsJSON();
     const value = (name: string) => metrics.find((m) => m.name === name)!.values[0]!.value;
@@ -235,6 +356,8 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
     now += 2_000;
     const after = await registry.getMetricsAsJSON();
     expect(after.find((m) => m.name === 'tandem_reverse_sync_pending')!.values[0]!.value).toBe(0);
-    expect(after.find((m) => m.name === 'tandem_reverse_sync_lag_seconds')!.values[0]!.value).toBe(0);
+    expect(after.find((m) => m.name === 'tandem_reverse_sync_lag_seconds')!.values[0]!.value).toBe(
+      0,
+    );
   });
 });

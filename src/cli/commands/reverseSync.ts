@@ -35,11 +35,25 @@ export function register(program: Command): void {
     .description("Apply Convex's change log to Postgres for tables whose writes moved to Convex");
   command
     .command('run')
-    .description('drain the change log into Postgres: log order, versioned per key, retries, dead letters')
-    .option('--once', 'drain until nothing is pending, then exit (1 if anything went to dead letters)')
+    .description(
+      'drain the change log into Postgres: log order, versioned per key, retries, dead letters',
+    )
+    .option(
+      '--once',
+      'drain until nothing is pending, then exit (1 if anything went to dead letters)',
+    )
     .option('--page-size <n>', 'change-log entries per Postgres transaction', wholeNumber(), 200)
-    .option('--retry-budget <n>', 'failed attempts before a change goes to dead letters', wholeNumber(), 8)
-    .option('--metrics-port <port>', 'serve Prometheus metrics on GET /metrics at this port (default: none)', parsePort)
+    .option(
+      '--retry-budget <n>',
+      'failed attempts before a change goes to dead letters',
+      wholeNumber(),
+      8,
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on GET /metrics at this port (default: none)',
+      parsePort,
+    )
     .option('--metrics-host <host>', 'interface for --metrics-port', '127.0.0.1')
     .action(async (flags: RunFlags) => {
       const ctx = await commandContext();
@@ -52,7 +66,9 @@ export function register(program: Command): void {
         registerOutboxGauges(registry, db.pool);
         const metrics = createReverseSyncMetrics(registry, db.pool, source);
         const server =
-          flags.metricsPort === undefined ? undefined : await serveMetrics(registry, flags.metricsPort, flags.metricsHost);
+          flags.metricsPort === undefined
+            ? undefined
+            : await serveMetrics(registry, flags.metricsPort, flags.metricsHost);
         if (server) ctx.log.info({ url: server.url }, 'reverse-sync metrics served');
         const worker = new ReverseSyncWorker({
           pool: db.pool,
@@ -105,7 +121,10 @@ export function register(program: Command): void {
         `cursor ${status.cursor} (updated ${status.updatedAt.toISOString()}), ${status.applied} applied`,
         `pending ${status.capped ? 'at least ' : ''}${status.pending}, lag ${status.lagSeconds.toFixed(1)} s`,
         `dead letters ${status.deadLetters.length}`,
-        ...status.deadLetters.map((d) => `  #${d.id} ${d.table} ${d.key} v${d.version} (${d.attempts} attempts): ${d.reason}`),
+        ...status.deadLetters.map(
+          (d) =>
+            `  #${d.id} ${d.table} ${d.key} v${d.version} (${d.attempts} attempts): ${d.reason}`,
+        ),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
