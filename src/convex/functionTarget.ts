@@ -44,12 +44,18 @@ export abstract class FunctionTarget implements ConvexTarget, ParityReader {
 
   /** Runs any query of the folder by path (the reverse-sync worker's change-log reads). */
   runQueryByPath(path: string, args: Record<string, unknown>): Promise<unknown> {
-    return this.runQuery(makeFunctionReference<'query', Record<string, unknown>, unknown>(path), args);
+    return this.runQuery(
+      makeFunctionReference<'query', Record<string, unknown>, unknown>(path),
+      args,
+    );
   }
 
   /** Runs any mutation of the folder by path (the reverse-sync worker's prune and version floor). */
   runMutationByPath(path: string, args: Record<string, unknown>): Promise<unknown> {
-    return this.runMutation(makeFunctionReference<'mutation', Record<string, unknown>, unknown>(path), args);
+    return this.runMutation(
+      makeFunctionReference<'mutation', Record<string, unknown>, unknown>(path),
+      args,
+    );
   }
 
   rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {

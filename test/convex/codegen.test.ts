@@ -82,7 +82,9 @@ describe("the story site's Convex folder", () => {
     expect(tables.tombstones!.indexes).toEqual([
       { indexDescriptor: 'by_table_pgKey', fields: ['table', 'pgKey'] },
     ]);
-    expect(tables.tandem_changelog!.indexes).toEqual([{ indexDescriptor: 'by_seq', fields: ['seq'] }]);
+    expect(tables.tandem_changelog!.indexes).toEqual([
+      { indexDescriptor: 'by_seq', fields: ['seq'] },
+    ]);
   });
 
   it('choose validators by Postgres type and nullability', () => {

@@ -23,7 +23,6 @@ import { GENERATED_NOTICE } from './notice.js';
 export const KEY_INDEX = 'by_pgKey';
 export const TOMBSTONE_INDEX = 'by_table_pgKey';
 
-
 function scalarValidator(column: ColumnConfig): string {
   switch (column.type) {
     case 'int2':
