@@ -42,6 +42,7 @@ export const BENCHMARKS = [
   { name: 'read-stages', script: 'bench/readStages.ts', target: 'modeled remote Convex (8 ms wait)', quick: ['--blocks', '4', '--reads', '40'] },
   { name: 'control-room', script: 'bench/controlRoomOverview.ts', target: 'none (the overview reads PostgreSQL only)', quick: ['--rows', '10000', '--runs', '5'] },
   { name: 'write-pause', script: 'bench/writePause.ts', target: 'modeled Convex write (8 ms wait) and modeled reverse-sync drain (50 ms wait)', quick: ['--rounds', '3'] },
+  { name: 'reverse-sync', script: 'bench/reverseSync.ts', target: 'embedded target (convex-test)', quick: ['--rows', '500'] },
   { name: 'cli-rss', script: 'bench/cliRss.ts', target: 'embedded target (convex-test) inside the CLI', quick: ['--only', 'compiled'], build: true },
 ];
 

@@ -115,6 +115,8 @@ export { diffTableShape, describeShapeChange, type ShapeChange, type RetypedColu
 export { mirrorMapper } from './relay/changeMapper.js';
 export type { ApplyTarget, ChangeMapper } from './relay/applyClaimed.js';
 export { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from './relay/metrics.js';
+// Reverse sync: Convex's change log applied to Postgres after a write cutover (docs/reverse-sync.md).
+export * from './reverseSync/index.js';
 export { serveMetrics, type MetricsServer } from './relay/metricsServer.js';
 export { openConvexTarget } from './relay/openTarget.js';
 export { outboxDrained, outboxLag, type OutboxLag } from './relay/outboxStore.js';

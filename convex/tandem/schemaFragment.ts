@@ -162,4 +162,18 @@ export const tandemTables = {
     pgKey: v.string(),
     pgVersion: v.number(),
   }).index('by_table_pgKey', ['table', 'pgKey']),
+  // Reverse sync: changes of write-cut-over tables, logged in the mutation that made them (convex-kit/tandem/changeLog.ts).
+  tandem_changelog: defineTable({
+    seq: v.number(),
+    table: v.string(),
+    pgKey: v.string(),
+    op: v.union(v.literal('upsert'), v.literal('delete')),
+    version: v.number(),
+    doc: v.optional(v.any()),
+    loggedAt: v.number(),
+  }).index('by_seq', ['seq']),
+  // The change log's version counter: one document.
+  tandem_changelog_head: defineTable({
+    seq: v.number(),
+  }),
 };

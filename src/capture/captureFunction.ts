@@ -116,6 +116,11 @@ export function captureFunctionBody(spec: CaptureFunctionSpec): string {
     outboxValues(spec.table, key, op, row, 'NULL');
   return `
 BEGIN
+  -- Reverse sync (src/reverseSync/) writes what Convex already has: capturing it
+  -- would echo the change back to Convex.
+  IF current_setting('tandem.reverse_sync', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     ${insertOutbox(values(newKey, 'insert', full))}
     RETURN NULL;

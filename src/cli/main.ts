@@ -44,6 +44,7 @@ const commandModules: Record<string, () => Promise<CommandModule>> = {
   shadow: () => import('./commands/shadow.js'),
   alerts: () => import('./commands/alerts.js'),
   dashboard: () => import('./commands/dashboard.js'),
+  'reverse-sync': () => import('./commands/reverseSync.js'),
 };
 
 /** The first argument that is not an option: top-level options take no values. */

@@ -42,6 +42,22 @@ export abstract class FunctionTarget implements ConvexTarget, ParityReader {
     return this.runQuery(exportPageRef, exportArgs(table, cursor, numItems, options.maxBytes));
   }
 
+  /** Runs any query of the folder by path (the reverse-sync worker's change-log reads). */
+  runQueryByPath(path: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.runQuery(
+      makeFunctionReference<'query', Record<string, unknown>, unknown>(path),
+      args,
+    );
+  }
+
+  /** Runs any mutation of the folder by path (the reverse-sync worker's prune and version floor). */
+  runMutationByPath(path: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.runMutation(
+      makeFunctionReference<'mutation', Record<string, unknown>, unknown>(path),
+      args,
+    );
+  }
+
   rangeDigest(...args: Parameters<ParityReader['rangeDigest']>) {
     return this.parity.rangeDigest(...args);
   }

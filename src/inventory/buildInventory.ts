@@ -9,8 +9,9 @@ import type { WriteOp } from '../sqlscan/tableRefs.js';
 import type { ScanWarning } from '../sqlscan/warnings.js';
 import type { SiteKind } from './pathRole.js';
 import { siteOf } from './writeSite.js';
+import { DYNAMIC_TABLE } from './dynamicTable.js';
 
-export const DYNAMIC_TABLE = '(dynamic)';
+export { DYNAMIC_TABLE };
 export const DEFAULT_INVENTORY_PATHS = ['.'];
 
 export interface InventoryWrite {

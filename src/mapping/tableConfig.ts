@@ -79,6 +79,9 @@ export interface MirrorConfig {
 
 /** Convex table holding delete tombstones (one per deleted key, with its version). */
 export const TOMBSTONE_TABLE = 'tombstones';
+/** The reverse-sync change log and its version counter (convex-kit/tandem/changeLog.ts). */
+export const CHANGELOG_TABLE = 'tandem_changelog';
+export const CHANGELOG_HEAD_TABLE = 'tandem_changelog_head';
 /** Fields the mirror adds to every mirrored document. */
 export const KEY_FIELD = 'pgKey';
 export const VERSION_FIELD = 'pgVersion';
@@ -128,6 +131,8 @@ export function validateMirrorConfig(config: MirrorConfig): void {
   const names = new Set(config.tables.map((t) => t.name));
   const reserved = new Set([
     TOMBSTONE_TABLE,
+    CHANGELOG_TABLE,
+    CHANGELOG_HEAD_TABLE,
     ...config.tables.flatMap((t) => (t.heavy ? [t.heavy.table] : [])),
   ]);
   for (const table of config.tables) {

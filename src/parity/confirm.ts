@@ -6,6 +6,7 @@
  * still pending after the wait is reported as pending, not as drift.
  */
 import type pg from 'pg';
+import { ConfigError } from '../core/errors.js';
 import type { HashedRow, ParityReader } from '../convex/target.js';
 import { canonicalValue, type TableConfig } from '../mapping/index.js';
 import { convexRowsByKeys } from './convexReads.js';
@@ -15,7 +16,21 @@ import { keyValue, type KeyValue } from './keys.js';
 import { pgRowsByKeys, type PgRow } from './pgRows.js';
 import type { UnrepresentableRow } from './findings.js';
 
+/** Which store writes a table: Postgres (the mirror's direction) or Convex (after its write cutover). */
+export type WriteSource = 'postgres' | 'convex';
+
+/** Keys of a table with changes not yet applied to the other store. */
+export type PendingKeysReader = (table: string, keys: readonly string[]) => Promise<Set<string>>;
+
 export interface ConfirmOptions {
+  /**
+   * Which side writes each table (default postgres). Until the write stage
+   * store exists, the caller passes it; a table written in Convex waits for its
+   * change log (reverse sync) instead of the outbox.
+   */
+  sources?: Readonly<Record<string, WriteSource>>;
+  /** Pending keys of Convex-written tables: the change log after the reverse-sync cursor (src/reverseSync). */
+  convexPendingKeys?: PendingKeysReader;
   /** How long to wait for pending outbox events of candidate keys. Default 10 s. */
   pendingWaitMs?: number;
   /** How many different keys get their differing columns listed. Default 5. */
@@ -46,14 +61,22 @@ export async function pendingKeys(pool: pg.Pool, table: string, keys: readonly s
   return new Set(rows.map((r) => r.key));
 }
 
-async function waitForPending(pool: pg.Pool, table: string, keys: string[], waitMs: number): Promise<Set<string>> {
+async function waitForPending(read: PendingKeysReader, table: string, keys: string[], waitMs: number): Promise<Set<string>> {
   const deadline = Date.now() + waitMs;
-  let pending = await pendingKeys(pool, table, keys);
+  let pending = await read(table, keys);
   while (pending.size > 0 && Date.now() < deadline) {
     await sleep(Math.min(200, Math.max(1, deadline - Date.now())));
-    pending = await pendingKeys(pool, table, [...pending]);
+    pending = await read(table, [...pending]);
   }
   return pending;
+}
+
+/** Where a table's unapplied changes wait: the outbox, or Convex's change log when Convex writes it. */
+export function pendingKeysReader(pool: pg.Pool, table: string, options: ConfirmOptions): PendingKeysReader {
+  if ((options.sources?.[table] ?? 'postgres') === 'postgres') return (t, keys) => pendingKeys(pool, t, keys);
+  if (!options.convexPendingKeys)
+    throw new ConfigError('sources', `${table} is written in Convex: parity needs the change log's pending keys (convexPendingKeys)`);
+  return options.convexPendingKeys;
 }
 
 function differingColumns(table: TableConfig, pg: PgRow, convex: HashedRow): ColumnDifference['columns'] {
@@ -71,7 +94,8 @@ export async function confirmDrift(
   options: ConfirmOptions = {},
 ): Promise<ConfirmedDrift> {
   const all = [...new Set([...candidates.missing, ...candidates.extra, ...candidates.different])].sort(compareKeyText);
-  const pending = await waitForPending(pool, table.name, all, options.pendingWaitMs ?? 10_000);
+  const read = pendingKeysReader(pool, table.name, options);
+  const pending = await waitForPending(read, table.name, all, options.pendingWaitMs ?? 10_000);
   const settled = all.filter((k) => !pending.has(k));
   const pgRows = await pgRowsByKeys(pool, table, settled);
   const convexRows = await convexRowsByKeys(reader, table.name, settled);

@@ -23,5 +23,6 @@ export {
   type UnresolvedDrift,
 } from './streak.js';
 export { repairKeys, type RepairResult } from './repair.js';
+export type { WriteSource, PendingKeysReader } from './confirm.js';
 export { keyValue, parseKeyArgument, type KeyValue } from './keys.js';
 export { countConvexRows } from './convexReads.js';

@@ -4,7 +4,8 @@
  * pending events and processed ones still retained). A transaction that
  * wrote one table joins nothing, so only multi-table ones are returned.
  */
-import { DYNAMIC_TABLE, type Inventory } from '../inventory/buildInventory.js';
+import type { Inventory } from '../inventory/buildInventory.js';
+import { DYNAMIC_TABLE } from '../inventory/dynamicTable.js';
 import type { Queryable } from '../postgres/database.js';
 import type { WritePath } from './groups.js';
 

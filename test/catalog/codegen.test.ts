@@ -343,11 +343,13 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     const kit = [
       'apply',
       'canonical',
+      'changeLog',
       'exportRows',
       'lookup',
       'parity',
       'ranges',
       'refs',
+      'reverseSync',
       'sha256',
       'types',
     ];

@@ -43,6 +43,7 @@ const COMMANDS = [
   'shadow',
   'alerts',
   'dashboard',
+  'reverse-sync',
 ];
 
 function commandsListed(help: string): string[] {

@@ -84,7 +84,14 @@ describe('codegen into a second app', () => {
 
   it("gives a schema with the app's own table next to Tandem's", async () => {
     const { schema } = await loadConvexDir(convexDir);
-    expect(Object.keys(schema.tables)).toEqual(['notes', 'account', 'entry', 'tombstones']);
+    expect(Object.keys(schema.tables)).toEqual([
+      'notes',
+      'account',
+      'entry',
+      'tombstones',
+      'tandem_changelog',
+      'tandem_changelog_head',
+    ]);
   });
 });
 

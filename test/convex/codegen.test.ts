@@ -44,11 +44,13 @@ describe("the story site's Convex folder", () => {
       'tandem.ts',
       'tandem/apply.ts',
       'tandem/canonical.ts',
+      'tandem/changeLog.ts',
       'tandem/exportRows.ts',
       'tandem/lookup.ts',
       'tandem/parity.ts',
       'tandem/ranges.ts',
       'tandem/refs.ts',
+      'tandem/reverseSync.ts',
       'tandem/schemaFragment.ts',
       'tandem/sha256.ts',
       'tandem/tables.ts',
@@ -78,6 +80,8 @@ describe("the story site's Convex folder", () => {
       ...STORY_SITE_TABLES.tables.map((t) => t.name),
       'story_content',
       'tombstones',
+      'tandem_changelog',
+      'tandem_changelog_head',
       // The write paths' own (convex/writes/): reserved ids and the legacy users.
       'key_ranges',
       'legacy_users',
@@ -93,6 +97,9 @@ describe("the story site's Convex folder", () => {
     ]);
     expect(tables.tombstones!.indexes).toEqual([
       { indexDescriptor: 'by_table_pgKey', fields: ['table', 'pgKey'] },
+    ]);
+    expect(tables.tandem_changelog!.indexes).toEqual([
+      { indexDescriptor: 'by_seq', fields: ['seq'] },
     ]);
   });
 

@@ -138,7 +138,13 @@ describe('what codegen leaves to the app', () => {
     );
     expect(await check(dir)).toEqual([]);
     const { schema } = await loadConvexDir(dir);
-    expect(Object.keys(schema.tables)).toEqual(['account', 'entry', 'tombstones']);
+    expect(Object.keys(schema.tables)).toEqual([
+      'account',
+      'entry',
+      'tombstones',
+      'tandem_changelog',
+      'tandem_changelog_head',
+    ]);
   });
 
   it("says so when the app's schema.ts does not use the fragment", async () => {
@@ -273,11 +279,13 @@ describe('the generated folder bundles for Convex', () => {
       ...[
         'apply',
         'canonical',
+        'changeLog',
         'exportRows',
         'lookup',
         'parity',
         'ranges',
         'refs',
+        'reverseSync',
         'schemaFragment',
         'sha256',
         'tables',

@@ -28,6 +28,7 @@ const EXPECTED = [
   { version: 11, name: 'alerts' },
   { version: 12, name: 'metric_samples' },
   { version: 13, name: 'write_stages' },
+  { version: 14, name: 'reverse_sync' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -91,10 +92,8 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    await db.pool.query(
-      'DROP TABLE tandem.write_group_table, tandem.write_group, tandem.write_stage_history, tandem.write_crossing',
-    );
-    await db.pool.query('DROP SEQUENCE tandem.write_stage_version');
+    // Undo the latest migration (0014, reverse_sync): its tables; its function is CREATE OR REPLACE.
+    await db.pool.query('DROP TABLE tandem.reverse_sync_state, tandem.reverse_sync_key, tandem.reverse_sync_dead_letter');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -105,17 +104,12 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.write_group'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.reverse_sync_key'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
-      { attname: 'name', type: 'text' },
-      { attname: 'tables', type: 'text[]' },
-      { attname: 'write_paths', type: 'text[]' },
-      { attname: 'stage', type: 'text' },
-      { attname: 'paused_at', type: 'timestamp with time zone' },
+      { attname: 'table_name', type: 'text' },
+      { attname: 'key', type: 'text' },
       { attname: 'version', type: 'bigint' },
-      { attname: 'saved_at', type: 'timestamp with time zone' },
-      { attname: 'updated_at', type: 'timestamp with time zone' },
     ]);
   });
 

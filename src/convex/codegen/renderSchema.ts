@@ -6,6 +6,8 @@
  * companion tables for heavy columns, and the tombstone table.
  */
 import {
+  CHANGELOG_HEAD_TABLE,
+  CHANGELOG_TABLE,
   KEY_FIELD,
   TOMBSTONE_TABLE,
   VERSION_FIELD,
@@ -109,6 +111,22 @@ export function renderSchemaFragment(config: MirrorConfig): string {
     field(VERSION_FIELD, 'v.number()'),
     `  }).index(${JSON.stringify(TOMBSTONE_INDEX)}, ["table", ${JSON.stringify(KEY_FIELD)}]),`,
   ];
+  const changeLog = [
+    `  // Reverse sync: changes of write-cut-over tables, logged in the mutation that made them (convex-kit/tandem/changeLog.ts).`,
+    `  ${CHANGELOG_TABLE}: defineTable({`,
+    field('seq', 'v.number()'),
+    field('table', 'v.string()'),
+    field(KEY_FIELD, 'v.string()'),
+    field('op', 'v.union(v.literal("upsert"), v.literal("delete"))'),
+    field('version', 'v.number()'),
+    field('doc', 'v.optional(v.any())'),
+    field('loggedAt', 'v.number()'),
+    `  }).index("by_seq", ["seq"]),`,
+    `  // The change log's version counter: one document.`,
+    `  ${CHANGELOG_HEAD_TABLE}: defineTable({`,
+    field('seq', 'v.number()'),
+    `  }),`,
+  ];
   return [
     GENERATED_NOTICE,
     `import { defineTable } from "convex/server";`,
@@ -121,6 +139,7 @@ export function renderSchemaFragment(config: MirrorConfig): string {
     ...contents,
     `  // One per deleted key: blocks a late, older upsert from bringing the row back.`,
     ...tombstones,
+    ...changeLog,
     `};`,
     ``,
   ].join('\n');

@@ -1,0 +1,186 @@
+/**
+ * One step of the reverse-sync worker: one Postgres transaction that takes the
+ * cursor row's lock (so workers serialize and entries go in log order), reads
+ * the next page of the Convex change log after the cursor, applies it entry by
+ * entry (each under a savepoint), moves the cursor and commits. Only then is
+ * the page pruned in Convex. A crash before the commit leaves the cursor where
+ * it was (the page is read again); a crash after it leaves entries in Convex
+ * that are already applied (the cursor skips them, and the versioned apply
+ * would too): nothing is lost and nothing is applied twice.
+ */
+import type pg from 'pg';
+import { convexToJson, type Value } from 'convex/values';
+import { MappingError, type MirrorConfig } from '../mapping/index.js';
+import { applyReverseChange } from './applyToPostgres.js';
+import type { ChangeLogEntry, ChangeLogSource } from './changeLog.js';
+
+export interface PageHooks {
+  /** Test kill points: throw from one to simulate a crash at that moment. */
+  beforeCommit?(cursor: number): void | Promise<void>;
+  afterCommit?(cursor: number): void | Promise<void>;
+}
+
+export interface ApplyPageDeps {
+  pool: pg.Pool;
+  source: ChangeLogSource;
+  config: MirrorConfig;
+  pageSize?: number;
+  hooks?: PageHooks;
+}
+
+export interface EntryFailure {
+  entry: ChangeLogEntry;
+  error: Error;
+  /** Bad data (a MappingError): retrying cannot help. */
+  permanent: boolean;
+}
+
+export interface PageResult {
+  read: number;
+  applied: number;
+  skipped: number;
+  deadLettered: number;
+  /** The cursor after this step (the last entry committed). */
+  cursor: number;
+  /** The first entry that failed; the cursor stops before it. */
+  failure: EntryFailure | null;
+  /** The oldest entry left after this page (lag), or null when caught up. */
+  caughtUp: boolean;
+  /** Newest Convex version applied by this step (0 when none). */
+  maxVersion: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 200;
+
+/** An entry the worker gave up on, with why (written instead of applying it). */
+export interface DeadLetterOrder {
+  reason: string;
+  column: string | null;
+  attempts: number;
+}
+
+async function writeDeadLetter(
+  client: pg.ClientBase,
+  entry: ChangeLogEntry,
+  order: DeadLetterOrder,
+): Promise<void> {
+  const doc = entry.doc === undefined ? null : JSON.stringify(convexToJson(entry.doc as Value));
+  await client.query(
+    `INSERT INTO tandem.reverse_sync_dead_letter (seq, table_name, key, op, version, doc, reason, column_name, attempts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      entry.seq,
+      entry.table,
+      entry.pgKey,
+      entry.op,
+      entry.version,
+      doc,
+      order.reason,
+      order.column,
+      order.attempts,
+    ],
+  );
+}
+
+/** The write would come back to Convex through capture: a capture trigger older than migration 0014's rule. */
+export class EchoError extends Error {
+  constructor(tables: string[]) {
+    super(
+      `reverse-sync writes were captured into the outbox (${tables.join(', ')}): the capture trigger predates the reverse-sync rule; run \`tandem capture install\``,
+    );
+    this.name = 'EchoError';
+  }
+}
+
+/** Keeps every new Postgres outbox seq above the Convex versions applied (see docs/reverse-sync.md). */
+async function advanceOutboxPast(client: pg.ClientBase, version: number): Promise<void> {
+  await client.query(
+    `SELECT setval('tandem.outbox_seq_seq', $1::bigint) WHERE $1::bigint > (SELECT last_value FROM tandem.outbox_seq_seq)`,
+    [version],
+  );
+}
+
+export async function applyNextPage(
+  deps: ApplyPageDeps,
+  deadLetters: ReadonlyMap<number, DeadLetterOrder> = new Map(),
+): Promise<PageResult> {
+  const client = await deps.pool.connect();
+  const pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
+  const result: PageResult = {
+    read: 0,
+    applied: 0,
+    skipped: 0,
+    deadLettered: 0,
+    cursor: 0,
+    failure: null,
+    caughtUp: false,
+    maxVersion: 0,
+  };
+  try {
+    await client.query(`BEGIN; SET LOCAL tandem.reverse_sync = 'on'`);
+    const state = await client.query<{ cursor_seq: string }>(
+      'SELECT cursor_seq FROM tandem.reverse_sync_state FOR UPDATE',
+    );
+    let cursor = Number(state.rows[0]!.cursor_seq);
+    const page = await deps.source.readChangeLog(cursor, pageSize);
+    result.read = page.entries.length;
+    for (const entry of page.entries) {
+      if (entry.seq <= cursor) continue;
+      await client.query('SAVEPOINT entry');
+      try {
+        const order = deadLetters.get(entry.seq);
+        if (order) {
+          await writeDeadLetter(client, entry, order);
+          result.deadLettered++;
+        } else if ((await applyReverseChange(client, deps.config, entry)) === 'applied') {
+          result.applied++;
+          result.maxVersion = Math.max(result.maxVersion, entry.version);
+        } else result.skipped++;
+        await client.query('RELEASE SAVEPOINT entry');
+        cursor = entry.seq;
+      } catch (error) {
+        await client.query('ROLLBACK TO SAVEPOINT entry');
+        const err = error instanceof Error ? error : new Error(String(error));
+        result.failure = { entry, error: err, permanent: err instanceof MappingError };
+        break;
+      }
+    }
+    const echoed = await client.query<{ table_name: string }>(
+      'SELECT DISTINCT table_name FROM tandem.outbox WHERE txid = pg_current_xact_id()',
+    );
+    if (echoed.rows.length > 0) throw new EchoError(echoed.rows.map((r) => r.table_name));
+    await client.query(
+      'UPDATE tandem.reverse_sync_state SET cursor_seq = $1, applied = applied + $2, updated_at = now()',
+      [cursor, result.applied],
+    );
+    if (result.maxVersion > 0) await advanceOutboxPast(client, result.maxVersion);
+    await deps.hooks?.beforeCommit?.(cursor);
+    await client.query('COMMIT');
+    result.cursor = cursor;
+    result.caughtUp = !result.failure && page.entries.length < pageSize;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  await deps.hooks?.afterCommit?.(result.cursor);
+  return result;
+}
+
+/** Prunes what Postgres has committed; Convex being unreachable here costs nothing but space. */
+export async function pruneCommitted(source: ChangeLogSource, cursor: number): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const step = await source.pruneChangeLog(cursor);
+    deleted += step.deleted;
+    if (!step.more) return deleted;
+  }
+}
+
+export async function readCursor(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ cursor_seq: string }>(
+    'SELECT cursor_seq FROM tandem.reverse_sync_state',
+  );
+  return Number(rows[0]!.cursor_seq);
+}

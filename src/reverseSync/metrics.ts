@@ -1,0 +1,91 @@
+/**
+ * Reverse-sync metrics, registered in the relay's registry (one /metrics).
+ * Counters move as this process applies; pending and lag are read from
+ * Convex (entries after the Postgres cursor) and dead letters from Postgres
+ * when scraped, so every process reports the shared truth.
+ */
+import type pg from 'pg';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { readCursor } from './applyPage.js';
+import type { ChangeLogSource, PendingChanges } from './changeLog.js';
+
+export interface ReverseSyncMetrics {
+  applied: Counter;
+  skipped: Counter;
+  deadLetters: Counter;
+  retries: Counter;
+  stepFailures: Counter;
+}
+
+export function createReverseSyncMetrics(
+  registry: Registry,
+  pool: pg.Pool,
+  source: ChangeLogSource,
+  now: () => number = Date.now,
+): ReverseSyncMetrics {
+  let read: { at: number; value: Promise<PendingChanges> } | undefined;
+  const pending = () => {
+    if (!read || now() - read.at > 1000) {
+      read = { at: now(), value: readCursor(pool).then((cursor) => source.pendingChanges(cursor)) };
+    }
+    return read.value;
+  };
+  new Gauge({
+    name: 'tandem_reverse_sync_pending',
+    help: 'Convex change-log entries not yet committed in Postgres (counted up to 8,000)',
+    registers: [registry],
+    async collect() {
+      this.set((await pending()).pending);
+    },
+  });
+  new Gauge({
+    name: 'tandem_reverse_sync_lag_seconds',
+    help: 'Age of the oldest Convex change not yet committed in Postgres (0 when caught up)',
+    registers: [registry],
+    async collect() {
+      const oldest = (await pending()).oldestLoggedAt;
+      this.set(oldest === null ? 0 : Math.max(0, (now() - oldest) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'tandem_reverse_sync_dead_letters_unresolved',
+    help: 'Reverse-sync dead letters neither retried nor discarded, by table',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ table_name: string; n: number }>(
+        `SELECT table_name, count(*)::int AS n FROM tandem.reverse_sync_dead_letter
+          WHERE resolved_at IS NULL GROUP BY table_name`,
+      );
+      this.reset();
+      for (const r of rows) this.set({ table: r.table_name }, r.n);
+    },
+  });
+  return {
+    applied: new Counter({
+      name: 'tandem_reverse_sync_applied_total',
+      help: 'Convex changes applied to Postgres by this process',
+      registers: [registry],
+    }),
+    skipped: new Counter({
+      name: 'tandem_reverse_sync_skipped_total',
+      help: 'Convex changes that changed nothing (replays, or older than what Postgres has)',
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'tandem_reverse_sync_dead_letters_total',
+      help: 'Convex changes sent to reverse-sync dead letters by this process',
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'tandem_reverse_sync_retries_total',
+      help: 'Convex changes scheduled for another attempt',
+      registers: [registry],
+    }),
+    stepFailures: new Counter({
+      name: 'tandem_reverse_sync_step_failures_total',
+      help: 'Worker steps that failed as a whole (Convex or Postgres unreachable); no change spends budget',
+      registers: [registry],
+    }),
+  };
+}

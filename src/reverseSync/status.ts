@@ -1,0 +1,86 @@
+/** What `tandem reverse-sync status` shows: the cursor, what waits in Convex, dead letters. */
+import type pg from 'pg';
+import type { ChangeLogSource } from './changeLog.js';
+
+export interface ReverseDeadLetter {
+  id: number;
+  seq: number;
+  table: string;
+  key: string;
+  op: string;
+  version: number;
+  reason: string;
+  column: string | null;
+  attempts: number;
+  deadAt: Date;
+}
+
+export interface ReverseSyncStatus {
+  /** The last change-log seq committed in Postgres. */
+  cursor: number;
+  /** Changes Postgres has applied since the schema was created. */
+  applied: number;
+  updatedAt: Date;
+  /** Entries waiting in Convex (at least this many when `capped`). */
+  pending: number;
+  capped: boolean;
+  /** Seconds since the oldest waiting entry was logged (0 when none). */
+  lagSeconds: number;
+  deadLetters: ReverseDeadLetter[];
+}
+
+export async function listReverseDeadLetters(
+  pool: pg.Pool,
+  limit = 100,
+): Promise<ReverseDeadLetter[]> {
+  const { rows } = await pool.query<{
+    id: string;
+    seq: string;
+    table_name: string;
+    key: string;
+    op: string;
+    version: string;
+    reason: string;
+    column_name: string | null;
+    attempts: number;
+    dead_at: Date;
+  }>(
+    `SELECT id, seq, table_name, key, op, version, reason, column_name, attempts, dead_at
+       FROM tandem.reverse_sync_dead_letter WHERE resolved_at IS NULL ORDER BY id LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    seq: Number(r.seq),
+    table: r.table_name,
+    key: r.key,
+    op: r.op,
+    version: Number(r.version),
+    reason: r.reason,
+    column: r.column_name,
+    attempts: r.attempts,
+    deadAt: r.dead_at,
+  }));
+}
+
+export async function reverseSyncStatus(
+  pool: pg.Pool,
+  source: ChangeLogSource,
+  now: () => number = Date.now,
+): Promise<ReverseSyncStatus> {
+  const { rows } = await pool.query<{ cursor_seq: string; applied: string; updated_at: Date }>(
+    'SELECT cursor_seq, applied, updated_at FROM tandem.reverse_sync_state',
+  );
+  const state = rows[0]!;
+  const pending = await source.pendingChanges(Number(state.cursor_seq));
+  return {
+    cursor: Number(state.cursor_seq),
+    applied: Number(state.applied),
+    updatedAt: state.updated_at,
+    pending: pending.pending,
+    capped: pending.capped,
+    lagSeconds:
+      pending.oldestLoggedAt === null ? 0 : Math.max(0, (now() - pending.oldestLoggedAt) / 1000),
+    deadLetters: await listReverseDeadLetters(pool),
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The reverse-sync worker: drains the Convex change log into Postgres, page
+ * by page (applyPage.ts), with retries and dead letters. A failing entry
+ * stops the cursor right before it (later entries of the same key must not
+ * overtake it); it is retried with exponential backoff and jitter, and once
+ * its budget is spent, or at once when its data cannot be written at all
+ * (a MappingError), it is written to tandem.reverse_sync_dead_letter with the
+ * reason and the cursor moves past it. Convex or Postgres being unreachable
+ * spends no entry's budget: the step is simply tried again after a backoff.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { silentLogger } from '../log.js';
+import type { MirrorConfig } from '../mapping/index.js';
+import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retryPolicy.js';
+import {
+  applyNextPage,
+  pruneCommitted,
+  readCursor,
+  type DeadLetterOrder,
+  type PageHooks,
+  type PageResult,
+} from './applyPage.js';
+import type { ChangeLogSource } from './changeLog.js';
+import type { ReverseSyncMetrics } from './metrics.js';
+
+export interface ReverseSyncOptions {
+  pool: pg.Pool;
+  source: ChangeLogSource;
+  config: MirrorConfig;
+  pageSize?: number;
+  retry?: RetryPolicy;
+  /** Wait between polls when the log is empty. Default 250 ms. */
+  idleMs?: number;
+  metrics?: ReverseSyncMetrics;
+  log?: Logger;
+  hooks?: PageHooks;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface StepOutcome extends PageResult {
+  /** Milliseconds the caller should wait before the next step. */
+  waitMs: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class ReverseSyncWorker {
+  private readonly attempts = new Map<number, number>();
+  private readonly orders = new Map<number, DeadLetterOrder>();
+  private infraFailures = 0;
+  private stopping = false;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly options: ReverseSyncOptions) {}
+
+  private get policy(): RetryPolicy {
+    return this.options.retry ?? DEFAULT_RETRY_POLICY;
+  }
+
+  private get log(): Logger {
+    return this.options.log ?? silentLogger;
+  }
+
+  /**
+   * Raises Convex's version counter past the Postgres outbox sequence, so a
+   * Convex write beats every Postgres change captured before it. Call when a
+   * group's writes move to Convex (after its outbox is drained); `run` calls it
+   * on start.
+   */
+  async raiseConvexVersionFloor(): Promise<number> {
+    const { rows } = await this.options.pool.query<{ last_value: string }>(
+      'SELECT last_value FROM tandem.outbox_seq_seq',
+    );
+    return this.options.source.raiseVersionFloor(Number(rows[0]!.last_value));
+  }
+
+  /** One page: apply, record the outcome, decide the wait. Throws nothing an outage causes. */
+  async step(): Promise<StepOutcome> {
+    const { metrics } = this.options;
+    let page: PageResult;
+    try {
+      page = await applyNextPage(this.options, this.orders);
+      this.infraFailures = 0;
+    } catch (error) {
+      this.infraFailures++;
+      const waitMs = backoffDelayMs(this.infraFailures, this.policy, this.options.random);
+      this.log.warn({ err: error, waitMs }, 'reverse sync step failed; retrying');
+      metrics?.stepFailures.inc();
+      return { ...emptyPage(), waitMs };
+    }
+    for (const seq of this.orders.keys()) if (seq <= page.cursor) this.orders.delete(seq);
+    for (const seq of this.attempts.keys()) if (seq <= page.cursor) this.attempts.delete(seq);
+    metrics?.applied.inc(page.applied);
+    metrics?.skipped.inc(page.skipped);
+    metrics?.deadLetters.inc(page.deadLettered);
+    if (page.cursor > 0) {
+      await pruneCommitted(this.options.source, page.cursor).catch((err: unknown) =>
+        this.log.warn({ err, cursor: page.cursor }, 'change log prune failed; will prune later'),
+      );
+    }
+    if (page.failure) return { ...page, waitMs: this.recordFailure(page) };
+    return { ...page, waitMs: page.caughtUp ? (this.options.idleMs ?? 250) : 0 };
+  }
+
+  private recordFailure(page: PageResult): number {
+    const { entry, error, permanent } = page.failure!;
+    const attempts = (this.attempts.get(entry.seq) ?? 0) + 1;
+    this.attempts.set(entry.seq, attempts);
+    const site = { table: entry.table, key: entry.pgKey, version: entry.version, attempts };
+    if (permanent || attempts >= this.policy.budget) {
+      const column = (error as { column?: unknown }).column;
+      this.orders.set(entry.seq, {
+        reason: error.message,
+        column: typeof column === 'string' ? column : null,
+        attempts,
+      });
+      this.log.error({ ...site, err: error }, 'reverse sync: change goes to dead letters');
+      return 0;
+    }
+    this.options.metrics?.retries.inc();
+    this.log.warn({ ...site, err: error }, 'reverse sync: change failed; retrying');
+    return backoffDelayMs(attempts, this.policy, this.options.random);
+  }
+
+  /** Runs until stop(). */
+  start(): Promise<void> {
+    this.stopping = false;
+    this.running ??= (async () => {
+      const sleep = this.options.sleep ?? defaultSleep;
+      await this.raiseConvexVersionFloor().catch((err: unknown) =>
+        this.log.warn({ err }, 'could not raise the Convex version floor yet'),
+      );
+      while (!this.stopping) {
+        const outcome = await this.step();
+        if (outcome.waitMs > 0 && !this.stopping) await sleep(outcome.waitMs);
+      }
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+  }
+
+  /**
+   * Waits until every change-log entry of `tables` (all tables when omitted)
+   * is committed in Postgres, applying pages itself meanwhile, or until
+   * `deadlineMs` has passed. The write rollback calls it before moving a
+   * group's writer back to Postgres.
+   */
+  async drain(tables: readonly string[] | undefined, deadlineMs: number): Promise<DrainResult> {
+    const sleep = this.options.sleep ?? defaultSleep;
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      let pending: number;
+      try {
+        const cursor = await readCursor(this.options.pool);
+        pending = (await this.options.source.pendingChanges(cursor, tables)).pending;
+      } catch (err) {
+        this.log.warn({ err }, 'drain: could not read the change log');
+        pending = -1;
+      }
+      if (pending === 0) return { drained: true, pending: 0 };
+      if (Date.now() >= deadline) return { drained: false, pending: Math.max(pending, 0) };
+      const outcome = await this.step();
+      if (outcome.waitMs > 0)
+        await sleep(Math.min(outcome.waitMs, Math.max(0, deadline - Date.now())));
+    }
+  }
+}
+
+export interface DrainResult {
+  drained: boolean;
+  /** Entries of the tables still not committed in Postgres (0 when drained). */
+  pending: number;
+}
+
+function emptyPage(): PageResult {
+  return {
+    read: 0,
+    applied: 0,
+    skipped: 0,
+    deadLettered: 0,
+    cursor: 0,
+    failure: null,
+    caughtUp: false,
+    maxVersion: 0,
+  };
+}
+
+/** `drain(tables, deadlineMs)` without keeping a worker: for the write rollback. */
+export function drainReverseSync(
+  options: ReverseSyncOptions,
+  tables: readonly string[] | undefined,
+  deadlineMs: number,
+): Promise<DrainResult> {
+  return new ReverseSyncWorker(options).drain(tables, deadlineMs);
+}
