@@ -159,3 +159,6 @@ export * from './phases/index.js';
 
 // Read cutover: stages, flags, the read router, shadow reads, OpenFeature, automatic rollback.
 export * from './cutover/index.js';
+
+// The control-room page (dashboard/, bundled into dist/dashboard), served at `/` (docs/dashboard.md).
+export { registerDashboard, DASHBOARD_CSP, DASHBOARD_DIST_DIR, type DashboardOptions } from './dashboard/serveDashboard.js';

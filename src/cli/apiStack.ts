@@ -12,7 +12,7 @@ import { PostgresReadPaths } from '../app/reads/postgres.js';
 import { storySiteReader, storySiteReadRouting } from '../app/reads/routing.js';
 import { TransactionRunner } from '../app/transactionRunner.js';
 import { SampleUserDirectory } from '../app/userDirectory.js';
-import { ReadFlags, type TokenEntry, type Logger } from '../index.js';
+import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
 
 export interface ApiStackOptions {
   pool: pg.Pool;
@@ -58,7 +58,11 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
         : undefined,
     tokens: options.tokens,
     logger: options.logger,
-    extraRoutes: options.extraRoutes,
+    // The control-room page at `/`, beside whatever routes the caller adds.
+    extraRoutes: async (scope) => {
+      await registerDashboard(scope);
+      await options.extraRoutes?.(scope);
+    },
   });
   if (flags) app.addHook('onClose', async () => flags.close());
   await app.listen({ port: options.port, host: options.host });
