@@ -1,18 +1,23 @@
 /** One row per table with every figure of the overview; on a phone each row becomes a card (styles.css). */
+import type { ComponentChild } from 'preact';
 import * as fmt from '../format.js';
 import type { Overview, TableOverview } from '../types.js';
 
-const COLUMNS: Array<[string, (t: TableOverview) => string]> = [
-  ['Phase', (t) => t.phase],
-  ['Next gate', (t) => t.nextGate ?? '–'],
+const COLUMNS: Array<[string, (t: TableOverview) => ComponentChild]> = [
+  [
+    'Phase',
+    (t) => (
+      <>
+        {t.phase}
+        {t.nextGate && <div class="muted small">next gate: {t.nextGate}</div>}
+      </>
+    ),
+  ],
   ['Read stage', (t) => fmt.stage(t.readStage, t.readPercent)],
-  ['Rows Postgres', (t) => fmt.count(t.rows.postgres)],
-  ['Rows Convex', (t) => fmt.count(t.rows.convex)],
+  ['Rows Postgres / Convex', (t) => `${fmt.count(t.rows.postgres)} / ${fmt.count(t.rows.convex)}`],
   ['Success (5 min)', (t) => fmt.ratio(t.successRate)],
-  ['Latency p50', (t) => fmt.millis(t.applyLatencyMs?.p50)],
-  ['Latency p99', (t) => fmt.millis(t.applyLatencyMs?.p99)],
-  ['Outbox pending', (t) => fmt.count(t.outboxPending)],
-  ['Oldest pending', (t) => fmt.age(t.oldestPendingSeconds)],
+  ['Latency p50 / p99', (t) => `${fmt.millis(t.applyLatencyMs?.p50)} / ${fmt.millis(t.applyLatencyMs?.p99)}`],
+  ['Outbox pending', (t) => (t.oldestPendingSeconds === null ? fmt.count(t.outboxPending) : `${fmt.count(t.outboxPending)} (oldest ${fmt.age(t.oldestPendingSeconds)})`)],
   ['Retry queue', (t) => fmt.count(t.retryQueue)],
   ['Dead letters', (t) => fmt.count(t.deadLetters)],
   ['Drift', (t) => fmt.count(t.drift)],
