@@ -162,3 +162,6 @@ export * from './cutover/index.js';
 
 // The control-room page (dashboard/, bundled into dist/dashboard), served at `/` (docs/dashboard.md).
 export { registerDashboard, DASHBOARD_CSP, DASHBOARD_DIST_DIR, type DashboardOptions } from './dashboard/serveDashboard.js';
+
+// The control room's server side: overview, time series, flags, dead letters, audit (docs/control-room-api.md).
+export * from './controlRoom/index.js';

@@ -25,6 +25,7 @@ import { publicReadRoutes } from './routes/publicReads.js';
 import { installReadSourceHeader, requestReads, type ReadRouting } from './readSource.js';
 import { storyRoutes } from './routes/stories.js';
 import { databaseReadiness, systemRoutes, type Readiness } from './routes/system.js';
+import { controlRoomRoutes, type ControlRoomRouting } from './routes/controlRoom.js';
 
 /**
  * What Convex can hold of one story (text and json share a 1 MiB document)
@@ -54,6 +55,8 @@ export interface ApiServerOptions {
    * default open) and the OpenAPI document.
    */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+  /** The control room's API under /api/control (docs/control-room-api.md). */
+  controlRoom?: ControlRoomRouting;
 }
 
 /**
@@ -138,6 +141,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     languageRoutes(scope, context);
     mediaRoutes(scope, context);
   });
+  if (options.controlRoom) {
+    const routing = options.controlRoom;
+    void app.register(async (scope) => controlRoomRoutes(scope, routing));
+  }
   if (options.extraRoutes) {
     const extra = options.extraRoutes;
     void app.register(async (scope) => extra(scope));

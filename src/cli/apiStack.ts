@@ -13,6 +13,8 @@ import { storySiteReader, storySiteReadRouting } from '../app/reads/routing.js';
 import { TransactionRunner } from '../app/transactionRunner.js';
 import { SampleUserDirectory } from '../app/userDirectory.js';
 import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
+import { ControlRoom, secretsOf, type ConvexRowCounter } from '../index.js';
+import type { MirrorConfig } from '../index.js';
 
 export interface ApiStackOptions {
   pool: pg.Pool;
@@ -28,12 +30,19 @@ export interface ApiStackOptions {
    * the tool's schema (`tandem flags`); absent, every read is Postgres's.
    */
   convex?: ConvexQueryRunner;
+  /**
+   * The control room's API under /api/control and its metric sampler, over
+   * these mirrored tables. `secrets` are values no response may show (the
+   * tokens are always among them).
+   */
+  controlRoom?: { mirror: MirrorConfig; convexRows?: ConvexRowCounter; secrets: ReadonlyArray<string | undefined> };
 }
 
 export interface RunningApi {
   app: FastifyInstance;
   url: string;
   deps: AppDeps;
+  controlRoom: ControlRoom | null;
 }
 
 export async function startApiStack(options: ApiStackOptions): Promise<RunningApi> {
@@ -46,6 +55,14 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
   };
   const postgres = new PostgresReadPaths(options.pool);
   const flags = options.convex ? await ReadFlags.start({ pool: options.pool, log: options.logger }) : null;
+  const room = options.controlRoom
+    ? new ControlRoom({
+        pool: options.pool,
+        mirror: options.controlRoom.mirror,
+        log: options.logger,
+        convexRows: options.controlRoom.convexRows,
+      })
+    : null;
   const app = createApiServer({
     deps,
     reads: postgres,
@@ -63,11 +80,21 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
       await registerDashboard(scope);
       await options.extraRoutes?.(scope);
     },
+    controlRoom: room
+      ? {
+          room,
+          secrets: secretsOf([...Object.keys(options.tokens), ...(options.controlRoom?.secrets ?? [])]),
+        }
+      : undefined,
   });
   if (flags) app.addHook('onClose', async () => flags.close());
+  if (room) {
+    app.addHook('onClose', async () => room.stop());
+    room.start();
+  }
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address() as AddressInfo;
-  return { app, deps, url: `http://${address.address}:${address.port}` };
+  return { app, deps, controlRoom: room, url: `http://${address.address}:${address.port}` };
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */

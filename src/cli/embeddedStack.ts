@@ -10,6 +10,7 @@ import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
 import type { MirrorConfig } from '../index.js';
 import { createPool } from '../index.js';
+import { countConvexRows } from '../index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../index.js';
 import { startApiStack, type RunningApi } from './apiStack.js';
 import { startMirrorStack, type MirrorStack } from './mirrorStack.js';
@@ -108,6 +109,11 @@ export async function startServing(
       runner: mirror.runner,
       extraRoutes: (app) => mirror.metricsRoute(app),
       convex: stores.target,
+      controlRoom: {
+        mirror: options.mirror,
+        convexRows: (table) => countConvexRows(stores.target, table),
+        secrets: [stores.convexAdminKey, stores.pg.url],
+      },
     });
     return {
       mirror,

@@ -24,3 +24,4 @@ export {
 } from './streak.js';
 export { repairKeys, type RepairResult } from './repair.js';
 export { keyValue, parseKeyArgument, type KeyValue } from './keys.js';
+export { countConvexRows } from './convexReads.js';

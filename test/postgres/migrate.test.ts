@@ -25,6 +25,9 @@ const EXPECTED = [
   { version: 8, name: 'table_pause' },
   { version: 9, name: 'phases' },
   { version: 10, name: 'read_flags' },
+  // 11 is reserved for the alerts branch's migration (placeholder until the merge).
+  { version: 11, name: 'reserved' },
+  { version: 12, name: 'metric_samples' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;

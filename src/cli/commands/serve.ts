@@ -5,9 +5,16 @@
  * flight, and the database is closed.
  */
 import type { Command } from 'commander';
-import { ConfigError, openConvexTarget, type Config } from '../../index.js';
-import { nextStopSignal, startApiStack } from '../apiStack.js';
-import { commandContext, withDatabase } from '../context.js';
+import {
+  ConfigError,
+  countConvexRows,
+  openConvexTarget,
+  schemaStatus,
+  type Config,
+  type Database,
+} from '../../index.js';
+import { nextStopSignal, startApiStack, type ApiStackOptions } from '../apiStack.js';
+import { commandContext, discover, withDatabase, type CommandContext } from '../context.js';
 import { parsePort } from '../optionParsers.js';
 
 /**
@@ -24,6 +31,28 @@ function convexForReads(config: Config) {
   }
 }
 
+/**
+ * The control room over the discovered tables, when Tandem's schema is
+ * current; without it there is nothing to show yet, and the API still serves.
+ */
+async function controlRoomFor(
+  ctx: CommandContext,
+  db: Database,
+  convex: ReturnType<typeof convexForReads>,
+): Promise<ApiStackOptions['controlRoom']> {
+  const status = await schemaStatus(db.pool);
+  if (status.pending.length > 0 || status.current > status.latest) {
+    ctx.log.warn('control room off: Tandem\'s schema is not current (run `npx tandem init`)');
+    return undefined;
+  }
+  const { mirror } = await discover(ctx, db);
+  return {
+    mirror,
+    convexRows: convex ? (table) => countConvexRows(convex, table) : undefined,
+    secrets: [ctx.config.convexDeployKey, ctx.config.databaseUrl, db.describe],
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -34,16 +63,19 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const stopped = nextStopSignal();
       await withDatabase(ctx, async (db) => {
+        const convex = convexForReads(ctx.config);
         const api = await startApiStack({
           pool: db.pool,
           tokens: ctx.config.apiTokens,
           logger: ctx.log,
           port: opts.port ?? ctx.config.apiPort,
           host: opts.host ?? ctx.config.host,
-          convex: convexForReads(ctx.config),
+          convex,
+          controlRoom: await controlRoomFor(ctx, db, convex),
         });
         try {
           process.stdout.write(`tandem: API on ${api.url} (database: ${db.describe})\n`);
+          if (api.controlRoom) process.stdout.write(`tandem: control room API on ${api.url}/api/control/overview\n`);
           const signal = await stopped;
           ctx.log.info({ signal }, 'stopping API server');
         } finally {
