@@ -1,30 +1,9 @@
 /**
- * The shapes the page reads from /api/control (docs/control-room-api.md). Kept
- * here, browser-side, as plain types: the bundle must not pull in server code.
+ * The shapes the page reads from /api/control (docs/control-room-api.md). Times
+ * are milliseconds since the epoch.
  */
-export interface TableOverview {
-  table: string;
-  phase: string;
-  nextGate: string | null;
-  readStage: string;
-  readPercent: number | null;
-  rows: { postgres: number | null; convex: number | null };
-  successRate: number | null;
-  applyLatencyMs: { p50: number | null; p99: number | null } | null;
-  outboxPending: number;
-  oldestPendingSeconds: number | null;
-  retryQueue: number;
-  deadLetters: number;
-  drift: number | null;
-  parityStreakDays: number;
-  untrackedWrites: number;
-  alertsFiring: number;
-}
-
-export interface Overview {
-  generatedAt: number;
-  tables: TableOverview[];
-}
+// The overview and alert shapes are the server's own (types only: nothing of the server is bundled).
+export type { TableOverview, Overview, AlertHistoryEntry } from '../../src/controlRoom/types.js';
 
 export const METRICS = ['successRate', 'latencyP50', 'latencyP99', 'lag', 'retryQueue', 'drift', 'outboxPending'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -42,7 +21,8 @@ export interface FlagRow {
   table: string;
   stage: string;
   percent: number;
-  updatedAt: string | null;
+  /** Milliseconds since the epoch. */
+  updatedAt: number | null;
   updatedBy: string | null;
 }
 
@@ -55,38 +35,33 @@ export interface DeadLetterItem {
   id: number;
   table: string;
   key: string;
+  op: string;
   reason: string;
+  rule: string | null;
+  column: string | null;
   attempts: number;
+  /** The captured row image; null for a delete. */
   payload: unknown;
-  createdAt: string;
+  createdAt: number;
 }
 
 export interface ParityRun {
   id: number;
-  kind?: string;
   table: string;
   mode: string;
-  startedAt?: string;
-  finishedAt: string;
-  pgRows?: number | null;
-  convexRows?: number | null;
-  compared?: number;
+  startedAt: number;
+  finishedAt: number;
+  pgRows: number | null;
+  convexRows: number | null;
+  compared: number;
   driftCount: number;
+  pendingCount: number;
   clean: boolean;
-  note?: string | null;
-}
-
-export interface AlertEvent {
-  at?: string;
-  rule?: string;
-  table?: string | null;
-  state?: string;
-  message?: string;
-  [field: string]: unknown;
+  note: string | null;
 }
 
 export interface AuditEntry {
-  at: string;
+  at: number;
   actor: string;
   action: string;
   target: string;
@@ -98,13 +73,13 @@ export interface Gate {
   description: string;
   met: boolean;
   evidence: string;
-  metAt: string | null;
+  metAt: number | string | null;
 }
 
 export interface Checklist {
   table: string;
   phase: string;
-  enteredAt: string | null;
+  enteredAt: number | string | null;
   forced: boolean;
   next: string | null;
   unmet: string[];

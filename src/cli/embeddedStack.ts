@@ -8,7 +8,7 @@ import type { TokenEntry } from '../index.js';
 import { HttpConvexTarget } from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
-import type { MirrorConfig } from '../index.js';
+import type { MirrorConfig, RelayOptions } from '../index.js';
 import { createPool } from '../index.js';
 import { countConvexRows } from '../index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../index.js';
@@ -89,6 +89,8 @@ export async function startServing(
     host: string;
     mirrorWaitMs: number;
     log: Logger;
+    /** Relay settings (retry budget, breaker…) other than the defaults. */
+    relay?: Partial<RelayOptions>;
   },
 ): Promise<Serving> {
   const mirror = startMirrorStack({
@@ -98,6 +100,7 @@ export async function startServing(
     discover: options.discover,
     log: options.log,
     mirrorWaitMs: options.mirrorWaitMs,
+    relay: options.relay,
   });
   try {
     const api = await startApiStack({

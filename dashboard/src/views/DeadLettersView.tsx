@@ -34,13 +34,16 @@ function DeadLetterCard(props: { item: DeadLetterItem; token: string | null; onC
     <li class="card" data-testid={`dead-letter-${item.id}`}>
       <div class="card-head">
         <strong>
-          {item.table} <code>{item.key}</code>
+          {item.table} {item.op} <code>{item.key}</code>
         </strong>
         <span class="muted small">
           #{item.id} · {item.attempts} attempts · {fmt.when(item.createdAt)}
         </span>
       </div>
-      <p class="reason">{item.reason}</p>
+      <p class="reason">
+        {item.reason}
+        {item.rule ? ` (rule ${item.rule}${item.column ? `, column ${item.column}` : ''})` : ''}
+      </p>
       <details>
         <summary>Payload</summary>
         <pre>{JSON.stringify(item.payload, null, 2)}</pre>

@@ -15,15 +15,16 @@ const NEEDS_TOKEN = 'Needs an admin token';
 function FlagControls(props: { row: FlagRow; stages: string[]; token: string | null; onChanged(): void }) {
   const { row, token } = props;
   const [stage, setStage] = useState(row.stage);
-  const [percent, setPercent] = useState(String(row.percent));
+  const [percent, setPercent] = useState(String(row.percent ?? 0));
   const [reason, setReason] = useState('');
+  const [force, setForce] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   // A change from elsewhere (another operator, the CLI) resets the form to the table's stage.
   useEffect(() => {
     setStage(row.stage);
-    setPercent(String(row.percent));
+    setPercent(String(row.percent ?? 0));
   }, [row.stage, row.percent]);
   const locked = !token || busy;
   const path = `/api/control/flags/${encodeURIComponent(row.table)}`;
@@ -43,7 +44,7 @@ function FlagControls(props: { row: FlagRow; stages: string[]; token: string | n
   };
   const setStageNow = () =>
     act(`${row.table}: read stage set to ${fmt.stage(stage, Number(percent))}`, () =>
-      postJson(path, stage === 'convex-percent' ? { stage, percent: Number(percent), reason } : { stage, reason }, token),
+      postJson(path, { stage, reason, force, ...(stage === 'convex-percent' ? { percent: Number(percent) } : {}) }, token),
     );
   const rollback = () =>
     act(`${row.table}: rolled back to postgres`, async () => {
@@ -81,7 +82,10 @@ function FlagControls(props: { row: FlagRow; stages: string[]; token: string | n
         <span class="sr-only">Reason</span>
         <input type="text" placeholder="reason" value={reason} disabled={locked} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
       </label>
-      <button type="button" disabled={locked} title={token ? undefined : NEEDS_TOKEN} onClick={() => void setStageNow()}>
+      <label class="small" title="Allow a move that skips a step (audited as forced)">
+        <input type="checkbox" checked={force} disabled={locked} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> force
+      </label>
+      <button type="button" disabled={locked || reason.trim() === ''} title={token ? 'A reason is required' : NEEDS_TOKEN} onClick={() => void setStageNow()}>
         Set stage
       </button>
       {!confirming ? (

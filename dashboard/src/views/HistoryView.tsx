@@ -1,7 +1,7 @@
 /** What happened: parity runs, alerts, and the audit log of every change. */
 import * as fmt from '../format.js';
 import { useData } from '../useData.js';
-import type { AlertEvent, AuditEntry, Overview, ParityRun } from '../types.js';
+import type { AlertHistoryEntry, AuditEntry, Overview, ParityRun } from '../types.js';
 
 const REFRESH_MS = 10_000;
 
@@ -13,7 +13,7 @@ function detailText(detail: unknown): string {
 export function HistoryView(props: { overview: Overview | null }) {
   const tick = Math.floor((props.overview?.generatedAt ?? 0) / REFRESH_MS);
   const parity = useData<{ runs: ParityRun[] }>('/api/control/history/parity?limit=50', tick);
-  const alerts = useData<{ alerts: AlertEvent[] }>('/api/control/history/alerts', tick);
+  const alerts = useData<{ alerts: AlertHistoryEntry[] }>('/api/control/history/alerts', tick);
   const audit = useData<{ entries: AuditEntry[] }>('/api/control/audit?limit=100', tick);
   return (
     <section class="history">
@@ -38,7 +38,10 @@ export function HistoryView(props: { overview: Overview | null }) {
                   <td data-label="Finished">{fmt.when(run.finishedAt)}</td>
                   <td data-label="Table">{run.table}</td>
                   <td data-label="Mode">{run.mode}</td>
-                  <td data-label="Result">{run.clean ? 'clean' : `${fmt.count(run.driftCount)} keys drift`}</td>
+                  <td data-label="Result">
+                    {run.clean ? 'clean' : `${fmt.count(run.driftCount)} keys drift`}
+                    {run.pendingCount > 0 ? ` (${fmt.count(run.pendingCount)} pending)` : ''}
+                  </td>
                   <td data-label="Rows PG / Convex">
                     {fmt.count(run.pgRows)} / {fmt.count(run.convexRows)}
                   </td>
@@ -56,8 +59,8 @@ export function HistoryView(props: { overview: Overview | null }) {
         <ul class="log" data-testid="alert-history">
           {alerts.data.alerts.map((a, i) => (
             <li key={i}>
-              <span class="muted">{fmt.when(a.at ?? null)}</span> <strong>{a.state ?? ''}</strong> {a.rule ?? ''}
-              {a.table ? ` (${a.table})` : ''} {a.message ?? ''}
+              <span class="muted">{fmt.when(a.at)}</span> <strong>{a.state}</strong> {a.rule}
+              {a.table ? ` (${a.table})` : ''} <span class="detail">{detailText(a.detail)}</span>
             </li>
           ))}
         </ul>

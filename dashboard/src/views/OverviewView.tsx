@@ -14,7 +14,8 @@ const COLUMNS: Array<[string, (t: TableOverview) => ComponentChild]> = [
     ),
   ],
   ['Read stage', (t) => fmt.stage(t.readStage, t.readPercent)],
-  ['Rows Postgres / Convex', (t) => `${fmt.count(t.rows.postgres)} / ${fmt.count(t.rows.convex)}`],
+  // An estimate (a big table's planner statistics) is marked as one.
+  ['Rows Postgres / Convex', (t) => `${t.rows.postgresEstimated ? '≈' : ''}${fmt.count(t.rows.postgres)} / ${fmt.count(t.rows.convex)}`],
   ['Success (5 min)', (t) => fmt.ratio(t.successRate)],
   ['Latency p50 / p99', (t) => `${fmt.millis(t.applyLatencyMs?.p50)} / ${fmt.millis(t.applyLatencyMs?.p99)}`],
   ['Outbox pending', (t) => (t.oldestPendingSeconds === null ? fmt.count(t.outboxPending) : `${fmt.count(t.outboxPending)} (oldest ${fmt.age(t.oldestPendingSeconds)})`)],
