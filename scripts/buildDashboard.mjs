@@ -17,8 +17,14 @@ export async function buildDashboard(root) {
   const source = path.join(root, 'dashboard');
   const out = path.join(root, 'dist', 'dashboard');
   const tsc = require.resolve('typescript/bin/tsc');
-  const checked = spawnSync(process.execPath, [tsc, '-p', path.join(source, 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
-  if (checked.status !== 0) throw new Error(`tsc -p dashboard/tsconfig.json failed (exit ${checked.status ?? checked.signal})`);
+  const checked = spawnSync(process.execPath, [tsc, '-p', path.join(source, 'tsconfig.json')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (checked.status !== 0)
+    throw new Error(
+      `tsc -p dashboard/tsconfig.json failed (exit ${checked.status ?? checked.signal})`,
+    );
   fs.rmSync(out, { recursive: true, force: true });
   await build({
     entryPoints: { main: path.join(source, 'src', 'main.tsx') },

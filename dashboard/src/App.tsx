@@ -26,7 +26,9 @@ const STATUS_TEXT: Record<LiveStatus, string> = {
 export function App() {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
   const [overview, setOverview] = useState<Overview | null>(null);
-  const [status, setStatus] = useState<{ status: LiveStatus; detail?: string }>({ status: 'connecting' });
+  const [status, setStatus] = useState<{ status: LiveStatus; detail?: string }>({
+    status: 'connecting',
+  });
   const [token, setToken] = useState<string | null>(() => loadToken());
 
   useEffect(() => {
@@ -55,14 +57,23 @@ export function App() {
     <div class="shell">
       <header class="top">
         <h1>Tandem control room</h1>
-        <span class={`live live-${status.status}`} data-testid="live-status" title={status.detail ?? ''}>
+        <span
+          class={`live live-${status.status}`}
+          data-testid="live-status"
+          title={status.detail ?? ''}
+        >
           {STATUS_TEXT[status.status]}
         </span>
         <TokenBar token={token} onChange={useToken} />
       </header>
       <nav class="tabs" aria-label="Views">
         {VIEWS.map(([id, label]) => (
-          <a key={id} href={routeHash({ view: id, table: null })} class={route.view === id ? 'tab active' : 'tab'} aria-current={route.view === id ? 'page' : undefined}>
+          <a
+            key={id}
+            href={routeHash({ view: id, table: null })}
+            class={route.view === id ? 'tab active' : 'tab'}
+            aria-current={route.view === id ? 'page' : undefined}
+          >
             {label}
           </a>
         ))}
@@ -72,15 +83,28 @@ export function App() {
           Read-only: enter an admin token above to change read stages or dead letters.
         </p>
       )}
-      {status.status === 'offline' && <p class="error" role="alert">The server does not answer: {status.detail}</p>}
+      {status.status === 'offline' && (
+        <p class="error" role="alert">
+          The server does not answer: {status.detail}
+        </p>
+      )}
       <main>
-        {route.view === 'tables' && <OverviewView overview={overview} onOpenTable={(table) => go({ view: 'checklist', table })} />}
+        {route.view === 'tables' && (
+          <OverviewView
+            overview={overview}
+            onOpenTable={(table) => go({ view: 'checklist', table })}
+          />
+        )}
         {route.view === 'charts' && <ChartsView overview={overview} />}
         {route.view === 'flags' && <FlagsView overview={overview} token={token} />}
         {route.view === 'dead-letters' && <DeadLettersView overview={overview} token={token} />}
         {route.view === 'history' && <HistoryView overview={overview} />}
         {route.view === 'checklist' && (
-          <ChecklistView overview={overview} table={route.table} onSelect={(table) => go({ view: 'checklist', table })} />
+          <ChecklistView
+            overview={overview}
+            table={route.table}
+            onSelect={(table) => go({ view: 'checklist', table })}
+          />
         )}
       </main>
     </div>

@@ -25,7 +25,9 @@ async function parse<T>(response: Response, what: string): Promise<T> {
     // Not JSON (a proxy's error page): described by its status below.
   }
   if (response.ok) return body as T;
-  const error = (body as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+  const error = (
+    body as { error?: { code?: string; message?: string; field?: string } } | undefined
+  )?.error;
   throw new ApiError(
     response.status,
     error?.code ?? 'http_error',
@@ -45,13 +47,25 @@ export async function getJson<T>(path: string): Promise<T> {
 }
 
 export async function postJson<T>(path: string, body: unknown, token: string | null): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
   if (token) headers.authorization = `Bearer ${token}`;
   let response: Response;
   try {
-    response = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body ?? {}), credentials: 'omit' });
+    response = await fetch(path, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body ?? {}),
+      credentials: 'omit',
+    });
   } catch (err) {
-    throw new ApiError(0, 'unreachable', `POST ${path}: the server did not answer (${String(err)})`);
+    throw new ApiError(
+      0,
+      'unreachable',
+      `POST ${path}: the server did not answer (${String(err)})`,
+    );
   }
   return parse<T>(response, `POST ${path}`);
 }

@@ -43,11 +43,18 @@ export function age(seconds: number | null | undefined): string {
 }
 
 export function stage(stageName: string, percent: number | null | undefined): string {
-  return stageName === 'convex-percent' && percent !== null && percent !== undefined ? `${stageName} ${percent} %` : stageName;
+  return stageName === 'convex-percent' && percent !== null && percent !== undefined
+    ? `${stageName} ${percent} %`
+    : stageName;
 }
 
 export function when(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return DASH;
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(date.getTime())
+    ? String(value)
+    : date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }

@@ -5,7 +5,15 @@
 // The overview and alert shapes are the server's own (types only: nothing of the server is bundled).
 export type { TableOverview, Overview, AlertHistoryEntry } from '../../src/controlRoom/types.js';
 
-export const METRICS = ['successRate', 'latencyP50', 'latencyP99', 'lag', 'retryQueue', 'drift', 'outboxPending'] as const;
+export const METRICS = [
+  'successRate',
+  'latencyP50',
+  'latencyP99',
+  'lag',
+  'retryQueue',
+  'drift',
+  'outboxPending',
+] as const;
 export type Metric = (typeof METRICS)[number];
 export const WINDOWS = ['15m', '1h', '6h', '24h', '7d'] as const;
 export type SeriesWindow = (typeof WINDOWS)[number];

@@ -43,14 +43,23 @@ function securityHeaders(reply: FastifyReply): FastifyReply {
  * sources before `npm run build`), `/` answers 503 naming the fix instead of a
  * bare 404.
  */
-export async function registerDashboard(app: FastifyInstance, options: DashboardOptions = {}): Promise<void> {
+export async function registerDashboard(
+  app: FastifyInstance,
+  options: DashboardOptions = {},
+): Promise<void> {
   const dir = options.dir ?? DASHBOARD_DIST_DIR;
   const index = path.join(dir, 'index.html');
   if (!fs.existsSync(index)) {
-    app.get('/', { schema: { hide: true }, config: { access: 'anonymous' } }, async (_request, reply) =>
-      reply.code(503).send({
-        error: { code: 'dashboard_not_built', message: `the dashboard is not built (${index} is missing): run npm run build` },
-      }),
+    app.get(
+      '/',
+      { schema: { hide: true }, config: { access: 'anonymous' } },
+      async (_request, reply) =>
+        reply.code(503).send({
+          error: {
+            code: 'dashboard_not_built',
+            message: `the dashboard is not built (${index} is missing): run npm run build`,
+          },
+        }),
     );
     return;
   }
@@ -63,7 +72,10 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
       res.setHeader('x-content-type-options', 'nosniff');
     },
   });
-  app.get('/', { schema: { hide: true }, config: { access: 'anonymous' } }, async (_request, reply) =>
-    securityHeaders(reply).header('cache-control', 'no-cache').sendFile('index.html'),
+  app.get(
+    '/',
+    { schema: { hide: true }, config: { access: 'anonymous' } },
+    async (_request, reply) =>
+      securityHeaders(reply).header('cache-control', 'no-cache').sendFile('index.html'),
   );
 }

@@ -4,7 +4,13 @@ import * as fmt from '../../dashboard/src/format.js';
 
 describe('dashboard formats', () => {
   it('shows a missing figure as a dash', () => {
-    expect([fmt.count(null), fmt.ratio(null), fmt.millis(undefined), fmt.age(null), fmt.when(null)]).toEqual(['–', '–', '–', '–', '–']);
+    expect([
+      fmt.count(null),
+      fmt.ratio(null),
+      fmt.millis(undefined),
+      fmt.age(null),
+      fmt.when(null),
+    ]).toEqual(['–', '–', '–', '–', '–']);
   });
 
   it('never rounds a failure up to 100 %', () => {
@@ -16,15 +22,19 @@ describe('dashboard formats', () => {
 
   it('formats counts, latencies and ages', () => {
     expect(fmt.count(1234567)).toBe('1,234,567');
-    expect([fmt.millis(4.25), fmt.millis(42.4), fmt.millis(1500)]).toEqual(['4.3 ms', '42 ms', '1.50 s']);
-    expect([fmt.age(0), fmt.age(59.9), fmt.age(60), fmt.age(3725), fmt.age(90_061), fmt.age(7200)]).toEqual([
-      '0 s',
-      '59 s',
-      '1 min',
-      '1 h 2 min',
-      '1 d 1 h',
-      '2 h',
+    expect([fmt.millis(4.25), fmt.millis(42.4), fmt.millis(1500)]).toEqual([
+      '4.3 ms',
+      '42 ms',
+      '1.50 s',
     ]);
+    expect([
+      fmt.age(0),
+      fmt.age(59.9),
+      fmt.age(60),
+      fmt.age(3725),
+      fmt.age(90_061),
+      fmt.age(7200),
+    ]).toEqual(['0 s', '59 s', '1 min', '1 h 2 min', '1 d 1 h', '2 h']);
   });
 
   it('names the percentage only where a stage has one', () => {

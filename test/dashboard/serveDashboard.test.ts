@@ -19,13 +19,16 @@ describe('registerDashboard', () => {
     for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function serve(files: Record<string, string> | null): Promise<{ app: FastifyInstance; parent: string }> {
+  async function serve(
+    files: Record<string, string> | null,
+  ): Promise<{ app: FastifyInstance; parent: string }> {
     const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-dashboard-'));
     dirs.push(parent);
     const dir = path.join(parent, 'bundle');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(parent, 'secret.txt'), 'outside the bundle');
-    for (const [name, text] of Object.entries(files ?? {})) fs.writeFileSync(path.join(dir, name), text);
+    for (const [name, text] of Object.entries(files ?? {}))
+      fs.writeFileSync(path.join(dir, name), text);
     const app = Fastify();
     apps.push(app);
     await app.register(async (scope) => registerDashboard(scope, { dir }));
@@ -34,7 +37,10 @@ describe('registerDashboard', () => {
   }
 
   it('serves index.html at / with a same-origin-only policy, and the bundle under /dashboard/', async () => {
-    const { app } = await serve({ 'index.html': '<!doctype html><p>control room</p>', 'main.js': 'export const x = 1;' });
+    const { app } = await serve({
+      'index.html': '<!doctype html><p>control room</p>',
+      'main.js': 'export const x = 1;',
+    });
     const page = await app.inject({ method: 'GET', url: '/' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
@@ -50,9 +56,17 @@ describe('registerDashboard', () => {
 
   it('never serves a file outside the bundle', async () => {
     const { app } = await serve({ 'index.html': 'x' });
-    for (const url of ['/dashboard/../secret.txt', '/dashboard/%2e%2e/secret.txt', '/dashboard/..%2fsecret.txt']) {
+    for (const url of [
+      '/dashboard/../secret.txt',
+      '/dashboard/%2e%2e/secret.txt',
+      '/dashboard/..%2fsecret.txt',
+    ]) {
       const res = await app.inject({ method: 'GET', url });
-      expect({ url, status: res.statusCode, leaked: res.body.includes('outside the bundle') }).toEqual({ url, status: 404, leaked: false });
+      expect({
+        url,
+        status: res.statusCode,
+        leaked: res.body.includes('outside the bundle'),
+      }).toEqual({ url, status: 404, leaked: false });
     }
   });
 
@@ -61,7 +75,10 @@ describe('registerDashboard', () => {
     const res = await app.inject({ method: 'GET', url: '/' });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({
-      error: { code: 'dashboard_not_built', message: expect.stringContaining('run npm run build') as unknown as string },
+      error: {
+        code: 'dashboard_not_built',
+        message: expect.stringContaining('run npm run build') as unknown as string,
+      },
     });
   });
 });

@@ -2,14 +2,20 @@
 import { useState } from 'preact/hooks';
 import * as fmt from '../format.js';
 import { useData } from '../useData.js';
-import { WINDOWS, type Metric, type Overview, type SeriesResponse, type SeriesWindow } from '../types.js';
+import {
+  WINDOWS,
+  type Metric,
+  type Overview,
+  type SeriesResponse,
+  type SeriesWindow,
+} from '../types.js';
 import { TimeChart } from './TimeChart.js';
 
-const CHARTS: Array<[Metric, string, (v: number) => string]> = [
+const CHARTS: Array<[Metric, string, (v: number) => string, ((v: number) => string)?]> = [
   ['successRate', 'Mirror success rate', (v) => fmt.ratio(v)],
   ['latencyP50', 'Apply latency p50', (v) => fmt.millis(v)],
   ['latencyP99', 'Apply latency p99', (v) => fmt.millis(v)],
-  ['lag', 'Lag (oldest pending change)', (v) => fmt.age(v)],
+  ['lag', 'Lag (oldest pending change)', (v) => fmt.age(v), (v) => `${fmt.count(Math.round(v))} s`],
   ['retryQueue', 'Retry queue', (v) => fmt.count(v)],
   ['drift', 'Parity drift (keys)', (v) => fmt.count(v)],
 ];
@@ -17,13 +23,29 @@ const CHARTS: Array<[Metric, string, (v: number) => string]> = [
 /** Charts refresh at most this often from the live overview (the sampler records every 10 s). */
 const REFRESH_MS = 10_000;
 
-function MetricChart(props: { metric: Metric; title: string; format(v: number): string; window: SeriesWindow; table: string; tick: number }) {
+function MetricChart(props: {
+  metric: Metric;
+  title: string;
+  format(v: number): string;
+  axisFormat?(v: number): string;
+  window: SeriesWindow;
+  table: string;
+  tick: number;
+}) {
   const query = new URLSearchParams({ metric: props.metric, window: props.window });
   if (props.table) query.set('table', props.table);
-  const { data, error } = useData<SeriesResponse>(`/api/control/series?${query.toString()}`, props.tick);
+  const { data, error } = useData<SeriesResponse>(
+    `/api/control/series?${query.toString()}`,
+    props.tick,
+  );
   return (
     <div>
-      <TimeChart title={props.title} data={data} format={props.format} />
+      <TimeChart
+        title={props.title}
+        data={data}
+        format={props.format}
+        axisFormat={props.axisFormat}
+      />
       {error && <p class="error small">{error}</p>}
     </div>
   );
@@ -38,7 +60,13 @@ export function ChartsView(props: { overview: Overview | null }) {
       <div class="toolbar">
         <div class="segmented" role="group" aria-label="Window">
           {WINDOWS.map((w) => (
-            <button key={w} type="button" class={w === window ? 'on' : undefined} aria-pressed={w === window} onClick={() => setWindow(w)}>
+            <button
+              key={w}
+              type="button"
+              class={w === window ? 'on' : undefined}
+              aria-pressed={w === window}
+              onClick={() => setWindow(w)}
+            >
               {w}
             </button>
           ))}
@@ -56,8 +84,17 @@ export function ChartsView(props: { overview: Overview | null }) {
         </label>
       </div>
       <div class="charts">
-        {CHARTS.map(([metric, title, format]) => (
-          <MetricChart key={metric} metric={metric} title={title} format={format} window={window} table={table} tick={tick} />
+        {CHARTS.map(([metric, title, format, axisFormat]) => (
+          <MetricChart
+            key={metric}
+            metric={metric}
+            title={title}
+            format={format}
+            axisFormat={axisFormat}
+            window={window}
+            table={table}
+            tick={tick}
+          />
         ))}
       </div>
     </section>

@@ -10,6 +10,19 @@ import { useData } from '../useData.js';
 import type { DeadLetterItem, Overview } from '../types.js';
 
 const LIMIT = 200;
+/** Longer strings in a payload are cut in the view (a dead letter is often a value too large to store). */
+const SHOWN_CHARS = 300;
+
+function payloadText(payload: unknown): string {
+  return JSON.stringify(
+    payload,
+    (_key, value: unknown) =>
+      typeof value === 'string' && value.length > SHOWN_CHARS
+        ? `${value.slice(0, SHOWN_CHARS)}… (${value.length.toLocaleString('en-US')} characters)`
+        : value,
+    2,
+  );
+}
 
 function DeadLetterCard(props: { item: DeadLetterItem; token: string | null; onChanged(): void }) {
   const { item, token } = props;
@@ -21,7 +34,11 @@ function DeadLetterCard(props: { item: DeadLetterItem; token: string | null; onC
     setBusy(true);
     setError(null);
     try {
-      await postJson(`/api/control/dead-letters/${item.id}/${action}`, action === 'discard' ? { reason: 'discarded from the control room' } : {}, token);
+      await postJson(
+        `/api/control/dead-letters/${item.id}/${action}`,
+        action === 'discard' ? { reason: 'discarded from the control room' } : {},
+        token,
+      );
       props.onChanged();
     } catch (err) {
       setError(errorText(err));
@@ -37,7 +54,8 @@ function DeadLetterCard(props: { item: DeadLetterItem; token: string | null; onC
           {item.table} {item.op} <code>{item.key}</code>
         </strong>
         <span class="muted small">
-          #{item.id} · {item.attempts} attempts · {fmt.when(item.createdAt)}
+          #{item.id} · {item.attempts} {item.attempts === 1 ? 'attempt' : 'attempts'} ·{' '}
+          {fmt.when(item.createdAt)}
         </span>
       </div>
       <p class="reason">
@@ -46,20 +64,36 @@ function DeadLetterCard(props: { item: DeadLetterItem; token: string | null; onC
       </p>
       <details>
         <summary>Payload</summary>
-        <pre>{JSON.stringify(item.payload, null, 2)}</pre>
+        <pre>{payloadText(item.payload)}</pre>
       </details>
       <div class="controls">
-        <button type="button" disabled={locked} title={token ? undefined : 'Needs an admin token'} onClick={() => void act('retry')}>
+        <button
+          type="button"
+          disabled={locked}
+          title={token ? undefined : 'Needs an admin token'}
+          onClick={() => void act('retry')}
+        >
           Retry
         </button>
         {!confirmDiscard ? (
-          <button type="button" class="danger" disabled={locked} title={token ? undefined : 'Needs an admin token'} onClick={() => setConfirmDiscard(true)}>
+          <button
+            type="button"
+            class="danger"
+            disabled={locked}
+            title={token ? undefined : 'Needs an admin token'}
+            onClick={() => setConfirmDiscard(true)}
+          >
             Discard
           </button>
         ) : (
           <span class="confirm">
             Discard #{item.id} of {item.table} for good?{' '}
-            <button type="button" class="danger" disabled={locked} onClick={() => void act('discard')}>
+            <button
+              type="button"
+              class="danger"
+              disabled={locked}
+              onClick={() => void act('discard')}
+            >
               Confirm discard
             </button>
             <button type="button" onClick={() => setConfirmDiscard(false)}>
@@ -82,7 +116,10 @@ export function DeadLettersView(props: { overview: Overview | null; token: strin
   const key = props.overview?.tables.map((t) => `${t.table}:${t.deadLetters}`).join(',');
   const query = new URLSearchParams({ limit: String(LIMIT) });
   if (table) query.set('table', table);
-  const { data, error, reload } = useData<{ deadLetters: DeadLetterItem[] }>(`/api/control/dead-letters?${query.toString()}`, key);
+  const { data, error, reload } = useData<{ deadLetters: DeadLetterItem[] }>(
+    `/api/control/dead-letters?${query.toString()}`,
+    key,
+  );
   return (
     <section>
       <div class="toolbar">
@@ -101,7 +138,11 @@ export function DeadLettersView(props: { overview: Overview | null; token: strin
           Refresh
         </button>
       </div>
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       {!data ? (
         <p class="muted">Loading dead letters…</p>
       ) : data.deadLetters.length === 0 ? (

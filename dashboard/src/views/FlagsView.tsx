@@ -12,7 +12,12 @@ import type { FlagRow, FlagsResponse, Overview } from '../types.js';
 
 const NEEDS_TOKEN = 'Needs an admin token';
 
-function FlagControls(props: { row: FlagRow; stages: string[]; token: string | null; onChanged(): void }) {
+function FlagControls(props: {
+  row: FlagRow;
+  stages: string[];
+  token: string | null;
+  onChanged(): void;
+}) {
   const { row, token } = props;
   const [stage, setStage] = useState(row.stage);
   const [percent, setPercent] = useState(String(row.percent ?? 0));
@@ -44,19 +49,37 @@ function FlagControls(props: { row: FlagRow; stages: string[]; token: string | n
   };
   const setStageNow = () =>
     act(`${row.table}: read stage set to ${fmt.stage(stage, Number(percent))}`, () =>
-      postJson(path, { stage, reason, force, ...(stage === 'convex-percent' ? { percent: Number(percent) } : {}) }, token),
+      postJson(
+        path,
+        {
+          stage,
+          reason,
+          force,
+          ...(stage === 'convex-percent' ? { percent: Number(percent) } : {}),
+        },
+        token,
+      ),
     );
   const rollback = () =>
     act(`${row.table}: rolled back to postgres`, async () => {
       setConfirming(false);
-      await postJson(`${path}/rollback`, { reason: reason || 'rollback from the control room' }, token);
+      await postJson(
+        `${path}/rollback`,
+        { reason: reason || 'rollback from the control room' },
+        token,
+      );
     });
 
   return (
     <div class="controls" data-testid={`flag-controls-${row.table}`}>
       <label>
         <span class="sr-only">Stage for {row.table}</span>
-        <select value={stage} disabled={locked} title={token ? undefined : NEEDS_TOKEN} onChange={(e) => setStage((e.target as HTMLSelectElement).value)}>
+        <select
+          value={stage}
+          disabled={locked}
+          title={token ? undefined : NEEDS_TOKEN}
+          onChange={(e) => setStage((e.target as HTMLSelectElement).value)}
+        >
           {props.stages.map((s) => (
             <option key={s} value={s}>
               {s}
@@ -80,12 +103,29 @@ function FlagControls(props: { row: FlagRow; stages: string[]; token: string | n
       )}
       <label>
         <span class="sr-only">Reason</span>
-        <input type="text" placeholder="reason" value={reason} disabled={locked} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+        <input
+          type="text"
+          placeholder="reason"
+          value={reason}
+          disabled={locked}
+          onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+        />
       </label>
       <label class="small" title="Allow a move that skips a step (audited as forced)">
-        <input type="checkbox" checked={force} disabled={locked} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> force
+        <input
+          type="checkbox"
+          checked={force}
+          disabled={locked}
+          onChange={(e) => setForce((e.target as HTMLInputElement).checked)}
+        />{' '}
+        force
       </label>
-      <button type="button" disabled={locked || reason.trim() === ''} title={token ? 'A reason is required' : NEEDS_TOKEN} onClick={() => void setStageNow()}>
+      <button
+        type="button"
+        disabled={locked || reason.trim() === ''}
+        title={token ? 'A reason is required' : NEEDS_TOKEN}
+        onClick={() => void setStageNow()}
+      >
         Set stage
       </button>
       {!confirming ? (
@@ -101,7 +141,8 @@ function FlagControls(props: { row: FlagRow; stages: string[]; token: string | n
       ) : (
         <div class="confirm" role="alertdialog" aria-label={`Confirm rollback of ${row.table}`}>
           <p>
-            Roll back <strong>{row.table}</strong> from <strong>{fmt.stage(row.stage, row.percent)}</strong> to postgres? Every read of{' '}
+            Roll back <strong>{row.table}</strong> from{' '}
+            <strong>{fmt.stage(row.stage, row.percent)}</strong> to postgres? Every read of{' '}
             {row.table} goes to Postgres at once.
           </p>
           <button type="button" class="danger" disabled={locked} onClick={() => void rollback()}>
@@ -113,7 +154,10 @@ function FlagControls(props: { row: FlagRow; stages: string[]; token: string | n
         </div>
       )}
       {message && (
-        <p class={message.error ? 'error small' : 'ok small'} role={message.error ? 'alert' : 'status'}>
+        <p
+          class={message.error ? 'error small' : 'ok small'}
+          role={message.error ? 'alert' : 'status'}
+        >
           {message.text}
         </p>
       )}
@@ -122,11 +166,17 @@ function FlagControls(props: { row: FlagRow; stages: string[]; token: string | n
 }
 
 export function FlagsView(props: { overview: Overview | null; token: string | null }) {
-  const key = props.overview?.tables.map((t) => `${t.table}:${t.readStage}:${t.readPercent}`).join(',');
+  const key = props.overview?.tables
+    .map((t) => `${t.table}:${t.readStage}:${t.readPercent}`)
+    .join(',');
   const { data, error, reload } = useData<FlagsResponse>('/api/control/flags', key);
   return (
     <section>
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       {!data ? (
         <p class="muted">Loading read stages…</p>
       ) : (
@@ -152,7 +202,13 @@ export function FlagsView(props: { overview: Overview | null; token: string | nu
                     {row.updatedBy ? ` by ${row.updatedBy}` : ''}
                   </td>
                   <td data-label="Change">
-                    <FlagControls key={row.table} row={row} stages={data.stages} token={props.token} onChanged={reload} />
+                    <FlagControls
+                      key={row.table}
+                      row={row}
+                      stages={data.stages}
+                      token={props.token}
+                      onChanged={reload}
+                    />
                   </td>
                 </tr>
               ))}

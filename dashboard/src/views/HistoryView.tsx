@@ -73,7 +73,8 @@ export function HistoryView(props: { overview: Overview | null }) {
         <ul class="log" data-testid="audit-log">
           {audit.data.entries.map((e, i) => (
             <li key={i}>
-              <span class="muted">{fmt.when(e.at)}</span> <strong>{e.action}</strong> {e.target} <span class="muted">by {e.actor}</span>{' '}
+              <span class="muted">{fmt.when(e.at)}</span> <strong>{e.action}</strong> {e.target}{' '}
+              <span class="muted">by {e.actor}</span>{' '}
               <span class="detail">{detailText(e.detail)}</span>
             </li>
           ))}

@@ -15,10 +15,23 @@ const COLUMNS: Array<[string, (t: TableOverview) => ComponentChild]> = [
   ],
   ['Read stage', (t) => fmt.stage(t.readStage, t.readPercent)],
   // An estimate (a big table's planner statistics) is marked as one.
-  ['Rows Postgres / Convex', (t) => `${t.rows.postgresEstimated ? '≈' : ''}${fmt.count(t.rows.postgres)} / ${fmt.count(t.rows.convex)}`],
+  [
+    'Rows Postgres / Convex',
+    (t) =>
+      `${t.rows.postgresEstimated ? '≈' : ''}${fmt.count(t.rows.postgres)} / ${fmt.count(t.rows.convex)}`,
+  ],
   ['Success (5 min)', (t) => fmt.ratio(t.successRate)],
-  ['Latency p50 / p99', (t) => `${fmt.millis(t.applyLatencyMs?.p50)} / ${fmt.millis(t.applyLatencyMs?.p99)}`],
-  ['Outbox pending', (t) => (t.oldestPendingSeconds === null ? fmt.count(t.outboxPending) : `${fmt.count(t.outboxPending)} (oldest ${fmt.age(t.oldestPendingSeconds)})`)],
+  [
+    'Latency p50 / p99',
+    (t) => `${fmt.millis(t.applyLatencyMs?.p50)} / ${fmt.millis(t.applyLatencyMs?.p99)}`,
+  ],
+  [
+    'Outbox pending',
+    (t) =>
+      t.oldestPendingSeconds === null
+        ? fmt.count(t.outboxPending)
+        : `${fmt.count(t.outboxPending)} (oldest ${fmt.age(t.oldestPendingSeconds)})`,
+  ],
   ['Retry queue', (t) => fmt.count(t.retryQueue)],
   ['Dead letters', (t) => fmt.count(t.deadLetters)],
   ['Drift', (t) => fmt.count(t.drift)],
@@ -29,10 +42,18 @@ const COLUMNS: Array<[string, (t: TableOverview) => ComponentChild]> = [
 
 /** A row needs a look when something is lost, stuck or firing. */
 function needsAttention(t: TableOverview): boolean {
-  return t.deadLetters > 0 || (t.drift ?? 0) > 0 || t.alertsFiring > 0 || (t.successRate !== null && t.successRate < 0.99);
+  return (
+    t.deadLetters > 0 ||
+    (t.drift ?? 0) > 0 ||
+    t.alertsFiring > 0 ||
+    (t.successRate !== null && t.successRate < 0.99)
+  );
 }
 
-export function OverviewView(props: { overview: Overview | null; onOpenTable(table: string): void }) {
+export function OverviewView(props: {
+  overview: Overview | null;
+  onOpenTable(table: string): void;
+}) {
   const { overview } = props;
   if (!overview) return <p class="muted">Waiting for the first overview…</p>;
   if (overview.tables.length === 0) return <p class="muted">No mirrored tables yet.</p>;
@@ -55,9 +76,18 @@ export function OverviewView(props: { overview: Overview | null; onOpenTable(tab
           </thead>
           <tbody>
             {overview.tables.map((t) => (
-              <tr key={t.table} data-table={t.table} class={needsAttention(t) ? 'attention' : undefined}>
+              <tr
+                key={t.table}
+                data-table={t.table}
+                class={needsAttention(t) ? 'attention' : undefined}
+              >
                 <th scope="row">
-                  <button type="button" class="link" onClick={() => props.onOpenTable(t.table)} title="Open the checklist">
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => props.onOpenTable(t.table)}
+                    title="Open the checklist"
+                  >
                     {t.table}
                   </button>
                 </th>
