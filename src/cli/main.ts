@@ -42,6 +42,7 @@ const commandModules: Record<string, () => Promise<CommandModule>> = {
   decommission: () => import('./commands/phases.js'),
   flags: () => import('./commands/flags.js'),
   shadow: () => import('./commands/shadow.js'),
+  dashboard: () => import('./commands/dashboard.js'),
 };
 
 /** The first argument that is not an option: top-level options take no values. */

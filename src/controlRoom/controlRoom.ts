@@ -79,8 +79,10 @@ export class ControlRoom {
   constructor(private readonly options: ControlRoomOptions) {
     this.now = options.now ?? (() => new Date());
     this.alerts = options.alerts ?? NO_ALERTS;
-    const convexRows = new ConvexRowCache(options.convexRows, options.convexRowsEveryMs ?? 60_000, (table, err) =>
-      options.log.warn({ table, err }, 'control room: counting Convex rows failed'),
+    const convexRows = new ConvexRowCache(
+      options.convexRows,
+      options.convexRowsEveryMs ?? 60_000,
+      (table, err) => options.log.warn({ table, err }, 'control room: counting Convex rows failed'),
     );
     this.overviews = new OverviewBuilder({
       pool: options.pool,
@@ -126,7 +128,9 @@ export class ControlRoom {
     return this.overviews.build();
   }
 
-  async series(query: unknown): Promise<{ metric: string; window: string; stepSeconds: number; series: Series[] }> {
+  async series(
+    query: unknown,
+  ): Promise<{ metric: string; window: string; stepSeconds: number; series: Series[] }> {
     const q = parseRequest(seriesQuery, query, 'query');
     const tables = q.table === undefined ? this.tables : [this.requireTable(q.table)];
     const result = await readSeries(this.options.pool, {
@@ -192,14 +196,20 @@ export class ControlRoom {
   async deadLetters(query: unknown): Promise<{ deadLetters: DeadLetterView[] }> {
     const q = parseRequest(tableLimitQuery, query, 'query');
     if (q.table !== undefined) this.requireTable(q.table);
-    return { deadLetters: await deadLetterViews(this.options.pool, { table: q.table, limit: q.limit }) };
+    return {
+      deadLetters: await deadLetterViews(this.options.pool, { table: q.table, limit: q.limit }),
+    };
   }
 
   async retryDeadLetter(id: number, actor: string): Promise<{ retried: number[] }> {
     return { retried: await retryDeadLetters(this.options.pool, [id], actor) };
   }
 
-  async discardDeadLetter(id: number, body: unknown, actor: string): Promise<{ discarded: number }> {
+  async discardDeadLetter(
+    id: number,
+    body: unknown,
+    actor: string,
+  ): Promise<{ discarded: number }> {
     const b = parseRequest(discardBody, body, 'body');
     await discardDeadLetter(this.options.pool, id, actor, b.reason);
     return { discarded: id };
@@ -208,7 +218,12 @@ export class ControlRoom {
   async parityHistory(query: unknown): Promise<{ runs: unknown[] }> {
     const q = parseRequest(tableLimitQuery, query, 'query');
     if (q.table !== undefined) this.requireTable(q.table);
-    const runs = await listRuns(this.options.pool, { table: q.table, kind: 'parity', limit: q.limit, now: this.now() });
+    const runs = await listRuns(this.options.pool, {
+      table: q.table,
+      kind: 'parity',
+      limit: q.limit,
+      now: this.now(),
+    });
     return {
       runs: runs.map((r) => ({
         id: r.id,

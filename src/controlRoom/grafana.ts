@@ -86,7 +86,12 @@ export const GRAFANA_PANELS: readonly PanelSpec[] = [
     type: 'timeseries',
     unit: 'short',
     w: 8,
-    targets: [{ expr: `max by (table) (tandem_dead_letters_unresolved{${TABLES}})`, legendFormat: '{{table}}' }],
+    targets: [
+      {
+        expr: `max by (table) (tandem_dead_letters_unresolved{${TABLES}})`,
+        legendFormat: '{{table}}',
+      },
+    ],
   },
   {
     title: 'Parity drift',
@@ -94,15 +99,20 @@ export const GRAFANA_PANELS: readonly PanelSpec[] = [
     type: 'timeseries',
     unit: 'short',
     w: 8,
-    targets: [{ expr: `max by (table) (tandem_parity_drift_keys{${TABLES}})`, legendFormat: '{{table}}' }],
+    targets: [
+      { expr: `max by (table) (tandem_parity_drift_keys{${TABLES}})`, legendFormat: '{{table}}' },
+    ],
   },
   {
     title: 'Untracked writes',
-    description: 'Writes captured without the mirror helper (paths not yet instrumented), per table',
+    description:
+      'Writes captured without the mirror helper (paths not yet instrumented), per table',
     type: 'timeseries',
     unit: 'short',
     w: 8,
-    targets: [{ expr: `max by (table) (tandem_untracked_writes{${TABLES}})`, legendFormat: '{{table}}' }],
+    targets: [
+      { expr: `max by (table) (tandem_untracked_writes{${TABLES}})`, legendFormat: '{{table}}' },
+    ],
   },
 ];
 
@@ -138,7 +148,8 @@ export function grafanaDashboard(options: GrafanaDashboardOptions = {}): Record<
   return {
     uid: options.uid ?? 'tandem-mirror',
     title: options.title ?? 'Tandem: Postgres → Convex mirror',
-    description: 'Mirror health per table: success rate, apply latency, outbox, retries, dead letters, parity drift',
+    description:
+      'Mirror health per table: success rate, apply latency, outbox, retries, dead letters, parity drift',
     tags: ['tandem', 'convex', 'postgres'],
     timezone: 'browser',
     editable: true,

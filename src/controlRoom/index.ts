@@ -18,5 +18,11 @@ export {
 } from './metricStore.js';
 export { secretsOf, redactJson, REDACTED } from './redact.js';
 export { EXACT_ROW_COUNT_BELOW, postgresRowCount, type ConvexRowCounter } from './rowCounts.js';
-export { NO_ALERTS, type AlertSource, type AlertHistoryEntry, type Overview, type TableOverview } from './types.js';
+export {
+  NO_ALERTS,
+  type AlertSource,
+  type AlertHistoryEntry,
+  type Overview,
+  type TableOverview,
+} from './types.js';
 export { grafanaDashboard, type GrafanaDashboardOptions } from './grafana.js';

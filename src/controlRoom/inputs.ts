@@ -4,7 +4,11 @@ import { InvalidInputError } from '../core/errors.js';
 import { READ_STAGES } from '../cutover/readStages.js';
 import { METRICS, WINDOWS } from './metricStore.js';
 
-const reason = z.string({ error: 'is required: say why (recorded in the audit log)' }).trim().min(1, 'must not be empty').max(1000);
+const reason = z
+  .string({ error: 'is required: say why (recorded in the audit log)' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(1000);
 
 export const setFlagBody = z
   .object({
@@ -20,7 +24,12 @@ export const rollbackBody = z.object({ reason }).strict();
 export const discardBody = z.object({ reason: z.string().trim().max(1000).optional() }).strict();
 
 const limit = (max: number, fallback: number) =>
-  z.coerce.number({ error: 'must be a positive integer' }).int('must be a positive integer').min(1).max(max).default(fallback);
+  z.coerce
+    .number({ error: 'must be a positive integer' })
+    .int('must be a positive integer')
+    .min(1)
+    .max(max)
+    .default(fallback);
 
 export const seriesQuery = z
   .object({
@@ -30,11 +39,17 @@ export const seriesQuery = z
   })
   .strict();
 
-export const tableLimitQuery = z.object({ table: z.string().min(1).optional(), limit: limit(1000, 100) }).strict();
+export const tableLimitQuery = z
+  .object({ table: z.string().min(1).optional(), limit: limit(1000, 100) })
+  .strict();
 export const limitQuery = z.object({ limit: limit(1000, 100) }).strict();
 
 /** Validates `input`, or throws InvalidInputError naming the first bad field. */
-export function parseRequest<S extends z.ZodType>(schema: S, input: unknown, what: 'body' | 'query'): z.infer<S> {
+export function parseRequest<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: 'body' | 'query',
+): z.infer<S> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

@@ -36,7 +36,11 @@ export interface Retention {
 }
 
 /** Raw samples ~6 h, minutes ~2 days, hours ~30 days. */
-export const DEFAULT_RETENTION: Retention = { rawMs: 6 * HOUR_MS, minuteMs: 48 * HOUR_MS, hourMs: 30 * 24 * HOUR_MS };
+export const DEFAULT_RETENTION: Retention = {
+  rawMs: 6 * HOUR_MS,
+  minuteMs: 48 * HOUR_MS,
+  hourMs: 30 * 24 * HOUR_MS,
+};
 
 export interface Sample {
   metric: MetricName;
@@ -45,7 +49,11 @@ export interface Sample {
 }
 
 /** Stores one sampling round at `at` (a second sample of the same bucket replaces the first). */
-export async function recordSamples(db: Queryable, at: Date, samples: readonly Sample[]): Promise<void> {
+export async function recordSamples(
+  db: Queryable,
+  at: Date,
+  samples: readonly Sample[],
+): Promise<void> {
   if (samples.length === 0) return;
   await db.query(
     `INSERT INTO tandem.metric_sample (resolution, metric, table_name, bucket, value, samples)
@@ -64,7 +72,13 @@ export async function recordSamples(db: Queryable, at: Date, samples: readonly S
  * the source values weighted by their sample counts; a bucket whose sources
  * are all null keeps a null value with 0 samples.
  */
-async function rollUp(db: Queryable, from: Resolution, to: Resolution, bucketMs: number, now: Date): Promise<void> {
+async function rollUp(
+  db: Queryable,
+  from: Resolution,
+  to: Resolution,
+  bucketMs: number,
+  now: Date,
+): Promise<void> {
   await db.query(
     `WITH since AS (SELECT coalesce(max(bucket), '-infinity'::timestamptz) AS t
                       FROM tandem.metric_sample WHERE resolution = $2)
@@ -84,7 +98,11 @@ async function rollUp(db: Queryable, from: Resolution, to: Resolution, bucketMs:
 }
 
 /** Rolls raw samples into minutes and minutes into hours, then prunes each resolution past its retention. */
-export async function compactSamples(db: Queryable, now: Date, retention: Retention = DEFAULT_RETENTION): Promise<void> {
+export async function compactSamples(
+  db: Queryable,
+  now: Date,
+  retention: Retention = DEFAULT_RETENTION,
+): Promise<void> {
   await rollUp(db, 'raw', '1m', MINUTE_MS, now);
   await rollUp(db, '1m', '1h', HOUR_MS, now);
   await db.query(
@@ -109,7 +127,10 @@ export interface StoredSample {
 }
 
 /** Every stored row of a resolution, in (metric, table, bucket) order: for tests and inspection. */
-export async function storedSamples(db: Queryable, resolution: Resolution): Promise<StoredSample[]> {
+export async function storedSamples(
+  db: Queryable,
+  resolution: Resolution,
+): Promise<StoredSample[]> {
   const { rows } = await db.query<{
     metric: string;
     table_name: string;
@@ -132,7 +153,10 @@ export async function storedSamples(db: Queryable, resolution: Resolution): Prom
 }
 
 /** Which resolution answers a window, and the chart's step. Raw steps are the sampler's interval. */
-export function windowPlan(window: WindowName, rawStepSeconds: number): { ms: number; resolution: Resolution; stepSeconds: number } {
+export function windowPlan(
+  window: WindowName,
+  rawStepSeconds: number,
+): { ms: number; resolution: Resolution; stepSeconds: number } {
   switch (window) {
     case '15m':
       return { ms: 15 * MINUTE_MS, resolution: 'raw', stepSeconds: rawStepSeconds };
@@ -160,7 +184,13 @@ export interface Series {
  */
 export async function readSeries(
   db: Queryable,
-  request: { metric: MetricName; window: WindowName; tables: readonly string[]; now: Date; rawStepSeconds: number },
+  request: {
+    metric: MetricName;
+    window: WindowName;
+    tables: readonly string[];
+    now: Date;
+    rawStepSeconds: number;
+  },
 ): Promise<{ stepSeconds: number; series: Series[] }> {
   const plan = windowPlan(request.window, request.rawStepSeconds);
   const stepMs = plan.stepSeconds * 1000;
@@ -173,12 +203,22 @@ export async function readSeries(
       WHERE resolution = $1 AND metric = $2 AND table_name = ANY($3::text[])
         AND bucket >= $4 AND bucket < $6
       GROUP BY table_name, step`,
-    [plan.resolution, request.metric, request.tables, new Date(first), stepMs, new Date(last + stepMs)],
+    [
+      plan.resolution,
+      request.metric,
+      request.tables,
+      new Date(first),
+      stepMs,
+      new Date(last + stepMs),
+    ],
   );
-  const values = new Map(rows.map((r) => [`${r.table_name}\u0000${new Date(r.step).getTime()}`, r.value]));
+  const values = new Map(
+    rows.map((r) => [`${r.table_name}\u0000${new Date(r.step).getTime()}`, r.value]),
+  );
   const series = request.tables.map((table) => {
     const points: Array<[number, number | null]> = [];
-    for (let t = first; t <= last; t += stepMs) points.push([t, values.get(`${table}\u0000${t}`) ?? null]);
+    for (let t = first; t <= last; t += stepMs)
+      points.push([t, values.get(`${table}\u0000${t}`) ?? null]);
     return { table, points };
   });
   return { stepSeconds: plan.stepSeconds, series };

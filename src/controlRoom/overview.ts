@@ -75,8 +75,13 @@ export class OverviewBuilder {
 
   private async computeSlow(now: Date): Promise<SlowFacts> {
     const { pool, mirror } = this.sources;
-    const lists = await checklist(pool, mirror, this.tables, { now, sources: this.sources.phaseSources });
-    const phases = new Map(lists.map((l) => [l.table, { phase: l.phase, nextGate: l.unmet[0] ?? null }]));
+    const lists = await checklist(pool, mirror, this.tables, {
+      now,
+      sources: this.sources.phaseSources,
+    });
+    const phases = new Map(
+      lists.map((l) => [l.table, { phase: l.phase, nextGate: l.unmet[0] ?? null }]),
+    );
     const streaks = new Map<string, number>();
     const rows = new Map<string, PostgresRows | null>();
     for (const t of mirror.tables) {

@@ -7,7 +7,13 @@
  */
 import type pg from 'pg';
 import type { Logger } from '../log.js';
-import { compactSamples, DEFAULT_RETENTION, recordSamples, type Retention, type Sample } from './metricStore.js';
+import {
+  compactSamples,
+  DEFAULT_RETENTION,
+  recordSamples,
+  type Retention,
+  type Sample,
+} from './metricStore.js';
 import type { Overview } from './types.js';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 10_000;

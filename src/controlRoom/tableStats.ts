@@ -37,7 +37,12 @@ export async function pendingStats(db: Queryable, now: Date): Promise<Map<string
   return new Map(
     rows.map((r) => [
       r.table_name,
-      { pending: r.pending, oldestPendingSeconds: r.oldest, retrying: r.retrying, failedAttempts: r.failed },
+      {
+        pending: r.pending,
+        oldestPendingSeconds: r.oldest,
+        retrying: r.retrying,
+        failedAttempts: r.failed,
+      },
     ]),
   );
 }
@@ -57,7 +62,11 @@ export interface AppliedStats {
  * moment Convex acknowledged it, retries and queueing included, because that
  * is what decides how stale a Convex read can be.
  */
-export async function appliedStats(db: Queryable, from: Date, to: Date): Promise<Map<string, AppliedStats>> {
+export async function appliedStats(
+  db: Queryable,
+  from: Date,
+  to: Date,
+): Promise<Map<string, AppliedStats>> {
   const { rows } = await db.query<{
     table_name: string;
     applied: number;
@@ -95,7 +104,10 @@ export async function appliedStats(db: Queryable, from: Date, to: Date): Promise
  * changes, plus failed attempts (of changes that finished, and of pending
  * changes whose last attempt failed). Null when nothing was attempted.
  */
-export function successRate(applied: AppliedStats | undefined, pending: PendingStats | undefined): number | null {
+export function successRate(
+  applied: AppliedStats | undefined,
+  pending: PendingStats | undefined,
+): number | null {
   const ok = applied?.applied ?? 0;
   const failed = (applied?.failedAttempts ?? 0) + (pending?.failedAttempts ?? 0);
   return ok + failed === 0 ? null : ok / (ok + failed);
@@ -173,7 +185,12 @@ export async function flagStates(db: Queryable): Promise<Map<string, FlagState>>
   return new Map(
     rows.map((r) => [
       r.table_name,
-      { stage: r.stage, percent: Number(r.percent), updatedAt: new Date(r.updated_at), updatedBy: r.actor },
+      {
+        stage: r.stage,
+        percent: Number(r.percent),
+        updatedAt: new Date(r.updated_at),
+        updatedBy: r.actor,
+      },
     ]),
   );
 }

@@ -41,6 +41,7 @@ const COMMANDS = [
   'decommission',
   'flags',
   'shadow',
+  'dashboard',
 ];
 
 function commandsListed(help: string): string[] {

@@ -30,6 +30,15 @@ export { AS, TOKENS, type Caller };
 export type AppName = 'film-rental' | 'story-site';
 export const APPS: AppName[] = ['film-rental', 'story-site'];
 
+/** One captured row change per app: a plain UPDATE of one row behind the application's back. Returns its table. */
+const ONE_WRITE: Record<AppName, { table: string; sql: string }> = {
+  'film-rental': { table: 'film', sql: `UPDATE film SET title = title || '!' WHERE film_id = 1` },
+  'story-site': {
+    table: 'language',
+    sql: `UPDATE language SET name = name || '!' WHERE id = (SELECT min(id) FROM language)`,
+  },
+};
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface ControlRoomHarness {
@@ -39,13 +48,23 @@ export interface ControlRoomHarness {
   app: FastifyInstance;
   /** The clock the control room reads; tests set it. */
   clock: { now: Date };
-  call(caller: Caller, method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+  /** Writes one row of the app (captured); returns the table written. */
+  writeOne(): Promise<string>;
+  call(
+    caller: Caller,
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field against literals
+  ): Promise<{ status: number; body: any; text: string }>;
   close(): Promise<void>;
 }
 
 async function prepareApp(db: TestDatabase, name: AppName): Promise<MirrorConfig> {
   if (name === 'film-rental') {
-    await db.pool.query(fs.readFileSync(path.join(root, 'examples/film-rental/schema.sql'), 'utf8'));
+    await db.pool.query(
+      fs.readFileSync(path.join(root, 'examples/film-rental/schema.sql'), 'utf8'),
+    );
     await migrate(db.pool);
     const { mirror } = await discoverMirror(db.pool, parseProjectConfig({}, null));
     await installCapture(db.pool, { mirror, tables: mirror.tables.map((t) => t.name) });
@@ -68,9 +87,20 @@ export async function startControlRoom(
   const db = await createTestDatabase(backend);
   const mirror = await prepareApp(db, appName);
   const clock = { now: new Date() };
-  const room = new ControlRoom({ pool: db.pool, mirror, log: silentLogger, now: () => clock.now, slowRefreshMs: 0, ...options });
+  const room = new ControlRoom({
+    pool: db.pool,
+    mirror,
+    log: silentLogger,
+    now: () => clock.now,
+    slowRefreshMs: 0,
+    ...options,
+  });
   const app = createApiServer({
-    deps: { pool: db.pool, runner: new TransactionRunner(db.pool), users: new SampleUserDirectory() },
+    deps: {
+      pool: db.pool,
+      runner: new TransactionRunner(db.pool),
+      users: new SampleUserDirectory(),
+    },
     reads: new PostgresReadPaths(db.pool),
     tokens: TOKENS,
     logger: silentLogger,
@@ -83,14 +113,27 @@ export async function startControlRoom(
     room,
     app,
     clock,
+    async writeOne() {
+      const { table, sql } = ONE_WRITE[appName];
+      const { rowCount } = await db.pool.query(sql);
+      if (rowCount !== 1) throw new Error(`${appName}: the write changed ${rowCount} rows`);
+      return table;
+    },
     async call(caller, method, url, body) {
       const res = await app.inject({
         method,
         url,
-        headers: { ...AS[caller], ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          ...AS[caller],
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
       });
-      return { status: res.statusCode, text: res.body, body: res.body === '' ? undefined : res.json() };
+      return {
+        status: res.statusCode,
+        text: res.body,
+        body: res.body === '' ? undefined : res.json(),
+      };
     },
     async close() {
       await room.stop();

@@ -27,12 +27,21 @@ async function outboxRow(
   },
 ): Promise<void> {
   const captured = ago(row.capturedAgoMs);
-  const processed = row.latencyMs === undefined ? null : new Date(captured.getTime() + row.latencyMs);
+  const processed =
+    row.latencyMs === undefined ? null : new Date(captured.getTime() + row.latencyMs);
   await h.db.pool.query(
     `INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key, captured_at, status, attempts,
                                 last_error, processed_at)
      VALUES (pg_current_xact_id(), $1, '["k"]', 'insert', '{}'::jsonb, $2, $3, $4, $5, $6, $7)`,
-    [row.table, row.tracked === false ? null : 'op-1', captured, row.status, row.attempts ?? 0, row.lastError ?? null, processed],
+    [
+      row.table,
+      row.tracked === false ? null : 'op-1',
+      captured,
+      row.status,
+      row.attempts ?? 0,
+      row.lastError ?? null,
+      processed,
+    ],
   );
 }
 
@@ -49,11 +58,35 @@ describe.each(backends)('control room overview [%s]', (backend) => {
       // The seed's captured rows leave; the outbox holds exactly what follows.
       await h.db.pool.query('DELETE FROM tandem.outbox');
       for (const [i, latencyMs] of [100, 200, 300, 400].entries())
-        await outboxRow(h, { table: busy, status: 'done', capturedAgoMs: 60_000, latencyMs, attempts: i === 0 ? 1 : 0 });
-      await outboxRow(h, { table: busy, status: 'dead', capturedAgoMs: 120_000, latencyMs: 1_000, attempts: 3 });
+        await outboxRow(h, {
+          table: busy,
+          status: 'done',
+          capturedAgoMs: 60_000,
+          latencyMs,
+          attempts: i === 0 ? 1 : 0,
+        });
+      await outboxRow(h, {
+        table: busy,
+        status: 'dead',
+        capturedAgoMs: 120_000,
+        latencyMs: 1_000,
+        attempts: 3,
+      });
       // Finished before the 5-minute window: counted nowhere.
-      await outboxRow(h, { table: busy, status: 'done', capturedAgoMs: 600_000, latencyMs: 9_999, attempts: 5 });
-      await outboxRow(h, { table: busy, status: 'pending', capturedAgoMs: 30_000, attempts: 2, lastError: 'boom' });
+      await outboxRow(h, {
+        table: busy,
+        status: 'done',
+        capturedAgoMs: 600_000,
+        latencyMs: 9_999,
+        attempts: 5,
+      });
+      await outboxRow(h, {
+        table: busy,
+        status: 'pending',
+        capturedAgoMs: 30_000,
+        attempts: 2,
+        lastError: 'boom',
+      });
       await outboxRow(h, { table: busy, status: 'pending', capturedAgoMs: 10_000, tracked: false });
       await h.db.pool.query(
         `INSERT INTO tandem.dead_letter (seq, txid, table_name, key, op, reason, attempts, resolved_at)
@@ -86,7 +119,9 @@ describe.each(backends)('control room overview [%s]', (backend) => {
       const res = await h.call('anonymous', 'GET', '/api/control/overview');
       expect(res.status).toBe(200);
       expect(res.body.generatedAt).toBe(NOW.getTime());
-      expect(res.body.tables.map((t: { table: string }) => t.table)).toEqual(h.mirror.tables.map((t) => t.name));
+      expect(res.body.tables.map((t: { table: string }) => t.table)).toEqual(
+        h.mirror.tables.map((t) => t.name),
+      );
       const row = res.body.tables.find((t: { table: string }) => t.table === busy);
       const busyTable = h.mirror.tables.find((t) => t.name === busy)!;
       const { rows } = await h.db.pool.query<{ n: number }>(

@@ -39,7 +39,8 @@ function liveEvents(app: FastifyInstance, { room, secrets }: ControlRoomRouting)
     config: { access: 'anonymous' },
     schema: {
       tags: ['control room'],
-      summary: 'Server-Sent Events: `event: overview` with the overview whenever it changes (checked every second), heartbeat comments',
+      summary:
+        'Server-Sent Events: `event: overview` with the overview whenever it changes (checked every second), heartbeat comments',
       description: 'Open to anonymous callers.',
       security: [{}, { bearerAuth: [] }],
     },
@@ -76,7 +77,8 @@ export function controlRoomRoutes(app: FastifyInstance, routing: ControlRoomRout
   addRoute(app, {
     ...read,
     url: '/api/control/overview',
-    summary: 'One row per mirrored table: phase, read stage, rows, success rate, latency, outbox, dead letters, drift',
+    summary:
+      'One row per mirrored table: phase, read stage, rows, success rate, latency, outbox, dead letters, drift',
     response: anyObject('{ generatedAt, tables: [...] }'),
     handler: () => room.overview(),
   });
@@ -85,7 +87,9 @@ export function controlRoomRoutes(app: FastifyInstance, routing: ControlRoomRout
     ...read,
     url: '/api/control/series',
     summary: 'A metric over a window, per table (?metric=&window=15m|1h|6h|24h|7d&table=)',
-    response: anyObject('{ metric, window, stepSeconds, series: [{ table, points: [[ms, value|null]] }] }'),
+    response: anyObject(
+      '{ metric, window, stepSeconds, series: [{ table, points: [[ms, value|null]] }] }',
+    ),
     handler: (req) => room.series(req.query),
   });
   addRoute(app, {
@@ -143,7 +147,8 @@ export function controlRoomRoutes(app: FastifyInstance, routing: ControlRoomRout
     params: { id: 'integer' },
     body: bodyFromInput(discardBody),
     response: anyObject('{ discarded: id }'),
-    handler: (req) => room.discardDeadLetter(idParam(req.params, 'id'), req.body, actorName(req.actor)),
+    handler: (req) =>
+      room.discardDeadLetter(idParam(req.params, 'id'), req.body, actorName(req.actor)),
   });
   addRoute(app, {
     ...read,
