@@ -76,6 +76,9 @@ export async function registerDashboard(
     '/',
     { schema: { hide: true }, config: { access: 'anonymous' } },
     async (_request, reply) =>
-      securityHeaders(reply).header('cache-control', 'no-cache').sendFile('index.html'),
+      // Always revalidated, so a new build's page is picked up at once.
+      securityHeaders(reply)
+        .header('cache-control', 'no-cache')
+        .sendFile('index.html', { cacheControl: false }),
   );
 }

@@ -46,6 +46,7 @@ describe('registerDashboard', () => {
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.body).toBe('<!doctype html><p>control room</p>');
     expect(page.headers['content-security-policy']).toBe(DASHBOARD_CSP);
+    expect(page.headers['cache-control']).toBe('no-cache');
     expect(DASHBOARD_CSP).toContain("default-src 'self'");
     expect(DASHBOARD_CSP).toContain("script-src 'self'");
     const script = await app.inject({ method: 'GET', url: '/dashboard/main.js' });
