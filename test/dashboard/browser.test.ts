@@ -180,7 +180,9 @@ describe.skipIf(!hasChromium)(
       expect(await overviewTables(page, mirror.tables.length)).toEqual(
         mirror.tables.map((t) => t.name),
       );
-      await expect.poll(() => page.textContent('[data-testid=live-status]')).toBe('live');
+      await expect
+        .poll(() => page.textContent('[data-testid=live-status]'), { timeout: 10_000 })
+        .toBe('live');
       // Every figure of the overview is a column.
       const headers = await page.locator('[data-testid=overview] thead th').allTextContents();
       expect(headers).toEqual([
@@ -215,7 +217,9 @@ describe.skipIf(!hasChromium)(
       const context = await browser.newContext();
       const { page, errors } = await openPage(context, `${base}/`);
       await overviewTables(page, mirror.tables.length);
-      await expect.poll(() => page.textContent('[data-testid=live-status]')).toBe('live');
+      await expect
+        .poll(() => page.textContent('[data-testid=live-status]'), { timeout: 10_000 })
+        .toBe('live');
       // Nothing applied to `language` since the backfill: no success rate, no latency yet.
       expect(await cell(page, 'language', 'Success (5 min)').textContent()).toBe('–');
       let navigations = 0;
@@ -239,6 +243,28 @@ describe.skipIf(!hasChromium)(
       await context.close();
     });
 
+    it('falls back to polling when the event stream is refused, and still follows writes', async () => {
+      const context = await browser.newContext();
+      await context.route('**/api/control/events', (route) => route.abort());
+      const { page } = await openPage(context, `${base}/`);
+      await overviewTables(page, mirror.tables.length);
+      await expect
+        .poll(() => page.textContent('[data-testid=live-status]'), { timeout: 10_000 })
+        .toBe('polling (event stream down)');
+      const shown = async () =>
+        (await cell(page, 'language', 'Rows Postgres / Convex').textContent())!.split(' / ')[0];
+      const created = await api('POST', '/api/languages', ADMIN, { name: 'Polled', short: 'pl' });
+      expect(created.status).toBe(201);
+      const count = await stores.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM language',
+      );
+      // Postgres row counts are reused for up to 5 s by the server; polling runs every 2 s.
+      await expect
+        .poll(shown, { timeout: 15_000, interval: 250 })
+        .toBe(count.rows[0]!.n.toLocaleString('en-US'));
+      await context.close();
+    });
+
     it('rolls a table back in two clicks: the page and the database show postgres', async () => {
       const moved = await api('POST', '/api/control/flags/story', ADMIN, {
         stage: 'shadow',
@@ -250,7 +276,9 @@ describe.skipIf(!hasChromium)(
       const { page, errors } = await openPage(context, `${base}/#/flags`);
       await useToken(page, ADMIN);
       const row = page.locator('[data-testid=flags] tr[data-table="story"]');
-      await expect.poll(() => row.locator('td[data-col=stage]').textContent()).toBe('shadow');
+      await expect
+        .poll(() => row.locator('td[data-col=stage]').textContent(), { timeout: 10_000 })
+        .toBe('shadow');
       await row.locator('button:has-text("Rollback")').click();
       // The first click only asks: it names the table and the stage it leaves, and changes nothing.
       const confirm = row.locator('[role=alertdialog]');
@@ -259,7 +287,9 @@ describe.skipIf(!hasChromium)(
       );
       expect(await stageInDb('story')).toBe('shadow');
       await confirm.locator('button:has-text("Confirm rollback")').click();
-      await expect.poll(() => row.locator('td[data-col=stage]').textContent()).toBe('postgres');
+      await expect
+        .poll(() => row.locator('td[data-col=stage]').textContent(), { timeout: LIVE_MS })
+        .toBe('postgres');
       expect(await stageInDb('story')).toBe('postgres');
       const history = await stores.pool.query<{ to_stage: string; actor: string }>(
         `SELECT to_stage, actor FROM tandem.read_flag_history WHERE table_name = 'story' ORDER BY id DESC LIMIT 1`,
@@ -268,7 +298,9 @@ describe.skipIf(!hasChromium)(
       expect(history.rows[0]?.actor).toContain('user 3');
       // The overview follows too.
       await page.click('a:has-text("Tables")');
-      await expect.poll(() => cell(page, 'story', 'Read stage').textContent()).toBe('postgres');
+      await expect
+        .poll(() => cell(page, 'story', 'Read stage').textContent(), { timeout: LIVE_MS })
+        .toBe('postgres');
       // The token is never shown on the page.
       expect(await page.content()).not.toContain(ADMIN);
       expect(errors).toEqual([]);
