@@ -104,15 +104,16 @@ export class OverviewBuilder {
     const { pool, alerts, convexRows } = this.sources;
     const now = this.sources.now();
     const slow = await this.slowFacts(now);
-    const [pending, applied, dead, parity, untracked, flags, firing] = [
-      await pendingStats(pool, now),
-      await appliedStats(pool, new Date(now.getTime() - RATE_WINDOW_MS), now),
-      await deadLetterCounts(pool),
-      await latestParity(pool, now),
-      await untrackedCounts(pool),
-      await flagStates(pool),
-      await alerts.firingByTable(),
-    ];
+    // Independent reads: in parallel over the pool's connections.
+    const [pending, applied, dead, parity, untracked, flags, firing] = await Promise.all([
+      pendingStats(pool, now),
+      appliedStats(pool, new Date(now.getTime() - RATE_WINDOW_MS), now),
+      deadLetterCounts(pool),
+      latestParity(pool, now),
+      untrackedCounts(pool),
+      flagStates(pool),
+      alerts.firingByTable(),
+    ]);
     void convexRows.refresh(this.tables, now.getTime());
     const tables = this.tables.map((table): TableOverview => {
       const p = pending.get(table);
