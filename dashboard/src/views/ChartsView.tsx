@@ -52,7 +52,7 @@ function MetricChart(props: {
 }
 
 export function ChartsView(props: { overview: Overview | null }) {
-  const [window, setWindow] = useState<SeriesWindow>('1h');
+  const [span, setSpan] = useState<SeriesWindow>('1h');
   const [table, setTable] = useState('');
   const tick = Math.floor((props.overview?.generatedAt ?? 0) / REFRESH_MS);
   return (
@@ -63,9 +63,9 @@ export function ChartsView(props: { overview: Overview | null }) {
             <button
               key={w}
               type="button"
-              class={w === window ? 'on' : undefined}
-              aria-pressed={w === window}
-              onClick={() => setWindow(w)}
+              class={w === span ? 'on' : undefined}
+              aria-pressed={w === span}
+              onClick={() => setSpan(w)}
             >
               {w}
             </button>
@@ -91,7 +91,7 @@ export function ChartsView(props: { overview: Overview | null }) {
             title={title}
             format={format}
             axisFormat={axisFormat}
-            window={window}
+            window={span}
             table={table}
             tick={tick}
           />
