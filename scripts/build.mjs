@@ -4,7 +4,8 @@
  * JavaScript, declarations and source maps from src/ and convex/
  * (tsconfig.build.json), plus the files the compiled code reads or imports that
  * tsc does not emit: the tool schema's SQL migrations and convex/_generated
- * (JavaScript and declarations the project writes itself). Then an initialised
+ * (JavaScript and declarations the project writes itself); the control-room
+ * page (dashboard/, bundled by buildDashboard.mjs into dist/dashboard). Then an initialised
  * PGlite data directory (dist/pglite-template), which new embedded databases
  * are copied from so the CLI never runs initdb itself (src/postgres/pgliteDataDir.ts
  * says why); it is kept across builds while PGlite and its settings are unchanged.
@@ -18,6 +19,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDashboard } from './buildDashboard.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -80,6 +82,7 @@ async function makePgliteTemplate() {
 
 try {
   compile();
+  await buildDashboard(root);
   await makePgliteTemplate();
   fs.writeFileSync(path.join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);
 } catch (err) {

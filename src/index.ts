@@ -166,6 +166,9 @@ export * from './cutover/index.js';
 export * from './alerts/index.js';
 // Write cutover keys: ids for rows created in Convex, reserved from the Postgres sequences (docs/write-cutover-keys.md).
 export * from './keys/index.js';
+// The control-room page (dashboard/, bundled into dist/dashboard), served at `/` (docs/dashboard.md).
+export { registerDashboard, DASHBOARD_CSP, DASHBOARD_DIST_DIR, type DashboardOptions } from './dashboard/serveDashboard.js';
+
 // The control room's server side: overview, time series, flags, dead letters, audit (docs/control-room-api.md).
 export * from './controlRoom/index.js';
 // Write cutover: write groups, write stages with audit and refusals, the write router (docs/write-cutover.md).

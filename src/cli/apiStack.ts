@@ -12,7 +12,7 @@ import { PostgresReadPaths } from '../app/reads/postgres.js';
 import { storySiteReader, storySiteReadRouting } from '../app/reads/routing.js';
 import { TransactionRunner } from '../app/transactionRunner.js';
 import { SampleUserDirectory } from '../app/userDirectory.js';
-import { ReadFlags, type TokenEntry, type Logger } from '../index.js';
+import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
 import type { MirrorConfig } from '../index.js';
 
@@ -76,7 +76,11 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
         : undefined,
     tokens: options.tokens,
     logger: options.logger,
-    extraRoutes: options.extraRoutes,
+    // The control-room page at `/`, beside whatever routes the caller adds.
+    extraRoutes: async (scope) => {
+      await registerDashboard(scope);
+      await options.extraRoutes?.(scope);
+    },
     controlRoom: room
       ? {
           room,

@@ -8,7 +8,7 @@ import type { TokenEntry } from '../index.js';
 import { HttpConvexTarget } from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
-import type { MirrorConfig } from '../index.js';
+import type { MirrorConfig, RelayOptions } from '../index.js';
 import { createPool } from '../index.js';
 import { countConvexRows } from '../index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../index.js';
@@ -91,6 +91,8 @@ export async function startServing(
     log: Logger;
     /** Alert rules evaluated in this process (the stand-in's admin key is added to the secrets). */
     alerts?: AlertingSettings;
+    /** Relay settings (retry budget, breaker…) other than the defaults. */
+    relay?: Partial<RelayOptions>;
   },
 ): Promise<Serving> {
   const mirror = startMirrorStack({
@@ -104,6 +106,7 @@ export async function startServing(
       policy: options.alerts.policy,
       config: { ...options.alerts.config, convexDeployKey: options.alerts.config.convexDeployKey ?? stores.convexAdminKey },
     },
+    relay: options.relay,
   });
   try {
     const api = await startApiStack({

@@ -62,5 +62,10 @@ describe('tandem demo [pglite]', () => {
     expect(text).toContain('parity: clean, zero drift; invariants: all six hold in Postgres and Convex');
     const health = await fetch(demo.summary.urls.metrics);
     expect(await health.text()).toContain('tandem_outbox_pending 0');
+    // The control room's page, at the URL the demo prints.
+    expect(text).toContain(`Control room: ${demo.summary.urls.dashboard}`);
+    const page = await fetch(demo.summary.urls.dashboard);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script type="module" src="/dashboard/main.js"></script>');
   });
 });

@@ -14,7 +14,9 @@ const STAMP = path.join(root, 'dist', '.build-stamp');
 const SOURCES = [
   'src',
   'convex',
+  'dashboard',
   'scripts/build.mjs',
+  'scripts/buildDashboard.mjs',
   'tsconfig.json',
   'tsconfig.build.json',
   'package.json',

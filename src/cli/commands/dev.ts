@@ -143,6 +143,7 @@ function printBanner(p: {
   const lines = [
     'tandem dev stack is running (Ctrl-C stops it)',
     `  Postgres (PGlite, data in ${p.dataDir}): ${p.pgUrl}`,
+    `  Control room: ${apiUrl}/`,
     `  API:     ${apiUrl}/api/courses   OpenAPI: ${apiUrl}/api/openapi.json   metrics: ${apiUrl}/metrics`,
     `  Convex:  ${p.convexUrl} (a local stand-in running convex/ with convex-test, not Convex)`,
     `  Config:  ${p.configFile} (other commands: export TANDEM_CONFIG=${p.configFile})`,

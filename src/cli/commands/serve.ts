@@ -96,7 +96,7 @@ export function register(program: Command): void {
         });
         try {
           process.stdout.write(`tandem: API on ${api.url} (database: ${db.describe})\n`);
-          if (api.controlRoom) process.stdout.write(`tandem: control room API on ${api.url}/api/control/overview\n`);
+          if (api.controlRoom) process.stdout.write(`tandem: control room on ${api.url}/ (API: ${api.url}/api/control/overview)\n`);
           const signal = await stopped;
           ctx.log.info({ signal }, 'stopping API server');
         } finally {

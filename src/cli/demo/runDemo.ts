@@ -67,7 +67,7 @@ export interface DemoSummary {
   parity: ParityReport;
   invariants: InvariantReport;
   traffic: TrafficResult;
-  urls: { api: string; metrics: string; openapi: string; convex: string; postgres: string };
+  urls: { dashboard: string; api: string; metrics: string; openapi: string; convex: string; postgres: string };
 }
 
 export interface RunningDemo {
@@ -225,13 +225,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     out(`\n${formatSummary(tables)}`);
     out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? 'all six hold in Postgres and Convex' : 'VIOLATED'}\n`);
     const urls = {
+      dashboard: `${api.url}/`,
       api: `${api.url}/api/courses`,
       openapi: `${api.url}/api/openapi.json`,
       metrics: `${api.url}/metrics`,
       convex: `${convexUrl} (local stand-in, not Convex)`,
       postgres: pg.url,
     };
-    out(`\nAPI: ${urls.api}\nOpenAPI: ${urls.openapi}\nmetrics: ${urls.metrics}\nConvex: ${urls.convex}\nPostgres: ${urls.postgres}\n`);
+    out(`\nControl room: ${urls.dashboard}\nAPI: ${urls.api}\nOpenAPI: ${urls.openapi}\nmetrics: ${urls.metrics}\nConvex: ${urls.convex}\nPostgres: ${urls.postgres}\n`);
     return { summary: { tables, parity, invariants, traffic, urls }, stop };
   } catch (err) {
     await stop();
