@@ -67,5 +67,5 @@ describe('tandem demo [pglite]', () => {
     const page = await fetch(demo.summary.urls.dashboard);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script type="module" src="/dashboard/main.js"></script>');
-  });
+  }, 180_000); // the whole demo (sample, capture, backfill, live writes, parity) on a shared CI machine
 });
