@@ -97,6 +97,7 @@ export const responses = {
     ok: bool,
     database: { type: 'string', enum: ['ok', 'unavailable'] },
     mirror: nullable(obj({ pending: int, oldestPendingSeconds: { type: 'number' } })),
+    convex: nullable({ type: 'string', enum: ['ok', 'unavailable', null] }),
   }),
   id: obj({ id: int }),
   stringId: obj({ id: str }),

@@ -15,6 +15,7 @@ import { SampleUserDirectory } from '../app/userDirectory.js';
 import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
 import type { MirrorConfig } from '../index.js';
+import { databaseReadiness, type ConvexProbe } from '../api/routes/system.js';
 
 export interface ApiStackOptions {
   pool: pg.Pool;
@@ -43,6 +44,16 @@ export interface RunningApi {
   url: string;
   deps: AppDeps;
   controlRoom: ControlRoom | null;
+}
+
+/**
+ * The cheapest question Convex can answer: one document of a mirrored table
+ * (or, with none known, of a table that need not exist; an answer that the
+ * table is unknown still says Convex is reachable).
+ */
+function convexProbe(convex: ConvexQueryRunner, mirror: MirrorConfig | undefined): ConvexProbe {
+  const table = mirror?.tables[0]?.name ?? 'tandem_readiness_probe';
+  return () => convex.query('tandem:exportPage', { table, cursor: null, numItems: 1 });
 }
 
 export async function startApiStack(options: ApiStackOptions): Promise<RunningApi> {
@@ -76,6 +87,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
         : undefined,
     tokens: options.tokens,
     logger: options.logger,
+    readiness: () => databaseReadiness(options.pool, options.convex ? convexProbe(options.convex, options.controlRoom?.mirror) : undefined),
     // The control-room page at `/`, beside whatever routes the caller adds.
     extraRoutes: async (scope) => {
       await registerDashboard(scope);

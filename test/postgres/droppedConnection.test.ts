@@ -126,13 +126,13 @@ describe.each(backends)('the API when Postgres drops or is down [%s]', (backend)
     expect(read.json()).toMatchObject({ error: { code: 'unavailable' } });
     const ready = await server.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toEqual({ ok: false, database: 'unavailable', mirror: null });
+    expect(ready.json()).toEqual({ ok: false, database: 'unavailable', mirror: null, convex: null });
     expect((await server.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ ok: true });
   });
 
   it('/readyz reports ready with the mirror state (none without capture)', async () => {
     const ready = await api.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ ok: true, database: 'ok', mirror: null });
+    expect(ready.json()).toEqual({ ok: true, database: 'ok', mirror: null, convex: null });
   });
 });
