@@ -9,6 +9,7 @@ export {
   DEFAULT_ALERT_POLICY,
   alertsConfigSchema,
   checkPolicyTables,
+  enabledConditions,
   resolveAlertPolicy,
   rulesForTable,
   type AlertCondition,

@@ -195,6 +195,12 @@ export function rulesForTable(policy: AlertPolicy, table: string): AlertRuleSet 
   return policy.tables[table] ?? policy.default;
 }
 
+/** The conditions whose rules are enabled for a table (the phases' "alerts configured" gate reads these). */
+export function enabledConditions(policy: AlertPolicy, table: string): AlertCondition[] {
+  const rules = rulesForTable(policy, table);
+  return ALERT_CONDITIONS.filter((condition) => rules[condition]?.enabled);
+}
+
 /** Refuses overrides for tables that are not mirrored: a typo there would silently watch nothing. */
 export function checkPolicyTables(policy: AlertPolicy, tables: readonly string[]): void {
   for (const table of Object.keys(policy.tables))

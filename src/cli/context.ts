@@ -9,6 +9,7 @@ import { TandemError } from '../index.js';
 import { discoverMirror, type DiscoveredMirror } from '../index.js';
 import { createLogger, type Logger } from '../index.js';
 import { openDatabase, type Database } from '../index.js';
+import { enabledConditions, writeStageSource, type PhaseSources, type Queryable } from '../index.js';
 
 export interface CommandContext {
   /** The environment: where Postgres and Convex are, ports, tokens. */
@@ -86,4 +87,15 @@ export function parseList(value: string, previous: string[] = []): string[] {
       .map((s) => s.trim())
       .filter(Boolean),
   ];
+}
+
+/**
+ * What the phases' checklist reads from the rest of the plan in a command:
+ * the write stages from the database, the alert rules from the project config.
+ */
+export function phaseSources(ctx: CommandContext, db: Queryable): PhaseSources {
+  return {
+    writeStage: writeStageSource(db),
+    alertRules: async (table) => enabledConditions(ctx.project.alerts, table),
+  };
 }

@@ -31,11 +31,17 @@ export interface ReadStageFacts {
   lastRollbackAt: Date | null;
 }
 
+/**
+ * The alert rules the plan's "retry and alerts configured" gate asks for: on
+ * mirror failures, on lag and on dead letters (names of src/alerts conditions).
+ */
+export const PLAN_ALERT_RULES: readonly string[] = ['mirrorFailureRate', 'lag', 'deadLetters'];
+
 /** Facts the phase machine reads from other parts of the plan, each optional. */
 export interface PhaseSources {
   /** The table's read stage (default: the read cutover's flag store). */
   readStage?(table: string, now: Date): Promise<ReadStageFacts>;
-  /** Names of the alert rules that cover the table. */
+  /** Names of the alert rules enabled for the table (src/alerts condition names). */
   alertRules?(table: string): Promise<readonly string[]>;
   /** The write stage of the table's write group (the write cutover). */
   writeStage?(table: string): Promise<{ stage: string; since: Date | null }>;
@@ -133,11 +139,12 @@ async function checkGate(
         `tandem drill rollback ${table}`,
       );
     case 'alert-rules': {
-      if (!sources.alertRules) return unmet('alert rules are not configurable in this build yet');
+      if (!sources.alertRules) return unmet('no alert rules were given to the checklist');
       const rules = await sources.alertRules(table);
-      return rules.length > 0
+      const missing = PLAN_ALERT_RULES.filter((rule) => !rules.includes(rule));
+      return missing.length === 0
         ? { met: true, evidence: `alert rules: ${rules.join(', ')}`, metAt: null }
-        : unmet('no alert rule covers the table');
+        : unmet(`alert rules off for the table: ${missing.join(', ')} (alerts in the project config)`);
     }
     case 'parity-green': {
       const status = await parityStatus(db, now, { table });

@@ -33,6 +33,7 @@ import {
   type PhaseSources,
 } from '../../src/phases/index.js';
 import { setReadStage } from '../../src/cutover/index.js';
+import { alertsConfigSchema, DEFAULT_ALERT_POLICY, enabledConditions, resolveAlertPolicy } from '../../src/alerts/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { mirrorMapper } from '../../src/relay/changeMapper.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
@@ -59,7 +60,8 @@ const DAY = 86_400_000;
 // injected clock starts from today and moves forward from there.
 const DAY0 = Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000;
 const at = (days: number, hours = 0) => new Date(DAY0 + days * DAY + hours * 3_600_000);
-const SOURCES: PhaseSources = { alertRules: async () => ['mirror-failure-rate', 'lag'] };
+// The alert rules as a command reads them: the built-in policy, every rule on.
+const SOURCES: PhaseSources = { alertRules: async (table) => enabledConditions(DEFAULT_ALERT_POLICY, table) };
 
 /** Applies every batch with versions moved far ahead: an apply that takes a replay for a new change. */
 class ReplayAsNewTarget {
@@ -239,6 +241,24 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     });
     await advancePhase(db.pool, mirror, 'account', { now: at(6, 5), sources: SOURCES });
     expect(await phaseOf('account')).toBe('verified');
+  });
+
+  it('holds the alerts gate while a rule the plan asks for is off for the table, naming it', async () => {
+    const lagOff = resolveAlertPolicy(
+      alertsConfigSchema.parse({ tables: { account: { lag: { enabled: false }, deadLetters: { enabled: false } } } }),
+      'test config',
+    );
+    const list = async (policy: typeof lagOff) =>
+      (await checklist(db.pool, mirror, ['account'], { sources: { alertRules: async (t) => enabledConditions(policy, t) } }))[0]!
+        .gates.find((g) => g.gate === 'alert-rules')!;
+    expect(await list(lagOff)).toMatchObject({
+      met: false,
+      evidence: 'alert rules off for the table: lag, deadLetters (alerts in the project config)',
+    });
+    expect(await list(DEFAULT_ALERT_POLICY)).toMatchObject({
+      met: true,
+      evidence: 'alert rules: mirrorFailureRate, lag, deadLetters, parityDrift, untrackedWrites, shadowDrift, stall',
+    });
   });
 
   it('forces past gates only with a reason, and audits which gates were unmet', async () => {

@@ -22,7 +22,6 @@ import {
   requireSchema,
   runParity,
   unfreezeTable,
-  writeStageSource,
   type TableChecklist,
 } from '../../index.js';
 import fs from 'node:fs';
@@ -31,6 +30,7 @@ import {
   commandContext,
   discover,
   EXIT_FINDINGS,
+  phaseSources,
   projectConfigFile,
   withDatabase,
 } from '../context.js';
@@ -84,7 +84,7 @@ function registerChecklist(program: Command): void {
         throw new InvalidInputError('table', `${table} is not a mirrored table`);
       return checklist(db.pool, mirror, table ? [table] : names, {
         ...flags,
-        sources: { writeStage: writeStageSource(db.pool) },
+        sources: phaseSources(ctx, db.pool),
       });
     });
     if (flags.json) process.stdout.write(`${JSON.stringify(lists, null, 2)}\n`);
@@ -109,7 +109,7 @@ function registerAdvance(program: Command): void {
         await requireSchema(db.pool);
         return advancePhase(db.pool, (await discover(ctx, db)).mirror, table, {
           ...flags,
-          sources: { writeStage: writeStageSource(db.pool) },
+          sources: phaseSources(ctx, db.pool),
         });
       });
       const forced = result.forcedPast.length
@@ -269,6 +269,7 @@ function registerDecommission(program: Command): void {
           return decommissionTable(db.pool, (await discover(ctx, db)).mirror, table, {
             ...flags,
             sources: {
+              ...phaseSources(ctx, db.pool),
               guardReferences: async (t) =>
                 (await scanForTables(flags.src, { tables: [t] })).findings.map(
                   (f) => `${f.file}:${f.line}`,

@@ -18,7 +18,7 @@ import {
   type WriteDrain,
   type WritePath,
 } from '../../index.js';
-import { commandContext, discover, withDatabase } from '../context.js';
+import { commandContext, discover, phaseSources, withDatabase } from '../context.js';
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
 const print = (text: string): void => {
@@ -107,7 +107,7 @@ export function registerWriteFlags() {
           why: opts.why ?? opts.reason ?? '',
           actor: actor(),
           force: opts.force,
-          gates: checklistGates(db.pool, mirror),
+          gates: checklistGates(db.pool, mirror, { sources: phaseSources(ctx, db.pool) }),
           writePaths,
         });
       });
