@@ -133,13 +133,13 @@ describe('tandem plan and flags --writes on the film-rental schema [pglite]', ()
     expect(entries[0].actor).toMatch(/\(cli\)$/);
   }, 120_000);
 
-  it('refuses a rollback from convex that nothing can drain: the group keeps writing to convex', async () => {
+  it('refuses a rollback from convex when reverse sync cannot reach Convex to drain: the group keeps writing to convex', async () => {
     await tandem(['flags', 'set', GROUP, '--writes', 'convex', '--force', '--reason', 'cut over']);
     const before = [await listWrites(), await history()];
     const no = await refused(['flags', 'rollback', GROUP, '--writes', '--reason', 'incident']);
     expect([no.code, no.stderr]).toEqual([
       2,
-      "tandem: drain: reverse sync is not part of this build: nothing can drain the group's Convex changes into Postgres, so its writes stay on convex\n",
+      'tandem: CONVEX_URL: no Convex target: set CONVEX_URL and CONVEX_DEPLOY_KEY, or start `tandem dev`\n',
     ]);
     expect([await listWrites(), await history()]).toEqual(before);
     expect((await listWrites()).find((g: { group: string }) => g.group === GROUP)).toEqual({

@@ -7,18 +7,22 @@
 import os from 'node:os';
 import { Option } from 'commander';
 import {
+  changeLogSource,
   checklistGates,
+  drainReverseSync,
   InvalidInputError,
+  openConvexTarget,
   readWriteGroups,
   readWriteStageHistory,
   requireSchema,
   rollbackWriteStage,
   setWriteStage,
   writePathsFromInventory,
+  type Database,
   type WriteDrain,
   type WritePath,
 } from '../../index.js';
-import { commandContext, discover, phaseSources, withDatabase } from '../context.js';
+import { commandContext, discover, phaseSources, withDatabase, type CommandContext } from '../context.js';
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
 const print = (text: string): void => {
@@ -31,21 +35,22 @@ export function writesOption(value: string, description: string): Option {
 }
 
 /**
- * Reverse sync (Convex → Postgres) is built as its own part of the write
- * cutover; until it is wired in here, nothing can drain a group's Convex
- * changes into Postgres, so a rollback from `convex` is refused (no write may
- * be lost) while one from `convex-shadow` needs no drain and goes through.
+ * The rollback's drain: reverse sync applies every change the group's tables
+ * logged in Convex to Postgres before the writer switches back, so no write
+ * made on Convex is lost (docs/reverse-sync.md). The Convex deployment is the
+ * configured one; a rollback from `convex-shadow` never calls it.
  */
-const noReverseSync: WriteDrain = {
-  drain() {
-    return Promise.reject(
-      new InvalidInputError(
-        'drain',
-        "reverse sync is not part of this build: nothing can drain the group's Convex changes into Postgres, so its writes stay on convex",
-      ),
-    );
-  },
-};
+function reverseSyncDrain(ctx: CommandContext, db: Database): WriteDrain {
+  return {
+    async drain(group, deadlineMs) {
+      const stored = (await readWriteGroups(db.pool)).find((g) => g.name === group);
+      if (!stored) throw new InvalidInputError('group', `${group} is not a saved write group`);
+      const source = changeLogSource(openConvexTarget(ctx.config));
+      const config = (await discover(ctx, db)).mirror;
+      return drainReverseSync({ pool: db.pool, source, config, log: ctx.log }, stored.tables, deadlineMs);
+    },
+  };
+}
 
 /** How long routers take to see a pause: two polls of WriteFlags (250 ms each) and a margin. */
 const SETTLE_MS = 600;
@@ -130,7 +135,7 @@ export function registerWriteFlags() {
           group,
           why: opts.why ?? opts.reason ?? '',
           actor: actor(),
-          drain: noReverseSync,
+          drain: reverseSyncDrain(ctx, db),
           deadlineMs: opts.deadlineMs,
           settleMs: SETTLE_MS,
           log: ctx.log,
