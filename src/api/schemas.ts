@@ -93,6 +93,7 @@ const courseDetailProps = {
 
 export const responses = {
   ok: obj({ ok: bool }),
+  health: obj({ ok: bool, uptimeSeconds: int, rssMiB: int }),
   readiness: obj({
     ok: bool,
     database: { type: 'string', enum: ['ok', 'unavailable'] },

@@ -192,10 +192,10 @@ describe.each(backends)('API read routes [%s]', (backend) => {
     });
   });
 
-  it('GET /healthz answers ok', async () => {
+  it('GET /healthz answers ok, with the uptime and memory of the process', async () => {
     expect(await api.call('anonymous', 'GET', '/healthz')).toEqual({
       status: 200,
-      body: { ok: true },
+      body: { ok: true, uptimeSeconds: expect.any(Number), rssMiB: expect.any(Number) },
     });
   });
 });

@@ -127,7 +127,7 @@ describe.each(backends)('the API when Postgres drops or is down [%s]', (backend)
     const ready = await server.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toEqual({ ok: false, database: 'unavailable', mirror: null, convex: null });
-    expect((await server.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ ok: true });
+    expect((await server.inject({ method: 'GET', url: '/healthz' })).json()).toMatchObject({ ok: true });
   });
 
   it('/readyz reports ready with the mirror state (none without capture)', async () => {

@@ -70,9 +70,13 @@ export function systemRoutes(app: FastifyInstance, readiness: () => Promise<Read
     url: '/healthz',
     access: 'anonymous',
     tag: 'system',
-    summary: 'Liveness: the process answers (the database is not checked)',
-    response: responses.ok,
-    handler: async () => ({ ok: true }),
+    summary: 'Liveness: the process answers, with how long it has run and its memory (the database is not checked)',
+    response: responses.health,
+    handler: async () => ({
+      ok: true,
+      uptimeSeconds: Math.round(process.uptime()),
+      rssMiB: Math.round(process.memoryUsage.rss() / 1024 / 1024),
+    }),
   });
   app.route({
     method: 'GET',
