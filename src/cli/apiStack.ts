@@ -14,7 +14,7 @@ import { TransactionRunner } from '../app/transactionRunner.js';
 import { SampleUserDirectory } from '../app/userDirectory.js';
 import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
-import type { MirrorConfig } from '../index.js';
+import type { MirrorConfig, PhaseSources } from '../index.js';
 import { databaseReadiness, type ConvexProbe } from '../api/routes/system.js';
 
 export interface ApiStackOptions {
@@ -36,7 +36,13 @@ export interface ApiStackOptions {
    * these mirrored tables. `secrets` are values no response may show (the
    * tokens are always among them).
    */
-  controlRoom?: { mirror: MirrorConfig; convexRows?: ConvexRowCounter; secrets: ReadonlyArray<string | undefined> };
+  controlRoom?: {
+    mirror: MirrorConfig;
+    convexRows?: ConvexRowCounter;
+    secrets: ReadonlyArray<string | undefined>;
+    /** What the checklist reads from the rest of the plan (alert rules, write stages). */
+    phaseSources?: PhaseSources;
+  };
 }
 
 export interface RunningApi {
@@ -73,6 +79,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
         log: options.logger,
         convexRows: options.controlRoom.convexRows,
         alerts: postgresAlertSource(options.pool),
+        phaseSources: options.controlRoom.phaseSources,
       })
     : null;
   const app = createApiServer({

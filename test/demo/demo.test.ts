@@ -53,10 +53,11 @@ describe('tandem demo [pglite]', () => {
       localization: 1,
       story_done: 3,
     });
-    // Capture on and backfill done: every table is backfilled, and its idempotency drill
-    // passed, so the next unmet gate is the alert rules (not configurable yet).
+    // Capture on and backfill done: every table is backfilled, its idempotency drill
+    // passed and its alert rules are on (the built-in ones), so the next unmet gate
+    // is parity green for seven days.
     expect(tables.map((t) => `${t.table} ${t.phase} ${t.nextGate}`)).toEqual(
-      APP_TABLES.map((t) => `${t} backfilled alert-rules`),
+      APP_TABLES.map((t) => `${t} backfilled parity-green`),
     );
     const text = output.join('');
     expect(text).toContain('parity: clean, zero drift; invariants: all six hold in Postgres and Convex');

@@ -18,7 +18,7 @@ import {
   type Database,
 } from '../../index.js';
 import { nextStopSignal, startApiStack, type ApiStackOptions } from '../apiStack.js';
-import { commandContext, discover, withDatabase, type CommandContext } from '../context.js';
+import { commandContext, discover, phaseSources, withDatabase, type CommandContext } from '../context.js';
 import { parsePort } from '../optionParsers.js';
 
 /**
@@ -70,6 +70,7 @@ async function controlRoomFor(
     mirror,
     convexRows: convex ? (table) => countConvexRows(convex, table) : undefined,
     secrets: [ctx.config.convexDeployKey, ctx.config.databaseUrl, db.describe],
+    phaseSources: phaseSources(ctx, db.pool),
   };
 }
 

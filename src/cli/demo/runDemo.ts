@@ -25,6 +25,7 @@ import { migrate } from '../../index.js';
 import { outboxDrained } from '../../index.js';
 import { advanceWhileMet, checklist, idempotencyDrill, InvalidInputError, type ConvexTarget } from '../../index.js';
 import type { ParityReader } from '../../index.js';
+import { enabledConditions, type PhaseSources } from '../../index.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
 import { runTraffic, type TrafficResult } from './traffic.js';
@@ -91,9 +92,14 @@ async function waitForDrain(pool: pg.Pool): Promise<void> {
  * evidence of the next step (a table with no applied change has nothing to
  * replay, which the checklist then shows as unmet).
  */
-async function advanceTables(pool: pg.Pool, target: ConvexTarget & ParityReader, mirror: MirrorConfig): Promise<void> {
+async function advanceTables(
+  pool: pg.Pool,
+  target: ConvexTarget & ParityReader,
+  mirror: MirrorConfig,
+  sources: PhaseSources,
+): Promise<void> {
   for (const table of mirror.tables) {
-    await advanceWhileMet(pool, mirror, table.name);
+    await advanceWhileMet(pool, mirror, table.name, { sources });
     await idempotencyDrill(pool, target, mirror, table.name).catch((err: unknown) => {
       if (!(err instanceof InvalidInputError)) throw err;
     });
@@ -104,11 +110,12 @@ async function summarize(
   pool: pg.Pool,
   mirror: MirrorConfig,
   parity: ParityReport,
+  sources: PhaseSources,
 ): Promise<DemoTableSummary[]> {
   const status = new Map((await captureStatus(pool, mirror)).map((s) => [s.table, s]));
   const untracked = new Map((await untrackedWrites(pool)).map((u) => [u.table, u.count]));
   const phases = new Map(
-    (await checklist(pool, mirror, mirror.tables.map((t) => t.name))).map((c) => [c.table, c]),
+    (await checklist(pool, mirror, mirror.tables.map((t) => t.name), { sources })).map((c) => [c.table, c]),
   );
   return Object.values(parity.tables).map((t) => ({
     table: t.table,
@@ -220,8 +227,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const invariants = await runInvariants(pool, target, {
       suites: await loadInvariantSuites(project),
     });
-    await advanceTables(pool, target, mirror);
-    const tables = await summarize(pool, mirror, parity);
+    // The checklist reads the demo's alert rules from its project config, as the CLI does.
+    const sources: PhaseSources = { alertRules: async (table) => enabledConditions(project.alerts, table) };
+    await advanceTables(pool, target, mirror, sources);
+    const tables = await summarize(pool, mirror, parity, sources);
     out(`\n${formatSummary(tables)}`);
     out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? 'all six hold in Postgres and Convex' : 'VIOLATED'}\n`);
     const urls = {
