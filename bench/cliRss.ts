@@ -112,6 +112,8 @@ async function runVariant(variant: Variant, logDir: string): Promise<Map<string,
     TANDEM_PG_PORT: String(await freePort()),
     TANDEM_CONVEX_PORT: String(await freePort()),
     TANDEM_LOG_LEVEL: 'warn',
+    // The story site's config, as its team runs the CLI (guard and codegen need its tables).
+    TANDEM_CONFIG: path.join(root, 'examples/story-site/tandem.config.json'),
   };
   delete env.DATABASE_URL;
   delete env.CONVEX_URL;

@@ -38,7 +38,7 @@ export const BENCHMARKS = [
   { name: 'parity', script: 'bench/parity.ts', target: 'in-memory test double of the Convex side after a modeled 20 ms round trip', quick: ['--rows', '100000'] },
   { name: 'standin', script: 'bench/standinUpserts.ts', target: 'embedded target (convex-test with the indexed store)', quick: ['--sizes', '10000,50000', '--measure', '5000', '--baseline', '1000'] },
   { name: 'standin-restart', script: 'bench/standinRestart.ts', target: 'local stand-in (tandem convex-local, convex-test)', quick: ['--docs', '20000,100000'], build: true },
-  { name: 'reads', script: 'bench/readCosts.ts', target: 'embedded target (convex-test)', quick: ['--scale', '0.05', '--extra-done', '1000'] },
+  { name: 'reads', script: 'bench/readCosts.ts', target: 'embedded target (convex-test)', quick: ['--extra-done', '1000'] },
   { name: 'read-stages', script: 'bench/readStages.ts', target: 'modeled remote Convex (8 ms wait)', quick: ['--blocks', '4', '--reads', '40'] },
   { name: 'control-room', script: 'bench/controlRoomOverview.ts', target: 'none (the overview reads PostgreSQL only)', quick: ['--rows', '10000', '--runs', '5'] },
   { name: 'write-pause', script: 'bench/writePause.ts', target: 'modeled Convex write (8 ms wait) and modeled reverse-sync drain (50 ms wait)', quick: ['--rounds', '3'] },
