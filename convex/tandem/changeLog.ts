@@ -280,6 +280,22 @@ export function withChangeLog<DB extends MirrorWriter>(db: DB, options: ChangeLo
       throw new ChangeLogError(table, `id ${id} belongs to ${found}`);
     return found;
   };
+  // patch and replace differ only in how the new fields meet the old document (updateRow's mode).
+  const update =
+    (mode: 'patch' | 'replace') =>
+    async (...args: unknown[]) => {
+      const table = loggedTable(args);
+      const { id, rest } = idArgs(args);
+      if (table === null) return (db[mode] as (...a: unknown[]) => Promise<void>)(...args);
+      return updateRow(
+        state,
+        table,
+        MIRRORED_TABLES[table]!,
+        id,
+        rest[0] as Record<string, unknown>,
+        mode,
+      );
+    };
   const writer = {
     get: db.get.bind(db),
     query: db.query.bind(db),
@@ -290,32 +306,8 @@ export function withChangeLog<DB extends MirrorWriter>(db: DB, options: ChangeLo
       if (!config) return db.insert(table, value as Record<string, Value>);
       return insertRow(state, table, config, value);
     },
-    async patch(...args: unknown[]) {
-      const table = loggedTable(args);
-      const { id, rest } = idArgs(args);
-      if (table === null) return (db.patch as (...a: unknown[]) => Promise<void>)(...args);
-      return updateRow(
-        state,
-        table,
-        MIRRORED_TABLES[table]!,
-        id,
-        rest[0] as Record<string, unknown>,
-        'patch',
-      );
-    },
-    async replace(...args: unknown[]) {
-      const table = loggedTable(args);
-      const { id, rest } = idArgs(args);
-      if (table === null) return (db.replace as (...a: unknown[]) => Promise<void>)(...args);
-      return updateRow(
-        state,
-        table,
-        MIRRORED_TABLES[table]!,
-        id,
-        rest[0] as Record<string, unknown>,
-        'replace',
-      );
-    },
+    patch: update('patch'),
+    replace: update('replace'),
     async delete(...args: unknown[]) {
       const table = loggedTable(args);
       const { id } = idArgs(args);
