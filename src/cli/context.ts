@@ -9,7 +9,8 @@ import { TandemError } from '../index.js';
 import { discoverMirror, type DiscoveredMirror } from '../index.js';
 import { createLogger, type Logger } from '../index.js';
 import { openDatabase, type Database } from '../index.js';
-import { enabledConditions, writeStageSource, type PhaseSources, type Queryable } from '../index.js';
+import type { PhaseSources, Queryable } from '../index.js';
+import { planPhaseSources } from './phaseSources.js';
 
 export interface CommandContext {
   /** The environment: where Postgres and Convex are, ports, tokens. */
@@ -89,13 +90,7 @@ export function parseList(value: string, previous: string[] = []): string[] {
   ];
 }
 
-/**
- * What the phases' checklist reads from the rest of the plan in a command:
- * the write stages from the database, the alert rules from the project config.
- */
+/** The phases' sources in a command: the project's alert rules, the database's write stages. */
 export function phaseSources(ctx: CommandContext, db: Queryable): PhaseSources {
-  return {
-    writeStage: writeStageSource(db),
-    alertRules: async (table) => enabledConditions(ctx.project.alerts, table),
-  };
+  return planPhaseSources(db, ctx.project.alerts);
 }

@@ -9,7 +9,8 @@ import { HttpConvexTarget } from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
 import type { MirrorConfig, RelayOptions } from '../index.js';
-import { DEFAULT_ALERT_POLICY, enabledConditions, writeStageSource } from '../index.js';
+import { DEFAULT_ALERT_POLICY } from '../index.js';
+import { planPhaseSources } from './phaseSources.js';
 import { createPool } from '../index.js';
 import { countConvexRows } from '../index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../index.js';
@@ -123,10 +124,7 @@ export async function startServing(
         mirror: options.mirror,
         convexRows: (table) => countConvexRows(stores.target, table),
         secrets: [stores.convexAdminKey, stores.pg.url],
-        phaseSources: {
-          writeStage: writeStageSource(stores.pool),
-          alertRules: async (table) => enabledConditions(options.alerts?.policy ?? DEFAULT_ALERT_POLICY, table),
-        },
+        phaseSources: planPhaseSources(stores.pool, options.alerts?.policy ?? DEFAULT_ALERT_POLICY),
       },
     });
     return {

@@ -25,7 +25,8 @@ import { migrate } from '../../index.js';
 import { outboxDrained } from '../../index.js';
 import { advanceWhileMet, checklist, idempotencyDrill, InvalidInputError, type ConvexTarget } from '../../index.js';
 import type { ParityReader } from '../../index.js';
-import { enabledConditions, type PhaseSources } from '../../index.js';
+import type { PhaseSources } from '../../index.js';
+import { planPhaseSources } from '../phaseSources.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
 import { runTraffic, type TrafficResult } from './traffic.js';
@@ -228,7 +229,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       suites: await loadInvariantSuites(project),
     });
     // The checklist reads the demo's alert rules from its project config, as the CLI does.
-    const sources: PhaseSources = { alertRules: async (table) => enabledConditions(project.alerts, table) };
+    const sources = planPhaseSources(pool, project.alerts);
     await advanceTables(pool, target, mirror, sources);
     const tables = await summarize(pool, mirror, parity, sources);
     out(`\n${formatSummary(tables)}`);
