@@ -47,7 +47,14 @@ export {
   type StageSource,
 } from './reader.js';
 export { ReadStats, type ReadStatName } from './readStats.js';
-export { canonicalResult, changesInFlight, type ShadowClass, type ShadowMode } from './shadowCompare.js';
+export {
+  canonicalResult,
+  changesInFlight,
+  countChangesInFlight,
+  type ShadowClass,
+  type ShadowMode,
+} from './shadowCompare.js';
+export type { CompareContext, CompareVerdict, ShadowComparator } from './shadowClassify.js';
 export {
   ShadowRecorder,
   shadowReport,
