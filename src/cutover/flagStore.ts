@@ -11,6 +11,7 @@ import { withTransaction, type Queryable } from '../postgres/database.js';
 import { newSalt } from './buckets.js';
 import {
   checkTransition,
+  describeSetting,
   impliedPercent,
   isReadStage,
   READ_STAGES,
@@ -55,7 +56,7 @@ export class ReadStageRefusedError extends InvalidInputError {
     readonly table: string,
     readonly from: StageSetting,
     readonly to: StageSetting,
-    readonly reason: 'needs_force' | 'unchanged',
+    readonly reason: 'needs_force' | 'unchanged' | 'changed',
     message: string,
   ) {
     super('stage', `${table}: ${message}`);
@@ -111,6 +112,14 @@ export interface StageChangeRequest {
   /** The automatic rule that made the change, and the values it saw. */
   rule?: string;
   detail?: Record<string, unknown>;
+  /** Refuse (reason `changed`) unless the table's stored version is this one: nobody changed it since it was read. */
+  ifVersion?: number;
+}
+
+/** A change as stored: its stage version and when it was made (the database clock). */
+export interface StoredStageChange extends StageChange {
+  version: number;
+  at: Date;
 }
 
 function requireWhy(why: string | undefined): string {
@@ -146,10 +155,10 @@ async function writeChange(
   tx: Queryable,
   change: StageChange,
   request: Pick<StageChangeRequest, 'actor' | 'rule' | 'detail'> & { why: string },
-): Promise<void> {
-  await tx.query(
+): Promise<{ version: number; at: Date }> {
+  const { rows } = await tx.query<{ version: string; updated_at: Date }>(
     `UPDATE tandem.read_flag SET stage = $2, percent = $3, version = nextval('tandem.read_flag_version'), updated_at = now()
-      WHERE table_name = $1`,
+      WHERE table_name = $1 RETURNING version, updated_at`,
     [change.table, change.to.stage, change.to.percent],
   );
   await tx.query(
@@ -170,6 +179,7 @@ async function writeChange(
     ],
   );
   await tx.query('SELECT pg_notify($1, $2)', [READ_FLAG_CHANNEL, change.table]);
+  return { version: Number(rows[0]!.version), at: new Date(rows[0]!.updated_at) };
 }
 
 /**
@@ -182,6 +192,16 @@ export async function setReadStage(
   knownTables: readonly string[],
   request: StageChangeRequest,
 ): Promise<StageChange> {
+  const { table, from, to, forced } = await changeReadStage(pool, knownTables, request);
+  return { table, from, to, forced };
+}
+
+/** setReadStage, also returning the version and time the change was stored under (what instances acknowledge). */
+export async function changeReadStage(
+  pool: pg.Pool,
+  knownTables: readonly string[],
+  request: StageChangeRequest,
+): Promise<StoredStageChange> {
   requireKnownTable(request.table, knownTables);
   if (!isReadStage(request.stage))
     throw new InvalidInputError(
@@ -193,11 +213,18 @@ export async function setReadStage(
   return withTransaction(pool, async (tx) => {
     const current = await lockFlag(tx, request.table);
     const from: StageSetting = { stage: current.stage, percent: current.percent };
+    if (request.ifVersion !== undefined && current.version !== request.ifVersion)
+      throw new ReadStageRefusedError(
+        request.table,
+        from,
+        to,
+        'changed',
+        `the stage changed meanwhile (now ${describeSetting(from)}, version ${current.version}, expected ${request.ifVersion})`,
+      );
     const check = checkTransition(from, to, { force: request.force });
     if (!check.ok) throw new ReadStageRefusedError(request.table, from, to, check.reason, check.message);
     const change: StageChange = { table: request.table, from, to, forced: check.forced };
-    await writeChange(tx, change, { ...request, why });
-    return change;
+    return { ...change, ...(await writeChange(tx, change, { ...request, why })) };
   });
 }
 

@@ -5,6 +5,7 @@ export { decideRead, tableSelectsUser, type ReadDecision, type ReadingUser, type
 export {
   READ_FLAG_CHANNEL,
   ReadStageRefusedError,
+  changeReadStage,
   listReadStages,
   readFlagRows,
   readStageHistory,
@@ -14,8 +15,16 @@ export {
   type StageChange,
   type StageChangeRequest,
   type StageHistoryEntry,
+  type StoredStageChange,
   type TableReadFlag,
 } from './flagStore.js';
+export {
+  DEFAULT_STALE_AFTER_MS,
+  InstanceRegistry,
+  listReadInstances,
+  type InstanceRegistryOptions,
+  type ReadInstance,
+} from './instances.js';
 export {
   ReadFlags,
   readOverrideFromConfig,
@@ -38,7 +47,14 @@ export {
   type StageSource,
 } from './reader.js';
 export { ReadStats, type ReadStatName } from './readStats.js';
-export { canonicalResult, changesInFlight, type ShadowClass, type ShadowMode } from './shadowCompare.js';
+export {
+  canonicalResult,
+  changesInFlight,
+  countChangesInFlight,
+  type ShadowClass,
+  type ShadowMode,
+} from './shadowCompare.js';
+export type { CompareContext, CompareVerdict, ShadowComparator } from './shadowClassify.js';
 export {
   ShadowRecorder,
   shadowReport,

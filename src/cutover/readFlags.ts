@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import { readFlagRows, READ_FLAG_CHANNEL, type TableReadFlag } from './flagStore.js';
 import type { TableStage } from './decide.js';
 import { StageWatcher } from './stageWatcher.js';
+import { InstanceRegistry, type InstanceRegistryOptions } from './instances.js';
 
 /** Tables forced to read Postgres: every one, or the named ones. */
 export type ForcedTables = 'all' | readonly string[];
@@ -43,6 +44,12 @@ export interface ReadFlagsOptions {
   pollMs?: number;
   /** Listen for change notifications on a connection of the pool. Default true. */
   listen?: boolean;
+  /**
+   * Register this process in the tool's schema (tandem.read_instance) and
+   * acknowledge every stage version it applies, so a rollback drill can wait
+   * for it. Default on whenever there is a pool; false leaves it out.
+   */
+  instance?: InstanceRegistryOptions | false;
   log?: Logger;
 }
 
@@ -72,9 +79,14 @@ export class ReadFlags {
   private readonly watcher: StageWatcher<TableReadFlag>;
   private readonly listeners = new Set<(changes: StageChangeEvent[]) => void>();
   private readonly log: Logger | undefined;
+  private readonly registry: InstanceRegistry | null;
 
   private constructor(private readonly options: ReadFlagsOptions) {
     this.log = options.log?.child({ component: 'read-flags' });
+    this.registry =
+      options.pool && options.instance !== false
+        ? new InstanceRegistry(options.pool, { log: this.log, ...options.instance })
+        : null;
     this.watcher = new StageWatcher(
       {
         channel: READ_FLAG_CHANNEL,
@@ -85,7 +97,17 @@ export class ReadFlags {
         what: 'read stages',
       },
       { pool: options.pool, pollMs: options.pollMs, listen: options.listen, log: this.log },
-      { onTick: () => this.checkFile(), onLoad: (before) => this.announce(this.effective(before)) },
+      {
+        onTick: () => {
+          this.checkFile();
+          this.registry?.tick();
+        },
+        onLoad: (before) => {
+          this.announce(this.effective(before));
+          // After the listeners ran: the new stages are what this process now serves.
+          this.registry?.acknowledge(this.watcher.loadedVersion);
+        },
+      },
     );
   }
 
@@ -93,6 +115,8 @@ export class ReadFlags {
   static async start(options: ReadFlagsOptions): Promise<ReadFlags> {
     const flags = new ReadFlags(options);
     await flags.watcher.start();
+    // Registered before it serves: a drill started from now on waits for this process.
+    await flags.registry?.settled();
     return flags;
   }
 
@@ -122,6 +146,11 @@ export class ReadFlags {
   /** The stored stages as last loaded (without the override). */
   storedStages(): TableReadFlag[] {
     return [...this.watcher.rows.values()];
+  }
+
+  /** This process's id in tandem.read_instance (null when it does not register). */
+  get instanceId(): string | null {
+    return this.registry?.id ?? null;
   }
 
   /** False while the flag store cannot be reached (stages are the last known). */
@@ -164,7 +193,8 @@ export class ReadFlags {
     this.announce(before);
   }
 
-  close(): Promise<void> {
-    return this.watcher.close();
+  async close(): Promise<void> {
+    await this.watcher.close();
+    await this.registry?.close();
   }
 }

@@ -19,7 +19,17 @@ import { decideRead, type ReadDecision, type ReadingUser, type TableStage } from
 import type { CutoverMetrics } from './metrics.js';
 import { stageRank } from './readStages.js';
 import type { ReadStats } from './readStats.js';
-import { canonicalResult, changesInFlight, type ShadowClass, type ShadowMode } from './shadowCompare.js';
+import { canonicalResult, type ShadowMode } from './shadowCompare.js';
+import {
+  classifyExact,
+  classifyWithTolerance,
+  delay,
+  settle,
+  type Classified,
+  type ClassifyInput,
+  type Settled,
+  type ShadowComparator,
+} from './shadowClassify.js';
 import type { ShadowOutcome, ShadowRecorder } from './shadowStore.js';
 
 /** Where the router reads stages from: a ReadFlags client, or anything answering the same question. */
@@ -73,6 +83,13 @@ export interface ReadRequest<T, U> {
   convex: () => Promise<T>;
   /** Brings both results to one form before comparing (e.g. sorts an unordered list). */
   normalize?: (value: T) => unknown;
+  /**
+   * A comparison with a stated tolerance (counts, sums, statistics): told how
+   * many changes are in flight, it says whether a difference is one they can
+   * explain (lag) or not (drift, once re-checks agree). Called only when the
+   * results differ; without it a difference is lag only once it settles.
+   */
+  compare?: ShadowComparator<T>;
 }
 
 export type ReadSource = 'postgres' | 'convex';
@@ -85,23 +102,6 @@ export interface ReadResult<T> {
   /** Convex failed and Postgres answered instead. */
   fellBack?: boolean;
 }
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function settle<T>(run: () => Promise<T>, timeoutMs: number): Promise<Settled<T>> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ ok: false, error: `timed out after ${timeoutMs} ms` }), timeoutMs);
-    Promise.resolve()
-      .then(run)
-      .then(
-        (value) => resolve({ ok: true, value }),
-        (err: unknown) => resolve({ ok: false, error: (err as Error)?.message ?? String(err) }),
-      )
-      .finally(() => clearTimeout(timer));
-  });
-}
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Reader<U = ReadingUser> {
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -217,45 +217,32 @@ export class Reader<U = ReadingUser> {
       return this.outcome({ ...base, class: 'error', postgres, detail: second.error });
     }
     if (this.equal(request, postgres, second.value)) return this.outcome({ ...base, class: 'match' });
-    const verdict = await this.classifyDifference(request, mode, started);
+    const verdict = await this.classifyDifference(request, mode, started, [postgres, second.value]);
     this.outcome({ ...base, class: verdict.class, postgres, convex: second.value, detail: verdict.detail });
   }
 
-  /**
-   * Drift only when the difference stays with nothing in flight; while
-   * changes to the read's tables are pending (or were just applied) the
-   * read is re-done once they settle.
-   */
-  private async classifyDifference<T>(
+  private classifyDifference<T>(
     request: ReadRequest<T, U>,
     mode: ShadowMode,
     started: number,
-  ): Promise<{ class: ShadowClass; detail: string }> {
-    const { pool } = this.options;
-    if (!pool) return { class: 'drift', detail: 'no outbox to tell lag from drift' };
+    results: [T, T],
+  ): Promise<Classified> {
     const shadow = this.options.shadow ?? {};
-    const margin = shadow.inFlightMarginMs ?? 1000;
-    const attempts = shadow.recheckAttempts ?? 20;
-    const other = mode === 'aa' ? request.postgres : request.convex;
-    let since = started;
-    if (!(await changesInFlight(pool, request.tables, Date.now() - since + margin)))
-      return { class: 'drift', detail: 'differs with no change in flight' };
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      await delay(shadow.recheckMs ?? 250);
-      // Re-read only once nothing is pending: what was applied meanwhile is in both stores.
-      if (await changesInFlight(pool, request.tables, 0)) continue;
-      since = Date.now();
-      const [p, c] = await Promise.all([
-        settle(request.postgres, shadow.timeoutMs ?? 2000),
-        settle(other, shadow.timeoutMs ?? 2000),
-      ]);
-      if (!p.ok || !c.ok) continue;
-      if (this.equal(request, p.value, c.value))
-        return { class: 'lag', detail: `changes in flight; equal after ${attempt} re-check(s)` };
-      if (!(await changesInFlight(pool, request.tables, Date.now() - since + margin)))
-        return { class: 'drift', detail: `still differs after the changes in flight settled (re-check ${attempt})` };
-    }
-    return { class: 'lag', detail: `changes still in flight after ${attempts} re-checks` };
+    const input: ClassifyInput<T> = {
+      pool: this.options.pool,
+      tables: request.tables,
+      first: request.postgres,
+      second: mode === 'aa' ? request.postgres : request.convex,
+      equal: (a, b) => this.equal(request, a, b),
+      started,
+      recheckMs: shadow.recheckMs ?? 250,
+      recheckAttempts: shadow.recheckAttempts ?? 20,
+      inFlightMarginMs: shadow.inFlightMarginMs ?? 1000,
+      timeoutMs: shadow.timeoutMs ?? 2000,
+    };
+    return request.compare
+      ? classifyWithTolerance(input, request.compare, results)
+      : classifyExact(input);
   }
 
   private outcome(o: ShadowOutcome): void {
@@ -287,6 +274,8 @@ export interface RoutedReadsSpec<P extends ReadMethods<P>> {
   /** The tables each method reads (or a function of its arguments). */
   tables: { [K in keyof P]: readonly string[] | ((...args: Parameters<P[K]>) => readonly string[]) };
   normalize?: { [K in keyof P]?: (value: Awaited<ReturnType<P[K]>>) => unknown };
+  /** A comparison with a stated tolerance, per method (see ReadRequest.compare). */
+  compare?: { [K in keyof P]?: ShadowComparator<Awaited<ReturnType<P[K]>>> };
 }
 
 export interface ServedRead {
@@ -319,6 +308,7 @@ export function routedReads<P extends ReadMethods<P>, U>(
           postgres: () => spec.postgres[method](...args),
           convex: () => spec.convex[method](...args),
           normalize: spec.normalize?.[method] as ((v: unknown) => unknown) | undefined,
+          compare: spec.compare?.[method] as ShadowComparator<unknown> | undefined,
         });
         onServed?.({ method, source: result.source, decision: result.decision });
         return result.value;

@@ -58,6 +58,24 @@ export async function changesInFlight(
   return rows[0]!.busy;
 }
 
+/**
+ * How many changes to `tables` are pending in the outbox, or were applied in
+ * the last `withinMs`: the most a read over them can be behind (or ahead) by.
+ */
+export async function countChangesInFlight(
+  db: Queryable,
+  tables: readonly string[],
+  withinMs: number,
+): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM tandem.outbox
+      WHERE table_name = ANY($1::text[])
+        AND (status = 'pending' OR processed_at > now() - $2::int * interval '1 millisecond')`,
+    [tables, Math.ceil(withinMs)],
+  );
+  return Number(rows[0]!.n);
+}
+
 /** Text of a result for a sample, cut at `maxBytes` (UTF-16 units, close enough for a cap). */
 export function sampleText(value: unknown, maxBytes: number): string {
   let text: string;

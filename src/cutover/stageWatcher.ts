@@ -75,6 +75,11 @@ export class StageWatcher<R> {
     return this.current;
   }
 
+  /** The highest version among the rows last loaded (-1 before the first load). */
+  get loadedVersion(): number {
+    return this.version;
+  }
+
   /** False while the store cannot be reached (rows are the last known). */
   get reachable(): boolean {
     return this.unreachableSince === null;

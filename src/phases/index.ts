@@ -59,3 +59,10 @@ export {
   type DecommissionOptions,
   type DecommissionResult,
 } from './decommission.js';
+export {
+  rollbackDrill,
+  ROLLBACK_DRILL_RULE,
+  type InstanceFollow,
+  type RollbackDrillOptions,
+  type RollbackDrillResult,
+} from './rollbackDrill.js';

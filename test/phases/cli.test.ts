@@ -1,12 +1,16 @@
 /**
  * The phase commands through the CLI on another application (the shop
  * schema): checklist lists every gate, advance moves a table whose gate is met
- * and refuses an unmet one with exit 2 naming it, and bad input changes nothing.
+ * and refuses an unmet one with exit 2 naming it, and bad input changes nothing;
+ * drill rollback times a running instance (a ReadFlags in this process) and
+ * meets its gate.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReadFlags } from '../../src/cutover/readFlags.js';
+import { createPool } from '../../src/postgres/database.js';
 import { GATE_ORDER } from '../../src/phases/index.js';
 import { refusedTandem, runTandem } from '../support/cliRun.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -102,5 +106,33 @@ describe.each(backends)('tandem checklist and advance [%s]', (backend) => {
       expect(failure.stderr, args.join(' ')).toBe(message);
     }
     expect(await phases()).toEqual([{ table_name: 'customer', phase: 'mirroring' }]);
+  });
+
+  it('drill rollback times each running instance, meets the gate, and refuses bad input with exit 2', async () => {
+    for (const [args, message] of [
+      [['drill', 'rollback', 'nope'], 'tandem: table: "nope" is not a mirrored table (known: customer, reading, orders, line)\n'],
+      [
+        ['drill', 'rollback', 'reading'],
+        'tandem: table: reading reads from postgres: a rollback drill needs it on a Convex read stage (convex-internal, convex-percent, convex)\n',
+      ],
+    ] as const) {
+      const failure = await refused([...args]);
+      expect(failure.code, args.join(' ')).toBe(2);
+      expect(failure.stderr, args.join(' ')).toBe(message);
+    }
+    await tandem(['flags', 'set', 'customer', 'convex', '--force', '--why', 'drill test']);
+    const pool = createPool(db.url, 2);
+    const flags = await ReadFlags.start({ pool, instance: { label: 'shop-app' } });
+    try {
+      const out = (await tandem(['drill', 'rollback', 'customer'])).stdout.split('\n');
+      expect(out[0]).toMatch(/^customer: 1 instance\(s\) followed to postgres and back to convex, slowest \d+ ms$/);
+      expect(out[1]).toMatch(new RegExp(`^  ${flags.instanceId} \\(shop-app\\)\tto postgres: \\d+ ms\tback: \\d+ ms$`));
+      const customer = JSON.parse((await tandem(['checklist', 'customer', '--json'])).stdout)[0];
+      expect(customer.gates.find((g: { gate: string }) => g.gate === 'rollback-drill').met).toBe(true);
+      expect(flags.stageOf('customer').stage).toBe('convex');
+    } finally {
+      await flags.close();
+      await pool.end();
+    }
   });
 });

@@ -7,6 +7,7 @@
  */
 import { Reader, routedReads, type ReaderOptions, type ReadSource } from '../../index.js';
 import type { Actor } from '../ports.js';
+import { compareMonthlyStats, toleranceForInFlight } from './statsTolerance.js';
 import type { ReadPaths } from './types.js';
 
 /** The tables each read path reads, in both stores. */
@@ -37,6 +38,16 @@ export function storySiteReadRouting(
   reader: Reader<Actor>,
   reads: { postgres: ReadPaths; convex: ReadPaths },
 ): (context: { user: Actor | null; onServed: (served: { source: ReadSource }) => void }) => ReadPaths {
-  const route = routedReads<ReadPaths, Actor>(reader, { ...reads, tables: READ_PATH_TABLES });
+  const route = routedReads<ReadPaths, Actor>(reader, {
+    ...reads,
+    tables: READ_PATH_TABLES,
+    // The stats page is compared with its stated tolerance while events are in flight.
+    compare: {
+      monthlyStats: (postgres, convex, { changesInFlight }) => {
+        const result = compareMonthlyStats(postgres, convex, toleranceForInFlight(changesInFlight));
+        return result.ok ? { ok: true } : { ok: false, detail: JSON.stringify(result) };
+      },
+    },
+  });
   return ({ user, onServed }) => route({ user, onServed });
 }

@@ -3,6 +3,7 @@
  * - `tandem checklist [<table>] [--json]`: every gate of each table with its evidence;
  * - `tandem advance <table> [--to <phase>] [--force --why "…"]`: refuses an unmet gate, naming it;
  * - `tandem drill idempotency <table>`: replays applied changes, proves Convex unchanged;
+ * - `tandem drill rollback <table>`: reads to postgres and back, timing each running instance;
  * - `tandem freeze <table> --why "…" [--dry-run] [--recheck]` and `tandem unfreeze <table> --why "…"`;
  * - `tandem archive <table> [--out <dir>]`, `tandem restore <archive> --into <schema> [--dry-run]`;
  * - `tandem decommission <table> --src <paths…> [--retired-schema s | --rename-to n | --drop --why "…"]`.
@@ -15,6 +16,7 @@ import {
   checklist,
   decommissionTable,
   restoreArchive,
+  rollbackDrill,
   freezeTable,
   idempotencyDrill,
   InvalidInputError,
@@ -25,6 +27,7 @@ import {
   type TableChecklist,
 } from '../../index.js';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   commandContext,
@@ -143,6 +146,44 @@ function registerDrill(program: Command): void {
         process.stdout.write(`  changed keys: ${result.changedKeys.join(', ') || '-'}\n`);
         process.exitCode = EXIT_FINDINGS;
       }
+    });
+  drill
+    .command('rollback <table>')
+    .description(
+      "Move the table's reads to postgres and back, and measure how long each running instance took to follow",
+    )
+    .option(
+      '--timeout-ms <ms>',
+      'how long each move may take to reach every instance',
+      wholeNumber(1),
+      5000,
+    )
+    .option(
+      '--stale-ms <ms>',
+      'an instance whose heartbeat is older is not running',
+      wholeNumber(1),
+      5000,
+    )
+    .option('--now <time>', 'record the evidence at this time (for drills and tests)', instant)
+    .action(async (table: string, flags: { timeoutMs: number; staleMs: number; now?: Date }) => {
+      const ctx = await commandContext();
+      const result = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool);
+        return rollbackDrill(db.pool, (await discover(ctx, db)).mirror, table, {
+          timeoutMs: flags.timeoutMs,
+          staleAfterMs: flags.staleMs,
+          now: flags.now,
+          actor: `${os.userInfo().username}@${os.hostname()} (drill)`,
+        });
+      });
+      process.stdout.write(`${result.table}: ${String(result.evidence.detail.summary)}\n`);
+      for (const i of result.instances) {
+        const ms = (v: number | null) => (v === null ? 'did not follow' : `${v} ms`);
+        process.stdout.write(
+          `  ${i.id}${i.label ? ` (${i.label})` : ''}\tto postgres: ${ms(i.toPostgresMs)}\tback: ${ms(i.backMs)}\n`,
+        );
+      }
+      if (!result.passed) process.exitCode = EXIT_FINDINGS;
     });
 }
 
