@@ -4,8 +4,10 @@
  * calls them with an admin/deploy key after checking the caller's role and
  * the input's shape exactly as the Postgres path does
  * (src/app/writes/convexPaths.ts), and passes the caller's legacy user id.
- * Each handler hands `ctx.db` to a plain function in convex/writes/, so one
- * wrapper around the db writer sees every write of the mutation.
+ * Each handler hands `changeLogged(ctx.db)` to a plain function in
+ * convex/writes/, so the change log (convex/tandem/changeLog.ts) sees every
+ * write of the mutation and records it in the same mutation, for reverse
+ * sync to apply to Postgres.
  * Refusals are ConvexErrors with `{ code, field, message }` (writes/refusals.ts).
  */
 import { v } from 'convex/values';
@@ -14,6 +16,7 @@ import * as approvals from './writes/approvals.js';
 import * as courses from './writes/courses.js';
 import * as languages from './writes/languages.js';
 import * as lookups from './writes/lookups.js';
+import { changeLogged } from './writes/rows.js';
 import * as stories from './writes/stories.js';
 import * as storyDone from './writes/storyDone.js';
 
@@ -34,32 +37,32 @@ export const saveStory = internalMutation({
     json: v.any(),
     todo_count: v.number(),
   },
-  handler: (ctx, args) => stories.saveStory(ctx.db, args),
+  handler: (ctx, args) => stories.saveStory(changeLogged(ctx.db), args),
 });
 
 export const deleteStory = internalMutation({
   args: storyRef,
-  handler: (ctx, args) => stories.deleteStory(ctx.db, args),
+  handler: (ctx, args) => stories.deleteStory(changeLogged(ctx.db), args),
 });
 
 export const importStory = internalMutation({
   args: { importer: v.number(), story_id: v.number(), course_id: v.number() },
-  handler: (ctx, args) => stories.importStory(ctx.db, args),
+  handler: (ctx, args) => stories.importStory(changeLogged(ctx.db), args),
 });
 
 export const toggleApproval = internalMutation({
   args: { userId: v.number(), story_id: v.number() },
-  handler: (ctx, args) => approvals.toggleApproval(ctx.db, args),
+  handler: (ctx, args) => approvals.toggleApproval(changeLogged(ctx.db), args),
 });
 
 export const removeApproval = internalMutation({
   args: { id: v.number() },
-  handler: (ctx, args) => approvals.removeApproval(ctx.db, args),
+  handler: (ctx, args) => approvals.removeApproval(changeLogged(ctx.db), args),
 });
 
 export const togglePublished = internalMutation({
   args: storyRef,
-  handler: (ctx, args) => stories.togglePublished(ctx.db, args),
+  handler: (ctx, args) => stories.togglePublished(changeLogged(ctx.db), args),
 });
 
 export const recordStoryDone = internalMutation({
@@ -67,7 +70,7 @@ export const recordStoryDone = internalMutation({
     items: v.array(v.object({ story_id: v.number(), user_id: v.union(v.number(), v.null()) })),
     batch: v.boolean(),
   },
-  handler: (ctx, args) => storyDone.recordStoryDone(ctx.db, args),
+  handler: (ctx, args) => storyDone.recordStoryDone(changeLogged(ctx.db), args),
 });
 
 export const saveCourse = internalMutation({
@@ -82,7 +85,7 @@ export const saveCourse = internalMutation({
     about: text,
     tags: v.union(v.array(v.string()), v.null()),
   },
-  handler: (ctx, args) => courses.saveCourse(ctx.db, args),
+  handler: (ctx, args) => courses.saveCourse(changeLogged(ctx.db), args),
 });
 
 export const saveLanguage = internalMutation({
@@ -98,7 +101,7 @@ export const saveLanguage = internalMutation({
     public: v.boolean(),
     rtl: v.boolean(),
   },
-  handler: (ctx, args) => languages.saveLanguage(ctx.db, args),
+  handler: (ctx, args) => languages.saveLanguage(changeLogged(ctx.db), args),
 });
 
 export const setLanguageColumn = internalMutation({
@@ -107,17 +110,17 @@ export const setLanguageColumn = internalMutation({
     column: v.union(v.literal('default_text'), v.literal('tts_replace')),
     value: text,
   },
-  handler: (ctx, args) => languages.setLanguageColumn(ctx.db, args),
+  handler: (ctx, args) => languages.setLanguageColumn(changeLogged(ctx.db), args),
 });
 
 export const setAvatarSpeaker = internalMutation({
   args: { avatar_id: v.number(), language_id: v.number(), name: text, speaker: text },
-  handler: (ctx, args) => lookups.setAvatarSpeaker(ctx.db, args),
+  handler: (ctx, args) => lookups.setAvatarSpeaker(changeLogged(ctx.db), args),
 });
 
 export const saveLocalization = internalMutation({
   args: { language_id: v.number(), tag: v.string(), text: v.string() },
-  handler: (ctx, args) => lookups.saveLocalization(ctx.db, args),
+  handler: (ctx, args) => lookups.saveLocalization(changeLogged(ctx.db), args),
 });
 
 export const saveImage = internalMutation({
@@ -129,12 +132,12 @@ export const saveImage = internalMutation({
     active_lip: v.string(),
     gilded_lip: v.string(),
   },
-  handler: (ctx, args) => lookups.saveImage(ctx.db, args),
+  handler: (ctx, args) => lookups.saveImage(changeLogged(ctx.db), args),
 });
 
 export const saveAvatar = internalMutation({
   args: { id: v.optional(v.number()), link: v.string(), name: text },
-  handler: (ctx, args) => lookups.saveAvatar(ctx.db, args),
+  handler: (ctx, args) => lookups.saveAvatar(changeLogged(ctx.db), args),
 });
 
 export const saveSpeaker = internalMutation({
@@ -146,5 +149,5 @@ export const saveSpeaker = internalMutation({
     type: v.union(v.literal('NORMAL'), v.literal('NEURAL')),
     service: v.string(),
   },
-  handler: (ctx, args) => lookups.saveSpeaker(ctx.db, args),
+  handler: (ctx, args) => lookups.saveSpeaker(changeLogged(ctx.db), args),
 });

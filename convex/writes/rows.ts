@@ -1,22 +1,23 @@
 /**
- * Writing mirrored documents from a Convex write path, in the shape the mirror
- * keeps (convex/tandem/apply.ts): the Postgres columns, `pgKey`, `pgVersion`
- * and the `ref_*` Ids of parents that exist, plus the companion document for
- * heavy columns. Every write goes through the one `db` passed in, so a wrapper
- * around it (reverse sync's change log) sees every insert, patch and delete.
+ * Writing mirrored documents from a Convex write path. Every write goes
+ * through the one `db` the mutation hands in, which is `changeLogged(ctx.db)`:
+ * the kit's change-log writer (convex/tandem/changeLog.ts). It keeps the
+ * mirror's shape (pgKey, the `ref_*` Ids of parents that exist, the companion
+ * document for heavy columns, a tombstone per deleted key) and appends each
+ * change to the change log in the same mutation, which reverse sync applies
+ * to Postgres. So the functions here pass rows in Postgres column terms only.
  *
- * `pgVersion` of a document written here: an insert gets 0 and a patch keeps
- * the document's version. Versions order the changes that came from Postgres;
- * any later Postgres change (after a rollback of the writer) carries an outbox
- * version above every earlier one, so it still applies over a Convex write.
+ * `pgVersion` of a document written here is drawn from the change log's
+ * counter: above every version the key had (from Postgres or from Convex) and
+ * above the Postgres outbox sequence once reverse sync has raised the floor.
  */
 import type { GenericId, Value } from 'convex/values';
 import type { Doc, TableNames } from '../_generated/dataModel.js';
 import type { DatabaseReader, DatabaseWriter } from '../_generated/server.js';
-import { findByKey, findTombstone } from '../tandem/lookup.js';
-import { clearChildRefs, fillChildRefs, resolveRefs } from '../tandem/refs.js';
+import { withChangeLog } from '../tandem/changeLog.js';
+import { findByKey } from '../tandem/lookup.js';
 import { MIRRORED_TABLES } from '../tandem/tables.js';
-import { TOMBSTONE_TABLE, type MirrorReader, type MirrorWriter } from '../tandem/types.js';
+import type { MirrorReader, MirrorWriter } from '../tandem/types.js';
 
 export type MirroredName = Exclude<
   TableNames,
@@ -28,7 +29,24 @@ type Columns<T extends MirroredName> = Omit<
   '_id' | '_creationTime' | 'pgKey' | 'pgVersion' | `ref_${string}`
 >;
 
-const mirror = (db: DatabaseReader) => db as unknown as MirrorWriter;
+/** The heavy columns of a table with a companion (the story's text and json), by Postgres name. */
+export type HeavyColumns = Record<string, unknown>;
+
+const LOGGED_TABLES = Object.keys(MIRRORED_TABLES);
+
+/**
+ * The mutation's writer with every mirrored table change-logged. A write path
+ * runs in Convex only when its write group's writer is Convex, and a group
+ * holds every table its paths write, so every mirrored write here is one that
+ * Postgres must receive: all of them are logged, none is chosen by stage.
+ */
+export function changeLogged(db: DatabaseWriter): DatabaseWriter {
+  return withChangeLog(db as unknown as MirrorWriter, {
+    tables: LOGGED_TABLES,
+  }) as unknown as DatabaseWriter;
+}
+
+const writer = (db: DatabaseWriter) => db as unknown as MirrorWriter;
 
 /** One mirrored row by its Postgres key. */
 export async function rowByKey<T extends MirroredName>(
@@ -39,49 +57,41 @@ export async function rowByKey<T extends MirroredName>(
   return (await findByKey(db as unknown as MirrorReader, table, String(key))) as Doc<T> | null;
 }
 
-/** Inserts a new row under its Postgres key, with the refs of the parents that exist. */
+/** Inserts a new row (every column, the heavy ones of a table with a companion too). */
 export async function insertRow<T extends MirroredName>(
   db: DatabaseWriter,
   table: T,
   columns: Columns<T>,
+  heavy: HeavyColumns = {},
 ): Promise<Doc<T>> {
-  const row = columns as unknown as Record<string, unknown>;
-  const refs = await resolveRefs(mirror(db), table, row);
-  const document = { ...row, pgKey: String(row.id), pgVersion: 0, ...refs };
-  const id = await mirror(db).insert(table, document);
-  await fillChildRefs(mirror(db), table, row, id);
+  const id = await writer(db).insert(table, { ...columns, ...heavy } as Record<string, Value>);
   return (await db.get(id as GenericId<T>)) as Doc<T>;
 }
 
 /**
  * Patches a row's columns. Only the columns that change are written (an
- * unchanged write would reach reverse sync as a change); a changed foreign
- * key column gets its `ref_*` resolved again.
+ * unchanged write would reach reverse sync as a change); heavy columns, when
+ * given, are always written: comparing two JSON documents of a few hundred
+ * kilobytes costs more than the write.
  */
 export async function patchRow<T extends MirroredName>(
   db: DatabaseWriter,
   table: T,
   row: Doc<T>,
   changes: Partial<Columns<T>>,
+  heavy: HeavyColumns = {},
 ): Promise<Doc<T>> {
   const current = row as unknown as Record<string, unknown>;
   const changed: Record<string, unknown> = {};
   for (const [column, value] of Object.entries(changes)) {
     if (value !== undefined && !sameValue(current[column], value)) changed[column] = value;
   }
-  if (Object.keys(changed).length === 0) return row;
-  for (const fk of MIRRORED_TABLES[table]!.foreignKeys) {
-    if (!(fk.column in changed)) continue;
-    const value = changed[fk.column];
-    const parent =
-      value === null ? null : await findByKey(mirror(db), fk.references, String(value));
-    changed[fk.refField] = parent?._id;
-  }
-  await mirror(db).patch(
+  if (Object.keys(changed).length === 0 && Object.keys(heavy).length === 0) return row;
+  await writer(db).patch(
     row._id as GenericId<string>,
-    changed as Record<string, Value | undefined>,
+    { ...changed, ...heavy } as Record<string, Value | undefined>,
   );
-  return { ...row, ...changed } as Doc<T>;
+  return (await db.get(row._id)) as Doc<T>;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -91,30 +101,16 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Deletes a row as the mirror does: the document, its companion, the
- * children's refs to it, and a tombstone at its version so that a late,
- * older change from Postgres cannot bring it back.
+ * Deletes a row as the mirror does: the change-log writer removes the
+ * document, its companion and the children's refs to it, and leaves a
+ * tombstone at a new version so that a late, older change cannot bring it back.
  */
 export async function deleteRow<T extends MirroredName>(
   db: DatabaseWriter,
-  table: T,
+  _table: T,
   row: Doc<T>,
 ): Promise<void> {
-  const doc = row as unknown as Record<string, unknown> & { pgKey: string; pgVersion: number };
   await db.delete(row._id);
-  await clearChildRefs(mirror(db), table, doc);
-  const content = MIRRORED_TABLES[table]!.content;
-  if (content) {
-    const companion = await findByKey(mirror(db), content.table, doc.pgKey);
-    if (companion) await db.delete(companion._id as GenericId<'story_content'>);
-  }
-  const tombstone = await findTombstone(mirror(db), table, doc.pgKey);
-  if (tombstone) {
-    if (tombstone.pgVersion < doc.pgVersion)
-      await mirror(db).patch(tombstone._id, { pgVersion: doc.pgVersion });
-  } else {
-    await mirror(db).insert(TOMBSTONE_TABLE, { table, pgKey: doc.pgKey, pgVersion: doc.pgVersion });
-  }
 }
 
 export interface StoryContent {
@@ -128,26 +124,4 @@ export async function storyContent(db: DatabaseReader, story: Doc<'story'>): Pro
     text: (content?.text as string | null | undefined) ?? null,
     json: content?.json ?? null,
   };
-}
-
-/** Writes a story's heavy columns into its companion document (created when absent). */
-export async function writeStoryContent(
-  db: DatabaseWriter,
-  story: Doc<'story'>,
-  content: StoryContent,
-): Promise<void> {
-  const current = await findByKey(db as unknown as MirrorReader, 'story_content', story.pgKey);
-  if (!current) {
-    await db.insert('story_content', {
-      pgKey: story.pgKey,
-      pgVersion: story.pgVersion,
-      ...content,
-    });
-  } else {
-    // Always written: comparing two JSON documents of a few hundred kilobytes costs more than the write.
-    await db.patch(current._id as GenericId<'story_content'>, {
-      text: content.text,
-      json: content.json,
-    });
-  }
 }

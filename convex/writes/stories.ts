@@ -9,7 +9,7 @@ import type { DatabaseReader, DatabaseWriter } from '../_generated/server.js';
 import { refreshCourseCounts } from './courseAggregates.js';
 import { takeKey } from './keys.js';
 import { invalidInput, notFound } from './refusals.js';
-import { insertRow, patchRow, rowByKey, storyContent, writeStoryContent } from './rows.js';
+import { insertRow, patchRow, rowByKey, storyContent } from './rows.js';
 import { requireKnownUser } from './users.js';
 
 /** A story that is not soft-deleted, or the Postgres path's NotFoundError for `field`. */
@@ -80,32 +80,43 @@ export async function saveStory(
     set_id: args.set_id,
     set_index: args.set_index,
   };
+  const heavy = { text: args.text, json: args.json };
   let story: Doc<'story'>;
   if (existing) {
-    story = await patchRow(db, 'story', existing, {
-      ...content,
-      course_id: args.course_id,
-      todo_count: args.todo_count,
-      change_date: now,
-      author_change: args.editor,
-    });
+    story = await patchRow(
+      db,
+      'story',
+      existing,
+      {
+        ...content,
+        course_id: args.course_id,
+        todo_count: args.todo_count,
+        change_date: now,
+        author_change: args.editor,
+      },
+      heavy,
+    );
   } else {
-    story = await insertRow(db, 'story', {
-      id: await takeKey(db, 'story'),
-      ...content,
-      course_id: args.course_id,
-      todo_count: args.todo_count,
-      author: args.editor,
-      author_change: args.editor,
-      date: now,
-      change_date: now,
-      date_published: null,
-      public: false,
-      deleted: false,
-      status: 'draft',
-    });
+    story = await insertRow(
+      db,
+      'story',
+      {
+        id: await takeKey(db, 'story'),
+        ...content,
+        course_id: args.course_id,
+        todo_count: args.todo_count,
+        author: args.editor,
+        author_change: args.editor,
+        date: now,
+        change_date: now,
+        date_published: null,
+        public: false,
+        deleted: false,
+        status: 'draft',
+      },
+      heavy,
+    );
   }
-  await writeStoryContent(db, story, { text: args.text, json: args.json });
   if (existing && existing.course_id !== args.course_id)
     await refreshCourseCounts(db, existing.course_id);
   await refreshCourseCounts(db, args.course_id);
@@ -132,25 +143,29 @@ export async function importStory(
   await requireCourse(db, args.course_id, 'course_id');
   await requireKnownUser(db, args.importer);
   const now = Date.now();
-  const copy = await insertRow(db, 'story', {
-    id: await takeKey(db, 'story'),
-    duo_id: source.duo_id,
-    name: source.name,
-    image: source.image,
-    set_id: source.set_id,
-    set_index: source.set_index,
-    course_id: args.course_id,
-    todo_count: source.todo_count,
-    author: args.importer,
-    author_change: args.importer,
-    date: now,
-    change_date: now,
-    date_published: null,
-    public: false,
-    deleted: false,
-    status: 'draft',
-  });
-  await writeStoryContent(db, copy, await storyContent(db, source));
+  const copy = await insertRow(
+    db,
+    'story',
+    {
+      id: await takeKey(db, 'story'),
+      duo_id: source.duo_id,
+      name: source.name,
+      image: source.image,
+      set_id: source.set_id,
+      set_index: source.set_index,
+      course_id: args.course_id,
+      todo_count: source.todo_count,
+      author: args.importer,
+      author_change: args.importer,
+      date: now,
+      change_date: now,
+      date_published: null,
+      public: false,
+      deleted: false,
+      status: 'draft',
+    },
+    { ...(await storyContent(db, source)) },
+  );
   await refreshCourseCounts(db, args.course_id);
   return { id: copy.id };
 }

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import type { ReadPaths } from '../app/reads/types.js';
 import type { Actor, AppDeps } from '../app/ports.js';
+import type { StorySiteWrites } from '../app/writes/routing.js';
 import type { Access } from './auth.js';
 import type { JsonSchema } from './schemas.js';
 
@@ -14,6 +15,8 @@ export interface ApiContext {
   deps: AppDeps;
   /** The read paths for this request's caller (routed between Postgres and Convex when the server routes reads). */
   reads: (request: FastifyRequest) => ReadPaths;
+  /** The write paths for this request (routed between Postgres and Convex by write stage when the server routes writes). */
+  writes: (request: FastifyRequest) => StorySiteWrites;
 }
 
 /** The shape of every write path in src/app/writes. */

@@ -2,7 +2,7 @@
  * The story site's HTTP API: JSON in and out, bearer-token auth, one error
  * envelope, and an OpenAPI document generated from the route declarations.
  * It only calls the library: read paths through `ReadPaths`, writes through the
- * write-path functions, which validate input and check roles themselves. The
+ * write-path functions (or the write router, by write stage), which validate input and check roles themselves. The
  * server also checks each route's declared role before the handler runs, so a
  * caller without the role gets 401/403 whatever its input.
  */
@@ -23,6 +23,8 @@ import { languageRoutes } from './routes/languages.js';
 import { mediaRoutes } from './routes/media.js';
 import { publicReadRoutes } from './routes/publicReads.js';
 import { installReadSourceHeader, requestReads, type ReadRouting } from './readSource.js';
+import { installWriteSourceHeader, requestWrites } from './writeSource.js';
+import type { StorySiteWriteRouter } from '../app/writes/routing.js';
 import { storyRoutes } from './routes/stories.js';
 import { databaseReadiness, systemRoutes, type Readiness } from './routes/system.js';
 import { controlRoomRoutes, type ControlRoomRouting } from './routes/controlRoom.js';
@@ -41,6 +43,8 @@ export interface ApiServerOptions {
   reads: ReadPaths;
   /** Routes each request's reads between Postgres and Convex (the read cutover's routedReads). */
   readRouting?: ReadRouting;
+  /** Routes each write by its write group's stage (the write cutover); absent, every write is Postgres's. */
+  writeRouter?: StorySiteWriteRouter;
   /** Bearer token → legacy user id and role (TANDEM_API_TOKENS). */
   tokens: Record<string, TokenEntry>;
   logger: Logger;
@@ -131,7 +135,12 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   registerOpenApi(app);
 
   installReadSourceHeader(app);
-  const context: ApiContext = { deps: options.deps, reads: requestReads(options.reads, options.readRouting) };
+  installWriteSourceHeader(app);
+  const context: ApiContext = {
+    deps: options.deps,
+    reads: requestReads(options.reads, options.readRouting),
+    writes: requestWrites(options.writeRouter),
+  };
   void app.register(async (scope) => {
     systemRoutes(scope, options.readiness ?? (() => databaseReadiness(options.deps.pool)));
     publicReadRoutes(scope, context);

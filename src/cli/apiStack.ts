@@ -13,6 +13,9 @@ import { storySiteReader, storySiteReadRouting } from '../app/reads/routing.js';
 import { TransactionRunner } from '../app/transactionRunner.js';
 import { SampleUserDirectory } from '../app/userDirectory.js';
 import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
+import { WriteFlags, type WriteCutoverMetrics } from '../index.js';
+import type { ConvexMutationRunner } from '../app/writes/convexPaths.js';
+import { storySiteWriteRouter, type StorySiteWriteRouter } from '../app/writes/routing.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
 import type { MirrorConfig, PhaseSources } from '../index.js';
 import { databaseReadiness, type ConvexProbe } from '../api/routes/system.js';
@@ -32,6 +35,15 @@ export interface ApiStackOptions {
    */
   convex?: ConvexQueryRunner;
   /**
+   * Where Convex writes go. Given, every write is routed by its write group's
+   * stage in the tool's schema (`tandem flags --writes`, docs/write-cutover.md);
+   * absent, every write is Postgres's.
+   */
+  convexWrites?: ConvexMutationRunner;
+  /** A scratch deployment the writes of groups at `convex-shadow` are compared on (else counted skipped). */
+  convexShadow?: ConvexMutationRunner;
+  writeMetrics?: WriteCutoverMetrics;
+  /**
    * The control room's API under /api/control and its metric sampler, over
    * these mirrored tables. `secrets` are values no response may show (the
    * tokens are always among them).
@@ -50,6 +62,8 @@ export interface RunningApi {
   url: string;
   deps: AppDeps;
   controlRoom: ControlRoom | null;
+  /** The write router, when writes are routed (a rollback's `hold`). */
+  writeRouter: StorySiteWriteRouter | null;
 }
 
 /**
@@ -71,6 +85,19 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
     users: new SampleUserDirectory(),
   };
   const postgres = new PostgresReadPaths(options.pool);
+  const writeFlags = options.convexWrites
+    ? await WriteFlags.start({ pool: options.pool, log: options.logger })
+    : null;
+  const writeRouter =
+    writeFlags && options.convexWrites
+      ? storySiteWriteRouter({
+          stages: writeFlags,
+          convex: options.convexWrites,
+          shadow: options.convexShadow,
+          metrics: options.writeMetrics,
+          log: options.logger,
+        })
+      : null;
   const flags = options.convex ? await ReadFlags.start({ pool: options.pool, log: options.logger }) : null;
   const room = options.controlRoom
     ? new ControlRoom({
@@ -92,6 +119,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
             convex: new ConvexReadPaths(options.convex),
           })
         : undefined,
+    writeRouter: writeRouter ?? undefined,
     tokens: options.tokens,
     logger: options.logger,
     readiness: () => databaseReadiness(options.pool, options.convex ? convexProbe(options.convex, options.controlRoom?.mirror) : undefined),
@@ -108,13 +136,14 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
       : undefined,
   });
   if (flags) app.addHook('onClose', async () => flags.close());
+  if (writeFlags) app.addHook('onClose', async () => writeFlags.close());
   if (room) {
     app.addHook('onClose', async () => room.stop());
     room.start();
   }
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address() as AddressInfo;
-  return { app, deps, controlRoom: room, url: `http://${address.address}:${address.port}` };
+  return { app, deps, controlRoom: room, writeRouter, url: `http://${address.address}:${address.port}` };
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */

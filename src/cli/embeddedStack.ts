@@ -120,6 +120,7 @@ export async function startServing(
       runner: mirror.runner,
       extraRoutes: (app) => mirror.metricsRoute(app),
       convex: stores.target,
+      convexWrites: stores.target,
       controlRoom: {
         mirror: options.mirror,
         convexRows: (table) => countConvexRows(stores.target, table),

@@ -20,6 +20,7 @@ import {
   type ConvexWriteDeps,
 } from '../../src/app/writes/convexPaths.js';
 import * as writes from '../../src/app/writes/index.js';
+import { backfill } from '../../src/backfill/backfill.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { TandemError } from '../../src/core/errors.js';
 import { translatePgError } from '../../src/app/writes/pgErrors.js';
@@ -56,6 +57,24 @@ export const SERIAL_KEYS: KeyColumn[] = [
 export async function convexSideFor(pool: pg.Pool, reserve = 200): Promise<EmbeddedConvexTarget> {
   const target = new EmbeddedConvexTarget();
   await makeRelay(pool, target).drain();
+  await target.mutation('writes/users:saveLegacyUsers', {
+    users: [...USER_NAMES].map(([userId, name]) => ({ userId, name })),
+  });
+  await refillKeyRanges(pool, convexKeyRangeStore(target), SERIAL_KEYS, {
+    lowWater: reserve,
+    batch: reserve,
+  });
+  return target;
+}
+
+/**
+ * A scratch Convex for `convex-shadow`: a copy of Postgres as it is now
+ * (backfilled, since the relay has already handed the outbox to the real
+ * side), with the legacy users and ids of its own reserved.
+ */
+export async function scratchConvexFor(pool: pg.Pool, reserve = 200): Promise<EmbeddedConvexTarget> {
+  const target = new EmbeddedConvexTarget();
+  await backfill(pool, target, { config: STORY_SITE_TABLES, restart: true });
   await target.mutation('writes/users:saveLegacyUsers', {
     users: [...USER_NAMES].map(([userId, name]) => ({ userId, name })),
   });

@@ -1,12 +1,11 @@
 /** Course write routes (admin). */
 import type { FastifyInstance } from 'fastify';
 import { saveCourseInput } from '../../app/inputs.js';
-import { saveCourse } from '../../app/writes/index.js';
 import { bodyForCreate, bodyWithPath, idParam } from '../params.js';
 import { addRoute, type ApiContext } from '../routeKit.js';
 import { bodyFromInput, responses } from '../schemas.js';
 
-export function courseRoutes(app: FastifyInstance, { deps }: ApiContext): void {
+export function courseRoutes(app: FastifyInstance, { deps, writes }: ApiContext): void {
   const common = {
     tag: 'courses',
     access: 'admin',
@@ -20,7 +19,7 @@ export function courseRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     summary: 'Create a course (short and language names are derived from its languages)',
     body: bodyFromInput(saveCourseInput, ['id']),
     status: 201,
-    handler: (req) => saveCourse(deps, req.actor, bodyForCreate(req.body)),
+    handler: (req) => writes(req).saveCourse(deps, req.actor, bodyForCreate(req.body)),
   });
   addRoute(app, {
     ...common,
@@ -30,6 +29,10 @@ export function courseRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     params: { id: 'integer' },
     body: bodyFromInput(saveCourseInput, ['id']),
     handler: (req) =>
-      saveCourse(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
+      writes(req).saveCourse(
+        deps,
+        req.actor,
+        bodyWithPath(req.body, { id: idParam(req.params, 'id') }),
+      ),
   });
 }

@@ -7,18 +7,11 @@ import {
   localizationInput,
   saveLanguageInput,
 } from '../../app/inputs.js';
-import {
-  saveLanguage,
-  saveLocalization,
-  setAvatarSpeaker,
-  setLanguageDefaultText,
-  setLanguageTtsReplace,
-} from '../../app/writes/index.js';
 import { bodyForCreate, bodyWithPath, idParam, objectBody } from '../params.js';
 import { addRoute, type ApiContext } from '../routeKit.js';
 import { bodyFromInput, responses } from '../schemas.js';
 
-export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void {
+export function languageRoutes(app: FastifyInstance, { deps, writes }: ApiContext): void {
   const common = { tag: 'languages', writes: true, response: responses.id } as const;
   const pathId = (params: unknown) => ({ id: idParam(params, 'id') });
   addRoute(app, {
@@ -29,7 +22,7 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     summary: 'Create a language',
     body: bodyFromInput(saveLanguageInput, ['id']),
     status: 201,
-    handler: (req) => saveLanguage(deps, req.actor, bodyForCreate(req.body)),
+    handler: (req) => writes(req).saveLanguage(deps, req.actor, bodyForCreate(req.body)),
   });
   addRoute(app, {
     ...common,
@@ -39,7 +32,8 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     summary: 'Update a language (a rename updates the copied names in its courses)',
     params: { id: 'integer' },
     body: bodyFromInput(saveLanguageInput, ['id']),
-    handler: (req) => saveLanguage(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
+    handler: (req) =>
+      writes(req).saveLanguage(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
   });
   addRoute(app, {
     ...common,
@@ -50,7 +44,11 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     params: { id: 'integer' },
     body: bodyFromInput(languageDefaultTextInput, ['id']),
     handler: (req) =>
-      setLanguageDefaultText(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
+      writes(req).setLanguageDefaultText(
+        deps,
+        req.actor,
+        bodyWithPath(req.body, pathId(req.params)),
+      ),
   });
   addRoute(app, {
     ...common,
@@ -61,7 +59,11 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     params: { id: 'integer' },
     body: bodyFromInput(languageTtsReplaceInput, ['id']),
     handler: (req) =>
-      setLanguageTtsReplace(deps, req.actor, bodyWithPath(req.body, pathId(req.params))),
+      writes(req).setLanguageTtsReplace(
+        deps,
+        req.actor,
+        bodyWithPath(req.body, pathId(req.params)),
+      ),
   });
   addRoute(app, {
     ...common,
@@ -70,7 +72,7 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     access: 'editor',
     summary: "Set an avatar's name and speaker for a language (upsert by avatar_id, language_id)",
     body: bodyFromInput(avatarSpeakerInput),
-    handler: (req) => setAvatarSpeaker(deps, req.actor, objectBody(req.body)),
+    handler: (req) => writes(req).setAvatarSpeaker(deps, req.actor, objectBody(req.body)),
   });
   addRoute(app, {
     ...common,
@@ -79,6 +81,6 @@ export function languageRoutes(app: FastifyInstance, { deps }: ApiContext): void
     access: 'editor',
     summary: 'Save a localization entry (upsert by language_id, tag)',
     body: bodyFromInput(localizationInput),
-    handler: (req) => saveLocalization(deps, req.actor, objectBody(req.body)),
+    handler: (req) => writes(req).saveLocalization(deps, req.actor, objectBody(req.body)),
   });
 }

@@ -1,13 +1,13 @@
 /** Image, avatar and speaker write routes (admin). */
 import type { FastifyInstance } from 'fastify';
 import { saveAvatarInput, saveImageInput, saveSpeakerInput } from '../../app/inputs.js';
-import { saveAvatar, saveImage, saveSpeaker } from '../../app/writes/index.js';
+import type { StorySiteWritePathName } from '../../app/writes/routing.js';
 import { bodyForCreate, bodyWithPath, idParam, stringParam } from '../params.js';
-import { addRoute, type ApiContext, type WritePath } from '../routeKit.js';
+import { addRoute, type ApiContext } from '../routeKit.js';
 import { bodyFromInput, responses } from '../schemas.js';
 import type { z } from 'zod';
 
-export function mediaRoutes(app: FastifyInstance, { deps }: ApiContext): void {
+export function mediaRoutes(app: FastifyInstance, { deps, writes }: ApiContext): void {
   addRoute(app, {
     method: 'PUT',
     url: '/api/images/:id',
@@ -19,19 +19,30 @@ export function mediaRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     body: bodyFromInput(saveImageInput, ['id']),
     response: responses.stringId,
     handler: (req) =>
-      saveImage(deps, req.actor, bodyWithPath(req.body, { id: stringParam(req.params, 'id') })),
+      writes(req).saveImage(
+        deps,
+        req.actor,
+        bodyWithPath(req.body, { id: stringParam(req.params, 'id') }),
+      ),
   });
-  createAndUpdate(app, deps, 'avatars', 'an avatar', saveAvatarInput, saveAvatar);
-  createAndUpdate(app, deps, 'speakers', 'a text-to-speech voice', saveSpeakerInput, saveSpeaker);
+  createAndUpdate(app, { deps, writes }, 'avatars', 'an avatar', saveAvatarInput, 'saveAvatar');
+  createAndUpdate(
+    app,
+    { deps, writes },
+    'speakers',
+    'a text-to-speech voice',
+    saveSpeakerInput,
+    'saveSpeaker',
+  );
 }
 
 function createAndUpdate(
   app: FastifyInstance,
-  deps: ApiContext['deps'],
+  { deps, writes }: Pick<ApiContext, 'deps' | 'writes'>,
   collection: string,
   what: string,
   input: z.ZodType,
-  save: WritePath<{ id: number }>,
+  save: Extract<StorySiteWritePathName, 'saveAvatar' | 'saveSpeaker'>,
 ): void {
   const common = { access: 'admin', tag: 'media', writes: true, response: responses.id } as const;
   addRoute(app, {
@@ -41,7 +52,7 @@ function createAndUpdate(
     summary: `Create ${what}`,
     body: bodyFromInput(input, ['id']),
     status: 201,
-    handler: (req) => save(deps, req.actor, bodyForCreate(req.body)),
+    handler: (req) => writes(req)[save](deps, req.actor, bodyForCreate(req.body)),
   });
   addRoute(app, {
     ...common,
@@ -51,6 +62,6 @@ function createAndUpdate(
     params: { id: 'integer' },
     body: bodyFromInput(input, ['id']),
     handler: (req) =>
-      save(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
+      writes(req)[save](deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
   });
 }

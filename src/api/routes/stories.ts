@@ -1,20 +1,11 @@
 /** Story write routes: save, delete, import, approvals, publication, and "story done". */
 import type { FastifyInstance } from 'fastify';
 import { saveStoryInput } from '../../app/inputs.js';
-import {
-  deleteStory,
-  importStory,
-  recordStoryDone,
-  removeApproval,
-  saveStory,
-  toggleApproval,
-  togglePublished,
-} from '../../app/writes/index.js';
 import { bodyWithPath, idParam, objectBody, withPathTargets } from '../params.js';
 import { addRoute, type ApiContext } from '../routeKit.js';
 import { bodyFromInput, responses } from '../schemas.js';
 
-export function storyRoutes(app: FastifyInstance, { deps }: ApiContext): void {
+export function storyRoutes(app: FastifyInstance, { deps, writes }: ApiContext): void {
   const common = { tag: 'stories', writes: true } as const;
   const savedStatus = (r: { created: boolean }) => (r.created ? 201 : 200);
   addRoute(app, {
@@ -28,7 +19,11 @@ export function storyRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     response: responses.savedStory,
     status: savedStatus,
     handler: (req) =>
-      saveStory(deps, req.actor, bodyWithPath(req.body, { id: idParam(req.params, 'id') })),
+      writes(req).saveStory(
+        deps,
+        req.actor,
+        bodyWithPath(req.body, { id: idParam(req.params, 'id') }),
+      ),
   });
   addRoute(app, {
     ...common,
@@ -39,7 +34,7 @@ export function storyRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     body: bodyFromInput(saveStoryInput),
     response: responses.savedStory,
     status: savedStatus,
-    handler: (req) => saveStory(deps, req.actor, objectBody(req.body)),
+    handler: (req) => writes(req).saveStory(deps, req.actor, objectBody(req.body)),
   });
   addRoute(app, {
     ...common,
@@ -49,7 +44,7 @@ export function storyRoutes(app: FastifyInstance, { deps }: ApiContext): void {
     summary: 'Soft-delete a story',
     params: { id: 'integer' },
     response: responses.id,
-    handler: (req) => deleteStory(deps, req.actor, { id: idParam(req.params, 'id') }),
+    handler: (req) => writes(req).deleteStory(deps, req.actor, { id: idParam(req.params, 'id') }),
   });
   addRoute(app, {
     ...common,
@@ -64,14 +59,17 @@ export function storyRoutes(app: FastifyInstance, { deps }: ApiContext): void {
       const course_id = idParam(req.params, 'courseId');
       const story_id = idParam(req.params, 'storyId');
       const story = { param: 'storyId', entity: 'story', key: story_id };
-      return withPathTargets(() => importStory(deps, req.actor, { course_id, story_id }), {
-        id: story,
-        story_id: story,
-        course_id: { param: 'courseId', entity: 'course', key: course_id },
-      });
+      return withPathTargets(
+        () => writes(req).importStory(deps, req.actor, { course_id, story_id }),
+        {
+          id: story,
+          story_id: story,
+          course_id: { param: 'courseId', entity: 'course', key: course_id },
+        },
+      );
     },
   });
-  approvalRoutes(app, deps);
+  approvalRoutes(app, deps, writes);
 }
 
 /** A write on the story named by the path's `:id`, given to the write as `story_id`. */
@@ -80,7 +78,11 @@ function storyInPath<R>(params: unknown, write: (storyId: number) => Promise<R>)
   return withPathTargets(() => write(id), { story_id: { param: 'id', entity: 'story', key: id } });
 }
 
-function approvalRoutes(app: FastifyInstance, deps: ApiContext['deps']): void {
+function approvalRoutes(
+  app: FastifyInstance,
+  deps: ApiContext['deps'],
+  writes: ApiContext['writes'],
+): void {
   const common = { tag: 'stories', writes: true } as const;
   addRoute(app, {
     ...common,
@@ -91,7 +93,9 @@ function approvalRoutes(app: FastifyInstance, deps: ApiContext['deps']): void {
     params: { id: 'integer' },
     response: responses.approval,
     handler: (req) =>
-      storyInPath(req.params, (story_id) => toggleApproval(deps, req.actor, { story_id })),
+      storyInPath(req.params, (story_id) =>
+        writes(req).toggleApproval(deps, req.actor, { story_id }),
+      ),
   });
   addRoute(app, {
     ...common,
@@ -101,7 +105,8 @@ function approvalRoutes(app: FastifyInstance, deps: ApiContext['deps']): void {
     summary: 'Remove an approval by its id',
     params: { id: 'integer' },
     response: responses.approval,
-    handler: (req) => removeApproval(deps, req.actor, { id: idParam(req.params, 'id') }),
+    handler: (req) =>
+      writes(req).removeApproval(deps, req.actor, { id: idParam(req.params, 'id') }),
   });
   addRoute(app, {
     ...common,
@@ -111,7 +116,8 @@ function approvalRoutes(app: FastifyInstance, deps: ApiContext['deps']): void {
     summary: 'Publish or unpublish a story',
     params: { id: 'integer' },
     response: responses.published,
-    handler: (req) => togglePublished(deps, req.actor, { id: idParam(req.params, 'id') }),
+    handler: (req) =>
+      writes(req).togglePublished(deps, req.actor, { id: idParam(req.params, 'id') }),
   });
   addRoute(app, {
     ...common,
@@ -123,6 +129,8 @@ function approvalRoutes(app: FastifyInstance, deps: ApiContext['deps']): void {
     response: responses.id,
     status: 201,
     handler: (req) =>
-      storyInPath(req.params, (story_id) => recordStoryDone(deps, req.actor, { story_id })),
+      storyInPath(req.params, (story_id) =>
+        writes(req).recordStoryDone(deps, req.actor, { story_id }),
+      ),
   });
 }

@@ -93,6 +93,7 @@ export function register(program: Command): void {
           port: opts.port ?? ctx.config.apiPort,
           host: opts.host ?? ctx.config.host,
           convex,
+          convexWrites: convex,
           controlRoom: await controlRoomFor(ctx, db, convex),
         });
         try {
