@@ -20,40 +20,25 @@
  *   and creation times never collide with loaded ones. Documents whose table
  *   the schema validates are not re-validated (they were valid when written).
  *
- * How the database is reached: convex-test keeps it in a per-instance object
- * (its "Convex global") that it publishes only through an AsyncLocalStorage
- * it creates itself, entered on every call of the instance's methods. The
- * one place that reaches into it is `captureConvexGlobal` below; it relies on
- * convex-test 0.0.60 (pinned in package.json), and `attachIndexedStore`
- * refuses a version whose database lacks the members it overrides.
+ * convex-test's internals are reached through convexTestInternals.ts (the
+ * one module that does, shared with the stand-in's persistence);
+ * `attachIndexedStore` refuses a convex-test whose database lacks the members
+ * the indexed store overrides.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { TestConvex } from 'convex-test';
 import type { GenericSchema, SchemaDefinition } from 'convex/server';
 import { getDocumentSize, type Value } from 'convex/values';
 import {
-  DATABASE_FAKE_MEMBERS,
-  indexedDatabaseClass,
-  tableOfId,
-  type DatabaseFake,
+  reachConvexGlobal,
+  rootDatabase,
+  ROOT_COMPONENT,
+  type AnyTestConvex,
+  type ConvexGlobal,
   type DatabaseFakeClass,
-  type IndexedDatabase,
-  type StoredDocument,
-} from './indexedDatabase.js';
+} from './convexTestInternals.js';
+import { indexedDatabaseClass, type IndexedDatabase } from './indexedDatabase.js';
+import { tableOfId, type StoredDocument } from './tableIndexes.js';
 
-export type { StoredDocument } from './indexedDatabase.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyTestConvex = TestConvex<SchemaDefinition<any, boolean>>;
-
-interface ConvexGlobal {
-  components: Record<string, { db: DatabaseFake }>;
-  transactionManager: {
-    _lastCommitTs: bigint;
-    isInTransaction(): boolean;
-    getMetricsTracker(): { trackRead(bytes: number): void } | null;
-  };
-}
+export type { StoredDocument } from './tableIndexes.js';
 
 export interface IndexedStoreOptions {
   /**
@@ -79,49 +64,7 @@ export interface ExportedStore {
   counters: StoreCounters;
 }
 
-const ROOT_COMPONENT = '';
 const attached = new WeakMap<object, { global: ConvexGlobal; db: IndexedDatabase }>();
-
-function isConvexGlobal(store: unknown): store is ConvexGlobal {
-  return (
-    typeof store === 'object' &&
-    store !== null &&
-    'components' in store &&
-    'transactionManager' in store &&
-    'asyncSyscall' in store
-  );
-}
-
-/**
- * The instance's Convex global, caught as the instance enters its
- * AsyncLocalStorage (every method of a convex-test instance does, first
- * thing, synchronously). `finishInProgressScheduledFunctions` is the method
- * used because it does nothing when nothing is scheduled.
- */
-function captureConvexGlobal(backend: AnyTestConvex): ConvexGlobal {
-  const run = AsyncLocalStorage.prototype.run;
-  let captured: ConvexGlobal | undefined;
-  AsyncLocalStorage.prototype.run = function <R>(
-    this: AsyncLocalStorage<unknown>,
-    store: unknown,
-    callback: (...args: unknown[]) => R,
-    ...args: unknown[]
-  ): R {
-    if (captured === undefined && isConvexGlobal(store)) captured = store;
-    return run.call(this, store, callback, ...args) as R;
-  } as typeof run;
-  try {
-    void backend.finishInProgressScheduledFunctions();
-  } finally {
-    AsyncLocalStorage.prototype.run = run;
-  }
-  if (!captured) {
-    throw new Error(
-      "indexed store: could not reach convex-test's database (the convex-test version differs from the one pinned in package.json)",
-    );
-  }
-  return captured;
-}
 
 /**
  * Replaces the database of a fresh convex-test instance by the indexed one.
@@ -133,23 +76,16 @@ export function attachIndexedStore(
   options: IndexedStoreOptions = {},
 ): void {
   if (attached.has(backend)) return;
-  const global = captureConvexGlobal(backend);
-  const root = global.components[ROOT_COMPONENT];
-  if (!root) throw new Error('indexed store: convex-test instance has no root component');
-  const Base = Object.getPrototypeOf(root.db).constructor as DatabaseFakeClass;
-  const missing = DATABASE_FAKE_MEMBERS.filter(
-    (member) => typeof Base.prototype[member] !== 'function',
-  );
-  if (
-    missing.length > 0 ||
-    !Array.isArray(root.db._writes) ||
-    typeof root.db._documents !== 'object'
-  ) {
-    throw new Error(
-      `indexed store: convex-test's DatabaseFake lacks ${missing.join(', ') || 'its write stack'} (written for convex-test 0.0.60, pinned in package.json)`,
-    );
+  let global: ConvexGlobal;
+  let root: ReturnType<typeof rootDatabase>;
+  try {
+    global = reachConvexGlobal(backend);
+    root = rootDatabase(global);
+  } catch (err) {
+    throw new Error(`indexed store: ${(err as Error).message}`, { cause: err });
   }
-  if (root.db._writes.length > 0 || Object.keys(root.db._documents).length > 0) {
+  const Base = Object.getPrototypeOf(root).constructor as DatabaseFakeClass;
+  if (root._writes.length > 0 || Object.keys(root._documents).length > 0) {
     throw new Error(
       'indexed store: attach it to a fresh convex-test instance, before any function runs',
     );
@@ -162,7 +98,7 @@ export function attachIndexedStore(
         .getMetricsTracker()
         ?.trackRead(getDocumentSize(document as Record<string, Value>));
   }
-  root.db = db;
+  global.components[ROOT_COMPONENT]!.db = db;
   attached.set(backend, { global, db });
 }
 
@@ -187,7 +123,7 @@ export function exportDocuments(backend: AnyTestConvex): ExportedStore {
   assertIdle(global, db, 'exportDocuments');
   const tables = [...db.tables.values()];
   function* documents(): Generator<StoredDocument> {
-    for (const indexes of tables) yield* indexes.byCreationTime.tree.values();
+    for (const indexes of tables) yield* indexes.documents();
   }
   return {
     documents: documents(),

@@ -20,20 +20,42 @@ type Sentinel = typeof LOW | typeof HIGH;
 /** A document's key (only values) or a bound (values, then one sentinel). */
 export type IndexKey = ReadonlyArray<Value | undefined | Sentinel>;
 
+/**
+ * Two distinct strings in Convex's order (UTF-8 bytes, i.e. code points).
+ * UTF-16 code units order the same way unless the first difference involves
+ * a surrogate, which is left to compareValues.
+ */
+function compareStrings(x: string, y: string): number | undefined {
+  const n = x.length < y.length ? x.length : y.length;
+  let i = 0;
+  while (i < n && x.charCodeAt(i) === y.charCodeAt(i)) i++;
+  if (i === n) return x.length - y.length;
+  const cx = x.charCodeAt(i);
+  const cy = y.charCodeAt(i);
+  if (cx >= 0xd800 || cy >= 0xd800) return undefined;
+  return cx - cy;
+}
+
+// Hot path note: no `Math` here. Inside a function convex-test serves the
+// globals (`Math`, `Date`, …) through per-call getters, so each use costs an
+// AsyncLocalStorage lookup; key comparison runs millions of times.
 function compareElement(x: IndexKey[number], y: IndexKey[number]): number {
   if (x === y) return 0;
   if (x === LOW || y === HIGH) return -1;
   if (x === HIGH || y === LOW) return 1;
-  // The common case, two ordinary numbers (NaN and ±0 are left to compareValues).
+  // The common cases, two ordinary numbers (NaN and ±0 are left to compareValues) or two strings.
   if (typeof x === 'number' && typeof y === 'number') {
     if (x < y) return -1;
     if (x > y) return 1;
+  } else if (typeof x === 'string' && typeof y === 'string') {
+    const c = compareStrings(x, y);
+    if (c !== undefined) return c < 0 ? -1 : 1;
   }
   return compareValues(x, y);
 }
 
 export function compareKeys(a: IndexKey, b: IndexKey): number {
-  const n = Math.min(a.length, b.length);
+  const n = a.length < b.length ? a.length : b.length;
   for (let i = 0; i < n; i++) {
     const c = compareElement(a[i], b[i]);
     if (c !== 0) return c;
@@ -62,6 +84,8 @@ export function fieldValue(
   document: Record<string, unknown>,
   fieldPath: string,
 ): Value | undefined {
+  // A top-level field (every system field, most indexed ones): documents are plain objects.
+  if (!fieldPath.includes('.')) return document[fieldPath] as Value | undefined;
   let current: unknown = document;
   for (const part of fieldPath.split('.')) {
     current = isPlainObject(current) ? current[part] : undefined;

@@ -26,162 +26,25 @@
  * which is why package.json pins its exact version and `attachIndexedStore`
  * checks they exist before swapping the database in.
  */
-import { jsonToConvex, type Value } from 'convex/values';
 import {
   compareKeys,
-  documentKey,
   HIGH,
   LOW,
   rangeBounds,
   type IndexKey,
-  type RangeExpression,
 } from './indexKeys.js';
 import { checkDocumentLimits } from './documentLimits.js';
-import { createSortedMap, type SortedMap } from './sortedMap.js';
-
-export type StoredDocument = Record<string, unknown> & { _id: string; _creationTime: number };
-type WriteLayer = Record<string, StoredDocument | null>;
-
-type QuerySource =
-  | { type: 'FullTableScan'; tableName: string; order?: 'asc' | 'desc' | null }
-  | {
-      type: 'IndexRange';
-      indexName: string;
-      range: RangeExpression[];
-      order?: 'asc' | 'desc' | null;
-    }
-  | { type: 'Search'; indexName: string };
-
-export interface SerializedQuery {
-  source: QuerySource;
-  operators: unknown[];
-}
-
-interface ResolvedQuery {
-  sortedDocs: StoredDocument[];
-  filterFn: (document: StoredDocument) => boolean;
-  limit: number | null;
-  fieldPathsToSortBy: string[];
-  order: 'asc' | 'desc';
-}
-
-export interface PaginateArgs {
-  query: SerializedQuery;
-  cursor: string | null;
-  endCursor?: string | null;
-  pageSize: number;
-  maximumRowsRead?: number | null;
-  maximumBytesRead?: number | null;
-}
-
-interface PageResult {
-  isDone: boolean;
-  [key: string]: unknown;
-}
-
-interface SchemaIndex {
-  indexDescriptor: string;
-  fields: string[];
-}
-
-/** The members of convex-test's DatabaseFake this module relies on. */
-export interface DatabaseFake {
-  _documents: Record<string, StoredDocument>;
-  _writes: WriteLayer[];
-  _schema: { tables: Map<string, { indexes: SchemaIndex[] }> } | null;
-  _nextDocId: number;
-  _lastCreationTime: number;
-  _addWrite(id: string, value: StoredDocument | null): void;
-  _validate(tableName: string, document: Record<string, unknown>): void;
-  commit(commitTs?: bigint | null): void;
-  rollbackWrites(): void;
-  stashWrites(): WriteLayer[];
-  restoreWrites(stashed: WriteLayer[]): void;
-  _iterateDocs(tableName: string, callback: (document: StoredDocument) => void): void;
-  _resolveQuerySource(query: SerializedQuery): ResolvedQuery;
-  _evaluateQuery(query: SerializedQuery): StoredDocument[];
-  paginate(args: PaginateArgs): PageResult;
-}
-
-export const DATABASE_FAKE_MEMBERS = [
-  '_addWrite',
-  '_validate',
-  'commit',
-  'rollbackWrites',
-  'stashWrites',
-  'restoreWrites',
-  '_iterateDocs',
-  '_resolveQuerySource',
-  '_evaluateQuery',
-  'paginate',
-] as const;
-
-// A mixin's base must be typed with a rest parameter of any[] (TypeScript's rule for mixins).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type DatabaseFakeClass = new (...args: any[]) => DatabaseFake;
-
-interface Index {
-  fields: string[];
-  tree: SortedMap<IndexKey, StoredDocument>;
-}
-
-/** The indexes of one table, by name. */
-export class TableIndexes {
-  readonly byName = new Map<string, Index>();
-
-  constructor(declared: readonly SchemaIndex[]) {
-    // The fields convex-test sorts each kind of index by (_resolveQuerySource).
-    this.byName.set('by_creation_time', {
-      fields: ['_creationTime', '_id'],
-      tree: createSortedMap(compareKeys),
-    });
-    this.byName.set('by_id', { fields: ['_id'], tree: createSortedMap(compareKeys) });
-    for (const index of declared) {
-      this.byName.set(index.indexDescriptor, {
-        fields: [...index.fields, '_creationTime', '_id'],
-        tree: createSortedMap(compareKeys),
-      });
-    }
-  }
-
-  get byCreationTime(): Index {
-    return this.byName.get('by_creation_time')!;
-  }
-
-  remove(document: StoredDocument): void {
-    for (const index of this.byName.values())
-      index.tree.delete(documentKey(index.fields, document));
-  }
-
-  add(document: StoredDocument): void {
-    for (const index of this.byName.values())
-      index.tree.set(documentKey(index.fields, document), document);
-  }
-}
-
-/** The table an id belongs to: convex-test's ids are a decimal counter followed by the table name. */
-export function tableOfId(id: string): string {
-  return id.replace(/^[0-9]+/, '');
-}
-
-/** A bound or literal of a query as convex-test evaluates it (`{ $undefined }` is undefined). */
-function decodeQueryValue(value: unknown): Value | undefined {
-  if (typeof value === 'object' && value !== null && '$undefined' in value) return undefined;
-  return jsonToConvex(value as never);
-}
-
-/** A page cursor as convex-test encodes it: a JSON array, null for undefined, else JSON-encoded Convex values. */
-function decodeCursor(cursor: string): IndexKey | undefined {
-  try {
-    const parts = JSON.parse(cursor) as Array<string | null>;
-    if (!Array.isArray(parts)) return undefined;
-    return parts.map((part) =>
-      part === null ? undefined : jsonToConvex(JSON.parse(part) as never),
-    );
-  } catch {
-    return undefined;
-  }
-}
+import type { DatabaseFake, DatabaseFakeClass, WriteLayer } from './convexTestInternals.js';
+import {
+  decodeCursor,
+  decodeQueryValue,
+  type PageResult,
+  type PaginateArgs,
+  type QuerySource,
+  type ResolvedQuery,
+  type SerializedQuery,
+} from './serializedQuery.js';
+import { TableIndexes, tableOfId, type StoredDocument } from './tableIndexes.js';
 
 interface PageWindow {
   after: IndexKey | undefined;
@@ -227,9 +90,7 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
     /** Moves the indexes of `id` from the document the transaction saw to the one it sees now. */
     private reindex(id: string, before: StoredDocument | null, after: StoredDocument | null): void {
       if (before === after) return;
-      const indexes = this.tableIndexes(tableOfId(id));
-      if (before) indexes.remove(before);
-      if (after) indexes.add(after);
+      this.tableIndexes(tableOfId(id)).move(id, before, after);
     }
 
     /** Runs a change of the write stack, then reindexes the ids it touched. */
@@ -256,6 +117,19 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
     override _validate(tableName: string, document: Record<string, unknown>): void {
       super._validate(tableName, document);
       checkDocumentLimits(tableName, document);
+    }
+
+    /**
+     * convex-test keeps every query's results until the function ends, and
+     * never drops them (its queryCleanup syscall does nothing): one entry
+     * per query for the life of the backend, millions in a long backfill.
+     * A query read to its end is dropped here; convex/server never reads one
+     * again after `done`.
+     */
+    override queryNext(queryId: number): { value: StoredDocument | null; done: boolean } {
+      const next = super.queryNext(queryId);
+      if (next.done) delete this._queryResults[queryId];
+      return next;
     }
 
     override _addWrite(id: string, value: StoredDocument | null): void {
@@ -289,7 +163,7 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
       if (this.scanSuppressed) return;
       const indexes = this.tables.get(tableName);
       if (!indexes) return;
-      for (const document of [...indexes.byCreationTime.tree.values()]) callback(document);
+      for (const document of [...indexes.documents()]) callback(document);
     }
 
     /** convex-test's resolution (checks, filter, limit, order) with no documents fetched. */
@@ -330,14 +204,14 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
         upper = [...after, LOW];
       if (compareKeys(lower, upper) > 0) return;
       if (order === 'asc') {
-        for (const [key, document] of index.tree.entries(lower)) {
+        for (const [key, slot] of index.tree.entries(lower)) {
           if (compareKeys(key, upper) > 0) return;
-          yield document;
+          yield slot.document;
         }
       } else {
-        for (const [key, document] of index.tree.entriesReversed(upper)) {
+        for (const [key, slot] of index.tree.entriesReversed(upper)) {
           if (compareKeys(key, lower) < 0) return;
-          yield document;
+          yield slot.document;
         }
       }
     }

@@ -9,6 +9,7 @@ export interface SortedMap<K, V> {
   readonly size: number;
   set(key: K, value: V): boolean;
   delete(key: K): boolean;
+  get(key: K): V | undefined;
   values(): IterableIterator<V>;
   /** Ascending from the first key >= `lowest`. */
   entries(lowest?: K): IterableIterator<[K, V]>;

@@ -1,0 +1,104 @@
+/**
+ * The indexes of one table: one B-tree per index (`by_creation_time`, `by_id`
+ * and each declared one), keyed by the fields convex-test sorts that index by.
+ *
+ * Every index of a document holds the same slot object, and the slot holds
+ * the document. Most writes keep a document's indexed fields (a mirror's
+ * update changes its version and data, not its key or foreign keys), and
+ * `_id` and `_creationTime` never change, so a write moves the document only
+ * in the indexes whose key changed: the others see the new document through
+ * the slot, with no tree work at all. (Deleting from sorted-btree walks a
+ * range; seven deletes and seven inserts per replaced document was most of
+ * the store's cost before.)
+ */
+import { compareKeys, documentKey, fieldValue, type IndexKey } from './indexKeys.js';
+import { createSortedMap, type SortedMap } from './sortedMap.js';
+
+export type StoredDocument = Record<string, unknown> & { _id: string; _creationTime: number };
+
+/** A document's place in the indexes; `document` is what the running transaction sees. */
+export interface Slot {
+  document: StoredDocument;
+}
+
+export interface Index {
+  fields: string[];
+  tree: SortedMap<IndexKey, Slot>;
+}
+
+/** An index of the schema, as convex-test exports a table's definition. */
+export interface SchemaIndex {
+  indexDescriptor: string;
+  fields: string[];
+}
+
+/** The table an id belongs to: convex-test's ids are a decimal counter followed by the table name. */
+export function tableOfId(id: string): string {
+  let i = 0;
+  while (i < id.length && id.charCodeAt(i) >= 48 && id.charCodeAt(i) <= 57) i++;
+  return id.slice(i);
+}
+
+/** True when the two documents have the same key in an index with these fields. */
+function sameKey(fields: readonly string[], a: StoredDocument, b: StoredDocument): boolean {
+  for (const field of fields) {
+    // Identical values (the common case) need no comparison; equal but distinct ones (bigint, bytes, objects) do.
+    if (fieldValue(a, field) !== fieldValue(b, field))
+      return compareKeys(documentKey(fields, a), documentKey(fields, b)) === 0;
+  }
+  return true;
+}
+
+export class TableIndexes {
+  readonly byName = new Map<string, Index>();
+  private readonly all: Index[];
+  private readonly byId: Index;
+
+  constructor(declared: readonly SchemaIndex[]) {
+    // The fields convex-test sorts each kind of index by (_resolveQuerySource).
+    this.byName.set('by_creation_time', {
+      fields: ['_creationTime', '_id'],
+      tree: createSortedMap(compareKeys),
+    });
+    this.byName.set('by_id', { fields: ['_id'], tree: createSortedMap(compareKeys) });
+    for (const index of declared) {
+      this.byName.set(index.indexDescriptor, {
+        fields: [...index.fields, '_creationTime', '_id'],
+        tree: createSortedMap(compareKeys),
+      });
+    }
+    this.all = [...this.byName.values()];
+    this.byId = this.byName.get('by_id')!;
+  }
+
+  get size(): number {
+    return this.byId.tree.size;
+  }
+
+  /** Every document, in creation order. */
+  *documents(): Generator<StoredDocument> {
+    for (const slot of this.byName.get('by_creation_time')!.tree.values()) yield slot.document;
+  }
+
+  /** Moves document `id` from `before` to `after` (null: absent) in every index. */
+  move(id: string, before: StoredDocument | null, after: StoredDocument | null): void {
+    if (before === after) return;
+    if (before === null) {
+      const slot: Slot = { document: after! };
+      for (const index of this.all) index.tree.set(documentKey(index.fields, after!), slot);
+      return;
+    }
+    const slot = this.byId.tree.get([id]);
+    if (!slot) throw new Error(`indexed store: document ${id} is missing from its indexes`);
+    if (after === null) {
+      for (const index of this.all) index.tree.delete(documentKey(index.fields, before));
+      return;
+    }
+    for (const index of this.all) {
+      if (sameKey(index.fields, before, after)) continue;
+      index.tree.delete(documentKey(index.fields, before));
+      index.tree.set(documentKey(index.fields, after), slot);
+    }
+    slot.document = after;
+  }
+}
