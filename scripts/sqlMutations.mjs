@@ -7,8 +7,9 @@
  *
  *   node scripts/sqlMutations.mjs [<mutation name>...]    (all when none)
  *
- * Prints one line per mutation (killed: the failing tests; SURVIVED) and
- * exits 1 when any survived. See docs/testing.md.
+ * Prints one line per mutation (killed: the failing tests; SURVIVED; ERROR
+ * when the run broke with no failing test) and exits 1 unless every one was
+ * killed. See docs/testing.md.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -85,13 +86,17 @@ function runMutation(mutation) {
     try {
       const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{')));
       failing = report.testResults.flatMap((f) =>
-        f.assertionResults.filter((t) => t.status === 'failed').map((t) => `${f.name.replace(`${process.cwd()}/`, '')}: ${t.title}`),
+        // fullName carries the suite's name, so the backend ([pglite], [postgres]) shows.
+        f.assertionResults.filter((t) => t.status === 'failed').map((t) => `${f.name.replace(`${process.cwd()}/`, '')}: ${t.fullName ?? t.title}`),
       );
     } catch {
-      // No readable report: the run itself broke (which kills the mutant only if vitest failed).
+      // No readable report: the run itself broke (ERROR below).
     }
     if (run.status === 0) return { outcome: 'SURVIVED', detail: `${mutation.tests.join(', ')} all passed` };
-    return { outcome: 'killed', detail: failing.length > 0 ? failing.join('; ') : `vitest exited ${run.status}` };
+    // A run that broke without a failing test (an import or a hook) names no
+    // test that catches the mutation: not counted as killed.
+    if (failing.length === 0) return { outcome: 'ERROR', detail: `vitest exited ${run.status} with no failing test` };
+    return { outcome: 'killed', detail: failing.join('; ') };
   } finally {
     restore();
     process.removeListener('SIGINT', interrupted);

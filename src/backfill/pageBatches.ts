@@ -81,18 +81,23 @@ export function pageSteps(
   const items = page.map((row) => mapItem(table, row, config));
   const changes = items.flatMap((i) => (i.change ? [i.change] : []));
   const sizes = changes.map(estimateChangeBytes);
-  const calls = packTransactions(
-    [
-      {
-        txid: `backfill:${table}`,
-        changes,
-        sizes,
-        ranges: changes.map((c) => estimateChangeIndexRanges(c, config)),
-        seqs: [],
-      },
-    ],
-    limits,
-  );
+  // A page of rejected rows only makes no call (packing nothing still gives one
+  // empty call, which has no rows to take and no checkpoint to earn).
+  const calls =
+    changes.length === 0
+      ? []
+      : packTransactions(
+          [
+            {
+              txid: `backfill:${table}`,
+              changes,
+              sizes,
+              ranges: changes.map((c) => estimateChangeIndexRanges(c, config)),
+              seqs: [],
+            },
+          ],
+          limits,
+        );
   const steps: PageStep[] = [];
   let at = 0;
   const takeUntil = (changeCount: number): Item[] => {

@@ -7,6 +7,10 @@
  * (default postgres://postgres@127.0.0.1:5432/postgres). When it cannot be
  * reached the real-server suites are skipped, unless TANDEM_REQUIRE_POSTGRES=1
  * (CI), in which case they fail.
+ *
+ * TANDEM_TEST_BACKENDS (comma-separated: pglite, postgres) narrows the backends
+ * a suite runs on. Mutation runs use it to test database-bound modules on the
+ * real server only, which halves the cost of each mutant (docs/testing.md).
  */
 import crypto from 'node:crypto';
 import pg from 'pg';
@@ -40,9 +44,23 @@ export function isPostgresReachable(): Promise<boolean> {
   return postgresReachable;
 }
 
-/** The backends a suite should run on: always PGlite, and real PostgreSQL when reachable. */
+/**
+ * The backends a suite should run on: PGlite, and real PostgreSQL when
+ * reachable, narrowed by TANDEM_TEST_BACKENDS. Throws when the narrowing leaves
+ * none (an empty run would pass while testing nothing).
+ */
 export async function availableBackends(): Promise<Backend[]> {
-  return (await isPostgresReachable()) ? ['pglite', 'postgres'] : ['pglite'];
+  const reachable: Backend[] = (await isPostgresReachable()) ? ['pglite', 'postgres'] : ['pglite'];
+  const wanted = process.env.TANDEM_TEST_BACKENDS;
+  if (!wanted) return reachable;
+  const names = wanted.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => name !== 'pglite' && name !== 'postgres');
+  if (unknown.length > 0) throw new Error(`TANDEM_TEST_BACKENDS names unknown backends: ${unknown.join(', ')}`);
+  const chosen = reachable.filter((backend) => names.includes(backend));
+  if (chosen.length === 0) {
+    throw new Error(`TANDEM_TEST_BACKENDS=${wanted} leaves no backend (reachable: ${reachable.join(', ')})`);
+  }
+  return chosen;
 }
 
 export interface TestDatabase extends Database {

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * Re-tests the mutants that survived a module's last Stryker run
+ * (reports/mutation/<module>.json) against today's tests, without a whole
+ * Stryker run: after tests were added for the survivors, this shows which of
+ * them the new tests kill, in minutes instead of the half hour a database-bound
+ * module's full run takes on a shared machine.
+ *
+ *   node scripts/replaySurvivors.mjs <module> [--tests a.test.ts,b.test.ts]
+ *
+ * Each survivor's lines are taken from the source the report holds, found in
+ * today's file (they must occur exactly once, else the mutant is "unplaced"),
+ * replaced by their mutated text, and the module's tests (or --tests) run with
+ * vitest.mutate.config.ts; the file is restored after each, also when this
+ * script is interrupted. Prints one line per mutant (killed / SURVIVED /
+ * unplaced) and exits 1 when any survived. Not a score: the mutants Stryker
+ * killed are not re-run.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { MUTATION_MODULES } from './mutationModules.mjs';
+
+const args = process.argv.slice(2);
+const name = args[0];
+if (!name || !MUTATION_MODULES[name]) {
+  console.error(
+    `usage: replaySurvivors.mjs <module> [--tests a,b]; modules: ${Object.keys(MUTATION_MODULES).join(', ')}`,
+  );
+  process.exit(2);
+}
+const tests = args.includes('--tests') ? args[args.indexOf('--tests') + 1] : undefined;
+const report = JSON.parse(fs.readFileSync(`reports/mutation/${name}.json`, 'utf8'));
+
+/** The original lines of a mutant and the same lines mutated (locations are 1-based lines, 1-based columns). */
+export function mutatedLines(source, mutant) {
+  const lines = source.split('\n');
+  const { start, end } = mutant.location;
+  const original = lines.slice(start.line - 1, end.line).join('\n');
+  const startOffset = start.column - 1;
+  const endOffset = original.length - (lines[end.line - 1].length - (end.column - 1));
+  const mutated = original.slice(0, startOffset) + mutant.replacement + original.slice(endOffset);
+  return { original, mutated };
+}
+
+function replay(file, original, mutated) {
+  const current = fs.readFileSync(file, 'utf8');
+  const at = current.indexOf(original);
+  if (at < 0 || current.indexOf(original, at + 1) >= 0) return 'unplaced';
+  const restore = () => fs.writeFileSync(file, current);
+  const interrupted = () => {
+    restore();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    fs.writeFileSync(file, current.slice(0, at) + mutated + current.slice(at + original.length));
+    const run = spawnSync('npx', ['vitest', 'run', '-c', 'vitest.mutate.config.ts', '--bail=1'], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      env: {
+        ...process.env,
+        TANDEM_MUTATE_MODULE: name,
+        ...(tests ? { TANDEM_MUTATE_TESTS: tests } : {}),
+        ...(MUTATION_MODULES[name].backends && !process.env.TANDEM_TEST_BACKENDS
+          ? { TANDEM_TEST_BACKENDS: MUTATION_MODULES[name].backends }
+          : {}),
+      },
+    });
+    return run.status === 0 ? 'SURVIVED' : 'killed';
+  } finally {
+    restore();
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+  }
+}
+
+let survived = 0;
+for (const [file, { source, mutants }] of Object.entries(report.files)) {
+  for (const mutant of mutants) {
+    if (mutant.status !== 'Survived' && mutant.status !== 'NoCoverage') continue;
+    const { original, mutated } = mutatedLines(source, mutant);
+    const started = Date.now();
+    const outcome = replay(file, original, mutated);
+    if (outcome !== 'killed') survived++;
+    const where = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
+    console.log(
+      `${outcome} ${where} ${mutant.mutatorName}: ${mutant.replacement} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    );
+  }
+}
+process.exit(survived === 0 ? 0 : 1);
