@@ -9,7 +9,8 @@
  * `--latency-ms` (default 8) returning the Postgres rows, so only the
  * router's own cost shows (timers, comparison) and no Convex work competes
  * for this machine's two cores. None of them is Convex. Stages: `postgres`, `shadow` (Postgres served, the Convex read and
- * the comparison beside it, waitMs 0) and `convex`. The stages alternate in
+ * the comparison beside it, waitMs 0), `shadow-noop` (shadow whose Convex read does nothing: the router's own part) and
+ * `convex`. The stages alternate in
  * short blocks so load drift on the shared machine hits all of them alike;
  * shadow is reported as a ratio over postgres measured in the same run.
  *
@@ -66,7 +67,13 @@ async function standInTarget(convexDir: string): Promise<HttpConvexTarget> {
 }
 const BLOCKS = Number(values.blocks);
 const READS = Number(values.reads);
-const STAGES = ['postgres', 'shadow', 'convex'] as const;
+/**
+ * `shadow-noop` is shadow with a Convex read that does nothing (it answers
+ * with the Postgres result at once): what shadow costs with no second read at
+ * all, i.e. the router's own part, in the same run.
+ */
+const STAGES = ['postgres', 'shadow', 'shadow-noop', 'convex'] as const;
+const stageOf = (variant: (typeof STAGES)[number]) => (variant === 'shadow-noop' ? 'shadow' : variant);
 
 class FixedStage implements StageSource {
   stage: TableStage = { stage: 'postgres', percent: 0, salt: 'bench' };
@@ -83,7 +90,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const flags = new FixedStage();
   const metrics = createCutoverMetrics(new Registry());
   const reader = new Reader({ flags, pool: db!.pool, stats: new ReadStats(), metrics });
-  const samples: Record<(typeof STAGES)[number], number[]> = { postgres: [], shadow: [], convex: [] };
+  const samples: Record<(typeof STAGES)[number], number[]> = { postgres: [], shadow: [], 'shadow-noop': [], convex: [] };
+  let variant: (typeof STAGES)[number] = 'postgres';
   const everyAccount = await app.pgAccounts(ACCOUNTS);
   const convexRead =
     TARGET === 'modeled'
@@ -97,23 +105,26 @@ await withBenchDatabases(1, 10, async ([db]) => {
     const keys = [0, 1, 2, 3, 4].map((i) => ACCOUNTS[(n * 5 + i) % ACCOUNTS.length]!);
     n += 1;
     const started = process.hrtime.bigint();
+    let served: Record<string, unknown> | undefined;
     await reader.read({
       tables: ['account'],
       user: { id: n },
-      postgres: () => app.pgAccounts(keys),
-      convex: () => convexRead(keys),
+      postgres: async () => (served = await app.pgAccounts(keys)),
+      convex: variant === 'shadow-noop' ? async () => served! : () => convexRead(keys),
     });
     return Number(process.hrtime.bigint() - started) / 1e6;
   };
   // Warm-up: connections, the Convex bundle, JIT.
   for (const stage of STAGES) {
-    flags.stage = { stage, percent: 0, salt: 'bench' };
+    variant = stage;
+    flags.stage = { stage: stageOf(stage), percent: 0, salt: 'bench' };
     for (let i = 0; i < 30; i++) await readOnce();
   }
   await reader.settled();
   for (let block = 0; block < BLOCKS; block++) {
     for (const stage of STAGES) {
-      flags.stage = { stage, percent: 0, salt: 'bench' };
+      variant = stage;
+      flags.stage = { stage: stageOf(stage), percent: 0, salt: 'bench' };
       for (let i = 0; i < READS; i++) samples[stage].push(await readOnce());
       // Shadow's background work belongs to its own block.
       await reader.settled();
@@ -132,15 +143,18 @@ await withBenchDatabases(1, 10, async ([db]) => {
       { 'stand-in': 'the local stand-in (child process, HTTP)', embedded: 'embedded (convex-test in-process)', modeled: `modeled (a ${LATENCY} ms wait, no work)` }[TARGET]
     }, not Convex\n`,
   );
-  process.stdout.write('stage      reads   p50 ms   p99 ms\n');
+  process.stdout.write('stage         reads   p50 ms   p99 ms\n');
   for (const stage of STAGES) {
     const f = figures[stage];
-    process.stdout.write(`${stage.padEnd(10)} ${String(f.n).padStart(5)} ${f.p50.toFixed(3).padStart(8)} ${f.p99.toFixed(3).padStart(8)}\n`);
+    process.stdout.write(`${stage.padEnd(13)} ${String(f.n).padStart(5)} ${f.p50.toFixed(3).padStart(8)} ${f.p99.toFixed(3).padStart(8)}\n`);
   }
   const classes = (await metrics.shadow.get()).values.map((v) => `${v.labels.class} ${v.value}`).join(', ');
   process.stdout.write(`shadow comparisons (warm-up included): ${classes}\n`);
   const ratio = (a: number, b: number) => `${((a / b - 1) * 100).toFixed(1)} %`;
   process.stdout.write(
     `shadow over postgres: p50 ${ratio(figures.shadow.p50, figures.postgres.p50)} (target <= +10 %), p99 ${ratio(figures.shadow.p99, figures.postgres.p99)} (target <= +20 %)\n`,
+  );
+  process.stdout.write(
+    `shadow with a no-op Convex read over postgres (the router's own part): p50 ${ratio(figures['shadow-noop'].p50, figures.postgres.p50)}, p99 ${ratio(figures['shadow-noop'].p99, figures.postgres.p99)}\n`,
   );
 });

@@ -62,6 +62,7 @@ export class InstanceRegistry {
   private flushing: Promise<void> | undefined;
   private failing = false;
   private closed = false;
+  private pruned = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -117,6 +118,13 @@ export class InstanceRegistry {
           this.appliedVersion,
         ]);
         this.failing = false;
+        if (!this.pruned) {
+          // Each process start adds a row: the ones long gone are dropped by the next to start.
+          this.pruned = true;
+          await this.pool.query(
+            `DELETE FROM tandem.read_instance WHERE coalesce(stopped_at, heartbeat_at) < now() - interval '7 days'`,
+          );
+        }
       } catch (err) {
         // Logged once per outage: the heartbeat goes stale, which is what a drill should see.
         if (!this.failing)

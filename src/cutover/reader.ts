@@ -19,7 +19,7 @@ import { decideRead, type ReadDecision, type ReadingUser, type TableStage } from
 import type { CutoverMetrics } from './metrics.js';
 import { stageRank } from './readStages.js';
 import type { ReadStats } from './readStats.js';
-import { canonicalResult, type ShadowMode } from './shadowCompare.js';
+import { resultsEqual, type ShadowMode } from './shadowCompare.js';
 import {
   classifyExact,
   classifyWithTolerance,
@@ -201,7 +201,7 @@ export class Reader<U = ReadingUser> {
 
   private equal<T>(request: ReadRequest<T, U>, a: T, b: T): boolean {
     const normalize = request.normalize ?? ((v: T) => v);
-    return canonicalResult(normalize(a)) === canonicalResult(normalize(b));
+    return resultsEqual(normalize(a), normalize(b));
   }
 
   private async compare<T>(

@@ -15,6 +15,7 @@
  * changes have settled; only a difference that remains with nothing in
  * flight is **drift**.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { canonicalValue } from '../mapping/index.js';
 import type { Queryable } from '../postgres/database.js';
 
@@ -37,6 +38,19 @@ function jsonLike(value: unknown): unknown {
 /** The canonical text of a read result, equal for equal results in any key order. */
 export function canonicalResult(value: unknown): string {
   return canonicalValue(jsonLike(value));
+}
+
+/**
+ * Whether two read results are equal in canonical form. Structurally equal
+ * values (Node's own deep strict equality: any key order, Dates by time) have
+ * the same canonical form, and most shadow reads match: that check answers
+ * them without building two canonical texts (bench/readRouterCost.ts: the
+ * comparison was most of shadow's own cost). Only values that differ
+ * structurally (a Date against its ISO text, a number against a bigint) are
+ * rendered and compared as text.
+ */
+export function resultsEqual(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(a, b) || canonicalResult(a) === canonicalResult(b);
 }
 
 /**

@@ -17,6 +17,8 @@ import {
   ARCHIVE_FORMAT,
   FILES,
   rowTexts,
+  PAGE_BYTES,
+  PAGE_ROWS,
   renderDdl,
   sha256File,
   TEXT_FORM_SETTINGS,
@@ -140,16 +142,19 @@ export async function restoreArchive(
         if (empty === null) await tx.query(`CREATE SCHEMA ${quoteIdentifier(options.into)}`);
         await tx.query(renderDdl(options.into, source));
         let batch: string[] = [];
+        let batchBytes = 0;
         const flush = async () => {
           if (batch.length === 0) return;
           await tx.query(insert, [`[${batch.join(',')}]`]);
-          batch = [];
+          [batch, batchBytes] = [[], 0];
         };
         for await (const line of archivedRows(dir)) {
           digest.update(`${line}\n`);
           rows += 1;
           batch.push(line);
-          if (batch.length >= 1_000) await flush();
+          batchBytes += line.length;
+          // Bounded in rows and in bytes: large documents come a few at a time.
+          if (batch.length >= PAGE_ROWS || batchBytes >= PAGE_BYTES) await flush();
         }
         await flush();
         if (rows !== manifest.rows || digest.digest('hex') !== manifest.rowsDigest)

@@ -173,6 +173,17 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
     expect([again.passed, again.instances.map((i) => i.id)]).toEqual([true, [live!.id]]);
   });
 
+  it('an instance gone for more than a week is dropped when the next one starts', async () => {
+    await db.pool.query(
+      `INSERT INTO tandem.read_instance (id, host, pid, heartbeat_at, stopped_at)
+       VALUES ('old:1:x', 'old', 1, now() - interval '8 days', now() - interval '8 days'),
+              ('recent:2:y', 'recent', 2, now() - interval '6 days', now() - interval '6 days')`,
+    );
+    await startInstance('pruner');
+    const { rows } = await db.pool.query(`SELECT id FROM tandem.read_instance WHERE host IN ('old', 'recent')`);
+    expect(rows).toEqual([{ id: 'recent:2:y' }]);
+  });
+
   it('a cleanly closed instance is not waited for', async () => {
     const extra = await startInstance('short-lived');
     expect((await listReadInstances(db.pool)).find((i) => i.id === extra.id)?.live).toBe(true);
