@@ -73,10 +73,14 @@ async function writeDataDir(dataDir: string, docs: number): Promise<void> {
 }
 
 /** Starts the compiled stand-in on `dataDir`; times it until it serves, reads its memory, stops it. */
-async function startAndStop(dataDir: string): Promise<{ seconds: number; rssMiB: number; peakMiB: number; banner: string }> {
+async function startAndStop(
+  dataDir: string,
+): Promise<{ seconds: number; cpuSeconds: number; rssMiB: number; peakMiB: number; banner: string }> {
   const standIn = await startStandIn(dataDir);
+  // CPU seconds until serving: on a shared machine the steadier figure (wall time measures the other load).
+  const cpuSeconds = standIn.cpuSeconds();
   await standIn.stop();
-  return standIn;
+  return { ...standIn, cpuSeconds };
 }
 
 /** Sends SIGTERM `afterMs` after loading began; resolves with how long it took to exit, and what it printed. */
@@ -106,7 +110,7 @@ function stopDuringLoad(dataDir: string, afterMs: number): Promise<{ ms: number;
 const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-restart-empty-'));
 console.log(`stand-in restart (tandem convex-local, compiled; NOT Convex); store: the indexed store; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
 const empty = await startAndStop(emptyDir);
-console.log(`empty data dir (baseline): serving after ${empty.seconds.toFixed(2)} s, RSS ${empty.rssMiB.toFixed(0)} MiB`);
+console.log(`empty data dir (baseline): serving after ${empty.seconds.toFixed(2)} s (CPU ${empty.cpuSeconds.toFixed(2)} s), RSS ${empty.rssMiB.toFixed(0)} MiB`);
 let first: { load: number; rss: number } | undefined;
 for (const docs of SIZES) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-restart-'));
@@ -120,7 +124,8 @@ for (const docs of SIZES) {
     first ??= { load, rss: start.rssMiB };
     console.log(`  ${start.banner}`);
     console.log(
-      `  serving after ${start.seconds.toFixed(2)} s (load ≈ ${load.toFixed(2)} s, ${(load / first.load).toFixed(2)}× the first size); ` +
+      `  serving after ${start.seconds.toFixed(2)} s (load ≈ ${load.toFixed(2)} s, ${(load / first.load).toFixed(2)}× the first size; ` +
+        `CPU until serving ${start.cpuSeconds.toFixed(2)} s, load ≈ ${(start.cpuSeconds - empty.cpuSeconds).toFixed(2)} CPU-s); ` +
         `RSS ${start.rssMiB.toFixed(0)} MiB serving, peak ${start.peakMiB.toFixed(0)} MiB (${(start.rssMiB / first.rss).toFixed(2)}× the first size)`,
     );
     const stop = await stopDuringLoad(dataDir, Math.min(1000, (load * 1000) / 2));
