@@ -39,11 +39,20 @@ export function tableOfId(id: string): string {
   return id.slice(i);
 }
 
+/**
+ * Identical for index order without a comparison. Numbers other than zero
+ * only: Convex orders -0 before 0 and tells NaNs apart by their bits, which
+ * `===` does not.
+ */
+function identical(x: unknown, y: unknown): boolean {
+  return x === y && (typeof x !== 'number' || x !== 0);
+}
+
 /** True when the two documents have the same key in an index with these fields. */
 function sameKey(fields: readonly string[], a: StoredDocument, b: StoredDocument): boolean {
   for (const field of fields) {
     // Identical values (the common case) need no comparison; equal but distinct ones (bigint, bytes, objects) do.
-    if (fieldValue(a, field) !== fieldValue(b, field))
+    if (!identical(fieldValue(a, field), fieldValue(b, field)))
       return compareKeys(documentKey(fields, a), documentKey(fields, b)) === 0;
   }
   return true;
