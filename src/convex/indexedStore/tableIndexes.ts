@@ -8,8 +8,8 @@
  * `_id` and `_creationTime` never change, so a write moves the document only
  * in the indexes whose key changed: the others see the new document through
  * the slot, with no tree work at all. (Deleting from sorted-btree walks a
- * range; seven deletes and seven inserts per replaced document was most of
- * the store's cost before.)
+ * range; six deletes and six inserts per replaced story_done document was
+ * most of the store's cost before.)
  */
 import { compareKeys, documentKey, fieldValue, type IndexKey } from './indexKeys.js';
 import { createSortedMap, type SortedMap } from './sortedMap.js';
