@@ -11,15 +11,14 @@
  *   npm run bench:parity -- [--rows 1000000] [--drift 100] [--latency-ms 20]
  */
 import { parseArgs } from 'node:util';
-import { createAppSchema } from '../src/app/schema.js';
 import { requireTable } from '../src/mapping/index.js';
 import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
 import { runParity } from '../src/parity/index.js';
 import { pgRowsByKeys, streamRowsInKeyOrder } from '../src/parity/pgRows.js';
-import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
 import { MemoryCopyReader } from './parity/memoryCopyReader.js';
+import { fillStoryDone } from './support/storyDoneFill.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,22 +32,6 @@ const DRIFT = Number(values.drift);
 const LATENCY = Number(values['latency-ms']);
 const table = requireTable(STORY_SITE_TABLES, 'story_done');
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
-
-async function fill(db: BenchDatabase): Promise<void> {
-  await createAppSchema(db.pool);
-  await migrate(db.pool);
-  await db.pool.query(`
-    INSERT INTO users (id, name) SELECT g, 'user ' || g FROM generate_series(1, 1000) g;
-    INSERT INTO story (id, set_id, set_index, name) SELECT g, 1, g, 'story ' || g FROM generate_series(1, 500) g;`);
-  await db.pool.query(
-    `INSERT INTO story_done (id, user_id, story_id, time)
-     SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE g % 1000 + 1 END, g % 500 + 1,
-            timestamptz '2024-01-01 00:00:00+00' + g * interval '7 seconds'
-       FROM generate_series(1, $1::int) g`,
-    [ROWS],
-  );
-  await db.pool.query('ANALYZE story_done');
-}
 
 /** The "Convex" copy: every row's hash as the mirror would hold it. */
 async function buildCopy(db: BenchDatabase): Promise<MemoryCopyReader> {
@@ -101,7 +84,7 @@ await withBenchDatabases(1, 4, async ([db]) => {
   printMachine(await describeMachine(db!.pool));
   console.log(`story_done rows: ${ROWS}; modeled Convex round trip: ${LATENCY} ms per call (in-memory test double, not Convex)`);
   let t0 = Date.now();
-  await fill(db!);
+  await fillStoryDone(db!, ROWS);
   console.log(`filled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   t0 = Date.now();
   const copy = await buildCopy(db!);

@@ -10,20 +10,20 @@
  * so `load` = start − empty start; and each size's figures as a ratio of the
  * first size's.
  *
- * Store: plain convex-test's in-memory database (storeAccess.ts); loading
- * does not query, so its O(n) index scans do not enter these figures.
+ * Store: the indexed store (src/convex/indexedStore): loading puts every
+ * document into each of its table's indexes (story_done has seven), so the
+ * load time includes building them.
  *
  *   npm run bench:standin-restart -- [--docs 100000,1000000] [--log-records 10000]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EffectLog, encodeEffects } from '../src/convexLocal/effectLog.js';
 import { writeSnapshot } from '../src/convexLocal/snapshot.js';
 import type { StoreCounters, StoredDocument } from '../src/convexLocal/storeAccess.js';
+import { spawnStandIn, startStandIn } from './support/standInProcess.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +33,6 @@ const { values } = parseArgs({
 });
 const SIZES = values.docs.split(',').map(Number);
 const LOG_RECORDS = Number(values['log-records']);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'bin/tandem.js');
 const TABLE = 'story_done';
 const FIRST_ID = 10_000;
 
@@ -74,60 +72,26 @@ async function writeDataDir(dataDir: string, docs: number): Promise<void> {
   await log.close();
 }
 
-function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
-  return Number(line?.split(/\s+/)[1] ?? NaN);
-}
-
-interface Start {
-  seconds: number;
-  rssMiB: number;
-  peakMiB: number;
-  banner: string;
-}
-
 /** Starts the compiled stand-in on `dataDir`; times it until it serves, reads its memory, stops it. */
-function startStandIn(dataDir: string): Promise<Start> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [cli, 'convex-local', '--port', '0', '--admin-key', 'bench-key', '--data-dir', dataDir], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!out.includes('CONVEX_URL=')) return;
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const start = {
-        seconds,
-        rssMiB: statusKiB(child.pid!, 'VmRSS') / 1024,
-        peakMiB: statusKiB(child.pid!, 'VmHWM') / 1024,
-        banner: out.split('\n').find((l) => l.includes('data dir:'))?.trim() ?? '',
-      };
-      child.kill('SIGTERM');
-      child.on('exit', () => resolve(start));
-    });
-    child.on('exit', (code) => {
-      if (!out.includes('CONVEX_URL=')) reject(new Error(`stand-in exited ${code} before serving:\n${out}${err}`));
-    });
-  });
+async function startAndStop(
+  dataDir: string,
+): Promise<{ seconds: number; cpuSeconds: number; rssMiB: number; peakMiB: number; banner: string }> {
+  const standIn = await startStandIn(dataDir);
+  // CPU seconds until serving: on a shared machine the steadier figure (wall time measures the other load).
+  const cpuSeconds = standIn.cpuSeconds();
+  await standIn.stop();
+  return { ...standIn, cpuSeconds };
 }
 
 /** Sends SIGTERM `afterMs` after loading began; resolves with how long it took to exit, and what it printed. */
 function stopDuringLoad(dataDir: string, afterMs: number): Promise<{ ms: number; stoppedWhileLoading: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'convex-local', '--port', '0', '--admin-key', 'bench-key', '--data-dir', dataDir], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnStandIn(dataDir);
     let out = '';
     let err = '';
     let sent = 0n;
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       if (sent === 0n && err.includes('loading the data dir')) {
         sent = -1n;
@@ -144,9 +108,9 @@ function stopDuringLoad(dataDir: string, afterMs: number): Promise<{ ms: number;
 }
 
 const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-restart-empty-'));
-console.log(`stand-in restart (tandem convex-local, compiled; NOT Convex); store: plain convex-test; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
-const empty = await startStandIn(emptyDir);
-console.log(`empty data dir (baseline): serving after ${empty.seconds.toFixed(2)} s, RSS ${empty.rssMiB.toFixed(0)} MiB`);
+console.log(`stand-in restart (tandem convex-local, compiled; NOT Convex); store: the indexed store; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
+const empty = await startAndStop(emptyDir);
+console.log(`empty data dir (baseline): serving after ${empty.seconds.toFixed(2)} s (CPU ${empty.cpuSeconds.toFixed(2)} s), RSS ${empty.rssMiB.toFixed(0)} MiB`);
 let first: { load: number; rss: number } | undefined;
 for (const docs of SIZES) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-restart-'));
@@ -155,12 +119,13 @@ for (const docs of SIZES) {
     await writeDataDir(dataDir, docs);
     const bytes = fs.readdirSync(dataDir).reduce((sum, f) => sum + fs.statSync(path.join(dataDir, f)).size, 0);
     console.log(`\n${docs} documents + ${LOG_RECORDS} log records: data dir ${(bytes / 2 ** 20).toFixed(0)} MiB, written in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const start = await startStandIn(dataDir);
+    const start = await startAndStop(dataDir);
     const load = start.seconds - empty.seconds;
     first ??= { load, rss: start.rssMiB };
     console.log(`  ${start.banner}`);
     console.log(
-      `  serving after ${start.seconds.toFixed(2)} s (load ≈ ${load.toFixed(2)} s, ${(load / first.load).toFixed(2)}× the first size); ` +
+      `  serving after ${start.seconds.toFixed(2)} s (load ≈ ${load.toFixed(2)} s, ${(load / first.load).toFixed(2)}× the first size; ` +
+        `CPU until serving ${start.cpuSeconds.toFixed(2)} s, load ≈ ${(start.cpuSeconds - empty.cpuSeconds).toFixed(2)} CPU-s); ` +
         `RSS ${start.rssMiB.toFixed(0)} MiB serving, peak ${start.peakMiB.toFixed(0)} MiB (${(start.rssMiB / first.rss).toFixed(2)}× the first size)`,
     );
     const stop = await stopDuringLoad(dataDir, Math.min(1000, (load * 1000) / 2));

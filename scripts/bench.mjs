@@ -37,6 +37,7 @@ export const BENCHMARKS = [
   { name: 'backfill', script: 'bench/backfill.ts', target: 'recording target after a modeled 20 ms round trip; the local stand-in (convex-test) for the local-scale run', quick: ['--scale', '0.2', '--naive-rows', '300', '--local-scale', '0.01', '--live', '1000', '--heap-cap-mib', '0'] },
   { name: 'parity', script: 'bench/parity.ts', target: 'in-memory test double of the Convex side after a modeled 20 ms round trip', quick: ['--rows', '100000'] },
   { name: 'standin', script: 'bench/standinUpserts.ts', target: 'embedded target (convex-test with the indexed store)', quick: ['--sizes', '10000,50000', '--measure', '5000', '--baseline', '1000'] },
+  { name: 'standin-parity', script: 'bench/standinParity.ts', target: 'local stand-in (tandem convex-local, convex-test) over HTTP; baseline: in-memory double, no modeled latency', quick: ['--rows', '20000,50000'], build: true },
   { name: 'standin-restart', script: 'bench/standinRestart.ts', target: 'local stand-in (tandem convex-local, convex-test)', quick: ['--docs', '20000,100000'], build: true },
   { name: 'reads', script: 'bench/readCosts.ts', target: 'embedded target (convex-test)', quick: ['--extra-done', '1000'] },
   { name: 'read-stages', script: 'bench/readStages.ts', target: 'modeled remote Convex (8 ms wait)', quick: ['--blocks', '4', '--reads', '40'] },

@@ -35,6 +35,12 @@ export async function startEmbeddedStores(options: {
   log: Logger;
   /** The Convex functions folder the stand-in serves (default: this project's convex/). */
   convexDir?: string;
+  /**
+   * Aborting stops the stand-in's load of its data dir, which then rejects
+   * with LoadAbortedError (nothing changed on disk). Default: the process's
+   * first SIGINT or SIGTERM while the stand-in loads.
+   */
+  signal?: AbortSignal;
 }): Promise<EmbeddedStores> {
   const pg = await startEmbeddedPostgres({ dataDir: options.pgDataDir, host: options.host, port: options.pgPort });
   const pool = createPool(pg.url, 20);
@@ -43,13 +49,15 @@ export async function startEmbeddedStores(options: {
     await pool.end();
     await pg.stop();
   };
+  const stopSignal = options.signal ? undefined : abortOnStopSignal();
   try {
     const convex = await createLocalConvex({
       convexDir: options.convexDir,
       dataDir: options.convexDataDir,
       adminKey: convexAdminKey,
       logger: options.log,
-    });
+      signal: options.signal ?? stopSignal!.signal,
+    }).finally(() => stopSignal?.done());
     const convexUrl = await convex.listen(options.convexPort, options.host).catch(async (err: unknown) => {
       await convex.close();
       throw err;
@@ -70,6 +78,26 @@ export async function startEmbeddedStores(options: {
     await stopPostgres();
     throw err;
   }
+}
+
+/**
+ * Aborted by the process's first SIGINT or SIGTERM until `done()`. Loading a
+ * large data dir takes seconds; the load checks its signal between chunks, so
+ * a stop then ends the start within a second instead of after the load. The
+ * command's own stop handling (its nextStopSignal) still sees the signal.
+ */
+function abortOnStopSignal(): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return {
+    signal: controller.signal,
+    done() {
+      process.off('SIGINT', abort);
+      process.off('SIGTERM', abort);
+    },
+  };
 }
 
 export interface Serving {

@@ -40,7 +40,8 @@ function compareStrings(x: string, y: string): number | undefined {
 // globals (`Math`, `Date`, …) through per-call getters, so each use costs an
 // AsyncLocalStorage lookup; key comparison runs millions of times.
 function compareElement(x: IndexKey[number], y: IndexKey[number]): number {
-  if (x === y) return 0;
+  // -0 === 0 in JavaScript, but Convex orders -0 first: zeros go to compareValues.
+  if (x === y && x !== 0) return 0;
   if (x === LOW || y === HIGH) return -1;
   if (x === HIGH || y === LOW) return 1;
   // The common cases, two ordinary numbers (NaN and ±0 are left to compareValues) or two strings.

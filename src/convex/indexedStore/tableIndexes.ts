@@ -8,8 +8,8 @@
  * `_id` and `_creationTime` never change, so a write moves the document only
  * in the indexes whose key changed: the others see the new document through
  * the slot, with no tree work at all. (Deleting from sorted-btree walks a
- * range; seven deletes and seven inserts per replaced document was most of
- * the store's cost before.)
+ * range; six deletes and six inserts per replaced story_done document was
+ * most of the store's cost before.)
  */
 import { compareKeys, documentKey, fieldValue, type IndexKey } from './indexKeys.js';
 import { createSortedMap, type SortedMap } from './sortedMap.js';
@@ -39,11 +39,20 @@ export function tableOfId(id: string): string {
   return id.slice(i);
 }
 
+/**
+ * Identical for index order without a comparison. Numbers other than zero
+ * only: Convex orders -0 before 0 and tells NaNs apart by their bits, which
+ * `===` does not.
+ */
+function identical(x: unknown, y: unknown): boolean {
+  return x === y && (typeof x !== 'number' || x !== 0);
+}
+
 /** True when the two documents have the same key in an index with these fields. */
 function sameKey(fields: readonly string[], a: StoredDocument, b: StoredDocument): boolean {
   for (const field of fields) {
     // Identical values (the common case) need no comparison; equal but distinct ones (bigint, bytes, objects) do.
-    if (fieldValue(a, field) !== fieldValue(b, field))
+    if (!identical(fieldValue(a, field), fieldValue(b, field)))
       return compareKeys(documentKey(fields, a), documentKey(fields, b)) === 0;
   }
   return true;

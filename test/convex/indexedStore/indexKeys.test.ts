@@ -27,6 +27,12 @@ describe('index key order', () => {
     );
   });
 
+  it('puts -0 before 0, as Convex does', () => {
+    expect(compareKeys([-0], [0])).toBe(-1);
+    expect(compareKeys([0, 'b'], [-0, 'a'])).toBe(1);
+    expect(compareKeys([0], [0])).toBe(0);
+  });
+
   it('orders mixed values and multi-field keys as Convex does', () => {
     const value = fc.oneof(fc.double(), fc.integer(), text, fc.boolean(), fc.constant(null), fc.bigInt());
     fc.assert(
