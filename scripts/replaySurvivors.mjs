@@ -9,7 +9,8 @@
  *   node scripts/replaySurvivors.mjs <module> [--tests a.test.ts,b.test.ts]
  *
  * Each survivor's lines are taken from the source the report holds, found in
- * today's file (they must occur exactly once, else the mutant is "unplaced"),
+ * today's file (exactly once, with as many lines before them as that takes, up
+ * to 8; else the mutant is "unplaced"),
  * replaced by their mutated text, and the module's tests (or --tests) run with
  * vitest.mutate.config.ts; the file is restored after each, also when this
  * script is interrupted. Prints one line per mutant (killed / SURVIVED /
@@ -31,15 +32,32 @@ if (!name || !MUTATION_MODULES[name]) {
 const tests = args.includes('--tests') ? args[args.indexOf('--tests') + 1] : undefined;
 const report = JSON.parse(fs.readFileSync(`reports/mutation/${name}.json`, 'utf8'));
 
-/** The original lines of a mutant and the same lines mutated (locations are 1-based lines, 1-based columns). */
-export function mutatedLines(source, mutant) {
+/**
+ * The original lines of a mutant (with `context` lines before them) and the
+ * same lines mutated; locations are 1-based lines and columns, end exclusive.
+ */
+export function mutatedLines(source, mutant, context = 0) {
   const lines = source.split('\n');
   const { start, end } = mutant.location;
-  const original = lines.slice(start.line - 1, end.line).join('\n');
-  const startOffset = start.column - 1;
+  const first = Math.max(0, start.line - 1 - context);
+  const before = lines.slice(first, start.line - 1).join('\n');
+  const prefix = first < start.line - 1 ? before.length + 1 : 0;
+  const original = lines.slice(first, end.line).join('\n');
+  const startOffset = prefix + start.column - 1;
   const endOffset = original.length - (lines[end.line - 1].length - (end.column - 1));
   const mutated = original.slice(0, startOffset) + mutant.replacement + original.slice(endOffset);
   return { original, mutated };
+}
+
+/** The mutant's lines with as few lines before them as make them unique in today's file (up to 8), or null. */
+function placeMutant(file, source, mutant) {
+  const current = fs.readFileSync(file, 'utf8');
+  for (let context = 0; context <= 8; context++) {
+    const lines = mutatedLines(source, mutant, context);
+    const at = current.indexOf(lines.original);
+    if (at >= 0 && current.indexOf(lines.original, at + 1) < 0) return lines;
+  }
+  return null;
 }
 
 function replay(file, original, mutated) {
@@ -79,9 +97,9 @@ let survived = 0;
 for (const [file, { source, mutants }] of Object.entries(report.files)) {
   for (const mutant of mutants) {
     if (mutant.status !== 'Survived' && mutant.status !== 'NoCoverage') continue;
-    const { original, mutated } = mutatedLines(source, mutant);
+    const placed = placeMutant(file, source, mutant);
     const started = Date.now();
-    const outcome = replay(file, original, mutated);
+    const outcome = placed ? replay(file, placed.original, placed.mutated) : 'unplaced';
     if (outcome !== 'killed') survived++;
     const where = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
     console.log(

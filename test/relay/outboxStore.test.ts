@@ -239,8 +239,10 @@ describe.each(backends)('outbox store [%s]', (backend) => {
       ['61', [3]],
     ]);
     await release();
-    // A transaction bigger than the budget is still claimed, alone.
+    // A transaction bigger than the budget is still claimed, alone; so is one under no budget at all.
     expect(shape(await claim({ maxBytes: 1 }))).toEqual([['60', [1, 2]]]);
+    await release();
+    expect(shape(await claim({ maxBytes: 0 }))).toEqual([['60', [1, 2]]]);
     await release();
     // The default budget (16 MiB) holds all of them.
     expect(shape(await claim())).toEqual([
