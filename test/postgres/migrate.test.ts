@@ -29,6 +29,7 @@ const EXPECTED = [
   { version: 12, name: 'metric_samples' },
   { version: 13, name: 'write_stages' },
   { version: 14, name: 'reverse_sync' },
+  { version: 15, name: 'relay_claims' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -92,8 +93,9 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    // Undo the latest migration (0014, reverse_sync): its tables; its function is CREATE OR REPLACE.
-    await db.pool.query('DROP TABLE tandem.reverse_sync_state, tandem.reverse_sync_key, tandem.reverse_sync_dead_letter');
+    // Undo the latest migration (0015, relay_claims): its table, and the outbox's lease columns back.
+    await db.pool.query('DROP TABLE tandem.relay_claim');
+    await db.pool.query('ALTER TABLE tandem.outbox ADD COLUMN leased_by text NULL, ADD COLUMN lease_expires_at timestamptz NULL');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -104,13 +106,20 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.reverse_sync_key'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.relay_claim'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
-      { attname: 'table_name', type: 'text' },
-      { attname: 'key', type: 'text' },
-      { attname: 'version', type: 'bigint' },
+      { attname: 'id', type: 'bigint' },
+      { attname: 'leased_by', type: 'text' },
+      { attname: 'txids', type: 'xid8[]' },
+      { attname: 'claimed_at', type: 'timestamp with time zone' },
+      { attname: 'expires_at', type: 'timestamp with time zone' },
     ]);
+    const lease = await db.pool.query(
+      `SELECT attname FROM pg_attribute
+        WHERE attrelid = 'tandem.outbox'::regclass AND attname LIKE 'lease%' AND NOT attisdropped`,
+    );
+    expect(lease.rows).toEqual([]);
   });
 
   it('refuses a database migrated by a newer Tandem', async () => {
