@@ -122,14 +122,20 @@ function chooseTxids(head: Array<{ txid: string; bytes: number }>, budget: numbe
  * so it sees a claim committed by whoever held the lock before). Statements:
  * the relay lock with the paused tables; the head of the pending index,
  * leaving out leased transactions and those touching a paused table; the
- * txids' advisory locks; and one statement that inserts the claim and returns
- * every pending event of its txids. No outbox row is written.
+ * txids' advisory locks; the claim's insert. The events are read after the
+ * claim committed, so the relay lock is not held while they are fetched. No
+ * outbox row is written.
+ *
+ * The claim commits without waiting for its WAL flush (synchronous_commit off
+ * for this transaction alone), so the next worker's claim need not wait for
+ * it either. A claim lost to a Postgres crash only lets another worker deliver
+ * the same events again, which the versioned apply ignores.
  */
 export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): Promise<Claim | null> {
-  return withTransaction(pool, async (tx) => {
+  const claimed = await withTransaction(pool, async (tx) => {
     const relayClaim = options.txid === undefined;
     const paused = await tx.query<{ tables: string[] | null }>(
-      `SELECT ${relayClaim ? 'pg_advisory_xact_lock($1, 0),' : ''}
+      `SELECT set_config('synchronous_commit', 'off', true), ${relayClaim ? 'pg_advisory_xact_lock($1, 0),' : ''}
               (SELECT array_agg(table_name) FROM tandem.table_pause WHERE resumed_at IS NULL) AS tables`,
       relayClaim ? [RELAY_CLAIM_LOCK_CLASS] : [],
     );
@@ -161,7 +167,7 @@ export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): P
     );
     if (won.rows.length === 0) return null;
     // Relay claims (serialized) also clear the claims of dead workers.
-    const { rows } = await tx.query<OutboxRow & { claim_id: string; seq: string | null }>(
+    const { rows } = await tx.query<{ id: string; txids: string[] }>(
       `WITH ${relayClaim ? 'expired AS (DELETE FROM tandem.relay_claim WHERE expires_at <= now()),' : ''}
        claim AS (
          INSERT INTO tandem.relay_claim (leased_by, txids, expires_at)
@@ -170,21 +176,24 @@ export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): P
           WHERE t NOT IN (${LEASED_TXIDS})
          HAVING count(*) > 0
          RETURNING id, txids)
-       SELECT claim.id::text AS claim_id, ${EVENT_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}
-         FROM claim LEFT JOIN tandem.outbox o ON o.txid = ANY(claim.txids) AND o.status = 'pending'
-        ORDER BY o.seq`,
+       SELECT id::text AS id, txids::text[] AS txids FROM claim`,
       [won.rows.map((r) => r.txid), options.workerId, options.leaseMs],
     );
-    if (rows.length === 0) return null;
-    const id = rows[0]!.claim_id;
-    const events = rows.filter((r) => r.seq !== null);
-    // Its events were applied by someone else between the head and the claim.
-    if (events.length === 0) {
-      await tx.query('DELETE FROM tandem.relay_claim WHERE id = $1', [id]);
-      return null;
-    }
-    return { id, transactions: groupByTxid(events) };
+    return rows[0] ?? null;
   });
+  if (!claimed) return null;
+  const { rows } = await pool.query<OutboxRow>(
+    `SELECT ${EVENT_COLUMNS} FROM tandem.outbox
+      WHERE txid = ANY($1::xid8[]) AND status = 'pending'
+      ORDER BY seq`,
+    [claimed.txids],
+  );
+  // Its events were applied by someone else between the head and the claim.
+  if (rows.length === 0) {
+    await releaseClaim(pool, claimed.id);
+    return null;
+  }
+  return { id: claimed.id, transactions: groupByTxid(rows) };
 }
 
 /** Ends a claim's lease (its round is over): events still pending are claimable again when due. */
