@@ -1,35 +1,49 @@
 /**
  * Benchmark: the relay's small-event rate at this commit against a baseline
- * commit, in the same run. The machine is shared and its speed drifts by 2x
- * within an hour, so figures from different runs cannot be compared; this one
- * alternates the two versions (baseline, current, baseline, current, ...) so
- * drift hits both alike, and prints the ratio of their medians.
+ * commit, in the same run and the same process. The machine is shared and its
+ * speed drifts by 2x within minutes, so figures from different runs cannot be
+ * compared; this one fills one database per version once, then alternates
+ * drains (baseline, current, current, baseline, ...) so drift hits both alike,
+ * and prints the ratio of their medians.
+ *
+ * Beside the rate it prints what each drain cost in CPU: the Node process
+ * (process.cpuUsage) plus the Postgres backends serving the drain (utime +
+ * stime from /proc/<pid>/stat of the database's backends), per 1,000 events.
+ * Under heavy load the rate says how much CPU the drain was given; the CPU
+ * cost says how much it needed, which is what the rate on a dedicated machine
+ * follows.
  *
  * The baseline's files are taken with `git archive` into a temporary folder
  * (node_modules linked in; the repository itself is not touched) and its own
- * bench/relayThroughput.ts is run there, against its own schema in a database
- * of its own. Default baseline: the commit before the relay's claims moved out
- * of the outbox rows (the parent of the commit that added the relay_claims
- * migration), i.e. per-event lease writes.
+ * modules (relay, migrations, capture, bench support) are imported from
+ * there, against its own schema in a database of its own. Default baseline:
+ * the commit before the relay's claims moved out of the outbox rows (the
+ * parent of the commit that added the relay_claims migration), i.e.
+ * per-event lease writes.
  *
- *   npx tsx bench/relayBaseline.ts [--baseline <rev>] [--rounds 2] [--small 50000] [--workers 4]
+ *   npx tsx bench/relayBaseline.ts [--baseline <rev>] [--rounds 4] [--small 40000] [--workers 4] [--latency 20]
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type pg from 'pg';
+import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.js';
+import { describeMachine, printMachine } from './support/machine.js';
 import { fixed, markdownTable } from './support/stats.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     baseline: { type: 'string' },
-    rounds: { type: 'string', default: '2' },
-    small: { type: 'string', default: '50000' },
+    rounds: { type: 'string', default: '4' },
+    small: { type: 'string', default: '40000' },
     workers: { type: 'string', default: '4' },
+    latency: { type: 'string', default: '20' },
   },
 });
+const WORKERS = Number(args.workers);
 
 function git(...argv: string[]): string {
   const run = spawnSync('git', argv, { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -57,31 +71,100 @@ function extractBaseline(rev: string): string {
   return dir;
 }
 
+/** The modules one version's drain needs, imported from that version's tree. */
+interface Version {
+  name: 'baseline' | 'current';
+  commit: string;
+  migrate(pool: pg.Pool): Promise<unknown>;
+  prepare(pool: pg.Pool): Promise<void>;
+  fill(pool: pg.Pool): Promise<void>;
+  reset(pool: pg.Pool): Promise<void>;
+  drain(pool: pg.Pool): Promise<{ applied: number; retried: number; dead: number }>;
+}
+
+async function loadVersion(name: Version['name'], dir: string, commit: string): Promise<Version> {
+  const load = (file: string) => import(path.join(dir, file)) as Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const [migrations, sample, capture, mirror, relay, mapper, metrics, log, fill, counting] = await Promise.all([
+    load('src/postgres/migrate.ts'),
+    load('src/app/sample/generateSample.ts'),
+    load('src/capture/index.ts'),
+    load('test/support/storySiteMirror.ts'),
+    load('src/relay/relay.ts'),
+    load('src/relay/changeMapper.ts'),
+    load('src/relay/metrics.ts'),
+    load('src/log.ts'),
+    load('bench/support/fillOutbox.ts'),
+    load('bench/support/countingTarget.ts'),
+  ]);
+  return {
+    name,
+    commit,
+    migrate: (pool) => migrations.migrate(pool),
+    async prepare(pool) {
+      await migrations.migrate(pool);
+      await sample.generateSample(pool, { scale: 0.01, seed: 1 });
+      await capture.installCapture(pool, { ...mirror.storySiteCapture(), actor: 'bench' });
+    },
+    fill: (pool) => fill.fillSmallEvents(pool, Number(args.small), 100),
+    reset: (pool) => fill.resetOutbox(pool),
+    drain: (pool) =>
+      new relay.Relay(
+        {
+          pool,
+          target: new counting.CountingTarget(Number(args.latency)),
+          mapper: mapper.mirrorMapper(mirror.STORY_SITE_TABLES),
+          metrics: metrics.createRelayMetrics(),
+          log: log.silentLogger,
+        },
+        { workers: WORKERS },
+      ).drain(),
+  };
+}
+
+/** CPU seconds (user + system) the database's backends have used so far, by pid. */
+async function backendCpu(pool: pg.Pool, database: string): Promise<Map<number, number>> {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+  const ticks = 100; // USER_HZ on Linux
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+    } catch {
+      // The backend ended between the query and the read.
+    }
+  }
+  return cpu;
+}
+
 interface Measurement {
-  version: 'baseline' | 'current';
-  eventsPerSecond: number;
+  version: Version['name'];
+  events: number;
+  seconds: number;
+  nodeCpu: number;
+  pgCpu: number;
   load: string;
 }
 
-/** Runs one tree's relayThroughput.ts for small events only and reads its events/s. */
-function measure(version: Measurement['version'], dir: string): Measurement {
+async function measure(version: Version, db: BenchDatabase): Promise<Measurement> {
+  await version.reset(db.pool);
   const load = os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
-  const run = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'bench/relayThroughput.ts', '--small', args.small, '--large', '4', '--workers', args.workers],
-    { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (run.status !== 0) throw new Error(`${version} run failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
-  // The drain table's row: | small | <workers> | <drained> | <seconds> | <events/s> | ...
-  const row = run.stdout
-    .split('\n')
-    .map((line) => line.split('|').map((c) => c.trim()))
-    .find((cells) => cells[1] === 'small' && cells[2] === args.workers);
-  if (!row) throw new Error(`${version} run printed no small/${args.workers} row:\n${run.stdout}`);
-  return { version, eventsPerSecond: Number(row[5]), load };
+  const pgBefore = await backendCpu(db.pool, db.name);
+  const nodeBefore = process.cpuUsage();
+  const started = performance.now();
+  const summary = await version.drain(db.pool);
+  const seconds = (performance.now() - started) / 1000;
+  const node = process.cpuUsage(nodeBefore);
+  const pgAfter = await backendCpu(db.pool, db.name);
+  if (summary.retried !== 0 || summary.dead !== 0) throw new Error(`${version.name}: ${summary.retried} retried, ${summary.dead} dead`);
+  let pgCpu = 0;
+  for (const [pid, after] of pgAfter) pgCpu += after - (pgBefore.get(pid) ?? 0);
+  return { version: version.name, events: summary.applied, seconds, nodeCpu: (node.user + node.system) / 1e6, pgCpu, load };
 }
 
 function median(values: number[]): number {
@@ -90,38 +173,71 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const rev = args.baseline ?? defaultBaseline();
-  const baselineCommit = git('rev-parse', '--short', rev);
-  const currentCommit = git('rev-parse', '--short', 'HEAD');
   const dir = extractBaseline(rev);
-  process.stdout.write(
-    `relay small-event rate, ${args.workers} workers, ${args.small} events (100 per transaction), counting target after a ` +
-      `modeled 20 ms round trip (no Convex): baseline ${baselineCommit} against the working tree at ${currentCommit}, ` +
-      `${args.rounds} alternating rounds; ${os.availableParallelism()} cores, load average at the start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n\n`,
-  );
-  const results: Measurement[] = [];
   try {
-    for (let round = 0; round < Number(args.rounds); round++) {
-      results.push(measure('baseline', dir));
-      results.push(measure('current', root));
-    }
+    const baseline = await loadVersion('baseline', dir, git('rev-parse', '--short', rev));
+    const current = await loadVersion('current', root, `${git('rev-parse', '--short', 'HEAD')} (working tree)`);
+    await withBenchDatabases(2, WORKERS * 2 + 2, async ([baseDb, currentDb]) => {
+      printMachine(await describeMachine(baseDb!.pool));
+      process.stdout.write(
+        `relay small-event rate, ${WORKERS} workers, ${args.small} story_done events (100 per transaction), counting target after a ` +
+          `modeled ${args.latency} ms round trip (no Convex): baseline ${baseline.commit} against ${current.commit}, ` +
+          `${args.rounds} rounds alternating the order\n\n`,
+      );
+      const pairs: Array<[Version, BenchDatabase]> = [
+        [baseline, baseDb!],
+        [current, currentDb!],
+      ];
+      for (const [version, db] of pairs) {
+        await version.prepare(db.pool);
+        await version.fill(db.pool);
+      }
+      const results: Measurement[] = [];
+      for (let round = 0; round < Number(args.rounds); round++) {
+        const order = round % 2 === 0 ? pairs : [...pairs].reverse();
+        for (const [version, db] of order) results.push(await measure(version, db));
+      }
+      report(results);
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function report(results: Measurement[]): void {
+  const perThousand = (r: Measurement, cpu: number) => (cpu / r.events) * 1000 * 1000;
   process.stdout.write(
     markdownTable(
-      ['round', 'version', 'events/s', 'load average before (1/5/15 min)'],
-      results.map((r, i) => [String(Math.floor(i / 2) + 1), r.version, fixed(r.eventsPerSecond, 0), r.load]),
+      ['drain', 'version', 'events/s', 'seconds', 'Node CPU ms / 1k events', 'Postgres CPU ms / 1k events', 'total CPU ms / 1k events', 'load average before'],
+      results.map((r, i) => [
+        String(i + 1),
+        r.version,
+        fixed(r.events / r.seconds, 0),
+        fixed(r.seconds, 1),
+        fixed(perThousand(r, r.nodeCpu), 0),
+        fixed(perThousand(r, r.pgCpu), 0),
+        fixed(perThousand(r, r.nodeCpu + r.pgCpu), 0),
+        r.load,
+      ]),
     ),
   );
-  const base = median(results.filter((r) => r.version === 'baseline').map((r) => r.eventsPerSecond));
-  const current = median(results.filter((r) => r.version === 'current').map((r) => r.eventsPerSecond));
-  const ratio = current / base;
+  const of = (name: Version['name']) => results.filter((r) => r.version === name);
+  const rate = (name: Version['name']) => median(of(name).map((r) => r.events / r.seconds));
+  const cpu = (name: Version['name']) => median(of(name).map((r) => perThousand(r, r.nodeCpu + r.pgCpu)));
+  const pgCpu = (name: Version['name']) => median(of(name).map((r) => perThousand(r, r.pgCpu)));
+  const rateRatio = rate('current') / rate('baseline');
   process.stdout.write(
-    `\nmedian: baseline ${fixed(base, 0)} events/s, current ${fixed(current, 0)} events/s, ratio ${fixed(ratio, 2)}x\n` +
-      `Target: >= 1.5x the baseline's small-event rate with ${args.workers} workers -> ${ratio >= 1.5 ? 'MET' : 'NOT MET'}\n`,
+    `\nmedians: baseline ${fixed(rate('baseline'), 0)} events/s, ${fixed(cpu('baseline'), 0)} CPU ms per 1k events (Postgres ${fixed(pgCpu('baseline'), 0)}); ` +
+      `current ${fixed(rate('current'), 0)} events/s, ${fixed(cpu('current'), 0)} CPU ms per 1k events (Postgres ${fixed(pgCpu('current'), 0)})\n` +
+      `rate ratio ${fixed(rateRatio, 2)}x; CPU per event: current needs ${fixed(cpu('current') / cpu('baseline'), 2)} of the baseline's ` +
+      `(Postgres alone ${fixed(pgCpu('current') / pgCpu('baseline'), 2)}), i.e. ${fixed(cpu('baseline') / cpu('current'), 2)}x the events per CPU second\n` +
+      `Target: >= 1.5x the baseline's small-event rate with ${WORKERS} workers -> ${rateRatio >= 1.5 ? 'MET' : 'NOT MET'} (rate ratio)\n`,
   );
 }
 
-main();
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+  process.exitCode = 2;
+});
