@@ -9,20 +9,12 @@
  * other holds, then waits for the rest (src/backfill/backfill.ts).
  */
 import type pg from 'pg';
-import { ConflictError } from '../core/errors.js';
 
 /** First half of the two-part advisory lock key: arbitrary, shared by every Tandem process. */
 const BACKFILL_LOCK_CLASS = 746_162_003;
 
 export interface TableLock {
   release(): Promise<void>;
-}
-
-export async function lockTable(pool: pg.Pool, table: string): Promise<TableLock> {
-  const lock = await tryLockTable(pool, table);
-  if (!lock)
-    throw new ConflictError(`a backfill of ${table} is already running in another process`, 'tables');
-  return lock;
 }
 
 /** The table's lock, or null when another process holds it. */
