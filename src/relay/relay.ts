@@ -1,7 +1,7 @@
 /**
  * The relay: workers that drain the outbox into Convex. Any number of relay
  * processes on any number of machines may run at once; they share nothing but
- * Postgres (skip-the-locked claims with leases, see outboxStore.ts).
+ * Postgres (claims leased per claim in tandem.relay_claim, see outboxStore.ts).
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
