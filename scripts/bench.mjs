@@ -34,6 +34,9 @@ export const END = '<!-- npm run bench: generated section, end -->';
 export const BENCHMARKS = [
   { name: 'capture', script: 'bench/captureOverhead.ts', target: 'none (PostgreSQL only)', quick: ['--scale', '0.05', '--ops', '1200', '--blocks', '4'] },
   { name: 'relay', script: 'bench/relayThroughput.ts', target: 'counting target after a modeled 20 ms round trip', quick: ['--small', '20000', '--large', '300'] },
+  { name: 'relay-baseline', script: 'bench/relayBaseline.ts', target: 'counting target after a modeled 20 ms round trip (both versions)', quick: ['--rounds', '2', '--small', '10000'] },
+  { name: 'process-scaling', script: 'bench/processScaling.ts', target: 'counting target after a modeled 20 ms round trip', quick: ['--small', '10000', '--scale', '0.1'] },
+  { name: 'api-load', script: 'bench/apiLoad.ts', target: 'none (no relay runs; the API writes to PostgreSQL only)', quick: ['--seconds', '2', '--blocks', '2'] },
   { name: 'backfill', script: 'bench/backfill.ts', target: 'recording target after a modeled 20 ms round trip; the local stand-in (convex-test) for the local-scale run', quick: ['--scale', '0.2', '--naive-rows', '300', '--local-scale', '0.01', '--live', '1000', '--heap-cap-mib', '0'] },
   { name: 'parity', script: 'bench/parity.ts', target: 'in-memory test double of the Convex side after a modeled 20 ms round trip', quick: ['--rows', '100000'] },
   { name: 'standin', script: 'bench/standinUpserts.ts', target: 'embedded target (convex-test with the indexed store)', quick: ['--sizes', '10000,50000', '--measure', '5000', '--baseline', '1000'] },

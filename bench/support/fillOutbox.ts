@@ -87,10 +87,10 @@ export async function fillLargeEvents(
 export async function resetOutbox(pool: pg.Pool): Promise<void> {
   await pool.query(
     `UPDATE tandem.outbox
-        SET status = 'pending', processed_at = NULL, leased_by = NULL, lease_expires_at = NULL,
-            attempts = 0, next_attempt_at = captured_at, last_error = NULL
-      WHERE status <> 'pending' OR leased_by IS NOT NULL`,
+        SET status = 'pending', processed_at = NULL, attempts = 0, next_attempt_at = captured_at, last_error = NULL
+      WHERE status <> 'pending'`,
   );
+  await pool.query('DELETE FROM tandem.relay_claim');
   await pool.query('VACUUM ANALYZE tandem.outbox');
 }
 

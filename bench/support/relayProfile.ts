@@ -9,12 +9,15 @@ import type { ChangeMapper } from '../../src/relay/applyClaimed.js';
 
 const LABELS: Array<[RegExp, string]> = [
   [/^\s*(BEGIN|COMMIT|ROLLBACK)/i, 'claim: BEGIN/COMMIT'],
-  [/GROUP BY txid/i, 'claim: candidate txids (SELECT … GROUP BY txid)'],
   [/pg_try_advisory_xact_lock/i, 'claim: advisory lock per txid'],
-  [/SET leased_by = \$2/i, 'claim: lease UPDATE … RETURNING rows'],
+  [/INSERT INTO tandem.relay_claim/i, 'claim: insert the claim'],
+  [/WHERE txid = ANY\(\$1::xid8\[\]\) AND status = 'pending'\s+ORDER BY seq/i, 'claim: read the claimed events'],
+  [/pg_advisory_xact_lock\(\$1, 0\)/i, 'claim: relay claim lock + paused tables'],
+  [/DELETE FROM tandem.relay_claim WHERE id/i, 'release the claim'],
+  [/FROM tandem.outbox\s+WHERE status = 'pending' AND next_attempt_at/i, 'claim: head of the pending index'],
   [/SET status = 'done'/i, 'complete: UPDATE status = done'],
   [/status = 'pending' LIMIT 1/i, 'drained check'],
-  [/min\(greatest\(next_attempt_at/i, 'idle: time until next claimable'],
+  [/min\(greatest\((o\.)?next_attempt_at/i, 'idle: time until next claimable'],
 ];
 
 function labelOf(sql: string): string {

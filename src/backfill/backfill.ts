@@ -15,8 +15,11 @@ import { copyTable, type CopyContext, type TableBackfillResult } from './copyTab
 import { resolveOptions, type BackfillOptions } from './options.js';
 import { tableShape, type TableShape } from './readPage.js';
 import { beginTable, clearBackfillState, readBackfillState } from './state.js';
-import { lockTable } from './tableLock.js';
+import { tryLockTable, type TableLock } from './tableLock.js';
 import { RateLimiter } from './throttle.js';
+
+/** How often a run waiting for a table another process copies tries its lock again. */
+const BUSY_TABLE_POLL_MS = 250;
 
 export interface BackfillResult {
   tables: TableBackfillResult[];
@@ -98,28 +101,54 @@ export async function backfill(
     onProgress: options.onProgress,
   };
   const results: TableBackfillResult[] = [];
-  for (const table of tables) {
-    if (options.signal?.aborted) return { tables: results, stopped: true };
-    const lock = await lockTable(pool, table);
+  /** Copies one table under its lock; false when the run stopped. `waited`: another process held it first. */
+  const copyLocked = async (table: string, lock: TableLock, waited: boolean): Promise<boolean> => {
     try {
-      if (resolved.restart) await clearBackfillState(pool, table);
+      // A table another process held was copied (or resumed) since this run started: never restart it.
+      if (resolved.restart && !waited) await clearBackfillState(pool, table);
       const previous = await readBackfillState(pool, table);
       if (previous?.status === 'done') {
-        options.onProgress?.({ kind: 'table-skipped', table, reason: 'already done' });
+        options.onProgress?.({ kind: 'table-skipped', table, reason: waited ? 'copied by another process' : 'already done' });
         results.push(skippedResult(previous.table, previous.rowsCopied));
-        continue;
+        return true;
       }
       // Checked again for each table: capture could have been removed while earlier tables were copied.
       const shape = (await tableShapes(pool, [table], resolved.config)).get(table)!;
       const state = await beginTable(pool, table, shape.keyColumns);
       const result = await copyTable(ctx, shape, state);
       results.push(result);
-      if (result.outcome === 'stopped') return { tables: results, stopped: true };
+      return result.outcome !== 'stopped';
     } finally {
       await lock.release();
     }
+  };
+  // Tables another process is copying (it holds their lock): done after the others.
+  const busy: string[] = [];
+  for (const table of tables) {
+    if (options.signal?.aborted) return { tables: results, stopped: true };
+    const lock = await tryLockTable(pool, table);
+    if (!lock) {
+      busy.push(table);
+      options.onProgress?.({ kind: 'table-busy', table, reason: 'another process is copying it; copying the other tables first' });
+      continue;
+    }
+    if (!(await copyLocked(table, lock, false))) return { tables: results, stopped: true };
+  }
+  for (const table of busy) {
+    const lock = await waitForTable(pool, table, options.signal);
+    if (!lock || !(await copyLocked(table, lock, true))) return { tables: results, stopped: true };
   }
   return { tables: results, stopped: false };
+}
+
+/** Waits until the other process holding `table` lets it go (finished, stopped or died); null when aborted. */
+async function waitForTable(pool: pg.Pool, table: string, signal?: AbortSignal): Promise<TableLock | null> {
+  for (;;) {
+    if (signal?.aborted) return null;
+    const lock = await tryLockTable(pool, table);
+    if (lock) return lock;
+    await new Promise((resolve) => setTimeout(resolve, BUSY_TABLE_POLL_MS));
+  }
 }
 
 function skippedResult(table: string, totalCopied: number): TableBackfillResult {

@@ -30,7 +30,9 @@ export type BackfillProgress =
   | { kind: 'table-done'; table: string; done: number; total: number }
   /** Convex is unavailable (or refused the key): the run waits `waitMs`, then tries again. */
   | { kind: 'waiting'; table: string; reason: string; outageMs: number; waitMs: number }
-  | { kind: 'table-skipped'; table: string; reason: 'already done' };
+  | { kind: 'table-skipped'; table: string; reason: 'already done' | 'copied by another process' }
+  /** Another process is copying the table: this run copies the others first, then waits for it. */
+  | { kind: 'table-busy'; table: string; reason: string };
 
 export interface BackfillOptions {
   /** Tables to copy (default: every mirrored table); always copied in plan order. */

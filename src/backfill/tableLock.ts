@@ -4,10 +4,11 @@
  * run. A process that dies loses its connection and with it the lock, so a
  * crashed run never blocks the resume. (Two runs at once would still be safe,
  * since every row goes through the versioned apply, but they would waste work
- * and move one checkpoint back and forth.)
+ * and move one checkpoint back and forth.) Backfills started in several
+ * processes share the tables through these locks: each copies the tables no
+ * other holds, then waits for the rest (src/backfill/backfill.ts).
  */
 import type pg from 'pg';
-import { ConflictError } from '../core/errors.js';
 
 /** First half of the two-part advisory lock key: arbitrary, shared by every Tandem process. */
 const BACKFILL_LOCK_CLASS = 746_162_003;
@@ -16,18 +17,18 @@ export interface TableLock {
   release(): Promise<void>;
 }
 
-export async function lockTable(pool: pg.Pool, table: string): Promise<TableLock> {
+/** The table's lock, or null when another process holds it. */
+export async function tryLockTable(pool: pg.Pool, table: string): Promise<TableLock | null> {
   const client = await pool.connect();
   try {
     const { rows } = await client.query<{ locked: boolean }>(
       'SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked',
       [BACKFILL_LOCK_CLASS, table],
     );
-    if (!rows[0]?.locked)
-      throw new ConflictError(
-        `a backfill of ${table} is already running in another process`,
-        'tables',
-      );
+    if (!rows[0]?.locked) {
+      client.release();
+      return null;
+    }
   } catch (err) {
     client.release();
     throw err;

@@ -30,6 +30,8 @@ export const KILL_POINTS = [
   'relay.afterApply',
   /** After a call's events are marked done. */
   'relay.afterComplete',
+  /** After a round recorded every outcome, before its claim is released (the lease must then expire). */
+  'relay.beforeRelease',
   /** After the backfill read a page, before mapping it. */
   'backfill.afterRead',
   /** Before each Convex call of the backfill. */

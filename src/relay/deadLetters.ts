@@ -90,8 +90,7 @@ export async function retryDeadLetters(pool: pg.Pool, ids: number[] | 'all', act
                                          next_attempt_at)
          SELECT seq, txid, table_name, key, op, "row", unchanged, operation_key, 'pending', 0, now() FROM chosen
          ON CONFLICT (seq) DO UPDATE
-           SET status = 'pending', attempts = 0, next_attempt_at = now(), leased_by = NULL, lease_expires_at = NULL,
-               processed_at = NULL, last_error = NULL
+           SET status = 'pending', attempts = 0, next_attempt_at = now(), processed_at = NULL, last_error = NULL
        )
        UPDATE tandem.dead_letter d SET resolved_at = now(), resolution = 'retried'
          FROM chosen c WHERE d.id = c.id

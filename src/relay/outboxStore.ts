@@ -3,11 +3,12 @@
  * marking them done, scheduling retries, dead-lettering and pruning. Workers on
  * any number of machines coordinate only through these statements.
  *
- * Claiming takes a transaction-scoped advisory lock per txid before leasing its
- * events, so two workers can never each lease part of one Postgres transaction
- * (which would split it across two Convex mutations). A lease that expires
- * (its worker died) makes the events claimable again; applying them twice is
- * harmless because Convex applies by version.
+ * A claim is one row of tandem.relay_claim holding the txids it took and when
+ * its lease expires (migration 0015): the outbox rows themselves are written
+ * once per event, when their outcome is recorded, not also when they are
+ * claimed. A lease that expires (its worker died) makes the transactions
+ * claimable again; applying them twice is harmless because Convex applies by
+ * version.
  */
 import type pg from 'pg';
 import type { CapturedChange, CaptureOp } from '../core/changes.js';
@@ -15,6 +16,8 @@ import { withTransaction } from '../postgres/database.js';
 
 /** Advisory-lock namespace for txid claims (first key of the two-key form). */
 const CLAIM_LOCK_CLASS = 0x7a4d;
+/** Advisory lock (this class, key 0) held by a relay worker while it claims: relay claims run one at a time. */
+const RELAY_CLAIM_LOCK_CLASS = 0x7a4e;
 
 export interface ClaimedEvent extends CapturedChange {
   attempts: number;
@@ -25,6 +28,12 @@ export interface ClaimedEvent extends CapturedChange {
 export interface ClaimedTransaction {
   txid: string;
   events: ClaimedEvent[];
+}
+
+/** What one claim leased: released by `releaseClaim` when its round ends, or expiring with its lease. */
+export interface Claim {
+  id: string;
+  transactions: ClaimedTransaction[];
 }
 
 interface OutboxRow {
@@ -83,23 +92,52 @@ export interface ClaimOptions {
 /** Default byte budget of one claim: keeps a worker's memory bounded when rows are large. */
 export const DEFAULT_CLAIM_BYTES = 16 * 1024 * 1024;
 
+/** The txids of live (unexpired) claims. */
+const LEASED_TXIDS = `SELECT unnest(txids) FROM tandem.relay_claim WHERE expires_at > now()`;
+
+/** The txids to claim from the head rows: whole transactions, in order, until the byte budget is reached. */
+function chooseTxids(head: Array<{ txid: string; bytes: number }>, budget: number): string[] {
+  const wanted: string[] = [];
+  let bytes = 0;
+  for (const row of head) {
+    if (!wanted.includes(row.txid)) {
+      if (wanted.length > 0 && bytes >= budget) break;
+      wanted.push(row.txid);
+    }
+    bytes += row.bytes;
+  }
+  return wanted;
+}
+
 /**
- * Leases the oldest claimable transactions: pending, due, not leased (or lease
- * expired). Returns them grouped by txid; empty when nothing is claimable.
+ * Leases the oldest claimable transactions: pending, due, in no live claim.
+ * Returns the claim with its events grouped by txid, or null when nothing was
+ * claimable.
  *
- * Five statements, whatever the backlog: (0) read the paused tables; (1) read
- * the head of the pending index, leaving out transactions that touch a paused
- * table and skipping rows another worker is claiming right now (so concurrent
- * workers take different transactions instead of racing for the same ones);
- * (2) try the advisory locks of the chosen txids at once; (3) lease every
- * event of the txids won, again skipping rows locked by others; (4) give back
- * any txid whose events could not all be leased, so a transaction is never
- * applied in part.
+ * Relay workers claim one at a time (a blocking advisory lock, held for the
+ * few statements of a claim), so each sees every claim committed before it
+ * and none races another for the same head. The fast path claims its one txid
+ * without that lock; each claimer therefore also takes the txid's own advisory
+ * lock and checks the live claims again after taking it (in a later statement,
+ * so it sees a claim committed by whoever held the lock before). Statements:
+ * the relay lock with the paused tables; the head of the pending index,
+ * leaving out leased transactions and those touching a paused table; the
+ * txids' advisory locks; the claim's insert. The events are read after the
+ * claim committed, so the relay lock is not held while they are fetched. No
+ * outbox row is written.
+ *
+ * The claim commits without waiting for its WAL flush (synchronous_commit off
+ * for this transaction alone), so the next worker's claim need not wait for
+ * it either. A claim lost to a Postgres crash only lets another worker deliver
+ * the same events again, which the versioned apply ignores.
  */
-export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): Promise<ClaimedTransaction[]> {
-  return withTransaction(pool, async (tx) => {
+export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): Promise<Claim | null> {
+  const claimed = await withTransaction(pool, async (tx) => {
+    const relayClaim = options.txid === undefined;
     const paused = await tx.query<{ tables: string[] | null }>(
-      `SELECT array_agg(table_name) AS tables FROM tandem.table_pause WHERE resumed_at IS NULL`,
+      `SELECT set_config('synchronous_commit', 'off', true), ${relayClaim ? 'pg_advisory_xact_lock($1, 0),' : ''}
+              (SELECT array_agg(table_name) FROM tandem.table_pause WHERE resumed_at IS NULL) AS tables`,
+      relayClaim ? [RELAY_CLAIM_LOCK_CLASS] : [],
     );
     const pausedTables = paused.rows[0]?.tables ?? null;
     // A Postgres transaction is applied whole, so one touching a paused table
@@ -113,58 +151,54 @@ export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): P
       `SELECT txid::text AS txid, coalesce(pg_column_size("row"), 0)::int AS bytes
          FROM tandem.outbox
         WHERE status = 'pending' AND next_attempt_at <= now()
-          AND (lease_expires_at IS NULL OR lease_expires_at < now())
           AND ($2::text IS NULL OR txid = $2::xid8)
+          AND txid NOT IN (${LEASED_TXIDS})
           ${skipPaused}
         ORDER BY seq
-        LIMIT $1
-        FOR UPDATE SKIP LOCKED`,
+        LIMIT $1`,
       [Math.max(1, options.maxEvents), options.txid ?? null, ...(pausedTables ? [pausedTables] : [])],
     );
-    const budget = options.maxBytes ?? DEFAULT_CLAIM_BYTES;
-    const wanted: string[] = [];
-    let bytes = 0;
-    for (const row of head.rows) {
-      if (!wanted.includes(row.txid)) {
-        if (wanted.length > 0 && bytes >= budget) break;
-        wanted.push(row.txid);
-      }
-      bytes += row.bytes;
-    }
-    if (wanted.length === 0) return [];
+    const wanted = chooseTxids(head.rows, options.maxBytes ?? DEFAULT_CLAIM_BYTES);
+    if (wanted.length === 0) return null;
     const won = await tx.query<{ txid: string }>(
       `SELECT t AS txid FROM unnest($2::text[]) AS t
         WHERE pg_try_advisory_xact_lock($1, ((t::numeric) % 2147483647)::int)`,
       [CLAIM_LOCK_CLASS, wanted],
     );
-    const txids = won.rows.map((r) => r.txid);
-    if (txids.length === 0) return [];
-    const { rows } = await tx.query<OutboxRow>(
-      `WITH mine AS (
-         SELECT seq FROM tandem.outbox
-          WHERE txid = ANY($1::xid8[]) AND status = 'pending'
-            AND (lease_expires_at IS NULL OR lease_expires_at < now())
-          FOR UPDATE SKIP LOCKED)
-       UPDATE tandem.outbox o
-          SET leased_by = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
-         FROM mine WHERE o.seq = mine.seq
-       RETURNING ${EVENT_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
-      [txids, options.workerId, options.leaseMs],
+    if (won.rows.length === 0) return null;
+    // Relay claims (serialized) also clear the claims of dead workers.
+    const { rows } = await tx.query<{ id: string; txids: string[] }>(
+      `WITH ${relayClaim ? 'expired AS (DELETE FROM tandem.relay_claim WHERE expires_at <= now()),' : ''}
+       claim AS (
+         INSERT INTO tandem.relay_claim (leased_by, txids, expires_at)
+         SELECT $2, array_agg(t ORDER BY t), now() + make_interval(secs => $3::double precision / 1000)
+           FROM unnest($1::xid8[]) AS t
+          WHERE t NOT IN (${LEASED_TXIDS})
+         HAVING count(*) > 0
+         RETURNING id, txids)
+       SELECT id::text AS id, txids::text[] AS txids FROM claim`,
+      [won.rows.map((r) => r.txid), options.workerId, options.leaseMs],
     );
-    const partial = await tx.query<{ txid: string }>(
-      `SELECT DISTINCT txid::text AS txid FROM tandem.outbox
-        WHERE txid = ANY($1::xid8[]) AND status = 'pending' AND leased_by IS DISTINCT FROM $2`,
-      [txids, options.workerId],
-    );
-    if (partial.rows.length === 0) return groupByTxid(rows);
-    const dropped = new Set(partial.rows.map((r) => r.txid));
-    await tx.query(
-      `UPDATE tandem.outbox SET leased_by = NULL, lease_expires_at = NULL
-        WHERE txid = ANY($1::xid8[]) AND leased_by = $2`,
-      [[...dropped], options.workerId],
-    );
-    return groupByTxid(rows.filter((r) => !dropped.has(r.txid)));
+    return rows[0] ?? null;
   });
+  if (!claimed) return null;
+  const { rows } = await pool.query<OutboxRow>(
+    `SELECT ${EVENT_COLUMNS} FROM tandem.outbox
+      WHERE txid = ANY($1::xid8[]) AND status = 'pending'
+      ORDER BY seq`,
+    [claimed.txids],
+  );
+  // Its events were applied by someone else between the head and the claim.
+  if (rows.length === 0) {
+    await releaseClaim(pool, claimed.id);
+    return null;
+  }
+  return { id: claimed.id, transactions: groupByTxid(rows) };
+}
+
+/** Ends a claim's lease (its round is over): events still pending are claimable again when due. */
+export async function releaseClaim(pool: pg.Pool, id: string): Promise<void> {
+  await pool.query('DELETE FROM tandem.relay_claim WHERE id = $1', [id]);
 }
 
 /** Marks events applied. */
@@ -172,7 +206,7 @@ export async function completeEvents(pool: pg.Pool, seqs: number[]): Promise<voi
   if (seqs.length === 0) return;
   await pool.query(
     `UPDATE tandem.outbox
-        SET status = 'done', processed_at = now(), leased_by = NULL, lease_expires_at = NULL, last_error = NULL
+        SET status = 'done', processed_at = now(), last_error = NULL
       WHERE seq = ANY($1::bigint[]) AND status = 'pending'`,
     [seqs],
   );
@@ -190,8 +224,7 @@ export async function scheduleRetry(
   await pool.query(
     `UPDATE tandem.outbox
         SET attempts = attempts + $4::int, last_error = $3,
-            next_attempt_at = now() + make_interval(secs => $2::double precision / 1000),
-            leased_by = NULL, lease_expires_at = NULL
+            next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
       WHERE seq = ANY($1::bigint[]) AND status = 'pending'`,
     [seqs, delayMs, error.slice(0, 2000), countAttempt ? 1 : 0],
   );
@@ -215,7 +248,7 @@ export async function deadLetterEvents(
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS r(seq, reason, rule, column_name)
        ), moved AS (
          UPDATE tandem.outbox o
-            SET status = 'dead', processed_at = now(), leased_by = NULL, lease_expires_at = NULL,
+            SET status = 'dead', processed_at = now(),
                 attempts = o.attempts + 1, last_error = r.reason
            FROM reasons r
           WHERE o.seq = r.seq AND o.status = 'pending'
@@ -262,8 +295,11 @@ export async function outboxDrained(pool: pg.Pool): Promise<boolean> {
 /** Seconds until the earliest pending event not held by a paused table becomes claimable (0 if one is now), or null when none is pending. */
 export async function secondsUntilNextClaimable(pool: pg.Pool): Promise<number | null> {
   const { rows } = await pool.query<{ wait: number | null }>(
-    `SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(lease_expires_at, next_attempt_at))) - now())::float8 AS wait
-       FROM tandem.outbox o WHERE status = 'pending' ${NOT_HELD}`,
+    `WITH leased AS (
+       SELECT t AS txid, max(expires_at) AS expires_at
+         FROM tandem.relay_claim, unnest(txids) AS t WHERE expires_at > now() GROUP BY t)
+     SELECT extract(epoch FROM min(greatest(o.next_attempt_at, coalesce(l.expires_at, o.next_attempt_at))) - now())::float8 AS wait
+       FROM tandem.outbox o LEFT JOIN leased l ON l.txid = o.txid WHERE status = 'pending' ${NOT_HELD}`,
   );
   const wait = rows[0]!.wait;
   return wait === null ? null : Math.max(0, wait);

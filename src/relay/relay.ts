@@ -1,7 +1,7 @@
 /**
  * The relay: workers that drain the outbox into Convex. Any number of relay
  * processes on any number of machines may run at once; they share nothing but
- * Postgres (skip-the-locked claims with leases, see outboxStore.ts).
+ * Postgres (claims leased per claim in tandem.relay_claim, see outboxStore.ts).
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -24,7 +24,7 @@ import {
 import { mirrorMapper } from './changeMapper.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ClaimedEvent } from './outboxStore.js';
-import { claimTransactions, outboxDrained, secondsUntilNextClaimable } from './outboxStore.js';
+import { claimTransactions, outboxDrained, releaseClaim, secondsUntilNextClaimable } from './outboxStore.js';
 import { DEFAULT_PACKING, type PackingLimits } from './packing.js';
 import { CircuitBreaker, DEFAULT_BREAKER, DEFAULT_RETRY_POLICY, type BreakerOptions, type RetryPolicy } from './retryPolicy.js';
 import { killPoint } from '../core/killPoints.js';
@@ -127,15 +127,25 @@ export class Relay {
   async round(workerId: string, txid?: string): Promise<RoundOutcome | null> {
     if (!this.ctx.breaker.allows()) return null;
     await this.refreshMirror();
-    const claimed = await claimTransactions(this.ctx.pool, {
+    const claim = await claimTransactions(this.ctx.pool, {
       workerId,
       maxEvents: this.options.claimEvents,
       leaseMs: this.options.leaseMs,
       txid,
     });
-    if (claimed.length === 0) return null;
+    if (!claim) return null;
     killPoint('relay.afterClaim');
-    const outcome = await applyClaimed(this.ctx, claimed);
+    let outcome: RoundOutcome;
+    try {
+      outcome = await applyClaimed(this.ctx, claim.transactions);
+    } catch (err) {
+      // Give the claim back now rather than at its lease's end; if Postgres is
+      // what failed, the lease ends it anyway.
+      await releaseClaim(this.ctx.pool, claim.id).catch(() => undefined);
+      throw err;
+    }
+    killPoint('relay.beforeRelease');
+    await releaseClaim(this.ctx.pool, claim.id);
     this.totals.applied += outcome.applied;
     this.totals.retried += outcome.retried;
     this.totals.dead += outcome.dead;

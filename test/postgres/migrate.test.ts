@@ -30,6 +30,7 @@ const EXPECTED = [
   { version: 13, name: 'write_stages' },
   { version: 14, name: 'reverse_sync' },
   { version: 15, name: 'read_instances' },
+  { version: 16, name: 'relay_claims' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -93,8 +94,9 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    // Undo the latest migration (0015, read_instances): its table.
-    await db.pool.query('DROP TABLE tandem.read_instance');
+    // Undo the latest migration (0016, relay_claims): its table, and the outbox's lease columns back.
+    await db.pool.query('DROP TABLE tandem.relay_claim');
+    await db.pool.query('ALTER TABLE tandem.outbox ADD COLUMN leased_by text NULL, ADD COLUMN lease_expires_at timestamptz NULL');
     expect(await schemaStatus(db.pool)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -105,19 +107,20 @@ describe.each(backends)('migrate [%s]', (backend) => {
     expect(await migrate(db.pool)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.read_instance'::regclass AND attnum > 0 ORDER BY attnum`,
+        WHERE attrelid = 'tandem.relay_claim'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(rows).toEqual([
-      { attname: 'id', type: 'text' },
-      { attname: 'host', type: 'text' },
-      { attname: 'pid', type: 'integer' },
-      { attname: 'label', type: 'text' },
-      { attname: 'started_at', type: 'timestamp with time zone' },
-      { attname: 'heartbeat_at', type: 'timestamp with time zone' },
-      { attname: 'applied_version', type: 'bigint' },
-      { attname: 'applied_at', type: 'timestamp with time zone' },
-      { attname: 'stopped_at', type: 'timestamp with time zone' },
+      { attname: 'id', type: 'bigint' },
+      { attname: 'leased_by', type: 'text' },
+      { attname: 'txids', type: 'xid8[]' },
+      { attname: 'claimed_at', type: 'timestamp with time zone' },
+      { attname: 'expires_at', type: 'timestamp with time zone' },
     ]);
+    const lease = await db.pool.query(
+      `SELECT attname FROM pg_attribute
+        WHERE attrelid = 'tandem.outbox'::regclass AND attname LIKE 'lease%' AND NOT attisdropped`,
+    );
+    expect(lease.rows).toEqual([]);
   });
 
   it('refuses a database migrated by a newer Tandem', async () => {

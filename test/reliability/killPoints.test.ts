@@ -48,6 +48,7 @@ const REACH: Record<KillPoint, number> = {
   'relay.beforeApply': 10,
   'relay.afterApply': 10,
   'relay.afterComplete': 10,
+  'relay.beforeRelease': 10,
   'backfill.afterRead': 6,
   'backfill.beforeApply': 6,
   'backfill.afterApply': 6,

@@ -1,0 +1,81 @@
+/**
+ * Claims (src/relay/outboxStore.ts): one tandem.relay_claim row leases whole
+ * Postgres transactions, and no outbox row is written to claim it. A leased
+ * transaction is not claimed again, neither by a relay worker nor by the
+ * mirror helper's fast path, until the claim is released or its lease
+ * expires; what was done meanwhile is not claimed at all. Events are put in
+ * the outbox directly (no application schema), txids made up.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/postgres/migrate.js';
+import { claimTransactions, completeEvents, releaseClaim, type Claim } from '../../src/relay/outboxStore.js';
+import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+
+const backends = await availableBackends();
+
+describe.each(backends)('relay claims [%s]', (backend) => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    await migrate(db.pool);
+  });
+  beforeEach(async () => {
+    await db.pool.query('TRUNCATE tandem.outbox, tandem.relay_claim');
+    // Three transactions of two events each, on a table of any name: txids 101, 102, 103.
+    await db.pool.query(
+      `INSERT INTO tandem.outbox (txid, table_name, key, op, "row")
+       SELECT (100 + t)::text::xid8, 'rental', (t * 10 + e)::text, 'insert', jsonb_build_object('id', t * 10 + e)
+         FROM generate_series(1, 3) t, generate_series(1, 2) e ORDER BY t, e`,
+    );
+  });
+  afterAll(() => db?.close());
+
+  const claim = (workerId: string, maxEvents: number, extra: { txid?: string; leaseMs?: number } = {}) =>
+    claimTransactions(db.pool, { workerId, maxEvents, leaseMs: extra.leaseMs ?? 60_000, txid: extra.txid });
+  const txids = (c: Claim | null) => c?.transactions.map((t) => t.txid) ?? [];
+  const keys = (c: Claim | null) => c?.transactions.flatMap((t) => t.events.map((e) => e.key)) ?? [];
+
+  it('leases whole transactions in one claim row and writes no outbox row', async () => {
+    const { rows: before } = await db.pool.query('SELECT xmin::text, seq FROM tandem.outbox ORDER BY seq');
+    // Three events from the head: the second transaction is taken whole.
+    const first = await claim('w1', 3);
+    expect(txids(first)).toEqual(['101', '102']);
+    expect(keys(first)).toEqual(['11', '12', '21', '22']);
+    const { rows: claims } = await db.pool.query('SELECT leased_by, txids::text[] AS txids FROM tandem.relay_claim');
+    expect(claims).toEqual([{ leased_by: 'w1', txids: ['101', '102'] }]);
+    // The outbox rows are the very same row versions as before the claim.
+    const { rows: after } = await db.pool.query('SELECT xmin::text, seq FROM tandem.outbox ORDER BY seq');
+    expect(after).toEqual(before);
+  });
+
+  it('a leased transaction is claimed by nobody else, the fast path included, until its claim is released', async () => {
+    const first = await claim('w1', 2);
+    expect(txids(first)).toEqual(['101']);
+    expect(txids(await claim('w2', 100))).toEqual(['102', '103']);
+    expect(await claim('w3', 100)).toBeNull();
+    expect(await claim('mirror', 100, { txid: '101' })).toBeNull();
+    // Released with one event done: only the other one is claimable again.
+    await completeEvents(db.pool, [first!.transactions[0]!.events[0]!.seq]);
+    await releaseClaim(db.pool, first!.id);
+    const again = await claim('mirror', 100, { txid: '101' });
+    expect(keys(again)).toEqual(['12']);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM tandem.relay_claim');
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('a transaction the fast path leased is left out of relay claims', async () => {
+    expect(txids(await claim('mirror', 100, { txid: '102' }))).toEqual(['102']);
+    expect(txids(await claim('w1', 100))).toEqual(['101', '103']);
+  });
+
+  it('an expired lease (its worker died) makes the transactions claimable again, and its row is cleared', async () => {
+    const dead = await claim('dead', 100, { leaseMs: 1 });
+    expect(txids(dead)).toEqual(['101', '102', '103']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const taken = await claim('w1', 100);
+    expect(txids(taken)).toEqual(['101', '102', '103']);
+    const { rows } = await db.pool.query('SELECT leased_by FROM tandem.relay_claim');
+    expect(rows).toEqual([{ leased_by: 'w1' }]);
+  });
+});
