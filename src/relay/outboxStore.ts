@@ -4,7 +4,7 @@
  * any number of machines coordinate only through these statements.
  *
  * A claim is one row of tandem.relay_claim holding the txids it took and when
- * its lease expires (migration 0015): the outbox rows themselves are written
+ * its lease expires (migration 0016): the outbox rows themselves are written
  * once per event, when their outcome is recorded, not also when they are
  * claimed. A lease that expires (its worker died) makes the transactions
  * claimable again; applying them twice is harmless because Convex applies by
