@@ -3,8 +3,10 @@
 // build step: these tests never spawn the compiled CLI.
 import { defineConfig } from 'vitest/config';
 import { selectedModule } from './scripts/mutationModules.mjs';
+import { sourceAliases } from './scripts/sourceAliases.mjs';
 
 export default defineConfig({
+  resolve: { alias: sourceAliases() },
   test: {
     include: process.env.TANDEM_MUTATE_TESTS?.split(',') ?? selectedModule().tests,
     maxWorkers: 1,

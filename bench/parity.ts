@@ -11,7 +11,7 @@
  *   npm run bench:parity -- [--rows 1000000] [--drift 100] [--latency-ms 20]
  */
 import { parseArgs } from 'node:util';
-import { createAppSchema } from '../src/app/schema.js';
+import { createAppSchema } from '../examples/story-site/src/app/schema.js';
 import { requireTable } from '../src/mapping/index.js';
 import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
 import { runParity } from '../src/parity/index.js';

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { EffectLog, encodeEffects } from '../src/convexLocal/effectLog.js';
 import { writeSnapshot } from '../src/convexLocal/snapshot.js';
 import type { StoreCounters, StoredDocument } from '../src/convexLocal/storeAccess.js';
+import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
 
 const { values } = parseArgs({
   options: {
@@ -90,7 +91,7 @@ interface Start {
 function startStandIn(dataDir: string): Promise<Start> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [cli, 'convex-local', '--port', '0', '--admin-key', 'bench-key', '--data-dir', dataDir], {
+    const child = spawn(process.execPath, [cli, 'convex-local', '--convex-dir', STORY_SITE_CONVEX_DIR, '--port', '0', '--admin-key', 'bench-key', '--data-dir', dataDir], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -119,7 +120,7 @@ function startStandIn(dataDir: string): Promise<Start> {
 /** Sends SIGTERM `afterMs` after loading began; resolves with how long it took to exit, and what it printed. */
 function stopDuringLoad(dataDir: string, afterMs: number): Promise<{ ms: number; stoppedWhileLoading: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'convex-local', '--port', '0', '--admin-key', 'bench-key', '--data-dir', dataDir], {
+    const child = spawn(process.execPath, [cli, 'convex-local', '--convex-dir', STORY_SITE_CONVEX_DIR, '--port', '0', '--admin-key', 'bench-key', '--data-dir', dataDir], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

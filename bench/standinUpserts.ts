@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import type { MappedChange, TransactionBatch } from '../src/core/changes.js';
 import { EmbeddedConvexTarget } from '../src/convex/embeddedTarget.js';
 import { fixed, markdownTable } from './support/stats.js';
+import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,7 +91,7 @@ async function run(
   size: number,
   measure: number,
 ): Promise<SizeResult> {
-  const target = new EmbeddedConvexTarget({ indexes: variant === 'indexed' });
+  const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR, indexes: variant === 'indexed' });
   let version = 1;
   const fillStart = performance.now();
   const fill: MappedChange[] = [];

@@ -10,7 +10,7 @@
 export const MUTATION_MODULES = {
   apply: {
     what: 'the Convex apply (versions, tombstones, companion content)',
-    mutate: ['convex/tandem/apply.ts'],
+    mutate: ['examples/story-site/convex/tandem/apply.ts'],
     tests: [
       'test/convex/applyBatch.test.ts',
       'test/convex/keepContent.test.ts',
@@ -29,7 +29,7 @@ export const MUTATION_MODULES = {
   },
   mapping: {
     what: 'the value mapping and the canonical hash (Node and Convex sides)',
-    mutate: ['src/mapping/**/*.ts', 'convex/tandem/canonical.ts'],
+    mutate: ['src/mapping/**/*.ts', 'examples/story-site/convex/tandem/canonical.ts'],
     tests: ['test/mapping/*.test.ts', 'test/parity/convexCanonical.test.ts'],
   },
   parity: {
