@@ -1,12 +1,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The tool never depends on an application: no module of src/, convex-kit/ or
+// bin/ imports anything under examples/ (an application reaches the tool through
+// its config: invariant suites and the `app` plug-in, loaded at run time).
+const noExamples = {
+  regex: '(^|/)examples/',
+  message: 'tool code must not import an example application (examples/); load it through the project config instead',
+};
 // The CLI uses only the public API: src/index.ts and its siblings src/scan.ts
 // and src/codegen.ts (the `tandem`, `tandem/scan` and `tandem/codegen` exports).
-// The story site's data layer and HTTP API (src/app, src/api) are exempt for now:
-// they are the first example application, about to move to examples/story-site/,
-// and not part of the tool's API.
-const publicApi = '(?!(index|scan|codegen)\\.js$|app/|api/)';
+const publicApi = '(?!(index|scan|codegen)\\.js$)';
 const cliImportRule = (up) => [
   'error',
   {
@@ -16,6 +20,7 @@ const cliImportRule = (up) => [
         message:
           'src/cli uses only the public API (src/index.ts, src/scan.ts, src/codegen.ts); export what it needs there.',
       },
+      noExamples,
     ],
   },
 ];
@@ -27,7 +32,7 @@ export default tseslint.config(
       'dist/**',
       '.tandem/**',
       'scratch/**',
-      'convex/_generated/**',
+      'examples/*/convex/_generated/**',
       'test/fixtures/**',
       '.stryker-tmp/**',
       '.mutate/**',
@@ -73,19 +78,23 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': cliImportRule('\\.\\./\\.\\./') },
   },
   {
-    // The tool never depends on an application: no module of the tool imports the
-    // story site (src/app, src/api, examples/). The CLI and the story site itself
-    // are exempt until the story site moves to examples/story-site/.
-    files: ['src/**/*.ts', 'convex-kit/**/*.ts'],
-    ignores: ['src/cli/**', 'src/app/**', 'src/api/**'],
+    // src/cli has the rule above, which includes this one (a later block would replace it, not add to it).
+    files: ['src/**/*.ts', 'convex-kit/**/*.ts', 'bin/**/*.js', 'bin/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExamples] }] },
+  },
+  {
+    // An example is an application on the public API: it imports Tandem as a
+    // package (`tandem`, `tandem/convex`, …), never the tool's files.
+    files: ['examples/*/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              regex: '(^|/)(app|api)/|(^|/)examples/',
-              message: 'tool code must not import an application (src/app, src/api, examples/)',
+              regex: '^(\\.\\./)+(src|convex-kit|bin|dist|test)/',
+              message: "an example imports Tandem only through its public API: 'tandem', 'tandem/convex', 'tandem/scan', 'tandem/codegen'",
             },
           ],
         },

@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import { sourceAliases } from './scripts/sourceAliases.mjs';
 
 export default defineConfig({
+  // Examples import Tandem as a package (`tandem`, `tandem/convex`, …): on the
+  // sources here, as tsconfig.json's `paths` map them for tsc and tsx.
+  resolve: { alias: sourceAliases() },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     // Tests that spawn bin/tandem.js run the compiled CLI: rebuild dist/ when stale.
     globalSetup: ['test/support/buildCli.ts'],
     // Two cores: each file gets its own database, so files may run side by side,

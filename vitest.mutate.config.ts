@@ -5,12 +5,14 @@
 // the environment already does.
 import { defineConfig } from 'vitest/config';
 import { selectedModule } from './scripts/mutationModules.mjs';
+import { sourceAliases } from './scripts/sourceAliases.mjs';
 
 const testFiles = process.env.TANDEM_MUTATE_TESTS?.split(',');
 const backends =
   process.env.TANDEM_TEST_BACKENDS ?? (testFiles ? undefined : selectedModule().backends);
 
 export default defineConfig({
+  resolve: { alias: sourceAliases() },
   test: {
     include: testFiles ?? selectedModule().tests,
     env: backends ? { TANDEM_TEST_BACKENDS: backends } : {},

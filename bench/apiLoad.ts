@@ -20,9 +20,10 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { generateSample } from '../src/app/sample/generateSample.js';
+import { generateSample } from '../examples/story-site/src/app/sample/generateSample.js';
 import { installCapture } from '../src/capture/index.js';
 import { startApiStack, type RunningApi } from '../src/cli/apiStack.js';
+import storySite from '../examples/story-site/src/plugin.js';
 import { silentLogger } from '../src/log.js';
 import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.js';
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     }
     await installCapture(on!.pool, { ...storySiteCapture(), actor: 'bench' });
     const start = (db: BenchDatabase) =>
-      startApiStack({ pool: db.pool, tokens: TOKENS, logger: silentLogger, port: 0, host: '127.0.0.1' });
+      startApiStack({ pool: db.pool, application: storySite, tokens: TOKENS, logger: silentLogger, port: 0, host: '127.0.0.1' });
     const apis = { off: await start(off!), on: await start(on!) };
     try {
       const routes = await chooseRoutes(off!);

@@ -28,7 +28,7 @@
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { generateSample } from '../src/app/sample/generateSample.js';
+import { generateSample } from '../examples/story-site/src/app/sample/generateSample.js';
 import { backfill, type TableBackfillResult } from '../src/backfill/index.js';
 import { installCapture } from '../src/capture/index.js';
 import type { ApplyResult, TransactionBatch } from '../src/core/changes.js';
@@ -43,6 +43,7 @@ import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.
 import { describeMachine, printMachine } from './support/machine.js';
 import { markdownTable } from './support/stats.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../test/support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -175,7 +176,7 @@ async function localStandIn(db: BenchDatabase, scale: number): Promise<string> {
   const counts = await prepare(db, scale, 0);
   const adminKey = 'bench-local-admin-key';
   const dataDir = `/tmp/tandem-bench-local-${process.pid}`;
-  const convex = await createLocalConvex({ dataDir, adminKey, logger: silentLogger });
+  const convex = await createLocalConvex({ convexDir: STORY_SITE_CONVEX_DIR, dataDir, adminKey, logger: silentLogger });
   const url = await convex.listen(0, '127.0.0.1');
   const target = new HttpConvexTarget({ url, adminKey, requestTimeoutMs: 120_000 });
   try {

@@ -11,8 +11,8 @@
  *   npm run bench:capture -- [--scale 0.1] [--clients 4] [--ops 4800] [--blocks 12] [--seed 7]
  */
 import { parseArgs } from 'node:util';
-import { generateSample } from '../src/app/sample/generateSample.js';
-import { SampleUserDirectory } from '../src/app/userDirectory.js';
+import { generateSample } from '../examples/story-site/src/app/sample/generateSample.js';
+import { SampleUserDirectory } from '../examples/story-site/src/app/userDirectory.js';
 import { installCapture } from '../src/capture/index.js';
 import { installFloorCapture } from './support/floorCapture.js';
 import { migrate } from '../src/postgres/migrate.js';

@@ -5,7 +5,7 @@
  * src/cli/main.ts …`), the baseline, in the same run. Each variant gets a fresh
  * TANDEM_HOME (embedded PGlite) and its own free ports:
  *   demo --exit (default scale), then sample, init, capture install, plan,
- *   codegen --check, status, guard src, --help.
+ *   codegen --check, status, guard examples/story-site/src, --help.
  * Peak RSS is the kernel's maximum resident set size of the process
  * (/usr/bin/time's %M; without it, /proc/<pid>/status VmHWM polled every 20 ms).
  *
@@ -49,7 +49,7 @@ const COMMANDS: string[][] = [
   ['plan'],
   ['codegen', '--check'],
   ['status'],
-  ['guard', 'src'],
+  ['guard', 'examples/story-site/src'],
   ['--help'],
 ];
 

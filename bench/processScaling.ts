@@ -19,7 +19,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateSample } from '../src/app/sample/generateSample.js';
+import { generateSample } from '../examples/story-site/src/app/sample/generateSample.js';
 import { installCapture } from '../src/capture/index.js';
 import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.js';

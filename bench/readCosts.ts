@@ -22,11 +22,11 @@
  *   npx tsx bench/readCosts.ts [--scale 0.15] [--extra-done 5000]
  */
 import { parseArgs } from 'node:util';
-import { ConvexReadPaths } from '../src/app/reads/convex.js';
-import { PostgresReadPaths } from '../src/app/reads/postgres.js';
-import { MONTH_PAGE_ROWS } from '../src/app/reads/cx/monthlyStats.js';
-import { generateSample } from '../src/app/sample/generateSample.js';
-import { createAppSchema } from '../src/app/schema.js';
+import { ConvexReadPaths } from '../examples/story-site/src/app/reads/convex.js';
+import { PostgresReadPaths } from '../examples/story-site/src/app/reads/postgres.js';
+import { MONTH_PAGE_ROWS } from '../examples/story-site/src/app/reads/cx/monthlyStats.js';
+import { generateSample } from '../examples/story-site/src/app/sample/generateSample.js';
+import { createAppSchema } from '../examples/story-site/src/app/schema.js';
 import { EmbeddedConvexTarget } from '../src/convex/embeddedTarget.js';
 import { createPool } from '../src/postgres/database.js';
 import { startEmbeddedPostgres } from '../src/postgres/embedded.js';
@@ -35,12 +35,13 @@ import { splitHeavy } from '../src/mapping/index.js';
 import { streamRowsInKeyOrder } from '../src/parity/pgRows.js';
 import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
 import type pg from 'pg';
-import type { DatabaseReader } from '../convex/_generated/server.js';
-import { courseStoryList, editorCourseList, editorCourseView, publicCourseList } from '../convex/reads/courses.js';
-import { avatarMappingList, imageRow, languageRow, localizationEntries } from '../convex/reads/lookups.js';
-import { monthReadsPageOf, monthSummaryOf } from '../convex/reads/stats.js';
-import { storyDetail, userDoneList } from '../convex/reads/stories.js';
+import type { DatabaseReader } from '../examples/story-site/convex/_generated/server.js';
+import { courseStoryList, editorCourseList, editorCourseView, publicCourseList } from '../examples/story-site/convex/reads/courses.js';
+import { avatarMappingList, imageRow, languageRow, localizationEntries } from '../examples/story-site/convex/reads/lookups.js';
+import { monthReadsPageOf, monthSummaryOf } from '../examples/story-site/convex/reads/stats.js';
+import { storyDetail, userDoneList } from '../examples/story-site/convex/reads/stories.js';
 import { describeMachine, printMachine } from './support/machine.js';
+import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
 
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: '0.15' }, 'extra-done': { type: 'string', default: '5000' } },
@@ -159,7 +160,7 @@ try {
      UNION ALL SELECT 'course', count(*)::int FROM course`,
   )).rows;
   console.log(`rows: ${counts.map((r) => `${r.t} ${r.n}`).join(', ')}`);
-  const target = new EmbeddedConvexTarget();
+  const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   let start = Date.now();
   await loadEmbedded(pool, target);
   console.log(`loaded into the embedded target in ${((Date.now() - start) / 1000).toFixed(0)} s`);

@@ -12,7 +12,7 @@
  *   npm run bench:relay -- [--small 200000] [--per-tx 100] [--large 5000] [--latency 20] [--workers 1,4]
  */
 import { parseArgs } from 'node:util';
-import { generateSample } from '../src/app/sample/generateSample.js';
+import { generateSample } from '../examples/story-site/src/app/sample/generateSample.js';
 import { installCapture } from '../src/capture/index.js';
 import { silentLogger } from '../src/log.js';
 import { migrate } from '../src/postgres/migrate.js';

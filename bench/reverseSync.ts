@@ -16,9 +16,9 @@
  *   npm run bench:reverse-sync -- [--rows 2000] [--per-mutation 20] [--rate 200] [--seconds 5]
  */
 import { parseArgs } from 'node:util';
-import { withChangeLog } from '../convex/tandem/changeLog.js';
-import type { MirrorWriter } from '../convex/tandem/types.js';
-import { createAppSchema } from '../src/app/schema.js';
+import { withChangeLog } from '../examples/story-site/convex/tandem/changeLog.js';
+import type { MirrorWriter } from '../examples/story-site/convex/tandem/types.js';
+import { createAppSchema } from '../examples/story-site/src/app/schema.js';
 import { installCapture } from '../src/capture/index.js';
 import { EmbeddedConvexTarget } from '../src/convex/embeddedTarget.js';
 import { silentLogger } from '../src/log.js';
@@ -33,6 +33,7 @@ import { STORY_SITE_TABLES, storySiteCapture } from '../test/support/storySiteMi
 import { withBenchDatabases } from './support/benchDatabase.js';
 import { describeMachine } from './support/machine.js';
 import { fixed, summarize } from './support/stats.js';
+import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,7 +69,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
   await migrate(pool);
   await installCapture(pool, storySiteCapture());
   await seedFixture(pool);
-  const target = new EmbeddedConvexTarget();
+  const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   await new Relay(
     {
       pool,

@@ -33,6 +33,7 @@ import {
   type StoredDocument,
 } from '../src/convex/indexedStore/index.js';
 import { fixed, markdownTable } from './support/stats.js';
+import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -110,7 +111,7 @@ function storedStoryDone(id: number, version: number, _id: string, _creationTime
 
 /** Fails unless storedStoryDone matches, field for field, what applyBatch writes. */
 async function checkImportShape(): Promise<void> {
-  const backend = await createConvexBackend();
+  const backend = await createConvexBackend({ convexDir: STORY_SITE_CONVEX_DIR });
   await applyAll(backend, [storyDone(7, 3)]);
   const written = [...exportDocuments(backend).documents].find((d) => d._id.endsWith('story_done'))!;
   const built = storedStoryDone(7, 3, written._id, written._creationTime);
@@ -150,7 +151,7 @@ async function run(
   size: number,
   measure: number,
 ): Promise<SizeResult> {
-  const backend = await createConvexBackend({ indexes: variant === 'indexed' });
+  const backend = await createConvexBackend({ convexDir: STORY_SITE_CONVEX_DIR, indexes: variant === 'indexed' });
   const fillStart = performance.now();
   let version =
     FILL === 'import' && variant === 'indexed' ? importFill(backend, size) : await applyFill(backend, size);

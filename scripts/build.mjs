@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 /**
  * Compiles Tandem to dist/ (`npm run build`; `npm ci` runs it through `prepare`):
- * JavaScript, declarations and source maps from src/ and convex/
- * (tsconfig.build.json), plus the files the compiled code reads or imports that
- * tsc does not emit: the tool schema's SQL migrations and convex/_generated
- * (JavaScript and declarations the project writes itself); the control-room
+ * JavaScript, declarations and source maps from src/ and convex-kit/
+ * (tsconfig.build.json), plus the files the compiled code reads that tsc does
+ * not emit: the tool schema's SQL migrations; the control-room
  * page (dashboard/, bundled by buildDashboard.mjs into dist/dashboard). Then an initialised
  * PGlite data directory (dist/pglite-template), which new embedded databases
  * are copied from so the CLI never runs initdb itself (src/postgres/pgliteDataDir.ts
@@ -26,14 +25,11 @@ const dist = path.join(root, 'dist');
 const require = createRequire(import.meta.url);
 
 /** Non-TypeScript files the compiled code needs beside it: [source dir, file suffix]. */
-const ASSETS = [
-  ['src/postgres/migrations', '.sql'],
-  ['convex/_generated', '.js'],
-  ['convex/_generated', '.d.ts'],
-];
+const ASSETS = [['src/postgres/migrations', '.sql']];
 
 function compile() {
-  for (const entry of ['src', 'convex', '.build-stamp']) {
+  // dist/convex, dist/examples: what builds made before the story site moved to examples/ (never compiled now).
+  for (const entry of ['src', 'convex', 'convex-kit', 'examples', '.build-stamp']) {
     fs.rmSync(path.join(dist, entry), { recursive: true, force: true });
   }
   const tsc = require.resolve('typescript/bin/tsc');

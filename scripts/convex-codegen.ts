@@ -1,8 +1,8 @@
 /**
- * (Re)writes the story site's Convex folder (convex/) from its static mirror
- * configuration, with no database: the Tandem kit (convex/tandem.ts,
- * convex/tandem/) and _generated/. convex/schema.ts, convex/parity.ts and
- * convex/checks/ are the story site's own files and are left as they are.
+ * (Re)writes the story site's Convex folder (examples/story-site/convex/) from
+ * its static mirror configuration, with no database: the Tandem kit
+ * (convex/tandem.ts, convex/tandem/) and _generated/. Its schema.ts, parity.ts,
+ * checks/, reads/ and writes/ are the story site's own files and are left as they are.
  *   npx tsx scripts/convex-codegen.ts          write what changed
  *   npx tsx scripts/convex-codegen.ts --check  exit 1 if anything is stale
  */
@@ -15,7 +15,7 @@ import {
 } from '../src/convex/codegen/convexFiles.js';
 import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
 
-const convexDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../convex');
+const convexDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../examples/story-site/convex');
 const rendered = await renderConvexFiles(convexDir, STORY_SITE_TABLES);
 for (const note of rendered.notes) console.error(`note: ${note}`);
 

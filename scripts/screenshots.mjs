@@ -41,6 +41,10 @@ if (!fs.existsSync(path.join(root, 'dist/dashboard/index.html'))) {
 
 const { startDemo } = await import(path.join(root, 'dist/src/cli/demo/runDemo.js'));
 const { silentLogger } = await import(path.join(root, 'dist/src/log.js'));
+// The story site, as `npm start` runs it: its config and the plug-in it names.
+const { loadProjectConfig, requireApplication } = await import(path.join(root, 'dist/src/index.js'));
+const project = await loadProjectConfig({ file: path.join(root, 'examples/story-site/tandem.config.json') });
+const application = await requireApplication(project, 'demo', ['sample', 'http', 'demoTraffic']);
 
 /** Desktop: every view, full page. Phone (375 px): the views an operator on call opens first. */
 const SHOTS = [
@@ -64,6 +68,8 @@ async function post(base, url, body) {
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-screenshots-'));
 const demo = await startDemo({
   home,
+  project,
+  application,
   scale: 0.02,
   seed: 1,
   rounds: 2,

@@ -137,6 +137,28 @@ export { packTransactions, DEFAULT_PACKING, type PackingLimits } from './relay/p
 export * from './backfill/index.js';
 export * from './parity/index.js';
 
+// Tandem's HTTP host: auth by bearer token, the error envelope, route declarations
+// with their OpenAPI document, liveness and readiness, and an application's routes.
+export { ANONYMOUS, requireRole, type Actor } from './http/actor.js';
+export { checkAccess, indexTokens, resolveActor, type Access, type TokenIndex } from './http/auth.js';
+export { mapError, RETRY_AFTER_SECONDS, type ErrorBody, type ErrorTranslator } from './http/errors.js';
+export { addRoute, type RouteSpec } from './http/routeKit.js';
+export { bodyForCreate, bodyWithPath, idParam, intParam, objectBody, stringParam, withPathTargets, type PathTarget } from './http/params.js';
+export { bodyFromInput, errorEnvelope, type JsonSchema } from './http/schemas.js';
+export { databaseReadiness, type ConvexProbe, type Readiness } from './http/routes/system.js';
+export {
+  createApiServer,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type ApiApplication,
+  type ApiServerOptions,
+} from './http/server.js';
+export type { ControlRoomRouting } from './http/routes/controlRoom.js';
+
+// Application plug-ins: what sample, dev, demo and serve run of an application (the config's `app`).
+export * from './application/plugin.js';
+export { loadApplication, requireApplication } from './application/loadApplication.js';
+
 // Convex: the target port and its implementations, and the local stand-in.
 export * from './convex/index.js';
 export type {

@@ -1,5 +1,5 @@
 /** The actors the write benchmark acts as (the roles the write paths check). */
-import type { Actor } from '../../src/app/ports.js';
+import type { Actor } from '../../examples/story-site/src/app/ports.js';
 
 export const reader = (userId: number): Actor => ({ userId, role: 'reader' });
 export const editor = (userId: number): Actor => ({ userId, role: 'editor' });

@@ -8,7 +8,7 @@
  */
 import pg from 'pg';
 import type { Queryable } from '../../src/postgres/database.js';
-import { APP_TABLES } from '../../src/app/schema.js';
+import { APP_TABLES } from '../../examples/story-site/src/app/schema.js';
 
 export async function installFloorCapture(db: Queryable): Promise<void> {
   await db.query(`

@@ -5,8 +5,8 @@
  */
 import crypto from 'node:crypto';
 import type pg from 'pg';
-import type { WriteRunner } from '../../src/app/ports.js';
-import { TransactionRunner } from '../../src/app/transactionRunner.js';
+import type { WriteRunner } from '../../examples/story-site/src/app/ports.js';
+import { TransactionRunner } from '../../examples/story-site/src/app/transactionRunner.js';
 import { operationKeySettings } from '../../src/capture/index.js';
 import { silentLogger } from '../../src/log.js';
 import { withRetriedTransaction } from '../../src/postgres/database.js';

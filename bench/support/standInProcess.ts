@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(root, 'bin/tandem.js');
@@ -50,7 +51,7 @@ export interface RunningStandIn {
 export function spawnStandIn(dataDir: string): ChildProcess {
   return spawn(
     process.execPath,
-    [cli, 'convex-local', '--port', '0', '--admin-key', STAND_IN_ADMIN_KEY, '--data-dir', dataDir],
+    [cli, 'convex-local', '--convex-dir', STORY_SITE_CONVEX_DIR, '--port', '0', '--admin-key', STAND_IN_ADMIN_KEY, '--data-dir', dataDir],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
 }

@@ -1,5 +1,5 @@
 /** The story_done table of the parity benchmarks: `rows` reads over 1,000 users and 500 stories. */
-import { createAppSchema } from '../../src/app/schema.js';
+import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import type { BenchDatabase } from './benchDatabase.js';
 

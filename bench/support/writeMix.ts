@@ -7,7 +7,7 @@
  * never race another client's.
  */
 import { admin, editor, reader } from './actors.js';
-import type { AppDeps } from '../../src/app/ports.js';
+import type { AppDeps } from '../../examples/story-site/src/app/ports.js';
 import {
   deleteStory,
   importStory,
@@ -26,7 +26,7 @@ import {
   setLanguageTtsReplace,
   toggleApproval,
   togglePublished,
-} from '../../src/app/writes/index.js';
+} from '../../examples/story-site/src/app/writes/index.js';
 import type { BenchRandom } from './random.js';
 import type { WriteWorld } from './writeWorld.js';
 

@@ -3,7 +3,7 @@
  * sample database before any write. Every database of a run holds the same
  * sample (same seed and scale), so the same world serves all of them.
  */
-import type { Image, Language } from '../../src/app/reads/types.js';
+import type { Image, Language } from '../../examples/story-site/src/app/reads/types.js';
 import type { Queryable } from '../../src/postgres/database.js';
 
 export interface StoryRow {

@@ -1,47 +1,44 @@
 /**
- * Builds and starts the story-site API over a pool: shared by `serve` and `dev`
- * (and, later, the demo), so all of them serve the same thing.
+ * Builds and starts Tandem's HTTP host over a pool — the control room, system
+ * routes and metrics, and the application plug-in's routes when there is one —
+ * shared by `serve`, `dev` and `demo`, so all of them serve the same thing.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { createApiServer, type ApiServerOptions } from '../api/server.js';
-import type { AppDeps, WriteRunner } from '../app/ports.js';
-import { ConvexReadPaths, type ConvexQueryRunner } from '../app/reads/convex.js';
-import { PostgresReadPaths } from '../app/reads/postgres.js';
-import { storySiteReader, storySiteReadRouting } from '../app/reads/routing.js';
-import { TransactionRunner } from '../app/transactionRunner.js';
-import { SampleUserDirectory } from '../app/userDirectory.js';
+import { createApiServer, databaseReadiness, type ApiServerOptions, type ConvexProbe } from '../index.js';
+import type { ApplicationHttp, ApplicationPlugin, ParityReader, WriteRunner } from '../index.js';
 import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
-import { WriteFlags, type WriteCutoverMetrics } from '../index.js';
-import type { ConvexMutationRunner } from '../app/writes/convexPaths.js';
-import { storySiteWriteRouter, type StorySiteWriteRouter } from '../app/writes/routing.js';
+import { WriteFlags, type ConvexMutations, type WriteCutoverMetrics } from '../index.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
 import type { MirrorConfig, PhaseSources } from '../index.js';
-import { databaseReadiness, type ConvexProbe } from '../api/routes/system.js';
+
+type ConvexQueryRunner = Pick<ParityReader, 'query'>;
 
 export interface ApiStackOptions {
   pool: pg.Pool;
+  /** The application whose routes are served (its `http`); without one, the control room and system routes only. */
+  application?: ApplicationPlugin | null;
   tokens: Record<string, TokenEntry>;
   logger: Logger;
   port: number;
   host: string;
-  /** How writes run; the plain transaction runner unless mirroring is on. */
+  /** How the application's writes run when mirroring is on (the mirror helper); else its own transactions. */
   runner?: WriteRunner;
   extraRoutes?: ApiServerOptions['extraRoutes'];
   /**
-   * Where Convex reads go. Given, every read is routed by the read stages in
-   * the tool's schema (`tandem flags`); absent, every read is Postgres's.
+   * Where Convex reads go. Given, the application's reads are routed by the read
+   * stages in the tool's schema (`tandem flags`); absent, every read is Postgres's.
    */
   convex?: ConvexQueryRunner;
   /**
-   * Where Convex writes go. Given, every write is routed by its write group's
-   * stage in the tool's schema (`tandem flags --writes`, docs/write-cutover.md);
-   * absent, every write is Postgres's.
+   * Where Convex writes go. Given, the application's writes are routed by their
+   * write group's stage in the tool's schema (`tandem flags --writes`,
+   * docs/write-cutover.md); absent, every write is Postgres's.
    */
-  convexWrites?: ConvexMutationRunner;
+  convexWrites?: ConvexMutations;
   /** A scratch deployment the writes of groups at `convex-shadow` are compared on (else counted skipped). */
-  convexShadow?: ConvexMutationRunner;
+  convexShadow?: ConvexMutations;
   writeMetrics?: WriteCutoverMetrics;
   /**
    * The control room's API under /api/control and its metric sampler, over
@@ -60,10 +57,9 @@ export interface ApiStackOptions {
 export interface RunningApi {
   app: FastifyInstance;
   url: string;
-  deps: AppDeps;
+  /** The application's part, when one is served (its `entry` path names its API). */
+  application: ApplicationHttp | null;
   controlRoom: ControlRoom | null;
-  /** The write router, when writes are routed (a rollback's `hold`). */
-  writeRouter: StorySiteWriteRouter | null;
 }
 
 /**
@@ -77,28 +73,22 @@ function convexProbe(convex: ConvexQueryRunner, mirror: MirrorConfig | undefined
 }
 
 export async function startApiStack(options: ApiStackOptions): Promise<RunningApi> {
-  // Contributor names come from the sample naming rule; a real deployment plugs
-  // a UserDirectory backed by its auth system in here.
-  const deps: AppDeps = {
-    pool: options.pool,
-    runner: options.runner ?? new TransactionRunner(options.pool),
-    users: new SampleUserDirectory(),
-  };
-  const postgres = new PostgresReadPaths(options.pool);
-  const writeFlags = options.convexWrites
-    ? await WriteFlags.start({ pool: options.pool, log: options.logger })
+  const serveApp = options.application?.http;
+  const flags = serveApp && options.convex ? await ReadFlags.start({ pool: options.pool, log: options.logger }) : null;
+  const writeFlags =
+    serveApp && options.convexWrites ? await WriteFlags.start({ pool: options.pool, log: options.logger }) : null;
+  const application = serveApp
+    ? serveApp({
+        pool: options.pool,
+        log: options.logger,
+        runner: options.runner,
+        reads: flags && options.convex ? { flags, convex: options.convex } : undefined,
+        writes:
+          writeFlags && options.convexWrites
+            ? { stages: writeFlags, convex: options.convexWrites, shadow: options.convexShadow, metrics: options.writeMetrics }
+            : undefined,
+      })
     : null;
-  const writeRouter =
-    writeFlags && options.convexWrites
-      ? storySiteWriteRouter({
-          stages: writeFlags,
-          convex: options.convexWrites,
-          shadow: options.convexShadow,
-          metrics: options.writeMetrics,
-          log: options.logger,
-        })
-      : null;
-  const flags = options.convex ? await ReadFlags.start({ pool: options.pool, log: options.logger }) : null;
   const room = options.controlRoom
     ? new ControlRoom({
         pool: options.pool,
@@ -110,16 +100,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
       })
     : null;
   const app = createApiServer({
-    deps,
-    reads: postgres,
-    readRouting:
-      flags && options.convex
-        ? storySiteReadRouting(storySiteReader({ flags, pool: options.pool, log: options.logger }), {
-            postgres,
-            convex: new ConvexReadPaths(options.convex),
-          })
-        : undefined,
-    writeRouter: writeRouter ?? undefined,
+    application: application ?? undefined,
     tokens: options.tokens,
     logger: options.logger,
     readiness: () => databaseReadiness(options.pool, options.convex ? convexProbe(options.convex, options.controlRoom?.mirror) : undefined),
@@ -143,7 +124,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
   }
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address() as AddressInfo;
-  return { app, deps, controlRoom: room, writeRouter, url: `http://${address.address}:${address.port}` };
+  return { app, application, controlRoom: room, url: `http://${address.address}:${address.port}` };
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */

@@ -2,6 +2,7 @@
  * What every command needs: validated configuration, a logger, and a database
  * opened the way the configuration says (closed again however the command ends).
  */
+import path from 'node:path';
 import { loadConfig, type Config } from '../index.js';
 import { findConfigFile, loadProjectConfig } from '../index.js';
 import type { ProjectConfig } from '../index.js';
@@ -41,6 +42,14 @@ export async function commandContext(): Promise<CommandContext> {
     alertWebhookVariable: project.alerts.webhook.urlVariable,
   });
   return { config, project, log: createLogger(config.logLevel) };
+}
+
+/**
+ * The app's Convex folder: `convex.dir` of the project config, relative to the
+ * config file (to the working directory when there is none).
+ */
+export function projectConvexDir(project: ProjectConfig): string {
+  return path.resolve(project.file ? path.dirname(project.file) : process.cwd(), project.convex.dir);
 }
 
 /**

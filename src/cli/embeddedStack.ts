@@ -1,14 +1,15 @@
 /**
  * The embedded stack as `dev` and `demo` run it: PGlite over the wire protocol,
  * the local Convex stand-in (reached through its HTTP API, as a real deployment
- * would be), then the relay, the mirror helper and the API over them.
+ * would be), then the relay, the mirror helper and the HTTP host over them (the
+ * control room, metrics, and the application plug-in's routes when there is one).
  */
 import type pg from 'pg';
 import type { TokenEntry } from '../index.js';
 import { HttpConvexTarget } from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
-import type { MirrorConfig, RelayOptions } from '../index.js';
+import type { ApplicationPlugin, MirrorConfig, RelayOptions } from '../index.js';
 import { DEFAULT_ALERT_POLICY } from '../index.js';
 import { planPhaseSources } from './phaseSources.js';
 import { createPool } from '../index.js';
@@ -22,6 +23,8 @@ export interface EmbeddedStores {
   pool: pg.Pool;
   convexUrl: string;
   convexAdminKey: string;
+  /** The Convex folder the stand-in serves. */
+  convexDir: string;
   target: HttpConvexTarget;
   stop(): Promise<void>;
 }
@@ -33,8 +36,8 @@ export async function startEmbeddedStores(options: {
   pgPort: number;
   convexPort: number;
   log: Logger;
-  /** The Convex functions folder the stand-in serves (default: this project's convex/). */
-  convexDir?: string;
+  /** The app's Convex functions folder the stand-in serves. */
+  convexDir: string;
   /**
    * Aborting stops the stand-in's load of its data dir, which then rejects
    * with LoadAbortedError (nothing changed on disk). Default: the process's
@@ -68,6 +71,7 @@ export async function startEmbeddedStores(options: {
       pool,
       convexUrl,
       convexAdminKey,
+      convexDir: options.convexDir,
       target,
       async stop() {
         await convex.close();
@@ -106,10 +110,12 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
-/** Relay and mirror helper over the stores, and the API (with /metrics) writing through the helper. */
+/** Relay and mirror helper over the stores, and the HTTP host (with /metrics), the application writing through the helper. */
 export async function startServing(
   stores: EmbeddedStores,
   options: {
+    /** The application whose routes are served, if any. */
+    application: ApplicationPlugin | null;
     /** The mirrored tables (discovery). */
     mirror: MirrorConfig;
     /** Discovers the mirror again, so a schema change pauses its table (docs/relay.md). */
@@ -141,6 +147,7 @@ export async function startServing(
   try {
     const api = await startApiStack({
       pool: stores.pool,
+      application: options.application,
       tokens: options.tokens,
       logger: options.log,
       port: options.port,

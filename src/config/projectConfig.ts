@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import type { InvariantSuite } from '../parity/invariantSuite.js';
+import type { ApplicationPlugin } from '../application/plugin.js';
 import { alertsConfigSchema, resolveAlertPolicy, type AlertPolicy } from '../alerts/rules.js';
 
 /**
@@ -105,6 +106,20 @@ export const projectConfigSchema = z
         ]),
       )
       .default([]),
+    /**
+     * The application plug-in: a module path (relative to the config file)
+     * whose default export is an ApplicationPlugin (src/application/plugin.ts),
+     * for the commands that run the application: sample, dev, demo, serve.
+     */
+    app: z
+      .union([
+        z.string().min(1),
+        z.custom<ApplicationPlugin>(
+          (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+          'an application plug-in object or a module path',
+        ),
+      ])
+      .optional(),
     convex: z
       .object({
         /** Environment variable holding the Convex deployment URL. */
@@ -197,6 +212,8 @@ export interface ProjectConfig {
   keys: Record<string, string[]>;
   /** Invariant suites: absolute module paths, or suites given inline by a .ts/.mjs config. */
   invariants: Array<string | InvariantSuite>;
+  /** The application plug-in: an absolute module path, one given inline by a .ts/.mjs config, or null. */
+  app: string | ApplicationPlugin | null;
   convex: { urlVariable: string; keyVariable: string; dir: string };
   mirror: { waitMs: number | undefined };
   /** Read cutover settings: automatic rollback rules, `for` in ms. */
@@ -281,6 +298,7 @@ export function parseProjectConfig(
     ),
     keys: c.keys,
     invariants: c.invariants.map((i) => (typeof i === 'string' ? resolveModule(i) : i)),
+    app: c.app === undefined ? null : typeof c.app === 'string' ? resolveModule(c.app) : c.app,
     convex: c.convex,
     mirror: { waitMs: c.mirror.waitMs },
     cutover: {

@@ -8,13 +8,13 @@ import { convexTest, type TestConvex } from 'convex-test';
 import type { GenericSchema, SchemaDefinition } from 'convex/server';
 import { CONVEX_TRANSACTION_LIMITS } from '../mapping/convexLimits.js';
 import { attachIndexedStore } from './indexedStore/index.js';
-import { loadConvexDir, PROJECT_CONVEX_DIR } from './loadConvexDir.js';
+import { loadConvexDir } from './loadConvexDir.js';
 
 export type ConvexBackend = TestConvex<SchemaDefinition<GenericSchema, boolean>>;
 
 export interface ConvexBackendOptions {
-  /** The Convex functions folder to run (default: this project's convex/). */
-  convexDir?: string;
+  /** The app's Convex functions folder to run. */
+  convexDir: string;
   /** Enforce Convex's per-transaction limits. Default true. */
   transactionLimits?: boolean;
   /** Real indexes (indexedStore/). Default true; false gives plain convex-test, whose lookups scan every document (for comparisons). */
@@ -22,9 +22,9 @@ export interface ConvexBackendOptions {
 }
 
 export async function createConvexBackend(
-  options: ConvexBackendOptions = {},
+  options: ConvexBackendOptions,
 ): Promise<ConvexBackend> {
-  const { schema, modules } = await loadConvexDir(options.convexDir ?? PROJECT_CONVEX_DIR);
+  const { schema, modules } = await loadConvexDir(options.convexDir);
   const limitsOn = options.transactionLimits ?? true;
   const backend = convexTest({
     schema,

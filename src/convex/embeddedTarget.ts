@@ -22,8 +22,8 @@ import { FunctionTarget } from './functionTarget.js';
 export interface EmbeddedConvexTargetOptions {
   /** Enforce Convex's per-transaction limits (bytes and documents read/written, index ranges). Default true. */
   transactionLimits?: boolean;
-  /** The Convex functions folder to run (default: this project's convex/). */
-  convexDir?: string;
+  /** The app's Convex functions folder to run. */
+  convexDir: string;
   /** Real indexes, O(log n + k) lookups (default true); false is plain convex-test, for comparisons. */
   indexes?: boolean;
 }
@@ -34,7 +34,7 @@ export class EmbeddedConvexTarget extends FunctionTarget {
   readonly kind = 'embedded' as const;
   private readonly backend: Promise<ConvexBackend>;
 
-  constructor(options: EmbeddedConvexTargetOptions = {}) {
+  constructor(options: EmbeddedConvexTargetOptions) {
     super();
     this.backend = createConvexBackend(options);
     // A folder that fails to load fails every call; that is where it is reported.

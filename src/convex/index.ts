@@ -15,7 +15,6 @@ export {
 export { APPLY_BATCH_PATH, EXPORT_PAGE_PATH } from './functionRefs.js';
 export {
   loadConvexDir,
-  PROJECT_CONVEX_DIR,
   type ConvexModuleMap,
   type LoadedConvexDir,
 } from './loadConvexDir.js';

@@ -16,7 +16,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packagePath } from '../packageRoot.js';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { GenericSchema, SchemaDefinition } from 'convex/server';
@@ -209,5 +208,3 @@ export function loadConvexDir(convexDir: string): Promise<LoadedConvexDir> {
   return pending;
 }
 
-/** This project's own Convex folder (the story site's), the default of the embedded target and convex-local. */
-export const PROJECT_CONVEX_DIR = packagePath('convex');

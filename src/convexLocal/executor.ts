@@ -19,9 +19,9 @@ export interface ExecutorOptions {
   now?: () => number;
 }
 
-/** Loads `convexDir` (default: this project's convex/) before resolving, so a bad folder fails at start. */
+/** Loads `convexDir` before resolving, so a bad folder fails at start. */
 export async function createConvexExecutor(
-  convexDir?: string,
+  convexDir: string,
   options: ExecutorOptions = {},
 ): Promise<FunctionExecutor> {
   const backend = await createConvexBackend({ convexDir, transactionLimits: true });

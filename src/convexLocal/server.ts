@@ -23,8 +23,8 @@ import type { LoadReport } from './recovery.js';
 export interface LocalConvexOptions {
   dataDir: string;
   adminKey: string;
-  /** The Convex functions folder to serve (default: this project's convex/). */
-  convexDir?: string;
+  /** The app's Convex functions folder to serve. */
+  convexDir: string;
   faults?: Partial<FaultOptions>;
   logger: Logger;
   /** How long an unanswered ("timed out") request is held before its socket is closed. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { APP_TABLES } from '../../src/app/schema.js';
+import { APP_TABLES } from '../../examples/story-site/src/app/schema.js';
 import { backfill, backfillStatus, readBackfillState, readBackfillStates } from '../../src/backfill/index.js';
 import { installCapture, uninstallCapture } from '../../src/capture/index.js';
 import { EmbeddedConvexTarget, RecordingConvexTarget } from '../../src/convex/index.js';
@@ -9,6 +9,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { expectConvexEqualsPostgres } from '../support/mirror.js';
 import { HookedTarget, prepareBackfillDatabase, resetBackfill, sentKeys } from './fixture.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const backends = await availableBackends();
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
@@ -39,7 +40,7 @@ describe.each(backends)('backfill [%s]', (backend) => {
   });
 
   it('copies every table in plan order, records each table, and leaves Convex equal to Postgres', async () => {
-    const target = new HookedTarget(new EmbeddedConvexTarget());
+    const target = new HookedTarget(new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR }));
     const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES, batchRows: 25 });
     expect(result.stopped).toBe(false);
     expect(result.tables.map((t) => [t.table, t.outcome, t.copied])).toEqual(
@@ -60,7 +61,7 @@ describe.each(backends)('backfill [%s]', (backend) => {
   });
 
   it('skips finished tables on the next run; --restart copies a table again and Convex skips what it holds', async () => {
-    const convex = new EmbeddedConvexTarget();
+    const convex = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await backfill(db.pool, convex, { config: STORY_SITE_TABLES });
     const again = new HookedTarget(convex);
     const second = await backfill(db.pool, again, { config: STORY_SITE_TABLES });
@@ -167,7 +168,7 @@ describe.each(backends)('backfill [%s]', (backend) => {
 
   it('records rows Convex cannot hold as rejected, with the rule, and copies the rest', async () => {
     await db.pool.query(`UPDATE story SET text = repeat('x', 1100000) WHERE id = 3`);
-    const target = new HookedTarget(new EmbeddedConvexTarget());
+    const target = new HookedTarget(new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR }));
     const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES, tables: ['story'] });
     expect(result.tables).toMatchObject([{ table: 'story', outcome: 'done', copied: 4, rejected: 1 }]);
     expect(sentKeys(target.sent, 'story')).toEqual(['1', '2', '4', '5']);

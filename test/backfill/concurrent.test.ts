@@ -13,6 +13,7 @@ import { availableBackends, createTestDatabase, isPostgresReachable, type TestDa
 import { convexState, expectConvexEqualsPostgres, makeRelay } from '../support/mirror.js';
 import { HookedTarget, prepareBackfillDatabase, resetBackfill } from './fixture.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const backends = await availableBackends();
 
@@ -43,7 +44,7 @@ describe.each(backends)('backfill with concurrent live writes [%s]', (backend) =
   afterAll(() => db?.close());
 
   it('live changes before and after each copied batch, delivered sooner or later: Convex ends equal to Postgres', async () => {
-    const convex = new EmbeddedConvexTarget();
+    const convex = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const relay = makeRelay(db.pool, convex);
     const q = (sql: string, params: unknown[]) => db.pool.query(sql, params);
     const deleted: number[] = [];
@@ -83,7 +84,7 @@ describe.each(backends)('backfill with concurrent live writes [%s]', (backend) =
   });
 
   it('random writers and a running relay alongside the backfill: Convex ends equal to Postgres', async () => {
-    const convex = new EmbeddedConvexTarget();
+    const convex = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const relay = makeRelay(db.pool, convex);
     // Each backfill call waits until the writers have made three more writes, so
     // writes land between every pair of calls however fast either side runs.
@@ -148,7 +149,7 @@ describe.skipIf(!(await isPostgresReachable()))('backfill against an update in f
   afterAll(() => db?.close());
 
   it('an update uncommitted while its row is copied still reaches Convex after it commits [postgres]', async () => {
-    const convex = new EmbeddedConvexTarget();
+    const convex = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const relay = makeRelay(db.pool, convex);
     const inFlight = await db.pool.connect();
     try {

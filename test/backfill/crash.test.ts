@@ -17,7 +17,8 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { convexState, postgresState } from '../support/mirror.js';
 import { prepareBackfillDatabase, resetBackfill } from './fixture.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
-import { STORY_SITE_CONFIG_FILE } from '../../src/app/schema.js';
+import { STORY_SITE_CONFIG_FILE } from '../../examples/story-site/src/app/schema.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const ADMIN_KEY = 'backfill-crash-admin-key';
 const ROWS = 400;
@@ -63,7 +64,7 @@ describe.each(backends)('backfill process killed mid-table [%s]', (backend) => {
     await prepareBackfillDatabase(db.pool);
     await resetBackfill(db.pool, ROWS);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-backfill-crash-'));
-    convex = await createLocalConvex({ dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
+    convex = await createLocalConvex({ convexDir: STORY_SITE_CONVEX_DIR, dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
     convexUrl = await convex.listen(0, '127.0.0.1');
   });
   afterAll(async () => {

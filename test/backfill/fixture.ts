@@ -6,7 +6,7 @@
  * it on the day it starts the backfill.
  */
 import type pg from 'pg';
-import { createAppSchema } from '../../src/app/schema.js';
+import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { installCapture, uninstallCapture } from '../../src/capture/index.js';
 import type { ApplyResult, TransactionBatch } from '../../src/core/changes.js';
 import type { ConvexTarget } from '../../src/convex/target.js';

@@ -13,6 +13,7 @@ import { FlakyTarget, expectConvexEqualsPostgres } from '../support/mirror.js';
 import { seededRandom } from '../support/random.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { prepareBackfillDatabase, resetBackfill } from './fixture.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const backends = await availableBackends();
 const FAST_RETRY = { budget: 2, baseDelayMs: 1, maxDelayMs: 4 };
@@ -27,7 +28,7 @@ describe.each(backends)('backfill through outages [%s]', (backend) => {
   afterAll(() => db?.close());
 
   it('half of all calls unavailable, budget 2: finishes, says it waited, Convex equals Postgres', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const flaky = new FlakyTarget(embedded, 0.5, seededRandom(7));
     const events: BackfillProgress[] = [];
     const result = await backfill(db.pool, flaky, {
@@ -46,7 +47,7 @@ describe.each(backends)('backfill through outages [%s]', (backend) => {
   });
 
   it('a refused key waits too; an outage limit ends the run naming the cause', async () => {
-    const refused = new FlakyTarget(new EmbeddedConvexTarget(), 1, Math.random, () => new TargetAuthError('Convex refused the admin/deploy key (HTTP 401)'));
+    const refused = new FlakyTarget(new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR }), 1, Math.random, () => new TargetAuthError('Convex refused the admin/deploy key (HTTP 401)'));
     const err = await backfill(db.pool, refused, {
       config: STORY_SITE_TABLES,
       retry: FAST_RETRY,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { APP_TABLES } from '../../src/app/schema.js';
+import { APP_TABLES } from '../../examples/story-site/src/app/schema.js';
 import {
   captureStatus,
   installCapture,

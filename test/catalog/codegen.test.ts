@@ -11,9 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import schema from '../../convex/schema.js';
-import { generateSample } from '../../src/app/sample/generateSample.js';
-import { APP_TABLES } from '../../src/app/schema.js';
+import schema from '../../examples/story-site/convex/schema.js';
+import { generateSample } from '../../examples/story-site/src/app/sample/generateSample.js';
+import { APP_TABLES } from '../../examples/story-site/src/app/schema.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { renderCatalogFiles } from '../../src/convex/codegen/catalogCodegen.js';
 import { mirrorConfigFromCatalog } from '../../src/convex/codegen/mirrorConfigFromCatalog.js';
@@ -31,7 +31,7 @@ import { FOREIGN_DDL, copySampleIntoForeignSchema } from './foreignDdl.js';
 
 const backends = await availableBackends();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const convexDir = path.join(root, 'convex');
+const convexDir = path.join(root, 'examples/story-site/convex');
 const run = promisify(execFile);
 
 type Validators = Record<string, { validator: Parameters<typeof convexValidationError>[0] }>;
@@ -369,7 +369,7 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
       "note: _generated/: left alone, written by Convex's CLI (_generated/api.js); `npx convex dev` or `npx convex codegen` refreshes it\n",
     );
     expect(fs.readFileSync(path.join(appDir, 'convex/tandem/schemaFragment.ts'), 'utf8')).toBe(
-      fs.readFileSync(path.join(root, 'convex/tandem/schemaFragment.ts'), 'utf8'),
+      fs.readFileSync(path.join(convexDir, 'tandem/schemaFragment.ts'), 'utf8'),
     );
     const check = await run('node', [cli, 'codegen', '--convex-dir', 'convex', '--check'], opts);
     expect(check.stdout).toBe('up to date (10 tables)\n');

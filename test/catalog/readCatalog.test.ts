@@ -5,7 +5,7 @@
  * unique constraints and indexes, foreign keys with their actions).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppSchema } from '../../src/app/schema.js';
+import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { readCatalog, type Catalog, type CatalogColumn } from '../../src/postgres/catalog/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 

@@ -83,6 +83,13 @@ describe('the public API (package exports)', () => {
       'shadowReport',
       'decideRead',
       'routedReads',
+      // The HTTP host and the application seam (examples/story-site is built on them).
+      'createApiServer',
+      'addRoute',
+      'requireRole',
+      'databaseReadiness',
+      'loadApplication',
+      'requireApplication',
     ];
     const classes = [
       'MirrorRunner',
@@ -102,6 +109,23 @@ describe('the public API (package exports)', () => {
       'AlertEvaluator',
     ];
     for (const name of [...functions, ...classes]) expect(names[name], name).toBe('function');
+  });
+
+  it('loads the story site, an application on the public API, in a plain node process from its config', async () => {
+    // Its modules import only `tandem` (resolved here through `exports` to dist/):
+    // the plug-in and invariant suite the config names load with no TypeScript loader.
+    const script = `const { loadProjectConfig, loadApplication, loadInvariantSuites } = await import('tandem');
+      const project = await loadProjectConfig({ file: 'examples/story-site/tandem.config.json' });
+      const app = await loadApplication(project);
+      const suites = await loadInvariantSuites(project);
+      console.log(JSON.stringify({ name: app.name, parts: Object.keys(app).sort(), planned: app.sample.plannedCounts(0.01).story, suites: suites.map((s) => [s.name, s.invariants.length]) }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
+    expect(JSON.parse(stdout)).toEqual({
+      name: 'story-site',
+      parts: ['createSchema', 'demoTraffic', 'http', 'name', 'sample'],
+      planned: 20,
+      suites: [['story-site', 6]],
+    });
   });
 
   it('keeps the TypeScript compiler and prettier out of `tandem`', async () => {

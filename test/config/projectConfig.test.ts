@@ -42,6 +42,7 @@ describe('project config', () => {
       heavy: {},
       keys: {},
       invariants: [],
+      app: null,
       convex: { urlVariable: 'CONVEX_URL', keyVariable: 'CONVEX_DEPLOY_KEY', dir: 'convex' },
       mirror: { waitMs: undefined },
       cutover: { rollback: { default: {}, tables: {}, windowSeconds: 60 } },

@@ -2,18 +2,16 @@
  * A control room over one of two applications unlike each other: the film
  * rental example (no config: uuid, composite and partitioned keys) and the
  * story site (its config). Tool schema migrated, capture installed before the
- * seed, so the seed's rows are pending in the outbox; the API server wired as
- * `tandem serve` wires it, with a clock the tests move.
+ * seed, so the seed's rows are pending in the outbox; the HTTP host with the
+ * control room and no application routes, with a clock the tests move.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { createApiServer } from '../../src/api/server.js';
-import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
-import { createAppSchema, loadStorySiteConfig } from '../../src/app/schema.js';
-import { TransactionRunner } from '../../src/app/transactionRunner.js';
-import { SampleUserDirectory } from '../../src/app/userDirectory.js';
+import { createApiServer } from '../../src/http/server.js';
+import { databaseReadiness } from '../../src/http/routes/system.js';
+import { createAppSchema, loadStorySiteConfig } from '../../examples/story-site/src/app/schema.js';
 import { installCapture } from '../../src/capture/index.js';
 import { parseProjectConfig } from '../../src/config/projectConfig.js';
 import { ControlRoom, type ControlRoomOptions } from '../../src/controlRoom/controlRoom.js';
@@ -22,7 +20,7 @@ import { discoverMirror } from '../../src/discovery/discoverMirror.js';
 import { silentLogger } from '../../src/log.js';
 import type { MirrorConfig } from '../../src/mapping/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
-import { AS, TOKENS, type Caller } from '../api/harness.js';
+import { AS, TOKENS, type Caller } from '../../examples/story-site/test/api/harness.js';
 import { seedFixture } from '../support/appFixture.js';
 import { createTestDatabase, type Backend, type TestDatabase } from '../support/db.js';
 
@@ -95,13 +93,9 @@ export async function startControlRoom(
     slowRefreshMs: 0,
     ...options,
   });
+  // The HTTP host with no application routes, as `tandem serve` runs for an app without a plug-in.
   const app = createApiServer({
-    deps: {
-      pool: db.pool,
-      runner: new TransactionRunner(db.pool),
-      users: new SampleUserDirectory(),
-    },
-    reads: new PostgresReadPaths(db.pool),
+    readiness: () => databaseReadiness(db.pool),
     tokens: TOKENS,
     logger: silentLogger,
     controlRoom: { room, secrets: secretsOf([...Object.keys(TOKENS), db.url]) },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { MappedChange, TransactionBatch } from '../../src/core/changes.js';
 import { EmbeddedConvexTarget } from '../../src/convex/index.js';
 import { courseRow, remove, storyDoneRow, storyRow, upsert } from './fixtures.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 type Doc = Record<string, unknown>;
 
@@ -20,7 +21,7 @@ function avatar(id: number, name: string, version: number): MappedChange {
 
 describe('applyBatch on the embedded target (convex-test, limits on)', () => {
   it('applies an upsert once: replays and older versions are skipped', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     expect(await target.applyBatch([{ txid: '1', changes: [avatar(1, 'a', 5)] }])).toEqual({
       applied: 1,
       skipped: 0,
@@ -38,7 +39,7 @@ describe('applyBatch on the embedded target (convex-test, limits on)', () => {
   });
 
   it('a delete leaves a tombstone that blocks an older upsert; a newer upsert re-inserts and removes it', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await target.applyBatch([{ txid: '1', changes: [avatar(1, 'a', 2), remove('avatar', 1, 5)] }]);
     expect(await target.documents('avatar')).toEqual([]);
     expect(
@@ -63,7 +64,7 @@ describe('applyBatch on the embedded target (convex-test, limits on)', () => {
   });
 
   it('writes heavy columns to the companion table and deletes them with the row', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await target.applyBatch([{ txid: '1', changes: [upsert('story', storyRow(3), 1)] }]);
     const story = await docByKey(target, 'story', '3');
     expect(story && ('text' in story || 'json' in story)).toBe(false);
@@ -82,7 +83,7 @@ describe('applyBatch on the embedded target (convex-test, limits on)', () => {
   });
 
   it('fills ref_* of children that arrived before their parent, and clears them when the parent goes', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await target.applyBatch([
       {
         txid: '1',
@@ -119,7 +120,7 @@ describe('applyBatch on the embedded target (convex-test, limits on)', () => {
   });
 
   it('applies a story and its course in one mutation, and applies nothing when one change fails', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const course = upsert('course', courseRow(1, { count: 1 }), 10);
     const story = upsert('story', storyRow(5, { public: true }), 11);
     const broken: MappedChange = { ...story, key: '6', doc: { ...story.doc, status: 'published' } };
@@ -152,7 +153,7 @@ describe('applyBatch on the embedded target (convex-test, limits on)', () => {
   });
 
   it('refuses malformed changes: unknown table, upsert without content for a heavy table', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const story = upsert('story', storyRow(1), 1);
     const cases: Array<[MappedChange, string]> = [
       [{ table: 'users', key: '1', version: 1, op: 'delete' }, 'table users is not mirrored'],
@@ -168,7 +169,7 @@ describe('applyBatch on the embedded target (convex-test, limits on)', () => {
   });
 
   it("enforces Convex's per-mutation write limit (16 MiB) with transactionLimits on", async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const big = 'x'.repeat(900 * 1024);
     const changes = Array.from({ length: 20 }, (_, i) =>
       upsert('story', storyRow(i + 1, { text: big }), i + 1),
@@ -244,7 +245,7 @@ describe('versioned apply under duplication and reordering (property)', () => {
   it('ends in the state of applying the changes in version order', async () => {
     await fc.assert(
       fc.asyncProperty(deliveries, async ([ops, sequence, sizes]) => {
-        const target = new EmbeddedConvexTarget();
+        const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
         let applied = 0;
         for (const call of batches(sequence, sizes))
           applied += (await target.applyBatch(call)).applied;
@@ -279,7 +280,7 @@ describe('an upsert whose document is not a mapped row', () => {
   // Found by mutation testing (docs/testing.md): only pgKey was ever refused, so
   // dropping the other reserved names from the check went unseen.
   it('is refused, naming the reserved field, and nothing is applied', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const base = avatar(1, 'a', 1);
     const cases: Array<[MappedChange, string]> = [
       ...['pgKey', 'pgVersion', '_id', '_creationTime', 'ref_link'].map(

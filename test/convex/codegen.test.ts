@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { renderConvexFiles, staleConvexFiles } from '../../src/convex/codegen/convexFiles.js';
 import { columnValidator } from '../../src/convex/codegen/renderSchema.js';
 import { listFunctionModules } from '../../src/convex/functionModules.js';
-import schema from '../../convex/schema.js';
+import schema from '../../examples/story-site/convex/schema.js';
 
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 

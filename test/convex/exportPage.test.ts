@@ -3,6 +3,7 @@ import { EmbeddedConvexTarget, type ExportedRow } from '../../src/convex/index.j
 import { canonicalHash, mapRow } from '../../src/mapping/index.js';
 import { storyRow, upsert } from './fixtures.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 async function exportAll(
   target: EmbeddedConvexTarget,
@@ -27,7 +28,7 @@ async function exportAll(
 
 describe('exportPage on the embedded target', () => {
   it('pages through every row in pgKey order with companion columns joined', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const rows = Array.from({ length: 25 }, (_, i) => storyRow(i + 1));
     await target.applyBatch([
       { txid: '1', changes: rows.map((row, i) => upsert('story', row, 100 + i)) },
@@ -42,7 +43,7 @@ describe('exportPage on the embedded target', () => {
   });
 
   it('exported rows hash like the mapped Postgres rows (a clean mirror has zero drift)', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const rows = [
       storyRow(1),
       storyRow(2, { text: null, json: null, date: null }),
@@ -61,7 +62,7 @@ describe('exportPage on the embedded target', () => {
   });
 
   it('caps pages by bytes, returning at least one row, and returns an empty finished page for an empty table', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const text = 'y'.repeat(100 * 1024);
     const rows = Array.from({ length: 7 }, (_, i) => storyRow(i + 1, { text }));
     await target.applyBatch([
@@ -79,7 +80,7 @@ describe('exportPage on the embedded target', () => {
   });
 
   it('refuses a table that is not mirrored', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const error = await target
       .exportPage('users', null, 10)
       .catch((e: { data?: unknown }) => e.data);

@@ -10,6 +10,7 @@ import { EmbeddedConvexTarget } from '../../src/convex/index.js';
 import { mapChange } from '../../src/mapping/index.js';
 import { remove, storyRow, upsert } from './fixtures.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 /** An update whose image the trigger left text and json out of. */
 function keepContent(id: number, name: string, version: number): MappedChange {
@@ -45,7 +46,7 @@ describe('companion content kept by updates that did not change it', () => {
     const change = keepContent(3, 'renamed', 2);
     expect(change).toMatchObject({ op: 'upsert', keepContent: true });
     expect(change.content).toBeUndefined();
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await target.applyBatch([{ txid: '1', changes: [withText(3, 'first', 'body', 1)] }]);
     expect(await target.applyBatch([{ txid: '2', changes: [change] }])).toEqual({
       applied: 1,
@@ -58,7 +59,7 @@ describe('companion content kept by updates that did not change it', () => {
   });
 
   it('out of order: content missing until the older insert arrives, which then fills it in once', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await target.applyBatch([{ txid: '2', changes: [keepContent(3, 'renamed', 2)] }]);
     expect(await state(target)).toEqual({ docs: [['3', 2, 'renamed']], content: [] });
     const late = withText(3, 'first', 'body', 1);
@@ -77,7 +78,7 @@ describe('companion content kept by updates that did not change it', () => {
   });
 
   it('a late change never replaces newer content, nor brings content back after a delete', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await target.applyBatch([
       { txid: '1', changes: [withText(3, 'a', 'old', 1), withText(3, 'b', 'new', 2)] },
       { txid: '3', changes: [withText(4, 'c', 'gone', 3), remove('story', 4, 4)] },
@@ -91,7 +92,7 @@ describe('companion content kept by updates that did not change it', () => {
   });
 
   it('refuses an upsert that both carries and keeps content, or keeps content of a table without any', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const story = withText(1, 'x', 'y', 1);
     const avatar = upsert('avatar', { id: 1, link: 'https://x/1.png', name: 'a' }, 1);
     const cases: Array<[MappedChange, string]> = [
@@ -166,7 +167,7 @@ describe('companion content under duplication and reordering (property)', () => 
         ),
         async ([ops, delivered]) => {
           const changes = ops.map((op, i) => toChange(op, i + 1));
-          const target = new EmbeddedConvexTarget();
+          const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
           let newest = 0;
           for (const i of delivered) {
             const change = changes[i]!;

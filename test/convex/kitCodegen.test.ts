@@ -17,10 +17,11 @@ import {
 } from '../../src/convex/codegen/convexFiles.js';
 import { renderAppSchema } from '../../src/convex/codegen/renderSchema.js';
 import { listFunctionModules } from '../../src/convex/functionModules.js';
-import { loadConvexDir, PROJECT_CONVEX_DIR } from '../../src/convex/loadConvexDir.js';
+import { loadConvexDir } from '../../src/convex/loadConvexDir.js';
 import { ConfigError } from '../../src/core/errors.js';
 import type { MirrorConfig } from '../../src/mapping/index.js';
 import { APP_NOTES, LEDGER, makeAppConvexDir } from './anyAppFixture.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const run = promisify(execFile);
 
@@ -292,6 +293,6 @@ describe('the generated folder bundles for Convex', () => {
         'types',
       ].map((m) => `tandem/${m}.js`),
     ]);
-    expect(await bundleLikeConvex(PROJECT_CONVEX_DIR)).toContain('checks/invariants.js');
+    expect(await bundleLikeConvex(STORY_SITE_CONVEX_DIR)).toContain('checks/invariants.js');
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '../../src/convex/index.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { upsert } from './fixtures.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 interface SeenRequest {
   url: string;
@@ -116,7 +117,7 @@ describe('RecordingConvexTarget', () => {
   });
 
   it('delegates to another target (with a modelled latency) and records results and errors', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const target = new RecordingConvexTarget({ delegate: embedded, latencyMs: 5 });
     const change = upsert('avatar', { id: 1, link: 'l', name: 'n' }, 3);
     expect(await target.applyBatch([{ txid: '1', changes: [change] }])).toEqual({

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getFunctionName, type FunctionReference } from 'convex/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppSchema } from '../../src/app/schema.js';
+import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { backfill } from '../../src/backfill/index.js';
 import { installCapture } from '../../src/capture/index.js';
 import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
@@ -24,6 +24,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { makeRelay } from '../support/mirror.js';
 import { freePort, Service, waitFor } from '../support/services.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const ADMIN_KEY = 'real-size-admin-key';
 const READS = 20_000;
@@ -84,7 +85,7 @@ describe.each(backends)('the story site at real size against the stand-in proces
     convexUrl = `http://127.0.0.1:${port}`;
     standIn = new Service(
       'convex-local',
-      ['convex-local', '--port', String(port), '--data-dir', path.join(home, 'convex'), '--admin-key', ADMIN_KEY],
+      ['convex-local', '--convex-dir', STORY_SITE_CONVEX_DIR, '--port', String(port), '--data-dir', path.join(home, 'convex'), '--admin-key', ADMIN_KEY],
       { ...process.env, TANDEM_HOME: home, TANDEM_LOG_LEVEL: 'warn' },
       home,
     );

@@ -18,8 +18,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSample } from '../../src/app/sample/generateSample.js';
-import { loadStorySiteConfig } from '../../src/app/schema.js';
+import { generateSample } from '../../examples/story-site/src/app/sample/generateSample.js';
+import { loadStorySiteConfig } from '../../examples/story-site/src/app/schema.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import storySite from '../../examples/story-site/src/plugin.js';
 import { DEV_TOKENS } from '../../src/cli/commands/dev.js';
 import { startApiStack, type RunningApi } from '../../src/cli/apiStack.js';
 import {
@@ -128,6 +130,7 @@ describe.skipIf(!hasChromium)(
         pgPort: 0,
         convexPort: 0,
         log: silentLogger,
+        convexDir: STORY_SITE_CONVEX_DIR,
       });
       await migrate(stores.pool);
       await generateSample(stores.pool, { scale: 0.01, seed: 5 });
@@ -153,6 +156,7 @@ describe.skipIf(!hasChromium)(
       serving = await startServing(
         { ...stores, target: switchable },
         {
+          application: storySite,
           mirror,
           tokens: DEV_TOKENS,
           port: 0,

@@ -6,7 +6,7 @@
  * water mark.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convexWrites } from '../../src/app/writes/convexPaths.js';
+import { convexWrites } from '../../examples/story-site/src/app/writes/convexPaths.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { ConflictError, TargetUnavailableError } from '../../src/core/errors.js';
 import { convexKeyRangeStore, refillKeyRanges } from '../../src/keys/index.js';
@@ -14,6 +14,7 @@ import { seedExtendedFixture } from '../support/appFixture.js';
 import { prepareCapturedSchema } from '../support/convexReads.js';
 import { convexSideFor, SERIAL_KEYS } from '../support/convexWrites.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const ADMIN = { userId: 9, role: 'admin' } as const;
 const keysLeft = async (target: EmbeddedConvexTarget, table: string) =>
@@ -36,7 +37,7 @@ describe('key ranges in Convex', () => {
   afterAll(() => db?.close());
 
   it('stores a run once, even after it is used up, and hands ids out lowest first', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const runs = [
       { first: 20, last: 21, step: 1 },
       { first: 10, last: 14, step: 2 },
@@ -48,7 +49,7 @@ describe('key ranges in Convex', () => {
       added: 0,
     });
     expect(await keysLeft(target, 't')).toBe(5);
-    const { takeKeys } = await import('../../convex/writes/keys.js');
+    const { takeKeys } = await import('../../examples/story-site/convex/writes/keys.js');
     const taken = await target.run((ctx) => takeKeys(ctx.db as never, 't', 4));
     expect(taken).toEqual([10, 12, 14, 20]);
     await target.run((ctx) => takeKeys(ctx.db as never, 't', 1));

@@ -5,7 +5,7 @@
  * quoted names, a sequence counting by 5) and on the story site's serials.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppSchema } from '../../src/app/schema.js';
+import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { reserveKeys, toRuns, type KeyColumn, type KeyRun } from '../../src/keys/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';

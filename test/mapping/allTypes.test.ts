@@ -12,7 +12,7 @@ import { convexToJson, jsonToConvex, v, type Validator, type Value } from 'conve
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as convexSide from '../../convex-kit/tandem/canonical.js';
 import { columnValidator } from '../../src/convex/codegen/renderSchema.js';
-import { loadConvexDir, PROJECT_CONVEX_DIR } from '../../src/convex/loadConvexDir.js';
+import { loadConvexDir } from '../../src/convex/loadConvexDir.js';
 import { canonicalHash, type MirrorConfig, type TableConfig } from '../../src/mapping/index.js';
 import { convexValidationError } from '../catalog/convexValidate.js';
 import { ALL_TYPES_KEYS } from '../fixtures/allTypes.js';
@@ -25,6 +25,7 @@ import {
   parityRows,
 } from '../support/readPaths.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const backends = await availableBackends();
 
@@ -246,7 +247,7 @@ describe.each(backends)('every column type, three read paths [%s]', (backend) =>
       all_types: defineTable({ ...fields, pgKey: v.string(), pgVersion: v.number() }),
     });
     // Only the schema is the test's own: no function of the project's folder runs here.
-    const convex = convexTest(schema, (await loadConvexDir(PROJECT_CONVEX_DIR)).modules);
+    const convex = convexTest(schema, (await loadConvexDir(STORY_SITE_CONVEX_DIR)).modules);
     const captured = await capturedRows(db.pool, table, config);
     const names = convexSide.sortedColumns(table.columns.map((c) => c.name));
     for (const [key, row] of captured) {

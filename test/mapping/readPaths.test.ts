@@ -5,7 +5,7 @@
  * (test/mapping/allTypes.test.ts does the same for every column type.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_TABLES, createAppSchema } from '../../src/app/schema.js';
+import { APP_TABLES, createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { installCapture } from '../../src/capture/index.js';
 import { canonicalHash, requireTable } from '../../src/mapping/index.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';

@@ -10,13 +10,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORY_SITE_CONFIG_FILE } from '../../src/app/schema.js';
+import { STORY_SITE_CONFIG_FILE } from '../../examples/story-site/src/app/schema.js';
 import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
 import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
 import { KILL_AT_VARIABLE } from '../../src/core/killPoints.js';
 import { silentLogger } from '../../src/log.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const ADMIN_KEY = 'crash-test-admin-key';
 const root = path.resolve(import.meta.dirname, '../..');
@@ -36,7 +37,7 @@ describe.each(backends)('hard kills [%s]', (backend) => {
     db = await createTestDatabase(backend);
     await prepareMirroredDatabase(db.pool);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-crash-'));
-    convex = await createLocalConvex({ dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
+    convex = await createLocalConvex({ convexDir: STORY_SITE_CONVEX_DIR, dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
     convexUrl = await convex.listen(0, '127.0.0.1');
   });
   afterAll(async () => {

@@ -9,20 +9,21 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransactionRunner } from '../../src/app/transactionRunner.js';
-import { StaticUserDirectory } from '../../src/app/userDirectory.js';
+import { TransactionRunner } from '../../examples/story-site/src/app/transactionRunner.js';
+import { StaticUserDirectory } from '../../examples/story-site/src/app/userDirectory.js';
 import { installCapture, uninstallCapture } from '../../src/capture/index.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import type { CapturedChange, TransactionBatch } from '../../src/core/changes.js';
 import { mapChange } from '../../src/mapping/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
-import { createAppSchema } from '../../src/app/schema.js';
+import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { USER_NAMES, seedExtendedFixture } from '../support/appFixture.js';
 import { expectConvexEqualsPostgres } from '../support/mirror.js';
 import { outboxEvents } from '../capture/captureFixture.js';
 import { ACTION_KINDS, OutcomeTally, WRITE_PROPERTY_SEED, action, attempt } from '../support/writeActions.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const backends = await availableBackends();
 
@@ -58,7 +59,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
             const j = next() % (i + 1);
             [delivered[i], delivered[j]] = [delivered[j]!, delivered[i]!];
           }
-          const target = new EmbeddedConvexTarget();
+          const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
           for (let i = 0; i < delivered.length; ) {
             const size = 1 + (next() % 6);
             const chunk = delivered.slice(i, i + size);

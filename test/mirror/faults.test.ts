@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../src/app/ports.js';
-import { StaticUserDirectory } from '../../src/app/userDirectory.js';
-import * as writes from '../../src/app/writes/index.js';
+import type { AppDeps } from '../../examples/story-site/src/app/ports.js';
+import { StaticUserDirectory } from '../../examples/story-site/src/app/userDirectory.js';
+import * as writes from '../../examples/story-site/src/app/writes/index.js';
 import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
 import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
 import { silentLogger } from '../../src/log.js';
@@ -20,6 +20,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { USER_NAMES, admin, editor, reader } from '../support/appFixture.js';
 import { expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
 import { seededRandom } from '../support/random.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const KEY = 'faults-admin-key';
 const backends = await availableBackends();
@@ -67,7 +68,7 @@ describe.each(backends)('mirroring through the stand-in under faults [%s]', (bac
     db = await createTestDatabase(backend);
     await prepareMirroredDatabase(db.pool);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-faults-'));
-    convex = await createLocalConvex({
+    convex = await createLocalConvex({ convexDir: STORY_SITE_CONVEX_DIR,
       dataDir: home,
       adminKey: KEY,
       logger: silentLogger,

@@ -20,6 +20,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { seededRandom } from '../support/random.js';
 import { FAST_RELAY, FlakyTarget, expectConvexEqualsPostgres, prepareMirroredDatabase } from '../support/mirror.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const backends = await availableBackends();
 
@@ -55,7 +56,7 @@ describe.each(backends)('relay through outages [%s]', (backend) => {
   }
 
   it('60 % injected unavailability: nothing dead-lettered, no attempt spent, Convex equals Postgres', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const flaky = new FlakyTarget(embedded, 0.6, seededRandom(14));
     const { relay, metrics } = relayWithLog(flaky, 2);
     const summary = await relay.drain();
@@ -68,7 +69,7 @@ describe.each(backends)('relay through outages [%s]', (backend) => {
   });
 
   it('a failure of the payload spends attempts and is logged as a retry', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     let failing = true;
     const threw = new FlakyTarget(embedded, 1, () => (failing ? 0 : 1), () => new Error('Uncaught Error: applyBatch threw'));
     const { relay, lines } = relayWithLog(threw, 5);
@@ -81,7 +82,7 @@ describe.each(backends)('relay through outages [%s]', (backend) => {
   });
 
   it('a refused deploy key pauses delivery and alerts; once accepted, everything applies', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     let keyRefused = true;
     const refusing = new FlakyTarget(embedded, 1, () => (keyRefused ? 0 : 1), () => new TargetAuthError('Convex refused the admin/deploy key (HTTP 401)'));
     const { relay, lines } = relayWithLog(refusing, 1);

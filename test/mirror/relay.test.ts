@@ -4,9 +4,9 @@
  * letters without blocking anything else, and two relays share one outbox.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import * as writes from '../../src/app/writes/index.js';
-import { StaticUserDirectory } from '../../src/app/userDirectory.js';
-import type { AppDeps } from '../../src/app/ports.js';
+import * as writes from '../../examples/story-site/src/app/writes/index.js';
+import { StaticUserDirectory } from '../../examples/story-site/src/app/userDirectory.js';
+import type { AppDeps } from '../../examples/story-site/src/app/ports.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { RecordingConvexTarget } from '../../src/convex/recordingTarget.js';
 import { silentLogger } from '../../src/log.js';
@@ -18,6 +18,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { USER_NAMES, admin, editor } from '../support/appFixture.js';
 import { seededRandom } from '../support/random.js';
 import { FlakyTarget, expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const backends = await availableBackends();
 
@@ -42,7 +43,7 @@ describe.each(backends)('relay [%s]', (backend) => {
   }
 
   it('applies one Postgres transaction that changes a story and its course in one Convex mutation', async () => {
-    const target = new RecordingConvexTarget({ delegate: new EmbeddedConvexTarget() });
+    const target = new RecordingConvexTarget({ delegate: new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR }) });
     await makeRelay(db.pool, target).drain();
     target.calls.length = 0;
 
@@ -66,7 +67,7 @@ describe.each(backends)('relay [%s]', (backend) => {
   });
 
   it('converges with zero dead letters when a third of apply calls fail', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const flaky = new FlakyTarget(embedded, 0.3, seededRandom(7));
     const deps = mirroredDeps(flaky);
     await writes.toggleApproval(deps, editor(1), { story_id: 1 });
@@ -85,7 +86,7 @@ describe.each(backends)('relay [%s]', (backend) => {
   });
 
   it('sends an unrepresentable value to dead letters with its reason, and applies everything else', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await makeRelay(db.pool, embedded).drain();
     // 1.2 M characters: more than a Convex document may hold, written behind the helper's back.
     await db.pool.query(`UPDATE story SET text = repeat('x', 1200000) WHERE id = 3`);
@@ -111,7 +112,7 @@ describe.each(backends)('relay [%s]', (backend) => {
   });
 
   it('dead-letters events whose retry budget is spent, and applies them once retried', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await makeRelay(db.pool, embedded).drain();
     await db.pool.query(`UPDATE language SET name = 'Deutsch (DE)' WHERE id = 3`);
     await db.pool.query(`INSERT INTO avatar (link, name) VALUES ('https://example.org/z.png', 'Zed')`);
@@ -134,7 +135,7 @@ describe.each(backends)('relay [%s]', (backend) => {
   });
 
   it('waits out an outage with the circuit breaker instead of spending the retry budget', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await db.pool.query(`UPDATE language SET name = 'English (UK)' WHERE id = 1`);
     // The outage lasts for four calls (twice the retry budget), however long they take:
     // a state, not a timer racing the breaker's cooldown.
@@ -158,7 +159,7 @@ describe.each(backends)('relay [%s]', (backend) => {
   });
 
   it('two relays on one outbox apply every event exactly once', async () => {
-    const embedded = new EmbeddedConvexTarget();
+    const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const deps = mirroredDeps(embedded);
     for (let i = 0; i < 30; i++) await writes.recordStoryDone(deps, { userId: (i % 5) + 1, role: 'reader' }, { story_id: (i % 5) + 1 });
     await db.pool.query(`INSERT INTO story_done (story_id, user_id) SELECT (g % 5) + 1, NULL FROM generate_series(1, 200) g`);

@@ -9,6 +9,7 @@ import { EmbeddedConvexTarget, type EmbeddedCtx } from '../../src/convex/embedde
 import { withTransaction } from '../../src/postgres/database.js';
 import { seedFixture } from '../support/appFixture.js';
 import { makeRelay } from '../support/mirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 export async function resetMirror(pool: pg.Pool, storyDone = 300): Promise<EmbeddedConvexTarget> {
   await pool.query('TRUNCATE tandem.outbox, tandem.parity_run, tandem.parity_drift, tandem.dead_letter');
@@ -20,7 +21,7 @@ export async function resetMirror(pool: pg.Pool, storyDone = 300): Promise<Embed
        FROM generate_series(1, $1::int) g`,
     [storyDone],
   );
-  const target = new EmbeddedConvexTarget();
+  const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   await makeRelay(pool, target).drain();
   return target;
 }

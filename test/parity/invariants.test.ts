@@ -5,14 +5,14 @@
  * reports for the same data, detail for detail.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkInvariantsConvex } from '../../src/app/invariants/convex.js';
-import { checkInvariantsPostgres } from '../../src/app/invariants/postgres.js';
+import { checkInvariantsConvex } from '../../examples/story-site/src/app/invariants/convex.js';
+import { checkInvariantsPostgres } from '../../examples/story-site/src/app/invariants/postgres.js';
 import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { listRuns, runDrift, runInvariants } from '../../src/parity/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { prepareMirroredDatabase } from '../support/mirror.js';
 import { patchConvex, resetMirror, withoutCapture } from './fixture.js';
-import storySiteInvariants from '../../src/app/invariants/suite.js';
+import storySiteInvariants from '../../examples/story-site/src/app/invariants/suite.js';
 
 const backends = await availableBackends();
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_TABLES, createAppSchema } from '../../src/app/schema.js';
+import { APP_TABLES, createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import { readCatalog } from '../../src/postgres/catalog/index.js';
 import { formatPlan, planJson, readPlan, type MigrationPlan } from '../../src/plan/index.js';

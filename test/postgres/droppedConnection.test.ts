@@ -12,7 +12,8 @@ import { createPool, withTransaction } from '../../src/postgres/database.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { expectConvexEqualsPostgres, makeRelay, prepareMirroredDatabase } from '../support/mirror.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.js';
-import { startApi, type ApiHarness } from '../api/harness.js';
+import { startApi, type ApiHarness } from '../../examples/story-site/test/api/harness.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const backends = await availableBackends();
 
@@ -58,7 +59,7 @@ describe.each(backends)('a dropped Postgres connection [%s]', (backend) => {
   });
 
   it('relay: the round fails, the process lives, the next drain applies everything', async () => {
-    const target = new EmbeddedConvexTarget();
+    const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const relay = makeRelay(pool, target);
     cutOnNextCheckout(pool, proxy);
     await expect(relay.round('w1')).rejects.toThrow();
@@ -78,13 +79,13 @@ describe.each(backends)('the API when Postgres drops or is down [%s]', (backend)
     api = await startApi(backend);
     proxy = await startTcpProxy(api.db.url);
     pool = createPool(proxy.url, 4);
-    const { createApiServer } = await import('../../src/api/server.js');
-    const { TransactionRunner } = await import('../../src/app/transactionRunner.js');
-    const { PostgresReadPaths } = await import('../../src/app/reads/postgres.js');
-    const { SampleUserDirectory } = await import('../../src/app/userDirectory.js');
+    const { createStorySiteServer } = await import('../../examples/story-site/src/api/storySiteApi.js');
+    const { TransactionRunner } = await import('../../examples/story-site/src/app/transactionRunner.js');
+    const { PostgresReadPaths } = await import('../../examples/story-site/src/app/reads/postgres.js');
+    const { SampleUserDirectory } = await import('../../examples/story-site/src/app/userDirectory.js');
     const { silentLogger } = await import('../../src/log.js');
-    const { TOKENS } = await import('../api/harness.js');
-    server = createApiServer({
+    const { TOKENS } = await import('../../examples/story-site/test/api/harness.js');
+    server = createStorySiteServer({
       deps: { pool, runner: new TransactionRunner(pool), users: new SampleUserDirectory() },
       reads: new PostgresReadPaths(pool),
       tokens: TOKENS,

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORY_SITE_CONFIG_FILE } from '../../src/app/schema.js';
+import { STORY_SITE_CONFIG_FILE } from '../../examples/story-site/src/app/schema.js';
 import { backfill, readBackfillState } from '../../src/backfill/index.js';
 import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
 import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
@@ -26,6 +26,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
 import { seededRandom } from '../support/random.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const ADMIN_KEY = 'kill-points-admin-key';
 const RUNS = Number(process.env.TANDEM_KILL_RUNS ?? 12);
@@ -104,7 +105,7 @@ describe(`kill points [${backend}]`, () => {
     db = await createTestDatabase(backend);
     await prepareMirroredDatabase(db.pool);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-kill-points-'));
-    convex = await createLocalConvex({ dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
+    convex = await createLocalConvex({ convexDir: STORY_SITE_CONVEX_DIR, dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
     convexUrl = await convex.listen(0, '127.0.0.1');
     target = new HttpConvexTarget({ url: convexUrl, adminKey: ADMIN_KEY, requestTimeoutMs: 10_000 });
     await recover();

@@ -15,10 +15,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_TABLES } from '../../src/app/schema.js';
+import { APP_TABLES } from '../../examples/story-site/src/app/schema.js';
 import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
 import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
 import { silentLogger } from '../../src/log.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 import { createTestDatabase, isPostgresReachable, type TestDatabase } from '../support/db.js';
 import { convexState, expectConvexEqualsPostgres, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
 
@@ -100,7 +101,7 @@ describe.skipIf(!postgres)('three relays and three backfills at once [postgres]'
       await db.pool.query(`BEGIN; INSERT INTO story_done (story_id, user_id) VALUES (${storyId}, NULL); ${second}; COMMIT`);
     }
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-many-processes-'));
-    convex = await createLocalConvex({ dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
+    convex = await createLocalConvex({ convexDir: STORY_SITE_CONVEX_DIR, dataDir: path.join(home, 'convex'), adminKey: ADMIN_KEY, logger: silentLogger });
     convexUrl = await convex.listen(0, '127.0.0.1');
   });
   afterAll(async () => {

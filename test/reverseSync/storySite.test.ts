@@ -7,9 +7,9 @@
  */
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withChangeLog } from '../../convex/tandem/changeLog.js';
+import { withChangeLog } from '../../examples/story-site/convex/tandem/changeLog.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
-import type { MirrorWriter } from '../../convex/tandem/types.js';
+import type { MirrorWriter } from '../../examples/story-site/convex/tandem/types.js';
 import { silentLogger } from '../../src/log.js';
 import {
   changeLogSource,
@@ -26,6 +26,7 @@ import {
   prepareMirroredDatabase,
 } from '../support/mirror.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 const CUT_OVER = ['story', 'story_approval', 'story_done'];
 
@@ -75,7 +76,7 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await prepareMirroredDatabase(db.pool);
-    target = new EmbeddedConvexTarget();
+    target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     await makeRelay(db.pool, target).drain();
     await expectConvexEqualsPostgres(db.pool, target);
     storyId = (await one<{ id: number }>(db.pool, 'SELECT min(id) AS id FROM story')).id;

@@ -3,7 +3,7 @@
  * (where one is to blame) the field. Used by hostileInput.test.ts, which also
  * checks that none of them changes either store.
  */
-import type { Caller } from '../api/harness.js';
+import type { Caller } from '../../examples/story-site/test/api/harness.js';
 
 export interface HostileCase {
   name: string;

@@ -15,7 +15,8 @@ import { MirrorRunner } from '../../src/relay/mirrorRunner.js';
 import type { Backend } from '../support/db.js';
 import { makeRelay } from '../support/mirror.js';
 import { storySiteCapture } from '../support/storySiteMirror.js';
-import { snapshotTables, startApi, type ApiHarness, type TableSnapshot } from '../api/harness.js';
+import { snapshotTables, startApi, type ApiHarness, type TableSnapshot } from '../../examples/story-site/test/api/harness.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 /** Tokens whose users have no row in `users` (ids 1002, 1003). */
 export const GHOST_TOKENS = {
@@ -50,7 +51,7 @@ export async function startSecuredApi(backend: Backend): Promise<SecuredApi> {
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  const convex = new RecordingConvexTarget({ delegate: new EmbeddedConvexTarget() });
+  const convex = new RecordingConvexTarget({ delegate: new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR }) });
   const api = await startApi(backend, {
     prepare: async (pool) => {
       await migrate(pool);

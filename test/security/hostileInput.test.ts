@@ -6,7 +6,7 @@
  * are legitimate are stored exactly and mirrored without a dead letter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AS } from '../api/harness.js';
+import { AS } from '../../examples/story-site/test/api/harness.js';
 import { availableBackends } from '../support/db.js';
 import { HOSTILE_CASES, type HostileCase } from './corpus.js';
 import { GHOST, startSecuredApi, type SecuredApi, type StoreState } from './harness.js';

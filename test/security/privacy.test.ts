@@ -5,9 +5,9 @@
  * that user's and editors' and admins'. Hidden rows answer 404, as if absent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/api/server.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/http/server.js';
 import { availableBackends } from '../support/db.js';
-import { startApi, type ApiHarness, type Caller } from '../api/harness.js';
+import { startApi, type ApiHarness, type Caller } from '../../examples/story-site/test/api/harness.js';
 
 const backends = await availableBackends();
 

@@ -12,7 +12,7 @@ import { serveMetrics } from '../../src/relay/metricsServer.js';
 import { availableBackends } from '../support/db.js';
 import { HOSTILE_CASES } from './corpus.js';
 import { GHOST, GHOST_TOKENS, startSecuredApi, type SecuredApi } from './harness.js';
-import { TOKENS } from '../api/harness.js';
+import { TOKENS } from '../../examples/story-site/test/api/harness.js';
 
 const backends = await availableBackends();
 const SECRETS = [...Object.keys(TOKENS), ...Object.keys(GHOST_TOKENS), 'not-a-known-token'];

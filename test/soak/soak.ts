@@ -30,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { STORY_SITE_CONFIG_FILE } from '../../src/app/schema.js';
+import { STORY_SITE_CONFIG_FILE } from '../../examples/story-site/src/app/schema.js';
 import { installCapture } from '../../src/capture/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { seedFixture } from '../support/appFixture.js';

@@ -3,9 +3,9 @@
  * courses, a set of five stories in course 1, users 1–9 with known names.
  */
 import type pg from 'pg';
-import { createAppSchema } from '../../src/app/schema.js';
-import type { Actor, AppDeps } from '../../src/app/ports.js';
-import { StaticUserDirectory } from '../../src/app/userDirectory.js';
+import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
+import type { Actor, AppDeps } from '../../examples/story-site/src/app/ports.js';
+import { StaticUserDirectory } from '../../examples/story-site/src/app/userDirectory.js';
 import { withTransaction } from '../../src/postgres/database.js';
 
 export const USER_NAMES = new Map([1, 2, 3, 4, 5, 6, 7, 8, 9].map((id) => [id, `name-${id}`]));

@@ -13,7 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const STAMP = path.join(root, 'dist', '.build-stamp');
 const SOURCES = [
   'src',
-  'convex',
+  'convex-kit',
   'dashboard',
   'scripts/build.mjs',
   'scripts/buildDashboard.mjs',

@@ -7,10 +7,10 @@
  */
 import type pg from 'pg';
 import { expect } from 'vitest';
-import { ConvexReadPaths, type ConvexQueryRunner } from '../../src/app/reads/convex.js';
-import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
-import type { ReadPaths } from '../../src/app/reads/types.js';
-import { createAppSchema } from '../../src/app/schema.js';
+import { ConvexReadPaths, type ConvexQueryRunner } from '../../examples/story-site/src/app/reads/convex.js';
+import { PostgresReadPaths } from '../../examples/story-site/src/app/reads/postgres.js';
+import type { ReadPaths } from '../../examples/story-site/src/app/reads/types.js';
+import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { installCapture } from '../../src/capture/index.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import type { ConvexTarget } from '../../src/convex/target.js';
@@ -18,6 +18,7 @@ import { TandemError } from '../../src/core/errors.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { makeRelay } from './mirror.js';
 import { storySiteCapture } from './storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 export async function prepareCapturedSchema(pool: pg.Pool): Promise<void> {
   await createAppSchema(pool);
@@ -27,7 +28,7 @@ export async function prepareCapturedSchema(pool: pg.Pool): Promise<void> {
 
 /** Drains the outbox into a fresh embedded Convex (limits on) and returns the target. */
 export async function mirrorIntoEmbedded(pool: pg.Pool): Promise<EmbeddedConvexTarget> {
-  const target = new EmbeddedConvexTarget();
+  const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   await makeRelay(pool, target).drain();
   return target;
 }

@@ -13,23 +13,24 @@
  *  - timestamps are each store's own clock, so a timestamp compares as set or NULL.
  */
 import type pg from 'pg';
-import type { Actor, AppDeps } from '../../src/app/ports.js';
+import type { Actor, AppDeps } from '../../examples/story-site/src/app/ports.js';
 import {
   convexWrites,
   type ConvexMutationRunner,
   type ConvexWriteDeps,
-} from '../../src/app/writes/convexPaths.js';
-import * as writes from '../../src/app/writes/index.js';
+} from '../../examples/story-site/src/app/writes/convexPaths.js';
+import * as writes from '../../examples/story-site/src/app/writes/index.js';
 import { backfill } from '../../src/backfill/backfill.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { TandemError } from '../../src/core/errors.js';
-import { translatePgError } from '../../src/app/writes/pgErrors.js';
+import { translatePgError } from '../../examples/story-site/src/app/writes/pgErrors.js';
 import { convexKeyRangeStore, refillKeyRanges, type KeyColumn } from '../../src/keys/index.js';
 import { requireTable } from '../../src/mapping/index.js';
-import { MIRRORED_TABLES } from '../../convex/tandem/tables.js';
+import { MIRRORED_TABLES } from '../../examples/story-site/convex/tandem/tables.js';
 import { USER_NAMES } from './appFixture.js';
 import { convexState, makeRelay, postgresState } from './mirror.js';
 import { STORY_SITE_TABLES } from './storySiteMirror.js';
+import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 
 export type WritePathName = keyof typeof convexWrites;
 
@@ -55,7 +56,7 @@ export const SERIAL_KEYS: KeyColumn[] = [
 
 /** A fresh embedded Convex holding what the relay mirrored, with legacy users and reserved ids. */
 export async function convexSideFor(pool: pg.Pool, reserve = 200): Promise<EmbeddedConvexTarget> {
-  const target = new EmbeddedConvexTarget();
+  const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   await makeRelay(pool, target).drain();
   await target.mutation('writes/users:saveLegacyUsers', {
     users: [...USER_NAMES].map(([userId, name]) => ({ userId, name })),
@@ -73,7 +74,7 @@ export async function convexSideFor(pool: pg.Pool, reserve = 200): Promise<Embed
  * side), with the legacy users and ids of its own reserved.
  */
 export async function scratchConvexFor(pool: pg.Pool, reserve = 200): Promise<EmbeddedConvexTarget> {
-  const target = new EmbeddedConvexTarget();
+  const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   await backfill(pool, target, { config: STORY_SITE_TABLES, restart: true });
   await target.mutation('writes/users:saveLegacyUsers', {
     users: [...USER_NAMES].map(([userId, name]) => ({ userId, name })),

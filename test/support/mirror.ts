@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { installCapture } from '../../src/capture/index.js';
-import { createAppSchema, APP_TABLES } from '../../src/app/schema.js';
+import { createAppSchema, APP_TABLES } from '../../examples/story-site/src/app/schema.js';
 import type { ConvexTarget } from '../../src/convex/target.js';
 import { TargetUnavailableError } from '../../src/core/errors.js';
 import type { ApplyResult, TransactionBatch } from '../../src/core/changes.js';

@@ -7,7 +7,7 @@
  * Plain values, no ref_* field (not mirrored): story.author → users, story.author_change → users,
  * story_approval.user_id → users, story_done.user_id → users.
  */
-import { loadStorySiteConfig } from '../../src/app/schema.js';
+import { loadStorySiteConfig } from '../../examples/story-site/src/app/schema.js';
 import type { ProjectConfig } from '../../src/config/projectConfig.js';
 import type { MirrorConfig } from '../../src/mapping/tableConfig.js';
 

@@ -4,8 +4,8 @@
  * conflicts) are part of the mix.
  */
 import fc from 'fast-check';
-import type { Actor, AppDeps } from '../../src/app/ports.js';
-import * as writes from '../../src/app/writes/index.js';
+import type { Actor, AppDeps } from '../../examples/story-site/src/app/ports.js';
+import * as writes from '../../examples/story-site/src/app/writes/index.js';
 import { TandemError } from '../../src/core/errors.js';
 
 export type Action = (deps: AppDeps) => Promise<unknown>;

@@ -8,7 +8,7 @@
  * different ids on the two sides (test/support/convexWrites.ts).
  */
 import fc from 'fast-check';
-import type { Actor } from '../../src/app/ports.js';
+import type { Actor } from '../../examples/story-site/src/app/ports.js';
 import type { WriteCall } from './convexWrites.js';
 
 const editor = (userId: number): Actor => ({ userId, role: 'editor' });

@@ -10,7 +10,7 @@ import {
   storySiteGroups,
   storySiteWriteGroups,
   storySiteWritePaths,
-} from '../../src/app/writeGroups.js';
+} from '../../examples/story-site/src/app/writeGroups.js';
 import {
   deriveWriteGroups,
   findCrossings,

@@ -11,9 +11,9 @@ import {
   STORY_SITE_MIRRORED_TABLES,
   STORY_SITE_WRITE_PATHS,
   storySiteGroups,
-} from '../../src/app/writeGroups.js';
-import * as writes from '../../src/app/writes/index.js';
-import type { AppDeps } from '../../src/app/ports.js';
+} from '../../examples/story-site/src/app/writeGroups.js';
+import * as writes from '../../examples/story-site/src/app/writes/index.js';
+import type { AppDeps } from '../../examples/story-site/src/app/ports.js';
 import {
   deriveWriteGroups,
   saveWriteGroups,

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { codegenFromDatabase } from '../../codegen.js';
-import { commandContext, EXIT_FINDINGS, withDatabase } from '../context.js';
+import { commandContext, EXIT_FINDINGS, projectConvexDir, withDatabase } from '../context.js';
 
 interface CodegenFlags {
   check?: boolean;
@@ -33,7 +33,7 @@ export function register(program: Command): void {
       // A folder named in the config is relative to the config file, like its other paths.
       const convexDir = flags.convexDir
         ? path.resolve(cwd, flags.convexDir)
-        : path.resolve(ctx.project.file ? path.dirname(ctx.project.file) : cwd, ctx.project.convex.dir);
+        : projectConvexDir(ctx.project);
       // Paths are reported from the working directory, where the user typed them.
       const shown = (file: string) => path.relative(cwd, path.join(cwd, file));
       const result = await withDatabase(ctx, (db) =>

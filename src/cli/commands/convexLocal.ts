@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { createLocalConvex, generateAdminKey, LoadAbortedError, type LocalConvex } from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
-import { commandContext } from '../context.js';
+import { commandContext, projectConvexDir } from '../context.js';
 import { numberBetween, parsePort, wholeNumber } from '../optionParsers.js';
 
 const STOP_DEADLINE_MS = 900;
@@ -25,7 +25,7 @@ interface Flags {
   host?: string;
   dataDir?: string;
   adminKey?: string;
-  convexDir: string;
+  convexDir?: string;
   failRate: number;
   latencyMs: number;
   timeoutRate: number;
@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .description(
       'Serve a LOCAL STAND-IN for Convex (not Convex): a Convex folder\'s functions run by convex-test behind Convex\'s HTTP API',
     )
-    .option('--convex-dir <dir>', 'the Convex functions folder to serve', 'convex')
+    .option('--convex-dir <dir>', 'the Convex functions folder to serve (default: convex.dir of the config, else ./convex)')
     .option('--port <port>', 'port', parsePort, 3210)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--data-dir <dir>', 'where acknowledged mutations are kept (default .tandem/convex-local)')
@@ -64,7 +64,7 @@ export function register(program: Command): void {
           process.exit(0);
         }, STOP_DEADLINE_MS).unref();
       });
-      const convexDir = path.resolve(flags.convexDir);
+      const convexDir = flags.convexDir ? path.resolve(flags.convexDir) : projectConvexDir(ctx.project);
       let server: LocalConvex;
       try {
         server = await createLocalConvex({

@@ -1,12 +1,13 @@
 /**
- * `tandem demo`: the main job (`npm start`). Runs the whole path on embedded
- * defaults — PGlite, the local Convex stand-in (not Convex), the API — from
- * sample data to a clean parity check, prints a summary per table, and keeps
- * serving until Ctrl-C.
+ * `tandem demo`: the main job (`npm start`, on the story site's config). Runs
+ * the whole path on embedded defaults — PGlite, the local Convex stand-in (not
+ * Convex), the application's API — from sample data to a clean parity check,
+ * prints a summary per table, and keeps serving until Ctrl-C. The application
+ * is the config's plug-in (`app`): its schema and sample, its API, its traffic.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_SEED } from '../../app/sample/generateSample.js';
+import { requireApplication } from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, EXIT_FINDINGS } from '../context.js';
 import { startDemo } from '../demo/runDemo.js';
@@ -18,7 +19,7 @@ import { parsePort, positiveNumber, wholeNumber } from '../optionParsers.js';
 interface DemoFlags {
   scale: number;
   rounds: number;
-  seed: string;
+  seed?: string;
   port?: number;
   pgPort?: number;
   convexPort?: number;
@@ -31,7 +32,7 @@ export function register(program: Command): void {
     .description('Run the whole path on embedded defaults: sample, capture, plan, backfill, live traffic, relay, parity')
     .option('--scale <s>', 'sample data scale', positiveNumber(), 0.02)
     .option('--rounds <n>', 'rounds of API traffic over every write path', wholeNumber(), 3)
-    .option('--seed <n>', 'seed for sample data and traffic', String(DEFAULT_SEED))
+    .option('--seed <n>', "seed for sample data and traffic (default: the application's)")
     .option('--port <port>', 'API port (default TANDEM_API_PORT or 4000)', parsePort)
     .option('--pg-port <port>', 'Postgres wire-protocol port (default TANDEM_PG_PORT or 54329)', parsePort)
     .option('--convex-port <port>', 'local Convex stand-in port (default TANDEM_CONVEX_PORT or 3210)', parsePort)
@@ -39,6 +40,9 @@ export function register(program: Command): void {
     .action(async (flags: DemoFlags) => {
       const ctx = await commandContext();
       const { config } = ctx;
+      const application = await requireApplication(ctx.project, 'demo', ['sample', 'http', 'demoTraffic']);
+      const seed = flags.seed === undefined ? application.sample.defaultSeed : Number(flags.seed);
+      const planned = application.sample.plannedCounts(flags.scale);
       // The demo's own output tells the story; per-request logs only at the level asked for.
       const log = config.logLevel === 'info' ? ctx.log.child({}, { level: 'warn' }) : ctx.log;
       const stopped = nextStopSignal();
@@ -47,12 +51,14 @@ export function register(program: Command): void {
         signalled = true;
         process.stderr.write('tandem demo: stopping after the current step (Ctrl-C again to abort)\n');
       });
-      const sampleProgress = progressReporter(flags.scale);
+      const sampleProgress = progressReporter(planned);
       const backfillProgress = tableProgress('backfill');
       const demo = await startDemo({
         home: path.join(config.home, 'demo'),
+        project: ctx.project,
+        application,
         scale: flags.scale,
-        seed: Number(flags.seed),
+        seed,
         rounds: flags.rounds,
         host: config.host,
         pgPort: flags.pgPort ?? config.devPgPort,

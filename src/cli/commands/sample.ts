@@ -1,22 +1,17 @@
 /**
  * `tandem sample --scale <s> [--seed <n>] [--force]`: fills the configured
- * database with deterministic sample data (the library's generateSample), with
- * a progress bar on stderr and a row-count summary on stdout.
+ * database with the application's deterministic sample data (its plug-in's
+ * `sample`, named by the config's `app`), with a progress bar on stderr and a
+ * row-count summary on stdout.
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import {
-  generateSample,
-  DEFAULT_SEED,
-  type SampleProgressEvent,
-} from '../../app/sample/generateSample.js';
-import { plannedCounts, type SampleTable } from '../../app/sample/plan.js';
-import { InvalidInputError } from '../../index.js';
+import { InvalidInputError, requireApplication, type SampleProgress } from '../../index.js';
 import { commandContext, withDatabase } from '../context.js';
 
 interface SampleFlags {
   scale: string;
-  seed: string;
+  seed?: string;
   force?: boolean;
   referenceDate?: string;
 }
@@ -37,10 +32,9 @@ function parseDate(value: string | undefined): Date | undefined {
 }
 
 /** A bar on a terminal; one plain line per finished table otherwise (logs, CI). */
-export function progressReporter(scale: number): { update(e: SampleProgressEvent): void; stop(): void } {
-  const planned = plannedCounts(scale);
+export function progressReporter(planned: Record<string, number>): { update(e: SampleProgress): void; stop(): void } {
   const total = Object.values(planned).reduce((a, b) => a + b, 0);
-  const done = new Map<SampleTable, number>();
+  const done = new Map<string, number>();
   const sum = () => [...done.values()].reduce((a, b) => a + b, 0);
   if (!process.stderr.isTTY) {
     return {
@@ -75,33 +69,26 @@ export function register(program: Command): void {
   program
     .command('sample')
     .description(
-      'Create the story-site tables where absent and fill them with deterministic sample data',
+      "Create the application's tables where absent and fill them with deterministic sample data (the config's app plug-in)",
     )
-    .option(
-      '--scale <s>',
-      'size: 1 = 100 languages, 2,000 stories, 100,000 reads; any positive number',
-      '1',
-    )
-    .option(
-      '--seed <n>',
-      'random seed: the same seed and scale give the same rows',
-      String(DEFAULT_SEED),
-    )
-    .option('--force', 'empty the ten tables and users first when they hold rows')
+    .option('--scale <s>', 'size: 1 = the application\'s full sample (the story site: 100 languages, 2,000 stories, 100,000 reads); any positive number', '1')
+    .option('--seed <n>', "random seed: the same seed and scale give the same rows (default: the application's)")
+    .option('--force', "empty the application's tables first when they hold rows")
     .option(
       '--reference-date <iso>',
-      '"now" for the contributors / contributors_past split (default: now)',
+      '"now" for what the sample dates relative to it (the story site: contributors / contributors_past; default: now)',
     )
     .action(async (flags: SampleFlags) => {
       const scale = parseNumber('scale', flags.scale);
-      const seed = parseNumber('seed', flags.seed);
       const referenceDate = parseDate(flags.referenceDate);
-      plannedCounts(scale); // validates before any connection is opened
       const ctx = await commandContext();
+      const { sample } = await requireApplication(ctx.project, 'sample', ['sample']);
+      const seed = flags.seed === undefined ? sample.defaultSeed : parseNumber('seed', flags.seed);
+      const planned = sample.plannedCounts(scale); // validates before any connection is opened
       const counts = await withDatabase(ctx, async (db) => {
-        const progress = progressReporter(scale);
+        const progress = progressReporter(planned);
         try {
-          return await generateSample(db.pool, {
+          return await sample.generate(db.pool, {
             scale,
             seed,
             force: flags.force,

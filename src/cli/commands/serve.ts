@@ -1,14 +1,16 @@
 /**
- * `tandem serve`: the story site's HTTP API over the configured database (reads
- * routed by the read stages when a Convex target is configured), until
- * SIGINT or SIGTERM; then the server stops taking requests, finishes the ones in
- * flight, and the database is closed.
+ * `tandem serve`: Tandem's HTTP host over the configured database — the control
+ * room, liveness and readiness, and the application's API when the project
+ * config names its plug-in (`app`; reads routed by the read stages when a
+ * Convex target is configured) — until SIGINT or SIGTERM; then the server stops
+ * taking requests, finishes the ones in flight, and the database is closed.
  */
 import type { Command } from 'commander';
 import {
   ConfigError,
   checkPolicyTables,
   countConvexRows,
+  loadApplication,
   openConvexTarget,
   requireSchema,
   schemaStatus,
@@ -77,17 +79,19 @@ async function controlRoomFor(
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Serve the story site API (read and write paths, OpenAPI at /api/openapi.json) until stopped')
+    .description("Serve the control room and the application's API (the config's app plug-in; OpenAPI at /api/openapi.json) until stopped")
     .option('--port <port>', 'TCP port (default TANDEM_API_PORT or 4000)', parsePort)
     .option('--host <host>', 'interface to listen on (default TANDEM_HOST or 127.0.0.1)')
     .action(async (opts: { port?: number; host?: string }) => {
       const ctx = await commandContext();
+      const application = await loadApplication(ctx.project);
       const stopped = nextStopSignal();
       await withDatabase(ctx, async (db) => {
         const alerts = await alertingFor(ctx, db);
         const convex = convexForReads(ctx.config);
         const api = await startApiStack({
           pool: db.pool,
+          application,
           tokens: ctx.config.apiTokens,
           logger: ctx.log,
           port: opts.port ?? ctx.config.apiPort,
@@ -97,7 +101,8 @@ export function register(program: Command): void {
           controlRoom: await controlRoomFor(ctx, db, convex),
         });
         try {
-          process.stdout.write(`tandem: API on ${api.url} (database: ${db.describe})\n`);
+          const served = application ? `${application.name} API` : 'API (no application plug-in: control room and system routes)';
+          process.stdout.write(`tandem: ${served} on ${api.url} (database: ${db.describe})\n`);
           if (api.controlRoom) process.stdout.write(`tandem: control room on ${api.url}/ (API: ${api.url}/api/control/overview)\n`);
           const signal = await stopped;
           ctx.log.info({ signal }, 'stopping API server');

@@ -1,21 +1,21 @@
 /**
- * The main job: the whole path on embedded defaults, in one process. PGlite and
- * the local Convex stand-in start fresh under the demo's own directory; sample
- * data is generated; capture is installed; the plan is shown; existing rows are
- * backfilled; then live traffic goes through the API over every write path
- * (plus raw SQL behind the helper's back) while the relay mirrors it; finally a
- * full parity check and the invariants in both stores; each table is moved
+ * The main job: the whole path on embedded defaults, in one process, for the
+ * application a project config names (its plug-in: sample, HTTP API, traffic;
+ * the story site's for `npm start`). PGlite and the local Convex stand-in
+ * (serving the config's Convex folder) start fresh under the demo's own
+ * directory; sample data is generated; capture is installed; the plan is
+ * shown; existing rows are backfilled; then live traffic goes through the
+ * application's API (plus raw SQL behind the helper's back) while the relay
+ * mirrors it; finally a full parity check and the config's invariants in both stores; each table is moved
  * through the phases whose gates are now met (an idempotency drill taken as
  * evidence), and a summary per table shows its phase and next unmet gate.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { generateSample, type SampleProgressEvent } from '../../app/sample/generateSample.js';
 import { backfill, type BackfillProgress } from '../../index.js';
 import { captureStatus, installCapture, untrackedWrites } from '../../index.js';
-import type { Logger } from '../../index.js';
-import { loadStorySiteConfig } from '../../app/schema.js';
+import type { ApplicationPlugin, DemoTrafficResult, Logger, ProjectConfig, SampleProgress } from '../../index.js';
 import { loadInvariantSuites } from '../../index.js';
 import { discoverMirror } from '../../index.js';
 import type { MirrorConfig } from '../../index.js';
@@ -27,16 +27,20 @@ import { advanceWhileMet, checklist, idempotencyDrill, InvalidInputError, type C
 import type { ParityReader } from '../../index.js';
 import type { PhaseSources } from '../../index.js';
 import { planPhaseSources } from '../phaseSources.js';
+import { projectConvexDir } from '../context.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
-import { runTraffic, type TrafficResult } from './traffic.js';
 
 export interface DemoOptions {
   /** Wiped and recreated: the demo always starts from nothing. */
   home: string;
+  /** What to mirror, the invariants, the alert rules and the Convex folder. */
+  project: ProjectConfig;
+  /** The application: its sample data, HTTP API and demo traffic. */
+  application: ApplicationPlugin & Required<Pick<ApplicationPlugin, 'sample' | 'http' | 'demoTraffic'>>;
   scale: number;
   seed: number;
-  /** Rounds of API traffic; each touches every write path. */
+  /** Rounds of API traffic; each touches every write path of the application. */
   rounds: number;
   host: string;
   /** 0 picks free ports. */
@@ -47,7 +51,7 @@ export interface DemoOptions {
   log: Logger;
   /** Where the step headings, plan and summary are written. */
   out: (text: string) => void;
-  onSampleProgress?: (e: SampleProgressEvent) => void;
+  onSampleProgress?: (e: SampleProgress) => void;
   onBackfillProgress?: (e: BackfillProgress) => void;
   onStepDone?: () => void;
 }
@@ -68,7 +72,7 @@ export interface DemoSummary {
   tables: DemoTableSummary[];
   parity: ParityReport;
   invariants: InvariantReport;
-  traffic: TrafficResult;
+  traffic: DemoTrafficResult;
   urls: { dashboard: string; api: string; metrics: string; openapi: string; convex: string; postgres: string };
 }
 
@@ -143,7 +147,7 @@ export function formatSummary(rows: DemoTableSummary[]): string {
 }
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
-  const { out } = options;
+  const { out, project, application } = options;
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err: unknown) => options.log.error({ err }, 'demo shutdown step failed'));
@@ -152,6 +156,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     fs.rmSync(options.home, { recursive: true, force: true });
     fs.mkdirSync(options.home, { recursive: true });
     const stores: EmbeddedStores = await startEmbeddedStores({
+      convexDir: projectConvexDir(project),
       pgDataDir: path.join(options.home, 'pgdata'),
       convexDataDir: path.join(options.home, 'convex'),
       host: options.host,
@@ -162,14 +167,13 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     stops.push(() => stores.stop());
     const { pg, pool, target, convexUrl } = stores;
 
-    out(`\n== 1. Sample data (scale ${options.scale}, seed ${options.seed}) into PGlite at ${pg.url}\n`);
+    out(`\n== 1. Sample data of ${application.name} (scale ${options.scale}, seed ${options.seed}) into PGlite at ${pg.url}\n`);
     await migrate(pool);
-    await generateSample(pool, { scale: options.scale, seed: options.seed, onProgress: options.onSampleProgress });
+    await application.sample.generate(pool, { scale: options.scale, seed: options.seed, onProgress: options.onSampleProgress });
     options.onStepDone?.();
-    const project = await loadStorySiteConfig();
     const { mirror } = await discoverMirror(pool, project);
 
-    out('\n== 2. Capture: triggers on the ten tables, writing the outbox in each writer\'s transaction\n');
+    out(`\n== 2. Capture: triggers on the ${mirror.tables.length} tables, writing the outbox in each writer's transaction\n`);
     const installed = await installCapture(pool, {
       tables: mirror.tables.map((t) => t.name),
       mirror,
@@ -194,6 +198,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     out(`copied ${copied.tables.reduce((n, t) => n + t.copied, 0)} rows in ${copied.tables.length} tables\n`);
 
     const serving = await startServing(stores, {
+      application,
       mirror,
       tokens: DEV_TOKENS,
       port: options.apiPort,
@@ -210,7 +215,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const { api } = serving;
 
     out(`\n== 5. Live traffic through the API at ${api.url}: ${options.rounds} rounds over every write path, plus raw SQL\n`);
-    const traffic = await runTraffic({
+    const traffic = await application.demoTraffic({
       baseUrl: api.url,
       tokens: { reader: 'dev-reader-token', editor: 'dev-editor-token', admin: 'dev-admin-token' },
       pool,
@@ -225,18 +230,18 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 
     out('\n== 7. Parity (full: range hashes, bisection) and invariants in both stores\n');
     const parity = await runParity(pool, target, { config: mirror, mode: 'full' });
-    const invariants = await runInvariants(pool, target, {
-      suites: await loadInvariantSuites(project),
-    });
+    const suites = await loadInvariantSuites(project);
+    const invariants = await runInvariants(pool, target, { suites });
+    const invariantCount = suites.reduce((n, s) => n + s.invariants.length, 0);
     // The checklist reads the demo's alert rules from its project config, as the CLI does.
     const sources = planPhaseSources(pool, project.alerts);
     await advanceTables(pool, target, mirror, sources);
     const tables = await summarize(pool, mirror, parity, sources);
     out(`\n${formatSummary(tables)}`);
-    out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? 'all six hold in Postgres and Convex' : 'VIOLATED'}\n`);
+    out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? `all ${invariantCount} hold in Postgres and Convex` : 'VIOLATED'}\n`);
     const urls = {
       dashboard: `${api.url}/`,
-      api: `${api.url}/api/courses`,
+      api: `${api.url}${api.application?.entry ?? '/api/openapi.json'}`,
       openapi: `${api.url}/api/openapi.json`,
       metrics: `${api.url}/metrics`,
       convex: `${convexUrl} (local stand-in, not Convex)`,

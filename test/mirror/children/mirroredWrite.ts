@@ -3,8 +3,8 @@
  * mirror helper; the test arms the kill point between its Postgres commit and
  * the Convex call (TANDEM_KILL_AT=mirror.afterCommit:1), so it dies there.
  */
-import { toggleApproval } from '../../../src/app/writes/index.js';
-import { StaticUserDirectory } from '../../../src/app/userDirectory.js';
+import { toggleApproval } from '../../../examples/story-site/src/app/writes/index.js';
+import { StaticUserDirectory } from '../../../examples/story-site/src/app/userDirectory.js';
 import { HttpConvexTarget } from '../../../src/convex/httpTarget.js';
 import { silentLogger } from '../../../src/log.js';
 import { createPool } from '../../../src/postgres/database.js';

@@ -5,8 +5,8 @@
  * acknowledged. The parent arms a kill point (TANDEM_KILL_AT), so the process
  * usually dies somewhere inside one of these writes.
  */
-import { recordStoryDone, saveStory, toggleApproval } from '../../../src/app/writes/index.js';
-import { StaticUserDirectory } from '../../../src/app/userDirectory.js';
+import { recordStoryDone, saveStory, toggleApproval } from '../../../examples/story-site/src/app/writes/index.js';
+import { StaticUserDirectory } from '../../../examples/story-site/src/app/userDirectory.js';
 import { HttpConvexTarget } from '../../../src/convex/httpTarget.js';
 import { silentLogger } from '../../../src/log.js';
 import { createPool } from '../../../src/postgres/database.js';
