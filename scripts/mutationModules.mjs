@@ -67,6 +67,7 @@ export const MUTATION_MODULES = {
     // these miss and costs a story-site database per mutant.
     tests: [
       'test/parity/fullCheck.test.ts',
+      'test/parity/digest.test.ts',
       'test/parity/keys.test.ts',
       'test/parity/convexCanonical.test.ts',
     ],

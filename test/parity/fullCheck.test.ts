@@ -45,6 +45,8 @@ class MapReader implements ParityReader {
   constructor(
     private readonly rows: Map<string, string>,
     private readonly delayMs = 0,
+    /** The digest of the range after this key fails, sooner than the others answer. */
+    private readonly failAfter?: string,
   ) {}
 
   private inRange({ after, upTo }: KeyRange): Array<[string, string]> {
@@ -59,8 +61,14 @@ class MapReader implements ParityReader {
     this.digestCalls += 1;
     this.inFlight += 1;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
-    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    this.inFlight -= 1;
+    try {
+      const failing = this.failAfter !== undefined && range.after === this.failAfter;
+      const delayMs = failing ? 1 : this.delayMs;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (failing) throw new Error(`Convex unavailable after ${range.after}`);
+    } finally {
+      this.inFlight -= 1;
+    }
     const rows = this.inRange(range);
     let sum = 0n;
     for (const [, hash] of rows) sum = BigInt.asUintN(64, sum + BigInt(`0x${hash.slice(0, 16)}`));
@@ -232,5 +240,13 @@ describe.each(backends)('full parity: range digests and bisection [%s]', (backen
       different: ['k02'],
       calls: [11, 1],
     });
+  });
+
+  it('fails with the failing range’s error only once no other range is still being read', async () => {
+    const reader = new MapReader(convexWith(), 30, 'k02');
+    await expect(
+      fullCheck(db.pool, reader, PARCEL, noCandidates(), { rangeRows: 2 }),
+    ).rejects.toThrow('Convex unavailable after k02');
+    expect(reader.inFlight).toBe(0);
   });
 });
