@@ -14,7 +14,7 @@
 export const MUTATION_MODULES = {
   apply: {
     what: 'the Convex apply (versions, tombstones, companion content)',
-    mutate: ['convex/tandem/apply.ts'],
+    mutate: ['examples/story-site/convex/tandem/apply.ts'],
     tests: [
       'test/convex/applyBatch.test.ts',
       'test/convex/keepContent.test.ts',
