@@ -143,9 +143,9 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     ]);
   });
 
-  it('renders the committed files: convex/ is fresh', async () => {
+  it("renders the committed files: the story site's convex/ is fresh", async () => {
     const rendered = await renderCatalogFiles(root, convexDir, catalog, STORY_SITE_CONFIG);
-    expect([...rendered.files.keys()]).toContain('convex/tandem/schemaFragment.ts');
+    expect([...rendered.files.keys()]).toContain('examples/story-site/convex/tandem/schemaFragment.ts');
     expect(staleFiles(root, rendered)).toEqual([]);
   });
 
@@ -309,13 +309,13 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     fs.writeFileSync(configFile, JSON.stringify({ ...story, schema: 'legacy' }));
     const stale = await run(
       'node',
-      [cli, 'codegen', '--check', '--config', configFile, '--convex-dir', 'convex'],
+      [cli, 'codegen', '--check', '--config', configFile, '--convex-dir', 'examples/story-site/convex'],
       { env, cwd: root },
     ).catch((e: { code: number; stdout: string }) => e);
     expect(stale).toMatchObject({
       code: 1,
       stdout:
-        'stale: convex/tandem/tables.ts\nstale: convex/tandem/schemaFragment.ts\nrun `tandem codegen` to regenerate\n',
+        'stale: examples/story-site/convex/tandem/tables.ts\nstale: examples/story-site/convex/tandem/schemaFragment.ts\nrun `tandem codegen` to regenerate\n',
     });
   }, 60_000);
 

@@ -1,14 +1,11 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderConvexFiles, staleConvexFiles } from '../../src/convex/codegen/convexFiles.js';
 import { columnValidator } from '../../src/convex/codegen/renderSchema.js';
 import { listFunctionModules } from '../../src/convex/functionModules.js';
 import schema from '../../examples/story-site/convex/schema.js';
 
+import { STORY_SITE_CONVEX_DIR as convexDir } from '../../examples/story-site/src/storySiteRoot.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
-
-const convexDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../convex');
 
 describe("the story site's Convex folder", () => {
   it('is one output of codegen: the committed kit, table config, fragment and _generated are fresh', async () => {
