@@ -49,7 +49,7 @@ describe('tandem dev stopped while the stand-in loads', () => {
     const ports = await Promise.all([freePort(), freePort(), freePort()]);
     const child = spawn(
       process.execPath,
-      ['bin/tandem.js', 'dev', '--port', String(ports[0]), '--pg-port', String(ports[1]), '--convex-port', String(ports[2])],
+      ['bin/tandem.js', '--config', 'examples/story-site/tandem.config.json', 'dev', '--port', String(ports[0]), '--pg-port', String(ports[1]), '--convex-port', String(ports[2])],
       {
         cwd: root,
         env: { ...process.env, TANDEM_HOME: home, TANDEM_LOG_LEVEL: 'info', DATABASE_URL: '', TANDEM_CONFIG: '' },
