@@ -264,6 +264,25 @@ describe.each(backends)('outbox store [%s]', (backend) => {
     expect((await claimRows()).map((c) => c.leased_by)).toEqual(['w2', 'w3']);
   });
 
+  it('gives its claim back and returns null when its events were applied by someone else before it read them', async () => {
+    await insert({ txid: 39 }, { txid: 39 });
+    // The claim commits on a connection of its own, then reads its events with pool.query: complete them in between.
+    const racing = {
+      connect: () => db.pool.connect(),
+      query: async (...args: Parameters<pg.Pool['query']>) => {
+        await completeEvents(db.pool, [1, 2]);
+        return db.pool.query(...args);
+      },
+    } as unknown as pg.Pool;
+    const claimed = await claimTransactions(racing, {
+      workerId: 'w1',
+      maxEvents: 100,
+      leaseMs: 30_000,
+    });
+    expect(claimed).toBeNull();
+    expect(await claimRows()).toEqual([]);
+  });
+
   it('looks at maxEvents events from the head (at least one) but claims their transactions whole', async () => {
     await insert({ txid: 40 }, { txid: 41 }, { txid: 40 }, { txid: 42 }, { txid: 43 });
     // The head is seqs 1–2 (txids 40, 41); txid 40's event at seq 3 comes along.
