@@ -2,6 +2,9 @@
  * TANDEM_TEST_BACKENDS narrows the backends database suites run on (mutation
  * runs use real PostgreSQL only); a narrowing that leaves none, or names an
  * unknown backend, fails instead of letting the suites run nothing.
+ *
+ * ci-report: no postgres: it tests how availableBackends() reads the
+ * environment; no database is opened, so there is no [postgres] case.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { availableBackends, isPostgresReachable } from '../support/db.js';

@@ -519,9 +519,9 @@ describe.each(backends)('outbox store [%s]', (backend) => {
   });
 
   // Two connections holding transactions at once: PGlite serializes them (docs/architecture.md).
-  it.runIf(backend === 'postgres')(
-    'leaves a transaction another claimer holds the advisory lock of, and claims nothing when it holds them all [postgres]',
-    async () => {
+  // Registered on PostgreSQL only (a skipped [postgres] test fails CI's report).
+  if (backend === 'postgres')
+    it('leaves a transaction another claimer holds the advisory lock of, and claims nothing when it holds them all [postgres]', async () => {
       await insert({ txid: 130 }, { txid: 131 }, { txid: 131 }, { txid: 132 });
       const other: pg.PoolClient = await db.pool.connect();
       try {
@@ -540,12 +540,11 @@ describe.each(backends)('outbox store [%s]', (backend) => {
         other.release();
       }
       expect(shape(await claim({ workerId: 'w2' }))).toEqual([['130', [1]]]);
-    },
-  );
+    });
 
-  it.runIf(backend === 'postgres')(
-    'relay claims wait for the one in progress; the fast path does not [postgres]',
-    async () => {
+  // Registered on PostgreSQL only (a skipped [postgres] test fails CI's report).
+  if (backend === 'postgres')
+    it('relay claims wait for the one in progress; the fast path does not [postgres]', async () => {
       await insert({ txid: 140 }, { txid: 141 });
       const other: pg.PoolClient = await db.pool.connect();
       let relayClaim: Promise<Claim | null> | undefined;
@@ -566,6 +565,5 @@ describe.each(backends)('outbox store [%s]', (backend) => {
       }
       // Once the lock is free it claims what the fast path left.
       expect(shape(await relayClaim!)).toEqual([['140', [1]]]);
-    },
-  );
+    });
 });
