@@ -110,7 +110,9 @@ describe('webhook sink', () => {
     const delays: number[] = [];
     const sink = new WebhookSink({
       url: hook.url,
-      timeoutMs: 200,
+      // Long enough that an answer is never mistaken for a hang on a loaded
+      // machine (a CI run once saw a prompt answer time out at 200 ms).
+      timeoutMs: 1500,
       attempts: 5,
       queueSize: 10,
       baseDelayMs: 40,
@@ -124,14 +126,14 @@ describe('webhook sink', () => {
     // Handing over is a queue push: send returned before anything was delivered.
     expect(sink.counts).toEqual({ delivered: 0, failed: 0, dropped: 0, queued: 2 });
     expect(hook.bodies).toEqual([]);
-    await until(() => hook.bodies.length === 3);
+    await until(() => hook.bodies.length === 3, 10_000);
     expect(hook.bodies.map((b) => (b as { alert: { summary: string } }).alert.summary)).toEqual(['n0', 'n1', 'n2']);
     expect(hook.attempts).toBe(6);
     expect(delays.length).toBe(3);
     const warnings = lines.map((l) => JSON.parse(l) as { msg: string; problem: string; attempt: number });
     expect(warnings.map((w) => [w.attempt, w.problem])).toEqual([
       [1, 'HTTP 503'],
-      [2, 'no answer within 200 ms'],
+      [2, 'no answer within 1500 ms'],
       [3, 'HTTP 503'],
     ]);
     // The URL carries a token: it never reaches the log.
