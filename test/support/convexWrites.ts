@@ -58,6 +58,15 @@ export const SERIAL_KEYS: KeyColumn[] = [
 export async function convexSideFor(pool: pg.Pool, reserve = 200): Promise<EmbeddedConvexTarget> {
   const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   await makeRelay(pool, target).drain();
+  return readyForWrites(pool, target, reserve);
+}
+
+/** What a Convex side needs before the write paths run in it: the legacy users and reserved ids. */
+async function readyForWrites(
+  pool: pg.Pool,
+  target: EmbeddedConvexTarget,
+  reserve: number,
+): Promise<EmbeddedConvexTarget> {
   await target.mutation('writes/users:saveLegacyUsers', {
     users: [...USER_NAMES].map(([userId, name]) => ({ userId, name })),
   });
@@ -76,14 +85,7 @@ export async function convexSideFor(pool: pg.Pool, reserve = 200): Promise<Embed
 export async function scratchConvexFor(pool: pg.Pool, reserve = 200): Promise<EmbeddedConvexTarget> {
   const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   await backfill(pool, target, { config: STORY_SITE_TABLES, restart: true });
-  await target.mutation('writes/users:saveLegacyUsers', {
-    users: [...USER_NAMES].map(([userId, name]) => ({ userId, name })),
-  });
-  await refillKeyRanges(pool, convexKeyRangeStore(target), SERIAL_KEYS, {
-    lowWater: reserve,
-    batch: reserve,
-  });
-  return target;
+  return readyForWrites(pool, target, reserve);
 }
 
 export type CallOutcome =
