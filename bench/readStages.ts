@@ -11,8 +11,10 @@
  * for this machine's two cores. None of them is Convex. Stages: `postgres`, `shadow` (Postgres served, the Convex read and
  * the comparison beside it, waitMs 0), `shadow-noop` (shadow whose Convex read does nothing: the router's own part) and
  * `convex`. The stages alternate in
- * short blocks so load drift on the shared machine hits all of them alike;
- * shadow is reported as a ratio over postgres measured in the same run.
+ * short blocks, in a random order per block, so load drift on the shared
+ * machine hits all of them alike; shadow is reported as a ratio over postgres
+ * measured in the same run, both pooled and as the median of per-block ratios
+ * (the paired figure, which load drift between blocks does not move).
  *
  *   npx tsx bench/readStages.ts [--target embedded|stand-in|modeled] [--latency-ms 8] [--blocks 10] [--reads 100]
  */
@@ -121,14 +123,27 @@ await withBenchDatabases(1, 10, async ([db]) => {
     for (let i = 0; i < 30; i++) await readOnce();
   }
   await reader.settled();
+  // Per block, each stage's p50 and p99 over that block's reads: shadow's
+  // ratio over postgres is taken block by block (the two ran seconds apart,
+  // under the same load), and the figure is the median of those paired ratios.
+  // Pooled quantiles over the whole run mix blocks run under different loads.
+  const perBlock: Array<Record<(typeof STAGES)[number], { p50: number; p99: number }>> = [];
   for (let block = 0; block < BLOCKS; block++) {
-    for (const stage of STAGES) {
+    const figuresOfBlock = {} as (typeof perBlock)[number];
+    // A different order in each block, so no stage always follows another's background work.
+    const order = [...STAGES].sort(() => Math.random() - 0.5);
+    for (const stage of order) {
       variant = stage;
       flags.stage = { stage: stageOf(stage), percent: 0, salt: 'bench' };
-      for (let i = 0; i < READS; i++) samples[stage].push(await readOnce());
+      const block: number[] = [];
+      for (let i = 0; i < READS; i++) block.push(await readOnce());
       // Shadow's background work belongs to its own block.
       await reader.settled();
+      samples[stage].push(...block);
+      block.sort((a, b) => a - b);
+      figuresOfBlock[stage] = { p50: quantile(block, 0.5), p99: quantile(block, 0.99) };
     }
+    perBlock.push(figuresOfBlock);
   }
   await app.close();
   standIn?.kill();
@@ -156,5 +171,16 @@ await withBenchDatabases(1, 10, async ([db]) => {
   );
   process.stdout.write(
     `shadow with a no-op Convex read over postgres (the router's own part): p50 ${ratio(figures['shadow-noop'].p50, figures.postgres.p50)}, p99 ${ratio(figures['shadow-noop'].p99, figures.postgres.p99)}\n`,
+  );
+  const paired = (stage: (typeof STAGES)[number], q: 'p50' | 'p99') => {
+    const ratios = perBlock.map((b) => b[stage][q] / b.postgres[q]).sort((a, b) => a - b);
+    const pct = (r: number) => `${((r - 1) * 100).toFixed(1)} %`;
+    return `${pct(quantile(ratios, 0.5))} (blocks' quartiles ${pct(quantile(ratios, 0.25))} .. ${pct(quantile(ratios, 0.75))})`;
+  };
+  process.stdout.write(
+    `paired per block (median of ${BLOCKS} blocks' ratios): shadow over postgres p50 ${paired('shadow', 'p50')}, p99 ${paired('shadow', 'p99')}\n`,
+  );
+  process.stdout.write(
+    `paired per block: shadow-noop over postgres p50 ${paired('shadow-noop', 'p50')}, p99 ${paired('shadow-noop', 'p99')}\n`,
   );
 });
