@@ -62,6 +62,8 @@ export interface BackfillOptions {
   retry?: RetryPolicy;
   /** Give up (throw) once Convex has been unavailable this long for one call. Default: never (until aborted). */
   outageLimitMs?: number;
+  /** The clock the outage limit is measured on (ms). Default `Date.now`; tests pass their own. */
+  now?: () => number;
 }
 
 export interface ResolvedOptions {
@@ -74,6 +76,7 @@ export interface ResolvedOptions {
   latencyBackoff: LatencyBackoffOptions;
   retry: RetryPolicy;
   outageLimitMs: number;
+  now: () => number;
 }
 
 export const DEFAULT_BATCH_ROWS = DEFAULT_PACKING.maxChanges;
@@ -117,5 +120,6 @@ export function resolveOptions(options: BackfillOptions): ResolvedOptions {
     latencyBackoff: options.latencyBackoff ?? DEFAULT_LATENCY_BACKOFF,
     retry: options.retry ?? { ...DEFAULT_RETRY_POLICY, maxDelayMs: 10_000 },
     outageLimitMs: options.outageLimitMs ?? Infinity,
+    now: options.now ?? Date.now,
   };
 }

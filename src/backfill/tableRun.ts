@@ -70,8 +70,9 @@ async function applyWithRetry(
       return await ctx.target.applyBatch(batches);
     } catch (err) {
       if (!(err instanceof TargetUnavailableError)) throw err;
-      outageStarted ??= Date.now();
-      const outageMs = Date.now() - outageStarted;
+      const now = ctx.options.now();
+      outageStarted ??= now;
+      const outageMs = now - outageStarted;
       if (outageMs >= ctx.options.outageLimitMs)
         throw new TargetUnavailableError(
           `Convex unavailable for ${Math.round(outageMs / 1000)} s (limit ${Math.round(ctx.options.outageLimitMs / 1000)} s): ${err.message}`,
