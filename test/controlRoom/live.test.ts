@@ -13,6 +13,8 @@ import { APPS, startControlRoom, type ControlRoomHarness } from './harness.js';
 
 const backends = await availableBackends();
 const ONE_WRITE_TABLE = { 'film-rental': 'film', 'story-site': 'language' } as const;
+/** How long an event may take to arrive before the test fails: a bound on failure, not a figure (a CI run at load 25 missed 2 s). */
+const EVENT_WAIT_MS = 15_000;
 
 interface EventStream {
   events: Array<{ event: string; data: Overview }>;
@@ -89,7 +91,7 @@ describe.each(backends)('control room live updates [%s]', (backend) => {
     it('sends the overview on connect and again when a write is captured', async () => {
       const stream = await openEvents(`${base}/api/control/events`);
       try {
-        await stream.next(1, 2000);
+        await stream.next(1, EVENT_WAIT_MS);
         expect(stream.comments[0]).toBe('connected');
         const first = stream.events[0]!;
         expect(first.event).toBe('overview');
@@ -101,7 +103,7 @@ describe.each(backends)('control room live updates [%s]', (backend) => {
         expect(stream.events).toHaveLength(1);
         // A write to one of the application's tables, captured by its trigger.
         const table = await h.writeOne();
-        await stream.next(2, 2000);
+        await stream.next(2, EVENT_WAIT_MS);
         const second = stream.events[1]!;
         expect(second.event).toBe('overview');
         expect(second.data.tables.find((t) => t.table === table)!.outboxPending).toBe(before + 1);
@@ -132,7 +134,7 @@ describe.each(backends)('control room live updates [%s]', (backend) => {
 
     it('ends open streams when the server closes', async () => {
       const stream = await openEvents(`${base}/api/control/events`);
-      await stream.next(1, 2000);
+      await stream.next(1, EVENT_WAIT_MS);
       const ended = new Promise<string>((resolve) =>
         stream.response.on('end', () => resolve('ended')),
       );
