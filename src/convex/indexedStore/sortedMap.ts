@@ -46,29 +46,37 @@ export function createSortedMap<K, V>(compare: Compare<K>): SortedMap<K, V> {
 }
 
 /**
- * A map of `keys` (strictly ascending by `compare`) to `values`, built in
+ * A map of `count` entries given in ascending key order (entry i is
+ * `keyAt(i)` → `valueAt(i)`, keys strictly ascending by `compare`), built in
  * steps (a generator that yields between them; sortInSteps.ts runs it): each
  * step bulk-loads the next slice into a tree of its own and joins it to the
- * trees before, which sorted-btree's union does by sharing their nodes
- * (the slices' key ranges do not overlap). Throws if the keys are not strictly
- * ascending.
+ * trees before, which sorted-btree's union does by sharing their nodes (the
+ * slices' key ranges do not overlap). Only one slice is copied at a time.
+ * Throws if the keys are not strictly ascending.
  */
 export function* buildSortedMap<K, V>(
-  keys: K[],
-  values: V[],
+  count: number,
+  keyAt: (i: number) => K,
+  valueAt: (i: number) => V,
   compare: Compare<K>,
 ): Generator<void, SortedMap<K, V>, void> {
   let tree = createSortedMap<K, V>(compare);
   let previousLast: K | undefined;
-  for (let start = 0; start < keys.length; start += KEYS_PER_STEP) {
-    const end = Math.min(start + KEYS_PER_STEP, keys.length);
+  for (let start = 0; start < count; start += KEYS_PER_STEP) {
+    const end = Math.min(start + KEYS_PER_STEP, count);
+    const keys: K[] = [];
+    const values: V[] = [];
+    for (let i = start; i < end; i++) {
+      keys.push(keyAt(i));
+      values.push(valueAt(i));
+    }
     // bulkLoad checks the order within a slice; this, across slices.
-    if (previousLast !== undefined && compare(previousLast, keys[start]!) >= 0) {
+    if (previousLast !== undefined && compare(previousLast, keys[0]!) >= 0) {
       throw new Error('buildSortedMap: keys must be strictly ascending');
     }
-    const slice = bulkLoad(keys.slice(start, end), values.slice(start, end), MAX_NODE_SIZE, compare);
+    const slice = bulkLoad(keys, values, MAX_NODE_SIZE, compare);
     tree = start === 0 ? slice : union(tree, slice, (_key, value) => value);
-    previousLast = keys[end - 1];
+    previousLast = keys.at(-1);
     yield;
   }
   return tree;

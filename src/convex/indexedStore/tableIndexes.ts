@@ -108,15 +108,14 @@ export class TableIndexes {
       const keys = slots.map((slot) => documentKey(index.fields, slot.document));
       yield;
       const order = yield* sortInSteps(keys.length, (a, b) => compareKeys(keys[a]!, keys[b]!));
-      const sortedKeys = Array.from(order, (i) => keys[i]!);
-      const sortedSlots = Array.from(order, (i) => slots[i]!);
-      yield;
       try {
-        trees.push(yield* buildSortedMap(sortedKeys, sortedSlots, compareKeys));
+        trees.push(
+          yield* buildSortedMap(order.length, (i) => keys[order[i]!]!, (i) => slots[order[i]!]!, compareKeys),
+        );
       } catch (err) {
         // Keys of every index end with _id: only two documents with one id can tie.
-        const tie = sortedKeys.findIndex((key, i) => i > 0 && compareKeys(sortedKeys[i - 1]!, key) === 0);
-        throw new Error(`two documents to load have the _id ${sortedSlots[tie]?.document._id}`, { cause: err });
+        const tie = order.findIndex((at, i) => i > 0 && compareKeys(keys[order[i - 1]!]!, keys[at]!) === 0);
+        throw new Error(`two documents to load have the _id ${slots[order[tie]!]?.document._id}`, { cause: err });
       }
     }
     this.all.forEach((index, i) => (index.tree = trees[i]!));
