@@ -11,8 +11,12 @@
  * first size's.
  *
  * Store: the indexed store (src/convex/indexedStore): loading puts every
- * document into each of its table's indexes (story_done has seven), so the
- * load time includes building them.
+ * document into each of its table's indexes (story_done has six), so the
+ * load time includes building them: each index at once from its sorted keys.
+ * A second baseline, in this process and the same run, compares that build
+ * with the way restarts built them before (one insert per document per
+ * index) on the same documents (`--compare-build N`, default the largest
+ * size; 0 skips it), by CPU seconds.
  *
  *   npm run bench:standin-restart -- [--docs 100000,1000000] [--log-records 10000]
  */
@@ -23,16 +27,22 @@ import { parseArgs } from 'node:util';
 import { EffectLog, encodeEffects } from '../src/convexLocal/effectLog.js';
 import { writeSnapshot } from '../src/convexLocal/snapshot.js';
 import type { StoreCounters, StoredDocument } from '../src/convexLocal/storeAccess.js';
+import { runToEnd } from '../src/convex/indexedStore/sortInSteps.js';
+import { TableIndexes } from '../src/convex/indexedStore/tableIndexes.js';
 import { spawnStandIn, startStandIn } from './support/standInProcess.js';
+import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
+import { loadConvexDir } from '../src/convex/loadConvexDir.js';
 
 const { values } = parseArgs({
   options: {
     docs: { type: 'string', default: '100000,1000000' },
     'log-records': { type: 'string', default: '10000' },
+    'compare-build': { type: 'string' },
   },
 });
 const SIZES = values.docs.split(',').map(Number);
 const LOG_RECORDS = Number(values['log-records']);
+const COMPARE_BUILD = Number(values['compare-build'] ?? Math.max(...SIZES));
 const TABLE = 'story_done';
 const FIRST_ID = 10_000;
 
@@ -107,6 +117,37 @@ function stopDuringLoad(dataDir: string, afterMs: number): Promise<{ ms: number;
   });
 }
 
+/** This process's CPU seconds so far. */
+function cpuNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/**
+ * story_done's indexes built from `docs` documents both ways, in this process: one insert per
+ * document per index (restarts before the bulk build) and at once from sorted keys (now).
+ */
+async function compareBuild(docs: number): Promise<void> {
+  const { schema } = await loadConvexDir(STORY_SITE_CONVEX_DIR);
+  const tables = schema.tables as unknown as Record<string, { indexes: Array<{ indexDescriptor: string; fields: string[] }> }>;
+  const declared = tables[TABLE]!.indexes;
+  const documents = Array.from({ length: docs }, (_, n) => storyDone(n, 1));
+  const seconds: Record<string, number> = {};
+  for (const way of ['one insert per document', 'at once from sorted keys'] as const) {
+    global.gc?.();
+    const start = cpuNow();
+    const indexes = new TableIndexes(declared);
+    if (way === 'one insert per document') for (const document of documents) indexes.move(document._id, null, document);
+    else runToEnd(indexes.load(documents));
+    seconds[way] = cpuNow() - start;
+    if (indexes.size !== docs) throw new Error(`built ${indexes.size} of ${docs} documents`);
+    console.log(`  ${way}: ${seconds[way]!.toFixed(2)} CPU-s (${indexes.byName.size} indexes)`);
+  }
+  console.log(
+    `  at once / one by one: ${(seconds['at once from sorted keys']! / seconds['one insert per document']!).toFixed(2)} of the CPU`,
+  );
+}
+
 const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-restart-empty-'));
 console.log(`stand-in restart (tandem convex-local, compiled; NOT Convex); store: the indexed store; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
 const empty = await startAndStop(emptyDir);
@@ -135,3 +176,7 @@ for (const docs of SIZES) {
   }
 }
 fs.rmSync(emptyDir, { recursive: true, force: true });
+if (COMPARE_BUILD > 0) {
+  console.log(`\nbuilding story_done's indexes from ${COMPARE_BUILD} documents in this process (load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
+  await compareBuild(COMPARE_BUILD);
+}

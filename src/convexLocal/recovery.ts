@@ -16,9 +16,7 @@ import { decodeEffects, listSegments, segmentFile } from './effectLog.js';
 import { legacyLogFile, readLegacyLog, retireLegacyLog } from './legacyLog.js';
 import { readRecords } from './recordFile.js';
 import { readSnapshot, removeTempSnapshot, SNAPSHOT_FILE, syncDirectory, writeSnapshot } from './snapshot.js';
-import { exportDocuments, importDocuments, type StoreCounters, type StoredDocument } from './storeAccess.js';
-
-const IMPORT_CHUNK = 5_000;
+import { exportDocuments, loadDocuments, type StoreCounters, type StoredDocument } from './storeAccess.js';
 
 export interface LoadReport {
   /** Documents in the store after loading. */
@@ -129,7 +127,10 @@ export async function loadDataDir(options: LoadOptions): Promise<LoadedDataDir> 
     }
     logBytes += result.goodBytes;
   }
-  await importInChunks(options.backend, documents, counters, signal, pace);
+  await loadDocuments(options.backend, documents.values(), counters, async () => {
+    await pace();
+    throwIfAborted(signal);
+  });
   report.documents = documents.size;
   return {
     report,
@@ -147,27 +148,6 @@ function cutTornTail(file: string, goodBytes: number): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-async function importInChunks(
-  backend: ConvexBackend,
-  documents: Map<string, StoredDocument>,
-  counters: StoreCounters,
-  signal: AbortSignal | undefined,
-  pace: () => Promise<void>,
-): Promise<void> {
-  let chunk: StoredDocument[] = [];
-  for (const doc of documents.values()) {
-    chunk.push(doc);
-    if (chunk.length === IMPORT_CHUNK) {
-      throwIfAborted(signal);
-      importDocuments(backend, chunk, counters);
-      chunk = [];
-      await pace();
-    }
-  }
-  throwIfAborted(signal);
-  importDocuments(backend, chunk, counters);
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type DatabaseFake,
 } from '../convex/indexedStore/convexTestInternals.js';
 import type { StoredDocument } from '../convex/indexedStore/tableIndexes.js';
+import { importDocumentsPaced } from '../convex/indexedStore/index.js';
 
 export type { StoredDocument } from '../convex/indexedStore/tableIndexes.js';
 
@@ -36,10 +37,7 @@ export interface CommitEffects {
   counters: StoreCounters;
 }
 
-/** The indexed store's database (every backend createConvexBackend makes) also puts loaded documents in its indexes. */
-type StoreDatabase = DatabaseFake & { loadCommitted?(document: StoredDocument): void };
-
-function reachStore(backend: ConvexBackend): { global: ConvexGlobal; db: StoreDatabase } {
+function reachStore(backend: ConvexBackend): { global: ConvexGlobal; db: DatabaseFake } {
   try {
     const global = reachConvexGlobal(backend);
     return { global, db: rootDatabase(global) };
@@ -67,27 +65,18 @@ export function exportDocuments(backend: ConvexBackend): { documents: StoredDocu
 }
 
 /**
- * Puts documents into the committed state without running any function (a
- * document with an id already there replaces it), and raises the counters to
- * at least `counters`. May be called repeatedly to load in chunks; never while
- * a transaction is open.
+ * Loads documents (distinct ids) into the empty store without running any
+ * function, building each index at once, and raises the counters to at least
+ * `counters`. Awaits `pause` every few milliseconds of work; a pause that
+ * throws stops the load and leaves the store empty.
  */
-export function importDocuments(
+export async function loadDocuments(
   backend: ConvexBackend,
   docs: Iterable<StoredDocument>,
   counters: StoreCounters,
-): void {
-  const { global, db } = reachStore(backend);
-  if (db._writes.length > 0) throw new Error('importDocuments: a transaction is open');
-  // The indexed store (every backend createConvexBackend makes) must index what
-  // it loads; plain convex-test only has the id map.
-  if (db.loadCommitted) for (const doc of docs) db.loadCommitted(doc);
-  else for (const doc of docs) db._documents[doc._id] = doc;
-  db._nextDocId = Math.max(db._nextDocId, counters.nextDocId);
-  db._lastCreationTime = Math.max(db._lastCreationTime, counters.lastCreationTime);
-  const commitTs = BigInt(counters.lastCommitTs);
-  const manager = global.transactionManager;
-  if (commitTs > manager._lastCommitTs) manager._lastCommitTs = commitTs;
+  pause: () => Promise<void>,
+): Promise<void> {
+  await importDocumentsPaced(backend, docs, { ...counters, lastCommitTs: BigInt(counters.lastCommitTs) }, pause);
 }
 
 /**

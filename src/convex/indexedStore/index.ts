@@ -15,7 +15,9 @@
  *   The documents are the store's own objects: serialize them before the
  *   next mutation runs, and never modify them.
  * - `importDocuments(backend, documents, counters)` loads such documents into
- *   an empty backend without running any function and builds the indexes;
+ *   an empty backend without running any function and builds the indexes
+ *   (each at once from its sorted keys; `importDocumentsPaced` does it in
+ *   steps that let the event loop run, for a restart);
  *   the counters are raised to at least what the documents imply, so new ids
  *   and creation times never collide with loaded ones. Documents whose table
  *   the schema validates are not re-validated (they were valid when written).
@@ -36,6 +38,7 @@ import {
   type DatabaseFakeClass,
 } from './convexTestInternals.js';
 import { indexedDatabaseClass, type IndexedDatabase } from './indexedDatabase.js';
+import { runPaced, runToEnd } from './sortInSteps.js';
 import { tableOfId, type StoredDocument } from './tableIndexes.js';
 
 export type { StoredDocument } from './tableIndexes.js';
@@ -135,41 +138,68 @@ export function exportDocuments(backend: AnyTestConvex): ExportedStore {
   };
 }
 
-/** Loads exported documents into an empty backend, without running functions, and builds its indexes. */
+/**
+ * Loads exported documents into an empty backend, without running functions,
+ * and builds its indexes (each at once, from its sorted keys).
+ */
 export function importDocuments(
   backend: AnyTestConvex,
   documents: Iterable<StoredDocument>,
   counters: StoreCounters,
 ): { documents: number } {
+  return runToEnd(importSteps(backend, documents, counters));
+}
+
+/**
+ * importDocuments in steps, awaiting `pause` between them (every few
+ * milliseconds of work): a restart's pause yields to the event loop, so a
+ * stop signal is handled while a million documents load, and may throw to
+ * stop the load, which then leaves the backend empty.
+ */
+export function importDocumentsPaced(
+  backend: AnyTestConvex,
+  documents: Iterable<StoredDocument>,
+  counters: StoreCounters,
+  pause: () => Promise<void> | void,
+): Promise<{ documents: number }> {
+  return runPaced(importSteps(backend, documents, counters), pause);
+}
+
+const CHECKS_PER_STEP = 4096;
+
+function* importSteps(
+  backend: AnyTestConvex,
+  documents: Iterable<StoredDocument>,
+  counters: StoreCounters,
+): Generator<void, { documents: number }, void> {
   const { global, db } = attachedStore(backend);
   assertIdle(global, db, 'importDocuments');
-  if (Object.keys(db._documents).length > 0)
+  if ([...db.tables.values()].some((indexes) => indexes.size > 0))
     throw new Error('importDocuments: the backend already holds documents');
-  let count = 0;
-  let nextDocId = counters.nextDocId;
-  let lastCreationTime = counters.lastCreationTime;
-  try {
-    for (const document of documents) {
-      const { _id: id, _creationTime: creationTime } = document;
-      if (typeof id !== 'string' || !/^[0-9]+[^0-9]/.test(id) || typeof creationTime !== 'number') {
-        throw new Error(`importDocuments: document ${count} has no valid _id / _creationTime`);
-      }
-      if (db._documents[id] !== undefined) throw new Error(`importDocuments: duplicate _id ${id}`);
-      db.loadCommitted(document);
-      nextDocId = Math.max(nextDocId, Number(id.slice(0, id.length - tableOfId(id).length)) + 1);
-      lastCreationTime = Math.max(lastCreationTime, creationTime);
-      count += 1;
+  const all: StoredDocument[] = [];
+  // Never lowered: a fresh backend's own starting counters stay when the documents' are below them.
+  let nextDocId = Math.max(db._nextDocId, counters.nextDocId);
+  let lastCreationTime = Math.max(db._lastCreationTime, counters.lastCreationTime);
+  for (const document of documents) {
+    const { _id: id, _creationTime: creationTime } = document;
+    if (typeof id !== 'string' || !/^[0-9]+[^0-9]/.test(id) || typeof creationTime !== 'number') {
+      throw new Error(`importDocuments: document ${all.length} has no valid _id / _creationTime`);
     }
+    const idCounter = Number(id.slice(0, id.length - tableOfId(id).length));
+    if (idCounter >= nextDocId) nextDocId = idCounter + 1;
+    if (creationTime > lastCreationTime) lastCreationTime = creationTime;
+    all.push(document);
+    if (all.length % CHECKS_PER_STEP === 0) yield;
+  }
+  try {
+    yield* db.loadAllCommitted(all);
   } catch (err) {
-    // Never half-loaded: the backend was empty, so it is emptied again.
-    db._documents = {};
-    db.tables.clear();
-    throw err;
+    throw new Error(`importDocuments: ${(err as Error).message}`, { cause: err });
   }
   db._nextDocId = nextDocId;
   db._lastCreationTime = lastCreationTime;
   if (counters.lastCommitTs > global.transactionManager._lastCommitTs) {
     global.transactionManager._lastCommitTs = counters.lastCommitTs;
   }
-  return { documents: count };
+  return { documents: all.length };
 }

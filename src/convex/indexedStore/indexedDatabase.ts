@@ -113,6 +113,28 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
       this._documents[document._id] = document;
     }
 
+    *loadAllCommitted(documents: readonly StoredDocument[]): Generator<void, void, void> {
+      if (this._writes.length > 0 || [...this.tables.values()].some((indexes) => indexes.size > 0)) {
+        throw new Error('indexed store: loadAllCommitted needs an empty store between functions');
+      }
+      const byTable = new Map<string, StoredDocument[]>();
+      for (const document of documents) {
+        const table = tableOfId(document._id);
+        let list = byTable.get(table);
+        if (!list) byTable.set(table, (list = []));
+        list.push(document);
+      }
+      const tables = new Map<string, TableIndexes>();
+      for (const [table, list] of byTable) {
+        const indexes = new TableIndexes(this._schema?.tables.get(table)?.indexes ?? []);
+        yield* indexes.load(list);
+        tables.set(table, indexes);
+      }
+      // Only now, all at once: a load stopped before this point leaves the store empty.
+      for (const [table, indexes] of tables) this.tables.set(table, indexes);
+      for (const document of documents) this._documents[document._id] = document;
+    }
+
     /** Schema validation (convex-test's), then Convex's document limits, which convex-test does not check. */
     override _validate(tableName: string, document: Record<string, unknown>): void {
       super._validate(tableName, document);
@@ -290,4 +312,11 @@ export interface IndexedDatabase extends DatabaseFake {
   countScannedRead: ((document: StoredDocument) => void) | undefined;
   /** Loads a committed document (outside any transaction), replacing the one with its id. */
   loadCommitted(document: StoredDocument): void;
+  /**
+   * Loads committed documents (distinct ids, any order) into an empty store
+   * in steps, building each index at once from its sorted keys: what a
+   * restart does. A generator that yields between steps (sortInSteps.ts runs
+   * it); the store changes only at the last step.
+   */
+  loadAllCommitted(documents: readonly StoredDocument[]): Generator<void, void, void>;
 }

@@ -10,9 +10,14 @@
  * the slot, with no tree work at all. (Deleting from sorted-btree walks a
  * range; six deletes and six inserts per replaced story_done document was
  * most of the store's cost before.)
+ *
+ * A restart fills empty indexes at once (`load`): each index's keys sorted,
+ * then bulk-loaded, O(n log n) comparisons and O(n) tree building instead of
+ * n inserts of O(log n) each with node splits, about three times less CPU.
  */
 import { compareKeys, documentKey, fieldValue, type IndexKey } from './indexKeys.js';
-import { createSortedMap, type SortedMap } from './sortedMap.js';
+import { sortInSteps } from './sortInSteps.js';
+import { buildSortedMap, createSortedMap, type SortedMap } from './sortedMap.js';
 
 export type StoredDocument = Record<string, unknown> & { _id: string; _creationTime: number };
 
@@ -87,6 +92,33 @@ export class TableIndexes {
   /** Every document, in creation order. */
   *documents(): Generator<StoredDocument> {
     for (const slot of this.byName.get('by_creation_time')!.tree.values()) yield slot.document;
+  }
+
+  /**
+   * Fills these indexes, which must be empty, with `documents` (any order,
+   * distinct ids), in steps: a generator that yields between them (run it
+   * with sortInSteps.ts's runToEnd or runPaced). The indexes change only
+   * after the last step, so a load stopped half-way leaves them empty.
+   */
+  *load(documents: readonly StoredDocument[]): Generator<void, void, void> {
+    if (this.size > 0) throw new Error('indexed store: load needs empty indexes');
+    const slots: Slot[] = documents.map((document) => ({ document }));
+    const trees: Array<SortedMap<IndexKey, Slot>> = [];
+    for (const index of this.all) {
+      const keys = slots.map((slot) => documentKey(index.fields, slot.document));
+      yield;
+      const order = yield* sortInSteps(keys.length, (a, b) => compareKeys(keys[a]!, keys[b]!));
+      try {
+        trees.push(
+          yield* buildSortedMap(order.length, (i) => keys[order[i]!]!, (i) => slots[order[i]!]!, compareKeys),
+        );
+      } catch (err) {
+        // Keys of every index end with _id: only two documents with one id can tie.
+        const tie = order.findIndex((at, i) => i > 0 && compareKeys(keys[order[i - 1]!]!, keys[at]!) === 0);
+        throw new Error(`two documents to load have the _id ${slots[order[tie]!]?.document._id}`, { cause: err });
+      }
+    }
+    this.all.forEach((index, i) => (index.tree = trees[i]!));
   }
 
   /** Moves document `id` from `before` to `after` (null: absent) in every index. */

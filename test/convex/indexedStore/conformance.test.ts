@@ -5,13 +5,20 @@
  * and ranges on one- to three-field indexes, both orders, filters, take,
  * first, unique, pagination with cursors, row limits and an end cursor) run
  * on both, with the same clock, and every outcome, results and errors, must
- * be equal. Low transaction limits make both count reads alike.
+ * be equal. Low transaction limits make both count reads alike. Now and then
+ * the indexed side restarts: its documents are exported and loaded into a
+ * fresh indexed backend (every index built at once from sorted keys, as a
+ * restart builds them), which must carry on answering exactly the same.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { convexTest } from 'convex-test';
 import { makeFunctionReference } from 'convex/server';
-import { attachIndexedStore } from '../../../src/convex/indexedStore/index.js';
+import {
+  attachIndexedStore,
+  exportDocuments,
+  importDocuments,
+} from '../../../src/convex/indexedStore/index.js';
 import {
   conformanceModules,
   conformanceSchema,
@@ -33,18 +40,32 @@ afterEach(() => {
 
 type Backend = ReturnType<typeof convexTest>;
 
-function createPair(): { plain: Backend; indexed: Backend } {
-  const options = {
-    schema: conformanceSchema,
-    modules: conformanceModules,
-    transactionLimits: { documentsRead: 120, databaseQueries: 40 },
-  };
-  const plain = convexTest(options);
+const options = {
+  schema: conformanceSchema,
+  modules: conformanceModules,
+  transactionLimits: { documentsRead: 120, databaseQueries: 40 },
+};
+
+function createIndexed(): Backend {
   const indexed = convexTest(options);
   // convex-test's own read accounting (only returned documents), to compare like with like.
   attachIndexedStore(indexed, conformanceSchema, { countFilteredReads: false });
-  return { plain, indexed };
+  return indexed;
 }
+
+/** A fresh indexed backend holding `backend`'s documents, loaded as a restart loads them. */
+function restarted(backend: Backend): Backend {
+  const { documents, counters } = exportDocuments(backend);
+  const fresh = createIndexed();
+  importDocuments(fresh, documents, counters);
+  return fresh;
+}
+
+type RunStep = Step | { kind: 'restart' };
+const runStepArbitrary: fc.Arbitrary<RunStep> = fc.oneof(
+  { weight: 8, arbitrary: step },
+  { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+);
 
 async function outcome<T>(call: () => Promise<T>): Promise<unknown> {
   try {
@@ -93,11 +114,16 @@ function insertedIds(results: unknown[]): string[] {
 describe('indexed store conformance with convex-test', () => {
   it('gives the same results and errors as plain convex-test for random writes and queries', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 30 }), async (steps) => {
+      fc.asyncProperty(fc.array(runStepArbitrary, { minLength: 5, maxLength: 30 }), async (steps) => {
         clock = 1_000_000;
-        const { plain, indexed } = createPair();
+        const plain = convexTest(options);
+        let indexed = createIndexed();
         const knownIds: string[] = [];
         for (const s of steps) {
+          if (s.kind === 'restart') {
+            indexed = restarted(indexed);
+            continue;
+          }
           if (s.kind === 'mutation') clock += s.clockStep;
           const expected = await runStep(plain, s, knownIds);
           const actual = await runStep(indexed, s, knownIds);

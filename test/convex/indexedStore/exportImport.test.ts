@@ -10,6 +10,7 @@ import {
   attachIndexedStore,
   exportDocuments,
   importDocuments,
+  importDocumentsPaced,
   type StoredDocument,
 } from '../../../src/convex/indexedStore/index.js';
 import { conformanceModules, conformanceSchema, encode, type Op } from './conformanceModel.js';
@@ -110,6 +111,37 @@ describe('exportDocuments / importDocuments', () => {
           .collect(),
       ),
     ).toEqual([]);
+  });
+
+  it('a paced import stopped by its pause loads nothing, and the backend can load again', async () => {
+    const source = indexedBackend();
+    await seed(source);
+    const { documents, counters } = exportDocuments(source);
+    const all = [...documents];
+    const target = indexedBackend();
+    let pauses = 0;
+    await expect(
+      importDocumentsPaced(target, all, counters, () => {
+        if (++pauses === 3) throw new Error('stopped');
+      }),
+    ).rejects.toThrow('stopped');
+    expect(await target.run((ctx) => ctx.db.query('items').collect())).toEqual([]);
+    expect(await target.run((ctx) => ctx.db.get(all[0]!._id as never))).toBeNull();
+    expect(await importDocumentsPaced(target, all, counters, () => undefined)).toEqual({ documents: 19 });
+    const query = { ops: encode([byAB]), fail: false, knownIds: [] };
+    expect(await target.mutation(runOps, query)).toEqual(await source.mutation(runOps, query));
+  });
+
+  it('refuses two documents with one _id, naming it, and loads nothing', async () => {
+    const source = indexedBackend();
+    await seed(source);
+    const { documents, counters } = exportDocuments(source);
+    const all = [...documents];
+    const target = indexedBackend();
+    expect(() => importDocuments(target, [...all, { ...all[2]! }], counters)).toThrow(
+      `importDocuments: two documents to load have the _id ${all[2]!._id}`,
+    );
+    expect(await target.run((ctx) => ctx.db.query('items').collect())).toEqual([]);
   });
 
   it('refuses to export while a function runs', async () => {
