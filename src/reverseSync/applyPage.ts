@@ -39,6 +39,8 @@ export interface PageResult {
   read: number;
   applied: number;
   skipped: number;
+  /** Entries of decommissioned tables: Postgres no longer keeps them, so they are passed over. */
+  retired: number;
   deadLettered: number;
   /** The cursor after this step (the last entry committed). */
   cursor: number;
@@ -92,6 +94,19 @@ export class EchoError extends Error {
   }
 }
 
+/**
+ * Tables the phases moved to `decommissioned`: their Postgres copy was
+ * archived and retired (moved or dropped), Convex alone holds them, and their
+ * change-log entries have nowhere to go. Passing over them keeps the cursor
+ * moving for the tables still kept in step.
+ */
+async function decommissionedTables(client: pg.ClientBase): Promise<Set<string>> {
+  const { rows } = await client.query<{ table_name: string }>(
+    `SELECT table_name FROM tandem.table_phase WHERE phase = 'decommissioned'`,
+  );
+  return new Set(rows.map((r) => r.table_name));
+}
+
 /** Keeps every new Postgres outbox seq above the Convex versions applied (see docs/reverse-sync.md). */
 async function advanceOutboxPast(client: pg.ClientBase, version: number): Promise<void> {
   await client.query(
@@ -110,6 +125,7 @@ export async function applyNextPage(
     read: 0,
     applied: 0,
     skipped: 0,
+    retired: 0,
     deadLettered: 0,
     cursor: 0,
     failure: null,
@@ -122,6 +138,7 @@ export async function applyNextPage(
       'SELECT cursor_seq FROM tandem.reverse_sync_state FOR UPDATE',
     );
     let cursor = Number(state.rows[0]!.cursor_seq);
+    const retired = await decommissionedTables(client);
     const page = await deps.source.readChangeLog(cursor, pageSize);
     result.read = page.entries.length;
     for (const entry of page.entries) {
@@ -129,7 +146,8 @@ export async function applyNextPage(
       await client.query('SAVEPOINT entry');
       try {
         const order = deadLetters.get(entry.seq);
-        if (order) {
+        if (retired.has(entry.table)) result.retired++;
+        else if (order) {
           await writeDeadLetter(client, entry, order);
           result.deadLettered++;
         } else if ((await applyReverseChange(client, deps.config, entry)) === 'applied') {

@@ -93,7 +93,8 @@ export class ReverseSyncWorker {
     for (const seq of this.orders.keys()) if (seq <= page.cursor) this.orders.delete(seq);
     for (const seq of this.attempts.keys()) if (seq <= page.cursor) this.attempts.delete(seq);
     metrics?.applied.inc(page.applied);
-    metrics?.skipped.inc(page.skipped);
+    // Entries of decommissioned tables are skipped too: nothing in Postgres takes them any more.
+    metrics?.skipped.inc(page.skipped + page.retired);
     metrics?.deadLetters.inc(page.deadLettered);
     if (page.cursor > 0) {
       await pruneCommitted(this.options.source, page.cursor).catch((err: unknown) =>
@@ -185,6 +186,7 @@ function emptyPage(): PageResult {
     read: 0,
     applied: 0,
     skipped: 0,
+    retired: 0,
     deadLettered: 0,
     cursor: 0,
     failure: null,

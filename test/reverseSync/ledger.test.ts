@@ -165,4 +165,30 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
     });
     expect(parity.clean).toBe(true);
   });
+
+  it('passes over the entries of a decommissioned table and keeps the others in step', async () => {
+    // The account table retired (as decommission leaves it: moved away, its phase recorded).
+    await stack.db.pool.query(`CREATE SCHEMA ledger_retired; ALTER TABLE ledger.account SET SCHEMA ledger_retired`);
+    await stack.db.pool.query(
+      `INSERT INTO tandem.table_phase (table_name, phase, entered_at, forced) VALUES ('account', 'decommissioned', now(), false)`,
+    );
+    await mutate('post', { entry: convexRow('entry', entryRow('ACC-2', 4)), balance: '7.00' });
+    const step = await worker.step();
+    expect({ applied: step.applied, retired: step.retired, failure: step.failure, caughtUp: step.caughtUp }).toEqual({
+      applied: 1,
+      retired: 1,
+      failure: null,
+      caughtUp: true,
+    });
+    expect(await worker.drain(undefined, 10_000)).toEqual({ drained: true, pending: 0 });
+    const entries = await stack.db.pool.query(`SELECT line, amount::text FROM ledger.entry ORDER BY line`);
+    expect(entries.rows).toEqual([
+      { line: 3, amount: '3.50' },
+      { line: 4, amount: '4.50' },
+    ]);
+    const kept = await stack.db.pool.query(`SELECT balance::text FROM ledger_retired.account WHERE code = 'ACC-2'`);
+    expect(kept.rows).toEqual([{ balance: '6.5' }]);
+    const dead = await stack.db.pool.query('SELECT count(*)::int AS n FROM tandem.reverse_sync_dead_letter');
+    expect(dead.rows[0].n).toBe(0);
+  });
 });

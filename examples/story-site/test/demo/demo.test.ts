@@ -66,6 +66,13 @@ describe('tandem demo [pglite]', () => {
       APP_TABLES.map((t) => `${t} backfilled parity-green`),
     );
     const text = output.join('');
+    // The printed summary: a phase and a next gate column, each table's row ending with both.
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.startsWith('table '))).toMatch(/ {2}phase {7}next gate$/);
+    const rows = lines.filter((l) => APP_TABLES.some((t) => l.startsWith(`${t} `)));
+    expect(rows.map((l) => [l.split(/ +/)[0], ...l.split(/ +/).slice(-2)].join(' '))).toEqual(
+      APP_TABLES.map((t) => `${t} backfilled parity-green`),
+    );
     expect(text).toContain('parity: clean, zero drift; invariants: all 6 hold in Postgres and Convex');
     const health = await fetch(demo.summary.urls.metrics);
     expect(await health.text()).toContain('tandem_outbox_pending 0');
