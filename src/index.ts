@@ -1,3 +1,4 @@
+import type { ToolSchema } from './core/toolSchema.js';
 /**
  * Tandem's public API (`import … from 'tandem'`). The CLI uses only this module
  * and its siblings `tandem/scan` (src/scan.ts), `tandem/codegen`
@@ -21,6 +22,16 @@ export { createLogger, silentLogger, type Logger } from './log.js';
 export * from './core/errors.js';
 export * from './core/changes.js';
 export { PACKAGE_ROOT, packagePath } from './packageRoot.js';
+export {
+  toolSchema,
+  toolSchemaOf,
+  toolSchemaNameProblem,
+  toolScopedName,
+  toolLockKey,
+  DEFAULT_TOOL_SCHEMA,
+  DEFAULT_TOOL_SCHEMA_NAME,
+  type ToolSchema,
+} from './core/toolSchema.js';
 
 // Postgres: connections, the embedded default, the tool's schema, the catalog.
 export {
@@ -53,7 +64,7 @@ export {
   requireSchema,
   schemaStatus,
   loadMigrations,
-  TOOL_SCHEMA,
+  renderMigration,
   SchemaOutOfDateError,
   type Migration,
   type SchemaStatus,

@@ -13,6 +13,7 @@ import { convexToJson, type Value } from 'convex/values';
 import { MappingError, type MirrorConfig } from '../mapping/index.js';
 import { applyReverseChange } from './applyToPostgres.js';
 import type { ChangeLogEntry, ChangeLogSource } from './changeLog.js';
+import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
 
 export interface PageHooks {
   /** Test kill points: throw from one to simulate a crash at that moment. */
@@ -60,13 +61,13 @@ export interface DeadLetterOrder {
 }
 
 async function writeDeadLetter(
-  client: pg.ClientBase,
+  client: pg.ClientBase, tool: ToolSchema,
   entry: ChangeLogEntry,
   order: DeadLetterOrder,
 ): Promise<void> {
   const doc = entry.doc === undefined ? null : JSON.stringify(convexToJson(entry.doc as Value));
   await client.query(
-    `INSERT INTO tandem.reverse_sync_dead_letter (seq, table_name, key, op, version, doc, reason, column_name, attempts)
+    `INSERT INTO ${tool.sql}.reverse_sync_dead_letter (seq, table_name, key, op, version, doc, reason, column_name, attempts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       entry.seq,
@@ -93,15 +94,15 @@ export class EchoError extends Error {
 }
 
 /** Keeps every new Postgres outbox seq above the Convex versions applied (see docs/reverse-sync.md). */
-async function advanceOutboxPast(client: pg.ClientBase, version: number): Promise<void> {
+async function advanceOutboxPast(client: pg.ClientBase, tool: ToolSchema, version: number): Promise<void> {
   await client.query(
-    `SELECT setval('tandem.outbox_seq_seq', $1::bigint) WHERE $1::bigint > (SELECT last_value FROM tandem.outbox_seq_seq)`,
+    `SELECT setval(${toolObjectLiteral(tool, 'outbox_seq_seq')}, $1::bigint) WHERE $1::bigint > (SELECT last_value FROM ${tool.sql}.outbox_seq_seq)`,
     [version],
   );
 }
 
 export async function applyNextPage(
-  deps: ApplyPageDeps,
+  deps: ApplyPageDeps, tool: ToolSchema,
   deadLetters: ReadonlyMap<number, DeadLetterOrder> = new Map(),
 ): Promise<PageResult> {
   const client = await deps.pool.connect();
@@ -117,9 +118,9 @@ export async function applyNextPage(
     maxVersion: 0,
   };
   try {
-    await client.query(`BEGIN; SET LOCAL tandem.reverse_sync = 'on'`);
+    await client.query(`BEGIN; SET LOCAL ${tool.sql}.reverse_sync = 'on'`);
     const state = await client.query<{ cursor_seq: string }>(
-      'SELECT cursor_seq FROM tandem.reverse_sync_state FOR UPDATE',
+      `SELECT cursor_seq FROM ${tool.sql}.reverse_sync_state FOR UPDATE`,
     );
     let cursor = Number(state.rows[0]!.cursor_seq);
     const page = await deps.source.readChangeLog(cursor, pageSize);
@@ -130,9 +131,9 @@ export async function applyNextPage(
       try {
         const order = deadLetters.get(entry.seq);
         if (order) {
-          await writeDeadLetter(client, entry, order);
+          await writeDeadLetter(client, tool, entry, order);
           result.deadLettered++;
-        } else if ((await applyReverseChange(client, deps.config, entry)) === 'applied') {
+        } else if ((await applyReverseChange(client, tool, deps.config, entry)) === 'applied') {
           result.applied++;
           result.maxVersion = Math.max(result.maxVersion, entry.version);
         } else result.skipped++;
@@ -146,14 +147,14 @@ export async function applyNextPage(
       }
     }
     const echoed = await client.query<{ table_name: string }>(
-      'SELECT DISTINCT table_name FROM tandem.outbox WHERE txid = pg_current_xact_id()',
+      `SELECT DISTINCT table_name FROM ${tool.sql}.outbox WHERE txid = pg_current_xact_id()`,
     );
     if (echoed.rows.length > 0) throw new EchoError(echoed.rows.map((r) => r.table_name));
     await client.query(
-      'UPDATE tandem.reverse_sync_state SET cursor_seq = $1, applied = applied + $2, updated_at = now()',
+      `UPDATE ${tool.sql}.reverse_sync_state SET cursor_seq = $1, applied = applied + $2, updated_at = now()`,
       [cursor, result.applied],
     );
-    if (result.maxVersion > 0) await advanceOutboxPast(client, result.maxVersion);
+    if (result.maxVersion > 0) await advanceOutboxPast(client, tool, result.maxVersion);
     await deps.hooks?.beforeCommit?.(cursor);
     await client.query('COMMIT');
     result.cursor = cursor;
@@ -178,9 +179,9 @@ export async function pruneCommitted(source: ChangeLogSource, cursor: number): P
   }
 }
 
-export async function readCursor(pool: pg.Pool): Promise<number> {
+export async function readCursor(pool: pg.Pool, tool: ToolSchema): Promise<number> {
   const { rows } = await pool.query<{ cursor_seq: string }>(
-    'SELECT cursor_seq FROM tandem.reverse_sync_state',
+    `SELECT cursor_seq FROM ${tool.sql}.reverse_sync_state`,
   );
   return Number(rows[0]!.cursor_seq);
 }

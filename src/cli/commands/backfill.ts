@@ -110,7 +110,7 @@ export function register(program: Command): void {
       let result: BackfillResult;
       try {
         result = await withDatabase(ctx, async (db) =>
-          backfill(db.pool, target, {
+          backfill(db.pool, ctx.tool, target, {
             config: (await discover(ctx, db)).mirror,
             tables: flags.tables,
             rate: flags.rate,
