@@ -1,4 +1,3 @@
-import type { ToolSchema } from './core/toolSchema.js';
 /**
  * Tandem's public API (`import … from 'tandem'`). The CLI uses only this module
  * and its siblings `tandem/scan` (src/scan.ts), `tandem/codegen`

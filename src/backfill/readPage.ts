@@ -11,7 +11,7 @@
 import pg from 'pg';
 import { qualifiedTable } from '../mapping/index.js';
 import { keyTextSql, rowImageSql, type RowImageColumns } from '../capture/rowImageSql.js';
-import { captureSpec, type TableCatalog } from '../capture/catalog.js';
+import type { TableCatalog } from '../capture/catalog.js';
 import type { Queryable } from '../postgres/database.js';
 import type { ToolSchema } from '../core/toolSchema.js';
 

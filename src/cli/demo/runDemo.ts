@@ -30,7 +30,7 @@ import { planPhaseSources } from '../phaseSources.js';
 import { projectConvexDir } from '../context.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
-import type { ToolSchema } from '../../core/toolSchema.js';
+import type { ToolSchema } from '../../index.js';
 
 export interface DemoOptions {
   /** Wiped and recreated: the demo always starts from nothing. */
