@@ -30,6 +30,7 @@ import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.
 import { describeMachine, printMachine } from './support/machine.js';
 import { fixed, markdownTable } from './support/stats.js';
 import { storySiteCapture } from '../test/support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -156,11 +157,11 @@ async function main(): Promise<void> {
     );
     for (const db of [off!, on!]) {
       await generateSample(db.pool, { scale: Number(args.scale), seed: 1 });
-      await migrate(db.pool);
+      await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     }
     await installCapture(on!.pool, { ...storySiteCapture(), actor: 'bench' });
     const start = (db: BenchDatabase) =>
-      startApiStack({ pool: db.pool, application: storySite, tokens: TOKENS, logger: silentLogger, port: 0, host: '127.0.0.1' });
+      startApiStack({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, application: storySite, tokens: TOKENS, logger: silentLogger, port: 0, host: '127.0.0.1' });
     const apis = { off: await start(off!), on: await start(on!) };
     try {
       const routes = await chooseRoutes(off!);

@@ -30,6 +30,7 @@ import { createPool } from '../src/postgres/database.js';
 import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +54,7 @@ async function runChild(op: string): Promise<void> {
       pool,
       parseProjectConfig({ schema: 'bench_doc' }, null),
     );
-    const result = await archiveTable(pool, mirror, 'document', { out: values.dir! });
+    const result = await archiveTable(pool, DEFAULT_TOOL_SCHEMA, mirror, 'document', { out: values.dir! });
     if (!result.verified)
       throw new Error(`archive not verified: ${String(result.evidence.detail.summary)}`);
     rows = result.manifest.rows;
@@ -116,7 +117,7 @@ if (values.child) {
   await withBenchDatabases(1, 4, async ([db]) => {
     const pool = db!.pool;
     printMachine(await describeMachine(pool));
-    await migrate(pool);
+    await migrate(pool, DEFAULT_TOOL_SCHEMA);
     // A 1 MiB pool of random hex in another schema; each document is a slice of
     // it at its own offset: no two documents alike, and hex compresses about 2:1
     // under gzip, as text does.

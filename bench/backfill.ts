@@ -44,6 +44,7 @@ import { describeMachine, printMachine } from './support/machine.js';
 import { markdownTable } from './support/stats.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../test/support/storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,7 +91,7 @@ async function runTandem(url: string): Promise<ChildReport> {
   const target = new DiscardingRecorder(new RecordingConvexTarget({ latencyMs: LATENCY_MS }));
   const started = performance.now();
   // restart: every measured run copies every table, whatever an earlier run recorded.
-  const result = await backfill(pool, target, { config: STORY_SITE_TABLES, restart: true });
+  const result = await backfill(pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, restart: true });
   const seconds = (performance.now() - started) / 1000;
   await pool.end();
   return {
@@ -153,7 +154,7 @@ async function prepare(db: BenchDatabase, scale: number, live: number): Promise<
       if (e.inserted === e.planned) process.stderr.write(`  sample ${e.table}: ${e.inserted} rows\n`);
     },
   });
-  await migrate(db.pool);
+  await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   await installCapture(db.pool, { ...storySiteCapture() });
   if (live > 0) await db.pool.query(`UPDATE story_done SET time = time + interval '1 second' WHERE id % $1 = 0`, [Math.max(1, Math.round(counts.story_done / live))]);
   await db.pool.query('VACUUM ANALYZE');
@@ -181,7 +182,7 @@ async function localStandIn(db: BenchDatabase, scale: number): Promise<string> {
   const target = new HttpConvexTarget({ url, adminKey, requestTimeoutMs: 120_000 });
   try {
     const started = performance.now();
-    const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES });
+    const result = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES });
     const seconds = (performance.now() - started) / 1000;
     const rows = result.tables.reduce((n, t) => n + t.copied, 0);
     const lines = [];

@@ -24,6 +24,7 @@ import { fixed, markdownTable, overheadPercent, summarize } from './support/stat
 import { nextOp, WRITE_MIX, type BenchClient, type OpContext } from './support/writeMix.js';
 import { loadWriteWorld, type WriteWorld } from './support/writeWorld.js';
 import { storySiteCapture } from '../test/support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,7 +53,7 @@ interface VariantRun {
 }
 
 async function prepare(db: BenchDatabase, capture: CaptureKind): Promise<void> {
-  await migrate(db.pool);
+  await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   await generateSample(db.pool, { scale: SCALE, seed: 1, referenceDate: REFERENCE_DATE });
   if (capture === 'tandem') await installCapture(db.pool, { ...storySiteCapture(), actor: 'bench' });
   if (capture === 'floor') await installFloorCapture(db.pool);

@@ -17,6 +17,7 @@ import { silentLogger } from '../src/log.js';
 import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '10000' }, runs: { type: 'string', default: '20' } },
@@ -36,9 +37,9 @@ await withBenchDatabases(1, 4, async ([db]) => {
     CREATE TABLE shop (id int PRIMARY KEY, city text);
     CREATE TABLE stock (shop_id int REFERENCES shop, sku text REFERENCES product, qty int, PRIMARY KEY (shop_id, sku));
     CREATE TABLE sale (id bigint PRIMARY KEY, account_id int REFERENCES account, sku text, at timestamptz NOT NULL);`);
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   const { mirror } = await discoverMirror(pool, parseProjectConfig({}, null));
-  await installCapture(pool, { mirror, tables: mirror.tables.map((t) => t.name) });
+  await installCapture(pool, { tool: DEFAULT_TOOL_SCHEMA, mirror, tables: mirror.tables.map((t) => t.name) });
   await pool.query(`INSERT INTO account SELECT n, 'a' || n FROM generate_series(1, 100) n`);
   await pool.query(`INSERT INTO product SELECT 'p' || n, n FROM generate_series(1, 100) n`);
   await pool.query(
@@ -62,7 +63,7 @@ await withBenchDatabases(1, 4, async ([db]) => {
     [ROWS],
   );
   await pool.query('ANALYZE');
-  const room = new ControlRoom({ pool, mirror, log: silentLogger, slowRefreshMs: 60_000 });
+  const room = new ControlRoom({ tool: DEFAULT_TOOL_SCHEMA, pool, mirror, log: silentLogger, slowRefreshMs: 60_000 });
   const time = async (work: () => Promise<unknown>) => {
     const started = process.hrtime.bigint();
     await work();

@@ -19,6 +19,7 @@ import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.
 import { describeMachine, printMachine } from './support/machine.js';
 import { MemoryCopyReader } from './parity/memoryCopyReader.js';
 import { fillStoryDone } from './support/storyDoneFill.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,7 +69,7 @@ async function measure(label: string, db: BenchDatabase, copy: MemoryCopyReader)
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
   copy.calls = 0;
   const started = process.hrtime.bigint();
-  const report = await runParity(db.pool, copy, { config: STORY_SITE_TABLES, tables: ['story_done'], mode: 'full', pendingWaitMs: 0 });
+  const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, copy, { config: STORY_SITE_TABLES, tables: ['story_done'], mode: 'full', pendingWaitMs: 0 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);

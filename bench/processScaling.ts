@@ -27,6 +27,7 @@ import { fillSmallEvents, resetOutbox } from './support/fillOutbox.js';
 import { describeMachine, printMachine } from './support/machine.js';
 import { fixed, markdownTable } from './support/stats.js';
 import { storySiteCapture } from '../test/support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
       `process scaling: target = counting target after a modeled ${args.latency} ms round trip (no Convex); ` +
         `relay: ${args.small} small events, ${args.workers} workers per process; backfill: sample at scale ${args.scale}\n`,
     );
-    await migrate(db!.pool);
+    await migrate(db!.pool, DEFAULT_TOOL_SCHEMA);
     await generateSample(db!.pool, { scale: Number(args.scale), seed: 1 });
     await installCapture(db!.pool, { ...storySiteCapture(), actor: 'bench' });
     const runs = [...(await relayRuns(db!)), ...(await backfillRuns(db!))];

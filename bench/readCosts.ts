@@ -42,6 +42,7 @@ import { monthReadsPageOf, monthSummaryOf } from '../examples/story-site/convex/
 import { storyDetail, userDoneList } from '../examples/story-site/convex/reads/stories.js';
 import { describeMachine, printMachine } from './support/machine.js';
 import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: '0.15' }, 'extra-done': { type: 'string', default: '5000' } },
@@ -146,7 +147,7 @@ const pool = createPool(embedded.url, 4);
 try {
   printMachine(await describeMachine(pool));
   await createAppSchema(pool);
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   await generateSample(pool, { scale: Number(values.scale), seed: 1, referenceDate: new Date('2025-06-01Z') });
   // Extra reads concentrated on the busiest month, so one month holds thousands of rows.
   await pool.query(

@@ -22,6 +22,7 @@ import { createCutoverMetrics } from '../src/cutover/metrics.js';
 import { ReadStats } from '../src/cutover/readStats.js';
 import { Reader, type ReaderOptions, type StageSource } from '../src/cutover/reader.js';
 import { canonicalResult, resultsEqual } from '../src/cutover/shadowCompare.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,7 +71,7 @@ const VARIANTS: Variant[] = [
 
 const readers = VARIANTS.map(
   (v) =>
-    new Reader<{ id: number }>({
+    new Reader<{ id: number }>({ tool: DEFAULT_TOOL_SCHEMA,
       flags: new FixedStage({ stage: v.stage, percent: 0, salt: 'bench' }),
       pool: null,
       ...v.options,

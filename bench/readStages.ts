@@ -33,6 +33,7 @@ import type { TableStage } from '../src/cutover/decide.js';
 import { ACCOUNTS, startLedgerApp } from '../test/cutover/shadowFixture.js';
 import { withBenchDatabases } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({
   options: {
@@ -91,7 +92,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const app = await startLedgerApp(db!.pool, TARGET === 'stand-in' ? { target: standInTarget } : {});
   const flags = new FixedStage();
   const metrics = createCutoverMetrics(new Registry());
-  const reader = new Reader({ flags, pool: db!.pool, stats: new ReadStats(), metrics });
+  const reader = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool: db!.pool, stats: new ReadStats(), metrics });
   const samples: Record<(typeof STAGES)[number], number[]> = { postgres: [], shadow: [], 'shadow-noop': [], convex: [] };
   let variant: (typeof STAGES)[number] = 'postgres';
   const everyAccount = await app.pgAccounts(ACCOUNTS);

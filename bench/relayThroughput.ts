@@ -32,6 +32,7 @@ import { describeMachine, printMachine } from './support/machine.js';
 import { RelayProfile } from './support/relayProfile.js';
 import { fixed, markdownTable } from './support/stats.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../test/support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,7 +84,7 @@ async function drainOnce(db: BenchDatabase, kind: string, workers: number): Prom
   const profile = new RelayProfile();
   const target = new CountingTarget(LATENCY_MS);
   const relay = new Relay(
-    {
+    { tool: DEFAULT_TOOL_SCHEMA,
       pool: profile.timedPool(db.pool),
       target,
       mapper: profile.timedMapper(mirrorMapper(STORY_SITE_TABLES)),
@@ -188,7 +189,7 @@ function describeOutbox(kind: string, size: OutboxSize, fillSeconds: number): vo
 }
 
 async function prepare(db: BenchDatabase): Promise<void> {
-  await migrate(db.pool);
+  await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   await generateSample(db.pool, { scale: 0.01, seed: 1 });
   await installCapture(db.pool, { ...storySiteCapture(), actor: 'bench' });
 }

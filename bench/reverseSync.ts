@@ -34,6 +34,7 @@ import { withBenchDatabases } from './support/benchDatabase.js';
 import { describeMachine } from './support/machine.js';
 import { fixed, summarize } from './support/stats.js';
 import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,12 +67,12 @@ async function writeRows(target: EmbeddedConvexTarget, count: number): Promise<v
 await withBenchDatabases(1, 10, async ([db]) => {
   const pool = db!.pool;
   await createAppSchema(pool);
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   await installCapture(pool, storySiteCapture());
   await seedFixture(pool);
   const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
   await new Relay(
-    {
+    { tool: DEFAULT_TOOL_SCHEMA,
       pool,
       target,
       mapper: mirrorMapper(STORY_SITE_TABLES),
@@ -81,7 +82,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
     { idleMs: 5 },
   ).drain();
   const source = changeLogSource(target);
-  const worker = new ReverseSyncWorker({
+  const worker = new ReverseSyncWorker({ tool: DEFAULT_TOOL_SCHEMA,
     pool,
     source,
     config: STORY_SITE_TABLES,

@@ -41,6 +41,7 @@ import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.
 import { describeMachine, printMachine } from './support/machine.js';
 import { STAND_IN_ADMIN_KEY, startStandIn } from './support/standInProcess.js';
 import { fillStoryDone } from './support/storyDoneFill.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000,250000,1000000' } } });
 const SIZES = values.rows.split(',').map(Number).sort((a, b) => a - b);
@@ -83,7 +84,7 @@ const cpuOf = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
 
 async function timedParity(db: BenchDatabase, reader: ParityReader): Promise<{ seconds: number; pgRows: number; convexRows: number; clean: boolean }> {
   const started = process.hrtime.bigint();
-  const report = await runParity(db.pool, reader, { config: STORY_SITE_TABLES, tables: [TABLE], mode: 'full', pendingWaitMs: 0, record: false });
+  const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, reader, { config: STORY_SITE_TABLES, tables: [TABLE], mode: 'full', pendingWaitMs: 0, record: false });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const t = report.tables[TABLE]!;
   return { seconds, pgRows: t.pgRows, convexRows: t.convexRows, clean: t.clean };

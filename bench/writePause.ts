@@ -27,6 +27,7 @@ import {
 } from '../src/index.js';
 import { withBenchDatabases } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,14 +49,14 @@ const pct = (xs: number[], p: number) =>
 await withBenchDatabases(1, 10, async ([db]) => {
   const pool = db!.pool;
   printMachine(await describeMachine(pool));
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   await pool.query('CREATE TABLE bench_order (id serial PRIMARY KEY, writer int NOT NULL)');
   await saveWriteGroups(
-    pool,
+    pool, DEFAULT_TOOL_SCHEMA,
     [{ name: 'orders', tables: ['bench_order'], writePaths: ['placeOrder'] }],
     as,
   );
-  const flags = await WriteFlags.start({ pool });
+  const flags = await WriteFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool });
   const metrics = createWriteCutoverMetrics(new Registry());
   const acknowledged = { postgres: 0, convex: 0 };
   const router = createWriteRouter({
@@ -81,7 +82,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
   });
   const pauses: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    await setWriteStage(pool, {
+    await setWriteStage(pool, DEFAULT_TOOL_SCHEMA, {
       ...as,
       group: 'orders',
       stage: 'convex',
@@ -90,7 +91,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
     });
     while (flags.stageOf('orders') !== 'convex') await sleep(10);
     await sleep(100);
-    const result = await rollbackWriteStage(pool, {
+    const result = await rollbackWriteStage(pool, DEFAULT_TOOL_SCHEMA, {
       ...as,
       group: 'orders',
       hold: router,

@@ -21,6 +21,16 @@ export { createLogger, silentLogger, type Logger } from './log.js';
 export * from './core/errors.js';
 export * from './core/changes.js';
 export { PACKAGE_ROOT, packagePath } from './packageRoot.js';
+export {
+  toolSchema,
+  toolSchemaOf,
+  toolSchemaNameProblem,
+  toolScopedName,
+  toolLockKey,
+  DEFAULT_TOOL_SCHEMA,
+  DEFAULT_TOOL_SCHEMA_NAME,
+  type ToolSchema,
+} from './core/toolSchema.js';
 
 // Postgres: connections, the embedded default, the tool's schema, the catalog.
 export {
@@ -53,7 +63,7 @@ export {
   requireSchema,
   schemaStatus,
   loadMigrations,
-  TOOL_SCHEMA,
+  renderMigration,
   SchemaOutOfDateError,
   type Migration,
   type SchemaStatus,

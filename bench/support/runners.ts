@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/log.js';
 import { withRetriedTransaction } from '../../src/postgres/database.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { MirrorRunner } from '../../src/relay/mirrorRunner.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 /** Capture on, as the mirror helper tags writes: the operation key set in the write's own transaction. */
 export class OperationKeyRunner implements WriteRunner {
@@ -76,7 +77,7 @@ export const VARIANTS: Variant[] = [
         { round: () => Promise.reject(new Error('the benchmark never calls Convex')) },
         createRelayMetrics(),
         silentLogger,
-        { waitMs: 0 },
+        { tool: DEFAULT_TOOL_SCHEMA, waitMs: 0 },
       ),
   },
 ];

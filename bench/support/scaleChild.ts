@@ -15,6 +15,7 @@ import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { Relay } from '../../src/relay/relay.js';
 import { STORY_SITE_TABLES } from '../../test/support/storySiteMirror.js';
 import { CountingTarget } from './countingTarget.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const [role, url, latency, workers] = process.argv.slice(2) as [string, string, string, string];
 const pool = createPool(url, Number(workers) * 2 + 2);
@@ -24,13 +25,13 @@ await new Promise((resolve) => process.stdin.once('data', resolve));
 process.stdin.pause();
 if (role === 'relay') {
   const relay = new Relay(
-    { pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
+    { tool: DEFAULT_TOOL_SCHEMA, pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
     { workers: Number(workers) },
   );
   const summary = await relay.drain();
   process.stdout.write(`done ${JSON.stringify({ events: summary.applied, calls: target.calls })}\n`);
 } else {
-  const result = await backfill(pool, target, { config: STORY_SITE_TABLES, log: silentLogger });
+  const result = await backfill(pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, log: silentLogger });
   const copied = result.tables.filter((t) => t.outcome === 'done');
   process.stdout.write(`done ${JSON.stringify({ rows: target.events, tables: copied.map((t) => t.table) })}\n`);
 }

@@ -2,10 +2,11 @@
 import { createAppSchema } from '../../examples/story-site/src/app/schema.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import type { BenchDatabase } from './benchDatabase.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export async function fillStoryDone(db: BenchDatabase, rows: number): Promise<void> {
   await createAppSchema(db.pool);
-  await migrate(db.pool);
+  await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   await db.pool.query(`
     INSERT INTO users (id, name) SELECT g, 'user ' || g FROM generate_series(1, 1000) g;
     INSERT INTO story (id, set_id, set_index, name) SELECT g, 1, g, 'story ' || g FROM generate_series(1, 500) g;`);

@@ -9,6 +9,7 @@
 import type { Queryable } from '../postgres/database.js';
 import { ALERT_CONDITIONS, type AlertCondition, type AlertSeverity } from './rules.js';
 import type { AlertInstance, AlertState, AlertTransition } from './evaluator.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface AlertEvent {
   id: number;
@@ -42,11 +43,11 @@ export interface CurrentAlert {
  * the caller notifies the sinks). Instant events (`raised`) have no state row
  * and are always recorded.
  */
-export async function recordTransition(db: Queryable, t: AlertTransition | RaisedAlert): Promise<boolean> {
+export async function recordTransition(db: Queryable, tool: ToolSchema, t: AlertTransition | RaisedAlert): Promise<boolean> {
   const at = new Date(t.at);
   if ('raised' in t) {
     await db.query(
-      `INSERT INTO tandem.alert_event (at, rule, table_name, from_state, to_state, severity, value, threshold, summary)
+      `INSERT INTO ${tool.sql}.alert_event (at, rule, table_name, from_state, to_state, severity, value, threshold, summary)
        VALUES ($1, $2, $3, 'inactive', 'firing', $4, $5, $6, $7)`,
       [at, t.rule, t.table, t.severity, t.value, t.threshold, t.summary],
     );
@@ -54,7 +55,7 @@ export async function recordTransition(db: Queryable, t: AlertTransition | Raise
   }
   const { rows } = await db.query(
     `WITH changed AS (
-       INSERT INTO tandem.alert_state AS s (rule, table_name, state, severity, value, threshold, summary, active_at, fired_at, updated_at)
+       INSERT INTO ${tool.sql}.alert_state AS s (rule, table_name, state, severity, value, threshold, summary, active_at, fired_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7,
                CASE WHEN $3 IN ('pending', 'firing') THEN $8::timestamptz END,
                CASE WHEN $3 = 'firing' THEN $8::timestamptz END, $8)
@@ -67,7 +68,7 @@ export async function recordTransition(db: Queryable, t: AlertTransition | Raise
               fired_at = CASE WHEN EXCLUDED.state = 'firing' THEN EXCLUDED.fired_at ELSE s.fired_at END
         WHERE s.state <> EXCLUDED.state AND NOT (s.state = 'firing' AND EXCLUDED.state = 'pending')
        RETURNING 1)
-     INSERT INTO tandem.alert_event (at, rule, table_name, from_state, to_state, severity, value, threshold, summary)
+     INSERT INTO ${tool.sql}.alert_event (at, rule, table_name, from_state, to_state, severity, value, threshold, summary)
      SELECT $8, $1, $2, $9, $3, $4, $5, $6, $7 FROM changed
      RETURNING id`,
     [t.rule, t.table, t.to, t.severity, t.value, t.threshold, t.summary, at, t.from],
@@ -101,10 +102,10 @@ interface StateRow {
 }
 
 /** Alerts pending or firing now, firing first, then by table and rule. */
-export async function currentAlerts(db: Queryable): Promise<CurrentAlert[]> {
+export async function currentAlerts(db: Queryable, tool: ToolSchema): Promise<CurrentAlert[]> {
   const { rows } = await db.query<StateRow>(
     `SELECT rule, table_name, state, severity, value, threshold, summary, active_at, fired_at, updated_at
-       FROM tandem.alert_state WHERE state IN ('pending', 'firing')
+       FROM ${tool.sql}.alert_state WHERE state IN ('pending', 'firing')
       ORDER BY state = 'firing' DESC, table_name, rule`,
   );
   return rows.map((r) => ({
@@ -122,8 +123,8 @@ export async function currentAlerts(db: Queryable): Promise<CurrentAlert[]> {
 }
 
 /** The shared state as the evaluator keeps it, to resume after a restart. */
-export async function activeInstances(db: Queryable): Promise<AlertInstance[]> {
-  return (await currentAlerts(db))
+export async function activeInstances(db: Queryable, tool: ToolSchema): Promise<AlertInstance[]> {
+  return (await currentAlerts(db, tool))
     .filter((a) => (ALERT_CONDITIONS as readonly string[]).includes(a.rule))
     .map((a) => ({
       rule: a.rule as AlertCondition,
@@ -148,7 +149,7 @@ export interface AlertHistoryQuery {
 }
 
 /** Alert transitions, newest first. */
-export async function listAlertHistory(db: Queryable, query: AlertHistoryQuery = {}): Promise<AlertEvent[]> {
+export async function listAlertHistory(db: Queryable, tool: ToolSchema, query: AlertHistoryQuery = {}): Promise<AlertEvent[]> {
   const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
   const { rows } = await db.query<{
     id: string;
@@ -163,7 +164,7 @@ export async function listAlertHistory(db: Queryable, query: AlertHistoryQuery =
     summary: string;
   }>(
     `SELECT id::text, at, rule, table_name, from_state, to_state, severity, value, threshold, summary
-       FROM tandem.alert_event
+       FROM ${tool.sql}.alert_event
       WHERE ($1::text IS NULL OR table_name = $1) AND ($2::bigint IS NULL OR id < $2)
         AND ($3::timestamptz IS NULL OR at >= $3)
       ORDER BY at DESC, id DESC LIMIT $4`,

@@ -13,8 +13,11 @@ import { activeInstances, recordTransition, type RaisedAlert } from './history.j
 import { checkPolicyTables, type AlertPolicy, type AlertSeverity } from './rules.js';
 import type { AlertNotification, AlertSink } from './sinks.js';
 import { PostgresSnapshotSource, type AlertSnapshotSource } from './snapshot.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface AlertMonitorOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   pool: pg.Pool;
   policy: AlertPolicy;
   /** The mirrored tables, asked at every tick (discovery may change them). */
@@ -48,6 +51,7 @@ export class AlertMonitor {
     this.source =
       options.source ??
       new PostgresSnapshotSource(options.pool, {
+        tool: options.tool,
         windowSeconds: options.policy.windowSeconds,
         appliedLookbackSeconds: Math.ceil(Math.max(lookback, 60)),
         now: this.now,
@@ -78,14 +82,14 @@ export class AlertMonitor {
   /** One evaluation of every rule. */
   async tick(): Promise<AlertTick> {
     if (!this.restored) {
-      this.evaluator.restore(await activeInstances(this.options.pool));
+      this.evaluator.restore(await activeInstances(this.options.pool, this.options.tool));
       this.restored = true;
     }
     const snapshots = await this.source.read(this.options.tables());
     const transitions = this.evaluator.evaluate(snapshots, this.now());
     const recorded: AlertTransition[] = [];
     for (const t of transitions) {
-      if (!(await recordTransition(this.options.pool, t))) continue;
+      if (!(await recordTransition(this.options.pool, this.options.tool, t))) continue;
       recorded.push(t);
       if (t.to === 'firing' || (t.to === 'resolved' && t.from === 'firing')) this.notify({ ...t, state: t.to, at: new Date(t.at) });
     }
@@ -98,7 +102,7 @@ export class AlertMonitor {
    */
   async raise(alert: { rule: string; table: string; severity: AlertSeverity; value: number; threshold: number; summary: string }): Promise<void> {
     const raised: RaisedAlert = { raised: true, at: this.now(), ...alert };
-    await recordTransition(this.options.pool, raised);
+    await recordTransition(this.options.pool, this.options.tool, raised);
     this.notify({ ...alert, state: 'firing', at: new Date(raised.at) });
   }
 

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { untrackedWrites } from '../capture/index.js';
 import { latestParityDrift } from '../parity/history.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface RateValue {
   /** A share 0–1. */
@@ -55,6 +56,8 @@ interface ShadowReading {
 }
 
 export interface PostgresSnapshotOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   /** The window rates are computed over (seconds). */
   windowSeconds: number;
   /** How far back "last applied" looks (seconds); beyond it a table counts as never applied. */
@@ -86,15 +89,15 @@ export class PostgresSnapshotSource implements AlertSnapshotSource {
     const outbox = await this.pool.query<{ table_name: string; lag: number | null; total: number; failing: number; since_applied: number | null }>(
       `WITH pending AS (
          SELECT table_name, extract(epoch FROM now() - min(captured_at))::float8 AS lag
-           FROM tandem.outbox WHERE status = 'pending' AND table_name = ANY($1::text[]) GROUP BY table_name),
+           FROM ${this.options.tool.sql}.outbox WHERE status = 'pending' AND table_name = ANY($1::text[]) GROUP BY table_name),
        recent AS (
          SELECT table_name, count(*)::int AS total, count(*) FILTER (WHERE last_error IS NOT NULL)::int AS failing
-           FROM tandem.outbox
+           FROM ${this.options.tool.sql}.outbox
           WHERE captured_at > now() - $2::int * interval '1 millisecond' AND table_name = ANY($1::text[])
           GROUP BY table_name),
        applied AS (
          SELECT table_name, extract(epoch FROM now() - max(processed_at))::float8 AS since_applied
-           FROM tandem.outbox
+           FROM ${this.options.tool.sql}.outbox
           WHERE status = 'done' AND processed_at > now() - $3::int * interval '1 second' AND table_name = ANY($1::text[])
           GROUP BY table_name)
        SELECT t AS table_name, pending.lag, coalesce(recent.total, 0) AS total, coalesce(recent.failing, 0) AS failing,
@@ -112,13 +115,13 @@ export class PostgresSnapshotSource implements AlertSnapshotSource {
       s.secondsSinceApplied = r.since_applied === null ? null : Math.max(0, r.since_applied);
     }
     const dead = await this.pool.query<{ table_name: string; n: number }>(
-      `SELECT table_name, count(*)::int AS n FROM tandem.dead_letter
+      `SELECT table_name, count(*)::int AS n FROM ${this.options.tool.sql}.dead_letter
         WHERE resolved_at IS NULL AND table_name = ANY($1::text[]) GROUP BY table_name`,
       [list],
     );
     for (const r of dead.rows) out.get(r.table_name)!.deadLetters = r.n;
-    for (const [table, drift] of await latestParityDrift(this.pool, list)) out.get(table)!.parityDrift = drift;
-    for (const u of await untrackedWrites(this.pool)) {
+    for (const [table, drift] of await latestParityDrift(this.pool, this.options.tool, list)) out.get(table)!.parityDrift = drift;
+    for (const u of await untrackedWrites(this.pool, this.options.tool)) {
       const s = out.get(u.table);
       if (s) s.untrackedWrites = u.count;
     }
@@ -130,7 +133,7 @@ export class PostgresSnapshotSource implements AlertSnapshotSource {
     const { rows } = await this.pool.query<{ table_name: string; compared: string; drift: string }>(
       `SELECT table_name, sum(count) FILTER (WHERE class IN ('match', 'drift'))::text AS compared,
               sum(count) FILTER (WHERE class = 'drift')::text AS drift
-         FROM tandem.shadow_count WHERE mode = 'ab' AND table_name = ANY($1::text[]) GROUP BY table_name`,
+         FROM ${this.options.tool.sql}.shadow_count WHERE mode = 'ab' AND table_name = ANY($1::text[]) GROUP BY table_name`,
       [tables],
     );
     const now = this.now();

@@ -3,6 +3,7 @@
  * webhook when its URL is set, and a monitor over the tool's schema.
  */
 import type pg from 'pg';
+import type { ToolSchema } from '../core/toolSchema.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { AlertMonitor } from './monitor.js';
@@ -52,9 +53,11 @@ export function startAlerting(options: {
   tables: () => readonly string[];
   config: Pick<Config, 'databaseUrl' | 'convexDeployKey' | 'apiTokens' | 'alertWebhookUrl'>;
   log: Logger;
+  tool: ToolSchema;
 }): AlertMonitor {
   const monitor = new AlertMonitor({
     pool: options.pool,
+    tool: options.tool,
     policy: options.policy,
     tables: options.tables,
     sinks: alertSinks({

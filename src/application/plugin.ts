@@ -17,6 +17,7 @@ import type { WriteStageSource } from '../writeCutover/index.js';
 import type { ApiApplication } from '../http/server.js';
 import type { Logger } from '../log.js';
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface SampleProgress {
   table: string;
@@ -47,6 +48,8 @@ export interface ApplicationSample {
 
 export interface ApplicationHttpContext {
   pool: pg.Pool;
+  /** Tandem's own schema (the project config's toolSchema): the read and write cutover state lives there. */
+  tool: ToolSchema;
   log: Logger;
   /** How writes run: the mirror helper when the process mirrors; absent, the application's own transactions. */
   runner?: WriteRunner;

@@ -17,6 +17,7 @@ import { tableShape, type TableShape } from './readPage.js';
 import { beginTable, clearBackfillState, readBackfillState } from './state.js';
 import { tryLockTable, type TableLock } from './tableLock.js';
 import { RateLimiter } from './throttle.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** How often a run waiting for a table another process copies tries its lock again. */
 const BUSY_TABLE_POLL_MS = 250;
@@ -48,11 +49,11 @@ export function backfillOrder(config: MirrorConfig, selected?: readonly string[]
  * rows written while the backfill runs reach Convex only through capture.
  */
 async function tableShapes(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   tables: string[],
   config: MirrorConfig,
 ): Promise<Map<string, TableShape>> {
-  const capture = new Map((await captureStatus(pool, config)).map((s) => [s.table, s]));
+  const capture = new Map((await captureStatus(pool, tool, config)).map((s) => [s.table, s]));
   const missing = tables.filter((t) => !capture.get(t)?.installed);
   if (missing.length > 0) {
     const states = missing.map((t) => `${t} (${capture.get(t)?.state ?? 'absent'})`).join(', ');
@@ -64,6 +65,7 @@ async function tableShapes(
   }
   const catalogs = await readTableCatalog(pool, tables, {
     schema: config.schema,
+    tool,
     keys: keyColumnsByTable(config),
   });
   const shapes = new Map<string, TableShape>();
@@ -82,17 +84,18 @@ async function tableShapes(
 
 /** Copies the selected tables into Convex, resuming each from its checkpoint. */
 export async function backfill(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   target: ApplyTarget,
   options: BackfillOptions,
 ): Promise<BackfillResult> {
   const resolved = resolveOptions(options);
   const log = options.log ?? silentLogger;
-  await requireSchema(pool);
+  await requireSchema(pool, tool);
   const tables = backfillOrder(resolved.config, options.tables);
-  await tableShapes(pool, tables, resolved.config); // refuse before copying anything
+  await tableShapes(pool, tool, tables, resolved.config); // refuse before copying anything
   const ctx: CopyContext = {
     pool,
+    tool,
     target,
     options: resolved,
     log,
@@ -105,17 +108,17 @@ export async function backfill(
   const copyLocked = async (table: string, lock: TableLock, waited: boolean): Promise<boolean> => {
     try {
       // A table another process held was copied (or resumed) since this run started: never restart it.
-      if (resolved.restart && !waited) await clearBackfillState(pool, table);
-      const previous = await readBackfillState(pool, table);
+      if (resolved.restart && !waited) await clearBackfillState(pool, tool, table);
+      const previous = await readBackfillState(pool, tool, table);
       if (previous?.status === 'done') {
         options.onProgress?.({ kind: 'table-skipped', table, reason: waited ? 'copied by another process' : 'already done' });
         results.push(skippedResult(previous.table, previous.rowsCopied));
         return true;
       }
       // Checked again for each table: capture could have been removed while earlier tables were copied.
-      const shape = (await tableShapes(pool, [table], resolved.config)).get(table)!;
-      const state = await beginTable(pool, table, shape.keyColumns);
-      const result = await copyTable(ctx, shape, state);
+      const shape = (await tableShapes(pool, tool, [table], resolved.config)).get(table)!;
+      const state = await beginTable(pool, tool, table, shape.keyColumns);
+      const result = await copyTable(ctx, tool, shape, state);
       results.push(result);
       return result.outcome !== 'stopped';
     } finally {
@@ -126,7 +129,7 @@ export async function backfill(
   const busy: string[] = [];
   for (const table of tables) {
     if (options.signal?.aborted) return { tables: results, stopped: true };
-    const lock = await tryLockTable(pool, table);
+    const lock = await tryLockTable(pool, tool, table);
     if (!lock) {
       busy.push(table);
       options.onProgress?.({ kind: 'table-busy', table, reason: 'another process is copying it; copying the other tables first' });
@@ -135,17 +138,17 @@ export async function backfill(
     if (!(await copyLocked(table, lock, false))) return { tables: results, stopped: true };
   }
   for (const table of busy) {
-    const lock = await waitForTable(pool, table, options.signal);
+    const lock = await waitForTable(pool, tool, table, options.signal);
     if (!lock || !(await copyLocked(table, lock, true))) return { tables: results, stopped: true };
   }
   return { tables: results, stopped: false };
 }
 
 /** Waits until the other process holding `table` lets it go (finished, stopped or died); null when aborted. */
-async function waitForTable(pool: pg.Pool, table: string, signal?: AbortSignal): Promise<TableLock | null> {
+async function waitForTable(pool: pg.Pool, tool: ToolSchema, table: string, signal?: AbortSignal): Promise<TableLock | null> {
   for (;;) {
     if (signal?.aborted) return null;
-    const lock = await tryLockTable(pool, table);
+    const lock = await tryLockTable(pool, tool, table);
     if (lock) return lock;
     await new Promise((resolve) => setTimeout(resolve, BUSY_TABLE_POLL_MS));
   }

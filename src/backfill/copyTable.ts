@@ -16,6 +16,7 @@ import { finishTable, setRowsTotal, stopTable, type BackfillState } from './stat
 import { TableRun, type CopyContext, type TableBackfillResult } from './tableRun.js';
 import { pause } from './throttle.js';
 import { killPoint } from '../core/killPoints.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type { CopyContext, TableBackfillResult } from './tableRun.js';
 
@@ -26,13 +27,13 @@ interface TimedPage {
 
 /** Reads on its own connection: a pooled query would reach the socket only after the page being mapped. */
 async function timedRead(
-  reader: pg.PoolClient,
+  reader: pg.PoolClient, tool: ToolSchema,
   shape: TableShape,
   after: string[] | null,
   limit: number,
 ): Promise<TimedPage> {
   const started = performance.now();
-  const rows = await readPage(reader, shape, after, limit);
+  const rows = await readPage(reader, tool, shape, after, limit);
   killPoint('backfill.afterRead');
   return { rows, ms: performance.now() - started };
 }
@@ -71,20 +72,20 @@ function nextPageRows(max: number, batchBytes: number, rows: number, bytes: numb
 
 /** Pages through the table after the checkpoint until it ends or the signal aborts. */
 async function copyPages(
-  ctx: CopyContext,
+  ctx: CopyContext, tool: ToolSchema,
   run: TableRun,
   after: string[] | null,
 ): Promise<'done' | 'stopped'> {
   const reader = await ctx.pool.connect();
   try {
-    return await copyPagesWith(reader, ctx, run, after);
+    return await copyPagesWith(reader, tool, ctx, run, after);
   } finally {
     reader.release();
   }
 }
 
 async function copyPagesWith(
-  reader: pg.PoolClient,
+  reader: pg.PoolClient, tool: ToolSchema,
   ctx: CopyContext,
   run: TableRun,
   after: string[] | null,
@@ -93,7 +94,7 @@ async function copyPagesWith(
   const limits = packingLimits(ctx.options);
   const seen = { rows: 0, bytes: 0 };
   let limit = nextPageRows(max, ctx.options.batchBytes, 0, 0);
-  let next: Promise<TimedPage> | null = timedRead(reader, run.shape, after, limit);
+  let next: Promise<TimedPage> | null = timedRead(reader, tool, run.shape, after, limit);
   while (next) {
     const page: TimedPage = await next;
     next = null;
@@ -112,8 +113,8 @@ async function copyPagesWith(
       const size = limit;
       next =
         pauseMs > 0
-          ? pause(pauseMs, ctx.signal).then(() => timedRead(reader, run.shape, last, size))
-          : timedRead(reader, run.shape, last, size);
+          ? pause(pauseMs, ctx.signal).then(() => timedRead(reader, tool, run.shape, last, size))
+          : timedRead(reader, tool, run.shape, last, size);
       next.catch(() => undefined); // awaited on the next turn unless the run stops first
     }
     const plan = pageSteps(run.shape.table, page.rows, ctx.options.config, limits, run.nextCall);
@@ -134,7 +135,7 @@ async function copyPagesWith(
 }
 
 export async function copyTable(
-  ctx: CopyContext,
+  ctx: CopyContext, tool: ToolSchema,
   shape: TableShape,
   state: BackfillState,
 ): Promise<TableBackfillResult> {
@@ -145,7 +146,7 @@ export async function copyTable(
     state.rowsCopied + state.rowsRejected,
   );
   const run = new TableRun(ctx, shape, state, remaining);
-  await setRowsTotal(ctx.pool, shape.table, run.progress.total);
+  await setRowsTotal(ctx.pool, tool, shape.table, run.progress.total);
   ctx.log.info(
     { table: shape.table, resumedAfter: state.lastKey, remaining },
     'backfill of table started',
@@ -158,16 +159,16 @@ export async function copyTable(
   });
   let outcome: 'done' | 'stopped';
   try {
-    outcome = await copyPages(ctx, run, state.lastKey);
+    outcome = await copyPages(ctx, tool, run, state.lastKey);
   } catch (err) {
-    await stopTable(ctx.pool, shape.table, (err as Error)?.message ?? String(err)).catch(
+    await stopTable(ctx.pool, tool, shape.table, (err as Error)?.message ?? String(err)).catch(
       () => undefined,
     );
     throw err;
   }
   if (outcome === 'done') {
-    await setRowsTotal(ctx.pool, shape.table, run.progress.done);
-    await finishTable(ctx.pool, shape.table);
+    await setRowsTotal(ctx.pool, tool, shape.table, run.progress.done);
+    await finishTable(ctx.pool, tool, shape.table);
     ctx.onProgress?.({
       kind: 'table-done',
       table: shape.table,
@@ -175,7 +176,7 @@ export async function copyTable(
       total: run.progress.done,
     });
   } else {
-    await stopTable(ctx.pool, shape.table, null);
+    await stopTable(ctx.pool, tool, shape.table, null);
   }
   const result = run.finish(outcome);
   ctx.log.info({ ...result, resumedAfter: undefined }, `backfill of table ${outcome}`);

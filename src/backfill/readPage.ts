@@ -11,8 +11,9 @@
 import pg from 'pg';
 import { qualifiedTable } from '../mapping/index.js';
 import { keyTextSql, rowImageSql, type RowImageColumns } from '../capture/rowImageSql.js';
-import { captureSpec, type TableCatalog } from '../capture/catalog.js';
+import type { TableCatalog } from '../capture/catalog.js';
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** What the page query needs to know about a table (from the live catalog, like the trigger). */
 export interface TableShape {
@@ -54,7 +55,7 @@ export function tableShape(schema: string, catalog: TableCatalog): TableShape {
     schema,
     table: catalog.table,
     keyColumns: catalog.keyColumns,
-    utcKeyColumns: [...captureSpec(catalog, []).utcKeyColumns],
+    utcKeyColumns: catalog.keyColumns.filter((_, i) => catalog.keyTypes[i] === 'timestamptz'),
     textColumns: catalog.textColumns,
     textArrayColumns: catalog.textArrayColumns,
     virtualColumns: catalog.virtualColumns,
@@ -71,7 +72,7 @@ function imageColumns(shape: TableShape): RowImageColumns {
   };
 }
 
-function pageSql(shape: TableShape, withCursor: boolean): string {
+function pageSql(shape: TableShape, tool: ToolSchema, withCursor: boolean): string {
   const id = JSON.stringify([shape, withCursor]);
   const cached = queries.get(id);
   if (cached) return cached;
@@ -88,7 +89,7 @@ function pageSql(shape: TableShape, withCursor: boolean): string {
   // 2.4 to 39 ms per row; `bench/backfill.ts`).
   const sql = `
 SELECT k.key, ${rowImageSql('t', imageColumns(shape))} AS row,
-       coalesce((SELECT max(o.seq) FROM tandem.outbox o
+       coalesce((SELECT max(o.seq) FROM ${tool.sql}.outbox o
                   WHERE o.table_name = $1::text AND o.key = k.key), 0)::text AS version,
        ARRAY[${pageKeys.map((k) => `${k}::text`).join(', ')}] AS key_values
   FROM (SELECT ${columns.join(', ')} FROM ${table}
@@ -105,7 +106,7 @@ SELECT k.key, ${rowImageSql('t', imageColumns(shape))} AS row,
 
 /** Up to `limit` rows with a key after `after` (from the start when null), in key order. */
 export async function readPage(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   shape: TableShape,
   after: readonly string[] | null,
   limit: number,
@@ -115,7 +116,7 @@ export async function readPage(
       `checkpoint of ${shape.table} has ${after.length} key values, the key has ${shape.keyColumns.length} columns`,
     );
   const params: unknown[] = [shape.table, limit, ...(after ?? [])];
-  const { rows } = await db.query<RawRow>(pageSql(shape, after !== null), params);
+  const { rows } = await db.query<RawRow>(pageSql(shape, tool, after !== null), params);
   return rows.map((r) => ({
     key: r.key,
     keyValues: r.key_values,

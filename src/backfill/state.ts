@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { ConflictError } from '../core/errors.js';
 import { withTransaction, type Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type BackfillStatus = 'running' | 'stopped' | 'done';
 
@@ -77,29 +78,29 @@ function toState(r: StateRow): BackfillState {
   };
 }
 
-export async function readBackfillStates(db: Queryable): Promise<Map<string, BackfillState>> {
+export async function readBackfillStates(db: Queryable, tool: ToolSchema): Promise<Map<string, BackfillState>> {
   const { rows } = await db.query<StateRow>(
-    `SELECT ${COLUMNS} FROM tandem.backfill_state ORDER BY table_name`,
+    `SELECT ${COLUMNS} FROM ${tool.sql}.backfill_state ORDER BY table_name`,
   );
   return new Map(rows.map((r) => [r.table_name, toState(r)]));
 }
 
 export async function readBackfillState(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   table: string,
 ): Promise<BackfillState | null> {
   const { rows } = await db.query<StateRow>(
-    `SELECT ${COLUMNS} FROM tandem.backfill_state WHERE table_name = $1`,
+    `SELECT ${COLUMNS} FROM ${tool.sql}.backfill_state WHERE table_name = $1`,
     [table],
   );
   return rows[0] ? toState(rows[0]) : null;
 }
 
 /** Forgets a table's checkpoint, counts and rejected rows: its next run starts from the first key. */
-export async function clearBackfillState(pool: pg.Pool, table: string): Promise<void> {
+export async function clearBackfillState(pool: pg.Pool, tool: ToolSchema, table: string): Promise<void> {
   await withTransaction(pool, async (tx) => {
-    await tx.query('DELETE FROM tandem.backfill_rejected WHERE table_name = $1', [table]);
-    await tx.query('DELETE FROM tandem.backfill_state WHERE table_name = $1', [table]);
+    await tx.query(`DELETE FROM ${tool.sql}.backfill_rejected WHERE table_name = $1`, [table]);
+    await tx.query(`DELETE FROM ${tool.sql}.backfill_state WHERE table_name = $1`, [table]);
   });
 }
 
@@ -108,13 +109,13 @@ export async function clearBackfillState(pool: pg.Pool, table: string): Promise<
  * checkpoint taken under another primary key cannot be resumed.
  */
 export async function beginTable(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   table: string,
   keyColumns: string[],
 ): Promise<BackfillState> {
   return withTransaction(pool, async (tx) => {
     const { rows } = await tx.query<StateRow>(
-      `INSERT INTO tandem.backfill_state AS s (table_name, status, key_columns)
+      `INSERT INTO ${tool.sql}.backfill_state AS s (table_name, status, key_columns)
        VALUES ($1, 'running', $2::text[])
        ON CONFLICT (table_name) DO UPDATE SET status = 'running', last_error = NULL, updated_at = now()
        RETURNING ${COLUMNS.replace('table_name', 's.table_name')}`,
@@ -134,30 +135,30 @@ export async function beginTable(
   });
 }
 
-export async function setRowsTotal(db: Queryable, table: string, total: number): Promise<void> {
+export async function setRowsTotal(db: Queryable, tool: ToolSchema, table: string, total: number): Promise<void> {
   await db.query(
-    'UPDATE tandem.backfill_state SET rows_total = $2, updated_at = now() WHERE table_name = $1',
+    `UPDATE ${tool.sql}.backfill_state SET rows_total = $2, updated_at = now() WHERE table_name = $1`,
     [table, total],
   );
 }
 
 /** Advances the checkpoint and counts, recording rejected rows in the same transaction. */
 export async function saveCheckpoint(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   table: string,
   delta: CheckpointDelta,
 ): Promise<void> {
   await withTransaction(pool, async (tx) => {
     if (delta.rejected.length > 0) {
       await tx.query(
-        `INSERT INTO tandem.backfill_rejected (table_name, key, version, rule, column_name, reason)
+        `INSERT INTO ${tool.sql}.backfill_rejected (table_name, key, version, rule, column_name, reason)
          SELECT $1, r.key, r.version, r.rule, r.column_name, r.reason
            FROM jsonb_to_recordset($2::jsonb) AS r(key text, version bigint, rule text, column_name text, reason text)`,
         [table, JSON.stringify(delta.rejected.map((r) => ({ ...r, column_name: r.column })))],
       );
     }
     await tx.query(
-      `UPDATE tandem.backfill_state
+      `UPDATE ${tool.sql}.backfill_state
           SET last_key = $2::jsonb, rows_copied = rows_copied + $3, rows_skipped = rows_skipped + $4,
               rows_rejected = rows_rejected + $5, updated_at = now()
         WHERE table_name = $1`,
@@ -166,18 +167,18 @@ export async function saveCheckpoint(
   });
 }
 
-export async function finishTable(db: Queryable, table: string): Promise<void> {
+export async function finishTable(db: Queryable, tool: ToolSchema, table: string): Promise<void> {
   await db.query(
-    `UPDATE tandem.backfill_state SET status = 'done', finished_at = now(), last_error = NULL, updated_at = now()
+    `UPDATE ${tool.sql}.backfill_state SET status = 'done', finished_at = now(), last_error = NULL, updated_at = now()
       WHERE table_name = $1`,
     [table],
   );
 }
 
 /** A run that ended early (interrupted, or failed with `error`): resumable from its checkpoint. */
-export async function stopTable(db: Queryable, table: string, error: string | null): Promise<void> {
+export async function stopTable(db: Queryable, tool: ToolSchema, table: string, error: string | null): Promise<void> {
   await db.query(
-    `UPDATE tandem.backfill_state SET status = 'stopped', last_error = $2, updated_at = now() WHERE table_name = $1`,
+    `UPDATE ${tool.sql}.backfill_state SET status = 'stopped', last_error = $2, updated_at = now() WHERE table_name = $1`,
     [table, error],
   );
 }

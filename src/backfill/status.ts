@@ -1,6 +1,7 @@
 /** Where each table's backfill stands, for `tandem status` and the dashboard. */
 import type { Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /**
  * interrupted: recorded as running but silent for longer than STALE_RUN_MS, so
@@ -87,15 +88,15 @@ function toStatus(r: Row): TableBackfillStatus {
 
 /** One entry per named table, in that order, then any other table a backfill has touched. */
 export async function backfillStatus(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   tables: readonly string[],
 ): Promise<TableBackfillStatus[]> {
-  await requireSchema(db);
+  await requireSchema(db, tool);
   const { rows } = await db.query<Row>(
     `SELECT table_name, status, last_key, rows_copied::text, rows_skipped::text, rows_rejected::text,
             rows_total::text, started_at, finished_at, last_error,
             (extract(epoch FROM now() - updated_at) * 1000)::float8 AS silent_ms
-       FROM tandem.backfill_state ORDER BY table_name`,
+       FROM ${tool.sql}.backfill_state ORDER BY table_name`,
   );
   const byTable = new Map(rows.map((r) => [r.table_name, toStatus(r)]));
   const names = [...new Set([...tables, ...byTable.keys()])];

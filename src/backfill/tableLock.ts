@@ -9,8 +9,9 @@
  * other holds, then waits for the rest (src/backfill/backfill.ts).
  */
 import type pg from 'pg';
+import { toolLockKey, type ToolSchema } from '../core/toolSchema.js';
 
-/** First half of the two-part advisory lock key: arbitrary, shared by every Tandem process. */
+/** First half of the two-part advisory lock key for the default tool schema (others derive theirs from the name). */
 const BACKFILL_LOCK_CLASS = 746_162_003;
 
 export interface TableLock {
@@ -18,12 +19,12 @@ export interface TableLock {
 }
 
 /** The table's lock, or null when another process holds it. */
-export async function tryLockTable(pool: pg.Pool, table: string): Promise<TableLock | null> {
+export async function tryLockTable(pool: pg.Pool, tool: ToolSchema, table: string): Promise<TableLock | null> {
   const client = await pool.connect();
   try {
     const { rows } = await client.query<{ locked: boolean }>(
       'SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked',
-      [BACKFILL_LOCK_CLASS, table],
+      [toolLockKey(tool, 'backfill', BACKFILL_LOCK_CLASS), table],
     );
     if (!rows[0]?.locked) {
       client.release();
@@ -37,7 +38,7 @@ export async function tryLockTable(pool: pg.Pool, table: string): Promise<TableL
     async release() {
       try {
         await client.query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [
-          BACKFILL_LOCK_CLASS,
+          toolLockKey(tool, 'backfill', BACKFILL_LOCK_CLASS),
           table,
         ]);
         client.release();

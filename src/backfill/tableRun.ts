@@ -18,6 +18,7 @@ import type { TableShape } from './readPage.js';
 import { saveCheckpoint, type BackfillState } from './state.js';
 import { LatencyBackoff, pause, type RateLimiter } from './throttle.js';
 import { killPoint } from '../core/killPoints.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface TableBackfillResult {
   table: string;
@@ -42,6 +43,7 @@ export interface TableBackfillResult {
 
 export interface CopyContext {
   pool: pg.Pool;
+  tool: ToolSchema;
   target: ApplyTarget;
   options: ResolvedOptions;
   log: Logger;
@@ -169,7 +171,7 @@ export class TableRun {
       return false;
     }
     killPoint('backfill.afterApply');
-    await saveCheckpoint(this.ctx.pool, this.shape.table, {
+    await saveCheckpoint(this.ctx.pool, this.ctx.tool, this.shape.table, {
       lastKey: step.checkpoint,
       copied: step.rows,
       skipped: applied.skipped,

@@ -1,5 +1,6 @@
 /** Appends to tandem.audit_log; the actor defaults to the Postgres role doing it. */
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface AuditEntry {
   actor?: string;
@@ -8,9 +9,9 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<void> {
+export async function recordAudit(db: Queryable, tool: ToolSchema, entry: AuditEntry): Promise<void> {
   await db.query(
-    `INSERT INTO tandem.audit_log (actor, action, target, detail)
+    `INSERT INTO ${tool.sql}.audit_log (actor, action, target, detail)
      VALUES (coalesce($1, current_user), $2, $3, $4::jsonb)`,
     [
       entry.actor ?? null,

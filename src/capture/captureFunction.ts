@@ -18,8 +18,11 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { keyTextSql, rowImageSql, textArraySql } from './rowImageSql.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface CaptureFunctionSpec {
+  /** The tool schema whose outbox the function writes to, and which holds the function. */
+  tool: ToolSchema;
   table: string;
   keyColumns: readonly string[];
   /** Key columns of type timestamptz: their key text is taken in UTC. */
@@ -36,7 +39,7 @@ export interface CaptureFunctionSpec {
 
 const MAX_IDENTIFIER_BYTES = 63;
 
-/** `capture_<table>` in schema tandem; long names end in a hash so two never collide. */
+/** `capture_<table>` in the tool schema; long names end in a hash so two never collide. */
 export function captureFunctionName(table: string): string {
   const plain = `capture_${table}`;
   if (Buffer.byteLength(plain) <= MAX_IDENTIFIER_BYTES) return plain;
@@ -47,8 +50,8 @@ export function captureFunctionName(table: string): string {
   return `${characters.join('')}_${hash}`;
 }
 
-export function qualifiedCaptureFunction(table: string): string {
-  return `tandem.${pg.escapeIdentifier(captureFunctionName(table))}`;
+export function qualifiedCaptureFunction(tool: ToolSchema, table: string): string {
+  return `${tool.sql}.${pg.escapeIdentifier(captureFunctionName(table))}`;
 }
 
 /** The new row's image (see rowImageSql), unchanged heavy columns left out or not. */
@@ -77,8 +80,8 @@ function outboxValues(
               nullif(current_setting('tandem.operation_key', true), ''), ${unchanged})`;
 }
 
-function insertOutbox(...rows: string[]): string {
-  return `INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key, unchanged)
+function insertOutbox(tool: ToolSchema, ...rows: string[]): string {
+  return `INSERT INTO ${tool.sql}.outbox (txid, table_name, key, op, "row", operation_key, unchanged)
       VALUES ${rows.join(',\n             ')};`;
 }
 
@@ -96,7 +99,7 @@ function unchangedHeavyBlock(spec: CaptureFunctionSpec, newKey: string): string 
     IF NEW *= OLD THEN
       RETURN NULL;
     END IF;
-    ${insertOutbox(outboxValues(spec.table, newKey, 'update', imageExpression(spec, true), textArraySql(spec.heavyColumns)))}
+    ${insertOutbox(spec.tool, outboxValues(spec.table, newKey, 'update', imageExpression(spec, true), textArraySql(spec.heavyColumns)))}
     RETURN NULL;
   END IF;`;
 }
@@ -122,30 +125,30 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
-    ${insertOutbox(values(newKey, 'insert', full))}
+    ${insertOutbox(spec.tool, values(newKey, 'insert', full))}
     RETURN NULL;
   END IF;
   IF TG_OP = 'DELETE' THEN
-    ${insertOutbox(values(oldKey, 'delete', 'NULL'))}
+    ${insertOutbox(spec.tool, values(oldKey, 'delete', 'NULL'))}
     RETURN NULL;
   END IF;
   IF ${oldKey} <> ${newKey} THEN
     -- A changed primary key is a different row for the mirror (seq follows VALUES order).
-    ${insertOutbox(values(oldKey, 'delete', 'NULL'), values(newKey, 'insert', full))}
+    ${insertOutbox(spec.tool, values(oldKey, 'delete', 'NULL'), values(newKey, 'insert', full))}
     RETURN NULL;
   END IF;${unchangedHeavyBlock(spec, newKey)}
   -- Binary-image comparison works for every column type (json has no "=").
   IF NEW *= OLD THEN
     RETURN NULL;
   END IF;
-  ${insertOutbox(values(newKey, 'update', full))}
+  ${insertOutbox(spec.tool, values(newKey, 'update', full))}
   RETURN NULL;
 END
 `;
 }
 
 export function createCaptureFunctionSql(spec: CaptureFunctionSpec): string {
-  return `CREATE OR REPLACE FUNCTION ${qualifiedCaptureFunction(spec.table)}()
+  return `CREATE OR REPLACE FUNCTION ${qualifiedCaptureFunction(spec.tool, spec.table)}()
 RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(captureFunctionBody(spec))}`;
 }
 

@@ -1,12 +1,13 @@
 /**
  * What the live catalog says about a table capture cares about: does it exist
  * in the application schema, its columns and primary key, which columns must travel as
- * text, and the state of its `tandem_capture` trigger and trigger function. Capture always reads these from the
+ * text, and the state of its capture trigger and trigger function. Capture always reads these from the
  * catalog, never from Tandem's own records, because the application's DDL is
  * someone else's.
  */
 import { carriedAsText, columnTypeOf } from '../mapping/pgTypes.js';
 import type { Queryable } from '../postgres/database.js';
+import { toolScopedName, type ToolSchema } from '../core/toolSchema.js';
 import { catalogTable, readCatalog, type CatalogColumn } from '../postgres/catalog/index.js';
 import {
   captureFunctionBody,
@@ -14,7 +15,14 @@ import {
   type CaptureFunctionSpec,
 } from './captureFunction.js';
 
-export const CAPTURE_TRIGGER = 'tandem_capture';
+/**
+ * The capture trigger's name on application tables: `tandem_capture` for the
+ * default tool schema, suffixed per tool schema otherwise, so two tool schemas
+ * never replace each other's trigger.
+ */
+export function captureTriggerName(tool: ToolSchema): string {
+  return toolScopedName(tool, 'tandem_capture');
+}
 
 /** pg_trigger.tgenabled: O = fires (origin), A = always, R = replica only, D = disabled. */
 export type TriggerEnabled = 'O' | 'A' | 'R' | 'D';
@@ -23,7 +31,7 @@ export interface CaptureTrigger {
   enabled: TriggerEnabled;
   /** Arguments the trigger was created with (the generated functions take none). */
   args: string[];
-  /** Schema-qualified name of the function the trigger calls, unquoted (`tandem.capture_story`). */
+  /** Schema-qualified name of the function the trigger calls, unquoted (`tandem.capture_story` in the default tool schema). */
   functionName: string;
   /** That function's source (pg_proc.prosrc). */
   functionSource: string;
@@ -102,11 +110,11 @@ function decodeTriggerArgs(raw: Buffer | null): string[] {
 export async function readTableCatalog(
   db: Queryable,
   tables: readonly string[],
-  options: { schema: string; keys?: Readonly<Record<string, readonly string[]>> },
+  options: { schema: string; tool: ToolSchema; keys?: Readonly<Record<string, readonly string[]>> },
 ): Promise<Map<string, TableCatalog>> {
   const { rows } = await db.query<RelationRow>(RELATIONS_SQL, [
     tables,
-    CAPTURE_TRIGGER,
+    captureTriggerName(options.tool),
     options.schema,
   ]);
   // Columns and keys come from the one catalog reader the plan and codegen use,
@@ -148,8 +156,8 @@ export async function readTableCatalog(
   );
 }
 
-/** Tables of the schema that currently carry a `tandem_capture` trigger. */
-export async function tablesWithCaptureTrigger(db: Queryable, schema: string): Promise<string[]> {
+/** Tables of the schema that currently carry this tool schema's capture trigger. */
+export async function tablesWithCaptureTrigger(db: Queryable, tool: ToolSchema, schema: string): Promise<string[]> {
   const { rows } = await db.query<{ table: string }>(
     `SELECT c.relname AS table
        FROM pg_catalog.pg_trigger tr
@@ -159,7 +167,7 @@ export async function tablesWithCaptureTrigger(db: Queryable, schema: string): P
         -- A partition's clone of its parent's trigger is the parent's capture, not its own.
         AND tr.tgparentid = 0
       ORDER BY 1`,
-    [CAPTURE_TRIGGER, schema],
+    [captureTriggerName(tool), schema],
   );
   return rows.map((r) => r.table);
 }
@@ -174,10 +182,12 @@ export async function tablesWithCaptureTrigger(db: Queryable, schema: string): P
  */
 export function captureSpec(
   catalog: TableCatalog,
+  tool: ToolSchema,
   heavyColumns: readonly string[],
 ): CaptureFunctionSpec {
   const scalarText = catalog.textColumns.filter((c) => !catalog.textArrayColumns.includes(c));
   return {
+    tool,
     table: catalog.table,
     keyColumns: catalog.keyColumns,
     utcKeyColumns: catalog.keyColumns.filter((_, i) => catalog.keyTypes[i] === 'timestamptz'),
@@ -194,17 +204,17 @@ export function captureSpec(
 }
 
 /** True when the trigger calls this table's generated function with the source the catalog now calls for. */
-export function triggerIsCurrent(catalog: TableCatalog, heavyColumns: readonly string[]): boolean {
+export function triggerIsCurrent(catalog: TableCatalog, tool: ToolSchema, heavyColumns: readonly string[]): boolean {
   const trigger = catalog.trigger;
   return (
     trigger !== null &&
-    trigger.functionName === `tandem.${captureFunctionName(catalog.table)}` &&
+    trigger.functionName === `${tool.name}.${captureFunctionName(catalog.table)}` &&
     trigger.args.length === 0 &&
-    trigger.functionSource === captureFunctionBody(captureSpec(catalog, heavyColumns))
+    trigger.functionSource === captureFunctionBody(captureSpec(catalog, tool, heavyColumns))
   );
 }
 
 /** Whether a trigger of our name calls one of Tandem's capture functions (current or an older version). */
-export function callsCaptureFunction(trigger: CaptureTrigger): boolean {
-  return trigger.functionName.startsWith('tandem.capture_');
+export function callsCaptureFunction(trigger: CaptureTrigger, tool: ToolSchema): boolean {
+  return trigger.functionName.startsWith(`${tool.name}.capture_`);
 }

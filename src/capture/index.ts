@@ -1,5 +1,5 @@
 /** Capture: the trigger that fills tandem.outbox, its install/uninstall, and its status. */
-export { CAPTURE_TRIGGER } from './catalog.js';
+export { captureTriggerName } from './catalog.js';
 export { captureFunctionName } from './captureFunction.js';
 export {
   installCapture,

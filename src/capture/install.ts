@@ -17,12 +17,13 @@ import { findTable, keyColumnsByTable, qualifiedTable, type MirrorConfig } from 
 import { KEY_TYPES } from '../mapping/pgTypes.js';
 import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFunction.js';
 import {
-  CAPTURE_TRIGGER,
+  captureTriggerName,
   captureSpec,
   readTableCatalog,
   triggerIsCurrent,
   type TableCatalog,
 } from './catalog.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface CaptureOptions {
   /** The mirrored tables to capture (discovery's selectTables). */
@@ -33,6 +34,8 @@ export interface CaptureOptions {
   lockTimeoutMs?: number;
   /** Where the heavy (companion content) columns come from. */
   mirror: MirrorConfig;
+  /** Tandem's own schema: the outbox the triggers write to, and Tandem's records. */
+  tool: ToolSchema;
 }
 
 /** The table's heavy columns in the mirror configuration: left out of an update's image when unchanged. */
@@ -89,14 +92,14 @@ function checkCapturable(name: string, catalog: TableCatalog | undefined): Table
  * name that is not a clone of the parent's: creating the parent's would fail on
  * it, and keeping it would capture the partition's rows twice under two names.
  */
-async function checkPartitions(tx: Queryable, schema: string, table: string): Promise<void> {
+async function checkPartitions(tx: Queryable, tool: ToolSchema, schema: string, table: string): Promise<void> {
   const { rows } = await tx.query<{ partition: string }>(
     `SELECT c.relname AS partition
        FROM pg_catalog.pg_partition_tree(format('%I.%I', $3::text, $1::text)::regclass) pt
        JOIN pg_catalog.pg_class c ON c.oid = pt.relid
        JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = c.oid AND tr.tgname = $2 AND tr.tgparentid = 0
       WHERE pt.level > 0 ORDER BY 1`,
-    [table, CAPTURE_TRIGGER, schema],
+    [table, captureTriggerName(tool), schema],
   );
   if (rows.length > 0) {
     const names = rows.map((r) => `"${r.partition}"`).join(', ');
@@ -107,9 +110,9 @@ async function checkPartitions(tx: Queryable, schema: string, table: string): Pr
   }
 }
 
-function isCurrent(catalog: TableCatalog, heavy: readonly string[]): boolean {
+function isCurrent(catalog: TableCatalog, tool: ToolSchema, heavy: readonly string[]): boolean {
   const enabled = catalog.trigger?.enabled === 'O' || catalog.trigger?.enabled === 'A';
-  return enabled && triggerIsCurrent(catalog, heavy);
+  return enabled && triggerIsCurrent(catalog, tool, heavy);
 }
 
 export function setLockTimeout(tx: Queryable, ms: number): Promise<unknown> {
@@ -119,27 +122,27 @@ export function setLockTimeout(tx: Queryable, ms: number): Promise<unknown> {
 }
 
 async function createTrigger(
-  tx: Queryable,
+  tx: Queryable, tool: ToolSchema,
   schema: string,
   catalog: TableCatalog,
   heavy: readonly string[],
 ): Promise<void> {
   const table = qualifiedTable({ schema, name: catalog.table });
-  await tx.query(createCaptureFunctionSql(captureSpec(catalog, heavy)));
-  await tx.query(`DROP TRIGGER IF EXISTS ${CAPTURE_TRIGGER} ON ${table}`);
+  await tx.query(createCaptureFunctionSql(captureSpec(catalog, tool, heavy)));
+  await tx.query(`DROP TRIGGER IF EXISTS ${captureTriggerName(tool)} ON ${table}`);
   await tx.query(
-    `CREATE TRIGGER ${CAPTURE_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON ${table}
-       FOR EACH ROW EXECUTE FUNCTION ${qualifiedCaptureFunction(catalog.table)}()`,
+    `CREATE TRIGGER ${captureTriggerName(tool)} AFTER INSERT OR UPDATE OR DELETE ON ${table}
+       FOR EACH ROW EXECUTE FUNCTION ${qualifiedCaptureFunction(tool, catalog.table)}()`,
   );
 }
 
 async function recordInstalled(
-  tx: Queryable,
+  tx: Queryable, tool: ToolSchema,
   catalog: TableCatalog,
   actor: string | undefined,
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO tandem.captured_table (table_name, key_columns, text_columns, installed_by)
+    `INSERT INTO ${tool.sql}.captured_table (table_name, key_columns, text_columns, installed_by)
      VALUES ($1, $2, $3, coalesce($4, current_user))
      ON CONFLICT (table_name) DO UPDATE
        SET key_columns = excluded.key_columns, text_columns = excluded.text_columns,
@@ -149,7 +152,7 @@ async function recordInstalled(
 }
 
 async function installOne(
-  tx: Queryable,
+  tx: Queryable, tool: ToolSchema,
   catalog: TableCatalog,
   options: CaptureOptions,
 ): Promise<InstallResult> {
@@ -160,22 +163,22 @@ async function installOne(
     keyColumns: catalog.keyColumns,
     textColumns: catalog.textColumns,
   };
-  const recorded = await tx.query('SELECT 1 FROM tandem.captured_table WHERE table_name = $1', [
+  const recorded = await tx.query(`SELECT 1 FROM ${tool.sql}.captured_table WHERE table_name = $1`, [
     catalog.table,
   ]);
-  const current = isCurrent(catalog, heavy);
+  const current = isCurrent(catalog, tool, heavy);
   if (current && recorded.rowCount === 1) return { ...base, action: 'unchanged' };
   const action = catalog.trigger ? 'updated' : 'installed';
-  if (!current) await createTrigger(tx, options.mirror.schema, catalog, heavy);
-  await recordInstalled(tx, catalog, actor);
-  await recordAudit(tx, {
+  if (!current) await createTrigger(tx, tool, options.mirror.schema, catalog, heavy);
+  await recordInstalled(tx, tool, catalog, actor);
+  await recordAudit(tx, tool, {
     actor,
     action: 'capture.install',
     target: catalog.table,
     detail: {
       keyColumns: catalog.keyColumns,
       textColumns: catalog.textColumns,
-      heavyColumns: captureSpec(catalog, heavy).heavyColumns,
+      heavyColumns: captureSpec(catalog, tool, heavy).heavyColumns,
       previous: catalog.trigger
         ? {
             enabled: catalog.trigger.enabled,
@@ -193,27 +196,29 @@ export async function installCapture(
   pool: pg.Pool,
   options: CaptureOptions,
 ): Promise<InstallResult[]> {
-  await requireSchema(pool);
+  const { tool } = options;
+  await requireSchema(pool, tool);
   const tables = requestedTables(options.tables);
   return withRetriedTransaction(pool, async (tx) => {
     await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     const catalogs = await readTableCatalog(tx, tables, {
       schema: options.mirror.schema,
+      tool,
       keys: keyColumnsByTable(options.mirror),
     });
     const checked = tables.map((name) => checkCapturable(name, catalogs.get(name)));
     for (const catalog of checked)
-      if (catalog.relkind === 'p') await checkPartitions(tx, options.mirror.schema, catalog.table);
+      if (catalog.relkind === 'p') await checkPartitions(tx, tool, options.mirror.schema, catalog.table);
     const results: InstallResult[] = [];
-    for (const catalog of checked) results.push(await installOne(tx, catalog, options));
+    for (const catalog of checked) results.push(await installOne(tx, tool, catalog, options));
     // The trigger now matches the table's shape (and the mirror was discovered
     // from it): a table paused by a schema change resumes, and running relays
     // discover the mirror again before mapping it.
     for (const catalog of checked) {
       const table = findTable(options.mirror, catalog.table);
-      if (table) await recordInstalledShape(tx, catalog.table, tableShape(table));
+      if (table) await recordInstalledShape(tx, tool, catalog.table, tableShape(table));
     }
-    await resumeTables(tx, checked.map((c) => c.table), options.actor);
+    await resumeTables(tx, tool, checked.map((c) => c.table), options.actor);
     return results;
   });
 }

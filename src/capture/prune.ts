@@ -4,15 +4,16 @@
  * so untrackedWrites() never goes down when the outbox is pruned.
  */
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** Deletes up to `maxRows` done or dead events processed before `olderThan`; returns how many. */
 export async function pruneOutbox(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   olderThan: Date,
   maxRows = 10_000,
 ): Promise<number> {
   const { rows } = await db.query<{ deleted: string }>(
-    'SELECT tandem.prune_outbox($1, $2)::text AS deleted',
+    `SELECT ${tool.sql}.prune_outbox($1, $2)::text AS deleted`,
     [olderThan, maxRows],
   );
   return Number(rows[0]?.deleted ?? 0);

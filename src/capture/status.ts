@@ -16,6 +16,7 @@ import { heavyColumnsOf } from './install.js';
 import { installedShapes, pausedTables, type TablePause } from './tablePause.js';
 import { diffShapes, tableShape, type ShapeChange } from './tableShape.js';
 import { capturedTables } from './uninstall.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /**
  * enabled: fires on every write; disabled / replica-only: present but not
@@ -50,19 +51,19 @@ export interface UntrackedWrites {
   lastSeenAt: Date | null;
 }
 
-function captureState(catalog: TableCatalog | undefined, mirror: MirrorConfig): CaptureState {
+function captureState(catalog: TableCatalog | undefined, tool: ToolSchema, mirror: MirrorConfig): CaptureState {
   if (!catalog) return 'missing-table';
   const trigger = catalog.trigger;
-  if (!trigger || !callsCaptureFunction(trigger)) return 'absent';
+  if (!trigger || !callsCaptureFunction(trigger, tool)) return 'absent';
   if (trigger.enabled === 'D') return 'disabled';
   if (trigger.enabled === 'R') return 'replica-only';
-  return triggerIsCurrent(catalog, heavyColumnsOf(catalog.table, mirror)) ? 'enabled' : 'stale';
+  return triggerIsCurrent(catalog, tool, heavyColumnsOf(catalog.table, mirror)) ? 'enabled' : 'stale';
 }
 
 /** Untracked writes per table, most frequent first: live outbox events plus those already pruned. */
-export async function untrackedWrites(db: Queryable): Promise<UntrackedWrites[]> {
+export async function untrackedWrites(db: Queryable, tool: ToolSchema): Promise<UntrackedWrites[]> {
   const { rows } = await db.query<{ table_name: string; count: string; last_seen_at: Date | null }>(
-    `SELECT table_name, count::text, last_seen_at FROM tandem.untracked_writes ORDER BY count DESC, table_name`,
+    `SELECT table_name, count::text, last_seen_at FROM ${tool.sql}.untracked_writes ORDER BY count DESC, table_name`,
   );
   return rows.map((r) => ({
     table: r.table_name,
@@ -72,12 +73,12 @@ export async function untrackedWrites(db: Queryable): Promise<UntrackedWrites[]>
 }
 
 async function pendingByTable(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
 ): Promise<Map<string, { pending: number; oldestMs: number }>> {
   const { rows } = await db.query<{ table_name: string; pending: string; oldest_ms: number }>(
     `SELECT table_name, count(*)::text AS pending,
             (extract(epoch FROM clock_timestamp() - min(captured_at)) * 1000)::float8 AS oldest_ms
-       FROM tandem.outbox WHERE status = 'pending' GROUP BY table_name`,
+       FROM ${tool.sql}.outbox WHERE status = 'pending' GROUP BY table_name`,
   );
   return new Map(
     rows.map((r) => [
@@ -89,20 +90,21 @@ async function pendingByTable(
 
 /** One row per mirrored table and per table capture is on, in that order. */
 export async function captureStatus(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   mirror: MirrorConfig,
 ): Promise<TableCaptureStatus[]> {
-  await requireSchema(db);
-  const captured = await capturedTables(db, mirror.schema);
+  await requireSchema(db, tool);
+  const captured = await capturedTables(db, tool, mirror.schema);
   const tables = [...new Set<string>([...mirror.tables.map((t) => t.name), ...captured])];
   const catalogs = await readTableCatalog(db, tables, {
     schema: mirror.schema,
+    tool,
     keys: keyColumnsByTable(mirror),
   });
-  const pending = await pendingByTable(db);
-  const untracked = new Map((await untrackedWrites(db)).map((u) => [u.table, u.count]));
-  const paused = new Map((await pausedTables(db)).map((p) => [p.table, p]));
-  const installed = await installedShapes(db);
+  const pending = await pendingByTable(db, tool);
+  const untracked = new Map((await untrackedWrites(db, tool)).map((u) => [u.table, u.count]));
+  const paused = new Map((await pausedTables(db, tool)).map((p) => [p.table, p]));
+  const installed = await installedShapes(db, tool);
   const shapeChange = (table: string): ShapeChange | null => {
     const shape = installed.get(table);
     const live = mirror.tables.find((t) => t.name === table);
@@ -110,7 +112,7 @@ export async function captureStatus(
   };
   return tables.map((table) => {
     const catalog = catalogs.get(table);
-    const state = captureState(catalog, mirror);
+    const state = captureState(catalog, tool, mirror);
     return {
       table,
       state,

@@ -11,31 +11,34 @@ import { withRetriedTransaction, type Queryable } from '../postgres/database.js'
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
 import { qualifiedCaptureFunction } from './captureFunction.js';
-import { CAPTURE_TRIGGER, readTableCatalog, tablesWithCaptureTrigger } from './catalog.js';
+import { captureTriggerName, readTableCatalog, tablesWithCaptureTrigger } from './catalog.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, setLockTimeout, type CaptureOptions } from './install.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface UninstallResult {
   table: string;
   action: 'removed' | 'absent';
 }
 
-async function recordedTables(db: Queryable): Promise<string[]> {
+async function recordedTables(db: Queryable, tool: ToolSchema): Promise<string[]> {
   const { rows } = await db.query<{ table_name: string }>(
-    'SELECT table_name FROM tandem.captured_table ORDER BY table_name',
+    `SELECT table_name FROM ${tool.sql}.captured_table ORDER BY table_name`,
   );
   return rows.map((r) => r.table_name);
 }
 
 /** Every table capture is on, by Tandem's records or by the catalog. */
-export async function capturedTables(db: Queryable, schema: string): Promise<string[]> {
+export async function capturedTables(db: Queryable, tool: ToolSchema, schema: string): Promise<string[]> {
   return [
-    ...new Set([...(await recordedTables(db)), ...(await tablesWithCaptureTrigger(db, schema))]),
+    ...new Set([...(await recordedTables(db, tool)), ...(await tablesWithCaptureTrigger(db, tool, schema))]),
   ].sort();
 }
 
 export interface UninstallOptions extends Partial<Pick<CaptureOptions, 'tables'>> {
   /** The application schema (the project config's). */
   schema: string;
+  /** Tandem's own schema, where capture is recorded. */
+  tool: ToolSchema;
   actor?: string;
   lockTimeoutMs?: number;
 }
@@ -49,14 +52,15 @@ export async function uninstallCapture(
   pool: pg.Pool,
   options: UninstallOptions,
 ): Promise<UninstallResult[]> {
-  await requireSchema(pool);
+  const { tool } = options;
+  await requireSchema(pool, tool);
   return withRetriedTransaction(pool, async (tx) => {
     await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
-    const recorded = new Set(await recordedTables(tx));
+    const recorded = new Set(await recordedTables(tx, tool));
     const tables = options.tables
       ? [...new Set(options.tables)]
-      : await capturedTables(tx, options.schema);
-    const catalogs = await readTableCatalog(tx, tables, { schema: options.schema });
+      : await capturedTables(tx, tool, options.schema);
+    const catalogs = await readTableCatalog(tx, tables, { schema: options.schema, tool });
     for (const name of tables) {
       if (!catalogs.has(name) && !recorded.has(name))
         throw new NotFoundError('table', name, 'tables');
@@ -70,12 +74,12 @@ export async function uninstallCapture(
       }
       if (trigger)
         await tx.query(
-          `DROP TRIGGER ${CAPTURE_TRIGGER} ON ${qualifiedTable({ schema: options.schema, name })}`,
+          `DROP TRIGGER ${captureTriggerName(tool)} ON ${qualifiedTable({ schema: options.schema, name })}`,
         );
       // The table's generated function (tables installed by an older Tandem have none).
-      await tx.query(`DROP FUNCTION IF EXISTS ${qualifiedCaptureFunction(name)}()`);
-      await tx.query('DELETE FROM tandem.captured_table WHERE table_name = $1', [name]);
-      await recordAudit(tx, { actor: options.actor, action: 'capture.uninstall', target: name });
+      await tx.query(`DROP FUNCTION IF EXISTS ${qualifiedCaptureFunction(tool, name)}()`);
+      await tx.query(`DELETE FROM ${tool.sql}.captured_table WHERE table_name = $1`, [name]);
+      await recordAudit(tx, tool, { actor: options.actor, action: 'capture.uninstall', target: name });
       results.push({ table: name, action: 'removed' });
     }
     return results;

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { createApiServer, databaseReadiness, type ApiServerOptions, type ConvexProbe } from '../index.js';
 import type { ApplicationHttp, ApplicationPlugin, ParityReader, WriteRunner } from '../index.js';
+import type { ToolSchema } from '../index.js';
 import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
 import { WriteFlags, type ConvexMutations, type WriteCutoverMetrics } from '../index.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
@@ -17,6 +18,8 @@ type ConvexQueryRunner = Pick<ParityReader, 'query'>;
 
 export interface ApiStackOptions {
   pool: pg.Pool;
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   /** The application whose routes are served (its `http`); without one, the control room and system routes only. */
   application?: ApplicationPlugin | null;
   tokens: Record<string, TokenEntry>;
@@ -74,12 +77,13 @@ function convexProbe(convex: ConvexQueryRunner, mirror: MirrorConfig | undefined
 
 export async function startApiStack(options: ApiStackOptions): Promise<RunningApi> {
   const serveApp = options.application?.http;
-  const flags = serveApp && options.convex ? await ReadFlags.start({ pool: options.pool, log: options.logger }) : null;
+  const flags = serveApp && options.convex ? await ReadFlags.start({ pool: options.pool, tool: options.tool, log: options.logger }) : null;
   const writeFlags =
-    serveApp && options.convexWrites ? await WriteFlags.start({ pool: options.pool, log: options.logger }) : null;
+    serveApp && options.convexWrites ? await WriteFlags.start({ pool: options.pool, tool: options.tool, log: options.logger }) : null;
   const application = serveApp
     ? serveApp({
         pool: options.pool,
+        tool: options.tool,
         log: options.logger,
         runner: options.runner,
         reads: flags && options.convex ? { flags, convex: options.convex } : undefined,
@@ -92,10 +96,11 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
   const room = options.controlRoom
     ? new ControlRoom({
         pool: options.pool,
+        tool: options.tool,
         mirror: options.controlRoom.mirror,
         log: options.logger,
         convexRows: options.controlRoom.convexRows,
-        alerts: postgresAlertSource(options.pool),
+        alerts: postgresAlertSource(options.pool, options.tool),
         phaseSources: options.controlRoom.phaseSources,
       })
     : null;
@@ -103,7 +108,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
     application: application ?? undefined,
     tokens: options.tokens,
     logger: options.logger,
-    readiness: () => databaseReadiness(options.pool, options.convex ? convexProbe(options.convex, options.controlRoom?.mirror) : undefined),
+    readiness: () => databaseReadiness(options.pool, options.tool, options.convex ? convexProbe(options.convex, options.controlRoom?.mirror) : undefined),
     // The control-room page at `/`, beside whatever routes the caller adds.
     extraRoutes: async (scope) => {
       await registerDashboard(scope);

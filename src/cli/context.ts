@@ -11,6 +11,7 @@ import { discoverMirror, type DiscoveredMirror } from '../index.js';
 import { createLogger, type Logger } from '../index.js';
 import { openDatabase, type Database } from '../index.js';
 import type { PhaseSources, Queryable } from '../index.js';
+import { toolSchemaOf, type ToolSchema } from '../index.js';
 import { planPhaseSources } from './phaseSources.js';
 
 export interface CommandContext {
@@ -18,6 +19,8 @@ export interface CommandContext {
   config: Config;
   /** The project config file (or the defaults): what to mirror and how. */
   project: ProjectConfig;
+  /** Tandem's own schema, as the project config names it. */
+  tool: ToolSchema;
   log: Logger;
 }
 
@@ -41,7 +44,7 @@ export async function commandContext(): Promise<CommandContext> {
     mirrorWaitMs: project.mirror.waitMs,
     alertWebhookVariable: project.alerts.webhook.urlVariable,
   });
-  return { config, project, log: createLogger(config.logLevel) };
+  return { config, project, tool: toolSchemaOf(project), log: createLogger(config.logLevel) };
 }
 
 /**
@@ -101,5 +104,5 @@ export function parseList(value: string, previous: string[] = []): string[] {
 
 /** The phases' sources in a command: the project's alert rules, the database's write stages. */
 export function phaseSources(ctx: CommandContext, db: Queryable): PhaseSources {
-  return planPhaseSources(db, ctx.project.alerts);
+  return planPhaseSources(db, ctx.tool, ctx.project.alerts);
 }

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { TokenEntry } from '../index.js';
+import type { ToolSchema } from '../index.js';
 import { HttpConvexTarget } from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
@@ -125,6 +126,8 @@ export async function startServing(
     host: string;
     mirrorWaitMs: number;
     log: Logger;
+    /** Tandem's own schema (the project config's toolSchema). */
+    tool: ToolSchema;
     /** Alert rules evaluated in this process (the stand-in's admin key is added to the secrets). */
     alerts?: AlertingSettings;
     /** Relay settings (retry budget, breaker…) other than the defaults. */
@@ -133,6 +136,7 @@ export async function startServing(
 ): Promise<Serving> {
   const mirror = startMirrorStack({
     pool: stores.pool,
+    tool: options.tool,
     target: stores.target,
     mirror: options.mirror,
     discover: options.discover,
@@ -146,6 +150,7 @@ export async function startServing(
   });
   try {
     const api = await startApiStack({
+      tool: options.tool,
       pool: stores.pool,
       application: options.application,
       tokens: options.tokens,
@@ -160,7 +165,7 @@ export async function startServing(
         mirror: options.mirror,
         convexRows: (table) => countConvexRows(stores.target, table),
         secrets: [stores.convexAdminKey, stores.pg.url],
-        phaseSources: planPhaseSources(stores.pool, options.alerts?.policy ?? DEFAULT_ALERT_POLICY),
+        phaseSources: planPhaseSources(stores.pool, options.tool, options.alerts?.policy ?? DEFAULT_ALERT_POLICY),
       },
     });
     return {

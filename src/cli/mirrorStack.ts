@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { Registry } from 'prom-client';
 import type { ConvexTarget } from '../index.js';
 import type { MirrorConfig } from '../index.js';
+import type { ToolSchema } from '../index.js';
 import type { Logger } from '../index.js';
 import { mirrorMapper } from '../index.js';
 import { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from '../index.js';
@@ -40,16 +41,19 @@ export function startMirrorStack(options: {
   /** Discovers the mirror again: with it, a schema change pauses its table (docs/relay.md). */
   discover?: () => Promise<MirrorConfig>;
   log: Logger;
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   mirrorWaitMs: number;
   relay?: Partial<RelayOptions>;
   alerts?: AlertingSettings;
 }): MirrorStack {
   const registry = new Registry();
   const metrics = createRelayMetrics(registry);
-  registerOutboxGauges(registry, options.pool);
+  registerOutboxGauges(registry, options.tool, options.pool);
   const relay = new Relay(
     {
       pool: options.pool,
+      tool: options.tool,
       target: options.target,
       schema: options.discover ? { mirror: options.mirror, discover: options.discover } : undefined,
       mapper: options.discover ? undefined : mirrorMapper(options.mirror),
@@ -58,10 +62,11 @@ export function startMirrorStack(options: {
     },
     options.relay,
   );
-  const runner = new MirrorRunner(options.pool, relay, metrics, options.log, { waitMs: options.mirrorWaitMs });
+  const runner = new MirrorRunner(options.pool, relay, metrics, options.log, { tool: options.tool, waitMs: options.mirrorWaitMs });
   const alerts = options.alerts
     ? startAlerting({
         pool: options.pool,
+        tool: options.tool,
         policy: options.alerts.policy,
         tables: () => options.mirror.tables.map((t) => t.name),
         config: options.alerts.config,

@@ -13,6 +13,7 @@ import { ConfigError } from '../core/errors.js';
 import type { InvariantSuite } from '../parity/invariantSuite.js';
 import type { ApplicationPlugin } from '../application/plugin.js';
 import { alertsConfigSchema, resolveAlertPolicy, type AlertPolicy } from '../alerts/rules.js';
+import { DEFAULT_TOOL_SCHEMA_NAME, toolSchemaNameProblem } from '../core/toolSchema.js';
 
 /**
  * A Postgres identifier as Tandem uses it: table and schema names become
@@ -71,7 +72,7 @@ export const projectConfigSchema = z
     /** The application's Postgres schema. */
     schema: identifier.default('public'),
     /** Tandem's own schema (outbox, checkpoints, history, audit). */
-    toolSchema: identifier.default('tandem'),
+    toolSchema: z.string().default(DEFAULT_TOOL_SCHEMA_NAME),
     /**
      * Only these tables are mirrored, and this order is preferred where foreign
      * keys leave a choice. Absent: every table with a primary key.
@@ -258,13 +259,9 @@ export function parseProjectConfig(
     throw new ConfigError(`${source}: ${key}`, message);
   }
   const c = parsed.data;
-  // Tandem's own SQL still names its schema `tandem`; until every statement
-  // takes the name from here, another name is refused rather than ignored.
-  if (c.toolSchema !== 'tandem')
-    throw new ConfigError(
-      `${source}: toolSchema`,
-      `only "tandem" is supported in this version (got "${c.toolSchema}")`,
-    );
+  // Any name Postgres can quote, except what would break the generated PL/pgSQL (see toolSchema.ts).
+  const toolProblem = toolSchemaNameProblem(c.toolSchema);
+  if (toolProblem) throw new ConfigError(`${source}: toolSchema`, toolProblem);
   if (c.schema === c.toolSchema)
     throw new ConfigError(`${source}: toolSchema`, `must differ from the application schema "${c.schema}"`);
   const never = new Set([...c.exclude, ...c.legacyTables]);

@@ -6,17 +6,18 @@
 import type pg from 'pg';
 import { currentAlerts, listAlertHistory } from '../alerts/index.js';
 import type { AlertSource } from './types.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
-export function postgresAlertSource(pool: pg.Pool): AlertSource {
+export function postgresAlertSource(pool: pg.Pool, tool: ToolSchema): AlertSource {
   return {
     async firingByTable() {
       const firing = new Map<string, number>();
-      for (const alert of await currentAlerts(pool))
+      for (const alert of await currentAlerts(pool, tool))
         if (alert.state === 'firing') firing.set(alert.table, (firing.get(alert.table) ?? 0) + 1);
       return firing;
     },
     async history(limit) {
-      return (await listAlertHistory(pool, { limit })).map((event) => ({
+      return (await listAlertHistory(pool, tool, { limit })).map((event) => ({
         at: event.at.getTime(),
         rule: event.rule,
         table: event.table,

@@ -4,6 +4,7 @@
  * stages' own audit log (tandem.read_flag_history), newest first.
  */
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface AuditViewEntry {
   /** Milliseconds since the epoch. */
@@ -14,7 +15,7 @@ export interface AuditViewEntry {
   detail: Record<string, unknown> | null;
 }
 
-export async function auditEntries(db: Queryable, limit: number): Promise<AuditViewEntry[]> {
+export async function auditEntries(db: Queryable, tool: ToolSchema, limit: number): Promise<AuditViewEntry[]> {
   const { rows } = await db.query<{
     at: Date;
     actor: string;
@@ -22,7 +23,7 @@ export async function auditEntries(db: Queryable, limit: number): Promise<AuditV
     target: string | null;
     detail: Record<string, unknown> | null;
   }>(
-    `(SELECT at, actor, action, target, detail, id, 0 AS source FROM tandem.audit_log ORDER BY at DESC, id DESC LIMIT $1)
+    `(SELECT at, actor, action, target, detail, id, 0 AS source FROM ${tool.sql}.audit_log ORDER BY at DESC, id DESC LIMIT $1)
      UNION ALL
      (SELECT at, actor,
              CASE WHEN to_stage = 'postgres' AND from_stage <> 'postgres' THEN 'flags.rollback' ELSE 'flags.set' END,
@@ -31,7 +32,7 @@ export async function auditEntries(db: Queryable, limit: number): Promise<AuditV
                                 'to', jsonb_build_object('stage', to_stage, 'percent', to_percent),
                                 'why', why, 'forced', forced, 'rule', rule, 'values', detail),
              id, 1 AS source
-        FROM tandem.read_flag_history ORDER BY at DESC, id DESC LIMIT $1)
+        FROM ${tool.sql}.read_flag_history ORDER BY at DESC, id DESC LIMIT $1)
      ORDER BY at DESC, source DESC, id DESC LIMIT $1`,
     [limit],
   );

@@ -34,8 +34,11 @@ import { MetricSampler } from './sampler.js';
 import { flagStates } from './tableStats.js';
 import { NO_ALERTS, type AlertHistoryEntry, type AlertSource, type Overview } from './types.js';
 import type { Retention } from './metricStore.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface ControlRoomOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   pool: pg.Pool;
   mirror: MirrorConfig;
   log: Logger;
@@ -86,6 +89,7 @@ export class ControlRoom {
     );
     this.overviews = new OverviewBuilder({
       pool: options.pool,
+      tool: options.tool,
       mirror: options.mirror,
       now: this.now,
       alerts: this.alerts,
@@ -96,6 +100,7 @@ export class ControlRoom {
     this.live = new LiveOverview(() => this.overview(), options.log, options.liveCheckMs);
     this.sampler = new MetricSampler({
       pool: options.pool,
+      tool: options.tool,
       overview: () => this.overview(),
       log: options.log,
       now: this.now,
@@ -133,7 +138,7 @@ export class ControlRoom {
   ): Promise<{ metric: string; window: string; stepSeconds: number; series: Series[] }> {
     const q = parseRequest(seriesQuery, query, 'query');
     const tables = q.table === undefined ? this.tables : [this.requireTable(q.table)];
-    const result = await readSeries(this.options.pool, {
+    const result = await readSeries(this.options.pool, this.options.tool, {
       metric: q.metric,
       window: q.window,
       tables,
@@ -145,7 +150,7 @@ export class ControlRoom {
 
   async checklist(table: string): Promise<TableChecklist> {
     this.requireTable(table);
-    const [list] = await checklist(this.options.pool, this.options.mirror, [table], {
+    const [list] = await checklist(this.options.pool, this.options.tool, this.options.mirror, [table], {
       now: this.now(),
       sources: this.options.phaseSources,
     });
@@ -153,7 +158,7 @@ export class ControlRoom {
   }
 
   async flags(): Promise<FlagsView> {
-    const stored = await flagStates(this.options.pool);
+    const stored = await flagStates(this.options.pool, this.options.tool);
     return {
       stages: READ_STAGES,
       tables: this.tables.map((table) => {
@@ -173,7 +178,7 @@ export class ControlRoom {
   async setFlag(table: string, body: unknown, actor: string): Promise<FlagsView> {
     this.requireTable(table);
     const b = parseRequest(setFlagBody, body, 'body');
-    await setReadStage(this.options.pool, this.tables, {
+    await setReadStage(this.options.pool, this.options.tool, this.tables, {
       table,
       stage: b.stage,
       percent: b.percent,
@@ -188,7 +193,7 @@ export class ControlRoom {
   async rollback(table: string, body: unknown, actor: string): Promise<FlagsView> {
     this.requireTable(table);
     const b = parseRequest(rollbackBody, body, 'body');
-    await rollbackReadStages(this.options.pool, [table], this.tables, { why: b.reason, actor });
+    await rollbackReadStages(this.options.pool, this.options.tool, [table], this.tables, { why: b.reason, actor });
     this.overviews.invalidate();
     return this.flags();
   }
@@ -197,12 +202,12 @@ export class ControlRoom {
     const q = parseRequest(tableLimitQuery, query, 'query');
     if (q.table !== undefined) this.requireTable(q.table);
     return {
-      deadLetters: await deadLetterViews(this.options.pool, { table: q.table, limit: q.limit }),
+      deadLetters: await deadLetterViews(this.options.pool, this.options.tool, { table: q.table, limit: q.limit }),
     };
   }
 
   async retryDeadLetter(id: number, actor: string): Promise<{ retried: number[] }> {
-    return { retried: await retryDeadLetters(this.options.pool, [id], actor) };
+    return { retried: await retryDeadLetters(this.options.pool, this.options.tool, [id], actor) };
   }
 
   async discardDeadLetter(
@@ -211,14 +216,14 @@ export class ControlRoom {
     actor: string,
   ): Promise<{ discarded: number }> {
     const b = parseRequest(discardBody, body, 'body');
-    await discardDeadLetter(this.options.pool, id, actor, b.reason);
+    await discardDeadLetter(this.options.pool, this.options.tool, id, actor, b.reason);
     return { discarded: id };
   }
 
   async parityHistory(query: unknown): Promise<{ runs: unknown[] }> {
     const q = parseRequest(tableLimitQuery, query, 'query');
     if (q.table !== undefined) this.requireTable(q.table);
-    const runs = await listRuns(this.options.pool, {
+    const runs = await listRuns(this.options.pool, this.options.tool, {
       table: q.table,
       kind: 'parity',
       limit: q.limit,
@@ -249,6 +254,6 @@ export class ControlRoom {
 
   async audit(query: unknown): Promise<{ entries: AuditViewEntry[] }> {
     const q = parseRequest(limitQuery, query, 'query');
-    return { entries: await auditEntries(this.options.pool, q.limit) };
+    return { entries: await auditEntries(this.options.pool, this.options.tool, q.limit) };
   }
 }

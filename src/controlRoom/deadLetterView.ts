@@ -4,6 +4,7 @@
  * Retry and discard go through src/relay/deadLetters.ts, which audits them.
  */
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface DeadLetterView {
   id: number;
@@ -21,7 +22,7 @@ export interface DeadLetterView {
 }
 
 export async function deadLetterViews(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   options: { table?: string; limit: number },
 ): Promise<DeadLetterView[]> {
   const { rows } = await db.query<{
@@ -37,7 +38,7 @@ export async function deadLetterViews(
     dead_at: Date;
   }>(
     `SELECT id, table_name, key, op, reason, rule, column_name, attempts, "row", dead_at
-       FROM tandem.dead_letter
+       FROM ${tool.sql}.dead_letter
       WHERE resolved_at IS NULL AND ($1::text IS NULL OR table_name = $1)
       ORDER BY id LIMIT $2`,
     [options.table ?? null, options.limit],

@@ -9,6 +9,7 @@
  * hour is the same hour whatever the session's time zone.
  */
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export const METRICS = [
   'successRate',
@@ -50,13 +51,13 @@ export interface Sample {
 
 /** Stores one sampling round at `at` (a second sample of the same bucket replaces the first). */
 export async function recordSamples(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   at: Date,
   samples: readonly Sample[],
 ): Promise<void> {
   if (samples.length === 0) return;
   await db.query(
-    `INSERT INTO tandem.metric_sample (resolution, metric, table_name, bucket, value, samples)
+    `INSERT INTO ${tool.sql}.metric_sample (resolution, metric, table_name, bucket, value, samples)
      SELECT 'raw', m, t, $1, v, CASE WHEN v IS NULL THEN 0 ELSE 1 END
        FROM unnest($2::text[], $3::text[], $4::float8[]) AS s(m, t, v)
      ON CONFLICT (resolution, metric, table_name, bucket)
@@ -73,7 +74,7 @@ export async function recordSamples(
  * are all null keeps a null value with 0 samples.
  */
 async function rollUp(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   from: Resolution,
   to: Resolution,
   bucketMs: number,
@@ -81,13 +82,13 @@ async function rollUp(
 ): Promise<void> {
   await db.query(
     `WITH since AS (SELECT coalesce(max(bucket), '-infinity'::timestamptz) AS t
-                      FROM tandem.metric_sample WHERE resolution = $2)
-     INSERT INTO tandem.metric_sample (resolution, metric, table_name, bucket, value, samples)
+                      FROM ${tool.sql}.metric_sample WHERE resolution = $2)
+     INSERT INTO ${tool.sql}.metric_sample (resolution, metric, table_name, bucket, value, samples)
      SELECT $2, metric, table_name,
             date_bin(make_interval(secs => $3::float8 / 1000), bucket, 'epoch'::timestamptz) AS b,
             sum(value * samples) / nullif(sum(samples) FILTER (WHERE value IS NOT NULL), 0),
             coalesce(sum(samples) FILTER (WHERE value IS NOT NULL), 0)
-       FROM tandem.metric_sample, since
+       FROM ${tool.sql}.metric_sample, since
       WHERE resolution = $1 AND bucket >= since.t
         AND bucket < date_bin(make_interval(secs => $3::float8 / 1000), $4::timestamptz, 'epoch'::timestamptz)
       GROUP BY metric, table_name, b
@@ -99,14 +100,14 @@ async function rollUp(
 
 /** Rolls raw samples into minutes and minutes into hours, then prunes each resolution past its retention. */
 export async function compactSamples(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   now: Date,
   retention: Retention = DEFAULT_RETENTION,
 ): Promise<void> {
-  await rollUp(db, 'raw', '1m', MINUTE_MS, now);
-  await rollUp(db, '1m', '1h', HOUR_MS, now);
+  await rollUp(db, tool, 'raw', '1m', MINUTE_MS, now);
+  await rollUp(db, tool, '1m', '1h', HOUR_MS, now);
   await db.query(
-    `DELETE FROM tandem.metric_sample
+    `DELETE FROM ${tool.sql}.metric_sample
       WHERE (resolution = 'raw' AND bucket < $1) OR (resolution = '1m' AND bucket < $2)
          OR (resolution = '1h' AND bucket < $3)`,
     [
@@ -128,7 +129,7 @@ export interface StoredSample {
 
 /** Every stored row of a resolution, in (metric, table, bucket) order: for tests and inspection. */
 export async function storedSamples(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   resolution: Resolution,
 ): Promise<StoredSample[]> {
   const { rows } = await db.query<{
@@ -138,7 +139,7 @@ export async function storedSamples(
     value: number | null;
     samples: number;
   }>(
-    `SELECT metric, table_name, bucket, value, samples FROM tandem.metric_sample
+    `SELECT metric, table_name, bucket, value, samples FROM ${tool.sql}.metric_sample
       WHERE resolution = $1 ORDER BY metric, table_name, bucket`,
     [resolution],
   );
@@ -183,7 +184,7 @@ export interface Series {
  * stored buckets shows their weighted mean, a step with none shows null.
  */
 export async function readSeries(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   request: {
     metric: MetricName;
     window: WindowName;
@@ -199,7 +200,7 @@ export async function readSeries(
   const { rows } = await db.query<{ table_name: string; step: Date; value: number | null }>(
     `SELECT table_name, date_bin(make_interval(secs => $5::float8 / 1000), bucket, 'epoch'::timestamptz) AS step,
             sum(value * samples) / nullif(sum(samples) FILTER (WHERE value IS NOT NULL), 0) AS value
-       FROM tandem.metric_sample
+       FROM ${tool.sql}.metric_sample
       WHERE resolution = $1 AND metric = $2 AND table_name = ANY($3::text[])
         AND bucket >= $4 AND bucket < $6
       GROUP BY table_name, step`,

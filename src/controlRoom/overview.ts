@@ -22,11 +22,14 @@ import {
   untrackedCounts,
 } from './tableStats.js';
 import type { AlertSource, Overview, TableOverview } from './types.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** The window success rate and latency are computed over. */
 export const RATE_WINDOW_MS = 5 * 60_000;
 
 export interface OverviewSources {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   pool: pg.Pool;
   mirror: MirrorConfig;
   now: () => Date;
@@ -75,7 +78,7 @@ export class OverviewBuilder {
 
   private async computeSlow(now: Date): Promise<SlowFacts> {
     const { pool, mirror } = this.sources;
-    const lists = await checklist(pool, mirror, this.tables, {
+    const lists = await checklist(pool, this.sources.tool, mirror, this.tables, {
       now,
       sources: this.sources.phaseSources,
     });
@@ -85,7 +88,7 @@ export class OverviewBuilder {
     const streaks = new Map<string, number>();
     const rows = new Map<string, PostgresRows | null>();
     for (const t of mirror.tables) {
-      streaks.set(t.name, (await parityStatus(pool, now, { table: t.name })).streakDays);
+      streaks.set(t.name, (await parityStatus(pool, this.sources.tool, now, { table: t.name })).streakDays);
       rows.set(t.name, await postgresRowCount(pool, t.schema, t.name));
     }
     return { at: now.getTime(), phases, streaks, rows };
@@ -106,12 +109,12 @@ export class OverviewBuilder {
     const slow = await this.slowFacts(now);
     // Independent reads: in parallel over the pool's connections.
     const [pending, applied, dead, parity, untracked, flags, firing] = await Promise.all([
-      pendingStats(pool, now),
-      appliedStats(pool, new Date(now.getTime() - RATE_WINDOW_MS), now),
-      deadLetterCounts(pool),
-      latestParity(pool, now),
-      untrackedCounts(pool),
-      flagStates(pool),
+      pendingStats(pool, this.sources.tool, now),
+      appliedStats(pool, this.sources.tool, new Date(now.getTime() - RATE_WINDOW_MS), now),
+      deadLetterCounts(pool, this.sources.tool),
+      latestParity(pool, this.sources.tool, now),
+      untrackedCounts(pool, this.sources.tool),
+      flagStates(pool, this.sources.tool),
       alerts.firingByTable(),
     ]);
     void convexRows.refresh(this.tables, now.getTime());

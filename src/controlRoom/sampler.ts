@@ -15,6 +15,7 @@ import {
   type Sample,
 } from './metricStore.js';
 import type { Overview } from './types.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 10_000;
 
@@ -32,6 +33,8 @@ export function samplesOf(overview: Overview): Sample[] {
 }
 
 export interface SamplerOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   pool: pg.Pool;
   overview: () => Promise<Overview>;
   log: Logger;
@@ -54,8 +57,8 @@ export class MetricSampler {
     const overview = await this.options.overview();
     const now = this.options.now?.() ?? new Date(overview.generatedAt);
     const at = new Date(Math.floor(now.getTime() / this.intervalMs) * this.intervalMs);
-    await recordSamples(this.options.pool, at, samplesOf(overview));
-    await compactSamples(this.options.pool, now, this.options.retention ?? DEFAULT_RETENTION);
+    await recordSamples(this.options.pool, this.options.tool, at, samplesOf(overview));
+    await compactSamples(this.options.pool, this.options.tool, now, this.options.retention ?? DEFAULT_RETENTION);
   }
 
   start(): void {

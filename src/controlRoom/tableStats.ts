@@ -7,6 +7,7 @@
  * runs the relay.
  */
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface PendingStats {
   pending: number;
@@ -19,7 +20,7 @@ export interface PendingStats {
 }
 
 /** Changes not yet applied, per table (index outbox_pending_seq). */
-export async function pendingStats(db: Queryable, now: Date): Promise<Map<string, PendingStats>> {
+export async function pendingStats(db: Queryable, tool: ToolSchema, now: Date): Promise<Map<string, PendingStats>> {
   const { rows } = await db.query<{
     table_name: string;
     pending: number;
@@ -31,7 +32,7 @@ export async function pendingStats(db: Queryable, now: Date): Promise<Map<string
             greatest(0, extract(epoch FROM $1::timestamptz - min(captured_at)))::float8 AS oldest,
             count(*) FILTER (WHERE last_error IS NOT NULL)::int AS retrying,
             coalesce(sum(greatest(attempts, 1)) FILTER (WHERE last_error IS NOT NULL), 0)::int AS failed
-       FROM tandem.outbox WHERE status = 'pending' GROUP BY table_name`,
+       FROM ${tool.sql}.outbox WHERE status = 'pending' GROUP BY table_name`,
     [now],
   );
   return new Map(
@@ -63,7 +64,7 @@ export interface AppliedStats {
  * is what decides how stale a Convex read can be.
  */
 export async function appliedStats(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   from: Date,
   to: Date,
 ): Promise<Map<string, AppliedStats>> {
@@ -77,7 +78,7 @@ export async function appliedStats(
     `WITH finished AS (
        SELECT table_name, status, attempts,
               extract(epoch FROM processed_at - captured_at) * 1000 AS latency_ms
-         FROM tandem.outbox
+         FROM ${tool.sql}.outbox
         WHERE status <> 'pending' AND processed_at > $1 AND processed_at <= $2)
      SELECT table_name,
             count(*) FILTER (WHERE status = 'done')::int AS applied,
@@ -114,9 +115,9 @@ export function successRate(
 }
 
 /** Unresolved dead letters per table (index dead_letter_unresolved). */
-export async function deadLetterCounts(db: Queryable): Promise<Map<string, number>> {
+export async function deadLetterCounts(db: Queryable, tool: ToolSchema): Promise<Map<string, number>> {
   const { rows } = await db.query<{ table_name: string; n: number }>(
-    `SELECT table_name, count(*)::int AS n FROM tandem.dead_letter WHERE resolved_at IS NULL GROUP BY table_name`,
+    `SELECT table_name, count(*)::int AS n FROM ${tool.sql}.dead_letter WHERE resolved_at IS NULL GROUP BY table_name`,
   );
   return new Map(rows.map((r) => [r.table_name, r.n]));
 }
@@ -129,7 +130,7 @@ export interface LatestParity {
 }
 
 /** The latest parity run of each table, as of `now` (index parity_run_table_time). */
-export async function latestParity(db: Queryable, now: Date): Promise<Map<string, LatestParity>> {
+export async function latestParity(db: Queryable, tool: ToolSchema, now: Date): Promise<Map<string, LatestParity>> {
   const { rows } = await db.query<{
     table_name: string;
     drift_count: number;
@@ -137,7 +138,7 @@ export async function latestParity(db: Queryable, now: Date): Promise<Map<string
     finished_at: Date;
   }>(
     `SELECT DISTINCT ON (table_name) table_name, drift_count, convex_rows, finished_at
-       FROM tandem.parity_run WHERE kind = 'parity' AND finished_at <= $1
+       FROM ${tool.sql}.parity_run WHERE kind = 'parity' AND finished_at <= $1
       ORDER BY table_name, finished_at DESC, id DESC`,
     [now],
   );
@@ -154,9 +155,9 @@ export async function latestParity(db: Queryable, now: Date): Promise<Map<string
 }
 
 /** Writes captured without the mirror helper's operation key, per table (live and pruned). */
-export async function untrackedCounts(db: Queryable): Promise<Map<string, number>> {
+export async function untrackedCounts(db: Queryable, tool: ToolSchema): Promise<Map<string, number>> {
   const { rows } = await db.query<{ table_name: string; count: string }>(
-    `SELECT table_name, count::text FROM tandem.untracked_writes`,
+    `SELECT table_name, count::text FROM ${tool.sql}.untracked_writes`,
   );
   return new Map(rows.map((r) => [r.table_name, Number(r.count)]));
 }
@@ -169,7 +170,7 @@ export interface FlagState {
 }
 
 /** Each table's stored read stage with the latest change's author (tables never set are absent). */
-export async function flagStates(db: Queryable): Promise<Map<string, FlagState>> {
+export async function flagStates(db: Queryable, tool: ToolSchema): Promise<Map<string, FlagState>> {
   const { rows } = await db.query<{
     table_name: string;
     stage: string;
@@ -178,9 +179,9 @@ export async function flagStates(db: Queryable): Promise<Map<string, FlagState>>
     actor: string | null;
   }>(
     `SELECT f.table_name, f.stage, f.percent::text, f.updated_at,
-            (SELECT h.actor FROM tandem.read_flag_history h
+            (SELECT h.actor FROM ${tool.sql}.read_flag_history h
               WHERE h.table_name = f.table_name ORDER BY h.id DESC LIMIT 1) AS actor
-       FROM tandem.read_flag f`,
+       FROM ${tool.sql}.read_flag f`,
   );
   return new Map(
     rows.map((r) => [

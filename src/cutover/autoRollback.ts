@@ -24,6 +24,7 @@ import { rollbackReadStages, type StageChange } from './flagStore.js';
 import type { CutoverMetrics } from './metrics.js';
 import type { ReadStats } from './readStats.js';
 import type { TableStage } from './decide.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export const ROLLBACK_SIGNALS: readonly RollbackSignal[] = [
   'mirrorFailureRate',
@@ -37,6 +38,8 @@ export const ROLLBACK_SIGNALS: readonly RollbackSignal[] = [
 const RATES = new Set<RollbackSignal>(['mirrorFailureRate', 'shadowDriftRate', 'convexReadErrorRate']);
 
 export interface AutoRollbackOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   pool: pg.Pool;
   flags: { stageOf(table: string): TableStage; refresh(): Promise<void> };
   stats: ReadStats;
@@ -149,7 +152,7 @@ export class AutoRollback {
 
   private async trip(table: string, rule: RollbackSignal, observed: SignalValue, r: RollbackRule): Promise<RollbackTrip> {
     const detail = { value: observed.value, samples: observed.samples ?? null, threshold: r.threshold, forMs: r.forMs };
-    const [change] = await rollbackReadStages(this.options.pool, [table], this.options.tables, {
+    const [change] = await rollbackReadStages(this.options.pool, this.options.tool, [table], this.options.tables, {
       actor: this.options.actor ?? 'tandem auto-rollback',
       why: `automatic: ${rule} ${round(observed.value)} > ${r.threshold} for ${r.forMs} ms`,
       rule,
@@ -189,7 +192,7 @@ export class AutoRollback {
                 count(*) FILTER (WHERE captured_at > now() - $2::int * interval '1 millisecond')::int AS total,
                 count(*) FILTER (WHERE captured_at > now() - $2::int * interval '1 millisecond'
                                    AND last_error IS NOT NULL)::int AS failing
-           FROM tandem.outbox
+           FROM ${this.options.tool.sql}.outbox
           WHERE table_name = ANY($1::text[])
             AND (status = 'pending' OR captured_at > now() - $2::int * interval '1 millisecond')
           GROUP BY table_name`,
@@ -202,7 +205,7 @@ export class AutoRollback {
     }
     if (needs('deadLetters')) {
       const { rows } = await pool.query<{ table_name: string; n: number }>(
-        `SELECT table_name, count(*)::int AS n FROM tandem.dead_letter
+        `SELECT table_name, count(*)::int AS n FROM ${this.options.tool.sql}.dead_letter
           WHERE resolved_at IS NULL AND table_name = ANY($1::text[]) GROUP BY table_name`,
         [tables],
       );
@@ -210,7 +213,7 @@ export class AutoRollback {
     }
     if (needs('parityDrift')) {
       const { rows } = await pool.query<{ table_name: string; drift: number }>(
-        `SELECT DISTINCT ON (table_name) table_name, drift_count AS drift FROM tandem.parity_run
+        `SELECT DISTINCT ON (table_name) table_name, drift_count AS drift FROM ${this.options.tool.sql}.parity_run
           WHERE kind = 'parity' AND table_name = ANY($1::text[]) ORDER BY table_name, finished_at DESC, id DESC`,
         [tables],
       );

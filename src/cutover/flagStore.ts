@@ -18,9 +18,12 @@ import {
   type ReadStage,
   type StageSetting,
 } from './readStages.js';
+import { toolObjectLiteral, toolScopedName, type ToolSchema } from '../core/toolSchema.js';
 
 /** The channel every stage change is announced on (payload: the table name). */
-export const READ_FLAG_CHANNEL = 'tandem_read_flags';
+export function readFlagChannel(tool: ToolSchema): string {
+  return toolScopedName(tool, 'tandem_read_flags');
+}
 
 export interface TableReadFlag extends StageSetting {
   table: string;
@@ -80,19 +83,19 @@ const toFlag = (r: FlagRow): TableReadFlag => ({
 });
 
 /** Every stored stage (tables never set have no row and read from Postgres). */
-export async function readFlagRows(db: Queryable): Promise<TableReadFlag[]> {
+export async function readFlagRows(db: Queryable, tool: ToolSchema): Promise<TableReadFlag[]> {
   const { rows } = await db.query<FlagRow>(
-    'SELECT table_name, stage, percent, salt, version FROM tandem.read_flag ORDER BY table_name',
+    `SELECT table_name, stage, percent, salt, version FROM ${tool.sql}.read_flag ORDER BY table_name`,
   );
   return rows.map(toFlag);
 }
 
 /** The stage of each of `tables` (the mirrored ones), `postgres` where none was ever set. */
 export async function listReadStages(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   tables: readonly string[],
 ): Promise<Array<{ table: string; stage: ReadStage; percent: number }>> {
-  const stored = new Map((await readFlagRows(db)).map((f) => [f.table, f]));
+  const stored = new Map((await readFlagRows(db, tool)).map((f) => [f.table, f]));
   return tables.map((table) => {
     const f = stored.get(table);
     return { table, stage: f?.stage ?? 'postgres', percent: f?.percent ?? 0 };
@@ -137,32 +140,32 @@ function requireKnownTable(table: string, known: readonly string[]): void {
 }
 
 /** Locks the table's row, creating it at `postgres` first; runs inside a transaction. */
-async function lockFlag(tx: Queryable, table: string): Promise<TableReadFlag> {
+async function lockFlag(tx: Queryable, tool: ToolSchema, table: string): Promise<TableReadFlag> {
   await tx.query(
-    `INSERT INTO tandem.read_flag (table_name, stage, percent, salt, version)
-     VALUES ($1, 'postgres', 0, $2, nextval('tandem.read_flag_version'))
+    `INSERT INTO ${tool.sql}.read_flag (table_name, stage, percent, salt, version)
+     VALUES ($1, 'postgres', 0, $2, nextval(${toolObjectLiteral(tool, 'read_flag_version')}))
      ON CONFLICT (table_name) DO NOTHING`,
     [table, newSalt()],
   );
   const { rows } = await tx.query<FlagRow>(
-    'SELECT table_name, stage, percent, salt, version FROM tandem.read_flag WHERE table_name = $1 FOR UPDATE',
+    `SELECT table_name, stage, percent, salt, version FROM ${tool.sql}.read_flag WHERE table_name = $1 FOR UPDATE`,
     [table],
   );
   return toFlag(rows[0]!);
 }
 
 async function writeChange(
-  tx: Queryable,
+  tx: Queryable, tool: ToolSchema,
   change: StageChange,
   request: Pick<StageChangeRequest, 'actor' | 'rule' | 'detail'> & { why: string },
 ): Promise<{ version: number; at: Date }> {
   const { rows } = await tx.query<{ version: string; updated_at: Date }>(
-    `UPDATE tandem.read_flag SET stage = $2, percent = $3, version = nextval('tandem.read_flag_version'), updated_at = now()
+    `UPDATE ${tool.sql}.read_flag SET stage = $2, percent = $3, version = nextval(${toolObjectLiteral(tool, 'read_flag_version')}), updated_at = now()
       WHERE table_name = $1 RETURNING version, updated_at`,
     [change.table, change.to.stage, change.to.percent],
   );
   await tx.query(
-    `INSERT INTO tandem.read_flag_history
+    `INSERT INTO ${tool.sql}.read_flag_history
        (table_name, actor, why, from_stage, from_percent, to_stage, to_percent, forced, rule, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
     [
@@ -178,7 +181,7 @@ async function writeChange(
       request.detail ? JSON.stringify(request.detail) : null,
     ],
   );
-  await tx.query('SELECT pg_notify($1, $2)', [READ_FLAG_CHANNEL, change.table]);
+  await tx.query('SELECT pg_notify($1, $2)', [readFlagChannel(tool), change.table]);
   return { version: Number(rows[0]!.version), at: new Date(rows[0]!.updated_at) };
 }
 
@@ -188,17 +191,17 @@ async function writeChange(
  * transition table refuses); either way nothing is written.
  */
 export async function setReadStage(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   knownTables: readonly string[],
   request: StageChangeRequest,
 ): Promise<StageChange> {
-  const { table, from, to, forced } = await changeReadStage(pool, knownTables, request);
+  const { table, from, to, forced } = await changeReadStage(pool, tool, knownTables, request);
   return { table, from, to, forced };
 }
 
 /** setReadStage, also returning the version and time the change was stored under (what instances acknowledge). */
 export async function changeReadStage(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   knownTables: readonly string[],
   request: StageChangeRequest,
 ): Promise<StoredStageChange> {
@@ -211,7 +214,7 @@ export async function changeReadStage(
   const to: StageSetting = { stage: request.stage, percent: impliedPercent(request.stage, request.percent) };
   const why = requireWhy(request.why);
   return withTransaction(pool, async (tx) => {
-    const current = await lockFlag(tx, request.table);
+    const current = await lockFlag(tx, tool, request.table);
     const from: StageSetting = { stage: current.stage, percent: current.percent };
     if (request.ifVersion !== undefined && current.version !== request.ifVersion)
       throw new ReadStageRefusedError(
@@ -224,7 +227,7 @@ export async function changeReadStage(
     const check = checkTransition(from, to, { force: request.force });
     if (!check.ok) throw new ReadStageRefusedError(request.table, from, to, check.reason, check.message);
     const change: StageChange = { table: request.table, from, to, forced: check.forced };
-    return { ...change, ...(await writeChange(tx, change, { ...request, why })) };
+    return { ...change, ...(await writeChange(tx, tool, change, { ...request, why })) };
   });
 }
 
@@ -241,7 +244,7 @@ export interface RollbackRequest {
  * tables that moved.
  */
 export async function rollbackReadStages(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   tables: 'all' | readonly string[],
   knownTables: readonly string[],
   request: RollbackRequest,
@@ -253,13 +256,13 @@ export async function rollbackReadStages(
       tables === 'all'
         ? (
             await tx.query<{ table_name: string }>(
-              `SELECT table_name FROM tandem.read_flag WHERE stage <> 'postgres' ORDER BY table_name`,
+              `SELECT table_name FROM ${tool.sql}.read_flag WHERE stage <> 'postgres' ORDER BY table_name`,
             )
           ).rows.map((r) => r.table_name)
         : [...new Set(tables)].sort();
     const changes: StageChange[] = [];
     for (const table of names) {
-      const current = await lockFlag(tx, table);
+      const current = await lockFlag(tx, tool, table);
       if (current.stage === 'postgres') continue;
       const change: StageChange = {
         table,
@@ -267,7 +270,7 @@ export async function rollbackReadStages(
         to: { stage: 'postgres', percent: 0 },
         forced: false,
       };
-      await writeChange(tx, change, { ...request, why });
+      await writeChange(tx, tool, change, { ...request, why });
       changes.push(change);
     }
     return changes;
@@ -290,10 +293,10 @@ interface HistoryRow {
 }
 
 /** The audit log of stage changes, oldest first (of one table, or of all). */
-export async function readStageHistory(db: Queryable, table?: string): Promise<StageHistoryEntry[]> {
+export async function readStageHistory(db: Queryable, tool: ToolSchema, table?: string): Promise<StageHistoryEntry[]> {
   const { rows } = await db.query<HistoryRow>(
     `SELECT id, at, table_name, actor, why, from_stage, from_percent, to_stage, to_percent, forced, rule, detail
-       FROM tandem.read_flag_history WHERE $1::text IS NULL OR table_name = $1 ORDER BY id`,
+       FROM ${tool.sql}.read_flag_history WHERE $1::text IS NULL OR table_name = $1 ORDER BY id`,
     [table ?? null],
   );
   return rows.map((r) => ({

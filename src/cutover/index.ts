@@ -3,7 +3,7 @@ export * from './readStages.js';
 export { BUCKETS, userBucket, inPercent, newSalt } from './buckets.js';
 export { decideRead, tableSelectsUser, type ReadDecision, type ReadingUser, type TableStage } from './decide.js';
 export {
-  READ_FLAG_CHANNEL,
+  readFlagChannel,
   ReadStageRefusedError,
   changeReadStage,
   listReadStages,

@@ -16,11 +16,14 @@ import os from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../log.js';
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** How long after its last heartbeat an instance still counts as live (ms), by default. */
 export const DEFAULT_STALE_AFTER_MS = 5_000;
 
 export interface InstanceRegistryOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   /** What the process is (serve, dev, an application's name); shown beside the id. */
   label?: string;
   /** How often the heartbeat is written (ms). Default 1000. */
@@ -43,12 +46,12 @@ export interface ReadInstance {
   live: boolean;
 }
 
-const UPSERT = `INSERT INTO tandem.read_instance (id, host, pid, label, started_at, heartbeat_at, applied_version, applied_at)
+const upsert = (tool: ToolSchema) => `INSERT INTO ${tool.sql}.read_instance (id, host, pid, label, started_at, heartbeat_at, applied_version, applied_at)
   VALUES ($1, $2, $3, $4, $5, now(), $6, now())
   ON CONFLICT (id) DO UPDATE SET
     heartbeat_at = now(),
-    applied_at = CASE WHEN tandem.read_instance.applied_version = EXCLUDED.applied_version
-                      THEN tandem.read_instance.applied_at ELSE now() END,
+    applied_at = CASE WHEN ${tool.sql}.read_instance.applied_version = EXCLUDED.applied_version
+                      THEN ${tool.sql}.read_instance.applied_at ELSE now() END,
     applied_version = EXCLUDED.applied_version,
     stopped_at = NULL`;
 
@@ -66,7 +69,7 @@ export class InstanceRegistry {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly options: InstanceRegistryOptions = {},
+    private readonly options: InstanceRegistryOptions,
   ) {
     this.id = `${this.host}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
   }
@@ -92,7 +95,7 @@ export class InstanceRegistry {
     this.closed = true;
     await this.settled();
     await this.pool
-      .query('UPDATE tandem.read_instance SET stopped_at = now() WHERE id = $1', [this.id])
+      .query(`UPDATE ${this.options.tool.sql}.read_instance SET stopped_at = now() WHERE id = $1`, [this.id])
       .catch(() => undefined);
   }
 
@@ -109,7 +112,7 @@ export class InstanceRegistry {
       this.dirty = false;
       this.lastBeat = Date.now();
       try {
-        await this.pool.query(UPSERT, [
+        await this.pool.query(upsert(this.options.tool), [
           this.id,
           this.host,
           process.pid,
@@ -122,7 +125,7 @@ export class InstanceRegistry {
           // Each process start adds a row: the ones long gone are dropped by the next to start.
           this.pruned = true;
           await this.pool.query(
-            `DELETE FROM tandem.read_instance WHERE coalesce(stopped_at, heartbeat_at) < now() - interval '7 days'`,
+            `DELETE FROM ${this.options.tool.sql}.read_instance WHERE coalesce(stopped_at, heartbeat_at) < now() - interval '7 days'`,
           );
         }
       } catch (err) {
@@ -157,13 +160,13 @@ interface InstanceRow {
  * (default a day) are left out.
  */
 export async function listReadInstances(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   options: { staleAfterMs?: number; keepMs?: number } = {},
 ): Promise<ReadInstance[]> {
   const { rows } = await db.query<InstanceRow>(
     `SELECT id, host, pid, label, started_at, heartbeat_at, applied_version, applied_at, stopped_at,
             (stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => $1 / 1000.0)) AS live
-       FROM tandem.read_instance
+       FROM ${tool.sql}.read_instance
       WHERE coalesce(stopped_at, heartbeat_at) > now() - make_interval(secs => $2 / 1000.0)
       ORDER BY heartbeat_at DESC, id`,
     [options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS, options.keepMs ?? 86_400_000],

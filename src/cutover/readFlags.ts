@@ -16,10 +16,11 @@ import fs from 'node:fs';
 import type pg from 'pg';
 import { parseForcedTables, type Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { readFlagRows, READ_FLAG_CHANNEL, type TableReadFlag } from './flagStore.js';
+import { readFlagRows, readFlagChannel, type TableReadFlag } from './flagStore.js';
 import type { TableStage } from './decide.js';
 import { StageWatcher } from './stageWatcher.js';
 import { InstanceRegistry, type InstanceRegistryOptions } from './instances.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** Tables forced to read Postgres: every one, or the named ones. */
 export type ForcedTables = 'all' | readonly string[];
@@ -37,6 +38,8 @@ export function readOverrideFromConfig(config: Pick<Config, 'readsForcePostgres'
 }
 
 export interface ReadFlagsOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   /** The flag store; null runs on the override alone (every other table at `postgres`). */
   pool: pg.Pool | null;
   override?: ReadOverride;
@@ -49,7 +52,7 @@ export interface ReadFlagsOptions {
    * acknowledge every stage version it applies, so a rollback drill can wait
    * for it. Default on whenever there is a pool; false leaves it out.
    */
-  instance?: InstanceRegistryOptions | false;
+  instance?: Omit<InstanceRegistryOptions, 'tool'> | false;
   log?: Logger;
 }
 
@@ -85,13 +88,13 @@ export class ReadFlags {
     this.log = options.log?.child({ component: 'read-flags' });
     this.registry =
       options.pool && options.instance !== false
-        ? new InstanceRegistry(options.pool, { log: this.log, ...options.instance })
+        ? new InstanceRegistry(options.pool, { log: this.log, ...options.instance, tool: options.tool })
         : null;
     this.watcher = new StageWatcher(
       {
-        channel: READ_FLAG_CHANNEL,
-        versionSequence: 'tandem.read_flag_version',
-        load: readFlagRows,
+        channel: readFlagChannel(options.tool),
+        versionSequence: `${options.tool.sql}.read_flag_version`,
+        load: (db) => readFlagRows(db, options.tool),
         keyOf: (r) => r.table,
         versionOf: (r) => r.version,
         what: 'read stages',

@@ -31,6 +31,7 @@ import {
   type ShadowComparator,
 } from './shadowClassify.js';
 import type { ShadowOutcome, ShadowRecorder } from './shadowStore.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** Where the router reads stages from: a ReadFlags client, or anything answering the same question. */
 export interface StageSource {
@@ -55,6 +56,8 @@ export interface ShadowOptions {
 }
 
 export interface ReaderOptions<U> {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   flags: StageSource;
   /** The outbox, for telling lag from drift; null classifies every difference as drift. */
   pool: pg.Pool | null;
@@ -241,8 +244,8 @@ export class Reader<U = ReadingUser> {
       timeoutMs: shadow.timeoutMs ?? 2000,
     };
     return request.compare
-      ? classifyWithTolerance(input, request.compare, results)
-      : classifyExact(input);
+      ? classifyWithTolerance(input, this.options.tool, request.compare, results)
+      : classifyExact(input, this.options.tool);
   }
 
   private outcome(o: ShadowOutcome): void {

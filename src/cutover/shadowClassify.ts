@@ -17,6 +17,7 @@
  */
 import type pg from 'pg';
 import { countChangesInFlight, changesInFlight, type ShadowClass } from './shadowCompare.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -81,22 +82,22 @@ export interface Classified {
 }
 
 /** The exact way: drift only when the difference stays with nothing in flight. */
-export async function classifyExact<T>(input: ClassifyInput<T>): Promise<Classified> {
+export async function classifyExact<T>(input: ClassifyInput<T>, tool: ToolSchema): Promise<Classified> {
   const { pool, tables } = input;
   if (!pool) return { class: 'drift', detail: 'no outbox to tell lag from drift' };
   let since = input.started;
-  if (!(await changesInFlight(pool, tables, Date.now() - since + input.inFlightMarginMs)))
+  if (!(await changesInFlight(pool, tool, tables, Date.now() - since + input.inFlightMarginMs)))
     return { class: 'drift', detail: 'differs with no change in flight' };
   for (let attempt = 1; attempt <= input.recheckAttempts; attempt++) {
     await delay(input.recheckMs);
     // Re-read only once nothing is pending: what was applied meanwhile is in both stores.
-    if (await changesInFlight(pool, tables, 0)) continue;
+    if (await changesInFlight(pool, tool, tables, 0)) continue;
     since = Date.now();
     const [p, c] = await rereadBoth(input);
     if (!p.ok || !c.ok) continue;
     if (input.equal(p.value, c.value))
       return { class: 'lag', detail: `changes in flight; equal after ${attempt} re-check(s)` };
-    if (!(await changesInFlight(pool, tables, Date.now() - since + input.inFlightMarginMs)))
+    if (!(await changesInFlight(pool, tool, tables, Date.now() - since + input.inFlightMarginMs)))
       return {
         class: 'drift',
         detail: `still differs after the changes in flight settled (re-check ${attempt})`,
@@ -111,7 +112,7 @@ function rereadBoth<T>(input: ClassifyInput<T>): Promise<[Settled<T>, Settled<T>
 
 /** The stated-tolerance way: the read's `compare` decides what the changes in flight explain. */
 export async function classifyWithTolerance<T>(
-  input: ClassifyInput<T>,
+  input: ClassifyInput<T>, tool: ToolSchema,
   compare: ShadowComparator<T>,
   results: [T, T],
 ): Promise<Classified> {
@@ -120,7 +121,7 @@ export async function classifyWithTolerance<T>(
   let since = input.started;
   for (let attempt = 0; ; attempt++) {
     const window = Date.now() - since + input.inFlightMarginMs;
-    const n = pool ? await countChangesInFlight(pool, tables, window) : 0;
+    const n = pool ? await countChangesInFlight(pool, tool, tables, window) : 0;
     const verdict = await compare(a, b, { changesInFlight: n });
     const after = attempt ? ` after ${attempt} re-check(s)` : '';
     if (verdict.ok)

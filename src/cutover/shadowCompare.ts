@@ -18,6 +18,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { canonicalValue } from '../mapping/index.js';
 import type { Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type ShadowClass = 'match' | 'lag' | 'drift' | 'error';
 /** `ab`: Postgres against Convex; `aa`: Postgres against Postgres (the noise floor). */
@@ -58,13 +59,13 @@ export function resultsEqual(a: unknown, b: unknown): boolean {
  * in the last `withinMs`: while one is, the two stores may differ for a moment.
  */
 export async function changesInFlight(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   tables: readonly string[],
   withinMs: number,
 ): Promise<boolean> {
   const { rows } = await db.query<{ busy: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM tandem.outbox WHERE status = 'pending' AND table_name = ANY($1::text[]))
-         OR EXISTS (SELECT 1 FROM tandem.outbox
+    `SELECT EXISTS (SELECT 1 FROM ${tool.sql}.outbox WHERE status = 'pending' AND table_name = ANY($1::text[]))
+         OR EXISTS (SELECT 1 FROM ${tool.sql}.outbox
                      WHERE status <> 'pending' AND processed_at > now() - $2::int * interval '1 millisecond'
                        AND table_name = ANY($1::text[])) AS busy`,
     [tables, Math.ceil(withinMs)],
@@ -77,12 +78,12 @@ export async function changesInFlight(
  * the last `withinMs`: the most a read over them can be behind (or ahead) by.
  */
 export async function countChangesInFlight(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   tables: readonly string[],
   withinMs: number,
 ): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM tandem.outbox
+    `SELECT count(*) AS n FROM ${tool.sql}.outbox
       WHERE table_name = ANY($1::text[])
         AND (status = 'pending' OR processed_at > now() - $2::int * interval '1 millisecond')`,
     [tables, Math.ceil(withinMs)],

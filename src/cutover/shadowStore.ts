@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { Logger } from '../log.js';
 import type { Queryable } from '../postgres/database.js';
 import { sampleText, type ShadowClass, type ShadowMode } from './shadowCompare.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface ShadowOutcome {
   mode: ShadowMode;
@@ -22,6 +23,8 @@ export interface ShadowOutcome {
 }
 
 export interface ShadowRecorderOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   /** How often counts and samples are written (ms). Default 1000. */
   flushMs?: number;
   /** Samples kept per table per minute, per process. Default 10. */
@@ -47,7 +50,7 @@ export class ShadowRecorder {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly options: ShadowRecorderOptions = {},
+    private readonly options: ShadowRecorderOptions,
   ) {
     this.timer = setInterval(() => void this.flush(), options.flushMs ?? 1000);
     this.timer.unref();
@@ -92,7 +95,7 @@ export class ShadowRecorder {
       if (counts.size > 0) {
         const entries = [...counts.entries()].map(([k, n]) => [...k.split('\u0000'), n] as const);
         await this.pool.query(
-          `INSERT INTO tandem.shadow_count AS c (table_name, mode, class, count)
+          `INSERT INTO ${this.options.tool.sql}.shadow_count AS c (table_name, mode, class, count)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
            ON CONFLICT (table_name, mode, class) DO UPDATE SET count = c.count + excluded.count, last_at = now()`,
           [entries.map((e) => e[0]), entries.map((e) => e[1]), entries.map((e) => e[2]), entries.map((e) => e[3])],
@@ -100,7 +103,7 @@ export class ShadowRecorder {
       }
       for (const { outcome: o, at } of samples) {
         await this.pool.query(
-          `INSERT INTO tandem.shadow_sample (at, mode, class, read_name, tables, postgres_result, convex_result, detail)
+          `INSERT INTO ${this.options.tool.sql}.shadow_sample (at, mode, class, read_name, tables, postgres_result, convex_result, detail)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
           [
             at,
@@ -116,7 +119,7 @@ export class ShadowRecorder {
       }
       if (samples.length > 0)
         await this.pool.query(
-          `DELETE FROM tandem.shadow_sample WHERE id <= (SELECT id FROM tandem.shadow_sample ORDER BY id DESC OFFSET $1 LIMIT 1)`,
+          `DELETE FROM ${this.options.tool.sql}.shadow_sample WHERE id <= (SELECT id FROM ${this.options.tool.sql}.shadow_sample ORDER BY id DESC OFFSET $1 LIMIT 1)`,
           [this.options.maxStoredSamples ?? 1000],
         );
     } catch (err) {
@@ -160,9 +163,9 @@ export interface ShadowReport {
 }
 
 /** The totals of every process's shadow reads, with the newest `samples` samples per table. */
-export async function shadowReport(db: Queryable, options: { samples?: number } = {}): Promise<ShadowReport> {
+export async function shadowReport(db: Queryable, tool: ToolSchema, options: { samples?: number } = {}): Promise<ShadowReport> {
   const { rows } = await db.query<{ table_name: string; mode: ShadowMode; class: ShadowClass; count: string }>(
-    'SELECT table_name, mode, class, count FROM tandem.shadow_count ORDER BY table_name',
+    `SELECT table_name, mode, class, count FROM ${tool.sql}.shadow_count ORDER BY table_name`,
   );
   const report: ShadowReport = { tables: {}, aa: {} };
   for (const r of rows) {
@@ -184,7 +187,7 @@ export async function shadowReport(db: Queryable, options: { samples?: number } 
           convex_result: string | null;
           detail: string | null;
         }>(
-          `SELECT at, class, read_name, tables, postgres_result, convex_result, detail FROM tandem.shadow_sample
+          `SELECT at, class, read_name, tables, postgres_result, convex_result, detail FROM ${tool.sql}.shadow_sample
             WHERE mode = $1 AND $2 = ANY(tables) ORDER BY id DESC LIMIT $3`,
           [mode, table, limit],
         );

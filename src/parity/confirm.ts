@@ -15,6 +15,7 @@ import type { ColumnDifference, DriftCandidates } from './findings.js';
 import { keyValue, type KeyValue } from './keys.js';
 import { pgRowsByKeys, type PgRow } from './pgRows.js';
 import type { UnrepresentableRow } from './findings.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** Which store writes a table: Postgres (the mirror's direction) or Convex (after its write cutover). */
 export type WriteSource = 'postgres' | 'convex';
@@ -51,10 +52,10 @@ export interface ConfirmedDrift {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function pendingKeys(pool: pg.Pool, table: string, keys: readonly string[]): Promise<Set<string>> {
+export async function pendingKeys(pool: pg.Pool, tool: ToolSchema, table: string, keys: readonly string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
   const { rows } = await pool.query<{ key: string }>(
-    `SELECT DISTINCT key FROM tandem.outbox
+    `SELECT DISTINCT key FROM ${tool.sql}.outbox
       WHERE status = 'pending' AND table_name = $1 AND key = ANY($2::text[])`,
     [table, keys],
   );
@@ -72,8 +73,8 @@ async function waitForPending(read: PendingKeysReader, table: string, keys: stri
 }
 
 /** Where a table's unapplied changes wait: the outbox, or Convex's change log when Convex writes it. */
-export function pendingKeysReader(pool: pg.Pool, table: string, options: ConfirmOptions): PendingKeysReader {
-  if ((options.sources?.[table] ?? 'postgres') === 'postgres') return (t, keys) => pendingKeys(pool, t, keys);
+export function pendingKeysReader(pool: pg.Pool, tool: ToolSchema, table: string, options: ConfirmOptions): PendingKeysReader {
+  if ((options.sources?.[table] ?? 'postgres') === 'postgres') return (t, keys) => pendingKeys(pool, tool, t, keys);
   if (!options.convexPendingKeys)
     throw new ConfigError('sources', `${table} is written in Convex: parity needs the change log's pending keys (convexPendingKeys)`);
   return options.convexPendingKeys;
@@ -87,14 +88,14 @@ function differingColumns(table: TableConfig, pg: PgRow, convex: HashedRow): Col
 }
 
 export async function confirmDrift(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   reader: ParityReader,
   table: TableConfig,
   candidates: DriftCandidates,
   options: ConfirmOptions = {},
 ): Promise<ConfirmedDrift> {
   const all = [...new Set([...candidates.missing, ...candidates.extra, ...candidates.different])].sort(compareKeyText);
-  const read = pendingKeysReader(pool, table.name, options);
+  const read = pendingKeysReader(pool, tool, table.name, options);
   const pending = await waitForPending(read, table.name, all, options.pendingWaitMs ?? 10_000);
   const settled = all.filter((k) => !pending.has(k));
   const pgRows = await pgRowsByKeys(pool, table, settled);

@@ -16,6 +16,7 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { withTransaction, type Queryable } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type RunKind = 'parity' | 'invariants';
 export type DriftRecordKind = 'missing' | 'extra' | 'different' | 'pending' | 'violation';
@@ -57,14 +58,14 @@ export interface StoredRun {
 }
 
 /** Stores the runs of one command invocation (one batch id) in one transaction. Returns their ids. */
-export async function recordRuns(pool: pg.Pool, runs: readonly RunRecord[]): Promise<number[]> {
+export async function recordRuns(pool: pg.Pool, tool: ToolSchema, runs: readonly RunRecord[]): Promise<number[]> {
   const batchId = crypto.randomUUID();
   return withTransaction(pool, async (client) => {
     const ids: number[] = [];
     for (const run of runs) {
       const drift = run.drift.filter((d) => d.kind !== 'pending').length;
       const { rows } = await client.query<{ id: string }>(
-        `INSERT INTO tandem.parity_run (batch_id, kind, table_name, mode, suite, invariant, started_at, finished_at,
+        `INSERT INTO ${tool.sql}.parity_run (batch_id, kind, table_name, mode, suite, invariant, started_at, finished_at,
                                         pg_rows, convex_rows, rows_compared, drift_count, pending_count, clean, note)
          VALUES ($1, $2, $3, $4, $15, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
         [batchId, run.kind, run.table, run.mode, run.invariant ?? null, run.startedAt, run.finishedAt,
@@ -74,7 +75,7 @@ export async function recordRuns(pool: pg.Pool, runs: readonly RunRecord[]): Pro
       ids.push(id);
       if (run.drift.length > 0) {
         await client.query(
-          `INSERT INTO tandem.parity_drift (run_id, kind, key, detail)
+          `INSERT INTO ${tool.sql}.parity_drift (run_id, kind, key, detail)
            SELECT $1, k, key, d FROM unnest($2::text[], $3::text[], $4::text[]) AS u(k, key, d)`,
           [id, run.drift.map((d) => d.kind), run.drift.map((d) => d.key), run.drift.map((d) => d.detail ?? null)],
         );
@@ -117,9 +118,9 @@ export interface ListRunsOptions {
 }
 
 /** Runs, newest first. */
-export async function listRuns(db: Queryable, options: ListRunsOptions = {}): Promise<StoredRun[]> {
+export async function listRuns(db: Queryable, tool: ToolSchema, options: ListRunsOptions = {}): Promise<StoredRun[]> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT ${RUN_COLUMNS} FROM tandem.parity_run
+    `SELECT ${RUN_COLUMNS} FROM ${tool.sql}.parity_run
       WHERE ($1::text IS NULL OR table_name = $1) AND ($2::text IS NULL OR kind = $2) AND finished_at <= $3
       ORDER BY finished_at DESC, id DESC LIMIT $4`,
     [options.table ?? null, options.kind ?? null, options.now ?? new Date(), options.limit ?? 20],
@@ -128,20 +129,20 @@ export async function listRuns(db: Queryable, options: ListRunsOptions = {}): Pr
 }
 
 export async function runDrift(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   runId: number,
 ): Promise<Array<{ kind: DriftRecordKind; key: string; detail: string | null }>> {
   const { rows } = await db.query<{ kind: DriftRecordKind; key: string; detail: string | null }>(
-    'SELECT kind, key, detail FROM tandem.parity_drift WHERE run_id = $1 ORDER BY id',
+    `SELECT kind, key, detail FROM ${tool.sql}.parity_drift WHERE run_id = $1 ORDER BY id`,
     [runId],
   );
   return rows;
 }
 
 /** Drift keys of each table's latest parity run (the alert rules and the drift gauge read it). */
-export async function latestParityDrift(pool: Queryable, tables?: readonly string[]): Promise<Map<string, number>> {
+export async function latestParityDrift(pool: Queryable, tool: ToolSchema, tables?: readonly string[]): Promise<Map<string, number>> {
   const { rows } = await pool.query<{ table_name: string; drift: number }>(
-    `SELECT DISTINCT ON (table_name) table_name, drift_count AS drift FROM tandem.parity_run
+    `SELECT DISTINCT ON (table_name) table_name, drift_count AS drift FROM ${tool.sql}.parity_run
       WHERE kind = 'parity' AND ($1::text[] IS NULL OR table_name = ANY($1::text[]))
       ORDER BY table_name, finished_at DESC, id DESC`,
     [tables ? [...tables] : null],

@@ -8,6 +8,7 @@ import type { ParityReader } from '../convex/target.js';
 import { ConfigError } from '../core/errors.js';
 import { recordRuns, type RunRecord } from './history.js';
 import type { InvariantSuite, InvariantViolation } from './invariantSuite.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type InvariantStore = 'postgres' | 'convex';
 
@@ -54,7 +55,7 @@ function requireReader(reader: ParityReader | null): ParityReader {
 }
 
 export async function runInvariants(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   reader: ParityReader | null,
   options: InvariantRunOptions,
 ): Promise<InvariantReport> {
@@ -76,6 +77,6 @@ export async function runInvariants(
     report[store] = found;
     report.clean &&= found.length === 0;
   }
-  if (options.record ?? true) await recordRuns(pool, runs);
+  if (options.record ?? true) await recordRuns(pool, tool, runs);
   return report;
 }

@@ -17,6 +17,7 @@ import { withTransaction } from '../postgres/database.js';
 import { captureSpec, readTableCatalog } from '../capture/catalog.js';
 import { rowImageSql, type RowImageColumns } from '../capture/rowImageSql.js';
 import { isValidKeyText, keyFilter, keyTextSql } from './keys.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface RepairResult {
   table: string;
@@ -30,17 +31,18 @@ export interface RepairResult {
 const CHUNK_KEYS = 1000;
 
 /** The table's row image as its capture trigger builds it, from the live catalog. */
-async function capturedImage(pool: pg.Pool, table: TableConfig): Promise<RowImageColumns> {
-  const { rows } = await pool.query('SELECT 1 FROM tandem.captured_table WHERE table_name = $1', [table.name]);
+async function capturedImage(pool: pg.Pool, tool: ToolSchema, table: TableConfig): Promise<RowImageColumns> {
+  const { rows } = await pool.query(`SELECT 1 FROM ${tool.sql}.captured_table WHERE table_name = $1`, [table.name]);
   const catalog = (
     await readTableCatalog(pool, [table.name], {
+      tool,
       schema: table.schema,
       keys: { [table.name]: table.primaryKey },
     })
   ).get(table.name);
   if (!rows[0] || !catalog)
     throw new ConfigError('capture', `${table.name} is not captured: run \`tandem capture install\` first`);
-  const spec = captureSpec(catalog, []);
+  const spec = captureSpec(catalog, tool, []);
   return {
     scalarText: spec.textColumns,
     nestedText: spec.textArrayColumns,
@@ -49,7 +51,7 @@ async function capturedImage(pool: pg.Pool, table: TableConfig): Promise<RowImag
 }
 
 async function repairChunk(
-  client: pg.PoolClient,
+  client: pg.PoolClient, tool: ToolSchema,
   table: TableConfig,
   image: RowImageColumns,
   keys: string[],
@@ -60,7 +62,7 @@ async function repairChunk(
   if (valid.length > 0) {
     const filter = keyFilter(table, valid, 3);
     const { rows } = await client.query<{ key: string }>(
-      `INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key)
+      `INSERT INTO ${tool.sql}.outbox (txid, table_name, key, op, "row", operation_key)
        SELECT pg_current_xact_id(), $1, ${keyTextSql(table)}, 'update', ${rowImageSql('t', image)}, $2
          FROM ${qualifiedTable(table)} t WHERE ${filter.sql}
        RETURNING key`,
@@ -71,7 +73,7 @@ async function repairChunk(
   const gone = keys.filter((k) => !present.has(k));
   if (gone.length > 0) {
     await client.query(
-      `INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key)
+      `INSERT INTO ${tool.sql}.outbox (txid, table_name, key, op, "row", operation_key)
        SELECT pg_current_xact_id(), $1, k, 'delete', NULL, $2 FROM unnest($3::text[]) AS k`,
       [table.name, operationKey, gone],
     );
@@ -81,24 +83,24 @@ async function repairChunk(
 
 /** Writes repair events for `keys` (canonical key texts) of one table, a transaction per 1,000 keys. */
 export async function repairKeys(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   table: TableConfig,
   keys: readonly string[],
   actor = 'tandem',
 ): Promise<RepairResult> {
-  const image = await capturedImage(pool, table);
+  const image = await capturedImage(pool, tool, table);
   const operationKey = `repair:${crypto.randomUUID()}`;
   const unique = [...new Set(keys)];
   const result: RepairResult = { table: table.name, operationKey, upserts: 0, deletes: 0 };
   for (let i = 0; i < unique.length; i += CHUNK_KEYS) {
     const chunk = unique.slice(i, i + CHUNK_KEYS);
-    const done = await withTransaction(pool, (client) => repairChunk(client, table, image, chunk, operationKey));
+    const done = await withTransaction(pool, (client) => repairChunk(client, tool, table, image, chunk, operationKey));
     result.upserts += done.upserts;
     result.deletes += done.deletes;
   }
   if (unique.length > 0) {
     await pool.query(
-      `INSERT INTO tandem.audit_log (actor, action, target, detail) VALUES ($1, 'parity.repair', $2, $3)`,
+      `INSERT INTO ${tool.sql}.audit_log (actor, action, target, detail) VALUES ($1, 'parity.repair', $2, $3)`,
       [actor, table.name, JSON.stringify({ operationKey, upserts: result.upserts, deletes: result.deletes })],
     );
   }

@@ -13,6 +13,7 @@ import { fullCheck, type FullCheckOptions } from './fullCheck.js';
 import { recordRuns, type RunRecord } from './history.js';
 import { countPgRows } from './pgRows.js';
 import { sampleCheck } from './sampleCheck.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export const DEFAULT_SAMPLE = 1000;
 
@@ -38,7 +39,7 @@ interface Checked {
 }
 
 async function checkTable(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   reader: ParityReader,
   table: TableConfig,
   options: ParityOptions,
@@ -65,7 +66,7 @@ async function checkTable(
     const full = await fullCheck(pool, reader, table, candidates, options);
     checked = { pgRows: full.pgRows, convexRows: full.convexRows, compared: full.pgRows };
   }
-  const drift = await confirmDrift(pool, reader, table, candidates, options);
+  const drift = await confirmDrift(pool, tool, reader, table, candidates, options);
   const keyDrift = drift.missing.length + drift.extra.length + drift.different.length + drift.pending.length;
   const countsDiffer = checked.pgRows !== checked.convexRows && keyDrift === 0;
   // Full mode saw every key; a count difference left with no drifted key came from writes during the scan.
@@ -113,18 +114,18 @@ function runRecord(result: TableParity, keys: ConfirmedDrift['keys']): RunRecord
   };
 }
 
-export async function runParity(pool: pg.Pool, reader: ParityReader, options: ParityOptions): Promise<ParityReport> {
+export async function runParity(pool: pg.Pool, tool: ToolSchema, reader: ParityReader, options: ParityOptions): Promise<ParityReport> {
   const config = options.config;
   const names = options.tables?.length ? options.tables : config.tables.map((t) => t.name);
   const tables = names.map((name) => requireTable(config, name));
   const report: ParityReport = { tables: {}, clean: true };
   const records: RunRecord[] = [];
   for (const table of tables) {
-    const { parity, driftKeys } = await checkTable(pool, reader, table, options);
+    const { parity, driftKeys } = await checkTable(pool, tool, reader, table, options);
     records.push(runRecord(parity, driftKeys));
     report.tables[table.name] = parity;
     report.clean &&= parity.clean;
   }
-  if (options.record ?? true) await recordRuns(pool, records);
+  if (options.record ?? true) await recordRuns(pool, tool, records);
   return report;
 }

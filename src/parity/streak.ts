@@ -1,6 +1,7 @@
 /** The streak of green parity days and the unresolved drift (definitions in history.ts and docs/parity.md). */
 import type { Queryable } from '../postgres/database.js';
 import { runDrift, type DriftRecordKind } from './history.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface UnresolvedDrift {
   table: string;
@@ -34,14 +35,14 @@ const DAY_MS = 86_400_000;
 const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
 async function latestRuns(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   now: Date,
   keyLevelOnly: boolean,
   table: string | null,
 ): Promise<Map<string, LatestRow>> {
   const { rows } = await db.query<LatestRow>(
     `SELECT DISTINCT ON (table_name) id, table_name, mode, clean, finished_at
-       FROM tandem.parity_run
+       FROM ${tool.sql}.parity_run
       WHERE kind = 'parity' AND finished_at <= $1 AND (NOT $2 OR mode <> 'count')
         AND ($3::text IS NULL OR table_name = $3)
       ORDER BY table_name, finished_at DESC, id DESC`,
@@ -56,21 +57,21 @@ export interface ParityScope {
 }
 
 export async function unresolvedDrift(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   now: Date,
   scope: ParityScope = {},
 ): Promise<UnresolvedDrift[]> {
   const table = scope.table ?? null;
   const [latest, latestKeyLevel] = [
-    await latestRuns(db, now, false, table),
-    await latestRuns(db, now, true, table),
+    await latestRuns(db, tool, now, false, table),
+    await latestRuns(db, tool, now, true, table),
   ];
   const out: UnresolvedDrift[] = [];
   for (const [table, run] of [...latest].sort(([a], [b]) => (a < b ? -1 : 1))) {
     let deciding: LatestRow | undefined = run;
     if (run.clean && run.mode === 'count') deciding = latestKeyLevel.get(table);
     if (!deciding || deciding.clean) continue;
-    const keys = (await runDrift(db, Number(deciding.id))).map(({ kind, key }) => ({ kind, key }));
+    const keys = (await runDrift(db, tool, Number(deciding.id))).map(({ kind, key }) => ({ kind, key }));
     out.push({
       table,
       runId: Number(deciding.id),
@@ -84,15 +85,15 @@ export async function unresolvedDrift(
 }
 
 export async function parityStatus(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   now: Date = new Date(),
   scope: ParityScope = {},
 ): Promise<ParityStatus> {
-  const unresolved = await unresolvedDrift(db, now, scope);
+  const unresolved = await unresolvedDrift(db, tool, now, scope);
   const unresolvedKeys = unresolved.reduce((n, u) => n + Math.max(u.keys.length, u.countMismatch ? 1 : 0), 0);
   const { rows } = await db.query<{ day: string; clean: boolean }>(
     `SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, bool_and(clean) AS clean
-       FROM tandem.parity_run
+       FROM ${tool.sql}.parity_run
       WHERE kind = 'parity' AND finished_at <= $1 AND finished_at > $2
         AND ($3::text IS NULL OR table_name = $3)
       GROUP BY 1`,

@@ -12,6 +12,7 @@ import { withTransaction } from '../postgres/database.js';
 import { checklist, type ChecklistOptions, type GateResult } from './gates.js';
 import { classifyMove, isPhase, nextStep, PHASES, type GateId, type Phase } from './phases.js';
 import { readPhases, writePhase } from './store.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface AdvanceOptions extends ChecklistOptions {
   /** Target phase (default: the next one). */
@@ -44,7 +45,7 @@ export class GateNotMetError extends InvalidInputError {
 }
 
 export async function advancePhase(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   mirror: MirrorConfig,
   table: string,
   options: AdvanceOptions = {},
@@ -57,7 +58,7 @@ export async function advancePhase(
   if (options.force && !why) throw new InvalidInputError('why', '--force needs --why "<reason>"');
   const now = options.now ?? new Date();
 
-  const from = (await readPhases(pool, [table])).get(table)!.phase;
+  const from = (await readPhases(pool, tool, [table])).get(table)!.phase;
   const to = (options.to as Phase | undefined) ?? nextStep(from)?.to;
   if (!to) throw new InvalidInputError('to', `${table} is ${from}, the last phase`);
   const move = classifyMove(from, to);
@@ -67,7 +68,7 @@ export async function advancePhase(
 
   let forcedPast: GateId[] = [];
   if (move.kind === 'forward') {
-    const [list] = await checklist(pool, mirror, [table], options);
+    const [list] = await checklist(pool, tool, mirror, [table], options);
     const unmet = list!.gates.filter((g) => move.step.gates.includes(g.gate) && !g.met);
     if (unmet.length > 0 && !options.force) throw new GateNotMetError(table, to, unmet);
     forcedPast = unmet.map((g) => g.gate);
@@ -75,15 +76,15 @@ export async function advancePhase(
 
   await withTransaction(pool, async (tx) => {
     // One mover per table at a time; the phase read above must still hold.
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('tandem.phase:' || $1))`, [table]);
-    const current = (await readPhases(tx, [table])).get(table)!.phase;
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($2 || '.phase:' || $1))`, [table, tool.name]);
+    const current = (await readPhases(tx, tool, [table])).get(table)!.phase;
     if (current !== from)
       throw new InvalidInputError(
         'table',
         `${table} moved to ${current} meanwhile; run the command again`,
       );
-    await writePhase(tx, table, to, now, forcedPast.length > 0);
-    await recordAudit(tx, {
+    await writePhase(tx, tool, table, to, now, forcedPast.length > 0);
+    await recordAudit(tx, tool, {
       actor: options.actor,
       action: move.kind === 'forward' ? 'phase.advance' : 'phase.back',
       target: table,
@@ -102,16 +103,16 @@ export async function advancePhase(
 
 /** Advances the table step by step while every gate of the next step is met; returns the moves made. */
 export async function advanceWhileMet(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   mirror: MirrorConfig,
   table: string,
   options: Omit<AdvanceOptions, 'to' | 'force' | 'why'> = {},
 ): Promise<AdvanceResult[]> {
   const moves: AdvanceResult[] = [];
   // advancePhase computes the step's gates itself: a refusal is where to stop.
-  while (nextStep((await readPhases(pool, [table])).get(table)!.phase)) {
+  while (nextStep((await readPhases(pool, tool, [table])).get(table)!.phase)) {
     try {
-      moves.push(await advancePhase(pool, mirror, table, options));
+      moves.push(await advancePhase(pool, tool, mirror, table, options));
     } catch (err) {
       if (err instanceof GateNotMetError) break;
       throw err;

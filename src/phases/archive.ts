@@ -40,6 +40,7 @@ import {
   type TableSource,
 } from './archiveFormat.js';
 import { restoreArchive } from './restore.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 async function readColumns(
   pool: pg.Pool,
@@ -102,7 +103,7 @@ export interface ArchiveResult {
 
 /** Writes the archive, then verifies it by a restore into a scratch schema that is rolled back. */
 export async function archiveTable(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   mirror: MirrorConfig,
   tableName: string,
   options: ArchiveOptions,
@@ -164,7 +165,7 @@ export async function archiveTable(
   } catch (err) {
     summary = `archive at ${dir} failed verification: ${(err as Error).message}`;
   }
-  const evidence = await recordEvidence(pool, {
+  const evidence = await recordEvidence(pool, tool, {
     table: source.table,
     kind: 'archive',
     passed: verified,

@@ -21,6 +21,7 @@ import { withTransaction } from '../postgres/database.js';
 import { checklist, type ChecklistOptions } from './gates.js';
 import { GateNotMetError } from './advance.js';
 import { writePhase } from './store.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export const DEFAULT_RETIRED_SCHEMA = 'tandem_retired';
 
@@ -42,7 +43,7 @@ export interface DecommissionResult {
 }
 
 export async function decommissionTable(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   mirror: MirrorConfig,
   tableName: string,
   options: DecommissionOptions = {},
@@ -52,7 +53,7 @@ export async function decommissionTable(
     throw new InvalidInputError('why', 'dropping a decommissioned table needs --why "<reason>"');
   if (options.drop && (options.renameTo || options.retiredSchema))
     throw new InvalidInputError('drop', 'a dropped table is neither moved nor renamed');
-  const [list] = await checklist(pool, mirror, [table.name], options);
+  const [list] = await checklist(pool, tool, mirror, [table.name], options);
   if (list!.phase !== 'archived')
     throw new InvalidInputError(
       'table',
@@ -65,7 +66,7 @@ export async function decommissionTable(
 
   const now = options.now ?? new Date();
   // Capture first, in its own transaction: it needs the table where the mirror says it is.
-  await uninstallCapture(pool, { schema: table.schema, tables: [table.name] });
+  await uninstallCapture(pool, { schema: table.schema, tool, tables: [table.name] });
   return withTransaction(pool, async (tx) => {
     const source = qualifiedTable(table);
     let keptAs: string | null;
@@ -81,8 +82,8 @@ export async function decommissionTable(
       await tx.query(`ALTER TABLE ${source} SET SCHEMA ${quoteIdentifier(retired)}`);
       keptAs = `${retired}.${table.name}`;
     }
-    await writePhase(tx, table.name, 'decommissioned', now, false);
-    await recordAudit(tx, {
+    await writePhase(tx, tool, table.name, 'decommissioned', now, false);
+    await recordAudit(tx, tool, {
       actor: options.actor,
       action: 'decommission',
       target: table.name,

@@ -28,11 +28,13 @@ import {
   writePhase,
   type Evidence,
 } from './store.js';
+import { toolScopedName, type ToolSchema } from '../core/toolSchema.js';
 
 /** The SQLSTATE a frozen table's writes fail with (docs/phases.md). */
 export const FROZEN_SQLSTATE = 'TF001';
-const ROW_TRIGGER = 'tandem_freeze';
-const TRUNCATE_TRIGGER = 'tandem_freeze_truncate';
+// Per tool schema, so two tool schemas freezing one table do not replace each other's triggers.
+const rowTrigger = (tool: ToolSchema) => toolScopedName(tool, 'tandem_freeze');
+const truncateTrigger = (tool: ToolSchema) => toolScopedName(tool, 'tandem_freeze_truncate');
 
 export interface FreezeOptions {
   why: string;
@@ -63,8 +65,8 @@ export interface FreezeResult {
   evidence: Evidence | null;
 }
 
-async function pendingCount(db: Queryable, table: string): Promise<number> {
-  return (await pendingByTable(db, [table])).get(table) ?? 0;
+async function pendingCount(db: Queryable, tool: ToolSchema, table: string): Promise<number> {
+  return (await pendingByTable(db, tool, [table])).get(table) ?? 0;
 }
 
 async function writersInFlight(db: Queryable, qualified: string): Promise<number> {
@@ -76,25 +78,25 @@ async function writersInFlight(db: Queryable, qualified: string): Promise<number
   return Number(rows[0]!.n);
 }
 
-export async function isFrozen(db: Queryable, table: string): Promise<boolean> {
-  return (await frozenTables(db, [table])).has(table);
+export async function isFrozen(db: Queryable, tool: ToolSchema, table: string): Promise<boolean> {
+  return (await frozenTables(db, tool, [table])).has(table);
 }
 
 async function checkFreezable(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   table: string,
   sources: PhaseSources | undefined,
   now: Date,
 ): Promise<Phase> {
-  if (await isFrozen(pool, table))
+  if (await isFrozen(pool, tool, table))
     throw new InvalidInputError('table', `${table} is already frozen`);
-  const phase = (await readPhases(pool, [table])).get(table)!.phase;
+  const phase = (await readPhases(pool, tool, [table])).get(table)!.phase;
   if (phaseIndex(phase) < phaseIndex('writes-on-convex'))
     throw new InvalidInputError(
       'table',
       `${table} is ${phase}: freeze only a table whose writes moved to Convex (phase writes-on-convex)`,
     );
-  const read = await (sources?.readStage ?? readStageSource(pool))(table, now);
+  const read = await (sources?.readStage ?? readStageSource(pool, tool))(table, now);
   if (read.stage !== 'convex')
     throw new InvalidInputError(
       'table',
@@ -104,7 +106,7 @@ async function checkFreezable(
 }
 
 export async function freezeTable(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   mirror: MirrorConfig,
   tableName: string,
   options: FreezeOptions,
@@ -114,30 +116,30 @@ export async function freezeTable(
   if (!why) throw new InvalidInputError('why', 'freeze needs --why "<reason>"');
   const now = options.now ?? (() => new Date());
   const recheck = options.recheck === true;
-  if (recheck && !(await isFrozen(pool, table.name)))
+  if (recheck && !(await isFrozen(pool, tool, table.name)))
     throw new InvalidInputError(
       'table',
       `${table.name} is not frozen: --recheck re-proves a freeze`,
     );
   const phase = recheck
-    ? (await readPhases(pool, [table.name])).get(table.name)!.phase
-    : await checkFreezable(pool, table.name, options.sources, now());
+    ? (await readPhases(pool, tool, [table.name])).get(table.name)!.phase
+    : await checkFreezable(pool, tool, table.name, options.sources, now());
   const qualified = qualifiedTable(table);
   const facts = {
     table: table.name,
     phase,
     writersInFlight: await writersInFlight(pool, qualified),
-    pendingBefore: await pendingCount(pool, table.name),
+    pendingBefore: await pendingCount(pool, tool, table.name),
   };
   if (options.dryRun) return { ...facts, dryRun: true, parityClean: null, evidence: null };
-  if (!recheck) await installFreeze(pool, qualified, why, now(), facts, options);
-  return drainAndProve(pool, facts, now, options);
+  if (!recheck) await installFreeze(pool, tool, qualified, why, now(), facts, options);
+  return drainAndProve(pool, tool, facts, now, options);
 }
 
 type FreezeFacts = Pick<FreezeResult, 'table' | 'phase' | 'writersInFlight' | 'pendingBefore'>;
 
 async function installFreeze(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   qualified: string,
   why: string,
   at: Date,
@@ -150,18 +152,18 @@ async function installFreeze(
     ]);
     // Row triggers on a partitioned table are cloned to every partition, present and future.
     await tx.query(
-      `CREATE TRIGGER ${ROW_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE ON ${qualified}
-         FOR EACH ROW EXECUTE FUNCTION tandem.reject_frozen_write()`,
+      `CREATE TRIGGER ${rowTrigger(tool)} BEFORE INSERT OR UPDATE OR DELETE ON ${qualified}
+         FOR EACH ROW EXECUTE FUNCTION ${tool.sql}.reject_frozen_write()`,
     );
     await tx.query(
-      `CREATE TRIGGER ${TRUNCATE_TRIGGER} BEFORE TRUNCATE ON ${qualified}
-         FOR EACH STATEMENT EXECUTE FUNCTION tandem.reject_frozen_write()`,
+      `CREATE TRIGGER ${truncateTrigger(tool)} BEFORE TRUNCATE ON ${qualified}
+         FOR EACH STATEMENT EXECUTE FUNCTION ${tool.sql}.reject_frozen_write()`,
     );
     await tx.query(
-      `INSERT INTO tandem.table_freeze (table_name, frozen_at, why) VALUES ($1, $2, $3)`,
+      `INSERT INTO ${tool.sql}.table_freeze (table_name, frozen_at, why) VALUES ($1, $2, $3)`,
       [facts.table, at, why],
     );
-    await recordAudit(tx, {
+    await recordAudit(tx, tool, {
       actor: options.actor,
       action: 'freeze',
       target: facts.table,
@@ -171,16 +173,16 @@ async function installFreeze(
 }
 
 async function drainAndProve(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   facts: FreezeFacts,
   now: () => Date,
   options: FreezeOptions,
 ): Promise<FreezeResult> {
   const deadline = Date.now() + (options.drainTimeoutMs ?? 300_000);
-  let pending = await pendingCount(pool, facts.table);
+  let pending = await pendingCount(pool, tool, facts.table);
   while (pending > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
-    pending = await pendingCount(pool, facts.table);
+    pending = await pendingCount(pool, tool, facts.table);
   }
   let parityClean = false;
   let summary: string;
@@ -193,7 +195,7 @@ async function drainAndProve(
       ? `frozen, outbox drained, final full parity clean (${report.tables[facts.table]?.compared ?? 0} rows compared)`
       : 'frozen and drained, but the final parity found drift: repair it, then run tandem freeze --recheck';
   }
-  const evidence = await recordEvidence(pool, {
+  const evidence = await recordEvidence(pool, tool, {
     table: facts.table,
     kind: 'freeze',
     passed: parityClean,
@@ -210,7 +212,7 @@ export interface UnfreezeResult {
 }
 
 export async function unfreezeTable(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   mirror: MirrorConfig,
   tableName: string,
   options: { why: string; actor?: string; now?: Date },
@@ -219,23 +221,23 @@ export async function unfreezeTable(
   const why = options.why?.trim();
   if (!why) throw new InvalidInputError('why', 'unfreeze needs --why "<reason>"');
   return withTransaction(pool, async (tx) => {
-    if (!(await isFrozen(tx, table.name)))
+    if (!(await isFrozen(tx, tool, table.name)))
       throw new InvalidInputError('table', `${table.name} is not frozen`);
-    const current = (await readPhases(tx, [table.name])).get(table.name)!.phase;
+    const current = (await readPhases(tx, tool, [table.name])).get(table.name)!.phase;
     if (current === 'decommissioned')
       throw new InvalidInputError(
         'table',
         `${table.name} is decommissioned: it does not come back`,
       );
     const qualified = qualifiedTable(table);
-    await tx.query(`DROP TRIGGER IF EXISTS ${ROW_TRIGGER} ON ${qualified}`);
-    await tx.query(`DROP TRIGGER IF EXISTS ${TRUNCATE_TRIGGER} ON ${qualified}`);
-    await tx.query(`DELETE FROM tandem.table_freeze WHERE table_name = $1`, [table.name]);
+    await tx.query(`DROP TRIGGER IF EXISTS ${rowTrigger(tool)} ON ${qualified}`);
+    await tx.query(`DROP TRIGGER IF EXISTS ${truncateTrigger(tool)} ON ${qualified}`);
+    await tx.query(`DELETE FROM ${tool.sql}.table_freeze WHERE table_name = $1`, [table.name]);
     const phase: Phase =
       phaseIndex(current) > phaseIndex('writes-on-convex') ? 'writes-on-convex' : current;
     if (phase !== current)
-      await writePhase(tx, table.name, phase, options.now ?? new Date(), false);
-    await recordAudit(tx, {
+      await writePhase(tx, tool, table.name, phase, options.now ?? new Date(), false);
+    await recordAudit(tx, tool, {
       actor: options.actor,
       action: 'unfreeze',
       target: table.name,

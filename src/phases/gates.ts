@@ -20,6 +20,7 @@ import {
   type Evidence,
   type EvidenceKind,
 } from './store.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 const DAY_MS = 86_400_000;
 
@@ -102,7 +103,7 @@ function fromEvidence(found: Evidence | undefined, what: string, how: string): G
 }
 
 async function checkGate(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   gate: GateId,
   table: string,
   facts: TableFacts,
@@ -147,7 +148,7 @@ async function checkGate(
         : unmet(`alert rules off for the table: ${missing.join(', ')} (alerts in the project config)`);
     }
     case 'parity-green': {
-      const status = await parityStatus(db, now, { table });
+      const status = await parityStatus(db, tool, now, { table });
       if (status.unresolved.length > 0)
         return unmet(
           `${status.unresolvedKeys} unresolved drift key(s): run tandem repair, then parity`,
@@ -221,7 +222,7 @@ export const GATE_ORDER: readonly GateId[] = STEPS.flatMap((s) => s.gates);
 
 /** The checklist of each table (mirrored tables of `mirror`, in the order given). */
 export async function checklist(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   mirror: MirrorConfig,
   tables: readonly string[],
   options: ChecklistOptions = {},
@@ -230,19 +231,19 @@ export async function checklist(
     now: options.now ?? new Date(),
     parityDays: options.parityDays ?? 7,
     readDays: options.readDays ?? 7,
-    sources: { readStage: readStageSource(db), ...options.sources },
+    sources: { readStage: readStageSource(db, tool), ...options.sources },
   };
-  const phases = await readPhases(db, tables);
-  const capture = new Map((await captureStatus(db, mirror)).map((c) => [c.table, c]));
-  const backfill = new Map((await backfillStatus(db, tables)).map((b) => [b.table, b]));
-  const frozen = await frozenTables(db, tables);
-  const pending = await pendingByTable(db, tables);
+  const phases = await readPhases(db, tool, tables);
+  const capture = new Map((await captureStatus(db, tool, mirror)).map((c) => [c.table, c]));
+  const backfill = new Map((await backfillStatus(db, tool, tables)).map((b) => [b.table, b]));
+  const frozen = await frozenTables(db, tool, tables);
+  const pending = await pendingByTable(db, tool, tables);
   const out: TableChecklist[] = [];
   for (const table of tables) {
     const facts: TableFacts = {
       capture: capture.get(table),
       backfill: backfill.get(table),
-      evidence: await latestEvidence(db, table, resolved.now),
+      evidence: await latestEvidence(db, tool, table, resolved.now),
       frozen: frozen.has(table) ? { frozenAt: frozen.get(table)! } : null,
       pending: pending.get(table) ?? 0,
     };
@@ -251,7 +252,7 @@ export async function checklist(
       gates.push({
         gate,
         description: GATES[gate],
-        ...(await checkGate(db, gate, table, facts, resolved)),
+        ...(await checkGate(db, tool, gate, table, facts, resolved)),
       });
     }
     const current = phases.get(table)!;

@@ -16,6 +16,7 @@ import { appliedEvents } from '../relay/outboxStore.js';
 import { packTransactions } from '../relay/packing.js';
 import { mapTransactions } from '../relay/applyClaimed.js';
 import { recordEvidence, type Evidence } from './store.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface IdempotencyDrillOptions {
   /** How many of the newest applied changes to replay (default 500). */
@@ -42,7 +43,7 @@ function sameRow(a: HashedRow | undefined, b: HashedRow | undefined): boolean {
 }
 
 export async function idempotencyDrill(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   target: ConvexTarget & ParityReader,
   mirror: MirrorConfig,
   tableName: string,
@@ -52,7 +53,7 @@ export async function idempotencyDrill(
   const limit = options.limit ?? 500;
   if (!Number.isInteger(limit) || limit < 1)
     throw new InvalidInputError('limit', 'must be a whole number ≥ 1');
-  const transactions = await appliedEvents(pool, table.name, limit);
+  const transactions = await appliedEvents(pool, tool, table.name, limit);
   const events = transactions.flatMap((t) => t.events);
   if (events.length === 0)
     throw new InvalidInputError(
@@ -77,7 +78,7 @@ export async function idempotencyDrill(
   const summary = passed
     ? `${events.length} change(s) of ${keys.length} key(s) replayed, all skipped, versions and hashes unchanged`
     : `${events.length} change(s) replayed: ${result.applied} applied again, ${changed.length} key(s) changed`;
-  const evidence = await recordEvidence(pool, {
+  const evidence = await recordEvidence(pool, tool, {
     table: table.name,
     kind: 'idempotency-drill',
     passed,

@@ -8,6 +8,7 @@ import { readStageHistory, type StageHistoryEntry } from '../cutover/flagStore.j
 import type { Queryable } from '../postgres/database.js';
 import type { ReadStageFacts } from './gates.js';
 import { ROLLBACK_DRILL_RULE } from './rollbackDrill.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /**
  * A rollback drill's pair of moves (to postgres, then straight back to the
@@ -32,11 +33,11 @@ function withoutDrills(history: StageHistoryEntry[]): StageHistoryEntry[] {
 }
 
 export function readStageSource(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
 ): (table: string, now: Date) => Promise<ReadStageFacts> {
   return async (table, now) => {
     const history = withoutDrills(
-      (await readStageHistory(db, table)).filter((h) => Date.parse(h.at) <= now.getTime()),
+      (await readStageHistory(db, tool, table)).filter((h) => Date.parse(h.at) <= now.getTime()),
     );
     const stage = history.at(-1)?.to.stage ?? 'postgres';
     // The stage has held since the first of the trailing changes that all led to it.

@@ -25,6 +25,7 @@ import {
 import { describeSetting, type StageSetting } from '../cutover/readStages.js';
 import type { MirrorConfig } from '../mapping/index.js';
 import { recordEvidence, type Evidence } from './store.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** The rule the drill's two stage changes are recorded under. */
 export const ROLLBACK_DRILL_RULE = 'rollback-drill';
@@ -87,7 +88,7 @@ function requireKnown(mirror: MirrorConfig, table: string): void {
  * or the timeout passed; returns how long each took, null for those that did not.
  */
 async function waitForFollowers(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   ids: readonly string[],
   move: Move,
   options: { timeoutMs: number; pollMs: number },
@@ -97,7 +98,7 @@ async function waitForFollowers(
   for (;;) {
     const { rows } = await pool.query<{ id: string; ms: number }>(
       `SELECT id, greatest(0, extract(epoch FROM applied_at - $3::timestamptz) * 1000)::float8 AS ms
-         FROM tandem.read_instance WHERE id = ANY($1::text[]) AND applied_version >= $2`,
+         FROM ${tool.sql}.read_instance WHERE id = ANY($1::text[]) AND applied_version >= $2`,
       [ids, move.version, move.at],
     );
     for (const r of rows) followed.set(r.id, Math.round(r.ms));
@@ -110,7 +111,7 @@ async function waitForFollowers(
 const nameOf = (i: Pick<ReadInstance, 'id' | 'label'>) => (i.label ? `${i.id} (${i.label})` : i.id);
 
 export async function rollbackDrill(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   mirror: MirrorConfig,
   table: string,
   options: RollbackDrillOptions = {},
@@ -118,14 +119,14 @@ export async function rollbackDrill(
   requireKnown(mirror, table);
   const timeoutMs = options.timeoutMs ?? 5000;
   const wait = { timeoutMs, pollMs: options.pollMs ?? 50 };
-  const flag = (await readFlagRows(pool)).find((f) => f.table === table);
+  const flag = (await readFlagRows(pool, tool)).find((f) => f.table === table);
   if (!flag || !CONVEX_STAGES.includes(flag.stage))
     throw new InvalidInputError(
       'table',
       `${table} reads from ${flag?.stage ?? 'postgres'}: a rollback drill needs it on a Convex read stage (${CONVEX_STAGES.join(', ')})`,
     );
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-  const live = (await listReadInstances(pool, { staleAfterMs })).filter((i) => i.live);
+  const live = (await listReadInstances(pool, tool, { staleAfterMs })).filter((i) => i.live);
   if (live.length === 0)
     throw new InvalidInputError(
       'instances',
@@ -140,7 +141,7 @@ export async function rollbackDrill(
     rule: ROLLBACK_DRILL_RULE,
   };
 
-  const toPostgres = await changeReadStage(pool, known, {
+  const toPostgres = await changeReadStage(pool, tool, known, {
     ...change,
     stage: 'postgres',
     why: `rollback drill: reads to postgres (from ${describeSetting(stage)})`,
@@ -150,7 +151,7 @@ export async function rollbackDrill(
   let back = new Map<string, number | null>();
   let waitFailed: unknown = null;
   try {
-    down = await waitForFollowers(pool, ids, toPostgres, wait);
+    down = await waitForFollowers(pool, tool, ids, toPostgres, wait);
   } catch (err) {
     waitFailed = err;
   }
@@ -158,7 +159,7 @@ export async function rollbackDrill(
   let restored = false;
   let refusal: string | null = null;
   try {
-    const restore = await changeReadStage(pool, known, {
+    const restore = await changeReadStage(pool, tool, known, {
       ...change,
       stage: stage.stage,
       percent: stage.stage === 'convex-percent' ? stage.percent : undefined,
@@ -167,7 +168,7 @@ export async function rollbackDrill(
       ifVersion: toPostgres.version,
     });
     restored = true;
-    back = await waitForFollowers(pool, ids, restore, wait);
+    back = await waitForFollowers(pool, tool, ids, restore, wait);
   } catch (err) {
     if (!(err instanceof ReadStageRefusedError && err.reason === 'changed')) throw err;
     refusal = err.message;
@@ -197,7 +198,7 @@ export async function rollbackDrill(
       ]
         .filter(Boolean)
         .join('; ');
-  const evidence = await recordEvidence(pool, {
+  const evidence = await recordEvidence(pool, tool, {
     table,
     kind: 'rollback-drill',
     passed,

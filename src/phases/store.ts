@@ -1,6 +1,7 @@
 /** The phase each table is in, and the evidence drills, freeze and archive record (migration 0009). */
 import type { Queryable } from '../postgres/database.js';
 import { isPhase, type Phase } from './phases.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface TablePhaseRow {
   table: string;
@@ -11,7 +12,7 @@ export interface TablePhaseRow {
 }
 
 export async function readPhases(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   tables: readonly string[],
 ): Promise<Map<string, TablePhaseRow>> {
   const { rows } = await db.query<{
@@ -20,7 +21,7 @@ export async function readPhases(
     entered_at: Date;
     forced: boolean;
   }>(
-    `SELECT table_name, phase, entered_at, forced FROM tandem.table_phase WHERE table_name = ANY($1::text[])`,
+    `SELECT table_name, phase, entered_at, forced FROM ${tool.sql}.table_phase WHERE table_name = ANY($1::text[])`,
     [tables],
   );
   const found = new Map(rows.map((r) => [r.table_name, r]));
@@ -29,7 +30,7 @@ export async function readPhases(
       const row = found.get(table);
       // A phase name this build does not know is a newer Tandem's: refuse rather than guess.
       if (row && !isPhase(row.phase))
-        throw new Error(`tandem.table_phase: ${table} has unknown phase ${row.phase}`);
+        throw new Error(`${tool.sql}.table_phase: ${table} has unknown phase ${row.phase}`);
       return [
         table,
         row
@@ -46,14 +47,14 @@ export async function readPhases(
 }
 
 export async function writePhase(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   table: string,
   phase: Phase,
   at: Date,
   forced: boolean,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO tandem.table_phase (table_name, phase, entered_at, forced) VALUES ($1, $2, $3, $4)
+    `INSERT INTO ${tool.sql}.table_phase (table_name, phase, entered_at, forced) VALUES ($1, $2, $3, $4)
      ON CONFLICT (table_name) DO UPDATE SET phase = $2, entered_at = $3, forced = $4`,
     [table, phase, at, forced],
   );
@@ -71,11 +72,11 @@ export interface Evidence {
 }
 
 export async function recordEvidence(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   entry: Omit<Evidence, 'id'>,
 ): Promise<Evidence> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO tandem.phase_evidence (table_name, kind, passed, recorded_at, detail)
+    `INSERT INTO ${tool.sql}.phase_evidence (table_name, kind, passed, recorded_at, detail)
      VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id`,
     [entry.table, entry.kind, entry.passed, entry.recordedAt, JSON.stringify(entry.detail)],
   );
@@ -84,7 +85,7 @@ export async function recordEvidence(
 
 /** The latest evidence of each kind for the table, as of `now` (later rows are a moved clock's future). */
 export async function latestEvidence(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   table: string,
   now: Date,
 ): Promise<Map<EvidenceKind, Evidence>> {
@@ -96,7 +97,7 @@ export async function latestEvidence(
     detail: Record<string, unknown>;
   }>(
     `SELECT DISTINCT ON (kind) id, kind, passed, recorded_at, detail
-       FROM tandem.phase_evidence
+       FROM ${tool.sql}.phase_evidence
       WHERE table_name = $1 AND recorded_at <= $2
       ORDER BY kind, recorded_at DESC, id DESC`,
     [table, now],
@@ -118,11 +119,11 @@ export async function latestEvidence(
 
 /** When each of the tables that are frozen was frozen (tandem freeze). */
 export async function frozenTables(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   tables: readonly string[],
 ): Promise<Map<string, Date>> {
   const { rows } = await db.query<{ table_name: string; frozen_at: Date }>(
-    `SELECT table_name, frozen_at FROM tandem.table_freeze WHERE table_name = ANY($1::text[])`,
+    `SELECT table_name, frozen_at FROM ${tool.sql}.table_freeze WHERE table_name = ANY($1::text[])`,
     [tables],
   );
   return new Map(rows.map((r) => [r.table_name, new Date(r.frozen_at)]));
@@ -130,11 +131,11 @@ export async function frozenTables(
 
 /** Outbox changes still pending, per table (absent: none). */
 export async function pendingByTable(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   tables: readonly string[],
 ): Promise<Map<string, number>> {
   const { rows } = await db.query<{ table_name: string; n: string }>(
-    `SELECT table_name, count(*) AS n FROM tandem.outbox
+    `SELECT table_name, count(*) AS n FROM ${tool.sql}.outbox
       WHERE status = 'pending' AND table_name = ANY($1::text[]) GROUP BY table_name`,
     [tables],
   );

@@ -21,6 +21,7 @@ import {
 import { packTransactions, type PackedCall, type PackingLimits, type SizedTransaction } from './packing.js';
 import { backoffDelayMs, CircuitBreaker, type RetryPolicy } from './retryPolicy.js';
 import { killPoint } from '../core/killPoints.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** Maps a captured change to Convex values; throws MappingError for values Convex cannot hold. */
 export interface ChangeMapper {
@@ -118,7 +119,7 @@ export function mapTransactions(
 }
 
 async function failCall(
-  ctx: ApplyContext,
+  ctx: ApplyContext, tool: ToolSchema,
   call: PackedCall,
   events: Map<number, ClaimedEvent>,
   err: unknown,
@@ -126,17 +127,17 @@ async function failCall(
 ): Promise<void> {
   const message = (err as Error)?.message ?? String(err);
   if (isTransientTargetError(err)) {
-    await waitOutTargetFailure(ctx, call, err, message, outcome);
+    await waitOutTargetFailure(ctx, tool, call, err, message, outcome);
     return;
   }
   const exhausted = call.seqs.filter((seq) => (events.get(seq)?.attempts ?? 0) + 1 >= ctx.retry.budget);
   const again = call.seqs.filter((seq) => !exhausted.includes(seq));
   await deadLetterEvents(
-    ctx.pool,
+    ctx.pool, tool,
     exhausted.map((seq) => ({ seq, reason: `retry budget of ${ctx.retry.budget} spent; last error: ${message}` })),
   );
   const attempt = Math.max(1, ...again.map((seq) => (events.get(seq)?.attempts ?? 0) + 1));
-  await scheduleRetry(ctx.pool, again, backoffDelayMs(attempt, ctx.retry), message, true);
+  await scheduleRetry(ctx.pool, tool, again, backoffDelayMs(attempt, ctx.retry), message, true);
   outcome.dead += exhausted.length;
   outcome.retried += again.length;
   ctx.metrics.retries.inc(again.length);
@@ -153,7 +154,7 @@ async function failCall(
  * cooldown once it opened; the opening is logged as an alert.
  */
 async function waitOutTargetFailure(
-  ctx: ApplyContext,
+  ctx: ApplyContext, tool: ToolSchema,
   call: PackedCall,
   err: TargetUnavailableError,
   message: string,
@@ -172,13 +173,13 @@ async function waitOutTargetFailure(
     );
   }
   const delay = Math.max(ctx.breaker.waitMs(), backoffDelayMs(ctx.breaker.consecutiveFailures, ctx.retry));
-  await scheduleRetry(ctx.pool, call.seqs, delay, message, false);
+  await scheduleRetry(ctx.pool, tool, call.seqs, delay, message, false);
   outcome.retried += call.seqs.length;
 }
 
 /** Applies one call; returns the error when it failed (its events' outcome is already recorded). */
 async function applyCall(
-  ctx: ApplyContext,
+  ctx: ApplyContext, tool: ToolSchema,
   call: PackedCall,
   events: Map<number, ClaimedEvent>,
   seqsByTxid: Map<string, number[]>,
@@ -194,10 +195,10 @@ async function applyCall(
     // A packed call that failed for a reason other than an outage may hold one
     // bad transaction: apply its transactions one by one so the others proceed.
     if (!isTransientTargetError(err) && call.batches.length > 1) {
-      for (const single of unpack(call, seqsByTxid)) await applyCall(ctx, single, events, seqsByTxid, outcome);
+      for (const single of unpack(call, seqsByTxid)) await applyCall(ctx, tool, single, events, seqsByTxid, outcome);
       return undefined;
     }
-    await failCall(ctx, call, events, err, outcome);
+    await failCall(ctx, tool, call, events, err, outcome);
     return err ?? new Error('apply failed');
   }
   ctx.breaker.recordSuccess();
@@ -205,7 +206,7 @@ async function applyCall(
   ctx.metrics.applyCalls.inc({ outcome: 'applied' });
   for (const b of call.batches) for (const c of b.changes) ctx.metrics.events.inc({ table: c.table, outcome: 'applied' });
   killPoint('relay.afterApply');
-  await completeEvents(ctx.pool, call.seqs);
+  await completeEvents(ctx.pool, tool, call.seqs);
   killPoint('relay.afterComplete');
   outcome.applied += call.seqs.length;
   return undefined;
@@ -217,7 +218,7 @@ function unpack(call: PackedCall, seqsByTxid: Map<string, number[]>): PackedCall
 }
 
 /** Applies claimed transactions and records every event's outcome. */
-export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransaction[]): Promise<RoundOutcome> {
+export async function applyClaimed(ctx: ApplyContext, tool: ToolSchema, claimed: ClaimedTransaction[]): Promise<RoundOutcome> {
   const outcome: RoundOutcome = { applied: 0, retried: 0, dead: 0, held: 0, breakerOpened: false };
   const mapped = mapTransactions(claimed, ctx.mapper);
   const { events } = mapped;
@@ -227,7 +228,7 @@ export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransactio
       dead.map((d) => ({ event: events.get(d.seq)!, column: d.column })),
     );
     if (superseded.length > 0) {
-      await completeEvents(ctx.pool, superseded);
+      await completeEvents(ctx.pool, tool, superseded);
       ctx.log.info({ seqs: superseded }, 'events with an image from before a schema change: current rows re-emitted');
       const done = new Set(superseded);
       dead = dead.filter((d) => !done.has(d.seq));
@@ -236,14 +237,14 @@ export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransactio
       // A transaction is applied whole: one touching a paused table waits with it.
       const heldTxids = new Set(claimed.filter((t) => t.events.some((e) => held.has(e.table))).map((t) => t.txid));
       const heldSeqs = claimed.filter((t) => heldTxids.has(t.txid)).flatMap((t) => t.events.map((e) => e.seq));
-      await scheduleRetry(ctx.pool, heldSeqs, 0, `table paused: schema changed (${[...held].join(', ')})`, false);
+      await scheduleRetry(ctx.pool, tool, heldSeqs, 0, `table paused: schema changed (${[...held].join(', ')})`, false);
       outcome.held += heldSeqs.length;
       sized = sized.filter((t) => !heldTxids.has(t.txid));
       dead = dead.filter((d) => !heldTxids.has(events.get(d.seq)!.txid));
     }
   }
   if (dead.length > 0) {
-    await deadLetterEvents(ctx.pool, dead);
+    await deadLetterEvents(ctx.pool, tool, dead);
     for (const d of dead) {
       ctx.log.warn({ seq: d.seq, reason: d.reason, rule: d.rule, column: d.column }, 'unrepresentable change sent to dead letters');
       ctx.metrics.events.inc({ table: events.get(d.seq)!.table, outcome: 'dead' });
@@ -260,8 +261,8 @@ export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransactio
     const failedEarlier = call.splitTxids.find((t) => failedSplit.has(t));
     if (failedEarlier !== undefined) {
       if (call.seqs.length === 0) continue;
-      if (ctx.breaker.allows()) await failCall(ctx, call, events, failedSplit.get(failedEarlier), outcome);
-      else await scheduleRetry(ctx.pool, call.seqs, ctx.breaker.waitMs(), 'circuit open', false);
+      if (ctx.breaker.allows()) await failCall(ctx, tool, call, events, failedSplit.get(failedEarlier), outcome);
+      else await scheduleRetry(ctx.pool, tool, call.seqs, ctx.breaker.waitMs(), 'circuit open', false);
       continue;
     }
     if (call.splitTxids.length > 0 && call.seqs.length > 0) {
@@ -269,12 +270,12 @@ export async function applyClaimed(ctx: ApplyContext, claimed: ClaimedTransactio
       ctx.log.info({ txids: call.splitTxids }, 'transaction too large for one Convex mutation; applied in parts');
     }
     if (!ctx.breaker.allows()) {
-      await scheduleRetry(ctx.pool, call.seqs, ctx.breaker.waitMs(), 'circuit open', false);
+      await scheduleRetry(ctx.pool, tool, call.seqs, ctx.breaker.waitMs(), 'circuit open', false);
       outcome.retried += call.seqs.length;
       for (const t of call.splitTxids) failedSplit.set(t, new Error('circuit open'));
       continue;
     }
-    const err = await applyCall(ctx, call, events, seqsByTxid, outcome);
+    const err = await applyCall(ctx, tool, call, events, seqsByTxid, outcome);
     if (err !== undefined) for (const t of call.splitTxids) failedSplit.set(t, err);
   }
   return outcome;

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { recordAudit } from '../capture/audit.js';
 import { NotFoundError } from '../core/errors.js';
 import { withTransaction } from '../postgres/database.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface DeadLetter {
   id: number;
@@ -59,13 +60,13 @@ function toDeadLetter(r: DeadLetterRow): DeadLetter {
 }
 
 export async function listDeadLetters(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   options: { includeResolved?: boolean; table?: string; limit?: number } = {},
 ): Promise<DeadLetter[]> {
   const { rows } = await pool.query<DeadLetterRow>(
     `SELECT id, seq, txid::text AS txid, table_name, key, op, reason, rule, column_name, attempts, dead_at,
             resolved_at, resolution
-       FROM tandem.dead_letter
+       FROM ${tool.sql}.dead_letter
       WHERE ($1 OR resolved_at IS NULL) AND ($2::text IS NULL OR table_name = $2)
       ORDER BY id LIMIT $3`,
     [options.includeResolved ?? false, options.table ?? null, options.limit ?? 1000],
@@ -78,21 +79,21 @@ export async function listDeadLetters(
  * seq (their row version), so a retried old change still cannot overwrite a
  * newer one in Convex. Returns the ids retried.
  */
-export async function retryDeadLetters(pool: pg.Pool, ids: number[] | 'all', actor: string): Promise<number[]> {
+export async function retryDeadLetters(pool: pg.Pool, tool: ToolSchema, ids: number[] | 'all', actor: string): Promise<number[]> {
   return withTransaction(pool, async (tx) => {
     const { rows } = await tx.query<{ id: string }>(
       `WITH chosen AS (
-         SELECT * FROM tandem.dead_letter
+         SELECT * FROM ${tool.sql}.dead_letter
           WHERE resolved_at IS NULL AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
           FOR UPDATE
        ), requeued AS (
-         INSERT INTO tandem.outbox AS o (seq, txid, table_name, key, op, "row", unchanged, operation_key, status, attempts,
+         INSERT INTO ${tool.sql}.outbox AS o (seq, txid, table_name, key, op, "row", unchanged, operation_key, status, attempts,
                                          next_attempt_at)
          SELECT seq, txid, table_name, key, op, "row", unchanged, operation_key, 'pending', 0, now() FROM chosen
          ON CONFLICT (seq) DO UPDATE
            SET status = 'pending', attempts = 0, next_attempt_at = now(), processed_at = NULL, last_error = NULL
        )
-       UPDATE tandem.dead_letter d SET resolved_at = now(), resolution = 'retried'
+       UPDATE ${tool.sql}.dead_letter d SET resolved_at = now(), resolution = 'retried'
          FROM chosen c WHERE d.id = c.id
        RETURNING d.id`,
       [ids === 'all' ? null : ids],
@@ -102,19 +103,19 @@ export async function retryDeadLetters(pool: pg.Pool, ids: number[] | 'all', act
       const missing = ids.find((id) => !done.includes(id));
       if (missing !== undefined) throw new NotFoundError('dead letter (unresolved)', missing);
     }
-    await recordAudit(tx, { actor, action: 'dlq.retry', target: ids === 'all' ? 'all' : ids.join(','), detail: { ids: done } });
+    await recordAudit(tx, tool, { actor, action: 'dlq.retry', target: ids === 'all' ? 'all' : ids.join(','), detail: { ids: done } });
     return done;
   });
 }
 
 /** Marks a dead letter as discarded: an operator decided the change is not to be applied. */
-export async function discardDeadLetter(pool: pg.Pool, id: number, actor: string, reason?: string): Promise<void> {
+export async function discardDeadLetter(pool: pg.Pool, tool: ToolSchema, id: number, actor: string, reason?: string): Promise<void> {
   await withTransaction(pool, async (tx) => {
     const { rowCount } = await tx.query(
-      `UPDATE tandem.dead_letter SET resolved_at = now(), resolution = 'discarded' WHERE id = $1 AND resolved_at IS NULL`,
+      `UPDATE ${tool.sql}.dead_letter SET resolved_at = now(), resolution = 'discarded' WHERE id = $1 AND resolved_at IS NULL`,
       [id],
     );
     if (!rowCount) throw new NotFoundError('dead letter (unresolved)', id);
-    await recordAudit(tx, { actor, action: 'dlq.discard', target: String(id), detail: { reason: reason ?? null } });
+    await recordAudit(tx, tool, { actor, action: 'dlq.discard', target: String(id), detail: { reason: reason ?? null } });
   });
 }

@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { untrackedWrites } from '../capture/index.js';
 import { outboxLag, type OutboxLag } from './outboxStore.js';
 import { latestParityDrift } from '../parity/history.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface RelayMetrics {
   registry: Registry;
@@ -77,12 +78,12 @@ export function createRelayMetrics(registry: Registry = new Registry()): RelayMe
 }
 
 /** Gauges read from the tool's schema at scrape time. */
-export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
+export function registerOutboxGauges(registry: Registry, tool: ToolSchema, pool: pg.Pool): void {
   // Both gauges come from one outbox query; a scrape collects them concurrently,
   // so they share a read that is at most a second old.
   let lag: { at: number; read: Promise<OutboxLag> } | undefined;
   const readLag = () => {
-    if (!lag || Date.now() - lag.at > 1000) lag = { at: Date.now(), read: outboxLag(pool) };
+    if (!lag || Date.now() - lag.at > 1000) lag = { at: Date.now(), read: outboxLag(pool, tool) };
     return lag.read;
   };
   new Gauge({
@@ -108,7 +109,7 @@ export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
     registers: [registry],
     async collect() {
       const { rows } = await pool.query<{ table_name: string; n: number }>(
-        `SELECT table_name, count(*)::int AS n FROM tandem.dead_letter WHERE resolved_at IS NULL GROUP BY table_name`,
+        `SELECT table_name, count(*)::int AS n FROM ${tool.sql}.dead_letter WHERE resolved_at IS NULL GROUP BY table_name`,
       );
       this.reset();
       for (const r of rows) this.set({ table: r.table_name }, r.n);
@@ -123,7 +124,7 @@ export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
         read: pool
           .query<{ table_name: string; pending: number; oldest: number }>(
             `SELECT table_name, count(*)::int AS pending, extract(epoch FROM now() - min(captured_at))::float8 AS oldest
-               FROM tandem.outbox WHERE status = 'pending' GROUP BY table_name`,
+               FROM ${tool.sql}.outbox WHERE status = 'pending' GROUP BY table_name`,
           )
           .then((r) => r.rows),
       };
@@ -157,7 +158,7 @@ export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
     labelNames: ['table'],
     registers: [registry],
     async collect() {
-      const drift = await latestParityDrift(pool);
+      const drift = await latestParityDrift(pool, tool);
       this.reset();
       for (const [table, n] of drift) this.set({ table }, n);
     },
@@ -168,7 +169,7 @@ export function registerOutboxGauges(registry: Registry, pool: pg.Pool): void {
     labelNames: ['table'],
     registers: [registry],
     async collect() {
-      const rows = await untrackedWrites(pool);
+      const rows = await untrackedWrites(pool, tool);
       this.reset();
       for (const r of rows) this.set({ table: r.table }, r.count);
     },

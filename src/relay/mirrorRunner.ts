@@ -14,8 +14,11 @@ import type { Logger } from '../log.js';
 import { withRetriedTransaction } from '../postgres/database.js';
 import type { Relay } from './relay.js';
 import type { RelayMetrics } from './metrics.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface MirrorOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   /** How long a write waits for its own events to reach Convex; 0 = fully asynchronous. */
   waitMs: number;
 }
@@ -63,7 +66,7 @@ export class MirrorRunner implements WriteRunner {
         // Read after the work: the transaction id exists only once it has written.
         const { rows } = await tx.query<{ txid: string | null; tables: string[] | null }>(
           `SELECT pg_current_xact_id_if_assigned()::text AS txid,
-                (SELECT array_agg(DISTINCT table_name ORDER BY table_name) FROM tandem.outbox
+                (SELECT array_agg(DISTINCT table_name ORDER BY table_name) FROM ${this.options.tool.sql}.outbox
                   WHERE txid = pg_current_xact_id_if_assigned()) AS tables`,
         );
         killPoint('mirror.beforeCommit');

@@ -13,8 +13,9 @@
 import type pg from 'pg';
 import type { CapturedChange, CaptureOp } from '../core/changes.js';
 import { withTransaction } from '../postgres/database.js';
+import { toolLockKey, type ToolSchema } from '../core/toolSchema.js';
 
-/** Advisory-lock namespace for txid claims (first key of the two-key form). */
+/** Advisory-lock namespace for txid claims (first key of the two-key form; the default tool schema's, see toolLockKey). */
 const CLAIM_LOCK_CLASS = 0x7a4d;
 /** Advisory lock (this class, key 0) held by a relay worker while it claims: relay claims run one at a time. */
 const RELAY_CLAIM_LOCK_CLASS = 0x7a4e;
@@ -93,7 +94,7 @@ export interface ClaimOptions {
 export const DEFAULT_CLAIM_BYTES = 16 * 1024 * 1024;
 
 /** The txids of live (unexpired) claims. */
-const LEASED_TXIDS = `SELECT unnest(txids) FROM tandem.relay_claim WHERE expires_at > now()`;
+const leasedTxids = (tool: ToolSchema) => `SELECT unnest(txids) FROM ${tool.sql}.relay_claim WHERE expires_at > now()`;
 
 /** The txids to claim from the head rows: whole transactions, in order, until the byte budget is reached. */
 function chooseTxids(head: Array<{ txid: string; bytes: number }>, budget: number): string[] {
@@ -131,28 +132,28 @@ function chooseTxids(head: Array<{ txid: string; bytes: number }>, budget: numbe
  * it either. A claim lost to a Postgres crash only lets another worker deliver
  * the same events again, which the versioned apply ignores.
  */
-export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): Promise<Claim | null> {
+export async function claimTransactions(pool: pg.Pool, tool: ToolSchema, options: ClaimOptions): Promise<Claim | null> {
   const claimed = await withTransaction(pool, async (tx) => {
     const relayClaim = options.txid === undefined;
     const paused = await tx.query<{ tables: string[] | null }>(
       `SELECT set_config('synchronous_commit', 'off', true), ${relayClaim ? 'pg_advisory_xact_lock($1, 0),' : ''}
-              (SELECT array_agg(table_name) FROM tandem.table_pause WHERE resumed_at IS NULL) AS tables`,
-      relayClaim ? [RELAY_CLAIM_LOCK_CLASS] : [],
+              (SELECT array_agg(table_name) FROM ${tool.sql}.table_pause WHERE resumed_at IS NULL) AS tables`,
+      relayClaim ? [toolLockKey(tool, 'relay-claim', RELAY_CLAIM_LOCK_CLASS)] : [],
     );
     const pausedTables = paused.rows[0]?.tables ?? null;
     // A Postgres transaction is applied whole, so one touching a paused table
     // waits with it; the check is left out of the plan when nothing is paused.
     const skipPaused = pausedTables
-      ? `AND NOT EXISTS (SELECT 1 FROM tandem.outbox p
-                          WHERE p.txid = tandem.outbox.txid AND p.status = 'pending'
+      ? `AND NOT EXISTS (SELECT 1 FROM ${tool.sql}.outbox p
+                          WHERE p.txid = ${tool.sql}.outbox.txid AND p.status = 'pending'
                             AND p.table_name = ANY($3::text[]))`
       : '';
     const head = await tx.query<{ txid: string; bytes: number }>(
       `SELECT txid::text AS txid, coalesce(pg_column_size("row"), 0)::int AS bytes
-         FROM tandem.outbox
+         FROM ${tool.sql}.outbox
         WHERE status = 'pending' AND next_attempt_at <= now()
           AND ($2::text IS NULL OR txid = $2::xid8)
-          AND txid NOT IN (${LEASED_TXIDS})
+          AND txid NOT IN (${leasedTxids(tool)})
           ${skipPaused}
         ORDER BY seq
         LIMIT $1`,
@@ -163,17 +164,17 @@ export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): P
     const won = await tx.query<{ txid: string }>(
       `SELECT t AS txid FROM unnest($2::text[]) AS t
         WHERE pg_try_advisory_xact_lock($1, ((t::numeric) % 2147483647)::int)`,
-      [CLAIM_LOCK_CLASS, wanted],
+      [toolLockKey(tool, 'txid-claim', CLAIM_LOCK_CLASS), wanted],
     );
     if (won.rows.length === 0) return null;
     // Relay claims (serialized) also clear the claims of dead workers.
     const { rows } = await tx.query<{ id: string; txids: string[] }>(
-      `WITH ${relayClaim ? 'expired AS (DELETE FROM tandem.relay_claim WHERE expires_at <= now()),' : ''}
+      `WITH ${relayClaim ? `expired AS (DELETE FROM ${tool.sql}.relay_claim WHERE expires_at <= now()),` : ''}
        claim AS (
-         INSERT INTO tandem.relay_claim (leased_by, txids, expires_at)
+         INSERT INTO ${tool.sql}.relay_claim (leased_by, txids, expires_at)
          SELECT $2, array_agg(t ORDER BY t), now() + make_interval(secs => $3::double precision / 1000)
            FROM unnest($1::xid8[]) AS t
-          WHERE t NOT IN (${LEASED_TXIDS})
+          WHERE t NOT IN (${leasedTxids(tool)})
          HAVING count(*) > 0
          RETURNING id, txids)
        SELECT id::text AS id, txids::text[] AS txids FROM claim`,
@@ -183,29 +184,29 @@ export async function claimTransactions(pool: pg.Pool, options: ClaimOptions): P
   });
   if (!claimed) return null;
   const { rows } = await pool.query<OutboxRow>(
-    `SELECT ${EVENT_COLUMNS} FROM tandem.outbox
+    `SELECT ${EVENT_COLUMNS} FROM ${tool.sql}.outbox
       WHERE txid = ANY($1::xid8[]) AND status = 'pending'
       ORDER BY seq`,
     [claimed.txids],
   );
   // Its events were applied by someone else between the head and the claim.
   if (rows.length === 0) {
-    await releaseClaim(pool, claimed.id);
+    await releaseClaim(pool, tool, claimed.id);
     return null;
   }
   return { id: claimed.id, transactions: groupByTxid(rows) };
 }
 
 /** Ends a claim's lease (its round is over): events still pending are claimable again when due. */
-export async function releaseClaim(pool: pg.Pool, id: string): Promise<void> {
-  await pool.query('DELETE FROM tandem.relay_claim WHERE id = $1', [id]);
+export async function releaseClaim(pool: pg.Pool, tool: ToolSchema, id: string): Promise<void> {
+  await pool.query(`DELETE FROM ${tool.sql}.relay_claim WHERE id = $1`, [id]);
 }
 
 /** Marks events applied. */
-export async function completeEvents(pool: pg.Pool, seqs: number[]): Promise<void> {
+export async function completeEvents(pool: pg.Pool, tool: ToolSchema, seqs: number[]): Promise<void> {
   if (seqs.length === 0) return;
   await pool.query(
-    `UPDATE tandem.outbox
+    `UPDATE ${tool.sql}.outbox
         SET status = 'done', processed_at = now(), last_error = NULL
       WHERE seq = ANY($1::bigint[]) AND status = 'pending'`,
     [seqs],
@@ -214,7 +215,7 @@ export async function completeEvents(pool: pg.Pool, seqs: number[]): Promise<voi
 
 /** Schedules another attempt after `delayMs`, counting it against the retry budget when `countAttempt`. */
 export async function scheduleRetry(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   seqs: number[],
   delayMs: number,
   error: string,
@@ -222,7 +223,7 @@ export async function scheduleRetry(
 ): Promise<void> {
   if (seqs.length === 0) return;
   await pool.query(
-    `UPDATE tandem.outbox
+    `UPDATE ${tool.sql}.outbox
         SET attempts = attempts + $4::int, last_error = $3,
             next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
       WHERE seq = ANY($1::bigint[]) AND status = 'pending'`,
@@ -238,7 +239,7 @@ export interface DeadLetterReason {
 
 /** Moves events to the dead-letter table (one transaction: copied there, marked dead here). */
 export async function deadLetterEvents(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   items: Array<{ seq: number } & DeadLetterReason>,
 ): Promise<void> {
   if (items.length === 0) return;
@@ -247,14 +248,14 @@ export async function deadLetterEvents(
       `WITH reasons AS (
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS r(seq, reason, rule, column_name)
        ), moved AS (
-         UPDATE tandem.outbox o
+         UPDATE ${tool.sql}.outbox o
             SET status = 'dead', processed_at = now(),
                 attempts = o.attempts + 1, last_error = r.reason
            FROM reasons r
           WHERE o.seq = r.seq AND o.status = 'pending'
           RETURNING o.*, r.reason, r.rule, r.column_name
        )
-       INSERT INTO tandem.dead_letter (seq, txid, table_name, key, op, "row", unchanged, operation_key, reason, rule,
+       INSERT INTO ${tool.sql}.dead_letter (seq, txid, table_name, key, op, "row", unchanged, operation_key, reason, rule,
                                        column_name, attempts, first_failed_at)
        SELECT seq, txid, table_name, key, op, "row", unchanged, operation_key, reason, rule, column_name, attempts,
               captured_at
@@ -274,32 +275,32 @@ export interface OutboxLag {
   oldestPendingSeconds: number;
 }
 
-export async function outboxLag(pool: pg.Pool): Promise<OutboxLag> {
+export async function outboxLag(pool: pg.Pool, tool: ToolSchema): Promise<OutboxLag> {
   const { rows } = await pool.query<{ pending: number; oldest: number | null }>(
     `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(captured_at))::float8 AS oldest
-       FROM tandem.outbox WHERE status = 'pending'`,
+       FROM ${tool.sql}.outbox WHERE status = 'pending'`,
   );
   return { pending: rows[0]!.pending, oldestPendingSeconds: rows[0]!.oldest ?? 0 };
 }
 
 /** Leaves out events held by a paused table: its own, and every event of a transaction that touches it. */
-const NOT_HELD = `AND NOT EXISTS (SELECT 1 FROM tandem.outbox p JOIN tandem.table_pause tp ON tp.table_name = p.table_name
+const notHeld = (tool: ToolSchema) => `AND NOT EXISTS (SELECT 1 FROM ${tool.sql}.outbox p JOIN ${tool.sql}.table_pause tp ON tp.table_name = p.table_name
                      WHERE tp.resumed_at IS NULL AND p.txid = o.txid AND p.status = 'pending')`;
 
 /** True when no event is pending (leased or not) other than those held by a paused table. */
-export async function outboxDrained(pool: pg.Pool): Promise<boolean> {
-  const { rowCount } = await pool.query(`SELECT 1 FROM tandem.outbox o WHERE status = 'pending' ${NOT_HELD} LIMIT 1`);
+export async function outboxDrained(pool: pg.Pool, tool: ToolSchema): Promise<boolean> {
+  const { rowCount } = await pool.query(`SELECT 1 FROM ${tool.sql}.outbox o WHERE status = 'pending' ${notHeld(tool)} LIMIT 1`);
   return !rowCount;
 }
 
 /** Seconds until the earliest pending event not held by a paused table becomes claimable (0 if one is now), or null when none is pending. */
-export async function secondsUntilNextClaimable(pool: pg.Pool): Promise<number | null> {
+export async function secondsUntilNextClaimable(pool: pg.Pool, tool: ToolSchema): Promise<number | null> {
   const { rows } = await pool.query<{ wait: number | null }>(
     `WITH leased AS (
        SELECT t AS txid, max(expires_at) AS expires_at
-         FROM tandem.relay_claim, unnest(txids) AS t WHERE expires_at > now() GROUP BY t)
+         FROM ${tool.sql}.relay_claim, unnest(txids) AS t WHERE expires_at > now() GROUP BY t)
      SELECT extract(epoch FROM min(greatest(o.next_attempt_at, coalesce(l.expires_at, o.next_attempt_at))) - now())::float8 AS wait
-       FROM tandem.outbox o LEFT JOIN leased l ON l.txid = o.txid WHERE status = 'pending' ${NOT_HELD}`,
+       FROM ${tool.sql}.outbox o LEFT JOIN leased l ON l.txid = o.txid WHERE status = 'pending' ${notHeld(tool)}`,
   );
   const wait = rows[0]!.wait;
   return wait === null ? null : Math.max(0, wait);
@@ -310,9 +311,9 @@ export async function secondsUntilNextClaimable(pool: pg.Pool): Promise<number |
  * kept until pruning), grouped by transaction in seq order: what an
  * idempotency drill replays.
  */
-export async function appliedEvents(pool: pg.Pool, table: string, limit: number): Promise<ClaimedTransaction[]> {
+export async function appliedEvents(pool: pg.Pool, tool: ToolSchema, table: string, limit: number): Promise<ClaimedTransaction[]> {
   const { rows } = await pool.query<OutboxRow>(
-    `SELECT ${EVENT_COLUMNS} FROM tandem.outbox
+    `SELECT ${EVENT_COLUMNS} FROM ${tool.sql}.outbox
       WHERE table_name = $1 AND status = 'done'
       ORDER BY seq DESC LIMIT $2`,
     [table, limit],

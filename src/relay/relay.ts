@@ -28,6 +28,7 @@ import { claimTransactions, outboxDrained, releaseClaim, secondsUntilNextClaimab
 import { DEFAULT_PACKING, type PackingLimits } from './packing.js';
 import { CircuitBreaker, DEFAULT_BREAKER, DEFAULT_RETRY_POLICY, type BreakerOptions, type RetryPolicy } from './retryPolicy.js';
 import { killPoint } from '../core/killPoints.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface RelayOptions {
   workers: number;
@@ -67,6 +68,8 @@ export interface SchemaWatch {
 }
 
 export interface RelayDeps {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   pool: pg.Pool;
   target: ApplyTarget;
   /** Default: the shared value mapping over `schema.mirror`. */
@@ -99,9 +102,11 @@ export class Relay {
   private needsDiscovery = false;
   private discovering?: Promise<void>;
   private started?: Promise<void>;
+  private readonly tool: ToolSchema;
 
   constructor(deps: RelayDeps, options: Partial<RelayOptions> = {}) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
+    this.tool = deps.tool;
     const mapper = deps.mapper ?? (deps.schema && mirrorMapper(deps.schema.mirror));
     if (!mapper) throw new Error('Relay needs a mapper or a schema watch');
     this.schema = deps.schema;
@@ -127,7 +132,7 @@ export class Relay {
   async round(workerId: string, txid?: string): Promise<RoundOutcome | null> {
     if (!this.ctx.breaker.allows()) return null;
     await this.refreshMirror();
-    const claim = await claimTransactions(this.ctx.pool, {
+    const claim = await claimTransactions(this.ctx.pool, this.tool, {
       workerId,
       maxEvents: this.options.claimEvents,
       leaseMs: this.options.leaseMs,
@@ -137,15 +142,15 @@ export class Relay {
     killPoint('relay.afterClaim');
     let outcome: RoundOutcome;
     try {
-      outcome = await applyClaimed(this.ctx, claim.transactions);
+      outcome = await applyClaimed(this.ctx, this.tool, claim.transactions);
     } catch (err) {
       // Give the claim back now rather than at its lease's end; if Postgres is
       // what failed, the lease ends it anyway.
-      await releaseClaim(this.ctx.pool, claim.id).catch(() => undefined);
+      await releaseClaim(this.ctx.pool, this.tool, claim.id).catch(() => undefined);
       throw err;
     }
     killPoint('relay.beforeRelease');
-    await releaseClaim(this.ctx.pool, claim.id);
+    await releaseClaim(this.ctx.pool, this.tool, claim.id);
     this.totals.applied += outcome.applied;
     this.totals.retried += outcome.retried;
     this.totals.dead += outcome.dead;
@@ -162,7 +167,7 @@ export class Relay {
     if (!this.schema) return;
     // Every worker waits for the first check, so none maps a table changed since install.
     this.started ??= (async () => {
-      this.seenResume = await resumeMarker(this.ctx.pool);
+      this.seenResume = await resumeMarker(this.ctx.pool, this.tool);
       await this.pauseChangedSinceInstall();
     })().catch((err: unknown) => {
       this.started = undefined;
@@ -170,7 +175,7 @@ export class Relay {
     });
     await this.started;
     if (this.discovering) await this.discovering;
-    const marker = await resumeMarker(this.ctx.pool);
+    const marker = await resumeMarker(this.ctx.pool, this.tool);
     if (!this.needsDiscovery && marker === this.seenResume) return;
     this.discovering ??= (async () => {
       this.needsDiscovery = false;
@@ -193,7 +198,7 @@ export class Relay {
    */
   private async pauseChangedSinceInstall(): Promise<void> {
     if (!this.mirror) return;
-    const installed = await installedShapes(this.ctx.pool);
+    const installed = await installedShapes(this.ctx.pool, this.tool);
     for (const table of this.mirror.tables) {
       const shape = installed.get(table.name);
       const change = shape && diffShapes(table.name, shape, tableShape(table));
@@ -216,7 +221,7 @@ export class Relay {
     const changes = changedTables(this.mirror, await this.schema.discover(), tables);
     for (const change of changes.values()) await this.pause(change);
     const held = new Set(changes.keys());
-    const previous = await lastShapeChanges(this.ctx.pool, tables.filter((t) => !held.has(t)));
+    const previous = await lastShapeChanges(this.ctx.pool, this.tool, tables.filter((t) => !held.has(t)));
     const stale = failures.filter((f) => {
       const change = previous.get(f.event.table);
       if (!change || f.column === undefined) return false;
@@ -227,7 +232,7 @@ export class Relay {
       const config = this.mirror.tables.find((t) => t.name === table);
       if (!config) continue;
       const keys = stale.filter((f) => f.event.table === table).map((f) => f.event.key);
-      await repairKeys(this.ctx.pool, config, keys, `relay ${this.instance}`);
+      await repairKeys(this.ctx.pool, this.tool, config, keys, `relay ${this.instance}`);
     }
     const superseded = stale.filter((f) => this.mirror!.tables.some((t) => t.name === f.event.table)).map((f) => f.event.seq);
     return { held, superseded };
@@ -238,7 +243,7 @@ export class Relay {
     const { table, ...detail } = change;
     // The pause and its audit entry commit together.
     const paused = await withTransaction(this.ctx.pool, (tx) =>
-      pauseTable(tx, { table, reason, detail, seenResume: this.seenResume ?? null, actor: `relay ${this.instance}` }),
+      pauseTable(tx, this.tool, { table, reason, detail, seenResume: this.seenResume ?? null, actor: `relay ${this.instance}` }),
     );
     if (paused === 'paused') {
       this.ctx.log.warn({ table, ...detail }, reason);
@@ -262,8 +267,8 @@ export class Relay {
       for (;;) {
         const outcome = await this.round(this.workerId(i));
         if (outcome) continue;
-        if (await outboxDrained(this.ctx.pool)) return;
-        const wait = (await secondsUntilNextClaimable(this.ctx.pool)) ?? 0;
+        if (await outboxDrained(this.ctx.pool, this.tool)) return;
+        const wait = (await secondsUntilNextClaimable(this.ctx.pool, this.tool)) ?? 0;
         await sleep(Math.min(1000, Math.max(this.ctx.breaker.waitMs(), wait * 1000, this.options.idleMs / 4)));
       }
     };
@@ -305,7 +310,7 @@ export class Relay {
       if (Date.now() - last >= this.options.pruneEveryMs) {
         last = Date.now();
         try {
-          const pruned = await pruneOutbox(this.ctx.pool, new Date(Date.now() - this.options.retentionMs));
+          const pruned = await pruneOutbox(this.ctx.pool, this.tool, new Date(Date.now() - this.options.retentionMs));
           if (pruned > 0) this.ctx.log.info({ pruned }, 'pruned processed outbox events');
         } catch (err) {
           this.ctx.log.error({ err }, 'outbox prune failed');

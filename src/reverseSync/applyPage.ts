@@ -13,6 +13,7 @@ import { convexToJson, type Value } from 'convex/values';
 import { MappingError, type MirrorConfig } from '../mapping/index.js';
 import { applyReverseChange } from './applyToPostgres.js';
 import type { ChangeLogEntry, ChangeLogSource } from './changeLog.js';
+import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
 
 export interface PageHooks {
   /** Test kill points: throw from one to simulate a crash at that moment. */
@@ -62,13 +63,13 @@ export interface DeadLetterOrder {
 }
 
 async function writeDeadLetter(
-  client: pg.ClientBase,
+  client: pg.ClientBase, tool: ToolSchema,
   entry: ChangeLogEntry,
   order: DeadLetterOrder,
 ): Promise<void> {
   const doc = entry.doc === undefined ? null : JSON.stringify(convexToJson(entry.doc as Value));
   await client.query(
-    `INSERT INTO tandem.reverse_sync_dead_letter (seq, table_name, key, op, version, doc, reason, column_name, attempts)
+    `INSERT INTO ${tool.sql}.reverse_sync_dead_letter (seq, table_name, key, op, version, doc, reason, column_name, attempts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       entry.seq,
@@ -100,23 +101,23 @@ export class EchoError extends Error {
  * change-log entries have nowhere to go. Passing over them keeps the cursor
  * moving for the tables still kept in step.
  */
-async function decommissionedTables(client: pg.ClientBase): Promise<Set<string>> {
+async function decommissionedTables(client: pg.ClientBase, tool: ToolSchema): Promise<Set<string>> {
   const { rows } = await client.query<{ table_name: string }>(
-    `SELECT table_name FROM tandem.table_phase WHERE phase = 'decommissioned'`,
+    `SELECT table_name FROM ${tool.sql}.table_phase WHERE phase = 'decommissioned'`,
   );
   return new Set(rows.map((r) => r.table_name));
 }
 
 /** Keeps every new Postgres outbox seq above the Convex versions applied (see docs/reverse-sync.md). */
-async function advanceOutboxPast(client: pg.ClientBase, version: number): Promise<void> {
+async function advanceOutboxPast(client: pg.ClientBase, tool: ToolSchema, version: number): Promise<void> {
   await client.query(
-    `SELECT setval('tandem.outbox_seq_seq', $1::bigint) WHERE $1::bigint > (SELECT last_value FROM tandem.outbox_seq_seq)`,
+    `SELECT setval(${toolObjectLiteral(tool, 'outbox_seq_seq')}, $1::bigint) WHERE $1::bigint > (SELECT last_value FROM ${tool.sql}.outbox_seq_seq)`,
     [version],
   );
 }
 
 export async function applyNextPage(
-  deps: ApplyPageDeps,
+  deps: ApplyPageDeps, tool: ToolSchema,
   deadLetters: ReadonlyMap<number, DeadLetterOrder> = new Map(),
 ): Promise<PageResult> {
   const client = await deps.pool.connect();
@@ -133,12 +134,12 @@ export async function applyNextPage(
     maxVersion: 0,
   };
   try {
-    await client.query(`BEGIN; SET LOCAL tandem.reverse_sync = 'on'`);
+    await client.query(`BEGIN; SET LOCAL ${tool.sql}.reverse_sync = 'on'`);
     const state = await client.query<{ cursor_seq: string }>(
-      'SELECT cursor_seq FROM tandem.reverse_sync_state FOR UPDATE',
+      `SELECT cursor_seq FROM ${tool.sql}.reverse_sync_state FOR UPDATE`,
     );
     let cursor = Number(state.rows[0]!.cursor_seq);
-    const retired = await decommissionedTables(client);
+    const retired = await decommissionedTables(client, tool);
     const page = await deps.source.readChangeLog(cursor, pageSize);
     result.read = page.entries.length;
     for (const entry of page.entries) {
@@ -148,9 +149,9 @@ export async function applyNextPage(
         const order = deadLetters.get(entry.seq);
         if (retired.has(entry.table)) result.retired++;
         else if (order) {
-          await writeDeadLetter(client, entry, order);
+          await writeDeadLetter(client, tool, entry, order);
           result.deadLettered++;
-        } else if ((await applyReverseChange(client, deps.config, entry)) === 'applied') {
+        } else if ((await applyReverseChange(client, tool, deps.config, entry)) === 'applied') {
           result.applied++;
           result.maxVersion = Math.max(result.maxVersion, entry.version);
         } else result.skipped++;
@@ -164,14 +165,14 @@ export async function applyNextPage(
       }
     }
     const echoed = await client.query<{ table_name: string }>(
-      'SELECT DISTINCT table_name FROM tandem.outbox WHERE txid = pg_current_xact_id()',
+      `SELECT DISTINCT table_name FROM ${tool.sql}.outbox WHERE txid = pg_current_xact_id()`,
     );
     if (echoed.rows.length > 0) throw new EchoError(echoed.rows.map((r) => r.table_name));
     await client.query(
-      'UPDATE tandem.reverse_sync_state SET cursor_seq = $1, applied = applied + $2, updated_at = now()',
+      `UPDATE ${tool.sql}.reverse_sync_state SET cursor_seq = $1, applied = applied + $2, updated_at = now()`,
       [cursor, result.applied],
     );
-    if (result.maxVersion > 0) await advanceOutboxPast(client, result.maxVersion);
+    if (result.maxVersion > 0) await advanceOutboxPast(client, tool, result.maxVersion);
     await deps.hooks?.beforeCommit?.(cursor);
     await client.query('COMMIT');
     result.cursor = cursor;
@@ -196,9 +197,9 @@ export async function pruneCommitted(source: ChangeLogSource, cursor: number): P
   }
 }
 
-export async function readCursor(pool: pg.Pool): Promise<number> {
+export async function readCursor(pool: pg.Pool, tool: ToolSchema): Promise<number> {
   const { rows } = await pool.query<{ cursor_seq: string }>(
-    'SELECT cursor_seq FROM tandem.reverse_sync_state',
+    `SELECT cursor_seq FROM ${tool.sql}.reverse_sync_state`,
   );
   return Number(rows[0]!.cursor_seq);
 }

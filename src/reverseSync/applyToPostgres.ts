@@ -19,6 +19,7 @@ import {
 import { keyTextSql } from '../parity/keys.js';
 import type { ChangeLogEntry } from './changeLog.js';
 import { keyRecord, toPgRecord } from './pgValues.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type ReverseApplyOutcome = 'applied' | 'skipped';
 
@@ -124,14 +125,14 @@ function tableShape(
 
 /** Applies one entry inside the caller's transaction. Bad data throws a MappingError (not worth a retry). */
 export async function applyReverseChange(
-  client: pg.ClientBase,
+  client: pg.ClientBase, tool: ToolSchema,
   config: MirrorConfig,
   entry: ChangeLogEntry,
   options: ReverseApplyOptions = {},
 ): Promise<ReverseApplyOutcome> {
   const table = requireMirrored(config, entry);
   const { rows } = await client.query<{ version: string }>(
-    'SELECT version FROM tandem.reverse_sync_key WHERE table_name = $1 AND key = $2 FOR UPDATE',
+    `SELECT version FROM ${tool.sql}.reverse_sync_key WHERE table_name = $1 AND key = $2 FOR UPDATE`,
     [table.name, entry.pgKey],
   );
   const recorded = rows[0] ? Number(rows[0].version) : -Infinity;
@@ -165,7 +166,7 @@ export async function applyReverseChange(
     await client.query(upsertSql(table, columns), [record]);
   }
   await client.query(
-    `INSERT INTO tandem.reverse_sync_key (table_name, key, version) VALUES ($1, $2, $3)
+    `INSERT INTO ${tool.sql}.reverse_sync_key (table_name, key, version) VALUES ($1, $2, $3)
      ON CONFLICT (table_name, key) DO UPDATE SET version = EXCLUDED.version`,
     [table.name, entry.pgKey, entry.version],
   );

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readCursor } from './applyPage.js';
 import type { ChangeLogSource, PendingChanges } from './changeLog.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface ReverseSyncMetrics {
   applied: Counter;
@@ -18,7 +19,7 @@ export interface ReverseSyncMetrics {
 }
 
 export function createReverseSyncMetrics(
-  registry: Registry,
+  registry: Registry, tool: ToolSchema,
   pool: pg.Pool,
   source: ChangeLogSource,
   now: () => number = Date.now,
@@ -26,7 +27,7 @@ export function createReverseSyncMetrics(
   let read: { at: number; value: Promise<PendingChanges> } | undefined;
   const pending = () => {
     if (!read || now() - read.at > 1000) {
-      read = { at: now(), value: readCursor(pool).then((cursor) => source.pendingChanges(cursor)) };
+      read = { at: now(), value: readCursor(pool, tool).then((cursor) => source.pendingChanges(cursor)) };
     }
     return read.value;
   };
@@ -54,7 +55,7 @@ export function createReverseSyncMetrics(
     registers: [registry],
     async collect() {
       const { rows } = await pool.query<{ table_name: string; n: number }>(
-        `SELECT table_name, count(*)::int AS n FROM tandem.reverse_sync_dead_letter
+        `SELECT table_name, count(*)::int AS n FROM ${tool.sql}.reverse_sync_dead_letter
           WHERE resolved_at IS NULL GROUP BY table_name`,
       );
       this.reset();

@@ -16,17 +16,18 @@ import { withTransaction } from '../postgres/database.js';
 import { readCursor } from './applyPage.js';
 import { applyReverseChange } from './applyToPostgres.js';
 import type { ChangeLogEntry, ChangeLogSource } from './changeLog.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 const PAGE = 1000;
 /** How far into the log a pending-keys read looks; past it, every asked key counts as pending. */
 const MAX_SCANNED = 50_000;
 
 /** Keys with change-log entries not yet committed in Postgres, for parity's confirm step. */
-export function changeLogPendingKeys(pool: pg.Pool, source: ChangeLogSource): PendingKeysReader {
+export function changeLogPendingKeys(pool: pg.Pool, tool: ToolSchema, source: ChangeLogSource): PendingKeysReader {
   return async (table, keys) => {
     const wanted = new Set(keys);
     const pending = new Set<string>();
-    let cursor = await readCursor(pool);
+    let cursor = await readCursor(pool, tool);
     for (let scanned = 0; ; scanned += PAGE) {
       if (scanned >= MAX_SCANNED) return wanted;
       const page = await source.readChangeLog(cursor, PAGE);
@@ -58,7 +59,7 @@ const CHUNK = 500;
  * under that version). One transaction per 500 keys; audited.
  */
 export async function repairFromConvex(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   reader: ParityReader,
   config: MirrorConfig,
   tableName: string,
@@ -82,7 +83,7 @@ export async function repairFromConvex(
       pool,
       async (tx) => {
         const recorded = await tx.query<{ key: string; version: string }>(
-          'SELECT key, version FROM tandem.reverse_sync_key WHERE table_name = $1 AND key = ANY($2::text[])',
+          `SELECT key, version FROM ${tool.sql}.reverse_sync_key WHERE table_name = $1 AND key = ANY($2::text[])`,
           [table.name, chunk],
         );
         const versions = new Map(recorded.rows.map((r) => [r.key, Number(r.version)]));
@@ -106,7 +107,7 @@ export async function repairFromConvex(
                 version: versions.get(key) ?? 0,
                 loggedAt: 0,
               };
-          const outcome = await applyReverseChange(tx, config, entry, { sameVersion: true });
+          const outcome = await applyReverseChange(tx, tool, config, entry, { sameVersion: true });
           if (outcome === 'skipped') result.skipped++;
           else if (row) result.upserts++;
           else result.deletes++;
@@ -117,7 +118,7 @@ export async function repairFromConvex(
   }
   if (unique.length > 0) {
     await pool.query(
-      `INSERT INTO tandem.audit_log (actor, action, target, detail) VALUES ($1, 'parity.repair', $2, $3)`,
+      `INSERT INTO ${tool.sql}.audit_log (actor, action, target, detail) VALUES ($1, 'parity.repair', $2, $3)`,
       [actor, table.name, JSON.stringify({ ...result, source: 'convex' })],
     );
   }

@@ -1,6 +1,7 @@
 /** What `tandem reverse-sync status` shows: the cursor, what waits in Convex, dead letters. */
 import type pg from 'pg';
 import type { ChangeLogSource } from './changeLog.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface ReverseDeadLetter {
   id: number;
@@ -30,7 +31,7 @@ export interface ReverseSyncStatus {
 }
 
 export async function listReverseDeadLetters(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   limit = 100,
 ): Promise<ReverseDeadLetter[]> {
   const { rows } = await pool.query<{
@@ -46,7 +47,7 @@ export async function listReverseDeadLetters(
     dead_at: Date;
   }>(
     `SELECT id, seq, table_name, key, op, version, reason, column_name, attempts, dead_at
-       FROM tandem.reverse_sync_dead_letter WHERE resolved_at IS NULL ORDER BY id LIMIT $1`,
+       FROM ${tool.sql}.reverse_sync_dead_letter WHERE resolved_at IS NULL ORDER BY id LIMIT $1`,
     [limit],
   );
   return rows.map((r) => ({
@@ -64,12 +65,12 @@ export async function listReverseDeadLetters(
 }
 
 export async function reverseSyncStatus(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   source: ChangeLogSource,
   now: () => number = Date.now,
 ): Promise<ReverseSyncStatus> {
   const { rows } = await pool.query<{ cursor_seq: string; applied: string; updated_at: Date }>(
-    'SELECT cursor_seq, applied, updated_at FROM tandem.reverse_sync_state',
+    `SELECT cursor_seq, applied, updated_at FROM ${tool.sql}.reverse_sync_state`,
   );
   const state = rows[0]!;
   const pending = await source.pendingChanges(Number(state.cursor_seq));
@@ -81,6 +82,6 @@ export async function reverseSyncStatus(
     capped: pending.capped,
     lagSeconds:
       pending.oldestLoggedAt === null ? 0 : Math.max(0, (now() - pending.oldestLoggedAt) / 1000),
-    deadLetters: await listReverseDeadLetters(pool),
+    deadLetters: await listReverseDeadLetters(pool, tool),
   };
 }

@@ -23,8 +23,11 @@ import {
 } from './applyPage.js';
 import type { ChangeLogSource } from './changeLog.js';
 import type { ReverseSyncMetrics } from './metrics.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface ReverseSyncOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   pool: pg.Pool;
   source: ChangeLogSource;
   config: MirrorConfig;
@@ -71,7 +74,7 @@ export class ReverseSyncWorker {
    */
   async raiseConvexVersionFloor(): Promise<number> {
     const { rows } = await this.options.pool.query<{ last_value: string }>(
-      'SELECT last_value FROM tandem.outbox_seq_seq',
+      `SELECT last_value FROM ${this.options.tool.sql}.outbox_seq_seq`,
     );
     return this.options.source.raiseVersionFloor(Number(rows[0]!.last_value));
   }
@@ -81,7 +84,7 @@ export class ReverseSyncWorker {
     const { metrics } = this.options;
     let page: PageResult;
     try {
-      page = await applyNextPage(this.options, this.orders);
+      page = await applyNextPage(this.options, this.options.tool, this.orders);
       this.infraFailures = 0;
     } catch (error) {
       this.infraFailures++;
@@ -160,7 +163,7 @@ export class ReverseSyncWorker {
     for (;;) {
       let pending: number;
       try {
-        const cursor = await readCursor(this.options.pool);
+        const cursor = await readCursor(this.options.pool, this.options.tool);
         pending = (await this.options.source.pendingChanges(cursor, tables)).pending;
       } catch (err) {
         this.log.warn({ err }, 'drain: could not read the change log');

@@ -13,6 +13,7 @@ import { findCrossings, type GroupCrossing, type WritePath } from './groups.js';
 import { readWriteGroups } from './groupStore.js';
 import type { WriteCutoverMetrics } from './metrics.js';
 import { scanOutboxTransactions } from './writePaths.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 const CHECKPOINT = 'write_crossings';
 
@@ -23,15 +24,15 @@ export interface RuntimeCrossing extends GroupCrossing {
 }
 
 /** The recorded transactions that still cross the saved groups, oldest first. */
-export async function listRuntimeCrossings(db: Queryable): Promise<RuntimeCrossing[]> {
-  const groups = await readWriteGroups(db);
+export async function listRuntimeCrossings(db: Queryable, tool: ToolSchema): Promise<RuntimeCrossing[]> {
+  const groups = await readWriteGroups(db, tool);
   const { rows } = await db.query<{
     txid: string;
     tables: string[];
     operation_key: string | null;
     seen_at: Date;
   }>(
-    'SELECT txid, tables, operation_key, seen_at FROM tandem.write_crossing ORDER BY seen_at, txid',
+    `SELECT txid, tables, operation_key, seen_at FROM ${tool.sql}.write_crossing ORDER BY seen_at, txid`,
   );
   return rows.flatMap((r) =>
     findCrossings(groups, [
@@ -64,17 +65,17 @@ export interface WatchCrossingsOptions {
  * the transactions among them that cross saved groups. Returns the new ones.
  */
 export async function watchCrossings(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   options: WatchCrossingsOptions = {},
 ): Promise<RuntimeCrossing[]> {
   const { rows } = await db.query<{ value: { lastSeq: number } }>(
-    'SELECT value FROM tandem.checkpoint WHERE name = $1',
+    `SELECT value FROM ${tool.sql}.checkpoint WHERE name = $1`,
     [CHECKPOINT],
   );
   const checkpoint = rows[0]?.value.lastSeq ?? 0;
   const afterSeq = Math.max(0, checkpoint - (options.overlap ?? 10_000));
-  const scan = await scanOutboxTransactions(db, { afterSeq, pageSize: options.pageSize });
-  const groups = await readWriteGroups(db);
+  const scan = await scanOutboxTransactions(db, tool, { afterSeq, pageSize: options.pageSize });
+  const groups = await readWriteGroups(db, tool);
   const found: RuntimeCrossing[] = [];
   for (const t of scan.transactions) {
     const [crossing] = findCrossings(groups, [
@@ -82,7 +83,7 @@ export async function watchCrossings(
     ]);
     if (!crossing) continue;
     const inserted = await db.query<{ seen_at: Date }>(
-      `INSERT INTO tandem.write_crossing (txid, tables, operation_key) VALUES ($1, $2, $3)
+      `INSERT INTO ${tool.sql}.write_crossing (txid, tables, operation_key) VALUES ($1, $2, $3)
        ON CONFLICT (txid) DO NOTHING RETURNING seen_at`,
       [t.txid, t.tables, t.operationKey],
     );
@@ -106,7 +107,7 @@ export async function watchCrossings(
     );
   }
   await db.query(
-    `INSERT INTO tandem.checkpoint (name, value) VALUES ($1, $2::jsonb)
+    `INSERT INTO ${tool.sql}.checkpoint (name, value) VALUES ($1, $2::jsonb)
      ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
     [CHECKPOINT, JSON.stringify({ lastSeq: Math.max(checkpoint, scan.lastSeq) })],
   );
@@ -115,11 +116,11 @@ export async function watchCrossings(
 
 /** Crossings of one group: recorded runtime ones, and those of write paths known now (e.g. a fresh inventory). */
 export async function crossingsOfGroup(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   group: string,
   writePaths: readonly WritePath[] = [],
 ): Promise<GroupCrossing[]> {
-  const groups = await readWriteGroups(db);
-  const runtime = await listRuntimeCrossings(db);
+  const groups = await readWriteGroups(db, tool);
+  const runtime = await listRuntimeCrossings(db, tool);
   return [...runtime, ...findCrossings(groups, writePaths)].filter((c) => c.groups.includes(group));
 }

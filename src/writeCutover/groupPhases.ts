@@ -8,6 +8,7 @@ import type { Queryable } from '../postgres/database.js';
 import { readWriteGroups } from './groupStore.js';
 import { readWriteStageHistory } from './stageStore.js';
 import type { WriteStage } from './writeStages.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** The earliest phase among the tables (`not-mirrored` for a table with none). */
 export function slowestPhase(
@@ -25,12 +26,12 @@ export function slowestPhase(
  * group, and since when it holds (`postgres` for a table in no group).
  */
 export function writeStageSource(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
 ): (table: string) => Promise<{ stage: WriteStage; since: Date | null }> {
   return async (table) => {
-    const group = (await readWriteGroups(db)).find((g) => g.tables.includes(table));
+    const group = (await readWriteGroups(db, tool)).find((g) => g.tables.includes(table));
     if (!group) return { stage: 'postgres', since: null };
-    const moves = (await readWriteStageHistory(db, group.name)).filter((h) => h.to !== null);
+    const moves = (await readWriteStageHistory(db, tool, group.name)).filter((h) => h.to !== null);
     const last = moves.at(-1);
     return {
       stage: group.stage,

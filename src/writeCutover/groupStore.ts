@@ -10,9 +10,12 @@ import { InvalidInputError } from '../core/errors.js';
 import { withTransaction, type Queryable } from '../postgres/database.js';
 import type { WriteGroup } from './groups.js';
 import type { WriteStage } from './writeStages.js';
+import { toolObjectLiteral, toolScopedName, type ToolSchema } from '../core/toolSchema.js';
 
 /** The channel every change of a group or its stage is announced on (payload: the group name). */
-export const WRITE_STAGE_CHANNEL = 'tandem_write_stages';
+export function writeStageChannel(tool: ToolSchema): string {
+  return toolScopedName(tool, 'tandem_write_stages');
+}
 
 export interface StoredWriteGroup extends WriteGroup {
   stage: WriteStage;
@@ -46,20 +49,20 @@ const toGroup = (r: GroupRow): StoredWriteGroup => ({
 const COLUMNS = 'name, tables, write_paths, stage, paused_at, version, updated_at';
 
 /** Every saved group, by name. */
-export async function readWriteGroups(db: Queryable): Promise<StoredWriteGroup[]> {
+export async function readWriteGroups(db: Queryable, tool: ToolSchema): Promise<StoredWriteGroup[]> {
   const { rows } = await db.query<GroupRow>(
-    `SELECT ${COLUMNS} FROM tandem.write_group ORDER BY name`,
+    `SELECT ${COLUMNS} FROM ${tool.sql}.write_group ORDER BY name`,
   );
   return rows.map(toGroup);
 }
 
 /** Locks one group's row (inside a transaction); NotFound is the caller's to word. */
 export async function lockWriteGroup(
-  tx: Queryable,
+  tx: Queryable, tool: ToolSchema,
   name: string,
 ): Promise<StoredWriteGroup | null> {
   const { rows } = await tx.query<GroupRow>(
-    `SELECT ${COLUMNS} FROM tandem.write_group WHERE name = $1 FOR UPDATE`,
+    `SELECT ${COLUMNS} FROM ${tool.sql}.write_group WHERE name = $1 FOR UPDATE`,
     [name],
   );
   return rows[0] ? toGroup(rows[0]) : null;
@@ -116,7 +119,7 @@ const sameTables = (a: readonly string[], b: readonly string[]) =>
  * Stages of groups kept (same name) are kept; new groups start at `postgres`.
  */
 export async function saveWriteGroups(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   groups: readonly WriteGroup[],
   request: { actor: string; why: string },
 ): Promise<SaveGroupsResult> {
@@ -124,7 +127,7 @@ export async function saveWriteGroups(
   const why = requireWhy(request.why);
   return withTransaction(pool, async (tx) => {
     const { rows } = await tx.query<GroupRow>(
-      `SELECT ${COLUMNS} FROM tandem.write_group ORDER BY name FOR UPDATE`,
+      `SELECT ${COLUMNS} FROM ${tool.sql}.write_group ORDER BY name FOR UPDATE`,
     );
     const saved = new Map(rows.map((r) => [r.name, toGroup(r)]));
     const next = new Map(groups.map((g) => [g.name, g]));
@@ -140,10 +143,10 @@ export async function saveWriteGroups(
     const result: SaveGroupsResult = { added: [], removed: [], changed: [], unchanged: [] };
     for (const old of saved.values()) if (!next.has(old.name)) result.removed.push(old.name);
     if (result.removed.length > 0)
-      await tx.query('DELETE FROM tandem.write_group WHERE name = ANY($1::text[])', [
+      await tx.query(`DELETE FROM ${tool.sql}.write_group WHERE name = ANY($1::text[])`, [
         result.removed,
       ]);
-    await tx.query('DELETE FROM tandem.write_group_table');
+    await tx.query(`DELETE FROM ${tool.sql}.write_group_table`);
     for (const g of groups) {
       const old = saved.get(g.name);
       const tables = [...g.tables].sort();
@@ -156,15 +159,15 @@ export async function saveWriteGroups(
         result.unchanged.push(g.name);
       else result.changed.push(g.name);
       await tx.query(
-        `INSERT INTO tandem.write_group (name, tables, write_paths, stage, version)
-         VALUES ($1, $2, $3, 'postgres', nextval('tandem.write_stage_version'))
+        `INSERT INTO ${tool.sql}.write_group (name, tables, write_paths, stage, version)
+         VALUES ($1, $2, $3, 'postgres', nextval(${toolObjectLiteral(tool, 'write_stage_version')}))
          ON CONFLICT (name) DO UPDATE SET tables = EXCLUDED.tables, write_paths = EXCLUDED.write_paths,
            version = EXCLUDED.version, saved_at = now(), updated_at = now()
-         WHERE (tandem.write_group.tables, tandem.write_group.write_paths) IS DISTINCT FROM (EXCLUDED.tables, EXCLUDED.write_paths)`,
+         WHERE (${tool.sql}.write_group.tables, ${tool.sql}.write_group.write_paths) IS DISTINCT FROM (EXCLUDED.tables, EXCLUDED.write_paths)`,
         [g.name, tables, paths],
       );
       await tx.query(
-        'INSERT INTO tandem.write_group_table (table_name, group_name) SELECT unnest($1::text[]), $2',
+        `INSERT INTO ${tool.sql}.write_group_table (table_name, group_name) SELECT unnest($1::text[]), $2`,
         [tables, g.name],
       );
     }
@@ -175,12 +178,12 @@ export async function saveWriteGroups(
         writePaths: next.get(name)?.writePaths ?? null,
       };
       await tx.query(
-        `INSERT INTO tandem.write_stage_history (group_name, actor, why, action, detail)
+        `INSERT INTO ${tool.sql}.write_stage_history (group_name, actor, why, action, detail)
          VALUES ($1, $2, $3, 'groups-saved', $4::jsonb)`,
         [name, request.actor, why, JSON.stringify(detail)],
       );
     }
-    if (touched.length > 0) await tx.query('SELECT pg_notify($1, $2)', [WRITE_STAGE_CHANNEL, '*']);
+    if (touched.length > 0) await tx.query('SELECT pg_notify($1, $2)', [writeStageChannel(tool), '*']);
     for (const list of Object.values(result)) list.sort();
     return result;
   });

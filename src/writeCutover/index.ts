@@ -18,7 +18,7 @@ export {
   type OutboxScan,
 } from './writePaths.js';
 export {
-  WRITE_STAGE_CHANNEL,
+  writeStageChannel,
   readWriteGroups,
   saveWriteGroups,
   type SaveGroupsResult,

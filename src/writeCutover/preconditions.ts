@@ -16,6 +16,7 @@ import { STEPS, type GateId } from '../phases/phases.js';
 import type { Queryable } from '../postgres/database.js';
 import { crossingsOfGroup, watchCrossings } from './crossings.js';
 import type { WritePath } from './groups.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type RefusalReason = 'reads-not-convex' | 'gates-unmet' | 'crossing';
 
@@ -41,12 +42,12 @@ export const GATES_BEFORE_WRITES: readonly GateId[] = STEPS.slice(
 
 /** The phases' checklist as a GateSource. */
 export function checklistGates(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   mirror: MirrorConfig,
   options: ChecklistOptions = {},
 ): GateSource {
   return async (tables) => {
-    const lists = await checklist(db, mirror, tables, options);
+    const lists = await checklist(db, tool, mirror, tables, options);
     return lists.flatMap((list) =>
       list.gates
         .filter((g) => GATES_BEFORE_WRITES.includes(g.gate) && !g.met)
@@ -62,12 +63,12 @@ export interface PreconditionOptions {
 }
 
 export async function checkWritePreconditions(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   group: { name: string; tables: readonly string[] },
   options: PreconditionOptions,
 ): Promise<Refusal[]> {
   const refusals: Refusal[] = [];
-  const notConvex = (await listReadStages(db, group.tables)).filter((r) => r.stage !== 'convex');
+  const notConvex = (await listReadStages(db, tool, group.tables)).filter((r) => r.stage !== 'convex');
   if (notConvex.length > 0)
     refusals.push({
       reason: 'reads-not-convex',
@@ -80,8 +81,8 @@ export async function checkWritePreconditions(
       message: `gates unmet: ${unmet.map((u) => `${u.table} ${u.gate} (${u.evidence})`).join('; ')}`,
     });
   // Transactions written since the last scan are looked at first, so a crossing path seen once refuses.
-  await watchCrossings(db);
-  const crossings = await crossingsOfGroup(db, group.name, options.writePaths);
+  await watchCrossings(db, tool);
+  const crossings = await crossingsOfGroup(db, tool, group.name, options.writePaths);
   if (crossings.length > 0)
     refusals.push({
       reason: 'crossing',

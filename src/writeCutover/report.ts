@@ -21,6 +21,7 @@ import {
 } from './groups.js';
 import { scanOutboxTransactions, writePathsFromTransactions } from './writePaths.js';
 import type { WriteStage } from './writeStages.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface SavedGroupReport {
   name: string;
@@ -51,20 +52,20 @@ export interface WriteGroupReportOptions {
 }
 
 export async function writeGroupReport(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   options: WriteGroupReportOptions,
 ): Promise<WriteGroupReport> {
-  await watchCrossings(db, { log: options.log });
-  const { transactions } = await scanOutboxTransactions(db);
+  await watchCrossings(db, tool, { log: options.log });
+  const { transactions } = await scanOutboxTransactions(db, tool);
   const given = options.writePaths ?? [];
   const derived = deriveWriteGroups({
     tables: options.tables,
     writePaths: [...given, ...writePathsFromTransactions(transactions)],
     names: options.names,
   });
-  const stored = await readWriteGroups(db);
+  const stored = await readWriteGroups(db, tool);
   const phases = await readPhases(
-    db,
+    db, tool,
     stored.flatMap((g) => g.tables),
   );
   const saved = stored.map((g) => ({
@@ -74,7 +75,7 @@ export async function writeGroupReport(
     paused: g.pausedAt !== null,
     phase: slowestPhase(g.tables, phases),
   }));
-  const crossings = [...(await listRuntimeCrossings(db)), ...findCrossings(stored, given)];
+  const crossings = [...(await listRuntimeCrossings(db, tool)), ...findCrossings(stored, given)];
   const key = (gs: ReadonlyArray<{ name: string; tables: readonly string[] }>) =>
     JSON.stringify(gs.map((g) => [g.name, [...g.tables].sort()]).sort());
   return { derived, saved, crossings, unsaved: key(derived) !== key(stored) };

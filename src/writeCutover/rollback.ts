@@ -25,10 +25,11 @@ import {
   readWriteGroups,
   requireWhy,
   unknownGroupError,
-  WRITE_STAGE_CHANNEL,
+  writeStageChannel,
 } from './groupStore.js';
 import { recordWriteStageChange } from './stageStore.js';
 import type { WriteStage } from './writeStages.js';
+import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
 
 /** Reverse sync's side of a rollback: apply to Postgres every committed Convex change of the group. */
 export interface WriteDrain {
@@ -80,25 +81,25 @@ export class WriteRollbackRefusedError extends TandemError {
   }
 }
 
-async function setPaused(pool: pg.Pool, group: string, paused: boolean): Promise<void> {
+async function setPaused(pool: pg.Pool, tool: ToolSchema, group: string, paused: boolean): Promise<void> {
   await withTransaction(pool, async (tx) => {
     await tx.query(
-      `UPDATE tandem.write_group SET paused_at = CASE WHEN $2 THEN now() END,
-              version = nextval('tandem.write_stage_version') WHERE name = $1`,
+      `UPDATE ${tool.sql}.write_group SET paused_at = CASE WHEN $2 THEN now() END,
+              version = nextval(${toolObjectLiteral(tool, 'write_stage_version')}) WHERE name = $1`,
       [group, paused],
     );
-    await tx.query('SELECT pg_notify($1, $2)', [WRITE_STAGE_CHANNEL, group]);
+    await tx.query('SELECT pg_notify($1, $2)', [writeStageChannel(tool), group]);
   });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function rollbackWriteStage(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   request: WriteRollbackRequest,
 ): Promise<WriteRollbackResult> {
   const why = requireWhy(request.why);
-  const groups = await readWriteGroups(pool);
+  const groups = await readWriteGroups(pool, tool);
   const group = groups.find((g) => g.name === request.group);
   if (!group)
     throw unknownGroupError(
@@ -111,8 +112,8 @@ export async function rollbackWriteStage(
   if (group.stage === 'convex-shadow') {
     // Postgres is still the writer: nothing written in Convex to bring back.
     await withTransaction(pool, async (tx) => {
-      await lockWriteGroup(tx, group.name);
-      await recordWriteStageChange(tx, {
+      await lockWriteGroup(tx, tool, group.name);
+      await recordWriteStageChange(tx, tool, {
         ...base,
         from: 'convex-shadow',
         to: 'postgres',
@@ -123,7 +124,7 @@ export async function rollbackWriteStage(
   }
   const clock = request.clock ?? (() => performance.now());
   const started = clock();
-  await setPaused(pool, group.name, true);
+  await setPaused(pool, tool, group.name, true);
   let resumed = false;
   const resume = () => {
     if (!resumed) request.hold?.resume(group.name);
@@ -134,7 +135,7 @@ export async function rollbackWriteStage(
     if (request.settleMs) await sleep(request.settleMs);
     const drain = await request.drain.drain(group.name, request.deadlineMs ?? 10_000);
     if (!drain.drained) {
-      await setPaused(pool, group.name, false);
+      await setPaused(pool, tool, group.name, false);
       resume();
       const pauseMs = clock() - started;
       request.log?.warn(
@@ -145,8 +146,8 @@ export async function rollbackWriteStage(
     }
     const switched = clock();
     await withTransaction(pool, async (tx) => {
-      await lockWriteGroup(tx, group.name);
-      await recordWriteStageChange(tx, {
+      await lockWriteGroup(tx, tool, group.name);
+      await recordWriteStageChange(tx, tool, {
         ...base,
         from: 'convex',
         to: 'postgres',
@@ -163,7 +164,7 @@ export async function rollbackWriteStage(
     return { group: group.name, from: 'convex', changed: true, pauseMs, drain };
   } catch (err) {
     if (!resumed) {
-      await setPaused(pool, group.name, false).catch(() => undefined);
+      await setPaused(pool, tool, group.name, false).catch(() => undefined);
       resume();
     }
     throw err;

@@ -14,7 +14,7 @@ import {
   readWriteGroups,
   requireWhy,
   unknownGroupError,
-  WRITE_STAGE_CHANNEL,
+  writeStageChannel,
 } from './groupStore.js';
 import {
   checkWritePreconditions,
@@ -22,6 +22,7 @@ import {
   type Refusal,
 } from './preconditions.js';
 import { requireWriteStage, WRITE_TRANSITIONS, type WriteStage } from './writeStages.js';
+import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
 
 export type WriteStageRefusal = 'unchanged' | 'needs-rollback' | Refusal['reason'];
 
@@ -61,7 +62,7 @@ export interface WriteStageChange {
 
 /** Appends a row to the write-stage audit log and announces the change (inside the caller's transaction). */
 export async function recordWriteStageChange(
-  tx: Queryable,
+  tx: Queryable, tool: ToolSchema,
   entry: {
     group: string;
     actor: string;
@@ -76,12 +77,12 @@ export async function recordWriteStageChange(
   },
 ): Promise<void> {
   await tx.query(
-    `UPDATE tandem.write_group SET stage = $2, paused_at = NULL, version = nextval('tandem.write_stage_version'),
+    `UPDATE ${tool.sql}.write_group SET stage = $2, paused_at = NULL, version = nextval(${toolObjectLiteral(tool, 'write_stage_version')}),
             updated_at = now() WHERE name = $1`,
     [entry.group, entry.to],
   );
   await tx.query(
-    `INSERT INTO tandem.write_stage_history
+    `INSERT INTO ${tool.sql}.write_stage_history
        (group_name, actor, why, action, from_stage, to_stage, forced, refusals, pause_ms, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::jsonb)`,
     [
@@ -97,7 +98,7 @@ export async function recordWriteStageChange(
       entry.detail ? JSON.stringify(entry.detail) : null,
     ],
   );
-  await tx.query('SELECT pg_notify($1, $2)', [WRITE_STAGE_CHANNEL, entry.group]);
+  await tx.query('SELECT pg_notify($1, $2)', [writeStageChannel(tool), entry.group]);
 }
 
 /**
@@ -106,10 +107,10 @@ export async function recordWriteStageChange(
  * precondition refuses); either way nothing is written.
  */
 export async function setWriteStage(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   request: WriteStageRequest,
 ): Promise<WriteStageChange> {
-  const groups = await readWriteGroups(pool);
+  const groups = await readWriteGroups(pool, tool);
   const group = groups.find((g) => g.name === request.group);
   if (!group)
     throw unknownGroupError(
@@ -149,7 +150,7 @@ export async function setWriteStage(
   // Checked before the transaction: the checks read through other connections
   // (PGlite serves one transaction at a time), and the row lock below refuses
   // the move if the stage changed meanwhile.
-  const refusals = rule === 'checked' ? await checkWritePreconditions(pool, group, request) : [];
+  const refusals = rule === 'checked' ? await checkWritePreconditions(pool, tool, group, request) : [];
   if (refusals.length > 0 && !request.force)
     throw new WriteStageRefusedError(
       group.name,
@@ -159,7 +160,7 @@ export async function setWriteStage(
       '; pass --force --reason "…" to do it anyway (audited)',
     );
   return withTransaction(pool, async (tx) => {
-    const locked = await lockWriteGroup(tx, group.name);
+    const locked = await lockWriteGroup(tx, tool, group.name);
     if (!locked || locked.stage !== from || locked.pausedAt !== null)
       throw new InvalidInputError(
         'stage',
@@ -172,7 +173,7 @@ export async function setWriteStage(
       forced: refusals.length > 0,
       overridden: refusals,
     };
-    await recordWriteStageChange(tx, {
+    await recordWriteStageChange(tx, tool, {
       group: group.name,
       actor: request.actor,
       why,
@@ -203,7 +204,7 @@ export interface WriteStageHistoryEntry {
 
 /** The audit log of write-stage changes and group saves, oldest first (of one group, or of all). */
 export async function readWriteStageHistory(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   group?: string,
 ): Promise<WriteStageHistoryEntry[]> {
   const { rows } = await db.query<{
@@ -221,7 +222,7 @@ export async function readWriteStageHistory(
     detail: Record<string, unknown> | null;
   }>(
     `SELECT id, at, group_name, actor, why, action, from_stage, to_stage, forced, refusals, pause_ms, detail
-       FROM tandem.write_stage_history WHERE $1::text IS NULL OR group_name = $1 ORDER BY id`,
+       FROM ${tool.sql}.write_stage_history WHERE $1::text IS NULL OR group_name = $1 ORDER BY id`,
     [group ?? null],
   );
   return rows.map((r) => ({

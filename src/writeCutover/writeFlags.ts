@@ -12,8 +12,9 @@
 import type pg from 'pg';
 import { StageWatcher } from '../cutover/stageWatcher.js';
 import type { Logger } from '../log.js';
-import { readWriteGroups, WRITE_STAGE_CHANNEL, type StoredWriteGroup } from './groupStore.js';
+import { readWriteGroups, writeStageChannel, type StoredWriteGroup } from './groupStore.js';
 import type { WriteStage } from './writeStages.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** Where a router reads stages from: WriteFlags, or anything answering the same questions (tests). */
 export interface WriteStageSource {
@@ -31,6 +32,8 @@ export interface WriteStageChangeEvent {
 }
 
 export interface WriteFlagsOptions {
+  /** Tandem's own schema (the project config's toolSchema). */
+  tool: ToolSchema;
   pool: pg.Pool | null;
   /** How often the stage version is polled (ms). Default 250. */
   pollMs?: number;
@@ -47,9 +50,9 @@ export class WriteFlags implements WriteStageSource {
     this.log = options.log?.child({ component: 'write-flags' });
     this.watcher = new StageWatcher(
       {
-        channel: WRITE_STAGE_CHANNEL,
-        versionSequence: 'tandem.write_stage_version',
-        load: readWriteGroups,
+        channel: writeStageChannel(options.tool),
+        versionSequence: `${options.tool.sql}.write_stage_version`,
+        load: (db) => readWriteGroups(db, options.tool),
         keyOf: (g) => g.name,
         versionOf: (g) => g.version,
         what: 'write stages',

@@ -8,6 +8,7 @@ import type { Inventory } from '../inventory/buildInventory.js';
 import { DYNAMIC_TABLE } from '../inventory/dynamicTable.js';
 import type { Queryable } from '../postgres/database.js';
 import type { WritePath } from './groups.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 /** One write path per write site, named `file:name` (with the HTTP method of a route handler). */
 export function writePathsFromInventory(inventory: Pick<Inventory, 'sites'>): WritePath[] {
@@ -40,7 +41,7 @@ export interface OutboxScan {
  * read with all their events, through the outbox's (txid, seq) index).
  */
 export async function scanOutboxTransactions(
-  db: Queryable,
+  db: Queryable, tool: ToolSchema,
   options: { afterSeq?: number; pageSize?: number; maxPages?: number } = {},
 ): Promise<OutboxScan> {
   const pageSize = options.pageSize ?? 5000;
@@ -54,12 +55,12 @@ export async function scanOutboxTransactions(
       operation_key: string | null;
       page_end: string | null;
     }>(
-      `WITH head AS (SELECT seq, txid FROM tandem.outbox WHERE seq > $1 ORDER BY seq LIMIT $2),
+      `WITH head AS (SELECT seq, txid FROM ${tool.sql}.outbox WHERE seq > $1 ORDER BY seq LIMIT $2),
             page AS (SELECT DISTINCT txid FROM head)
        SELECT o.txid::text AS txid, array_agg(DISTINCT o.table_name ORDER BY o.table_name) AS tables,
               max(o.seq)::text AS last_seq, min(o.operation_key) AS operation_key,
               (SELECT max(seq) FROM head)::text AS page_end
-         FROM tandem.outbox o JOIN page ON page.txid = o.txid
+         FROM ${tool.sql}.outbox o JOIN page ON page.txid = o.txid
         GROUP BY o.txid`,
       [lastSeq, pageSize],
     );

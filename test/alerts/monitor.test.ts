@@ -23,6 +23,7 @@ import { registerOutboxGauges } from '../../src/relay/metrics.js';
 import { serveMetrics } from '../../src/relay/metricsServer.js';
 import { Registry } from 'prom-client';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 const PROJECT = parseProjectConfig({ schema: 'shop' }, null);
@@ -49,8 +50,8 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
     await sql(`CREATE SCHEMA shop;
       CREATE TABLE shop.item (sku text PRIMARY KEY, price numeric NOT NULL);
       CREATE TABLE shop.order_line (order_id int, line int, sku text REFERENCES shop.item, PRIMARY KEY (order_id, line));`);
-    await migrate(db.pool);
-    await installCapture(db.pool, { tables: TABLES, mirror: (await discoverMirror(db.pool, PROJECT)).mirror });
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: TABLES, mirror: (await discoverMirror(db.pool, PROJECT)).mirror });
   }, 120_000);
   afterAll(async () => {
     await db?.close();
@@ -67,7 +68,7 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
                VALUES ('b1', 'parity', 'item', 'full', now() - interval '2 hours', now() - interval '2 hours', 0, true),
                       ('b2', 'parity', 'item', 'full', now(), now(), 3, false)`);
     let now = 1_000_000;
-    const source = new PostgresSnapshotSource(db.pool, { windowSeconds: 60, appliedLookbackSeconds: 600, now: () => now });
+    const source = new PostgresSnapshotSource(db.pool, { tool: DEFAULT_TOOL_SCHEMA, windowSeconds: 60, appliedLookbackSeconds: 600, now: () => now });
     await sql(`INSERT INTO tandem.shadow_count (table_name, mode, class, count) VALUES ('item', 'ab', 'match', 10), ('item', 'ab', 'drift', 0), ('item', 'aa', 'drift', 50)`);
     await source.read(TABLES);
     await sql(`UPDATE tandem.shadow_count SET count = count + 15 WHERE table_name = 'item' AND mode = 'ab' AND class = 'match'`);
@@ -103,7 +104,7 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
 
   it('/metrics has per-table lag and the parity drift of the latest run; /healthz reports the process', async () => {
     const registry = new Registry();
-    registerOutboxGauges(registry, db.pool);
+    registerOutboxGauges(registry, DEFAULT_TOOL_SCHEMA, db.pool);
     const server = await serveMetrics(registry, 0, '127.0.0.1', () => ({ relay: { workers: 2 } }));
     try {
       const text = await (await fetch(server.url)).text();
@@ -132,7 +133,7 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
     const sinkA = new RecordingSink();
     const sinkB = new RecordingSink();
     const monitor = (sink: AlertSink) =>
-      new AlertMonitor({ pool: db.pool, policy, tables: () => TABLES, sinks: [sink], log: silentLogger, now: () => now });
+      new AlertMonitor({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, policy, tables: () => TABLES, sinks: [sink], log: silentLogger, now: () => now });
     const a = monitor(sinkA);
     const b = monitor(sinkB);
 
@@ -145,7 +146,7 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
     expect(sinkA.sent.map((n) => `${n.table}:${n.rule}:${n.state}`)).toEqual(['order_line:deadLetters:firing', 'item:lag:firing']);
     expect(sinkB.sent).toEqual([]);
 
-    expect((await currentAlerts(db.pool)).map((c) => [c.state, c.table, c.rule, c.severity, c.value, c.summary, c.firedAt?.toISOString()])).toEqual([
+    expect((await currentAlerts(db.pool, DEFAULT_TOOL_SCHEMA)).map((c) => [c.state, c.table, c.rule, c.severity, c.value, c.summary, c.firedAt?.toISOString()])).toEqual([
       ['firing', 'item', 'lag', 'warning', expect.any(Number), expect.stringMatching(/^item: mirror lag \(s\) \d+(\.\d+)? > 300$/), '2026-03-01T10:01:00.000Z'],
       ['firing', 'order_line', 'deadLetters', 'critical', 2, 'order_line: unresolved dead letters 2 > 0', '2026-03-01T10:00:00.000Z'],
     ]);
@@ -161,23 +162,23 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
     const restarted = monitor(new RecordingSink());
     expect((await restarted.tick()).transitions).toEqual([]);
 
-    const history = await listAlertHistory(db.pool);
+    const history = await listAlertHistory(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(history.map((e) => `${e.at.toISOString()} ${e.table}:${e.rule}:${e.from}->${e.to}`)).toEqual([
       '2026-03-01T10:01:15.000Z order_line:deadLetters:firing->resolved',
       '2026-03-01T10:01:00.000Z item:lag:pending->firing',
       '2026-03-01T10:00:00.000Z order_line:deadLetters:inactive->firing',
       '2026-03-01T10:00:00.000Z item:lag:inactive->pending',
     ]);
-    expect((await listAlertHistory(db.pool, { table: 'item', limit: 1 })).map((e) => e.to)).toEqual(['firing']);
-    expect((await listAlertHistory(db.pool, { beforeId: history[1]!.id })).length).toBe(2);
+    expect((await listAlertHistory(db.pool, DEFAULT_TOOL_SCHEMA, { table: 'item', limit: 1 })).map((e) => e.to)).toEqual(['firing']);
+    expect((await listAlertHistory(db.pool, DEFAULT_TOOL_SCHEMA, { beforeId: history[1]!.id })).length).toBe(2);
   });
 
   it('an automatic read rollback raises an alert through the monitor', async () => {
     const policy = parseProjectConfig({ schema: 'shop', alerts: { default: OFF } }, null).alerts;
     const sink = new RecordingSink();
-    const alerts = new AlertMonitor({ pool: db.pool, policy, tables: () => TABLES, sinks: [sink], log: silentLogger });
-    await setReadStage(db.pool, TABLES, { table: 'item', stage: 'convex', force: true, why: 'test', actor: 'test' });
-    const rollback = new AutoRollback({
+    const alerts = new AlertMonitor({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, policy, tables: () => TABLES, sinks: [sink], log: silentLogger });
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, TABLES, { table: 'item', stage: 'convex', force: true, why: 'test', actor: 'test' });
+    const rollback = new AutoRollback({ tool: DEFAULT_TOOL_SCHEMA,
       pool: db.pool,
       flags: { stageOf: () => ({ stage: 'convex', percent: 100, salt: 's' }), refresh: async () => undefined },
       stats: new ReadStats(60_000),
@@ -191,7 +192,7 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
     expect(sink.sent.map((n) => [n.rule, n.table, n.state, n.severity, n.value, n.summary])).toEqual([
       ['readRollback', 'item', 'firing', 'critical', 3, 'item: reads rolled back from convex to postgres (parityDrift 3 > 0)'],
     ]);
-    expect((await listAlertHistory(db.pool, { table: 'item', limit: 1 })).map((e) => [e.rule, e.from, e.to, e.summary])).toEqual([
+    expect((await listAlertHistory(db.pool, DEFAULT_TOOL_SCHEMA, { table: 'item', limit: 1 })).map((e) => [e.rule, e.from, e.to, e.summary])).toEqual([
       ['readRollback', 'inactive', 'firing', 'item: reads rolled back from convex to postgres (parityDrift 3 > 0)'],
     ]);
   });

@@ -28,6 +28,7 @@ import { Relay } from '../../src/relay/relay.js';
 import { makeAppConvexDir } from '../convex/anyAppFixture.js';
 import { createTestDatabase, isPostgresReachable, type TestDatabase } from '../support/db.js';
 import { parityRows } from '../support/readPaths.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const DDL = `
 CREATE SCHEMA ledger;
@@ -100,14 +101,14 @@ describe.runIf(reachable)('a poison change and a paused table never stall the ot
   beforeAll(async () => {
     db = await createTestDatabase('postgres');
     await sql(DDL);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     mirror = await discover();
-    await installCapture(db.pool, { tables: TABLES, mirror });
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: TABLES, mirror });
     convexDir = makeAppConvexDir();
     writeConvexFiles(await renderConvexFiles(convexDir, mirror));
     target = new PoisonTarget(new EmbeddedConvexTarget({ convexDir }));
     relay = new Relay(
-      { pool: db.pool, target, schema: { mirror, discover }, metrics: createRelayMetrics(), log: silentLogger },
+      { tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, target, schema: { mirror, discover }, metrics: createRelayMetrics(), log: silentLogger },
       { idleMs: 10, leaseMs: 5_000, retry: { budget: 5, baseDelayMs: 50, maxDelayMs: 400 }, breaker: { failureThreshold: 8, cooldownMs: 50 } },
     );
     await sql(`INSERT INTO ledger.account VALUES ('A1', 'Ada', 10), ('A2', 'Bo', 20)`);
@@ -155,7 +156,7 @@ describe.runIf(reachable)('a poison change and a paused table never stall the ot
     expect(target.rejected).toBeGreaterThanOrEqual(1);
 
     // fx_rate waits: paused, its change held in the outbox, Convex untouched.
-    expect((await pausedTables(db.pool)).map((p) => p.table)).toEqual(['fx_rate']);
+    expect((await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).map((p) => p.table)).toEqual(['fx_rate']);
     expect(await pendingOf('fx_rate')).toBe(1);
     expect(Object.keys(await convexRows('fx_rate'))).toEqual(['EUR']);
 
@@ -183,7 +184,7 @@ describe.runIf(reachable)('a poison change and a paused table never stall the ot
       null,
     ).alerts;
     const sink = new RecordingSink();
-    const monitor = new AlertMonitor({ pool: db.pool, policy, tables: () => TABLES, sinks: [sink], log: silentLogger });
+    const monitor = new AlertMonitor({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, policy, tables: () => TABLES, sinks: [sink], log: silentLogger });
     await monitor.tick();
     expect(sink.sent.map((n) => `${n.table}:${n.rule}:${n.state}`).sort()).toEqual([
       'entry:deadLetters:firing',

@@ -14,6 +14,7 @@ import { convexState, expectConvexEqualsPostgres, makeRelay } from '../support/m
 import { HookedTarget, prepareBackfillDatabase, resetBackfill } from './fixture.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -71,7 +72,7 @@ describe.each(backends)('backfill with concurrent live writes [%s]', (backend) =
         await q(`DELETE FROM story_done WHERE id = $1`, [keys.at(-1)]);
       },
     });
-    const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES, batchRows: 10 });
+    const result = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, batchRows: 10 });
     expect(result.tables.every((t) => t.outcome === 'done')).toBe(true);
     const storyDone = result.tables.find((t) => t.table === 'story_done')!;
     // Copies older than a live change Convex already held were skipped.
@@ -114,7 +115,7 @@ describe.each(backends)('backfill with concurrent live writes [%s]', (backend) =
     relay.start();
     const writers = [writer(), writer()];
     try {
-      const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES, batchRows: 7 });
+      const result = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, batchRows: 7 });
       expect(result.tables.every((t) => t.outcome === 'done')).toBe(true);
     } finally {
       running = false;
@@ -157,7 +158,7 @@ describe.skipIf(!(await isPostgresReachable()))('backfill against an update in f
       await inFlight.query(`UPDATE story_done SET user_id = 9 WHERE id = 5`);
       // Committed after the in-flight update drew its seq: a higher seq, on another key.
       await db.pool.query(`UPDATE story_done SET user_id = 8 WHERE id = 6`);
-      const result = await backfill(db.pool, convex, { config: STORY_SITE_TABLES, batchRows: 10 });
+      const result = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, convex, { config: STORY_SITE_TABLES, batchRows: 10 });
       expect(result.tables.every((t) => t.outcome === 'done')).toBe(true);
       // The copy of row 5 is the image from before the update.
       expect((await convexState(convex)).story_done!['5']).toMatchObject({ user_id: 6 });

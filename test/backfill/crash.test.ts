@@ -19,6 +19,7 @@ import { prepareBackfillDatabase, resetBackfill } from './fixture.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { STORY_SITE_CONFIG_FILE } from '../../examples/story-site/src/app/schema.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const ADMIN_KEY = 'backfill-crash-admin-key';
 const ROWS = 400;
@@ -80,7 +81,7 @@ describe.each(backends)('backfill process killed mid-table [%s]', (backend) => {
     const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
     expect(signal).toBe('SIGKILL');
 
-    const killed = (await readBackfillState(db.pool, 'story_done'))!;
+    const killed = (await readBackfillState(db.pool, DEFAULT_TOOL_SCHEMA, 'story_done'))!;
     expect(killed.status).toBe('running');
     expect(killed.rowsCopied).toBe(100);
     expect(killed.lastKey).toEqual(['100']);
@@ -89,7 +90,7 @@ describe.each(backends)('backfill process killed mid-table [%s]', (backend) => {
 
     const http = new HttpConvexTarget({ url: convexUrl, adminKey: ADMIN_KEY, requestTimeoutMs: 10_000 });
     const recorder = new RecordingConvexTarget({ delegate: http });
-    const resumed = await backfill(db.pool, recorder, { config: STORY_SITE_TABLES, tables: ['story_done'], batchRows: 20 });
+    const resumed = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, recorder, { config: STORY_SITE_TABLES, tables: ['story_done'], batchRows: 20 });
     const next = killed.rowsCopied + 1;
     expect(resumed.tables).toMatchObject([
       { table: 'story_done', outcome: 'done', resumedAfter: killed.lastKey, firstKey: String(next), copied: ROWS - killed.rowsCopied, totalCopied: ROWS },

@@ -13,14 +13,15 @@ import type { ConvexTarget } from '../../src/convex/target.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { seedFixture } from '../support/appFixture.js';
 import { storySiteCapture } from '../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export async function prepareBackfillDatabase(pool: pg.Pool): Promise<void> {
   await createAppSchema(pool);
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
 }
 
 export async function resetBackfill(pool: pg.Pool, storyDone = 60): Promise<void> {
-  await uninstallCapture(pool, { schema: 'public' });
+  await uninstallCapture(pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' });
   await seedFixture(pool);
   await pool.query(
     `INSERT INTO story_done (user_id, story_id, time)

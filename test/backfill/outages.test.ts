@@ -14,6 +14,7 @@ import { seededRandom } from '../support/random.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { prepareBackfillDatabase, resetBackfill } from './fixture.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 const FAST_RETRY = { budget: 2, baseDelayMs: 1, maxDelayMs: 4 };
@@ -31,7 +32,7 @@ describe.each(backends)('backfill through outages [%s]', (backend) => {
     const embedded = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     const flaky = new FlakyTarget(embedded, 0.5, seededRandom(7));
     const events: BackfillProgress[] = [];
-    const result = await backfill(db.pool, flaky, {
+    const result = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, flaky, {
       config: STORY_SITE_TABLES,
       batchRows: 5,
       retry: FAST_RETRY,
@@ -52,7 +53,7 @@ describe.each(backends)('backfill through outages [%s]', (backend) => {
     // (once per refused call), so the limit of 50 ms is reached at the sixth
     // refusal whatever the machine's speed: past the retry budget of 2.
     let clock = 0;
-    const err = await backfill(db.pool, refused, {
+    const err = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, refused, {
       config: STORY_SITE_TABLES,
       retry: FAST_RETRY,
       callsInFlight: 1,

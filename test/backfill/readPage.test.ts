@@ -8,6 +8,7 @@ import { PAIR_TABLE_SQL } from '../capture/captureFixture.js';
 import { prepareBackfillDatabase } from './fixture.js';
 import { storySiteCapture } from '../support/storySiteMirror.js';
 import { RENTAL_DDL } from '../fixtures/rental.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -26,7 +27,7 @@ describe.each(backends)('readPage: keyset pages with row versions [%s]', (backen
   });
 
   const pairShape = async () =>
-    tableShape('public', (await readTableCatalog(db.pool, ['capture_pair'], { schema: 'public' })).get('capture_pair')!);
+    tableShape('public', (await readTableCatalog(db.pool, ['capture_pair'], { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' })).get('capture_pair')!);
   afterAll(() => db?.close());
 
   it('pages a composite key in key order; key text and version agree with the capture trigger', async () => {
@@ -38,12 +39,12 @@ describe.each(backends)('readPage: keyset pages with row versions [%s]', (backen
     );
     expect(outbox.map((o) => o.key)).toEqual(['["en","2"]']);
 
-    const catalog = (await readTableCatalog(db.pool, ['capture_pair'], { schema: 'public' })).get('capture_pair')!;
+    const catalog = (await readTableCatalog(db.pool, ['capture_pair'], { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' })).get('capture_pair')!;
     const shape = tableShape('public', catalog);
     const pages: PageRow[][] = [];
     let after: string[] | null = null;
     for (;;) {
-      const page = await readPage(db.pool, shape, after, 3);
+      const page = await readPage(db.pool, DEFAULT_TOOL_SCHEMA, shape, after, 3);
       pages.push(page);
       if (page.length < 3) break;
       after = page.at(-1)!.keyValues;
@@ -59,12 +60,12 @@ describe.each(backends)('readPage: keyset pages with row versions [%s]', (backen
     const { rows: captured } = await db.pool.query(`SELECT "row" FROM tandem.outbox WHERE seq = $1`, [outbox[0]!.seq]);
     expect(pages[1]![1]!.row).toEqual(captured[0].row);
     expect(pages[1]![1]!.row).toMatchObject({ amount: '9007199254740993', price: '3.0000', counts: ['9007199254740995'] });
-    expect(await readPage(db.pool, shape, ['fr', '2'], 3)).toEqual([]);
+    expect(await readPage(db.pool, DEFAULT_TOOL_SCHEMA, shape, ['fr', '2'], 3)).toEqual([]);
   });
 
   it('refuses a checkpoint whose key values do not match the key', async () => {
     const shape = await pairShape();
-    await expect(readPage(db.pool, shape, ['en'], 3)).rejects.toThrow(
+    await expect(readPage(db.pool, DEFAULT_TOOL_SCHEMA, shape, ['en'], 3)).rejects.toThrow(
       new Error('checkpoint of capture_pair has 1 key values, the key has 2 columns'),
     );
   });
@@ -107,11 +108,11 @@ describe.each(backends)('readPage: keyset pages with row versions [%s]', (backen
       `SELECT key, seq::text FROM tandem.outbox WHERE table_name = 'rental' ORDER BY seq`,
     );
     expect(outbox.map((o) => o.key)).toEqual(['["1","2024-03-01T04:30:00.25"]', '["2","2024-01-01T07:30:00"]']);
-    const catalog = (await readTableCatalog(db.pool, ['rental'], { schema: 'public' })).get('rental')!;
+    const catalog = (await readTableCatalog(db.pool, ['rental'], { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' })).get('rental')!;
     const reader = await db.pool.connect();
     try {
       await reader.query(`SET TIME ZONE 'America/Los_Angeles'`);
-      const page = await readPage(reader, tableShape('public', catalog), null, 10);
+      const page = await readPage(reader, DEFAULT_TOOL_SCHEMA, tableShape('public', catalog), null, 10);
       expect(page.map((r) => [r.key, r.version])).toEqual(outbox.map((o) => [o.key, Number(o.seq)]));
     } finally {
       await reader.query('RESET TIME ZONE');

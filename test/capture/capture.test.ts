@@ -14,6 +14,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { snapshotTables } from '../support/appFixture.js';
 import { outboxEvents, prepareCaptureDatabase, resetCapture, shapes } from './captureFixture.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -51,7 +52,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
         textColumns: table === 'language' ? ['flag'] : [],
       })),
     );
-    const status = await captureStatus(db.pool, STORY_SITE_TABLES);
+    const status = await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, STORY_SITE_TABLES);
     expect(status.map((s) => [s.table, s.state, s.installed, s.keyColumns])).toEqual(
       APP_TABLES.map((t) => [t, 'enabled', true, ['id']]),
     );
@@ -198,7 +199,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
       ['image', 'img-a', null],
       ['image', 'img-b', null],
     ]);
-    const untracked = await untrackedWrites(db.pool);
+    const untracked = await untrackedWrites(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(untracked.map(({ table, count }) => ({ table, count }))).toEqual([
       { table: 'image', count: 2 },
       { table: 'language', count: 1 },
@@ -249,7 +250,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
     await sql('ALTER TABLE image DISABLE TRIGGER tandem_capture');
     await sql(`CREATE OR REPLACE TRIGGER tandem_capture AFTER INSERT OR UPDATE OR DELETE ON avatar
                  FOR EACH ROW EXECUTE FUNCTION tandem.capture_change('1', 'link')`);
-    const before = await captureStatus(db.pool, STORY_SITE_TABLES);
+    const before = await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, STORY_SITE_TABLES);
     expect(before.filter((s) => ['image', 'avatar'].includes(s.table)).map((s) => [s.table, s.state])).toEqual([
       ['image', 'disabled'],
       ['avatar', 'stale'],
@@ -265,14 +266,14 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
   it('uninstall removes only the trigger: data untouched, later writes not captured, repeat is a no-op', async () => {
     await installCapture(db.pool, { ...storySiteCapture() });
     const before = await snapshotTables(db.pool);
-    const removed = await uninstallCapture(db.pool, { schema: 'public', actor: 'test' });
+    const removed = await uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public', actor: 'test' });
     expect(removed).toEqual([...APP_TABLES].sort().map((table) => ({ table, action: 'removed' })));
     expect(await snapshotTables(db.pool)).toEqual(before);
-    expect(await uninstallCapture(db.pool, { schema: 'public' })).toEqual([]);
-    expect(await uninstallCapture(db.pool, { schema: 'public', tables: ['story'] })).toEqual([{ table: 'story', action: 'absent' }]);
+    expect(await uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' })).toEqual([]);
+    expect(await uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public', tables: ['story'] })).toEqual([{ table: 'story', action: 'absent' }]);
     await sql(`UPDATE story SET name = 'renamed' WHERE id = 1`);
     expect(await outboxEvents(db.pool)).toEqual([]);
-    expect((await captureStatus(db.pool, STORY_SITE_TABLES)).every((s) => s.state === 'absent' && !s.installed)).toBe(true);
+    expect((await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, STORY_SITE_TABLES)).every((s) => s.state === 'absent' && !s.installed)).toBe(true);
     expect((await sql('SELECT count(*)::int AS n FROM tandem.captured_table')).rows[0].n).toBe(0);
   });
 
@@ -296,7 +297,7 @@ describe.each(backends)('capture trigger [%s]', (backend) => {
     await expect(installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_floatkey'] })).rejects.toThrow(
       'tables: table "capture_floatkey" key column "x" has type float8; capture supports int2, int4, int8, numeric, text, varchar, bpchar, uuid, date, time, timestamp, timestamptz and enum keys',
     );
-    await expect(uninstallCapture(db.pool, { schema: 'public', tables: ['nope'] })).rejects.toThrow('table "nope" not found');
+    await expect(uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public', tables: ['nope'] })).rejects.toThrow('table "nope" not found');
     const triggers = await sql(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'tandem_capture'`);
     expect(triggers.rows[0].n).toBe(0);
     expect((await sql('SELECT count(*)::int AS n FROM tandem.captured_table')).rows[0].n).toBe(0);

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { uninstallCapture } from '../../src/capture/index.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { seedFixture } from '../support/appFixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export const PAIR_TABLE_SQL = `
   CREATE TABLE IF NOT EXISTS capture_pair (
@@ -20,13 +21,13 @@ export const PAIR_TABLE_SQL = `
   )`;
 
 export async function prepareCaptureDatabase(pool: pg.Pool): Promise<void> {
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   await seedFixture(pool);
   await pool.query(PAIR_TABLE_SQL);
 }
 
 export async function resetCapture(pool: pg.Pool): Promise<void> {
-  await uninstallCapture(pool, { schema: 'public' });
+  await uninstallCapture(pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' });
   await seedFixture(pool);
   await pool.query(`
     TRUNCATE capture_pair;

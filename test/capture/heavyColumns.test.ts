@@ -9,6 +9,7 @@ import { findTable, type MirrorConfig } from '../../src/mapping/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { outboxEvents, prepareCaptureDatabase, resetCapture } from './captureFixture.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -161,7 +162,7 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
     };
     await installCapture(db.pool, { ...storySiteCapture(), tables: ['story'], mirror: withoutHeavy });
     const state = async () =>
-      (await captureStatus(db.pool, STORY_SITE_TABLES)).find((s) => s.table === 'story')!.state;
+      (await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, STORY_SITE_TABLES)).find((s) => s.table === 'story')!.state;
     expect(await state()).toBe('stale');
     await sql(`UPDATE story SET name = 'full' WHERE id = 1`);
     expect((await outboxEvents(db.pool)).at(-1)!.row).toMatchObject({

@@ -26,6 +26,7 @@ import { RENTAL_DDL } from '../fixtures/rental.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { backfilledRows, canonicalColumns, parityRows } from '../support/readPaths.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -75,7 +76,7 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(RENTAL_DDL);
     const catalog = await readCatalog(db.pool, 'public');
     expect(catalog.tables.map((t) => [t.name, t.kind])).toEqual([['rental', 'partitioned']]);
@@ -129,7 +130,7 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
       ['rental', 'update', '["4","2026-05-01T10:00:00.000001"]'],
       ['rental', 'delete', '["2","2024-05-01T10:00:00"]'],
     ]);
-    const status = await captureStatus(db.pool, config);
+    const status = await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, config);
     expect(
       status.filter((s) => s.table.startsWith('rental')).map((s) => [s.table, s.state]),
     ).toEqual([['rental', 'enabled']]);
@@ -141,7 +142,7 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
 
   it('refuses to install while a partition has a capture trigger of its own, installing nothing', async () => {
     // (While the parent is captured, Postgres itself refuses to attach such a table.)
-    await uninstallCapture(db.pool, { schema: 'public', tables: ['rental'] });
+    await uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public', tables: ['rental'] });
     await db.pool.query(`CREATE TABLE rental_2027 (LIKE rental INCLUDING ALL)`);
     await installCapture(db.pool, { ...storySiteCapture(), tables: ['rental_2027'], mirror: config });
     await db.pool.query(
@@ -157,7 +158,7 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
       `SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'tandem_capture' AND tgrelid = 'rental'::regclass`,
     );
     expect(rows[0].n).toBe(0);
-    await uninstallCapture(db.pool, { schema: 'public', tables: ['rental_2027'] });
+    await uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public', tables: ['rental_2027'] });
     expect((await installCapture(db.pool, { ...storySiteCapture(), tables: ['rental'], mirror: config }))[0]!.action).toBe(
       'installed',
     );
@@ -197,7 +198,7 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
       reader.columnsByKey.set(key, columns);
     }
     const options = { config, tables: ['rental'], mode: 'full' as const, record: false };
-    const clean = await runParity(db.pool, reader, options);
+    const clean = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, reader, options);
     expect(clean.tables.rental).toMatchObject({
       pgRows: 3,
       convexRows: 3,
@@ -214,7 +215,7 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
     } finally {
       client.release();
     }
-    const drift = (await runParity(db.pool, reader, options)).tables.rental!;
+    const drift = (await runParity(db.pool, DEFAULT_TOOL_SCHEMA, reader, options)).tables.rental!;
     expect([drift.missing, drift.extra, drift.different]).toEqual([
       [[5, '2026-06-01T00:00:00.25']],
       [[4, '2026-05-01T10:00:00.000001']],
@@ -223,7 +224,7 @@ describe.each(backends)('partitioned tables [%s]', (backend) => {
   });
 
   it('uninstalls from the parent and every partition', async () => {
-    expect(await uninstallCapture(db.pool, { schema: 'public', tables: ['rental'] })).toEqual([
+    expect(await uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public', tables: ['rental'] })).toEqual([
       { table: 'rental', action: 'removed' },
     ]);
     const { rows } = await db.pool.query(

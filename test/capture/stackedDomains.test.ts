@@ -13,6 +13,7 @@ import { discoverMirror } from '../../src/discovery/discoverMirror.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { canonicalColumns, capturedRows, parityRows } from '../support/readPaths.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -22,7 +23,7 @@ describe.each(backends)('domains over domains [%s]', (backend) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(`
       CREATE DOMAIN row_id AS bigint;
       CREATE DOMAIN positive_id AS row_id CHECK (VALUE > 0);
@@ -30,7 +31,7 @@ describe.each(backends)('domains over domains [%s]', (backend) => {
       CREATE DOMAIN non_negative AS tally_value CHECK (VALUE >= 0);
       CREATE TABLE tally (id positive_id PRIMARY KEY, n non_negative, ns non_negative[], note text)`);
     config = (await discoverMirror(db.pool, parseProjectConfig({ schema: 'public' }, null))).mirror;
-    await installCapture(db.pool, { tables: ['tally'], mirror: config });
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['tally'], mirror: config });
     await db.pool.query(
       `INSERT INTO tally VALUES (1, 5, ARRAY[1, 2], 'a'), (9007199254740993, 0, NULL, NULL);
        UPDATE tally SET n = 6 WHERE id = 1`,
@@ -42,7 +43,7 @@ describe.each(backends)('domains over domains [%s]', (backend) => {
   });
 
   it('types each column by its base type, so only text-form types (int8 among them) travel as text', async () => {
-    const catalog = (await readTableCatalog(db.pool, ['tally'], { schema: 'public' })).get(
+    const catalog = (await readTableCatalog(db.pool, ['tally'], { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' })).get(
       'tally',
     )!;
     expect(catalog.keyTypes).toEqual(['int8']);

@@ -5,6 +5,7 @@ import { withTransaction } from '../../src/postgres/database.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { outboxEvents, prepareCaptureDatabase, resetCapture } from './captureFixture.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -26,7 +27,7 @@ describe.each(backends)('capture status and pruning [%s]', (backend) => {
       await setOperationKey(tx, 'op-1');
       await tx.query(`UPDATE image SET active = 'n' WHERE id = 'img-a'`);
     });
-    const status = await captureStatus(db.pool, STORY_SITE_TABLES);
+    const status = await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, STORY_SITE_TABLES);
     const byTable = new Map(status.map((s) => [s.table, s]));
     expect(byTable.get('language')).toMatchObject({ state: 'enabled', pending: 2, untracked: 2 });
     expect(byTable.get('image')).toMatchObject({ state: 'enabled', pending: 1, untracked: 0 });
@@ -57,12 +58,12 @@ describe.each(backends)('capture status and pruning [%s]', (backend) => {
       `UPDATE tandem.outbox SET status = 'done', processed_at = now() - interval '2 days' WHERE seq = ANY($1::bigint[])`,
       [[first!.seq, second!.seq, third!.seq]],
     );
-    expect(await pruneOutbox(db.pool, new Date(Date.now() - 86_400_000))).toBe(3);
+    expect(await pruneOutbox(db.pool, DEFAULT_TOOL_SCHEMA, new Date(Date.now() - 86_400_000))).toBe(3);
     expect((await outboxEvents(db.pool)).map((e) => e.key)).toEqual(['3']);
-    expect((await untrackedWrites(db.pool)).map(({ table, count }) => ({ table, count }))).toEqual([
+    expect((await untrackedWrites(db.pool, DEFAULT_TOOL_SCHEMA)).map(({ table, count }) => ({ table, count }))).toEqual([
       { table: 'language', count: 3 },
     ]);
-    expect(await pruneOutbox(db.pool, new Date())).toBe(0);
+    expect(await pruneOutbox(db.pool, DEFAULT_TOOL_SCHEMA, new Date())).toBe(0);
     const rollup = await sql('SELECT table_name, count::int AS count FROM tandem.untracked_write');
     expect(rollup.rows).toEqual([{ table_name: 'language', count: 2 }]);
   });

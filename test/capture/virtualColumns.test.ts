@@ -30,6 +30,7 @@ import {
 } from '../support/readPaths.js';
 import { storySiteCapture } from '../support/storySiteMirror.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 /** The backends whose server has virtual generated columns. */
 async function backendsWithVirtualColumns(): Promise<Backend[]> {
@@ -53,7 +54,7 @@ describe.runIf(backends.length > 0).each(backends)('virtual generated columns [%
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(`
       CREATE TABLE priced (
         id int PRIMARY KEY,

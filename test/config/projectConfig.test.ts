@@ -125,9 +125,9 @@ describe('project config', () => {
     expect(() => parseProjectConfig({ schema: 'tandem' }, 'c.json')).toThrow(
       new ConfigError('c.json: toolSchema', 'must differ from the application schema "tandem"'),
     );
-    // Not silently ignored while Tandem's SQL still names its own schema `tandem`.
-    expect(() => parseProjectConfig({ toolSchema: 'mirror_state' }, 'c.json')).toThrow(
-      new ConfigError('c.json: toolSchema', 'only "tandem" is supported in this version (got "mirror_state")'),
+    expect(parseProjectConfig({ toolSchema: 'mirror_state' }, 'c.json').toolSchema).toBe('mirror_state');
+    expect(() => parseProjectConfig({ toolSchema: 'pg_mirror' }, 'c.json')).toThrow(
+      new ConfigError('c.json: toolSchema', '"pg_mirror": names starting with pg_ are reserved by PostgreSQL'),
     );
   });
 

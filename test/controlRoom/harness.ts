@@ -23,6 +23,7 @@ import { migrate } from '../../src/postgres/migrate.js';
 import { AS, TOKENS, type Caller } from '../../examples/story-site/test/api/harness.js';
 import { seedFixture } from '../support/appFixture.js';
 import { createTestDatabase, type Backend, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export { AS, TOKENS, type Caller };
 export type AppName = 'film-rental' | 'story-site';
@@ -63,16 +64,16 @@ async function prepareApp(db: TestDatabase, name: AppName): Promise<MirrorConfig
     await db.pool.query(
       fs.readFileSync(path.join(root, 'examples/film-rental/schema.sql'), 'utf8'),
     );
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     const { mirror } = await discoverMirror(db.pool, parseProjectConfig({}, null));
-    await installCapture(db.pool, { mirror, tables: mirror.tables.map((t) => t.name) });
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, mirror, tables: mirror.tables.map((t) => t.name) });
     await db.pool.query(fs.readFileSync(path.join(root, 'examples/film-rental/seed.sql'), 'utf8'));
     return mirror;
   }
   await createAppSchema(db.pool);
-  await migrate(db.pool);
+  await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   const { mirror } = await discoverMirror(db.pool, await loadStorySiteConfig());
-  await installCapture(db.pool, { mirror, tables: mirror.tables.map((t) => t.name) });
+  await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, mirror, tables: mirror.tables.map((t) => t.name) });
   await seedFixture(db.pool);
   return mirror;
 }
@@ -85,7 +86,7 @@ export async function startControlRoom(
   const db = await createTestDatabase(backend);
   const mirror = await prepareApp(db, appName);
   const clock = { now: new Date() };
-  const room = new ControlRoom({
+  const room = new ControlRoom({ tool: DEFAULT_TOOL_SCHEMA,
     pool: db.pool,
     mirror,
     log: silentLogger,
@@ -95,7 +96,7 @@ export async function startControlRoom(
   });
   // The HTTP host with no application routes, as `tandem serve` runs for an app without a plug-in.
   const app = createApiServer({
-    readiness: () => databaseReadiness(db.pool),
+    readiness: () => databaseReadiness(db.pool, DEFAULT_TOOL_SCHEMA),
     tokens: TOKENS,
     logger: silentLogger,
     controlRoom: { room, secrets: secretsOf([...Object.keys(TOKENS), db.url]) },

@@ -16,6 +16,7 @@ import type { Overview, TableOverview } from '../../src/controlRoom/types.js';
 import { silentLogger } from '../../src/log.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 const T0 = Date.parse('2026-03-02T10:00:00.000Z');
@@ -28,7 +29,7 @@ describe.each(backends)('metric store [%s]', (backend) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   });
   afterAll(() => db?.close());
   beforeEach(async () => {
@@ -47,13 +48,13 @@ describe.each(backends)('metric store [%s]', (backend) => {
       [2 * M, 7],
     ];
     for (const [ms, value] of samples)
-      await recordSamples(db.pool, at(ms), [
+      await recordSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(ms), [
         { metric: 'lag', table: 'film', value },
         { metric: 'lag', table: 'payment', value: null },
       ]);
-    await compactSamples(db.pool, at(2 * M + 30 * S));
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(2 * M + 30 * S));
     expect(
-      (await storedSamples(db.pool, '1m')).map((s) => [
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1m')).map((s) => [
         s.table,
         s.bucket.getTime() - T0,
         s.value,
@@ -66,19 +67,19 @@ describe.each(backends)('metric store [%s]', (backend) => {
       ['payment', M, null, 0],
     ]);
     // Minute 2 completes; a second compaction recomputes from the last minute on, same rows.
-    await compactSamples(db.pool, at(3 * M));
-    await compactSamples(db.pool, at(3 * M));
-    const minutes = (await storedSamples(db.pool, '1m')).filter((s) => s.table === 'film');
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(3 * M));
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(3 * M));
+    const minutes = (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1m')).filter((s) => s.table === 'film');
     expect(minutes.map((s) => [s.bucket.getTime() - T0, s.value, s.samples])).toEqual([
       [0, 2, 3],
       [M, 15, 2],
       [2 * M, 7, 1],
     ]);
-    expect(await storedSamples(db.pool, '1h')).toEqual([]);
+    expect(await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1h')).toEqual([]);
     // Past the hour: one hour bucket, the mean of all six samples (not of the three minute means).
-    await compactSamples(db.pool, at(H + S));
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(H + S));
     expect(
-      (await storedSamples(db.pool, '1h')).map((s) => [
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1h')).map((s) => [
         s.table,
         s.bucket.getTime() - T0,
         s.value,
@@ -91,32 +92,32 @@ describe.each(backends)('metric store [%s]', (backend) => {
   });
 
   it('prunes each resolution past its retention', async () => {
-    await recordSamples(db.pool, at(0), [{ metric: 'drift', table: 'film', value: 1 }]);
-    await compactSamples(db.pool, at(2 * H));
+    await recordSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(0), [{ metric: 'drift', table: 'film', value: 1 }]);
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(2 * H));
     expect([
-      (await storedSamples(db.pool, 'raw')).length,
-      (await storedSamples(db.pool, '1m')).length,
-      (await storedSamples(db.pool, '1h')).length,
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, 'raw')).length,
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1m')).length,
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1h')).length,
     ]).toEqual([1, 1, 1]);
-    await compactSamples(db.pool, at(DEFAULT_RETENTION.rawMs + S));
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(DEFAULT_RETENTION.rawMs + S));
     expect([
-      (await storedSamples(db.pool, 'raw')).length,
-      (await storedSamples(db.pool, '1m')).length,
-      (await storedSamples(db.pool, '1h')).length,
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, 'raw')).length,
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1m')).length,
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1h')).length,
     ]).toEqual([0, 1, 1]);
-    await compactSamples(db.pool, at(DEFAULT_RETENTION.minuteMs + S));
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(DEFAULT_RETENTION.minuteMs + S));
     expect([
-      (await storedSamples(db.pool, '1m')).length,
-      (await storedSamples(db.pool, '1h')).length,
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1m')).length,
+      (await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1h')).length,
     ]).toEqual([0, 1]);
-    await compactSamples(db.pool, at(DEFAULT_RETENTION.hourMs + S));
-    expect((await storedSamples(db.pool, '1h')).length).toBe(0);
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(DEFAULT_RETENTION.hourMs + S));
+    expect((await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, '1h')).length).toBe(0);
   });
 
   it('reads a window as one point per step, null where nothing was recorded', async () => {
-    await recordSamples(db.pool, at(0), [{ metric: 'lag', table: 'film', value: 4 }]);
-    await recordSamples(db.pool, at(20 * S), [{ metric: 'lag', table: 'film', value: 6 }]);
-    const read = await readSeries(db.pool, {
+    await recordSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(0), [{ metric: 'lag', table: 'film', value: 4 }]);
+    await recordSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(20 * S), [{ metric: 'lag', table: 'film', value: 6 }]);
+    const read = await readSeries(db.pool, DEFAULT_TOOL_SCHEMA, {
       metric: 'lag',
       window: '15m',
       tables: ['film', 'payment'],
@@ -132,8 +133,8 @@ describe.each(backends)('metric store [%s]', (backend) => {
     expect(film[0]![0]).toBe(T0 + 20 * S - 89 * 10 * S);
     expect(read.series[1]).toEqual({ table: 'payment', points: film.map(([t]) => [t, null]) });
     // The 7-day window reads hour rollups.
-    await compactSamples(db.pool, at(H));
-    const week = await readSeries(db.pool, {
+    await compactSamples(db.pool, DEFAULT_TOOL_SCHEMA, at(H));
+    const week = await readSeries(db.pool, DEFAULT_TOOL_SCHEMA, {
       metric: 'lag',
       window: '7d',
       tables: ['film'],
@@ -172,7 +173,7 @@ describe.each(backends)('metric store [%s]', (backend) => {
       generatedAt: now.getTime(),
       tables: [row('film')],
     });
-    const sampler = new MetricSampler({
+    const sampler = new MetricSampler({ tool: DEFAULT_TOOL_SCHEMA,
       pool: db.pool,
       overview,
       log: silentLogger,
@@ -183,7 +184,7 @@ describe.each(backends)('metric store [%s]', (backend) => {
     now = at(13 * S);
     pending = 5;
     await sampler.sampleOnce();
-    const raw = await storedSamples(db.pool, 'raw');
+    const raw = await storedSamples(db.pool, DEFAULT_TOOL_SCHEMA, 'raw');
     expect(raw.map((s) => [s.metric, s.bucket.getTime() - T0, s.value])).toEqual([
       ['drift', 0, null],
       ['drift', 10 * S, null],

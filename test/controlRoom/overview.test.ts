@@ -8,6 +8,7 @@ import { recordRuns } from '../../src/parity/history.js';
 import { checklist } from '../../src/phases/gates.js';
 import { availableBackends } from '../support/db.js';
 import { APPS, startControlRoom, type ControlRoomHarness } from './harness.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 const NOW = new Date('2026-03-02T12:00:00.000Z');
@@ -94,7 +95,7 @@ describe.each(backends)('control room overview [%s]', (backend) => {
                 (2, pg_current_xact_id(), $1, '["b"]', 'insert', 'fixed', 3, now())`,
         [busy],
       );
-      await recordRuns(h.db.pool, [
+      await recordRuns(h.db.pool, DEFAULT_TOOL_SCHEMA, [
         {
           kind: 'parity',
           table: busy,
@@ -127,7 +128,7 @@ describe.each(backends)('control room overview [%s]', (backend) => {
       const { rows } = await h.db.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM "${busyTable.schema}"."${busy}"`,
       );
-      const [list] = await checklist(h.db.pool, h.mirror, [busy], { now: NOW });
+      const [list] = await checklist(h.db.pool, DEFAULT_TOOL_SCHEMA, h.mirror, [busy], { now: NOW });
       expect(row).toEqual({
         table: busy,
         phase: 'not-mirrored',

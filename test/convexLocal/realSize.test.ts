@@ -25,6 +25,7 @@ import { makeRelay } from '../support/mirror.js';
 import { freePort, Service, waitFor } from '../support/services.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const ADMIN_KEY = 'real-size-admin-key';
 const READS = 20_000;
@@ -70,7 +71,7 @@ describe.each(backends)('the story site at real size against the stand-in proces
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await createAppSchema(db.pool);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await seedFixture(db.pool);
     await db.pool.query(
       `INSERT INTO story_done (story_id, user_id, time)
@@ -114,7 +115,7 @@ describe.each(backends)('the story site at real size against the stand-in proces
           writes += 1;
         }
       })();
-      const result = await backfill(db.pool, target, { config: STORY_SITE_TABLES, log: silentLogger });
+      const result = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, log: silentLogger });
       writing = false;
       await writer;
       expect(writes).toBeGreaterThan(0);
@@ -126,7 +127,7 @@ describe.each(backends)('the story site at real size against the stand-in proces
       standIn.start();
       await waitFor('the stand-in serving again', async () => (await fetch(`${convexUrl}/version`)).ok, 120_000);
 
-      const report = await runParity(db.pool, target, { config: STORY_SITE_TABLES, mode: 'full', record: false });
+      const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, mode: 'full', record: false });
       const storyDone = report.tables.story_done!;
       const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM story_done');
       expect(Object.entries(report.tables).filter(([, t]) => !t.clean).map(([name]) => name)).toEqual([]);

@@ -18,6 +18,7 @@ import { ReadStats } from '../../src/cutover/readStats.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from './waitFor.js';
 import { startLedgerApp, type LedgerApp } from './shadowFixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 const TABLES = ['account', 'entry'];
@@ -33,7 +34,7 @@ describe.each(backends)('automatic rollback on the ledger [%s]', (backend) => {
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     app = await startLedgerApp(db.pool);
-    flags = await ReadFlags.start({ pool: db.pool });
+    flags = await ReadFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool });
   }, 120_000);
   afterAll(async () => {
     await flags?.close();
@@ -42,7 +43,7 @@ describe.each(backends)('automatic rollback on the ledger [%s]', (backend) => {
   });
 
   const monitorFor = (config: object) =>
-    new AutoRollback({
+    new AutoRollback({ tool: DEFAULT_TOOL_SCHEMA,
       pool: db.pool,
       flags,
       stats,
@@ -52,9 +53,9 @@ describe.each(backends)('automatic rollback on the ledger [%s]', (backend) => {
     });
 
   it('Convex read failures past the threshold roll the table back within a second', async () => {
-    await setReadStage(db.pool, TABLES, { table: 'account', stage: 'convex', force: true, why: 'go', actor: 'test' });
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, TABLES, { table: 'account', stage: 'convex', force: true, why: 'go', actor: 'test' });
     await flags.refresh();
-    const reader = new Reader({ flags, pool: db.pool, stats, metrics });
+    const reader = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool: db.pool, stats, metrics });
     const monitor = monitorFor({ tables: { account: { convexReadErrorRate: { threshold: 0.5, for: '200ms', minSamples: 5 } } } });
     monitor.start();
     try {
@@ -75,7 +76,7 @@ describe.each(backends)('automatic rollback on the ledger [%s]', (backend) => {
       // Every failed read was still answered, from Postgres.
       expect(answers.every((a) => a.source === 'postgres' && Object.keys(a.value as object)[0] === 'ACC-01')).toBe(true);
       await waitFor(() => flags.stageOf('account').stage === 'postgres', 1500, 'account rolled back');
-      const last = (await readStageHistory(db.pool, 'account')).at(-1)!;
+      const last = (await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'account')).at(-1)!;
       expect([last.from.stage, last.to.stage, last.rule, last.actor]).toEqual(['convex', 'postgres', 'convexReadErrorRate', 'tandem auto-rollback']);
       expect(last.detail).toMatchObject({ threshold: 0.5, forMs: 200, samples: 15 });
       expect(last.detail!.value).toBeCloseTo(10 / 15, 5);
@@ -92,7 +93,7 @@ describe.each(backends)('automatic rollback on the ledger [%s]', (backend) => {
   }, 60_000);
 
   it('outbox lag past the threshold rolls the table back; the rule and values are audited', async () => {
-    await setReadStage(db.pool, TABLES, { table: 'entry', stage: 'shadow', why: 'go', actor: 'test' });
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, TABLES, { table: 'entry', stage: 'shadow', why: 'go', actor: 'test' });
     await flags.refresh();
     const monitor = monitorFor({ default: { outboxLagSeconds: { threshold: 0.3, for: 0 } } });
     expect(await monitor.tick()).toEqual([]);
@@ -106,7 +107,7 @@ describe.each(backends)('automatic rollback on the ledger [%s]', (backend) => {
     expect(trips.map((t) => [t.table, t.rule, t.change?.to.stage])).toEqual([['entry', 'outboxLagSeconds', 'postgres']]);
     expect(trips[0]!.observed.value).toBeGreaterThan(0.3);
     expect(flags.stageOf('entry').stage).toBe('postgres');
-    expect((await readStageHistory(db.pool, 'entry')).at(-1)).toMatchObject({ rule: 'outboxLagSeconds', detail: { threshold: 0.3 } });
+    expect((await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'entry')).at(-1)).toMatchObject({ rule: 'outboxLagSeconds', detail: { threshold: 0.3 } });
     await app.relay.drain();
   }, 60_000);
 });
@@ -130,7 +131,7 @@ describe('cutover config', () => {
   it('refuses rules for a table that is not mirrored', () => {
     expect(
       () =>
-        new AutoRollback({
+        new AutoRollback({ tool: DEFAULT_TOOL_SCHEMA,
           pool: null as never,
           flags: { stageOf: () => ({ stage: 'postgres', percent: 0, salt: '' }), refresh: async () => undefined },
           stats: new ReadStats(),

@@ -13,6 +13,7 @@ import { createCutoverMetrics } from '../../src/cutover/metrics.js';
 import { ReadStageProvider } from '../../src/cutover/openFeature.js';
 import type { StageChangeEvent } from '../../src/cutover/readFlags.js';
 import { Reader, routedReads, type ServedRead } from '../../src/cutover/reader.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 /** Stages held in memory, with change listeners like a ReadFlags client. */
 class MemoryStages {
@@ -91,7 +92,7 @@ describe('read router on an ad-hoc schema', () => {
     },
   };
   const stages = new MemoryStages();
-  const reader = new Reader<{ id: number; staff?: boolean }>({ flags: stages, pool: null, isInternal: (u) => u.staff === true });
+  const reader = new Reader<{ id: number; staff?: boolean }>({ tool: DEFAULT_TOOL_SCHEMA, flags: stages, pool: null, isInternal: (u) => u.staff === true });
   const routes = routedReads(reader, {
     postgres: pg,
     convex: cx,
@@ -119,7 +120,7 @@ describe('read router on an ad-hoc schema', () => {
     convexFails = true;
     const r = await reader.read({ tables: ['author'], user: { id: 9 }, postgres: () => pg.authorOf('y'), convex: () => cx.authorOf('y') });
     expect(r).toEqual({ value: 'pg-author', source: 'postgres', decision: 'convex', fellBack: true });
-    const strict = new Reader({ flags: stages, pool: null, convexFallback: false });
+    const strict = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags: stages, pool: null, convexFallback: false });
     await expect(strict.read({ tables: ['author'], postgres: () => pg.authorOf('y'), convex: () => cx.authorOf('y') })).rejects.toThrow('convex down');
     await expect(reader.read({ tables: [], postgres: async () => 1, convex: async () => 1 })).rejects.toThrow('tables: a read names at least one table');
   });

@@ -18,6 +18,7 @@ import { setReadStage } from '../../src/cutover/flagStore.js';
 import { ShadowRecorder, shadowReport } from '../../src/cutover/shadowStore.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { ACCOUNTS, startLedgerApp, type LedgerApp } from './shadowFixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -39,17 +40,17 @@ describe.each(backends)('shadow reads on the ledger [%s]', (backend) => {
     });
   const counts = async () => {
     await reader.settled();
-    const t = (await shadowReport(db.pool, { samples: 5 })).tables.account!;
+    const t = (await shadowReport(db.pool, DEFAULT_TOOL_SCHEMA, { samples: 5 })).tables.account!;
     return t;
   };
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     app = await startLedgerApp(db.pool);
-    await setReadStage(db.pool, ['account', 'entry'], { table: 'account', stage: 'shadow', why: 'test', actor: 'test' });
-    flags = await ReadFlags.start({ pool: db.pool });
-    recorder = new ShadowRecorder(db.pool, { samplesPerMinute: 1000 });
-    reader = new Reader({ flags, pool: db.pool, recorder, metrics, shadow: { recheckMs: 50, recheckAttempts: 100 } });
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, ['account', 'entry'], { table: 'account', stage: 'shadow', why: 'test', actor: 'test' });
+    flags = await ReadFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool });
+    recorder = new ShadowRecorder(db.pool, { tool: DEFAULT_TOOL_SCHEMA, samplesPerMinute: 1000 });
+    reader = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool: db.pool, recorder, metrics, shadow: { recheckMs: 50, recheckAttempts: 100 } });
   }, 120_000);
 
   afterAll(async () => {
@@ -130,7 +131,7 @@ describe.each(backends)('shadow reads on the ledger [%s]', (backend) => {
   }, 60_000);
 
   it('a failing Convex read is an error and never fails the user read', async () => {
-    const failing = new Reader({ flags, pool: db.pool, recorder, metrics, shadow: { timeoutMs: 200 } });
+    const failing = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool: db.pool, recorder, metrics, shadow: { timeoutMs: 200 } });
     const before = await counts();
     const results = await Promise.all([
       failing.read({ tables: ['account'], postgres: () => app.pgAccounts(['ACC-01']), convex: () => Promise.reject(new Error('convex down')) }),
@@ -144,10 +145,10 @@ describe.each(backends)('shadow reads on the ledger [%s]', (backend) => {
   }, 60_000);
 
   it('A/A mode compares Postgres with itself and is reported apart', async () => {
-    const aa = new Reader({ flags, pool: db.pool, recorder, shadow: { mode: 'aa' } });
+    const aa = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool: db.pool, recorder, shadow: { mode: 'aa' } });
     for (let i = 0; i < 5; i++) await readAccounts(ACCOUNTS.slice(i, i + 3), aa);
     await aa.settled();
-    const report = await shadowReport(db.pool);
+    const report = await shadowReport(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(report.aa.account).toMatchObject({ compared: 5, match: 5, lag: 0, drift: 0, error: 0 });
   }, 60_000);
 });

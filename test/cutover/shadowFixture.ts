@@ -23,6 +23,7 @@ import { mirrorMapper } from '../../src/relay/changeMapper.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { Relay } from '../../src/relay/relay.js';
 import { makeAppConvexDir } from '../convex/anyAppFixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export const LEDGER_DDL = `
 CREATE SCHEMA ledger;
@@ -58,9 +59,9 @@ export interface LedgerOptions {
 
 export async function startLedgerApp(pool: pg.Pool, options: LedgerOptions = {}): Promise<LedgerApp> {
   await pool.query(LEDGER_DDL);
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   const { mirror } = await discoverMirror(pool, parseProjectConfig({ schema: 'ledger' }, null));
-  await installCapture(pool, { tables: mirror.tables.map((t) => t.name), mirror });
+  await installCapture(pool, { tool: DEFAULT_TOOL_SCHEMA, tables: mirror.tables.map((t) => t.name), mirror });
   await pool.query(
     `INSERT INTO ledger.account SELECT code, 'Holder ' || code, 100.5, timestamptz '2024-02-29T12:00:00Z', ARRAY['gold']
        FROM unnest($1::text[]) AS code`,
@@ -74,7 +75,7 @@ export async function startLedgerApp(pool: pg.Pool, options: LedgerOptions = {})
   writeConvexFiles(await renderConvexFiles(convexDir, mirror));
   const target = options.target ? await options.target(convexDir) : new EmbeddedConvexTarget({ convexDir });
   const relay = new Relay(
-    { pool, target, mapper: mirrorMapper(mirror), metrics: createRelayMetrics(), log: silentLogger },
+    { tool: DEFAULT_TOOL_SCHEMA, pool, target, mapper: mirrorMapper(mirror), metrics: createRelayMetrics(), log: silentLogger },
     { idleMs: 10, leaseMs: 5_000, retry: { budget: 12, baseDelayMs: 5, maxDelayMs: 100 }, breaker: { failureThreshold: 8, cooldownMs: 50 } },
   );
   await relay.drain();

@@ -17,6 +17,7 @@ import type { ShadowComparator } from '../../src/cutover/shadowClassify.js';
 import { ShadowRecorder, shadowReport } from '../../src/cutover/shadowStore.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { ACCOUNTS, startLedgerApp, type LedgerApp } from './shadowFixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 /** Changes applied this recently before a read still count as in flight. */
@@ -65,12 +66,12 @@ describe.each(backends)('shadow reads with a stated tolerance on the ledger [%s]
     });
   const newestSample = async (read: string) => {
     await reader.settled();
-    const samples = (await shadowReport(db.pool, { samples: 20 })).tables.account!.samples;
+    const samples = (await shadowReport(db.pool, DEFAULT_TOOL_SCHEMA, { samples: 20 })).tables.account!.samples;
     return samples.find((s) => s.read === read)!;
   };
   const counts = async () => {
     await reader.settled();
-    const t = (await shadowReport(db.pool)).tables.account;
+    const t = (await shadowReport(db.pool, DEFAULT_TOOL_SCHEMA)).tables.account;
     return { match: t?.match ?? 0, lag: t?.lag ?? 0, drift: t?.drift ?? 0, error: t?.error ?? 0 };
   };
   const deposit = async (code: string) =>
@@ -79,10 +80,10 @@ describe.each(backends)('shadow reads with a stated tolerance on the ledger [%s]
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     app = await startLedgerApp(db.pool);
-    await setReadStage(db.pool, ['account', 'entry'], { table: 'account', stage: 'shadow', why: 'test', actor: 'test' });
-    flags = await ReadFlags.start({ pool: db.pool, instance: false });
-    recorder = new ShadowRecorder(db.pool, { samplesPerMinute: 1000 });
-    reader = new Reader({
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, ['account', 'entry'], { table: 'account', stage: 'shadow', why: 'test', actor: 'test' });
+    flags = await ReadFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, instance: false });
+    recorder = new ShadowRecorder(db.pool, { tool: DEFAULT_TOOL_SCHEMA, samplesPerMinute: 1000 });
+    reader = new Reader({ tool: DEFAULT_TOOL_SCHEMA,
       flags,
       pool: db.pool,
       recorder,

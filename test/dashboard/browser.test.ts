@@ -42,6 +42,7 @@ import {
 } from '../../src/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
@@ -132,11 +133,11 @@ describe.skipIf(!hasChromium)(
         log: silentLogger,
         convexDir: STORY_SITE_CONVEX_DIR,
       });
-      await migrate(stores.pool);
+      await migrate(stores.pool, DEFAULT_TOOL_SCHEMA);
       await generateSample(stores.pool, { scale: 0.01, seed: 5 });
       ({ mirror } = await discoverMirror(stores.pool, await loadStorySiteConfig()));
-      await installCapture(stores.pool, { tables: mirror.tables.map((t) => t.name), mirror });
-      await backfill(stores.pool, stores.target, { config: mirror, log: silentLogger });
+      await installCapture(stores.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: mirror.tables.map((t) => t.name), mirror });
+      await backfill(stores.pool, DEFAULT_TOOL_SCHEMA, stores.target, { config: mirror, log: silentLogger });
       const real = stores.target;
       const switchable = new Proxy(real, {
         get(target, property, receiver) {
@@ -155,7 +156,7 @@ describe.skipIf(!hasChromium)(
       });
       serving = await startServing(
         { ...stores, target: switchable },
-        {
+        { tool: DEFAULT_TOOL_SCHEMA,
           application: storySite,
           mirror,
           tokens: DEV_TOKENS,
@@ -320,11 +321,11 @@ describe.skipIf(!hasChromium)(
       expect(created.status).toBe(201);
       const avatarId = (created.body as { id: number }).id;
       await expect
-        .poll(async () => (await listDeadLetters(stores.pool)).map((d) => d.table), {
+        .poll(async () => (await listDeadLetters(stores.pool, DEFAULT_TOOL_SCHEMA)).map((d) => d.table), {
           timeout: 15_000,
         })
         .toEqual(['avatar']);
-      const [dead] = await listDeadLetters(stores.pool);
+      const [dead] = await listDeadLetters(stores.pool, DEFAULT_TOOL_SCHEMA);
       convexFails = false; // the cause is fixed; now the operator retries
 
       const context = await browser.newContext();
@@ -341,7 +342,7 @@ describe.skipIf(!hasChromium)(
       });
       await card.locator('button:has-text("Retry")').click();
       await page.waitForSelector('[data-testid=no-dead-letters]');
-      const resolved = await listDeadLetters(stores.pool, { includeResolved: true });
+      const resolved = await listDeadLetters(stores.pool, DEFAULT_TOOL_SCHEMA, { includeResolved: true });
       expect(resolved.map((d) => [d.id, d.resolution])).toEqual([[dead!.id, 'retried']]);
       // The relay applies it this time: the avatar is in Convex.
       await expect
@@ -425,10 +426,10 @@ describe.skipIf(!hasChromium)('control room in a browser: film rental, no config
     const example = path.join(root, 'examples/film-rental');
     await db.pool.query(fs.readFileSync(path.join(example, 'schema.sql'), 'utf8'));
     await db.pool.query(fs.readFileSync(path.join(example, 'seed.sql'), 'utf8'));
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     ({ mirror } = await discoverMirror(db.pool, DEFAULT_PROJECT_CONFIG));
-    await installCapture(db.pool, { tables: mirror.tables.map((t) => t.name), mirror });
-    served = await startApiStack({
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: mirror.tables.map((t) => t.name), mirror });
+    served = await startApiStack({ tool: DEFAULT_TOOL_SCHEMA,
       pool: db.pool,
       tokens: {},
       logger: silentLogger,

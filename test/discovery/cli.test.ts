@@ -12,6 +12,7 @@ import { pauseTable } from '../../src/capture/index.js';
 import { refusedTandem, runTandem } from '../support/cliRun.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { SHOP_DDL } from './shopSchema.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -110,7 +111,7 @@ describe.each(backends)('tandem CLI on another application [%s]', (backend) => {
     expect((await tandem(['status'])).stdout).toContain(`\nchanged    customer  (${reason})\n`);
     // What a relay does when it meets the change (the CLI relay needs a Convex deployment).
     expect(
-      await pauseTable(db.pool, {
+      await pauseTable(db.pool, DEFAULT_TOOL_SCHEMA, {
         table: 'customer',
         reason,
         detail: { added: ['phone'], dropped: [], retyped: [], tableMissing: false },

@@ -28,6 +28,7 @@ import { openAllTypesDatabase } from '../support/allTypesDatabase.js';
 import { availableBackends, type TestDatabase } from '../support/db.js';
 import { FAST_RELAY } from '../support/mirror.js';
 import { canonicalColumns, capturedRows, parityRows } from '../support/readPaths.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -91,11 +92,11 @@ describe.each(backends)('keys of every type, and refusals [%s]', (backend) => {
       '["2024-02-29","00:00:00","2024-02-29T12:00:00.000001","a  ","sad","1.50"]',
       '["infinity","12:30:00","infinity","abc","ok","100000000000000000000"]',
     ]);
-    const catalog = (await readTableCatalog(db.pool, ['all_key_types'], { schema: 'public' })).get('all_key_types')!;
+    const catalog = (await readTableCatalog(db.pool, ['all_key_types'], { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' })).get('all_key_types')!;
     const paged: string[] = [];
     let after: string[] | null = null;
     for (;;) {
-      const page = await readPage(db.pool, tableShape('public', catalog), after, 1);
+      const page = await readPage(db.pool, DEFAULT_TOOL_SCHEMA, tableShape('public', catalog), after, 1);
       if (page.length === 0) break;
       paged.push(page[0]!.key);
       after = page[0]!.keyValues;
@@ -106,7 +107,7 @@ describe.each(backends)('keys of every type, and refusals [%s]', (backend) => {
     const parity = await parityRows(db.pool, keyed);
     expect([...parity.keys()].sort()).toEqual([...captured.keys()].sort());
     // Repair re-emits rows with the trigger's key text and image (the table has a column named t, parity's alias).
-    const repaired = await repairKeys(db.pool, keyed, [...captured.keys()]);
+    const repaired = await repairKeys(db.pool, DEFAULT_TOOL_SCHEMA, keyed, [...captured.keys()]);
     expect([repaired.upserts, repaired.deletes]).toEqual([4, 0]);
     const reemitted = await capturedRows(db.pool, keyed, config);
     for (const [key, row] of parity)
@@ -151,7 +152,7 @@ describe.each(backends)('keys of every type, and refusals [%s]', (backend) => {
     // Through the relay: that event becomes a dead letter, every other event is applied.
     const target = new RecordingConvexTarget();
     const relay = new Relay(
-      {
+      { tool: DEFAULT_TOOL_SCHEMA,
         pool: db.pool,
         target,
         mapper: mirrorMapper(config),
@@ -161,7 +162,7 @@ describe.each(backends)('keys of every type, and refusals [%s]', (backend) => {
       FAST_RELAY,
     );
     const summary = await relay.drain();
-    const dead = await listDeadLetters(db.pool, { table: 'all_types' });
+    const dead = await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA, { table: 'all_types' });
     expect(dead.map((d) => [d.key, d.rule, d.column])).toEqual([
       [
         '["00000000-0000-0000-0000-0000000000dd","2020-01-01T00:00:00"]',

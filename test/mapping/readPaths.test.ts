@@ -18,6 +18,7 @@ import {
   parityRows,
 } from '../support/readPaths.js';
 import { storySiteCapture } from '../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -49,7 +50,7 @@ describe.each(backends)('capture, backfill and parity rows map alike [%s]', (bac
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await createAppSchema(db.pool);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await installCapture(db.pool, { ...storySiteCapture(), tables: APP_TABLES });
     await db.pool.query(SEED);
   });

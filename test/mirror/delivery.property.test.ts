@@ -24,6 +24,7 @@ import { outboxEvents } from '../capture/captureFixture.js';
 import { ACTION_KINDS, OutcomeTally, WRITE_PROPERTY_SEED, action, attempt } from '../support/writeActions.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -32,7 +33,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await createAppSchema(db.pool);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   });
   afterAll(() => db?.close());
 
@@ -45,7 +46,7 @@ describe.each(backends)('delivery in any order, duplicated, in any chunks [%s]',
         fc.infiniteStream(fc.nat()),
         async (actions, randoms) => {
           // Fresh state each run: capture off while the fixture is reset (TRUNCATE is not captured), then on.
-          await uninstallCapture(db.pool, { schema: 'public' });
+          await uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' });
           await db.pool.query('TRUNCATE tandem.outbox');
           await installCapture(db.pool, { ...storySiteCapture() });
           await seedExtendedFixture(db.pool);

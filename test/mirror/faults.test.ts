@@ -21,6 +21,7 @@ import { USER_NAMES, admin, editor, reader } from '../support/appFixture.js';
 import { expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
 import { seededRandom } from '../support/random.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const KEY = 'faults-admin-key';
 const backends = await availableBackends();
@@ -88,13 +89,13 @@ describe.each(backends)('mirroring through the stand-in under faults [%s]', (bac
   it('converges with zero dead letters', async () => {
     const target = new HttpConvexTarget({ url, adminKey: KEY, requestTimeoutMs: 400, skipQueue: true });
     const relay = makeRelay(db.pool, target, { workers: 2 });
-    const runner = new MirrorRunner(db.pool, relay, createRelayMetrics(), silentLogger, { waitMs: 200 });
+    const runner = new MirrorRunner(db.pool, relay, createRelayMetrics(), silentLogger, { tool: DEFAULT_TOOL_SCHEMA, waitMs: 200 });
     await everyWritePath({ pool: db.pool, runner, users: new StaticUserDirectory(USER_NAMES) });
     const summary = await relay.drain();
     expect(convex.stats.failed).toBeGreaterThan(0);
     expect(convex.stats.timedOut).toBeGreaterThan(0);
     expect(summary.dead).toBe(0);
-    expect(await listDeadLetters(db.pool)).toEqual([]);
+    expect(await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     expect(await outboxCounts(db.pool)).toEqual({ done: expect.any(Number) });
     await expectConvexEqualsPostgres(db.pool, target);
   });

@@ -21,6 +21,7 @@ import { seededRandom } from '../support/random.js';
 import { FAST_RELAY, FlakyTarget, expectConvexEqualsPostgres, prepareMirroredDatabase } from '../support/mirror.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -44,7 +45,7 @@ describe.each(backends)('relay through outages [%s]', (backend) => {
     const log = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
     const metrics = createRelayMetrics();
     const relay = new Relay(
-      { pool: db.pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics, log },
+      { tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics, log },
       { ...FAST_RELAY, claimEvents: 5, retry: { budget, baseDelayMs: 1, maxDelayMs: 20 }, breaker: { failureThreshold: 3, cooldownMs: 20 } },
     );
     return { relay, lines, metrics };
@@ -63,7 +64,7 @@ describe.each(backends)('relay through outages [%s]', (backend) => {
     expect(summary.dead).toBe(0);
     expect(flaky.failures).toBeGreaterThan(5);
     expect(await attemptsSpent()).toBe(0);
-    expect(await listDeadLetters(db.pool)).toEqual([]);
+    expect(await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     expect((await metrics.targetUnavailable.get()).values.find((v) => v.labels.kind === 'unavailable')?.value).toBe(flaky.failures);
     await expectConvexEqualsPostgres(db.pool, embedded);
   });
@@ -89,7 +90,7 @@ describe.each(backends)('relay through outages [%s]', (backend) => {
     for (let i = 0; i < 12; i++) await relay.round('w1');
     expect(refusing.failures).toBeGreaterThanOrEqual(3);
     expect(await attemptsSpent()).toBe(0);
-    expect(await listDeadLetters(db.pool)).toEqual([]);
+    expect(await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     expect(lines.join('')).toContain('Convex refused the deploy key: delivery paused, no retry attempts spent');
     keyRefused = false;
     expect((await relay.drain()).dead).toBe(0);

@@ -19,6 +19,7 @@ import { USER_NAMES, admin, editor } from '../support/appFixture.js';
 import { seededRandom } from '../support/random.js';
 import { FlakyTarget, expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDatabase } from '../support/mirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -38,7 +39,7 @@ describe.each(backends)('relay [%s]', (backend) => {
 
   function mirroredDeps(target: RecordingConvexTarget | EmbeddedConvexTarget | FlakyTarget): AppDeps {
     const relay = makeRelay(db.pool, target);
-    const runner = new MirrorRunner(db.pool, relay, createRelayMetrics(), silentLogger, { waitMs: 0 });
+    const runner = new MirrorRunner(db.pool, relay, createRelayMetrics(), silentLogger, { tool: DEFAULT_TOOL_SCHEMA, waitMs: 0 });
     return { pool: db.pool, runner, users: new StaticUserDirectory(USER_NAMES) };
   }
 
@@ -81,7 +82,7 @@ describe.each(backends)('relay [%s]', (backend) => {
     expect(summary.dead).toBe(0);
     expect(flaky.failures).toBeGreaterThan(0);
     expect(await outboxCounts(db.pool)).toEqual({ done: expect.any(Number) });
-    expect((await listDeadLetters(db.pool)).length).toBe(0);
+    expect((await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA)).length).toBe(0);
     await expectConvexEqualsPostgres(db.pool, embedded);
   });
 
@@ -93,7 +94,7 @@ describe.each(backends)('relay [%s]', (backend) => {
     await db.pool.query(`UPDATE story SET name = 'after' WHERE id = 4`);
     const summary = await makeRelay(db.pool, embedded).drain();
     expect(summary).toEqual({ applied: 1, retried: 0, dead: 1 });
-    const dead = await listDeadLetters(db.pool);
+    const dead = await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(dead.map((d) => ({ table: d.table, key: d.key, rule: d.rule, column: d.column }))).toEqual([
       { table: 'story', key: '3', rule: 'document-size', column: 'text' },
     ]);
@@ -104,10 +105,10 @@ describe.each(backends)('relay [%s]', (backend) => {
     // The row is fixed by a newer write; the operator discards the dead change.
     await db.pool.query(`UPDATE story SET text = 'short again' WHERE id = 3`);
     expect(await makeRelay(db.pool, embedded).drain()).toEqual({ applied: 1, retried: 0, dead: 0 });
-    await discardDeadLetter(db.pool, dead[0]!.id, 'test', 'superseded');
-    expect(await listDeadLetters(db.pool)).toEqual([]);
-    expect((await listDeadLetters(db.pool, { includeResolved: true })).map((d) => d.resolution)).toEqual(['discarded']);
-    await expect(discardDeadLetter(db.pool, dead[0]!.id, 'test')).rejects.toThrow(/not found/);
+    await discardDeadLetter(db.pool, DEFAULT_TOOL_SCHEMA, dead[0]!.id, 'test', 'superseded');
+    expect(await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
+    expect((await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA, { includeResolved: true })).map((d) => d.resolution)).toEqual(['discarded']);
+    await expect(discardDeadLetter(db.pool, DEFAULT_TOOL_SCHEMA, dead[0]!.id, 'test')).rejects.toThrow(/not found/);
     await expectConvexEqualsPostgres(db.pool, embedded);
   });
 
@@ -123,14 +124,14 @@ describe.each(backends)('relay [%s]', (backend) => {
       breaker: { failureThreshold: 1_000, cooldownMs: 10 },
     }).drain();
     expect(exhausted).toEqual({ applied: 0, retried: 4, dead: 2 });
-    const dead = await listDeadLetters(db.pool);
+    const dead = await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(dead.map((d) => [d.table, d.attempts, d.reason.startsWith('retry budget of 3 spent')])).toEqual([
       ['language', 3, true],
       ['avatar', 3, true],
     ]);
-    expect(await retryDeadLetters(db.pool, 'all', 'test')).toEqual(dead.map((d) => d.id));
+    expect(await retryDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA, 'all', 'test')).toEqual(dead.map((d) => d.id));
     expect(await makeRelay(db.pool, embedded).drain()).toEqual({ applied: 2, retried: 0, dead: 0 });
-    expect(await listDeadLetters(db.pool)).toEqual([]);
+    expect(await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     await expectConvexEqualsPostgres(db.pool, embedded);
   });
 
@@ -154,7 +155,7 @@ describe.each(backends)('relay [%s]', (backend) => {
     const summary = await relay.drain();
     expect(summary.dead).toBe(0);
     expect(outage.failures).toBe(OUTAGE_CALLS);
-    expect(await listDeadLetters(db.pool)).toEqual([]);
+    expect(await listDeadLetters(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     await expectConvexEqualsPostgres(db.pool, embedded);
   });
 

@@ -13,6 +13,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../sup
 import { prepareMirroredDatabase } from '../support/mirror.js';
 import { patchConvex, resetMirror, withoutCapture } from './fixture.js';
 import storySiteInvariants from '../../examples/story-site/src/app/invariants/suite.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -78,15 +79,15 @@ describe.each(backends)('invariants in both stores [%s]', (backend) => {
 
   it('a run stores one entry per store and invariant, with the violating keys', async () => {
     await breakConvex(target);
-    const report = await runInvariants(db.pool, target, { suites: [storySiteInvariants] });
+    const report = await runInvariants(db.pool, DEFAULT_TOOL_SCHEMA, target, { suites: [storySiteInvariants] });
     expect(report.clean).toBe(false);
     expect(report.postgres).toEqual([]);
     expect(report.convex!.map((v) => v.invariant)).toEqual([1, 2, 3, 4, 5, 6]);
-    const runs = await listRuns(db.pool, { kind: 'invariants', limit: 50 });
+    const runs = await listRuns(db.pool, DEFAULT_TOOL_SCHEMA, { kind: 'invariants', limit: 50 });
     expect(runs).toHaveLength(12);
     const convexStory = runs.find((r) => r.mode === 'convex' && r.invariant === '5')!;
     expect([convexStory.table, convexStory.clean, convexStory.driftCount]).toEqual(['story', false, 1]);
-    expect(await runDrift(db.pool, convexStory.id)).toEqual([
+    expect(await runDrift(db.pool, DEFAULT_TOOL_SCHEMA, convexStory.id)).toEqual([
       { kind: 'violation', key: '3', detail: 'public story without date_published' },
     ]);
     expect(runs.filter((r) => r.mode === 'postgres').every((r) => r.clean)).toBe(true);

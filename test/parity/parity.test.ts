@@ -13,6 +13,7 @@ import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { makeRelay, prepareMirroredDatabase } from '../support/mirror.js';
 import { byNumber, convexDoc, patchConvex, resetMirror, withoutCapture } from './fixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -43,7 +44,7 @@ describe.each(backends)('parity [%s]', (backend) => {
 
   it('a clean mirror reports zero drift in every mode', async () => {
     for (const mode of ['count', 'sample', 'full'] as const) {
-      const report = await runParity(db.pool, target, { ...SMALL, mode, sample: 50 });
+      const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL, mode, sample: 50 });
       expect(report.clean, mode).toBe(true);
       const done = report.tables.story_done!;
       expect([done.pgRows, done.convexRows]).toEqual([300, 300]);
@@ -52,7 +53,7 @@ describe.each(backends)('parity [%s]', (backend) => {
         expect([t.missing, t.extra, t.different, t.pending]).toEqual([[], [], [], []]);
       }
     }
-    expect(Object.keys((await runParity(db.pool, target, { ...SMALL })).tables)).toEqual(
+    expect(Object.keys((await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL })).tables)).toEqual(
       STORY_SITE_TABLES.tables.map((t) => t.name),
     );
   });
@@ -62,7 +63,7 @@ describe.each(backends)('parity [%s]', (backend) => {
     await withoutCapture(db.pool, `UPDATE story SET json = (SELECT jsonb_agg(g) FROM generate_series(1, 8193) g) WHERE id = 2`);
     await withoutCapture(db.pool, `UPDATE course SET tags = (SELECT array_agg('t' || g) FROM generate_series(1, 8193) g) WHERE id = 1`);
     for (const mode of ['sample', 'full'] as const) {
-      const report = await runParity(db.pool, target, { ...SMALL, mode, sample: 1000, tables: ['story', 'course'] });
+      const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL, mode, sample: 1000, tables: ['story', 'course'] });
       expect(report.clean, mode).toBe(false);
       expect(report.tables.story!.different, mode).toEqual([2]);
       expect(report.tables.story!.unrepresentable, mode).toEqual([
@@ -91,7 +92,7 @@ describe.each(backends)('parity [%s]', (backend) => {
       await ctx.db.patch(content._id, { text: 'edited in Convex' } as never);
     });
 
-    const report = await runParity(db.pool, target, { ...SMALL, tables: ['language', 'story', 'story_done'] });
+    const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL, tables: ['language', 'story', 'story_done'] });
     expect(report.clean).toBe(false);
     const done = report.tables.story_done!;
     expect(byNumber(done.missing)).toEqual([200, 5000]);
@@ -110,31 +111,31 @@ describe.each(backends)('parity [%s]', (backend) => {
     expect(report.tables.story!.differences[0]!.columns.map((c) => c.column)).toEqual(['text']);
 
     // Repair what the history says is unresolved, let the relay apply it, check again.
-    const unresolved = await unresolvedDrift(db.pool, new Date());
+    const unresolved = await unresolvedDrift(db.pool, DEFAULT_TOOL_SCHEMA, new Date());
     expect(unresolved.map((u) => [u.table, u.keys.length])).toEqual([
       ['language', 1],
       ['story', 1],
       ['story_done', 6],
     ]);
     for (const u of unresolved) {
-      const result = await repairKeys(db.pool, requireTable(STORY_SITE_TABLES, u.table), u.keys.map((k) => k.key));
+      const result = await repairKeys(db.pool, DEFAULT_TOOL_SCHEMA, requireTable(STORY_SITE_TABLES, u.table), u.keys.map((k) => k.key));
       expect(result.operationKey).toMatch(/^repair:/);
       if (u.table === 'story_done') expect([result.upserts, result.deletes]).toEqual([4, 2]);
     }
     await makeRelay(db.pool, target).drain();
-    const after = await runParity(db.pool, target, { ...SMALL });
+    const after = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL });
     expect(after.clean).toBe(true);
-    expect(await unresolvedDrift(db.pool, new Date())).toEqual([]);
+    expect(await unresolvedDrift(db.pool, DEFAULT_TOOL_SCHEMA, new Date())).toEqual([]);
   });
 
   it('sample mode finds drifted keys it samples and reports the sample honestly', async () => {
     for (const id of [1, 2, 3, 4, 5]) await patchConvex(target, 'story', String(id), { set_index: 99 });
-    const sampled = await runParity(db.pool, target, { ...SMALL, mode: 'sample', sample: 3, tables: ['story'] });
+    const sampled = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL, mode: 'sample', sample: 3, tables: ['story'] });
     const story = sampled.tables.story!;
     expect([story.compared, story.different.length, story.note]).toEqual([3, 3, undefined]);
     expect(story.different.every((k) => [1, 2, 3, 4, 5].includes(k as number))).toBe(true);
 
-    const whole = await runParity(db.pool, target, { ...SMALL, mode: 'sample', sample: 1000, tables: ['story'] });
+    const whole = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL, mode: 'sample', sample: 1000, tables: ['story'] });
     expect(whole.tables.story!.compared).toBe(5);
     expect(byNumber(whole.tables.story!.different)).toEqual([1, 2, 3, 4, 5]);
     expect(whole.tables.story!.note).toBe(
@@ -144,7 +145,7 @@ describe.each(backends)('parity [%s]', (backend) => {
 
   it('count mode compares counts only and says when they differ', async () => {
     await withoutCapture(db.pool, 'DELETE FROM story_done WHERE id > 290');
-    const report = await runParity(db.pool, target, { config: STORY_SITE_TABLES, mode: 'count', tables: ['story_done', 'image'] });
+    const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, mode: 'count', tables: ['story_done', 'image'] });
     expect(report.tables.story_done).toMatchObject({ pgRows: 290, convexRows: 300, clean: false, compared: 0 });
     expect(report.tables.story_done!.note).toBe('row counts differ: Postgres 290, Convex 300');
     expect(report.tables.image!.clean).toBe(true);
@@ -153,7 +154,7 @@ describe.each(backends)('parity [%s]', (backend) => {
   it('a key with an event still pending is re-checked after the relay applies it, not reported as drift', async () => {
     // Captured writes the relay has not applied yet.
     await db.pool.query('UPDATE story_done SET user_id = 3 WHERE id IN (5, 6)');
-    const waiting = await runParity(db.pool, target, { ...SMALL, tables: ['story_done'], pendingWaitMs: 100 });
+    const waiting = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL, tables: ['story_done'], pendingWaitMs: 100 });
     expect(byNumber(waiting.tables.story_done!.pending)).toEqual([5, 6]);
     expect(waiting.tables.story_done!.different).toEqual([]);
     expect(waiting.clean).toBe(false);
@@ -169,7 +170,7 @@ describe.each(backends)('parity [%s]', (backend) => {
         return page;
       },
     };
-    const settled = await runParity(db.pool, reader, { ...SMALL, tables: ['story_done'], pendingWaitMs: 20_000 });
+    const settled = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, reader, { ...SMALL, tables: ['story_done'], pendingWaitMs: 20_000 });
     expect(draining).toBeDefined();
     await draining;
     expect(settled.tables.story_done!).toMatchObject({ pending: [], different: [], clean: true });

@@ -15,6 +15,7 @@ import type { MirrorConfig } from '../../src/mapping/index.js';
 import { ALL_TYPES_TABLE } from '../fixtures/allTypes.js';
 import { openAllTypesDatabase } from '../support/allTypesDatabase.js';
 import { availableBackends, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -59,7 +60,7 @@ describe.each(backends)('archive and restore [%s]', (backend) => {
 
   it('archives every type and restores it exactly, type for type', async () => {
     const out = path.join(root, 'all');
-    const archived = await archiveTable(db.pool, config, ALL_TYPES_TABLE, { out });
+    const archived = await archiveTable(db.pool, DEFAULT_TOOL_SCHEMA, config, ALL_TYPES_TABLE, { out });
     expect(archived.verified).toBe(true);
     expect(archived.manifest.rows).toBe(4503);
     expect(fs.readdirSync(out).sort()).toEqual([
@@ -94,7 +95,7 @@ describe.each(backends)('archive and restore [%s]', (backend) => {
 
   it('refuses a tampered, truncated or mismatched archive, and writes nothing', async () => {
     const out = path.join(root, 'tamper');
-    await archiveTable(db.pool, config, ALL_TYPES_TABLE, { out });
+    await archiveTable(db.pool, DEFAULT_TOOL_SCHEMA, config, ALL_TYPES_TABLE, { out });
     const rowsFile = path.join(out, 'rows.jsonl.gz');
     const original = fs.readFileSync(rowsFile);
     const lines = zlib.gunzipSync(original).toString('utf8').split('\n');
@@ -127,10 +128,10 @@ describe.each(backends)('archive and restore [%s]', (backend) => {
     const blocked = path.join(root, 'file');
     fs.writeFileSync(blocked, 'x');
     await expect(
-      archiveTable(db.pool, config, ALL_TYPES_TABLE, { out: path.join(blocked, 'sub') }),
+      archiveTable(db.pool, DEFAULT_TOOL_SCHEMA, config, ALL_TYPES_TABLE, { out: path.join(blocked, 'sub') }),
     ).rejects.toThrow(/^out: cannot write to .*file\/sub: /);
     await expect(
-      archiveTable(db.pool, config, ALL_TYPES_TABLE, { out: path.join(root, 'all') }),
+      archiveTable(db.pool, DEFAULT_TOOL_SCHEMA, config, ALL_TYPES_TABLE, { out: path.join(root, 'all') }),
     ).rejects.toThrow(/^out: .*all is not empty$/);
     const evidence = await db.pool.query(`SELECT count(*)::int AS n FROM tandem.phase_evidence`);
     expect(evidence.rows[0].n).toBe(2);

@@ -15,6 +15,7 @@ import { GATE_ORDER } from '../../src/phases/index.js';
 import { refusedTandem, runTandem } from '../support/cliRun.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { SHOP_DDL } from '../discovery/shopSchema.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -122,7 +123,7 @@ describe.each(backends)('tandem checklist and advance [%s]', (backend) => {
     }
     await tandem(['flags', 'set', 'customer', 'convex', '--force', '--why', 'drill test']);
     const pool = createPool(db.url, 2);
-    const flags = await ReadFlags.start({ pool, instance: { label: 'shop-app' } });
+    const flags = await ReadFlags.start({ pool, tool: DEFAULT_TOOL_SCHEMA, instance: { label: 'shop-app' } });
     try {
       const out = (await tandem(['drill', 'rollback', 'customer'])).stdout.split('\n');
       expect(out[0]).toMatch(/^customer: 1 instance\(s\) followed to postgres and back to convex, slowest \d+ ms$/);

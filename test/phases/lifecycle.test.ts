@@ -40,6 +40,7 @@ import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { Relay } from '../../src/relay/relay.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { FAST_RELAY } from '../support/mirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const LEDGER_DDL = `
 CREATE SCHEMA ledger;
@@ -107,10 +108,10 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
   let relay: Relay;
 
   const gate = async (table: string, name: string, now = at(0)) =>
-    (await checklist(db.pool, mirror, [table], { now, sources: SOURCES }))[0]!.gates.find(
+    (await checklist(db.pool, DEFAULT_TOOL_SCHEMA, mirror, [table], { now, sources: SOURCES }))[0]!.gates.find(
       (g) => g.gate === name,
     )!;
-  const phaseOf = async (table: string) => (await checklist(db.pool, mirror, [table]))[0]!.phase;
+  const phaseOf = async (table: string) => (await checklist(db.pool, DEFAULT_TOOL_SCHEMA, mirror, [table]))[0]!.phase;
   const auditOf = async (action: string) =>
     (
       await db.pool.query<{ target: string; detail: Record<string, unknown> }>(
@@ -121,7 +122,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(LEDGER_DDL);
     mirror = (await discoverMirror(db.pool, parseProjectConfig({ schema: 'ledger' }, null))).mirror;
     const convexDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-phases-')), 'convex');
@@ -129,7 +130,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     target = new EmbeddedConvexTarget({ convexDir });
     convexDirs.set(target, convexDir);
     relay = new Relay(
-      {
+      { tool: DEFAULT_TOOL_SCHEMA,
         pool: db.pool,
         target,
         mapper: mirrorMapper(mirror),
@@ -148,7 +149,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
   });
 
   it('refuses to start mirroring before capture is on, and changes nothing', async () => {
-    const refused = await advancePhase(db.pool, mirror, 'account').catch((e: unknown) => e);
+    const refused = await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(GateNotMetError);
     expect((refused as Error).message).toBe(
       'account: cannot enter mirroring: capture-on (capture is absent: run tandem capture install)',
@@ -158,36 +159,36 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
   });
 
   it('mirrors and backfills, each step behind its gate', async () => {
-    await installCapture(db.pool, { tables: ['account', 'entry'], mirror });
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['account', 'entry'], mirror });
     await db.pool.query(`
       INSERT INTO ledger.account VALUES ('A-3', 'Cy', 99.99);
       UPDATE ledger.account SET balance = 11 WHERE code = 'A-1';
       INSERT INTO ledger.entry VALUES ('A-1', 1, 'debit', 5), ('A-1', 1, 'credit', 5), ('A-3', 1, 'debit', 1)`);
     await relay.drain();
-    expect(await advancePhase(db.pool, mirror, 'account', { now: at(0) })).toEqual({
+    expect(await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { now: at(0) })).toEqual({
       table: 'account',
       from: 'not-mirrored',
       to: 'mirroring',
       direction: 'forward',
       forcedPast: [],
     });
-    await expect(advancePhase(db.pool, mirror, 'account')).rejects.toThrow(
+    await expect(advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account')).rejects.toThrow(
       'account: cannot enter backfilled: backfill-complete (backfill is not started: run tandem backfill)',
     );
-    await backfill(db.pool, target, { config: mirror });
+    await backfill(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: mirror });
     const done = await gate('account', 'backfill-complete');
     expect(done.met).toBe(true);
     expect(done.evidence).toBe('backfill done, 3 rows copied');
-    await advancePhase(db.pool, mirror, 'account', { now: at(0) });
+    await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { now: at(0) });
     expect(await phaseOf('account')).toBe('backfilled');
   });
 
   it('passes the idempotency drill on the real apply and fails it on an apply that takes replays as new', async () => {
     // A second Convex holding the same rows, so the broken apply cannot disturb the first.
     const other = new EmbeddedConvexTarget({ convexDir: convexDirOf(target) });
-    await backfill(db.pool, other, { config: mirror, tables: ['account'], restart: true });
+    await backfill(db.pool, DEFAULT_TOOL_SCHEMA, other, { config: mirror, tables: ['account'], restart: true });
     const broken = await idempotencyDrill(
-      db.pool,
+      db.pool, DEFAULT_TOOL_SCHEMA,
       new ReplayAsNewTarget(other),
       mirror,
       'account',
@@ -201,7 +202,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     expect((await gate('account', 'idempotency-drill', at(0, 2))).evidence).toBe(
       `the last idempotency drill failed at ${at(0, 1).toISOString()}: 2 change(s) replayed: 2 applied again, 2 key(s) changed`,
     );
-    const drill = await idempotencyDrill(db.pool, target, mirror, 'account', { now: at(0, 3) });
+    const drill = await idempotencyDrill(db.pool, DEFAULT_TOOL_SCHEMA, target, mirror, 'account', { now: at(0, 3) });
     expect(drill).toMatchObject({
       passed: true,
       replayed: 2,
@@ -220,7 +221,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
 
   it('needs seven consecutive green parity days, counted on the injected clock', async () => {
     for (let day = 0; day < 6; day++) {
-      const report = await runParity(db.pool, target, {
+      const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, {
         config: mirror,
         tables: ['account'],
         now: () => at(day, 4),
@@ -231,15 +232,15 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       'parity green 6 of 7 consecutive days',
     );
     await expect(
-      advancePhase(db.pool, mirror, 'account', { now: at(5, 5), sources: SOURCES }),
+      advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { now: at(5, 5), sources: SOURCES }),
     ).rejects.toThrow('cannot enter verified: parity-green (parity green 6 of 7 consecutive days)');
-    await runParity(db.pool, target, { config: mirror, tables: ['account'], now: () => at(6, 4) });
+    await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: mirror, tables: ['account'], now: () => at(6, 4) });
     const green = await gate('account', 'parity-green', at(6, 5));
     expect(green).toMatchObject({
       met: true,
       metAt: new Date(Math.floor(DAY0 / DAY) * DAY + 6 * DAY),
     });
-    await advancePhase(db.pool, mirror, 'account', { now: at(6, 5), sources: SOURCES });
+    await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { now: at(6, 5), sources: SOURCES });
     expect(await phaseOf('account')).toBe('verified');
   });
 
@@ -249,7 +250,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       'test config',
     );
     const list = async (policy: typeof lagOff) =>
-      (await checklist(db.pool, mirror, ['account'], { sources: { alertRules: async (t) => enabledConditions(policy, t) } }))[0]!
+      (await checklist(db.pool, DEFAULT_TOOL_SCHEMA, mirror, ['account'], { sources: { alertRules: async (t) => enabledConditions(policy, t) } }))[0]!
         .gates.find((g) => g.gate === 'alert-rules')!;
     expect(await list(lagOff)).toMatchObject({
       met: false,
@@ -262,10 +263,10 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
   });
 
   it('forces past gates only with a reason, and audits which gates were unmet', async () => {
-    await expect(advancePhase(db.pool, mirror, 'account', { force: true })).rejects.toThrow(
+    await expect(advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { force: true })).rejects.toThrow(
       'why: --force needs --why "<reason>"',
     );
-    const forced = await advancePhase(db.pool, mirror, 'account', {
+    const forced = await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', {
       force: true,
       why: 'reads moved by the app before Tandem had read stages',
       actor: 'ops',
@@ -284,12 +285,12 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
         at: at(7).toISOString(),
       },
     });
-    await advancePhase(db.pool, mirror, 'account', {
+    await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', {
       force: true,
       why: 'writes moved by hand',
       now: at(7),
     });
-    expect((await checklist(db.pool, mirror, ['account']))[0]).toMatchObject({
+    expect((await checklist(db.pool, DEFAULT_TOOL_SCHEMA, mirror, ['account']))[0]).toMatchObject({
       phase: 'writes-on-convex',
       forced: true,
       next: 'frozen',
@@ -299,13 +300,13 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
 
   it('freezes: every write refused with TF001, the outbox drained, parity proven; unfreeze lets writes in again', async () => {
     await expect(
-      freezeTable(db.pool, mirror, 'entry', {
+      freezeTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'entry', {
         why: 'x',
         finalParity: () => Promise.reject(new Error('no')),
       }),
     ).rejects.toThrow('entry is not-mirrored: freeze only a table whose writes moved to Convex');
     const freezeAccount = () =>
-      freezeTable(db.pool, mirror, 'account', {
+      freezeTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', {
         why: 'x',
         dryRun: true,
         now: () => at(8),
@@ -315,7 +316,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       'table: account reads are on postgres, not convex: freezing would serve reads from a table nobody writes',
     );
     const tables = mirror.tables.map((t) => t.name);
-    await setReadStage(db.pool, tables, {
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, tables, {
       table: 'account',
       stage: 'convex',
       why: 'reads moved',
@@ -327,7 +328,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     );
     expect(await gate('account', 'reads-convex-held', at(8))).toMatchObject({ met: true });
     await db.pool.query(`UPDATE ledger.account SET holder = 'Ada L.' WHERE code = 'A-1'`);
-    const dry = await freezeTable(db.pool, mirror, 'account', {
+    const dry = await freezeTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', {
       why: 'x',
       dryRun: true,
       finalParity: () => Promise.reject(new Error('a dry run runs no parity')),
@@ -342,12 +343,12 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       evidence: null,
     });
     relay.start();
-    const result = await freezeTable(db.pool, mirror, 'account', {
+    const result = await freezeTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', {
       why: 'writes go to Convex now',
       pollMs: 20,
       now: () => at(8),
       finalParity: (t) =>
-        runParity(db.pool, target, { config: mirror, tables: [t], now: () => at(8) }),
+        runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: mirror, tables: [t], now: () => at(8) }),
     });
     await relay.stop();
     expect(result).toMatchObject({ table: 'account', dryRun: false, parityClean: true });
@@ -379,11 +380,11 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     }
     const frozen = await gate('account', 'frozen-drained', at(8, 1));
     expect(frozen).toMatchObject({ met: true, metAt: at(8) });
-    await advancePhase(db.pool, mirror, 'account', { now: at(8, 1) });
+    await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { now: at(8, 1) });
     await expect(
-      advancePhase(db.pool, mirror, 'account', { to: 'verified', why: 'x' }),
+      advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { to: 'verified', why: 'x' }),
     ).rejects.toThrow('to: account: frozen is left only by tandem unfreeze');
-    expect(await unfreezeTable(db.pool, mirror, 'account', { why: 'rollback drill' })).toEqual({
+    expect(await unfreezeTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { why: 'rollback drill' })).toEqual({
       table: 'account',
       phase: 'writes-on-convex',
     });
@@ -394,11 +395,11 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
   });
 
   it('freezes a partitioned table on every partition', async () => {
-    await advancePhase(db.pool, mirror, 'entry', { to: 'mirroring' });
+    await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'entry', { to: 'mirroring' });
     for (const to of ['backfilled', 'verified', 'reads-on-convex', 'writes-on-convex'])
-      await advancePhase(db.pool, mirror, 'entry', { to, force: true, why: 'test' });
+      await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'entry', { to, force: true, why: 'test' });
     await setReadStage(
-      db.pool,
+      db.pool, DEFAULT_TOOL_SCHEMA,
       mirror.tables.map((t) => t.name),
       {
         table: 'entry',
@@ -408,10 +409,10 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
         force: true,
       },
     );
-    await freezeTable(db.pool, mirror, 'entry', {
+    await freezeTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'entry', {
       why: 'entries are written in Convex',
       finalParity: (t) =>
-        runParity(db.pool, target, { config: mirror, tables: [t], record: false }),
+        runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: mirror, tables: [t], record: false }),
     });
     const err = (await db.pool
       .query(`INSERT INTO ledger.entry_credit VALUES ('A-3', 2, 'credit', 1)`)
@@ -431,31 +432,31 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
 
   it('archives during the freeze and decommissions only with a verified archive and a clean guard', async () => {
     relay.start();
-    await freezeTable(db.pool, mirror, 'account', {
+    await freezeTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', {
       why: 'again',
       pollMs: 20,
       now: () => at(10),
       finalParity: (t) =>
-        runParity(db.pool, target, { config: mirror, tables: [t], record: false }),
+        runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: mirror, tables: [t], record: false }),
     });
     await relay.stop();
-    await advancePhase(db.pool, mirror, 'account', { now: at(10, 1) });
-    await expect(advancePhase(db.pool, mirror, 'account', { now: at(10, 1) })).rejects.toThrow(
+    await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { now: at(10, 1) });
+    await expect(advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { now: at(10, 1) })).rejects.toThrow(
       'cannot enter archived: archive-verified (no verified archive recorded: run tandem archive account)',
     );
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-ledger-')), 'account');
-    const archived = await archiveTable(db.pool, mirror, 'account', { out, now: at(10, 2) });
+    const archived = await archiveTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { out, now: at(10, 2) });
     expect(archived.verified).toBe(true);
-    await advancePhase(db.pool, mirror, 'account', { now: at(10, 3) });
+    await advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { now: at(10, 3) });
     const dirty: PhaseSources = { guardReferences: async () => ['src/report.ts:12'] };
     await expect(
-      decommissionTable(db.pool, mirror, 'account', { sources: dirty, now: at(11) }),
+      decommissionTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { sources: dirty, now: at(11) }),
     ).rejects.toThrow(
       'account: cannot enter decommissioned: guard-clean (1 SQL reference(s) left, first at src/report.ts:12)',
     );
     const clean: PhaseSources = { guardReferences: async () => [] };
     expect(
-      await decommissionTable(db.pool, mirror, 'account', { sources: clean, now: at(11) }),
+      await decommissionTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { sources: clean, now: at(11) }),
     ).toEqual({
       table: 'account',
       keptAs: 'tandem_retired.account',
@@ -469,7 +470,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     // Capture is gone; the freeze stays, so the kept table is read-only.
     expect(triggers.rows.map((r) => r.tgname)).toEqual(['tandem_freeze', 'tandem_freeze_truncate']);
     await expect(
-      advancePhase(db.pool, mirror, 'account', { to: 'archived', why: 'x' }),
+      advancePhase(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { to: 'archived', why: 'x' }),
     ).rejects.toThrow('a decommissioned table does not come back');
   });
 });

@@ -19,6 +19,7 @@ import { checklist, rollbackDrill, ROLLBACK_DRILL_RULE } from '../../src/phases/
 import { createPool } from '../../src/postgres/database.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const LEDGER_DDL = `
 CREATE SCHEMA ledger;
@@ -41,19 +42,19 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
   /** A running instance: its own pool, as another process would have. */
   async function startInstance(label: string) {
     const pool = createPool(db.url, 3);
-    const flags = await ReadFlags.start({ pool, instance: { label, heartbeatMs: 100 } });
+    const flags = await ReadFlags.start({ pool, tool: DEFAULT_TOOL_SCHEMA, instance: { label, heartbeatMs: 100 } });
     const instance = { flags, pool, id: flags.instanceId! };
     started.push(instance);
     return instance;
   }
   const gate = async (name: string, table: string, now = new Date()) =>
-    (await checklist(db.pool, mirror, [table], { now }))[0]!.gates.find((g) => g.gate === name)!;
+    (await checklist(db.pool, DEFAULT_TOOL_SCHEMA, mirror, [table], { now }))[0]!.gates.find((g) => g.gate === name)!;
   const evidenceCount = async () =>
     Number((await db.pool.query(`SELECT count(*) AS n FROM tandem.phase_evidence`)).rows[0].n);
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(LEDGER_DDL);
     mirror = (await discoverMirror(db.pool, parseProjectConfig({ schema: 'ledger' }, null))).mirror;
     tables = mirror.tables.map((t) => t.name);
@@ -67,22 +68,22 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
   });
 
   it('refuses an unknown table, a table not on a Convex stage, and a drill with no instance, writing nothing', async () => {
-    const before = [await readStageHistory(db.pool), await evidenceCount()];
-    await expect(rollbackDrill(db.pool, mirror, 'nope')).rejects.toThrow(
+    const before = [await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA), await evidenceCount()];
+    await expect(rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'nope')).rejects.toThrow(
       `table: "nope" is not a mirrored table (known: ${tables.join(', ')})`,
     );
-    await expect(rollbackDrill(db.pool, mirror, 'account')).rejects.toThrow(
+    await expect(rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account')).rejects.toThrow(
       'table: account reads from postgres: a rollback drill needs it on a Convex read stage (convex-internal, convex-percent, convex)',
     );
-    await setReadStage(db.pool, tables, { ...as, table: 'account', stage: 'shadow' });
-    await expect(rollbackDrill(db.pool, mirror, 'account')).rejects.toThrow(
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, tables, { ...as, table: 'account', stage: 'shadow' });
+    await expect(rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account')).rejects.toThrow(
       'table: account reads from shadow: a rollback drill needs it on a Convex read stage',
     );
-    await setReadStage(db.pool, tables, { ...as, table: 'account', stage: 'convex-percent', percent: 25 });
-    await expect(rollbackDrill(db.pool, mirror, 'account')).rejects.toThrow(
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, tables, { ...as, table: 'account', stage: 'convex-percent', percent: 25 });
+    await expect(rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account')).rejects.toThrow(
       'instances: no running instance holds the read stages (none beat within 5000 ms)',
     );
-    const history = await readStageHistory(db.pool);
+    const history = await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(history.slice((before[0] as unknown[]).length).map((h) => h.to.stage)).toEqual(['shadow', 'convex-percent']);
     expect(await evidenceCount()).toBe(before[1]);
   });
@@ -95,7 +96,7 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
       'no rollback drill recorded: run tandem drill rollback account',
     );
 
-    const result = await rollbackDrill(db.pool, mirror, 'account', { timeoutMs: 3000 });
+    const result = await rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { timeoutMs: 3000 });
 
     expect(result.passed).toBe(true);
     expect(result.restored).toBe(true);
@@ -122,8 +123,8 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
       ['convex-percent', 25],
       ['convex-percent', 25],
     ]);
-    expect(await listReadStages(db.pool, ['account'])).toEqual([{ table: 'account', stage: 'convex-percent', percent: 25 }]);
-    const drillRows = (await readStageHistory(db.pool, 'account')).slice(-2);
+    expect(await listReadStages(db.pool, DEFAULT_TOOL_SCHEMA, ['account'])).toEqual([{ table: 'account', stage: 'convex-percent', percent: 25 }]);
+    const drillRows = (await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'account')).slice(-2);
     expect(drillRows.map((h) => [h.from.stage, h.to.stage, h.to.percent, h.rule, h.forced])).toEqual([
       ['convex-percent', 'postgres', 0, ROLLBACK_DRILL_RULE, false],
       ['postgres', 'convex-percent', 25, ROLLBACK_DRILL_RULE, true],
@@ -136,9 +137,9 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
   });
 
   it("does not count as a rollback against the reads-convex-held clock", async () => {
-    await setReadStage(db.pool, tables, { ...as, table: 'entry', stage: 'convex', force: true });
-    const since = (await readStageHistory(db.pool, 'entry')).at(-1)!.at;
-    const result = await rollbackDrill(db.pool, mirror, 'entry', { timeoutMs: 3000 });
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, tables, { ...as, table: 'entry', stage: 'convex', force: true });
+    const since = (await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'entry')).at(-1)!.at;
+    const result = await rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'entry', { timeoutMs: 3000 });
     expect(result.passed).toBe(true);
     const held = await gate('reads-convex-held', 'entry', new Date(Date.parse(since) + 8 * DAY));
     expect(held.met).toBe(true);
@@ -149,7 +150,7 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
     const [live, cut] = started.slice(0, 2);
     // Cut off from the store with its heartbeat still fresh: a process that is up but cannot follow.
     await cut!.pool.end();
-    const result = await rollbackDrill(db.pool, mirror, 'account', { timeoutMs: 800 });
+    const result = await rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { timeoutMs: 800 });
 
     expect(result.passed).toBe(false);
     expect(result.restored).toBe(true);
@@ -158,18 +159,18 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
     expect(byId.get(cut!.id)).toMatchObject({ toPostgresMs: null, backMs: null });
     expect(byId.get(live!.id)!.toPostgresMs).not.toBeNull();
     expect(byId.get(live!.id)!.backMs).not.toBeNull();
-    expect(await listReadStages(db.pool, ['account'])).toEqual([{ table: 'account', stage: 'convex-percent', percent: 25 }]);
+    expect(await listReadStages(db.pool, DEFAULT_TOOL_SCHEMA, ['account'])).toEqual([{ table: 'account', stage: 'convex-percent', percent: 25 }]);
     const failed = await gate('rollback-drill', 'account');
     expect(failed.met).toBe(false);
     expect(failed.evidence).toContain(`1 of 2 instance(s) did not follow within 800 ms: ${cut!.id} (app-b)`);
 
     // Once its heartbeat is stale it is no longer running, and the drill passes without it.
     await expect
-      .poll(async () => (await listReadInstances(db.pool, { staleAfterMs: 500 })).find((i) => i.id === cut!.id)?.live, {
+      .poll(async () => (await listReadInstances(db.pool, DEFAULT_TOOL_SCHEMA, { staleAfterMs: 500 })).find((i) => i.id === cut!.id)?.live, {
         timeout: 3000,
       })
       .toBe(false);
-    const again = await rollbackDrill(db.pool, mirror, 'account', { timeoutMs: 3000, staleAfterMs: 500 });
+    const again = await rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { timeoutMs: 3000, staleAfterMs: 500 });
     expect([again.passed, again.instances.map((i) => i.id)]).toEqual([true, [live!.id]]);
   });
 
@@ -186,11 +187,11 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
 
   it('a cleanly closed instance is not waited for', async () => {
     const extra = await startInstance('short-lived');
-    expect((await listReadInstances(db.pool)).find((i) => i.id === extra.id)?.live).toBe(true);
+    expect((await listReadInstances(db.pool, DEFAULT_TOOL_SCHEMA)).find((i) => i.id === extra.id)?.live).toBe(true);
     await extra.flags.close();
-    const listed = (await listReadInstances(db.pool)).find((i) => i.id === extra.id)!;
+    const listed = (await listReadInstances(db.pool, DEFAULT_TOOL_SCHEMA)).find((i) => i.id === extra.id)!;
     expect([listed.live, listed.stoppedAt === null]).toEqual([false, false]);
-    const result = await rollbackDrill(db.pool, mirror, 'account', { timeoutMs: 3000, staleAfterMs: 500 });
+    const result = await rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { timeoutMs: 3000, staleAfterMs: 500 });
     expect(result.instances.map((i) => i.id)).not.toContain(extra.id);
     expect(result.passed).toBe(true);
   });
@@ -200,15 +201,15 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
     // An operator moves the table to shadow as soon as the drill's rollback reaches them.
     const stop = live!.flags.onChange((changes) => {
       if (changes.some((c) => c.table === 'account' && c.after.stage === 'postgres'))
-        void setReadStage(db.pool, tables, { actor: 'operator', why: 'hold on', table: 'account', stage: 'shadow' });
+        void setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, tables, { actor: 'operator', why: 'hold on', table: 'account', stage: 'shadow' });
     });
     try {
-      const result = await rollbackDrill(db.pool, mirror, 'account', { timeoutMs: 3000, staleAfterMs: 500 });
+      const result = await rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { timeoutMs: 3000, staleAfterMs: 500 });
       expect(result.passed).toBe(false);
       expect(result.restored).toBe(false);
       expect(result.evidence.detail.summary).toMatch(/^not restored: stage: account: the stage changed meanwhile \(now shadow, version \d+, expected \d+\)$/);
-      expect(await listReadStages(db.pool, ['account'])).toEqual([{ table: 'account', stage: 'shadow', percent: 0 }]);
-      expect((await readStageHistory(db.pool, 'account')).at(-1)!.actor).toBe('operator');
+      expect(await listReadStages(db.pool, DEFAULT_TOOL_SCHEMA, ['account'])).toEqual([{ table: 'account', stage: 'shadow', percent: 0 }]);
+      expect((await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'account')).at(-1)!.actor).toBe('operator');
     } finally {
       stop();
     }

@@ -14,6 +14,7 @@ import { expectConvexEqualsPostgres, makeRelay, prepareMirroredDatabase } from '
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.js';
 import { startApi, type ApiHarness } from '../../examples/story-site/test/api/harness.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -85,7 +86,7 @@ describe.each(backends)('the API when Postgres drops or is down [%s]', (backend)
     const { SampleUserDirectory } = await import('../../examples/story-site/src/app/userDirectory.js');
     const { silentLogger } = await import('../../src/log.js');
     const { TOKENS } = await import('../../examples/story-site/test/api/harness.js');
-    server = createStorySiteServer({
+    server = createStorySiteServer({ tool: DEFAULT_TOOL_SCHEMA,
       deps: { pool, runner: new TransactionRunner(pool), users: new SampleUserDirectory() },
       reads: new PostgresReadPaths(pool),
       tokens: TOKENS,

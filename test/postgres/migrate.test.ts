@@ -7,10 +7,10 @@ import {
   requireSchema,
   schemaStatus,
   SchemaOutOfDateError,
-  TOOL_SCHEMA,
 } from '../../src/postgres/migrate.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 /** Every migration this build ships; a new migration file is added here too. */
@@ -38,7 +38,7 @@ const LATEST = ALL.at(-1)!;
 describe('migration files', () => {
   it('are numbered 1..n without gaps and named', () => {
     expect(loadMigrations().map((m) => ({ version: m.version, name: m.name }))).toEqual(EXPECTED);
-    expect(TOOL_SCHEMA).toBe('tandem');
+    expect(DEFAULT_TOOL_SCHEMA.name).toBe('tandem');
   });
 });
 
@@ -54,21 +54,21 @@ describe.each(backends)('migrate [%s]', (backend) => {
   afterAll(() => db?.close());
 
   it('reports everything pending and refuses to run before init', async () => {
-    expect(await schemaStatus(db.pool)).toEqual({ current: 0, latest: LATEST, pending: EXPECTED });
-    const err = await requireSchema(db.pool).catch((e: unknown) => e);
+    expect(await schemaStatus(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual({ current: 0, latest: LATEST, pending: EXPECTED });
+    const err = await requireSchema(db.pool, DEFAULT_TOOL_SCHEMA).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaOutOfDateError);
     expect((err as Error).message).toBe(
       'schema: Tandem\'s schema "tandem" is not installed; run `npx tandem init`',
     );
     await expect(installCapture(db.pool, { ...storySiteCapture() })).rejects.toBeInstanceOf(SchemaOutOfDateError);
-    await expect(captureStatus(db.pool, STORY_SITE_TABLES)).rejects.toBeInstanceOf(SchemaOutOfDateError);
+    await expect(captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, STORY_SITE_TABLES)).rejects.toBeInstanceOf(SchemaOutOfDateError);
   });
 
   it('applies every migration from scratch, then is a no-op', async () => {
-    expect(await migrate(db.pool)).toEqual(ALL);
-    expect(await schemaStatus(db.pool)).toEqual({ current: LATEST, latest: LATEST, pending: [] });
-    expect(await requireSchema(db.pool)).toEqual({ current: LATEST, latest: LATEST, pending: [] });
-    expect(await migrate(db.pool)).toEqual([]);
+    expect(await migrate(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual(ALL);
+    expect(await schemaStatus(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual({ current: LATEST, latest: LATEST, pending: [] });
+    expect(await requireSchema(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual({ current: LATEST, latest: LATEST, pending: [] });
+    expect(await migrate(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     const { rows } = await db.pool.query(
       'SELECT version, name FROM tandem.schema_version ORDER BY version',
     );
@@ -92,19 +92,19 @@ describe.each(backends)('migrate [%s]', (backend) => {
   });
 
   it('applies only what is missing after a partial upgrade', async () => {
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
     // Undo the latest migration (0016, relay_claims): its table, and the outbox's lease columns back.
     await db.pool.query('DROP TABLE tandem.relay_claim');
     await db.pool.query('ALTER TABLE tandem.outbox ADD COLUMN leased_by text NULL, ADD COLUMN lease_expires_at timestamptz NULL');
-    expect(await schemaStatus(db.pool)).toMatchObject({
+    expect(await schemaStatus(db.pool, DEFAULT_TOOL_SCHEMA)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
     });
-    await expect(requireSchema(db.pool)).rejects.toThrow(
+    await expect(requireSchema(db.pool, DEFAULT_TOOL_SCHEMA)).rejects.toThrow(
       `schema: Tandem's schema is at version ${LATEST - 1}, ${LATEST} is needed; run \`npx tandem init\``,
     );
-    expect(await migrate(db.pool)).toEqual([LATEST]);
+    expect(await migrate(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
         WHERE attrelid = 'tandem.relay_claim'::regclass AND attnum > 0 ORDER BY attnum`,
@@ -124,15 +124,15 @@ describe.each(backends)('migrate [%s]', (backend) => {
   });
 
   it('refuses a database migrated by a newer Tandem', async () => {
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(
       `INSERT INTO tandem.schema_version (version, name) VALUES ($1, 'from_the_future')`,
       [LATEST + 1],
     );
-    await expect(requireSchema(db.pool)).rejects.toThrow(
+    await expect(requireSchema(db.pool, DEFAULT_TOOL_SCHEMA)).rejects.toThrow(
       `schema: Tandem's schema is at version ${LATEST + 1}, newer than this build knows (${LATEST}); upgrade tandem`,
     );
-    expect(await migrate(db.pool)).toEqual([]);
+    expect(await migrate(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
   });
 
   if (backend === 'postgres') {
@@ -142,13 +142,13 @@ describe.each(backends)('migrate [%s]', (backend) => {
         // A few rounds: which process wins each lock varies from run to run.
         for (let round = 0; round < 3; round++) {
           await db.pool.query('DROP SCHEMA IF EXISTS tandem CASCADE');
-          const results = await Promise.all(pools.map((pool) => migrate(pool)));
+          const results = await Promise.all(pools.map((pool) => migrate(pool, DEFAULT_TOOL_SCHEMA)));
           expect(results.flat().sort((a, b) => a - b)).toEqual(ALL);
           const { rows } = await db.pool.query(
             'SELECT version FROM tandem.schema_version ORDER BY version',
           );
           expect(rows).toEqual(ALL.map((version) => ({ version })));
-          expect(await schemaStatus(db.pool)).toEqual({
+          expect(await schemaStatus(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual({
             current: LATEST,
             latest: LATEST,
             pending: [],

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/postgres/migrate.js';
 import { claimTransactions, completeEvents, releaseClaim, type Claim } from '../../src/relay/outboxStore.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -18,7 +19,7 @@ describe.each(backends)('relay claims [%s]', (backend) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   });
   beforeEach(async () => {
     await db.pool.query('TRUNCATE tandem.outbox, tandem.relay_claim');
@@ -32,7 +33,7 @@ describe.each(backends)('relay claims [%s]', (backend) => {
   afterAll(() => db?.close());
 
   const claim = (workerId: string, maxEvents: number, extra: { txid?: string; leaseMs?: number } = {}) =>
-    claimTransactions(db.pool, { workerId, maxEvents, leaseMs: extra.leaseMs ?? 60_000, txid: extra.txid });
+    claimTransactions(db.pool, DEFAULT_TOOL_SCHEMA, { workerId, maxEvents, leaseMs: extra.leaseMs ?? 60_000, txid: extra.txid });
   const txids = (c: Claim | null) => c?.transactions.map((t) => t.txid) ?? [];
   const keys = (c: Claim | null) => c?.transactions.flatMap((t) => t.events.map((e) => e.key)) ?? [];
 
@@ -56,8 +57,8 @@ describe.each(backends)('relay claims [%s]', (backend) => {
     expect(await claim('w3', 100)).toBeNull();
     expect(await claim('mirror', 100, { txid: '101' })).toBeNull();
     // Released with one event done: only the other one is claimable again.
-    await completeEvents(db.pool, [first!.transactions[0]!.events[0]!.seq]);
-    await releaseClaim(db.pool, first!.id);
+    await completeEvents(db.pool, DEFAULT_TOOL_SCHEMA, [first!.transactions[0]!.events[0]!.seq]);
+    await releaseClaim(db.pool, DEFAULT_TOOL_SCHEMA, first!.id);
     const again = await claim('mirror', 100, { txid: '101' });
     expect(keys(again)).toEqual(['12']);
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM tandem.relay_claim');

@@ -27,6 +27,7 @@ import {
   type ClaimOptions,
 } from '../../src/relay/outboxStore.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -71,7 +72,7 @@ describe.each(backends)('outbox store [%s]', (backend) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   });
   afterAll(() => db?.close());
   beforeEach(async () => {
@@ -142,7 +143,7 @@ describe.each(backends)('outbox store [%s]', (backend) => {
   }
 
   const claim = (options: Partial<ClaimOptions> = {}) =>
-    claimTransactions(db.pool, { workerId: 'w1', maxEvents: 100, leaseMs: 30_000, ...options });
+    claimTransactions(db.pool, DEFAULT_TOOL_SCHEMA, { workerId: 'w1', maxEvents: 100, leaseMs: 30_000, ...options });
 
   /** Transactions as txid → seqs. */
   const txShape = (transactions: ClaimedTransaction[]) =>
@@ -256,11 +257,11 @@ describe.each(backends)('outbox store [%s]', (backend) => {
     const first = await claim({ maxEvents: 1 });
     const second = await claim({ workerId: 'w2' });
     expect([shape(first), shape(second)]).toEqual([[['37', [1]]], [['38', [2]]]]);
-    await releaseClaim(db.pool, first!.id);
+    await releaseClaim(db.pool, DEFAULT_TOOL_SCHEMA, first!.id);
     expect((await claimRows()).map((c) => c.id)).toEqual([second!.id]);
     expect(shape(await claim({ workerId: 'w3' }))).toEqual([['37', [1]]]);
     // Releasing a claim that is gone already changes nothing.
-    await releaseClaim(db.pool, first!.id);
+    await releaseClaim(db.pool, DEFAULT_TOOL_SCHEMA, first!.id);
     expect((await claimRows()).map((c) => c.leased_by)).toEqual(['w2', 'w3']);
   });
 
@@ -270,11 +271,11 @@ describe.each(backends)('outbox store [%s]', (backend) => {
     const racing = {
       connect: () => db.pool.connect(),
       query: async (...args: Parameters<pg.Pool['query']>) => {
-        await completeEvents(db.pool, [1, 2]);
+        await completeEvents(db.pool, DEFAULT_TOOL_SCHEMA, [1, 2]);
         return db.pool.query(...args);
       },
     } as unknown as pg.Pool;
-    const claimed = await claimTransactions(racing, {
+    const claimed = await claimTransactions(racing, DEFAULT_TOOL_SCHEMA, {
       workerId: 'w1',
       maxEvents: 100,
       leaseMs: 30_000,
@@ -319,7 +320,7 @@ describe.each(backends)('outbox store [%s]', (backend) => {
     const one = rows[0]!.bytes;
     const claimReleased = async (maxBytes?: number) => {
       const claimed = await claim({ maxBytes });
-      if (claimed) await releaseClaim(db.pool, claimed.id);
+      if (claimed) await releaseClaim(db.pool, DEFAULT_TOOL_SCHEMA, claimed.id);
       return shape(claimed);
     };
     // Exactly two images' worth: txid 60 reaches the budget, so 61 is left.
@@ -356,22 +357,22 @@ describe.each(backends)('outbox store [%s]', (backend) => {
       ['72', [4]],
     ]);
     expect(await claim({ txid: '70' })).toBeNull();
-    await completeEvents(db.pool, [3, 4]);
+    await completeEvents(db.pool, DEFAULT_TOOL_SCHEMA, [3, 4]);
     // Only held events are pending: drained, nothing claimable, yet they count as lag.
-    expect(await outboxDrained(db.pool)).toBe(true);
-    expect(await secondsUntilNextClaimable(db.pool)).toBe(null);
-    expect(await outboxLag(db.pool)).toMatchObject({ pending: 2 });
+    expect(await outboxDrained(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(true);
+    expect(await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(null);
+    expect(await outboxLag(db.pool, DEFAULT_TOOL_SCHEMA)).toMatchObject({ pending: 2 });
     await db.pool.query(`UPDATE tandem.table_pause SET resumed_at = now() WHERE table_name = 'b'`);
-    expect(await outboxDrained(db.pool)).toBe(false);
+    expect(await outboxDrained(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(false);
     expect(shape(await claim())).toEqual([['70', [1, 2]]]);
   });
 
   it('completes only pending events: done, processed, last error cleared; the claim is left to its release', async () => {
     await insert({ txid: 80 }, { txid: 80, status: 'dead' }, { txid: 81 });
-    await scheduleRetry(db.pool, [1, 2, 3], 0, 'boom', true);
+    await scheduleRetry(db.pool, DEFAULT_TOOL_SCHEMA, [1, 2, 3], 0, 'boom', true);
     const claimed = await claim();
-    await completeEvents(db.pool, [1, 2]);
-    await completeEvents(db.pool, []);
+    await completeEvents(db.pool, DEFAULT_TOOL_SCHEMA, [1, 2]);
+    await completeEvents(db.pool, DEFAULT_TOOL_SCHEMA, []);
     expect((await state()).map((r) => [r.status, r.last_error, r.processed])).toEqual([
       ['done', null, true],
       ['dead', null, false],
@@ -383,9 +384,9 @@ describe.each(backends)('outbox store [%s]', (backend) => {
   it('schedules a retry: due after the delay, error kept, attempt counted only when asked', async () => {
     await insert({ txid: 90, attempts: 1 }, { txid: 90 }, { txid: 91, status: 'done' });
     const claimed = await claim();
-    await scheduleRetry(db.pool, [1, 3], 20_000, 'x'.repeat(2500), true);
-    await scheduleRetry(db.pool, [2], 40_000, 'outage', false);
-    await scheduleRetry(db.pool, [], 1, 'never', true);
+    await scheduleRetry(db.pool, DEFAULT_TOOL_SCHEMA, [1, 3], 20_000, 'x'.repeat(2500), true);
+    await scheduleRetry(db.pool, DEFAULT_TOOL_SCHEMA, [2], 40_000, 'outage', false);
+    await scheduleRetry(db.pool, DEFAULT_TOOL_SCHEMA, [], 1, 'never', true);
     const rows = await state();
     expect(rows.map((r) => [r.status, r.attempts, r.due_s])).toEqual([
       ['pending', 2, 20],
@@ -394,9 +395,9 @@ describe.each(backends)('outbox store [%s]', (backend) => {
     ]);
     expect(rows.map((r) => r.last_error?.length ?? null)).toEqual([2000, 6, null]);
     // Released, the transaction waits for its earliest due event, not for the lease.
-    await releaseClaim(db.pool, claimed!.id);
-    expect(await secondsUntilNextClaimable(db.pool)).toBeGreaterThan(19);
-    expect(await secondsUntilNextClaimable(db.pool)).toBeLessThanOrEqual(20);
+    await releaseClaim(db.pool, DEFAULT_TOOL_SCHEMA, claimed!.id);
+    expect(await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA)).toBeGreaterThan(19);
+    expect(await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA)).toBeLessThanOrEqual(20);
     expect(await claim()).toBeNull();
   });
 
@@ -416,12 +417,12 @@ describe.each(backends)('outbox store [%s]', (backend) => {
       { txid: 100, table: 'story', key: '6' },
       { txid: 101, status: 'done' },
     );
-    await deadLetterEvents(db.pool, [
+    await deadLetterEvents(db.pool, DEFAULT_TOOL_SCHEMA, [
       { seq: 1, reason: 'r'.repeat(2100), rule: 'nan', column: 'score' },
       { seq: 2, reason: 'too big' },
       { seq: 3, reason: 'already applied' },
     ]);
-    await deadLetterEvents(db.pool, []);
+    await deadLetterEvents(db.pool, DEFAULT_TOOL_SCHEMA, []);
     expect(
       (await state()).map((r) => [r.status, r.attempts, r.last_error?.length, r.processed]),
     ).toEqual([
@@ -469,36 +470,36 @@ describe.each(backends)('outbox store [%s]', (backend) => {
   });
 
   it('reports lag, drain and the wait until the next claimable event', async () => {
-    expect(await outboxLag(db.pool)).toEqual({ pending: 0, oldestPendingSeconds: 0 });
-    expect(await outboxDrained(db.pool)).toBe(true);
-    expect(await secondsUntilNextClaimable(db.pool)).toBe(null);
+    expect(await outboxLag(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual({ pending: 0, oldestPendingSeconds: 0 });
+    expect(await outboxDrained(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(true);
+    expect(await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(null);
     await insert(
       { txid: 110, status: 'done', capturedAgo: 500 },
       { txid: 111, capturedAgo: 90 },
       { txid: 112, capturedAgo: 10 },
     );
-    const lag = await outboxLag(db.pool);
+    const lag = await outboxLag(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(lag.pending).toBe(2);
     expect(Math.round(lag.oldestPendingSeconds)).toBe(90);
-    expect(await outboxDrained(db.pool)).toBe(false);
-    expect(await secondsUntilNextClaimable(db.pool)).toBe(0);
+    expect(await outboxDrained(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(false);
+    expect(await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(0);
     // An expired claim holds nothing back.
     await lease('dead-worker', [111, 112], -5);
-    expect(await secondsUntilNextClaimable(db.pool)).toBe(0);
+    expect(await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(0);
     // Leased though due now: the lease decides (the later of two leases of one txid); a later due time would.
     await lease('w1', [111], 30);
     await lease('w2', [111, 112], 50);
-    expect(Math.round((await secondsUntilNextClaimable(db.pool))!)).toBe(50);
+    expect(Math.round((await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA))!)).toBe(50);
     await db.pool.query(
       `UPDATE tandem.outbox SET next_attempt_at = now() + interval '70 s' WHERE seq = 2`,
     );
-    expect(Math.round((await secondsUntilNextClaimable(db.pool))!)).toBe(50);
+    expect(Math.round((await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA))!)).toBe(50);
     await db.pool.query(
       `UPDATE tandem.outbox SET next_attempt_at = now() + interval '70 s' WHERE seq = 3`,
     );
-    expect(Math.round((await secondsUntilNextClaimable(db.pool))!)).toBe(70);
+    expect(Math.round((await secondsUntilNextClaimable(db.pool, DEFAULT_TOOL_SCHEMA))!)).toBe(70);
     // Leased events are still pending: not drained.
-    expect(await outboxDrained(db.pool)).toBe(false);
+    expect(await outboxDrained(db.pool, DEFAULT_TOOL_SCHEMA)).toBe(false);
   });
 
   it('lists the newest applied events of a table for a drill, grouped by transaction in seq order', async () => {
@@ -510,12 +511,12 @@ describe.each(backends)('outbox store [%s]', (backend) => {
       { txid: 122, table: 't' },
       { txid: 123, table: 't', status: 'dead' },
     );
-    expect(txShape(await appliedEvents(db.pool, 't', 2))).toEqual([['121', [2, 4]]]);
-    expect(txShape(await appliedEvents(db.pool, 't', 10))).toEqual([
+    expect(txShape(await appliedEvents(db.pool, DEFAULT_TOOL_SCHEMA, 't', 2))).toEqual([['121', [2, 4]]]);
+    expect(txShape(await appliedEvents(db.pool, DEFAULT_TOOL_SCHEMA, 't', 10))).toEqual([
       ['120', [1]],
       ['121', [2, 4]],
     ]);
-    expect(await appliedEvents(db.pool, 'none', 10)).toEqual([]);
+    expect(await appliedEvents(db.pool, DEFAULT_TOOL_SCHEMA, 'none', 10)).toEqual([]);
   });
 
   // Two connections holding transactions at once: PGlite serializes them (docs/architecture.md).

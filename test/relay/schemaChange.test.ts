@@ -21,6 +21,7 @@ import { Relay } from '../../src/relay/relay.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { FAST_RELAY } from '../support/mirror.js';
 import { parityRows } from '../support/readPaths.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 const PROJECT = parseProjectConfig({ schema: 'kiosk' }, null);
@@ -94,18 +95,18 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     const rows = await parityRows(db.pool, item);
     const drift = [...rows].filter(([key, r]) => !isDeepStrictEqual(store.table('item')[key], r.columns)).map(([key]) => key);
     expect(drift).toEqual(expectedDrift);
-    await repairKeys(db.pool, item, drift);
+    await repairKeys(db.pool, DEFAULT_TOOL_SCHEMA, item, drift);
     await relay.drain();
   }
 
   beforeEach(async () => {
     db = await createTestDatabase(backend);
     await db.pool.query(DDL);
-    await migrate(db.pool);
-    await installCapture(db.pool, { tables: ['item', 'visit'], mirror: await discover() });
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['item', 'visit'], mirror: await discover() });
     store = new VersionedStore();
     relay = new Relay(
-      { pool: db.pool, target: store, schema: { mirror: await discover(), discover }, metrics: createRelayMetrics(), log: silentLogger },
+      { tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, target: store, schema: { mirror: await discover(), discover }, metrics: createRelayMetrics(), log: silentLogger },
       FAST_RELAY,
     );
     await db.pool.query(`INSERT INTO kiosk.item VALUES ('a', 1, 'apple'), ('b', 2, 'banana')`);
@@ -125,7 +126,7 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     await db.pool.query(`INSERT INTO kiosk.visit VALUES (3, 'alone')`);
 
     await relay.drain();
-    const paused = await pausedTables(db.pool);
+    const paused = await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(paused.map((p) => [p.table, p.detail])).toEqual([
       ['item', { added: ['colour'], dropped: [], retyped: [], tableMissing: false }],
     ]);
@@ -136,7 +137,7 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     expect(store.table('visit')).toEqual({ '1': { id: 1, note: 'second' }, '3': { id: 3, note: 'alone' } });
     expect(Object.keys(store.table('item')).sort()).toEqual(['a', 'b']);
     expect([await pending('item'), await pending('visit')]).toEqual([2, 1]);
-    const status = await captureStatus(db.pool, await discover());
+    const status = await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, await discover());
     expect(status.map((s) => [s.table, s.paused?.reason ?? null])).toEqual([
       ['item', paused[0]!.reason],
       ['visit', null],
@@ -144,8 +145,8 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
 
     // codegen → deploy Convex → capture install: the table resumes, the running
     // relay discovers the mirror again and applies what was held, in order.
-    await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
-    expect(await pausedTables(db.pool)).toEqual([]);
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['item'], mirror: await discover() });
+    expect(await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     await db.pool.query(`UPDATE kiosk.item SET colour = 'green' WHERE sku = 'a'`);
     expect(await relay.drain()).toEqual({ applied: 4, retried: 0, dead: 0 });
     expect(await deadLetters()).toBe(0);
@@ -177,19 +178,19 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     try {
       await until(async () => n >= 5);
       await db.pool.query(`ALTER TABLE kiosk.item ADD COLUMN colour text DEFAULT 'plain'`);
-      await until(async () => (await pausedTables(db.pool)).length === 1);
+      await until(async () => (await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).length === 1);
       // The other table keeps flowing while item is paused.
       const visitsAtPause = n;
       await until(async () => n >= visitsAtPause + 5 && Object.keys(store.table('visit')).length > visitsAtPause + 1);
-      expect((await pausedTables(db.pool))[0]!.detail).toEqual({ added: ['colour'], dropped: [], retyped: [], tableMissing: false });
-      await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
+      expect((await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA))[0]!.detail).toEqual({ added: ['colour'], dropped: [], retyped: [], tableMissing: false });
+      await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['item'], mirror: await discover() });
     } finally {
       writing = false;
       await writer;
     }
     await until(async () => (await pending('item')) + (await pending('visit')) === 0);
     await relay.stop();
-    expect(await pausedTables(db.pool)).toEqual([]);
+    expect(await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     expect(await deadLetters()).toBe(0);
     await repairItems(['b']);
     await expectStoreEqualsPostgres();
@@ -202,8 +203,8 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     await db.pool.query(`ALTER TABLE kiosk.item ADD COLUMN colour text DEFAULT 'plain'`);
     await db.pool.query(`INSERT INTO kiosk.item VALUES ('f', 6, 'fig', 'purple')`);
     await relay.drain();
-    expect((await pausedTables(db.pool)).map((p) => p.table)).toEqual(['item']);
-    await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
+    expect((await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).map((p) => p.table)).toEqual(['item']);
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['item'], mirror: await discover() });
     await relay.drain();
     expect(await deadLetters()).toBe(0);
     expect(store.table('item')['e']).toEqual({ sku: 'e', qty: 5, label: 'elder', colour: 'plain' });
@@ -217,12 +218,12 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     await db.pool.query(`UPDATE kiosk.item SET qty = 5 WHERE sku = 'a'`);
     await db.pool.query(`INSERT INTO kiosk.visit VALUES (2, 'still flowing')`);
     await relay.drain();
-    expect((await pausedTables(db.pool)).map((p) => [p.table, p.detail])).toEqual([
+    expect((await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).map((p) => [p.table, p.detail])).toEqual([
       ['item', { added: [], dropped: ['label'], retyped: [], tableMissing: false }],
     ]);
     expect(store.table('visit')['2']).toEqual({ id: 2, note: 'still flowing' });
     expect(await deadLetters()).toBe(0);
-    await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['item'], mirror: await discover() });
     await relay.drain();
     await repairItems(['b']);
     await expectStoreEqualsPostgres();
@@ -233,12 +234,12 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     await db.pool.query(`UPDATE kiosk.item SET qty = 'six' WHERE sku = 'b'`);
     await db.pool.query(`INSERT INTO kiosk.visit VALUES (2, 'still flowing')`);
     await relay.drain();
-    expect((await pausedTables(db.pool)).map((p) => [p.table, p.detail])).toEqual([
+    expect((await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).map((p) => [p.table, p.detail])).toEqual([
       ['item', { added: [], dropped: [], retyped: [{ column: 'qty', from: 'int4', to: 'text' }], tableMissing: false }],
     ]);
     expect(store.table('visit')['2']).toEqual({ id: 2, note: 'still flowing' });
     expect(await deadLetters()).toBe(0);
-    await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['item'], mirror: await discover() });
     await relay.drain();
     await repairItems(['a']);
     await expectStoreEqualsPostgres();
@@ -250,23 +251,23 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     await db.pool.query(`INSERT INTO kiosk.item VALUES ('c', 3, 'cherry', 'red')`);
     await db.pool.query(`INSERT INTO kiosk.visit VALUES (2, 'still flowing')`);
     const shapeChanges = async () =>
-      (await captureStatus(db.pool, await discover())).map((s) => [s.table, s.paused !== null, s.shapeChange]);
+      (await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, await discover())).map((s) => [s.table, s.paused !== null, s.shapeChange]);
     // Status sees the change before any relay does (read-only: it does not pause).
     expect(await shapeChanges()).toEqual([
       ['item', false, { table: 'item', added: ['colour'], dropped: [], retyped: [], tableMissing: false }],
       ['visit', false, null],
     ]);
     const late = new Relay(
-      { pool: db.pool, target: store, schema: { mirror: await discover(), discover }, metrics: createRelayMetrics(), log: silentLogger },
+      { tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, target: store, schema: { mirror: await discover(), discover }, metrics: createRelayMetrics(), log: silentLogger },
       FAST_RELAY,
     );
     expect(await late.drain()).toEqual({ applied: 1, retried: 0, dead: 0 });
-    expect((await pausedTables(db.pool)).map((p) => [p.table, p.detail])).toEqual([
+    expect((await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).map((p) => [p.table, p.detail])).toEqual([
       ['item', { added: ['colour'], dropped: [], retyped: [], tableMissing: false }],
     ]);
     expect(store.table('visit')['2']).toEqual({ id: 2, note: 'still flowing' });
     expect(store.table('item')['c']).toBeUndefined();
-    await installCapture(db.pool, { tables: ['item'], mirror: await discover() });
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['item'], mirror: await discover() });
     expect(await shapeChanges()).toEqual([
       ['item', false, null],
       ['visit', false, null],
@@ -279,7 +280,7 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     await db.pool.query(`INSERT INTO kiosk.visit VALUES (9, repeat('x', 1100000))`);
     await db.pool.query(`INSERT INTO kiosk.item VALUES ('d', 7, 'date')`);
     expect(await relay.drain()).toEqual({ applied: 1, retried: 0, dead: 1 });
-    expect(await pausedTables(db.pool)).toEqual([]);
+    expect(await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([]);
     const { rows } = await db.pool.query<{ table_name: string; key: string; rule: string }>(
       'SELECT table_name, key, rule FROM tandem.dead_letter',
     );

@@ -27,6 +27,7 @@ import { expectConvexEqualsPostgres, makeRelay, outboxCounts, prepareMirroredDat
 import { seededRandom } from '../support/random.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const ADMIN_KEY = 'kill-points-admin-key';
 const RUNS = Number(process.env.TANDEM_KILL_RUNS ?? 12);
@@ -129,7 +130,7 @@ describe(`kill points [${backend}]`, () => {
 
   /** What a team does after a crash: resume the backfill, let a relay drain (dead claims expire). */
   async function recover(): Promise<void> {
-    const resumed = await backfill(db.pool, target, { config: STORY_SITE_TABLES, log: silentLogger });
+    const resumed = await backfill(db.pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, log: silentLogger });
     expect(resumed.tables.every((t) => t.rejected === 0)).toBe(true);
     const summary = await makeRelay(db.pool, target, { leaseMs: 1_000 }).drain();
     expect(summary.dead).toBe(0);
@@ -201,7 +202,7 @@ describe(`kill points [${backend}]`, () => {
       cliEnv(run),
     );
     await recover();
-    expect((await readBackfillState(db.pool, 'story_done'))?.status).toBe('done');
+    expect((await readBackfillState(db.pool, DEFAULT_TOOL_SCHEMA, 'story_done'))?.status).toBe('done');
     return result;
   }
 

@@ -17,6 +17,7 @@ import { ReverseSyncWorker } from '../../src/reverseSync/worker.js';
 import { accountRow, entryRow, LEDGER } from '../convex/anyAppFixture.js';
 import { availableBackends } from '../support/db.js';
 import { openLedger, type LedgerStack } from './ledgerFixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const TABLES = ['account', 'entry'];
 const convexRow = (table: string, row: Record<string, unknown>) =>
@@ -30,7 +31,7 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
 
   beforeAll(async () => {
     stack = await openLedger(backend);
-    worker = new ReverseSyncWorker({
+    worker = new ReverseSyncWorker({ tool: DEFAULT_TOOL_SCHEMA,
       pool: stack.db.pool,
       source: changeLogSource(stack.target),
       config: LEDGER,
@@ -77,7 +78,7 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
       { account_code: 'ACC-1', line: 1, amount: '1.50', kind: 'debit', memo: null },
       { account_code: 'ACC-1', line: 2, amount: '2.50', kind: 'credit', memo: 'memo 2' },
     ]);
-    const parity = await runParity(stack.db.pool, stack.target, {
+    const parity = await runParity(stack.db.pool, DEFAULT_TOOL_SCHEMA, stack.target, {
       config: LEDGER,
       mode: 'full',
       record: false,
@@ -146,7 +147,7 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
     const { rows } = await stack.db.pool.query<{ seq: string }>('SELECT seq FROM tandem.outbox');
     expect(Number(rows[0]!.seq)).toBeGreaterThan(convexAccount!.pgVersion as number);
     const relay = new Relay(
-      {
+      { tool: DEFAULT_TOOL_SCHEMA,
         pool: stack.db.pool,
         target: stack.target,
         mapper: mirrorMapper(LEDGER),
@@ -158,7 +159,7 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
     await relay.drain();
     const [after] = (await stack.target.documents('account')).filter((d) => d.pgKey === 'ACC-2');
     expect(after!.balance).toBe('6.5');
-    const parity = await runParity(stack.db.pool, stack.target, {
+    const parity = await runParity(stack.db.pool, DEFAULT_TOOL_SCHEMA, stack.target, {
       config: LEDGER,
       mode: 'full',
       record: false,

@@ -11,6 +11,7 @@ import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { APP_NOTES, APP_SCHEMA, LEDGER, makeAppConvexDir } from '../convex/anyAppFixture.js';
 import { createTestDatabase, type Backend, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export const LEDGER_DDL = `
 CREATE SCHEMA ledger;
@@ -80,9 +81,9 @@ export async function openLedger(backend: Backend): Promise<LedgerStack> {
   });
   writeConvexFiles(await renderConvexFiles(convexDir, LEDGER));
   const db = await createTestDatabase(backend);
-  await migrate(db.pool);
+  await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   await db.pool.query(LEDGER_DDL);
-  await installCapture(db.pool, { tables: ['account', 'entry'], mirror: LEDGER });
+  await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['account', 'entry'], mirror: LEDGER });
   const target = new EmbeddedConvexTarget({ convexDir });
   return {
     db,

@@ -19,6 +19,7 @@ import { ReverseSyncWorker } from '../../src/reverseSync/worker.js';
 import { accountRow, entryRow, LEDGER } from '../convex/anyAppFixture.js';
 import { availableBackends } from '../support/db.js';
 import { openLedger, type LedgerStack } from './ledgerFixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const TABLES = ['account', 'entry'];
 const CONVEX_WRITES = { account: 'convex', entry: 'convex' } as const;
@@ -31,7 +32,7 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
   const mutate = (name: string, args: Record<string, unknown>) =>
     stack.target.runMutationByPath(`ledger:${name}`, { tables: TABLES, ...args });
   const parity = (sources?: typeof CONVEX_WRITES) =>
-    runParity(stack.db.pool, stack.target, {
+    runParity(stack.db.pool, DEFAULT_TOOL_SCHEMA, stack.target, {
       config: LEDGER,
       mode: 'full',
       record: false,
@@ -39,7 +40,7 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
       ...(sources
         ? {
             sources,
-            convexPendingKeys: changeLogPendingKeys(stack.db.pool, changeLogSource(stack.target)),
+            convexPendingKeys: changeLogPendingKeys(stack.db.pool, DEFAULT_TOOL_SCHEMA, changeLogSource(stack.target)),
           }
         : {}),
     });
@@ -49,7 +50,7 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
 
   beforeAll(async () => {
     stack = await openLedger(backend);
-    worker = new ReverseSyncWorker({
+    worker = new ReverseSyncWorker({ tool: DEFAULT_TOOL_SCHEMA,
       pool: stack.db.pool,
       source: changeLogSource(stack.target),
       config: LEDGER,
@@ -84,7 +85,7 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
     const drift = await parity(CONVEX_WRITES);
     expect(drift.tables.account!.different).toEqual(['ACC-2']);
     expect(drift.tables.account!.missing).toEqual(['ACC-9']);
-    const repaired = await repairFromConvex(stack.db.pool, stack.target, LEDGER, 'account', [
+    const repaired = await repairFromConvex(stack.db.pool, DEFAULT_TOOL_SCHEMA, stack.target, LEDGER, 'account', [
       'ACC-2',
       'ACC-9',
     ]);
@@ -106,9 +107,9 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
     });
     const drift = await parity();
     expect(drift.tables.account!.different).toEqual(['ACC-1']);
-    await repairKeys(stack.db.pool, requireTable(LEDGER, 'account'), ['ACC-1']);
+    await repairKeys(stack.db.pool, DEFAULT_TOOL_SCHEMA, requireTable(LEDGER, 'account'), ['ACC-1']);
     const relay = new Relay(
-      {
+      { tool: DEFAULT_TOOL_SCHEMA,
         pool: stack.db.pool,
         target: stack.target,
         mapper: mirrorMapper(LEDGER),

@@ -14,6 +14,7 @@ import type { ChangeLogEntry } from '../../src/reverseSync/changeLog.js';
 import { openAllTypesDatabase, type AllTypesDatabase } from '../support/allTypesDatabase.js';
 import { availableBackends } from '../support/db.js';
 import { parityRows } from '../support/readPaths.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 describe('millisToTimestampText', () => {
   it('prints UTC text Postgres reads back: microseconds, BC years, years past 9999, infinities', () => {
@@ -66,7 +67,7 @@ describe.each(await availableBackends())(
           pool,
           async (tx) => {
             for (const entry of deletes)
-              expect(await applyReverseChange(tx, fixture.config, entry)).toBe('applied');
+              expect(await applyReverseChange(tx, DEFAULT_TOOL_SCHEMA, fixture.config, entry)).toBe('applied');
           },
           { settings: { 'tandem.reverse_sync': 'on' } },
         );
@@ -81,7 +82,7 @@ describe.each(await availableBackends())(
           pool,
           async (tx) => {
             for (const entry of reinserts)
-              expect(await applyReverseChange(tx, fixture.config, entry)).toBe('applied');
+              expect(await applyReverseChange(tx, DEFAULT_TOOL_SCHEMA, fixture.config, entry)).toBe('applied');
           },
           { settings: { 'tandem.reverse_sync': 'on' } },
         );
@@ -91,7 +92,7 @@ describe.each(await availableBackends())(
         // The older upserts are no-ops now.
         await withTransaction(pool, async (tx) => {
           for (const entry of entries)
-            expect(await applyReverseChange(tx, fixture.config, entry)).toBe('skipped');
+            expect(await applyReverseChange(tx, DEFAULT_TOOL_SCHEMA, fixture.config, entry)).toBe('skipped');
         });
       });
     }

@@ -27,6 +27,7 @@ import {
 } from '../support/mirror.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const CUT_OVER = ['story', 'story_approval', 'story_done'];
 
@@ -62,6 +63,7 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
   const storyDoc = async (id: number) =>
     (await target.documents('story')).find((d) => d.pgKey === String(id))!;
   const workerOptions = (overrides: Partial<ReverseSyncOptions> = {}): ReverseSyncOptions => ({
+    tool: DEFAULT_TOOL_SCHEMA,
     pool: db.pool,
     source: changeLogSource(target),
     config: STORY_SITE_TABLES,
@@ -337,7 +339,7 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
   it('reports pending changes and lag in the metrics registry', async () => {
     const registry = new Registry();
     let now = Date.now();
-    createReverseSyncMetrics(registry, db.pool, changeLogSource(target), () => now);
+    createReverseSyncMetrics(registry, DEFAULT_TOOL_SCHEMA, db.pool, changeLogSource(target), () => now);
     await convexWrite(async (w) =>
       w.patch(await idOf(w, 'story', String(storyId)), { name: 'lagging' }),
     );

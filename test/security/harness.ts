@@ -17,6 +17,7 @@ import { makeRelay } from '../support/mirror.js';
 import { storySiteCapture } from '../support/storySiteMirror.js';
 import { snapshotTables, startApi, type ApiHarness, type TableSnapshot } from '../../examples/story-site/test/api/harness.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 /** Tokens whose users have no row in `users` (ids 1002, 1003). */
 export const GHOST_TOKENS = {
@@ -54,11 +55,11 @@ export async function startSecuredApi(backend: Backend): Promise<SecuredApi> {
   const convex = new RecordingConvexTarget({ delegate: new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR }) });
   const api = await startApi(backend, {
     prepare: async (pool) => {
-      await migrate(pool);
+      await migrate(pool, DEFAULT_TOOL_SCHEMA);
       await installCapture(pool, storySiteCapture());
     },
     runner: (pool) =>
-      new MirrorRunner(pool, makeRelay(pool, convex), createRelayMetrics(), logger, { waitMs: 10_000 }),
+      new MirrorRunner(pool, makeRelay(pool, convex), createRelayMetrics(), logger, { tool: DEFAULT_TOOL_SCHEMA, waitMs: 10_000 }),
     tokens: GHOST_TOKENS,
     logger,
   });

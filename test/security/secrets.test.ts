@@ -13,6 +13,7 @@ import { availableBackends } from '../support/db.js';
 import { HOSTILE_CASES } from './corpus.js';
 import { GHOST, GHOST_TOKENS, startSecuredApi, type SecuredApi } from './harness.js';
 import { TOKENS } from '../../examples/story-site/test/api/harness.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 const SECRETS = [...Object.keys(TOKENS), ...Object.keys(GHOST_TOKENS), 'not-a-known-token'];
@@ -48,7 +49,7 @@ describe.each(backends)('no secrets out [%s]', (backend) => {
   it('/metrics (standalone relay server) answers only /metrics and carries no secret', async () => {
     const registry = new Registry();
     createRelayMetrics(registry);
-    registerOutboxGauges(registry, api.db.pool);
+    registerOutboxGauges(registry, DEFAULT_TOOL_SCHEMA, api.db.pool);
     const server = await serveMetrics(registry, 0);
     try {
       const res = await fetch(server.url);

@@ -37,6 +37,7 @@ import { seedFixture } from '../support/appFixture.js';
 import { storySiteCapture } from '../support/storySiteMirror.js';
 import { freePort, Service, waitFor } from '../support/services.js';
 import { startTcpProxy } from '../support/tcpProxy.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: WRITERS + 4 });
   pool.on('error', () => undefined); // a restart drops idle clients; the next query reconnects
   await seedFixture(pool);
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   await installCapture(pool, { ...storySiteCapture() });
   const proxy = await startTcpProxy(dbUrl.toString());
 

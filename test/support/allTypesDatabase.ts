@@ -18,6 +18,7 @@ import {
 } from '../fixtures/allTypes.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './db.js';
 import { storySiteCapture } from './storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export interface AllTypesDatabase {
   db: TestDatabase;
@@ -28,7 +29,7 @@ export interface AllTypesDatabase {
 
 export async function openAllTypesDatabase(backend: Backend): Promise<AllTypesDatabase> {
   const db = await createTestDatabase(backend);
-  await migrate(db.pool);
+  await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
   await db.pool.query(ALL_TYPES_DDL);
   const catalog = await readCatalog(db.pool, 'public');
   const config = mirrorConfigFromCatalog(catalog, parseProjectConfig({ schema: 'public' }, null)).config;

@@ -19,10 +19,11 @@ import { migrate } from '../../src/postgres/migrate.js';
 import { makeRelay } from './mirror.js';
 import { storySiteCapture } from './storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export async function prepareCapturedSchema(pool: pg.Pool): Promise<void> {
   await createAppSchema(pool);
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   await installCapture(pool, storySiteCapture());
 }
 

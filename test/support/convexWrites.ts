@@ -31,6 +31,7 @@ import { USER_NAMES } from './appFixture.js';
 import { convexState, makeRelay, postgresState } from './mirror.js';
 import { STORY_SITE_TABLES } from './storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export type WritePathName = keyof typeof convexWrites;
 
@@ -84,7 +85,7 @@ async function readyForWrites(
  */
 export async function scratchConvexFor(pool: pg.Pool, reserve = 200): Promise<EmbeddedConvexTarget> {
   const target = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
-  await backfill(pool, target, { config: STORY_SITE_TABLES, restart: true });
+  await backfill(pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, restart: true });
   return readyForWrites(pool, target, reserve);
 }
 

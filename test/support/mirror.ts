@@ -20,10 +20,11 @@ import { Relay, type RelayOptions } from '../../src/relay/relay.js';
 import { seedFixture } from './appFixture.js';
 import { STORY_SITE_TABLES, storySiteCapture } from './storySiteMirror.js';
 import { parityRows } from './readPaths.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export async function prepareMirroredDatabase(pool: pg.Pool): Promise<void> {
   await createAppSchema(pool);
-  await migrate(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
   await installCapture(pool, { ...storySiteCapture() });
   await seedFixture(pool);
 }
@@ -38,7 +39,7 @@ export const FAST_RELAY: Partial<RelayOptions> = {
 
 export function makeRelay(pool: pg.Pool, target: ConvexTarget, options: Partial<RelayOptions> = {}): Relay {
   return new Relay(
-    { pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
+    { tool: DEFAULT_TOOL_SCHEMA, pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
     { ...FAST_RELAY, ...options },
   );
 }

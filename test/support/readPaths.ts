@@ -17,6 +17,7 @@ import {
   type TableConfig,
 } from '../../src/mapping/index.js';
 import { streamRowsInKeyOrder, type PgRow } from '../../src/parity/pgRows.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 /** Column values in canonical text, so bytes, -0 and NaN compare exactly. */
 export function canonicalColumns(columns: Record<string, unknown>): Record<string, string> {
@@ -67,8 +68,8 @@ export async function backfilledRows(
   table: TableConfig,
   config: MirrorConfig,
 ): Promise<Map<string, MappedRow>> {
-  const catalog = (await readTableCatalog(pool, [table.name], { schema: 'public' })).get(table.name)!;
-  const page = await readPage(pool, tableShape('public', catalog), null, 10_000);
+  const catalog = (await readTableCatalog(pool, [table.name], { tool: DEFAULT_TOOL_SCHEMA, schema: 'public' })).get(table.name)!;
+  const page = await readPage(pool, DEFAULT_TOOL_SCHEMA, tableShape('public', catalog), null, 10_000);
   return new Map(page.map((p) => [p.key, mapRow(table, p.row, config)]));
 }
 

@@ -10,6 +10,7 @@
 import { loadStorySiteConfig } from '../../examples/story-site/src/app/schema.js';
 import type { ProjectConfig } from '../../src/config/projectConfig.js';
 import type { MirrorConfig } from '../../src/mapping/tableConfig.js';
+import { DEFAULT_TOOL_SCHEMA, type ToolSchema } from '../../src/core/toolSchema.js';
 
 export const STORY_SITE_TABLES: MirrorConfig = {
   schema: 'public',
@@ -205,8 +206,8 @@ export const STORY_SITE_TABLES: MirrorConfig = {
 export const STORY_SITE_TABLE_NAMES: string[] = STORY_SITE_TABLES.tables.map((t) => t.name);
 
 /** installCapture options for every story-site table (spread, then override `tables`). */
-export function storySiteCapture(): { tables: string[]; mirror: MirrorConfig } {
-  return { tables: STORY_SITE_TABLE_NAMES, mirror: STORY_SITE_TABLES };
+export function storySiteCapture(): { tool: ToolSchema; tables: string[]; mirror: MirrorConfig } {
+  return { tool: DEFAULT_TOOL_SCHEMA, tables: STORY_SITE_TABLE_NAMES, mirror: STORY_SITE_TABLES };
 }
 
 /** The story site's project config (examples/story-site/tandem.config.json), read once. */

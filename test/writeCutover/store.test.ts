@@ -37,6 +37,7 @@ import {
 import { SHOP_DDL } from '../discovery/shopSchema.js';
 import { waitFor } from '../cutover/waitFor.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 const TABLES = ['customer', 'orders', 'line', 'reading'];
@@ -46,14 +47,14 @@ const noGates = async () => [];
 describe.each(backends)('write groups and stages [%s]', (backend) => {
   let db: TestDatabase;
   let mirror: MirrorConfig;
-  const state = async () => [await readWriteGroups(db.pool), await readWriteStageHistory(db.pool)];
+  const state = async () => [await readWriteGroups(db.pool, DEFAULT_TOOL_SCHEMA), await readWriteStageHistory(db.pool, DEFAULT_TOOL_SCHEMA)];
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await db.pool.query(SHOP_DDL);
-    await migrate(db.pool);
+    await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     mirror = (await discoverMirror(db.pool, parseProjectConfig({ schema: 'shop' }, null))).mirror;
-    await installCapture(db.pool, { tables: TABLES, mirror });
+    await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: TABLES, mirror });
   }, 60_000);
   afterAll(async () => {
     await db?.close();
@@ -65,37 +66,37 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
       INSERT INTO shop.line VALUES (10, 1, 2), (10, 2, 1);
       COMMIT;`);
     await db.pool.query(`INSERT INTO shop.customer VALUES ('c3', 'c@example.com')`);
-    const scan = await scanOutboxTransactions(db.pool, { pageSize: 2 });
+    const scan = await scanOutboxTransactions(db.pool, DEFAULT_TOOL_SCHEMA, { pageSize: 2 });
     expect(scan.transactions.map((t) => t.tables)).toEqual([['line', 'orders']]);
     const groups = deriveWriteGroups({
       tables: TABLES,
       writePaths: writePathsFromTransactions(scan.transactions),
     });
     expect(groups.map((g) => g.name)).toEqual(['customer', 'line+orders', 'reading']);
-    expect(await saveWriteGroups(db.pool, groups, as)).toEqual({
+    expect(await saveWriteGroups(db.pool, DEFAULT_TOOL_SCHEMA, groups, as)).toEqual({
       added: ['customer', 'line+orders', 'reading'],
       removed: [],
       changed: [],
       unchanged: [],
     });
     expect(
-      (await readWriteGroups(db.pool)).map((g) => [g.name, g.tables, g.stage, g.pausedAt]),
+      (await readWriteGroups(db.pool, DEFAULT_TOOL_SCHEMA)).map((g) => [g.name, g.tables, g.stage, g.pausedAt]),
     ).toEqual([
       ['customer', ['customer'], 'postgres', null],
       ['line+orders', ['line', 'orders'], 'postgres', null],
       ['reading', ['reading'], 'postgres', null],
     ]);
-    const history = await readWriteStageHistory(db.pool);
+    const history = await readWriteStageHistory(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(history.map((h) => [h.group, h.action, h.actor, h.why])).toEqual([
       ['customer', 'groups-saved', 'test', 'testing'],
       ['line+orders', 'groups-saved', 'test', 'testing'],
       ['reading', 'groups-saved', 'test', 'testing'],
     ]);
     // Saving the same groups again changes nothing.
-    expect(await saveWriteGroups(db.pool, groups, as)).toMatchObject({
+    expect(await saveWriteGroups(db.pool, DEFAULT_TOOL_SCHEMA, groups, as)).toMatchObject({
       unchanged: ['customer', 'line+orders', 'reading'],
     });
-    expect(await readWriteStageHistory(db.pool)).toHaveLength(3);
+    expect(await readWriteStageHistory(db.pool, DEFAULT_TOOL_SCHEMA)).toHaveLength(3);
   });
 
   it('a transaction writing two groups is recorded and reported once: a log line and a metric', async () => {
@@ -109,11 +110,11 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
       new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }),
     );
     const metrics = createWriteCutoverMetrics(new Registry());
-    const found = await watchCrossings(db.pool, { log, metrics });
+    const found = await watchCrossings(db.pool, DEFAULT_TOOL_SCHEMA, { log, metrics });
     expect(found.map((c) => [c.tables, c.groups, c.source])).toEqual([
       [['customer', 'reading'], ['customer', 'reading'], 'transaction'],
     ]);
-    expect(await watchCrossings(db.pool, { log, metrics })).toEqual([]);
+    expect(await watchCrossings(db.pool, DEFAULT_TOOL_SCHEMA, { log, metrics })).toEqual([]);
     expect((await metrics.crossings.get()).values.map((v) => [v.labels, v.value])).toEqual([
       [{ groups: 'customer+reading' }, 1],
     ]);
@@ -126,18 +127,18 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
         txid: found[0]!.txid,
       }),
     ]);
-    expect((await listRuntimeCrossings(db.pool)).map((c) => c.groups)).toEqual([
+    expect((await listRuntimeCrossings(db.pool, DEFAULT_TOOL_SCHEMA)).map((c) => c.groups)).toEqual([
       ['customer', 'reading'],
     ]);
   });
 
   it('refuses to move a group whose reads are not on convex, whose gates are unmet, or that a write path crosses; writes nothing', async () => {
     const before = await state();
-    const refused = await setWriteStage(db.pool, {
+    const refused = await setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
       ...as,
       group: 'customer',
       stage: 'convex',
-      gates: checklistGates(db.pool, mirror),
+      gates: checklistGates(db.pool, DEFAULT_TOOL_SCHEMA, mirror),
     }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(WriteStageRefusedError);
     const err = refused as WriteStageRefusedError;
@@ -165,7 +166,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
         source: 'inventory' as const,
       },
     ];
-    const withPath = (await setWriteStage(db.pool, {
+    const withPath = (await setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
       ...as,
       group: 'line+orders',
       stage: 'convex-shadow',
@@ -176,7 +177,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
       'reads are not on convex: line reads at postgres, orders reads at postgres',
       'write paths cross groups: app/sync.ts:POST (POST) (inventory) writes customer, orders in groups customer, line+orders',
     ]);
-    const bad: Array<[Parameters<typeof setWriteStage>[1], string]> = [
+    const bad: Array<[Parameters<typeof setWriteStage>[2], string]> = [
       [
         { ...as, group: 'nope', stage: 'convex', gates: noGates },
         'group: "nope" is not a saved write group (known: customer, line+orders, reading)',
@@ -192,20 +193,20 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
       ],
     ];
     for (const [request, message] of bad)
-      await expect(setWriteStage(db.pool, request), message).rejects.toThrow(message);
+      await expect(setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, request), message).rejects.toThrow(message);
     expect(await state()).toEqual(before);
   });
 
   it('moves a group whose preconditions hold, step by step, and audits each move', async () => {
     for (const table of ['orders', 'line'])
-      await setReadStage(db.pool, TABLES, {
+      await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, TABLES, {
         table,
         stage: 'convex',
         force: true,
         actor: 'test',
         why: 'reads moved',
       });
-    const shadow = await setWriteStage(db.pool, {
+    const shadow = await setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
       ...as,
       group: 'line+orders',
       stage: 'convex-shadow',
@@ -219,7 +220,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
       forced: false,
       overridden: [],
     });
-    await setWriteStage(db.pool, {
+    await setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
       ...as,
       group: 'line+orders',
       stage: 'convex',
@@ -228,11 +229,11 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
     });
     // Convex → Postgres only through rollback, which drains first.
     await expect(
-      setWriteStage(db.pool, { ...as, group: 'line+orders', stage: 'postgres', gates: noGates }),
+      setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, { ...as, group: 'line+orders', stage: 'postgres', gates: noGates }),
     ).rejects.toThrow(
       'stage: line+orders: convex → postgres refused: Convex is the writer; moving it back drains reverse sync first (use tandem flags rollback line+orders --writes)',
     );
-    const history = (await readWriteStageHistory(db.pool, 'line+orders')).filter(
+    const history = (await readWriteStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'line+orders')).filter(
       (h) => h.action === 'set',
     );
     expect(history.map((h) => [h.from, h.to, h.actor, h.why, h.forced, h.refusals])).toEqual([
@@ -243,7 +244,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
     const before = await state();
     await expect(
       saveWriteGroups(
-        db.pool,
+        db.pool, DEFAULT_TOOL_SCHEMA,
         [
           { name: 'line+orders', tables: ['line', 'orders', 'reading'], writePaths: [] },
           { name: 'customer', tables: ['customer'], writePaths: [] },
@@ -257,7 +258,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
   });
 
   it('a forced move is done and audited with the reasons it overrode', async () => {
-    const change = await setWriteStage(db.pool, {
+    const change = await setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
       ...as,
       group: 'customer',
       stage: 'convex-shadow',
@@ -269,7 +270,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
       true,
       ['reads-not-convex', 'crossing'],
     ]);
-    const last = (await readWriteStageHistory(db.pool, 'customer')).at(-1)!;
+    const last = (await readWriteStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'customer')).at(-1)!;
     expect([
       last.action,
       last.from,
@@ -286,7 +287,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
       ['reads-not-convex', 'crossing'],
     ]);
     // From convex-shadow Postgres never stopped writing: back to postgres is a plain move.
-    const back = await rollbackWriteStage(db.pool, {
+    const back = await rollbackWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
       ...as,
       group: 'customer',
       drain: { drain: () => Promise.reject(new Error('not called')) },
@@ -296,8 +297,8 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
 
   it('rollback refuses to switch when reverse sync does not drain, and switches after draining, measuring the pause', async () => {
     const flags = [
-      await WriteFlags.start({ pool: db.pool, pollMs: 50 }),
-      await WriteFlags.start({ pool: db.pool, pollMs: 50 }),
+      await WriteFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, pollMs: 50 }),
+      await WriteFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, pollMs: 50 }),
     ];
     try {
       await waitFor(
@@ -314,7 +315,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
           return { drained: false, pending: 3 };
         },
       };
-      const refused = await rollbackWriteStage(db.pool, {
+      const refused = await rollbackWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
         ...as,
         group: 'line+orders',
         drain: stuck,
@@ -349,7 +350,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
           return { drained: true, pending: 0 };
         },
       };
-      const result = await rollbackWriteStage(db.pool, {
+      const result = await rollbackWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
         ...as,
         group: 'line+orders',
         drain: drained,
@@ -363,7 +364,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
         pauseMs: 120,
         drain: { drained: true, pending: 0 },
       });
-      const last = (await readWriteStageHistory(db.pool, 'line+orders')).at(-1)!;
+      const last = (await readWriteStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'line+orders')).at(-1)!;
       expect([last.action, last.from, last.to, last.pauseMs, last.why, last.detail]).toEqual([
         'rollback',
         'convex',
@@ -379,7 +380,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
         'clients follow the rollback',
       );
       // Already at postgres: nothing to do, nothing written.
-      const again = await rollbackWriteStage(db.pool, {
+      const again = await rollbackWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
         ...as,
         group: 'line+orders',
         drain: drained,

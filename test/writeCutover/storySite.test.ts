@@ -24,6 +24,7 @@ import {
 import { admin, appDeps, editor, reader } from '../support/appFixture.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { prepareMirroredDatabase } from '../support/mirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -109,7 +110,7 @@ describe.each(backends)('story site write groups [%s]', (backend) => {
   });
 
   it('groups derived from the outbox put the approval tables together; with the declared groups saved, nothing crosses', async () => {
-    const { transactions } = await scanOutboxTransactions(db.pool, { afterSeq: seeded });
+    const { transactions } = await scanOutboxTransactions(db.pool, DEFAULT_TOOL_SCHEMA, { afterSeq: seeded });
     const derived = deriveWriteGroups({
       tables: STORY_SITE_MIRRORED_TABLES,
       writePaths: writePathsFromTransactions(transactions),
@@ -120,14 +121,14 @@ describe.each(backends)('story site write groups [%s]', (backend) => {
       'story',
       'story_approval',
     ]);
-    await saveWriteGroups(db.pool, storySiteGroups, { actor: 'test', why: 'story site groups' });
+    await saveWriteGroups(db.pool, DEFAULT_TOOL_SCHEMA, storySiteGroups, { actor: 'test', why: 'story site groups' });
     // The seed transaction writes every table: it crosses any grouping, and is what a bulk load looks like.
-    const seed = await watchCrossings(db.pool);
+    const seed = await watchCrossings(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(seed.map((c) => c.tables)).toEqual([['avatar', 'course', 'image', 'language', 'story']]);
     await db.pool.query('DELETE FROM tandem.write_crossing');
     // Saved apart, the approval's tables are crossed by its transactions.
     await saveWriteGroups(
-      db.pool,
+      db.pool, DEFAULT_TOOL_SCHEMA,
       [
         ...storySiteGroups.filter((g) => !g.tables.includes('story')),
         { name: 'approvals', tables: ['story_approval'], writePaths: [] },
@@ -136,7 +137,7 @@ describe.each(backends)('story site write groups [%s]', (backend) => {
       { actor: 'test', why: 'split on purpose' },
     );
     // (The seed transaction is read again too: each scan re-reads a window before its checkpoint.)
-    const crossings = (await watchCrossings(db.pool)).filter((c) => c.groups.includes('approvals'));
+    const crossings = (await watchCrossings(db.pool, DEFAULT_TOOL_SCHEMA)).filter((c) => c.groups.includes('approvals'));
     expect(crossings.map((c) => [c.tables, c.groups])).toEqual([
       [
         ['course', 'story', 'story_approval'],

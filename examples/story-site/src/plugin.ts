@@ -29,7 +29,7 @@ function http(context: ApplicationHttpContext) {
   const postgres = new PostgresReadPaths(context.pool);
   const routed = context.reads;
   const readRouting = routed
-    ? storySiteReadRouting(storySiteReader({ flags: routed.flags, pool: context.pool, log: context.log }), {
+    ? storySiteReadRouting(storySiteReader({ flags: routed.flags, pool: context.pool, tool: context.tool, log: context.log }), {
         postgres,
         convex: new ConvexReadPaths(routed.convex),
       })

@@ -30,13 +30,13 @@ export function register(program: Command): void {
     .action(async (flags: { history: number; json?: boolean }) => {
       const ctx = await commandContext();
       const result = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         const tables = (await discover(ctx, db)).mirror.tables.map((t) => t.name);
         checkPolicyTables(ctx.project.alerts, tables);
         return {
           rules: Object.fromEntries(tables.map((t) => [t, rulesForTable(ctx.project.alerts, t)])),
-          current: await currentAlerts(db.pool),
-          history: flags.history > 0 ? await listAlertHistory(db.pool, { limit: flags.history }) : [],
+          current: await currentAlerts(db.pool, ctx.tool),
+          history: flags.history > 0 ? await listAlertHistory(db.pool, ctx.tool, { limit: flags.history }) : [],
         };
       });
       if (flags.json) {

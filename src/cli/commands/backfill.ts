@@ -110,7 +110,7 @@ export function register(program: Command): void {
       let result: BackfillResult;
       try {
         result = await withDatabase(ctx, async (db) =>
-          backfill(db.pool, target, {
+          backfill(db.pool, ctx.tool, target, {
             config: (await discover(ctx, db)).mirror,
             tables: flags.tables,
             rate: flags.rate,
@@ -134,7 +134,7 @@ export function register(program: Command): void {
         process.stderr.write('tandem backfill: stopped at a checkpoint; run it again to resume\n');
         process.exitCode = EXIT_INTERRUPTED;
       } else if (result.tables.some((t) => t.rejected > 0)) {
-        process.stderr.write('tandem backfill: some rows cannot be stored in Convex; see tandem.backfill_rejected\n');
+        process.stderr.write(`tandem backfill: some rows cannot be stored in Convex; see ${ctx.tool.sql}.backfill_rejected\n`);
         process.exitCode = EXIT_FINDINGS;
       }
     });

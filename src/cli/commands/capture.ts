@@ -70,11 +70,11 @@ export function register(program: Command): void {
     .action(async (flags: TablesFlags) => {
       const ctx = await commandContext();
       const { results, skipped } = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         const discovered = await discover(ctx, db);
         const tables = selectTables(discovered, flags.tables);
         return {
-          results: await installCapture(db.pool, { tables, mirror: discovered.mirror }),
+          results: await installCapture(db.pool, { tool: ctx.tool, tables, mirror: discovered.mirror }),
           skipped: flags.tables ? [] : discovered.skipped,
         };
       });
@@ -91,8 +91,8 @@ export function register(program: Command): void {
     .action(async (flags: TablesFlags) => {
       const ctx = await commandContext();
       const results = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return uninstallCapture(db.pool, { schema: ctx.project.schema, tables: flags.tables });
+        await requireSchema(db.pool, ctx.tool);
+        return uninstallCapture(db.pool, { tool: ctx.tool, schema: ctx.project.schema, tables: flags.tables });
       });
       if (results.length === 0) process.stdout.write('no table has capture installed\n');
       for (const r of results) process.stdout.write(`${r.action.padEnd(7)}  ${r.table}\n`);
@@ -105,9 +105,9 @@ export function register(program: Command): void {
     .action(async (flags: { json?: boolean }) => {
       const ctx = await commandContext();
       const { rows, skipped } = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         const discovered = await discover(ctx, db);
-        return { rows: await captureStatus(db.pool, discovered.mirror), skipped: discovered.skipped };
+        return { rows: await captureStatus(db.pool, ctx.tool, discovered.mirror), skipped: discovered.skipped };
       });
       process.stdout.write(
         flags.json

@@ -76,7 +76,7 @@ export function register(program: Command): void {
         convexDir: flags.convexDir ? path.resolve(flags.convexDir) : projectConvexDir(project),
       });
       try {
-        await migrate(stores.pool);
+        await migrate(stores.pool, ctx.tool);
         if (flags.sample !== undefined && application?.sample) {
           const seed = flags.seed === undefined ? application.sample.defaultSeed : Number(flags.seed);
           await fillSample(stores.pool, application.sample, flags.sample, seed);
@@ -84,6 +84,7 @@ export function register(program: Command): void {
         const { mirror } = await discoverMirror(stores.pool, project);
         const tokens = Object.keys(config.apiTokens).length > 0 ? config.apiTokens : DEV_TOKENS;
         const serving = await startServing(stores, {
+          tool: ctx.tool,
           application,
           mirror,
           discover: async () => (await discoverMirror(stores.pool, project)).mirror,

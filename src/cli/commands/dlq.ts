@@ -26,8 +26,8 @@ export function register(program: Command): void {
     .action(async (flags: { all?: boolean; table?: string; json?: boolean }) => {
       const ctx = await commandContext();
       const rows = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return listDeadLetters(db.pool, { includeResolved: flags.all, table: flags.table });
+        await requireSchema(db.pool, ctx.tool);
+        return listDeadLetters(db.pool, ctx.tool, { includeResolved: flags.all, table: flags.table });
       });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -54,8 +54,8 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const ids = flags.all ? 'all' : [deadLetterId(id!)];
       const retried = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return retryDeadLetters(db.pool, ids, actor());
+        await requireSchema(db.pool, ctx.tool);
+        return retryDeadLetters(db.pool, ctx.tool, ids, actor());
       });
       process.stdout.write(`retried ${retried.length} dead letter(s)${retried.length ? `: ${retried.join(', ')}` : ''}\n`);
     });
@@ -67,8 +67,8 @@ export function register(program: Command): void {
     .action(async (id: string, flags: { reason?: string }) => {
       const ctx = await commandContext();
       await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        await discardDeadLetter(db.pool, deadLetterId(id), actor(), flags.reason);
+        await requireSchema(db.pool, ctx.tool);
+        await discardDeadLetter(db.pool, ctx.tool, deadLetterId(id), actor(), flags.reason);
       });
       process.stdout.write(`discarded dead letter ${id}\n`);
     });

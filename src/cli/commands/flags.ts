@@ -56,10 +56,10 @@ export function register(program: Command): void {
       if (opts.writes) return writes.list(opts);
       const ctx = await commandContext();
       const rows = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         const { mirror } = await discover(ctx, db);
         return listReadStages(
-          db.pool,
+          db.pool, ctx.tool,
           mirror.tables.map((t) => t.name),
         );
       });
@@ -103,10 +103,10 @@ export function register(program: Command): void {
         opts.why ??= opts.reason;
         const ctx = await commandContext();
         const change = await withDatabase(ctx, async (db) => {
-          await requireSchema(db.pool);
+          await requireSchema(db.pool, ctx.tool);
           const { mirror } = await discover(ctx, db);
           return setReadStage(
-            db.pool,
+            db.pool, ctx.tool,
             mirror.tables.map((t) => t.name),
             {
               table,
@@ -155,10 +155,10 @@ export function register(program: Command): void {
           throw new InvalidInputError('table', 'give one table, or --all');
         const ctx = await commandContext();
         const changes = await withDatabase(ctx, async (db) => {
-          await requireSchema(db.pool);
+          await requireSchema(db.pool, ctx.tool);
           const { mirror } = await discover(ctx, db);
           return rollbackReadStages(
-            db.pool,
+            db.pool, ctx.tool,
             opts.all ? 'all' : [table!],
             mirror.tables.map((t) => t.name),
             { why: opts.why ?? '', actor: actor() },
@@ -181,8 +181,8 @@ export function register(program: Command): void {
       if (opts.writes) return writes.history(table, opts);
       const ctx = await commandContext();
       const entries = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return readStageHistory(db.pool, table);
+        await requireSchema(db.pool, ctx.tool);
+        return readStageHistory(db.pool, ctx.tool, table);
       });
       if (opts.json) return print(JSON.stringify(entries, null, 2));
       if (entries.length === 0) return print('no stage changes');

@@ -29,8 +29,8 @@ export function register(program: Command): void {
       }
       const reader = stores.includes('convex') ? openConvexTarget(ctx.config) : null;
       const report = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return runInvariants(db.pool, reader, { suites, stores, record: flags.record });
+        await requireSchema(db.pool, ctx.tool);
+        return runInvariants(db.pool, ctx.tool, reader, { suites, stores, record: flags.record });
       });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -70,10 +70,10 @@ function registerHistory(parity: Command): void {
       const ctx = await commandContext();
       const now = flags.now ?? new Date();
       const { runs, status } = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         return {
-          runs: await listRuns(db.pool, { table: flags.table, limit: flags.limit, now }),
-          status: await parityStatus(db.pool, now),
+          runs: await listRuns(db.pool, ctx.tool, { table: flags.table, limit: flags.limit, now }),
+          status: await parityStatus(db.pool, ctx.tool, now),
         };
       });
       if (flags.json) {
@@ -112,8 +112,8 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const report = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return runParity(db.pool, target, {
+        await requireSchema(db.pool, ctx.tool);
+        return runParity(db.pool, ctx.tool, target, {
           config: (await discover(ctx, db)).mirror,
           tables: flags.tables,
           mode: flags.mode,

@@ -80,12 +80,12 @@ function registerChecklist(program: Command): void {
   ).action(async (table: string | undefined, flags: GateFlags & { json?: boolean }) => {
     const ctx = await commandContext();
     const lists = await withDatabase(ctx, async (db) => {
-      await requireSchema(db.pool);
+      await requireSchema(db.pool, ctx.tool);
       const { mirror } = await discover(ctx, db);
       const names = mirror.tables.map((t) => t.name);
       if (table !== undefined && !names.includes(table))
         throw new InvalidInputError('table', `${table} is not a mirrored table`);
-      return checklist(db.pool, mirror, table ? [table] : names, {
+      return checklist(db.pool, ctx.tool, mirror, table ? [table] : names, {
         ...flags,
         sources: phaseSources(ctx, db.pool),
       });
@@ -109,8 +109,8 @@ function registerAdvance(program: Command): void {
     async (table: string, flags: GateFlags & { to?: string; force?: boolean; why?: string }) => {
       const ctx = await commandContext();
       const result = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return advancePhase(db.pool, (await discover(ctx, db)).mirror, table, {
+        await requireSchema(db.pool, ctx.tool);
+        return advancePhase(db.pool, ctx.tool, (await discover(ctx, db)).mirror, table, {
           ...flags,
           sources: phaseSources(ctx, db.pool),
         });
@@ -138,8 +138,8 @@ function registerDrill(program: Command): void {
       const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const result = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return idempotencyDrill(db.pool, target, (await discover(ctx, db)).mirror, table, flags);
+        await requireSchema(db.pool, ctx.tool);
+        return idempotencyDrill(db.pool, ctx.tool, target, (await discover(ctx, db)).mirror, table, flags);
       });
       process.stdout.write(`${result.table}: ${String(result.evidence.detail.summary)}\n`);
       if (!result.passed) {
@@ -168,8 +168,8 @@ function registerDrill(program: Command): void {
     .action(async (table: string, flags: { timeoutMs: number; staleMs: number; now?: Date }) => {
       const ctx = await commandContext();
       const result = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return rollbackDrill(db.pool, (await discover(ctx, db)).mirror, table, {
+        await requireSchema(db.pool, ctx.tool);
+        return rollbackDrill(db.pool, ctx.tool, (await discover(ctx, db)).mirror, table, {
           timeoutMs: flags.timeoutMs,
           staleAfterMs: flags.staleMs,
           now: flags.now,
@@ -213,12 +213,12 @@ function registerFreeze(program: Command): void {
         const ctx = await commandContext();
         const target = openConvexTarget(ctx.config);
         const result = await withDatabase(ctx, async (db) => {
-          await requireSchema(db.pool);
+          await requireSchema(db.pool, ctx.tool);
           const { mirror } = await discover(ctx, db);
-          return freezeTable(db.pool, mirror, table, {
+          return freezeTable(db.pool, ctx.tool, mirror, table, {
             ...flags,
             finalParity: (name) =>
-              runParity(db.pool, target, { config: mirror, tables: [name], mode: 'full' }),
+              runParity(db.pool, ctx.tool, target, { config: mirror, tables: [name], mode: 'full' }),
           });
         });
         if (result.dryRun) {
@@ -238,8 +238,8 @@ function registerFreeze(program: Command): void {
     .action(async (table: string, flags: { why: string }) => {
       const ctx = await commandContext();
       const result = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return unfreezeTable(db.pool, (await discover(ctx, db)).mirror, table, flags);
+        await requireSchema(db.pool, ctx.tool);
+        return unfreezeTable(db.pool, ctx.tool, (await discover(ctx, db)).mirror, table, flags);
       });
       process.stdout.write(`${result.table}: unfrozen, phase ${result.phase}\n`);
     });
@@ -257,8 +257,8 @@ function registerArchive(program: Command): void {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const out = flags.out ?? path.join('tandem-archive', `${table}-${stamp}`);
       const result = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return archiveTable(db.pool, (await discover(ctx, db)).mirror, table, { out });
+        await requireSchema(db.pool, ctx.tool);
+        return archiveTable(db.pool, ctx.tool, (await discover(ctx, db)).mirror, table, { out });
       });
       process.stdout.write(`${table}: ${String(result.evidence.detail.summary)}\n`);
       if (!result.verified) process.exitCode = EXIT_FINDINGS;
@@ -306,8 +306,8 @@ function registerDecommission(program: Command): void {
         const ctx = await commandContext();
         const { scanForTables } = await import('../../scan.js');
         const result = await withDatabase(ctx, async (db) => {
-          await requireSchema(db.pool);
-          return decommissionTable(db.pool, (await discover(ctx, db)).mirror, table, {
+          await requireSchema(db.pool, ctx.tool);
+          return decommissionTable(db.pool, ctx.tool, (await discover(ctx, db)).mirror, table, {
             ...flags,
             sources: {
               ...phaseSources(ctx, db.pool),

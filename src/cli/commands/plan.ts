@@ -49,7 +49,7 @@ export function register(program: Command): void {
       const { plan, groups, saved } = await withDatabase(ctx, async (db) => {
         const plan = await readPlan(db.pool, { config: ctx.project, only: flags.tables });
         // Write groups live in the tool's schema: without it (before init) the plan is printed alone.
-        if ((await schemaStatus(db.pool)).current === 0) {
+        if ((await schemaStatus(db.pool, ctx.tool)).current === 0) {
           if (flags.saveGroups)
             throw new InvalidInputError(
               'save-groups',
@@ -64,18 +64,18 @@ export function register(program: Command): void {
           const { buildInventory } = await import('../../scan.js');
           writePaths = writePathsFromInventory(await buildInventory(flags.src));
         }
-        let groups: WriteGroupReport = await writeGroupReport(db.pool, {
+        let groups: WriteGroupReport = await writeGroupReport(db.pool, ctx.tool, {
           tables,
           writePaths,
           log: ctx.log,
         });
         let saved = null;
         if (flags.saveGroups) {
-          saved = await saveWriteGroups(db.pool, groups.derived, {
+          saved = await saveWriteGroups(db.pool, ctx.tool, groups.derived, {
             actor: `${os.userInfo().username}@${os.hostname()} (cli)`,
             why: flags.why ?? '',
           });
-          groups = await writeGroupReport(db.pool, { tables, writePaths, log: ctx.log });
+          groups = await writeGroupReport(db.pool, ctx.tool, { tables, writePaths, log: ctx.log });
         }
         return { plan, groups, saved };
       });

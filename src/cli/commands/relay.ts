@@ -52,10 +52,10 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const summary = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         const registry = new Registry();
         const metrics = createRelayMetrics(registry);
-        registerOutboxGauges(registry, db.pool);
+        registerOutboxGauges(registry, ctx.tool, db.pool);
         const mirror = (await discover(ctx, db)).mirror;
         const tables = mirror.tables.map((t) => t.name);
         // A rule for a table that is not mirrored is refused before anything runs.
@@ -71,7 +71,7 @@ export function register(program: Command): void {
               }));
         if (metricsServer) ctx.log.info({ url: metricsServer.url }, 'relay metrics served');
         const relay = new Relay(
-          {
+          { tool: ctx.tool,
             pool: db.pool,
             target,
             schema: {
@@ -95,7 +95,7 @@ export function register(program: Command): void {
           if (flags.once) summary = await relay.drain();
           else {
             const stopped = nextStopSignal();
-            const alerts = startAlerting({ pool: db.pool, policy: ctx.project.alerts, tables: () => tables, config: ctx.config, log: ctx.log });
+            const alerts = startAlerting({ tool: ctx.tool, pool: db.pool, policy: ctx.project.alerts, tables: () => tables, config: ctx.config, log: ctx.log });
             live.alerts = alerts;
             relay.start();
             ctx.log.info({ workers: flags.workers }, 'relay running');
@@ -108,7 +108,7 @@ export function register(program: Command): void {
           await metricsServer?.close();
         }
         // Held events are not a failure, but nobody should miss that they wait.
-        return { ...summary, paused: await pausedTables(db.pool) };
+        return { ...summary, paused: await pausedTables(db.pool, ctx.tool) };
       });
       process.stdout.write(`relay: ${summary.applied} applied, ${summary.retried} retried, ${summary.dead} dead-lettered\n`);
       process.stdout.write(formatPaused(summary.paused.map((p) => ({ table: p.table, paused: p }))));

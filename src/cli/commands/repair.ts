@@ -25,19 +25,19 @@ export function register(program: Command): void {
       if (given.length > 0 && flags.tables?.length !== 1) throw new InvalidArgumentError('--keys/--key need exactly one table in --tables');
       const ctx = await commandContext();
       const results = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         const { mirror } = await discover(ctx, db);
         const work: Array<{ table: string; keys: string[] }> = [];
         if (given.length > 0) {
           const table = requireTable(mirror, flags.tables![0]!);
           work.push({ table: table.name, keys: given.map((k) => parseKeyArgument(table, k)) });
         } else {
-          for (const u of await unresolvedDrift(db.pool, new Date())) {
+          for (const u of await unresolvedDrift(db.pool, ctx.tool, new Date())) {
             if (!flags.tables?.length || flags.tables.includes(u.table)) work.push({ table: u.table, keys: u.keys.map((k) => k.key) });
           }
         }
         const done: RepairResult[] = [];
-        for (const w of work) done.push(await repairKeys(db.pool, requireTable(mirror, w.table), w.keys, actor()));
+        for (const w of work) done.push(await repairKeys(db.pool, ctx.tool, requireTable(mirror, w.table), w.keys, actor()));
         return done;
       });
       if (results.length === 0) process.stdout.write('nothing to repair (no unresolved drift in the parity history; run `tandem parity`)\n');

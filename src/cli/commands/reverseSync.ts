@@ -59,18 +59,18 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const outcome = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         const source = changeLogSource(target);
         const registry = new Registry();
         createRelayMetrics(registry);
-        registerOutboxGauges(registry, db.pool);
-        const metrics = createReverseSyncMetrics(registry, db.pool, source);
+        registerOutboxGauges(registry, ctx.tool, db.pool);
+        const metrics = createReverseSyncMetrics(registry, ctx.tool, db.pool, source);
         const server =
           flags.metricsPort === undefined
             ? undefined
             : await serveMetrics(registry, flags.metricsPort, flags.metricsHost);
         if (server) ctx.log.info({ url: server.url }, 'reverse-sync metrics served');
-        const worker = new ReverseSyncWorker({
+        const worker = new ReverseSyncWorker({ tool: ctx.tool,
           pool: db.pool,
           source,
           config: (await discover(ctx, db)).mirror,
@@ -83,7 +83,7 @@ export function register(program: Command): void {
           if (flags.once) {
             await worker.raiseConvexVersionFloor();
             const drained = await worker.drain(undefined, Number.MAX_SAFE_INTEGER);
-            return { drained, status: await reverseSyncStatus(db.pool, source) };
+            return { drained, status: await reverseSyncStatus(db.pool, ctx.tool, source) };
           }
           const stopped = nextStopSignal();
           const running = worker.start();
@@ -91,7 +91,7 @@ export function register(program: Command): void {
           await stopped;
           await worker.stop();
           await running;
-          return { drained: null, status: await reverseSyncStatus(db.pool, source) };
+          return { drained: null, status: await reverseSyncStatus(db.pool, ctx.tool, source) };
         } finally {
           await server?.close();
         }
@@ -110,8 +110,8 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
       const status = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return reverseSyncStatus(db.pool, changeLogSource(target));
+        await requireSchema(db.pool, ctx.tool);
+        return reverseSyncStatus(db.pool, ctx.tool, changeLogSource(target));
       });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);

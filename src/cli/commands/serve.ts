@@ -43,14 +43,14 @@ function convexForReads(config: Config) {
  */
 async function alertingFor(ctx: CommandContext, db: Database): Promise<AlertMonitor | undefined> {
   try {
-    await requireSchema(db.pool);
+    await requireSchema(db.pool, ctx.tool);
   } catch (err) {
     ctx.log.info({ reason: (err as Error).message }, 'alert rules not evaluated');
     return undefined;
   }
   const tables = (await discover(ctx, db)).mirror.tables.map((t) => t.name);
   checkPolicyTables(ctx.project.alerts, tables);
-  return startAlerting({ pool: db.pool, policy: ctx.project.alerts, tables: () => tables, config: ctx.config, log: ctx.log });
+  return startAlerting({ tool: ctx.tool, pool: db.pool, policy: ctx.project.alerts, tables: () => tables, config: ctx.config, log: ctx.log });
 }
 
 /**
@@ -62,7 +62,7 @@ async function controlRoomFor(
   db: Database,
   convex: ReturnType<typeof convexForReads>,
 ): Promise<ApiStackOptions['controlRoom']> {
-  const status = await schemaStatus(db.pool);
+  const status = await schemaStatus(db.pool, ctx.tool);
   if (status.pending.length > 0 || status.current > status.latest) {
     ctx.log.warn('control room off: Tandem\'s schema is not current (run `npx tandem init`)');
     return undefined;
@@ -90,6 +90,7 @@ export function register(program: Command): void {
         const alerts = await alertingFor(ctx, db);
         const convex = convexForReads(ctx.config);
         const api = await startApiStack({
+          tool: ctx.tool,
           pool: db.pool,
           application,
           tokens: ctx.config.apiTokens,

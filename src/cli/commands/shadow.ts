@@ -28,8 +28,8 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean; samples: number }) => {
       const ctx = await commandContext();
       const report = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return shadowReport(db.pool, { samples: opts.samples });
+        await requireSchema(db.pool, ctx.tool);
+        return shadowReport(db.pool, ctx.tool, { samples: opts.samples });
       });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -75,11 +75,11 @@ export function register(program: Command): void {
       const ctx = await commandContext();
       const { rows, skipped } = await withDatabase(ctx, async (db) => {
         const discovered = await discover(ctx, db);
-        const capture = await captureStatus(db.pool, discovered.mirror);
+        const capture = await captureStatus(db.pool, ctx.tool, discovered.mirror);
         // Mirrored tables in plan order, then any other table capture is on.
         const mirrored = discovered.mirror.tables.map((t) => t.name);
         const tables = [...mirrored, ...capture.map((c) => c.table).filter((t) => !mirrored.includes(t))];
-        const rows = joinStatus(capture, await backfillStatus(db.pool, tables));
+        const rows = joinStatus(capture, await backfillStatus(db.pool, ctx.tool, tables));
         return { rows, skipped: discovered.skipped };
       });
       process.stdout.write(

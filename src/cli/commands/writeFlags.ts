@@ -43,11 +43,11 @@ export function writesOption(value: string, description: string): Option {
 function reverseSyncDrain(ctx: CommandContext, db: Database): WriteDrain {
   return {
     async drain(group, deadlineMs) {
-      const stored = (await readWriteGroups(db.pool)).find((g) => g.name === group);
+      const stored = (await readWriteGroups(db.pool, ctx.tool)).find((g) => g.name === group);
       if (!stored) throw new InvalidInputError('group', `${group} is not a saved write group`);
       const source = changeLogSource(openConvexTarget(ctx.config));
       const config = (await discover(ctx, db)).mirror;
-      return drainReverseSync({ pool: db.pool, source, config, log: ctx.log }, stored.tables, deadlineMs);
+      return drainReverseSync({ tool: ctx.tool, pool: db.pool, source, config, log: ctx.log }, stored.tables, deadlineMs);
     },
   };
 }
@@ -66,8 +66,8 @@ export function registerWriteFlags() {
     async list(opts: { json?: boolean }) {
       const ctx = await commandContext();
       const groups = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return readWriteGroups(db.pool);
+        await requireSchema(db.pool, ctx.tool);
+        return readWriteGroups(db.pool, ctx.tool);
       });
       const rows = groups.map((g) => ({
         group: g.name,
@@ -104,15 +104,15 @@ export function registerWriteFlags() {
       const ctx = await commandContext();
       const writePaths = await inventoryPaths(opts.src);
       const change = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
+        await requireSchema(db.pool, ctx.tool);
         const { mirror } = await discover(ctx, db);
-        return setWriteStage(db.pool, {
+        return setWriteStage(db.pool, ctx.tool, {
           group,
           stage: opts.writes!,
           why: opts.why ?? opts.reason ?? '',
           actor: actor(),
           force: opts.force,
-          gates: checklistGates(db.pool, mirror, { sources: phaseSources(ctx, db.pool) }),
+          gates: checklistGates(db.pool, ctx.tool, mirror, { sources: phaseSources(ctx, db.pool) }),
           writePaths,
         });
       });
@@ -130,8 +130,8 @@ export function registerWriteFlags() {
         throw new InvalidInputError('group', 'give one write group (--all is for read stages)');
       const ctx = await commandContext();
       const result = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return rollbackWriteStage(db.pool, {
+        await requireSchema(db.pool, ctx.tool);
+        return rollbackWriteStage(db.pool, ctx.tool, {
           group,
           why: opts.why ?? opts.reason ?? '',
           actor: actor(),
@@ -150,8 +150,8 @@ export function registerWriteFlags() {
     async history(group: string | undefined, opts: { json?: boolean }) {
       const ctx = await commandContext();
       const entries = await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool);
-        return readWriteStageHistory(db.pool, group);
+        await requireSchema(db.pool, ctx.tool);
+        return readWriteStageHistory(db.pool, ctx.tool, group);
       });
       if (opts.json) return print(JSON.stringify(entries, null, 2));
       if (entries.length === 0) return print('no write stage changes');

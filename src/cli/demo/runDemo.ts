@@ -21,7 +21,7 @@ import { discoverMirror } from '../../index.js';
 import type { MirrorConfig } from '../../index.js';
 import { runInvariants, runParity, type InvariantReport, type ParityReport } from '../../index.js';
 import { formatPlan, readPlan } from '../../index.js';
-import { migrate } from '../../index.js';
+import { migrate, toolSchemaOf } from '../../index.js';
 import { outboxDrained } from '../../index.js';
 import { advanceWhileMet, checklist, idempotencyDrill, InvalidInputError, type ConvexTarget } from '../../index.js';
 import type { ParityReader } from '../../index.js';
@@ -30,6 +30,7 @@ import { planPhaseSources } from '../phaseSources.js';
 import { projectConvexDir } from '../context.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
+import type { ToolSchema } from '../../index.js';
 
 export interface DemoOptions {
   /** Wiped and recreated: the demo always starts from nothing. */
@@ -83,9 +84,9 @@ export interface RunningDemo {
 
 const DRAIN_TIMEOUT_MS = 120_000;
 
-async function waitForDrain(pool: pg.Pool): Promise<void> {
+async function waitForDrain(pool: pg.Pool, tool: ToolSchema): Promise<void> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-  while (!(await outboxDrained(pool))) {
+  while (!(await outboxDrained(pool, tool))) {
     if (Date.now() > deadline) throw new Error(`the relay did not drain the outbox within ${DRAIN_TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -98,29 +99,29 @@ async function waitForDrain(pool: pg.Pool): Promise<void> {
  * replay, which the checklist then shows as unmet).
  */
 async function advanceTables(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   target: ConvexTarget & ParityReader,
   mirror: MirrorConfig,
   sources: PhaseSources,
 ): Promise<void> {
   for (const table of mirror.tables) {
-    await advanceWhileMet(pool, mirror, table.name, { sources });
-    await idempotencyDrill(pool, target, mirror, table.name).catch((err: unknown) => {
+    await advanceWhileMet(pool, tool, mirror, table.name, { sources });
+    await idempotencyDrill(pool, tool, target, mirror, table.name).catch((err: unknown) => {
       if (!(err instanceof InvalidInputError)) throw err;
     });
   }
 }
 
 async function summarize(
-  pool: pg.Pool,
+  pool: pg.Pool, tool: ToolSchema,
   mirror: MirrorConfig,
   parity: ParityReport,
   sources: PhaseSources,
 ): Promise<DemoTableSummary[]> {
-  const status = new Map((await captureStatus(pool, mirror)).map((s) => [s.table, s]));
-  const untracked = new Map((await untrackedWrites(pool)).map((u) => [u.table, u.count]));
+  const status = new Map((await captureStatus(pool, tool, mirror)).map((s) => [s.table, s]));
+  const untracked = new Map((await untrackedWrites(pool, tool)).map((u) => [u.table, u.count]));
   const phases = new Map(
-    (await checklist(pool, mirror, mirror.tables.map((t) => t.name), { sources })).map((c) => [c.table, c]),
+    (await checklist(pool, tool, mirror, mirror.tables.map((t) => t.name), { sources })).map((c) => [c.table, c]),
   );
   return Object.values(parity.tables).map((t) => ({
     table: t.table,
@@ -148,6 +149,7 @@ export function formatSummary(rows: DemoTableSummary[]): string {
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const { out, project, application } = options;
+  const tool = toolSchemaOf(project);
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err: unknown) => options.log.error({ err }, 'demo shutdown step failed'));
@@ -168,13 +170,13 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const { pg, pool, target, convexUrl } = stores;
 
     out(`\n== 1. Sample data of ${application.name} (scale ${options.scale}, seed ${options.seed}) into PGlite at ${pg.url}\n`);
-    await migrate(pool);
+    await migrate(pool, toolSchemaOf(project));
     await application.sample.generate(pool, { scale: options.scale, seed: options.seed, onProgress: options.onSampleProgress });
     options.onStepDone?.();
     const { mirror } = await discoverMirror(pool, project);
 
     out(`\n== 2. Capture: triggers on the ${mirror.tables.length} tables, writing the outbox in each writer's transaction\n`);
-    const installed = await installCapture(pool, {
+    const installed = await installCapture(pool, { tool,
       tables: mirror.tables.map((t) => t.name),
       mirror,
     });
@@ -187,7 +189,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     // Client and stand-in share this process's heap, so each call's body lives
     // in it several times over: smaller calls, one at a time, keep the demo's
     // peak RSS near 250 MB instead of over 300 (BENCHMARKS.md, CLI memory).
-    const copied = await backfill(pool, target, {
+    const copied = await backfill(pool, tool, target, {
       config: mirror,
       onProgress: options.onBackfillProgress,
       log: options.log,
@@ -198,6 +200,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     out(`copied ${copied.tables.reduce((n, t) => n + t.copied, 0)} rows in ${copied.tables.length} tables\n`);
 
     const serving = await startServing(stores, {
+      tool,
       application,
       mirror,
       tokens: DEV_TOKENS,
@@ -226,17 +229,17 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     for (const u of traffic.unexpected) out(`  ${u}\n`);
 
     out('\n== 6. Relay: waiting until every captured change is applied\n');
-    await waitForDrain(pool);
+    await waitForDrain(pool, tool);
 
     out('\n== 7. Parity (full: range hashes, bisection) and invariants in both stores\n');
-    const parity = await runParity(pool, target, { config: mirror, mode: 'full' });
+    const parity = await runParity(pool, tool, target, { config: mirror, mode: 'full' });
     const suites = await loadInvariantSuites(project);
-    const invariants = await runInvariants(pool, target, { suites });
+    const invariants = await runInvariants(pool, tool, target, { suites });
     const invariantCount = suites.reduce((n, s) => n + s.invariants.length, 0);
     // The checklist reads the demo's alert rules from its project config, as the CLI does.
-    const sources = planPhaseSources(pool, project.alerts);
-    await advanceTables(pool, target, mirror, sources);
-    const tables = await summarize(pool, mirror, parity, sources);
+    const sources = planPhaseSources(pool, tool, project.alerts);
+    await advanceTables(pool, tool, target, mirror, sources);
+    const tables = await summarize(pool, tool, mirror, parity, sources);
     out(`\n${formatSummary(tables)}`);
     out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? `all ${invariantCount} hold in Postgres and Convex` : 'VIOLATED'}\n`);
     const urls = {

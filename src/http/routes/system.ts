@@ -1,5 +1,6 @@
 /** Liveness, readiness and the OpenAPI document. */
 import type { FastifyInstance } from 'fastify';
+import { toolObjectLiteral, type ToolSchema } from '../../core/toolSchema.js';
 import type pg from 'pg';
 import { TargetUnavailableError } from '../../core/errors.js';
 import { outboxLag } from '../../relay/outboxStore.js';
@@ -39,14 +40,14 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Postgres answers, and, when capture is installed, how far behind the mirror is; and whether Convex answers. */
-export async function databaseReadiness(pool: pg.Pool, convexProbe?: ConvexProbe): Promise<Readiness> {
+export async function databaseReadiness(pool: pg.Pool, tool: ToolSchema, convexProbe?: ConvexProbe): Promise<Readiness> {
   const [database, convex] = await Promise.all([
     withTimeout(
       (async () => {
         const { rows } = await pool.query<{ installed: boolean }>(
-          "SELECT to_regclass('tandem.outbox') IS NOT NULL AS installed",
+          `SELECT to_regclass(${toolObjectLiteral(tool, 'outbox')}) IS NOT NULL AS installed`,
         );
-        return rows[0]?.installed ? await outboxLag(pool) : null;
+        return rows[0]?.installed ? await outboxLag(pool, tool) : null;
       })(),
       READINESS_TIMEOUT_MS,
     ).then(

@@ -2,9 +2,9 @@
 -- tables. Applied by src/postgres/migrate.ts inside one transaction holding the
 -- migration advisory lock; the version row is inserted by the runner.
 
-CREATE SCHEMA IF NOT EXISTS tandem;
+CREATE SCHEMA IF NOT EXISTS {{tool}};
 
-CREATE TABLE tandem.schema_version (
+CREATE TABLE {{tool}}.schema_version (
   version int PRIMARY KEY,
   name text NOT NULL,
   applied_at timestamptz NOT NULL DEFAULT now()
@@ -13,7 +13,7 @@ CREATE TABLE tandem.schema_version (
 -- One row per captured row change, written by the capture trigger in the
 -- writer's transaction. `seq` is also the row version (drawn after the row lock
 -- is held, so it increases per row in commit order).
-CREATE TABLE tandem.outbox (
+CREATE TABLE {{tool}}.outbox (
   seq bigserial PRIMARY KEY,
   txid xid8 NOT NULL,
   table_name text NOT NULL,
@@ -33,15 +33,15 @@ CREATE TABLE tandem.outbox (
 
 -- Claiming: pending events in seq order (the relay filters next_attempt_at and
 -- the lease on the few rows at the head). Small, because done rows leave it.
-CREATE INDEX outbox_pending_seq ON tandem.outbox (seq) WHERE status = 'pending';
+CREATE INDEX outbox_pending_seq ON {{tool}}.outbox (seq) WHERE status = 'pending';
 -- Whole transactions: all events of a txid, in order (relay and the mirror fast path).
-CREATE INDEX outbox_txid_seq ON tandem.outbox (txid, seq);
+CREATE INDEX outbox_txid_seq ON {{tool}}.outbox (txid, seq);
 -- Pruning processed rows past their retention.
-CREATE INDEX outbox_processed_at ON tandem.outbox (processed_at) WHERE status <> 'pending';
+CREATE INDEX outbox_processed_at ON {{tool}}.outbox (processed_at) WHERE status <> 'pending';
 -- Untracked-write counts per table (only untracked events enter it).
-CREATE INDEX outbox_untracked ON tandem.outbox (table_name) WHERE operation_key IS NULL;
+CREATE INDEX outbox_untracked ON {{tool}}.outbox (table_name) WHERE operation_key IS NULL;
 
-CREATE TABLE tandem.dead_letter (
+CREATE TABLE {{tool}}.dead_letter (
   id bigserial PRIMARY KEY,
   seq bigint NOT NULL,
   txid xid8 NOT NULL,
@@ -59,26 +59,26 @@ CREATE TABLE tandem.dead_letter (
   resolved_at timestamptz NULL,
   resolution text NULL
 );
-CREATE INDEX dead_letter_unresolved ON tandem.dead_letter (table_name, id) WHERE resolved_at IS NULL;
-CREATE INDEX dead_letter_seq ON tandem.dead_letter (seq);
+CREATE INDEX dead_letter_unresolved ON {{tool}}.dead_letter (table_name, id) WHERE resolved_at IS NULL;
+CREATE INDEX dead_letter_seq ON {{tool}}.dead_letter (seq);
 
 -- Untracked writes already pruned from the outbox, rolled up per table
 -- (see tandem.prune_outbox). Live counts come from the outbox itself, so the
 -- trigger never updates a shared counter row (that would serialize writers).
-CREATE TABLE tandem.untracked_write (
+CREATE TABLE {{tool}}.untracked_write (
   table_name text PRIMARY KEY,
   count bigint NOT NULL DEFAULT 0,
   last_seen_at timestamptz NULL,
   last_txid xid8 NULL
 );
 
-CREATE TABLE tandem.checkpoint (
+CREATE TABLE {{tool}}.checkpoint (
   name text PRIMARY KEY,
   value jsonb NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE tandem.audit_log (
+CREATE TABLE {{tool}}.audit_log (
   id bigserial PRIMARY KEY,
   at timestamptz NOT NULL DEFAULT now(),
   actor text NOT NULL,
@@ -86,10 +86,10 @@ CREATE TABLE tandem.audit_log (
   target text NULL,
   detail jsonb NULL
 );
-CREATE INDEX audit_log_at ON tandem.audit_log (at);
+CREATE INDEX audit_log_at ON {{tool}}.audit_log (at);
 
 -- Tables with the capture trigger installed, and the arguments it was given.
-CREATE TABLE tandem.captured_table (
+CREATE TABLE {{tool}}.captured_table (
   table_name text PRIMARY KEY,
   key_columns text[] NOT NULL,
   text_columns text[] NOT NULL DEFAULT '{}',

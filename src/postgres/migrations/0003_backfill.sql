@@ -5,12 +5,12 @@
 -- statement as the row. This index makes that a single index probe per row.
 -- Built inside the migration's transaction (not CONCURRENTLY): on a large
 -- outbox, run `tandem init` when a short pause of capture writes is acceptable.
-CREATE INDEX outbox_table_key_seq ON tandem.outbox (table_name, key, seq);
+CREATE INDEX outbox_table_key_seq ON {{tool}}.outbox (table_name, key, seq);
 
 -- One row per table a backfill has touched. last_key holds the text of each
 -- primary-key column of the last row Convex acknowledged, in key order (null:
 -- nothing copied yet); a resumed run continues after it.
-CREATE TABLE tandem.backfill_state (
+CREATE TABLE {{tool}}.backfill_state (
   table_name text PRIMARY KEY,
   status text NOT NULL CHECK (status IN ('running', 'stopped', 'done')),
   key_columns text[] NOT NULL,
@@ -32,7 +32,7 @@ CREATE TABLE tandem.backfill_state (
 
 -- Rows a backfill could not copy because Convex cannot hold a value (the
 -- backfill's counterpart of the relay's dead letters), with the mapping rule.
-CREATE TABLE tandem.backfill_rejected (
+CREATE TABLE {{tool}}.backfill_rejected (
   id bigserial PRIMARY KEY,
   table_name text NOT NULL,
   key text NOT NULL,
@@ -42,4 +42,4 @@ CREATE TABLE tandem.backfill_rejected (
   reason text NOT NULL,
   rejected_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX backfill_rejected_table ON tandem.backfill_rejected (table_name, id);
+CREATE INDEX backfill_rejected_table ON {{tool}}.backfill_rejected (table_name, id);

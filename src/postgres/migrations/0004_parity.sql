@@ -2,7 +2,7 @@
 -- the keys each run found. "Parity green for N days with zero unresolved
 -- drift" is computed from these (src/parity/history.ts, docs/parity.md).
 
-CREATE TABLE tandem.parity_run (
+CREATE TABLE {{tool}}.parity_run (
   id bigserial PRIMARY KEY,
   -- One command invocation covers several tables: they share a batch id.
   batch_id text NOT NULL,
@@ -22,15 +22,15 @@ CREATE TABLE tandem.parity_run (
   clean boolean NOT NULL,
   note text NULL
 );
-CREATE INDEX parity_run_table_time ON tandem.parity_run (kind, table_name, finished_at DESC, id DESC);
-CREATE INDEX parity_run_time ON tandem.parity_run (finished_at);
+CREATE INDEX parity_run_table_time ON {{tool}}.parity_run (kind, table_name, finished_at DESC, id DESC);
+CREATE INDEX parity_run_time ON {{tool}}.parity_run (finished_at);
 
 -- Keys a run found: missing / extra / different / pending (parity), violation (invariants).
-CREATE TABLE tandem.parity_drift (
+CREATE TABLE {{tool}}.parity_drift (
   id bigserial PRIMARY KEY,
-  run_id bigint NOT NULL REFERENCES tandem.parity_run (id) ON DELETE CASCADE,
+  run_id bigint NOT NULL REFERENCES {{tool}}.parity_run (id) ON DELETE CASCADE,
   kind text NOT NULL CHECK (kind IN ('missing', 'extra', 'different', 'pending', 'violation')),
   key text NOT NULL,
   detail text NULL
 );
-CREATE INDEX parity_drift_run ON tandem.parity_drift (run_id, kind);
+CREATE INDEX parity_drift_run ON {{tool}}.parity_drift (run_id, kind);

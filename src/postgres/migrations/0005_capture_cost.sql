@@ -9,14 +9,14 @@
 -- Key text of a record: the same text tandem.row_key gives for its jsonb image,
 -- for the key types capture accepts (integers, numeric, text-like, uuid, enum),
 -- whose ::text and jsonb ->> forms are identical.
-CREATE OR REPLACE FUNCTION tandem.record_key(r anyelement, key_columns text[])
+CREATE OR REPLACE FUNCTION {{tool}}.record_key(r anyelement, key_columns text[])
 RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
   k text;
 BEGIN
   -- A small row converts to jsonb faster than dynamic SQL can be planned.
   IF pg_column_size(r) <= 2048 THEN
-    RETURN tandem.row_key(to_jsonb(r), key_columns);
+    RETURN {{tool}}.row_key(to_jsonb(r), key_columns);
   END IF;
   IF cardinality(key_columns) = 1 THEN
     EXECUTE format('SELECT ($1).%I::text', key_columns[1]) INTO k USING r;
@@ -30,7 +30,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION tandem.capture_change()
+CREATE OR REPLACE FUNCTION {{tool}}.capture_change()
 RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   n_keys int := TG_ARGV[0]::int;
@@ -43,8 +43,8 @@ DECLARE
   new_op text := lower(TG_OP);
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key)
-      VALUES (tx, TG_TABLE_NAME, tandem.record_key(OLD, key_columns), 'delete', NULL, operation_key);
+    INSERT INTO {{tool}}.outbox (txid, table_name, key, op, "row", operation_key)
+      VALUES (tx, TG_TABLE_NAME, {{tool}}.record_key(OLD, key_columns), 'delete', NULL, operation_key);
     RETURN NULL;
   END IF;
   -- Binary-image comparison works for every column type (json has no "=").
@@ -55,21 +55,21 @@ BEGIN
   IF n_keys = 1 THEN
     new_key := new_row ->> key_columns[1];
   ELSE
-    new_key := tandem.row_key(new_row, key_columns);
+    new_key := {{tool}}.row_key(new_row, key_columns);
   END IF;
   IF TG_OP = 'UPDATE' THEN
-    old_key := tandem.record_key(OLD, key_columns);
+    old_key := {{tool}}.record_key(OLD, key_columns);
     IF old_key <> new_key THEN
       -- A changed primary key is a different row for the mirror.
-      INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key)
+      INSERT INTO {{tool}}.outbox (txid, table_name, key, op, "row", operation_key)
         VALUES (tx, TG_TABLE_NAME, old_key, 'delete', NULL, operation_key);
       new_op := 'insert';
     END IF;
   END IF;
   IF TG_NARGS > n_keys + 1 THEN
-    new_row := tandem.columns_as_text(new_row, TG_ARGV[n_keys + 1:TG_NARGS - 1]);
+    new_row := {{tool}}.columns_as_text(new_row, TG_ARGV[n_keys + 1:TG_NARGS - 1]);
   END IF;
-  INSERT INTO tandem.outbox (txid, table_name, key, op, "row", operation_key)
+  INSERT INTO {{tool}}.outbox (txid, table_name, key, op, "row", operation_key)
     VALUES (tx, TG_TABLE_NAME, new_key, new_op, new_row, operation_key);
   RETURN NULL;
 END
@@ -77,8 +77,8 @@ $$;
 
 DO $$
 BEGIN
-  ALTER TABLE tandem.outbox ALTER COLUMN "row" SET COMPRESSION lz4;
-  ALTER TABLE tandem.dead_letter ALTER COLUMN "row" SET COMPRESSION lz4;
+  ALTER TABLE {{tool}}.outbox ALTER COLUMN "row" SET COMPRESSION lz4;
+  ALTER TABLE {{tool}}.dead_letter ALTER COLUMN "row" SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported OR invalid_parameter_value OR undefined_object THEN
   NULL; -- no lz4 in this build: keep the default compression
 END $$;

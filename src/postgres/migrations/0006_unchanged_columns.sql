@@ -6,5 +6,5 @@
 -- are now generated per table by `tandem capture install` (src/capture/
 -- captureFunction.ts); tables installed before this version keep calling
 -- tandem.capture_change and show as `stale` until installed again.
-ALTER TABLE tandem.outbox ADD COLUMN unchanged text[] NULL;
-ALTER TABLE tandem.dead_letter ADD COLUMN unchanged text[] NULL;
+ALTER TABLE {{tool}}.outbox ADD COLUMN unchanged text[] NULL;
+ALTER TABLE {{tool}}.dead_letter ADD COLUMN unchanged text[] NULL;

@@ -3,7 +3,7 @@
 -- checkboxes: they are computed from live state and from the evidence below.
 
 -- The phase each table is in. A table with no row is `not-mirrored`.
-CREATE TABLE tandem.table_phase (
+CREATE TABLE {{tool}}.table_phase (
   table_name text PRIMARY KEY,
   phase text NOT NULL,
   entered_at timestamptz NOT NULL,
@@ -13,7 +13,7 @@ CREATE TABLE tandem.table_phase (
 
 -- Evidence recorded by drills, freeze and archive: one row per attempt, passed
 -- or not, so the checklist can show when a gate was met and what proved it.
-CREATE TABLE tandem.phase_evidence (
+CREATE TABLE {{tool}}.phase_evidence (
   id bigserial PRIMARY KEY,
   table_name text NOT NULL,
   -- idempotency-drill | rollback-drill | freeze | archive
@@ -22,11 +22,11 @@ CREATE TABLE tandem.phase_evidence (
   recorded_at timestamptz NOT NULL,
   detail jsonb NOT NULL DEFAULT '{}'
 );
-CREATE INDEX phase_evidence_table_kind ON tandem.phase_evidence (table_name, kind, recorded_at DESC, id DESC);
+CREATE INDEX phase_evidence_table_kind ON {{tool}}.phase_evidence (table_name, kind, recorded_at DESC, id DESC);
 
 -- Tables whose Postgres writes are frozen (`tandem freeze`). The freeze
 -- trigger on the table calls tandem.reject_frozen_write().
-CREATE TABLE tandem.table_freeze (
+CREATE TABLE {{tool}}.table_freeze (
   table_name text PRIMARY KEY,
   frozen_at timestamptz NOT NULL,
   why text NOT NULL
@@ -35,7 +35,7 @@ CREATE TABLE tandem.table_freeze (
 -- Rejects every write to a frozen table, naming it, with SQLSTATE TF001, so a
 -- forgotten write path fails loudly. Tandem's own reverse sync (the write
 -- cutover) sets tandem.reverse_sync = 'on' in its transaction and passes.
-CREATE FUNCTION tandem.reject_frozen_write() RETURNS trigger
+CREATE FUNCTION {{tool}}.reject_frozen_write() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF coalesce(current_setting('tandem.reverse_sync', true), '') = 'on' THEN

@@ -4,7 +4,7 @@
 -- A table with no row reads from Postgres. `salt` keys its sticky buckets and
 -- is kept for the table's lifetime, so a rollback and a new ramp select the
 -- same users first. `version` increases with every change (readers poll it).
-CREATE TABLE tandem.read_flag (
+CREATE TABLE {{tool}}.read_flag (
   table_name text PRIMARY KEY,
   stage text NOT NULL CHECK (stage IN ('postgres', 'shadow', 'convex-internal', 'convex-percent', 'convex')),
   percent numeric(5, 2) NOT NULL DEFAULT 0 CHECK (percent >= 0 AND percent <= 100),
@@ -13,11 +13,11 @@ CREATE TABLE tandem.read_flag (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE SEQUENCE tandem.read_flag_version;
+CREATE SEQUENCE {{tool}}.read_flag_version;
 
 -- Who, when, why, from, to; `rule` and `detail` (the values that breached it)
 -- when an automatic rollback made the change; `forced` when a step was skipped.
-CREATE TABLE tandem.read_flag_history (
+CREATE TABLE {{tool}}.read_flag_history (
   id bigserial PRIMARY KEY,
   at timestamptz NOT NULL DEFAULT now(),
   table_name text NOT NULL,
@@ -31,12 +31,12 @@ CREATE TABLE tandem.read_flag_history (
   rule text NULL,
   detail jsonb NULL
 );
-CREATE INDEX read_flag_history_table ON tandem.read_flag_history (table_name, id);
+CREATE INDEX read_flag_history_table ON {{tool}}.read_flag_history (table_name, id);
 
 -- Shadow comparisons counted per table and class (match, lag, drift, error),
 -- and per mode: 'ab' compares Postgres with Convex, 'aa' Postgres with itself
 -- (the noise floor). Each process adds its counts in batches.
-CREATE TABLE tandem.shadow_count (
+CREATE TABLE {{tool}}.shadow_count (
   table_name text NOT NULL,
   mode text NOT NULL CHECK (mode IN ('ab', 'aa')),
   class text NOT NULL CHECK (class IN ('match', 'lag', 'drift', 'error')),
@@ -46,7 +46,7 @@ CREATE TABLE tandem.shadow_count (
 );
 
 -- Sampled differences with both results (each capped in size).
-CREATE TABLE tandem.shadow_sample (
+CREATE TABLE {{tool}}.shadow_sample (
   id bigserial PRIMARY KEY,
   at timestamptz NOT NULL DEFAULT now(),
   mode text NOT NULL,
@@ -57,4 +57,4 @@ CREATE TABLE tandem.shadow_sample (
   convex_result text NULL,
   detail text NULL
 );
-CREATE INDEX shadow_sample_at ON tandem.shadow_sample (at);
+CREATE INDEX shadow_sample_at ON {{tool}}.shadow_sample (at);

@@ -3,7 +3,7 @@
 -- dashboard. A transition is written only when it changes the shared state,
 -- so two processes evaluating the same rules notify once.
 
-CREATE TABLE tandem.alert_state (
+CREATE TABLE {{tool}}.alert_state (
   rule text NOT NULL,
   table_name text NOT NULL,
   state text NOT NULL CHECK (state IN ('inactive', 'pending', 'firing', 'resolved')),
@@ -17,7 +17,7 @@ CREATE TABLE tandem.alert_state (
   PRIMARY KEY (rule, table_name)
 );
 
-CREATE TABLE tandem.alert_event (
+CREATE TABLE {{tool}}.alert_event (
   id bigserial PRIMARY KEY,
   at timestamptz NOT NULL DEFAULT now(),
   rule text NOT NULL,
@@ -30,5 +30,5 @@ CREATE TABLE tandem.alert_event (
   summary text NOT NULL
 );
 
-CREATE INDEX alert_event_at ON tandem.alert_event (at DESC, id DESC);
-CREATE INDEX alert_event_table ON tandem.alert_event (table_name, at DESC);
+CREATE INDEX alert_event_at ON {{tool}}.alert_event (at DESC, id DESC);
+CREATE INDEX alert_event_table ON {{tool}}.alert_event (table_name, at DESC);

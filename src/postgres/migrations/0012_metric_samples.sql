@@ -3,7 +3,7 @@
 -- `raw` rows (one per sampling interval) and rolls completed minutes into `1m`
 -- and completed hours into `1h`; each resolution is pruned past its own
 -- retention, so charts over a week cost the same as charts over an hour.
-CREATE TABLE tandem.metric_sample (
+CREATE TABLE {{tool}}.metric_sample (
   resolution text NOT NULL CHECK (resolution IN ('raw', '1m', '1h')),
   metric text NOT NULL,
   table_name text NOT NULL,
@@ -16,4 +16,4 @@ CREATE TABLE tandem.metric_sample (
   PRIMARY KEY (resolution, metric, table_name, bucket)
 );
 -- Pruning and rollups scan one resolution by time.
-CREATE INDEX metric_sample_resolution_bucket ON tandem.metric_sample (resolution, bucket);
+CREATE INDEX metric_sample_resolution_bucket ON {{tool}}.metric_sample (resolution, bucket);

@@ -7,7 +7,7 @@
 -- convex-shadow (Postgres writes, Convex is tried on a scratch copy), convex.
 -- `paused_at` is set while a rollback holds the group's writes; `version`
 -- increases with every change of any group (routers poll it).
-CREATE TABLE tandem.write_group (
+CREATE TABLE {{tool}}.write_group (
   name text PRIMARY KEY,
   tables text[] NOT NULL,
   write_paths text[] NOT NULL DEFAULT '{}',
@@ -18,17 +18,17 @@ CREATE TABLE tandem.write_group (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE tandem.write_group_table (
+CREATE TABLE {{tool}}.write_group_table (
   table_name text PRIMARY KEY,
-  group_name text NOT NULL REFERENCES tandem.write_group (name) ON DELETE CASCADE
+  group_name text NOT NULL REFERENCES {{tool}}.write_group (name) ON DELETE CASCADE
 );
 
-CREATE SEQUENCE tandem.write_stage_version;
+CREATE SEQUENCE {{tool}}.write_stage_version;
 
 -- Who, when, why, from, to. `forced` when a precondition was overridden, and
 -- `refusals` the reasons that were overridden; `pause_ms` how long a rollback
 -- held the group's writes; `detail` anything else (drain result, group saves).
-CREATE TABLE tandem.write_stage_history (
+CREATE TABLE {{tool}}.write_stage_history (
   id bigserial PRIMARY KEY,
   at timestamptz NOT NULL DEFAULT now(),
   group_name text NOT NULL,
@@ -42,12 +42,12 @@ CREATE TABLE tandem.write_stage_history (
   pause_ms double precision NULL,
   detail jsonb NULL
 );
-CREATE INDEX write_stage_history_group ON tandem.write_stage_history (group_name, id);
+CREATE INDEX write_stage_history_group ON {{tool}}.write_stage_history (group_name, id);
 
 -- Transactions seen in the outbox that wrote tables of more than one group.
 -- Whether one still crosses is decided against the current groups (saving
 -- groups that join its tables resolves it).
-CREATE TABLE tandem.write_crossing (
+CREATE TABLE {{tool}}.write_crossing (
   txid text PRIMARY KEY,
   tables text[] NOT NULL,
   operation_key text NULL,

@@ -5,7 +5,7 @@
 -- skips the row, so reverse-sync writes "let through" were silently dropped.
 -- It must return the row to let the write happen (NEW for insert and update,
 -- OLD for delete; a statement-level TRUNCATE trigger's result is ignored).
-CREATE OR REPLACE FUNCTION tandem.reject_frozen_write() RETURNS trigger
+CREATE OR REPLACE FUNCTION {{tool}}.reject_frozen_write() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF coalesce(current_setting('tandem.reverse_sync', true), '') = 'on' THEN
@@ -27,17 +27,17 @@ $$;
 -- The worker's cursor: the seq of the last change-log entry committed here
 -- (applied, skipped as old, or dead-lettered). One row; workers serialize on
 -- its row lock, so entries are applied in log order by one worker at a time.
-CREATE TABLE tandem.reverse_sync_state (
+CREATE TABLE {{tool}}.reverse_sync_state (
   id boolean PRIMARY KEY DEFAULT true CHECK (id),
   cursor_seq bigint NOT NULL DEFAULT 0,
   applied bigint NOT NULL DEFAULT 0,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO tandem.reverse_sync_state (id) VALUES (true);
+INSERT INTO {{tool}}.reverse_sync_state (id) VALUES (true);
 
 -- The newest Convex version applied to each key: an entry at or below it
 -- changes nothing (a replay, or an old change after a new one).
-CREATE TABLE tandem.reverse_sync_key (
+CREATE TABLE {{tool}}.reverse_sync_key (
   table_name text NOT NULL,
   key text NOT NULL,
   version bigint NOT NULL,
@@ -46,7 +46,7 @@ CREATE TABLE tandem.reverse_sync_key (
 
 -- Change-log entries the worker gave up on, with the reason (the relay's
 -- dead_letter holds outbox events; these come from Convex and carry the doc).
-CREATE TABLE tandem.reverse_sync_dead_letter (
+CREATE TABLE {{tool}}.reverse_sync_dead_letter (
   id bigserial PRIMARY KEY,
   seq bigint NOT NULL,
   table_name text NOT NULL,
@@ -61,4 +61,4 @@ CREATE TABLE tandem.reverse_sync_dead_letter (
   resolved_at timestamptz NULL,
   resolution text NULL
 );
-CREATE INDEX reverse_sync_dead_letter_open ON tandem.reverse_sync_dead_letter (id) WHERE resolved_at IS NULL;
+CREATE INDEX reverse_sync_dead_letter_open ON {{tool}}.reverse_sync_dead_letter (id) WHERE resolved_at IS NULL;

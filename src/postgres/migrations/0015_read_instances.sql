@@ -4,7 +4,7 @@
 -- beats every second, and acknowledges every load of the stages with the
 -- highest stage version it applied (tandem.read_flag.version) and when, by the
 -- database clock, so instances on hosts with skewed clocks compare fairly.
-CREATE TABLE tandem.read_instance (
+CREATE TABLE {{tool}}.read_instance (
   id text PRIMARY KEY,
   host text NOT NULL,
   pid integer NOT NULL,
@@ -17,4 +17,4 @@ CREATE TABLE tandem.read_instance (
   -- Set by a clean close: a stopped instance is never waited for.
   stopped_at timestamptz NULL
 );
-CREATE INDEX read_instance_heartbeat ON tandem.read_instance (heartbeat_at);
+CREATE INDEX read_instance_heartbeat ON {{tool}}.read_instance (heartbeat_at);

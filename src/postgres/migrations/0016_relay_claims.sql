@@ -11,7 +11,7 @@
 -- its own txid without that lock, takes the txid's advisory lock first (see
 -- src/relay/outboxStore.ts). The table stays small: a worker deletes its claim
 -- when its round ends, and claimers delete expired claims of dead workers.
-CREATE TABLE tandem.relay_claim (
+CREATE TABLE {{tool}}.relay_claim (
   id bigserial PRIMARY KEY,
   leased_by text NOT NULL,
   txids xid8[] NOT NULL,
@@ -19,4 +19,4 @@ CREATE TABLE tandem.relay_claim (
   expires_at timestamptz NOT NULL
 );
 
-ALTER TABLE tandem.outbox DROP COLUMN leased_by, DROP COLUMN lease_expires_at;
+ALTER TABLE {{tool}}.outbox DROP COLUMN leased_by, DROP COLUMN lease_expires_at;

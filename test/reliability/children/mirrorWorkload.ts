@@ -15,16 +15,17 @@ import { createRelayMetrics } from '../../../src/relay/metrics.js';
 import { MirrorRunner } from '../../../src/relay/mirrorRunner.js';
 import { Relay } from '../../../src/relay/relay.js';
 import { STORY_SITE_TABLES } from '../../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../../src/core/toolSchema.js';
 
 const [databaseUrl, convexUrl, adminKey, run, writes] = process.argv.slice(2) as [string, string, string, string, string];
 const pool = createPool(databaseUrl, 2);
 const target = new HttpConvexTarget({ url: convexUrl, adminKey, requestTimeoutMs: 10_000 });
 // A short lease, so the parent's relay need not wait long for a dead process's claim.
 const relay = new Relay(
-  { pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
+  { tool: DEFAULT_TOOL_SCHEMA, pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
   { leaseMs: 1_000 },
 );
-const runner = new MirrorRunner(pool, relay, createRelayMetrics(), silentLogger, { waitMs: 10_000 });
+const runner = new MirrorRunner(pool, relay, createRelayMetrics(), silentLogger, { tool: DEFAULT_TOOL_SCHEMA, waitMs: 10_000 });
 const deps = { pool, runner, users: new StaticUserDirectory(new Map([[1, 'name-1'], [2, 'name-2'], [3, 'name-3']])) };
 const editor = (userId: number) => ({ userId, role: 'editor' as const });
 

@@ -15,6 +15,7 @@ import { mirrorMapper } from '../../../src/relay/changeMapper.js';
 import { createRelayMetrics } from '../../../src/relay/metrics.js';
 import { Relay } from '../../../src/relay/relay.js';
 import { STORY_SITE_TABLES } from '../../support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../../src/core/toolSchema.js';
 
 const [role, databaseUrl, convexUrl, adminKey] = process.argv.slice(2) as [string, string, string, string];
 const pool = createPool(databaseUrl, 4);
@@ -37,14 +38,14 @@ process.stdin.pause();
 
 if (role === 'relay') {
   const relay = new Relay(
-    { pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
+    { tool: DEFAULT_TOOL_SCHEMA, pool, target, mapper: mirrorMapper(STORY_SITE_TABLES), metrics: createRelayMetrics(), log: silentLogger },
     // Small claims, so the three processes interleave many rounds.
     { workers: 2, claimEvents: 40, idleMs: 20, leaseMs: 30_000 },
   );
   const summary = await relay.drain();
   process.stdout.write(`summary ${JSON.stringify(summary)}\n`);
 } else if (role === 'backfill') {
-  const result = await backfill(pool, target, { config: STORY_SITE_TABLES, batchRows: 25, log: silentLogger });
+  const result = await backfill(pool, DEFAULT_TOOL_SCHEMA, target, { config: STORY_SITE_TABLES, batchRows: 25, log: silentLogger });
   process.stdout.write(`summary ${JSON.stringify(result.tables.map((t) => ({ table: t.table, outcome: t.outcome, copied: t.copied })))}\n`);
 } else {
   throw new Error(`unknown role ${role}`);

@@ -8,7 +8,7 @@
  * input and check roles themselves.
  */
 import type { FastifyInstance } from 'fastify';
-import { createApiServer, databaseReadiness, type ApiApplication, type ApiServerOptions } from 'tandem';
+import { createApiServer, databaseReadiness, type ApiApplication, type ApiServerOptions, type ToolSchema } from 'tandem';
 import type { AppDeps } from '../app/ports.js';
 import type { ReadPaths } from '../app/reads/types.js';
 import { translatePgError } from '../app/writes/pgErrors.js';
@@ -60,14 +60,17 @@ export function storySiteApi(options: StorySiteApiOptions): ApiApplication {
 
 export type StorySiteServerOptions = StorySiteApiOptions &
   Omit<ApiServerOptions, 'application' | 'readiness'> &
-  Partial<Pick<ApiServerOptions, 'readiness'>>;
+  Partial<Pick<ApiServerOptions, 'readiness'>> & {
+    /** Tandem's own schema, whose outbox readiness reports on. */
+    tool: ToolSchema;
+  };
 
 /** Tandem's HTTP host serving the story site (readiness: its database, unless given). */
 export function createStorySiteServer(options: StorySiteServerOptions): FastifyInstance {
-  const { deps, reads, readRouting, writeRouter, ...server } = options;
+  const { deps, reads, readRouting, writeRouter, tool, ...server } = options;
   return createApiServer({
     ...server,
-    readiness: options.readiness ?? (() => databaseReadiness(deps.pool)),
+    readiness: options.readiness ?? (() => databaseReadiness(deps.pool, tool)),
     application: storySiteApi({ deps, reads, readRouting, writeRouter }),
   });
 }

@@ -18,6 +18,7 @@ import { silentLogger, type Logger } from '../../../../src/log.js';
 import type { Queryable } from '../../../../src/postgres/database.js';
 import { createTestDatabase, type Backend, type TestDatabase } from '../../../../test/support/db.js';
 import { insertReadFixture } from './fixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 export const TOKENS: Record<string, TokenEntry> = {
   'reader-token-0001': { userId: 3, role: 'reader' },
@@ -73,7 +74,7 @@ export async function startApi(
     users: new SampleUserDirectory(),
   };
   const real = new PostgresReadPaths(db.pool);
-  const app = createStorySiteServer({
+  const app = createStorySiteServer({ tool: DEFAULT_TOOL_SCHEMA,
     deps,
     reads: options.reads ? options.reads(real) : real,
     tokens: { ...TOKENS, ...options.tokens },

@@ -22,6 +22,7 @@ import { mirrorIntoEmbedded, prepareCapturedSchema } from '../../../../test/supp
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { AS, TOKENS, type Caller } from './harness.js';
 import { insertReadFixture } from './fixture.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
@@ -36,7 +37,7 @@ describe.each(backends)('API reads through the read router [%s]', (backend) => {
     return { status: res.statusCode, source: res.headers[READ_SOURCE_HEADER.toLowerCase()], body: res.json() };
   };
   const stage = async (table: string, to: string, percent?: number) => {
-    await setReadStage(db.pool, [...APP_TABLES], { table, stage: to, percent, why: 'test', actor: 'test', force: true });
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, [...APP_TABLES], { table, stage: to, percent, why: 'test', actor: 'test', force: true });
     await flags.refresh();
   };
 
@@ -45,12 +46,12 @@ describe.each(backends)('API reads through the read router [%s]', (backend) => {
     await prepareCapturedSchema(db.pool);
     await insertReadFixture(db.pool);
     const target = await mirrorIntoEmbedded(db.pool);
-    flags = await ReadFlags.start({ pool: db.pool });
+    flags = await ReadFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool });
     const postgres = new PostgresReadPaths(db.pool);
-    const reader = storySiteReader({ flags, pool: db.pool, convexFallback: false });
+    const reader = storySiteReader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool: db.pool, convexFallback: false });
     const deps = { pool: db.pool, runner: new TransactionRunner(db.pool), users: new SampleUserDirectory() };
-    const server = { deps, reads: postgres, tokens: TOKENS, logger: silentLogger };
-    routed = createStorySiteServer({
+    const server = { deps, reads: postgres, tokens: TOKENS, logger: silentLogger, tool: DEFAULT_TOOL_SCHEMA };
+    routed = createStorySiteServer({ 
       ...server,
       readRouting: storySiteReadRouting(reader, { postgres, convex: new ConvexReadPaths(target) }),
     });
@@ -86,7 +87,7 @@ describe.each(backends)('API reads through the read router [%s]', (backend) => {
     const editor = await get(routed, '/api/languages/1', 'editor');
     const reader = await get(routed, '/api/languages/1', 'reader');
     expect(editor.body).toEqual(reader.body);
-    await rollbackReadStages(db.pool, 'all', [...APP_TABLES], { why: 'drill', actor: 'test' });
+    await rollbackReadStages(db.pool, DEFAULT_TOOL_SCHEMA, 'all', [...APP_TABLES], { why: 'drill', actor: 'test' });
     await flags.refresh();
     expect((await get(routed, '/api/courses')).source).toBe('postgres');
     expect((await get(routed, '/api/languages/1', 'editor')).source).toBe('postgres');

@@ -14,6 +14,7 @@ import { createLocalConvex, type LocalConvex } from '../../../../src/convexLocal
 import { silentLogger } from '../../../../src/log.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { STORY_SITE_CONVEX_DIR } from '../../src/storySiteRoot.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 const ADMIN_KEY = 'readiness-admin-key';
 const backends = await availableBackends();
@@ -40,9 +41,9 @@ describe.each(backends)('readiness reports Convex [%s]', (backend) => {
 
   it('says ok when Convex answers, even that a table is unknown', async () => {
     const target = new HttpConvexTarget({ url: convexUrl, adminKey: ADMIN_KEY, requestTimeoutMs: 2_000 });
-    expect(await databaseReadiness(db.pool, probe(target))).toEqual({ ok: true, database: 'ok', mirror: null, convex: 'ok' });
+    expect(await databaseReadiness(db.pool, DEFAULT_TOOL_SCHEMA, probe(target))).toEqual({ ok: true, database: 'ok', mirror: null, convex: 'ok' });
     const unknownTable = () => target.query('tandem:exportPage', { table: 'no_such_table', cursor: null, numItems: 1 });
-    expect((await databaseReadiness(db.pool, unknownTable)).convex).toBe('ok');
+    expect((await databaseReadiness(db.pool, DEFAULT_TOOL_SCHEMA, unknownTable)).convex).toBe('ok');
   });
 
   it('says unavailable when nothing answers, or the key is refused, and stays ready', async () => {
@@ -53,12 +54,12 @@ describe.each(backends)('readiness reports Convex [%s]', (backend) => {
       });
     });
     const down = new HttpConvexTarget({ url: `http://127.0.0.1:${closed}`, adminKey: ADMIN_KEY, requestTimeoutMs: 1_000 });
-    expect(await databaseReadiness(db.pool, probe(down))).toEqual({ ok: true, database: 'ok', mirror: null, convex: 'unavailable' });
+    expect(await databaseReadiness(db.pool, DEFAULT_TOOL_SCHEMA, probe(down))).toEqual({ ok: true, database: 'ok', mirror: null, convex: 'unavailable' });
     const wrongKey = new HttpConvexTarget({ url: convexUrl, adminKey: 'not-the-key', requestTimeoutMs: 2_000 });
-    expect((await databaseReadiness(db.pool, probe(wrongKey))).convex).toBe('unavailable');
+    expect((await databaseReadiness(db.pool, DEFAULT_TOOL_SCHEMA, probe(wrongKey))).convex).toBe('unavailable');
   });
 
   it('reports no Convex field value without a Convex target', async () => {
-    expect(await databaseReadiness(db.pool)).toEqual({ ok: true, database: 'ok', mirror: null, convex: null });
+    expect(await databaseReadiness(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual({ ok: true, database: 'ok', mirror: null, convex: null });
   });
 });

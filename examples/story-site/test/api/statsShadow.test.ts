@@ -31,6 +31,7 @@ import { drainInto, mirrorIntoEmbedded, prepareCapturedSchema } from '../../../.
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { insertReadFixture } from './fixture.js';
 import { AS, TOKENS } from './harness.js';
+import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 /** Changes applied this recently before a read still count as in flight. */
@@ -57,13 +58,13 @@ describe.each(backends)('the monthly stats page in shadow, with its stated toler
   const newestSample = async () => {
     await reader.settled();
     await recorder.flush();
-    const samples = (await shadowReport(db.pool, { samples: 50 })).tables.story_done?.samples ?? [];
+    const samples = (await shadowReport(db.pool, TOOL, { samples: 50 })).tables.story_done?.samples ?? [];
     return samples.find((s) => s.read === 'monthlyStats');
   };
   const counts = async () => {
     await reader.settled();
     await recorder.flush();
-    const t = (await shadowReport(db.pool)).tables.story_done;
+    const t = (await shadowReport(db.pool, TOOL)).tables.story_done;
     return { match: t?.match ?? 0, lag: t?.lag ?? 0, drift: t?.drift ?? 0, error: t?.error ?? 0 };
   };
   const delta = (a: Awaited<ReturnType<typeof counts>>, b: typeof a) => ({
@@ -84,10 +85,11 @@ describe.each(backends)('the monthly stats page in shadow, with its stated toler
     await insertReadFixture(db.pool);
     target = await mirrorIntoEmbedded(db.pool);
     for (const table of STATS_TABLES)
-      await setReadStage(db.pool, [...APP_TABLES], { table, stage: 'shadow', why: 'test', actor: 'test' });
-    flags = await ReadFlags.start({ pool: db.pool, instance: false });
-    recorder = new ShadowRecorder(db.pool, { samplesPerMinute: 1000 });
+      await setReadStage(db.pool, TOOL, [...APP_TABLES], { table, stage: 'shadow', why: 'test', actor: 'test' });
+    flags = await ReadFlags.start({ tool: TOOL, pool: db.pool, instance: false });
+    recorder = new ShadowRecorder(db.pool, { tool: TOOL, samplesPerMinute: 1000 });
     reader = storySiteReader({
+      tool: TOOL,
       flags,
       pool: db.pool,
       recorder,
@@ -96,6 +98,7 @@ describe.each(backends)('the monthly stats page in shadow, with its stated toler
     });
     const postgres = new PostgresReadPaths(db.pool);
     api = createStorySiteServer({
+      tool: TOOL,
       deps: { pool: db.pool, runner: new TransactionRunner(db.pool), users: new SampleUserDirectory() },
       reads: postgres,
       tokens: TOKENS,

@@ -36,6 +36,7 @@ import { expectConvexEqualsPostgres, makeRelay } from '../../../../test/support/
 import { STORY_SITE_TABLES } from '../../../../test/support/storySiteMirror.js';
 import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
 import { AS, TOKENS, type Caller } from './harness.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 const STORIES = storySiteWriteGroups.toggleApproval!;
 const STORY_DONE = storySiteWriteGroups.recordStoryDone!;
@@ -74,7 +75,7 @@ describe.each(await availableBackends())('API writes through the write router [%
   };
   const stage = async (group: string, to: string) => {
     // Forced: this test is about routing; the gates and read stages are the phases' tests'.
-    await setWriteStage(db.pool, {
+    await setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
       group,
       stage: to,
       why: 'test',
@@ -99,7 +100,7 @@ describe.each(await availableBackends())('API writes through the write router [%
   const drainPort = {
     drain: async (_group: string, deadlineMs: number) =>
       drainReverseSync(
-        { pool: db.pool, source: changeLogSource(convex), config: STORY_SITE_TABLES, idleMs: 1 },
+        { tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, source: changeLogSource(convex), config: STORY_SITE_TABLES, idleMs: 1 },
         undefined,
         deadlineMs,
       ),
@@ -111,11 +112,12 @@ describe.each(await availableBackends())('API writes through the write router [%
     await seedExtendedFixture(db.pool);
     await db.pool.query(SEED_EXTRAS);
     convex = await convexSideFor(db.pool);
-    await saveWriteGroups(db.pool, storySiteGroups, { actor: 'test', why: 'story site groups' });
-    flags = await WriteFlags.start({ pool: db.pool, listen: false });
+    await saveWriteGroups(db.pool, DEFAULT_TOOL_SCHEMA, storySiteGroups, { actor: 'test', why: 'story site groups' });
+    flags = await WriteFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, listen: false });
     metrics = createWriteCutoverMetrics(new Registry());
     const deps = appDeps(db.pool);
     const server = {
+      tool: DEFAULT_TOOL_SCHEMA,
       deps,
       reads: new PostgresReadPaths(db.pool),
       tokens: TOKENS,
@@ -236,7 +238,7 @@ describe.each(await availableBackends())('API writes through the write router [%
   it('a rollback drains, switches, and the next write is Postgres’s again', async () => {
     const written = await call(routed, 'editor', 'POST', '/api/stories/4/approval');
     expect(written.source).toBe('convex');
-    const result = await rollbackWriteStage(db.pool, {
+    const result = await rollbackWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
       group: STORIES,
       actor: 'test',
       why: 'test rollback',

@@ -77,6 +77,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../../
 import { makeRelay } from '../../../../test/support/mirror.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../../../../test/support/storySiteMirror.js';
 import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
+import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../../../src/core/toolSchema.js';
 
 const mirror = STORY_SITE_TABLES;
 const TABLES = mirror.tables.map((t) => t.name);
@@ -238,6 +239,7 @@ describe.each(backends)('the story site to the end of the plan under live traffi
   const checkpoints: string[] = [];
 
   const reverseSync = () => ({
+    tool: TOOL,
     pool: db.pool,
     source: changeLogSource(convex),
     config: mirror,
@@ -370,7 +372,7 @@ describe.each(backends)('the story site to the end of the plan under live traffi
       expect(await drainReverseSync(reverseSync(), undefined, 180_000), label).toEqual({ drained: true, pending: 0 });
       const kept = TABLES.filter((t) => !decommissioned.has(t));
       if (kept.length > 0) {
-        const parity = await runParity(db.pool, convex, { config: mirror, tables: kept, mode: 'full', now: () => now });
+        const parity = await runParity(db.pool, TOOL, convex, { config: mirror, tables: kept, mode: 'full', now: () => now });
         expect(Object.keys(parity.tables).sort(), label).toEqual([...kept].sort());
         const drift = Object.values(parity.tables).filter((t) => t.missing.length + t.extra.length + t.different.length > 0);
         expect(drift.map((t) => t.table), `${label}: drift`).toEqual([]);
@@ -399,38 +401,39 @@ describe.each(backends)('the story site to the end of the plan under live traffi
     }
   }
 
-  const phaseOf = async (table: string) => (await checklist(db.pool, mirror, [table]))[0]!.phase;
+  const phaseOf = async (table: string) => (await checklist(db.pool, TOOL, mirror, [table]))[0]!.phase;
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await createAppSchema(db.pool);
-    await migrate(db.pool);
+    await migrate(db.pool, TOOL);
     // The site's rows from before Tandem (one seeding transaction over many tables, not a write path of
     // the application: captured, it would count as a transaction crossing the write groups).
     await seedExtendedFixture(db.pool);
     await db.pool.query(SEED_EXTRAS);
     await installCapture(db.pool, storySiteCapture());
     convex = await convexSideFor(db.pool, 2_000);
-    await backfill(db.pool, convex, { config: mirror });
-    await saveWriteGroups(db.pool, storySiteGroups, { actor: 'test', why: 'story site groups' });
+    await backfill(db.pool, TOOL, convex, { config: mirror });
+    await saveWriteGroups(db.pool, TOOL, storySiteGroups, { actor: 'test', why: 'story site groups' });
     expect(storySiteGroups.map((g) => g.name).sort()).toEqual([...GROUP_ORDER].sort());
     const policy = (await loadStorySiteConfig()).alerts;
     sources = {
       alertRules: async (t) => enabledConditions(policy, t),
-      writeStage: (t) => writeStageSource(db.pool)(t),
+      writeStage: (t) => writeStageSource(db.pool, TOOL)(t),
       // The sources left once the Postgres paths are gone: the application's Convex folder.
       guardReferences: async (t) =>
         (await scanForTables([STORY_SITE_CONVEX_DIR], { tables: [t] })).findings.map((f) => `${f.file}:${f.line}`),
     };
     // The API's own read flags are the running instance every rollback drill must see follow.
-    readFlags = await ReadFlags.start({ pool: createPool(db.url, 3), instance: { label: 'story-site api', heartbeatMs: 100 } });
-    writeFlags = await WriteFlags.start({ pool: db.pool, listen: false });
+    readFlags = await ReadFlags.start({ tool: TOOL, pool: createPool(db.url, 3), instance: { label: 'story-site api', heartbeatMs: 100 } });
+    writeFlags = await WriteFlags.start({ tool: TOOL, pool: db.pool, listen: false });
     router = storySiteWriteRouter({ stages: writeFlags, convex, log: silentLogger });
     const postgresReads = new PostgresReadPaths(db.pool);
     app = createStorySiteServer({
+      tool: TOOL,
       deps: appDeps(db.pool),
       reads: postgresReads,
-      readRouting: storySiteReadRouting(storySiteReader({ flags: readFlags, pool: db.pool, log: silentLogger }), {
+      readRouting: storySiteReadRouting(storySiteReader({ tool: TOOL, flags: readFlags, pool: db.pool, log: silentLogger }), {
         postgres: postgresReads,
         convex: new ConvexReadPaths(convex),
       }),
@@ -479,15 +482,15 @@ describe.each(backends)('the story site to the end of the plan under live traffi
     }
     await checkpoint('day 0, all Postgres', at(0), async () => {
       for (const table of TABLES) {
-        await advancePhase(db.pool, mirror, table, { now: at(0), sources });
-        await advancePhase(db.pool, mirror, table, { now: at(0), sources });
-        const drill = await idempotencyDrill(db.pool, convex, mirror, table, { now: at(0) });
+        await advancePhase(db.pool, TOOL, mirror, table, { now: at(0), sources });
+        await advancePhase(db.pool, TOOL, mirror, table, { now: at(0), sources });
+        const drill = await idempotencyDrill(db.pool, TOOL, convex, mirror, table, { now: at(0) });
         expect(drill.passed, `idempotency drill of ${table}`).toBe(true);
       }
     });
     for (const table of TABLES)
       for (const stage of ['shadow', 'convex-internal', 'convex-percent', 'convex'])
-        await setReadStage(db.pool, TABLES, {
+        await setReadStage(db.pool, TOOL, TABLES, {
           table,
           stage,
           percent: stage === 'convex-percent' ? 50 : undefined,
@@ -496,19 +499,19 @@ describe.each(backends)('the story site to the end of the plan under live traffi
         });
     await readFlags.refresh();
     for (const table of TABLES) {
-      const drill = await rollbackDrill(db.pool, mirror, table, { now: at(0), timeoutMs: 20_000 });
+      const drill = await rollbackDrill(db.pool, TOOL, mirror, table, { now: at(0), timeoutMs: 20_000 });
       expect([table, drill.passed, drill.notFollowed]).toEqual([table, true, []]);
     }
     for (let day = 1; day <= 8; day++) {
       await sleep(100);
       await checkpoint(`day ${day}`, at(day));
-      if (day === 6) for (const table of TABLES) await advancePhase(db.pool, mirror, table, { now: at(6), sources });
+      if (day === 6) for (const table of TABLES) await advancePhase(db.pool, TOOL, mirror, table, { now: at(6), sources });
     }
-    for (const table of TABLES) await advancePhase(db.pool, mirror, table, { now: at(8), sources });
+    for (const table of TABLES) await advancePhase(db.pool, TOOL, mirror, table, { now: at(8), sources });
     // The application reads from Convex now.
     for (const url of ['/api/courses', `/api/stories/${storyOf.get(1)}`, '/api/languages/1/localization'])
       expect([url, (await app.inject({ method: 'GET', url })).headers[READ_SOURCE_HEADER.toLowerCase()]]).toEqual([url, 'convex']);
-    const lists = await checklist(db.pool, mirror, TABLES, { now: at(8), sources });
+    const lists = await checklist(db.pool, TOOL, mirror, TABLES, { now: at(8), sources });
     expect(lists.map((l) => `${l.table} ${l.phase} ${l.unmet.join(',')}`)).toEqual(
       TABLES.map((t) => `${t} reads-on-convex writes-moved`),
     );
@@ -519,16 +522,16 @@ describe.each(backends)('the story site to the end of the plan under live traffi
       const group = groupOf(name);
       await checkpoint(`writes of ${name} to Convex`, at(8), async () => {
         await new ReverseSyncWorker(reverseSync()).raiseConvexVersionFloor();
-        const moved = await setWriteStage(db.pool, {
+        const moved = await setWriteStage(db.pool, TOOL, {
           group: name,
           stage: 'convex',
           why: 'the end of the plan',
           actor: 'test',
-          gates: checklistGates(db.pool, mirror, { now: at(8), sources }),
+          gates: checklistGates(db.pool, TOOL, mirror, { now: at(8), sources }),
         });
         expect(moved).toMatchObject({ from: 'postgres', to: 'convex', forced: false });
         await writeFlags.refresh();
-        for (const table of group.tables) await advancePhase(db.pool, mirror, table, { now: at(8), sources });
+        for (const table of group.tables) await advancePhase(db.pool, TOOL, mirror, table, { now: at(8), sources });
       });
       await sleep(200);
     }
@@ -536,7 +539,7 @@ describe.each(backends)('the story site to the end of the plan under live traffi
     // Every write after the last group moved was made in Convex.
     const last = [...[...toggles.values()].map((a) => a.at(-1)!), done.at(-1)!, ...[...sets.values()].map((a) => a.at(-1)!)];
     expect(new Set(last.map((a) => a.source))).toEqual(new Set(['convex']));
-    expect((await checklist(db.pool, mirror, TABLES, { now: at(8), sources })).map((l) => l.phase)).toEqual(
+    expect((await checklist(db.pool, TOOL, mirror, TABLES, { now: at(8), sources })).map((l) => l.phase)).toEqual(
       TABLES.map(() => 'writes-on-convex'),
     );
   });
@@ -548,14 +551,14 @@ describe.each(backends)('the story site to the end of the plan under live traffi
       // Frozen while the group's writes are held and both directions drained, so the final parity is exact.
       await checkpoint(`${name} frozen`, at(8), async () => {
         for (const table of group.tables) {
-          const frozen = await freezeTable(db.pool, mirror, table, {
+          const frozen = await freezeTable(db.pool, TOOL, mirror, table, {
             why: 'the end of the plan',
             pollMs: 20,
             now: () => at(8),
-            finalParity: (t) => runParity(db.pool, convex, { config: mirror, tables: [t], mode: 'full', now: () => at(8) }),
+            finalParity: (t) => runParity(db.pool, TOOL, convex, { config: mirror, tables: [t], mode: 'full', now: () => at(8) }),
           });
           expect([table, frozen.parityClean]).toEqual([table, true]);
-          await advancePhase(db.pool, mirror, table, { now: at(8), sources });
+          await advancePhase(db.pool, TOOL, mirror, table, { now: at(8), sources });
         }
       });
       await sleep(100);
@@ -563,11 +566,11 @@ describe.each(backends)('the story site to the end of the plan under live traffi
       // taken earlier would miss what Convex wrote in between.
       await checkpoint(`${name} archived and decommissioned`, at(8), async () => {
         for (const table of group.tables) {
-          const archived = await archiveTable(db.pool, mirror, table, { out: path.join(outRoot, table), now: at(8) });
+          const archived = await archiveTable(db.pool, TOOL, mirror, table, { out: path.join(outRoot, table), now: at(8) });
           expect([table, archived.verified]).toEqual([table, true]);
           archives.set(table, archived.manifest.rows);
-          await advancePhase(db.pool, mirror, table, { now: at(8), sources });
-          expect(await decommissionTable(db.pool, mirror, table, { sources, now: at(8) })).toEqual({
+          await advancePhase(db.pool, TOOL, mirror, table, { now: at(8), sources });
+          expect(await decommissionTable(db.pool, TOOL, mirror, table, { sources, now: at(8) })).toEqual({
             table,
             keptAs: `tandem_retired.${table}`,
           });

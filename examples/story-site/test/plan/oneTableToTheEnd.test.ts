@@ -58,6 +58,7 @@ import { admin, appDeps, seedFixture } from '../../../../test/support/appFixture
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { makeRelay } from '../../../../test/support/mirror.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../../../../test/support/storySiteMirror.js';
+import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../../../src/core/toolSchema.js';
 
 const TABLE = 'image';
 const DAY = 86_400_000;
@@ -83,11 +84,12 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
   let guardPaths: string[];
   const sources: PhaseSources = {
     alertRules: async (table) => enabledConditions(alertPolicy, table),
-    writeStage: (table) => writeStageSource(db.pool)(table),
+    writeStage: (table) => writeStageSource(db.pool, TOOL)(table),
     guardReferences: async (table) =>
       (await scanForTables(guardPaths, { tables: [table] })).findings.map((f) => `${path.relative(storySitePath(), f.file)}:${f.line}`),
   };
   const reverseSync = () => ({
+    tool: TOOL,
     pool: db.pool,
     source: changeLogSource(convex),
     config: mirror,
@@ -97,7 +99,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
 
   /** The table's checklist in brief: its phase, the next one, the gates met (plan order) and the unmet ones of the next step. */
   async function standing(now: Date) {
-    const [list] = await checklist(db.pool, mirror, [TABLE], { now, sources });
+    const [list] = await checklist(db.pool, TOOL, mirror, [TABLE], { now, sources });
     return {
       phase: list!.phase,
       next: list!.next,
@@ -106,7 +108,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
     };
   }
   const gatesUpTo = (last: GateId) => GATE_ORDER.slice(0, GATE_ORDER.indexOf(last) + 1);
-  const advance = (now: Date) => advancePhase(db.pool, mirror, TABLE, { now, sources, actor: 'test' });
+  const advance = (now: Date) => advancePhase(db.pool, TOOL, mirror, TABLE, { now, sources, actor: 'test' });
   const refusal = async (now: Date) => ((await advance(now).catch((e: unknown) => e)) as Error).message;
   const saveImage = (active: string) =>
     router.writes.saveImage(appDeps(db.pool), admin(1), {
@@ -120,7 +122,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
   const postgresImage = async () =>
     (await db.pool.query(`SELECT id, active FROM image ORDER BY id`)).rows as Array<{ id: string; active: string }>;
   const parityAt = (now: Date) =>
-    runParity(db.pool, convex, { config: mirror, tables: [TABLE], mode: 'full', now: () => now });
+    runParity(db.pool, TOOL, convex, { config: mirror, tables: [TABLE], mode: 'full', now: () => now });
   let parityDays = 0;
   /** The daily full parity a team schedules, run for each day up to `day` not run yet (each must be clean). */
   async function dailyParity(day: number) {
@@ -130,12 +132,12 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
   beforeAll(async () => {
     db = await createTestDatabase(backend);
     await createAppSchema(db.pool);
-    await migrate(db.pool);
+    await migrate(db.pool, TOOL);
     // Rows from before capture: only the backfill brings them to Convex.
     await seedFixture(db.pool);
     convex = new EmbeddedConvexTarget({ convexDir: STORY_SITE_CONVEX_DIR });
     relay = makeRelay(db.pool, convex);
-    writeFlags = await WriteFlags.start({ pool: db.pool, listen: false });
+    writeFlags = await WriteFlags.start({ tool: TOOL, pool: db.pool, listen: false });
     router = storySiteWriteRouter({ stages: writeFlags, convex, log: silentLogger });
     // The image table's lag rule switched off: the alerts gate must name it.
     alertPolicy = resolveAlertPolicy(
@@ -186,7 +188,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
     expect(await refusal(at(0))).toBe(
       'image: cannot enter backfilled: backfill-complete (backfill is not started: run tandem backfill)',
     );
-    await backfill(db.pool, convex, { config: mirror, tables: [TABLE] });
+    await backfill(db.pool, TOOL, convex, { config: mirror, tables: [TABLE] });
     expect(await standing(at(0))).toMatchObject({ met: ['capture-on', 'backfill-complete'], unmet: [] });
     await advance(at(0));
   });
@@ -202,7 +204,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
         'parity-green (parity green 0 of 7 consecutive days)',
       ],
     });
-    const drill = await idempotencyDrill(db.pool, convex, mirror, TABLE, { now: at(0, 1) });
+    const drill = await idempotencyDrill(db.pool, TOOL, convex, mirror, TABLE, { now: at(0, 1) });
     expect(drill).toMatchObject({ passed: true, replayed: 1, keys: 1, result: { applied: 0, skipped: 1 } });
     alertPolicy = (await loadStorySiteConfig()).alerts;
     expect((await standing(at(0, 2))).met).toEqual(['capture-on', 'backfill-complete', 'idempotency-drill', 'alert-rules']);
@@ -228,11 +230,11 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
     ]);
     const as = { table: TABLE, actor: 'test', why: 'ramp' };
     for (const stage of ['shadow', 'convex-internal', 'convex-percent', 'convex'])
-      await setReadStage(db.pool, TABLES, { ...as, stage, percent: stage === 'convex-percent' ? 50 : undefined });
+      await setReadStage(db.pool, TOOL, TABLES, { ...as, stage, percent: stage === 'convex-percent' ? 50 : undefined });
     // A running instance (its own pool, as another process would have) must follow the drill.
     instancePool = createPool(db.url, 3);
-    instance = await ReadFlags.start({ pool: instancePool, instance: { label: 'story-site api', heartbeatMs: 100 } });
-    const drill = await rollbackDrill(db.pool, mirror, TABLE, { now: at(6, 6), timeoutMs: 10_000 });
+    instance = await ReadFlags.start({ tool: TOOL, pool: instancePool, instance: { label: 'story-site api', heartbeatMs: 100 } });
+    const drill = await rollbackDrill(db.pool, TOOL, mirror, TABLE, { now: at(6, 6), timeoutMs: 10_000 });
     expect({ passed: drill.passed, restored: drill.restored, notFollowed: drill.notFollowed }).toEqual({
       passed: true,
       restored: true,
@@ -252,7 +254,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
   });
 
   it('reads-on-convex → writes-on-convex: refused until the write group writes through Convex', async () => {
-    await saveWriteGroups(db.pool, storySiteGroups, { actor: 'test', why: 'story site groups' });
+    await saveWriteGroups(db.pool, TOOL, storySiteGroups, { actor: 'test', why: 'story site groups' });
     expect(storySiteGroups.find((g) => g.tables.includes(TABLE))!.tables).toEqual([TABLE]);
     expect((await standing(at(8, 1))).unmet).toEqual(['writes-moved (write stage is postgres, not convex)']);
     expect(await refusal(at(8, 1))).toBe(
@@ -261,12 +263,12 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
     // The cutover: the group's outbox is in Convex, Convex's versions start past it, then the switch, unforced.
     await relay.drain();
     await new ReverseSyncWorker(reverseSync()).raiseConvexVersionFloor();
-    const moved = await setWriteStage(db.pool, {
+    const moved = await setWriteStage(db.pool, TOOL, {
       group: TABLE,
       stage: 'convex',
       why: 'image writes to Convex',
       actor: 'test',
-      gates: checklistGates(db.pool, mirror, { now: at(8, 1), sources }),
+      gates: checklistGates(db.pool, TOOL, mirror, { now: at(8, 1), sources }),
     });
     expect(moved).toEqual({ group: TABLE, from: 'postgres', to: 'convex', forced: false, overridden: [] });
     await writeFlags.refresh();
@@ -291,11 +293,11 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
       'image: cannot enter frozen: frozen-drained (writes are not frozen: run tandem freeze image)',
     );
     relay.start();
-    const frozen = await freezeTable(db.pool, mirror, TABLE, {
+    const frozen = await freezeTable(db.pool, TOOL, mirror, TABLE, {
       why: 'image writes live in Convex',
       pollMs: 20,
       now: () => at(8, 5),
-      finalParity: (t) => runParity(db.pool, convex, { config: mirror, tables: [t], mode: 'full', now: () => at(8, 5) }),
+      finalParity: (t) => runParity(db.pool, TOOL, convex, { config: mirror, tables: [t], mode: 'full', now: () => at(8, 5) }),
     });
     await relay.stop();
     expect({ clean: frozen.parityClean, pending: frozen.pendingBefore }).toEqual({ clean: true, pending: 0 });
@@ -320,7 +322,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
       'image: cannot enter archived: archive-verified (no verified archive recorded: run tandem archive image)',
     );
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-image-')), 'image');
-    const archived = await archiveTable(db.pool, mirror, TABLE, { out, now: at(8, 8) });
+    const archived = await archiveTable(db.pool, TOOL, mirror, TABLE, { out, now: at(8, 8) });
     expect({ verified: archived.verified, rows: archived.manifest.rows }).toEqual({ verified: true, rows: 2 });
     expect(await standing(at(8, 9))).toMatchObject({ met: gatesUpTo('archive-verified'), unmet: [] });
     await advance(at(8, 9));
@@ -332,18 +334,18 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
     expect(dirty.unmet).toHaveLength(1);
     // The story site's Postgres paths still name the table: its guard is not clean.
     expect(dirty.unmet[0]).toMatch(/^guard-clean \([1-9][0-9]* SQL reference\(s\) left, first at src\/app\/[a-z/]+\.ts:[0-9]+\)$/);
-    await expect(decommissionTable(db.pool, mirror, TABLE, { sources, now: at(9) })).rejects.toThrow(
+    await expect(decommissionTable(db.pool, TOOL, mirror, TABLE, { sources, now: at(9) })).rejects.toThrow(
       /^image: cannot enter decommissioned: guard-clean \([1-9][0-9]* SQL reference\(s\) left, first at src\/app\//,
     );
     expect((await standing(at(9))).phase).toBe('archived');
     // Once the application's Postgres paths for the table are gone, only its Convex folder is left to scan.
     guardPaths = [STORY_SITE_CONVEX_DIR];
     expect(await standing(at(9))).toMatchObject({ met: GATE_ORDER.slice(), unmet: [] });
-    expect(await decommissionTable(db.pool, mirror, TABLE, { sources, now: at(9, 1) })).toEqual({
+    expect(await decommissionTable(db.pool, TOOL, mirror, TABLE, { sources, now: at(9, 1) })).toEqual({
       table: TABLE,
       keptAs: 'tandem_retired.image',
     });
-    const end = await checklist(db.pool, mirror, [TABLE], { now: at(9, 2), sources });
+    const end = await checklist(db.pool, TOOL, mirror, [TABLE], { now: at(9, 2), sources });
     expect({ phase: end[0]!.phase, next: end[0]!.next, unmet: end[0]!.unmet }).toEqual({
       phase: 'decommissioned',
       next: null,

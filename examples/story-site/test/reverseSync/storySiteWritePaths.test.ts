@@ -21,6 +21,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../../
 import { expectConvexEqualsPostgres, postgresState } from '../../../../test/support/mirror.js';
 import { STORY_SITE_TABLES } from '../../../../test/support/storySiteMirror.js';
 import { ALL_CALL_KINDS, SEED_EXTRAS, callKind, writeCall } from '../../../../test/support/writeCalls.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 /** Convex's clock has millisecond resolution: keeps two calls' timestamps apart. */
 const pause = () => new Promise((resolve) => setTimeout(resolve, 2));
@@ -50,7 +51,7 @@ describe.each(await availableBackends())(
       'every write path logs its changes; draining leaves Postgres equal to Convex',
       { timeout: 300_000 },
       async () => {
-        const worker = new ReverseSyncWorker({
+        const worker = new ReverseSyncWorker({ tool: DEFAULT_TOOL_SCHEMA,
           pool: db.pool,
           source: changeLogSource(convex),
           config: STORY_SITE_TABLES,

@@ -43,6 +43,7 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../../
 import { expectConvexEqualsPostgres, makeRelay } from '../../../../test/support/mirror.js';
 import { STORY_SITE_TABLES } from '../../../../test/support/storySiteMirror.js';
 import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
+import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 const GROUP = storySiteWriteGroups.toggleApproval!;
 const EDITORS = [1, 2, 3, 4];
@@ -75,6 +76,7 @@ describe.each(backends)('write cutover and rollback under live traffic [%s]', (b
   let worker: ReverseSyncWorker;
 
   const reverseSync = () => ({
+    tool: DEFAULT_TOOL_SCHEMA,
     pool: db.pool,
     source: changeLogSource(convex),
     config: STORY_SITE_TABLES,
@@ -114,7 +116,7 @@ describe.each(backends)('write cutover and rollback under live traffic [%s]', (b
     try {
       while ((await outboxPending(tables)) > 0) await sleep(5);
       await new ReverseSyncWorker(reverseSync()).raiseConvexVersionFloor();
-      await setWriteStage(db.pool, {
+      await setWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
         group: GROUP,
         stage: 'convex',
         why: 'live cutover',
@@ -135,10 +137,10 @@ describe.each(backends)('write cutover and rollback under live traffic [%s]', (b
     await seedExtendedFixture(db.pool);
     await db.pool.query(SEED_EXTRAS);
     convex = await convexSideFor(db.pool, 2_000);
-    await saveWriteGroups(db.pool, storySiteGroups, { actor: 'test', why: 'story site groups' });
-    flags = await WriteFlags.start({ pool: db.pool, listen: false });
+    await saveWriteGroups(db.pool, DEFAULT_TOOL_SCHEMA, storySiteGroups, { actor: 'test', why: 'story site groups' });
+    flags = await WriteFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, listen: false });
     router = storySiteWriteRouter({ stages: flags, convex, log: silentLogger });
-    app = createStorySiteServer({
+    app = createStorySiteServer({ tool: DEFAULT_TOOL_SCHEMA,
       deps: appDeps(db.pool),
       reads: new PostgresReadPaths(db.pool),
       writeRouter: router,
@@ -207,7 +209,7 @@ describe.each(backends)('write cutover and rollback under live traffic [%s]', (b
       await sleep(500);
       const forwardPauseMs = await cutOver();
       await sleep(1_000);
-      const rollback = await rollbackWriteStage(db.pool, {
+      const rollback = await rollbackWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
         group: GROUP,
         actor: 'test',
         why: 'live rollback',
