@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as convexSide from '../../convex-kit/tandem/canonical.js';
 import { sha256Hex } from '../../convex-kit/tandem/sha256.js';
 import { canonicalHash, canonicalValue, requireTable } from '../../src/mapping/index.js';
-import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_TABLES } from '../support/storySiteTables.js';
 import { compareKeyText, digestHex, digestOf } from '../../src/parity/digest.js';
 
 const convexValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
