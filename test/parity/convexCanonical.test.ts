@@ -121,6 +121,12 @@ describe('canonical form edges, on both sides', () => {
     expect(convexSide.canonicalRow(['a'], { a: undefined })).toBe('{"a":absent}');
   });
 
+  it('writes an object without a prototype like a plain one', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { b: 1, a: [true] });
+    expect(canonicalValue(bare)).toBe('{"a":[true],"b":1}');
+    expect(convexSide.canonicalValue(bare)).toBe('{"a":[true],"b":1}');
+  });
+
   it('refuses a value Convex cannot hold, naming what it is', () => {
     expect(() => canonicalValue(new Date(0))).toThrow(new TypeError('no canonical form for Date'));
     expect(() => canonicalValue(new Map())).toThrow(new TypeError('no canonical form for Map'));
@@ -129,6 +135,14 @@ describe('canonical form edges, on both sides', () => {
     );
     expect(() => convexSide.canonicalValue(Symbol('s'))).toThrow(
       new TypeError('no canonical form for a symbol'),
+    );
+    // A function is no object to either side, even one without a prototype.
+    const bareFunction = Object.setPrototypeOf(() => 1, null) as unknown;
+    expect(() => canonicalValue(bareFunction)).toThrow(
+      new TypeError('no canonical form for function'),
+    );
+    expect(() => convexSide.canonicalValue(bareFunction)).toThrow(
+      new TypeError('no canonical form for a function'),
     );
   });
 
