@@ -181,8 +181,21 @@ describe('jsonb mapping limits and the encoded shape, exactly', () => {
     expect(encode(plain)).toEqual({ a: 1 });
   });
 
+  it('encodes an object with either marker key alone, and keeps an array of exactly 8,192', () => {
+    expect(encode({ '~tandem_keys': 1 })).toEqual({
+      '~tandem_keys': ['~tandem_keys'],
+      '~tandem_values': [1],
+    });
+    expect(encode({ '~tandem_values': 1 })).toEqual({
+      '~tandem_keys': ['~tandem_values'],
+      '~tandem_values': [1],
+    });
+    expect(encode(Array.from({ length: 8192 }, () => 0))).toHaveLength(8192);
+  });
+
   it('decodes only the exact encoded shape, and leaves anything else as it is', () => {
     for (const value of [
+      { '~tandem_keys': ['a', 1], '~tandem_values': [1, 2] },
       { '~tandem_keys': ['a'], '~tandem_values': [1], x: 2 },
       { '~tandem_keys': ['a'] },
       { '~tandem_keys': ['a'], other: [1] },
