@@ -280,6 +280,8 @@ describe('mapColumnValue refusals and edges, each named exactly', () => {
       ['-.5', -0.5],
       ['5.', 5],
       ['1.25', 1.25],
+      ['12.5', 12.5],
+      ['.25', 0.25],
       ['1E5', 1e5],
       ['1e-5', 1e-5],
       ['-1.25e+3', -1250],
