@@ -5,6 +5,11 @@ import fs from 'node:fs';
 import { selectedModule } from './scripts/mutationModules.mjs';
 
 const module = selectedModule();
+// A run over part of a module (`--mutate <file>`) can keep its own report and
+// sandbox: TANDEM_MUTATE_REPORT=<name> writes reports/mutation/<name>.{html,json},
+// so runs of a module's files one at a time (or side by side) do not overwrite
+// each other's reports.
+const reportName = process.env.TANDEM_MUTATE_REPORT ?? module.name;
 
 // The TypeScript checker compiles a program per mutant batch: one made of the
 // module's files (and what they import) instead of all of src/ checks a mutant
@@ -38,10 +43,10 @@ export default {
   concurrency: Number(process.env.TANDEM_MUTATE_CONCURRENCY ?? 1),
   timeoutMS: 60_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: `reports/mutation/${module.name}.html` },
-  jsonReporter: { fileName: `reports/mutation/${module.name}.json` },
+  htmlReporter: { fileName: `reports/mutation/${reportName}.html` },
+  jsonReporter: { fileName: `reports/mutation/${reportName}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
-  tempDirName: `.stryker-tmp/${module.name}`,
+  tempDirName: `.stryker-tmp/${reportName}`,
   cleanTempDir: true,
   ignorePatterns: ['dist', '.tandem', 'reports', '.stryker-tmp', 'scratch'],
 };

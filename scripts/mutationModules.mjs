@@ -40,10 +40,12 @@ export const MUTATION_MODULES = {
     ],
   },
   mapping: {
-    backends: 'postgres',
     what: 'the value mapping and the canonical hash (Node and Convex sides)',
     // The value mapping and both canonical hashes; the Convex side is the kit's
     // (convex-kit/), which the pinning test imports, not an app's generated copy.
+    // Pure tests, no database; they import the story-site fixture from
+    // test/support/storySiteTables.ts, not storySiteMirror.ts, which loads all
+    // of `tandem` (seconds a mutant).
     mutate: [
       'src/mapping/columnValue.ts',
       'src/mapping/jsonValue.ts',

@@ -6,7 +6,10 @@
  * them the new tests kill, in minutes instead of the half hour a database-bound
  * module's full run takes on a shared machine.
  *
- *   node scripts/replaySurvivors.mjs <module> [--tests a.test.ts,b.test.ts]
+ *   node scripts/replaySurvivors.mjs <module> [--tests a.test.ts,b.test.ts] [--report name]
+ *
+ * --report reads reports/mutation/<name>.json instead (a run of some of the
+ * module's files with TANDEM_MUTATE_REPORT=<name>, see stryker.config.mjs).
  *
  * Each survivor's lines are taken from the source the report holds, found in
  * today's file (exactly once, with as many lines before them as that takes, up
@@ -25,12 +28,13 @@ const args = process.argv.slice(2);
 const name = args[0];
 if (!name || !MUTATION_MODULES[name]) {
   console.error(
-    `usage: replaySurvivors.mjs <module> [--tests a,b]; modules: ${Object.keys(MUTATION_MODULES).join(', ')}`,
+    `usage: replaySurvivors.mjs <module> [--tests a,b] [--report name]; modules: ${Object.keys(MUTATION_MODULES).join(', ')}`,
   );
   process.exit(2);
 }
 const tests = args.includes('--tests') ? args[args.indexOf('--tests') + 1] : undefined;
-const report = JSON.parse(fs.readFileSync(`reports/mutation/${name}.json`, 'utf8'));
+const reportName = args.includes('--report') ? args[args.indexOf('--report') + 1] : name;
+const report = JSON.parse(fs.readFileSync(`reports/mutation/${reportName}.json`, 'utf8'));
 
 /**
  * The original lines of a mutant (with `context` lines before them) and the

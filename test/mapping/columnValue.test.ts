@@ -213,3 +213,167 @@ describe('types by their Postgres text', () => {
     expect(utcKeyText(new Date(Date.UTC(1999, 0, 1, 0, 0, 0, 500)))).toBe('1999-01-01T00:00:00.5');
   });
 });
+
+describe('mapColumnValue refusals and edges, each named exactly', () => {
+  const failure = (column: ColumnConfig, raw: unknown) => {
+    const error = mappingFailure(() => mapColumnValue(column, raw, site));
+    return `${error.rule}: ${error.detail}`;
+  };
+
+  it('treats undefined as NULL, and names the NOT NULL refusal', () => {
+    expect(mapColumnValue(col('int4'), undefined, site)).toBeNull();
+    expect(failure(col('int4', { nullable: false }), undefined)).toBe(
+      'not-null: NULL in a NOT NULL column',
+    );
+  });
+
+  it('names what an array column got instead of an array, its length and a nested array', () => {
+    expect(failure(col('int4', { array: true }), '{1,2}')).toBe(
+      'type: expected an array (a parsed Postgres array), got string',
+    );
+    expect(
+      failure(
+        col('int4', { array: true }),
+        Array.from({ length: 8193 }, () => 1),
+      ),
+    ).toBe("array-length: 8193 elements exceed Convex's 8192 per array");
+    expect(failure(col('int4', { array: true }), [1, [2]])).toBe(
+      'array-dimensions: multi-dimensional array in a 1-D column',
+    );
+    expect(mapColumnValue(col('int4', { array: true }), [1, null, '3'], site)).toEqual([
+      1,
+      null,
+      3,
+    ]);
+  });
+
+  it('names the integer type refused, and reads integer text only when it is all digits', () => {
+    expect(failure(col('int2'), 'x')).toBe('type: expected int2, got string');
+    expect(failure(col('int4'), 1.5)).toBe('type: expected int4, got number');
+    expect(failure(col('int4'), '9007199254740993')).toBe('type: expected int4, got string');
+    expect(failure(col('int4'), true)).toBe('type: expected int4, got boolean');
+  });
+
+  it('refuses a fractional, out-of-range or lossy int8, naming each', () => {
+    expect(failure(col('int8'), 1.5)).toBe('type: expected int8, got number');
+    expect(failure(col('int8'), 'x12')).toBe('type: expected int8, got string');
+    expect(failure(col('int8'), '12 ')).toBe('type: expected int8, got string');
+    expect(failure(col('int8'), 2 ** 60)).toBe(
+      'int8-precision: 1152921504606847000 was parsed as a lossy number',
+    );
+    expect(failure(col('int8'), '-9223372036854775809')).toBe(
+      'int8-range: -9223372036854775809 is outside int64',
+    );
+    expect(failure(col('int8'), 9223372036854775808n)).toBe(
+      'int8-range: 9223372036854775808 is outside int64',
+    );
+    expect(mapColumnValue(col('int8'), Number.MAX_SAFE_INTEGER, site)).toBe(9007199254740991n);
+    expect(mapColumnValue(col('int8'), '-12', site)).toBe(-12n);
+  });
+
+  it('reads every float text Postgres prints, and refuses anything else', () => {
+    const float = (text: string) => mapColumnValue(col('float8'), text, site);
+    for (const [text, value] of [
+      ['12', 12],
+      ['-12', -12],
+      ['.5', 0.5],
+      ['-.5', -0.5],
+      ['5.', 5],
+      ['1.25', 1.25],
+      ['12.5', 12.5],
+      ['.25', 0.25],
+      ['1E5', 1e5],
+      ['1e-5', 1e-5],
+      ['-1.25e+3', -1250],
+    ] as const)
+      expect(float(text)).toBe(value);
+    for (const text of [
+      '',
+      '.',
+      '-',
+      'e5',
+      '1e',
+      '1.2.3',
+      '--1',
+      '+1',
+      ' 1',
+      '1 ',
+      '1e5x',
+      'x1',
+      'toString',
+    ])
+      expect(failure(col('float8'), text)).toBe('type: expected float, got string');
+    expect(failure(col('float4'), true)).toBe('type: expected float, got boolean');
+  });
+
+  it('names the text-like type (or its Postgres type) a non-string was refused for', () => {
+    for (const type of [
+      'text',
+      'varchar',
+      'bpchar',
+      'uuid',
+      'date',
+      'time',
+      'timetz',
+      'interval',
+    ] as const) {
+      expect(mapColumnValue(col(type), 'v', site)).toBe('v');
+      expect(failure(col(type), 5)).toBe(`type: expected ${type} text, got number`);
+    }
+    expect(failure(col('other', { pgType: 'money' }), 5)).toBe(
+      'type: expected money text, got number',
+    );
+    expect(failure(col('other'), 5)).toBe('type: expected other text, got number');
+    expect(failure(col('uuid'), '\uDC00')).toBe('string-utf8: string has a lone UTF-16 surrogate');
+    expect(failure(col('numeric'), 5)).toBe(
+      'type: expected numeric (as Postgres text), got number',
+    );
+    expect(failure(col('bool'), 'true')).toBe('type: expected boolean, got string');
+    expect(mapColumnValue(col('bool'), true, site)).toBe(true);
+  });
+
+  it('names the enum and its labels when refusing', () => {
+    const named = col('enum', { enumName: 'gender_enum', enumValues: ['MALE'] });
+    expect(failure(named, 'OTHER')).toBe('enum-value: "OTHER" is not a label of gender_enum');
+    expect(failure(named, 5)).toBe('type: expected enum gender_enum, got number');
+    expect(failure(col('enum'), 'MALE')).toBe('enum-value: "MALE" is not a label of the enum');
+    expect(failure(col('enum'), 5)).toBe('type: expected enum, got number');
+  });
+
+  it('takes whole milliseconds, infinities and a Date for timestamptz, and names each refusal', () => {
+    expect(mapColumnValue(col('timestamptz'), new Date(5), site)).toBe(5);
+    expect(mapColumnValue(col('timestamptz'), 1000, site)).toBe(1000);
+    expect(mapColumnValue(col('timestamptz'), Infinity, site)).toBe(Infinity);
+    expect(mapColumnValue(col('timestamp'), -Infinity, site)).toBe(-Infinity);
+    expect(failure(col('timestamptz'), 1.5)).toBe(
+      'type: expected timestamptz (whole milliseconds or Postgres text), got number',
+    );
+    expect(failure(col('timestamp'), 1.5)).toBe(
+      'type: expected timestamp (whole milliseconds or Postgres text), got number',
+    );
+    expect(failure(col('timestamp'), new Date(0))).toBe('type: expected timestamp text, got Date');
+    expect(failure(col('timestamptz'), NaN)).toBe(
+      'timestamp-format: cannot read "NaN" as timestamptz',
+    );
+    expect(failure(col('timestamp'), 'soon')).toBe(
+      'timestamp-format: cannot read "soon" as timestamp',
+    );
+    expect(failure(col('timestamp'), '5000-01-01T00:00:00.000001')).toBe(
+      'timestamp-precision: 5000-01-01T00:00:00.000001: a float64 of milliseconds cannot carry these microseconds exactly',
+    );
+    expect(failure(col('timestamptz'), '5000-01-01T00:00:00.000001x')).toBe(
+      'timestamp-format: cannot read "5000-01-01T00:00:00.000001x" as timestamptz',
+    );
+  });
+
+  it('takes bytea as an ArrayBuffer or as the bytes a view shows, and names the refusal', () => {
+    const buffer = Uint8Array.from([1, 2, 3]).buffer;
+    expect(mapColumnValue(col('bytea'), buffer, site)).toBe(buffer);
+    const view = new Uint8Array(Uint8Array.from([9, 8, 7, 6]).buffer, 1, 2);
+    const bytes = mapColumnValue(col('bytea'), view, site) as ArrayBuffer;
+    expect([...new Uint8Array(bytes)]).toEqual([8, 7]);
+    expect(failure(col('bytea'), 5)).toBe(
+      'type: expected bytea (Postgres hex or escape text, or bytes), got number',
+    );
+  });
+});

@@ -6,18 +6,24 @@ import {
   isConvexFieldName,
   MappingError,
 } from '../../src/mapping/index.js';
+import { describe as describeValue } from '../../src/mapping/jsonValue.js';
 
 const site = { table: 'story', key: '9', column: 'json' };
 const encode = (value: unknown) => encodeJsonValue(value, site, 1);
 
-function ruleOf(fn: () => unknown): string {
+/** `rule: detail` of the MappingError `fn` throws. */
+function refusalOf(fn: () => unknown): string {
   try {
     fn();
   } catch (error) {
-    if (error instanceof MappingError) return error.rule;
+    if (error instanceof MappingError) return `${error.rule}: ${error.detail}`;
     throw error;
   }
   return 'no error';
+}
+
+function ruleOf(fn: () => unknown): string {
+  return refusalOf(fn).split(':')[0]!;
 }
 
 function nested(depth: number): unknown {
@@ -116,5 +122,110 @@ describe('jsonb mapping', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('jsonb mapping limits and the encoded shape, exactly', () => {
+  /** `value` inside `depth` arrays. */
+  const inside = (depth: number, value: unknown) => {
+    for (let i = 0; i < depth; i++) value = [value];
+    return value;
+  };
+
+  it('names what is not a JSON value', () => {
+    expect(refusalOf(() => encode(new Date(0)))).toBe('type: not a JSON value: Date');
+    expect(refusalOf(() => encode(5n))).toBe('type: not a JSON value: bigint');
+    expect(refusalOf(() => encode([undefined]))).toBe('type: not a JSON value: undefined');
+    expect(refusalOf(() => encode(new Map()))).toBe('type: not a JSON value: Map');
+    expect(describeValue(null)).toBe('null');
+    expect(describeValue(Object.create(null))).toBe('object');
+  });
+
+  it('counts an object as a level, and an encoded object as two', () => {
+    let object: unknown = 1;
+    for (let i = 0; i < 15; i++) object = { a: object };
+    expect(encode(object)).toEqual(object);
+    expect(refusalOf(() => encode({ a: object }))).toBe(
+      "nesting-depth: nesting level 17 exceeds Convex's 16",
+    );
+    // Level 15 holds the encoded object, level 16 its two arrays.
+    const encodedAt15 = inside(13, { $x: 1 });
+    expect(decodeJsonValue(encode(encodedAt15))).toEqual(encodedAt15);
+    expect(refusalOf(() => encode(inside(14, { $x: 1 })))).toBe(
+      "nesting-depth: nesting level 17 exceeds Convex's 16",
+    );
+    expect(refusalOf(() => encode(inside(13, { $x: [1] })))).toBe(
+      "nesting-depth: nesting level 17 exceeds Convex's 16",
+    );
+  });
+
+  it('keeps an object of exactly 1,024 valid keys as it is, and refuses one of 8,193 keys', () => {
+    const full = Object.fromEntries(Array.from({ length: 1024 }, (_, i) => [`k${i}`, i]));
+    expect(encode(full)).toEqual(full);
+    const tooMany = Object.fromEntries(Array.from({ length: 8193 }, (_, i) => [`k${i}`, i]));
+    expect(refusalOf(() => encode(tooMany))).toBe(
+      "array-length: 8193 elements exceed Convex's 8192 per array",
+    );
+    expect(refusalOf(() => encode(Array.from({ length: 8193 }, () => 0)))).toBe(
+      "array-length: 8193 elements exceed Convex's 8192 per array",
+    );
+    expect(refusalOf(() => encode(['\uDC00']))).toBe(
+      'string-utf8: string has a lone UTF-16 surrogate',
+    );
+  });
+
+  it('maps an object without a prototype like a plain one', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, ключ: 2 });
+    expect(encode(bare)).toEqual({ '~tandem_keys': ['a', 'ключ'], '~tandem_values': [1, 2] });
+    const plain = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    expect(encode(plain)).toEqual({ a: 1 });
+  });
+
+  it('encodes an object with either marker key alone, and keeps an array of exactly 8,192', () => {
+    expect(encode({ '~tandem_keys': 1 })).toEqual({
+      '~tandem_keys': ['~tandem_keys'],
+      '~tandem_values': [1],
+    });
+    expect(encode({ '~tandem_values': 1 })).toEqual({
+      '~tandem_keys': ['~tandem_values'],
+      '~tandem_values': [1],
+    });
+    expect(encode(Array.from({ length: 8192 }, () => 0))).toHaveLength(8192);
+  });
+
+  it('decodes only the exact encoded shape, and leaves anything else as it is', () => {
+    for (const value of [
+      { '~tandem_keys': ['a', 1], '~tandem_values': [1, 2] },
+      { '~tandem_keys': ['a'], '~tandem_values': [1], x: 2 },
+      { '~tandem_keys': ['a'] },
+      { '~tandem_keys': ['a'], other: [1] },
+      { other: ['a'], '~tandem_values': [1] },
+      { '~tandem_keys': 'a', '~tandem_values': [1] },
+      { '~tandem_keys': ['a'], '~tandem_values': 1 },
+      { '~tandem_keys': ['a', 'b'], '~tandem_values': [1] },
+      { '~tandem_keys': [1], '~tandem_values': [1] },
+    ])
+      expect(decodeJsonValue(value)).toEqual(value);
+    expect(
+      decodeJsonValue({ '~tandem_keys': ['b', 'a'], '~tandem_values': [[1], { c: 2 }] }),
+    ).toEqual({
+      b: [1],
+      a: { c: 2 },
+    });
+    expect(decodeJsonValue(new Date(0))).toEqual(new Date(0));
+  });
+
+  it('decodes to ordinary properties: enumerable, writable, configurable', () => {
+    for (const decoded of [
+      decodeJsonValue({ a: 1 }),
+      decodeJsonValue({ '~tandem_keys': ['a'], '~tandem_values': [1] }),
+    ] as Array<Record<string, unknown>>) {
+      expect(Object.getOwnPropertyDescriptor(decoded, 'a')).toEqual({
+        value: 1,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CapturedChange } from '../../src/core/changes.js';
 import { canonicalHash, decodeJsonValue, estimateChangeBytes, estimateChangeIndexRanges, mapChange, mapRow, MappingError, validateMirrorConfig } from '../../src/mapping/index.js';
-import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { STORY_SITE_TABLES } from '../support/storySiteTables.js';
 
 const storyRow = {
   id: 7,

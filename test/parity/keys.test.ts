@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/core/errors.js';
-import type { ColumnConfig, TableConfig } from '../../src/mapping/index.js';
+import type { ColumnConfig, PgColumnType, TableConfig } from '../../src/mapping/index.js';
 import {
   isValidKeyText,
   keyFilter,
@@ -19,6 +19,11 @@ import {
 
 function table(name: string, columns: ColumnConfig[], primaryKey: string[]): TableConfig {
   return { schema: 'public', name, columns, primaryKey, foreignKeys: [] };
+}
+
+/** A table `t` keyed by one column `k` of `type` (an array of it when `array`). */
+function oneKey(type: PgColumnType, array = false): TableConfig {
+  return table('t', [{ name: 'k', type, nullable: false, ...(array ? { array } : {}) }], ['k']);
 }
 
 const FILM = table('film', [{ name: 'film_id', type: 'int4', nullable: false }], ['film_id']);
@@ -128,5 +133,64 @@ describe('parity keys', () => {
     expect(keyTextSql(RENTAL)).toBe(
       `to_json(ARRAY[(to_jsonb(t."rental_id") #>> '{}'), (to_jsonb((t."rented_at" AT TIME ZONE 'UTC')) #>> '{}')]::text[])::text`,
     );
+  });
+  it('binds each key type as its own typed array, and compares every other type as text', () => {
+    const keyText: Partial<Record<PgColumnType, string>> = {
+      int2: '1',
+      int4: '1',
+      int8: '1',
+      timestamp: '2024-01-02T03:04:05',
+    };
+    const typed: Array<[PgColumnType, string]> = [
+      ['int2', 'int2'],
+      ['int4', 'int4'],
+      ['int8', 'int8'],
+      ['numeric', 'numeric'],
+      ['float4', 'float4'],
+      ['float8', 'float8'],
+      ['bool', 'bool'],
+      ['bpchar', 'bpchar'],
+      ['uuid', 'uuid'],
+      ['date', 'date'],
+      ['time', 'time'],
+      ['timestamp', 'timestamp'],
+    ];
+    for (const [type, sqlType] of typed)
+      expect(keyFilter(oneKey(type), [keyText[type] ?? 'x']).sql).toBe(
+        `t."k" = ANY($1::${sqlType}[])`,
+      );
+    for (const type of ['text', 'varchar', 'timetz', 'interval', 'jsonb', 'enum', 'other'] as const)
+      expect(keyFilter(oneKey(type), ['x']).sql).toBe('t."k"::text = ANY($1::text[])');
+  });
+
+  it('reads a one-column timestamptz key as UTC through the same unnest as a composite one', () => {
+    const visit = table('visit', [{ name: 'at', type: 'timestamptz', nullable: false }], ['at']);
+    expect(keyFilter(visit, ['2024-01-02T03:04:05'])).toEqual({
+      sql: '(t."at") IN (SELECT (u.k0 AT TIME ZONE \'UTC\') FROM unnest($1::timestamp[]) AS u(k0))',
+      params: [['2024-01-02T03:04:05']],
+    });
+    expect(utcKeyColumns(visit)).toEqual(['at']);
+    expect(keyTextSql(visit)).toBe(`(to_jsonb((t."at" AT TIME ZONE 'UTC')) #>> '{}')`);
+  });
+
+  it('checks int2 and int8 key texts as integers too', () => {
+    const small = table('small', [{ name: 'n', type: 'int2', nullable: false }], ['n']);
+    expect(isValidKeyText(small, '7')).toBe(true);
+    expect(() => parseKeyArgument(small, '7x')).toThrow(
+      new InvalidInputError('keys', 'small.n is an integer, not "7x"'),
+    );
+    expect(isValidKeyText(LEDGER, '9007199254740993')).toBe(true);
+    expect(() => parseKeyArgument(LEDGER, 'x7')).toThrow(
+      new InvalidInputError('keys', 'ledger.entry is an integer, not "x7"'),
+    );
+  });
+
+  it('orders int2, int8 and text keys by their ::text too, but not a char(n), an array or a timestamp key', () => {
+    for (const type of ['int2', 'int4', 'int8', 'text', 'varchar'] as const)
+      expect(keyTextSql(oneKey(type))).toBe('t."k"::text');
+    for (const type of ['bpchar', 'uuid', 'timestamp'] as const)
+      expect(keyTextSql(oneKey(type))).toBe(`(to_jsonb(t."k") #>> '{}')`);
+    expect(keyTextSql(oneKey('int4', true))).toBe(`(to_jsonb(t."k") #>> '{}')`);
+    expect(keyTextSql(oneKey('text', true))).toBe(`(to_jsonb(t."k") #>> '{}')`);
   });
 });
