@@ -1,12 +1,21 @@
 /**
  * The embedded stack as `dev` and `demo` run it: PGlite over the wire protocol,
  * the local Convex stand-in (reached through its HTTP API, as a real deployment
- * would be), then the relay, the mirror helper and the HTTP host over them (the
+ * would be), then the relay, the mirror helper, reverse sync (working while
+ * some write group's writer is Convex) and the HTTP host over them (the
  * control room, metrics, and the application plug-in's routes when there is one).
  */
 import type pg from 'pg';
 import type { TokenEntry } from '../index.js';
-import { HttpConvexTarget } from '../index.js';
+import { HttpConvexTarget, type ConvexMutations, type ConvexTarget, type FunctionCaller, type ParityReader } from '../index.js';
+import {
+  changeLogSource,
+  convexWriterGroups,
+  createReverseSyncMetrics,
+  createWriteCutoverMetrics,
+  ReverseSyncService,
+  WriteFlags,
+} from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
 import type { ApplicationPlugin, MirrorConfig, RelayOptions } from '../index.js';
@@ -107,12 +116,27 @@ function abortOnStopSignal(): { signal: AbortSignal; done(): void } {
 export interface Serving {
   mirror: MirrorStack;
   api: RunningApi;
+  /** The write stages this process follows (the API's write router and reverse sync share them). */
+  writeFlags: WriteFlags;
+  /** Reverse sync: its worker runs while some write group's writer is Convex. */
+  reverseSync: ReverseSyncService;
   stop(): Promise<void>;
 }
 
-/** Relay and mirror helper over the stores, and the HTTP host (with /metrics), the application writing through the helper. */
+/** What serving needs of the stores: a pool, a Convex deployment and the secrets never to show. */
+export type ServingStores = Pick<EmbeddedStores, 'pool' | 'convexAdminKey'> & {
+  /** The http target in `dev` and `demo`; any target that runs functions by path (tests: the embedded one). */
+  target: ConvexTarget & ParityReader & ConvexMutations & FunctionCaller;
+  pg: { url: string };
+};
+
+/**
+ * Relay and mirror helper over the stores, reverse sync, and the HTTP host
+ * (with /metrics: the mirror's, the write cutover's and reverse sync's), the
+ * application writing through the helper.
+ */
 export async function startServing(
-  stores: EmbeddedStores,
+  stores: ServingStores,
   options: {
     /** The application whose routes are served, if any. */
     application: ApplicationPlugin | null;
@@ -144,7 +168,29 @@ export async function startServing(
     },
     relay: options.relay,
   });
+  const registry = mirror.metrics.registry;
+  let writeFlags: WriteFlags | undefined;
+  let reverseSync: ReverseSyncService | undefined;
+  const stopOwn = async () => {
+    await reverseSync?.stop();
+    await writeFlags?.close();
+    await mirror.stop();
+  };
   try {
+    const flags = await WriteFlags.start({ pool: stores.pool, log: options.log });
+    writeFlags = flags;
+    const source = changeLogSource(stores.target);
+    const reverseMetrics = createReverseSyncMetrics(registry, stores.pool, source, Date.now, {
+      active: () => convexWriterGroups(flags).length > 0,
+    });
+    reverseSync = ReverseSyncService.start({
+      pool: stores.pool,
+      source,
+      config: options.mirror,
+      stages: flags,
+      metrics: reverseMetrics,
+      log: options.log,
+    });
     const api = await startApiStack({
       pool: stores.pool,
       application: options.application,
@@ -156,6 +202,8 @@ export async function startServing(
       extraRoutes: (app) => mirror.metricsRoute(app),
       convex: stores.target,
       convexWrites: stores.target,
+      writeFlags: flags,
+      writeMetrics: createWriteCutoverMetrics(registry, { groups: () => flags.groups() }),
       controlRoom: {
         mirror: options.mirror,
         convexRows: (table) => countConvexRows(stores.target, table),
@@ -166,13 +214,15 @@ export async function startServing(
     return {
       mirror,
       api,
+      writeFlags: flags,
+      reverseSync,
       async stop() {
         await api.app.close();
-        await mirror.stop();
+        await stopOwn();
       },
     };
   } catch (err) {
-    await mirror.stop();
+    await stopOwn();
     throw err;
   }
 }

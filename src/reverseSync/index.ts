@@ -36,3 +36,10 @@ export {
   type ReverseSyncStatus,
   type ReverseDeadLetter,
 } from './status.js';
+export {
+  ReverseSyncService,
+  convexWriterGroups,
+  type ReverseSyncServiceOptions,
+  type WriteGroupSource,
+} from './service.js';
+export { trimScratchChangeLog, type ScratchTrimOptions, type TrimmedScratch } from './scratchLog.js';

@@ -2,7 +2,10 @@
  * Reverse-sync metrics, registered in the relay's registry (one /metrics).
  * Counters move as this process applies; pending and lag are read from
  * Convex (entries after the Postgres cursor) and dead letters from Postgres
- * when scraped, so every process reports the shared truth.
+ * when scraped, so every process reports the shared truth. With `active`,
+ * Convex is asked only while it says so (some group writes to Convex):
+ * otherwise nothing is pending and the gauges read 0. A failed read keeps the
+ * figures of the last one (a scrape never fails because Convex is down).
  */
 import type pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -22,11 +25,23 @@ export function createReverseSyncMetrics(
   pool: pg.Pool,
   source: ChangeLogSource,
   now: () => number = Date.now,
+  options: { active?: () => boolean } = {},
 ): ReverseSyncMetrics {
+  const nothing: PendingChanges = { pending: 0, capped: false, oldestLoggedAt: null };
+  let last = nothing;
   let read: { at: number; value: Promise<PendingChanges> } | undefined;
   const pending = () => {
+    if (options.active && !options.active()) return Promise.resolve((last = nothing));
     if (!read || now() - read.at > 1000) {
-      read = { at: now(), value: readCursor(pool).then((cursor) => source.pendingChanges(cursor)) };
+      read = {
+        at: now(),
+        value: readCursor(pool)
+          .then((cursor) => source.pendingChanges(cursor))
+          .then(
+            (p) => (last = p),
+            () => last,
+          ),
+      };
     }
     return read.value;
   };
