@@ -11,7 +11,9 @@ import { HttpConvexTarget, type ConvexMutations, type ConvexTarget, type Functio
 import {
   changeLogSource,
   convexWriterGroups,
+  convexWriterTables,
   createReverseSyncMetrics,
+  reverseSyncLagByTable,
   createWriteCutoverMetrics,
   ReverseSyncService,
   WriteFlags,
@@ -155,33 +157,44 @@ export async function startServing(
     relay?: Partial<RelayOptions>;
   },
 ): Promise<Serving> {
-  const mirror = startMirrorStack({
-    pool: stores.pool,
-    target: stores.target,
-    mirror: options.mirror,
-    discover: options.discover,
-    log: options.log,
-    mirrorWaitMs: options.mirrorWaitMs,
-    alerts: options.alerts && {
-      policy: options.alerts.policy,
-      config: { ...options.alerts.config, convexDeployKey: options.alerts.config.convexDeployKey ?? stores.convexAdminKey },
-    },
-    relay: options.relay,
-  });
+  const flags = await WriteFlags.start({ pool: stores.pool, log: options.log });
+  const source = changeLogSource(stores.target);
+  const writerTables = () => convexWriterTables(flags);
+  let mirror: MirrorStack;
+  try {
+    mirror = startMirrorStack({
+      pool: stores.pool,
+      target: stores.target,
+      mirror: options.mirror,
+      discover: options.discover,
+      log: options.log,
+      mirrorWaitMs: options.mirrorWaitMs,
+      alerts: options.alerts && {
+        policy: options.alerts.policy,
+        config: { ...options.alerts.config, convexDeployKey: options.alerts.config.convexDeployKey ?? stores.convexAdminKey },
+        // Only the tables Convex writes can lag; the others are 0 without asking Convex.
+        reverseSyncLag: async (tables) => {
+          const written = new Set(writerTables());
+          return reverseSyncLagByTable(stores.pool, source, tables.filter((t) => written.has(t)));
+        },
+      },
+      relay: options.relay,
+    });
+  } catch (err) {
+    await flags.close();
+    throw err;
+  }
   const registry = mirror.metrics.registry;
-  let writeFlags: WriteFlags | undefined;
   let reverseSync: ReverseSyncService | undefined;
   const stopOwn = async () => {
     await reverseSync?.stop();
-    await writeFlags?.close();
+    await flags.close();
     await mirror.stop();
   };
   try {
-    const flags = await WriteFlags.start({ pool: stores.pool, log: options.log });
-    writeFlags = flags;
-    const source = changeLogSource(stores.target);
     const reverseMetrics = createReverseSyncMetrics(registry, stores.pool, source, Date.now, {
       active: () => convexWriterGroups(flags).length > 0,
+      tables: writerTables,
     });
     reverseSync = ReverseSyncService.start({
       pool: stores.pool,

@@ -27,7 +27,7 @@ export {
   type ReverseSyncOptions,
   type StepOutcome,
 } from './worker.js';
-export { createReverseSyncMetrics, type ReverseSyncMetrics } from './metrics.js';
+export { createReverseSyncMetrics, reverseSyncLagByTable, type ReverseSyncMetrics } from './metrics.js';
 export { changeLogPendingKeys, repairFromConvex, type ConvexRepairResult } from './parity.js';
 export { toPgValue, toPgRecord, millisToTimestampText } from './pgValues.js';
 export {
@@ -39,6 +39,7 @@ export {
 export {
   ReverseSyncService,
   convexWriterGroups,
+  convexWriterTables,
   type ReverseSyncServiceOptions,
   type WriteGroupSource,
 } from './service.js';

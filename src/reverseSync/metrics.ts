@@ -25,7 +25,11 @@ export function createReverseSyncMetrics(
   pool: pg.Pool,
   source: ChangeLogSource,
   now: () => number = Date.now,
-  options: { active?: () => boolean } = {},
+  options: {
+    active?: () => boolean;
+    /** The tables whose writer is Convex now: with it, the lag per table as well (one Convex query per table). */
+    tables?: () => readonly string[];
+  } = {},
 ): ReverseSyncMetrics {
   const nothing: PendingChanges = { pending: 0, capped: false, oldestLoggedAt: null };
   let last = nothing;
@@ -62,6 +66,21 @@ export function createReverseSyncMetrics(
       this.set(oldest === null ? 0 : Math.max(0, (now() - oldest) / 1000));
     },
   });
+  const { tables } = options;
+  if (tables) {
+    let lastByTable: ReadonlyMap<string, number> = new Map();
+    new Gauge({
+      name: 'tandem_reverse_sync_table_lag_seconds',
+      help: 'Age of the oldest Convex change of the table not yet committed in Postgres, for tables written in Convex',
+      labelNames: ['table'],
+      registers: [registry],
+      async collect() {
+        lastByTable = await reverseSyncLagByTable(pool, source, tables(), now).catch(() => lastByTable);
+        this.reset();
+        for (const [table, lag] of lastByTable) this.set({ table }, lag);
+      },
+    });
+  }
   new Gauge({
     name: 'tandem_reverse_sync_dead_letters_unresolved',
     help: 'Reverse-sync dead letters neither retried nor discarded, by table',
@@ -103,4 +122,25 @@ export function createReverseSyncMetrics(
       registers: [registry],
     }),
   };
+}
+
+/**
+ * Seconds since the oldest change-log entry of each table that Postgres has
+ * not committed yet was logged (0 for a table with none): the reverse-sync
+ * lag the alert rules hold per table. One Convex query per table.
+ */
+export async function reverseSyncLagByTable(
+  pool: pg.Pool,
+  source: ChangeLogSource,
+  tables: readonly string[],
+  now: () => number = Date.now,
+): Promise<Map<string, number>> {
+  const lags = new Map<string, number>();
+  if (tables.length === 0) return lags;
+  const cursor = await readCursor(pool);
+  for (const table of tables) {
+    const { oldestLoggedAt } = await source.pendingChanges(cursor, [table]);
+    lags.set(table, oldestLoggedAt === null ? 0 : Math.max(0, (now() - oldestLoggedAt) / 1000));
+  }
+  return lags;
 }

@@ -21,7 +21,7 @@ import { ReverseSyncWorker, type ReverseSyncOptions } from './worker.js';
 
 /** The write groups as a process sees them: WriteFlags, or anything answering the same (tests). */
 export interface WriteGroupSource {
-  groups(): ReadonlyArray<Pick<StoredWriteGroup, 'name' | 'stage'>>;
+  groups(): ReadonlyArray<Pick<StoredWriteGroup, 'name' | 'stage' | 'tables'>>;
   onChange(listener: (changes: WriteStageChangeEvent[]) => void): () => void;
 }
 
@@ -35,6 +35,15 @@ export function convexWriterGroups(stages: Pick<WriteGroupSource, 'groups'>): st
     .groups()
     .filter((g) => g.stage === 'convex')
     .map((g) => g.name)
+    .sort();
+}
+
+/** The tables of the groups whose writer is Convex now, sorted. */
+export function convexWriterTables(stages: Pick<WriteGroupSource, 'groups'>): string[] {
+  return stages
+    .groups()
+    .filter((g) => g.stage === 'convex')
+    .flatMap((g) => g.tables)
     .sort();
 }
 

@@ -26,7 +26,7 @@ class Stages {
   private stage: WriteStage = 'postgres';
   private readonly listeners = new Set<(changes: WriteStageChangeEvent[]) => void>();
   groups() {
-    return [{ name: GROUP, stage: this.stage }];
+    return [{ name: GROUP, stage: this.stage, tables: TABLES }];
   }
   onChange(listener: (changes: WriteStageChangeEvent[]) => void) {
     this.listeners.add(listener);

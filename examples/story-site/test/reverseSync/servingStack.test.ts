@@ -138,6 +138,7 @@ describe.each(await availableBackends())('reverse sync in the serving stack [%s]
     ]);
     expect(samples(text, 'tandem_reverse_sync_pending')).toEqual(['0']);
     expect(samples(text, 'tandem_reverse_sync_applied_total')).toEqual(['0']);
+    expect(samples(text, 'tandem_reverse_sync_table_lag_seconds')).toEqual([]);
   });
 
   it('at convex the stack applies exactly the rows Convex wrote to Postgres, at their versions, and /metrics counts them', async () => {
@@ -185,6 +186,10 @@ describe.each(await availableBackends())('reverse sync in the serving stack [%s]
     expect(samples(text, 'tandem_reverse_sync_dead_letters_total')).toEqual(['0']);
     expect(samples(text, 'tandem_reverse_sync_pending')).toEqual(['0']);
     expect(samples(text, 'tandem_reverse_sync_lag_seconds')).toEqual(['0']);
+    const storiesTables = storySiteGroups.find((g) => g.name === STORIES)!.tables;
+    expect(samples(text, 'tandem_reverse_sync_table_lag_seconds')).toEqual(
+      storiesTables.map((t) => `{table="${t}"} 0`).sort(),
+    );
     expect(samples(text, 'tandem_write_paused')).toEqual(
       storySiteGroups.map((g) => `{group="${g.name}"} 0`).sort(),
     );
