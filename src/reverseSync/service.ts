@@ -29,20 +29,19 @@ export interface ReverseSyncServiceOptions extends ReverseSyncOptions {
   stages: WriteGroupSource;
 }
 
+const convexWriters = (stages: Pick<WriteGroupSource, 'groups'>) =>
+  stages.groups().filter((g) => g.stage === 'convex');
+
 /** The groups whose writer is Convex now, sorted. */
 export function convexWriterGroups(stages: Pick<WriteGroupSource, 'groups'>): string[] {
-  return stages
-    .groups()
-    .filter((g) => g.stage === 'convex')
+  return convexWriters(stages)
     .map((g) => g.name)
     .sort();
 }
 
 /** The tables of the groups whose writer is Convex now, sorted. */
 export function convexWriterTables(stages: Pick<WriteGroupSource, 'groups'>): string[] {
-  return stages
-    .groups()
-    .filter((g) => g.stage === 'convex')
+  return convexWriters(stages)
     .flatMap((g) => g.tables)
     .sort();
 }

@@ -19,11 +19,9 @@ import { saveWriteGroups, setWriteStage, WriteFlags } from '../../../../src/writ
 import { storySiteGroups, storySiteWriteGroups } from '../../src/app/writeGroups.js';
 import storySite from '../../src/plugin.js';
 import { AS, TOKENS } from '../api/harness.js';
-import { appDeps, seedExtendedFixture } from '../../../../test/support/appFixture.js';
-import { scratchConvexFor } from '../../../../test/support/convexWrites.js';
-import { prepareCapturedSchema } from '../../../../test/support/convexReads.js';
-import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
-import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
+import { appDeps } from '../../../../test/support/appFixture.js';
+import { scratchConvexFor, writePathsDatabase } from '../../../../test/support/convexWrites.js';
+import { availableBackends, type TestDatabase } from '../../../../test/support/db.js';
 import type { Actor } from '../../src/app/ports.js';
 import { storySiteWriteRouter, type StorySiteWriteRouter } from '../../src/app/writes/routing.js';
 
@@ -46,10 +44,7 @@ describe.each(await availableBackends())('the scratch change log at convex-shado
     ).rows.map((r) => r.story_id);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    await prepareCapturedSchema(db.pool);
-    await seedExtendedFixture(db.pool);
-    await db.pool.query(SEED_EXTRAS);
+    db = await writePathsDatabase(backend);
     scratch = await scratchConvexFor(db.pool);
     trimmed = trimScratchChangeLog(scratch, { every: EVERY, log: silentLogger });
     router = storySiteWriteRouter({

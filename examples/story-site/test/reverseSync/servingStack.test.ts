@@ -21,12 +21,9 @@ import { outboxDrained } from '../../../../src/relay/outboxStore.js';
 import { readCursor } from '../../../../src/reverseSync/applyPage.js';
 import { changeLogSource } from '../../../../src/reverseSync/changeLog.js';
 import { saveWriteGroups, setWriteStage } from '../../../../src/writeCutover/index.js';
-import { seedExtendedFixture } from '../../../../test/support/appFixture.js';
-import { convexSideFor } from '../../../../test/support/convexWrites.js';
-import { prepareCapturedSchema } from '../../../../test/support/convexReads.js';
-import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
+import { convexSideFor, writePathsDatabase } from '../../../../test/support/convexWrites.js';
+import { availableBackends, type TestDatabase } from '../../../../test/support/db.js';
 import { STORY_SITE_TABLES } from '../../../../test/support/storySiteMirror.js';
-import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
 import storySite from '../../src/plugin.js';
 import { storySiteGroups, storySiteWriteGroups } from '../../src/app/writeGroups.js';
 import { convexWrites } from '../../src/app/writes/convexPaths.js';
@@ -110,10 +107,7 @@ describe.each(await availableBackends())('reverse sync in the serving stack [%s]
       .map((d) => `${String(d.id)}:${String(d.user_id)}`);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    await prepareCapturedSchema(db.pool);
-    await seedExtendedFixture(db.pool);
-    await db.pool.query(SEED_EXTRAS);
+    db = await writePathsDatabase(backend);
     convex = await convexSideFor(db.pool);
     await saveWriteGroups(db.pool, storySiteGroups, { actor: 'test', why: 'story site groups' });
     stores = { pool: db.pool, target: convex, convexAdminKey: 'test-admin-key', pg: { url: db.url } };
