@@ -60,6 +60,10 @@ export function observe(rule: AlertRule, snapshot: TableSnapshot): { value: numb
       return over(snapshot.parityDrift);
     case 'untrackedWrites':
       return over(snapshot.untrackedWrites);
+    case 'reverseSyncLag':
+      return over(snapshot.reverseSyncLagSeconds);
+    case 'reverseSyncDeadLetters':
+      return over(snapshot.reverseSyncDeadLetters);
     case 'stall': {
       // Stalled: the oldest pending change is older than the threshold and
       // nothing of the table was applied for as long.
@@ -77,6 +81,8 @@ const DESCRIPTION: Record<AlertCondition, string> = {
   untrackedWrites: 'untracked writes',
   shadowDrift: 'shadow drift rate',
   stall: 'stalled for (s)',
+  reverseSyncLag: 'reverse-sync lag (s)',
+  reverseSyncDeadLetters: 'unresolved reverse-sync dead letters',
 };
 
 export function alertSummary(rule: AlertCondition, table: string, value: number, threshold: number): string {

@@ -12,7 +12,7 @@ import { AlertEvaluator, type AlertTransition } from './evaluator.js';
 import { activeInstances, recordTransition, type RaisedAlert } from './history.js';
 import { checkPolicyTables, type AlertPolicy, type AlertSeverity } from './rules.js';
 import type { AlertNotification, AlertSink } from './sinks.js';
-import { PostgresSnapshotSource, type AlertSnapshotSource } from './snapshot.js';
+import { PostgresSnapshotSource, type AlertSnapshotSource, type PostgresSnapshotOptions } from './snapshot.js';
 import type { ToolSchema } from '../core/toolSchema.js';
 
 export interface AlertMonitorOptions {
@@ -24,6 +24,8 @@ export interface AlertMonitorOptions {
   tables: () => readonly string[];
   /** Default: the tool's schema (PostgresSnapshotSource). */
   source?: AlertSnapshotSource;
+  /** Reverse-sync lag per table, for the default source (PostgresSnapshotOptions.reverseSyncLag). */
+  reverseSyncLag?: PostgresSnapshotOptions['reverseSyncLag'];
   sinks: readonly AlertSink[];
   log: Logger;
   now?: () => number;
@@ -55,6 +57,7 @@ export class AlertMonitor {
         windowSeconds: options.policy.windowSeconds,
         appliedLookbackSeconds: Math.ceil(Math.max(lookback, 60)),
         now: this.now,
+        reverseSyncLag: options.reverseSyncLag,
       });
   }
 

@@ -1,7 +1,7 @@
 /**
  * `tandem alerts export --prometheus`: the same rules as a Prometheus
  * alerting rules file, over the metric names Tandem serves on /metrics
- * (src/relay/metrics.ts, src/cutover/metrics.ts). A table with its own rule
+ * (src/relay/metrics.ts, src/cutover/metrics.ts, src/reverseSync/metrics.ts). A table with its own rule
  * gets a rule of its own (`table="…"`); the default rule covers every other
  * table (`table!~"…"`), so each table is held to exactly one threshold.
  */
@@ -42,6 +42,8 @@ const ALERT_NAME: Record<AlertCondition, string> = {
   untrackedWrites: 'TandemUntrackedWrites',
   shadowDrift: 'TandemShadowDrift',
   stall: 'TandemMirrorStalled',
+  reverseSyncLag: 'TandemReverseSyncLag',
+  reverseSyncDeadLetters: 'TandemReverseSyncDeadLetters',
 };
 
 const SUMMARY: Record<AlertCondition, string> = {
@@ -52,6 +54,8 @@ const SUMMARY: Record<AlertCondition, string> = {
   untrackedWrites: 'writes captured without a mirror operation key',
   shadowDrift: 'share of shadow reads where Convex differed from Postgres',
   stall: 'oldest pending change (seconds) while nothing of the table is applied',
+  reverseSyncLag: 'oldest Convex change not yet applied to Postgres (seconds)',
+  reverseSyncDeadLetters: 'unresolved reverse-sync dead letters',
 };
 
 /** `{a, b}` with the table matcher added, or `{}` left out when empty. */
@@ -74,6 +78,10 @@ function expression(rule: AlertRule, table: string | null, window: string): stri
       return `max by (table) (tandem_table_outbox_oldest_pending_seconds${sel()}) > ${T}`;
     case 'deadLetters':
       return `max by (table) (tandem_dead_letters_unresolved${sel()}) > ${T}`;
+    case 'reverseSyncLag':
+      return `max by (table) (tandem_reverse_sync_table_lag_seconds${sel()}) > ${T}`;
+    case 'reverseSyncDeadLetters':
+      return `max by (table) (tandem_reverse_sync_dead_letters_unresolved${sel()}) > ${T}`;
     case 'parityDrift':
       return `max by (table) (tandem_parity_drift_keys${sel()}) > ${T}`;
     case 'untrackedWrites':

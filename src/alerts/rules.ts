@@ -18,6 +18,8 @@ export const ALERT_CONDITIONS = [
   'untrackedWrites',
   'shadowDrift',
   'stall',
+  'reverseSyncLag',
+  'reverseSyncDeadLetters',
 ] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
@@ -122,6 +124,9 @@ export const BUILT_IN_RULES: AlertRuleSet = {
   untrackedWrites: rule('untrackedWrites', 0, 0, 0, 'info'),
   shadowDrift: rule('shadowDrift', 0.01, 300_000, 300_000, 'warning'),
   stall: rule('stall', 120, 60_000, 0, 'critical'),
+  // The same room as the mirror's, the other way: Convex → Postgres after a write cutover.
+  reverseSyncLag: rule('reverseSyncLag', 300, 300_000, 0, 'warning'),
+  reverseSyncDeadLetters: rule('reverseSyncDeadLetters', 0, 0, 0, 'critical'),
 };
 
 function rule(

@@ -30,6 +30,10 @@ export interface TableSnapshot {
   untrackedWrites: number;
   /** Shadow reads (Postgres against Convex) that differed, over those compared, in the window. */
   shadowDriftRate: RateValue;
+  /** Age of the oldest Convex change of the table not yet in Postgres (0 when none, or not asked). */
+  reverseSyncLagSeconds: number;
+  /** Unresolved reverse-sync dead letters of the table. */
+  reverseSyncDeadLetters: number;
 }
 
 export interface AlertSnapshotSource {
@@ -46,6 +50,8 @@ export function emptySnapshot(table: string): TableSnapshot {
     parityDrift: 0,
     untrackedWrites: 0,
     shadowDriftRate: { value: 0, samples: 0 },
+    reverseSyncLagSeconds: 0,
+    reverseSyncDeadLetters: 0,
   };
 }
 
@@ -63,6 +69,11 @@ export interface PostgresSnapshotOptions {
   /** How far back "last applied" looks (seconds); beyond it a table counts as never applied. */
   appliedLookbackSeconds: number;
   now?: () => number;
+  /**
+   * Reverse-sync lag per table, in seconds (it lives in Convex: the stack
+   * passes reverseSyncLagByTable over its deployment). Without it, 0.
+   */
+  reverseSyncLag?: (tables: readonly string[]) => Promise<ReadonlyMap<string, number>>;
 }
 
 /**
@@ -73,6 +84,7 @@ export interface PostgresSnapshotOptions {
  */
 export class PostgresSnapshotSource implements AlertSnapshotSource {
   private readonly shadowReadings = new Map<string, ShadowReading[]>();
+  private lastReverseLag: ReadonlyMap<string, number> = new Map();
   private readonly now: () => number;
 
   constructor(
@@ -120,6 +132,19 @@ export class PostgresSnapshotSource implements AlertSnapshotSource {
       [list],
     );
     for (const r of dead.rows) out.get(r.table_name)!.deadLetters = r.n;
+    const reverseDead = await this.pool.query<{ table_name: string; n: number }>(
+      `SELECT table_name, count(*)::int AS n FROM ${this.options.tool.sql}.reverse_sync_dead_letter
+        WHERE resolved_at IS NULL AND table_name = ANY($1::text[]) GROUP BY table_name`,
+      [list],
+    );
+    for (const r of reverseDead.rows) out.get(r.table_name)!.reverseSyncDeadLetters = r.n;
+    // Convex being unreachable must not stop the other rules: the last reading stands.
+    if (this.options.reverseSyncLag)
+      this.lastReverseLag = await this.options.reverseSyncLag(list).catch(() => this.lastReverseLag);
+    for (const [table, lag] of this.lastReverseLag) {
+      const s = out.get(table);
+      if (s) s.reverseSyncLagSeconds = lag;
+    }
     for (const [table, drift] of await latestParityDrift(this.pool, this.options.tool, list)) out.get(table)!.parityDrift = drift;
     for (const u of await untrackedWrites(this.pool, this.options.tool)) {
       const s = out.get(u.table);

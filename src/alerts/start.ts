@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { ToolSchema } from '../core/toolSchema.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { AlertMonitor } from './monitor.js';
+import { AlertMonitor, type AlertMonitorOptions } from './monitor.js';
 import type { AlertPolicy } from './rules.js';
 import { LogSink, WebhookSink, type AlertSink } from './sinks.js';
 
@@ -54,12 +54,15 @@ export function startAlerting(options: {
   config: Pick<Config, 'databaseUrl' | 'convexDeployKey' | 'apiTokens' | 'alertWebhookUrl'>;
   log: Logger;
   tool: ToolSchema;
+  /** Reverse-sync lag per table (it lives in Convex); without it the rule sees 0. */
+  reverseSyncLag?: AlertMonitorOptions['reverseSyncLag'];
 }): AlertMonitor {
   const monitor = new AlertMonitor({
     pool: options.pool,
     tool: options.tool,
     policy: options.policy,
     tables: options.tables,
+    reverseSyncLag: options.reverseSyncLag,
     sinks: alertSinks({
       policy: options.policy,
       webhookUrl: options.config.alertWebhookUrl,

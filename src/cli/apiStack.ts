@@ -10,7 +10,7 @@ import { createApiServer, databaseReadiness, type ApiServerOptions, type ConvexP
 import type { ApplicationHttp, ApplicationPlugin, ParityReader, WriteRunner } from '../index.js';
 import type { ToolSchema } from '../index.js';
 import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../index.js';
-import { WriteFlags, type ConvexMutations, type WriteCutoverMetrics } from '../index.js';
+import { WriteFlags, trimScratchChangeLog, type ConvexMutations, type FunctionCaller, type WriteCutoverMetrics } from '../index.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
 import type { MirrorConfig, PhaseSources } from '../index.js';
 
@@ -40,9 +40,15 @@ export interface ApiStackOptions {
    * docs/write-cutover.md); absent, every write is Postgres's.
    */
   convexWrites?: ConvexMutations;
-  /** A scratch deployment the writes of groups at `convex-shadow` are compared on (else counted skipped). */
-  convexShadow?: ConvexMutations;
+  /**
+   * A scratch deployment the writes of groups at `convex-shadow` are compared
+   * on (else counted skipped). Its change log is trimmed as it goes
+   * (trimScratchChangeLog): it never reaches Postgres.
+   */
+  convexShadow?: ConvexMutations & FunctionCaller;
   writeMetrics?: WriteCutoverMetrics;
+  /** The write stages the caller already follows (shared with its reverse sync); else the stack starts its own. */
+  writeFlags?: WriteFlags;
   /**
    * The control room's API under /api/control and its metric sampler, over
    * these mirrored tables. `secrets` are values no response may show (the
@@ -78,8 +84,12 @@ function convexProbe(convex: ConvexQueryRunner, mirror: MirrorConfig | undefined
 export async function startApiStack(options: ApiStackOptions): Promise<RunningApi> {
   const serveApp = options.application?.http;
   const flags = serveApp && options.convex ? await ReadFlags.start({ pool: options.pool, tool: options.tool, log: options.logger }) : null;
+  const ownWriteFlags = serveApp && options.convexWrites && !options.writeFlags;
   const writeFlags =
-    serveApp && options.convexWrites ? await WriteFlags.start({ pool: options.pool, tool: options.tool, log: options.logger }) : null;
+    serveApp && options.convexWrites
+      ? (options.writeFlags ?? (await WriteFlags.start({ pool: options.pool, tool: options.tool, log: options.logger })))
+      : null;
+  const shadow = options.convexShadow && trimScratchChangeLog(options.convexShadow, { log: options.logger });
   const application = serveApp
     ? serveApp({
         pool: options.pool,
@@ -89,7 +99,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
         reads: flags && options.convex ? { flags, convex: options.convex } : undefined,
         writes:
           writeFlags && options.convexWrites
-            ? { stages: writeFlags, convex: options.convexWrites, shadow: options.convexShadow, metrics: options.writeMetrics }
+            ? { stages: writeFlags, convex: options.convexWrites, shadow, metrics: options.writeMetrics }
             : undefined,
       })
     : null;
@@ -122,7 +132,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
       : undefined,
   });
   if (flags) app.addHook('onClose', async () => flags.close());
-  if (writeFlags) app.addHook('onClose', async () => writeFlags.close());
+  if (writeFlags && ownWriteFlags) app.addHook('onClose', async () => writeFlags.close());
   if (room) {
     app.addHook('onClose', async () => room.stop());
     room.start();

@@ -1,13 +1,24 @@
 /**
  * The embedded stack as `dev` and `demo` run it: PGlite over the wire protocol,
  * the local Convex stand-in (reached through its HTTP API, as a real deployment
- * would be), then the relay, the mirror helper and the HTTP host over them (the
+ * would be), then the relay, the mirror helper, reverse sync (working while
+ * some write group's writer is Convex) and the HTTP host over them (the
  * control room, metrics, and the application plug-in's routes when there is one).
  */
 import type pg from 'pg';
 import type { TokenEntry } from '../index.js';
 import type { ToolSchema } from '../index.js';
-import { HttpConvexTarget } from '../index.js';
+import { HttpConvexTarget, type ConvexMutations, type ConvexTarget, type FunctionCaller, type ParityReader } from '../index.js';
+import {
+  changeLogSource,
+  convexWriterGroups,
+  convexWriterTables,
+  createReverseSyncMetrics,
+  reverseSyncLagByTable,
+  createWriteCutoverMetrics,
+  ReverseSyncService,
+  WriteFlags,
+} from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
 import type { ApplicationPlugin, MirrorConfig, RelayOptions } from '../index.js';
@@ -108,12 +119,27 @@ function abortOnStopSignal(): { signal: AbortSignal; done(): void } {
 export interface Serving {
   mirror: MirrorStack;
   api: RunningApi;
+  /** The write stages this process follows (the API's write router and reverse sync share them). */
+  writeFlags: WriteFlags;
+  /** Reverse sync: its worker runs while some write group's writer is Convex. */
+  reverseSync: ReverseSyncService;
   stop(): Promise<void>;
 }
 
-/** Relay and mirror helper over the stores, and the HTTP host (with /metrics), the application writing through the helper. */
+/** What serving needs of the stores: a pool, a Convex deployment and the secrets never to show. */
+export type ServingStores = Pick<EmbeddedStores, 'pool' | 'convexAdminKey'> & {
+  /** The http target in `dev` and `demo`; any target that runs functions by path (tests: the embedded one). */
+  target: ConvexTarget & ParityReader & ConvexMutations & FunctionCaller;
+  pg: { url: string };
+};
+
+/**
+ * Relay and mirror helper over the stores, reverse sync, and the HTTP host
+ * (with /metrics: the mirror's, the write cutover's and reverse sync's), the
+ * application writing through the helper.
+ */
 export async function startServing(
-  stores: EmbeddedStores,
+  stores: ServingStores,
   options: {
     /** The application whose routes are served, if any. */
     application: ApplicationPlugin | null;
@@ -134,21 +160,55 @@ export async function startServing(
     relay?: Partial<RelayOptions>;
   },
 ): Promise<Serving> {
-  const mirror = startMirrorStack({
-    pool: stores.pool,
-    tool: options.tool,
-    target: stores.target,
-    mirror: options.mirror,
-    discover: options.discover,
-    log: options.log,
-    mirrorWaitMs: options.mirrorWaitMs,
-    alerts: options.alerts && {
-      policy: options.alerts.policy,
-      config: { ...options.alerts.config, convexDeployKey: options.alerts.config.convexDeployKey ?? stores.convexAdminKey },
-    },
-    relay: options.relay,
-  });
+  const flags = await WriteFlags.start({ pool: stores.pool, tool: options.tool, log: options.log });
+  const source = changeLogSource(stores.target);
+  const writerTables = () => convexWriterTables(flags);
+  let mirror: MirrorStack;
   try {
+    mirror = startMirrorStack({
+      pool: stores.pool,
+      tool: options.tool,
+      target: stores.target,
+      mirror: options.mirror,
+      discover: options.discover,
+      log: options.log,
+      mirrorWaitMs: options.mirrorWaitMs,
+      alerts: options.alerts && {
+        policy: options.alerts.policy,
+        config: { ...options.alerts.config, convexDeployKey: options.alerts.config.convexDeployKey ?? stores.convexAdminKey },
+        // Only the tables Convex writes can lag; the others are 0 without asking Convex.
+        reverseSyncLag: async (tables) => {
+          const written = new Set(writerTables());
+          return reverseSyncLagByTable(stores.pool, options.tool, source, tables.filter((t) => written.has(t)));
+        },
+      },
+      relay: options.relay,
+    });
+  } catch (err) {
+    await flags.close();
+    throw err;
+  }
+  const registry = mirror.metrics.registry;
+  let reverseSync: ReverseSyncService | undefined;
+  const stopOwn = async () => {
+    await reverseSync?.stop();
+    await flags.close();
+    await mirror.stop();
+  };
+  try {
+    const reverseMetrics = createReverseSyncMetrics(registry, options.tool, stores.pool, source, Date.now, {
+      active: () => convexWriterGroups(flags).length > 0,
+      tables: writerTables,
+    });
+    reverseSync = ReverseSyncService.start({
+      tool: options.tool,
+      pool: stores.pool,
+      source,
+      config: options.mirror,
+      stages: flags,
+      metrics: reverseMetrics,
+      log: options.log,
+    });
     const api = await startApiStack({
       tool: options.tool,
       pool: stores.pool,
@@ -161,6 +221,8 @@ export async function startServing(
       extraRoutes: (app) => mirror.metricsRoute(app),
       convex: stores.target,
       convexWrites: stores.target,
+      writeFlags: flags,
+      writeMetrics: createWriteCutoverMetrics(registry, { groups: () => flags.groups() }),
       controlRoom: {
         mirror: options.mirror,
         convexRows: (table) => countConvexRows(stores.target, table),
@@ -171,13 +233,15 @@ export async function startServing(
     return {
       mirror,
       api,
+      writeFlags: flags,
+      reverseSync,
       async stop() {
         await api.app.close();
-        await mirror.stop();
+        await stopOwn();
       },
     };
   } catch (err) {
-    await mirror.stop();
+    await stopOwn();
     throw err;
   }
 }

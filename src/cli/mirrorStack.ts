@@ -20,6 +20,8 @@ import { startAlerting, type AlertMonitor, type AlertPolicy, type Config } from 
 export interface AlertingSettings {
   policy: AlertPolicy;
   config: Pick<Config, 'databaseUrl' | 'convexDeployKey' | 'apiTokens' | 'alertWebhookUrl'>;
+  /** Reverse-sync lag per table, for the reverseSyncLag rule (the serving stack reads it from Convex). */
+  reverseSyncLag?: (tables: readonly string[]) => Promise<ReadonlyMap<string, number>>;
 }
 
 export interface MirrorStack {
@@ -71,6 +73,7 @@ export function startMirrorStack(options: {
         tables: () => options.mirror.tables.map((t) => t.name),
         config: options.alerts.config,
         log: options.log,
+        reverseSyncLag: options.alerts.reverseSyncLag,
       })
     : undefined;
   relay.start();

@@ -134,7 +134,9 @@ export async function applyNextPage(
     maxVersion: 0,
   };
   try {
-    await client.query(`BEGIN; SET LOCAL ${tool.sql}.reverse_sync = 'on'`);
+    // A setting name, not the tool schema: the capture and freeze triggers read
+    // `tandem.reverse_sync` whatever the tool schema is called.
+    await client.query(`BEGIN; SET LOCAL tandem.reverse_sync = 'on'`);
     const state = await client.query<{ cursor_seq: string }>(
       `SELECT cursor_seq FROM ${tool.sql}.reverse_sync_state FOR UPDATE`,
     );

@@ -27,7 +27,7 @@ export {
   type ReverseSyncOptions,
   type StepOutcome,
 } from './worker.js';
-export { createReverseSyncMetrics, type ReverseSyncMetrics } from './metrics.js';
+export { createReverseSyncMetrics, reverseSyncLagByTable, type ReverseSyncMetrics } from './metrics.js';
 export { changeLogPendingKeys, repairFromConvex, type ConvexRepairResult } from './parity.js';
 export { toPgValue, toPgRecord, millisToTimestampText } from './pgValues.js';
 export {
@@ -36,3 +36,11 @@ export {
   type ReverseSyncStatus,
   type ReverseDeadLetter,
 } from './status.js';
+export {
+  ReverseSyncService,
+  convexWriterGroups,
+  convexWriterTables,
+  type ReverseSyncServiceOptions,
+  type WriteGroupSource,
+} from './service.js';
+export { trimScratchChangeLog, type ScratchTrimOptions, type TrimmedScratch } from './scratchLog.js';

@@ -75,7 +75,11 @@ export {
   type WriteShadowOptions,
 } from './router.js';
 export { convexWrite, type ConvexMutations } from './convexWrites.js';
-export { createWriteCutoverMetrics, type WriteCutoverMetrics } from './metrics.js';
+export {
+  createWriteCutoverMetrics,
+  type WriteCutoverMetrics,
+  type WriteCutoverMetricsOptions,
+} from './metrics.js';
 export { slowestPhase, writeStageSource } from './groupPhases.js';
 export {
   formatWriteGroups,

@@ -89,6 +89,25 @@ function outcomeOf(
   return { ok: false, error: err?.name ?? 'Error', ...(err?.field ? { field: err.field } : {}) };
 }
 
+/**
+ * The codes of the tool's typed refusals (core/errors.ts): the writer said no
+ * to this input. An outage or a bug is not a refusal. Read by code, not by
+ * class, so an application's copy of the errors (its own import of the
+ * package) counts the same.
+ */
+const REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'invalid_input',
+  'not_found',
+  'conflict',
+  'forbidden',
+  'unauthenticated',
+]);
+
+function refusalCode(reason: unknown): string | null {
+  const code = (reason as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && REFUSAL_CODES.has(code) ? code : null;
+}
+
 const sameOutcome = (a: WriteOutcome, b: WriteOutcome) => JSON.stringify(a) === JSON.stringify(b);
 
 export function createWriteRouter<H extends WriteHandlers>(
@@ -192,11 +211,13 @@ export function createWriteRouter<H extends WriteHandlers>(
     try {
       const store = writerOf(stage);
       options.metrics?.writes.inc({ path, group, store });
-      if (stage === 'convex') return await options.convex[path]!(...args);
-      const [postgres] = await Promise.allSettled([options.postgres[path]!(...args)]);
-      if (stage === 'convex-shadow') shadowCompare(path, group, args, postgres!);
-      if (postgres!.status === 'rejected') throw postgres!.reason;
-      return postgres!.value;
+      const handler = stage === 'convex' ? options.convex[path]! : options.postgres[path]!;
+      const [outcome] = await Promise.allSettled([handler(...args)]);
+      if (stage === 'convex-shadow') shadowCompare(path, group, args, outcome!);
+      if (outcome!.status === 'fulfilled') return outcome!.value;
+      const code = refusalCode(outcome!.reason);
+      if (code) options.metrics?.refusals.inc({ path, group, store, code });
+      throw outcome!.reason;
     } finally {
       finished(group);
     }

@@ -11,7 +11,7 @@ import { emptySnapshot, type TableSnapshot } from '../../src/alerts/snapshot.js'
 
 const ONLY = (rules: Record<string, unknown>) => {
   const off = Object.fromEntries(
-    ['mirrorFailureRate', 'lag', 'deadLetters', 'parityDrift', 'untrackedWrites', 'shadowDrift', 'stall'].map((c) => [
+    ['mirrorFailureRate', 'lag', 'deadLetters', 'parityDrift', 'untrackedWrites', 'shadowDrift', 'stall', 'reverseSyncLag', 'reverseSyncDeadLetters'].map((c) => [
       c,
       { enabled: false },
     ]),
@@ -26,6 +26,26 @@ const lagOf = (table: string, lagSeconds: number, extra: Partial<TableSnapshot> 
 const states = (ts: AlertTransition[]) => ts.map((t) => `${t.table}:${t.rule}:${t.from}->${t.to}`);
 
 describe('alert evaluator', () => {
+  it('holds the reverse direction to rules of its own: reverse-sync lag and dead letters, per table', () => {
+    const ev = new AlertEvaluator(
+      ONLY({ reverseSyncLag: { threshold: 30, for: 0 }, reverseSyncDeadLetters: { threshold: 0, for: 0 } }),
+    );
+    // The mirror's own lag (rule off here) does not count for the reverse rule, and the other way round.
+    const fired = ev.evaluate(
+      [lagOf('film', 500, { reverseSyncLagSeconds: 31 }), lagOf('rental', 0, { reverseSyncDeadLetters: 2 })],
+      0,
+    );
+    expect(states(fired)).toEqual(['film:reverseSyncLag:inactive->firing', 'rental:reverseSyncDeadLetters:inactive->firing']);
+    expect(fired.map((t) => [t.severity, t.summary])).toEqual([
+      ['warning', 'film: reverse-sync lag (s) 31 > 30'],
+      ['critical', 'rental: unresolved reverse-sync dead letters 2 > 0'],
+    ]);
+    expect(states(ev.evaluate([lagOf('film', 500, { reverseSyncLagSeconds: 30 }), lagOf('rental', 0)], 1_000))).toEqual([
+      'film:reverseSyncLag:firing->resolved',
+      'rental:reverseSyncDeadLetters:firing->resolved',
+    ]);
+  });
+
   it('pending for `for`, then firing; kept firing for keepFiringFor after it clears, then resolved', () => {
     const ev = new AlertEvaluator(ONLY({ lag: { threshold: 60, for: '2m', keepFiringFor: '1m' } }));
     const s = 1_000_000;

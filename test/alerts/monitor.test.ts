@@ -29,7 +29,7 @@ const backends = await availableBackends();
 const PROJECT = parseProjectConfig({ schema: 'shop' }, null);
 const TABLES = ['item', 'order_line'];
 const OFF = Object.fromEntries(
-  ['mirrorFailureRate', 'lag', 'deadLetters', 'parityDrift', 'untrackedWrites', 'shadowDrift', 'stall'].map((c) => [c, { enabled: false }]),
+  ['mirrorFailureRate', 'lag', 'deadLetters', 'parityDrift', 'untrackedWrites', 'shadowDrift', 'stall', 'reverseSyncLag', 'reverseSyncDeadLetters'].map((c) => [c, { enabled: false }]),
 );
 
 class RecordingSink implements AlertSink {
@@ -67,8 +67,16 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
     await sql(`INSERT INTO tandem.parity_run (batch_id, kind, table_name, mode, started_at, finished_at, drift_count, clean)
                VALUES ('b1', 'parity', 'item', 'full', now() - interval '2 hours', now() - interval '2 hours', 0, true),
                       ('b2', 'parity', 'item', 'full', now(), now(), 3, false)`);
+    await sql(`INSERT INTO tandem.reverse_sync_dead_letter (seq, table_name, key, op, version, reason, attempts, resolved_at)
+               VALUES (5, 'item', 'a', 'upsert', 5, 'bad', 8, NULL), (6, 'item', 'b', 'upsert', 6, 'bad', 8, now())`);
     let now = 1_000_000;
-    const source = new PostgresSnapshotSource(db.pool, { tool: DEFAULT_TOOL_SCHEMA, windowSeconds: 60, appliedLookbackSeconds: 600, now: () => now });
+    // Reverse-sync lag lives in Convex: a port gives it; a failed reading keeps the last one.
+    let lagReadings = 0;
+    const reverseSyncLag = async () => {
+      if (++lagReadings > 1) throw new Error('Convex unreachable');
+      return new Map([['order_line', 42]]);
+    };
+    const source = new PostgresSnapshotSource(db.pool, { tool: DEFAULT_TOOL_SCHEMA, windowSeconds: 60, appliedLookbackSeconds: 600, now: () => now, reverseSyncLag });
     await sql(`INSERT INTO tandem.shadow_count (table_name, mode, class, count) VALUES ('item', 'ab', 'match', 10), ('item', 'ab', 'drift', 0), ('item', 'aa', 'drift', 50)`);
     await source.read(TABLES);
     await sql(`UPDATE tandem.shadow_count SET count = count + 15 WHERE table_name = 'item' AND mode = 'ab' AND class = 'match'`);
@@ -87,6 +95,8 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
       parityDrift: 3,
       untrackedWrites: 2,
       shadowDriftRate: { value: 0.25, samples: 20 },
+      reverseSyncLagSeconds: 0,
+      reverseSyncDeadLetters: 1,
     });
     expect(line!.secondsSinceApplied).toBeGreaterThanOrEqual(29);
     expect(line!.secondsSinceApplied).toBeLessThan(90);
@@ -99,7 +109,10 @@ describe.each(backends)('alert monitor on the tool schema [%s]', (backend) => {
       parityDrift: 0,
       untrackedWrites: 1,
       shadowDriftRate: { value: 0, samples: 0 },
+      reverseSyncLagSeconds: 42,
+      reverseSyncDeadLetters: 0,
     });
+    expect(lagReadings).toBe(2);
   });
 
   it('/metrics has per-table lag and the parity drift of the latest run; /healthz reports the process', async () => {

@@ -62,6 +62,14 @@ describe('Prometheus export', () => {
       'TandemUntrackedWrites:table="payment"',
       'TandemShadowDrift:all',
       'TandemMirrorStalled:table!~"rental"',
+      'TandemReverseSyncLag:all',
+      'TandemReverseSyncDeadLetters:all',
+    ]);
+    expect(byAlert('TandemReverseSyncLag').map((r) => [r.expr, r.for, r.labels.severity])).toEqual([
+      ['max by (table) (tandem_reverse_sync_table_lag_seconds) > 300', '5m', 'warning'],
+    ]);
+    expect(byAlert('TandemReverseSyncDeadLetters').map((r) => [r.expr, r.for, r.labels.severity])).toEqual([
+      ['max by (table) (tandem_reverse_sync_dead_letters_unresolved) > 0', undefined, 'critical'],
     ]);
     expect(byAlert('TandemMirrorLag')).toEqual([
       {

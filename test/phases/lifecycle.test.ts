@@ -258,7 +258,8 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     });
     expect(await list(DEFAULT_ALERT_POLICY)).toMatchObject({
       met: true,
-      evidence: 'alert rules: mirrorFailureRate, lag, deadLetters, parityDrift, untrackedWrites, shadowDrift, stall',
+      evidence:
+        'alert rules: mirrorFailureRate, lag, deadLetters, parityDrift, untrackedWrites, shadowDrift, stall, reverseSyncLag, reverseSyncDeadLetters',
     });
   });
 

@@ -27,13 +27,25 @@ import { translatePgError } from '../../examples/story-site/src/app/writes/pgErr
 import { convexKeyRangeStore, refillKeyRanges, type KeyColumn } from '../../src/keys/index.js';
 import { requireTable } from '../../src/mapping/index.js';
 import { MIRRORED_TABLES } from '../../examples/story-site/convex/tandem/tables.js';
-import { USER_NAMES } from './appFixture.js';
+import { seedExtendedFixture, USER_NAMES } from './appFixture.js';
+import { prepareCapturedSchema } from './convexReads.js';
+import { createTestDatabase, type Backend, type TestDatabase } from './db.js';
+import { SEED_EXTRAS } from './writeCalls.js';
 import { convexState, makeRelay, postgresState } from './mirror.js';
 import { STORY_SITE_TABLES } from './storySiteMirror.js';
 import { STORY_SITE_CONVEX_DIR } from '../../examples/story-site/src/storySiteRoot.js';
 import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 export type WritePathName = keyof typeof convexWrites;
+
+/** A fresh database of `backend` with capture installed and the extended fixture, extras included. */
+export async function writePathsDatabase(backend: Backend): Promise<TestDatabase> {
+  const db = await createTestDatabase(backend);
+  await prepareCapturedSchema(db.pool);
+  await seedExtendedFixture(db.pool);
+  await db.pool.query(SEED_EXTRAS);
+  return db;
+}
 
 /** One write: a write path, who calls it, and its input; or an approval removal by rank (ids differ per side). */
 export type WriteCall =

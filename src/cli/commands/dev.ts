@@ -162,6 +162,7 @@ function printBanner(p: {
     `  Convex:  ${p.convexUrl} (a local stand-in running ${p.convexDir} with convex-test, not Convex)`,
     `  Config:  ${p.configFile} (other commands: export TANDEM_CONFIG=${p.configFile})`,
     '  Mirroring: run `npx tandem capture install` to capture writes; the relay here applies them.',
+    '  Reverse sync: runs here while a write group writes to Convex (`tandem flags set <group> --writes convex`).',
   ];
   if (devTokens) {
     lines.push('  Dev tokens (TANDEM_API_TOKENS not set):');

@@ -4,6 +4,9 @@
  * config names its plug-in (`app`; reads routed by the read stages when a
  * Convex target is configured) — until SIGINT or SIGTERM; then the server stops
  * taking requests, finishes the ones in flight, and the database is closed.
+ * With a Convex target and Tandem's schema current, reverse sync runs here too
+ * while some write group's writer is Convex (several `serve` processes, or a
+ * `tandem reverse-sync run` beside them, take turns on the cursor row).
  */
 import type { Command } from 'commander';
 import {
@@ -11,8 +14,11 @@ import {
   checkPolicyTables,
   countConvexRows,
   loadApplication,
+  changeLogSource,
   openConvexTarget,
   requireSchema,
+  ReverseSyncService,
+  WriteFlags,
   schemaStatus,
   startAlerting,
   type AlertMonitor,
@@ -54,6 +60,30 @@ async function alertingFor(ctx: CommandContext, db: Database): Promise<AlertMoni
 }
 
 /**
+ * Reverse sync over the discovered tables, with the write stages it follows
+ * (shared with the API's write router), when a Convex target is configured
+ * and Tandem's schema is current.
+ */
+async function reverseSyncFor(
+  ctx: CommandContext,
+  db: Database,
+  convex: ReturnType<typeof convexForReads>,
+  schemaCurrent: boolean,
+): Promise<{ flags: WriteFlags; service: ReverseSyncService } | undefined> {
+  if (!convex || !schemaCurrent) return undefined;
+  const flags = await WriteFlags.start({ pool: db.pool, tool: ctx.tool, log: ctx.log });
+  const service = ReverseSyncService.start({
+    tool: ctx.tool,
+    pool: db.pool,
+    source: changeLogSource(convex),
+    config: (await discover(ctx, db)).mirror,
+    stages: flags,
+    log: ctx.log,
+  });
+  return { flags, service };
+}
+
+/**
  * The control room over the discovered tables, when Tandem's schema is
  * current; without it there is nothing to show yet, and the API still serves.
  */
@@ -89,6 +119,8 @@ export function register(program: Command): void {
       await withDatabase(ctx, async (db) => {
         const alerts = await alertingFor(ctx, db);
         const convex = convexForReads(ctx.config);
+        const controlRoom = await controlRoomFor(ctx, db, convex);
+        const reverseSync = await reverseSyncFor(ctx, db, convex, controlRoom !== undefined);
         const api = await startApiStack({
           tool: ctx.tool,
           pool: db.pool,
@@ -99,7 +131,12 @@ export function register(program: Command): void {
           host: opts.host ?? ctx.config.host,
           convex,
           convexWrites: convex,
-          controlRoom: await controlRoomFor(ctx, db, convex),
+          writeFlags: reverseSync?.flags,
+          controlRoom,
+        }).catch(async (err: unknown) => {
+          await reverseSync?.service.stop();
+          await reverseSync?.flags.close();
+          throw err;
         });
         try {
           const served = application ? `${application.name} API` : 'API (no application plug-in: control room and system routes)';
@@ -109,6 +146,8 @@ export function register(program: Command): void {
           ctx.log.info({ signal }, 'stopping API server');
         } finally {
           await api.app.close();
+          await reverseSync?.service.stop();
+          await reverseSync?.flags.close();
           await alerts?.stop();
         }
       });
