@@ -1,0 +1,73 @@
+/**
+ * Holding a group's writes while its writer changes, for both directions of
+ * the switch. The hold is twofold: the group's row gets `paused_at`
+ * (committed and notified), which every router reading stages through
+ * WriteFlags honours (new writes wait; writes already running finish at the
+ * stage they started with), and a router in this process passed as `hold`
+ * also waits for its writes in flight. `settleMs` gives routers in other
+ * processes time to see the pause; a router passed as `hold` needs none.
+ */
+import type pg from 'pg';
+import { withTransaction } from '../postgres/database.js';
+import { WRITE_STAGE_CHANNEL } from './groupStore.js';
+
+/** Holds a group's new writes and waits for those in flight (a WriteRouter). */
+export interface WriteHold {
+  pause(group: string): Promise<void>;
+  resume(group: string): void;
+}
+
+/** Sets or clears a group's `paused_at` and tells listening routers. */
+export async function setWritesPaused(
+  pool: pg.Pool,
+  group: string,
+  paused: boolean,
+): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    await tx.query(
+      `UPDATE tandem.write_group SET paused_at = CASE WHEN $2 THEN now() END,
+              version = nextval('tandem.write_stage_version') WHERE name = $1`,
+      [group, paused],
+    );
+    await tx.query('SELECT pg_notify($1, $2)', [WRITE_STAGE_CHANNEL, group]);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface HeldWrites {
+  /**
+   * Lets the group's writes go. `unpause: false` when the switch's own
+   * transaction already cleared `paused_at` with the new stage.
+   */
+  release(options?: { unpause?: boolean }): Promise<void>;
+}
+
+/** Pauses the group and returns once its writes are held (see the module comment). */
+export async function holdGroupWrites(
+  pool: pg.Pool,
+  group: string,
+  options: { hold?: WriteHold; settleMs?: number },
+): Promise<HeldWrites> {
+  await setWritesPaused(pool, group, true);
+  let released = false;
+  const held: HeldWrites = {
+    async release({ unpause = true } = {}) {
+      if (released) return;
+      released = true;
+      try {
+        if (unpause) await setWritesPaused(pool, group, false);
+      } finally {
+        options.hold?.resume(group);
+      }
+    },
+  };
+  try {
+    await options.hold?.pause(group);
+    if (options.settleMs) await sleep(options.settleMs);
+  } catch (err) {
+    await held.release().catch(() => undefined);
+    throw err;
+  }
+  return held;
+}
