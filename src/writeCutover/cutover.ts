@@ -20,7 +20,7 @@ import type { Logger } from '../log.js';
 import type { Queryable } from '../postgres/database.js';
 import { checkWriteMove, commitWriteMove, type WriteStageRequest } from './stageStore.js';
 import type { Refusal } from './preconditions.js';
-import { holdGroupWrites, type WriteHold } from './writePause.js';
+import { catchUpBeforePause, holdGroupWrites, type WriteHold } from './writePause.js';
 import type { WriteStage } from './writeStages.js';
 
 export interface OutboxDrainResult {
@@ -46,7 +46,7 @@ export interface WriteCutoverRequest extends Omit<WriteStageRequest, 'stage'> {
   convex: VersionFloor;
   /** How long the drain inside the pause may take (ms). Default 10,000. */
   deadlineMs?: number;
-  /** How long the catch-up drain before the pause may take (ms); 0 skips it. Default: `deadlineMs`. */
+  /** How long the catch-up before the pause may take at most (ms); 0 skips it. Default: `deadlineMs` (see the rollback's). */
   catchUpMs?: number;
   hold?: WriteHold;
   /** Wait after pausing for routers in other processes to see the pause (ms). Default 0. */
@@ -141,10 +141,10 @@ export async function cutoverWriteStage(
   const { name, tables } = move.group;
   const deadlineMs = request.deadlineMs ?? 10_000;
   const catchUpMs = request.catchUpMs ?? deadlineMs;
-  if (catchUpMs > 0) {
-    const caughtUp = await request.outbox.drain(tables, catchUpMs);
-    if (caughtUp.dead > 0) throw new WriteCutoverRefusedError(name, caughtUp, 0);
-  }
+  const caughtUp = await catchUpBeforePause((ms) => request.outbox.drain(tables, ms), catchUpMs, {
+    stop: (r) => r.dead > 0,
+  });
+  if (caughtUp && caughtUp.dead > 0) throw new WriteCutoverRefusedError(name, caughtUp, 0);
   const clock = request.clock ?? (() => performance.now());
   const started = clock();
   const held = await holdGroupWrites(pool, name, request);

@@ -20,7 +20,7 @@ import type { Logger } from '../log.js';
 import { withTransaction } from '../postgres/database.js';
 import { lockWriteGroup, readWriteGroups, requireWhy, unknownGroupError } from './groupStore.js';
 import { recordWriteStageChange } from './stageStore.js';
-import { holdGroupWrites, type WriteHold } from './writePause.js';
+import { catchUpBeforePause, holdGroupWrites, type WriteHold } from './writePause.js';
 import type { WriteStage } from './writeStages.js';
 
 export type { WriteHold } from './writePause.js';
@@ -38,9 +38,10 @@ export interface WriteRollbackRequest {
   /** How long the drain inside the pause may take (ms). Default 10,000. */
   deadlineMs?: number;
   /**
-   * How long the catch-up drain before the pause may take (ms); 0 skips it.
-   * Default: `deadlineMs`. Not draining in time here is no refusal: the
-   * pause starts and its own drain finishes the job.
+   * How long the catch-up before the pause may take at most (ms); 0 skips
+   * it. Default: `deadlineMs`. It also ends once a round of it
+   * (CATCH_UP_ROUND_MS) leaves no fewer changes pending than the one before.
+   * Not draining here is no refusal: the pause's own drain finishes the job.
    */
   catchUpMs?: number;
   hold?: WriteHold;
@@ -105,7 +106,7 @@ export async function rollbackWriteStage(
   }
   const deadlineMs = request.deadlineMs ?? 10_000;
   const catchUpMs = request.catchUpMs ?? deadlineMs;
-  const caughtUp = catchUpMs > 0 ? await request.drain.drain(group.name, catchUpMs) : null;
+  const caughtUp = await catchUpBeforePause((ms) => request.drain.drain(group.name, ms), catchUpMs);
   const clock = request.clock ?? (() => performance.now());
   const started = clock();
   const held = await holdGroupWrites(pool, group.name, request);

@@ -71,3 +71,31 @@ export async function holdGroupWrites(
   }
   return held;
 }
+
+/** How long one catch-up round may drain before its progress is judged (ms). */
+export const CATCH_UP_ROUND_MS = 500;
+
+/**
+ * Drains while writes go on, before the pause, so the pause only covers
+ * what is written in its last moment. Rounds of `roundMs` go on while each
+ * leaves fewer changes pending than the one before, up to `capMs`: when
+ * writes come in faster than they are drained, catching up cannot succeed,
+ * and every further moment would only grow what the pause has to drain.
+ */
+export async function catchUpBeforePause<R extends { drained: boolean; pending: number }>(
+  drain: (deadlineMs: number) => Promise<R>,
+  capMs: number,
+  options: { roundMs?: number; stop?: (result: R) => boolean } = {},
+): Promise<R | null> {
+  if (capMs <= 0) return null;
+  const roundMs = options.roundMs ?? CATCH_UP_ROUND_MS;
+  const until = performance.now() + capMs;
+  let last: R | null = null;
+  for (;;) {
+    const left = until - performance.now();
+    const result = await drain(Math.max(1, Math.ceil(Math.min(roundMs, left))));
+    const stalled = last !== null && result.pending >= last.pending;
+    last = result;
+    if (result.drained || stalled || options.stop?.(result) || left <= roundMs) return result;
+  }
+}
