@@ -37,7 +37,8 @@ import {
   WriteFlags,
 } from '../src/writeCutover/index.js';
 import { admin, appDeps, editor, seedExtendedFixture } from '../test/support/appFixture.js';
-import { convexSideFor } from '../test/support/convexWrites.js';
+import { convexKeyRangeStore, refillKeyRanges } from '../src/keys/index.js';
+import { convexSideFor, SERIAL_KEYS } from '../test/support/convexWrites.js';
 import { prepareCapturedSchema } from '../test/support/convexReads.js';
 import { makeRelay } from '../test/support/mirror.js';
 import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
@@ -94,8 +95,13 @@ await withBenchDatabases(1, 20, async ([db]) => {
   };
   const baselineWrite = (i: number) =>
     pool.query('UPDATE avatar SET name = $1 WHERE id = (SELECT min(id) FROM avatar)', [`b${i}`]);
-  const cutover = () =>
-    cutoverWriteStage(pool, {
+  // A rollback hands the keys back to Postgres's sequences: Convex needs fresh ranges before each switch.
+  const cutover = async () => {
+    await refillKeyRanges(pool, convexKeyRangeStore(convex), SERIAL_KEYS, {
+      lowWater: 2_000,
+      batch: 2_000,
+    });
+    return cutoverWriteStage(pool, {
       ...as,
       group: GROUP,
       force: true,
@@ -105,6 +111,7 @@ await withBenchDatabases(1, 20, async ([db]) => {
       hold: router,
       deadlineMs: 60_000,
     });
+  };
   const rollback = () =>
     rollbackWriteStage(pool, {
       ...as,
