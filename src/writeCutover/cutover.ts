@@ -16,11 +16,10 @@
  */
 import type pg from 'pg';
 import { TandemError } from '../core/errors.js';
-import type { Logger } from '../log.js';
 import type { Queryable } from '../postgres/database.js';
 import { checkWriteMove, commitWriteMove, type WriteStageRequest } from './stageStore.js';
 import type { Refusal } from './preconditions.js';
-import { catchUpBeforePause, holdGroupWrites, type WriteHold } from './writePause.js';
+import { catchUpBeforePause, holdGroupWrites, type SwitchTiming } from './writePause.js';
 import type { WriteStage } from './writeStages.js';
 
 export interface OutboxDrainResult {
@@ -41,19 +40,9 @@ export interface VersionFloor {
   raiseVersionFloor(floor: number): Promise<number>;
 }
 
-export interface WriteCutoverRequest extends Omit<WriteStageRequest, 'stage'> {
+export interface WriteCutoverRequest extends Omit<WriteStageRequest, 'stage'>, SwitchTiming {
   outbox: OutboxDrain;
   convex: VersionFloor;
-  /** How long the drain inside the pause may take (ms). Default 10,000. */
-  deadlineMs?: number;
-  /** How long the catch-up before the pause may take at most (ms); 0 skips it. Default: `deadlineMs` (see the rollback's). */
-  catchUpMs?: number;
-  hold?: WriteHold;
-  /** Wait after pausing for routers in other processes to see the pause (ms). Default 0. */
-  settleMs?: number;
-  log?: Logger;
-  /** Clock for the pause measurement (ms). Default performance.now. */
-  clock?: () => number;
 }
 
 export interface WriteCutoverResult {
@@ -140,7 +129,7 @@ export async function cutoverWriteStage(
   const move = await checkWriteMove(pool, { ...request, stage: 'convex' });
   const { name, tables } = move.group;
   const deadlineMs = request.deadlineMs ?? 10_000;
-  const catchUpMs = request.catchUpMs ?? deadlineMs;
+  const catchUpMs = request.catchUpMs ?? 0;
   const caughtUp = await catchUpBeforePause((ms) => request.outbox.drain(tables, ms), catchUpMs, {
     stop: (r) => r.dead > 0,
   });

@@ -16,11 +16,10 @@
  */
 import type pg from 'pg';
 import { TandemError } from '../core/errors.js';
-import type { Logger } from '../log.js';
 import { withTransaction } from '../postgres/database.js';
 import { lockWriteGroup, readWriteGroups, requireWhy, unknownGroupError } from './groupStore.js';
 import { recordWriteStageChange } from './stageStore.js';
-import { catchUpBeforePause, holdGroupWrites, type WriteHold } from './writePause.js';
+import { catchUpBeforePause, holdGroupWrites, type SwitchTiming } from './writePause.js';
 import type { WriteStage } from './writeStages.js';
 
 export type { WriteHold } from './writePause.js';
@@ -30,26 +29,11 @@ export interface WriteDrain {
   drain(group: string, deadlineMs: number): Promise<{ drained: boolean; pending: number }>;
 }
 
-export interface WriteRollbackRequest {
+export interface WriteRollbackRequest extends SwitchTiming {
   group: string;
   actor: string;
   why: string;
   drain: WriteDrain;
-  /** How long the drain inside the pause may take (ms). Default 10,000. */
-  deadlineMs?: number;
-  /**
-   * How long the catch-up before the pause may take at most (ms); 0 skips
-   * it. Default: `deadlineMs`. It also ends once a round of it
-   * (CATCH_UP_ROUND_MS) leaves no fewer changes pending than the one before.
-   * Not draining here is no refusal: the pause's own drain finishes the job.
-   */
-  catchUpMs?: number;
-  hold?: WriteHold;
-  /** Wait after pausing, before draining, for routers in other processes to see the pause (ms). Default 0. */
-  settleMs?: number;
-  log?: Logger;
-  /** Clock for the pause measurement (ms). Default performance.now. */
-  clock?: () => number;
 }
 
 export interface WriteRollbackResult {
@@ -105,7 +89,7 @@ export async function rollbackWriteStage(
     return { group: group.name, from: 'convex-shadow', changed: true, pauseMs: 0, drain: null };
   }
   const deadlineMs = request.deadlineMs ?? 10_000;
-  const catchUpMs = request.catchUpMs ?? deadlineMs;
+  const catchUpMs = request.catchUpMs ?? 0;
   const caughtUp = await catchUpBeforePause((ms) => request.drain.drain(group.name, ms), catchUpMs);
   const clock = request.clock ?? (() => performance.now());
   const started = clock();

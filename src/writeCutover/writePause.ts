@@ -8,6 +8,7 @@
  * processes time to see the pause; a router passed as `hold` needs none.
  */
 import type pg from 'pg';
+import type { Logger } from '../log.js';
 import { withTransaction } from '../postgres/database.js';
 import { WRITE_STAGE_CHANNEL } from './groupStore.js';
 
@@ -15,6 +16,26 @@ import { WRITE_STAGE_CHANNEL } from './groupStore.js';
 export interface WriteHold {
   pause(group: string): Promise<void>;
   resume(group: string): void;
+}
+
+/** How a switch holds a group's writes and drains, in either direction. */
+export interface SwitchTiming {
+  /** How long the drain inside the pause may take (ms). Default 10,000. */
+  deadlineMs?: number;
+  /**
+   * How long the catch-up before the pause may take at most (ms); 0 skips
+   * it. Default 0 (off: under writes faster than the drain it grew the
+   * backlog the pause then drained, see BENCHMARKS.md). It also ends once a round of it
+   * (CATCH_UP_ROUND_MS) leaves no fewer changes pending than the one before.
+   * Not draining here is no refusal: the pause's own drain finishes the job.
+   */
+  catchUpMs?: number;
+  hold?: WriteHold;
+  /** Wait after pausing, before draining, for routers in other processes to see the pause (ms). Default 0. */
+  settleMs?: number;
+  log?: Logger;
+  /** Clock for the pause measurement (ms). Default performance.now. */
+  clock?: () => number;
 }
 
 /** Sets or clears a group's `paused_at` and tells listening routers. */
