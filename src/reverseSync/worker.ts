@@ -47,6 +47,9 @@ export interface StepOutcome extends PageResult {
   waitMs: number;
 }
 
+/** The longest a drain waits before counting again after a page that found nothing new (ms). */
+const DRAIN_RECHECK_MS = 5;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class ReverseSyncWorker {
@@ -172,8 +175,15 @@ export class ReverseSyncWorker {
       if (pending === 0) return { drained: true, pending: 0 };
       if (Date.now() >= deadline) return { drained: false, pending: Math.max(pending, 0) };
       const outcome = await this.step();
-      if (outcome.waitMs > 0)
-        await sleep(Math.min(outcome.waitMs, Math.max(0, deadline - Date.now())));
+      // A page that caught up is looked at again at once: a rollback holds
+      // writes meanwhile, so only a retry's backoff may make it wait, and an
+      // empty page (the log not yet showing what was counted) a moment.
+      const waitMs = outcome.caughtUp
+        ? outcome.read === 0
+          ? Math.min(outcome.waitMs, DRAIN_RECHECK_MS)
+          : 0
+        : outcome.waitMs;
+      if (waitMs > 0) await sleep(Math.min(waitMs, Math.max(0, deadline - Date.now())));
     }
   }
 }

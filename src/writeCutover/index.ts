@@ -1,4 +1,4 @@
-/** Write cutover: write groups, write stages with audit and refusals, rollback with drain, the write router. */
+/** Write cutover: write groups, write stages with audit and refusals, the forward switch and the rollback (each holding writes and draining), the write router. */
 export * from './writeStages.js';
 export {
   defaultGroupName,
@@ -54,10 +54,21 @@ export {
   WriteRollbackRefusedError,
   rollbackWriteStage,
   type WriteDrain,
-  type WriteHold,
   type WriteRollbackRequest,
   type WriteRollbackResult,
 } from './rollback.js';
+export {
+  WriteCutoverRefusedError,
+  cutoverWriteStage,
+  outboxBacklog,
+  relayOutboxDrain,
+  type OutboxDrain,
+  type OutboxDrainResult,
+  type VersionFloor,
+  type WriteCutoverRequest,
+  type WriteCutoverResult,
+} from './cutover.js';
+export { holdGroupWrites, setWritesPaused, type HeldWrites, type WriteHold } from './writePause.js';
 export {
   WriteFlags,
   type WriteFlagsOptions,

@@ -4,12 +4,10 @@
  * is applied to Postgres), and only then switch the stage to `postgres` and
  * let writes go on, now into Postgres.
  *
- * The hold is twofold. The group's row gets `paused_at` (committed and
- * notified), which every router that reads the stages through WriteFlags
- * honours within one poll (new writes wait; writes already running finish at
- * the stage they started with). A router in this process can be passed as
- * `hold`, which also waits for its writes in flight. `settleMs` gives routers
- * in other processes time to see the pause before the drain starts.
+ * The pause is bounded by the drain of what was written in the last moment,
+ * not by the backlog: before holding anything, reverse sync is drained once
+ * while writes go on (the catch-up), so the drain inside the pause only
+ * applies the changes logged since. The hold itself is writePause.ts's.
  *
  * Reverse sync is another part of the write cutover; it comes in through the
  * `WriteDrain` port. A drain that does not finish by its deadline refuses the
@@ -18,43 +16,25 @@
  */
 import type pg from 'pg';
 import { TandemError } from '../core/errors.js';
-import type { Logger } from '../log.js';
 import { withTransaction } from '../postgres/database.js';
-import {
-  lockWriteGroup,
-  readWriteGroups,
-  requireWhy,
-  unknownGroupError,
-  writeStageChannel,
-} from './groupStore.js';
+import { lockWriteGroup, readWriteGroups, requireWhy, unknownGroupError } from './groupStore.js';
 import { recordWriteStageChange } from './stageStore.js';
+import { catchUpBeforePause, holdGroupWrites, type SwitchTiming } from './writePause.js';
 import type { WriteStage } from './writeStages.js';
 import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
+
+export type { WriteHold } from './writePause.js';
 
 /** Reverse sync's side of a rollback: apply to Postgres every committed Convex change of the group. */
 export interface WriteDrain {
   drain(group: string, deadlineMs: number): Promise<{ drained: boolean; pending: number }>;
 }
 
-/** Holds a group's new writes and waits for those in flight (a WriteRouter). */
-export interface WriteHold {
-  pause(group: string): Promise<void>;
-  resume(group: string): void;
-}
-
-export interface WriteRollbackRequest {
+export interface WriteRollbackRequest extends SwitchTiming {
   group: string;
   actor: string;
   why: string;
   drain: WriteDrain;
-  /** How long the drain may take (ms). Default 10,000. */
-  deadlineMs?: number;
-  hold?: WriteHold;
-  /** Wait after pausing, before draining, for routers in other processes to see the pause (ms). Default 0. */
-  settleMs?: number;
-  log?: Logger;
-  /** Clock for the pause measurement (ms). Default performance.now. */
-  clock?: () => number;
 }
 
 export interface WriteRollbackResult {
@@ -80,19 +60,6 @@ export class WriteRollbackRefusedError extends TandemError {
     );
   }
 }
-
-async function setPaused(pool: pg.Pool, tool: ToolSchema, group: string, paused: boolean): Promise<void> {
-  await withTransaction(pool, async (tx) => {
-    await tx.query(
-      `UPDATE ${tool.sql}.write_group SET paused_at = CASE WHEN $2 THEN now() END,
-              version = nextval(${toolObjectLiteral(tool, 'write_stage_version')}) WHERE name = $1`,
-      [group, paused],
-    );
-    await tx.query('SELECT pg_notify($1, $2)', [writeStageChannel(tool), group]);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function rollbackWriteStage(
   pool: pg.Pool, tool: ToolSchema,
@@ -122,21 +89,16 @@ export async function rollbackWriteStage(
     });
     return { group: group.name, from: 'convex-shadow', changed: true, pauseMs: 0, drain: null };
   }
+  const deadlineMs = request.deadlineMs ?? 10_000;
+  const catchUpMs = request.catchUpMs ?? 0;
+  const caughtUp = await catchUpBeforePause((ms) => request.drain.drain(group.name, ms), catchUpMs);
   const clock = request.clock ?? (() => performance.now());
   const started = clock();
-  await setPaused(pool, tool, group.name, true);
-  let resumed = false;
-  const resume = () => {
-    if (!resumed) request.hold?.resume(group.name);
-    resumed = true;
-  };
+  const held = await holdGroupWrites(pool, tool, group.name, request);
   try {
-    await request.hold?.pause(group.name);
-    if (request.settleMs) await sleep(request.settleMs);
-    const drain = await request.drain.drain(group.name, request.deadlineMs ?? 10_000);
+    const drain = await request.drain.drain(group.name, deadlineMs);
     if (!drain.drained) {
-      await setPaused(pool, tool, group.name, false);
-      resume();
+      await held.release();
       const pauseMs = clock() - started;
       request.log?.warn(
         { group: group.name, pending: drain.pending, pauseMs },
@@ -152,10 +114,14 @@ export async function rollbackWriteStage(
         from: 'convex',
         to: 'postgres',
         pauseMs: switched - started,
-        detail: { drained: drain.drained, pending: drain.pending },
+        detail: {
+          drained: drain.drained,
+          pending: drain.pending,
+          ...(caughtUp ? { catchUp: caughtUp } : {}),
+        },
       });
     });
-    resume();
+    await held.release({ unpause: false });
     const pauseMs = clock() - started;
     request.log?.info(
       { group: group.name, pauseMs, pending: drain.pending },
@@ -163,10 +129,7 @@ export async function rollbackWriteStage(
     );
     return { group: group.name, from: 'convex', changed: true, pauseMs, drain };
   } catch (err) {
-    if (!resumed) {
-      await setPaused(pool, tool, group.name, false).catch(() => undefined);
-      resume();
-    }
+    await held.release().catch(() => undefined);
     throw err;
   }
 }

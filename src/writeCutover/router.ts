@@ -21,7 +21,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { canonicalResult } from '../cutover/shadowCompare.js';
 import type { Logger } from '../log.js';
 import type { WriteCutoverMetrics } from './metrics.js';
-import type { WriteHold } from './rollback.js';
+import type { WriteHold } from './writePause.js';
 import type { WriteStageSource } from './writeFlags.js';
 import { writerOf, type WriteStage } from './writeStages.js';
 

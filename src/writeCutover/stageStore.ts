@@ -15,6 +15,7 @@ import {
   requireWhy,
   unknownGroupError,
   writeStageChannel,
+  type StoredWriteGroup,
 } from './groupStore.js';
 import {
   checkWritePreconditions,
@@ -101,15 +102,27 @@ export async function recordWriteStageChange(
   await tx.query('SELECT pg_notify($1, $2)', [writeStageChannel(tool), entry.group]);
 }
 
+/** A move that passed its checks (or was forced past them), not yet written. */
+export interface CheckedWriteMove {
+  group: StoredWriteGroup;
+  from: WriteStage;
+  to: WriteStage;
+  why: string;
+  /** The preconditions that failed and were overridden by `force` (empty when none). */
+  refusals: Refusal[];
+}
+
 /**
- * Moves a group's writes to a stage. Throws InvalidInputError (unknown group
- * or stage, no reason) or WriteStageRefusedError (the transition table or a
- * precondition refuses); either way nothing is written.
+ * Checks a move without writing anything: the group and stage exist, a reason
+ * is given, no rollback holds the group, the transition table allows it, and
+ * for a `checked` move the preconditions hold (or `force` overrides them).
+ * Throws InvalidInputError or WriteStageRefusedError.
  */
-export async function setWriteStage(
-  pool: pg.Pool, tool: ToolSchema,
+export async function checkWriteMove(
+  pool: pg.Pool,
+  tool: ToolSchema,
   request: WriteStageRequest,
-): Promise<WriteStageChange> {
+): Promise<CheckedWriteMove> {
   const groups = await readWriteGroups(pool, tool);
   const group = groups.find((g) => g.name === request.group);
   if (!group)
@@ -123,7 +136,7 @@ export async function setWriteStage(
   if (group.pausedAt !== null)
     throw new InvalidInputError(
       'stage',
-      `${group.name}: a rollback holds its writes since ${group.pausedAt.toISOString()}; wait for it`,
+      `${group.name}: a switch holds its writes since ${group.pausedAt.toISOString()}; wait for it`,
     );
   const rule = WRITE_TRANSITIONS[from][to];
   if (rule === 'same')
@@ -147,8 +160,8 @@ export async function setWriteStage(
       ],
       ` (use tandem flags rollback ${group.name} --writes)`,
     );
-  // Checked before the transaction: the checks read through other connections
-  // (PGlite serves one transaction at a time), and the row lock below refuses
+  // Checked before any transaction: the checks read through other connections
+  // (PGlite serves one transaction at a time); the caller's row lock refuses
   // the move if the stage changed meanwhile.
   const refusals = rule === 'checked' ? await checkWritePreconditions(pool, tool, group, request) : [];
   if (refusals.length > 0 && !request.force)
@@ -159,32 +172,68 @@ export async function setWriteStage(
       refusals,
       '; pass --force --reason "…" to do it anyway (audited)',
     );
+  return { group, from, to, why, refusals };
+}
+
+/**
+ * Writes a checked move in one transaction that locks the group's row; the
+ * stage must still be the one checked, and the pause the one expected (none,
+ * or the caller's own while it switches).
+ */
+export async function commitWriteMove(
+  pool: pg.Pool,
+  tool: ToolSchema,
+  move: CheckedWriteMove,
+  entry: {
+    actor: string;
+    heldByCaller?: boolean;
+    pauseMs?: number;
+    detail?: Record<string, unknown>;
+  },
+): Promise<WriteStageChange> {
+  const { group, from, to, refusals } = move;
   return withTransaction(pool, async (tx) => {
     const locked = await lockWriteGroup(tx, tool, group.name);
-    if (!locked || locked.stage !== from || locked.pausedAt !== null)
+    if (
+      !locked ||
+      locked.stage !== from ||
+      (locked.pausedAt !== null) !== (entry.heldByCaller ?? false)
+    )
       throw new InvalidInputError(
         'stage',
         `${group.name}: changed while it was checked (now ${locked?.stage ?? 'gone'}); try again`,
       );
-    const change: WriteStageChange = {
-      group: group.name,
-      from,
-      to,
-      forced: refusals.length > 0,
-      overridden: refusals,
-    };
     await recordWriteStageChange(tx, tool, {
       group: group.name,
-      actor: request.actor,
-      why,
+      actor: entry.actor,
+      why: move.why,
       action: 'set',
       from,
       to,
-      forced: change.forced,
+      forced: refusals.length > 0,
       refusals,
+      pauseMs: entry.pauseMs,
+      detail: entry.detail,
     });
-    return change;
+    return { group: group.name, from, to, forced: refusals.length > 0, overridden: refusals };
   });
+}
+
+/**
+ * Moves a group's writes to a stage, without holding them: right for
+ * `convex-shadow` (Postgres stays the writer) and a way back from it. Moving
+ * the writer to Convex under live writes is `cutoverWriteStage`, which holds
+ * the group and drains its outbox first. Throws InvalidInputError (unknown
+ * group or stage, no reason) or WriteStageRefusedError (the transition table
+ * or a precondition refuses); either way nothing is written.
+ */
+export async function setWriteStage(
+  pool: pg.Pool,
+  tool: ToolSchema,
+  request: WriteStageRequest,
+): Promise<WriteStageChange> {
+  const move = await checkWriteMove(pool, tool, request);
+  return commitWriteMove(pool, tool, move, { actor: request.actor });
 }
 
 export interface WriteStageHistoryEntry {

@@ -45,6 +45,13 @@ export async function scanOutboxTransactions(
   options: { afterSeq?: number; pageSize?: number; maxPages?: number } = {},
 ): Promise<OutboxScan> {
   const pageSize = options.pageSize ?? 5000;
+  // Up to the outbox's head when the scan starts: under live writes a scan
+  // that chased new events would never end (PGlite's slower pages never
+  // caught up), and events after the start are the next scan's.
+  const { rows: head } = await db.query<{ head: string | null }>(
+    `SELECT max(seq)::text AS head FROM ${tool.sql}.outbox`,
+  );
+  const upTo = Number(head[0]!.head ?? 0);
   const byTxid = new Map<string, ObservedTransaction>();
   let lastSeq = options.afterSeq ?? 0;
   for (let page = 0; page < (options.maxPages ?? Number.POSITIVE_INFINITY); page++) {
@@ -55,14 +62,14 @@ export async function scanOutboxTransactions(
       operation_key: string | null;
       page_end: string | null;
     }>(
-      `WITH head AS (SELECT seq, txid FROM ${tool.sql}.outbox WHERE seq > $1 ORDER BY seq LIMIT $2),
+      `WITH head AS (SELECT seq, txid FROM ${tool.sql}.outbox WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2),
             page AS (SELECT DISTINCT txid FROM head)
        SELECT o.txid::text AS txid, array_agg(DISTINCT o.table_name ORDER BY o.table_name) AS tables,
               max(o.seq)::text AS last_seq, min(o.operation_key) AS operation_key,
               (SELECT max(seq) FROM head)::text AS page_end
          FROM ${tool.sql}.outbox o JOIN page ON page.txid = o.txid
         GROUP BY o.txid`,
-      [lastSeq, pageSize],
+      [lastSeq, pageSize, upTo],
     );
     if (rows.length === 0) break;
     for (const r of rows) {
@@ -75,6 +82,7 @@ export async function scanOutboxTransactions(
         });
     }
     lastSeq = Number(rows[0]!.page_end);
+    if (lastSeq >= upTo) break;
   }
   return { transactions: [...byTxid.values()].sort((a, b) => a.lastSeq - b.lastSeq), lastSeq };
 }

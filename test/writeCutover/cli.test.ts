@@ -3,16 +3,18 @@
  * site): `tandem plan` derives and saves the write groups (a checkout writes
  * rental and payment in one transaction) and lists a crossing transaction;
  * `tandem flags … --writes` refuses a move naming its reasons, forces it with
- * an audit, rolls back from convex-shadow, refuses a rollback from convex that
- * nothing can drain, and answers bad input with exit 2 and nothing changed.
+ * an audit, rolls back from convex-shadow, refuses a switch to convex whose
+ * outbox no relay delivers and a rollback from convex that nothing can drain, and answers bad input with exit 2 and nothing changed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setWriteStage } from '../../src/writeCutover/index.js';
 import { refusedTandem, runTandem } from '../support/cliRun.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../src/core/toolSchema.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const example = path.join(root, 'examples/film-rental');
@@ -133,8 +135,37 @@ describe('tandem plan and flags --writes on the film-rental schema [pglite]', ()
     expect(entries[0].actor).toMatch(/\(cli\)$/);
   }, 120_000);
 
+  it('refuses a switch to convex while the outbox has events of the group that no relay delivers: the group stays on postgres', async () => {
+    const before = [await listWrites(), await history()];
+    const no = await refused([
+      'flags',
+      'set',
+      GROUP,
+      '--writes',
+      'convex',
+      '--force',
+      '--reason',
+      'cut over',
+      '--deadline-ms',
+      '200',
+    ]);
+    expect(no.code).toBe(2);
+    expect(no.stderr).toMatch(
+      /^tandem: outbox: payment\+rental: the outbox did not drain in time \(\d+ event\(s\) of its tables not yet in Convex; is the relay running\?\); writes stay on postgres, resumed after \d+ ms\n$/,
+    );
+    expect([await listWrites(), await history()]).toEqual(before);
+  }, 120_000);
+
   it('refuses a rollback from convex when reverse sync cannot reach Convex to drain: the group keeps writing to convex', async () => {
-    await tandem(['flags', 'set', GROUP, '--writes', 'convex', '--force', '--reason', 'cut over']);
+    // Put at convex through the library: the CLI's switch needs a Convex deployment.
+    await setWriteStage(db.pool, TOOL, {
+      group: GROUP,
+      stage: 'convex',
+      force: true,
+      why: 'cut over',
+      actor: 'test',
+      gates: async () => [],
+    });
     const before = [await listWrites(), await history()];
     const no = await refused(['flags', 'rollback', GROUP, '--writes', '--reason', 'incident']);
     expect([no.code, no.stderr]).toEqual([

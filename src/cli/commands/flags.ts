@@ -81,6 +81,12 @@ export function register(program: Command): void {
       '--src <paths...>',
       'with --writes: also refuse when an inventory write site of these sources crosses the group',
     )
+    .option(
+      '--deadline-ms <n>',
+      'with --writes convex: how long the outbox may take to reach Convex while writes are held (ms)',
+      wholeNumber(1),
+      10_000,
+    )
     .action(
       async (
         table: string,
@@ -92,6 +98,7 @@ export function register(program: Command): void {
           force?: boolean;
           writes?: string;
           src?: string[];
+          deadlineMs?: number;
         },
       ) => {
         if (opts.writes !== undefined) return writes.set(table, stage, opts);

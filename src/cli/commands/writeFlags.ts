@@ -1,19 +1,22 @@
 /**
  * `tandem flags … --writes`: the write stage of each write group
  * (docs/write-cutover.md). A move towards Convex is refused, naming every
- * reason, unless forced (audited with the reasons it overrode); a rollback
- * drains reverse sync before it switches.
+ * reason, unless forced (audited with the reasons it overrode). A move to
+ * `convex` holds the group and waits for the relay to deliver its outbox
+ * before it switches; a rollback drains reverse sync before it switches.
  */
 import os from 'node:os';
 import { Option } from 'commander';
 import {
   changeLogSource,
   checklistGates,
+  cutoverWriteStage,
   drainReverseSync,
   InvalidInputError,
   openConvexTarget,
   readWriteGroups,
   readWriteStageHistory,
+  relayOutboxDrain,
   requireSchema,
   rollbackWriteStage,
   setWriteStage,
@@ -22,7 +25,13 @@ import {
   type WriteDrain,
   type WritePath,
 } from '../../index.js';
-import { commandContext, discover, phaseSources, withDatabase, type CommandContext } from '../context.js';
+import {
+  commandContext,
+  discover,
+  phaseSources,
+  withDatabase,
+  type CommandContext,
+} from '../context.js';
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
 const print = (text: string): void => {
@@ -47,7 +56,11 @@ function reverseSyncDrain(ctx: CommandContext, db: Database): WriteDrain {
       if (!stored) throw new InvalidInputError('group', `${group} is not a saved write group`);
       const source = changeLogSource(openConvexTarget(ctx.config));
       const config = (await discover(ctx, db)).mirror;
-      return drainReverseSync({ tool: ctx.tool, pool: db.pool, source, config, log: ctx.log }, stored.tables, deadlineMs);
+      return drainReverseSync(
+        { tool: ctx.tool, pool: db.pool, source, config, log: ctx.log },
+        stored.tables,
+        deadlineMs,
+      );
     },
   };
 }
@@ -92,6 +105,7 @@ export function registerWriteFlags() {
         force?: boolean;
         percent?: string;
         src?: string[];
+        deadlineMs?: number;
       },
     ) {
       if (extra !== undefined)
@@ -103,23 +117,44 @@ export function registerWriteFlags() {
         throw new InvalidInputError('percent', 'write stages take no percentage');
       const ctx = await commandContext();
       const writePaths = await inventoryPaths(opts.src);
-      const change = await withDatabase(ctx, async (db) => {
+      const result = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool, ctx.tool);
         const { mirror } = await discover(ctx, db);
-        return setWriteStage(db.pool, ctx.tool, {
+        const request = {
           group,
-          stage: opts.writes!,
           why: opts.why ?? opts.reason ?? '',
           actor: actor(),
           force: opts.force,
           gates: checklistGates(db.pool, ctx.tool, mirror, { sources: phaseSources(ctx, db.pool) }),
           writePaths,
+        };
+        if (opts.writes !== 'convex')
+          return {
+            ...(await setWriteStage(db.pool, ctx.tool, { ...request, stage: opts.writes! })),
+            pauseMs: null,
+          };
+        // Convex becomes the writer: hold, let the running relay deliver the
+        // group's outbox, raise Convex's version floor, switch (docs/write-cutover.md).
+        return cutoverWriteStage(db.pool, ctx.tool, {
+          ...request,
+          outbox: relayOutboxDrain(db.pool, ctx.tool),
+          // Opened when the floor is raised, so bad input is named before a missing Convex target.
+          convex: {
+            raiseVersionFloor: (floor) =>
+              changeLogSource(openConvexTarget(ctx.config)).raiseVersionFloor(floor),
+          },
+          deadlineMs: opts.deadlineMs,
+          settleMs: SETTLE_MS,
+          log: ctx.log,
         });
       });
+      const to = 'to' in result ? result.to : 'convex';
+      const paused =
+        result.pauseMs === null ? '' : ` (writes paused ${Math.round(result.pauseMs)} ms)`;
       print(
-        `${change.group}: writes ${change.from} → ${change.to}${change.forced ? ' (forced)' : ''}`,
+        `${result.group}: writes ${result.from} → ${to}${result.forced ? ' (forced)' : ''}${paused}`,
       );
-      for (const r of change.overridden) print(`  overridden: ${r.message}`);
+      for (const r of result.overridden) print(`  overridden: ${r.message}`);
     },
 
     async rollback(
