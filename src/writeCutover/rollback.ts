@@ -21,7 +21,7 @@ import { lockWriteGroup, readWriteGroups, requireWhy, unknownGroupError } from '
 import { recordWriteStageChange } from './stageStore.js';
 import { catchUpBeforePause, holdGroupWrites, type SwitchTiming } from './writePause.js';
 import type { WriteStage } from './writeStages.js';
-import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 
 export type { WriteHold } from './writePause.js';
 
