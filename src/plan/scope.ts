@@ -46,8 +46,28 @@ function requireTablesExist(
 
 export const NO_KEY_REASON = 'no primary key';
 
+/**
+ * A key column that is an array: the capture trigger, the backfill and the
+ * key lookups of parity and repair each render an array key differently
+ * (JSON text, Postgres's `{…}` text, a JS join), so such a key would name one
+ * row several ways, and repair would delete rows that exist. Refused until an
+ * array key has one rendering everywhere.
+ */
+function arrayKeyColumn(table: CatalogTable, columns: readonly string[]): string | null {
+  return columns.find((c) => table.columns.find((col) => col.name === c)?.isArray) ?? null;
+}
+
+/** Why a table cannot be keyed (no primary key, or an array in it), or null when it can. */
+function unkeyable(table: CatalogTable): string | null {
+  if (table.primaryKey === null) return skipReason(table.name);
+  const array = arrayKeyColumn(table, table.primaryKey.columns);
+  if (array === null) return null;
+  const declared = table.columns.find((c) => c.name === array)!.declaredType;
+  return `primary key column ${array} is an array (${declared}); Tandem keys rows by scalar columns only`;
+}
+
 function keyless(table: CatalogTable): boolean {
-  return table.primaryKey === null;
+  return unkeyable(table) !== null;
 }
 
 /**
@@ -74,6 +94,8 @@ export function applyKeyOverrides(catalog: Catalog, config: ProjectConfig): Cata
       if (!found) throw new ConfigError(where, `column ${name}.${column} does not exist`);
       if (!found.notNull)
         throw new ConfigError(where, `column ${name}.${column} is nullable; a key column must be NOT NULL`);
+      if (found.isArray)
+        throw new ConfigError(where, `column ${name}.${column} is an array (${found.declaredType}); a key column must be scalar`);
     }
     const wanted = [...columns].sort().join('\0');
     const unique = table.uniques.find((u) => [...u.columns].sort().join('\0') === wanted);
@@ -104,8 +126,8 @@ export function planScope(
   if (config.include) {
     requireTablesExist(catalog, config.include, { configKey: configKey(config, 'include') });
     for (const table of config.include) {
-      if (keyless(byName.get(table)!))
-        throw new ConfigError(configKey(config, 'include'), `${table}: ${skipReason(table)}`);
+      const reason = unkeyable(byName.get(table)!);
+      if (reason !== null) throw new ConfigError(configKey(config, 'include'), `${table}: ${reason}`);
     }
     candidates = config.include;
   } else {
@@ -113,7 +135,7 @@ export function planScope(
   }
   const skipped = candidates
     .filter((t) => keyless(byName.get(t)!))
-    .map((table) => ({ table, reason: skipReason(table) }));
+    .map((table) => ({ table, reason: unkeyable(byName.get(table)!)! }));
   const mirrored = candidates.filter((t) => !keyless(byName.get(t)!));
   for (const table of Object.keys(config.heavy)) {
     if (!mirrored.includes(table))
