@@ -18,6 +18,7 @@ import { silentLogger, type Logger } from '../../../../src/log.js';
 import type { Queryable } from '../../../../src/postgres/database.js';
 import { createTestDatabase, type Backend, type TestDatabase } from '../../../../test/support/db.js';
 import { insertReadFixture } from './fixture.js';
+import { WRITE_SOURCE_HEADER } from '../../src/api/writeSource.js';
 import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 export const TOKENS: Record<string, TokenEntry> = {
@@ -232,3 +233,26 @@ export const SYSTEM_ROUTES: RouteCase[] = [
   { method: 'GET', path: '/readyz', url: '/readyz', access: 'anonymous' },
   { method: 'GET', path: '/api/openapi.json', url: '/api/openapi.json', access: 'anonymous' },
 ];
+
+/** A write's answer as the live-traffic tests record it: status, which store wrote it, and the body. */
+export interface WriteAck {
+  status: number;
+  source: string | undefined;
+  body: Record<string, unknown>;
+}
+
+/** Sends one write through the API (as the token's user, or anonymous) and records its answer. */
+export async function sendWrite(
+  app: FastifyInstance,
+  method: 'POST' | 'PUT',
+  url: string,
+  token?: string,
+  payload?: Record<string, unknown>,
+): Promise<WriteAck> {
+  const res = await app.inject({ method, url, payload, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return {
+    status: res.statusCode,
+    source: res.headers[WRITE_SOURCE_HEADER.toLowerCase()] as string | undefined,
+    body: res.json() as Record<string, unknown>,
+  };
+}

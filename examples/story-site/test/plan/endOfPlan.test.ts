@@ -28,7 +28,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStorySiteServer } from '../../src/api/storySiteApi.js';
 import { READ_SOURCE_HEADER } from '../../src/api/readSource.js';
-import { WRITE_SOURCE_HEADER } from '../../src/api/writeSource.js';
+import { sendWrite, type WriteAck } from '../api/harness.js';
 import { checkInvariantsConvex } from '../../src/app/invariants/convex.js';
 import { checkInvariantsPostgres } from '../../src/app/invariants/postgres.js';
 import { ConvexReadPaths } from '../../src/app/reads/convex.js';
@@ -106,11 +106,7 @@ let minutes = 0;
 const at = (d: number) => new Date(DAY0 + d * DAY + ++minutes * 60_000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Ack {
-  status: number;
-  source: string | undefined;
-  body: Record<string, unknown>;
-}
+type Ack = WriteAck;
 
 /** A lookup writer: one row, one column, set to `${prefix}${n}` with n counting up. */
 interface Setter {
@@ -246,19 +242,8 @@ describe.each(backends)('the story site to the end of the plan under live traffi
     idleMs: 5,
     log: silentLogger,
   });
-  const send = async (method: 'POST' | 'PUT', url: string, token?: string, payload?: Record<string, unknown>): Promise<Ack> => {
-    const res = await app.inject({
-      method,
-      url,
-      payload,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-    return {
-      status: res.statusCode,
-      source: res.headers[WRITE_SOURCE_HEADER.toLowerCase()] as string | undefined,
-      body: res.json() as Record<string, unknown>,
-    };
-  };
+  const send = (method: 'POST' | 'PUT', url: string, token?: string, payload?: Record<string, unknown>) =>
+    sendWrite(app, method, url, token, payload);
 
   function startTraffic() {
     const loop = async (step: () => Promise<void>) => {

@@ -18,7 +18,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStorySiteServer } from '../../src/api/storySiteApi.js';
-import { WRITE_SOURCE_HEADER } from '../../src/api/writeSource.js';
+import { sendWrite, type WriteAck } from '../api/harness.js';
 import { checkInvariantsConvex } from '../../src/app/invariants/convex.js';
 import { checkInvariantsPostgres } from '../../src/app/invariants/postgres.js';
 import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
@@ -52,11 +52,7 @@ const TOKENS: Record<string, TokenEntry> = Object.fromEntries(
 );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Ack {
-  status: number;
-  source: string | undefined;
-  body: Record<string, unknown>;
-}
+type Ack = WriteAck;
 
 /*
  * Real PostgreSQL only. On PGlite the forward switch hangs: setWriteStage,
@@ -83,18 +79,7 @@ describe.each(backends)('write cutover and rollback under live traffic [%s]', (b
     idleMs: 5,
     log: silentLogger,
   });
-  const post = async (url: string, token?: string): Promise<Ack> => {
-    const res = await app.inject({
-      method: 'POST',
-      url,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-    return {
-      status: res.statusCode,
-      source: res.headers[WRITE_SOURCE_HEADER.toLowerCase()] as string | undefined,
-      body: res.json() as Record<string, unknown>,
-    };
-  };
+  const post = (url: string, token?: string) => sendWrite(app, 'POST', url, token);
   /** Pending outbox events of these tables. */
   const outboxPending = async (tables: readonly string[]) =>
     (
