@@ -11,7 +11,7 @@
  * `--scan`: every test file under test/ whose source calls availableBackends()
  * or names a `[postgres]` test must run one.
  *
- * Prints the problems, then `N passed, N failed` (tests; every problem counts
+ * Prints the failed tests (with the first line of each failure) and the problems, then `N passed, N failed` (tests; every problem counts
  * as one failed), and exits 0 only when nothing failed.
  */
 import fs from 'node:fs';
@@ -50,6 +50,7 @@ export function checkReport(report, { postgresFiles = [], root = process.cwd() }
   }
   let passed = 0;
   let failed = 0;
+  const failedTests = [];
   const postgresPassed = new Map();
   for (const file of report.testResults) {
     const name = typeof file?.name === 'string' ? path.relative(root, file.name).split(path.sep).join('/') : null;
@@ -67,7 +68,10 @@ export function checkReport(report, { postgresFiles = [], root = process.cwd() }
         continue;
       }
       if (test.status === 'passed') passed++;
-      else if (test.status === 'failed') failed++;
+      else if (test.status === 'failed') {
+        failed++;
+        failedTests.push(`${name} > ${title}: ${String(test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300)}`);
+      }
       if (POSTGRES.test(title)) {
         if (test.status === 'passed') postgresPassed.set(name, (postgresPassed.get(name) ?? 0) + 1);
         else if (test.status !== 'failed') problems.push(`${name}: [postgres] test ${test.status}: "${title}"`);
@@ -81,7 +85,7 @@ export function checkReport(report, { postgresFiles = [], root = process.cwd() }
   for (const file of postgresFiles) {
     if (!postgresPassed.has(file)) problems.push(`${file}: no [postgres] test passed (the real-PostgreSQL suite did not run)`);
   }
-  return { passed, failed: failed + problems.length, problems, postgresPassed: [...postgresPassed.values()].reduce((a, b) => a + b, 0) };
+  return { passed, failed: failed + problems.length, problems, failedTests, postgresPassed: [...postgresPassed.values()].reduce((a, b) => a + b, 0) };
 }
 
 function main(argv) {
@@ -95,6 +99,8 @@ function main(argv) {
   } catch (error) {
     result = { passed: 0, failed: 1, problems: [`the test report cannot be read: ${error.message}`] };
   }
+  // The failed tests again at the end, where a reader of only the tail of the log finds them.
+  for (const failure of result.failedTests ?? []) console.log(`CI: failed: ${failure}`);
   for (const problem of result.problems) console.log(`CI: ${problem}`);
   if (result.postgresPassed !== undefined) console.log(`real-PostgreSQL tests passed: ${result.postgresPassed}`);
   console.log(`${result.passed} passed, ${result.failed} failed`);

@@ -15,6 +15,7 @@ type Check = (report: unknown, options?: { postgresFiles?: string[]; root?: stri
   passed: number;
   failed: number;
   problems: string[];
+  failedTests?: string[];
 };
 const check = checkReport as Check;
 const root = '/repo';
@@ -33,6 +34,7 @@ describe('CI report check', () => {
       passed: 3,
       failed: 0,
       problems: [],
+      failedTests: [],
       postgresPassed: 1,
     });
   });
@@ -76,8 +78,15 @@ describe('CI report check', () => {
       'test/a.test.ts failed outside its tests: ',
       'the report counts 2 failed tests, its results 0',
     ]);
-    const oneFailed = { numFailedTests: 1, testResults: [file('test/a.test.ts', [test('x', 'failed')], 'failed')] };
-    expect(check(oneFailed, { root })).toEqual({ passed: 0, failed: 1, problems: [], postgresPassed: 0 });
+    const failing = { ...test('x [postgres]', 'failed', ['suite']), failureMessages: ['AssertionError: expected 3 to be 4\n    at stack'] };
+    const oneFailed = { numFailedTests: 1, testResults: [file('test/a.test.ts', [failing], 'failed')] };
+    expect(check(oneFailed, { root })).toEqual({
+      passed: 0,
+      failed: 1,
+      problems: [],
+      failedTests: ['test/a.test.ts > suite > x [postgres]: AssertionError: expected 3 to be 4'],
+      postgresPassed: 0,
+    });
   });
 
   it('as a script: a missing or unparseable report exits 1 with "0 passed, 1 failed" last', () => {
@@ -94,6 +103,15 @@ describe('CI report check', () => {
         expect(result.stdout.trim().split('\n').at(-1)).toBe('0 passed, 1 failed');
         expect(result.stdout).toMatch(/^CI: the test report cannot be read/);
       }
+      const failedReport = path.join(dir, 'failed.json');
+      const failing = { ...test('x', 'failed'), failureMessages: ['Error: boom'] };
+      fs.writeFileSync(failedReport, JSON.stringify({ numFailedTests: 1, testResults: [{ ...file('test/a.test.ts', [failing], 'failed'), name: path.resolve('test/a.test.ts') }] }));
+      // The failed test is named near the end of the log, just above the counts.
+      expect(run(failedReport).stdout.trim().split('\n').slice(-3)).toEqual([
+        'CI: failed: test/a.test.ts > x: Error: boom',
+        'real-PostgreSQL tests passed: 0',
+        '0 passed, 1 failed',
+      ]);
       const ok = run(clean);
       expect([ok.status, ok.stdout.trim().split('\n').at(-1)]).toEqual([0, '1 passed, 0 failed']);
     } finally {
