@@ -52,36 +52,45 @@ export async function uninstallCapture(
   pool: pg.Pool,
   options: UninstallOptions,
 ): Promise<UninstallResult[]> {
+  await requireSchema(pool, options.tool);
+  return withRetriedTransaction(pool, (tx) => uninstallCaptureIn(tx, options));
+}
+
+/**
+ * The same inside the caller's transaction (decommission removes capture in
+ * the transaction that retires the table, so a refusal leaves capture on).
+ */
+export async function uninstallCaptureIn(
+  tx: Queryable,
+  options: UninstallOptions,
+): Promise<UninstallResult[]> {
   const { tool } = options;
-  await requireSchema(pool, tool);
-  return withRetriedTransaction(pool, async (tx) => {
-    await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
-    const recorded = new Set(await recordedTables(tx, tool));
-    const tables = options.tables
-      ? [...new Set(options.tables)]
-      : await capturedTables(tx, tool, options.schema);
-    const catalogs = await readTableCatalog(tx, tables, { schema: options.schema, tool });
-    for (const name of tables) {
-      if (!catalogs.has(name) && !recorded.has(name))
-        throw new NotFoundError('table', name, 'tables');
+  await setLockTimeout(tx, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  const recorded = new Set(await recordedTables(tx, tool));
+  const tables = options.tables
+    ? [...new Set(options.tables)]
+    : await capturedTables(tx, tool, options.schema);
+  const catalogs = await readTableCatalog(tx, tables, { schema: options.schema, tool });
+  for (const name of tables) {
+    if (!catalogs.has(name) && !recorded.has(name))
+      throw new NotFoundError('table', name, 'tables');
+  }
+  const results: UninstallResult[] = [];
+  for (const name of tables) {
+    const trigger = catalogs.get(name)?.trigger ?? null;
+    if (!trigger && !recorded.has(name)) {
+      results.push({ table: name, action: 'absent' });
+      continue;
     }
-    const results: UninstallResult[] = [];
-    for (const name of tables) {
-      const trigger = catalogs.get(name)?.trigger ?? null;
-      if (!trigger && !recorded.has(name)) {
-        results.push({ table: name, action: 'absent' });
-        continue;
-      }
-      if (trigger)
-        await tx.query(
-          `DROP TRIGGER ${captureTriggerName(tool)} ON ${qualifiedTable({ schema: options.schema, name })}`,
-        );
-      // The table's generated function (tables installed by an older Tandem have none).
-      await tx.query(`DROP FUNCTION IF EXISTS ${qualifiedCaptureFunction(tool, name)}()`);
-      await tx.query(`DELETE FROM ${tool.sql}.captured_table WHERE table_name = $1`, [name]);
-      await recordAudit(tx, tool, { actor: options.actor, action: 'capture.uninstall', target: name });
-      results.push({ table: name, action: 'removed' });
-    }
-    return results;
-  });
+    if (trigger)
+      await tx.query(
+        `DROP TRIGGER ${captureTriggerName(tool)} ON ${qualifiedTable({ schema: options.schema, name })}`,
+      );
+    // The table's generated function (tables installed by an older Tandem have none).
+    await tx.query(`DROP FUNCTION IF EXISTS ${qualifiedCaptureFunction(tool, name)}()`);
+    await tx.query(`DELETE FROM ${tool.sql}.captured_table WHERE table_name = $1`, [name]);
+    await recordAudit(tx, tool, { actor: options.actor, action: 'capture.uninstall', target: name });
+    results.push({ table: name, action: 'removed' });
+  }
+  return results;
 }

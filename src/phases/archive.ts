@@ -30,6 +30,7 @@ import { withTransaction } from '../postgres/database.js';
 import { recordEvidence, type Evidence } from './store.js';
 import {
   FILES,
+  rowLine,
   rowTexts,
   renderDdl,
   sha256File,
@@ -78,7 +79,8 @@ function checkWritable(dir: string): void {
   }
 }
 
-async function tableSource(
+/** The table as the archive sees it: where it is, its columns with their full types, its key. */
+export async function tableSource(
   pool: pg.Pool,
   mirror: MirrorConfig,
   tableName: string,
@@ -116,22 +118,24 @@ export async function archiveTable(
   let rows = 0;
   const gzip = zlib.createGzip();
   const written = pipeline(gzip, fs.createWriteStream(path.join(dir, FILES.rows)));
-  // In the fixed text forms. The table is frozen by this phase, so the pages
-  // are one consistent picture; the checklist only takes an archive made
-  // during the current freeze.
+  // In the fixed text forms, and in one snapshot (REPEATABLE READ): a frozen
+  // table still takes reverse sync's writes (Convex's changes kept in step
+  // for a rollback), so pages read in separate snapshots could mix two
+  // states. What reverse sync writes after the snapshot is not in the
+  // archive; decommission checks the table still equals it (decommission.ts).
   await withTransaction(
     pool,
     async (tx) => {
       for await (const page of rowTexts(tx, qualified, source)) {
         for (const row of page) {
-          const line = `${JSON.stringify(row)}\n`;
+          const line = rowLine(row);
           digest.update(line);
           rows += 1;
           if (!gzip.write(line)) await new Promise((resolve) => gzip.once('drain', resolve));
         }
       }
     },
-    { settings: TEXT_FORM_SETTINGS },
+    { settings: TEXT_FORM_SETTINGS, isolation: 'repeatable read', readOnly: true },
   );
   gzip.end();
   await written;

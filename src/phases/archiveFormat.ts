@@ -129,6 +129,30 @@ export async function* rowTexts(
   }
 }
 
+/** One archived row as its line of `rows.jsonl` (the unit the rows digest is taken over). */
+export function rowLine(row: ReadonlyArray<string | null>): string {
+  return `${JSON.stringify(row)}\n`;
+}
+
+/**
+ * The row count and rows digest the table's rows would have in an archive
+ * made now, without writing one. The caller's transaction must carry
+ * TEXT_FORM_SETTINGS (the digest is over text forms).
+ */
+export async function tableRowsDigest(
+  db: Queryable,
+  qualified: string,
+  source: TableSource,
+): Promise<{ rows: number; rowsDigest: string }> {
+  const digest = crypto.createHash('sha256');
+  let rows = 0;
+  for await (const page of rowTexts(db, qualified, source)) {
+    for (const row of page) digest.update(rowLine(row));
+    rows += page.length;
+  }
+  return { rows, rowsDigest: digest.digest('hex') };
+}
+
 export async function sha256File(file: string): Promise<string> {
   const hash = crypto.createHash('sha256');
   await pipeline(fs.createReadStream(file), hash);

@@ -3,24 +3,37 @@
  * with a verified archive taken during the current freeze and a clean guard
  * scan. It removes capture, keeps the table (moved into a retired schema, or
  * renamed), drops it only when asked with a reason, and records the phase.
+ *
+ * A frozen table still takes reverse sync's writes (Convex's changes, kept in
+ * step for a write rollback) until it is decommissioned, so the table may
+ * have moved on since its archive. Everything happens in one transaction that
+ * first fences reverse sync (it takes the row lock every reverse-sync page
+ * takes, so a page in flight finishes first and the next waits for the
+ * commit) and then compares the table's rows with the archive's digest: a
+ * table that changed since its archive is refused, with capture still on and
+ * nothing moved, and the archive must be taken again. After the commit,
+ * reverse sync passes over the table (applyPage.ts).
  * Adding the table to the guard's list is the caller's part (the CLI edits a
  * JSON config, or says which line to add), since the config is the
  * application's file.
  */
 import type pg from 'pg';
 import { recordAudit } from '../capture/audit.js';
-import { uninstallCapture } from '../capture/uninstall.js';
+import { uninstallCaptureIn } from '../capture/uninstall.js';
 import { InvalidInputError } from '../core/errors.js';
 import {
   qualifiedTable,
   quoteIdentifier,
   requireTable,
   type MirrorConfig,
+  type TableConfig,
 } from '../mapping/index.js';
 import { withTransaction } from '../postgres/database.js';
-import { checklist, type ChecklistOptions } from './gates.js';
+import { checklist, type ChecklistOptions, type GateResult } from './gates.js';
 import { GateNotMetError } from './advance.js';
-import { writePhase } from './store.js';
+import { latestEvidence, writePhase } from './store.js';
+import { tableSource } from './archive.js';
+import { TEXT_FORM_SETTINGS, tableRowsDigest } from './archiveFormat.js';
 import type { ToolSchema } from '../core/toolSchema.js';
 
 export const DEFAULT_RETIRED_SCHEMA = 'tandem_retired';
@@ -65,35 +78,65 @@ export async function decommissionTable(
   if (unmet.length > 0) throw new GateNotMetError(table.name, 'decommissioned', unmet);
 
   const now = options.now ?? new Date();
-  // Capture first, in its own transaction: it needs the table where the mirror says it is.
-  await uninstallCapture(pool, { schema: table.schema, tool, tables: [table.name] });
-  return withTransaction(pool, async (tx) => {
-    const source = qualifiedTable(table);
-    let keptAs: string | null;
-    if (options.drop) {
-      await tx.query(`DROP TABLE ${source}`);
-      keptAs = null;
-    } else if (options.renameTo) {
-      await tx.query(`ALTER TABLE ${source} RENAME TO ${quoteIdentifier(options.renameTo)}`);
-      keptAs = `${table.schema}.${options.renameTo}`;
-    } else {
-      const retired = options.retiredSchema ?? DEFAULT_RETIRED_SCHEMA;
-      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(retired)}`);
-      await tx.query(`ALTER TABLE ${source} SET SCHEMA ${quoteIdentifier(retired)}`);
-      keptAs = `${retired}.${table.name}`;
-    }
-    await writePhase(tx, tool, table.name, 'decommissioned', now, false);
-    await recordAudit(tx, tool, {
-      actor: options.actor,
-      action: 'decommission',
-      target: table.name,
-      detail: {
-        keptAs,
-        dropped: options.drop === true,
-        why: options.why ?? null,
-        at: now.toISOString(),
-      },
-    });
-    return { table: table.name, keptAs };
+  const archive = (await latestEvidence(pool, tool, table.name, now)).get('archive')!;
+  const archived = archive.detail as { rows: number; rowsDigest: string; dir: string };
+  const columns = await tableSource(pool, mirror, table.name);
+  return withTransaction(
+    pool,
+    async (tx) => {
+      await tx.query(`SELECT 1 FROM ${tool.sql}.reverse_sync_state FOR UPDATE`);
+      // Any other writer (a superuser past the freeze trigger) waits too, until the commit.
+      await tx.query(`LOCK TABLE ${qualifiedTable(table)} IN SHARE MODE`);
+      const current = await tableRowsDigest(tx, qualifiedTable(table), columns);
+      if (current.rowsDigest !== archived.rowsDigest) {
+        const stale: GateResult = {
+          ...list!.gates.find((g) => g.gate === 'archive-verified')!,
+          met: false,
+          evidence: `the table changed since its archive at ${archived.dir} (${archived.rows} row(s) archived, ${current.rows} now): run tandem archive ${table.name} again, then decommission`,
+          metAt: null,
+        };
+        throw new GateNotMetError(table.name, 'decommissioned', [stale]);
+      }
+      await uninstallCaptureIn(tx, { schema: table.schema, tool, tables: [table.name], actor: options.actor });
+      return retireTable(tx, tool, table, options, now);
+    },
+    { settings: TEXT_FORM_SETTINGS },
+  );
+}
+
+/** Keeps the table (moved or renamed) or drops it, and records the phase, in the decommission's transaction. */
+async function retireTable(
+  tx: pg.PoolClient,
+  tool: ToolSchema,
+  table: TableConfig,
+  options: DecommissionOptions,
+  now: Date,
+): Promise<DecommissionResult> {
+  const source = qualifiedTable(table);
+  let keptAs: string | null;
+  if (options.drop) {
+    await tx.query(`DROP TABLE ${source}`);
+    keptAs = null;
+  } else if (options.renameTo) {
+    await tx.query(`ALTER TABLE ${source} RENAME TO ${quoteIdentifier(options.renameTo)}`);
+    keptAs = `${table.schema}.${options.renameTo}`;
+  } else {
+    const retired = options.retiredSchema ?? DEFAULT_RETIRED_SCHEMA;
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(retired)}`);
+    await tx.query(`ALTER TABLE ${source} SET SCHEMA ${quoteIdentifier(retired)}`);
+    keptAs = `${retired}.${table.name}`;
+  }
+  await writePhase(tx, tool, table.name, 'decommissioned', now, false);
+  await recordAudit(tx, tool, {
+    actor: options.actor,
+    action: 'decommission',
+    target: table.name,
+    detail: {
+      keptAs,
+      dropped: options.drop === true,
+      why: options.why ?? null,
+      at: now.toISOString(),
+    },
   });
+  return { table: table.name, keptAs };
 }

@@ -43,6 +43,8 @@ export interface RollbackDrillOptions {
   actor?: string;
   /** When the evidence is recorded (a moved clock for tests). */
   now?: Date;
+  /** Test point: runs after the instances followed to postgres, before the stage is moved back. */
+  beforeRestore?(): Promise<void>;
 }
 
 export interface InstanceFollow {
@@ -158,6 +160,7 @@ export async function rollbackDrill(
   // Back to where the table was even when waiting failed: the drill must not leave reads moved.
   let restored = false;
   let refusal: string | null = null;
+  await options.beforeRestore?.();
   try {
     const restore = await changeReadStage(pool, tool, known, {
       ...change,

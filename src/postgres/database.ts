@@ -164,6 +164,9 @@ export interface TransactionOptions {
    * extra round trip.
    */
   settings?: Readonly<Record<string, string>>;
+  /** One snapshot for the whole transaction (a consistent multi-page read), or serializable. */
+  isolation?: 'repeatable read' | 'serializable';
+  readOnly?: boolean;
 }
 
 /** BEGIN plus the settings as one simple-protocol query (values escaped, never interpolated raw). */
@@ -171,7 +174,11 @@ function beginStatement(options: TransactionOptions): string {
   const settings = Object.entries(options.settings ?? {}).map(
     ([name, value]) => `SELECT set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(value)}, true)`,
   );
-  return ['BEGIN', ...settings].join('; ');
+  const modes = [
+    ...(options.isolation ? [`ISOLATION LEVEL ${options.isolation.toUpperCase()}`] : []),
+    ...(options.readOnly ? ['READ ONLY'] : []),
+  ];
+  return [modes.length > 0 ? `BEGIN ${modes.join(', ')}` : 'BEGIN', ...settings].join('; ');
 }
 
 /**

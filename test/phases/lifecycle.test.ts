@@ -460,6 +460,23 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       'account: cannot enter decommissioned: guard-clean (1 SQL reference(s) left, first at src/report.ts:12)',
     );
     const clean: PhaseSources = { guardReferences: async () => [] };
+    // Reverse sync still writes the frozen table (a change made in Convex): the archive is now stale.
+    await db.pool.query(
+      `BEGIN; SET LOCAL tandem.reverse_sync = 'on'; INSERT INTO ledger.account VALUES ('Z-9', 'late', 1); COMMIT`,
+    );
+    await expect(
+      decommissionTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { sources: clean, now: at(10, 4) }),
+    ).rejects.toThrow(
+      `account: cannot enter decommissioned: archive-verified (the table changed since its archive at ${out} (3 row(s) archived, 4 now): run tandem archive account again, then decommission)`,
+    );
+    // Refused with nothing changed: still archived, in its schema, with capture on.
+    expect(await phaseOf('account')).toBe('archived');
+    const captureOn = await db.pool.query(
+      `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'ledger.account'::regclass AND tgname = 'tandem_capture'`,
+    );
+    expect(captureOn.rows[0].n).toBe(1);
+    const again = path.join(path.dirname(out), 'account-again');
+    expect((await archiveTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { out: again, now: at(10, 5) })).verified).toBe(true);
     expect(
       await decommissionTable(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { sources: clean, now: at(11) }),
     ).toEqual({
@@ -468,7 +485,7 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     });
     expect(await phaseOf('account')).toBe('decommissioned');
     const kept = await db.pool.query(`SELECT count(*)::int AS n FROM tandem_retired.account`);
-    expect(kept.rows[0].n).toBe(3);
+    expect(kept.rows[0].n).toBe(4);
     const triggers = await db.pool.query(
       `SELECT tgname FROM pg_trigger WHERE tgrelid = 'tandem_retired.account'::regclass AND NOT tgisinternal ORDER BY 1`,
     );

@@ -197,21 +197,18 @@ describe.each(backends)('rollback drill on a ledger [%s]', (backend) => {
   });
 
   it('leaves a stage someone changed during the drill alone, and fails saying so', async () => {
-    const [live] = started;
-    // An operator moves the table to shadow as soon as the drill's rollback reaches them.
-    const stop = live!.flags.onChange((changes) => {
-      if (changes.some((c) => c.table === 'account' && c.after.stage === 'postgres'))
-        void setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, tables, { actor: 'operator', why: 'hold on', table: 'account', stage: 'shadow' });
+    // An operator moves the table to shadow while the drill has reads on postgres (before it moves them back).
+    const result = await rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', {
+      timeoutMs: 3000,
+      staleAfterMs: 500,
+      beforeRestore: async () => {
+        await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, tables, { actor: 'operator', why: 'hold on', table: 'account', stage: 'shadow' });
+      },
     });
-    try {
-      const result = await rollbackDrill(db.pool, DEFAULT_TOOL_SCHEMA, mirror, 'account', { timeoutMs: 3000, staleAfterMs: 500 });
-      expect(result.passed).toBe(false);
-      expect(result.restored).toBe(false);
-      expect(result.evidence.detail.summary).toMatch(/^not restored: stage: account: the stage changed meanwhile \(now shadow, version \d+, expected \d+\)$/);
-      expect(await listReadStages(db.pool, DEFAULT_TOOL_SCHEMA, ['account'])).toEqual([{ table: 'account', stage: 'shadow', percent: 0 }]);
-      expect((await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'account')).at(-1)!.actor).toBe('operator');
-    } finally {
-      stop();
-    }
+    expect(result.passed).toBe(false);
+    expect(result.restored).toBe(false);
+    expect(result.evidence.detail.summary).toMatch(/^not restored: stage: account: the stage changed meanwhile \(now shadow, version \d+, expected \d+\)$/);
+    expect(await listReadStages(db.pool, DEFAULT_TOOL_SCHEMA, ['account'])).toEqual([{ table: 'account', stage: 'shadow', percent: 0 }]);
+    expect((await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'account')).at(-1)!.actor).toBe('operator');
   });
 });
