@@ -25,6 +25,35 @@ const cliImportRule = (up) => [
   },
 ];
 
+// From examples/<app>/{test,bench}/ plus `depth` folders, the repository root is
+// depth + 3 levels up: a relative import that climbs that far into src/,
+// convex-kit/, bin/, dist/ or test/ (but test/support/) is a tool file.
+// Six levels of folders under test/ or bench/ (today: one).
+const EXAMPLE_HARNESS_DEPTHS = 6;
+function exampleHarnessBlocks() {
+  return Array.from({ length: EXAMPLE_HARNESS_DEPTHS }, (_, depth) => {
+    const root = `^(\\.\\./){${depth + 3}}`;
+    const folders = '/*'.repeat(depth);
+    return {
+      files: [`examples/*/test${folders}/*.{ts,js,mjs}`, `examples/*/bench${folders}/*.{ts,js,mjs}`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: `${root}((src|convex-kit|bin|dist)/|test/(?!support/))`,
+                message:
+                  "an example's tests import Tandem only through its public API ('tandem', 'tandem/scan', 'tandem/codegen', 'tandem/convex'), and of the tool's tests only test/support",
+              },
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -83,6 +112,13 @@ export default tseslint.config(
     ignores: ['src/cli/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noExamples] }] },
   },
+  // An example's tests and benchmarks, like its src/ (next block), reach Tandem
+  // only through its package name. They may borrow the tool's test harness (test/support: test
+  // databases on PGlite and PostgreSQL, fixtures), which is test code rather
+  // than API, but nothing else of the repository. A relative path reaches the
+  // repository root by a number of `../` that depends on the file's depth, so
+  // there is one block per depth (an example's own src/ is fewer levels up).
+  ...exampleHarnessBlocks(),
   {
     // An example is an application on the public API: it imports Tandem as a
     // package (`tandem`, `tandem/convex`, …), never the tool's files.

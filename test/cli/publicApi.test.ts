@@ -27,6 +27,43 @@ async function exportedNames(specifier: string): Promise<Record<string, string>>
   return JSON.parse(stdout) as Record<string, string>;
 }
 
+/** Every `.ts` file under `dir`, recursively. */
+function typeScriptFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return typeScriptFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/**
+ * The values (not types) the examples' code and tests import from `tandem` and
+ * its subpaths, by entry point: their only door to the tool (a lint rule keeps
+ * them off its files), so each of these must be exported by the built package.
+ */
+function valuesImportedByExamples(): Map<string, Set<string>> {
+  const wanted = new Map<string, Set<string>>();
+  const examples = path.join(root, 'examples');
+  for (const example of fs.readdirSync(examples)) {
+    for (const folder of ['src', 'test', 'bench']) {
+      const dir = path.join(examples, example, folder);
+      if (!fs.existsSync(dir)) continue;
+      for (const file of typeScriptFiles(dir)) {
+        const text = fs.readFileSync(file, 'utf8');
+        for (const match of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(tandem(?:\/[a-z]+)?)'/g)) {
+          const names = wanted.get(match[2]!) ?? new Set<string>();
+          for (const part of match[1]!.split(',')) {
+            const name = part.trim().split(/\s+as\s+/)[0]!;
+            if (name !== '' && !name.startsWith('type ')) names.add(name);
+          }
+          wanted.set(match[2]!, names);
+        }
+      }
+    }
+  }
+  return wanted;
+}
+
 describe('the public API (package exports)', () => {
   it('declares the four entry points and package.json, each with declarations that exist', () => {
     expect(Object.keys(manifest.exports)).toEqual([
@@ -126,6 +163,20 @@ describe('the public API (package exports)', () => {
       planned: 20,
       suites: [['story-site', 6]],
     });
+  });
+
+  it('exports, built, every value the examples and their tests import from it', async () => {
+    const wanted = valuesImportedByExamples();
+    // The scan finds imports of both kinds: single-line and multi-line, renamed and not.
+    for (const name of ['loadProjectConfig', 'ReverseSyncWorker', 'DEFAULT_TOOL_SCHEMA', 'trimScratchChangeLog'])
+      expect(wanted.get('tandem')?.has(name), name).toBe(true);
+    expect(wanted.get('tandem/scan')?.has('scanForTables')).toBe(true);
+    const missing: string[] = [];
+    for (const [specifier, names] of wanted) {
+      const exported = await exportedNames(specifier);
+      for (const name of names) if (exported[name] === undefined) missing.push(`${specifier}: ${name}`);
+    }
+    expect(missing).toEqual([]);
   });
 
   it('keeps the TypeScript compiler and prettier out of `tandem`', async () => {

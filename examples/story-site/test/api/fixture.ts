@@ -3,7 +3,7 @@
  * Every row is chosen to exercise one rule: ordering, the course-name
  * fallback, deleted / unpublished / NULL-flag stories, month boundaries.
  */
-import type { Queryable } from '../../../../src/postgres/database.js';
+import type { Queryable } from 'tandem';
 
 export const FIXTURE_SQL = `
 INSERT INTO users (id, name) VALUES (1, 'u1'), (2, 'u2'), (3, 'u3');

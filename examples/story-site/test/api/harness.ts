@@ -13,13 +13,16 @@ import type { ReadPaths } from '../../src/app/reads/types.js';
 import { APP_TABLES, createAppSchema } from '../../src/app/schema.js';
 import { TransactionRunner } from '../../src/app/transactionRunner.js';
 import { SampleUserDirectory } from '../../src/app/userDirectory.js';
-import type { TokenEntry } from '../../../../src/config.js';
-import { silentLogger, type Logger } from '../../../../src/log.js';
-import type { Queryable } from '../../../../src/postgres/database.js';
+import {
+  DEFAULT_TOOL_SCHEMA,
+  type Logger,
+  type Queryable,
+  silentLogger,
+  type TokenEntry,
+} from 'tandem';
 import { createTestDatabase, type Backend, type TestDatabase } from '../../../../test/support/db.js';
 import { insertReadFixture } from './fixture.js';
 import { WRITE_SOURCE_HEADER } from '../../src/api/writeSource.js';
-import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 export const TOKENS: Record<string, TokenEntry> = {
   'reader-token-0001': { userId: 3, role: 'reader' },

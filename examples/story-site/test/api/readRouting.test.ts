@@ -16,13 +16,17 @@ import { storySiteReader, storySiteReadRouting } from '../../src/app/reads/routi
 import { APP_TABLES } from '../../src/app/schema.js';
 import { TransactionRunner } from '../../src/app/transactionRunner.js';
 import { SampleUserDirectory } from '../../src/app/userDirectory.js';
-import { ReadFlags, rollbackReadStages, setReadStage } from '../../../../src/cutover/index.js';
-import { silentLogger } from '../../../../src/log.js';
+import {
+  DEFAULT_TOOL_SCHEMA,
+  ReadFlags,
+  rollbackReadStages,
+  setReadStage,
+  silentLogger,
+} from 'tandem';
 import { mirrorIntoEmbedded, prepareCapturedSchema } from '../../../../test/support/convexReads.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { AS, TOKENS, type Caller } from './harness.js';
 import { insertReadFixture } from './fixture.js';
-import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 

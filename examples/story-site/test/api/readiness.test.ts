@@ -8,13 +8,16 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseReadiness } from '../../../../src/http/routes/system.js';
-import { HttpConvexTarget } from '../../../../src/convex/httpTarget.js';
-import { createLocalConvex, type LocalConvex } from '../../../../src/convexLocal/server.js';
-import { silentLogger } from '../../../../src/log.js';
+import {
+  createLocalConvex,
+  databaseReadiness,
+  DEFAULT_TOOL_SCHEMA,
+  HttpConvexTarget,
+  type LocalConvex,
+  silentLogger,
+} from 'tandem';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { STORY_SITE_CONVEX_DIR } from '../../src/storySiteRoot.js';
-import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 const ADMIN_KEY = 'readiness-admin-key';
 const backends = await availableBackends();

@@ -23,15 +23,20 @@ import { SampleUserDirectory } from '../../src/app/userDirectory.js';
 import { recordStoryDoneBatch } from '../../src/app/writes/index.js';
 import type { Reader } from 'tandem';
 import type { Actor } from '../../src/app/ports.js';
-import { ReadFlags, setReadStage, ShadowRecorder, shadowReport } from '../../../../src/cutover/index.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { silentLogger } from '../../../../src/log.js';
+import {
+  DEFAULT_TOOL_SCHEMA as TOOL,
+  type EmbeddedConvexTarget,
+  ReadFlags,
+  setReadStage,
+  ShadowRecorder,
+  shadowReport,
+  silentLogger,
+} from 'tandem';
 import { appDeps } from '../../../../test/support/appFixture.js';
 import { drainInto, mirrorIntoEmbedded, prepareCapturedSchema } from '../../../../test/support/convexReads.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { insertReadFixture } from './fixture.js';
 import { AS, TOKENS } from './harness.js';
-import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 /** Changes applied this recently before a read still count as in flight. */

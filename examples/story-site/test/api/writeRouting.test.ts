@@ -16,18 +16,19 @@ import { WRITE_SOURCE_HEADER } from '../../src/api/writeSource.js';
 import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
 import { storySiteGroups, storySiteWriteGroups } from '../../src/app/writeGroups.js';
 import { storySiteWriteRouter, type StorySiteWriteRouter } from '../../src/app/writes/routing.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { silentLogger } from '../../../../src/log.js';
-import { changeLogSource } from '../../../../src/reverseSync/changeLog.js';
-import { drainReverseSync } from '../../../../src/reverseSync/worker.js';
 import {
+  changeLogSource,
   createWriteCutoverMetrics,
+  DEFAULT_TOOL_SCHEMA,
+  drainReverseSync,
+  type EmbeddedConvexTarget,
   rollbackWriteStage,
   saveWriteGroups,
   setWriteStage,
-  WriteFlags,
+  silentLogger,
   type WriteCutoverMetrics,
-} from '../../../../src/writeCutover/index.js';
+  WriteFlags,
+} from 'tandem';
 import { appDeps, seedExtendedFixture, snapshotTables } from '../../../../test/support/appFixture.js';
 import { convexSideFor, scratchConvexFor } from '../../../../test/support/convexWrites.js';
 import { prepareCapturedSchema } from '../../../../test/support/convexReads.js';
@@ -36,7 +37,6 @@ import { expectConvexEqualsPostgres, makeRelay } from '../../../../test/support/
 import { STORY_SITE_TABLES } from '../../../../test/support/storySiteMirror.js';
 import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
 import { AS, TOKENS, type Caller } from './harness.js';
-import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 const STORIES = storySiteWriteGroups.toggleApproval!;
 const STORY_DONE = storySiteWriteGroups.recordStoryDone!;

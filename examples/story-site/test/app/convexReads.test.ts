@@ -15,10 +15,13 @@ import { ConvexReadPaths } from '../../src/app/reads/convex.js';
 import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
 import type { AppDeps } from '../../src/app/ports.js';
 import { generateSample } from '../../src/app/sample/generateSample.js';
-import { HttpConvexTarget } from '../../../../src/convex/httpTarget.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { createLocalConvex, type LocalConvex } from '../../../../src/convexLocal/server.js';
-import { silentLogger } from '../../../../src/log.js';
+import {
+  createLocalConvex,
+  type EmbeddedConvexTarget,
+  HttpConvexTarget,
+  type LocalConvex,
+  silentLogger,
+} from 'tandem';
 import { insertReadFixture } from '../api/fixture.js';
 import { appDeps, seedExtendedFixture } from '../../../../test/support/appFixture.js';
 import {

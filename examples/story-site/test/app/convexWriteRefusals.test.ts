@@ -9,7 +9,7 @@ import type { Actor, AppDeps } from '../../src/app/ports.js';
 import { SET_PUBLISH_THRESHOLD, statusForApprovals } from '../../src/app/writes/approvals.js';
 import { convexWrites } from '../../src/app/writes/convexPaths.js';
 import * as convexRules from '../../convex/writes/rules.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
+import type { EmbeddedConvexTarget } from 'tandem';
 import { appDeps, seedExtendedFixture, snapshotTables } from '../../../../test/support/appFixture.js';
 import { prepareCapturedSchema } from '../../../../test/support/convexReads.js';
 import {

@@ -10,10 +10,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/app/ports.js';
 import { checkInvariantsConvex } from '../../src/app/invariants/convex.js';
-import { HttpConvexTarget } from '../../../../src/convex/httpTarget.js';
-import { createLocalConvex, type LocalConvex } from '../../../../src/convexLocal/server.js';
-import { convexKeyRangeStore, refillKeyRanges } from '../../../../src/keys/index.js';
-import { silentLogger } from '../../../../src/log.js';
+import {
+  convexKeyRangeStore,
+  createLocalConvex,
+  HttpConvexTarget,
+  type LocalConvex,
+  refillKeyRanges,
+  silentLogger,
+} from 'tandem';
 import { appDeps, seedExtendedFixture, USER_NAMES } from '../../../../test/support/appFixture.js';
 import { prepareCapturedSchema } from '../../../../test/support/convexReads.js';
 import {

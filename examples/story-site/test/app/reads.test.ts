@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
 import type { ReadPaths } from '../../src/app/reads/types.js';
 import { createAppSchema } from '../../src/app/schema.js';
-import { InvalidInputError, NotFoundError } from '../../../../src/core/errors.js';
+import { InvalidInputError, NotFoundError } from 'tandem';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { insertReadFixture } from '../api/fixture.js';
 

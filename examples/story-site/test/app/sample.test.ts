@@ -9,8 +9,7 @@ import { SampleRandom } from '../../src/app/sample/random.js';
 import { LOCALIZATION_TAGS } from '../../src/app/sample/vocabulary.js';
 import { APP_TABLES, createAppSchema } from '../../src/app/schema.js';
 import { sampleUserName } from '../../src/app/userDirectory.js';
-import { ConflictError, InvalidInputError } from '../../../../src/core/errors.js';
-import type { Queryable } from '../../../../src/postgres/database.js';
+import { ConflictError, InvalidInputError, type Queryable } from 'tandem';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 
 const backends = await availableBackends();

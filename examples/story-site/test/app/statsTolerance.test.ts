@@ -14,7 +14,7 @@ import { insertReadFixture } from '../api/fixture.js';
 import { appDeps } from '../../../../test/support/appFixture.js';
 import { drainInto, mirrorIntoEmbedded, prepareCapturedSchema } from '../../../../test/support/convexReads.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
+import type { EmbeddedConvexTarget } from 'tandem';
 
 function stats(courses: Array<[number, number, number, number, number]>, month = 3): MonthlyStats {
   const rows = courses.map(([course_id, published, read, active_users, stories_read]) => ({

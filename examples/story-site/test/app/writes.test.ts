@@ -19,7 +19,13 @@ import {
   togglePublished,
 } from '../../src/app/writes/index.js';
 import { ANONYMOUS } from '../../src/app/ports.js';
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, UnauthenticatedError } from '../../../../src/core/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthenticatedError,
+} from 'tandem';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { admin, appDeps, editor, one, reader, seedFixture, snapshotTables } from '../../../../test/support/appFixture.js';
 

@@ -38,46 +38,47 @@ import { createAppSchema, loadStorySiteConfig } from '../../src/app/schema.js';
 import { storySiteGroups } from '../../src/app/writeGroups.js';
 import { storySiteWriteRouter, type StorySiteWriteRouter } from '../../src/app/writes/routing.js';
 import { STORY_SITE_CONVEX_DIR } from '../../src/storySiteRoot.js';
-import { enabledConditions } from '../../../../src/alerts/index.js';
-import { backfill } from '../../../../src/backfill/backfill.js';
-import { installCapture } from '../../../../src/capture/index.js';
-import type { TokenEntry } from '../../../../src/config.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { setReadStage } from '../../../../src/cutover/flagStore.js';
-import { ReadFlags } from '../../../../src/cutover/readFlags.js';
-import { silentLogger } from '../../../../src/log.js';
-import { runParity } from '../../../../src/parity/runParity.js';
 import {
   advancePhase,
   archiveTable,
+  backfill,
+  changeLogSource,
   checklist,
+  checklistGates,
+  convexKeyRangeStore,
+  createPool,
   decommissionTable,
+  DEFAULT_TOOL_SCHEMA as TOOL,
+  drainReverseSync,
+  type EmbeddedConvexTarget,
+  enabledConditions,
   freezeTable,
   idempotencyDrill,
-  rollbackDrill,
+  installCapture,
+  migrate,
   type PhaseSources,
-} from '../../../../src/phases/index.js';
-import { createPool, withTransaction } from '../../../../src/postgres/database.js';
-import { convexKeyRangeStore, refillKeyRanges } from '../../../../src/keys/index.js';
-import { migrate } from '../../../../src/postgres/migrate.js';
-import type { Relay } from '../../../../src/relay/relay.js';
-import { changeLogSource } from '../../../../src/reverseSync/changeLog.js';
-import { drainReverseSync, ReverseSyncWorker } from '../../../../src/reverseSync/worker.js';
-import { scanForTables } from '../../../../src/scan.js';
-import {
-  checklistGates,
+  ReadFlags,
+  refillKeyRanges,
+  type Relay,
+  ReverseSyncWorker,
+  rollbackDrill,
+  runParity,
   saveWriteGroups,
+  setReadStage,
   setWriteStage,
+  silentLogger,
+  type TokenEntry,
+  withTransaction,
   WriteFlags,
   writeStageSource,
-} from '../../../../src/writeCutover/index.js';
+} from 'tandem';
+import { scanForTables } from 'tandem/scan';
 import { appDeps, seedExtendedFixture } from '../../../../test/support/appFixture.js';
 import { convexSideFor, SERIAL_KEYS } from '../../../../test/support/convexWrites.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { makeRelay } from '../../../../test/support/mirror.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../../../../test/support/storySiteMirror.js';
 import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
-import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../../../src/core/toolSchema.js';
 
 const mirror = STORY_SITE_TABLES;
 const TABLES = mirror.tables.map((t) => t.name);

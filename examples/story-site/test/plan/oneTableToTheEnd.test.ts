@@ -21,44 +21,46 @@ import { storySiteGroups } from '../../src/app/writeGroups.js';
 import { storySiteWriteRouter, type StorySiteWriteRouter } from '../../src/app/writes/routing.js';
 import { createAppSchema, loadStorySiteConfig } from '../../src/app/schema.js';
 import { STORY_SITE_CONVEX_DIR, storySitePath } from '../../src/storySiteRoot.js';
-import { alertsConfigSchema, enabledConditions, resolveAlertPolicy, type AlertPolicy } from '../../../../src/alerts/index.js';
-import { backfill } from '../../../../src/backfill/backfill.js';
-import { installCapture } from '../../../../src/capture/index.js';
-import { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { setReadStage } from '../../../../src/cutover/flagStore.js';
-import { ReadFlags } from '../../../../src/cutover/readFlags.js';
-import { silentLogger } from '../../../../src/log.js';
-import { runParity } from '../../../../src/parity/runParity.js';
 import {
   advancePhase,
+  type AlertPolicy,
+  alertsConfigSchema,
   archiveTable,
+  backfill,
+  changeLogSource,
   checklist,
+  checklistGates,
+  createPool,
   decommissionTable,
+  DEFAULT_TOOL_SCHEMA as TOOL,
+  drainReverseSync,
+  EmbeddedConvexTarget,
+  enabledConditions,
   freezeTable,
   GATE_ORDER,
-  idempotencyDrill,
-  rollbackDrill,
   type GateId,
+  idempotencyDrill,
+  installCapture,
+  migrate,
   type PhaseSources,
-} from '../../../../src/phases/index.js';
-import { createPool } from '../../../../src/postgres/database.js';
-import { migrate } from '../../../../src/postgres/migrate.js';
-import type { Relay } from '../../../../src/relay/relay.js';
-import { changeLogSource } from '../../../../src/reverseSync/changeLog.js';
-import { drainReverseSync, ReverseSyncWorker } from '../../../../src/reverseSync/worker.js';
-import { scanForTables } from '../../../../src/scan.js';
-import {
-  checklistGates,
+  ReadFlags,
+  type Relay,
+  resolveAlertPolicy,
+  ReverseSyncWorker,
+  rollbackDrill,
+  runParity,
   saveWriteGroups,
+  setReadStage,
   setWriteStage,
+  silentLogger,
   WriteFlags,
   writeStageSource,
-} from '../../../../src/writeCutover/index.js';
+} from 'tandem';
+import { scanForTables } from 'tandem/scan';
 import { admin, appDeps, seedFixture } from '../../../../test/support/appFixture.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { makeRelay } from '../../../../test/support/mirror.js';
 import { STORY_SITE_TABLES, storySiteCapture } from '../../../../test/support/storySiteMirror.js';
-import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../../../src/core/toolSchema.js';
 
 const TABLE = 'image';
 const DAY = 86_400_000;

@@ -5,26 +5,25 @@
  * scratch log is emptied every `every` mutations, so it stays bounded however
  * many writes are shadowed; and nothing of it reaches Postgres: Postgres holds
  * exactly what its own write path wrote, and reverse sync's cursor and key
- * versions are untouched. The API stack (`startApiStack`'s `convexShadow`)
- * wraps the scratch it is given the same way (every 100).
+ * versions are untouched. That the API stack (`startApiStack`'s `convexShadow`)
+ * wraps the scratch it is given the same way (every 100) is a test of the CLI's
+ * stack, not of the story site: test/cli/apiStackScratch.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { silentLogger } from '../../../../src/log.js';
-import { readCursor } from '../../../../src/reverseSync/applyPage.js';
-import { changeLogSource } from '../../../../src/reverseSync/changeLog.js';
-import { trimScratchChangeLog, type TrimmedScratch } from '../../../../src/reverseSync/scratchLog.js';
-import { startApiStack } from '../../../../src/cli/apiStack.js';
-import { saveWriteGroups, setWriteStage, WriteFlags } from '../../../../src/writeCutover/index.js';
-import { storySiteGroups, storySiteWriteGroups } from '../../src/app/writeGroups.js';
-import storySite from '../../src/plugin.js';
-import { AS, TOKENS } from '../api/harness.js';
+import {
+  changeLogSource,
+  DEFAULT_TOOL_SCHEMA as TOOL,
+  type EmbeddedConvexTarget,
+  readCursor,
+  silentLogger,
+  type TrimmedScratch,
+  trimScratchChangeLog,
+} from 'tandem';
 import { appDeps } from '../../../../test/support/appFixture.js';
 import { scratchConvexFor, writePathsDatabase } from '../../../../test/support/convexWrites.js';
 import { availableBackends, type TestDatabase } from '../../../../test/support/db.js';
 import type { Actor } from '../../src/app/ports.js';
 import { storySiteWriteRouter, type StorySiteWriteRouter } from '../../src/app/writes/routing.js';
-import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../../../src/core/toolSchema.js';
 
 const EVERY = 5;
 const WRITES = 23;
@@ -96,50 +95,5 @@ describe.each(await availableBackends())('the scratch change log at convex-shado
     const keys = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM tandem.reverse_sync_key');
     expect(keys.rows[0]!.n).toBe(0);
   });
-
-  it('the API stack trims the scratch it is given: empty after 100 shadowed writes through HTTP', async () => {
-    await trimmed.trim();
-    await saveWriteGroups(db.pool, TOOL, storySiteGroups, { actor: 'test', why: 'story site groups' });
-    await setWriteStage(db.pool, TOOL, {
-      group: storySiteWriteGroups.toggleApproval!,
-      stage: 'convex-shadow',
-      why: 'test',
-      actor: 'test',
-      force: true,
-      gates: async () => [],
-    });
-    const flags = await WriteFlags.start({ tool: TOOL, pool: db.pool, listen: false });
-    const api = await startApiStack({
-      tool: TOOL,
-      pool: db.pool,
-      application: storySite,
-      tokens: TOKENS,
-      logger: silentLogger,
-      port: 0,
-      host: '127.0.0.1',
-      convexWrites: { mutation: () => Promise.reject(new Error('the real Convex was called')) },
-      convexShadow: scratch,
-      writeFlags: flags,
-    });
-    try {
-      for (let i = 1; i <= 100; i++) {
-        const res = await fetch(`${api.url}/api/stories/${1 + (i % 4)}/approval`, { method: 'POST', headers: AS.editor });
-        expect(res.status).toBe(200);
-        // Shadow writes run after the answer, in order: before the 100th, the scratch log only grows.
-        if (i === 99) await waitForShadow(async () => (await scratchPending()) >= 99);
-      }
-      await waitForShadow(async () => (await scratchPending()) === 0);
-    } finally {
-      await api.app.close();
-      await flags.close();
-    }
-  });
 });
 
-async function waitForShadow(ready: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the scratch change log');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

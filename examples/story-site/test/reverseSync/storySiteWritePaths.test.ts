@@ -10,10 +10,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkInvariantsPostgres } from '../../src/app/invariants/postgres.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { silentLogger } from '../../../../src/log.js';
-import { changeLogSource } from '../../../../src/reverseSync/changeLog.js';
-import { ReverseSyncWorker } from '../../../../src/reverseSync/worker.js';
+import {
+  changeLogSource,
+  DEFAULT_TOOL_SCHEMA,
+  type EmbeddedConvexTarget,
+  ReverseSyncWorker,
+  silentLogger,
+} from 'tandem';
 import { seedExtendedFixture } from '../../../../test/support/appFixture.js';
 import { convexSideFor, runOnConvex, type WriteCall } from '../../../../test/support/convexWrites.js';
 import { prepareCapturedSchema } from '../../../../test/support/convexReads.js';
@@ -21,7 +24,6 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../../
 import { expectConvexEqualsPostgres, postgresState } from '../../../../test/support/mirror.js';
 import { STORY_SITE_TABLES } from '../../../../test/support/storySiteMirror.js';
 import { ALL_CALL_KINDS, SEED_EXTRAS, callKind, writeCall } from '../../../../test/support/writeCalls.js';
-import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 /** Convex's clock has millisecond resolution: keeps two calls' timestamps apart. */
 const pause = () => new Promise((resolve) => setTimeout(resolve, 2));

@@ -24,18 +24,20 @@ import { checkInvariantsPostgres } from '../../src/app/invariants/postgres.js';
 import { PostgresReadPaths } from '../../src/app/reads/postgres.js';
 import { storySiteGroups, storySiteWriteGroups } from '../../src/app/writeGroups.js';
 import { storySiteWriteRouter, type StorySiteWriteRouter } from '../../src/app/writes/routing.js';
-import type { TokenEntry } from '../../../../src/config.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { silentLogger } from '../../../../src/log.js';
-import type { Relay } from '../../../../src/relay/relay.js';
-import { changeLogSource } from '../../../../src/reverseSync/changeLog.js';
-import { drainReverseSync, ReverseSyncWorker } from '../../../../src/reverseSync/worker.js';
 import {
+  changeLogSource,
+  DEFAULT_TOOL_SCHEMA,
+  drainReverseSync,
+  type EmbeddedConvexTarget,
+  type Relay,
+  ReverseSyncWorker,
   rollbackWriteStage,
   saveWriteGroups,
   setWriteStage,
+  silentLogger,
+  type TokenEntry,
   WriteFlags,
-} from '../../../../src/writeCutover/index.js';
+} from 'tandem';
 import { appDeps, seedExtendedFixture } from '../../../../test/support/appFixture.js';
 import { convexSideFor } from '../../../../test/support/convexWrites.js';
 import { prepareCapturedSchema } from '../../../../test/support/convexReads.js';
@@ -43,7 +45,6 @@ import { availableBackends, createTestDatabase, type TestDatabase } from '../../
 import { expectConvexEqualsPostgres, makeRelay } from '../../../../test/support/mirror.js';
 import { STORY_SITE_TABLES } from '../../../../test/support/storySiteMirror.js';
 import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
-import { DEFAULT_TOOL_SCHEMA } from '../../../../src/core/toolSchema.js';
 
 const GROUP = storySiteWriteGroups.toggleApproval!;
 const EDITORS = [1, 2, 3, 4];

@@ -1,16 +1,18 @@
 /**
  * The main job end to end (short traffic phase): it reaches its summary, every
  * table is mirrored with zero drift and zero lag, the invariants hold in both
- * stores, and the raw-SQL writes show up as untracked.
+ * stores, and the raw-SQL writes show up as untracked. The demo (startDemo) is
+ * the CLI's, not part of the public API, so its test is the tool's, with the
+ * story site as the application it runs.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDemo, type RunningDemo } from '../../../../src/cli/demo/runDemo.js';
-import { APP_TABLES, loadStorySiteConfig } from '../../src/app/schema.js';
-import { requireApplication } from '../../../../src/application/loadApplication.js';
-import { silentLogger } from '../../../../src/log.js';
+import { startDemo, type RunningDemo } from '../../src/cli/demo/runDemo.js';
+import { APP_TABLES, loadStorySiteConfig } from '../../examples/story-site/src/app/schema.js';
+import { requireApplication } from '../../src/application/loadApplication.js';
+import { silentLogger } from '../../src/log.js';
 
 describe('tandem demo [pglite]', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-demo-'));

@@ -10,26 +10,28 @@
  * Postgres, at the versions Convex gave them; /metrics then shows the stage,
  * the writes per store, the refusal, and the reverse-sync counts and lag.
  * A stop ends the worker; a new stack over the same stores goes on from the
- * cursor, applying only what was logged meanwhile.
+ * cursor, applying only what was logged meanwhile. startServing is the CLI's,
+ * not part of the public API, so this is a test of the tool, serving the story
+ * site.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServing, type Serving, type ServingStores } from '../../../../src/cli/embeddedStack.js';
-import type { EmbeddedConvexTarget } from '../../../../src/convex/embeddedTarget.js';
-import { silentLogger } from '../../../../src/log.js';
-import { outboxDrained } from '../../../../src/relay/outboxStore.js';
-import { readCursor } from '../../../../src/reverseSync/applyPage.js';
-import { changeLogSource } from '../../../../src/reverseSync/changeLog.js';
-import { saveWriteGroups, setWriteStage } from '../../../../src/writeCutover/index.js';
-import { convexSideFor, writePathsDatabase } from '../../../../test/support/convexWrites.js';
-import { availableBackends, type TestDatabase } from '../../../../test/support/db.js';
-import { STORY_SITE_TABLES } from '../../../../test/support/storySiteMirror.js';
-import storySite from '../../src/plugin.js';
-import { storySiteGroups, storySiteWriteGroups } from '../../src/app/writeGroups.js';
-import { convexWrites } from '../../src/app/writes/convexPaths.js';
-import type { Actor } from '../../src/app/ports.js';
-import { AS, TOKENS } from '../api/harness.js';
-import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../../../src/core/toolSchema.js';
+import { startServing, type Serving, type ServingStores } from '../../src/cli/embeddedStack.js';
+import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
+import { silentLogger } from '../../src/log.js';
+import { outboxDrained } from '../../src/relay/outboxStore.js';
+import { readCursor } from '../../src/reverseSync/applyPage.js';
+import { changeLogSource } from '../../src/reverseSync/changeLog.js';
+import { saveWriteGroups, setWriteStage } from '../../src/writeCutover/index.js';
+import { convexSideFor, writePathsDatabase } from '../support/convexWrites.js';
+import { availableBackends, type TestDatabase } from '../support/db.js';
+import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import storySite from '../../examples/story-site/src/plugin.js';
+import { storySiteGroups, storySiteWriteGroups } from '../../examples/story-site/src/app/writeGroups.js';
+import { convexWrites } from '../../examples/story-site/src/app/writes/convexPaths.js';
+import type { Actor } from '../../examples/story-site/src/app/ports.js';
+import { AS, TOKENS } from '../../examples/story-site/test/api/harness.js';
+import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../src/core/toolSchema.js';
 
 const STORIES = storySiteWriteGroups.toggleApproval!;
 
