@@ -1,6 +1,7 @@
 /** Postgres-compatible ids for rows created outside Postgres: reserved from the table's sequence. */
 export {
   reserveKeys,
+  keyLocation,
   toRuns,
   MAX_RESERVATION,
   type KeyColumn,

@@ -5,6 +5,7 @@
  * so a crash in between leaves a gap in the sequence, never an id stored twice;
  * the store ignores a run it already holds, so a lost answer can be retried.
  */
+import type { ToolSchema } from '../core/toolSchema.js';
 import type { Queryable } from '../postgres/database.js';
 import { reserveKeys, type KeyColumn, type KeyRun } from './reserveKeys.js';
 
@@ -19,6 +20,8 @@ export interface RefillOptions {
   lowWater?: number;
   /** Ids reserved per refill (default 5,000). */
   batch?: number;
+  /** Tandem's schema: with it, a decommissioned table's ids come from where its table is kept now. */
+  tool?: ToolSchema;
 }
 
 export interface RefillOutcome {
@@ -41,7 +44,7 @@ export async function refillKeyRanges(
     const before = left.get(key.table) ?? 0;
     let reserved = 0;
     if (before < lowWater) {
-      const reservation = await reserveKeys(db, key, Math.max(batch, lowWater - before));
+      const reservation = await reserveKeys(db, key, Math.max(batch, lowWater - before), { tool: options.tool });
       await store.addRanges(key.table, reservation.runs);
       reserved = reservation.count;
     }

@@ -17,6 +17,7 @@
  * consecutive values (consecutive by the sequence's increment).
  */
 import { ConfigError } from '../core/errors.js';
+import type { ToolSchema } from '../core/toolSchema.js';
 import type { Queryable } from '../postgres/database.js';
 
 export interface KeyColumn {
@@ -83,15 +84,37 @@ async function keySequence(
   return { sequence: info.sequence, step };
 }
 
+/**
+ * Where the key column is now. A decommissioned table was moved (into the
+ * retired schema) or renamed, and its owned sequence went with it, while
+ * Convex, now the table's only writer, still creates rows with ids from it:
+ * the decommission's audit entry says where the table is kept.
+ */
+export async function keyLocation(db: Queryable, tool: ToolSchema, key: KeyColumn): Promise<KeyColumn> {
+  const { rows } = await db.query<{ detail: { keptSchema?: string; keptTable?: string; dropped?: boolean } }>(
+    `SELECT a.detail FROM ${tool.sql}.audit_log a
+       JOIN ${tool.sql}.table_phase p ON p.table_name = a.target AND p.phase = 'decommissioned'
+      WHERE a.action = 'decommission' AND a.target = $1
+      ORDER BY a.id DESC LIMIT 1`,
+    [key.table],
+  );
+  const detail = rows[0]?.detail;
+  if (!detail) return key;
+  if (detail.dropped || !detail.keptSchema || !detail.keptTable)
+    throw new ConfigError('keys', `${key.table} was decommissioned and dropped: its sequence went with it`);
+  return { ...key, schema: detail.keptSchema, table: detail.keptTable };
+}
+
 /** Draws `count` ids of the key's sequence for a writer outside Postgres. */
 export async function reserveKeys(
   db: Queryable,
   key: KeyColumn,
   count: number,
+  options: { tool?: ToolSchema } = {},
 ): Promise<KeyReservation> {
   if (!Number.isInteger(count) || count < 1 || count > MAX_RESERVATION)
     throw new ConfigError('count', `must be an integer from 1 to ${MAX_RESERVATION}, got ${count}`);
-  const { sequence, step } = await keySequence(db, key);
+  const { sequence, step } = await keySequence(db, options.tool ? await keyLocation(db, options.tool, key) : key);
   const { rows } = await db.query<{ id: string }>(
     'SELECT nextval($1::regclass)::text AS id FROM generate_series(1, $2)',
     [sequence, count],

@@ -77,6 +77,8 @@ export async function decommissionTable(
   );
   if (unmet.length > 0) throw new GateNotMetError(table.name, 'decommissioned', unmet);
 
+  if (options.drop) await refuseDroppingKeySequence(pool, table);
+
   const now = options.now ?? new Date();
   const archive = (await latestEvidence(pool, tool, table.name, now)).get('archive')!;
   const archived = archive.detail as { rows: number; rowsDigest: string; dir: string };
@@ -104,6 +106,25 @@ export async function decommissionTable(
   );
 }
 
+/**
+ * Convex, the table's only writer once its writes moved, creates rows with
+ * ids reserved from the key's sequence (docs/write-cutover-keys.md); dropping
+ * the table would drop that sequence with it, and the next reservation would
+ * fail. Moving or renaming the table keeps the sequence.
+ */
+async function refuseDroppingKeySequence(pool: pg.Pool, table: TableConfig): Promise<void> {
+  const { rows } = await pool.query<{ col: string; seq: string }>(
+    `SELECT k.col, pg_get_serial_sequence($1, k.col) AS seq FROM unnest($2::text[]) AS k(col)
+      WHERE pg_get_serial_sequence($1, k.col) IS NOT NULL`,
+    [qualifiedTable(table), [...table.primaryKey]],
+  );
+  if (rows.length > 0)
+    throw new InvalidInputError(
+      'drop',
+      `${table.name}.${rows[0]!.col} is filled from ${rows[0]!.seq}, which Convex's write paths reserve new ids from: dropping the table would drop it; keep the table (the default, or --rename-to)`,
+    );
+}
+
 /** Keeps the table (moved or renamed) or drops it, and records the phase, in the decommission's transaction. */
 async function retireTable(
   tx: pg.PoolClient,
@@ -113,19 +134,21 @@ async function retireTable(
   now: Date,
 ): Promise<DecommissionResult> {
   const source = qualifiedTable(table);
-  let keptAs: string | null;
+  // Where the table is kept: the key reservation finds its sequence there (keys/reserveKeys.ts).
+  let kept: { schema: string; table: string } | null;
   if (options.drop) {
     await tx.query(`DROP TABLE ${source}`);
-    keptAs = null;
+    kept = null;
   } else if (options.renameTo) {
     await tx.query(`ALTER TABLE ${source} RENAME TO ${quoteIdentifier(options.renameTo)}`);
-    keptAs = `${table.schema}.${options.renameTo}`;
+    kept = { schema: table.schema, table: options.renameTo };
   } else {
     const retired = options.retiredSchema ?? DEFAULT_RETIRED_SCHEMA;
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(retired)}`);
     await tx.query(`ALTER TABLE ${source} SET SCHEMA ${quoteIdentifier(retired)}`);
-    keptAs = `${retired}.${table.name}`;
+    kept = { schema: retired, table: table.name };
   }
+  const keptAs = kept ? `${kept.schema}.${kept.table}` : null;
   await writePhase(tx, tool, table.name, 'decommissioned', now, false);
   await recordAudit(tx, tool, {
     actor: options.actor,
@@ -133,6 +156,8 @@ async function retireTable(
     target: table.name,
     detail: {
       keptAs,
+      keptSchema: kept?.schema ?? null,
+      keptTable: kept?.table ?? null,
       dropped: options.drop === true,
       why: options.why ?? null,
       at: now.toISOString(),
