@@ -367,14 +367,13 @@ describe.each(backends)('the story site to the end of the plan under live traffi
       expect(await inPostgres((tx) => checkInvariantsPostgres(tx)), `${label}: invariants in Postgres`).toEqual([]);
       expect(await checkInvariantsConvex(convex), `${label}: invariants in Convex`).toEqual([]);
       await expectAcknowledgedWrites(label);
-      // The id ranges Convex creates rows from, topped up as a key refiller would (a retired table's
-      // sequence moved with it).
-      await refillKeyRanges(
-        db.pool,
-        convexKeyRangeStore(convex),
-        SERIAL_KEYS.map((k) => ({ ...k, schema: decommissioned.has(k.table) ? 'tandem_retired' : 'public' })),
-        { lowWater: 1_000, batch: 2_000 },
-      );
+      // The id ranges Convex creates rows from, topped up as a key refiller would (with the tool
+      // schema, a retired table's ids come from its sequence where the decommission moved it).
+      await refillKeyRanges(db.pool, convexKeyRangeStore(convex), SERIAL_KEYS, {
+        lowWater: 1_000,
+        batch: 2_000,
+        tool: TOOL,
+      });
       for (const [table, rows] of archives) {
         if (!decommissioned.has(table)) continue;
         const kept = await db.pool.query(`SELECT count(*)::int AS n FROM tandem_retired.${table}`);
