@@ -13,6 +13,7 @@ import type { Queryable } from '../postgres/database.js';
 import { GATES, nextStep, STEPS, type GateId, type Phase } from './phases.js';
 import { readStageSource } from './readStageSource.js';
 import {
+  decommissionedTables,
   frozenTables,
   latestEvidence,
   pendingByTable,
@@ -268,4 +269,20 @@ export async function checklist(
     });
   }
   return out;
+}
+
+/**
+ * The checklist entries of decommissioned tables that are not in `mirror`: a
+ * table moved into the retired schema (or renamed, or dropped) is no longer
+ * found by discovery, yet the plan's summary still lists it, at its end, with
+ * no gate left to compute.
+ */
+export async function retiredChecklists(
+  db: Queryable, tool: ToolSchema,
+  mirror: MirrorConfig,
+): Promise<TableChecklist[]> {
+  const mirrored = new Set(mirror.tables.map((t) => t.name));
+  return (await decommissionedTables(db, tool))
+    .filter((row) => !mirrored.has(row.table))
+    .map((row) => ({ ...row, next: null, unmet: [], gates: [] }));
 }

@@ -14,6 +14,7 @@ export {
 } from './phases.js';
 export {
   checklist,
+  retiredChecklists,
   GATE_ORDER,
   type ChecklistOptions,
   type GateResult,

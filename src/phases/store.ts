@@ -46,6 +46,14 @@ export async function readPhases(
   );
 }
 
+/** Tables at the end of the plan: decommissioned, so no longer where discovery looks for them. */
+export async function decommissionedTables(db: Queryable, tool: ToolSchema): Promise<TablePhaseRow[]> {
+  const { rows } = await db.query<{ table_name: string; entered_at: Date; forced: boolean }>(
+    `SELECT table_name, entered_at, forced FROM ${tool.sql}.table_phase WHERE phase = 'decommissioned' ORDER BY table_name`,
+  );
+  return rows.map((r) => ({ table: r.table_name, phase: 'decommissioned', enteredAt: new Date(r.entered_at), forced: r.forced }));
+}
+
 export async function writePhase(
   db: Queryable, tool: ToolSchema,
   table: string,

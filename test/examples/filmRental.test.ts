@@ -8,7 +8,12 @@
  * discovery → plan → codegen into the app's own Convex folder → the local
  * stand-in serving that folder → capture → backfill under concurrent writes →
  * relay → full parity with zero drift → drift made behind capture found
- * exactly → repair → zero drift again.
+ * exactly → repair → zero drift again; then one table (language) to the end
+ * of the plan through the phase commands: idempotency drill, freeze (dry run,
+ * refusal, the trigger's error), archive (refused into a folder that cannot be
+ * written), restore (dry run, into a scratch schema, refused into a non-empty
+ * one, refused when tampered) and decommission (refused by the guard, then
+ * kept in the retired schema).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -250,5 +255,96 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
     await tandem(['relay', '--once']);
     const after = await parity();
     expect([after.code, after.report.clean]).toEqual([0, true]);
+  }, 300_000);
+
+  it('takes one table to the end of the plan through the phase commands', async () => {
+    const refused = (args: string[]) =>
+      tandem(args).then(
+        (ok) => {
+          throw new Error(`expected a refusal of ${args.join(' ')}, got ${JSON.stringify(ok)}`);
+        },
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+      );
+    const phaseOf = async () =>
+      JSON.parse((await tandem(['checklist', 'language', '--json'])).stdout)[0].phase as string;
+
+    // Changes for the drill to replay: the backfill copied language, nothing wrote to it since.
+    await sql(`UPDATE language SET last_update = now()`);
+    await tandem(['relay', '--once']);
+    const languages = (await sql(`SELECT count(*)::int AS n FROM language`)).rows[0].n as number;
+    expect((await tandem(['drill', 'idempotency', 'language'])).stdout).toBe(
+      `language: ${languages} change(s) of ${languages} key(s) replayed, all skipped, versions and hashes unchanged\n`,
+    );
+    // Gates that need days of evidence are forced here (lifecycle.test.ts crosses them by clock).
+    for (const to of ['mirroring', 'backfilled', 'verified', 'reads-on-convex', 'writes-on-convex'])
+      await tandem(['advance', 'language', '--to', to, '--force', '--why', 'the phase commands are what is tested']);
+
+    expect(await refused(['freeze', 'language', '--why', 'retire'])).toEqual({
+      code: 2,
+      stderr: 'tandem: table: language reads are on postgres, not convex: freezing would serve reads from a table nobody writes\n',
+    });
+    await tandem(['flags', 'set', 'language', 'convex', '--force', '--why', 'reads moved']);
+    expect((await tandem(['freeze', 'language', '--why', 'retire', '--dry-run'])).stdout).toBe(
+      'language (writes-on-convex): would freeze; 0 writer(s) in flight, 0 change(s) pending\n',
+    );
+    const frozen = await tandem(['freeze', 'language', '--why', 'retire']);
+    expect(frozen.stdout).toMatch(/^language: frozen/);
+    const write = (await sql(`UPDATE language SET name = 'x' WHERE language_id = 1`).catch((e: unknown) => e)) as {
+      code?: string;
+      message?: string;
+    };
+    expect([write.code, write.message]).toEqual(['TF001', expect.stringMatching(/^table public\.language is frozen/)]);
+    expect((await tandem(['advance', 'language'])).stdout).toBe('language: writes-on-convex -> frozen\n');
+
+    const blocked = path.join(dir, 'blocked');
+    fs.writeFileSync(blocked, 'a file, not a folder');
+    expect(await refused(['archive', 'language', '--out', path.join(blocked, 'sub')])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^tandem: out: cannot write to .*blocked\/sub: /),
+    });
+    const archived = await tandem(['archive', 'language', '--out', 'archive/language']);
+    expect(archived.stdout).toBe(
+      `language: archive of ${languages} row(s) at ${path.join(fs.realpathSync(dir), 'archive/language')} verified: checksums match, a scratch restore equals the table\n`,
+    );
+    expect((await tandem(['restore', 'archive/language', '--into', 'scratch', '--dry-run'])).stdout).toBe(
+      `archive/language: ${languages} row(s) verified, checksums match\n`,
+    );
+    expect((await tandem(['restore', 'archive/language', '--into', 'scratch'])).stdout).toBe(
+      `archive/language: ${languages} row(s) restored into scratch.language, checksums match\n`,
+    );
+    const same = await sql(
+      `SELECT count(*)::int AS n FROM (SELECT * FROM language EXCEPT SELECT * FROM scratch.language) d`,
+    );
+    expect(same.rows[0].n).toBe(0);
+    expect(await refused(['restore', 'archive/language', '--into', 'scratch'])).toEqual({
+      code: 2,
+      stderr: 'tandem: into: schema scratch exists and is not empty: restore into a new or empty schema\n',
+    });
+    fs.cpSync(path.join(dir, 'archive/language'), path.join(dir, 'archive/tampered'), { recursive: true });
+    fs.appendFileSync(path.join(dir, 'archive/tampered/count'), '1\n');
+    expect(await refused(['restore', 'archive/tampered', '--into', 'scratch2'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^tandem: archive: .*count: checksum mismatch/),
+    });
+    expect((await sql(`SELECT to_regnamespace('scratch2') AS s`)).rows[0].s).toBeNull();
+    expect((await tandem(['advance', 'language'])).stdout).toBe('language: frozen -> archived\n');
+
+    fs.mkdirSync(path.join(dir, 'app'));
+    fs.writeFileSync(path.join(dir, 'app/report.sql'), 'SELECT name FROM language;\n');
+    const guarded = await refused(['decommission', 'language', '--src', 'app']);
+    expect(guarded).toEqual({
+      code: 2,
+      stderr: 'tandem: language: cannot enter decommissioned: guard-clean (1 SQL reference(s) left, first at app/report.sql:1)\n',
+    });
+    fs.rmSync(path.join(dir, 'app/report.sql'));
+    const done = await tandem(['decommission', 'language', '--src', 'app']);
+    expect(done.stdout.split('\n')[0]).toBe('language: decommissioned, kept as tandem_retired.language; capture removed');
+    // No longer in the application schema, still listed at the end of the plan.
+    expect(await phaseOf()).toBe('decommissioned');
+    const all = JSON.parse((await tandem(['checklist', '--json'])).stdout) as Array<{ table: string; phase: string; next: null }>;
+    expect(all.at(-1)).toMatchObject({ table: 'language', phase: 'decommissioned', next: null, gates: [] });
+    expect(all.filter((l) => l.table === 'language')).toHaveLength(1);
+    const kept = await sql(`SELECT count(*)::int AS n FROM tandem_retired.language`);
+    expect(kept.rows[0].n).toBe(languages);
   }, 300_000);
 });

@@ -14,6 +14,7 @@ import {
   advancePhase,
   archiveTable,
   checklist,
+  retiredChecklists,
   decommissionTable,
   restoreArchive,
   rollbackDrill,
@@ -83,12 +84,18 @@ function registerChecklist(program: Command): void {
       await requireSchema(db.pool, ctx.tool);
       const { mirror } = await discover(ctx, db);
       const names = mirror.tables.map((t) => t.name);
-      if (table !== undefined && !names.includes(table))
+      // Decommissioned tables left the application schema; they are listed at the end of the plan.
+      const retired = await retiredChecklists(db.pool, ctx.tool, mirror);
+      const retiredOne = retired.filter((r) => r.table === table);
+      if (table !== undefined && !names.includes(table)) {
+        if (retiredOne.length > 0) return retiredOne;
         throw new InvalidInputError('table', `${table} is not a mirrored table`);
-      return checklist(db.pool, ctx.tool, mirror, table ? [table] : names, {
+      }
+      const lists = await checklist(db.pool, ctx.tool, mirror, table ? [table] : names, {
         ...flags,
         sources: phaseSources(ctx, db.pool),
       });
+      return table ? lists : [...lists, ...retired];
     });
     if (flags.json) process.stdout.write(`${JSON.stringify(lists, null, 2)}\n`);
     else printChecklist(lists);
