@@ -18,6 +18,7 @@ import type { ApiApplication } from '../http/server.js';
 import type { Logger } from '../log.js';
 import type { Queryable } from '../postgres/database.js';
 import type { ToolSchema } from '../core/toolSchema.js';
+import type { ConvexFunctionRunner } from '../keys/refill.js';
 
 export interface SampleProgress {
   table: string;
@@ -83,6 +84,8 @@ export interface DemoTrafficOptions {
   pool: pg.Pool;
   rounds: number;
   seed: number;
+  /** The number of the first round (default 1): a later call goes on from where an earlier one stopped. */
+  firstRound?: number;
 }
 
 export interface DemoTrafficResult {
@@ -91,6 +94,17 @@ export interface DemoTrafficResult {
   rawSqlWrites: number;
   /** Requests answered otherwise than expected, one line each. */
   unexpected: string[];
+}
+
+/** What the application's Convex write paths need before a write group's writer becomes Convex. */
+export interface WriteCutoverPreparation {
+  /**
+   * Makes the Convex side ready to run the write paths of `tables` (for
+   * example: ids reserved from the Postgres sequences, reference data the
+   * mutations check against). Called by `tandem demo --to-the-end` before the
+   * group's writes move; safe to call again.
+   */
+  prepare(context: { pool: pg.Pool; tool: ToolSchema; convex: ConvexFunctionRunner; tables: readonly string[] }): Promise<void>;
 }
 
 export interface ApplicationPlugin {
@@ -103,6 +117,8 @@ export interface ApplicationPlugin {
   http?(context: ApplicationHttpContext): ApplicationHttp;
   /** Live traffic through its HTTP API for `tandem demo`, over every write path. */
   demoTraffic?(options: DemoTrafficOptions): Promise<DemoTrafficResult>;
+  /** Present when the application's write paths can run in Convex (the write cutover). */
+  writeCutover?: WriteCutoverPreparation;
 }
 
 const PARTS = ['createSchema', 'http', 'demoTraffic'] as const;
@@ -117,6 +133,8 @@ export function requireApplicationPlugin(value: unknown, where: string): Applica
     if (p[part] !== undefined && typeof p[part] !== 'function')
       throw new ConfigError(where, `${part} must be a function`);
   }
+  if (p.writeCutover !== undefined && typeof (p.writeCutover as { prepare?: unknown } | null)?.prepare !== 'function')
+    throw new ConfigError(where, 'writeCutover must have a prepare function');
   if (p.sample !== undefined) {
     const s = p.sample as Record<string, unknown> | null;
     if (typeof s !== 'object' || s === null || typeof s.generate !== 'function' || typeof s.plannedCounts !== 'function' || typeof s.defaultSeed !== 'number')

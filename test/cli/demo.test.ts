@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../../src/cli/demo/runDemo.js';
 import { APP_TABLES, loadStorySiteConfig } from '../../examples/story-site/src/app/schema.js';
@@ -84,4 +85,73 @@ describe('tandem demo [pglite]', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script type="module" src="/dashboard/main.js"></script>');
   }, 180_000); // the whole demo (sample, capture, backfill, live writes, parity) on a shared CI machine
+});
+
+describe('tandem demo --to-the-end [pglite]', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-demo-end-'));
+  let demo: RunningDemo | undefined;
+  afterAll(async () => {
+    await demo?.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('takes the story_done group through write cutover, freeze and archive; the guard refuses the decommission', async () => {
+    const output: string[] = [];
+    const project = await loadStorySiteConfig();
+    const application = await requireApplication(project, 'demo', ['sample', 'http', 'demoTraffic']);
+    const src = path.dirname(project.app as string);
+    demo = await startDemo({
+      home,
+      project,
+      application,
+      scale: 0.01,
+      seed: 3,
+      rounds: 1,
+      host: '127.0.0.1',
+      pgPort: 0,
+      apiPort: 0,
+      convexPort: 0,
+      mirrorWaitMs: 200,
+      log: silentLogger,
+      out: (text) => output.push(text),
+      toTheEnd: 'story_done',
+      guardSources: [src],
+    });
+    const end = demo.summary.toTheEnd!;
+    expect({ group: end.group, parityClean: end.parityClean, unexpected: end.unexpected }).toEqual({
+      group: 'story_done',
+      parityClean: true,
+      unexpected: [],
+    });
+    const client = new pg.Client({ connectionString: demo.summary.urls.postgres });
+    await client.connect();
+    try {
+      const count = (await client.query(`SELECT count(*)::int AS n FROM story_done`)).rows[0].n as number;
+      expect(end.tables).toEqual([
+        {
+          table: 'story_done',
+          phase: 'archived',
+          archivedRows: count,
+          refused: expect.stringMatching(
+            /^story_done: cannot enter decommissioned: guard-clean \([1-9][0-9]* SQL reference\(s\) left, first at .*examples\/story-site\/src\/app\//,
+          ),
+        },
+      ]);
+      const state = await client.query(
+        `SELECT (SELECT phase FROM tandem.table_phase WHERE table_name = 'story_done') AS phase,
+                (SELECT stage FROM tandem.write_group WHERE name = 'story_done') AS writes,
+                (SELECT applied FROM tandem.reverse_sync_state)::int AS reverse_applied`,
+      );
+      // The round after the cutover wrote story_done in Convex; reverse sync brought those rows back.
+      expect(state.rows[0]).toMatchObject({ phase: 'archived', writes: 'convex' });
+      expect(state.rows[0].reverse_applied).toBeGreaterThan(0);
+      const frozen = await client.query(`INSERT INTO story_done (story_id, user_id, time) SELECT story_id, user_id, time FROM story_done LIMIT 1`).catch((e: { code?: string }) => e.code);
+      expect(frozen).toBe('TF001');
+    } finally {
+      await client.end();
+    }
+    const text = output.join('');
+    expect(text).toContain('== 8. The end of the plan for one write group');
+    expect(text).toMatch(/story_done: frozen \(final parity clean\), archived \d+ row\(s\) at .* \(restore verified\), decommission refused: /);
+  }, 240_000);
 });

@@ -132,11 +132,14 @@ export async function runTraffic(options: {
   pool: pg.Pool;
   rounds: number;
   seed?: number;
+  /** Rounds are numbered from this (default 1): the names a round creates depend on its number. */
+  firstRound?: number;
 }): Promise<TrafficResult> {
   const client = new Client(options.baseUrl, options.tokens);
   const ids = await loadIds(options.pool);
   const random = SampleRandom.stream(options.seed ?? 1, TRAFFIC_STREAM);
-  for (let n = 1; n <= options.rounds; n++) await round(client, options.pool, ids, n, random);
+  const first = options.firstRound ?? 1;
+  for (let n = first; n < first + options.rounds; n++) await round(client, options.pool, ids, n, random);
   client.result.rawSqlWrites = await rawSqlWrites(options.pool, ids);
   return client.result;
 }

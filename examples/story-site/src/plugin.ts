@@ -17,6 +17,7 @@ import { createAppSchema } from './app/schema.js';
 import { TransactionRunner } from './app/transactionRunner.js';
 import { SampleUserDirectory } from './app/userDirectory.js';
 import { runTraffic } from './demoTraffic.js';
+import { prepareConvexWrites } from './app/writes/prepareConvex.js';
 
 function http(context: ApplicationHttpContext) {
   // Contributor names come from the sample naming rule; a real deployment plugs
@@ -52,6 +53,7 @@ const storySite: ApplicationPlugin = {
   },
   http,
   demoTraffic: runTraffic,
+  writeCutover: { prepare: prepareConvexWrites },
 };
 
 export default storySite;

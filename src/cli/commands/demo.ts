@@ -24,6 +24,8 @@ interface DemoFlags {
   pgPort?: number;
   convexPort?: number;
   exit?: boolean;
+  toTheEnd?: string | true;
+  src?: string[];
 }
 
 export function register(program: Command): void {
@@ -37,6 +39,11 @@ export function register(program: Command): void {
     .option('--pg-port <port>', 'Postgres wire-protocol port (default TANDEM_PG_PORT or 54329)', parsePort)
     .option('--convex-port <port>', 'local Convex stand-in port (default TANDEM_CONVEX_PORT or 3210)', parsePort)
     .option('--exit', 'stop after the summary instead of serving until Ctrl-C')
+    .option(
+      '--to-the-end [group]',
+      "then take one write group (a group or one of its tables; default: the busiest table's) through write cutover, freeze, archive and decommission",
+    )
+    .option('--src <paths...>', "sources the guard scans before a decommission (default: the application plug-in's folder)")
     .action(async (flags: DemoFlags) => {
       const ctx = await commandContext();
       const { config } = ctx;
@@ -69,6 +76,8 @@ export function register(program: Command): void {
         out: (text) => process.stdout.write(text),
         onSampleProgress: sampleProgress.update,
         onBackfillProgress: showProgress(backfillProgress),
+        toTheEnd: flags.toTheEnd,
+        guardSources: flags.src ?? (typeof ctx.project.app === 'string' ? [path.dirname(ctx.project.app)] : undefined),
         onStepDone: () => {
           sampleProgress.stop();
           backfillProgress.stop();

@@ -30,6 +30,7 @@ import { planPhaseSources } from '../phaseSources.js';
 import { projectConvexDir } from '../context.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
+import { takeGroupToTheEnd, type ToTheEndResult } from './toTheEnd.js';
 import type { ToolSchema } from '../../index.js';
 
 export interface DemoOptions {
@@ -55,6 +56,14 @@ export interface DemoOptions {
   onSampleProgress?: (e: SampleProgress) => void;
   onBackfillProgress?: (e: BackfillProgress) => void;
   onStepDone?: () => void;
+  /**
+   * Then take one write group to the end of the plan (`--to-the-end`): a
+   * group's name or one of its tables, or true for the group of the busiest
+   * table.
+   */
+  toTheEnd?: string | true;
+  /** Sources the guard scans before a decommission (`--src`; default: the plug-in's folder). */
+  guardSources?: string[];
 }
 
 export interface DemoTableSummary {
@@ -74,6 +83,8 @@ export interface DemoSummary {
   parity: ParityReport;
   invariants: InvariantReport;
   traffic: DemoTrafficResult;
+  /** What `--to-the-end` did, when asked. */
+  toTheEnd?: ToTheEndResult;
   urls: { dashboard: string; api: string; metrics: string; openapi: string; convex: string; postgres: string };
 }
 
@@ -242,6 +253,42 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const tables = await summarize(pool, tool, mirror, parity, sources);
     out(`\n${formatSummary(tables)}`);
     out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? `all ${invariantCount} hold in Postgres and Convex` : 'VIOLATED'}\n`);
+    let toTheEnd: ToTheEndResult | undefined;
+    if (options.toTheEnd !== undefined) {
+      out('\n== 8. The end of the plan for one write group: reads and writes to Convex, reverse sync, freeze, archive, decommission\n');
+      const { scanForTables } = await import('../../scan.js');
+      const guardSources = options.guardSources ?? [];
+      toTheEnd = await takeGroupToTheEnd({
+        pool,
+        tool,
+        target,
+        mirror,
+        application,
+        writeFlags: serving.writeFlags,
+        group: options.toTheEnd,
+        rowsByTable: new Map(Object.values(parity.tables).map((t) => [t.table, t.pgRows])),
+        archiveDir: path.join(options.home, 'archive'),
+        sources: {
+          ...sources,
+          // No sources: the gate stays unmet and says so, rather than a clean scan of nothing.
+          guardReferences:
+            guardSources.length === 0
+              ? undefined
+              : async (table) => (await scanForTables(guardSources, { tables: [table] })).findings.map((f) => `${f.file}:${f.line}`),
+        },
+        traffic: () =>
+          application.demoTraffic({
+            baseUrl: api.url,
+            tokens: { reader: 'dev-reader-token', editor: 'dev-editor-token', admin: 'dev-admin-token' },
+            pool,
+            rounds: 1,
+            seed: options.seed,
+            firstRound: options.rounds + 1,
+          }),
+        waitForRelay: () => waitForDrain(pool, tool),
+        out,
+      });
+    }
     const urls = {
       dashboard: `${api.url}/`,
       api: `${api.url}${api.application?.entry ?? '/api/openapi.json'}`,
@@ -251,7 +298,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       postgres: pg.url,
     };
     out(`\nControl room: ${urls.dashboard}\nAPI: ${urls.api}\nOpenAPI: ${urls.openapi}\nmetrics: ${urls.metrics}\nConvex: ${urls.convex}\nPostgres: ${urls.postgres}\n`);
-    return { summary: { tables, parity, invariants, traffic, urls }, stop };
+    return { summary: { tables, parity, invariants, traffic, toTheEnd, urls }, stop };
   } catch (err) {
     await stop();
     throw err;

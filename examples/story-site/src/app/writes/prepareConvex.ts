@@ -1,0 +1,35 @@
+/**
+ * What the story site's Convex write paths need before a write group's writer
+ * becomes Convex: the users the mutations check authors and readers against
+ * (Postgres's `users` table, as the auth system would export it) and ids
+ * reserved from the Postgres sequences of the group's tables
+ * (docs/write-cutover-keys.md). Safe to run again: users already saved and
+ * ranges already stored are kept.
+ */
+import { convexKeyRangeStore, refillKeyRanges, type WriteCutoverPreparation } from 'tandem';
+import { sampleUserName } from '../userDirectory.js';
+
+/** Tables whose `id` is filled from a sequence (image keys are the uploader's text). */
+const SERIAL_KEY_TABLES = new Set([
+  'language',
+  'localization',
+  'avatar',
+  'speaker',
+  'avatar_mapping',
+  'course',
+  'story',
+  'story_approval',
+  'story_done',
+]);
+
+const USERS_PER_CALL = 1_000;
+
+export const prepareConvexWrites: WriteCutoverPreparation['prepare'] = async ({ pool, tool, convex, tables }) => {
+  const { rows } = await pool.query<{ id: number }>('SELECT id FROM users ORDER BY id');
+  for (let i = 0; i < rows.length; i += USERS_PER_CALL) {
+    const users = rows.slice(i, i + USERS_PER_CALL).map((r) => ({ userId: r.id, name: sampleUserName(r.id) }));
+    await convex.mutation('writes/users:saveLegacyUsers', { users });
+  }
+  const keys = tables.filter((t) => SERIAL_KEY_TABLES.has(t)).map((table) => ({ table, column: 'id' }));
+  await refillKeyRanges(pool, convexKeyRangeStore(convex), keys, { lowWater: 1_000, batch: 2_000, tool });
+};
