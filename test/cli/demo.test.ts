@@ -10,10 +10,32 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDemo, type RunningDemo } from '../../src/cli/demo/runDemo.js';
+import { startDemo, type DemoOptions, type RunningDemo } from '../../src/cli/demo/runDemo.js';
 import { APP_TABLES, loadStorySiteConfig } from '../../examples/story-site/src/app/schema.js';
 import { requireApplication } from '../../src/application/loadApplication.js';
 import { silentLogger } from '../../src/log.js';
+
+/** The demo on the story site at a small scale, its plug-in loaded as the CLI loads it (named by the config). */
+async function startStorySiteDemo(home: string, output: string[], extra: Partial<DemoOptions> = {}): Promise<RunningDemo> {
+  const project = await loadStorySiteConfig();
+  const application = await requireApplication(project, 'demo', ['sample', 'http', 'demoTraffic']);
+  return startDemo({
+    home,
+    project,
+    application,
+    scale: 0.01,
+    seed: 3,
+    rounds: 1,
+    host: '127.0.0.1',
+    pgPort: 0,
+    apiPort: 0,
+    convexPort: 0,
+    mirrorWaitMs: 200,
+    log: silentLogger,
+    out: (text) => output.push(text),
+    ...extra,
+  });
+}
 
 describe('tandem demo [pglite]', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-demo-'));
@@ -25,24 +47,7 @@ describe('tandem demo [pglite]', () => {
 
   it('runs to its summary with zero drift', async () => {
     const output: string[] = [];
-    // The plug-in as the CLI loads it: named by the story site's config.
-    const project = await loadStorySiteConfig();
-    const application = await requireApplication(project, 'demo', ['sample', 'http', 'demoTraffic']);
-    demo = await startDemo({
-      home,
-      project,
-      application,
-      scale: 0.01,
-      seed: 3,
-      rounds: 1,
-      host: '127.0.0.1',
-      pgPort: 0,
-      apiPort: 0,
-      convexPort: 0,
-      mirrorWaitMs: 200,
-      log: silentLogger,
-      out: (text) => output.push(text),
-    });
+    demo = await startStorySiteDemo(home, output);
     const { tables, parity, invariants, traffic } = demo.summary;
     expect(traffic.unexpected).toEqual([]);
     expect(traffic.requests).toBe(28);
@@ -97,26 +102,9 @@ describe('tandem demo --to-the-end [pglite]', () => {
 
   it('takes the story_done group through write cutover, freeze and archive; the guard refuses the decommission', async () => {
     const output: string[] = [];
-    const project = await loadStorySiteConfig();
-    const application = await requireApplication(project, 'demo', ['sample', 'http', 'demoTraffic']);
-    const src = path.dirname(project.app as string);
-    demo = await startDemo({
-      home,
-      project,
-      application,
-      scale: 0.01,
-      seed: 3,
-      rounds: 1,
-      host: '127.0.0.1',
-      pgPort: 0,
-      apiPort: 0,
-      convexPort: 0,
-      mirrorWaitMs: 200,
-      log: silentLogger,
-      out: (text) => output.push(text),
-      toTheEnd: 'story_done',
-      guardSources: [src],
-    });
+    // The guard scans the story site's own sources, as the CLI does by default.
+    const src = path.dirname((await loadStorySiteConfig()).app as string);
+    demo = await startStorySiteDemo(home, output, { toTheEnd: 'story_done', guardSources: [src] });
     const end = demo.summary.toTheEnd!;
     expect({ group: end.group, parityClean: end.parityClean, unexpected: end.unexpected }).toEqual({
       group: 'story_done',

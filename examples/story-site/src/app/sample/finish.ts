@@ -6,21 +6,12 @@
 import type { Queryable } from 'tandem';
 import type { UserDirectory } from '../ports.js';
 import { quoteIdent } from './batchInsert.js';
+import { APP_TABLES } from '../schema.js';
 
 const CONTRIBUTOR_WINDOW_DAYS = 30;
 
 /** Tables whose `id` is serial (image's key is a string). */
-const SERIAL_TABLES = [
-  'language',
-  'localization',
-  'avatar',
-  'speaker',
-  'avatar_mapping',
-  'course',
-  'story',
-  'story_approval',
-  'story_done',
-] as const;
+export const SERIAL_TABLES = APP_TABLES.filter((t) => t !== 'image');
 
 export async function updateCourseAggregates(db: Queryable): Promise<void> {
   await db.query(

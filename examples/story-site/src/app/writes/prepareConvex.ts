@@ -8,19 +8,10 @@
  */
 import { convexKeyRangeStore, refillKeyRanges, type WriteCutoverPreparation } from 'tandem';
 import { sampleUserName } from '../userDirectory.js';
+import { SERIAL_TABLES } from '../sample/finish.js';
 
 /** Tables whose `id` is filled from a sequence (image keys are the uploader's text). */
-const SERIAL_KEY_TABLES = new Set([
-  'language',
-  'localization',
-  'avatar',
-  'speaker',
-  'avatar_mapping',
-  'course',
-  'story',
-  'story_approval',
-  'story_done',
-]);
+const SERIAL_KEY_TABLES = new Set<string>(SERIAL_TABLES);
 
 const USERS_PER_CALL = 1_000;
 
