@@ -8,7 +8,15 @@
 import type pg from 'pg';
 import type { TokenEntry } from '../index.js';
 import type { ToolSchema } from '../index.js';
-import { HttpConvexTarget, type ConvexMutations, type ConvexTarget, type FunctionCaller, type ParityReader } from '../index.js';
+import {
+  HttpConvexTarget,
+  PreparationKeeper,
+  type ConvexFunctionRunner,
+  type ConvexMutations,
+  type ConvexTarget,
+  type FunctionCaller,
+  type ParityReader,
+} from '../index.js';
 import {
   changeLogSource,
   convexWriterGroups,
@@ -129,7 +137,7 @@ export interface Serving {
 /** What serving needs of the stores: a pool, a Convex deployment and the secrets never to show. */
 export type ServingStores = Pick<EmbeddedStores, 'pool' | 'convexAdminKey'> & {
   /** The http target in `dev` and `demo`; any target that runs functions by path (tests: the embedded one). */
-  target: ConvexTarget & ParityReader & ConvexMutations & FunctionCaller;
+  target: ConvexTarget & ParityReader & ConvexMutations & FunctionCaller & ConvexFunctionRunner;
   pg: { url: string };
 };
 
@@ -190,7 +198,9 @@ export async function startServing(
   }
   const registry = mirror.metrics.registry;
   let reverseSync: ReverseSyncService | undefined;
+  let preparation: PreparationKeeper | undefined;
   const stopOwn = async () => {
+    await preparation?.stop();
     await reverseSync?.stop();
     await flags.close();
     await mirror.stop();
@@ -209,6 +219,14 @@ export async function startServing(
       metrics: reverseMetrics,
       log: options.log,
     });
+    // The application's Convex write paths kept supplied (reserved ids…) while a group writes there.
+    const writeCutover = options.application?.writeCutover;
+    if (writeCutover)
+      preparation = PreparationKeeper.start({
+        stages: flags,
+        prepare: (tables) => writeCutover.prepare({ pool: stores.pool, tool: options.tool, convex: stores.target, tables }),
+        log: options.log,
+      });
     const api = await startApiStack({
       tool: options.tool,
       pool: stores.pool,

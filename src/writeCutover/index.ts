@@ -99,3 +99,4 @@ export {
   type WriteGroupReport,
   type WriteGroupReportOptions,
 } from './report.js';
+export { PreparationKeeper, type PreparationKeeperOptions } from './preparationKeeper.js';

@@ -16,12 +16,14 @@ import {
   loadApplication,
   changeLogSource,
   openConvexTarget,
+  PreparationKeeper,
   requireSchema,
   ReverseSyncService,
   WriteFlags,
   schemaStatus,
   startAlerting,
   type AlertMonitor,
+  type ApplicationPlugin,
   type Config,
   type Database,
 } from '../../index.js';
@@ -69,7 +71,8 @@ async function reverseSyncFor(
   db: Database,
   convex: ReturnType<typeof convexForReads>,
   schemaCurrent: boolean,
-): Promise<{ flags: WriteFlags; service: ReverseSyncService } | undefined> {
+  application: ApplicationPlugin | null,
+): Promise<{ flags: WriteFlags; service: ReverseSyncService; stop(): Promise<void> } | undefined> {
   if (!convex || !schemaCurrent) return undefined;
   const flags = await WriteFlags.start({ pool: db.pool, tool: ctx.tool, log: ctx.log });
   const service = ReverseSyncService.start({
@@ -80,7 +83,24 @@ async function reverseSyncFor(
     stages: flags,
     log: ctx.log,
   });
-  return { flags, service };
+  // The application's Convex write paths kept supplied (reserved ids…) while a group writes there.
+  const writeCutover = application?.writeCutover;
+  const preparation = writeCutover
+    ? PreparationKeeper.start({
+        stages: flags,
+        prepare: (tables) => writeCutover.prepare({ pool: db.pool, tool: ctx.tool, convex, tables }),
+        log: ctx.log,
+      })
+    : undefined;
+  return {
+    flags,
+    service,
+    async stop() {
+      await preparation?.stop();
+      await service.stop();
+      await flags.close();
+    },
+  };
 }
 
 /**
@@ -120,7 +140,7 @@ export function register(program: Command): void {
         const alerts = await alertingFor(ctx, db);
         const convex = convexForReads(ctx.config);
         const controlRoom = await controlRoomFor(ctx, db, convex);
-        const reverseSync = await reverseSyncFor(ctx, db, convex, controlRoom !== undefined);
+        const reverseSync = await reverseSyncFor(ctx, db, convex, controlRoom !== undefined, application);
         const api = await startApiStack({
           tool: ctx.tool,
           pool: db.pool,
@@ -134,8 +154,7 @@ export function register(program: Command): void {
           writeFlags: reverseSync?.flags,
           controlRoom,
         }).catch(async (err: unknown) => {
-          await reverseSync?.service.stop();
-          await reverseSync?.flags.close();
+          await reverseSync?.stop();
           throw err;
         });
         try {
@@ -146,8 +165,7 @@ export function register(program: Command): void {
           ctx.log.info({ signal }, 'stopping API server');
         } finally {
           await api.app.close();
-          await reverseSync?.service.stop();
-          await reverseSync?.flags.close();
+          await reverseSync?.stop();
           await alerts?.stop();
         }
       });
