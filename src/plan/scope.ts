@@ -2,12 +2,14 @@
  * Which tables a plan covers: the tables the config includes (or every table
  * of the application schema but the excluded and legacy ones), optionally
  * narrowed by `--tables`. A table Tandem cannot key — no primary key and no
- * key named in the config — is skipped and reported with the reason, never
- * half-mirrored; naming such a table in `include` is an error. Excluded and
+ * key named in the config — or whose table or column names Convex cannot take
+ * is skipped and reported with the reason, never half-mirrored; naming such a
+ * table in `include` is an error. Excluded and
  * legacy tables are refused outright, so they can never end up in a plan.
  */
 import { neverMirrored, type ProjectConfig } from '../config/projectConfig.js';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
+import { MIRROR_NAME } from '../mapping/tableConfig.js';
 import type { Catalog, CatalogTable } from '../postgres/catalog/index.js';
 
 export interface SkippedTable {
@@ -57,8 +59,26 @@ function arrayKeyColumn(table: CatalogTable, columns: readonly string[]): string
   return columns.find((c) => table.columns.find((col) => col.name === c)?.isArray) ?? null;
 }
 
-/** Why a table cannot be keyed (no primary key, or an array in it), or null when it can. */
-function unkeyable(table: CatalogTable): string | null {
+/**
+ * Why a table's names cannot be carried to Convex, or null when they can. A
+ * table or column name outside [a-z][a-z0-9_]* (capitals, a space, a dash, a
+ * quote) is fine in Postgres, where Tandem always quotes it, but not as a
+ * Convex table or field name: the table is skipped, never half-mirrored.
+ */
+function unnameable(table: CatalogTable): string | null {
+  if (!MIRROR_NAME.test(table.name))
+    return `table name ${JSON.stringify(table.name)} is not a Convex table name ([a-z][a-z0-9_]*): rename the table, or list it in exclude`;
+  // Virtual generated columns are not mirrored (mirrorConfigFromCatalog), so their names do not matter.
+  const column = table.columns.find((c) => !c.virtual && !MIRROR_NAME.test(c.name));
+  if (column)
+    return `column name ${JSON.stringify(column.name)} is not a Convex field name ([a-z][a-z0-9_]*): rename the column, or list the table in exclude`;
+  return null;
+}
+
+/** Why a table cannot be mirrored (a name Convex cannot take, no primary key, or an array in it), or null when it can. */
+function whyNotMirrorable(table: CatalogTable): string | null {
+  const names = unnameable(table);
+  if (names !== null) return names;
   if (table.primaryKey === null) return skipReason(table.name);
   const array = arrayKeyColumn(table, table.primaryKey.columns);
   if (array === null) return null;
@@ -66,8 +86,8 @@ function unkeyable(table: CatalogTable): string | null {
   return `primary key column ${array} is an array (${declared}); Tandem keys rows by scalar columns only`;
 }
 
-function keyless(table: CatalogTable): boolean {
-  return unkeyable(table) !== null;
+function notMirrorable(table: CatalogTable): boolean {
+  return whyNotMirrorable(table) !== null;
 }
 
 /**
@@ -126,7 +146,7 @@ export function planScope(
   if (config.include) {
     requireTablesExist(catalog, config.include, { configKey: configKey(config, 'include') });
     for (const table of config.include) {
-      const reason = unkeyable(byName.get(table)!);
+      const reason = whyNotMirrorable(byName.get(table)!);
       if (reason !== null) throw new ConfigError(configKey(config, 'include'), `${table}: ${reason}`);
     }
     candidates = config.include;
@@ -134,9 +154,9 @@ export function planScope(
     candidates = catalog.tables.map((t) => t.name).filter((t) => !notMirrored.has(t));
   }
   const skipped = candidates
-    .filter((t) => keyless(byName.get(t)!))
-    .map((table) => ({ table, reason: unkeyable(byName.get(table)!)! }));
-  const mirrored = candidates.filter((t) => !keyless(byName.get(t)!));
+    .filter((t) => notMirrorable(byName.get(t)!))
+    .map((table) => ({ table, reason: whyNotMirrorable(byName.get(table)!)! }));
+  const mirrored = candidates.filter((t) => !notMirrorable(byName.get(t)!));
   for (const table of Object.keys(config.heavy)) {
     if (!mirrored.includes(table))
       throw new ConfigError(configKey(config, `heavy.${table}`), 'not a mirrored table');
