@@ -9,7 +9,7 @@
  */
 import { neverMirrored, type ProjectConfig } from '../config/projectConfig.js';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
-import { MIRROR_NAME } from '../mapping/tableConfig.js';
+import { MIRROR_NAME, quoteIdentifier } from '../mapping/tableConfig.js';
 import type { Catalog, CatalogTable } from '../postgres/catalog/index.js';
 
 export interface SkippedTable {
@@ -31,6 +31,11 @@ function configKey(config: ProjectConfig, key: string): string {
   return `${config.file ?? 'config'}: ${key}`;
 }
 
+/** A schema name for a message: as is when plain, else as SQL writes it (`"My App-""2"""`). */
+function schemaForMessage(schema: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(schema) ? schema : quoteIdentifier(schema);
+}
+
 /** Names in the config (`configKey`) or on the command line (`--tables`) must be tables of the schema. */
 function requireTablesExist(
   catalog: Catalog,
@@ -40,7 +45,7 @@ function requireTablesExist(
   const present = new Set(catalog.tables.map((t) => t.name));
   for (const table of tables) {
     if (present.has(table)) continue;
-    const message = `table ${catalog.schema}.${table} does not exist (or is not an ordinary or partitioned table)`;
+    const message = `table ${schemaForMessage(catalog.schema)}.${table} does not exist (or is not an ordinary or partitioned table)`;
     if ('configKey' in where) throw new ConfigError(where.configKey, message);
     throw new InvalidInputError(where.option, message);
   }
@@ -103,7 +108,7 @@ export function applyKeyOverrides(catalog: Catalog, config: ProjectConfig): Cata
   for (const [name, columns] of overrides) {
     const where = configKey(config, `keys.${name}`);
     const table = tables.get(name);
-    if (!table) throw new ConfigError(where, `table ${catalog.schema}.${name} does not exist`);
+    if (!table) throw new ConfigError(where, `table ${schemaForMessage(catalog.schema)}.${name} does not exist`);
     if (table.primaryKey)
       throw new ConfigError(
         where,
@@ -139,9 +144,24 @@ export function planScope(
   config: ProjectConfig,
   only?: readonly string[],
 ): PlanScope {
+  if (catalog.schemaMissing)
+    throw new ConfigError(
+      configKey(config, 'schema'),
+      `schema ${schemaForMessage(catalog.schema)} does not exist in the database`,
+    );
   const notMirrored = neverMirrored(config);
   const byName = new Map(catalog.tables.map((t) => [t.name, t]));
   requireTablesExist(catalog, Object.keys(config.heavy), { configKey: configKey(config, 'heavy') });
+  for (const [table, heavy] of Object.entries(config.heavy)) {
+    const found = byName.get(table)!;
+    for (const column of heavy.columns) {
+      const where = configKey(config, `heavy.${table}.columns`);
+      if (!found.columns.some((c) => c.name === column))
+        throw new ConfigError(where, `column ${table}.${column} does not exist`);
+      if (found.primaryKey?.columns.includes(column))
+        throw new ConfigError(where, `column ${table}.${column} is in the key; a heavy column cannot be`);
+    }
+  }
   let candidates: string[];
   if (config.include) {
     requireTablesExist(catalog, config.include, { configKey: configKey(config, 'include') });
