@@ -31,6 +31,8 @@ const tableList = z.array(identifier);
 /**
  * Tables left out: any name the schema may hold, so a table whose name Convex
  * cannot take (`"Line Item"`) can be excluded to silence its skip notice.
+ * (`legacyTables` stays lower-case: the guard reads those names as SQL, where
+ * an unquoted name folds to lower case and a dot separates the schema.)
  */
 const excludedTableList = z.array(z.string().min(1, 'must not be empty'));
 
@@ -91,7 +93,7 @@ export const projectConfigSchema = z
      * Tables that runtime code must no longer touch (`tandem guard`). They
      * are never mirrored either.
      */
-    legacyTables: excludedTableList.default([]),
+    legacyTables: tableList.default([]),
     /** Heavy columns per table, kept in a companion Convex table written in the same mutation. */
     heavy: z.record(identifier, heavyColumns).default({}),
     /**

@@ -139,15 +139,12 @@ describe('project config', () => {
   });
 
   it('takes any quotable application schema name, and tables it excludes by any name', () => {
-    const config = parseProjectConfig(
-      { schema: 'My App-"2"', exclude: ['Line Item'], legacyTables: ['Old "Users"'] },
-      'c.json',
+    const config = parseProjectConfig({ schema: 'My App-"2"', exclude: ['Line Item'] }, 'c.json');
+    expect([config.schema, config.exclude]).toEqual(['My App-"2"', ['Line Item']]);
+    // The guard reads legacy names as SQL (unquoted folds to lower case): they stay plain.
+    expect(() => parseProjectConfig({ legacyTables: ['Old Users'] }, 'c.json')).toThrow(
+      new ConfigError('c.json: legacyTables.0', 'must be a lower-case identifier ([a-z_][a-z0-9_]*)'),
     );
-    expect([config.schema, config.exclude, config.legacyTables]).toEqual([
-      'My App-"2"',
-      ['Line Item'],
-      ['Old "Users"'],
-    ]);
     // A `$` is fine here: the application schema never appears inside a PL/pgSQL body.
     expect(parseProjectConfig({ schema: 'a$b' }, 'c.json').schema).toBe('a$b');
     for (const [schema, message] of [
