@@ -146,6 +146,22 @@ export async function createAwkwardApp(backend: Backend): Promise<AwkwardApp> {
   };
 }
 
+/**
+ * The app with Tandem set up through the CLI: init, codegen, the stand-in,
+ * capture install, the seed rows (one transaction per table, so that each
+ * table is a write group of its own) relayed to Convex.
+ */
+export async function createCapturedAwkwardApp(backend: Backend): Promise<AwkwardApp> {
+  const app = await createAwkwardApp(backend);
+  await app.tandem(['init']);
+  await app.tandem(['codegen', '--convex-dir', 'convex']);
+  await app.startConvex();
+  await app.tandem(['capture', 'install']);
+  for (const statement of SEED.split(';').filter((s) => s.trim())) await app.db.pool.query(statement);
+  await app.tandem(['relay', '--once']);
+  return app;
+}
+
 /** Schemas of the database other than the system ones. */
 export async function userSchemas(db: TestDatabase): Promise<string[]> {
   const { rows } = await db.pool.query<{ nspname: string }>(

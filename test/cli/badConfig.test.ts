@@ -41,8 +41,10 @@ describe.each(backends)('a bad project config is refused with exit 2 through the
       [config({ toolSchema: APP_SCHEMA }), `toolSchema: must differ from the application schema "${APP_SCHEMA}"`],
       [config({ schema: '' }), 'schema: must not be empty'],
     ];
-    for (const [value, message] of cases) {
-      for (const command of [['init'], ['capture', 'install']]) {
+    // Every command loads the config the same way before anything else: init for each case, and
+    // capture install and plan for the first.
+    for (const [index, [value, message]] of cases.entries()) {
+      for (const command of index === 0 ? [['init'], ['capture', 'install'], ['plan']] : [['init']]) {
         const result = await refusedWith(value, command);
         expect(result, `${command.join(' ')} ${JSON.stringify(value)}`).toEqual({
           code: 2,
