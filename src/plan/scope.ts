@@ -4,8 +4,8 @@
  * narrowed by `--tables`. A table Tandem cannot key — no primary key and no
  * key named in the config — or whose table or column names Convex cannot take
  * is skipped and reported with the reason, never half-mirrored; naming such a
- * table in `include` is an error. Excluded and
- * legacy tables are refused outright, so they can never end up in a plan.
+ * table in `include` is an error. Excluded and legacy tables are refused
+ * outright, so they can never end up in a plan.
  */
 import { neverMirrored, type ProjectConfig } from '../config/projectConfig.js';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
