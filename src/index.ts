@@ -25,6 +25,7 @@ export {
   toolSchema,
   toolSchemaOf,
   toolSchemaNameProblem,
+  schemaNameProblem,
   toolScopedName,
   toolLockKey,
   DEFAULT_TOOL_SCHEMA,

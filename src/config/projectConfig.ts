@@ -13,12 +13,13 @@ import { ConfigError } from '../core/errors.js';
 import type { InvariantSuite } from '../parity/invariantSuite.js';
 import type { ApplicationPlugin } from '../application/plugin.js';
 import { alertsConfigSchema, resolveAlertPolicy, type AlertPolicy } from '../alerts/rules.js';
-import { DEFAULT_TOOL_SCHEMA_NAME, toolSchemaNameProblem } from '../core/toolSchema.js';
+import { DEFAULT_TOOL_SCHEMA_NAME, schemaNameProblem, toolSchemaNameProblem } from '../core/toolSchema.js';
 
 /**
- * A Postgres identifier as Tandem uses it: table and schema names become
- * Convex table names and appear in generated code, so they keep to the
- * characters both sides accept without quoting tricks.
+ * A table or column name as Tandem uses it: table names become Convex table
+ * names and appear in generated code, so they keep to the characters both sides
+ * accept without quoting tricks. Schema names never reach Convex: they are only
+ * written in SQL, always quoted, so they may be any name Postgres can quote.
  */
 const identifier = z
   .string()
@@ -26,6 +27,14 @@ const identifier = z
   .max(63, 'Postgres identifiers are at most 63 bytes');
 
 const tableList = z.array(identifier);
+
+/**
+ * Tables left out: any name the schema may hold, so a table whose name Convex
+ * cannot take (`"Line Item"`) can be excluded to silence its skip notice.
+ * (`legacyTables` stays lower-case: the guard reads those names as SQL, where
+ * an unquoted name folds to lower case and a dot separates the schema.)
+ */
+const excludedTableList = z.array(z.string().min(1, 'must not be empty'));
 
 const heavyColumns = z
   .object({
@@ -69,8 +78,8 @@ const rollbackRules = z
 
 export const projectConfigSchema = z
   .object({
-    /** The application's Postgres schema. */
-    schema: identifier.default('public'),
+    /** The application's Postgres schema (any quotable name; checked below). */
+    schema: z.string().default('public'),
     /** Tandem's own schema (outbox, checkpoints, history, audit). */
     toolSchema: z.string().default(DEFAULT_TOOL_SCHEMA_NAME),
     /**
@@ -79,7 +88,7 @@ export const projectConfigSchema = z
      */
     include: tableList.optional(),
     /** Tables never mirrored; foreign keys to them stay plain values. */
-    exclude: tableList.default([]),
+    exclude: excludedTableList.default([]),
     /**
      * Tables that runtime code must no longer touch (`tandem guard`). They
      * are never mirrored either.
@@ -259,7 +268,9 @@ export function parseProjectConfig(
     throw new ConfigError(`${source}: ${key}`, message);
   }
   const c = parsed.data;
-  // Any name Postgres can quote, except what would break the generated PL/pgSQL (see toolSchema.ts).
+  // Any name Postgres can quote (see toolSchema.ts); the tool schema also no `$`.
+  const schemaProblem = schemaNameProblem(c.schema);
+  if (schemaProblem) throw new ConfigError(`${source}: schema`, schemaProblem);
   const toolProblem = toolSchemaNameProblem(c.toolSchema);
   if (toolProblem) throw new ConfigError(`${source}: toolSchema`, toolProblem);
   if (c.schema === c.toolSchema)

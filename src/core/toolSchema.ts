@@ -25,17 +25,29 @@ export const DEFAULT_TOOL_SCHEMA_NAME = 'tandem';
 
 const MAX_IDENTIFIER_BYTES = 63;
 
-/** Why a name cannot be a tool schema, or null when it can. */
-export function toolSchemaNameProblem(name: string): string | null {
+/**
+ * Why a name cannot be a schema Tandem works in (the application's or its own),
+ * or null when it can. Any name Postgres can quote is fine: every statement
+ * writes a schema name as a quoted identifier or passes it as a bound value.
+ */
+export function schemaNameProblem(name: string): string | null {
   if (name.length === 0) return 'must not be empty';
   if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES)
     return `"${name}" is longer than Postgres's ${MAX_IDENTIFIER_BYTES}-byte identifier limit`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'must not contain control characters';
-  // Migrations and generated trigger functions are PL/pgSQL in $$ quotes: a `$`
-  // in the name could end the body early.
-  if (name.includes('$')) return `"${name}" contains "$", which Tandem does not allow in its schema name`;
   if (name.toLowerCase().startsWith('pg_')) return `"${name}": names starting with pg_ are reserved by PostgreSQL`;
+  return null;
+}
+
+/** Why a name cannot be a tool schema, or null when it can. */
+export function toolSchemaNameProblem(name: string): string | null {
+  const problem = schemaNameProblem(name);
+  if (problem) return problem;
+  // Migrations and generated trigger functions are PL/pgSQL in $$ quotes: a `$`
+  // in the name could end the body early. (The application schema never
+  // appears inside a function body, so it may contain one.)
+  if (name.includes('$')) return `"${name}" contains "$", which Tandem does not allow in its schema name`;
   return null;
 }
 

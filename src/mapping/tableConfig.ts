@@ -120,7 +120,12 @@ export function heavyColumnSet(table: TableConfig): ReadonlySet<string> {
   return new Set(table.heavy?.columns ?? []);
 }
 
-const COLUMN_NAME = /^[a-z][a-z0-9_]*$/;
+/**
+ * The names a mirrored table and its columns must have: they become Convex
+ * table and field names and keys in generated code.
+ */
+export const MIRROR_NAME = /^[a-z][a-z0-9_]*$/;
+const COLUMN_NAME = MIRROR_NAME;
 
 /**
  * Rejects configurations the Convex side cannot represent: column names Convex

@@ -34,12 +34,23 @@ import { GateNotMetError } from './advance.js';
 import { latestEvidence, writePhase } from './store.js';
 import { tableSource } from './archive.js';
 import { TEXT_FORM_SETTINGS, tableRowsDigest } from './archiveFormat.js';
-import type { ToolSchema } from '../core/toolSchema.js';
+import { toolScopedName, type ToolSchema } from '../core/toolSchema.js';
 
+/** The retired schema of the default tool schema `tandem`. */
 export const DEFAULT_RETIRED_SCHEMA = 'tandem_retired';
 
+/**
+ * Where a decommissioned table is kept unless told otherwise: `tandem_retired`
+ * for the default tool schema, `tandem_retired_<8 hex digits>` for any other,
+ * so two Tandem installations in one database (two apps, each with a table
+ * named `account`) never move their tables into the same schema.
+ */
+export function retiredSchemaOf(tool: ToolSchema): string {
+  return toolScopedName(tool, DEFAULT_RETIRED_SCHEMA);
+}
+
 export interface DecommissionOptions extends ChecklistOptions {
-  /** Where the table is kept: moved into this schema (default tandem_retired)… */
+  /** Where the table is kept: moved into this schema (default retiredSchemaOf(tool): tandem_retired for `tandem`)… */
   retiredSchema?: string;
   /** …or renamed in place to this name instead. */
   renameTo?: string;
@@ -143,7 +154,7 @@ async function retireTable(
     await tx.query(`ALTER TABLE ${source} RENAME TO ${quoteIdentifier(options.renameTo)}`);
     kept = { schema: table.schema, table: options.renameTo };
   } else {
-    const retired = options.retiredSchema ?? DEFAULT_RETIRED_SCHEMA;
+    const retired = options.retiredSchema ?? retiredSchemaOf(tool);
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(retired)}`);
     await tx.query(`ALTER TABLE ${source} SET SCHEMA ${quoteIdentifier(retired)}`);
     kept = { schema: retired, table: table.name };

@@ -57,6 +57,7 @@ export { restoreArchive, type RestoreOptions, type RestoreResult } from './resto
 export {
   decommissionTable,
   DEFAULT_RETIRED_SCHEMA,
+  retiredSchemaOf,
   type DecommissionOptions,
   type DecommissionResult,
 } from './decommission.js';

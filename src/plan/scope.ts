@@ -2,12 +2,14 @@
  * Which tables a plan covers: the tables the config includes (or every table
  * of the application schema but the excluded and legacy ones), optionally
  * narrowed by `--tables`. A table Tandem cannot key — no primary key and no
- * key named in the config — is skipped and reported with the reason, never
- * half-mirrored; naming such a table in `include` is an error. Excluded and
- * legacy tables are refused outright, so they can never end up in a plan.
+ * key named in the config — or whose table or column names Convex cannot take
+ * is skipped and reported with the reason, never half-mirrored; naming such a
+ * table in `include` is an error. Excluded and legacy tables are refused
+ * outright, so they can never end up in a plan.
  */
 import { neverMirrored, type ProjectConfig } from '../config/projectConfig.js';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
+import { MIRROR_NAME, quoteIdentifier } from '../mapping/tableConfig.js';
 import type { Catalog, CatalogTable } from '../postgres/catalog/index.js';
 
 export interface SkippedTable {
@@ -29,6 +31,11 @@ function configKey(config: ProjectConfig, key: string): string {
   return `${config.file ?? 'config'}: ${key}`;
 }
 
+/** A schema name for a message: as is when plain, else as SQL writes it (`"My App-""2"""`). */
+function schemaForMessage(schema: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(schema) ? schema : quoteIdentifier(schema);
+}
+
 /** Names in the config (`configKey`) or on the command line (`--tables`) must be tables of the schema. */
 function requireTablesExist(
   catalog: Catalog,
@@ -38,7 +45,7 @@ function requireTablesExist(
   const present = new Set(catalog.tables.map((t) => t.name));
   for (const table of tables) {
     if (present.has(table)) continue;
-    const message = `table ${catalog.schema}.${table} does not exist (or is not an ordinary or partitioned table)`;
+    const message = `table ${schemaForMessage(catalog.schema)}.${table} does not exist (or is not an ordinary or partitioned table)`;
     if ('configKey' in where) throw new ConfigError(where.configKey, message);
     throw new InvalidInputError(where.option, message);
   }
@@ -57,8 +64,26 @@ function arrayKeyColumn(table: CatalogTable, columns: readonly string[]): string
   return columns.find((c) => table.columns.find((col) => col.name === c)?.isArray) ?? null;
 }
 
-/** Why a table cannot be keyed (no primary key, or an array in it), or null when it can. */
-function unkeyable(table: CatalogTable): string | null {
+/**
+ * Why a table's names cannot be carried to Convex, or null when they can. A
+ * table or column name outside [a-z][a-z0-9_]* (capitals, a space, a dash, a
+ * quote) is fine in Postgres, where Tandem always quotes it, but not as a
+ * Convex table or field name: the table is skipped, never half-mirrored.
+ */
+function unnameable(table: CatalogTable): string | null {
+  if (!MIRROR_NAME.test(table.name))
+    return `table name ${JSON.stringify(table.name)} is not a Convex table name ([a-z][a-z0-9_]*): rename the table, or list it in exclude`;
+  // Virtual generated columns are not mirrored (mirrorConfigFromCatalog), so their names do not matter.
+  const column = table.columns.find((c) => !c.virtual && !MIRROR_NAME.test(c.name));
+  if (column)
+    return `column name ${JSON.stringify(column.name)} is not a Convex field name ([a-z][a-z0-9_]*): rename the column, or list the table in exclude`;
+  return null;
+}
+
+/** Why a table cannot be mirrored (a name Convex cannot take, no primary key, or an array in it), or null when it can. */
+function whyNotMirrorable(table: CatalogTable): string | null {
+  const names = unnameable(table);
+  if (names !== null) return names;
   if (table.primaryKey === null) return skipReason(table.name);
   const array = arrayKeyColumn(table, table.primaryKey.columns);
   if (array === null) return null;
@@ -66,8 +91,8 @@ function unkeyable(table: CatalogTable): string | null {
   return `primary key column ${array} is an array (${declared}); Tandem keys rows by scalar columns only`;
 }
 
-function keyless(table: CatalogTable): boolean {
-  return unkeyable(table) !== null;
+function notMirrorable(table: CatalogTable): boolean {
+  return whyNotMirrorable(table) !== null;
 }
 
 /**
@@ -83,7 +108,7 @@ export function applyKeyOverrides(catalog: Catalog, config: ProjectConfig): Cata
   for (const [name, columns] of overrides) {
     const where = configKey(config, `keys.${name}`);
     const table = tables.get(name);
-    if (!table) throw new ConfigError(where, `table ${catalog.schema}.${name} does not exist`);
+    if (!table) throw new ConfigError(where, `table ${schemaForMessage(catalog.schema)}.${name} does not exist`);
     if (table.primaryKey)
       throw new ConfigError(
         where,
@@ -119,14 +144,29 @@ export function planScope(
   config: ProjectConfig,
   only?: readonly string[],
 ): PlanScope {
+  if (catalog.schemaMissing)
+    throw new ConfigError(
+      configKey(config, 'schema'),
+      `schema ${schemaForMessage(catalog.schema)} does not exist in the database`,
+    );
   const notMirrored = neverMirrored(config);
   const byName = new Map(catalog.tables.map((t) => [t.name, t]));
   requireTablesExist(catalog, Object.keys(config.heavy), { configKey: configKey(config, 'heavy') });
+  for (const [table, heavy] of Object.entries(config.heavy)) {
+    const found = byName.get(table)!;
+    for (const column of heavy.columns) {
+      const where = configKey(config, `heavy.${table}.columns`);
+      if (!found.columns.some((c) => c.name === column))
+        throw new ConfigError(where, `column ${table}.${column} does not exist`);
+      if (found.primaryKey?.columns.includes(column))
+        throw new ConfigError(where, `column ${table}.${column} is in the key; a heavy column cannot be`);
+    }
+  }
   let candidates: string[];
   if (config.include) {
     requireTablesExist(catalog, config.include, { configKey: configKey(config, 'include') });
     for (const table of config.include) {
-      const reason = unkeyable(byName.get(table)!);
+      const reason = whyNotMirrorable(byName.get(table)!);
       if (reason !== null) throw new ConfigError(configKey(config, 'include'), `${table}: ${reason}`);
     }
     candidates = config.include;
@@ -134,9 +174,9 @@ export function planScope(
     candidates = catalog.tables.map((t) => t.name).filter((t) => !notMirrored.has(t));
   }
   const skipped = candidates
-    .filter((t) => keyless(byName.get(t)!))
-    .map((table) => ({ table, reason: unkeyable(byName.get(table)!)! }));
-  const mirrored = candidates.filter((t) => !keyless(byName.get(t)!));
+    .filter((t) => notMirrorable(byName.get(t)!))
+    .map((table) => ({ table, reason: whyNotMirrorable(byName.get(table)!)! }));
+  const mirrored = candidates.filter((t) => !notMirrorable(byName.get(t)!));
   for (const table of Object.keys(config.heavy)) {
     if (!mirrored.includes(table))
       throw new ConfigError(configKey(config, `heavy.${table}`), 'not a mirrored table');

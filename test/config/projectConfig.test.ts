@@ -105,9 +105,13 @@ describe('project config', () => {
   it('refuses a wrong type or value, naming the key', async () => {
     const file = write('tandem.config.json', JSON.stringify({ heavy: { story: { columns: 'text' } } }));
     await expect(load()).rejects.toThrow(`${file}: heavy.story.columns: `);
-    write('tandem.config.json', JSON.stringify({ schema: 'Public' }));
+    write('tandem.config.json', JSON.stringify({ schema: 7 }));
     await expect(load()).rejects.toThrow(
-      new ConfigError(`${file}: schema`, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)'),
+      new ConfigError(`${file}: schema`, 'Invalid input: expected string, received number'),
+    );
+    write('tandem.config.json', JSON.stringify({ include: ['Line Item'] }));
+    await expect(load()).rejects.toThrow(
+      new ConfigError(`${file}: include.0`, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)'),
     );
     write('tandem.config.json', JSON.stringify({ mirror: { waitMs: -1 } }));
     await expect(load()).rejects.toThrow(`${file}: mirror.waitMs: `);
@@ -126,8 +130,33 @@ describe('project config', () => {
       new ConfigError('c.json: toolSchema', 'must differ from the application schema "tandem"'),
     );
     expect(parseProjectConfig({ toolSchema: 'mirror_state' }, 'c.json').toolSchema).toBe('mirror_state');
+    expect(() => parseProjectConfig({ schema: 'Mig-Tool "1"', toolSchema: 'Mig-Tool "1"' }, 'c.json')).toThrow(
+      new ConfigError('c.json: toolSchema', 'must differ from the application schema "Mig-Tool "1""'),
+    );
     expect(() => parseProjectConfig({ toolSchema: 'pg_mirror' }, 'c.json')).toThrow(
       new ConfigError('c.json: toolSchema', '"pg_mirror": names starting with pg_ are reserved by PostgreSQL'),
+    );
+  });
+
+  it('takes any quotable application schema name, and tables it excludes by any name', () => {
+    const config = parseProjectConfig({ schema: 'My App-"2"', exclude: ['Line Item'] }, 'c.json');
+    expect([config.schema, config.exclude]).toEqual(['My App-"2"', ['Line Item']]);
+    // The guard reads legacy names as SQL (unquoted folds to lower case): they stay plain.
+    expect(() => parseProjectConfig({ legacyTables: ['Old Users'] }, 'c.json')).toThrow(
+      new ConfigError('c.json: legacyTables.0', 'must be a lower-case identifier ([a-z_][a-z0-9_]*)'),
+    );
+    // A `$` is fine here: the application schema never appears inside a PL/pgSQL body.
+    expect(parseProjectConfig({ schema: 'a$b' }, 'c.json').schema).toBe('a$b');
+    for (const [schema, message] of [
+      ['', 'must not be empty'],
+      ['x'.repeat(64), `"${'x'.repeat(64)}" is longer than Postgres's 63-byte identifier limit`],
+      ['a\nb', 'must not contain control characters'],
+      ['pg_app', '"pg_app": names starting with pg_ are reserved by PostgreSQL'],
+    ] as const) {
+      expect(() => parseProjectConfig({ schema }, 'c.json'), schema).toThrow(new ConfigError('c.json: schema', message));
+    }
+    expect(() => parseProjectConfig({ exclude: [''] }, 'c.json')).toThrow(
+      new ConfigError('c.json: exclude.0', 'must not be empty'),
     );
   });
 

@@ -229,6 +229,24 @@ describe.each(backends)('schema change under capture [%s]', (backend) => {
     await expectStoreEqualsPostgres();
   });
 
+  it('a column renamed to a name Convex cannot take pauses only its table, with the reason in discovery', async () => {
+    await db.pool.query(`ALTER TABLE kiosk.item RENAME COLUMN label TO "Label"`);
+    await db.pool.query(`UPDATE kiosk.item SET qty = 5 WHERE sku = 'a'`);
+    await db.pool.query(`INSERT INTO kiosk.visit VALUES (2, 'still flowing')`);
+    await relay.drain();
+    expect((await pausedTables(db.pool, DEFAULT_TOOL_SCHEMA)).map((p) => [p.table, p.reason, p.detail])).toEqual([
+      ['item', 'table "item" is no longer in the live mirror', { added: [], dropped: [], retyped: [], tableMissing: true }],
+    ]);
+    expect(store.table('visit')['2']).toEqual({ id: 2, note: 'still flowing' });
+    expect([await pending('item'), await deadLetters()]).toEqual([1, 0]);
+    expect((await discoverMirror(db.pool, PROJECT)).skipped).toEqual([
+      {
+        table: 'item',
+        reason: 'column name "Label" is not a Convex field name ([a-z][a-z0-9_]*): rename the column, or list the table in exclude',
+      },
+    ]);
+  });
+
   it('a column retyped (int → text) pauses the table with both types named', async () => {
     await db.pool.query(`ALTER TABLE kiosk.item ALTER COLUMN qty TYPE text`);
     await db.pool.query(`UPDATE kiosk.item SET qty = 'six' WHERE sku = 'b'`);

@@ -11,26 +11,30 @@ import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { APP_NOTES, APP_SCHEMA, LEDGER, makeAppConvexDir } from '../convex/anyAppFixture.js';
 import { createTestDatabase, type Backend, type TestDatabase } from '../support/db.js';
-import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
+import { DEFAULT_TOOL_SCHEMA, type ToolSchema } from '../../src/core/toolSchema.js';
+import { quoteIdentifier, type MirrorConfig } from '../../src/mapping/index.js';
 
-export const LEDGER_DDL = `
-CREATE SCHEMA ledger;
-CREATE TYPE ledger.entry_kind AS ENUM ('debit', 'credit');
-CREATE TABLE ledger.account (
+/** The ledger's DDL in the schema `schemaSql` (a quoted identifier or a plain name). */
+export const ledgerDdl = (schemaSql: string) => `
+CREATE SCHEMA ${schemaSql};
+CREATE TYPE ${schemaSql}.entry_kind AS ENUM ('debit', 'credit');
+CREATE TABLE ${schemaSql}.account (
   code text PRIMARY KEY,
   holder varchar NOT NULL,
   balance numeric NOT NULL,
   opened_at timestamptz,
   tags text[]
 );
-CREATE TABLE ledger.entry (
-  account_code text NOT NULL REFERENCES ledger.account (code),
+CREATE TABLE ${schemaSql}.entry (
+  account_code text NOT NULL REFERENCES ${schemaSql}.account (code),
   line integer NOT NULL,
   amount numeric NOT NULL,
-  kind ledger.entry_kind NOT NULL,
+  kind ${schemaSql}.entry_kind NOT NULL,
   memo text,
   PRIMARY KEY (account_code, line)
 );`;
+
+export const LEDGER_DDL = ledgerDdl('ledger');
 
 /** The app's write paths, in Convex: every write goes through withChangeLog for the cut-over tables. */
 export const LEDGER_WRITES = `import { v } from 'convex/values';
@@ -73,7 +77,22 @@ export interface LedgerStack {
   close(): Promise<void>;
 }
 
-export async function openLedger(backend: Backend): Promise<LedgerStack> {
+/** The ledger's mirror config with its tables in `schema` instead of `ledger`. */
+export function ledgerIn(schema: string): MirrorConfig {
+  return { schema, tables: LEDGER.tables.map((t) => ({ ...t, schema })) };
+}
+
+/**
+ * The ledger in Postgres and in the embedded Convex target; by default in
+ * schema `ledger` with the default tool schema, or in the schema and tool
+ * schema given.
+ */
+export async function openLedger(
+  backend: Backend,
+  names: { schema?: string; tool?: ToolSchema } = {},
+): Promise<LedgerStack> {
+  const schema = names.schema ?? 'ledger';
+  const tool = names.tool ?? DEFAULT_TOOL_SCHEMA;
   const convexDir = makeAppConvexDir({
     'schema.ts': APP_SCHEMA,
     'notes.ts': APP_NOTES,
@@ -81,9 +100,9 @@ export async function openLedger(backend: Backend): Promise<LedgerStack> {
   });
   writeConvexFiles(await renderConvexFiles(convexDir, LEDGER));
   const db = await createTestDatabase(backend);
-  await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
-  await db.pool.query(LEDGER_DDL);
-  await installCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, tables: ['account', 'entry'], mirror: LEDGER });
+  await migrate(db.pool, tool);
+  await db.pool.query(ledgerDdl(quoteIdentifier(schema)));
+  await installCapture(db.pool, { tool, tables: ['account', 'entry'], mirror: ledgerIn(schema) });
   const target = new EmbeddedConvexTarget({ convexDir });
   return {
     db,

@@ -11,7 +11,7 @@ import type { WriteGroupSource } from '../../src/reverseSync/service.js';
 type Group = { name: string; stage: 'postgres' | 'convex-shadow' | 'convex'; tables: string[] };
 
 function stagesOf(groups: Group[]): WriteGroupSource & { set(name: string, stage: Group['stage']): void } {
-  const listeners = new Set<() => void>();
+  const listeners = new Set<Parameters<WriteGroupSource['onChange']>[0]>();
   return {
     groups: () => groups,
     onChange(listener) {
@@ -20,7 +20,7 @@ function stagesOf(groups: Group[]): WriteGroupSource & { set(name: string, stage
     },
     set(name, stage) {
       groups.find((g) => g.name === name)!.stage = stage;
-      for (const l of listeners) l();
+      for (const l of listeners) l([]);
     },
   };
 }

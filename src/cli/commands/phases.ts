@@ -295,7 +295,7 @@ function registerDecommission(program: Command): void {
       'Retire an archived table: capture removed, table kept (moved or renamed) unless --drop',
     )
     .requiredOption('--src <paths...>', 'sources the guard scans: no SQL may reference the table')
-    .option('--retired-schema <schema>', 'schema the table is moved into (default tandem_retired)')
+    .option('--retired-schema <schema>', 'schema the table is moved into (default tandem_retired; tandem_retired_<hash> for another toolSchema)')
     .option('--rename-to <name>', 'rename the table in place instead of moving it')
     .option('--drop', 'drop the table (needs --why)')
     .option('--why <reason>', 'why (audited)')

@@ -36,5 +36,7 @@ export async function readCatalog(
   });
   // Code-point order, independent of the server's collation.
   tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { schema, tables };
+  if (tables.length > 0) return { schema, tables };
+  const found = await db.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [schema]);
+  return found.rowCount ? { schema, tables } : { schema, tables, schemaMissing: true };
 }

@@ -79,6 +79,12 @@ export interface Catalog {
   schema: string;
   /** Ordinary and partitioned tables of the schema (partitions left out), sorted by name. */
   tables: CatalogTable[];
+  /**
+   * True when the database has no schema of that name (a typo in the config's
+   * `schema`): an empty schema and a missing one both have no tables, but only
+   * the missing one is a mistake to report.
+   */
+  schemaMissing?: boolean;
 }
 
 export function catalogTable(catalog: Catalog, name: string): CatalogTable | undefined {
