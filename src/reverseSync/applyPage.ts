@@ -1,17 +1,17 @@
 /**
  * One step of the reverse-sync worker: one Postgres transaction that takes the
  * cursor row's lock (so workers serialize and entries go in log order), reads
- * the next page of the Convex change log after the cursor, applies it entry by
- * entry (each under a savepoint), moves the cursor and commits. Only then is
- * the page pruned in Convex. A crash before the commit leaves the cursor where
+ * the next page of the Convex change log after the cursor, applies it in one
+ * call that runs the entries in log order, each all or nothing, up to the
+ * first that fails (applyToPostgres.ts), moves the cursor and commits. Only
+ * then is the page pruned in Convex. A crash before the commit leaves the cursor where
  * it was (the page is read again); a crash after it leaves entries in Convex
  * that are already applied (the cursor skips them, and the versioned apply
  * would too): nothing is lost and nothing is applied twice.
  */
 import type pg from 'pg';
-import { convexToJson, type Value } from 'convex/values';
 import { MappingError, type MirrorConfig } from '../mapping/index.js';
-import { applyReverseChange } from './applyToPostgres.js';
+import { applyReverseChanges, type BatchItem, type DeadLetterOrder } from './applyToPostgres.js';
 import type { ChangeLogEntry, ChangeLogSource } from './changeLog.js';
 import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
 
@@ -55,35 +55,7 @@ export interface PageResult {
 
 export const DEFAULT_PAGE_SIZE = 200;
 
-/** An entry the worker gave up on, with why (written instead of applying it). */
-export interface DeadLetterOrder {
-  reason: string;
-  column: string | null;
-  attempts: number;
-}
-
-async function writeDeadLetter(
-  client: pg.ClientBase, tool: ToolSchema,
-  entry: ChangeLogEntry,
-  order: DeadLetterOrder,
-): Promise<void> {
-  const doc = entry.doc === undefined ? null : JSON.stringify(convexToJson(entry.doc as Value));
-  await client.query(
-    `INSERT INTO ${tool.sql}.reverse_sync_dead_letter (seq, table_name, key, op, version, doc, reason, column_name, attempts)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      entry.seq,
-      entry.table,
-      entry.pgKey,
-      entry.op,
-      entry.version,
-      doc,
-      order.reason,
-      order.column,
-      order.attempts,
-    ],
-  );
-}
+export type { DeadLetterOrder };
 
 /** The write would come back to Convex through capture: a capture trigger older than migration 0014's rule. */
 export class EchoError extends Error {
@@ -144,27 +116,30 @@ export async function applyNextPage(
     const retired = await decommissionedTables(client, tool);
     const page = await deps.source.readChangeLog(cursor, pageSize);
     result.read = page.entries.length;
-    for (const entry of page.entries) {
-      if (entry.seq <= cursor) continue;
-      await client.query('SAVEPOINT entry');
-      try {
+    const items: BatchItem[] = page.entries
+      .filter((entry) => entry.seq > cursor)
+      .map((entry): BatchItem => {
         const order = deadLetters.get(entry.seq);
-        if (retired.has(entry.table)) result.retired++;
-        else if (order) {
-          await writeDeadLetter(client, tool, entry, order);
-          result.deadLettered++;
-        } else if ((await applyReverseChange(client, tool, deps.config, entry)) === 'applied') {
-          result.applied++;
-          result.maxVersion = Math.max(result.maxVersion, entry.version);
-        } else result.skipped++;
-        await client.query('RELEASE SAVEPOINT entry');
-        cursor = entry.seq;
-      } catch (error) {
-        await client.query('ROLLBACK TO SAVEPOINT entry');
-        const err = error instanceof Error ? error : new Error(String(error));
-        result.failure = { entry, error: err, permanent: err instanceof MappingError };
-        break;
-      }
+        if (retired.has(entry.table)) return { entry, action: 'retire' };
+        if (order) return { entry, action: 'dead-letter', order };
+        return { entry, action: 'apply' };
+      });
+    // The whole page in one call (applyToPostgres.ts), in log order, stopping at the first failure.
+    const batch = await applyReverseChanges(client, tool, deps.config, items);
+    batch.outcomes.forEach((outcome, index) => {
+      const { entry } = items[index]!;
+      if (outcome === 'applied') {
+        result.applied++;
+        result.maxVersion = Math.max(result.maxVersion, entry.version);
+      } else if (outcome === 'skipped') result.skipped++;
+      else if (outcome === 'retired') result.retired++;
+      else result.deadLettered++;
+      cursor = entry.seq;
+    });
+    if (batch.failure) {
+      const { entry } = items[batch.failure.index]!;
+      const err = batch.failure.error;
+      result.failure = { entry, error: err, permanent: err instanceof MappingError };
     }
     const echoed = await client.query<{ table_name: string }>(
       `SELECT DISTINCT table_name FROM ${tool.sql}.outbox WHERE txid = pg_current_xact_id()`,
