@@ -1,17 +1,17 @@
 /**
  * One step of the reverse-sync worker: one Postgres transaction that takes the
  * cursor row's lock (so workers serialize and entries go in log order), reads
- * the next page of the Convex change log after the cursor, applies it entry by
- * entry (each under a savepoint), moves the cursor and commits. Only then is
- * the page pruned in Convex. A crash before the commit leaves the cursor where
+ * the next page of the Convex change log after the cursor, applies it in one
+ * call that runs the entries in log order, each all or nothing, up to the
+ * first that fails (applyToPostgres.ts), moves the cursor and commits. Only
+ * then is the page pruned in Convex. A crash before the commit leaves the cursor where
  * it was (the page is read again); a crash after it leaves entries in Convex
  * that are already applied (the cursor skips them, and the versioned apply
  * would too): nothing is lost and nothing is applied twice.
  */
 import type pg from 'pg';
-import { convexToJson, type Value } from 'convex/values';
 import { MappingError, type MirrorConfig } from '../mapping/index.js';
-import { applyReverseChange } from './applyToPostgres.js';
+import { applyReverseChanges, type BatchItem, type DeadLetterOrder } from './applyToPostgres.js';
 import type { ChangeLogEntry, ChangeLogSource } from './changeLog.js';
 import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
 
@@ -55,35 +55,7 @@ export interface PageResult {
 
 export const DEFAULT_PAGE_SIZE = 200;
 
-/** An entry the worker gave up on, with why (written instead of applying it). */
-export interface DeadLetterOrder {
-  reason: string;
-  column: string | null;
-  attempts: number;
-}
-
-async function writeDeadLetter(
-  client: pg.ClientBase, tool: ToolSchema,
-  entry: ChangeLogEntry,
-  order: DeadLetterOrder,
-): Promise<void> {
-  const doc = entry.doc === undefined ? null : JSON.stringify(convexToJson(entry.doc as Value));
-  await client.query(
-    `INSERT INTO ${tool.sql}.reverse_sync_dead_letter (seq, table_name, key, op, version, doc, reason, column_name, attempts)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      entry.seq,
-      entry.table,
-      entry.pgKey,
-      entry.op,
-      entry.version,
-      doc,
-      order.reason,
-      order.column,
-      order.attempts,
-    ],
-  );
-}
+export type { DeadLetterOrder };
 
 /** The write would come back to Convex through capture: a capture trigger older than migration 0014's rule. */
 export class EchoError extends Error {
@@ -96,24 +68,59 @@ export class EchoError extends Error {
 }
 
 /**
- * Tables the phases moved to `decommissioned`: their Postgres copy was
+ * Opens the page's transaction in one round trip: capture and freeze told to
+ * let the writes through, the cursor row locked (workers serialize here), and
+ * the tables the phases moved to `decommissioned`: their Postgres copy was
  * archived and retired (moved or dropped), Convex alone holds them, and their
  * change-log entries have nowhere to go. Passing over them keeps the cursor
  * moving for the tables still kept in step.
  */
-async function decommissionedTables(client: pg.ClientBase, tool: ToolSchema): Promise<Set<string>> {
-  const { rows } = await client.query<{ table_name: string }>(
-    `SELECT table_name FROM ${tool.sql}.table_phase WHERE phase = 'decommissioned'`,
-  );
-  return new Set(rows.map((r) => r.table_name));
+async function beginPage(
+  client: pg.ClientBase,
+  tool: ToolSchema,
+): Promise<{ cursor: number; retired: Set<string> }> {
+  // No parameters, so one simple query may carry the three statements. A
+  // setting name, not the tool schema: the capture and freeze triggers read
+  // `tandem.reverse_sync` whatever the tool schema is called.
+  const results = (await client.query(
+    `BEGIN; SET LOCAL tandem.reverse_sync = 'on';
+     SELECT cursor_seq,
+            ARRAY(SELECT table_name FROM ${tool.sql}.table_phase WHERE phase = 'decommissioned') AS retired
+       FROM ${tool.sql}.reverse_sync_state FOR UPDATE`,
+  )) as unknown as Array<pg.QueryResult<{ cursor_seq: string; retired: string[] }>>;
+  const state = results.at(-1)!.rows[0]!;
+  return { cursor: Number(state.cursor_seq), retired: new Set(state.retired) };
 }
 
-/** Keeps every new Postgres outbox seq above the Convex versions applied (see docs/reverse-sync.md). */
-async function advanceOutboxPast(client: pg.ClientBase, tool: ToolSchema, version: number): Promise<void> {
-  await client.query(
-    `SELECT setval(${toolObjectLiteral(tool, 'outbox_seq_seq')}, $1::bigint) WHERE $1::bigint > (SELECT last_value FROM ${tool.sql}.outbox_seq_seq)`,
-    [version],
+/**
+ * Ends the page before its COMMIT, in one round trip: refuses it when it
+ * produced outbox rows (a capture trigger older than migration 0014's rule
+ * would echo the writes back to Convex), else moves the cursor and keeps every
+ * new Postgres outbox seq above the Convex versions applied (see
+ * docs/reverse-sync.md). setval is not transactional, so it runs only when
+ * the page will commit.
+ */
+async function endPage(
+  client: pg.ClientBase,
+  tool: ToolSchema,
+  cursor: number,
+  applied: number,
+  maxVersion: number,
+): Promise<void> {
+  const { rows } = await client.query<{ echoed: string[] }>(
+    `WITH echoed AS (
+       SELECT DISTINCT table_name FROM ${tool.sql}.outbox WHERE txid = pg_current_xact_id()
+     ), moved AS (
+       UPDATE ${tool.sql}.reverse_sync_state SET cursor_seq = $1, applied = applied + $2, updated_at = now()
+        WHERE NOT EXISTS (SELECT 1 FROM echoed)
+     )
+     SELECT ARRAY(SELECT table_name FROM echoed ORDER BY table_name) AS echoed,
+            (SELECT setval(${toolObjectLiteral(tool, 'outbox_seq_seq')}, $3::bigint)
+              WHERE NOT EXISTS (SELECT 1 FROM echoed)
+                AND $3::bigint > (SELECT last_value FROM ${tool.sql}.outbox_seq_seq)) AS raised`,
+    [cursor, applied, maxVersion],
   );
+  if (rows[0]!.echoed.length > 0) throw new EchoError(rows[0]!.echoed);
 }
 
 export async function applyNextPage(
@@ -134,47 +141,37 @@ export async function applyNextPage(
     maxVersion: 0,
   };
   try {
-    // A setting name, not the tool schema: the capture and freeze triggers read
-    // `tandem.reverse_sync` whatever the tool schema is called.
-    await client.query(`BEGIN; SET LOCAL tandem.reverse_sync = 'on'`);
-    const state = await client.query<{ cursor_seq: string }>(
-      `SELECT cursor_seq FROM ${tool.sql}.reverse_sync_state FOR UPDATE`,
-    );
-    let cursor = Number(state.rows[0]!.cursor_seq);
-    const retired = await decommissionedTables(client, tool);
+    const begun = await beginPage(client, tool);
+    let cursor = begun.cursor;
+    const { retired } = begun;
     const page = await deps.source.readChangeLog(cursor, pageSize);
     result.read = page.entries.length;
-    for (const entry of page.entries) {
-      if (entry.seq <= cursor) continue;
-      await client.query('SAVEPOINT entry');
-      try {
+    const items: BatchItem[] = page.entries
+      .filter((entry) => entry.seq > cursor)
+      .map((entry): BatchItem => {
         const order = deadLetters.get(entry.seq);
-        if (retired.has(entry.table)) result.retired++;
-        else if (order) {
-          await writeDeadLetter(client, tool, entry, order);
-          result.deadLettered++;
-        } else if ((await applyReverseChange(client, tool, deps.config, entry)) === 'applied') {
-          result.applied++;
-          result.maxVersion = Math.max(result.maxVersion, entry.version);
-        } else result.skipped++;
-        await client.query('RELEASE SAVEPOINT entry');
-        cursor = entry.seq;
-      } catch (error) {
-        await client.query('ROLLBACK TO SAVEPOINT entry');
-        const err = error instanceof Error ? error : new Error(String(error));
-        result.failure = { entry, error: err, permanent: err instanceof MappingError };
-        break;
-      }
+        if (retired.has(entry.table)) return { entry, action: 'retire' };
+        if (order) return { entry, action: 'dead-letter', order };
+        return { entry, action: 'apply' };
+      });
+    // The whole page in one call (applyToPostgres.ts), in log order, stopping at the first failure.
+    const batch = await applyReverseChanges(client, tool, deps.config, items);
+    batch.outcomes.forEach((outcome, index) => {
+      const { entry } = items[index]!;
+      if (outcome === 'applied') {
+        result.applied++;
+        result.maxVersion = Math.max(result.maxVersion, entry.version);
+      } else if (outcome === 'skipped') result.skipped++;
+      else if (outcome === 'retired') result.retired++;
+      else result.deadLettered++;
+      cursor = entry.seq;
+    });
+    if (batch.failure) {
+      const { entry } = items[batch.failure.index]!;
+      const err = batch.failure.error;
+      result.failure = { entry, error: err, permanent: err instanceof MappingError };
     }
-    const echoed = await client.query<{ table_name: string }>(
-      `SELECT DISTINCT table_name FROM ${tool.sql}.outbox WHERE txid = pg_current_xact_id()`,
-    );
-    if (echoed.rows.length > 0) throw new EchoError(echoed.rows.map((r) => r.table_name));
-    await client.query(
-      `UPDATE ${tool.sql}.reverse_sync_state SET cursor_seq = $1, applied = applied + $2, updated_at = now()`,
-      [cursor, result.applied],
-    );
-    if (result.maxVersion > 0) await advanceOutboxPast(client, tool, result.maxVersion);
+    await endPage(client, tool, cursor, result.applied, result.maxVersion);
     await deps.hooks?.beforeCommit?.(cursor);
     await client.query('COMMIT');
     result.cursor = cursor;

@@ -10,6 +10,11 @@ export {
 } from './changeLog.js';
 export {
   applyReverseChange,
+  applyReverseChanges,
+  type BatchItem,
+  type BatchOutcome,
+  type BatchResult,
+  type DeadLetterOrder,
   type ReverseApplyOptions,
   type ReverseApplyOutcome,
 } from './applyToPostgres.js';

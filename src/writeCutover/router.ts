@@ -127,6 +127,8 @@ export function createWriteRouter<H extends WriteHandlers>(
       throw new InvalidInputError('groups', `${path} is not a write path of the handlers`);
 
   const paused = new Set<string>();
+  /** Pauses taken per group, so a resume's late release cannot lift a newer pause. */
+  const pauses = new Map<string, number>();
   const running = new Map<string, number>();
   const drained = new Map<string, Array<() => void>>();
   let wake: Array<() => void> = [];
@@ -233,14 +235,26 @@ export function createWriteRouter<H extends WriteHandlers>(
     inFlight: (group) => running.get(group) ?? 0,
     async pause(group) {
       paused.add(group);
+      pauses.set(group, (pauses.get(group) ?? 0) + 1);
       if ((running.get(group) ?? 0) === 0) return;
       await new Promise<void>((resolve) =>
         drained.set(group, [...(drained.get(group) ?? []), resolve]),
       );
     },
     resume(group) {
-      paused.delete(group);
-      wakeAll();
+      // The switch has committed its stage, but this process's stage source
+      // may not have seen it yet (it polls or listens): a switch quicker than
+      // the poll would let the held writes run at the old stage, into the
+      // store that just stopped being the writer. So they wait for a fresh read.
+      const caughtUp = options.stages.refresh?.();
+      const pause = pauses.get(group);
+      const release = () => {
+        // A later pause of the group (the next switch) keeps it held.
+        if (pauses.get(group) === pause) paused.delete(group);
+        wakeAll();
+      };
+      if (!caughtUp) release();
+      else void caughtUp.then(release, release);
     },
     async settled() {
       let last: Promise<void> | undefined;

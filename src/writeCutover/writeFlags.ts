@@ -23,6 +23,12 @@ export interface WriteStageSource {
   isPaused?(group: string): boolean;
   /** Called when stages or pauses may have changed. */
   onChange?(listener: (changes: WriteStageChangeEvent[]) => void): () => void;
+  /**
+   * Reads the stored stages now. The router calls it when a switch in this
+   * process lifts its hold, so held writes see the stage the switch committed
+   * rather than the last one polled.
+   */
+  refresh?(): Promise<void>;
 }
 
 export interface WriteStageChangeEvent {

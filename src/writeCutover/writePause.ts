@@ -9,7 +9,6 @@
  */
 import type pg from 'pg';
 import type { Logger } from '../log.js';
-import { withTransaction } from '../postgres/database.js';
 import { writeStageChannel } from './groupStore.js';
 import { toolObjectLiteral, type ToolSchema } from '../core/toolSchema.js';
 
@@ -39,21 +38,25 @@ export interface SwitchTiming {
   clock?: () => number;
 }
 
-/** Sets or clears a group's `paused_at` and tells listening routers. */
+/**
+ * Sets or clears a group's `paused_at` and tells listening routers. One
+ * statement (the update in a CTE, the notify sent when it commits), so the
+ * pause costs one round trip: while the process is busy, each round trip can
+ * take a long time, and the group's writes are held from here on.
+ */
 export async function setWritesPaused(
   pool: pg.Pool,
   tool: ToolSchema,
   group: string,
   paused: boolean,
 ): Promise<void> {
-  await withTransaction(pool, async (tx) => {
-    await tx.query(
-      `UPDATE ${tool.sql}.write_group SET paused_at = CASE WHEN $2 THEN now() END,
-              version = nextval(${toolObjectLiteral(tool, 'write_stage_version')}) WHERE name = $1`,
-      [group, paused],
-    );
-    await tx.query('SELECT pg_notify($1, $2)', [writeStageChannel(tool), group]);
-  });
+  await pool.query(
+    `WITH changed AS (
+       UPDATE ${tool.sql}.write_group SET paused_at = CASE WHEN $2::boolean THEN now() END,
+              version = nextval(${toolObjectLiteral(tool, 'write_stage_version')}) WHERE name = $1::text)
+     SELECT pg_notify($3::text, $1::text)`,
+    [group, paused, writeStageChannel(tool)],
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -31,6 +31,7 @@ const EXPECTED = [
   { version: 14, name: 'reverse_sync' },
   { version: 15, name: 'read_instances' },
   { version: 16, name: 'relay_claims' },
+  { version: 17, name: 'reverse_sync_page' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -94,9 +95,9 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    // Undo the latest migration (0016, relay_claims): its table, and the outbox's lease columns back.
-    await db.pool.query('DROP TABLE tandem.relay_claim');
-    await db.pool.query('ALTER TABLE tandem.outbox ADD COLUMN leased_by text NULL, ADD COLUMN lease_expires_at timestamptz NULL');
+    // Undo the latest migration (0017, reverse_sync_page): its two functions.
+    await db.pool.query('DROP FUNCTION tandem.reverse_sync_apply(jsonb, text[], boolean)');
+    await db.pool.query('DROP FUNCTION tandem.reverse_sync_apply_entry(jsonb, text, boolean)');
     expect(await schemaStatus(db.pool, DEFAULT_TOOL_SCHEMA)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -106,21 +107,13 @@ describe.each(backends)('migrate [%s]', (backend) => {
     );
     expect(await migrate(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
-      `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-        WHERE attrelid = 'tandem.relay_claim'::regclass AND attnum > 0 ORDER BY attnum`,
+      `SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args FROM pg_proc p
+        WHERE p.pronamespace = 'tandem'::regnamespace AND p.proname LIKE 'reverse_sync_apply%' ORDER BY 1`,
     );
     expect(rows).toEqual([
-      { attname: 'id', type: 'bigint' },
-      { attname: 'leased_by', type: 'text' },
-      { attname: 'txids', type: 'xid8[]' },
-      { attname: 'claimed_at', type: 'timestamp with time zone' },
-      { attname: 'expires_at', type: 'timestamp with time zone' },
+      { proname: 'reverse_sync_apply', args: 'statements jsonb, entries text[], same_version boolean' },
+      { proname: 'reverse_sync_apply_entry', args: 'statements jsonb, entry_text text, same_version boolean' },
     ]);
-    const lease = await db.pool.query(
-      `SELECT attname FROM pg_attribute
-        WHERE attrelid = 'tandem.outbox'::regclass AND attname LIKE 'lease%' AND NOT attisdropped`,
-    );
-    expect(lease.rows).toEqual([]);
   });
 
   it('refuses a database migrated by a newer Tandem', async () => {

@@ -244,6 +244,49 @@ describe('write router', () => {
     expect(calls).toEqual(['convex start 1', 'convex end 1', 'postgres 2']);
   });
 
+  it('after a switch in this process, held writes wait until the stage source has read the new stage', async () => {
+    const calls: string[] = [];
+    // A source that learns the committed stage only when it reads it (its poll not come yet).
+    let committed: WriteStage = 'convex';
+    let seen: WriteStage = 'convex';
+    const reads: Array<() => void> = [];
+    const stages: WriteStageSource = {
+      stageOf: () => seen,
+      refresh: () =>
+        new Promise<void>((resolve) =>
+          reads.push(() => {
+            seen = committed;
+            resolve();
+          }),
+        ),
+    };
+    const side = (name: string) => ({
+      placeOrder: async (input: Order) => {
+        calls.push(`${name} ${input.id}`);
+        return { id: input.id, lines: input.lines.length };
+      },
+      signUp: async (input: { code: string }) => input,
+    });
+    const router = createWriteRouter({ stages, groups: GROUPS, postgres: side('postgres'), convex: side('convex'), pauseCheckMs: 5 });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await router.pause('line+orders');
+    const first = router.writes.placeOrder({ id: 1, customer: 'c1', lines: [1] });
+    committed = 'postgres'; // the rollback's switch commits
+    router.resume('line+orders');
+    await sleep(20);
+    expect([calls, reads.length]).toEqual([[], 1]);
+    // The next switch pauses again before that read is back: its hold stands.
+    await router.pause('line+orders');
+    reads[0]!();
+    await sleep(20);
+    expect(calls).toEqual([]);
+    committed = 'convex';
+    router.resume('line+orders');
+    reads[1]!();
+    await first;
+    expect(calls).toEqual(['convex 1']);
+  });
+
   it("holds a group's writes while its stage source says it is paused (a rollback in another process)", async () => {
     const { stages, router, calls, metrics } = setup();
     stages.set('customer', 'convex', true);
