@@ -36,6 +36,8 @@ export interface TableCaptureStatus {
   /** Age of the oldest pending event; null when none is pending. */
   oldestPendingMs: number | null;
   untracked: number;
+  /** Writes a freeze refused since the table was frozen (forgotten write paths; 0 when not frozen). */
+  refusedWhileFrozen: number;
   /** Paused by the relay because the table's shape changed under capture (null: flowing). */
   paused: TablePause | null;
   /**
@@ -49,6 +51,8 @@ export interface UntrackedWrites {
   table: string;
   count: number;
   lastSeenAt: Date | null;
+  /** Writes refused because the table is frozen: a write path that still writes Postgres (0 when not frozen). */
+  refusedWhileFrozen: number;
 }
 
 function captureState(catalog: TableCatalog | undefined, tool: ToolSchema, mirror: MirrorConfig): CaptureState {
@@ -65,11 +69,38 @@ export async function untrackedWrites(db: Queryable, tool: ToolSchema): Promise<
   const { rows } = await db.query<{ table_name: string; count: string; last_seen_at: Date | null }>(
     `SELECT table_name, count::text, last_seen_at FROM ${tool.sql}.untracked_writes ORDER BY count DESC, table_name`,
   );
-  return rows.map((r) => ({
+  const refused = await refusedFrozenWrites(db, tool);
+  const out: UntrackedWrites[] = rows.map((r) => ({
     table: r.table_name,
     count: Number(r.count),
     lastSeenAt: r.last_seen_at,
+    refusedWhileFrozen: refused.get(r.table_name) ?? 0,
   }));
+  // A frozen table's forgotten write path is refused, so capture never saw it: listed by its refusals.
+  for (const [table, n] of refused)
+    if (n > 0 && !out.some((u) => u.table === table)) out.push({ table, count: 0, lastSeenAt: null, refusedWhileFrozen: n });
+  return out;
+}
+
+/**
+ * Writes refused per frozen table since its freeze. A refused write's
+ * transaction rolls back, so it draws from the table's sequence (migration
+ * 0018: nextval is not undone) before the freeze trigger raises. Tables frozen
+ * before that migration have no count.
+ */
+export async function refusedFrozenWrites(db: Queryable, tool: ToolSchema): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ table_name: string; refusals_seq: string }>(
+    `SELECT table_name, refusals_seq FROM ${tool.sql}.table_freeze WHERE refusals_seq IS NOT NULL ORDER BY table_name`,
+  );
+  const out = new Map<string, number>();
+  for (const r of rows) {
+    // The sequence starts at 0, not yet called: is_called false means nothing refused.
+    const seq = await db.query<{ n: string }>(
+      `SELECT CASE WHEN is_called THEN last_value + 1 ELSE 0 END AS n FROM ${r.refusals_seq}`,
+    );
+    out.set(r.table_name, Number(seq.rows[0]!.n));
+  }
+  return out;
 }
 
 async function pendingByTable(
@@ -102,7 +133,9 @@ export async function captureStatus(
     keys: keyColumnsByTable(mirror),
   });
   const pending = await pendingByTable(db, tool);
-  const untracked = new Map((await untrackedWrites(db, tool)).map((u) => [u.table, u.count]));
+  const untrackedRows = await untrackedWrites(db, tool);
+  const untracked = new Map(untrackedRows.map((u) => [u.table, u.count]));
+  const refused = new Map(untrackedRows.map((u) => [u.table, u.refusedWhileFrozen]));
   const paused = new Map((await pausedTables(db, tool)).map((p) => [p.table, p]));
   const installed = await installedShapes(db, tool);
   const shapeChange = (table: string): ShapeChange | null => {
@@ -121,6 +154,7 @@ export async function captureStatus(
       pending: pending.get(table)?.pending ?? 0,
       oldestPendingMs: pending.get(table)?.oldestMs ?? null,
       untracked: untracked.get(table) ?? 0,
+      refusedWhileFrozen: refused.get(table) ?? 0,
       paused: paused.get(table) ?? null,
       shapeChange: shapeChange(table),
     };

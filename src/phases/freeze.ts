@@ -13,6 +13,7 @@
  */
 import type pg from 'pg';
 import { recordAudit } from '../capture/audit.js';
+import { refusedFrozenWrites } from '../capture/status.js';
 import { InvalidInputError } from '../core/errors.js';
 import { qualifiedTable, requireTable, type MirrorConfig } from '../mapping/index.js';
 import type { ParityReport } from '../parity/findings.js';
@@ -28,6 +29,8 @@ import {
   writePhase,
   type Evidence,
 } from './store.js';
+import crypto from 'node:crypto';
+import { quoteIdentifier } from '../mapping/index.js';
 import { toolScopedName, type ToolSchema } from '../core/toolSchema.js';
 
 /** The SQLSTATE a frozen table's writes fail with (docs/phases.md). */
@@ -35,6 +38,9 @@ export const FROZEN_SQLSTATE = 'TF001';
 // Per tool schema, so two tool schemas freezing one table do not replace each other's triggers.
 const rowTrigger = (tool: ToolSchema) => toolScopedName(tool, 'tandem_freeze');
 const truncateTrigger = (tool: ToolSchema) => toolScopedName(tool, 'tandem_freeze_truncate');
+/** The sequence counting a frozen table's refused writes (migration 0018): a name of bounded length per table. */
+const refusalsSequence = (tool: ToolSchema, table: string) =>
+  `${tool.sql}.${quoteIdentifier(`frozen_refusals_${crypto.createHash('sha256').update(table).digest('hex').slice(0, 16)}`)}`;
 
 export interface FreezeOptions {
   why: string;
@@ -150,18 +156,23 @@ async function installFreeze(
     await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [
       `${options.lockTimeoutMs ?? 60_000}ms`,
     ]);
+    // Each refused write draws from this sequence before its transaction rolls back: the count survives.
+    const refusals = refusalsSequence(tool, facts.table);
+    await tx.query(`CREATE SEQUENCE IF NOT EXISTS ${refusals} MINVALUE 0 START 0`);
+    await tx.query(`SELECT setval('${refusals.replace(/'/g, "''")}', 0, false)`);
+    const argument = pgLiteral(refusals);
     // Row triggers on a partitioned table are cloned to every partition, present and future.
     await tx.query(
       `CREATE TRIGGER ${rowTrigger(tool)} BEFORE INSERT OR UPDATE OR DELETE ON ${qualified}
-         FOR EACH ROW EXECUTE FUNCTION ${tool.sql}.reject_frozen_write()`,
+         FOR EACH ROW EXECUTE FUNCTION ${tool.sql}.reject_frozen_write(${argument})`,
     );
     await tx.query(
       `CREATE TRIGGER ${truncateTrigger(tool)} BEFORE TRUNCATE ON ${qualified}
-         FOR EACH STATEMENT EXECUTE FUNCTION ${tool.sql}.reject_frozen_write()`,
+         FOR EACH STATEMENT EXECUTE FUNCTION ${tool.sql}.reject_frozen_write(${argument})`,
     );
     await tx.query(
-      `INSERT INTO ${tool.sql}.table_freeze (table_name, frozen_at, why) VALUES ($1, $2, $3)`,
-      [facts.table, at, why],
+      `INSERT INTO ${tool.sql}.table_freeze (table_name, frozen_at, why, refusals_seq) VALUES ($1, $2, $3, $4)`,
+      [facts.table, at, why, refusals],
     );
     await recordAudit(tx, tool, {
       actor: options.actor,
@@ -230,9 +241,14 @@ export async function unfreezeTable(
         `${table.name} is decommissioned: it does not come back`,
       );
     const qualified = qualifiedTable(table);
+    const refused = (await refusedFrozenWrites(tx, tool)).get(table.name) ?? 0;
     await tx.query(`DROP TRIGGER IF EXISTS ${rowTrigger(tool)} ON ${qualified}`);
     await tx.query(`DROP TRIGGER IF EXISTS ${truncateTrigger(tool)} ON ${qualified}`);
-    await tx.query(`DELETE FROM ${tool.sql}.table_freeze WHERE table_name = $1`, [table.name]);
+    const { rows } = await tx.query<{ refusals_seq: string | null }>(
+      `DELETE FROM ${tool.sql}.table_freeze WHERE table_name = $1 RETURNING refusals_seq`,
+      [table.name],
+    );
+    if (rows[0]?.refusals_seq) await tx.query(`DROP SEQUENCE IF EXISTS ${rows[0].refusals_seq}`);
     const phase: Phase =
       phaseIndex(current) > phaseIndex('writes-on-convex') ? 'writes-on-convex' : current;
     if (phase !== current)
@@ -241,8 +257,13 @@ export async function unfreezeTable(
       actor: options.actor,
       action: 'unfreeze',
       target: table.name,
-      detail: { why, from: current, to: phase },
+      detail: { why, from: current, to: phase, refusedWhileFrozen: refused },
     });
     return { table: table.name, phase };
   });
+}
+
+/** A SQL string literal (trigger arguments cannot be bound parameters). */
+function pgLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }

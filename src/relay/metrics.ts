@@ -174,4 +174,15 @@ export function registerOutboxGauges(registry: Registry, tool: ToolSchema, pool:
       for (const r of rows) this.set({ table: r.table }, r.count);
     },
   });
+  new Gauge({
+    name: 'tandem_frozen_writes_refused',
+    help: 'Writes refused since the table was frozen (write paths that still write Postgres), by table',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const rows = await untrackedWrites(pool, tool);
+      this.reset();
+      for (const r of rows) if (r.refusedWhileFrozen > 0) this.set({ table: r.table }, r.refusedWhileFrozen);
+    },
+  });
 }

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../src/backfill/backfill.js';
-import { installCapture } from '../../src/capture/index.js';
+import { installCapture, untrackedWrites } from '../../src/capture/index.js';
 import { parseProjectConfig } from '../../src/config/projectConfig.js';
 import { renderConvexFiles, writeConvexFiles } from '../../src/convex/codegen/convexFiles.js';
 import { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
@@ -374,6 +374,10 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM ledger.account`)).rows[0].n).toBe(
       3,
     );
+    // Each refused statement is counted although its transaction rolled back: the untracked-writes report shows them.
+    const refusedOf = async () =>
+      (await untrackedWrites(db.pool, DEFAULT_TOOL_SCHEMA)).find((u) => u.table === 'account')?.refusedWhileFrozen ?? 0;
+    expect(await refusedOf()).toBe(4);
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
@@ -393,7 +397,9 @@ describe.each(backends)('a ledger table through the phases [%s]', (backend) => {
       table: 'account',
       phase: 'writes-on-convex',
     });
+    expect((await auditOf('unfreeze')).at(-1)!.detail).toMatchObject({ refusedWhileFrozen: 4 });
     await db.pool.query(`UPDATE ledger.account SET balance = 1 WHERE code = 'A-2'`);
+    expect(await refusedOf()).toBe(0);
     expect((await gate('account', 'frozen-drained', at(9))).evidence).toBe(
       'writes are not frozen: run tandem freeze account',
     );

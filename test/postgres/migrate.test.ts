@@ -32,6 +32,7 @@ const EXPECTED = [
   { version: 15, name: 'read_instances' },
   { version: 16, name: 'relay_claims' },
   { version: 17, name: 'reverse_sync_page' },
+  { version: 18, name: 'frozen_write_refusals' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -95,9 +96,8 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    // Undo the latest migration (0017, reverse_sync_page): its two functions.
-    await db.pool.query('DROP FUNCTION tandem.reverse_sync_apply(jsonb, text[], boolean)');
-    await db.pool.query('DROP FUNCTION tandem.reverse_sync_apply_entry(jsonb, text, boolean)');
+    // Undo the latest migration (0018, frozen_write_refusals): its column (the function it replaced stays).
+    await db.pool.query('ALTER TABLE tandem.table_freeze DROP COLUMN refusals_seq');
     expect(await schemaStatus(db.pool, DEFAULT_TOOL_SCHEMA)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -107,13 +107,10 @@ describe.each(backends)('migrate [%s]', (backend) => {
     );
     expect(await migrate(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
-      `SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args FROM pg_proc p
-        WHERE p.pronamespace = 'tandem'::regnamespace AND p.proname LIKE 'reverse_sync_apply%' ORDER BY 1`,
+      `SELECT column_name FROM information_schema.columns
+        WHERE table_schema = 'tandem' AND table_name = 'table_freeze' ORDER BY ordinal_position`,
     );
-    expect(rows).toEqual([
-      { proname: 'reverse_sync_apply', args: 'statements jsonb, entries text[], same_version boolean' },
-      { proname: 'reverse_sync_apply_entry', args: 'statements jsonb, entry_text text, same_version boolean' },
-    ]);
+    expect(rows.map((r) => r.column_name)).toEqual(['table_name', 'frozen_at', 'why', 'refusals_seq']);
   });
 
   it('refuses a database migrated by a newer Tandem', async () => {

@@ -29,7 +29,8 @@ export function formatStatusTable(rows: TableCaptureStatus[]): string {
     r.keyColumns.join(',') || '-',
     String(r.pending),
     formatAge(r.oldestPendingMs),
-    String(r.untracked),
+    // A frozen table's forgotten write paths are refused before capture: shown beside the untracked ones.
+    r.refusedWhileFrozen > 0 ? `${r.untracked} +${r.refusedWhileFrozen} refused (frozen)` : String(r.untracked),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const numeric = new Set([3, 4, 5]);
