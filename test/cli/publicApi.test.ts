@@ -159,7 +159,7 @@ describe('the public API (package exports)', () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
     expect(JSON.parse(stdout)).toEqual({
       name: 'story-site',
-      parts: ['createSchema', 'demoTraffic', 'http', 'name', 'sample'],
+      parts: ['createSchema', 'demoTraffic', 'http', 'name', 'sample', 'writeCutover'],
       planned: 20,
       suites: [['story-site', 6]],
     });
