@@ -84,9 +84,16 @@ interface Version {
 
 async function loadVersion(name: Version['name'], dir: string, commit: string): Promise<Version> {
   const load = (file: string) => import(path.join(dir, file)) as Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // Trees from before the story site became an example keep its sample under src/; trees since the
+  // tool schema came from the config take it as an argument (older ones ignore the extra one).
+  const has = (file: string) => fs.existsSync(path.join(dir, file));
+  const samplePath = has('examples/story-site/src/app/sample/generateSample.ts')
+    ? 'examples/story-site/src/app/sample/generateSample.ts'
+    : 'src/app/sample/generateSample.ts';
+  const tool = has('src/core/toolSchema.ts') ? (await load('src/core/toolSchema.ts')).DEFAULT_TOOL_SCHEMA : undefined;
   const [migrations, sample, capture, mirror, relay, mapper, metrics, log, fill, counting] = await Promise.all([
     load('src/postgres/migrate.ts'),
-    load('src/app/sample/generateSample.ts'),
+    load(samplePath),
     load('src/capture/index.ts'),
     load('test/support/storySiteMirror.ts'),
     load('src/relay/relay.ts'),
@@ -99,9 +106,9 @@ async function loadVersion(name: Version['name'], dir: string, commit: string): 
   return {
     name,
     commit,
-    migrate: (pool) => migrations.migrate(pool),
+    migrate: (pool) => migrations.migrate(pool, tool),
     async prepare(pool) {
-      await migrations.migrate(pool);
+      await migrations.migrate(pool, tool);
       await sample.generateSample(pool, { scale: 0.01, seed: 1 });
       await capture.installCapture(pool, { ...mirror.storySiteCapture(), actor: 'bench' });
     },
@@ -110,6 +117,7 @@ async function loadVersion(name: Version['name'], dir: string, commit: string): 
     drain: (pool) =>
       new relay.Relay(
         {
+          tool,
           pool,
           target: new counting.CountingTarget(Number(args.latency)),
           mapper: mapper.mirrorMapper(mirror.STORY_SITE_TABLES),
