@@ -40,6 +40,7 @@ describe.each(backends)('capture status and pruning [%s]', (backend) => {
       pending: 0,
       oldestPendingMs: null,
       untracked: 0,
+      refusedWhileFrozen: 0,
       paused: null,
       shapeChange: null,
     });

@@ -49,7 +49,11 @@ describe.each(backends)('awkward schema names through the CLI phase commands [%s
     expect((await app.tandem(['freeze', 'entry', '--why', 'awkward test', '--drain-timeout-ms', '20000'])).stdout).toBe(
       'entry: frozen, outbox drained, final full parity clean (24 rows compared)\n',
     );
-    await expect(sql(`UPDATE ${S}.entry SET note = 'x' WHERE seq = 1`)).rejects.toMatchObject({ code: 'TF001' });
+    // Refused, naming the table as SQL writes it (the schema quoted).
+    await expect(sql(`UPDATE ${S}.entry SET note = 'x' WHERE seq = 1`)).rejects.toMatchObject({
+      code: 'TF001',
+      message: expect.stringMatching(new RegExp(`^table ${S.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.entry is frozen`)),
+    });
     expect((await app.tandem(['unfreeze', 'entry', '--why', 'awkward test'])).stdout).toBe(
       'entry: unfrozen, phase writes-on-convex\n',
     );

@@ -5,7 +5,8 @@
 -- to the trigger, which draws from it before raising: the sequence's value is
 -- the number of writes refused since the freeze, for the untracked-writes
 -- report. Triggers installed before this migration have no argument and only
--- raise, as before.
+-- raise, as before. The message now names the table as SQL would write it
+-- (quote_ident), so an awkward schema or table name reads unambiguously.
 ALTER TABLE {{tool}}.table_freeze ADD COLUMN refusals_seq text NULL;
 
 CREATE OR REPLACE FUNCTION {{tool}}.reject_frozen_write() RETURNS trigger
@@ -24,7 +25,7 @@ BEGIN
     PERFORM nextval(TG_ARGV[0]::regclass);
   END IF;
   RAISE EXCEPTION 'table %.% is frozen: its writes moved to Convex (tandem freeze); % refused',
-    TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+    quote_ident(TG_TABLE_SCHEMA), quote_ident(TG_TABLE_NAME), TG_OP
     USING ERRCODE = 'TF001',
           HINT = 'write through the application''s Convex write path, or run tandem unfreeze';
 END
