@@ -110,6 +110,9 @@ function refusalCode(reason: unknown): string | null {
 
 const sameOutcome = (a: WriteOutcome, b: WriteOutcome) => JSON.stringify(a) === JSON.stringify(b);
 
+/** How soon a resume reads the stages again after a failed read (ms). */
+const REFRESH_RETRY_MS = 100;
+
 export function createWriteRouter<H extends WriteHandlers>(
   options: WriteRouterOptions<H>,
 ): WriteRouter<H> {
@@ -246,15 +249,22 @@ export function createWriteRouter<H extends WriteHandlers>(
       // may not have seen it yet (it polls or listens): a switch quicker than
       // the poll would let the held writes run at the old stage, into the
       // store that just stopped being the writer. So they wait for a fresh read.
-      const caughtUp = options.stages.refresh?.();
       const pause = pauses.get(group);
+      const current = () => pauses.get(group) === pause;
       const release = () => {
         // A later pause of the group (the next switch) keeps it held.
-        if (pauses.get(group) === pause) paused.delete(group);
+        if (current()) paused.delete(group);
         wakeAll();
       };
-      if (!caughtUp) release();
-      else void caughtUp.then(release, release);
+      if (!options.stages.refresh) return release();
+      // A failed read keeps the writes held (they would otherwise run at a
+      // stage this process knows to be stale) and is tried again, until it
+      // succeeds or a newer pause takes over the group.
+      const read = (): void =>
+        void options.stages.refresh!().then(release, () => {
+          if (current()) setTimeout(read, REFRESH_RETRY_MS);
+        });
+      read();
     },
     async settled() {
       let last: Promise<void> | undefined;

@@ -244,6 +244,38 @@ describe('write router', () => {
     expect(calls).toEqual(['convex start 1', 'convex end 1', 'postgres 2']);
   });
 
+  it('after a switch, a failed read of the stages keeps the writes held and is tried again', async () => {
+    const calls: string[] = [];
+    let seen: WriteStage = 'convex';
+    let failures = 2;
+    const stages: WriteStageSource = {
+      stageOf: () => seen,
+      refresh: async () => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new Error('flag store unreachable');
+        }
+        seen = 'postgres';
+      },
+    };
+    const side = (name: string) => ({
+      placeOrder: async (input: Order) => {
+        calls.push(`${name} ${input.id}`);
+        return { id: input.id, lines: input.lines.length };
+      },
+      signUp: async (input: { code: string }) => input,
+    });
+    const router = createWriteRouter({ stages, groups: GROUPS, postgres: side('postgres'), convex: side('convex'), pauseCheckMs: 5 });
+    await router.pause('line+orders');
+    const held = router.writes.placeOrder({ id: 7, customer: 'c1', lines: [1] });
+    router.resume('line+orders');
+    await new Promise((r) => setTimeout(r, 50));
+    // Still held after the first failed read: it must not run at the stale stage (convex).
+    expect([calls, failures]).toEqual([[], 1]);
+    await held;
+    expect([calls, failures]).toEqual([['postgres 7'], 0]);
+  });
+
   it('after a switch in this process, held writes wait until the stage source has read the new stage', async () => {
     const calls: string[] = [];
     // A source that learns the committed stage only when it reads it (its poll not come yet).
