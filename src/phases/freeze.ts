@@ -11,7 +11,7 @@
  * has written the table (they hold ROW EXCLUSIVE) and keeps new writers out
  * until the trigger is in place. `lockTimeoutMs` bounds that wait.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { recordAudit } from '../capture/audit.js';
 import { refusedFrozenWrites } from '../capture/status.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -159,8 +159,9 @@ async function installFreeze(
     // Each refused write draws from this sequence before its transaction rolls back: the count survives.
     const refusals = refusalsSequence(tool, facts.table);
     await tx.query(`CREATE SEQUENCE IF NOT EXISTS ${refusals} MINVALUE 0 START 0`);
-    await tx.query(`SELECT setval('${refusals.replace(/'/g, "''")}', 0, false)`);
-    const argument = pgLiteral(refusals);
+    await tx.query(`SELECT setval($1::regclass, 0, false)`, [refusals]);
+    // Trigger arguments are literals, never bound parameters.
+    const argument = pg.escapeLiteral(refusals);
     // Row triggers on a partitioned table are cloned to every partition, present and future.
     await tx.query(
       `CREATE TRIGGER ${rowTrigger(tool)} BEFORE INSERT OR UPDATE OR DELETE ON ${qualified}
@@ -261,9 +262,4 @@ export async function unfreezeTable(
     });
     return { table: table.name, phase };
   });
-}
-
-/** A SQL string literal (trigger arguments cannot be bound parameters). */
-function pgLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { untrackedWrites } from '../capture/index.js';
+import { refusedFrozenWrites } from '../capture/status.js';
 import { outboxLag, type OutboxLag } from './outboxStore.js';
 import { latestParityDrift } from '../parity/history.js';
 import type { ToolSchema } from '../core/toolSchema.js';
@@ -180,9 +181,9 @@ export function registerOutboxGauges(registry: Registry, tool: ToolSchema, pool:
     labelNames: ['table'],
     registers: [registry],
     async collect() {
-      const rows = await untrackedWrites(pool, tool);
+      const refused = await refusedFrozenWrites(pool, tool);
       this.reset();
-      for (const r of rows) if (r.refusedWhileFrozen > 0) this.set({ table: r.table }, r.refusedWhileFrozen);
+      for (const [table, n] of refused) if (n > 0) this.set({ table }, n);
     },
   });
 }

@@ -103,6 +103,17 @@ const counts = async (metric: {
   get(): Promise<{ values: Array<{ labels: object; value: number }> }>;
 }) => (await metric.get()).values.map((v) => [v.labels, v.value]);
 
+/** Handlers that record `<side> <order id>` for each order placed. */
+function recordingSide(calls: string[], name: string) {
+  return {
+    placeOrder: async (input: Order) => {
+      calls.push(`${name} ${input.id}`);
+      return { id: input.id, lines: input.lines.length };
+    },
+    signUp: async (input: { code: string }) => input,
+  };
+}
+
 describe('write router', () => {
   it('runs each write at its group stage: postgres, convex, and convex-shadow (Postgres answers, scratch compared)', async () => {
     const { calls, stages, router, pg, cx, scratch, metrics } = setup();
@@ -258,13 +269,7 @@ describe('write router', () => {
         seen = 'postgres';
       },
     };
-    const side = (name: string) => ({
-      placeOrder: async (input: Order) => {
-        calls.push(`${name} ${input.id}`);
-        return { id: input.id, lines: input.lines.length };
-      },
-      signUp: async (input: { code: string }) => input,
-    });
+    const side = (name: string) => recordingSide(calls, name);
     const router = createWriteRouter({ stages, groups: GROUPS, postgres: side('postgres'), convex: side('convex'), pauseCheckMs: 5 });
     await router.pause('line+orders');
     const held = router.writes.placeOrder({ id: 7, customer: 'c1', lines: [1] });
@@ -292,13 +297,7 @@ describe('write router', () => {
           }),
         ),
     };
-    const side = (name: string) => ({
-      placeOrder: async (input: Order) => {
-        calls.push(`${name} ${input.id}`);
-        return { id: input.id, lines: input.lines.length };
-      },
-      signUp: async (input: { code: string }) => input,
-    });
+    const side = (name: string) => recordingSide(calls, name);
     const router = createWriteRouter({ stages, groups: GROUPS, postgres: side('postgres'), convex: side('convex'), pauseCheckMs: 5 });
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await router.pause('line+orders');

@@ -94,6 +94,8 @@ export interface RunningDemo {
 }
 
 const DRAIN_TIMEOUT_MS = 120_000;
+/** The development tokens (DEV_TOKENS) by role, as the application's demo traffic sends them. */
+const DEMO_TRAFFIC_TOKENS = { reader: 'dev-reader-token', editor: 'dev-editor-token', admin: 'dev-admin-token' };
 
 async function waitForDrain(pool: pg.Pool, tool: ToolSchema): Promise<void> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
@@ -231,7 +233,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     out(`\n== 5. Live traffic through the API at ${api.url}: ${options.rounds} rounds over every write path, plus raw SQL\n`);
     const traffic = await application.demoTraffic({
       baseUrl: api.url,
-      tokens: { reader: 'dev-reader-token', editor: 'dev-editor-token', admin: 'dev-admin-token' },
+      tokens: DEMO_TRAFFIC_TOKENS,
       pool,
       rounds: options.rounds,
       seed: options.seed,
@@ -279,7 +281,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         traffic: () =>
           application.demoTraffic({
             baseUrl: api.url,
-            tokens: { reader: 'dev-reader-token', editor: 'dev-editor-token', admin: 'dev-admin-token' },
+            tokens: DEMO_TRAFFIC_TOKENS,
             pool,
             rounds: 1,
             seed: options.seed,
