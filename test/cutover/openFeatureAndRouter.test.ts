@@ -124,4 +124,15 @@ describe('read router on an ad-hoc schema', () => {
     await expect(strict.read({ tables: ['author'], postgres: () => pg.authorOf('y'), convex: () => cx.authorOf('y') })).rejects.toThrow('convex down');
     await expect(reader.read({ tables: [], postgres: async () => 1, convex: async () => 1 })).rejects.toThrow('tables: a read names at least one table');
   });
+
+  it('in shadow, the second read starts only after the caller has its result, and settled() still waits for it', async () => {
+    stages.set('shelf', { stage: 'shadow', percent: 0, salt: 's' });
+    const order: string[] = [];
+    const served = reader
+      .read({ tables: ['shelf'], postgres: async () => 'rows', convex: async () => (order.push('second read'), 'rows') })
+      .then((r) => order.push(`caller has ${r.value} from ${r.source}`));
+    await served;
+    await reader.settled();
+    expect(order).toEqual(['caller has rows from postgres', 'second read']);
+  });
 });

@@ -19,6 +19,11 @@ describe('resultsEqual', () => {
     expect(resultsEqual({ ...row, memo: undefined }, row)).toBe(true);
   });
 
+  it('minus zero and zero are equal, as in the JSON a response carries and in PostgreSQL', () => {
+    expect(resultsEqual({ n: -0 }, { n: 0 })).toBe(true);
+    expect(resultsEqual([0], [-0])).toBe(true);
+  });
+
   it('real differences', () => {
     const cases: Array<[unknown, unknown]> = [
       [row, { ...row, balance: '100.6' }],
