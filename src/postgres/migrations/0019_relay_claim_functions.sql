@@ -26,7 +26,12 @@ CREATE FUNCTION {{tool}}.claim_transactions(
   worker text, max_events int, max_bytes bigint, lease_ms double precision,
   only_txid xid8, relay_lock int, txid_lock_class int)
 RETURNS TABLE (claim_id bigint, claimed xid8[])
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Planned with the call's values each time, as the statements it replaces were:
+-- a generic plan of the head query, not knowing its LIMIT, could scan the
+-- whole outbox (done events are kept for days) instead of the pending index.
+SET plan_cache_mode = force_custom_plan
+AS $$
 DECLARE
   paused text[];
   wanted xid8[];
