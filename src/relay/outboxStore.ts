@@ -6,7 +6,9 @@
  * A claim is one row of tandem.relay_claim holding the txids it took and when
  * its lease expires (migration 0016): the outbox rows themselves are written
  * once per event, when their outcome is recorded, not also when they are
- * claimed. A lease that expires (its worker died) makes the transactions
+ * claimed. Claiming and completing a round are one statement each, functions
+ * of migration 0019, so no network round trip happens under the relay-wide
+ * claim lock. A lease that expires (its worker died) makes the transactions
  * claimable again; applying them twice is harmless because Convex applies by
  * version.
  */
