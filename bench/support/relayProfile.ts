@@ -8,14 +8,10 @@ import type pg from 'pg';
 import type { ChangeMapper } from '../../src/relay/applyClaimed.js';
 
 const LABELS: Array<[RegExp, string]> = [
-  [/^\s*(BEGIN|COMMIT|ROLLBACK)/i, 'claim: BEGIN/COMMIT'],
-  [/pg_try_advisory_xact_lock/i, 'claim: advisory lock per txid'],
-  [/INSERT INTO tandem.relay_claim/i, 'claim: insert the claim'],
+  [/^\s*(BEGIN|COMMIT|ROLLBACK)/i, 'BEGIN/COMMIT'],
+  [/claim_transactions\(/i, 'claim: one statement (relay lock, head, txid locks, insert)'],
   [/WHERE txid = ANY\(\$1::xid8\[\]\) AND status = 'pending'\s+ORDER BY seq/i, 'claim: read the claimed events'],
-  [/pg_advisory_xact_lock\(\$1, 0\)/i, 'claim: relay claim lock + paused tables'],
-  [/DELETE FROM tandem.relay_claim WHERE id/i, 'release the claim'],
-  [/FROM tandem.outbox\s+WHERE status = 'pending' AND next_attempt_at/i, 'claim: head of the pending index'],
-  [/SET status = 'done'/i, 'complete: UPDATE status = done'],
+  [/complete_claim\(\$1::bigint\[\], \$2::bigint\)/i, 'complete: UPDATE status = done (+ release the claim)'],
   [/status = 'pending' LIMIT 1/i, 'drained check'],
   [/min\(greatest\((o\.)?next_attempt_at/i, 'idle: time until next claimable'],
 ];

@@ -84,6 +84,8 @@ export interface RoundOutcome {
   held: number;
   /** The breaker opened during this round: stop claiming for a while. */
   breakerOpened: boolean;
+  /** The claim was released with the last call's completion (one statement); otherwise the caller releases it. */
+  released: boolean;
 }
 
 function deadReason(event: ClaimedEvent, err: MappingError): { seq: number } & DeadLetterReason {
@@ -177,13 +179,18 @@ async function waitOutTargetFailure(
   outcome.retried += call.seqs.length;
 }
 
-/** Applies one call; returns the error when it failed (its events' outcome is already recorded). */
+/**
+ * Applies one call; returns the error when it failed (its events' outcome is
+ * already recorded). Given `releasing` (the round's last call), a successful
+ * call's completion also releases that claim.
+ */
 async function applyCall(
   ctx: ApplyContext, tool: ToolSchema,
   call: PackedCall,
   events: Map<number, ClaimedEvent>,
   seqsByTxid: Map<string, number[]>,
   outcome: RoundOutcome,
+  releasing?: string,
 ): Promise<unknown> {
   const started = performance.now();
   try {
@@ -206,7 +213,9 @@ async function applyCall(
   ctx.metrics.applyCalls.inc({ outcome: 'applied' });
   for (const b of call.batches) for (const c of b.changes) ctx.metrics.events.inc({ table: c.table, outcome: 'applied' });
   killPoint('relay.afterApply');
-  await completeEvents(ctx.pool, tool, call.seqs);
+  if (releasing !== undefined) killPoint('relay.beforeRelease');
+  await completeEvents(ctx.pool, tool, call.seqs, releasing);
+  outcome.released ||= releasing !== undefined;
   killPoint('relay.afterComplete');
   outcome.applied += call.seqs.length;
   return undefined;
@@ -217,9 +226,17 @@ function unpack(call: PackedCall, seqsByTxid: Map<string, number[]>): PackedCall
   return call.batches.map((batch) => ({ batches: [batch], seqs: seqsByTxid.get(batch.txid) ?? [], splitTxids: [] }));
 }
 
-/** Applies claimed transactions and records every event's outcome. */
-export async function applyClaimed(ctx: ApplyContext, tool: ToolSchema, claimed: ClaimedTransaction[]): Promise<RoundOutcome> {
-  const outcome: RoundOutcome = { applied: 0, retried: 0, dead: 0, held: 0, breakerOpened: false };
+/**
+ * Applies claimed transactions and records every event's outcome. Given the
+ * claim's id, the last call's completion releases the claim too when that call
+ * succeeds (`outcome.released`), so the usual round ends with one statement.
+ */
+export async function applyClaimed(
+  ctx: ApplyContext, tool: ToolSchema,
+  claimed: ClaimedTransaction[],
+  claimId?: string,
+): Promise<RoundOutcome> {
+  const outcome: RoundOutcome = { applied: 0, retried: 0, dead: 0, held: 0, breakerOpened: false, released: false };
   const mapped = mapTransactions(claimed, ctx.mapper);
   const { events } = mapped;
   let { sized, dead } = mapped;
@@ -257,7 +274,7 @@ export async function applyClaimed(ctx: ApplyContext, tool: ToolSchema, claimed:
   // A part of a split transaction failed: its later parts are not applied, and
   // its events (held by the last part) are retried as a whole.
   const failedSplit = new Map<string, unknown>();
-  for (const call of calls) {
+  for (const [index, call] of calls.entries()) {
     const failedEarlier = call.splitTxids.find((t) => failedSplit.has(t));
     if (failedEarlier !== undefined) {
       if (call.seqs.length === 0) continue;
@@ -275,7 +292,8 @@ export async function applyClaimed(ctx: ApplyContext, tool: ToolSchema, claimed:
       for (const t of call.splitTxids) failedSplit.set(t, new Error('circuit open'));
       continue;
     }
-    const err = await applyCall(ctx, tool, call, events, seqsByTxid, outcome);
+    const last = index === calls.length - 1;
+    const err = await applyCall(ctx, tool, call, events, seqsByTxid, outcome, last ? claimId : undefined);
     if (err !== undefined) for (const t of call.splitTxids) failedSplit.set(t, err);
   }
   return outcome;

@@ -6,7 +6,9 @@
  * A claim is one row of tandem.relay_claim holding the txids it took and when
  * its lease expires (migration 0016): the outbox rows themselves are written
  * once per event, when their outcome is recorded, not also when they are
- * claimed. A lease that expires (its worker died) makes the transactions
+ * claimed. Claiming and completing a round are one statement each, functions
+ * of migration 0019, so no network round trip happens under the relay-wide
+ * claim lock. A lease that expires (its worker died) makes the transactions
  * claimable again; applying them twice is harmless because Convex applies by
  * version.
  */
@@ -93,95 +95,35 @@ export interface ClaimOptions {
 /** Default byte budget of one claim: keeps a worker's memory bounded when rows are large. */
 export const DEFAULT_CLAIM_BYTES = 16 * 1024 * 1024;
 
-/** The txids of live (unexpired) claims. */
-const leasedTxids = (tool: ToolSchema) => `SELECT unnest(txids) FROM ${tool.sql}.relay_claim WHERE expires_at > now()`;
-
-/** The txids to claim from the head rows: whole transactions, in order, until the byte budget is reached. */
-function chooseTxids(head: Array<{ txid: string; bytes: number }>, budget: number): string[] {
-  const wanted: string[] = [];
-  let bytes = 0;
-  for (const row of head) {
-    if (!wanted.includes(row.txid)) {
-      if (wanted.length > 0 && bytes >= budget) break;
-      wanted.push(row.txid);
-    }
-    bytes += row.bytes;
-  }
-  return wanted;
-}
-
 /**
  * Leases the oldest claimable transactions: pending, due, in no live claim.
  * Returns the claim with its events grouped by txid, or null when nothing was
  * claimable.
  *
- * Relay workers claim one at a time (a blocking advisory lock, held for the
- * few statements of a claim), so each sees every claim committed before it
- * and none races another for the same head. The fast path claims its one txid
- * without that lock; each claimer therefore also takes the txid's own advisory
- * lock and checks the live claims again after taking it (in a later statement,
- * so it sees a claim committed by whoever held the lock before). Statements:
- * the relay lock with the paused tables; the head of the pending index,
- * leaving out leased transactions and those touching a paused table; the
- * txids' advisory locks; the claim's insert. The events are read after the
- * claim committed, so the relay lock is not held while they are fetched. No
+ * The claim is one statement, `claim_transactions` (migration 0019): relay
+ * workers claim one at a time under an advisory lock held only while that
+ * statement runs, so each sees every claim committed before it and none races
+ * another for the same head, and no network round trip happens under the
+ * lock. The fast path claims its one txid without that lock; each claimer
+ * therefore also takes the txid's own advisory lock and checks the live claims
+ * again after taking it. The events are read after the claim committed. No
  * outbox row is written.
- *
- * The claim commits without waiting for its WAL flush (synchronous_commit off
- * for this transaction alone), so the next worker's claim need not wait for
- * it either. A claim lost to a Postgres crash only lets another worker deliver
- * the same events again, which the versioned apply ignores.
  */
 export async function claimTransactions(pool: pg.Pool, tool: ToolSchema, options: ClaimOptions): Promise<Claim | null> {
-  const claimed = await withTransaction(pool, async (tx) => {
-    const relayClaim = options.txid === undefined;
-    const paused = await tx.query<{ tables: string[] | null }>(
-      `SELECT set_config('synchronous_commit', 'off', true), ${relayClaim ? 'pg_advisory_xact_lock($1, 0),' : ''}
-              (SELECT array_agg(table_name) FROM ${tool.sql}.table_pause WHERE resumed_at IS NULL) AS tables`,
-      relayClaim ? [toolLockKey(tool, 'relay-claim', RELAY_CLAIM_LOCK_CLASS)] : [],
-    );
-    const pausedTables = paused.rows[0]?.tables ?? null;
-    // A Postgres transaction is applied whole, so one touching a paused table
-    // waits with it; the check is left out of the plan when nothing is paused.
-    const skipPaused = pausedTables
-      ? `AND NOT EXISTS (SELECT 1 FROM ${tool.sql}.outbox p
-                          WHERE p.txid = ${tool.sql}.outbox.txid AND p.status = 'pending'
-                            AND p.table_name = ANY($3::text[]))`
-      : '';
-    const head = await tx.query<{ txid: string; bytes: number }>(
-      `SELECT txid::text AS txid, coalesce(pg_column_size("row"), 0)::int AS bytes
-         FROM ${tool.sql}.outbox
-        WHERE status = 'pending' AND next_attempt_at <= now()
-          AND ($2::text IS NULL OR txid = $2::xid8)
-          AND txid NOT IN (${leasedTxids(tool)})
-          ${skipPaused}
-        ORDER BY seq
-        LIMIT $1`,
-      [Math.max(1, options.maxEvents), options.txid ?? null, ...(pausedTables ? [pausedTables] : [])],
-    );
-    const wanted = chooseTxids(head.rows, options.maxBytes ?? DEFAULT_CLAIM_BYTES);
-    if (wanted.length === 0) return null;
-    const won = await tx.query<{ txid: string }>(
-      `SELECT t AS txid FROM unnest($2::text[]) AS t
-        WHERE pg_try_advisory_xact_lock($1, ((t::numeric) % 2147483647)::int)`,
-      [toolLockKey(tool, 'txid-claim', CLAIM_LOCK_CLASS), wanted],
-    );
-    if (won.rows.length === 0) return null;
-    // Relay claims (serialized) also clear the claims of dead workers.
-    const { rows } = await tx.query<{ id: string; txids: string[] }>(
-      `WITH ${relayClaim ? `expired AS (DELETE FROM ${tool.sql}.relay_claim WHERE expires_at <= now()),` : ''}
-       claim AS (
-         INSERT INTO ${tool.sql}.relay_claim (leased_by, txids, expires_at)
-         SELECT $2, array_agg(t ORDER BY t), now() + make_interval(secs => $3::double precision / 1000)
-           FROM unnest($1::xid8[]) AS t
-          WHERE t NOT IN (${leasedTxids(tool)})
-         HAVING count(*) > 0
-         RETURNING id, txids)
-       SELECT id::text AS id, txids::text[] AS txids FROM claim`,
-      [won.rows.map((r) => r.txid), options.workerId, options.leaseMs],
-    );
-    return rows[0] ?? null;
-  });
+  const { rows: claims } = await pool.query<{ id: string; txids: string[] }>(
+    `SELECT claim_id::text AS id, claimed::text[] AS txids
+       FROM ${tool.sql}.claim_transactions($1, $2, $3, $4, $5::xid8, $6, $7)`,
+    [
+      options.workerId,
+      Math.max(1, options.maxEvents),
+      options.maxBytes ?? DEFAULT_CLAIM_BYTES,
+      options.leaseMs,
+      options.txid ?? null,
+      toolLockKey(tool, 'relay-claim', RELAY_CLAIM_LOCK_CLASS),
+      toolLockKey(tool, 'txid-claim', CLAIM_LOCK_CLASS),
+    ],
+  );
+  const claimed = claims[0];
   if (!claimed) return null;
   const { rows } = await pool.query<OutboxRow>(
     `SELECT ${EVENT_COLUMNS} FROM ${tool.sql}.outbox
@@ -199,18 +141,16 @@ export async function claimTransactions(pool: pg.Pool, tool: ToolSchema, options
 
 /** Ends a claim's lease (its round is over): events still pending are claimable again when due. */
 export async function releaseClaim(pool: pg.Pool, tool: ToolSchema, id: string): Promise<void> {
-  await pool.query(`DELETE FROM ${tool.sql}.relay_claim WHERE id = $1`, [id]);
+  await completeEvents(pool, tool, [], id);
 }
 
-/** Marks events applied. */
-export async function completeEvents(pool: pg.Pool, tool: ToolSchema, seqs: number[]): Promise<void> {
-  if (seqs.length === 0) return;
-  await pool.query(
-    `UPDATE ${tool.sql}.outbox
-        SET status = 'done', processed_at = now(), last_error = NULL
-      WHERE seq = ANY($1::bigint[]) AND status = 'pending'`,
-    [seqs],
-  );
+/**
+ * Marks events applied; given a claim, also ends its lease in the same
+ * statement (the last call of a round), so a round ends with one write.
+ */
+export async function completeEvents(pool: pg.Pool, tool: ToolSchema, seqs: number[], releasing?: string): Promise<void> {
+  if (seqs.length === 0 && releasing === undefined) return;
+  await pool.query(`SELECT ${tool.sql}.complete_claim($1::bigint[], $2::bigint)`, [seqs, releasing ?? null]);
 }
 
 /** Schedules another attempt after `delayMs`, counting it against the retry budget when `countAttempt`. */

@@ -142,15 +142,17 @@ export class Relay {
     killPoint('relay.afterClaim');
     let outcome: RoundOutcome;
     try {
-      outcome = await applyClaimed(this.ctx, this.tool, claim.transactions);
+      outcome = await applyClaimed(this.ctx, this.tool, claim.transactions, claim.id);
     } catch (err) {
       // Give the claim back now rather than at its lease's end; if Postgres is
       // what failed, the lease ends it anyway.
       await releaseClaim(this.ctx.pool, this.tool, claim.id).catch(() => undefined);
       throw err;
     }
-    killPoint('relay.beforeRelease');
-    await releaseClaim(this.ctx.pool, this.tool, claim.id);
+    if (!outcome.released) {
+      killPoint('relay.beforeRelease');
+      await releaseClaim(this.ctx.pool, this.tool, claim.id);
+    }
     this.totals.applied += outcome.applied;
     this.totals.retried += outcome.retried;
     this.totals.dead += outcome.dead;

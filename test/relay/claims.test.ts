@@ -6,8 +6,13 @@
  * expires; what was done meanwhile is not claimed at all. Events are put in
  * the outbox directly (no application schema), txids made up.
  */
+import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TransactionBatch } from '../../src/core/changes.js';
+import { silentLogger } from '../../src/log.js';
 import { migrate } from '../../src/postgres/migrate.js';
+import { createRelayMetrics } from '../../src/relay/metrics.js';
+import { Relay } from '../../src/relay/relay.js';
 import { claimTransactions, completeEvents, releaseClaim, type Claim } from '../../src/relay/outboxStore.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
@@ -78,5 +83,64 @@ describe.each(backends)('relay claims [%s]', (backend) => {
     expect(txids(taken)).toEqual(['101', '102', '103']);
     const { rows } = await db.pool.query('SELECT leased_by FROM tandem.relay_claim');
     expect(rows).toEqual([{ leased_by: 'w1' }]);
+  });
+
+  it('completing with the claim ends its lease in the same statement; the other claims stay', async () => {
+    const first = await claim('w1', 2);
+    const second = await claim('w2', 100);
+    await completeEvents(db.pool, DEFAULT_TOOL_SCHEMA, [first!.transactions[0]!.events[0]!.seq], first!.id);
+    const { rows: claims } = await db.pool.query('SELECT id::text FROM tandem.relay_claim');
+    expect(claims).toEqual([{ id: second!.id }]);
+    const { rows: events } = await db.pool.query(`SELECT key, status FROM tandem.outbox WHERE txid = '101' ORDER BY seq`);
+    expect(events).toEqual([
+      { key: '11', status: 'done' },
+      { key: '12', status: 'pending' },
+    ]);
+    // Its lease ended: the event left pending is claimable again.
+    expect(keys(await claim('w3', 100))).toEqual(['12']);
+  });
+
+  it('a relay round of one Convex call is three statements: claim, read its events, complete and release together', async () => {
+    const statements: string[] = [];
+    const recorded = new Proxy(db.pool, {
+      get: (target, prop, receiver) =>
+        prop === 'query'
+          ? (text: string, values?: unknown[]) => {
+              statements.push(text);
+              return target.query(text, values);
+            }
+          : Reflect.get(target, prop, receiver),
+    }) as pg.Pool;
+    const calls: TransactionBatch[][] = [];
+    const relay = new Relay({
+      tool: DEFAULT_TOOL_SCHEMA,
+      pool: recorded,
+      target: {
+        applyBatch: async (batches) => {
+          calls.push(batches);
+          return { applied: batches.length, skipped: 0 };
+        },
+      },
+      mapper: {
+        map: (event) => ({
+          change: { table: event.table, key: event.key, version: event.seq, op: 'upsert', doc: event.row ?? {} },
+          bytes: 16,
+          indexRanges: 1,
+        }),
+      },
+      metrics: createRelayMetrics(),
+      log: silentLogger,
+    });
+    const outcome = await relay.round('w1');
+    expect(outcome).toMatchObject({ applied: 6, retried: 0, dead: 0, released: true });
+    expect(calls.map((call) => call.map((b) => b.txid))).toEqual([['101', '102', '103']]);
+    const kind = (sql: string) =>
+      /claim_transactions\(/.test(sql) ? 'claim' : /complete_claim\(/.test(sql) ? 'complete' : /FROM "?tandem"?\.outbox/.test(sql) ? 'read' : sql;
+    expect(statements.map(kind)).toEqual(['claim', 'read', 'complete']);
+    const { rows } = await db.pool.query(
+      `SELECT (SELECT count(*)::int FROM tandem.outbox WHERE status = 'done') AS done,
+              (SELECT count(*)::int FROM tandem.relay_claim) AS claims`,
+    );
+    expect(rows[0]).toEqual({ done: 6, claims: 0 });
   });
 });
