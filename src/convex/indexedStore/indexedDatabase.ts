@@ -9,7 +9,9 @@
  * running transaction sees (committed documents overlaid by the pending
  * writes of every nested transaction level, convex-test's `_writes` stack),
  * and answers equality and range queries by walking only the keys in range:
- * O(log n + k).
+ * O(log n + k). Equality on every field of a declared index with string
+ * values (the lookup by Postgres key a mirror makes on every write) is one
+ * hash lookup beside the tree instead (tableIndexes.ts).
  *
  * Everything else stays convex-test's own code, reached through `super`:
  * validation of the index and of the range expression (same errors), the
