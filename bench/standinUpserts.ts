@@ -32,6 +32,7 @@ import {
   importDocuments,
   type StoredDocument,
 } from '../src/convex/indexedStore/index.js';
+import { countGcPauses, type GcPauses } from './support/gcPauses.js';
 import { fixed, markdownTable } from './support/stats.js';
 import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
 
@@ -97,6 +98,9 @@ interface SizeResult {
   /** Documents per second of this process's CPU time: steadier than wall time on a shared machine. */
   docsPerCpuSecond: number;
   rssMiB: number;
+  /** GC pauses during the measured phase. */
+  gc: GcPauses;
+  heapUsedMiB: number;
 }
 
 async function applyAll(backend: ConvexBackend, changes: MappedChange[]): Promise<void> {
@@ -167,9 +171,11 @@ async function run(
   global.gc?.();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
+  const stopGc = countGcPauses();
   await applyAll(backend, changes);
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);
+  const gc = await stopGc();
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const result = {
     variant,
@@ -179,9 +185,12 @@ async function run(
     docsPerSecond: measure / seconds,
     docsPerCpuSecond: measure / cpuSeconds,
     rssMiB: process.memoryUsage().rss / MiB,
+    gc,
+    heapUsedMiB: process.memoryUsage().heapUsed / MiB,
   };
   console.error(
-    `${variant} @ ${size}: fill ${fixed(fillSeconds, 1)} s, ${fixed(result.docsPerSecond, 0)} docs/s, ${fixed(result.docsPerCpuSecond, 0)} docs/CPU-s, RSS ${fixed(result.rssMiB, 0)} MiB`,
+    `${variant} @ ${size}: fill ${fixed(fillSeconds, 1)} s, ${fixed(result.docsPerSecond, 0)} docs/s, ${fixed(result.docsPerCpuSecond, 0)} docs/CPU-s, RSS ${fixed(result.rssMiB, 0)} MiB; ` +
+      `GC pauses in ${fixed(seconds, 1)} s: minor ${fixed(gc.minorMs, 0)} ms, major ${fixed(gc.majorMs, 0)} ms (${gc.majorCount}), other ${fixed(gc.otherMs, 0)} ms`,
   );
   return result;
 }
@@ -213,6 +222,7 @@ console.log(
       'documents/s',
       'documents/CPU-s',
       'RSS after (MiB)',
+      'GC pauses, minor / major (ms)',
     ],
     [baselinePlain, baselineIndexed, ...results].map((r) => [
       r.variant,
@@ -222,6 +232,7 @@ console.log(
       fixed(r.docsPerSecond, 0),
       fixed(r.docsPerCpuSecond, 0),
       fixed(r.rssMiB, 0),
+      `${fixed(r.gc.minorMs, 0)} / ${fixed(r.gc.majorMs, 0)}`,
     ]),
   ),
 );

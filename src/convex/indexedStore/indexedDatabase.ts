@@ -9,7 +9,9 @@
  * running transaction sees (committed documents overlaid by the pending
  * writes of every nested transaction level, convex-test's `_writes` stack),
  * and answers equality and range queries by walking only the keys in range:
- * O(log n + k).
+ * O(log n + k). Equality on every field of a declared index with string
+ * values (the lookup by Postgres key a mirror makes on every write) is one
+ * hash lookup beside the tree instead (tableIndexes.ts).
  *
  * Everything else stays convex-test's own code, reached through `super`:
  * validation of the index and of the range expression (same errors), the
@@ -44,7 +46,7 @@ import {
   type ResolvedQuery,
   type SerializedQuery,
 } from './serializedQuery.js';
-import { TableIndexes, tableOfId, type StoredDocument } from './tableIndexes.js';
+import { lookupEqual, TableIndexes, tableOfId, type StoredDocument } from './tableIndexes.js';
 
 interface PageWindow {
   after: IndexKey | undefined;
@@ -206,20 +208,28 @@ export function indexedDatabaseClass(Base: DatabaseFakeClass): IndexedDatabaseCl
     ): Generator<StoredDocument> {
       let table: string;
       let indexName: string;
-      let bounds: { lower: IndexKey; upper: IndexKey };
       if (source.type === 'FullTableScan') {
         table = source.tableName;
         indexName = 'by_creation_time';
-        bounds = { lower: [LOW], upper: [HIGH] };
       } else if (source.type === 'IndexRange') {
         [table, indexName] = source.indexName.split('.') as [string, string];
-        bounds = rangeBounds(source.range, decodeQueryValue);
       } else {
         throw new Error('search queries are answered by convex-test');
       }
       const index = this.tables.get(table)?.byName.get(indexName);
       if (!index) return;
-      let { lower, upper } = bounds;
+      if (source.type === 'IndexRange' && after === undefined && source.range.every((e) => e.type === 'Eq')) {
+        // Equality on every field of the index: one hash lookup when the values are strings.
+        const found = lookupEqual(index, source.range.map((e) => decodeQueryValue(e.value)));
+        if (found) {
+          yield* found;
+          return;
+        }
+      }
+      let { lower, upper } =
+        source.type === 'IndexRange'
+          ? rangeBounds(source.range, decodeQueryValue)
+          : { lower: [LOW] as IndexKey, upper: [HIGH] as IndexKey };
       if (after && order === 'asc' && compareKeys([...after, HIGH], lower) > 0)
         lower = [...after, HIGH];
       if (after && order === 'desc' && compareKeys([...after, LOW], upper) < 0)

@@ -25,7 +25,10 @@ export const conformanceSchema = defineSchema({
   })
     .index('by_a', ['a'])
     .index('by_a_b', ['a', 'b'])
-    .index('by_b_c_a', ['b', 'c', 'a']),
+    .index('by_b_c_a', ['b', 'c', 'a'])
+    // All-string indexes: equality on every field is answered by the hash lookup.
+    .index('by_b', ['b'])
+    .index('by_tag_b', ['tag', 'b']),
   others: defineTable({ a: v.number(), note: v.optional(v.string()) }).index('by_a', ['a']),
 });
 
@@ -154,11 +157,13 @@ export const conformanceModules = {
 // ---- arbitraries ----------------------------------------------------------------------
 
 const aValue = fc.constantFrom(0, 1, 2, 2, 1.5);
-const bValue = fc.constantFrom<string | undefined>('x', 'y', '', undefined);
+// 'p' + 'qx' and 'pq' + 'x' join alike: the hash lookup of by_tag_b must still tell them apart.
+const bValue = fc.constantFrom<string | undefined>('x', 'y', '', 'qx', undefined);
+const tagValue = fc.constantFrom('p', 'q', 'pq');
 const cValue = fc.constantFrom<number | null>(null, 0, 1, 2);
 
 const itemFields = fc.record(
-  { a: aValue, b: bValue, c: cValue, tag: fc.constantFrom('p', 'q') },
+  { a: aValue, b: bValue, c: cValue, tag: tagValue },
   { requiredKeys: ['a', 'c', 'tag'] },
 );
 const otherFields = fc.record(
@@ -178,6 +183,8 @@ const INDEX_FIELDS: Record<string, string[]> = {
   by_a: ['a'],
   by_a_b: ['a', 'b'],
   by_b_c_a: ['b', 'c', 'a'],
+  by_b: ['b'],
+  by_tag_b: ['tag', 'b'],
 };
 
 function valueFor(field: string): fc.Arbitrary<Value | undefined> {
@@ -188,6 +195,8 @@ function valueFor(field: string): fc.Arbitrary<Value | undefined> {
       return bValue;
     case 'c':
       return cValue;
+    case 'tag':
+      return tagValue;
     case '_creationTime':
       return fc.integer({ min: 0, max: 12 }).map((k) => 1_000_000 + k * 0.5);
     default:
@@ -241,6 +250,9 @@ const itemsIndex = fc.constantFrom<string | undefined>(
   'by_a_b',
   'by_b_c_a',
   'by_b_c_a',
+  'by_b',
+  'by_tag_b',
+  'by_tag_b',
   'by_missing',
 );
 const othersIndex = fc.constantFrom<string | undefined>(

@@ -6,7 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runToEnd } from '../../../src/convex/indexedStore/sortInSteps.js';
-import { TableIndexes, type StoredDocument } from '../../../src/convex/indexedStore/tableIndexes.js';
+import {
+  lookupEqual,
+  TableIndexes,
+  type StoredDocument,
+} from '../../../src/convex/indexedStore/tableIndexes.js';
 
 function keysOf(indexes: TableIndexes, name: string): unknown[][] {
   return [...indexes.byName.get(name)!.tree.entries()].map(([key]) => [...key]);
@@ -68,6 +72,9 @@ describe('TableIndexes.load', () => {
       expect(actual.map(([, slot]) => slot.document)).toEqual(expected.map(([, slot]) => slot.document));
     }
     expect(loaded.size).toBe(2500);
+    for (const name of ['by_a', 'by_b_a']) {
+      expect(loaded.byName.get(name)!.equal).toEqual(inserted.byName.get(name)!.equal);
+    }
     // One slot per document, shared by its indexes: a later write moves only what changed.
     const slotA = [...loaded.byName.get('by_a')!.tree.values()].find((s) => s.document === documents[5]);
     const slotId = loaded.byName.get('by_id')!.tree.get([documents[5]!._id]);
@@ -97,5 +104,45 @@ describe('TableIndexes.load', () => {
     expect(indexes.size).toBe(0);
     runToEnd(indexes.load(shuffled));
     expect(indexes.size).toBe(2500);
+  });
+});
+
+describe('lookupEqual (equality on every field of an index, by hash)', () => {
+  const declared = [{ indexDescriptor: 'by_tag_b', fields: ['tag', 'b'] }];
+  const doc = (n: number, tag: unknown, b: unknown): StoredDocument => ({ _id: `${n}items`, _creationTime: n, tag, b });
+
+  it('finds the one document, says "ask the tree" when several share the values, and nothing once they are gone', () => {
+    const indexes = new TableIndexes(declared);
+    const index = indexes.byName.get('by_tag_b')!;
+    const first = doc(1, 'p', 'qx');
+    const second = doc(2, 'p', 'qx');
+    expect(lookupEqual(index, ['p', 'qx'])).toEqual([]);
+    indexes.move(first._id, null, first);
+    expect(lookupEqual(index, ['p', 'qx'])).toEqual([first]);
+    // Joined naively these would be the same key.
+    expect(lookupEqual(index, ['pq', 'x'])).toEqual([]);
+    indexes.move(second._id, null, second);
+    expect(lookupEqual(index, ['p', 'qx'])).toBeUndefined();
+    indexes.move(first._id, first, null);
+    expect(lookupEqual(index, ['p', 'qx'])).toBeUndefined();
+    indexes.move(second._id, second, null);
+    expect(lookupEqual(index, ['p', 'qx'])).toEqual([]);
+    expect(index.equal!.size).toBe(0);
+  });
+
+  it('follows a document whose values change, and leaves values that are not all strings to the tree', () => {
+    const indexes = new TableIndexes(declared);
+    const index = indexes.byName.get('by_tag_b')!;
+    const before = doc(1, 'p', 'x');
+    const after = { ...before, b: 'y' };
+    indexes.move(before._id, null, before);
+    indexes.move(before._id, before, after);
+    expect(lookupEqual(index, ['p', 'x'])).toEqual([]);
+    expect(lookupEqual(index, ['p', 'y'])).toEqual([after]);
+    const numeric = { ...after, b: 1 };
+    indexes.move(after._id, after, numeric);
+    expect(index.equal!.size).toBe(0);
+    expect(lookupEqual(index, ['p', 1])).toBeUndefined();
+    expect(lookupEqual(index, ['p'])).toBeUndefined();
   });
 });
