@@ -69,7 +69,15 @@ export {
   type Migration,
   type SchemaStatus,
 } from './postgres/migrate.js';
-export * from './postgres/catalog/index.js';
+// The catalog reader's public part; its other functions serve the tool's own modules.
+export * from './postgres/catalog/types.js';
+export {
+  readCatalog,
+  readTableStats,
+  EXACT_COUNT_BELOW,
+  type TableStats,
+  type TableStatsOptions,
+} from './postgres/catalog/index.js';
 
 // The project config (what to mirror) and discovery from the live catalog.
 export {

@@ -104,7 +104,14 @@ export interface WriteCutoverPreparation {
    * mutations check against). Called by `tandem demo --to-the-end` before the
    * group's writes move; safe to call again.
    */
-  prepare(context: { pool: pg.Pool; tool: ToolSchema; convex: ConvexFunctionRunner; tables: readonly string[] }): Promise<void>;
+  prepare(context: {
+    pool: pg.Pool;
+    tool: ToolSchema;
+    /** The application schema holding `tables` (the resolved project config's `schema`). */
+    schema: string;
+    convex: ConvexFunctionRunner;
+    tables: readonly string[];
+  }): Promise<void>;
 }
 
 export interface ApplicationPlugin {

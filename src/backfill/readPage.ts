@@ -13,6 +13,7 @@ import { qualifiedTable } from '../mapping/index.js';
 import { keyTextSql, rowImageSql, type RowImageColumns } from '../capture/rowImageSql.js';
 import type { TableCatalog } from '../capture/catalog.js';
 import type { Queryable } from '../postgres/database.js';
+import { readRowEstimate } from '../postgres/catalog/index.js';
 import type { ToolSchema } from '../core/toolSchema.js';
 
 /** What the page query needs to know about a table (from the live catalog, like the trigger). */
@@ -136,13 +137,7 @@ export async function countRemaining(
   after: readonly string[] | null,
   alreadyCopied: number,
 ): Promise<number> {
-  const { rows: stats } = await db.query<{ estimate: number }>(
-    `SELECT c.reltuples::float8 AS estimate FROM pg_catalog.pg_class c
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $2 AND c.relname = $1`,
-    [shape.table, shape.schema],
-  );
-  const estimate = stats[0]?.estimate ?? -1;
+  const estimate = await readRowEstimate(db, shape.schema, shape.table);
   if (estimate >= 1_000_000) return Math.max(0, Math.round(estimate) - alreadyCopied);
   const keys = shape.keyColumns.map((c) => `t.${pg.escapeIdentifier(c)}`);
   const where = after

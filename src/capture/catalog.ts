@@ -8,7 +8,14 @@
 import { carriedAsText, columnTypeOf } from '../mapping/pgTypes.js';
 import type { Queryable } from '../postgres/database.js';
 import { toolScopedName, type ToolSchema } from '../core/toolSchema.js';
-import { catalogTable, readCatalog, type CatalogColumn } from '../postgres/catalog/index.js';
+import {
+  catalogTable,
+  readCatalog,
+  readRelations,
+  tablesWithTrigger,
+  type CatalogColumn,
+  type RelationTrigger,
+} from '../postgres/catalog/index.js';
 import {
   captureFunctionBody,
   captureFunctionName,
@@ -24,18 +31,8 @@ export function captureTriggerName(tool: ToolSchema): string {
   return toolScopedName(tool, 'tandem_capture');
 }
 
-/** pg_trigger.tgenabled: O = fires (origin), A = always, R = replica only, D = disabled. */
-export type TriggerEnabled = 'O' | 'A' | 'R' | 'D';
-
-export interface CaptureTrigger {
-  enabled: TriggerEnabled;
-  /** Arguments the trigger was created with (the generated functions take none). */
-  args: string[];
-  /** Schema-qualified name of the function the trigger calls, unquoted (`tandem.capture_story` in the default tool schema). */
-  functionName: string;
-  /** That function's source (pg_proc.prosrc). */
-  functionSource: string;
-}
+/** A capture trigger's state (its function's name and source among it), as the catalog reader gives it. */
+export type CaptureTrigger = RelationTrigger;
 
 export interface TableCatalog {
   table: string;
@@ -61,45 +58,8 @@ export interface TableCatalog {
   trigger: CaptureTrigger | null;
 }
 
-interface RelationRow {
-  table: string;
-  relkind: string;
-  partition_of: string | null;
-  tgenabled: TriggerEnabled | null;
-  tgargs: Buffer | null;
-  function_name: string | null;
-  function_source: string | null;
-}
-
-/**
- * What the shared catalog reader leaves out: each named relation's kind (so a
- * view or a partition is refused by name rather than reported missing), its
- * partitioned parent, and the state of its capture trigger.
- */
-const RELATIONS_SQL = `
-SELECT c.relname AS table, c.relkind::text AS relkind,
-       (SELECT pc.relname FROM pg_catalog.pg_inherits i
-          JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
-         WHERE i.inhrelid = c.oid AND c.relispartition) AS partition_of,
-       tr.tgenabled::text AS tgenabled, tr.tgargs,
-       pn.nspname || '.' || p.proname AS function_name, p.prosrc AS function_source
-  FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = c.oid AND tr.tgname = $2 AND NOT tr.tgisinternal
-        AND tr.tgparentid = 0
-  LEFT JOIN pg_catalog.pg_proc p ON p.oid = tr.tgfoid
-  LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
- WHERE n.nspname = $3 AND c.relname = ANY($1::text[])`;
-
 function travelsAsText(column: CatalogColumn): boolean {
   return carriedAsText(columnTypeOf(column.baseType, column.enumValues !== null));
-}
-
-/** tgargs is the arguments, each terminated by a NUL byte. */
-function decodeTriggerArgs(raw: Buffer | null): string[] {
-  if (!raw || raw.length === 0) return [];
-  const text = raw.toString('utf8');
-  return text.slice(0, text.endsWith('\0') ? -1 : undefined).split('\0');
 }
 
 /**
@@ -112,28 +72,25 @@ export async function readTableCatalog(
   tables: readonly string[],
   options: { schema: string; tool: ToolSchema; keys?: Readonly<Record<string, readonly string[]>> },
 ): Promise<Map<string, TableCatalog>> {
-  const { rows } = await db.query<RelationRow>(RELATIONS_SQL, [
-    tables,
-    captureTriggerName(options.tool),
-    options.schema,
-  ]);
+  // The relation's kind, its parent and its trigger: what readCatalog leaves out.
+  const relations = await readRelations(db, options.schema, tables, captureTriggerName(options.tool));
   // Columns and keys come from the one catalog reader the plan and codegen use,
   // so capture types a column exactly as the mapping does (domains over
   // domains included).
   const catalog = await readCatalog(db, options.schema);
   return new Map(
-    rows.map((r) => {
-      const table = catalogTable(catalog, r.table);
+    relations.map((r) => {
+      const table = catalogTable(catalog, r.name);
       const stored = (table?.columns ?? []).filter((c) => !c.virtual);
-      const keyColumns = [...(options.keys?.[r.table] ?? table?.primaryKey?.columns ?? [])];
+      const keyColumns = [...(options.keys?.[r.name] ?? table?.primaryKey?.columns ?? [])];
       const keyFacts = keyColumns.map((k) => stored.find((c) => c.name === k));
       const text = stored.filter(travelsAsText);
       return [
-        r.table,
+        r.name,
         {
-          table: r.table,
+          table: r.name,
           relkind: r.relkind,
-          partitionOf: r.partition_of,
+          partitionOf: r.partitionOf,
           keyColumns,
           keyTypes: keyFacts.map((c) => c?.baseType ?? 'unknown'),
           keyIsEnum: keyFacts.map((c) => c?.enumValues != null),
@@ -142,14 +99,7 @@ export async function readTableCatalog(
           domainColumns: stored.filter((c) => c.domain !== null).map((c) => c.name),
           textColumns: text.map((c) => c.name),
           textArrayColumns: text.filter((c) => c.isArray).map((c) => c.name),
-          trigger: r.tgenabled
-            ? {
-                enabled: r.tgenabled,
-                args: decodeTriggerArgs(r.tgargs),
-                functionName: r.function_name ?? '',
-                functionSource: r.function_source ?? '',
-              }
-            : null,
+          trigger: r.trigger,
         },
       ];
     }),
@@ -158,18 +108,7 @@ export async function readTableCatalog(
 
 /** Tables of the schema that currently carry this tool schema's capture trigger. */
 export async function tablesWithCaptureTrigger(db: Queryable, tool: ToolSchema, schema: string): Promise<string[]> {
-  const { rows } = await db.query<{ table: string }>(
-    `SELECT c.relname AS table
-       FROM pg_catalog.pg_trigger tr
-       JOIN pg_catalog.pg_class c ON c.oid = tr.tgrelid
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $2 AND tr.tgname = $1 AND NOT tr.tgisinternal
-        -- A partition's clone of its parent's trigger is the parent's capture, not its own.
-        AND tr.tgparentid = 0
-      ORDER BY 1`,
-    [captureTriggerName(tool), schema],
-  );
-  return rows.map((r) => r.table);
+  return tablesWithTrigger(db, schema, captureTriggerName(tool));
 }
 
 /**

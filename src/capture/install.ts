@@ -10,6 +10,7 @@ import pg from 'pg';
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { withRetriedTransaction, type Queryable } from '../postgres/database.js';
 import { requireSchema } from '../postgres/migrate.js';
+import { partitionsWithOwnTrigger } from '../postgres/catalog/index.js';
 import { recordAudit } from './audit.js';
 import { recordInstalledShape, resumeTables } from './tablePause.js';
 import { tableShape } from './tableShape.js';
@@ -93,19 +94,12 @@ function checkCapturable(name: string, catalog: TableCatalog | undefined): Table
  * it, and keeping it would capture the partition's rows twice under two names.
  */
 async function checkPartitions(tx: Queryable, tool: ToolSchema, schema: string, table: string): Promise<void> {
-  const { rows } = await tx.query<{ partition: string }>(
-    `SELECT c.relname AS partition
-       FROM pg_catalog.pg_partition_tree(format('%I.%I', $3::text, $1::text)::regclass) pt
-       JOIN pg_catalog.pg_class c ON c.oid = pt.relid
-       JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = c.oid AND tr.tgname = $2 AND tr.tgparentid = 0
-      WHERE pt.level > 0 ORDER BY 1`,
-    [table, captureTriggerName(tool), schema],
-  );
-  if (rows.length > 0) {
-    const names = rows.map((r) => `"${r.partition}"`).join(', ');
+  const partitions = await partitionsWithOwnTrigger(tx, schema, table, captureTriggerName(tool));
+  if (partitions.length > 0) {
+    const names = partitions.map((p) => `"${p}"`).join(', ');
     throw new InvalidInputError(
       'tables',
-      `partition ${names} of "${table}" has a capture trigger of its own (captured before it was attached): run \`tandem capture uninstall --tables ${rows.map((r) => r.partition).join(',')}\` first`,
+      `partition ${names} of "${table}" has a capture trigger of its own (captured before it was attached): run \`tandem capture uninstall --tables ${partitions.join(',')}\` first`,
     );
   }
 }

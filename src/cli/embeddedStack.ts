@@ -224,7 +224,7 @@ export async function startServing(
     if (writeCutover)
       preparation = PreparationKeeper.start({
         stages: flags,
-        prepare: (tables) => writeCutover.prepare({ pool: stores.pool, tool: options.tool, convex: stores.target, tables }),
+        prepare: (tables) => writeCutover.prepare({ pool: stores.pool, tool: options.tool, schema: options.mirror.schema, convex: stores.target, tables }),
         log: options.log,
       });
     const api = await startApiStack({

@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import type { Queryable } from '../postgres/database.js';
+import { readTreeRowEstimate } from '../postgres/catalog/index.js';
 
 /** Below this many rows (by the planner's estimate) Postgres rows are counted exactly. */
 export const EXACT_ROW_COUNT_BELOW = 50_000;
@@ -29,18 +30,9 @@ export async function postgresRowCount(
   exactBelow = EXACT_ROW_COUNT_BELOW,
 ): Promise<PostgresRows | null> {
   const qualified = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
-  const { rows } = await db.query<{ estimate: number | null; known: boolean | null }>(
-    // pg_partition_tree lists a partitioned table's tree; a plain table is not in it, so it is added.
-    `WITH rel AS (SELECT to_regclass($1) AS oid),
-          parts AS (SELECT oid AS relid FROM rel WHERE oid IS NOT NULL
-                    UNION SELECT p.relid FROM rel, pg_partition_tree(rel.oid) p)
-     SELECT sum(greatest(c.reltuples, 0))::float8 AS estimate, bool_or(c.reltuples >= 0) AS known
-       FROM parts JOIN pg_class c ON c.oid = parts.relid`,
-    [qualified],
-  );
-  const { estimate, known } = rows[0] ?? { estimate: null, known: null };
-  if (estimate === null) return null;
-  if (known && estimate >= exactBelow) return { rows: Math.round(estimate), estimated: true };
+  const tree = await readTreeRowEstimate(db, schema, table);
+  if (tree === null) return null;
+  if (tree.known && tree.estimate >= exactBelow) return { rows: Math.round(tree.estimate), estimated: true };
   const counted = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified}`);
   return { rows: Number(counted.rows[0]!.n), estimated: false };
 }

@@ -19,10 +19,12 @@
 import { ConfigError } from '../core/errors.js';
 import type { ToolSchema } from '../core/toolSchema.js';
 import type { Queryable } from '../postgres/database.js';
+import { readColumnSequence } from '../postgres/catalog/index.js';
+import { qualifiedName } from '../mapping/index.js';
 
 export interface KeyColumn {
-  /** Schema of the table (default `public`). */
-  schema?: string;
+  /** Schema of the table: the application schema of the resolved project config. */
+  schema: string;
   table: string;
   /** The key column whose default draws from a sequence (serial or identity). */
   column: string;
@@ -46,42 +48,25 @@ export interface KeyReservation {
 /** Upper bound on one reservation: a statement of this many nextval calls takes a few milliseconds. */
 export const MAX_RESERVATION = 100_000;
 
-interface SequenceInfo {
-  sequence: string | null;
-  increment: string | null;
-  cycle: boolean | null;
-}
-
 async function keySequence(
   db: Queryable,
   key: KeyColumn,
 ): Promise<{ sequence: string; step: number }> {
-  const schema = key.schema ?? 'public';
-  const where = `${schema}.${key.table}.${key.column}`;
-  const exists = await db.query(
-    `SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped`,
-    [schema, key.table, key.column],
-  );
-  if (!exists.rowCount) throw new ConfigError('keys', `no column ${where}`);
-  const { rows } = await db.query<SequenceInfo>(
-    `SELECT s.seq AS sequence, ps.increment_by::text AS increment, ps.cycle
-       FROM (SELECT pg_get_serial_sequence(format('%I.%I', $1::text, $2::text), $3) AS seq) s
-       LEFT JOIN pg_sequences ps ON format('%I.%I', ps.schemaname, ps.sequencename) = s.seq`,
-    [schema, key.table, key.column],
-  );
-  const info = rows[0];
-  if (!info?.sequence)
+  const where = qualifiedName(key.schema, key.table, key.column);
+  const found = await readColumnSequence(db, key.schema, key.table, key.column);
+  if (!found.exists) throw new ConfigError('keys', `no column ${where}`);
+  const info = found.sequence;
+  if (!info)
     throw new ConfigError('keys', `${where} is not filled from a sequence (serial or identity)`);
   const step = Number(info.increment);
   if (!Number.isSafeInteger(step) || step < 1)
     throw new ConfigError(
       'keys',
-      `${where}: sequence ${info.sequence} counts down (increment ${info.increment})`,
+      `${where}: sequence ${info.name} counts down (increment ${info.increment})`,
     );
   // A cycling sequence hands its values out again after wrapping: no id would stay unique.
-  if (info.cycle) throw new ConfigError('keys', `${where}: sequence ${info.sequence} cycles`);
-  return { sequence: info.sequence, step };
+  if (info.cycle) throw new ConfigError('keys', `${where}: sequence ${info.name} cycles`);
+  return { sequence: info.name, step };
 }
 
 /**

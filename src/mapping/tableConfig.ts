@@ -101,6 +101,16 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * Names for a message, as SQL prints them (quote_ident's rule, keywords
+ * aside): a plain lower-case name as is, any other double-quoted, joined by
+ * dots (`public.film`, `"My App-""2""".entry`), so an awkward name reads
+ * unambiguously and can be pasted into psql.
+ */
+export function qualifiedName(...names: string[]): string {
+  return names.map((n) => (/^[a-z_][a-z0-9_]*$/.test(n) ? n : quoteIdentifier(n))).join('.');
+}
+
 /** `"schema"."table"` for SQL on the application's table. */
 export function qualifiedTable(table: Pick<TableConfig, 'schema' | 'name'>): string {
   return `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;

@@ -27,6 +27,7 @@ import type pg from 'pg';
 import { InvalidInputError } from '../core/errors.js';
 import { quoteIdentifier, requireTable, type MirrorConfig } from '../mapping/index.js';
 import { withTransaction } from '../postgres/database.js';
+import { readQualifiedTableColumns } from '../postgres/catalog/index.js';
 import { recordEvidence, type Evidence } from './store.js';
 import {
   FILES,
@@ -42,31 +43,6 @@ import {
 } from './archiveFormat.js';
 import { restoreArchive } from './restore.js';
 import type { ToolSchema } from '../core/toolSchema.js';
-
-async function readColumns(
-  pool: pg.Pool,
-  schema: string,
-  table: string,
-): Promise<ArchivedColumn[]> {
-  // With only pg_catalog on the search path, format_type qualifies every other
-  // type (enums, domains), so the DDL does not depend on the reader's path.
-  const rows = await withTransaction(pool, async (tx) => {
-    await tx.query(`SET LOCAL search_path TO pg_catalog`);
-    const result = await tx.query<{ name: string; type: string; not_null: boolean }>(
-      `SELECT a.attname AS name, a.attnotnull AS not_null,
-              pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
-         FROM pg_catalog.pg_attribute a
-         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-          AND a.attgenerated <> 'v'
-        ORDER BY a.attnum`,
-      [schema, table],
-    );
-    return result.rows;
-  });
-  return rows.map((r) => ({ name: r.name, type: r.type, notNull: r.not_null }));
-}
 
 function checkWritable(dir: string): void {
   try {
@@ -86,7 +62,10 @@ export async function tableSource(
   tableName: string,
 ): Promise<TableSource> {
   const table = requireTable(mirror, tableName);
-  const columns = await readColumns(pool, table.schema, table.name);
+  // Fully qualified types, so the DDL does not depend on the reader's search path.
+  const columns: ArchivedColumn[] = (await readQualifiedTableColumns(pool, table.schema, table.name))
+    .filter((c) => !c.virtual)
+    .map((c) => ({ name: c.name, type: c.type, notNull: c.notNull }));
   return { schema: table.schema, table: table.name, columns, key: [...table.primaryKey] };
 }
 

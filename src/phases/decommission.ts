@@ -22,6 +22,7 @@ import { recordAudit } from '../capture/audit.js';
 import { uninstallCaptureIn } from '../capture/uninstall.js';
 import { InvalidInputError } from '../core/errors.js';
 import {
+  qualifiedName,
   qualifiedTable,
   quoteIdentifier,
   requireTable,
@@ -29,6 +30,7 @@ import {
   type TableConfig,
 } from '../mapping/index.js';
 import { withTransaction } from '../postgres/database.js';
+import { readColumnsFilledBySequence } from '../postgres/catalog/index.js';
 import { checklist, type ChecklistOptions, type GateResult } from './gates.js';
 import { GateNotMetError } from './advance.js';
 import { latestEvidence, writePhase } from './store.js';
@@ -124,15 +126,11 @@ export async function decommissionTable(
  * fail. Moving or renaming the table keeps the sequence.
  */
 async function refuseDroppingKeySequence(pool: pg.Pool, table: TableConfig): Promise<void> {
-  const { rows } = await pool.query<{ col: string; seq: string }>(
-    `SELECT k.col, pg_get_serial_sequence($1, k.col) AS seq FROM unnest($2::text[]) AS k(col)
-      WHERE pg_get_serial_sequence($1, k.col) IS NOT NULL`,
-    [qualifiedTable(table), [...table.primaryKey]],
-  );
+  const rows = await readColumnsFilledBySequence(pool, table.schema, table.name, table.primaryKey);
   if (rows.length > 0)
     throw new InvalidInputError(
       'drop',
-      `${table.name}.${rows[0]!.col} is filled from ${rows[0]!.seq}, which Convex's write paths reserve new ids from: dropping the table would drop it; keep the table (the default, or --rename-to)`,
+      `${table.name}.${rows[0]!.column} is filled from ${rows[0]!.sequence}, which Convex's write paths reserve new ids from: dropping the table would drop it; keep the table (the default, or --rename-to)`,
     );
 }
 
@@ -159,7 +157,7 @@ async function retireTable(
     await tx.query(`ALTER TABLE ${source} SET SCHEMA ${quoteIdentifier(retired)}`);
     kept = { schema: retired, table: table.name };
   }
-  const keptAs = kept ? `${kept.schema}.${kept.table}` : null;
+  const keptAs = kept ? qualifiedName(kept.schema, kept.table) : null;
   await writePhase(tx, tool, table.name, 'decommissioned', now, false);
   await recordAudit(tx, tool, {
     actor: options.actor,

@@ -11,8 +11,9 @@ import readline from 'node:readline';
 import zlib from 'node:zlib';
 import type pg from 'pg';
 import { InvalidInputError } from '../core/errors.js';
-import { quoteIdentifier } from '../mapping/index.js';
-import { withTransaction, type Queryable } from '../postgres/database.js';
+import { qualifiedName, quoteIdentifier } from '../mapping/index.js';
+import { withTransaction } from '../postgres/database.js';
+import { readSchemaRelationCount } from '../postgres/catalog/index.js';
 import {
   ARCHIVE_FORMAT,
   FILES,
@@ -87,17 +88,6 @@ async function verifyFiles(dir: string, manifest: ArchiveManifest): Promise<void
     );
 }
 
-async function schemaIsEmpty(db: Queryable, schema: string): Promise<boolean | null> {
-  const { rows } = await db.query<{ exists: boolean; relations: number }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS exists,
-            (SELECT count(*)::int FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1) AS relations`,
-    [schema],
-  );
-  if (!rows[0]!.exists) return null;
-  return rows[0]!.relations === 0;
-}
-
 export async function restoreArchive(
   pool: pg.Pool,
   archiveDir: string,
@@ -121,11 +111,11 @@ export async function restoreArchive(
       );
     return { schema: options.into, table: manifest.table, rows, rowsDigest, dryRun: true };
   }
-  const empty = await schemaIsEmpty(pool, options.into);
-  if (empty === false)
+  const relations = await readSchemaRelationCount(pool, options.into);
+  if (relations !== null && relations > 0)
     throw new InvalidInputError(
       'into',
-      `schema ${options.into} exists and is not empty: restore into a new or empty schema`,
+      `schema ${qualifiedName(options.into)} exists and is not empty: restore into a new or empty schema`,
     );
 
   const source: TableSource = { ...manifest, schema: options.into };
@@ -139,7 +129,7 @@ export async function restoreArchive(
     await withTransaction(
       pool,
       async (tx) => {
-        if (empty === null) await tx.query(`CREATE SCHEMA ${quoteIdentifier(options.into)}`);
+        if (relations === null) await tx.query(`CREATE SCHEMA ${quoteIdentifier(options.into)}`);
         await tx.query(renderDdl(options.into, source));
         let batch: string[] = [];
         let batchBytes = 0;

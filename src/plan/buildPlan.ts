@@ -12,6 +12,7 @@ import type {
   ForeignKeyAction,
   TableStats,
 } from '../postgres/catalog/index.js';
+import { qualifiedName } from '../mapping/tableConfig.js';
 import { orderTables, type OrderEdge } from './order.js';
 import { assignPhases, PHASE_RANK, type PhaseKind, type TablePhase } from './phases.js';
 import { planReason } from './reason.js';
@@ -88,7 +89,7 @@ function toReference(catalog: Catalog, table: CatalogTable, fk: CatalogForeignKe
     table:
       fk.referencedSchema === catalog.schema
         ? fk.referencedTable
-        : `${fk.referencedSchema}.${fk.referencedTable}`,
+        : qualifiedName(fk.referencedSchema, fk.referencedTable),
     referencedColumns: fk.referencedColumns,
     nullable: fk.columns.every((c) => !notNull.has(c)),
     onDelete: fk.onDelete,

@@ -1,4 +1,5 @@
 /** The plan as `tandem plan` prints it: a table for people, JSON for scripts. */
+import { qualifiedName } from '../mapping/tableConfig.js';
 import type { MigrationPlan } from './buildPlan.js';
 
 export interface PlanJson {
@@ -66,7 +67,7 @@ export function formatPlan(plan: MigrationPlan): string {
   const byteCells = plan.tables.map((t) => formatBytes(t.bytes));
   const byteWidth = Math.max(4, ...byteCells.map((c) => c.length));
   const lines = [
-    `Migration plan for schema ${plan.schema}: ${plan.tables.length} tables in ${plan.phases.length} phases`,
+    `Migration plan for schema ${qualifiedName(plan.schema)}: ${plan.tables.length} tables in ${plan.phases.length} phases`,
   ];
   for (const phase of plan.phases) {
     lines.push('', `phase ${phase.name}`);

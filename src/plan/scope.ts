@@ -9,7 +9,7 @@
  */
 import { neverMirrored, type ProjectConfig } from '../config/projectConfig.js';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
-import { MIRROR_NAME, quoteIdentifier } from '../mapping/tableConfig.js';
+import { MIRROR_NAME, qualifiedName } from '../mapping/tableConfig.js';
 import type { Catalog, CatalogTable } from '../postgres/catalog/index.js';
 
 export interface SkippedTable {
@@ -31,11 +31,6 @@ function configKey(config: ProjectConfig, key: string): string {
   return `${config.file ?? 'config'}: ${key}`;
 }
 
-/** A schema name for a message: as is when plain, else as SQL writes it (`"My App-""2"""`). */
-function schemaForMessage(schema: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(schema) ? schema : quoteIdentifier(schema);
-}
-
 /** Names in the config (`configKey`) or on the command line (`--tables`) must be tables of the schema. */
 function requireTablesExist(
   catalog: Catalog,
@@ -45,7 +40,7 @@ function requireTablesExist(
   const present = new Set(catalog.tables.map((t) => t.name));
   for (const table of tables) {
     if (present.has(table)) continue;
-    const message = `table ${schemaForMessage(catalog.schema)}.${table} does not exist (or is not an ordinary or partitioned table)`;
+    const message = `table ${qualifiedName(catalog.schema, table)} does not exist (or is not an ordinary or partitioned table)`;
     if ('configKey' in where) throw new ConfigError(where.configKey, message);
     throw new InvalidInputError(where.option, message);
   }
@@ -108,7 +103,7 @@ export function applyKeyOverrides(catalog: Catalog, config: ProjectConfig): Cata
   for (const [name, columns] of overrides) {
     const where = configKey(config, `keys.${name}`);
     const table = tables.get(name);
-    if (!table) throw new ConfigError(where, `table ${schemaForMessage(catalog.schema)}.${name} does not exist`);
+    if (!table) throw new ConfigError(where, `table ${qualifiedName(catalog.schema, name)} does not exist`);
     if (table.primaryKey)
       throw new ConfigError(
         where,
@@ -147,7 +142,7 @@ export function planScope(
   if (catalog.schemaMissing)
     throw new ConfigError(
       configKey(config, 'schema'),
-      `schema ${schemaForMessage(catalog.schema)} does not exist in the database`,
+      `schema ${qualifiedName(catalog.schema)} does not exist in the database`,
     );
   const notMirrored = neverMirrored(config);
   const byName = new Map(catalog.tables.map((t) => [t.name, t]));

@@ -31,6 +31,7 @@ import {
   type TableConfig,
 } from '../mapping/index.js';
 import { keyTextSql } from '../parity/keys.js';
+import { readTableColumns } from '../postgres/catalog/index.js';
 import type { ChangeLogEntry } from './changeLog.js';
 import { keyRecord, toPgRecord } from './pgValues.js';
 import type { ToolSchema } from '../core/toolSchema.js';
@@ -125,17 +126,12 @@ function tableStatements(
   if (!byTable) statementsByConfig.set(config, (byTable = new Map()));
   let found = byTable.get(table.name);
   if (!found) {
-    found = client
-      .query<{ attname: string; generated: boolean; type: string }>(
-        `SELECT attname, attgenerated <> '' AS generated, format_type(atttypid, atttypmod) AS type
-           FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
-        [qualifiedTable(table)],
-      )
-      .then(({ rows }) => {
+    found = readTableColumns(client, table.schema, table.name)
+      .then((live) => {
         const shape: TableShape = {
-          generated: new Set(rows.filter((r) => r.generated).map((r) => r.attname)),
+          generated: new Set(live.filter((c) => c.generated).map((c) => c.name)),
           keyTypes: new Map(
-            rows.filter((r) => table.primaryKey.includes(r.attname)).map((r) => [r.attname, r.type]),
+            live.filter((c) => table.primaryKey.includes(c.name)).map((c) => [c.name, c.type]),
           ),
         };
         const columns = table.columns.map((c) => c.name).filter((c) => !shape.generated.has(c));

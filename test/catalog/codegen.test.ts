@@ -122,7 +122,7 @@ describe.each(backends)('codegen from the live catalog [%s]', (backend) => {
     await generateSample(db.pool, { scale: 0.01, referenceDate: new Date('2024-06-01T00:00:00Z') });
     await db.pool.query(FOREIGN_DDL);
     await copySampleIntoForeignSchema(db.pool);
-    catalog = await readCatalog(db.pool);
+    catalog = await readCatalog(db.pool, 'public');
   }, 120_000);
 
   afterAll(async () => {

@@ -78,7 +78,7 @@ describe.each(backends)('catalog introspection [%s]', (backend) => {
     await createAppSchema(db.pool);
     await db.pool.query(TYPES_DDL);
     cat = await readCatalog(db.pool, 'cat');
-    app = await readCatalog(db.pool);
+    app = await readCatalog(db.pool, 'public');
   });
 
   afterAll(async () => {

@@ -6,14 +6,14 @@
  * Tandem must skip: one named "Line Item", one with a column "Level", one
  * without a key.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { quoteIdentifier } from '../../src/mapping/tableConfig.js';
 import { toolSchema } from '../../src/core/toolSchema.js';
-import { CLI } from '../support/cliRun.js';
+import { CLI, startConvexLocal } from '../support/cliRun.js';
 import { createTestDatabase, type Backend, type TestDatabase } from '../support/db.js';
 
 export const APP_SCHEMA = 'My App-"2"';
@@ -79,21 +79,6 @@ export interface AwkwardApp {
 
 const run = promisify(execFile);
 
-/** Resolves once a line of the child's stdout matches. */
-function startUntil(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(pattern);
-      if (m) resolve(m);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => reject(new Error(`exited ${code} before ${pattern}: ${out}${err}`)));
-  });
-}
-
 /** A database with the awkward schema, and a folder with its config (schema and toolSchema set). */
 export async function createAwkwardApp(backend: Backend): Promise<AwkwardApp> {
   const db = await createTestDatabase(backend);
@@ -130,13 +115,9 @@ export async function createAwkwardApp(backend: Backend): Promise<AwkwardApp> {
         }),
       ),
     async startConvex() {
-      convex = spawn(
-        process.execPath,
-        [CLI, 'convex-local', '--convex-dir', 'convex', '--port', '0', '--admin-key', ADMIN_KEY,
-          '--data-dir', path.join(dir, 'convex-data')],
-        { cwd: dir, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      convexUrl = (await startUntil(convex, /CONVEX_URL=(\S+)/))[1]!;
+      const started = startConvexLocal({ cwd: dir, env: env(), adminKey: ADMIN_KEY, dataDir: path.join(dir, 'convex-data') });
+      convex = started.child;
+      convexUrl = await started.url;
     },
     async close() {
       convex?.kill('SIGKILL');

@@ -67,8 +67,15 @@ describe.each(backends)('awkward schema names through the CLI phase commands [%s
     );
     expect(fs.readFileSync(path.join(out, 'table.sql'), 'utf8')).toContain(`CREATE TABLE ${S}."entry" (`);
     const into = 'Restored "E"';
+    // Refused into the (non-empty) application schema, and restored into a new one: each named as SQL writes it.
+    expect(await app.tandemExit(['restore', out, '--into', APP_SCHEMA])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        `schema ${S} exists and is not empty: restore into a new or empty schema`,
+      ),
+    });
     expect((await app.tandem(['restore', out, '--into', into])).stdout).toBe(
-      `${out}: 24 row(s) restored into ${into}.entry, checksums match\n`,
+      `${out}: 24 row(s) restored into ${quoteIdentifier(into)}.entry, checksums match\n`,
     );
     const restored = await sql(
       `SELECT count(*)::int AS n FROM ${quoteIdentifier(into)}.entry r JOIN ${S}.entry e USING (account_id, seq, amount, note)`,

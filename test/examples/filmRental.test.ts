@@ -15,19 +15,19 @@
  * one, refused when tampered) and decommission (refused by the guard, then
  * kept in the retired schema).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, startConvexLocal } from '../support/cliRun.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const backends = await availableBackends();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const example = path.join(root, 'examples/film-rental');
-const cli = path.join(root, 'bin/tandem.js');
 const run = promisify(execFile);
 const ADMIN_KEY = 'film-rental-admin-key-0123456789';
 
@@ -58,21 +58,6 @@ interface ParityJson {
   tables: Record<string, TableReport>;
 }
 
-/** Starts a child and resolves with it once a line of its stdout matches. */
-function startUntil(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(pattern);
-      if (m) resolve(m);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => reject(new Error(`exited ${code} before ${pattern}: ${out}${err}`)));
-  });
-}
-
 describe.each(backends)('film rental, end to end through the CLI [%s]', (backend) => {
   let db: TestDatabase;
   let dir: string;
@@ -89,7 +74,7 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
     TANDEM_CONFIG: '',
   });
   const tandem = (args: string[]) =>
-    run(process.execPath, [cli, ...args], { cwd: dir, env: env(), maxBuffer: 64 * 1024 * 1024 });
+    run(process.execPath, [CLI, ...args], { cwd: dir, env: env(), maxBuffer: 64 * 1024 * 1024 });
   const parity = async (): Promise<{ code: number; report: ParityJson }> => {
     const result = await tandem(['parity', '--mode', 'full', '--json', '--range-rows', '50']).then(
       (ok) => ({ code: 0, stdout: ok.stdout }),
@@ -155,13 +140,9 @@ describe.each(backends)('film rental, end to end through the CLI [%s]', (backend
     expect(stdout).not.toContain('convex/schema.ts');
     const check = await tandem(['codegen', '--convex-dir', 'convex', '--check']);
     expect(check.stdout).toBe('skipped audit_log (no primary key: name the columns of a unique NOT NULL index in keys.audit_log to mirror it)\nup to date (10 tables)\n');
-    convex = spawn(
-      process.execPath,
-      [cli, 'convex-local', '--convex-dir', 'convex', '--port', '0', '--admin-key', ADMIN_KEY,
-        '--data-dir', path.join(dir, 'convex-data')],
-      { cwd: dir, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    convexUrl = (await startUntil(convex, /CONVEX_URL=(\S+)/))[1]!;
+    const started = startConvexLocal({ cwd: dir, env: env(), adminKey: ADMIN_KEY, dataDir: path.join(dir, 'convex-data') });
+    convex = started.child;
+    convexUrl = await started.url;
     expect(convexUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   }, 120_000);
 

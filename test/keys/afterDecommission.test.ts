@@ -65,9 +65,10 @@ describe.each(backends)('key reservation after decommission [%s]', (backend) => 
       table: 'item',
       keptAs: 'tandem_retired.item',
     });
-    expect(await decommissionTable(db.pool, TOOL, mirror, 'note', { sources: CLEAN, renameTo: 'note_retired' })).toEqual({
+    expect(await decommissionTable(db.pool, TOOL, mirror, 'note', { sources: CLEAN, renameTo: 'Note Retired' })).toEqual({
       table: 'note',
-      keptAs: 'shop.note_retired',
+      // As SQL writes it: the awkward name quoted.
+      keptAs: 'shop."Note Retired"',
     });
     const item = await reserveKeys(db.pool, { schema: 'shop', table: 'item', column: 'id' }, 2, { tool: TOOL });
     expect(item).toEqual({ table: 'item', sequence: 'tandem_retired.item_id_seq', runs: [{ first: 4, last: 5, step: 1 }], count: 2 });

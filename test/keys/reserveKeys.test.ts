@@ -97,25 +97,25 @@ describe.each(backends)('reserveKeys [%s]', (backend) => {
   it('works on the story site serials as on any table', async () => {
     await createAppSchema(db.pool);
     await db.pool.query(`SELECT setval(pg_get_serial_sequence('story', 'id'), 41)`);
-    const reservation = await reserveKeys(db.pool, { table: 'story', column: 'id' }, 3);
+    const reservation = await reserveKeys(db.pool, { schema: 'public', table: 'story', column: 'id' }, 3);
     expect(reservation.runs).toEqual([{ first: 42, last: 44, step: 1 }]);
     expect(reservation.sequence).toBe('public.story_id_seq');
   });
 
-  it('refuses, naming the problem, what cannot give unique ids', async () => {
+  it('refuses, naming the problem (and the column as SQL writes it), what cannot give unique ids', async () => {
     const refusal = (key: KeyColumn, count = 1) =>
       reserveKeys(db.pool, key, count).catch((e: unknown) => e);
     const cases: Array<[KeyColumn, number, string]> = [
       [
         { schema: 'Shop', table: 'coupon', column: 'code' },
         1,
-        'keys: Shop.coupon.code is not filled from a sequence (serial or identity)',
+        'keys: "Shop".coupon.code is not filled from a sequence (serial or identity)',
       ],
-      [{ schema: 'Shop', table: 'coupon', column: 'nope' }, 1, 'keys: no column Shop.coupon.nope'],
+      [{ schema: 'Shop', table: 'coupon', column: 'nope' }, 1, 'keys: no column "Shop".coupon.nope'],
       [
         { schema: 'Shop', table: 'wheel', column: 'n' },
         1,
-        'keys: Shop.wheel.n: sequence "Shop".wheel_n_seq cycles',
+        'keys: "Shop".wheel.n: sequence "Shop".wheel_n_seq cycles',
       ],
       [ORDER_LINE, 0, 'count: must be an integer from 1 to 100000, got 0'],
     ];

@@ -3,7 +3,7 @@
  * database, the way a user would, for tests that drive Tandem only through
  * its command line.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -43,4 +43,45 @@ export function refusedTandem(
     },
     (err: CliFailure) => err,
   );
+}
+
+/**
+ * Starts `tandem <args>` as a long-running child. `matched` resolves once its
+ * stdout matches `pattern`, and rejects if it exits first (with its output, to
+ * see why); the child is handed back at once, so a caller can kill it even
+ * when the line never comes.
+ */
+export function startTandemUntil(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+  pattern: RegExp,
+): { child: ChildProcess; matched: Promise<RegExpMatchArray> } {
+  const child = spawn(process.execPath, [CLI, ...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  const matched = new Promise<RegExpMatchArray>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = out.match(pattern);
+      if (match) resolve(match);
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => reject(new Error(`exited ${code} before ${pattern}: ${out}${err}`)));
+  });
+  return { child, matched };
+}
+
+/** `tandem convex-local` on the app folder's `convex/`, on a free port: the child, and its CONVEX_URL once it serves. */
+export function startConvexLocal(options: {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  adminKey: string;
+  dataDir: string;
+}): { child: ChildProcess; url: Promise<string> } {
+  const { child, matched } = startTandemUntil(
+    ['convex-local', '--convex-dir', 'convex', '--port', '0', '--admin-key', options.adminKey, '--data-dir', options.dataDir],
+    { cwd: options.cwd, env: options.env },
+    /CONVEX_URL=(\S+)/,
+  );
+  return { child, url: matched.then((m) => m[1]!) };
 }

@@ -65,7 +65,7 @@ export const SERIAL_KEYS: KeyColumn[] = [
   'story',
   'story_approval',
   'story_done',
-].map((table) => ({ table, column: 'id' }));
+].map((table) => ({ schema: 'public', table, column: 'id' }));
 
 /** A fresh embedded Convex holding what the relay mirrored, with legacy users and reserved ids. */
 export async function convexSideFor(pool: pg.Pool, reserve = 200): Promise<EmbeddedConvexTarget> {

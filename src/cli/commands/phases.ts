@@ -22,6 +22,7 @@ import {
   idempotencyDrill,
   InvalidInputError,
   openConvexTarget,
+  qualifiedName,
   requireSchema,
   runParity,
   unfreezeTable,
@@ -283,7 +284,7 @@ function registerArchive(program: Command): void {
     .action(async (archive: string, flags: { into: string; dryRun?: boolean }) => {
       const ctx = await commandContext();
       const result = await withDatabase(ctx, (db) => restoreArchive(db.pool, archive, flags));
-      const what = result.dryRun ? 'verified' : `restored into ${result.schema}.${result.table}`;
+      const what = result.dryRun ? 'verified' : `restored into ${qualifiedName(result.schema, result.table)}`;
       process.stdout.write(`${archive}: ${result.rows} row(s) ${what}, checksums match\n`);
     });
 }

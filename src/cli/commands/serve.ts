@@ -88,7 +88,7 @@ async function reverseSyncFor(
   const preparation = writeCutover
     ? PreparationKeeper.start({
         stages: flags,
-        prepare: (tables) => writeCutover.prepare({ pool: db.pool, tool: ctx.tool, convex, tables }),
+        prepare: (tables) => writeCutover.prepare({ pool: db.pool, tool: ctx.tool, schema: ctx.project.schema, convex, tables }),
         log: ctx.log,
       })
     : undefined;

@@ -107,7 +107,7 @@ export async function takeGroupToTheEnd(o: ToTheEndOptions): Promise<ToTheEndRes
   };
 
   o.out(`group ${name}: ${group.tables.join(', ')}\n`);
-  await o.application.writeCutover.prepare({ pool: o.pool, tool: o.tool, convex: o.target, tables: group.tables });
+  await o.application.writeCutover.prepare({ pool: o.pool, tool: o.tool, schema: o.mirror.schema, convex: o.target, tables: group.tables });
   for (const table of group.tables) {
     await advanceTo(table, 'reads-on-convex');
     await setReadStage(o.pool, o.tool, tables, { table, stage: 'convex', force: true, why: WHY, actor: ACTOR });

@@ -13,6 +13,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { ProjectConfig } from '../../config/projectConfig.js';
 import { columnTypeOf, KEY_TYPES } from '../../mapping/pgTypes.js';
 import {
+  qualifiedName,
   validateMirrorConfig,
   type ColumnConfig,
   type ForeignKeyConfig,
@@ -66,7 +67,7 @@ function checkKeyColumns(catalog: Catalog, table: CatalogTable, key: readonly st
     const column = table.columns.find((c) => c.name === name)!;
     if (column.isArray || (!column.enumValues && !KEY_TYPES.has(column.baseType))) {
       throw new ConfigError(
-        `${catalog.schema}.${table.name}.${name}`,
+        qualifiedName(catalog.schema, table.name, name),
         `primary key column of type ${column.declaredType} cannot be mirrored: key columns must be one of ${[...KEY_TYPES].join(', ')} or an enum`,
       );
     }
@@ -84,7 +85,7 @@ function foreignKeys(
     const inSchema = fk.referencedSchema === catalog.schema;
     const references = inSchema
       ? fk.referencedTable
-      : `${fk.referencedSchema}.${fk.referencedTable}`;
+      : qualifiedName(fk.referencedSchema, fk.referencedTable);
     const note = (why: PlainReference['why']) =>
       plain.push({ table: table.name, constraint: fk.name, columns: fk.columns, references, why });
     if (!inSchema || !mirrored.has(fk.referencedTable)) {
@@ -110,7 +111,7 @@ function tableConfig(
 ): TableConfig {
   if (!table.primaryKey) {
     throw new ConfigError(
-      `${catalog.schema}.${table.name}`,
+      qualifiedName(catalog.schema, table.name),
       'a mirrored table needs a primary key',
     );
   }

@@ -6,6 +6,7 @@
 import type { Queryable } from '../database.js';
 import { readColumns, SCHEMA_TABLES_WHERE } from './readColumns.js';
 import { readConstraints } from './readConstraints.js';
+import { readSchemaRelationCount } from './schemas.js';
 import type { Catalog, CatalogTable } from './types.js';
 
 const TABLES_SQL = `
@@ -13,12 +14,8 @@ SELECT c.relname AS name, c.relkind::text AS relkind
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE ${SCHEMA_TABLES_WHERE}`;
 
-export const DEFAULT_SCHEMA = 'public';
-
-export async function readCatalog(
-  db: Queryable,
-  schema: string = DEFAULT_SCHEMA,
-): Promise<Catalog> {
+/** `schema` is the application schema, from the resolved project config (no default here). */
+export async function readCatalog(db: Queryable, schema: string): Promise<Catalog> {
   const { rows } = await db.query<{ name: string; relkind: string }>(TABLES_SQL, [schema]);
   const columns = await readColumns(db, schema);
   const constraints = await readConstraints(db, schema);
@@ -37,6 +34,6 @@ export async function readCatalog(
   // Code-point order, independent of the server's collation.
   tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (tables.length > 0) return { schema, tables };
-  const found = await db.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [schema]);
-  return found.rowCount ? { schema, tables } : { schema, tables, schemaMissing: true };
+  const relations = await readSchemaRelationCount(db, schema);
+  return relations !== null ? { schema, tables } : { schema, tables, schemaMissing: true };
 }

@@ -16,12 +16,12 @@ const SERIAL_KEY_TABLES = new Set<string>(SERIAL_TABLES);
 
 const USERS_PER_CALL = 1_000;
 
-export const prepareConvexWrites: WriteCutoverPreparation['prepare'] = async ({ pool, tool, convex, tables }) => {
+export const prepareConvexWrites: WriteCutoverPreparation['prepare'] = async ({ pool, tool, schema, convex, tables }) => {
   const ids = await exportLegacyUserIds(pool);
   for (let i = 0; i < ids.length; i += USERS_PER_CALL) {
     const users = ids.slice(i, i + USERS_PER_CALL).map((id) => ({ userId: id, name: sampleUserName(id) }));
     await convex.mutation('writes/users:saveLegacyUsers', { users });
   }
-  const keys = tables.filter((t) => SERIAL_KEY_TABLES.has(t)).map((table) => ({ table, column: 'id' }));
+  const keys = tables.filter((t) => SERIAL_KEY_TABLES.has(t)).map((table) => ({ schema, table, column: 'id' }));
   await refillKeyRanges(pool, convexKeyRangeStore(convex), keys, { lowWater: 1_000, batch: 2_000, tool });
 };
