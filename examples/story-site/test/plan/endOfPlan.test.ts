@@ -201,11 +201,15 @@ const SETTERS: Setter[] = [
 ];
 
 /*
- * On PGlite too. It was slow there (over 12 minutes) mostly because of the
- * reverse-sync worker polling every 5 ms: each poll was a locked transaction
- * on the one PGlite connection plus a prune mutation in the in-process Convex,
- * on the one JavaScript thread. An idle worker now peeks without a
- * transaction and prunes only what was committed (docs/reverse-sync.md).
+ * On PGlite too. It took 9 to 12 minutes there, because everything shares one
+ * JavaScript thread (PGlite, the embedded Convex, the API, the guard's scan)
+ * and one PGlite connection: the reverse-sync worker polled every 5 ms with a
+ * locked transaction and a prune mutation each time (an idle worker now peeks
+ * without a transaction and prunes only new commits), and every phase move
+ * computed every gate, so the guard scanned the Convex folder 110 times in a
+ * run, about 4 s a scan under the traffic (a move now computes only its
+ * step's gates). With both, 47 to 93 s on PGlite in two runs on a loaded host
+ * (PostgreSQL 28 s in the same run as the 47 s).
  */
 const backends = await availableBackends();
 
