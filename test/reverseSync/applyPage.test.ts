@@ -10,15 +10,13 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCapture } from '../../src/capture/index.js';
 import { toolSchema } from '../../src/core/toolSchema.js';
 import { MappingError } from '../../src/mapping/index.js';
-import { migrate } from '../../src/postgres/migrate.js';
 import { applyNextPage, type ApplyPageDeps } from '../../src/reverseSync/applyPage.js';
 import type { ChangeLogEntry } from '../../src/reverseSync/changeLog.js';
 import { LEDGER } from '../convex/anyAppFixture.js';
-import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
-import { LEDGER_DDL } from './ledgerFixture.js';
+import { availableBackends, type TestDatabase } from '../support/db.js';
+import { createLedgerDatabase } from './ledgerFixture.js';
 import { account, log, remove, staticSource, upsert } from './staticLog.js';
 
 const TOOL = toolSchema('Rev Sync "tool"');
@@ -42,10 +40,7 @@ describe.each(await availableBackends())('a reverse-sync page in one call [%s]',
     ).rows.map((r) => [r.table_name, r.key, Number(r.version)]);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    await migrate(db.pool, TOOL);
-    await db.pool.query(LEDGER_DDL);
-    await installCapture(db.pool, { tool: TOOL, tables: ['account', 'entry'], mirror: LEDGER });
+    db = await createLedgerDatabase(backend, TOOL);
   });
   afterAll(() => db?.close());
 

@@ -9,16 +9,14 @@
  */
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCapture } from '../../src/capture/index.js';
 import { toolSchema } from '../../src/core/toolSchema.js';
-import { migrate } from '../../src/postgres/migrate.js';
 import { applyNextPage } from '../../src/reverseSync/applyPage.js';
 import { createReverseSyncMetrics } from '../../src/reverseSync/metrics.js';
 import { listReverseDeadLetters } from '../../src/reverseSync/status.js';
 import { ReverseSyncWorker } from '../../src/reverseSync/worker.js';
 import { LEDGER } from '../convex/anyAppFixture.js';
-import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
-import { LEDGER_DDL } from './ledgerFixture.js';
+import { availableBackends, type TestDatabase } from '../support/db.js';
+import { createLedgerDatabase } from './ledgerFixture.js';
 import { account, log, remove, staticSource, upsert } from './staticLog.js';
 
 const TOOL = toolSchema('tandem_failing');
@@ -31,10 +29,7 @@ describe.each(await availableBackends())('reverse-sync entries that fail [%s]', 
     (await db.pool.query('SELECT code, holder FROM ledger.account ORDER BY code')).rows;
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    await migrate(db.pool, TOOL);
-    await db.pool.query(LEDGER_DDL);
-    await installCapture(db.pool, { tool: TOOL, tables: ['account', 'entry'], mirror: LEDGER });
+    db = await createLedgerDatabase(backend, TOOL);
   });
   afterAll(() => db?.close());
 

@@ -7,14 +7,12 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCapture } from '../../src/capture/index.js';
 import { toolSchema } from '../../src/core/toolSchema.js';
-import { migrate } from '../../src/postgres/migrate.js';
 import type { ChangeLogEntry } from '../../src/reverseSync/changeLog.js';
 import { ReverseSyncWorker } from '../../src/reverseSync/worker.js';
 import { LEDGER } from '../convex/anyAppFixture.js';
-import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
-import { LEDGER_DDL } from './ledgerFixture.js';
+import { availableBackends, type TestDatabase } from '../support/db.js';
+import { createLedgerDatabase } from './ledgerFixture.js';
 import { account, log, staticSource, upsert } from './staticLog.js';
 
 const TOOL = toolSchema('tandem_idle');
@@ -23,10 +21,7 @@ describe.each(await availableBackends())('an idle reverse-sync worker [%s]', (ba
   let db: TestDatabase;
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    await migrate(db.pool, TOOL);
-    await db.pool.query(LEDGER_DDL);
-    await installCapture(db.pool, { tool: TOOL, tables: ['account', 'entry'], mirror: LEDGER });
+    db = await createLedgerDatabase(backend, TOOL);
   });
   afterAll(() => db?.close());
 
