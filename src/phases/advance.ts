@@ -68,7 +68,7 @@ export async function advancePhase(
 
   let forcedPast: GateId[] = [];
   if (move.kind === 'forward') {
-    const [list] = await checklist(pool, tool, mirror, [table], options);
+    const [list] = await checklist(pool, tool, mirror, [table], options, move.step.gates);
     const unmet = list!.gates.filter((g) => move.step.gates.includes(g.gate) && !g.met);
     if (unmet.length > 0 && !options.force) throw new GateNotMetError(table, to, unmet);
     forcedPast = unmet.map((g) => g.gate);

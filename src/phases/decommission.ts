@@ -79,7 +79,7 @@ export async function decommissionTable(
     throw new InvalidInputError('why', 'dropping a decommissioned table needs --why "<reason>"');
   if (options.drop && (options.renameTo || options.retiredSchema))
     throw new InvalidInputError('drop', 'a dropped table is neither moved nor renamed');
-  const [list] = await checklist(pool, tool, mirror, [table.name], options);
+  const [list] = await checklist(pool, tool, mirror, [table.name], options, ['archive-verified', 'guard-clean']);
   if (list!.phase !== 'archived')
     throw new InvalidInputError(
       'table',

@@ -221,12 +221,17 @@ async function checkGate(
 /** Every gate, in the order the steps list them. */
 export const GATE_ORDER: readonly GateId[] = STEPS.flatMap((s) => s.gates);
 
-/** The checklist of each table (mirrored tables of `mirror`, in the order given). */
+/**
+ * The checklist of each table (mirrored tables of `mirror`, in the order given).
+ * With `only`, just those gates are computed and listed: a move needs only its
+ * step's, and some gates are costly (the guard scans the sources, CPU-bound).
+ */
 export async function checklist(
   db: Queryable, tool: ToolSchema,
   mirror: MirrorConfig,
   tables: readonly string[],
   options: ChecklistOptions = {},
+  only?: readonly GateId[],
 ): Promise<TableChecklist[]> {
   const resolved = {
     now: options.now ?? new Date(),
@@ -250,6 +255,7 @@ export async function checklist(
     };
     const gates: GateResult[] = [];
     for (const gate of GATE_ORDER) {
+      if (only && !only.includes(gate)) continue;
       gates.push({
         gate,
         description: GATES[gate],
@@ -264,7 +270,7 @@ export async function checklist(
       enteredAt: current.enteredAt,
       forced: current.forced,
       next: step?.to ?? null,
-      unmet: step ? step.gates.filter((g) => !gates.find((r) => r.gate === g)!.met) : [],
+      unmet: step ? step.gates.filter((g) => gates.find((r) => r.gate === g)?.met !== true) : [],
       gates,
     });
   }

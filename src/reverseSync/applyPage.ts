@@ -32,8 +32,20 @@ export interface ApplyPageDeps {
 export interface EntryFailure {
   entry: ChangeLogEntry;
   error: Error;
-  /** Bad data (a MappingError): retrying cannot help. */
+  /** Bad data (a MappingError or a data exception, isEntrysFault): retrying cannot help. */
   permanent: boolean;
+}
+
+/**
+ * Bad data that no retry can fix: a MappingError, or a value Postgres's input
+ * refused (SQLSTATE class 22, data exception: a NUL in a string, a number out
+ * of range, a malformed date). A constraint (class 23) may hold against other
+ * rows only for now, so it spends the retry budget instead.
+ */
+export function isEntrysFault(error: Error): boolean {
+  if (error instanceof MappingError) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('22');
 }
 
 export interface PageResult {
@@ -123,11 +135,22 @@ async function endPage(
   if (rows[0]!.echoed.length > 0) throw new EchoError(rows[0]!.echoed);
 }
 
+export interface NextPageOptions {
+  /**
+   * Look for entries after the cursor before opening the page's transaction,
+   * and open none when there are none: an idle worker then costs one read of
+   * the cursor and one of Convex, and holds no lock or transaction while it
+   * polls (on PGlite, one connection serves everybody). A worker peeks after a
+   * page that caught up; while busy it goes straight to the locked read.
+   */
+  peek?: boolean;
+}
+
 export async function applyNextPage(
   deps: ApplyPageDeps, tool: ToolSchema,
   deadLetters: ReadonlyMap<number, DeadLetterOrder> = new Map(),
+  options: NextPageOptions = {},
 ): Promise<PageResult> {
-  const client = await deps.pool.connect();
   const pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
   const result: PageResult = {
     read: 0,
@@ -140,11 +163,21 @@ export async function applyNextPage(
     caughtUp: false,
     maxVersion: 0,
   };
+  let peeked: { cursor: number; page: Awaited<ReturnType<ChangeLogSource['readChangeLog']>> } | null = null;
+  if (options.peek) {
+    const cursor = await readCursor(deps.pool, tool);
+    const page = await deps.source.readChangeLog(cursor, pageSize);
+    if (!page.entries.some((entry) => entry.seq > cursor)) return { ...result, cursor, caughtUp: true };
+    peeked = { cursor, page };
+  }
+  const client = await deps.pool.connect();
   try {
     const begun = await beginPage(client, tool);
     let cursor = begun.cursor;
     const { retired } = begun;
-    const page = await deps.source.readChangeLog(cursor, pageSize);
+    // What the peek read is still the page when no other worker moved the cursor meanwhile.
+    const page =
+      peeked?.cursor === cursor ? peeked.page : await deps.source.readChangeLog(cursor, pageSize);
     result.read = page.entries.length;
     const items: BatchItem[] = page.entries
       .filter((entry) => entry.seq > cursor)
@@ -169,7 +202,7 @@ export async function applyNextPage(
     if (batch.failure) {
       const { entry } = items[batch.failure.index]!;
       const err = batch.failure.error;
-      result.failure = { entry, error: err, permanent: err instanceof MappingError };
+      result.failure = { entry, error: err, permanent: isEntrysFault(err) };
     }
     await endPage(client, tool, cursor, result.applied, result.maxVersion);
     await deps.hooks?.beforeCommit?.(cursor);

@@ -143,7 +143,22 @@ function tableStatements(
   return found;
 }
 
-/** What the batch function gets for one item (see migration 0017). */
+/** An unpaired UTF-16 surrogate: UTF-8, so Postgres text, cannot encode one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * A dead letter's key, reason or column as Postgres text can hold it: each NUL
+ * or unpaired surrogate written as its `\uXXXX` escape (six characters).
+ * Such a key can never be a Postgres key, so the dead letter is the only
+ * place it appears.
+ */
+export function escapeForText(text: string): string {
+  return text.replaceAll('\0', escapeChar).replace(LONE_SURROGATE, escapeChar);
+}
+
+/** What the batch function gets for one item (see migrations 0017 and 0020). */
 type WireItem = Record<string, unknown>;
 
 /** An item as the function takes it; a mapping problem becomes an item that fails in its place. */
@@ -159,15 +174,17 @@ function wireItem(
     const wire: WireItem = {
       op: 'dead',
       seq: entry.seq,
-      t: entry.table,
-      k: entry.pgKey,
+      t: escapeForText(entry.table),
+      k: escapeForText(entry.pgKey),
       entry_op: entry.op,
       v: entry.version,
-      reason: item.order.reason,
-      column: item.order.column,
+      reason: escapeForText(item.order.reason),
+      column: item.order.column === null ? null : escapeForText(item.order.column),
       attempts: item.order.attempts,
     };
-    if (entry.doc !== undefined) wire.doc = convexToJson(entry.doc as Value);
+    // As JSON text: a string holding a NUL or a lone surrogate is then plain `\u` escapes, which the
+    // entry's own jsonb parse takes; the function keeps it as jsonb when jsonb takes it (migration 0020).
+    if (entry.doc !== undefined) wire.doc_text = JSON.stringify(convexToJson(entry.doc as Value));
     return { wire, table: null };
   }
   const table = findTable(config, entry.table);

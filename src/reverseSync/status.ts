@@ -14,6 +14,17 @@ export interface ReverseDeadLetter {
   column: string | null;
   attempts: number;
   deadAt: Date;
+  /**
+   * The document is kept as its JSON text (column doc_text) because jsonb
+   * refused it (a NUL in a string, a lone surrogate); JSON.parse gives it back.
+   */
+  docAsText: boolean;
+  /**
+   * The newer Convex version of its key that Postgres applied since (the
+   * cursor moved past the dead letter, so later changes of the key went
+   * ahead of it), or null when none did.
+   */
+  overtakenBy: number | null;
 }
 
 export interface ReverseSyncStatus {
@@ -45,9 +56,14 @@ export async function listReverseDeadLetters(
     column_name: string | null;
     attempts: number;
     dead_at: Date;
+    doc_as_text: boolean;
+    overtaken_by: string | null;
   }>(
-    `SELECT id, seq, table_name, key, op, version, reason, column_name, attempts, dead_at
-       FROM ${tool.sql}.reverse_sync_dead_letter WHERE resolved_at IS NULL ORDER BY id LIMIT $1`,
+    `SELECT d.id, d.seq, d.table_name, d.key, d.op, d.version, d.reason, d.column_name, d.attempts, d.dead_at,
+            d.doc_text IS NOT NULL AS doc_as_text,
+            (SELECT k.version FROM ${tool.sql}.reverse_sync_key k
+              WHERE k.table_name = d.table_name AND k.key = d.key AND k.version > d.version) AS overtaken_by
+       FROM ${tool.sql}.reverse_sync_dead_letter d WHERE d.resolved_at IS NULL ORDER BY d.id LIMIT $1`,
     [limit],
   );
   return rows.map((r) => ({
@@ -61,6 +77,8 @@ export async function listReverseDeadLetters(
     column: r.column_name,
     attempts: r.attempts,
     deadAt: r.dead_at,
+    docAsText: r.doc_as_text,
+    overtakenBy: r.overtaken_by === null ? null : Number(r.overtaken_by),
   }));
 }
 

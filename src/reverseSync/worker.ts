@@ -4,7 +4,8 @@
  * stops the cursor right before it (later entries of the same key must not
  * overtake it); it is retried with exponential backoff and jitter, and once
  * its budget is spent, or at once when its data cannot be written at all
- * (a MappingError), it is written to tandem.reverse_sync_dead_letter with the
+ * (a MappingError, or a value Postgres refuses: applyPage.ts's
+ * isEntrysFault), it is written to tandem.reverse_sync_dead_letter with the
  * reason and the cursor moves past it. Convex or Postgres being unreachable
  * spends no entry's budget: the step is simply tried again after a backoff.
  */
@@ -56,6 +57,10 @@ export class ReverseSyncWorker {
   private readonly attempts = new Map<number, number>();
   private readonly orders = new Map<number, DeadLetterOrder>();
   private infraFailures = 0;
+  /** The cursor the change log was last pruned up to (0: not yet by this worker, so leftovers of a crash go first). */
+  private prunedTo = 0;
+  /** The last step caught up: the next one peeks before locking (applyPage.ts). */
+  private idle = false;
   private stopping = false;
   private running: Promise<void> | null = null;
 
@@ -87,11 +92,12 @@ export class ReverseSyncWorker {
     const { metrics } = this.options;
     let page: PageResult;
     try {
-      page = await applyNextPage(this.options, this.options.tool, this.orders);
+      page = await applyNextPage(this.options, this.options.tool, this.orders, { peek: this.idle });
       this.infraFailures = 0;
     } catch (error) {
       this.infraFailures++;
       const waitMs = backoffDelayMs(this.infraFailures, this.policy, this.options.random);
+      this.idle = false;
       this.log.warn({ err: error, waitMs }, 'reverse sync step failed; retrying');
       metrics?.stepFailures.inc();
       return { ...emptyPage(), waitMs };
@@ -102,9 +108,14 @@ export class ReverseSyncWorker {
     // Entries of decommissioned tables are skipped too: nothing in Postgres takes them any more.
     metrics?.skipped.inc(page.skipped + page.retired);
     metrics?.deadLetters.inc(page.deadLettered);
-    if (page.cursor > 0) {
-      await pruneCommitted(this.options.source, page.cursor).catch((err: unknown) =>
-        this.log.warn({ err, cursor: page.cursor }, 'change log prune failed; will prune later'),
+    this.idle = page.caughtUp;
+    // Only what was committed since the last prune: an idle poll sends Convex no mutation.
+    if (page.cursor > this.prunedTo) {
+      await pruneCommitted(this.options.source, page.cursor).then(
+        () => {
+          this.prunedTo = page.cursor;
+        },
+        (err: unknown) => this.log.warn({ err, cursor: page.cursor }, 'change log prune failed; will prune later'),
       );
     }
     if (page.failure) return { ...page, waitMs: this.recordFailure(page) };
@@ -113,6 +124,13 @@ export class ReverseSyncWorker {
 
   private recordFailure(page: PageResult): number {
     const { entry, error, permanent } = page.failure!;
+    if (this.orders.has(entry.seq)) {
+      // Writing its dead letter failed: ordering it again at once would spin. Wait as after an outage.
+      this.infraFailures++;
+      this.options.metrics?.stepFailures.inc();
+      this.log.error({ table: entry.table, key: entry.pgKey, version: entry.version, err: error }, 'reverse sync: dead letter could not be written');
+      return backoffDelayMs(this.infraFailures, this.policy, this.options.random);
+    }
     const attempts = (this.attempts.get(entry.seq) ?? 0) + 1;
     this.attempts.set(entry.seq, attempts);
     const site = { table: entry.table, key: entry.pgKey, version: entry.version, attempts };

@@ -47,10 +47,10 @@ export function checklistGates(
   options: ChecklistOptions = {},
 ): GateSource {
   return async (tables) => {
-    const lists = await checklist(db, tool, mirror, tables, options);
+    const lists = await checklist(db, tool, mirror, tables, options, GATES_BEFORE_WRITES);
     return lists.flatMap((list) =>
       list.gates
-        .filter((g) => GATES_BEFORE_WRITES.includes(g.gate) && !g.met)
+        .filter((g) => !g.met)
         .map((g) => ({ table: list.table, gate: g.gate, evidence: g.evidence })),
     );
   };

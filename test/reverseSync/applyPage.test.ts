@@ -4,51 +4,22 @@
  * several of one key in a page ending with the newest, a failure in the middle
  * (the entries before it committed, the cursor right before it, nothing after
  * it written), bad data reported as today (a MappingError, permanent; a
- * Postgres error with its SQLSTATE, not permanent), a value jsonb refuses
+ * Postgres error with its SQLSTATE, permanent only for a data exception), a value jsonb refuses
  * failing one entry rather than the page, and a page costing the same number
  * of round trips whatever its size.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCapture } from '../../src/capture/index.js';
 import { toolSchema } from '../../src/core/toolSchema.js';
 import { MappingError } from '../../src/mapping/index.js';
-import { migrate } from '../../src/postgres/migrate.js';
 import { applyNextPage, type ApplyPageDeps } from '../../src/reverseSync/applyPage.js';
-import type { ChangeLogEntry, ChangeLogSource } from '../../src/reverseSync/changeLog.js';
+import type { ChangeLogEntry } from '../../src/reverseSync/changeLog.js';
 import { LEDGER } from '../convex/anyAppFixture.js';
-import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
-import { LEDGER_DDL } from './ledgerFixture.js';
+import { availableBackends, type TestDatabase } from '../support/db.js';
+import { createLedgerDatabase } from './ledgerFixture.js';
+import { account, log, remove, staticSource, upsert } from './staticLog.js';
 
 const TOOL = toolSchema('Rev Sync "tool"');
-
-/** A change log that is a fixed list. */
-function staticSource(entries: ChangeLogEntry[]): ChangeLogSource {
-  const after = (cursor: number) => entries.filter((e) => e.seq > cursor);
-  return {
-    readChangeLog: async (cursor, limit) => ({ entries: after(cursor).slice(0, limit), head: 0 }),
-    pendingChanges: async (cursor) => ({ pending: after(cursor).length, capped: false, oldestLoggedAt: null }),
-    pruneChangeLog: async () => ({ deleted: 0, more: false }),
-    raiseVersionFloor: async (floor) => floor,
-  };
-}
-
-const account = (code: string, balance: string, holder = `Holder of ${code}`) => ({
-  code,
-  holder,
-  balance,
-  opened_at: null,
-  tags: null,
-});
-
-/** Builds entries with seq = version, numbered on from `first`. */
-function log(first: number, changes: Array<Omit<ChangeLogEntry, 'seq' | 'version' | 'loggedAt'>>): ChangeLogEntry[] {
-  return changes.map((change, i) => ({ ...change, seq: first + i, version: first + i, loggedAt: 0 }));
-}
-
-const upsert = (table: string, pgKey: string, doc: Record<string, unknown>) =>
-  ({ table, pgKey, op: 'upsert', doc }) as const;
-const remove = (table: string, pgKey: string) => ({ table, pgKey, op: 'delete' }) as const;
 
 describe.each(await availableBackends())('a reverse-sync page in one call [%s]', (backend) => {
   let db: TestDatabase;
@@ -69,10 +40,7 @@ describe.each(await availableBackends())('a reverse-sync page in one call [%s]',
     ).rows.map((r) => [r.table_name, r.key, Number(r.version)]);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    await migrate(db.pool, TOOL);
-    await db.pool.query(LEDGER_DDL);
-    await installCapture(db.pool, { tool: TOOL, tables: ['account', 'entry'], mirror: LEDGER });
+    db = await createLedgerDatabase(backend, TOOL);
   });
   afterAll(() => db?.close());
 
@@ -217,14 +185,14 @@ describe.each(await availableBackends())('a reverse-sync page in one call [%s]',
     await db.pool.query(`UPDATE ${TOOL.sql}.reverse_sync_state SET cursor_seq = 17`);
   });
 
-  it('a value jsonb refuses fails that entry only, as a Postgres error', async () => {
+  it('a value jsonb refuses fails that entry only, as a Postgres error that is the entry’s fault (permanent)', async () => {
     const entries = log(18, [
       upsert('account', 'J', account('J', '19.00')),
       upsert('account', 'K', account('K', '20.00', 'nul \u0000 inside')),
       upsert('account', 'L', account('L', '21.00')),
     ]);
     const page = await applyNextPage(deps(entries), TOOL);
-    expect([page.applied, page.cursor, page.failure?.entry.seq, page.failure?.permanent]).toEqual([1, 18, 19, false]);
+    expect([page.applied, page.cursor, page.failure?.entry.seq, page.failure?.permanent]).toEqual([1, 18, 19, true]);
     expect((page.failure!.error as pg.DatabaseError).code).toBe('22P05');
     expect((await accounts()).map((r) => r.code)).toEqual(['A', 'C', 'D', 'E', 'F', 'G', 'H', 'J']);
     await db.pool.query(`UPDATE ${TOOL.sql}.reverse_sync_state SET cursor_seq = 20`);

@@ -113,3 +113,12 @@ export async function openLedger(
     },
   };
 }
+
+/** A fresh database with Tandem's schema `tool`, the ledger in schema `ledger` and capture installed on it. */
+export async function createLedgerDatabase(backend: Backend, tool: ToolSchema): Promise<TestDatabase> {
+  const db = await createTestDatabase(backend);
+  await migrate(db.pool, tool);
+  await db.pool.query(LEDGER_DDL);
+  await installCapture(db.pool, { tool, tables: ['account', 'entry'], mirror: LEDGER });
+  return db;
+}

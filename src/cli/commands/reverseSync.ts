@@ -123,7 +123,9 @@ export function register(program: Command): void {
         `dead letters ${status.deadLetters.length}`,
         ...status.deadLetters.map(
           (d) =>
-            `  #${d.id} ${d.table} ${d.key} v${d.version} (${d.attempts} attempts): ${d.reason}`,
+            `  #${d.id} ${d.table} ${d.key} v${d.version} (${d.attempts} attempts): ${d.reason}` +
+            (d.docAsText ? '; document kept as JSON text' : '') +
+            (d.overtakenBy === null ? '' : `; overtaken by v${d.overtakenBy}`),
         ),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
