@@ -186,28 +186,20 @@ export class Reader<U = ReadingUser> {
     // user on a 2-core host.
     const value = await request.postgres();
     const waitMs = shadow.waitMs ?? 0;
-    if (waitMs > 0) {
-      const second = settle(other, shadow.timeoutMs ?? 2000);
-      this.track(second.then((s) => this.compare(request, mode, value, s, started)));
-      await Promise.race([second, delay(waitMs)]);
-    } else {
-      // With no wait, the second read, its timeout timer and the comparison
-      // are started only after the caller has its result (setImmediate runs
-      // after every pending microtask, so after the caller's continuation and,
-      // in a server, after the response is written). Started at once, their
-      // synchronous part and, for a fast second read, the whole comparison ran
-      // ahead of the caller and added ~20 % to a 0.6 ms read's p50
-      // (bench/readStages.ts, shadow-noop). `track` holds the pending start, so
-      // `settled()` still waits for it.
-      this.track(
-        new Promise<void>((resolve) =>
-          setImmediate(() => {
-            const second = settle(other, shadow.timeoutMs ?? 2000);
-            resolve(second.then((s) => this.compare(request, mode, value, s, started)));
-          }),
-        ),
-      );
-    }
+    const timeoutMs = shadow.timeoutMs ?? 2000;
+    // With no wait, the second read and its timeout timer start only after the
+    // caller has its result (setImmediate runs after every pending microtask,
+    // so after the caller's continuation and, in a server, after the response
+    // is written). Started at once, their synchronous part and, for a fast
+    // second read, the whole comparison ran ahead of the caller and added
+    // ~20 % to a 0.6 ms read's p50 (bench/readStages.ts, shadow-noop). The
+    // comparison is tracked at once, so `settled()` still waits for it.
+    const second =
+      waitMs > 0
+        ? settle(other, timeoutMs)
+        : new Promise<Settled<T>>((resolve) => setImmediate(() => resolve(settle(other, timeoutMs))));
+    this.track(second.then((s) => this.compare(request, mode, value, s, started)));
+    if (waitMs > 0) await Promise.race([second, delay(waitMs)]);
     this.served(request.tables, 'postgres');
     return { value, source: 'postgres', decision: 'shadow' };
   }
