@@ -49,6 +49,7 @@ export const BENCHMARKS = [
   { name: 'control-room', script: 'bench/controlRoomOverview.ts', target: 'none (the overview reads PostgreSQL only)', quick: ['--rows', '10000', '--runs', '5'] },
   { name: 'write-pause', script: 'bench/writePause.ts', target: 'modeled Convex write (8 ms wait) and modeled reverse-sync drain (50 ms wait)', quick: ['--rounds', '3'] },
   { name: 'reverse-sync', script: 'bench/reverseSync.ts', target: 'embedded target (convex-test)', quick: ['--rows', '500'] },
+  { name: 'reverse-sync-idle', script: 'bench/reverseSyncIdle.ts', target: 'embedded target (convex-test)', quick: ['--rounds', '2'] },
   { name: 'write-cutover', script: 'bench/writeCutover.ts', target: 'embedded target (convex-test, the local stand-in engine); baseline: a plain PostgreSQL UPDATE', quick: ['--ops', '10', '--seconds', '2', '--rounds', '2'] },
   { name: 'any-app', script: 'bench/anyAppRealSize.ts', target: 'local stand-in (tandem convex-local, convex-test) driven by the compiled CLI', quick: ['--scale', '0.1'], build: true },
   { name: 'cli-rss', script: 'bench/cliRss.ts', target: 'embedded target (convex-test) inside the CLI', quick: ['--only', 'compiled'], build: true },
