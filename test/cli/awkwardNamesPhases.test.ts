@@ -3,7 +3,8 @@
  * the application of awkwardFixture.ts (schema `My App-"2"`, tool schema
  * `Mig-Tool "1"`): the checklist and advance, freeze (the write trigger refuses
  * a write) and unfreeze, archive and restore into another awkward schema, and
- * decommission into the tool schema's own retired schema.
+ * decommission into the tool schema's own retired schema, and a partitioned table
+ * decommissioned by renaming it in place (kept as named as SQL writes it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -97,5 +98,27 @@ describe.each(backends)('awkward schema names through the CLI phase commands [%s
     const kept = await sql(`SELECT count(*)::int AS n FROM ${retired}.entry`);
     expect(kept.rows[0].n).toBe(24);
     expect(await userSchemas(app.db)).toEqual([TOOL.name, APP_SCHEMA, into, retired]);
+  }, 120_000);
+
+  it('decommissions a partitioned table renamed in place, naming where it is kept as SQL writes it', async () => {
+    for (let i = 0; i < 5; i++) await app.tandem(['advance', 'reading', '--force', '--why', 'awkward test']);
+    await app.tandem(['flags', 'set', 'reading', 'convex', '--force', '--why', 'awkward test']);
+    await app.tandem(['freeze', 'reading', '--why', 'awkward test', '--drain-timeout-ms', '20000']);
+    await app.tandem(['archive', 'reading', '--out', path.join(app.dir, 'reading-archive')]);
+    for (let i = 0; i < 2; i++) await app.tandem(['advance', 'reading', '--force', '--why', 'awkward test']);
+    const src = path.join(app.dir, 'src-reading');
+    fs.mkdirSync(src);
+    const renamed = 'Reading "Kept"';
+    const keptAs = `${S}.${quoteIdentifier(renamed)}`;
+    expect(keptAs).toBe('"My App-""2"""."Reading ""Kept"""');
+    expect(lines((await app.tandem(['decommission', 'reading', '--src', src, '--rename-to', renamed])).stdout)[0]).toBe(
+      `reading: decommissioned, kept as ${keptAs}; capture removed`,
+    );
+    // The name printed and audited is one SQL takes as it is; the partitions' rows came along.
+    expect((await sql(`SELECT count(*)::int AS n FROM ${keptAs}`)).rows[0].n).toBe(10);
+    const audit = await sql(
+      `SELECT detail->>'keptAs' AS kept FROM ${quoteIdentifier(TOOL.name)}.audit_log WHERE action = 'decommission' AND target = 'reading'`,
+    );
+    expect(audit.rows).toEqual([{ kept: keptAs }]);
   }, 120_000);
 });

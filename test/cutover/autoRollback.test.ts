@@ -1,7 +1,8 @@
 /**
  * Automatic rollback on the ledger (a second application): Convex read
  * failures (a failing target) and outbox lag (the relay stopped) set the table
- * back to postgres within a second, audited with the rule and the values;
+ * back to postgres within a second, audited with the rule and the values; a
+ * rule trips only after its breach has lasted `for` over at least minSamples reads;
  * nothing moves a table forward; the config section is validated with errors
  * naming the file and the key.
  */
@@ -109,6 +110,46 @@ describe.each(backends)('automatic rollback on the ledger [%s]', (backend) => {
     expect(flags.stageOf('entry').stage).toBe('postgres');
     expect((await readStageHistory(db.pool, DEFAULT_TOOL_SCHEMA, 'entry')).at(-1)).toMatchObject({ rule: 'outboxLagSeconds', detail: { threshold: 0.3 } });
     await app.relay.drain();
+  }, 60_000);
+
+  it('trips only after a breach has lasted its `for`, with the window holding minSamples reads; a breach that clears starts over', async () => {
+    await setReadStage(db.pool, DEFAULT_TOOL_SCHEMA, TABLES, { table: 'account', stage: 'convex', force: true, why: 'again', actor: 'test' });
+    await flags.refresh();
+    let clock = 1_000_000;
+    const own = new ReadStats(60_000);
+    const monitor = new AutoRollback({ tool: DEFAULT_TOOL_SCHEMA,
+      pool: db.pool,
+      flags,
+      stats: own,
+      tables: TABLES,
+      now: () => clock,
+      policy: parseProjectConfig(
+        { cutover: { rollback: { tables: { account: { convexReadErrorRate: { threshold: 0.5, for: '10s', minSamples: 4 } } } } } },
+        'tandem.config.json',
+      ).cutover.rollback,
+    });
+    const reads = (n: number, failed: number) => {
+      own.add(['account'], 'convexReads', n);
+      own.add(['account'], 'convexErrors', failed);
+    };
+    const tickAfter = async (ms: number) => {
+      clock += ms;
+      return (await monitor.tick()).map((t) => [t.table, t.rule, t.change?.to.stage]);
+    };
+    reads(3, 3); // every read failed, but 3 reads are fewer than minSamples: never a breach, however long
+    expect(await tickAfter(0)).toEqual([]);
+    expect(await tickAfter(60_000)).toEqual([]);
+    reads(1, 1); // 4 of 4 failed: breached from now
+    expect(await tickAfter(0)).toEqual([]);
+    expect(await tickAfter(9_000)).toEqual([]);
+    reads(10, 0); // 4 of 14: the breach clears
+    expect(await tickAfter(0)).toEqual([]);
+    reads(10, 10); // 14 of 24: breached again, counted from now, not from the first breach
+    expect(await tickAfter(0)).toEqual([]);
+    expect(await tickAfter(9_999)).toEqual([]);
+    expect(flags.stageOf('account').stage).toBe('convex');
+    expect(await tickAfter(1)).toEqual([['account', 'convexReadErrorRate', 'postgres']]);
+    expect(flags.stageOf('account').stage).toBe('postgres');
   }, 60_000);
 });
 

@@ -7,6 +7,8 @@
  * - a change made behind capture (session_replication_role = replica) is drift,
  *   with both results sampled;
  * - A/A mode counts its own noise floor apart;
+ * - every difference is counted, but samples are rate-limited per table and
+ *   each stored result is cut at its cap;
  * - the report and the Prometheus counters agree.
  */
 import { Registry } from 'prom-client';
@@ -150,5 +152,27 @@ describe.each(backends)('shadow reads on the ledger [%s]', (backend) => {
     await aa.settled();
     const report = await shadowReport(db.pool, DEFAULT_TOOL_SCHEMA);
     expect(report.aa.account).toMatchObject({ compared: 5, match: 5, lag: 0, drift: 0, error: 0 });
+  }, 60_000);
+
+  it('keeps every count but only samplesPerMinute samples per table, each result cut at maxResultChars', async () => {
+    const capped = new ShadowRecorder(db.pool, { tool: DEFAULT_TOOL_SCHEMA, samplesPerMinute: 2, maxResultChars: 100 });
+    try {
+      const big = { rows: 'x'.repeat(500) };
+      const text = JSON.stringify(big);
+      for (let i = 0; i < 5; i++)
+        capped.record({ mode: 'ab', class: 'drift', read: 'capped', tables: ['capped_table'], postgres: big, convex: { rows: i } });
+      await capped.flush();
+      const report = await shadowReport(db.pool, DEFAULT_TOOL_SCHEMA, { samples: 10 });
+      expect(report.tables.capped_table).toMatchObject({ compared: 5, drift: 5 });
+      const { rows } = await db.pool.query(
+        `SELECT postgres_result, convex_result FROM ${DEFAULT_TOOL_SCHEMA.sql}.shadow_sample WHERE read_name = 'capped' ORDER BY id`,
+      );
+      expect(rows).toEqual([
+        { postgres_result: `${text.slice(0, 100)}… (${text.length} chars, cut)`, convex_result: '{"rows":0}' },
+        { postgres_result: `${text.slice(0, 100)}… (${text.length} chars, cut)`, convex_result: '{"rows":1}' },
+      ]);
+    } finally {
+      await capped.close();
+    }
   }, 60_000);
 });
