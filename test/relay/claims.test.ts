@@ -143,4 +143,57 @@ describe.each(backends)('relay claims [%s]', (backend) => {
     );
     expect(rows[0]).toEqual({ done: 6, claims: 0 });
   });
+
+  it('a draining worker that found everything in a sibling\'s claim wakes when that round ends, not when the lease could expire', async () => {
+    // Two workers, one claim takes all three transactions: the other worker
+    // finds nothing claimable and goes idle until the claim's lease could
+    // expire (10 minutes, capped by maxIdleMs, also 10 minutes). The claimed
+    // round's Convex call waits until that worker is idle, so the drain can
+    // only end promptly if the round's end wakes it.
+    let idle!: () => void;
+    const wentIdle = new Promise<void>((resolve) => (idle = resolve));
+    const watched = new Proxy(db.pool, {
+      get: (target, prop, receiver) =>
+        prop === 'query'
+          ? async (text: string, values?: unknown[]) => {
+              const result = await target.query(text, values);
+              // The idle worker's last statement before it sleeps: when is the next event claimable?
+              if (/min\(greatest\(/.test(text)) idle();
+              return result;
+            }
+          : Reflect.get(target, prop, receiver),
+    }) as pg.Pool;
+    const relay = new Relay(
+      {
+        tool: DEFAULT_TOOL_SCHEMA,
+        pool: watched,
+        target: {
+          applyBatch: async (batches) => {
+            await wentIdle;
+            return { applied: batches.length, skipped: 0 };
+          },
+        },
+        mapper: {
+          map: (event) => ({
+            change: { table: event.table, key: event.key, version: event.seq, op: 'upsert', doc: event.row ?? {} },
+            bytes: 16,
+            indexRanges: 1,
+          }),
+        },
+        metrics: createRelayMetrics(),
+        log: silentLogger,
+      },
+      { workers: 2, claimEvents: 100, leaseMs: 600_000, maxIdleMs: 600_000 },
+    );
+    const drained = relay.drain();
+    let timer: NodeJS.Timeout | undefined;
+    const asleep = new Promise<'still asleep'>((resolve) => (timer = setTimeout(() => resolve('still asleep'), 30_000)));
+    try {
+      expect(await Promise.race([drained, asleep])).toEqual({ applied: 6, retried: 0, dead: 0 });
+    } finally {
+      clearTimeout(timer);
+    }
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS pending FROM tandem.outbox WHERE status = 'pending'`);
+    expect(rows[0]).toEqual({ pending: 0 });
+  });
 });
