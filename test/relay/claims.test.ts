@@ -12,7 +12,8 @@ import type { TransactionBatch } from '../../src/core/changes.js';
 import { silentLogger } from '../../src/log.js';
 import { migrate } from '../../src/postgres/migrate.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
-import { Relay } from '../../src/relay/relay.js';
+import type { ApplyTarget } from '../../src/relay/applyClaimed.js';
+import { Relay, type RelayOptions } from '../../src/relay/relay.js';
 import { claimTransactions, completeEvents, releaseClaim, type Claim } from '../../src/relay/outboxStore.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
@@ -41,6 +42,25 @@ describe.each(backends)('relay claims [%s]', (backend) => {
     claimTransactions(db.pool, DEFAULT_TOOL_SCHEMA, { workerId, maxEvents, leaseMs: extra.leaseMs ?? 60_000, txid: extra.txid });
   const txids = (c: Claim | null) => c?.transactions.map((t) => t.txid) ?? [];
   const keys = (c: Claim | null) => c?.transactions.flatMap((t) => t.events.map((e) => e.key)) ?? [];
+  /** A relay on `pool` whose mapper passes each event's row through and whose Convex target is `applyBatch`. */
+  const passThroughRelay = (pool: pg.Pool, applyBatch: ApplyTarget['applyBatch'], options: Partial<RelayOptions> = {}) =>
+    new Relay(
+      {
+        tool: DEFAULT_TOOL_SCHEMA,
+        pool,
+        target: { applyBatch },
+        mapper: {
+          map: (event) => ({
+            change: { table: event.table, key: event.key, version: event.seq, op: 'upsert', doc: event.row ?? {} },
+            bytes: 16,
+            indexRanges: 1,
+          }),
+        },
+        metrics: createRelayMetrics(),
+        log: silentLogger,
+      },
+      options,
+    );
 
   it('leases whole transactions in one claim row and writes no outbox row', async () => {
     const { rows: before } = await db.pool.query('SELECT xmin::text, seq FROM tandem.outbox ORDER BY seq');
@@ -112,24 +132,9 @@ describe.each(backends)('relay claims [%s]', (backend) => {
           : Reflect.get(target, prop, receiver),
     }) as pg.Pool;
     const calls: TransactionBatch[][] = [];
-    const relay = new Relay({
-      tool: DEFAULT_TOOL_SCHEMA,
-      pool: recorded,
-      target: {
-        applyBatch: async (batches) => {
-          calls.push(batches);
-          return { applied: batches.length, skipped: 0 };
-        },
-      },
-      mapper: {
-        map: (event) => ({
-          change: { table: event.table, key: event.key, version: event.seq, op: 'upsert', doc: event.row ?? {} },
-          bytes: 16,
-          indexRanges: 1,
-        }),
-      },
-      metrics: createRelayMetrics(),
-      log: silentLogger,
+    const relay = passThroughRelay(recorded, async (batches) => {
+      calls.push(batches);
+      return { applied: batches.length, skipped: 0 };
     });
     const outcome = await relay.round('w1');
     expect(outcome).toMatchObject({ applied: 6, retried: 0, dead: 0, released: true });
@@ -163,25 +168,11 @@ describe.each(backends)('relay claims [%s]', (backend) => {
             }
           : Reflect.get(target, prop, receiver),
     }) as pg.Pool;
-    const relay = new Relay(
-      {
-        tool: DEFAULT_TOOL_SCHEMA,
-        pool: watched,
-        target: {
-          applyBatch: async (batches) => {
-            await wentIdle;
-            return { applied: batches.length, skipped: 0 };
-          },
-        },
-        mapper: {
-          map: (event) => ({
-            change: { table: event.table, key: event.key, version: event.seq, op: 'upsert', doc: event.row ?? {} },
-            bytes: 16,
-            indexRanges: 1,
-          }),
-        },
-        metrics: createRelayMetrics(),
-        log: silentLogger,
+    const relay = passThroughRelay(
+      watched,
+      async (batches) => {
+        await wentIdle;
+        return { applied: batches.length, skipped: 0 };
       },
       { workers: 2, claimEvents: 100, leaseMs: 600_000, maxIdleMs: 600_000 },
     );
@@ -219,26 +210,12 @@ describe.each(backends)('relay claims [%s]', (backend) => {
               }
             : Reflect.get(target, prop, receiver),
       }) as pg.Pool;
-      return new Relay(
-        {
-          tool: DEFAULT_TOOL_SCHEMA,
-          pool,
-          target: {
-            applyBatch: async (batches) => {
-              await options.apply(batches[0]!.txid);
-              if (batches[0]!.txid === '102' && failSecond) throw new Error('the function threw for this payload');
-              return { applied: batches.length, skipped: 0 };
-            },
-          },
-          mapper: {
-            map: (event) => ({
-              change: { table: event.table, key: event.key, version: event.seq, op: 'upsert', doc: event.row ?? {} },
-              bytes: 16,
-              indexRanges: 1,
-            }),
-          },
-          metrics: createRelayMetrics(),
-          log: silentLogger,
+      return passThroughRelay(
+        pool,
+        async (batches) => {
+          await options.apply(batches[0]!.txid);
+          if (batches[0]!.txid === '102' && failSecond) throw new Error('the function threw for this payload');
+          return { applied: batches.length, skipped: 0 };
         },
         { packing: { maxChanges: 2, maxBytes: 1 << 20, maxIndexRanges: 100 } },
       );
