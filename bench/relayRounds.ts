@@ -6,7 +6,7 @@
  * how the drain's wall time splits between rounds and idling, so a drain that
  * is bound by waiting rather than by work shows it.
  *
- *   npx tsx bench/relayRounds.ts [--small 40000] [--workers 4] [--latency 20]
+ *   npm run bench:relay-rounds -- [--small 40000] [--workers 4] [--latency 20]
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
