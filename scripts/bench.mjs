@@ -34,6 +34,7 @@ export const END = '<!-- npm run bench: generated section, end -->';
 export const BENCHMARKS = [
   { name: 'capture', script: 'bench/captureOverhead.ts', target: 'none (PostgreSQL only)', quick: ['--scale', '0.05', '--ops', '1200', '--blocks', '4'] },
   { name: 'relay', script: 'bench/relayThroughput.ts', target: 'counting target after a modeled 20 ms round trip', quick: ['--small', '20000', '--large', '300'] },
+  { name: 'relay-rounds', script: 'bench/relayRounds.ts', target: 'counting target after a modeled 20 ms round trip', quick: ['--small', '10000'] },
   { name: 'relay-baseline', script: 'bench/relayBaseline.ts', target: 'counting target after a modeled 20 ms round trip (both versions)', quick: ['--rounds', '2', '--small', '10000'] },
   { name: 'process-scaling', script: 'bench/processScaling.ts', target: 'counting target after a modeled 20 ms round trip', quick: ['--small', '10000', '--scale', '0.1'] },
   { name: 'api-load', script: 'bench/apiLoad.ts', target: 'none (no relay runs; the API writes to PostgreSQL only)', quick: ['--seconds', '2', '--blocks', '2'] },

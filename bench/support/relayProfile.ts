@@ -12,7 +12,7 @@ const LABELS: Array<[RegExp, string]> = [
   [/claim_transactions\(/i, 'claim: one statement (relay lock, head, txid locks, insert)'],
   [/WHERE txid = ANY\(\$1::xid8\[\]\) AND status = 'pending'\s+ORDER BY seq/i, 'claim: read the claimed events'],
   [/complete_claim\(\$1::bigint\[\], \$2::bigint\)/i, 'complete: UPDATE status = done (+ release the claim)'],
-  [/status = 'pending' LIMIT 1/i, 'drained check'],
+  [/WHERE status = 'pending'[\s\S]*LIMIT 1\s*$/i, 'drained check'],
   [/min\(greatest\((o\.)?next_attempt_at/i, 'idle: time until next claimable'],
 ];
 

@@ -180,9 +180,47 @@ async function waitOutTargetFailure(
 }
 
 /**
+ * A round's completions, in call order. A call's events are marked done while
+ * the round's next call is in flight (2,000 small events make two calls, the
+ * index-range limit packing about 1,100 per call), instead of the next call
+ * waiting for that write. Each completion starts once the previous one has
+ * committed, so the one that releases the claim is the last; a failed one
+ * stops those after it (the round fails, and its events are delivered again,
+ * which the versioned apply ignores).
+ */
+class Completions {
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: ApplyContext,
+    private readonly tool: ToolSchema,
+    private readonly outcome: RoundOutcome,
+  ) {}
+
+  add(seqs: number[], releasing?: string): void {
+    const next = this.last.then(async () => {
+      if (releasing !== undefined) killPoint('relay.beforeRelease');
+      await completeEvents(this.ctx.pool, this.tool, seqs, releasing);
+      this.outcome.released ||= releasing !== undefined;
+      this.outcome.applied += seqs.length;
+      killPoint('relay.afterComplete');
+    });
+    // A failure is seen by whoever awaits settled(); until then it is not an unhandled rejection.
+    next.catch(() => undefined);
+    this.last = next;
+  }
+
+  /** Resolves once every completion committed; rejects with the first that failed. */
+  settled(): Promise<void> {
+    return this.last;
+  }
+}
+
+/**
  * Applies one call; returns the error when it failed (its events' outcome is
- * already recorded). Given `releasing` (the round's last call), a successful
- * call's completion also releases that claim.
+ * already recorded). A successful call's completion is queued on
+ * `completions`; given `releasing` (the round's last call), it also releases
+ * that claim.
  */
 async function applyCall(
   ctx: ApplyContext, tool: ToolSchema,
@@ -190,6 +228,7 @@ async function applyCall(
   events: Map<number, ClaimedEvent>,
   seqsByTxid: Map<string, number[]>,
   outcome: RoundOutcome,
+  completions: Completions,
   releasing?: string,
 ): Promise<unknown> {
   const started = performance.now();
@@ -202,7 +241,7 @@ async function applyCall(
     // A packed call that failed for a reason other than an outage may hold one
     // bad transaction: apply its transactions one by one so the others proceed.
     if (!isTransientTargetError(err) && call.batches.length > 1) {
-      for (const single of unpack(call, seqsByTxid)) await applyCall(ctx, tool, single, events, seqsByTxid, outcome);
+      for (const single of unpack(call, seqsByTxid)) await applyCall(ctx, tool, single, events, seqsByTxid, outcome, completions);
       return undefined;
     }
     await failCall(ctx, tool, call, events, err, outcome);
@@ -213,11 +252,7 @@ async function applyCall(
   ctx.metrics.applyCalls.inc({ outcome: 'applied' });
   for (const b of call.batches) for (const c of b.changes) ctx.metrics.events.inc({ table: c.table, outcome: 'applied' });
   killPoint('relay.afterApply');
-  if (releasing !== undefined) killPoint('relay.beforeRelease');
-  await completeEvents(ctx.pool, tool, call.seqs, releasing);
-  outcome.released ||= releasing !== undefined;
-  killPoint('relay.afterComplete');
-  outcome.applied += call.seqs.length;
+  completions.add(call.seqs, releasing);
   return undefined;
 }
 
@@ -271,6 +306,27 @@ export async function applyClaimed(
   }
   const calls = packTransactions(sized, ctx.packing);
   const seqsByTxid = new Map(sized.map((t) => [t.txid, t.seqs]));
+  const completions = new Completions(ctx, tool, outcome);
+  try {
+    await applyCalls(ctx, tool, calls, events, seqsByTxid, outcome, completions, claimId);
+  } catch (err) {
+    // Let a completion in flight finish before the caller gives the claim back.
+    await completions.settled().catch(() => undefined);
+    throw err;
+  }
+  await completions.settled();
+  return outcome;
+}
+
+async function applyCalls(
+  ctx: ApplyContext, tool: ToolSchema,
+  calls: PackedCall[],
+  events: Map<number, ClaimedEvent>,
+  seqsByTxid: Map<string, number[]>,
+  outcome: RoundOutcome,
+  completions: Completions,
+  claimId: string | undefined,
+): Promise<void> {
   // A part of a split transaction failed: its later parts are not applied, and
   // its events (held by the last part) are retried as a whole.
   const failedSplit = new Map<string, unknown>();
@@ -293,8 +349,7 @@ export async function applyClaimed(
       continue;
     }
     const last = index === calls.length - 1;
-    const err = await applyCall(ctx, tool, call, events, seqsByTxid, outcome, last ? claimId : undefined);
+    const err = await applyCall(ctx, tool, call, events, seqsByTxid, outcome, completions, last ? claimId : undefined);
     if (err !== undefined) for (const t of call.splitTxids) failedSplit.set(t, err);
   }
-  return outcome;
 }

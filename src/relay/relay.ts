@@ -4,7 +4,9 @@
  * Postgres (claims leased per claim in tandem.relay_claim, see outboxStore.ts).
  */
 import crypto from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
 import os from 'node:os';
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import type pg from 'pg';
 import { pruneOutbox } from '../capture/index.js';
 import { installedShapes, lastShapeChanges, pauseTable, resumeMarker } from '../capture/tablePause.js';
@@ -37,6 +39,12 @@ export interface RelayOptions {
   leaseMs: number;
   /** Sleep of an idle worker before it looks again. */
   idleMs: number;
+  /**
+   * Longest sleep of a draining worker that found nothing claimable (it sleeps
+   * until the next event is due or a lease expires, at most this long); a round
+   * of this relay ending wakes it sooner.
+   */
+  maxIdleMs: number;
   /** Processed events older than this are pruned (continuous mode). */
   retentionMs: number;
   pruneEveryMs: number;
@@ -50,6 +58,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   claimEvents: 2_000,
   leaseMs: 30_000,
   idleMs: 200,
+  maxIdleMs: 1_000,
   retentionMs: 7 * 24 * 3600 * 1000,
   pruneEveryMs: 60_000,
   retry: DEFAULT_RETRY_POLICY,
@@ -85,7 +94,6 @@ export interface RelaySummary {
   dead: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Relay {
   readonly options: RelayOptions;
@@ -94,6 +102,9 @@ export class Relay {
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly totals: RelaySummary = { applied: 0, retried: 0, dead: 0 };
+  /** Rounds of this relay that ended after claiming something (their claim is gone). */
+  private endedRounds = 0;
+  private readonly roundEnded = new EventEmitter().setMaxListeners(0);
 
   private readonly schema?: SchemaWatch;
   private mirror?: MirrorConfig;
@@ -142,16 +153,21 @@ export class Relay {
     killPoint('relay.afterClaim');
     let outcome: RoundOutcome;
     try {
-      outcome = await applyClaimed(this.ctx, this.tool, claim.transactions, claim.id);
-    } catch (err) {
-      // Give the claim back now rather than at its lease's end; if Postgres is
-      // what failed, the lease ends it anyway.
-      await releaseClaim(this.ctx.pool, this.tool, claim.id).catch(() => undefined);
-      throw err;
-    }
-    if (!outcome.released) {
-      killPoint('relay.beforeRelease');
-      await releaseClaim(this.ctx.pool, this.tool, claim.id);
+      try {
+        outcome = await applyClaimed(this.ctx, this.tool, claim.transactions, claim.id);
+      } catch (err) {
+        // Give the claim back now rather than at its lease's end; if Postgres is
+        // what failed, the lease ends it anyway.
+        await releaseClaim(this.ctx.pool, this.tool, claim.id).catch(() => undefined);
+        throw err;
+      }
+      if (!outcome.released) {
+        killPoint('relay.beforeRelease');
+        await releaseClaim(this.ctx.pool, this.tool, claim.id);
+      }
+    } finally {
+      this.endedRounds += 1;
+      this.roundEnded.emit('ended');
     }
     this.totals.applied += outcome.applied;
     this.totals.retried += outcome.retried;
@@ -267,16 +283,34 @@ export class Relay {
     const before = this.summary;
     const worker = async (i: number) => {
       for (;;) {
+        const seen = this.endedRounds;
         const outcome = await this.round(this.workerId(i));
         if (outcome) continue;
         if (await outboxDrained(this.ctx.pool, this.tool)) return;
         const wait = (await secondsUntilNextClaimable(this.ctx.pool, this.tool)) ?? 0;
-        await sleep(Math.min(1000, Math.max(this.ctx.breaker.waitMs(), wait * 1000, this.options.idleMs / 4)));
+        // What is left may be in a sibling's claim, whose lease says when it
+        // could be taken over, not when its round ends (usually much sooner):
+        // wake as soon as a round of this relay ends, then look again. Without
+        // this, the drain's last rounds left up to three workers asleep for
+        // maxIdleMs (the lease's remaining time, capped) after the work was done.
+        if (this.endedRounds !== seen) continue;
+        await this.untilRoundEnds(Math.min(this.options.maxIdleMs, Math.max(this.ctx.breaker.waitMs(), wait * 1000, this.options.idleMs / 4)));
       }
     };
     await Promise.all(Array.from({ length: this.options.workers }, (_, i) => worker(i)));
     const after = this.summary;
     return { applied: after.applied - before.applied, retried: after.retried - before.retried, dead: after.dead - before.dead };
+  }
+
+  /** Sleeps `ms`, or less if a round of this relay ends first. */
+  private async untilRoundEnds(ms: number): Promise<void> {
+    const stop = new AbortController();
+    try {
+      await Promise.race([sleepFor(ms, undefined, { signal: stop.signal }), once(this.roundEnded, 'ended', { signal: stop.signal })]);
+    } finally {
+      // The race's loser rejects with an AbortError, which the race has already handled.
+      stop.abort();
+    }
   }
 
   /** Runs workers until `stop()`, pruning processed events now and then. */
@@ -297,11 +331,11 @@ export class Relay {
     while (this.running) {
       try {
         const outcome = await this.round(this.workerId(i));
-        if (!outcome) await sleep(Math.max(this.options.idleMs, this.ctx.breaker.waitMs()));
+        if (!outcome) await sleepFor(Math.max(this.options.idleMs, this.ctx.breaker.waitMs()));
       } catch (err) {
         // Postgres itself failed (restart, network): log, wait, go on; leases make it safe.
         this.ctx.log.error({ err, worker: this.workerId(i) }, 'relay round failed');
-        await sleep(1000);
+        await sleepFor(1000);
       }
     }
   }
@@ -318,7 +352,7 @@ export class Relay {
           this.ctx.log.error({ err }, 'outbox prune failed');
         }
       }
-      await sleep(Math.min(1000, this.options.pruneEveryMs));
+      await sleepFor(Math.min(1000, this.options.pruneEveryMs));
     }
   }
 }
