@@ -48,4 +48,10 @@ export {
   type ReverseSyncServiceOptions,
   type WriteGroupSource,
 } from './service.js';
+export {
+  countReverseDeadLetters,
+  discardReverseDeadLetter,
+  retryReverseDeadLetters,
+  type ReverseRetryOutcome,
+} from './deadLetters.js';
 export { trimScratchChangeLog, type ScratchTrimOptions, type TrimmedScratch } from './scratchLog.js';

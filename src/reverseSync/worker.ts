@@ -23,6 +23,7 @@ import {
   type PageResult,
 } from './applyPage.js';
 import type { ChangeLogSource } from './changeLog.js';
+import { countReverseDeadLetters } from './deadLetters.js';
 import type { ReverseSyncMetrics } from './metrics.js';
 import type { ToolSchema } from '../core/toolSchema.js';
 
@@ -190,7 +191,12 @@ export class ReverseSyncWorker {
         this.log.warn({ err }, 'drain: could not read the change log');
         pending = -1;
       }
-      if (pending === 0) return { drained: true, pending: 0 };
+      if (pending === 0)
+        return {
+          drained: true,
+          pending: 0,
+          deadLetters: await countReverseDeadLetters(this.options.pool, this.options.tool, tables),
+        };
       if (Date.now() >= deadline) return { drained: false, pending: Math.max(pending, 0) };
       const outcome = await this.step();
       // A page that caught up is looked at again at once: a rollback holds
@@ -210,6 +216,11 @@ export interface DrainResult {
   drained: boolean;
   /** Entries of the tables still not committed in Postgres (0 when drained). */
   pending: number;
+  /**
+   * When drained: unresolved dead letters of the tables, changes the cursor
+   * passed that Postgres never got (a rollback refuses while there are any).
+   */
+  deadLetters?: number;
 }
 
 function emptyPage(): PageResult {

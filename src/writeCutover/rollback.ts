@@ -27,7 +27,15 @@ export type { WriteHold } from './writePause.js';
 
 /** Reverse sync's side of a rollback: apply to Postgres every committed Convex change of the group. */
 export interface WriteDrain {
-  drain(group: string, deadlineMs: number): Promise<{ drained: boolean; pending: number }>;
+  /**
+   * `deadLetters`: unresolved reverse-sync dead letters of the group's tables
+   * once drained (changes Convex committed that Postgres never got); the
+   * switch is refused while there are any.
+   */
+  drain(
+    group: string,
+    deadlineMs: number,
+  ): Promise<{ drained: boolean; pending: number; deadLetters?: number }>;
 }
 
 export interface WriteRollbackRequest extends SwitchTiming {
@@ -44,20 +52,23 @@ export interface WriteRollbackResult {
   changed: boolean;
   /** How long the group's writes were held (ms); 0 when no drain was needed. */
   pauseMs: number;
-  drain: { drained: boolean; pending: number } | null;
+  drain: { drained: boolean; pending: number; deadLetters?: number } | null;
 }
 
-/** The drain did not finish: the group stays on Convex. */
+/** The drain did not finish, or left dead letters of the group's tables: the group stays on Convex. */
 export class WriteRollbackRefusedError extends TandemError {
   readonly field = 'drain';
   constructor(
     readonly group: string,
     readonly pending: number,
     readonly pauseMs: number,
+    readonly deadLetters = 0,
   ) {
-    super(
-      `drain: ${group}: reverse sync did not drain in time (${pending} change(s) still pending); writes stay on convex, resumed after ${Math.round(pauseMs)} ms`,
-    );
+    const why =
+      deadLetters > 0
+        ? `${deadLetters} reverse-sync dead letter(s) of its tables never reached Postgres (retry or discard them: tandem reverse-sync dead-letters)`
+        : `reverse sync did not drain in time (${pending} change(s) still pending)`;
+    super(`drain: ${group}: ${why}; writes stay on convex, resumed after ${Math.round(pauseMs)} ms`);
   }
 }
 
@@ -92,19 +103,22 @@ export async function rollbackWriteStage(
   const deadlineMs = request.deadlineMs ?? 10_000;
   const catchUpMs = request.catchUpMs ?? 0;
   const caughtUp = await catchUpBeforePause((ms) => request.drain.drain(group.name, ms), catchUpMs);
+  if (caughtUp && (caughtUp.deadLetters ?? 0) > 0)
+    throw new WriteRollbackRefusedError(group.name, caughtUp.pending, 0, caughtUp.deadLetters);
   const clock = request.clock ?? (() => performance.now());
   const started = clock();
   const held = await holdGroupWrites(pool, tool, group.name, request);
   try {
     const drain = await request.drain.drain(group.name, deadlineMs);
-    if (!drain.drained) {
+    const deadLetters = drain.deadLetters ?? 0;
+    if (!drain.drained || deadLetters > 0) {
       await held.release();
       const pauseMs = clock() - started;
       request.log?.warn(
-        { group: group.name, pending: drain.pending, pauseMs },
+        { group: group.name, pending: drain.pending, deadLetters, pauseMs },
         'write rollback refused: not drained',
       );
-      throw new WriteRollbackRefusedError(group.name, drain.pending, pauseMs);
+      throw new WriteRollbackRefusedError(group.name, drain.pending, pauseMs, deadLetters);
     }
     const switched = clock();
     await withTransaction(pool, async (tx) => {

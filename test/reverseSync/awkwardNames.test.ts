@@ -50,7 +50,7 @@ describe.each(await availableBackends())('reverse sync with awkward schema names
     await mutate('post', { entry: convexRow('entry', entryRow('ACC-1', 1)), balance: '1000.25' });
     await mutate('post', { entry: convexRow('entry', entryRow('ACC-1', 2)), balance: '999.75' });
     await mutate('remove', { table: 'entry', pgKey: '["ACC-1","1"]' });
-    expect(await worker.drain(undefined, 10_000)).toEqual({ drained: true, pending: 0 });
+    expect(await worker.drain(undefined, 10_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
 
     const accounts = await stack.db.pool.query(`SELECT code, balance::text, tags FROM ${S}.account ORDER BY code`);
     expect(accounts.rows).toEqual([

@@ -50,7 +50,7 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
     });
     await mutate('post', { entry: convexRow('entry', entryRow('ACC-1', 1)), balance: '1000.25' });
     await mutate('post', { entry: convexRow('entry', entryRow('ACC-1', 2)), balance: '999.75' });
-    expect(await worker.drain(undefined, 10_000)).toEqual({ drained: true, pending: 0 });
+    expect(await worker.drain(undefined, 10_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
 
     const accounts = await stack.db.pool.query(
       `SELECT code, holder, balance::text, opened_at = '2024-02-29T12:00:00Z' AS opened, tags FROM ledger.account ORDER BY code`,
@@ -181,7 +181,7 @@ describe.each(await availableBackends())('reverse sync on the ledger [%s]', (bac
       failure: null,
       caughtUp: true,
     });
-    expect(await worker.drain(undefined, 10_000)).toEqual({ drained: true, pending: 0 });
+    expect(await worker.drain(undefined, 10_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
     const entries = await stack.db.pool.query(`SELECT line, amount::text FROM ledger.entry ORDER BY line`);
     expect(entries.rows).toEqual([
       { line: 3, amount: '3.50' },

@@ -101,7 +101,7 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
     });
     const doc = await storyDoc(storyId);
     expect(doc.pgVersion).toBe(floor + 1);
-    expect(await worker.drain(['story'], 10_000)).toEqual({ drained: true, pending: 0 });
+    expect(await worker.drain(['story'], 10_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
     const row = await one<Record<string, unknown>>(
       db.pool,
       'SELECT name, text, json FROM story WHERE id = $1',
@@ -286,7 +286,7 @@ describe.each(await availableBackends())('reverse sync on the story site [%s]', 
     // With a long backoff the deadline passes first: not drained, the failing change still pending.
     expect(await worker.drain(['story_done'], 50)).toEqual({ drained: false, pending: 2 });
     const fast = new ReverseSyncWorker(workerOptions());
-    expect(await fast.drain(['story_done'], 10_000)).toEqual({ drained: true, pending: 0 });
+    expect(await fast.drain(['story_done'], 10_000)).toEqual({ drained: true, pending: 0, deadLetters: 1 });
     const dead = await db.pool.query(
       'SELECT table_name, key, op, reason, attempts FROM tandem.reverse_sync_dead_letter ORDER BY id',
     );

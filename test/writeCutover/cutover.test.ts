@@ -208,7 +208,7 @@ describe.each(await availableBackends())('forward write switch on the ledger [%s
       idleMs: 5,
       log: silentLogger,
     });
-    expect(await worker.drain(undefined, 30_000)).toEqual({ drained: true, pending: 0 });
+    expect(await worker.drain(undefined, 30_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
 
     expect([result.from, result.forced, result.pauseMs, result.outbox]).toEqual([
       'postgres',

@@ -295,7 +295,7 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
     expect([back.changed, back.from, back.drain]).toEqual([true, 'convex-shadow', null]);
   });
 
-  it('rollback refuses to switch when reverse sync does not drain, and switches after draining, measuring the pause', async () => {
+  it('rollback refuses to switch when reverse sync does not drain or left dead letters of the group, and switches after draining, measuring the pause', async () => {
     const flags = [
       await WriteFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, pollMs: 50 }),
       await WriteFlags.start({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, pollMs: 50 }),
@@ -341,6 +341,32 @@ describe.each(backends)('write groups and stages [%s]', (backend) => {
           null,
         ]),
       );
+      await waitFor(() => flags.every((f) => !f.isPaused('line+orders')), 2000, 'pause lifted');
+
+      // Drained, but changes the cursor passed as dead letters never reached Postgres: refused too.
+      const dead = { drain: async () => ({ drained: true, pending: 0, deadLetters: 2 }) };
+      const deadRefused = await rollbackWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
+        ...as,
+        group: 'line+orders',
+        drain: dead,
+      }).catch((e: unknown) => e);
+      expect(deadRefused).toBeInstanceOf(WriteRollbackRefusedError);
+      expect((deadRefused as Error).message).toMatch(
+        /^drain: line\+orders: 2 reverse-sync dead letter\(s\) of its tables never reached Postgres \(retry or discard them: tandem reverse-sync dead-letters\); writes stay on convex, resumed after \d+ ms$/,
+      );
+      const caughtUpRefused = await rollbackWriteStage(db.pool, DEFAULT_TOOL_SCHEMA, {
+        ...as,
+        group: 'line+orders',
+        drain: dead,
+        catchUpMs: 1000,
+      }).catch((e: unknown) => e);
+      expect((caughtUpRefused as Error).message).toBe(
+        'drain: line+orders: 2 reverse-sync dead letter(s) of its tables never reached Postgres (retry or discard them: tandem reverse-sync dead-letters); writes stay on convex, resumed after 0 ms',
+      );
+      expect(
+        (await readWriteGroups(db.pool, DEFAULT_TOOL_SCHEMA)).map((g) => [g.name, g.stage, g.pausedAt]),
+      ).toEqual((before[0] as Awaited<ReturnType<typeof readWriteGroups>>).map((g) => [g.name, g.stage, null]));
+      expect((await state())[1]).toEqual(before[1]);
       await waitFor(() => flags.every((f) => !f.isPaused('line+orders')), 2000, 'pause lifted');
 
       let clock = 1000;

@@ -3,19 +3,27 @@
  * log (tables whose writes moved to Convex) to Postgres; `--once` exits when
  * nothing is pending (1 if anything went to dead letters).
  * `tandem reverse-sync status [--json]`: cursor, pending, lag, dead letters.
+ * `tandem reverse-sync dead-letters list|retry <id>|retry --all|discard <id>`:
+ * its dead letters, resolved as the relay's are (`tandem dlq`).
  */
+import os from 'node:os';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import {
   changeLogSource,
   createRelayMetrics,
   createReverseSyncMetrics,
+  discardReverseDeadLetter,
+  InvalidInputError,
+  listReverseDeadLetters,
   openConvexTarget,
   registerOutboxGauges,
   requireSchema,
+  retryReverseDeadLetters,
   reverseSyncStatus,
   ReverseSyncWorker,
   serveMetrics,
+  type ReverseDeadLetter,
 } from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
@@ -121,13 +129,79 @@ export function register(program: Command): void {
         `cursor ${status.cursor} (updated ${status.updatedAt.toISOString()}), ${status.applied} applied`,
         `pending ${status.capped ? 'at least ' : ''}${status.pending}, lag ${status.lagSeconds.toFixed(1)} s`,
         `dead letters ${status.deadLetters.length}`,
-        ...status.deadLetters.map(
-          (d) =>
-            `  #${d.id} ${d.table} ${d.key} v${d.version} (${d.attempts} attempts): ${d.reason}` +
-            (d.docAsText ? '; document kept as JSON text' : '') +
-            (d.overtakenBy === null ? '' : `; overtaken by v${d.overtakenBy}`),
-        ),
+        ...status.deadLetters.map(deadLetterLine),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  registerDeadLetters(command);
+}
+
+const deadLetterLine = (d: ReverseDeadLetter): string =>
+  `  #${d.id} ${d.table} ${d.key} v${d.version} (${d.attempts} attempts): ${d.reason}` +
+  (d.docAsText ? '; document kept as JSON text' : '') +
+  (d.overtakenBy === null ? '' : `; overtaken by v${d.overtakenBy}`);
+
+/** Checked in the action, so a bad id is the CLI's usual `tandem: id: …` with exit 2. */
+function deadLetterId(value: string): number {
+  const id = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(id) || id < 1)
+    throw new InvalidInputError('id', `a dead-letter id is a whole number >= 1 (got ${JSON.stringify(value)})`);
+  return id;
+}
+
+const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+
+/** Needs Postgres only: a retry applies the change the dead letter kept, not Convex's current row. */
+function registerDeadLetters(parent: Command): void {
+  const command = parent
+    .command('dead-letters')
+    .description('list, retry and discard reverse-sync dead letters (changes Postgres never got)');
+  command
+    .command('list')
+    .description('unresolved reverse-sync dead letters')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { json?: boolean }) => {
+      const ctx = await commandContext();
+      const rows = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool, ctx.tool);
+        return listReverseDeadLetters(db.pool, ctx.tool, Number.MAX_SAFE_INTEGER);
+      });
+      if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else process.stdout.write(rows.length === 0 ? 'no dead letters\n' : `${rows.map(deadLetterLine).join('\n')}\n`);
+    });
+  command
+    .command('retry [id]')
+    .description(
+      'apply a dead letter (or, with --all, every unresolved one) to Postgres at its version; a newer change of its key still wins',
+    )
+    .option('--all', 'retry every unresolved dead letter')
+    .action(async (id: string | undefined, flags: { all?: boolean }) => {
+      if ((id === undefined) === !flags.all) throw new InvalidInputError('id', 'give one id, or --all');
+      const ids = flags.all ? 'all' : [deadLetterId(id!)];
+      const ctx = await commandContext();
+      const outcomes = await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool, ctx.tool);
+        return retryReverseDeadLetters(db.pool, ctx.tool, (await discover(ctx, db)).mirror, ids, actor());
+      });
+      for (const o of outcomes)
+        process.stdout.write(
+          `#${o.id} ${o.table} ${o.key} v${o.version}: ${o.outcome}${o.error === null ? '' : `: ${o.error}`}\n`,
+        );
+      const failed = outcomes.filter((o) => o.outcome === 'failed').length;
+      process.stdout.write(`retried ${outcomes.length} dead letter(s), ${failed} still failing\n`);
+      if (failed > 0) process.exitCode = EXIT_FINDINGS;
+    });
+  command
+    .command('discard <id>')
+    .description('mark a dead letter as not to be applied (recorded in the audit log)')
+    .option('--reason <text>', 'why')
+    .action(async (id: string, flags: { reason?: string }) => {
+      const deadLetter = deadLetterId(id);
+      const ctx = await commandContext();
+      await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool, ctx.tool);
+        await discardReverseDeadLetter(db.pool, ctx.tool, deadLetter, actor(), flags.reason);
+      });
+      process.stdout.write(`discarded reverse-sync dead letter ${id}\n`);
     });
 }

@@ -230,7 +230,7 @@ describe.each(await availableBackends())('API writes through the write router [%
     expect(flags.stageOf(STORY_DONE)).toBe('postgres');
 
     await makeRelay(db.pool, convex).drain();
-    expect(await drainPort.drain(STORIES, 30_000)).toEqual({ drained: true, pending: 0 });
+    expect(await drainPort.drain(STORIES, 30_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
     expect(await approvals('postgres', 3)).toContain(1);
     await expectConvexEqualsPostgres(db.pool, convex);
   });
@@ -245,7 +245,7 @@ describe.each(await availableBackends())('API writes through the write router [%
       drain: drainPort,
       hold: router,
     });
-    expect([result.changed, result.drain]).toEqual([true, { drained: true, pending: 0 }]);
+    expect([result.changed, result.drain]).toEqual([true, { drained: true, pending: 0, deadLetters: 0 }]);
     await flags.refresh();
     expect(await approvals('postgres', 4)).toContain(1);
     const after = await call(routed, 'editor', 'POST', '/api/stories/4/approval');

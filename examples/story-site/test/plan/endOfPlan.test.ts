@@ -359,7 +359,7 @@ describe.each(backends)('the story site to the end of the plan under live traffi
     for (const g of groups) await router.pause(g);
     try {
       while ((await outboxPending()) > 0) await sleep(5);
-      expect(await drainReverseSync(reverseSync(), undefined, 180_000), label).toEqual({ drained: true, pending: 0 });
+      expect(await drainReverseSync(reverseSync(), undefined, 180_000), label).toEqual({ drained: true, pending: 0, deadLetters: 0 });
       const kept = TABLES.filter((t) => !decommissioned.has(t));
       if (kept.length > 0) {
         const parity = await runParity(db.pool, TOOL, convex, { config: mirror, tables: kept, mode: 'full', now: () => now });

@@ -279,7 +279,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
     // Writes now run in Convex and come back to Postgres through reverse sync; parity stays clean.
     const outboxBefore = await db.pool.query(`SELECT count(*)::int AS n FROM tandem.outbox WHERE table_name = 'image'`);
     expect(await saveImage('a3.svg')).toEqual({ id: 'img-a' });
-    expect(await drainReverseSync(reverseSync(), undefined, 30_000)).toEqual({ drained: true, pending: 0 });
+    expect(await drainReverseSync(reverseSync(), undefined, 30_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
     expect(await postgresImage()).toEqual([
       { id: 'img-a', active: 'a3.svg' },
       { id: 'img-b', active: 'b.svg' },
@@ -310,7 +310,7 @@ describe.each(backends)('the image table from not mirrored to decommissioned [%s
     };
     expect([forgotten.code, forgotten.message?.split(':')[0]]).toEqual(['TF001', 'table public.image is frozen']);
     expect(await saveImage('a4.svg')).toEqual({ id: 'img-a' });
-    expect(await drainReverseSync(reverseSync(), undefined, 30_000)).toEqual({ drained: true, pending: 0 });
+    expect(await drainReverseSync(reverseSync(), undefined, 30_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
     expect((await postgresImage())[0]).toEqual({ id: 'img-a', active: 'a4.svg' });
     expect(await standing(at(8, 6))).toMatchObject({ met: gatesUpTo('frozen-drained'), unmet: [] });
     await advance(at(8, 6));

@@ -85,7 +85,7 @@ describe.each(await availableBackends())(
           ).toEqual([]);
         }
 
-        expect(await worker.drain(undefined, 60_000)).toEqual({ drained: true, pending: 0 });
+        expect(await worker.drain(undefined, 60_000)).toEqual({ drained: true, pending: 0, deadLetters: 0 });
         await expectConvexEqualsPostgres(db.pool, convex);
         expect(await checkInvariantsPostgres(db.pool)).toEqual([]);
         const dead = await db.pool.query(

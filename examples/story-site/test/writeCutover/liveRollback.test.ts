@@ -223,7 +223,7 @@ describe.each(backends)('write cutover and rollback under live traffic [%s]', (b
       expect(approvalSources.filter((s) => s === 'convex').length).toBeGreaterThan(0);
       expect(toggles.get(1)!.at(-1)!.source).toBe('postgres');
       expect(new Set(sources(done))).toEqual(new Set(['postgres']));
-      expect([rollback.changed, rollback.drain]).toEqual([true, { drained: true, pending: 0 }]);
+      expect([rollback.changed, rollback.drain]).toEqual([true, { drained: true, pending: 0, deadLetters: 0 }]);
 
       for (const u of EDITORS) {
         const actions = toggles.get(u)!.map((a) => a.body.action);
