@@ -53,6 +53,7 @@ export const BENCHMARKS = [
   { name: 'reverse-sync', script: 'bench/reverseSync.ts', target: 'embedded target (convex-test)', quick: ['--rows', '500'] },
   { name: 'reverse-sync-idle', script: 'bench/reverseSyncIdle.ts', target: 'embedded target (convex-test)', quick: ['--rounds', '2'] },
   { name: 'write-cutover', script: 'bench/writeCutover.ts', target: 'embedded target (convex-test, the local stand-in engine); baseline: a plain PostgreSQL UPDATE', quick: ['--ops', '10', '--seconds', '2', '--rounds', '2'] },
+  { name: 'write-paths', script: 'bench/writePathLatency.ts', target: 'embedded target (convex-test, the local stand-in engine); baseline: a plain PostgreSQL UPDATE of an uncaptured table', quick: ['--blocks', '2', '--ops', '3'] },
   { name: 'any-app', script: 'bench/anyAppRealSize.ts', target: 'local stand-in (tandem convex-local, convex-test) driven by the compiled CLI', quick: ['--scale', '0.1'], build: true },
   { name: 'cli-rss', script: 'bench/cliRss.ts', target: 'embedded target (convex-test) inside the CLI', quick: ['--only', 'compiled'], build: true },
 ];
