@@ -112,7 +112,7 @@ export function register(program: Command): void {
     .addOption(new Option('--mode <mode>', 'count, sample or full').choices(['count', 'sample', 'full']).default('full'))
     .option('--sample <n>', 'rows in a sample', wholeNumber(), DEFAULT_SAMPLE)
     .option('--range-rows <n>', 'Postgres rows per hashed range (full mode)', wholeNumber(), 2000)
-    .option('--pending-wait-ms <ms>', 'how long to wait for pending outbox events of drifted keys', wholeNumber(), 10_000)
+    .option('--pending-wait-ms <ms>', "how long to wait for drifted keys' pending changes (the outbox, or Convex's change log for a table written in Convex)", wholeNumber(), 10_000)
     .option('--no-record', 'do not store the run in the history')
     .option('--json', 'print JSON')
     .action(async (flags: ParityFlags) => {
