@@ -1,6 +1,6 @@
 /** Parsers for numeric command-line options, shared by every command (commander reports their message). */
 import { InvalidArgumentError } from 'commander';
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError } from '../index.js';
 
 export function parsePort(value: string): number {
   const port = Number(value);
