@@ -59,14 +59,16 @@ export function register(program: Command): void {
           }
         }
         const sources = await savedWriteSources(db.pool, ctx.tool);
-        let target: HttpConvexTarget | undefined;
-        // Opened only when a Convex-written table needs it: a Postgres-sourced repair needs no Convex.
-        const convex = () => (target ??= openConvexTarget(ctx.config));
+        const sourceOf = (table: string) => sources[table] ?? 'postgres';
+        // Opened only when a Convex-written table needs it (a Postgres-sourced repair needs no Convex),
+        // and before any repair, so a missing Convex target is named with nothing written.
+        const target: HttpConvexTarget | undefined = work.some((w) => sourceOf(w.table) === 'convex')
+          ? openConvexTarget(ctx.config)
+          : undefined;
+        const convex = () => target!;
         const done: WriterRepairResult[] = [];
-        for (const w of work) {
-          const source = sources[w.table] ?? 'postgres';
-          done.push(await repairFromWriter(db.pool, ctx.tool, mirror, w.table, w.keys, { source, convex, actor: actor() }));
-        }
+        for (const w of work)
+          done.push(await repairFromWriter(db.pool, ctx.tool, mirror, w.table, w.keys, { source: sourceOf(w.table), convex, actor: actor() }));
         return done;
       });
       if (results.length === 0) process.stdout.write('nothing to repair (no unresolved drift in the parity history; run `tandem parity`)\n');
