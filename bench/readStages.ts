@@ -28,8 +28,8 @@ import { HttpConvexTarget } from '../src/convex/httpTarget.js';
 import { Registry } from 'prom-client';
 import { createCutoverMetrics } from '../src/cutover/metrics.js';
 import { ReadStats } from '../src/cutover/readStats.js';
-import { Reader, type StageSource } from '../src/cutover/reader.js';
-import type { TableStage } from '../src/cutover/decide.js';
+import { Reader } from '../src/cutover/reader.js';
+import { FixedStage } from './support/fixedStage.js';
 import { ACCOUNTS, startLedgerApp } from '../test/cutover/shadowFixture.js';
 import { withBenchDatabases } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
@@ -77,13 +77,6 @@ const READS = Number(values.reads);
  */
 const STAGES = ['postgres', 'shadow', 'shadow-noop', 'convex'] as const;
 const stageOf = (variant: (typeof STAGES)[number]) => (variant === 'shadow-noop' ? 'shadow' : variant);
-
-class FixedStage implements StageSource {
-  stage: TableStage = { stage: 'postgres', percent: 0, salt: 'bench' };
-  stageOf(): TableStage {
-    return this.stage;
-  }
-}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 

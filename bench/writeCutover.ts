@@ -21,32 +21,14 @@
  *   npx tsx bench/writeCutover.ts [--ops 40] [--seconds 3] [--rounds 5] [--writers 2]
  */
 import { parseArgs } from 'node:util';
-import {
-  storySiteGroups,
-  storySiteWriteGroups,
-} from '../examples/story-site/src/app/writeGroups.js';
-import { storySiteWriteRouter } from '../examples/story-site/src/app/writes/routing.js';
-import { silentLogger } from '../src/log.js';
+import { storySiteWriteGroups } from '../examples/story-site/src/app/writeGroups.js';
 import { changeLogSource } from '../src/reverseSync/changeLog.js';
 import { drainReverseSync, ReverseSyncWorker } from '../src/reverseSync/worker.js';
-import {
-  cutoverWriteStage,
-  relayOutboxDrain,
-  rollbackWriteStage,
-  saveWriteGroups,
-  WriteFlags,
-} from '../src/writeCutover/index.js';
-import { admin, appDeps, editor, seedExtendedFixture } from '../test/support/appFixture.js';
-import { convexKeyRangeStore, refillKeyRanges } from '../src/keys/index.js';
-import { convexSideFor, SERIAL_KEYS } from '../test/support/convexWrites.js';
-import { prepareCapturedSchema } from '../test/support/convexReads.js';
-import { makeRelay } from '../test/support/mirror.js';
-import { STORY_SITE_TABLES } from '../test/support/storySiteMirror.js';
-import { SEED_EXTRAS } from '../test/support/writeCalls.js';
+import { admin, editor } from '../test/support/appFixture.js';
 import { withBenchDatabases } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
 import { fixed, summarize } from './support/stats.js';
-import { DEFAULT_TOOL_SCHEMA as TOOL } from '../src/core/toolSchema.js';
+import { startStorySiteWriteCutover } from './support/storySiteWriteCutover.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,7 +44,6 @@ const ROUNDS = Number(values.rounds);
 const WRITERS = Number(values.writers);
 const GROUP = storySiteWriteGroups.toggleApproval!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const as = { actor: 'bench', why: 'bench' };
 
 await withBenchDatabases(1, 20, async ([db]) => {
   const pool = db!.pool;
@@ -70,24 +51,8 @@ await withBenchDatabases(1, 20, async ([db]) => {
   console.log(
     'Convex target: embedded (convex-test in-process, the local stand-in engine) — not a Convex deployment',
   );
-  await prepareCapturedSchema(pool);
-  await seedExtendedFixture(pool);
-  await pool.query(SEED_EXTRAS);
-  const convex = await convexSideFor(pool, 5_000);
-  await saveWriteGroups(pool, TOOL, storySiteGroups, as);
-  const flags = await WriteFlags.start({ tool: TOOL, pool, pollMs: 50, listen: false });
-  const router = storySiteWriteRouter({ stages: flags, convex, log: silentLogger });
-  const relay = makeRelay(pool, convex);
-  relay.start();
-  const reverseSync = () => ({
-    tool: TOOL,
-    pool,
-    source: changeLogSource(convex),
-    config: STORY_SITE_TABLES,
-    idleMs: 5,
-    log: silentLogger,
-  });
-  const deps = appDeps(pool);
+  const site = await startStorySiteWriteCutover(pool);
+  const { convex, flags, router, deps, reverseSync } = site;
   const paths: Record<string, (i: number) => Promise<unknown>> = {
     toggleApproval: (i) =>
       router.writes.toggleApproval(deps, editor(1 + (i % 4)), { story_id: 1 + (i % 4) }),
@@ -97,31 +62,8 @@ await withBenchDatabases(1, 20, async ([db]) => {
   };
   const baselineWrite = (i: number) =>
     pool.query('UPDATE avatar SET name = $1 WHERE id = (SELECT min(id) FROM avatar)', [`b${i}`]);
-  // A rollback hands the keys back to Postgres's sequences: Convex needs fresh ranges before each switch.
-  const cutover = async () => {
-    await refillKeyRanges(pool, convexKeyRangeStore(convex), SERIAL_KEYS, {
-      lowWater: 2_000,
-      batch: 2_000,
-    });
-    return cutoverWriteStage(pool, TOOL, {
-      ...as,
-      group: GROUP,
-      force: true,
-      gates: async () => [],
-      outbox: relayOutboxDrain(pool, TOOL),
-      convex: changeLogSource(convex),
-      hold: router,
-      deadlineMs: 60_000,
-    });
-  };
-  const rollback = () =>
-    rollbackWriteStage(pool, TOOL, {
-      ...as,
-      group: GROUP,
-      drain: { drain: (_g, ms) => drainReverseSync(reverseSync(), undefined, ms) },
-      hold: router,
-      deadlineMs: 60_000,
-    });
+  const cutover = () => site.cutover(GROUP);
+  const rollback = () => site.rollback(GROUP);
 
   async function latencies(stage: string): Promise<void> {
     const times = new Map<string, number[]>(
@@ -220,7 +162,5 @@ await withBenchDatabases(1, 20, async ([db]) => {
       `write pause, ${what} under ${WRITERS} writers (${ROUNDS} rounds): p50 ${fixed(s.p50, 1)} ms  p99 ${fixed(s.p99, 1)} ms  max ${fixed(Math.max(...xs), 1)} ms`,
     );
   }
-  await relay.stop();
-  await flags.close();
-  await convex.close();
+  await site.close();
 });

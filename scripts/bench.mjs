@@ -45,6 +45,7 @@ export const BENCHMARKS = [
   { name: 'standin-restart', script: 'bench/standinRestart.ts', target: 'local stand-in (tandem convex-local, convex-test)', quick: ['--docs', '20000,100000'], build: true },
   { name: 'reads', script: 'bench/readCosts.ts', target: 'embedded target (convex-test)', quick: ['--extra-done', '1000'] },
   { name: 'read-stages', script: 'bench/readStages.ts', target: 'modeled remote Convex (8 ms wait)', quick: ['--blocks', '4', '--reads', '40', '--target', 'modeled'] },
+  { name: 'story-site-read-stages', script: 'bench/storySiteReadStages.ts', target: 'modeled remote Convex (8 ms wait answering the Postgres result)', quick: ['--scale', '0.03', '--blocks', '3', '--reads', '5'], build: true },
   { name: 'read-router-cost', script: 'bench/readRouterCost.ts', target: 'none (both reads answer from memory)', quick: ['--blocks', '5', '--reads', '500'] },
   { name: 'archive-at-size', script: 'bench/archiveAtSize.ts', target: 'none (archive and restore read and write PostgreSQL only)', quick: ['--sizes', '200,800', '--doc-kb', '100'] },
   { name: 'control-room', script: 'bench/controlRoomOverview.ts', target: 'none (the overview reads PostgreSQL only)', quick: ['--rows', '10000', '--runs', '5'] },
@@ -52,6 +53,7 @@ export const BENCHMARKS = [
   { name: 'reverse-sync', script: 'bench/reverseSync.ts', target: 'embedded target (convex-test)', quick: ['--rows', '500'] },
   { name: 'reverse-sync-idle', script: 'bench/reverseSyncIdle.ts', target: 'embedded target (convex-test)', quick: ['--rounds', '2'] },
   { name: 'write-cutover', script: 'bench/writeCutover.ts', target: 'embedded target (convex-test, the local stand-in engine); baseline: a plain PostgreSQL UPDATE', quick: ['--ops', '10', '--seconds', '2', '--rounds', '2'] },
+  { name: 'write-paths', script: 'bench/writePathLatency.ts', target: 'embedded target (convex-test, the local stand-in engine); baseline: a plain PostgreSQL UPDATE of an uncaptured table', quick: ['--blocks', '2', '--ops', '3'] },
   { name: 'any-app', script: 'bench/anyAppRealSize.ts', target: 'local stand-in (tandem convex-local, convex-test) driven by the compiled CLI', quick: ['--scale', '0.1'], build: true },
   { name: 'cli-rss', script: 'bench/cliRss.ts', target: 'embedded target (convex-test) inside the CLI', quick: ['--only', 'compiled'], build: true },
 ];

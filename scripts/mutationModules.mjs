@@ -24,10 +24,10 @@ export const MUTATION_MODULES = {
   outbox: {
     backends: 'postgres',
     what: 'outbox claims, leases and completion',
-    mutate: ['src/relay/outboxStore.ts'],
+    mutate: ['src/outbox/outboxStore.ts'],
     // The statements one by one on a reset outbox (a second or so a mutant);
     // test/mirror/relay.test.ts builds a story-site database per test (40 s a mutant).
-    tests: ['test/relay/outboxStore.test.ts'],
+    tests: ['test/outbox/outboxStore.test.ts'],
   },
   backfill: {
     backends: 'postgres',

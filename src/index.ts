@@ -138,13 +138,13 @@ export { createRelayMetrics, registerOutboxGauges, type RelayMetrics } from './r
 export * from './reverseSync/index.js';
 export { serveMetrics, type MetricsServer } from './relay/metricsServer.js';
 export { openConvexTarget } from './relay/openTarget.js';
-export { outboxDrained, outboxLag, type OutboxLag } from './relay/outboxStore.js';
+export { outboxDrained, outboxLag, type OutboxLag } from './outbox/outboxStore.js';
 export {
   listDeadLetters,
   retryDeadLetters,
   discardDeadLetter,
   type DeadLetter,
-} from './relay/deadLetters.js';
+} from './outbox/deadLetters.js';
 export {
   CircuitBreaker,
   DEFAULT_BREAKER,

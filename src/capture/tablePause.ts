@@ -3,7 +3,7 @@
  * relay pauses (it is the one that finds a row image it cannot map with the
  * columns it knows); `capture install` resumes, because it regenerates the
  * trigger for the table's new shape. Claims skip every transaction holding a
- * pending event of a paused table (relay/outboxStore.ts), so nothing of it is
+ * pending event of a paused table (outbox/outboxStore.ts), so nothing of it is
  * applied and nothing is lost.
  */
 import type { Queryable } from '../postgres/database.js';

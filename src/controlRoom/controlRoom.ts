@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { MirrorConfig } from '../mapping/index.js';
 import { listRuns } from '../parity/history.js';
 import { checklist, type PhaseSources, type TableChecklist } from '../phases/gates.js';
-import { discardDeadLetter, retryDeadLetters } from '../relay/deadLetters.js';
+import { discardDeadLetter, retryDeadLetters } from '../outbox/deadLetters.js';
 import { auditEntries, type AuditViewEntry } from './auditView.js';
 import { deadLetterViews, type DeadLetterView } from './deadLetterView.js';
 import {

@@ -1,7 +1,7 @@
 /**
  * Unresolved dead letters with what an operator needs to decide: the reason,
  * the attempts and the row image that could not be applied (the payload).
- * Retry and discard go through src/relay/deadLetters.ts, which audits them.
+ * Retry and discard go through src/outbox/deadLetters.ts, which audits them.
  */
 import type { Queryable } from '../postgres/database.js';
 import type { ToolSchema } from '../core/toolSchema.js';

@@ -84,7 +84,13 @@ function differingColumns(table: TableConfig, pg: PgRow, convex: HashedRow): Col
   return table.columns
     .map((c) => c.name)
     .filter((name) => canonicalValue(pg.columns[name]) !== canonicalValue(convex.columns[name]))
-    .map((column) => ({ column, postgres: pg.columns[column], convex: convex.columns[column] ?? null }));
+    .map((column) =>
+      column in convex.columns && convex.columns[column] !== undefined
+        ? { column, postgres: pg.columns[column], convex: convex.columns[column] }
+        : // JSON has no "absent": convex stays null for readers of the old shape, and convexMissing
+          // tells the missing field from a stored null.
+          { column, postgres: pg.columns[column], convex: null, convexMissing: true as const },
+    );
 }
 
 export async function confirmDrift(

@@ -15,8 +15,18 @@ export const noCandidates = (): DriftCandidates => ({ missing: new Set(), extra:
 
 export interface ColumnDifference {
   key: KeyValue;
-  /** Columns whose mapped values differ, with both sides' values. */
-  columns: Array<{ column: string; postgres: unknown; convex: unknown }>;
+  /**
+   * Columns whose mapped values differ, with both sides' values. A field the
+   * Convex document does not have at all has `convex: null` and
+   * `convexMissing: true`, so it is not mistaken for a stored null.
+   */
+  columns: Array<{ column: string; postgres: unknown; convex: unknown; convexMissing?: true }>;
+}
+
+/** One differing column as `tandem parity` prints it: `name (postgres 4, convex 9)`, `convex (missing)` for an absent field. */
+export function columnDifferenceText(c: ColumnDifference['columns'][number]): string {
+  const convex = c.convexMissing ? '(missing)' : JSON.stringify(c.convex);
+  return `${c.column} (postgres ${JSON.stringify(c.postgres)}, convex ${convex})`;
 }
 
 /** A drifted row whose Postgres values Convex cannot store: the mapping rule it breaks. */

@@ -1,6 +1,6 @@
 /** Parity between Postgres and Convex, invariant runs, their history, and repair. */
 export { runParity, DEFAULT_SAMPLE, type ParityOptions } from './runParity.js';
-export type { ParityMode, ParityReport, TableParity, ColumnDifference } from './findings.js';
+export { columnDifferenceText, type ParityMode, type ParityReport, type TableParity, type ColumnDifference } from './findings.js';
 export { fullCheck, type FullCheckOptions, type FullCheckResult } from './fullCheck.js';
 export {
   runInvariants,

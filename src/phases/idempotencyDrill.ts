@@ -12,7 +12,7 @@ import type { ConvexTarget, ParityReader, HashedRow } from '../convex/target.js'
 import { requireTable, type MirrorConfig } from '../mapping/index.js';
 import { convexRowsByKeys } from '../parity/convexReads.js';
 import { mirrorMapper } from '../relay/changeMapper.js';
-import { appliedEvents } from '../relay/outboxStore.js';
+import { appliedEvents } from '../outbox/outboxStore.js';
 import { packTransactions } from '../relay/packing.js';
 import { mapTransactions } from '../relay/applyClaimed.js';
 import { recordEvidence, type Evidence } from './store.js';

@@ -17,7 +17,7 @@ import {
   type ClaimedEvent,
   type ClaimedTransaction,
   type DeadLetterReason,
-} from './outboxStore.js';
+} from '../outbox/outboxStore.js';
 import { packTransactions, type PackedCall, type PackingLimits, type SizedTransaction } from './packing.js';
 import { backoffDelayMs, CircuitBreaker, type RetryPolicy } from './retryPolicy.js';
 import { killPoint } from '../core/killPoints.js';

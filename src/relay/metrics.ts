@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { untrackedWrites } from '../capture/index.js';
 import { refusedFrozenWrites } from '../capture/status.js';
-import { outboxLag, type OutboxLag } from './outboxStore.js';
+import { outboxLag, type OutboxLag } from '../outbox/outboxStore.js';
 import { latestParityDrift } from '../parity/history.js';
 import type { ToolSchema } from '../core/toolSchema.js';
 

@@ -25,8 +25,8 @@ import {
 } from './applyClaimed.js';
 import { mirrorMapper } from './changeMapper.js';
 import type { RelayMetrics } from './metrics.js';
-import type { ClaimedEvent } from './outboxStore.js';
-import { claimTransactions, outboxDrained, releaseClaim, secondsUntilNextClaimable } from './outboxStore.js';
+import type { ClaimedEvent } from '../outbox/outboxStore.js';
+import { claimTransactions, outboxDrained, releaseClaim, secondsUntilNextClaimable } from '../outbox/outboxStore.js';
 import { DEFAULT_PACKING, type PackingLimits } from './packing.js';
 import { CircuitBreaker, DEFAULT_BREAKER, DEFAULT_RETRY_POLICY, type BreakerOptions, type RetryPolicy } from './retryPolicy.js';
 import { killPoint } from '../core/killPoints.js';

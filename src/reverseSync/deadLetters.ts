@@ -1,6 +1,6 @@
 /**
  * Reverse-sync dead letters resolved by an operator, as the relay's are
- * (relay/deadLetters.ts): retried or discarded, each audited.
+ * (outbox/deadLetters.ts): retried or discarded, each audited.
  *
  * A retry applies the dead letter's own change to Postgres at its own version,
  * through the same versioned apply as the worker: a newer change of the key

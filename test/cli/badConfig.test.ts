@@ -4,7 +4,9 @@
  * schema, table or column that does not exist. Each stops the command with
  * exit code 2 and one line on stderr naming the file and the key (and the
  * table and column), and nothing is installed: `init` leaves no tool schema
- * behind, `capture install` no trigger and no outbox row.
+ * behind (init checks the tables, columns and keys against the database
+ * first, as plan and capture install do), `capture install` no trigger and
+ * no outbox row.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,6 +54,23 @@ describe.each(backends)('a bad project config is refused with exit 2 through the
           stderr: `tandem: ${file}: ${message}\n`,
         });
       }
+    }
+    expect(await userSchemas(app.db)).toEqual([APP_SCHEMA]);
+  }, 120_000);
+
+  it('refuses a schema, table or column the database does not have: init leaves no tool schema', async () => {
+    const cases: Array<[object, string]> = [
+      [config({ schema: 'nope' }), 'schema: schema nope does not exist in the database'],
+      [
+        config({ include: ['account', 'ghost'] }),
+        'include: table "My App-""2""".ghost does not exist (or is not an ordinary or partitioned table)',
+      ],
+      [config({ heavy: { entry: { columns: ['note', 'ghost'] } } }), 'heavy.entry.columns: column entry.ghost does not exist'],
+      [config({ keys: { ghost: ['id'] } }), 'keys.ghost: table "My App-""2""".ghost does not exist'],
+    ];
+    for (const [value, message] of cases) {
+      const result = await refusedWith(value, ['init']);
+      expect(result, JSON.stringify(value)).toEqual({ code: 2, stdout: '', stderr: `tandem: ${file}: ${message}\n` });
     }
     expect(await userSchemas(app.db)).toEqual([APP_SCHEMA]);
   }, 120_000);

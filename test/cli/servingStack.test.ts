@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServing, type Serving, type ServingStores } from '../../src/cli/embeddedStack.js';
 import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { silentLogger } from '../../src/log.js';
-import { outboxDrained } from '../../src/relay/outboxStore.js';
+import { outboxDrained } from '../../src/outbox/outboxStore.js';
 import { readCursor } from '../../src/reverseSync/applyPage.js';
 import { changeLogSource } from '../../src/reverseSync/changeLog.js';
 import { saveWriteGroups, setWriteStage } from '../../src/writeCutover/index.js';

@@ -14,7 +14,7 @@ import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
 import { createLocalConvex, type LocalConvex } from '../../src/convexLocal/server.js';
 import { silentLogger } from '../../src/log.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
-import { listDeadLetters } from '../../src/relay/deadLetters.js';
+import { listDeadLetters } from '../../src/outbox/deadLetters.js';
 import { MirrorRunner } from '../../src/relay/mirrorRunner.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { USER_NAMES, admin, editor, reader } from '../support/appFixture.js';

@@ -15,7 +15,7 @@ import { TargetAuthError, TargetUnavailableError } from '../../src/core/errors.j
 import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { Relay } from '../../src/relay/relay.js';
 import { mirrorMapper } from '../../src/relay/changeMapper.js';
-import { listDeadLetters } from '../../src/relay/deadLetters.js';
+import { listDeadLetters } from '../../src/outbox/deadLetters.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { seededRandom } from '../support/random.js';
 import { FAST_RELAY, FlakyTarget, expectConvexEqualsPostgres, prepareMirroredDatabase } from '../support/mirror.js';

@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { createPool } from '../../src/postgres/database.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { MirrorRunner } from '../../src/relay/mirrorRunner.js';
-import { listDeadLetters, retryDeadLetters, discardDeadLetter } from '../../src/relay/deadLetters.js';
+import { listDeadLetters, retryDeadLetters, discardDeadLetter } from '../../src/outbox/deadLetters.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { USER_NAMES, admin, editor } from '../support/appFixture.js';
 import { seededRandom } from '../support/random.js';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import type { ParityReader } from '../../src/convex/target.js';
-import { runParity, repairKeys, unresolvedDrift, type ParityOptions } from '../../src/parity/index.js';
+import { columnDifferenceText, runParity, repairKeys, unresolvedDrift, type ParityOptions } from '../../src/parity/index.js';
 import { requireTable } from '../../src/mapping/index.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -126,6 +126,35 @@ describe.each(backends)('parity [%s]', (backend) => {
     const after = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, target, { ...SMALL });
     expect(after.clean).toBe(true);
     expect(await unresolvedDrift(db.pool, DEFAULT_TOOL_SCHEMA, new Date())).toEqual([]);
+  });
+
+  it('a field missing from a Convex document is reported as missing, not as a stored null', async () => {
+    // Postgres has user_id 3 and 4 for these rows (g % 9 + 1); in Convex one holds 5, one null.
+    await patchConvex(target, 'story_done', '101', { user_id: 5 });
+    await patchConvex(target, 'story_done', '102', { user_id: null });
+    // A document without the field (one written before the column existed) is refused by the
+    // embedded target's schema validation, so row 101 loses it where parity reads the rows.
+    const reader: ParityReader = {
+      ...parityReaderOf(target),
+      rowsByKeys: async (table, keys) =>
+        (await target.rowsByKeys(table, keys)).map((row) => {
+          if (row.key !== '101') return row;
+          const { user_id: _dropped, ...columns } = row.columns;
+          return { ...row, columns };
+        }),
+    };
+    const report = await runParity(db.pool, DEFAULT_TOOL_SCHEMA, reader, { ...SMALL, tables: ['story_done'] });
+    const done = report.tables.story_done!;
+    expect(byNumber(done.different)).toEqual([101, 102]);
+    const diff = Object.fromEntries(done.differences.map((d) => [d.key, d.columns]));
+    expect(diff).toEqual({
+      101: [{ column: 'user_id', postgres: 3, convex: null, convexMissing: true }],
+      102: [{ column: 'user_id', postgres: 4, convex: null }],
+    });
+    expect(done.differences.map((d) => d.columns.map(columnDifferenceText))).toEqual([
+      ['user_id (postgres 3, convex (missing))'],
+      ['user_id (postgres 4, convex null)'],
+    ]);
   });
 
   it('sample mode finds drifted keys it samples and reports the sample honestly', async () => {

@@ -12,7 +12,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { toolSchema, toolSchemaOf } from '../../src/core/toolSchema.js';
 import type { MirrorConfig } from '../../src/mapping/index.js';
 import { migrate, schemaStatus } from '../../src/postgres/migrate.js';
-import { claimTransactions } from '../../src/relay/outboxStore.js';
+import { claimTransactions } from '../../src/outbox/outboxStore.js';
 import { LEDGER } from '../convex/anyAppFixture.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 

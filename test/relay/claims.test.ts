@@ -1,5 +1,5 @@
 /**
- * Claims (src/relay/outboxStore.ts): one tandem.relay_claim row leases whole
+ * Claims (src/outbox/outboxStore.ts): one tandem.relay_claim row leases whole
  * Postgres transactions, and no outbox row is written to claim it. A leased
  * transaction is not claimed again, neither by a relay worker nor by the
  * mirror helper's fast path, until the claim is released or its lease
@@ -14,7 +14,7 @@ import { migrate } from '../../src/postgres/migrate.js';
 import { createRelayMetrics } from '../../src/relay/metrics.js';
 import type { ApplyTarget } from '../../src/relay/applyClaimed.js';
 import { Relay, type RelayOptions } from '../../src/relay/relay.js';
-import { claimTransactions, completeEvents, releaseClaim, type Claim } from '../../src/relay/outboxStore.js';
+import { claimTransactions, completeEvents, releaseClaim, type Claim } from '../../src/outbox/outboxStore.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 

@@ -1,6 +1,6 @@
 /** `tandem init`: creates or upgrades Tandem's own schema in the configured database. */
 import type { Command } from 'commander';
-import { loadMigrations, migrate, schemaStatus } from '../../index.js';
+import { discoverMirror, loadMigrations, migrate, schemaStatus } from '../../index.js';
 import { commandContext, withDatabase } from '../context.js';
 
 export function register(program: Command): void {
@@ -10,6 +10,10 @@ export function register(program: Command): void {
     .action(async () => {
       const ctx = await commandContext();
       await withDatabase(ctx, async (db) => {
+        // The config's schema, tables, columns and keys are checked against the database the way
+        // plan and capture install check them, before the tool schema is written: a config naming
+        // a table that does not exist is refused here rather than at the next command.
+        await discoverMirror(db.pool, ctx.project);
         const applied = await migrate(db.pool, ctx.tool);
         const status = await schemaStatus(db.pool, ctx.tool);
         const names = new Map(loadMigrations().map((m) => [m.version, m.name]));

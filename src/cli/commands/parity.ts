@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { requireSchema } from '../../index.js';
-import { DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../index.js';
+import { columnDifferenceText, DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../index.js';
 import { openConvexTarget, writerParityOptions, type WriteSource } from '../../index.js';
 import { commandContext, discover, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
 import { instant, wholeNumber } from '../optionParsers.js';
@@ -44,8 +44,7 @@ function printReport(report: ParityReport, sources: Sources): void {
       );
     }
     for (const d of t.differences) {
-      const cols = d.columns.map((c) => `${c.column} (postgres ${JSON.stringify(c.postgres)}, convex ${JSON.stringify(c.convex)})`);
-      process.stdout.write(`  ${JSON.stringify(d.key)} differs in ${cols.join('; ')}\n`.slice(0, 2000));
+      process.stdout.write(`  ${JSON.stringify(d.key)} differs in ${d.columns.map(columnDifferenceText).join('; ')}\n`.slice(0, 2000));
     }
   }
   process.stdout.write(

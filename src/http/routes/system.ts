@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { toolObjectLiteral, type ToolSchema } from '../../core/toolSchema.js';
 import type pg from 'pg';
 import { TargetUnavailableError } from '../../core/errors.js';
-import { outboxLag } from '../../relay/outboxStore.js';
+import { outboxLag } from '../../outbox/outboxStore.js';
 import { addRoute } from '../routeKit.js';
 import { systemResponses as responses } from '../schemas.js';
 

@@ -39,6 +39,23 @@ describe('TableIndexes.move', () => {
     expect(slot.document).toBe(after);
     expect(indexes.size).toBe(1);
   });
+
+  it('finds a document by _id to replace or delete it, and forgets it once deleted', () => {
+    const indexes = new TableIndexes([{ indexDescriptor: 'by_a', fields: ['a'] }]);
+    const first: StoredDocument = { _id: '1items', _creationTime: 1, a: 'x' };
+    const second: StoredDocument = { _id: '2items', _creationTime: 2, a: 'y' };
+    indexes.move(first._id, null, first);
+    indexes.move(second._id, null, second);
+    const replaced = { ...first, a: 'z' };
+    indexes.move(first._id, first, replaced);
+    expect(indexes.byName.get('by_id')!.tree.get([first._id])!.document).toBe(replaced);
+    indexes.move(first._id, replaced, null);
+    expect(indexes.size).toBe(1);
+    expect([...indexes.documents()]).toEqual([second]);
+    expect(() => indexes.move(first._id, replaced, { ...replaced, a: 'w' })).toThrow(
+      'indexed store: document 1items is missing from its indexes',
+    );
+  });
 });
 
 describe('TableIndexes.load', () => {

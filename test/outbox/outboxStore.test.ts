@@ -25,13 +25,13 @@ import {
   type Claim,
   type ClaimedTransaction,
   type ClaimOptions,
-} from '../../src/relay/outboxStore.js';
+} from '../../src/outbox/outboxStore.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
 
-/** Advisory-lock classes of src/relay/outboxStore.ts: a txid's own lock, and the relay workers' claim lock. */
+/** Advisory-lock classes of src/outbox/outboxStore.ts: a txid's own lock, and the relay workers' claim lock. */
 const TXID_LOCK_CLASS = 0x7a4d;
 const RELAY_CLAIM_LOCK_CLASS = 0x7a4e;
 

@@ -1,0 +1,208 @@
+/**
+ * Read latency per stage for each of the story site's read paths (DOMAIN.md
+ * read paths 1–7: the eleven ReadPaths methods), served through the story
+ * site's own routing (`storySiteReadRouting`, the API's) on real PostgreSQL
+ * with the sample data. The Convex side is modeled: a wait of `--latency-ms`
+ * (default 8) answering a copy of the Postgres result for the same call
+ * (read once before the run), so only Postgres and the router do work on this
+ * machine's two cores and shadow's comparisons all match. It is not Convex.
+ *
+ * Stages `postgres`, `shadow` (Postgres served, the modeled Convex read and the
+ * comparison beside it) and `convex` (the modeled read served). They alternate
+ * in blocks, in a shuffled order per block; within a stage's block every path
+ * is read `--reads` times, round robin, so load drift on the shared machine
+ * hits every stage and path alike. Per path: p50 and p99 of each stage over
+ * all blocks, shadow's change over postgres (pooled), and the median of the
+ * per-block p50 ratios (the paired figure, which load drift between blocks
+ * does not move).
+ *
+ *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--blocks 10] [--reads 30]
+ */
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import type { Actor } from 'tandem';
+import { PostgresReadPaths } from '../examples/story-site/src/app/reads/postgres.js';
+import { READ_PATH_TABLES, storySiteReader, storySiteReadRouting } from '../examples/story-site/src/app/reads/routing.js';
+import type { ReadPaths } from '../examples/story-site/src/app/reads/types.js';
+import { generateSample } from '../examples/story-site/src/app/sample/generateSample.js';
+import { createAppSchema } from '../examples/story-site/src/app/schema.js';
+import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
+import { createCutoverMetrics } from '../src/cutover/metrics.js';
+import { ReadStats } from '../src/cutover/readStats.js';
+import { migrate } from '../src/postgres/migrate.js';
+import { withBenchDatabases } from './support/benchDatabase.js';
+import { FixedStage } from './support/fixedStage.js';
+import { describeMachine, printMachine } from './support/machine.js';
+import { BenchRandom } from './support/random.js';
+import { fixed, markdownTable, overheadPercent, percentile } from './support/stats.js';
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '0.1' },
+    blocks: { type: 'string', default: '10' },
+    reads: { type: 'string', default: '30' },
+    'latency-ms': { type: 'string', default: '8' },
+  },
+});
+const SCALE = Number(values.scale);
+const BLOCKS = Number(values.blocks);
+const READS = Number(values.reads);
+const LATENCY = Number(values['latency-ms']);
+
+const STAGES = ['postgres', 'shadow', 'convex'] as const;
+type Stage = (typeof STAGES)[number];
+type Method = keyof ReadPaths;
+
+interface PathCall {
+  /** The DOMAIN.md read path number. */
+  path: number;
+  method: Method;
+  args: unknown[];
+}
+
+const callName = (c: PathCall) => `${c.path}. ${c.method}(${c.args.map((a) => JSON.stringify(a)).join(', ')})`;
+const callKey = (method: string, args: unknown[]) => `${method}\0${JSON.stringify(args)}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function shuffled<T>(items: readonly T[], random: BenchRandom): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = random.below(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** A remote Convex modeled as a wait answering a copy of the Postgres result read beforehand for the same call. */
+function modeledConvex(answers: ReadonlyMap<string, unknown>): ReadPaths {
+  const methods = Object.keys(READ_PATH_TABLES).map((method) => [
+    method,
+    async (...args: unknown[]) => {
+      await sleep(LATENCY);
+      const key = callKey(method, args);
+      if (!answers.has(key)) throw new Error(`no modeled answer for ${method}(${JSON.stringify(args)})`);
+      return structuredClone(answers.get(key));
+    },
+  ]);
+  return Object.fromEntries(methods) as unknown as ReadPaths;
+}
+
+await withBenchDatabases(1, 10, async ([db]) => {
+  const pool = db!.pool;
+  printMachine(await describeMachine(pool));
+  await createAppSchema(pool);
+  await migrate(pool, DEFAULT_TOOL_SCHEMA);
+  await generateSample(pool, { scale: SCALE, seed: 1, referenceDate: new Date('2025-06-01Z') });
+
+  // Arguments as readCosts.ts picks them: the largest course, the longest story, its busiest reader and month.
+  const one = async <T>(sql: string) => (await pool.query<{ v: T }>(sql)).rows[0]!.v;
+  const bigCourse = await one<number>(`SELECT course_id AS v FROM story GROUP BY course_id ORDER BY count(*) DESC, 1 LIMIT 1`);
+  const bigShort = await one<string>(`SELECT short AS v FROM course WHERE id = ${bigCourse}`);
+  const story = await one<number>(`SELECT id AS v FROM story WHERE deleted IS NOT TRUE ORDER BY length(text) DESC NULLS LAST, id LIMIT 1`);
+  const readerId = await one<number>(
+    `SELECT d.user_id AS v FROM story_done d JOIN story s ON s.id = d.story_id WHERE s.course_id = ${bigCourse} AND d.user_id IS NOT NULL
+      GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+  );
+  const month = await one<string>(`SELECT to_char(date_trunc('month', time), 'YYYY-MM') AS v FROM story_done
+                                    GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`);
+  const [year, monthNumber] = month.split('-').map(Number) as [number, number];
+  const image = await one<string>(`SELECT id AS v FROM image ORDER BY id LIMIT 1`);
+  const language = await one<number>(`SELECT language_id AS v FROM avatar_mapping GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`);
+  const calls: PathCall[] = [
+    { path: 1, method: 'publicCourses', args: [] },
+    { path: 2, method: 'courseStories', args: [bigShort] },
+    { path: 3, method: 'storyById', args: [story] },
+    { path: 4, method: 'userDoneStories', args: [readerId, bigCourse] },
+    { path: 5, method: 'editorCourses', args: [] },
+    { path: 5, method: 'editorCourse', args: [bigCourse] },
+    { path: 6, method: 'monthlyStats', args: [year, monthNumber] },
+    { path: 7, method: 'localization', args: [language] },
+    { path: 7, method: 'languageById', args: [language] },
+    { path: 7, method: 'imageById', args: [image] },
+    { path: 7, method: 'avatarMappings', args: [language] },
+  ];
+  const counts = (await pool.query<{ t: string; n: number }>(
+    `SELECT 'course' AS t, count(*)::int AS n FROM course UNION ALL SELECT 'story', count(*)::int FROM story
+     UNION ALL SELECT 'story_done', count(*)::int FROM story_done`,
+  )).rows;
+  process.stdout.write(`sample scale ${SCALE}: ${counts.map((r) => `${r.t} ${r.n}`).join(', ')}\n`);
+
+  const postgres = new PostgresReadPaths(pool);
+  const answers = new Map<string, unknown>();
+  const invoke = (paths: ReadPaths, c: PathCall) =>
+    (paths[c.method] as (...args: unknown[]) => Promise<unknown>).apply(paths, c.args);
+  for (const c of calls) answers.set(callKey(c.method, c.args), await invoke(postgres, c));
+
+  const flags = new FixedStage();
+  const metrics = createCutoverMetrics(new Registry());
+  const router = storySiteReader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool, stats: new ReadStats(), metrics });
+  const route = storySiteReadRouting(router, { postgres, convex: modeledConvex(answers) });
+  const user: Actor = { userId: readerId, role: 'reader' };
+  const served: Record<string, number> = {};
+  const paths = route({ user, onServed: ({ source }) => (served[source] = (served[source] ?? 0) + 1) });
+  const readOnce = async (c: PathCall) => {
+    const started = process.hrtime.bigint();
+    await invoke(paths, c);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const setStage = (stage: Stage) => (flags.stage = { stage, percent: 0, salt: 'bench' });
+
+  // Warm-up: connections, plans, JIT.
+  for (const stage of STAGES) {
+    setStage(stage);
+    for (let i = 0; i < 5; i++) for (const c of calls) await readOnce(c);
+  }
+  await router.settled();
+  const samples = new Map<string, number[]>();
+  const blockP50s: Array<Map<string, number>> = [];
+  const at = (c: PathCall, stage: Stage) => `${callName(c)}\0${stage}`;
+  const random = new BenchRandom(7);
+  for (let block = 0; block < BLOCKS; block++) {
+    const p50s = new Map<string, number>();
+    for (const stage of shuffled(STAGES, random)) {
+      setStage(stage);
+      const times = new Map<PathCall, number[]>(calls.map((c) => [c, []]));
+      for (let i = 0; i < READS; i++) for (const c of calls) times.get(c)!.push(await readOnce(c));
+      // Shadow's background comparisons belong to its own block.
+      await router.settled();
+      for (const [c, list] of times) {
+        samples.set(at(c, stage), [...(samples.get(at(c, stage)) ?? []), ...list]);
+        p50s.set(at(c, stage), percentile([...list].sort((a, b) => a - b), 50));
+      }
+    }
+    blockP50s.push(p50s);
+  }
+
+  const quantiles = (c: PathCall, stage: Stage) => {
+    const sorted = [...samples.get(at(c, stage))!].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+  };
+  const pairedP50 = (c: PathCall) => {
+    const ratios = blockP50s.map((b) => b.get(at(c, 'shadow'))! / b.get(at(c, 'postgres'))!).sort((a, b) => a - b);
+    return overheadPercent(1, percentile(ratios, 50));
+  };
+  process.stdout.write(
+    `\nConvex target: modeled (a wait of ${LATENCY} ms answering the Postgres result), not Convex; ` +
+      `${BLOCKS} blocks x ${READS} reads per path and stage; times in ms\n\n`,
+  );
+  const rows = calls.map((c) => {
+    const f = Object.fromEntries(STAGES.map((s) => [s, quantiles(c, s)])) as Record<Stage, ReturnType<typeof quantiles>>;
+    return [
+      callName(c),
+      ...STAGES.flatMap((s) => [fixed(f[s].p50), fixed(f[s].p99)]),
+      overheadPercent(f.postgres.p50, f.shadow.p50),
+      overheadPercent(f.postgres.p99, f.shadow.p99),
+      pairedP50(c),
+    ];
+  });
+  process.stdout.write(
+    markdownTable(
+      ['read path', 'postgres p50', 'postgres p99', 'shadow p50', 'shadow p99', 'convex p50', 'convex p99',
+        'shadow/postgres p50 (target <= +10 %)', 'shadow/postgres p99 (target <= +20 %)', 'paired per-block p50'],
+      rows,
+    ),
+  );
+  // Counted per table: a read over three tables is one comparison under each.
+  const classes = (await metrics.shadow.get()).values.map((v) => `${v.labels.table} ${v.labels.class} ${v.value}`).join(', ');
+  process.stdout.write(`\nserved: ${JSON.stringify(served)}\nshadow comparisons per table (warm-up included): ${classes}\n`);
+});
