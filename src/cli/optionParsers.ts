@@ -1,5 +1,6 @@
 /** Parsers for numeric command-line options, shared by every command (commander reports their message). */
 import { InvalidArgumentError } from 'commander';
+import { InvalidInputError } from '../index.js';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -46,4 +47,15 @@ export function instant(value: string): Date {
   if (Number.isNaN(at.getTime()))
     throw new InvalidArgumentError('an ISO 8601 time, e.g. 2025-01-31T12:00:00Z');
   return at;
+}
+
+/**
+ * A dead letter's id, checked inside an action (not as commander's argument
+ * parser), so a bad id is the CLI's usual `tandem: id: …` with exit 2.
+ */
+export function deadLetterId(value: string): number {
+  const id = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(id) || id < 1)
+    throw new InvalidInputError('id', `a dead-letter id is a whole number >= 1 (got ${JSON.stringify(value)})`);
+  return id;
 }

@@ -25,9 +25,9 @@ export type PendingKeysReader = (table: string, keys: readonly string[]) => Prom
 
 export interface ConfirmOptions {
   /**
-   * Which side writes each table (default postgres). Until the write stage
-   * store exists, the caller passes it; a table written in Convex waits for its
-   * change log (reverse sync) instead of the outbox.
+   * Which side writes each table (default postgres); the CLI reads it from the
+   * saved write groups (reverseSync/writeSources.ts). A table written in Convex
+   * waits for its change log (reverse sync) instead of the outbox.
    */
   sources?: Readonly<Record<string, WriteSource>>;
   /** Pending keys of Convex-written tables: the change log after the reverse-sync cursor (src/reverseSync). */

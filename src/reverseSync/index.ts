@@ -34,6 +34,13 @@ export {
 } from './worker.js';
 export { createReverseSyncMetrics, reverseSyncLagByTable, type ReverseSyncMetrics } from './metrics.js';
 export { changeLogPendingKeys, repairFromConvex, type ConvexRepairResult } from './parity.js';
+export {
+  convexWriterPendingKeys,
+  repairFromWriter,
+  savedWriteSources,
+  writerParityOptions,
+  type WriterRepairResult,
+} from './writeSources.js';
 export { toPgValue, toPgRecord, millisToTimestampText } from './pgValues.js';
 export {
   reverseSyncStatus,

@@ -121,9 +121,9 @@ describe.each(backends)('awkward schema names through the CLI data path [%s]', (
 
     const repaired = (await app.tandem(['repair'])).stdout.trim().split('\n');
     expect(repaired.map((l) => l.replace(/\(repair:[0-9a-f-]+\)/, '(repair:…)'))).toEqual([
-      'account: 1 row(s) re-emitted, 0 delete(s) (repair:…); the relay applies them',
-      'entry: 1 row(s) re-emitted, 1 delete(s) (repair:…); the relay applies them',
-      'reading: 1 row(s) re-emitted, 0 delete(s) (repair:…); the relay applies them',
+      'account: source postgres: 1 row(s) re-emitted, 0 delete(s) (repair:…); the relay applies them',
+      'entry: source postgres: 1 row(s) re-emitted, 1 delete(s) (repair:…); the relay applies them',
+      'reading: source postgres: 1 row(s) re-emitted, 0 delete(s) (repair:…); the relay applies them',
     ]);
     await app.tandem(['relay', '--once']);
     const after = await parity();

@@ -3,7 +3,8 @@
  * writer, unapplied change-log entries are pending (not drift), drift is
  * repaired from Convex into Postgres through the reverse-sync apply; with
  * Postgres as the writer (after a rollback), repair re-emits Postgres rows
- * through the outbox as before.
+ * through the outbox as before. The CLI's options come from the saved write
+ * groups (writerParityOptions).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
@@ -15,6 +16,7 @@ import { createRelayMetrics } from '../../src/relay/metrics.js';
 import { Relay } from '../../src/relay/relay.js';
 import { changeLogSource } from '../../src/reverseSync/changeLog.js';
 import { changeLogPendingKeys, repairFromConvex } from '../../src/reverseSync/parity.js';
+import { savedWriteSources, writerParityOptions } from '../../src/reverseSync/writeSources.js';
 import { ReverseSyncWorker } from '../../src/reverseSync/worker.js';
 import { accountRow, entryRow, LEDGER } from '../convex/anyAppFixture.js';
 import { availableBackends } from '../support/db.js';
@@ -120,5 +122,30 @@ describe.each(await availableBackends())('parity both ways [%s]', (backend) => {
     );
     await relay.drain();
     expect((await parity()).clean).toBe(true);
+  });
+
+  it('reads the writers from the saved write groups: a Convex-written table waits for its change log and its outbox', async () => {
+    const group = (name: string, stage: string) =>
+      stack.db.pool.query(
+        `INSERT INTO tandem.write_group (name, tables, stage, version) VALUES ($1, ARRAY[$1], $2, nextval('tandem.write_stage_version'))`,
+        [name, stage],
+      );
+    await group('account', 'convex');
+    await group('entry', 'convex-shadow');
+    expect(await savedWriteSources(stack.db.pool, DEFAULT_TOOL_SCHEMA)).toEqual({ account: 'convex', entry: 'postgres' });
+    // ACC-1 changed in Convex (its change-log entry not yet applied); ACC-2 changed in Postgres, its outbox event not yet relayed.
+    await mutate('post', { entry: convexRow('entry', entryRow('ACC-1', 3)), balance: '30.00' });
+    await stack.db.pool.query(`UPDATE ledger.account SET holder = 'captured, not relayed' WHERE code = 'ACC-2'`);
+    const writers = await writerParityOptions(stack.db.pool, DEFAULT_TOOL_SCHEMA, stack.target);
+    const report = await runParity(stack.db.pool, DEFAULT_TOOL_SCHEMA, stack.target, {
+      config: LEDGER,
+      tables: ['account'],
+      mode: 'full',
+      record: false,
+      pendingWaitMs: 0,
+      ...writers,
+    });
+    expect(report.tables.account!.pending).toEqual(['ACC-1', 'ACC-2']);
+    expect(report.tables.account!.different).toEqual([]);
   });
 });

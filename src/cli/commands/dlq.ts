@@ -1,16 +1,15 @@
 /** `tandem dlq list|retry <id>|retry --all|discard <id>`: the dead-letter table. */
 import os from 'node:os';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
+  InvalidInputError,
   requireSchema,
   discardDeadLetter,
   listDeadLetters,
   retryDeadLetters,
 } from '../../index.js';
 import { commandContext, withDatabase } from '../context.js';
-import { wholeNumber } from '../optionParsers.js';
-
-const deadLetterId = wholeNumber(1, Number.POSITIVE_INFINITY, 'a dead-letter id (whole number >= 1)');
+import { deadLetterId } from '../optionParsers.js';
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
 
@@ -50,9 +49,9 @@ export function register(program: Command): void {
     .description('put a dead letter (or, with --all, every unresolved one) back into the outbox')
     .option('--all', 'retry every unresolved dead letter')
     .action(async (id: string | undefined, flags: { all?: boolean }) => {
-      if ((id === undefined) === !flags.all) throw new InvalidArgumentError('give one id, or --all');
-      const ctx = await commandContext();
+      if ((id === undefined) === !flags.all) throw new InvalidInputError('id', 'give one id, or --all');
       const ids = flags.all ? 'all' : [deadLetterId(id!)];
+      const ctx = await commandContext();
       const retried = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool, ctx.tool);
         return retryDeadLetters(db.pool, ctx.tool, ids, actor());
@@ -65,10 +64,11 @@ export function register(program: Command): void {
     .description('mark a dead letter as not to be applied (recorded in the audit log)')
     .option('--reason <text>', 'why')
     .action(async (id: string, flags: { reason?: string }) => {
+      const deadLetter = deadLetterId(id);
       const ctx = await commandContext();
       await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool, ctx.tool);
-        await discardDeadLetter(db.pool, ctx.tool, deadLetterId(id), actor(), flags.reason);
+        await discardDeadLetter(db.pool, ctx.tool, deadLetter, actor(), flags.reason);
       });
       process.stdout.write(`discarded dead letter ${id}\n`);
     });

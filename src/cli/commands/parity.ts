@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { requireSchema } from '../../index.js';
 import { columnDifferenceText, DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../index.js';
-import { openConvexTarget } from '../../index.js';
+import { openConvexTarget, writerParityOptions, type WriteSource } from '../../index.js';
 import { commandContext, discover, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
 import { instant, wholeNumber } from '../optionParsers.js';
 
@@ -24,11 +24,15 @@ const SHOWN_KEYS = 20;
 const listKeys = (keys: unknown[]) =>
   keys.slice(0, SHOWN_KEYS).map((k) => JSON.stringify(k)).join(', ') + (keys.length > SHOWN_KEYS ? `, … (${keys.length})` : '');
 
-function printReport(report: ParityReport): void {
+/** The writer each table was checked against (its saved write group's stage; postgres when in none). */
+type Sources = Readonly<Record<string, WriteSource>>;
+const sourceOf = (sources: Sources, table: string): WriteSource => sources[table] ?? 'postgres';
+
+function printReport(report: ParityReport, sources: Sources): void {
   for (const t of Object.values(report.tables)) {
     const counts = `missing ${t.missing.length}, extra ${t.extra.length}, different ${t.different.length}, pending ${t.pending.length}`;
     process.stdout.write(
-      `${t.table}\t${t.mode}\tpostgres ${t.pgRows}\tconvex ${t.convexRows}\tcompared ${t.compared}\t${counts}\t${t.clean ? 'clean' : 'DRIFT'}\n`,
+      `${t.table}\t${t.mode}\tsource ${sourceOf(sources, t.table)}\tpostgres ${t.pgRows}\tconvex ${t.convexRows}\tcompared ${t.compared}\t${counts}\t${t.clean ? 'clean' : 'DRIFT'}\n`,
     );
     if (t.note) process.stdout.write(`  note: ${t.note}\n`);
     for (const kind of ['missing', 'extra', 'different', 'pending'] as const) {
@@ -43,14 +47,17 @@ function printReport(report: ParityReport): void {
       process.stdout.write(`  ${JSON.stringify(d.key)} differs in ${d.columns.map(columnDifferenceText).join('; ')}\n`.slice(0, 2000));
     }
   }
-  process.stdout.write(report.clean ? 'parity clean\n' : 'parity found drift (repair with `tandem repair`)\n');
+  process.stdout.write(
+    report.clean ? 'parity clean\n' : 'parity found drift (repair with `tandem repair`: it copies from each table\'s source)\n',
+  );
 }
 
-function jsonReport(report: ParityReport): unknown {
+function jsonReport(report: ParityReport, sources: Sources): unknown {
   const tables = Object.fromEntries(
     Object.entries(report.tables).map(([name, t]) => {
       const { table: _t, startedAt, finishedAt, ...rest } = t;
-      return [name, { ...rest, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString() }];
+      const source = sourceOf(sources, name);
+      return [name, { source, ...rest, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString() }];
     }),
   );
   // bigint column values (int64) in differences print as strings.
@@ -104,15 +111,17 @@ export function register(program: Command): void {
     .addOption(new Option('--mode <mode>', 'count, sample or full').choices(['count', 'sample', 'full']).default('full'))
     .option('--sample <n>', 'rows in a sample', wholeNumber(), DEFAULT_SAMPLE)
     .option('--range-rows <n>', 'Postgres rows per hashed range (full mode)', wholeNumber(), 2000)
-    .option('--pending-wait-ms <ms>', 'how long to wait for pending outbox events of drifted keys', wholeNumber(), 10_000)
+    .option('--pending-wait-ms <ms>', "how long to wait for drifted keys' pending changes (the outbox, or Convex's change log for a table written in Convex)", wholeNumber(), 10_000)
     .option('--no-record', 'do not store the run in the history')
     .option('--json', 'print JSON')
     .action(async (flags: ParityFlags) => {
       const ctx = await commandContext();
       const target = openConvexTarget(ctx.config);
-      const report = await withDatabase(ctx, async (db) => {
+      const { report, sources } = await withDatabase(ctx, async (db) => {
         await requireSchema(db.pool, ctx.tool);
-        return runParity(db.pool, ctx.tool, target, {
+        // Each table is checked against its writer: a Convex-written table's unapplied changes wait in the change log.
+        const writers = await writerParityOptions(db.pool, ctx.tool, target);
+        const report = await runParity(db.pool, ctx.tool, target, {
           config: (await discover(ctx, db)).mirror,
           tables: flags.tables,
           mode: flags.mode,
@@ -120,10 +129,12 @@ export function register(program: Command): void {
           rangeRows: flags.rangeRows,
           pendingWaitMs: flags.pendingWaitMs,
           record: flags.record,
+          ...writers,
         });
+        return { report, sources: writers.sources };
       });
-      if (flags.json) process.stdout.write(`${JSON.stringify(jsonReport(report), null, 2)}\n`);
-      else printReport(report);
+      if (flags.json) process.stdout.write(`${JSON.stringify(jsonReport(report, sources), null, 2)}\n`);
+      else printReport(report, sources);
       if (!report.clean) process.exitCode = EXIT_FINDINGS;
     });
   registerHistory(parity);

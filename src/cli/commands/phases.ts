@@ -25,6 +25,7 @@ import {
   qualifiedName,
   requireSchema,
   runParity,
+  writerParityOptions,
   unfreezeTable,
   type TableChecklist,
 } from '../../index.js';
@@ -225,8 +226,14 @@ function registerFreeze(program: Command): void {
           const { mirror } = await discover(ctx, db);
           return freezeTable(db.pool, ctx.tool, mirror, table, {
             ...flags,
-            finalParity: (name) =>
-              runParity(db.pool, ctx.tool, target, { config: mirror, tables: [name], mode: 'full' }),
+            // Against the table's writer: a Convex-written table's pending changes are in the change log.
+            finalParity: async (name) =>
+              runParity(db.pool, ctx.tool, target, {
+                config: mirror,
+                tables: [name],
+                mode: 'full',
+                ...(await writerParityOptions(db.pool, ctx.tool, target)),
+              }),
           });
         });
         if (result.dryRun) {

@@ -27,7 +27,7 @@ import {
 } from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
-import { parsePort, wholeNumber } from '../optionParsers.js';
+import { deadLetterId, parsePort, wholeNumber } from '../optionParsers.js';
 
 interface RunFlags {
   once?: boolean;
@@ -140,14 +140,6 @@ const deadLetterLine = (d: ReverseDeadLetter): string =>
   `  #${d.id} ${d.table} ${d.key} v${d.version} (${d.attempts} attempts): ${d.reason}` +
   (d.docAsText ? '; document kept as JSON text' : '') +
   (d.overtakenBy === null ? '' : `; overtaken by v${d.overtakenBy}`);
-
-/** Checked in the action, so a bad id is the CLI's usual `tandem: id: …` with exit 2. */
-function deadLetterId(value: string): number {
-  const id = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(id) || id < 1)
-    throw new InvalidInputError('id', `a dead-letter id is a whole number >= 1 (got ${JSON.stringify(value)})`);
-  return id;
-}
 
 const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
 

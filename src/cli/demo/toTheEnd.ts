@@ -29,6 +29,7 @@ import {
   readPhases,
   relayOutboxDrain,
   runParity,
+  writerParityOptions,
   saveWriteGroups,
   setReadStage,
   writeGroupReport,
@@ -130,7 +131,11 @@ export async function takeGroupToTheEnd(o: ToTheEndOptions): Promise<ToTheEndRes
   const reverse = { tool: o.tool, pool: o.pool, source: changeLogSource(o.target), config: o.mirror };
   const drained = await drainReverseSync(reverse, group.tables, 60_000);
   if (!drained.drained) throw new Error(`reverse sync did not catch up: ${drained.pending} change(s) of ${name} not yet in Postgres`);
-  const parity = await runParity(o.pool, o.tool, o.target, { config: o.mirror, mode: 'full' });
+  const parity = await runParity(o.pool, o.tool, o.target, {
+    config: o.mirror,
+    mode: 'full',
+    ...(await writerParityOptions(o.pool, o.tool, o.target)),
+  });
   o.out(
     `${traffic.requests} more requests (unexpected answers: ${traffic.unexpected.length}), the group's writes made in Convex and kept in step in Postgres by reverse sync; parity ${parity.clean ? 'clean' : 'DRIFT FOUND'}\n`,
   );
@@ -141,7 +146,13 @@ export async function takeGroupToTheEnd(o: ToTheEndOptions): Promise<ToTheEndRes
     const frozen = await freezeTable(o.pool, o.tool, o.mirror, table, {
       why: WHY,
       actor: ACTOR,
-      finalParity: (t) => runParity(o.pool, o.tool, o.target, { config: o.mirror, tables: [t], mode: 'full' }),
+      finalParity: async (t) =>
+        runParity(o.pool, o.tool, o.target, {
+          config: o.mirror,
+          tables: [t],
+          mode: 'full',
+          ...(await writerParityOptions(o.pool, o.tool, o.target)),
+        }),
     });
     await advance(table, 'frozen');
     // Archive and decommission right after one another: reverse sync still writes a frozen table.
