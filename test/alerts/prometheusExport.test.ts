@@ -130,5 +130,13 @@ describe('Prometheus export', () => {
       `tandem: ${path.join(dir, 'tandem.config.json')}: alerts.tables.rental.lag.for: must be a duration such as 500ms, 30s, 2m or 1h\n`,
     );
     expect(fs.existsSync(out)).toBe(false);
+    // No format chosen: a plain message and exit 2, not a stack trace.
+    const noFormat = await run(process.execPath, [path.join(root, 'bin/tandem.js'), 'alerts', 'export', '--out', out], { cwd: dir, env }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(noFormat?.code).toBe(2);
+    expect(noFormat?.stderr).toBe('tandem: format: choose one: --prometheus\n');
+    expect(fs.existsSync(out)).toBe(false);
   });
 });

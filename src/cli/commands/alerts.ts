@@ -5,11 +5,12 @@
  * Prometheus alerting rules file (stdout unless --out).
  */
 import fs from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   ALERT_CONDITIONS,
   checkPolicyTables,
   currentAlerts,
+  InvalidInputError,
   listAlertHistory,
   promDuration,
   prometheusRulesYaml,
@@ -66,7 +67,7 @@ export function register(program: Command): void {
     .option('--prometheus', 'as a Prometheus alerting rules file (YAML)')
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (flags: { prometheus?: boolean; out?: string }) => {
-      if (!flags.prometheus) throw new InvalidArgumentError('choose a format: --prometheus');
+      if (!flags.prometheus) throw new InvalidInputError('format', 'choose one: --prometheus');
       const ctx = await commandContext();
       const text = prometheusRulesYaml(ctx.project.alerts);
       if (flags.out) {
