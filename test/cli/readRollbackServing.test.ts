@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiStack, type RunningApi } from '../../src/cli/apiStack.js';
+import { startApiStack, type ApiStackOptions, type RunningApi } from '../../src/cli/apiStack.js';
 import type { RollbackPolicy } from '../../src/config/projectConfig.js';
 import { HttpConvexTarget } from '../../src/convex/httpTarget.js';
 import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
@@ -28,6 +28,8 @@ import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../src/core/toolSchema.js';
 import { listReadStages, readStageHistory, setReadStage } from '../../src/cutover/flagStore.js';
 import { silentLogger } from '../../src/log.js';
 import { runTandem, startConvexLocal } from '../support/cliRun.js';
+import { metricSamples as samples } from '../support/metricsText.js';
+import { waitFor } from '../support/services.js';
 import { convexSideFor, writePathsDatabase } from '../support/convexWrites.js';
 import { availableBackends, type TestDatabase } from '../support/db.js';
 import { STORY_SITE_TABLE_NAMES } from '../support/storySiteMirror.js';
@@ -42,25 +44,22 @@ const FAILING_READS = 6;
 const RULE = { threshold: 0.5, forMs: 1000, minSamples: 5 };
 const POLICY: RollbackPolicy = { default: {}, tables: { [TABLE]: { convexReadErrorRate: RULE } }, windowSeconds: 60 };
 
-async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** The samples of one metric family in /metrics text, as `labels value` lines. */
-function samples(text: string, name: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .map((line) => line.slice(name.length).trim())
-    .sort();
-}
-
 const stageOf = async (db: TestDatabase, table: string) =>
   (await listReadStages(db.pool, TOOL, [table])).find((s) => s.table === table)?.stage;
+
+/** The serving stack with the story site, reads routed to `convex`. */
+const startStack = (db: TestDatabase, convex: ApiStackOptions['convex'], rollback?: ApiStackOptions['rollback']) =>
+  startApiStack({
+    tool: TOOL,
+    pool: db.pool,
+    application: storySite,
+    tokens: TOKENS,
+    logger: silentLogger,
+    port: 0,
+    host: '127.0.0.1',
+    convex,
+    rollback,
+  });
 
 const getLanguage = async (api: RunningApi) => {
   const res = await fetch(`${api.url}/api/languages/1`);
@@ -94,17 +93,7 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
     standIn = started.child;
     const convex = new HttpConvexTarget({ url: await started.url, adminKey: ADMIN_KEY });
     await setReadStage(db.pool, TOOL, STORY_SITE_TABLE_NAMES, { table: TABLE, stage: 'convex', why: 'test', actor: 'test', force: true });
-    const api = await startApiStack({
-      tool: TOOL,
-      pool: db.pool,
-      application: storySite,
-      tokens: TOKENS,
-      logger: silentLogger,
-      port: 0,
-      host: '127.0.0.1',
-      convex,
-      rollback: { policy: POLICY, tables: STORY_SITE_TABLE_NAMES },
-    });
+    const api = await startStack(db, convex, { policy: POLICY, tables: STORY_SITE_TABLE_NAMES });
     try {
       const expected = await db.pool.query<{ name: string }>('SELECT name FROM language WHERE id = 1');
       const firstFailure = Date.now();
@@ -143,29 +132,28 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
     }
   }, 120_000);
 
+  it('a rollback rule for a table that is not mirrored refuses the start, naming it', async () => {
+    const convex = new HttpConvexTarget({ url: 'http://127.0.0.1:9', adminKey: ADMIN_KEY });
+    const policy: RollbackPolicy = { ...POLICY, tables: { nope: { convexReadErrorRate: RULE } } };
+    const before = await readStageHistory(db.pool, TOOL);
+    await expect(startStack(db, convex, { policy, tables: STORY_SITE_TABLE_NAMES })).rejects.toThrow(`cutover.rollback.tables.nope: not a mirrored table (known: ${STORY_SITE_TABLE_NAMES.join(', ')})`);
+    expect(await readStageHistory(db.pool, TOOL)).toEqual(before);
+  });
+
   it('shadow reads of the served site reach `tandem shadow report` with exact counts', async () => {
     let convex: EmbeddedConvexTarget | undefined;
     let api: RunningApi | undefined;
     try {
       convex = await convexSideFor(db.pool);
       await setReadStage(db.pool, TOOL, STORY_SITE_TABLE_NAMES, { table: TABLE, stage: 'shadow', why: 'test', actor: 'test' });
-      api = await startApiStack({
-        tool: TOOL,
-        pool: db.pool,
-        application: storySite,
-        tokens: TOKENS,
-        logger: silentLogger,
-        port: 0,
-        host: '127.0.0.1',
-        convex,
-      });
+      api = await startStack(db, convex);
       const READS = 4;
       for (let i = 0; i < READS; i++) expect(await getLanguage(api)).toMatchObject({ status: 200, source: 'postgres' });
       const report = async () =>
         JSON.parse((await runTandem(dataDir, db.url, ['shadow', 'report', '--json'])).stdout) as {
           tables: Record<string, { compared: number }>;
         };
-      await waitFor('the comparisons to be written', async () => (await report()).tables[TABLE]?.compared === READS);
+      await waitFor('the comparisons to be written', async () => (await report()).tables[TABLE]?.compared === READS, 30_000);
       expect((await report()).tables).toEqual({
         [TABLE]: { compared: READS, match: READS, lag: 0, drift: 0, error: 0, samples: [] },
       });
