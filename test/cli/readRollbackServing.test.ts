@@ -27,7 +27,7 @@ import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../src/core/toolSchema.js';
 import { listReadStages, readStageHistory, setReadStage } from '../../src/cutover/flagStore.js';
 import { silentLogger } from '../../src/log.js';
-import { runTandem, startConvexLocal } from '../support/cliRun.js';
+import { runTandem, startConvexLocal, startTandemUntil } from '../support/cliRun.js';
 import { metricSamples as samples } from '../support/metricsText.js';
 import { waitFor } from '../support/services.js';
 import { convexSideFor, writePathsDatabase } from '../support/convexWrites.js';
@@ -69,6 +69,7 @@ const getLanguage = async (api: RunningApi) => {
 describe.each(await availableBackends())('read cutover in the serving stack [%s]', (backend) => {
   let db: TestDatabase;
   let standIn: ChildProcess | undefined;
+  let standInUrl: string | undefined;
   let dataDir: string;
 
   beforeAll(async () => {
@@ -91,7 +92,8 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
       args: ['--query-fail-rate', '1'],
     });
     standIn = started.child;
-    const convex = new HttpConvexTarget({ url: await started.url, adminKey: ADMIN_KEY });
+    standInUrl = await started.url;
+    const convex = new HttpConvexTarget({ url: standInUrl, adminKey: ADMIN_KEY });
     await setReadStage(db.pool, TOOL, STORY_SITE_TABLE_NAMES, { table: TABLE, stage: 'convex', why: 'test', actor: 'test', force: true });
     const api = await startStack(db, convex, { policy: POLICY, tables: STORY_SITE_TABLE_NAMES });
     try {
@@ -129,6 +131,52 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
       expect(samples(text, 'tandem_read_stage')).toEqual([`{table="${TABLE}"} 0`]);
     } finally {
       await api.app.close();
+    }
+  }, 120_000);
+
+  it('`tandem serve` runs the config\'s rollback rules: the table at convex is back at postgres after failing reads', async () => {
+    expect(standInUrl).toBeDefined();
+    const site = path.join(root, 'examples/story-site');
+    const siteConfig = JSON.parse(fs.readFileSync(path.join(site, 'tandem.config.json'), 'utf8')) as Record<string, unknown>;
+    const configFile = path.join(dataDir, 'tandem.config.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        ...siteConfig,
+        app: path.join(site, 'src/plugin.ts'),
+        invariants: [path.join(site, 'src/app/invariants/suite.ts')],
+        convex: { dir: path.join(site, 'convex') },
+        cutover: { rollback: { tables: { [TABLE]: { convexReadErrorRate: { threshold: RULE.threshold, for: '1s', minSamples: RULE.minSamples } } } } },
+      }),
+    );
+    await setReadStage(db.pool, TOOL, STORY_SITE_TABLE_NAMES, { table: TABLE, stage: 'convex', why: 'again', actor: 'test', force: true });
+    const serve = startTandemUntil(['serve', '--port', '0'], {
+      cwd: dataDir,
+      env: {
+        ...process.env,
+        TANDEM_LOG_LEVEL: 'silent',
+        TANDEM_CONFIG: configFile,
+        DATABASE_URL: db.url,
+        CONVEX_URL: standInUrl,
+        CONVEX_DEPLOY_KEY: ADMIN_KEY,
+      },
+    }, /API on (http:\S+)/);
+    try {
+      const url = (await serve.matched)[1]!;
+      for (let i = 0; i < FAILING_READS; i++) {
+        const res = await fetch(`${url}/api/languages/1`);
+        expect([res.status, res.headers.get('tandem-read-source')]).toEqual([200, 'postgres']);
+      }
+      await waitFor('the rollback by tandem serve', async () => (await stageOf(db, TABLE)) === 'postgres', 10_000);
+      const trips = (await readStageHistory(db.pool, TOOL, TABLE)).filter((h) => h.actor === 'tandem auto-rollback');
+      expect(trips).toHaveLength(2);
+      expect(trips.map((t) => [t.rule, t.detail])).toEqual(
+        Array(2).fill(['convexReadErrorRate', { value: 1, samples: FAILING_READS, threshold: RULE.threshold, forMs: RULE.forMs }]),
+      );
+      const text = await (await fetch(`${url}/metrics`)).text();
+      expect(samples(text, 'tandem_read_rollbacks_total')).toEqual([`{table="${TABLE}",rule="convexReadErrorRate"} 1`]);
+    } finally {
+      serve.child.kill('SIGTERM');
     }
   }, 120_000);
 
