@@ -11,6 +11,7 @@ import type { WriteRunner } from '../core/writeRunner.js';
 import { ConfigError } from '../core/errors.js';
 import type { ParityReader } from '../convex/target.js';
 import type { ReadFlags } from '../cutover/readFlags.js';
+import type { ReaderOptions } from '../cutover/reader.js';
 import type { ConvexMutations } from '../writeCutover/convexWrites.js';
 import type { WriteCutoverMetrics } from '../writeCutover/metrics.js';
 import type { WriteStageSource } from '../writeCutover/index.js';
@@ -54,8 +55,17 @@ export interface ApplicationHttpContext {
   log: Logger;
   /** How writes run: the mirror helper when the process mirrors; absent, the application's own transactions. */
   runner?: WriteRunner;
-  /** Present when reads may move to Convex: the read stages (`tandem flags`) and a Convex to query. */
-  reads?: { flags: ReadFlags; convex: Pick<ParityReader, 'query'> };
+  /**
+   * Present when reads may move to Convex: the read stages (`tandem flags`), a
+   * Convex to query, and what the application's Reader is given so its reads
+   * are seen: `recorder` (shadow results, for `tandem shadow report`),
+   * `metrics` (on the host's registry, served at /metrics) and `stats` (what
+   * the automatic rollback rules read). Pass all three to `new Reader({ … })`.
+   */
+  reads?: {
+    flags: ReadFlags;
+    convex: Pick<ParityReader, 'query'>;
+  } & Required<Pick<ReaderOptions<unknown>, 'recorder' | 'metrics' | 'stats'>>;
   /**
    * Present when writes may move to Convex: the write stages (`tandem flags
    * --writes`), a Convex to run the application's mutations on, and optionally

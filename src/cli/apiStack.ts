@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { Registry } from 'prom-client';
 import { createApiServer, databaseReadiness, type ApiServerOptions, type ConvexProbe } from '../index.js';
 import type { ApplicationHttp, ApplicationPlugin, ParityReader, WriteRunner } from '../index.js';
 import type { ToolSchema } from '../index.js';
@@ -13,6 +14,7 @@ import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../i
 import { WriteFlags, trimScratchChangeLog, type ConvexMutations, type FunctionCaller, type WriteCutoverMetrics } from '../index.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
 import type { MirrorConfig, PhaseSources } from '../index.js';
+import { AutoRollback, ReadStats, ShadowRecorder, createCutoverMetrics, type AlertRaiser, type RollbackPolicy } from '../index.js';
 
 type ConvexQueryRunner = Pick<ParityReader, 'query'>;
 
@@ -47,6 +49,17 @@ export interface ApiStackOptions {
    */
   convexShadow?: ConvexMutations & FunctionCaller;
   writeMetrics?: WriteCutoverMetrics;
+  /**
+   * Where the read cutover's metrics go. Given, the caller serves it at
+   * /metrics (with its own); absent, the stack makes one and serves it there.
+   */
+  metricsRegistry?: Registry;
+  /**
+   * The automatic read rollback (the project config's `cutover.rollback`) over
+   * the mirrored `tables`, run while reads are routed and stopped with the
+   * stack; `alerts` also hears each rollback (the alert monitor).
+   */
+  rollback?: { policy: RollbackPolicy; tables: readonly string[]; alerts?: AlertRaiser };
   /** The write stages the caller already follows (shared with its reverse sync); else the stack starts its own. */
   writeFlags?: WriteFlags;
   /**
@@ -81,9 +94,44 @@ function convexProbe(convex: ConvexQueryRunner, mirror: MirrorConfig | undefined
   return () => convex.query('tandem:exportPage', { table, cursor: null, numItems: 1 });
 }
 
+/**
+ * What the application's reader records into (shadow results, metrics on
+ * `registry`, read stats) and the automatic rollback monitor reading those
+ * stats, when the options carry rollback rules.
+ */
+function readCutover(options: ApiStackOptions, flags: ReadFlags, registry: Registry) {
+  const rollback = options.rollback;
+  const stats = new ReadStats((rollback?.policy.windowSeconds ?? 60) * 1000);
+  const metrics = createCutoverMetrics(registry);
+  // Built before the recorder: a rule naming an unmirrored table is refused with nothing started.
+  const monitor = rollback
+    ? new AutoRollback({
+        tool: options.tool,
+        pool: options.pool,
+        flags,
+        stats,
+        policy: rollback.policy,
+        tables: rollback.tables,
+        metrics,
+        alerts: rollback.alerts,
+        log: options.logger,
+      })
+    : null;
+  const recorder = new ShadowRecorder(options.pool, { tool: options.tool, log: options.logger });
+  return { context: { flags, convex: options.convex!, recorder, metrics, stats }, monitor };
+}
+
 export async function startApiStack(options: ApiStackOptions): Promise<RunningApi> {
   const serveApp = options.application?.http;
   const flags = serveApp && options.convex ? await ReadFlags.start({ pool: options.pool, tool: options.tool, log: options.logger }) : null;
+  const registry = options.metricsRegistry ?? new Registry();
+  let reads: ReturnType<typeof readCutover> | null;
+  try {
+    reads = flags ? readCutover(options, flags, registry) : null;
+  } catch (err) {
+    await flags?.close();
+    throw err;
+  }
   const ownWriteFlags = serveApp && options.convexWrites && !options.writeFlags;
   const writeFlags =
     serveApp && options.convexWrites
@@ -96,7 +144,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
         tool: options.tool,
         log: options.logger,
         runner: options.runner,
-        reads: flags && options.convex ? { flags, convex: options.convex } : undefined,
+        reads: reads?.context,
         writes:
           writeFlags && options.convexWrites
             ? { stages: writeFlags, convex: options.convexWrites, shadow, metrics: options.writeMetrics }
@@ -122,6 +170,11 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
     // The control-room page at `/`, beside whatever routes the caller adds.
     extraRoutes: async (scope) => {
       await registerDashboard(scope);
+      if (!options.metricsRegistry)
+        scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+          reply.header('content-type', registry.contentType);
+          return registry.metrics();
+        });
       await options.extraRoutes?.(scope);
     },
     controlRoom: room
@@ -131,6 +184,13 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
         }
       : undefined,
   });
+  if (reads) {
+    app.addHook('onClose', async () => {
+      await reads.monitor?.stop();
+      await reads.context.recorder.close();
+    });
+    reads.monitor?.start();
+  }
   if (flags) app.addHook('onClose', async () => flags.close());
   if (writeFlags && ownWriteFlags) app.addHook('onClose', async () => writeFlags.close());
   if (room) {

@@ -29,7 +29,7 @@ import {
 } from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
-import type { ApplicationPlugin, MirrorConfig, RelayOptions } from '../index.js';
+import type { ApplicationPlugin, MirrorConfig, RelayOptions, RollbackPolicy } from '../index.js';
 import { DEFAULT_ALERT_POLICY } from '../index.js';
 import { planPhaseSources } from './phaseSources.js';
 import { createPool } from '../index.js';
@@ -166,6 +166,8 @@ export async function startServing(
     alerts?: AlertingSettings;
     /** Relay settings (retry budget, breaker…) other than the defaults. */
     relay?: Partial<RelayOptions>;
+    /** Automatic read rollback rules (the project config's `cutover.rollback`); absent, none. */
+    rollback?: RollbackPolicy;
   },
 ): Promise<Serving> {
   const flags = await WriteFlags.start({ pool: stores.pool, tool: options.tool, log: options.log });
@@ -241,6 +243,12 @@ export async function startServing(
       convexWrites: stores.target,
       writeFlags: flags,
       writeMetrics: createWriteCutoverMetrics(registry, { groups: () => flags.groups() }),
+      metricsRegistry: registry,
+      rollback: options.rollback && {
+        policy: options.rollback,
+        tables: options.mirror.tables.map((t) => t.name),
+        alerts: mirror.alerts,
+      },
       controlRoom: {
         mirror: options.mirror,
         convexRows: (table) => countConvexRows(stores.target, table),

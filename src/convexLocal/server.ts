@@ -14,7 +14,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { convexToJson, jsonToConvex, type Value } from 'convex/values';
 import type { Logger } from '../log.js';
 import { createConvexExecutor, type FunctionExecutor, type FunctionKind } from './executor.js';
-import { drawFault, NO_FAULTS, validateFaults, type FaultOptions } from './faults.js';
+import { drawFault, drawQueryFault, NO_FAULTS, validateFaults, type FaultOptions } from './faults.js';
 import { functionErrorBody, STATUS_UDF_FAILED } from './functionErrors.js';
 import { openPersistence, type CompactionOptions, type DurabilityStats } from './persistence.js';
 import type { LoadReport } from './recovery.js';
@@ -42,12 +42,13 @@ interface CallBody {
   format?: unknown;
 }
 
-/** What the stand-in did with mutation requests, by injected fault. */
+/** What the stand-in did with mutation requests, by injected fault, and the queries it failed. */
 export interface LocalConvexStats {
   mutations: number;
   failed: number;
   timedOut: number;
   dropped: number;
+  failedQueries: number;
 }
 
 export interface LocalConvex {
@@ -96,7 +97,7 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
   });
   let closing = false;
   const held = new Map<NodeJS.Timeout, FastifyReply>();
-  const stats: LocalConvexStats = { mutations: 0, failed: 0, timedOut: 0, dropped: 0 };
+  const stats: LocalConvexStats = { mutations: 0, failed: 0, timedOut: 0, dropped: 0, failedQueries: 0 };
   // Mutations run one at a time (as convex-test would anyway), each seeing the
   // one before; the log records them in that order.
   let mutationChain: Promise<unknown> = Promise.resolve();
@@ -152,10 +153,11 @@ export async function createLocalConvex(options: LocalConvexOptions): Promise<Lo
       return reply.code(400).send({ code: 'BadRequest', message: 'expected { path, args }' });
     }
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    const fault = kind === 'mutation' ? drawFault(faults, random) : 'none';
+    const fault = kind === 'mutation' ? drawFault(faults, random) : kind === 'query' ? drawQueryFault(faults, random) : 'none';
     if (kind === 'mutation') stats.mutations += 1;
     if (fault === 'fail') {
-      stats.failed += 1;
+      if (kind === 'query') stats.failedQueries += 1;
+      else stats.failed += 1;
       return reply.code(500).send({ code: 'InternalServerError', message: 'injected failure' });
     }
     if (fault === 'drop-before' || fault === 'drop-after') stats.dropped += 1;

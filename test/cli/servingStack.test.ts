@@ -26,6 +26,7 @@ import { saveWriteGroups, setWriteStage } from '../../src/writeCutover/index.js'
 import { convexSideFor, writePathsDatabase } from '../support/convexWrites.js';
 import { availableBackends, type TestDatabase } from '../support/db.js';
 import { STORY_SITE_TABLES } from '../support/storySiteMirror.js';
+import { metricSamples as samples } from '../support/metricsText.js';
 import storySite from '../../examples/story-site/src/plugin.js';
 import { storySiteGroups, storySiteWriteGroups } from '../../examples/story-site/src/app/writeGroups.js';
 import { convexWrites } from '../../examples/story-site/src/app/writes/convexPaths.js';
@@ -42,15 +43,6 @@ async function waitFor(what: string, ready: () => Promise<boolean> | boolean, ti
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** The samples of one metric family in /metrics text, as `labels value` lines (labels as printed). */
-function samples(text: string, name: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .map((line) => line.slice(name.length).trim())
-    .sort();
 }
 
 /** Every mirrored document Convex wrote itself (a version above `floor`), as `table key version`. */

@@ -77,9 +77,11 @@ export function startConvexLocal(options: {
   env: NodeJS.ProcessEnv;
   adminKey: string;
   dataDir: string;
+  /** Further options (e.g. fault injection: `--query-fail-rate 1`). */
+  args?: string[];
 }): { child: ChildProcess; url: Promise<string> } {
   const { child, matched } = startTandemUntil(
-    ['convex-local', '--convex-dir', 'convex', '--port', '0', '--admin-key', options.adminKey, '--data-dir', options.dataDir],
+    ['convex-local', '--convex-dir', 'convex', '--port', '0', '--admin-key', options.adminKey, '--data-dir', options.dataDir, ...(options.args ?? [])],
     { cwd: options.cwd, env: options.env },
     /CONVEX_URL=(\S+)/,
   );

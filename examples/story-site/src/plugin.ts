@@ -30,10 +30,22 @@ function http(context: ApplicationHttpContext) {
   const postgres = new PostgresReadPaths(context.pool);
   const routed = context.reads;
   const readRouting = routed
-    ? storySiteReadRouting(storySiteReader({ flags: routed.flags, pool: context.pool, tool: context.tool, log: context.log }), {
-        postgres,
-        convex: new ConvexReadPaths(routed.convex),
-      })
+    ? storySiteReadRouting(
+        storySiteReader({
+          flags: routed.flags,
+          pool: context.pool,
+          tool: context.tool,
+          log: context.log,
+          // Shadow results, metrics and read stats: what `tandem shadow report`, /metrics and the rollback rules see.
+          recorder: routed.recorder,
+          metrics: routed.metrics,
+          stats: routed.stats,
+        }),
+        {
+          postgres,
+          convex: new ConvexReadPaths(routed.convex),
+        },
+      )
     : undefined;
   const writes = context.writes;
   const writeRouter = writes

@@ -30,6 +30,7 @@ interface Flags {
   latencyMs: number;
   timeoutRate: number;
   dropConnectionRate: number;
+  queryFailRate: number;
   compactAt?: number;
   compactRatio?: number;
 }
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--latency-ms <ms>', 'delay added to every response', wholeNumber(0, Number.POSITIVE_INFINITY, 'a whole number of milliseconds'), 0)
     .option('--timeout-rate <r>', 'share of mutations applied but never answered', numberBetween(0, 1), 0)
     .option('--drop-connection-rate <r>', 'share of mutations whose connection is dropped', numberBetween(0, 1), 0)
+    .option('--query-fail-rate <r>', 'share of queries answered with HTTP 500 without running (failing Convex reads)', numberBetween(0, 1), 0)
     .option('--compact-at <bytes>', 'fold the log into a new snapshot once it holds at least this many bytes (default 64 MiB)', wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a whole number of bytes'))
     .option('--compact-ratio <r>', 'and at least this multiple of the snapshot\'s size (default 1)', numberBetween(0, 1000))
     .action(async (flags: Flags) => {
@@ -82,6 +84,7 @@ export function register(program: Command): void {
             latencyMs: flags.latencyMs,
             timeoutRate: flags.timeoutRate,
             dropConnectionRate: flags.dropConnectionRate,
+            queryFailRate: flags.queryFailRate,
           },
         });
       } catch (err) {

@@ -94,6 +94,7 @@ export function register(program: Command): void {
           mirrorWaitMs: config.mirrorWaitMs,
           log: ctx.log,
           alerts: { policy: project.alerts, config: { ...config, apiTokens: tokens } },
+          rollback: project.cutover.rollback,
         });
         try {
           writeDevStack(config.home, {

@@ -153,6 +153,12 @@ export function register(program: Command): void {
           convexWrites: convex,
           writeFlags: reverseSync?.flags,
           controlRoom,
+          // The rules need the mirrored tables, known once Tandem's schema is current (as for the control room).
+          rollback: controlRoom && {
+            policy: ctx.project.cutover.rollback,
+            tables: controlRoom.mirror.tables.map((t) => t.name),
+            alerts,
+          },
         }).catch(async (err: unknown) => {
           await reverseSync?.stop();
           throw err;

@@ -226,6 +226,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         policy: project.alerts,
         config: { databaseUrl: undefined, convexDeployKey: undefined, apiTokens: DEV_TOKENS, alertWebhookUrl: undefined },
       },
+      rollback: project.cutover.rollback,
     });
     stops.push(() => serving.stop());
     const { api } = serving;
