@@ -1,6 +1,8 @@
 /** `tandem dlq list|retry <id>|retry --all|discard <id>`: the dead-letter table. */
 import os from 'node:os';
 import type { Command } from 'commander';
+import type pg from 'pg';
+import type { ToolSchema } from '../../index.js';
 import {
   InvalidInputError,
   requireSchema,
@@ -11,7 +13,27 @@ import {
 import { commandContext, withDatabase } from '../context.js';
 import { deadLetterId } from '../optionParsers.js';
 
-const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+/** Who a dead letter's retry or discard is audited as. */
+export const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+
+type Discard = (pool: pg.Pool, tool: ToolSchema, id: number, actor: string, reason?: string) => Promise<unknown>;
+
+/** `discard <id> [--reason]` under a dead-letter command (the relay's or reverse sync's), audited by `discard`. */
+export function registerDiscard(parent: Command, discard: Discard, what: string): void {
+  parent
+    .command('discard <id>')
+    .description('mark a dead letter as not to be applied (recorded in the audit log)')
+    .option('--reason <text>', 'why')
+    .action(async (id: string, flags: { reason?: string }) => {
+      const deadLetter = deadLetterId(id);
+      const ctx = await commandContext();
+      await withDatabase(ctx, async (db) => {
+        await requireSchema(db.pool, ctx.tool);
+        await discard(db.pool, ctx.tool, deadLetter, actor(), flags.reason);
+      });
+      process.stdout.write(`discarded ${what} ${id}\n`);
+    });
+}
 
 export function register(program: Command): void {
   const dlq = program.command('dlq').description('List, retry and discard dead letters');
@@ -59,17 +81,5 @@ export function register(program: Command): void {
       process.stdout.write(`retried ${retried.length} dead letter(s)${retried.length ? `: ${retried.join(', ')}` : ''}\n`);
     });
 
-  dlq
-    .command('discard <id>')
-    .description('mark a dead letter as not to be applied (recorded in the audit log)')
-    .option('--reason <text>', 'why')
-    .action(async (id: string, flags: { reason?: string }) => {
-      const deadLetter = deadLetterId(id);
-      const ctx = await commandContext();
-      await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool, ctx.tool);
-        await discardDeadLetter(db.pool, ctx.tool, deadLetter, actor(), flags.reason);
-      });
-      process.stdout.write(`discarded dead letter ${id}\n`);
-    });
+  registerDiscard(dlq, discardDeadLetter, 'dead letter');
 }

@@ -6,7 +6,6 @@
  * `tandem reverse-sync dead-letters list|retry <id>|retry --all|discard <id>`:
  * its dead letters, resolved as the relay's are (`tandem dlq`).
  */
-import os from 'node:os';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import {
@@ -28,6 +27,7 @@ import {
 import { nextStopSignal } from '../apiStack.js';
 import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
 import { deadLetterId, parsePort, wholeNumber } from '../optionParsers.js';
+import { actor, registerDiscard } from './dlq.js';
 
 interface RunFlags {
   once?: boolean;
@@ -141,7 +141,6 @@ const deadLetterLine = (d: ReverseDeadLetter): string =>
   (d.docAsText ? '; document kept as JSON text' : '') +
   (d.overtakenBy === null ? '' : `; overtaken by v${d.overtakenBy}`);
 
-const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
 
 /** Needs Postgres only: a retry applies the change the dead letter kept, not Convex's current row. */
 function registerDeadLetters(parent: Command): void {
@@ -183,17 +182,5 @@ function registerDeadLetters(parent: Command): void {
       process.stdout.write(`retried ${outcomes.length} dead letter(s), ${failed} still failing\n`);
       if (failed > 0) process.exitCode = EXIT_FINDINGS;
     });
-  command
-    .command('discard <id>')
-    .description('mark a dead letter as not to be applied (recorded in the audit log)')
-    .option('--reason <text>', 'why')
-    .action(async (id: string, flags: { reason?: string }) => {
-      const deadLetter = deadLetterId(id);
-      const ctx = await commandContext();
-      await withDatabase(ctx, async (db) => {
-        await requireSchema(db.pool, ctx.tool);
-        await discardReverseDeadLetter(db.pool, ctx.tool, deadLetter, actor(), flags.reason);
-      });
-      process.stdout.write(`discarded reverse-sync dead letter ${id}\n`);
-    });
+  registerDiscard(command, discardReverseDeadLetter, 'reverse-sync dead letter');
 }
