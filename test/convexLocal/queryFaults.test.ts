@@ -2,9 +2,10 @@
  * The stand-in's query faults (failing Convex reads, for the read cutover's
  * rollback rules): drawn independently of the mutation faults, validated like
  * them, and a rate outside 0–1 refused by `tandem convex-local` before anything
- * starts. Pure functions and a refused command: no database is opened, so
- * there is no [postgres] case. The injected failures themselves are exercised
- * through the serving stack in test/cli/readRollbackServing.test.ts.
+ * starts. Pure functions and a refused command: no database is opened.
+ * ci-report: no postgres: nothing here runs on a database backend; the
+ * injected failures themselves are exercised through the serving stack in
+ * test/cli/readRollbackServing.test.ts, on both backends.
  */
 import fs from 'node:fs';
 import os from 'node:os';
