@@ -2,6 +2,7 @@
  * What every command needs: validated configuration, a logger, and a database
  * opened the way the configuration says (closed again however the command ends).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../index.js';
 import { findConfigFile, loadProjectConfig } from '../index.js';
@@ -106,3 +107,6 @@ export function parseList(value: string, previous: string[] = []): string[] {
 export function phaseSources(ctx: CommandContext, db: Queryable): PhaseSources {
   return planPhaseSources(db, ctx.tool, ctx.project.alerts);
 }
+
+/** Who a command's audited change is recorded as: the user and host running the CLI. */
+export const cliActor = (): string => `${os.userInfo().username}@${os.hostname()} (cli)`;

@@ -38,6 +38,7 @@ export {
   convexWriterPendingKeys,
   repairFromWriter,
   savedWriteSources,
+  writeSourceOf,
   writerParityOptions,
   type WriterRepairResult,
 } from './writeSources.js';

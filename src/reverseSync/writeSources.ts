@@ -25,6 +25,10 @@ export async function savedWriteSources(db: Queryable, tool: ToolSchema): Promis
   return sources;
 }
 
+/** A table's writer in `savedWriteSources`' answer: Postgres for a table in no saved group. */
+export const writeSourceOf = (sources: Readonly<Record<string, WriteSource>>, table: string): WriteSource =>
+  sources[table] ?? 'postgres';
+
 /**
  * Pending keys of a Convex-written table: the change log after the
  * reverse-sync cursor, and the outbox too (an event captured before the

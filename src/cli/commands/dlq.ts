@@ -1,5 +1,4 @@
 /** `tandem dlq list|retry <id>|retry --all|discard <id>`: the dead-letter table. */
-import os from 'node:os';
 import type { Command } from 'commander';
 import type pg from 'pg';
 import type { ToolSchema } from '../../index.js';
@@ -10,11 +9,10 @@ import {
   listDeadLetters,
   retryDeadLetters,
 } from '../../index.js';
-import { commandContext, withDatabase } from '../context.js';
+import { commandContext, withDatabase, cliActor } from '../context.js';
 import { deadLetterId } from '../optionParsers.js';
 
-/** Who a dead letter's retry or discard is audited as. */
-export const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+const actor = cliActor;
 
 type Discard = (pool: pg.Pool, tool: ToolSchema, id: number, actor: string, reason?: string) => Promise<unknown>;
 

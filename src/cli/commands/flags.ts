@@ -5,7 +5,6 @@
  * transition table and written with its reason to the audit log; bad input
  * exits 2 with nothing changed.
  */
-import os from 'node:os';
 import type { Command } from 'commander';
 import {
   InvalidInputError,
@@ -19,9 +18,9 @@ import {
 } from '../../index.js';
 import { wholeNumber } from '../optionParsers.js';
 import { registerWriteFlags, writesOption } from './writeFlags.js';
-import { commandContext, discover, withDatabase } from '../context.js';
+import { commandContext, discover, withDatabase, cliActor } from '../context.js';
 
-const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+const actor = cliActor;
 
 function parsePercent(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

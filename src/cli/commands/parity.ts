@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { requireSchema } from '../../index.js';
 import { columnDifferenceText, DEFAULT_SAMPLE, listRuns, parityStatus, runParity, type ParityMode, type ParityReport } from '../../index.js';
-import { openConvexTarget, writerParityOptions, type WriteSource } from '../../index.js';
+import { openConvexTarget, writeSourceOf as sourceOf, writerParityOptions, type WriteSource } from '../../index.js';
 import { commandContext, discover, EXIT_FINDINGS, parseList, withDatabase } from '../context.js';
 import { instant, wholeNumber } from '../optionParsers.js';
 
@@ -26,7 +26,6 @@ const listKeys = (keys: unknown[]) =>
 
 /** The writer each table was checked against (its saved write group's stage; postgres when in none). */
 type Sources = Readonly<Record<string, WriteSource>>;
-const sourceOf = (sources: Sources, table: string): WriteSource => sources[table] ?? 'postgres';
 
 function printReport(report: ParityReport, sources: Sources): void {
   for (const t of Object.values(report.tables)) {

@@ -7,7 +7,6 @@
  * since outbox events would outrank the writer's versions in Convex.
  * Without keys: the unresolved drift of the parity history.
  */
-import os from 'node:os';
 import type { Command } from 'commander';
 import { requireTable } from '../../index.js';
 import { requireSchema } from '../../index.js';
@@ -17,13 +16,14 @@ import {
   parseKeyArgument,
   repairFromWriter,
   savedWriteSources,
+  writeSourceOf,
   unresolvedDrift,
   type HttpConvexTarget,
   type WriterRepairResult,
 } from '../../index.js';
-import { commandContext, discover, parseList, withDatabase } from '../context.js';
+import { commandContext, discover, parseList, withDatabase, cliActor } from '../context.js';
 
-const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+const actor = cliActor;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function describe(r: WriterRepairResult): string {
@@ -59,7 +59,7 @@ export function register(program: Command): void {
           }
         }
         const sources = await savedWriteSources(db.pool, ctx.tool);
-        const sourceOf = (table: string) => sources[table] ?? 'postgres';
+        const sourceOf = (table: string) => writeSourceOf(sources, table);
         // Opened only when a Convex-written table needs it (a Postgres-sourced repair needs no Convex),
         // and before any repair, so a missing Convex target is named with nothing written.
         const target: HttpConvexTarget | undefined = work.some((w) => sourceOf(w.table) === 'convex')

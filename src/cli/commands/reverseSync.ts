@@ -25,9 +25,9 @@ import {
   type ReverseDeadLetter,
 } from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
-import { commandContext, discover, EXIT_FINDINGS, withDatabase } from '../context.js';
+import { commandContext, discover, EXIT_FINDINGS, withDatabase, cliActor as actor } from '../context.js';
 import { deadLetterId, parsePort, wholeNumber } from '../optionParsers.js';
-import { actor, registerDiscard } from './dlq.js';
+import { registerDiscard } from './dlq.js';
 
 interface RunFlags {
   once?: boolean;

@@ -5,7 +5,6 @@
  * `convex` holds the group and waits for the relay to deliver its outbox
  * before it switches; a rollback drains reverse sync before it switches.
  */
-import os from 'node:os';
 import { Option } from 'commander';
 import {
   changeLogSource,
@@ -31,9 +30,10 @@ import {
   phaseSources,
   withDatabase,
   type CommandContext,
+  cliActor,
 } from '../context.js';
 
-const actor = () => `${os.userInfo().username}@${os.hostname()} (cli)`;
+const actor = cliActor;
 const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
