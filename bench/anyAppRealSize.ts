@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { withBenchDatabases, type BenchDatabase } from './support/benchDatabase.js';
 import { describeMachine, printMachine } from './support/machine.js';
 import { freePort, Service, waitFor } from '../test/support/services.js';
+import { mustPass, runCliStep, type Step } from './support/cliSteps.js';
 
 const { values } = parseArgs({
   options: {
@@ -80,41 +81,6 @@ function growSql(): string {
                                timestamptz '2024-02-01T00:00:00.123456Z' + g * interval '1 minute', 1000 + 1 + g % ${inventory}
       FROM generate_series(1, ${rental}) g;
     ANALYZE;`;
-}
-
-interface Step {
-  step: string;
-  seconds: number;
-  peakMiB: number;
-  exitCode: number;
-}
-
-/** Runs one CLI command under /usr/bin/time, for its wall time and peak RSS. */
-function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, logDir: string, step: string): Promise<Step> {
-  const rssFile = path.join(logDir, `${step}.rss`);
-  const out = fs.openSync(path.join(logDir, `${step}.log`), 'w');
-  const started = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, process.execPath, cli, ...args], {
-    cwd,
-    env,
-    stdio: ['ignore', out, out],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      fs.closeSync(out);
-      const kib = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-      resolve({ step, seconds: (performance.now() - started) / 1000, peakMiB: kib / 1024, exitCode: code ?? 1 });
-    });
-  });
-}
-
-function mustPass(s: Step, logDir: string): Step {
-  if (s.exitCode !== 0) {
-    const log = fs.readFileSync(path.join(logDir, `${s.step}.log`), 'utf8');
-    throw new Error(`${s.step} exited ${s.exitCode}:\n${log.slice(-3000)}`);
-  }
-  return s;
 }
 
 /** The floor: every mirrored table read once, whole, by one psql session (text COPY, output discarded). */
@@ -190,7 +156,7 @@ async function main(): Promise<void> {
     const steps: Step[] = [];
     const floor = readFloorSeconds(db!);
 
-    steps.push(mustPass(await runCli(['codegen', '--convex-dir', 'convex'], env, dir, logDir, 'codegen'), logDir));
+    steps.push(mustPass(await runCliStep(cli, ['codegen', '--convex-dir', 'convex'], env, dir, logDir, 'codegen'), logDir));
     // The stand-in runs the whole time; the relay runs during and after the backfill, as a team runs them.
     const standIn = spawn(process.execPath, [cli, 'convex-local', '--convex-dir', 'convex', '--port', String(port), '--admin-key', ADMIN_KEY, '--data-dir', path.join(dir, 'convex-data')], {
       cwd: dir,
@@ -201,21 +167,21 @@ async function main(): Promise<void> {
     let writes = 0;
     try {
       await waitFor('the stand-in', async () => (await fetch(`http://127.0.0.1:${port}/version`).catch(() => null)) !== null, 120_000);
-      steps.push(mustPass(await runCli(['init'], env, dir, logDir, 'init'), logDir));
-      steps.push(mustPass(await runCli(['capture', 'install'], env, dir, logDir, 'capture-install'), logDir));
+      steps.push(mustPass(await runCliStep(cli, ['init'], env, dir, logDir, 'init'), logDir));
+      steps.push(mustPass(await runCliStep(cli, ['capture', 'install'], env, dir, logDir, 'capture-install'), logDir));
       // The relay runs from the repository root so Service finds bin/tandem.js; it needs no files of the app.
       relay.start();
       let backfillDone = false;
       const writers = writeUntil(db!, () => backfillDone);
-      const backfill = await runCli(['backfill'], env, dir, logDir, 'backfill');
+      const backfill = await runCliStep(cli, ['backfill'], env, dir, logDir, 'backfill');
       backfillDone = true;
       writes = await writers;
       mustPass(backfill, logDir);
       steps.push(backfill);
       // Whatever the running relay has not applied yet is drained by a --once run, timed as its own step.
       await relay.kill('SIGTERM');
-      steps.push(mustPass(await runCli(['relay', '--once'], env, dir, logDir, 'relay-once-drain'), logDir));
-      steps.push(mustPass(await runCli(['parity', '--mode', 'full'], env, dir, logDir, 'parity-full'), logDir));
+      steps.push(mustPass(await runCliStep(cli, ['relay', '--once'], env, dir, logDir, 'relay-once-drain'), logDir));
+      steps.push(mustPass(await runCliStep(cli, ['parity', '--mode', 'full'], env, dir, logDir, 'parity-full'), logDir));
     } finally {
       await relay.kill('SIGTERM');
       const standInPeak = vmHwmMiB(standIn.pid);

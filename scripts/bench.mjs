@@ -42,6 +42,7 @@ export const BENCHMARKS = [
   { name: 'parity', script: 'bench/parity.ts', target: 'in-memory test double of the Convex side after a modeled 20 ms round trip', quick: ['--rows', '100000'] },
   { name: 'standin', script: 'bench/standinUpserts.ts', target: 'embedded target (convex-test with the indexed store)', quick: ['--sizes', '10000,50000', '--measure', '5000', '--baseline', '1000'] },
   { name: 'standin-parity', script: 'bench/standinParity.ts', target: 'local stand-in (tandem convex-local, convex-test) over HTTP; baseline: in-memory double, no modeled latency', quick: ['--rows', '20000,50000'], build: true },
+  { name: 'dev-sample', script: 'bench/devSample.ts', target: 'local stand-in (tandem dev: convex-test with the indexed store) over embedded PGlite', quick: ['--scales', '0.02,0.05'], build: true },
   { name: 'standin-restart', script: 'bench/standinRestart.ts', target: 'local stand-in (tandem convex-local, convex-test)', quick: ['--docs', '20000,100000'], build: true },
   { name: 'reads', script: 'bench/readCosts.ts', target: 'embedded target (convex-test)', quick: ['--extra-done', '1000'] },
   { name: 'read-stages', script: 'bench/readStages.ts', target: 'modeled remote Convex (8 ms wait)', quick: ['--blocks', '4', '--reads', '40', '--target', 'modeled'] },
