@@ -19,7 +19,11 @@
  * checked to have exactly the fields an upsert through applyBatch writes.
  * `--fill apply` fills through applyBatch, as before.
  *
- *   npm run bench:standin -- [--sizes 10000,100000,1000000] [--measure 20000] [--per-call 1000] [--baseline 3000] [--fill import|apply]
+ * Every size's table is built first, then the sizes' measured changes run in
+ * `--blocks` turns (rotating order), so each size's rate comes from the same
+ * stretch of the machine's time as the others'.
+ *
+ *   npm run bench:standin -- [--sizes 10000,100000,1000000] [--measure 20000] [--per-call 1000] [--baseline 3000] [--fill import|apply] [--blocks 8]
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,7 +36,7 @@ import {
   importDocuments,
   type StoredDocument,
 } from '../src/convex/indexedStore/index.js';
-import { countGcPauses, type GcPauses } from './support/gcPauses.js';
+import { countGcPauses, exposedGc, type GcPauses } from './support/gcPauses.js';
 import { fixed, markdownTable } from './support/stats.js';
 import { STORY_SITE_CONVEX_DIR } from '../examples/story-site/src/storySiteRoot.js';
 
@@ -44,6 +48,7 @@ const { values: args } = parseArgs({
     baseline: { type: 'string', default: '3000' },
     'baseline-measure': { type: 'string', default: '1000' },
     fill: { type: 'string', default: 'import' },
+    blocks: { type: 'string', default: '8' },
   },
 });
 const SIZES = args.sizes.split(',').map(Number);
@@ -52,8 +57,11 @@ const PER_CALL = Number(args['per-call']);
 const BASELINE = Number(args.baseline);
 const BASELINE_MEASURE = Number(args['baseline-measure']);
 const FILL = args.fill;
+const BLOCKS = Number(args.blocks);
+if (!(Number.isInteger(BLOCKS) && BLOCKS >= 1)) throw new Error(`--blocks must be a whole number >= 1, not ${args.blocks}`);
 if (FILL !== 'import' && FILL !== 'apply') throw new Error(`--fill must be import or apply, not ${FILL}`);
 const PER_TX = 100;
+const collectGarbage = exposedGc();
 const MiB = 1024 * 1024;
 
 /** A deterministic generator, so every variant applies the same changes. */
@@ -150,17 +158,25 @@ async function applyFill(backend: ConvexBackend, size: number): Promise<number> 
   return version;
 }
 
-async function run(
-  variant: 'indexed' | 'plain convex-test',
-  size: number,
-  measure: number,
-): Promise<SizeResult> {
+interface Prepared {
+  variant: 'indexed' | 'plain convex-test';
+  size: number;
+  backend: ConvexBackend;
+  fillSeconds: number;
+  changes: MappedChange[];
+  /** What the measured blocks add up to. */
+  seconds: number;
+  cpuSeconds: number;
+  gc: GcPauses;
+}
+
+/** A table of `size` documents, and the `measure` changes (half updates of random keys, half inserts) to time on it. */
+async function prepare(variant: Prepared['variant'], size: number, measure: number): Promise<Prepared> {
   const backend = await createConvexBackend({ convexDir: STORY_SITE_CONVEX_DIR, indexes: variant === 'indexed' });
   const fillStart = performance.now();
   let version =
     FILL === 'import' && variant === 'indexed' ? importFill(backend, size) : await applyFill(backend, size);
   const fillSeconds = (performance.now() - fillStart) / 1000;
-
   const random = lcg(size);
   const changes: MappedChange[] = [];
   let nextId = size + 1;
@@ -168,31 +184,59 @@ async function run(
     const id = i % 2 === 0 ? 1 + Math.floor(random() * size) : nextId++;
     changes.push(storyDone(id, version++));
   }
-  global.gc?.();
+  return { variant, size, backend, fillSeconds, changes, seconds: 0, cpuSeconds: 0, gc: { minorMs: 0, majorMs: 0, otherMs: 0, majorCount: 0 } };
+}
+
+/**
+ * Times block `block` of `blocks` of a prepared table's changes. The block ends
+ * with a young-generation collection inside its own timing, so what a block's
+ * writes leave for the collector (old objects pointing at new ones: the large
+ * table's index nodes) is charged to that block, not to the next table's.
+ */
+async function measureBlock(p: Prepared, block: number, blocks: number): Promise<void> {
+  const per = Math.ceil(p.changes.length / blocks);
+  const slice = p.changes.slice(block * per, (block + 1) * per);
+  if (slice.length === 0) return;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const stopGc = countGcPauses();
-  await applyAll(backend, changes);
-  const seconds = (performance.now() - start) / 1000;
+  await applyAll(p.backend, slice);
+  collectGarbage({ type: 'minor' });
+  p.seconds += (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);
+  p.cpuSeconds += (cpu.user + cpu.system) / 1e6;
   const gc = await stopGc();
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const result = {
-    variant,
-    size,
-    fillSeconds,
-    measured: measure,
-    docsPerSecond: measure / seconds,
-    docsPerCpuSecond: measure / cpuSeconds,
+  p.gc.minorMs += gc.minorMs;
+  p.gc.majorMs += gc.majorMs;
+  p.gc.otherMs += gc.otherMs;
+  p.gc.majorCount += gc.majorCount;
+}
+
+function result(p: Prepared): SizeResult {
+  const r: SizeResult = {
+    variant: p.variant,
+    size: p.size,
+    fillSeconds: p.fillSeconds,
+    measured: p.changes.length,
+    docsPerSecond: p.changes.length / p.seconds,
+    docsPerCpuSecond: p.changes.length / p.cpuSeconds,
     rssMiB: process.memoryUsage().rss / MiB,
-    gc,
+    gc: p.gc,
     heapUsedMiB: process.memoryUsage().heapUsed / MiB,
   };
   console.error(
-    `${variant} @ ${size}: fill ${fixed(fillSeconds, 1)} s, ${fixed(result.docsPerSecond, 0)} docs/s, ${fixed(result.docsPerCpuSecond, 0)} docs/CPU-s, RSS ${fixed(result.rssMiB, 0)} MiB; ` +
-      `GC pauses in ${fixed(seconds, 1)} s: minor ${fixed(gc.minorMs, 0)} ms, major ${fixed(gc.majorMs, 0)} ms (${gc.majorCount}), other ${fixed(gc.otherMs, 0)} ms`,
+    `${r.variant} @ ${r.size}: fill ${fixed(r.fillSeconds, 1)} s, ${fixed(r.docsPerSecond, 0)} docs/s, ${fixed(r.docsPerCpuSecond, 0)} docs/CPU-s, RSS ${fixed(r.rssMiB, 0)} MiB; ` +
+      `GC pauses in ${fixed(p.seconds, 1)} s: minor ${fixed(r.gc.minorMs, 0)} ms, major ${fixed(r.gc.majorMs, 0)} ms (${r.gc.majorCount}), other ${fixed(r.gc.otherMs, 0)} ms`,
   );
-  return result;
+  return r;
+}
+
+/** One table on its own, measured in one stretch (the baseline against plain convex-test). */
+async function run(variant: Prepared['variant'], size: number, measure: number): Promise<SizeResult> {
+  const p = await prepare(variant, size, measure);
+  collectGarbage();
+  await measureBlock(p, 0, 1);
+  return result(p);
 }
 
 console.log(
@@ -206,11 +250,18 @@ if (FILL === 'import') await checkImportShape();
 
 const baselinePlain = await run('plain convex-test', BASELINE, BASELINE_MEASURE);
 const baselineIndexed = await run('indexed', BASELINE, BASELINE_MEASURE);
-const results: SizeResult[] = [];
-for (const size of SIZES) {
-  results.push(await run('indexed', size, MEASURE));
-  global.gc?.();
+// Every size's table is built first, then their measured changes run in
+// blocks that take turns (the order rotating each round), so the sizes share
+// the machine's moments: on a host whose speed varies from minute to minute,
+// measuring 10,000 in one stretch and 1,000,000 in a later one compares the
+// two moments as much as the two sizes.
+const prepared: Prepared[] = [];
+for (const size of SIZES) prepared.push(await prepare('indexed', size, MEASURE));
+collectGarbage();
+for (let block = 0; block < BLOCKS; block++) {
+  for (let k = 0; k < prepared.length; k++) await measureBlock(prepared[(block + k) % prepared.length]!, block, BLOCKS);
 }
+const results = prepared.map(result);
 
 console.log(
   markdownTable(
