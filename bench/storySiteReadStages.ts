@@ -3,9 +3,11 @@
  * read paths 1–7: the eleven ReadPaths methods), served through the story
  * site's own routing (`storySiteReadRouting`, the API's) on real PostgreSQL
  * with the sample data. The Convex side is modeled: a wait of `--latency-ms`
- * (default 8) answering a copy of the Postgres result for the same call
- * (read once before the run), so only Postgres and the router do work on this
- * machine's two cores and shadow's comparisons all match. It is not Convex.
+ * (default 8) answering the Postgres result for the same call (read once
+ * before the run, kept as JSON text) decoded with JSON.parse — what a client
+ * does with a response, no more — so only Postgres, the decode and the router
+ * do work on this machine's two cores, and shadow's comparisons all match. It
+ * is not Convex.
  *
  * Stages `postgres`, `shadow` (Postgres served, the modeled Convex read and the
  * comparison beside it) and `convex` (the modeled read served). They alternate
@@ -73,15 +75,20 @@ function shuffled<T>(items: readonly T[], random: BenchRandom): T[] {
   return out;
 }
 
-/** A remote Convex modeled as a wait answering a copy of the Postgres result read beforehand for the same call. */
-function modeledConvex(answers: ReadonlyMap<string, unknown>): ReadPaths {
+/**
+ * A remote Convex modeled as a wait answering the Postgres result read
+ * beforehand for the same call, as JSON text decoded per call: a client
+ * decodes a response once (structuredClone, used before, also encoded it
+ * each time, which no client does).
+ */
+function modeledConvex(answers: ReadonlyMap<string, string>): ReadPaths {
   const methods = Object.keys(READ_PATH_TABLES).map((method) => [
     method,
     async (...args: unknown[]) => {
       await sleep(LATENCY);
       const key = callKey(method, args);
       if (!answers.has(key)) throw new Error(`no modeled answer for ${method}(${JSON.stringify(args)})`);
-      return structuredClone(answers.get(key));
+      return JSON.parse(answers.get(key)!) as unknown;
     },
   ]);
   return Object.fromEntries(methods) as unknown as ReadPaths;
@@ -128,10 +135,11 @@ await withBenchDatabases(1, 10, async ([db]) => {
   process.stdout.write(`sample scale ${SCALE}: ${counts.map((r) => `${r.t} ${r.n}`).join(', ')}\n`);
 
   const postgres = new PostgresReadPaths(pool);
-  const answers = new Map<string, unknown>();
+  const answers = new Map<string, string>();
   const invoke = (paths: ReadPaths, c: PathCall) =>
     (paths[c.method] as (...args: unknown[]) => Promise<unknown>).apply(paths, c.args);
-  for (const c of calls) answers.set(callKey(c.method, c.args), await invoke(postgres, c));
+  for (const c of calls) answers.set(callKey(c.method, c.args), JSON.stringify(await invoke(postgres, c)));
+  process.stdout.write(`result sizes (JSON characters): ${calls.map((c) => `${c.method} ${answers.get(callKey(c.method, c.args))!.length}`).join(', ')}\n`);
 
   const flags = new FixedStage();
   const metrics = createCutoverMetrics(new Registry());
@@ -182,7 +190,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
     return overheadPercent(1, percentile(ratios, 50));
   };
   process.stdout.write(
-    `\nConvex target: modeled (a wait of ${LATENCY} ms answering the Postgres result), not Convex; ` +
+    `\nConvex target: modeled (a wait of ${LATENCY} ms answering the Postgres result, JSON-decoded per call), not Convex; ` +
       `${BLOCKS} blocks x ${READS} reads per path and stage; times in ms\n\n`,
   );
   const rows = calls.map((c) => {
