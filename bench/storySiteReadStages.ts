@@ -30,6 +30,7 @@ import { generateSample } from '../examples/story-site/src/app/sample/generateSa
 import { createAppSchema } from '../examples/story-site/src/app/schema.js';
 import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 import { createCutoverMetrics } from '../src/cutover/metrics.js';
+import { resultsEqual, resultsEqualSliced } from '../src/cutover/shadowCompare.js';
 import { ReadStats } from '../src/cutover/readStats.js';
 import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases } from './support/benchDatabase.js';
@@ -94,6 +95,37 @@ function modeledConvex(answers: ReadonlyMap<string, string>): ReadPaths {
   return Object.fromEntries(methods) as unknown as ReadPaths;
 }
 
+/**
+ * How long `work` holds the event loop at most (ms): a chain of setImmediate
+ * ticks runs beside it, and the longest gap between two ticks is the longest a
+ * served read's answer, arrived meanwhile, would have waited. Median over `reps`.
+ */
+async function eventLoopHold(work: () => unknown, reps: number): Promise<{ total: number; longest: number }> {
+  const totals: number[] = [];
+  const longests: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let last = performance.now();
+    let longest = 0;
+    let running = true;
+    const tick = () => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    await work();
+    totals.push(performance.now() - started);
+    await new Promise((resolve) => setImmediate(resolve));
+    running = false;
+    longests.push(longest);
+  }
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  return { total: median(totals), longest: median(longests) };
+}
+
 await withBenchDatabases(1, 10, async ([db]) => {
   const pool = db!.pool;
   printMachine(await describeMachine(pool));
@@ -140,6 +172,27 @@ await withBenchDatabases(1, 10, async ([db]) => {
     (paths[c.method] as (...args: unknown[]) => Promise<unknown>).apply(paths, c.args);
   for (const c of calls) answers.set(callKey(c.method, c.args), JSON.stringify(await invoke(postgres, c)));
   process.stdout.write(`result sizes (JSON characters): ${calls.map((c) => `${c.method} ${answers.get(callKey(c.method, c.args))!.length}`).join(', ')}\n`);
+
+  // What a shadow read's background work holds the event loop for, per path
+  // (medians of 200): the modeled client's decode, the copy the bench made
+  // before (structuredClone), and the comparison in one go and in slices.
+  const hold: string[][] = [];
+  for (const c of calls) {
+    const text = answers.get(callKey(c.method, c.args))!;
+    const served = JSON.parse(text) as unknown;
+    const decoded = JSON.parse(text) as unknown;
+    const parse = await eventLoopHold(() => JSON.parse(text), 200);
+    const clone = await eventLoopHold(() => structuredClone(served), 200);
+    const whole = await eventLoopHold(() => resultsEqual(served, decoded), 200);
+    const sliced = await eventLoopHold(() => resultsEqualSliced(served, decoded), 200);
+    hold.push([callName(c), fixed(parse.longest, 3), fixed(clone.longest, 3), fixed(whole.longest, 3), fixed(sliced.total, 3), fixed(sliced.longest, 3)]);
+  }
+  process.stdout.write(
+    `\nLongest hold of the event loop per shadow read's background step, ms (medians of 200):\n\n${markdownTable(
+      ['read path', 'JSON.parse (the modeled decode)', 'structuredClone (the copy before)', 'comparison in one go', 'sliced comparison, total', 'sliced comparison, longest slice'],
+      hold,
+    )}`,
+  );
 
   const flags = new FixedStage();
   const metrics = createCutoverMetrics(new Registry());
