@@ -10,31 +10,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTandemUntil } from '../support/cliRun.js';
-import { ROLLBACK_CONFIG, autoRollbackOnDeadLetter } from '../support/rollbackRulesServed.js';
+import { ROLLBACK_CONFIG, autoRollbackOnDeadLetter, writeStorySiteConfig } from '../support/rollbackRulesServed.js';
 import { freePort } from '../support/services.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const site = path.join(root, 'examples/story-site');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-dev-rollback-'));
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
 describe('tandem dev and the config\'s rollback rules', () => {
   it('rolls a table back to postgres by the config\'s rule', async () => {
-    const siteConfig = JSON.parse(fs.readFileSync(path.join(site, 'tandem.config.json'), 'utf8')) as Record<string, unknown>;
-    const configFile = path.join(home, 'tandem.config.json');
-    fs.writeFileSync(
-      configFile,
-      JSON.stringify({
-        ...siteConfig,
-        app: path.join(site, 'src/plugin.ts'),
-        invariants: [path.join(site, 'src/app/invariants/suite.ts')],
-        convex: { dir: path.join(site, 'convex') },
-        cutover: { rollback: ROLLBACK_CONFIG },
-      }),
-    );
+    const configFile = writeStorySiteConfig(home, { rollback: ROLLBACK_CONFIG });
     const [api, pgPort, convexPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const dev = startTandemUntil(
       ['dev', '--port', String(api), '--pg-port', String(pgPort), '--convex-port', String(convexPort)],

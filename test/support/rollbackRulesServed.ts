@@ -5,6 +5,8 @@
  * is written, and the stack must set it back to `postgres` on its own, naming
  * the rule. A stack started without the rules leaves it at `shadow`.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import type { RollbackPolicy } from '../../src/config/projectConfig.js';
 import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../src/core/toolSchema.js';
@@ -21,6 +23,29 @@ export const ROLLBACK_POLICY: RollbackPolicy = {
   tables: { [ROLLBACK_TABLE]: { deadLetters: { threshold: 0, forMs: 0, minSamples: 10 } } },
   windowSeconds: 60,
 };
+
+const site = path.resolve(import.meta.dirname, '../../examples/story-site');
+
+/**
+ * The story site's config written to `dir` with its paths made absolute (so a
+ * CLI started there finds the plug-in, invariants and Convex folder) and
+ * `cutover` replaced; returns the file.
+ */
+export function writeStorySiteConfig(dir: string, cutover: unknown): string {
+  const siteConfig = JSON.parse(fs.readFileSync(path.join(site, 'tandem.config.json'), 'utf8')) as Record<string, unknown>;
+  const file = path.join(dir, 'tandem.config.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      ...siteConfig,
+      app: path.join(site, 'src/plugin.ts'),
+      invariants: [path.join(site, 'src/app/invariants/suite.ts')],
+      convex: { dir: path.join(site, 'convex') },
+      cutover,
+    }),
+  );
+  return file;
+}
 
 /** Resolves to the automatic rollback's audit rows for the table once it happened; throws after `timeoutMs`. */
 export async function autoRollbackOnDeadLetter(postgresUrl: string, timeoutMs = 15_000) {
