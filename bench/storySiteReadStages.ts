@@ -3,9 +3,11 @@
  * read paths 1–7: the eleven ReadPaths methods), served through the story
  * site's own routing (`storySiteReadRouting`, the API's) on real PostgreSQL
  * with the sample data. The Convex side is modeled: a wait of `--latency-ms`
- * (default 8) answering a copy of the Postgres result for the same call
- * (read once before the run), so only Postgres and the router do work on this
- * machine's two cores and shadow's comparisons all match. It is not Convex.
+ * (default 8) answering the Postgres result for the same call (read once
+ * before the run, kept as JSON text) decoded with JSON.parse — what a client
+ * does with a response, no more — so only Postgres, the decode and the router
+ * do work on this machine's two cores, and shadow's comparisons all match. It
+ * is not Convex.
  *
  * Stages `postgres`, `shadow` (Postgres served, the modeled Convex read and the
  * comparison beside it) and `convex` (the modeled read served). They alternate
@@ -28,6 +30,7 @@ import { generateSample } from '../examples/story-site/src/app/sample/generateSa
 import { createAppSchema } from '../examples/story-site/src/app/schema.js';
 import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 import { createCutoverMetrics } from '../src/cutover/metrics.js';
+import { resultsEqual, resultsEqualSliced } from '../src/cutover/shadowCompare.js';
 import { ReadStats } from '../src/cutover/readStats.js';
 import { migrate } from '../src/postgres/migrate.js';
 import { withBenchDatabases } from './support/benchDatabase.js';
@@ -73,18 +76,54 @@ function shuffled<T>(items: readonly T[], random: BenchRandom): T[] {
   return out;
 }
 
-/** A remote Convex modeled as a wait answering a copy of the Postgres result read beforehand for the same call. */
-function modeledConvex(answers: ReadonlyMap<string, unknown>): ReadPaths {
+/**
+ * A remote Convex modeled as a wait answering the Postgres result read
+ * beforehand for the same call, as JSON text decoded per call: a client
+ * decodes a response once (structuredClone, used before, also encoded it
+ * each time, which no client does).
+ */
+function modeledConvex(answers: ReadonlyMap<string, string>): ReadPaths {
   const methods = Object.keys(READ_PATH_TABLES).map((method) => [
     method,
     async (...args: unknown[]) => {
       await sleep(LATENCY);
       const key = callKey(method, args);
       if (!answers.has(key)) throw new Error(`no modeled answer for ${method}(${JSON.stringify(args)})`);
-      return structuredClone(answers.get(key));
+      return JSON.parse(answers.get(key)!) as unknown;
     },
   ]);
   return Object.fromEntries(methods) as unknown as ReadPaths;
+}
+
+/**
+ * How long `work` holds the event loop at most (ms): a chain of setImmediate
+ * ticks runs beside it, and the longest gap between two ticks is the longest a
+ * served read's answer, arrived meanwhile, would have waited. Median over `reps`.
+ */
+async function eventLoopHold(work: () => unknown, reps: number): Promise<{ total: number; longest: number }> {
+  const totals: number[] = [];
+  const longests: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let last = performance.now();
+    let longest = 0;
+    let running = true;
+    const tick = () => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    await work();
+    totals.push(performance.now() - started);
+    await new Promise((resolve) => setImmediate(resolve));
+    running = false;
+    longests.push(longest);
+  }
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  return { total: median(totals), longest: median(longests) };
 }
 
 await withBenchDatabases(1, 10, async ([db]) => {
@@ -128,10 +167,32 @@ await withBenchDatabases(1, 10, async ([db]) => {
   process.stdout.write(`sample scale ${SCALE}: ${counts.map((r) => `${r.t} ${r.n}`).join(', ')}\n`);
 
   const postgres = new PostgresReadPaths(pool);
-  const answers = new Map<string, unknown>();
+  const answers = new Map<string, string>();
   const invoke = (paths: ReadPaths, c: PathCall) =>
     (paths[c.method] as (...args: unknown[]) => Promise<unknown>).apply(paths, c.args);
-  for (const c of calls) answers.set(callKey(c.method, c.args), await invoke(postgres, c));
+  for (const c of calls) answers.set(callKey(c.method, c.args), JSON.stringify(await invoke(postgres, c)));
+  process.stdout.write(`result sizes (JSON characters): ${calls.map((c) => `${c.method} ${answers.get(callKey(c.method, c.args))!.length}`).join(', ')}\n`);
+
+  // What a shadow read's background work holds the event loop for, per path
+  // (medians of 200): the modeled client's decode, the copy the bench made
+  // before (structuredClone), and the comparison in one go and in slices.
+  const hold: string[][] = [];
+  for (const c of calls) {
+    const text = answers.get(callKey(c.method, c.args))!;
+    const served = JSON.parse(text) as unknown;
+    const decoded = JSON.parse(text) as unknown;
+    const parse = await eventLoopHold(() => JSON.parse(text), 200);
+    const clone = await eventLoopHold(() => structuredClone(served), 200);
+    const whole = await eventLoopHold(() => resultsEqual(served, decoded), 200);
+    const sliced = await eventLoopHold(() => resultsEqualSliced(served, decoded), 200);
+    hold.push([callName(c), fixed(parse.longest, 3), fixed(clone.longest, 3), fixed(whole.longest, 3), fixed(sliced.total, 3), fixed(sliced.longest, 3)]);
+  }
+  process.stdout.write(
+    `\nLongest hold of the event loop per shadow read's background step, ms (medians of 200):\n\n${markdownTable(
+      ['read path', 'JSON.parse (the modeled decode)', 'structuredClone (the copy before)', 'comparison in one go', 'sliced comparison, total', 'sliced comparison, longest slice'],
+      hold,
+    )}`,
+  );
 
   const flags = new FixedStage();
   const metrics = createCutoverMetrics(new Registry());
@@ -182,7 +243,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
     return overheadPercent(1, percentile(ratios, 50));
   };
   process.stdout.write(
-    `\nConvex target: modeled (a wait of ${LATENCY} ms answering the Postgres result), not Convex; ` +
+    `\nConvex target: modeled (a wait of ${LATENCY} ms answering the Postgres result, JSON-decoded per call), not Convex; ` +
       `${BLOCKS} blocks x ${READS} reads per path and stage; times in ms\n\n`,
   );
   const rows = calls.map((c) => {

@@ -51,6 +51,7 @@ export {
   canonicalResult,
   changesInFlight,
   countChangesInFlight,
+  type CompareSlice,
   type ShadowClass,
   type ShadowMode,
 } from './shadowCompare.js';

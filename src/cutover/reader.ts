@@ -19,7 +19,7 @@ import { decideRead, type ReadDecision, type ReadingUser, type TableStage } from
 import type { CutoverMetrics } from './metrics.js';
 import { stageRank } from './readStages.js';
 import type { ReadStats } from './readStats.js';
-import { resultsEqual, type ShadowMode } from './shadowCompare.js';
+import { resultsEqual, resultsEqualSliced, type CompareSlice, type ShadowMode } from './shadowCompare.js';
 import {
   classifyExact,
   classifyWithTolerance,
@@ -53,6 +53,8 @@ export interface ShadowOptions {
   recheckAttempts?: number;
   /** How long before a read an applied change still counts as in flight (ms). Default 1,000. */
   inFlightMarginMs?: number;
+  /** How much of a comparison runs before it yields to the event loop (resultsEqualSliced). */
+  slice?: CompareSlice;
 }
 
 export interface ReaderOptions<U> {
@@ -209,6 +211,7 @@ export class Reader<U = ReadingUser> {
       this.options.log?.warn({ err: (err as Error)?.message }, 'shadow comparison failed'),
     );
     this.inFlight.add(guarded);
+    this.options.recorder?.expect(guarded);
     void guarded.finally(() => this.inFlight.delete(guarded));
   }
 
@@ -229,7 +232,11 @@ export class Reader<U = ReadingUser> {
       if (mode === 'ab') this.convexFailed(request.tables);
       return this.outcome({ ...base, class: 'error', postgres, detail: second.error });
     }
-    if (this.equal(request, postgres, second.value)) return this.outcome({ ...base, class: 'match' });
+    // The first comparison runs in slices between the reads being served; the
+    // re-checks of a difference (rare, and paced by queries) compare at once.
+    const normalize = request.normalize ?? ((v: T) => v);
+    if (await resultsEqualSliced(normalize(postgres), normalize(second.value), this.options.shadow?.slice))
+      return this.outcome({ ...base, class: 'match' });
     const verdict = await this.classifyDifference(request, mode, started, [postgres, second.value]);
     this.outcome({ ...base, class: verdict.class, postgres, convex: second.value, detail: verdict.detail });
   }

@@ -56,6 +56,86 @@ export function resultsEqual(a: unknown, b: unknown): boolean {
   return dequal(a, b) || canonicalResult(a) === canonicalResult(b);
 }
 
+/** How much of a sliced comparison runs before it lets the event loop serve other work. */
+export interface CompareSlice {
+  /** Most value pairs looked at per slice. Default 4,096. */
+  values?: number;
+  /** Most time per slice (ms), checked every 64 pairs. Default 0.1. */
+  ms?: number;
+}
+
+const has = Object.prototype.hasOwnProperty;
+const TIME_CHECK_EVERY = 64;
+
+/** Values dequal compares as a whole (their parts are not plain fields). */
+function isLeafObject(value: object): boolean {
+  return (
+    value instanceof Date || value instanceof RegExp || value instanceof Set || value instanceof Map ||
+    value instanceof ArrayBuffer || ArrayBuffer.isView(value)
+  );
+}
+
+/**
+ * One step of dequal over an explicit stack: answers the pair at once when it
+ * can (false: certainly unequal) and pushes the pairs an array or object
+ * defers to. The checks are dequal's own, in its terms, so the walk as a whole
+ * answers exactly what `dequal(foo, bar)` answers (the order in which the
+ * pairs are looked at changes only how soon a difference is found).
+ */
+function stepEqual(foo: unknown, bar: unknown, stack: unknown[]): boolean {
+  if (foo === bar) return true;
+  if (!foo || !bar || typeof foo !== 'object' || typeof bar !== 'object') return dequal(foo, bar);
+  const ctor = (foo as { constructor?: unknown }).constructor;
+  if (ctor !== (bar as { constructor?: unknown }).constructor) return false;
+  if (isLeafObject(foo)) return dequal(foo, bar);
+  if (ctor === Array) {
+    const [x, y] = [foo as unknown[], bar as unknown[]];
+    if (x.length !== y.length) return false;
+    for (let i = x.length - 1; i >= 0; i--) stack.push(x[i], y[i]);
+    return true;
+  }
+  const [x, y] = [foo as Record<string, unknown>, bar as Record<string, unknown>];
+  let own = 0;
+  for (const key in x) {
+    if (has.call(x, key) && ++own && !has.call(y, key)) return false;
+    if (!(key in y)) return false;
+    stack.push(x[key], y[key]);
+  }
+  return Object.keys(y).length === own;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * `resultsEqual`, in slices: the structural walk looks at a bounded number of
+ * value pairs (or time) and then yields to the event loop (`setImmediate`, so
+ * any I/O that arrived meanwhile — the next request's Postgres answer — is
+ * served first). A shadow comparison runs in the background while later
+ * reads are served; done in one go, a large result's walk held up whichever
+ * read's answer arrived meanwhile (bench/storySiteReadStages.ts). Results
+ * that differ structurally go to the canonical text at once, as in
+ * resultsEqual (a difference is rare and is classified with queries anyway).
+ */
+export async function resultsEqualSliced(a: unknown, b: unknown, slice: CompareSlice = {}): Promise<boolean> {
+  const maxValues = slice.values ?? 4096;
+  const maxMs = slice.ms ?? 0.1;
+  const stack: unknown[] = [a, b];
+  let looked = 0;
+  let sliceStarted = performance.now();
+  while (stack.length > 0) {
+    const bar = stack.pop();
+    const foo = stack.pop();
+    if (!stepEqual(foo, bar, stack)) return canonicalResult(a) === canonicalResult(b);
+    looked += 1;
+    if (stack.length > 0 && (looked >= maxValues || (looked % TIME_CHECK_EVERY === 0 && performance.now() - sliceStarted >= maxMs))) {
+      await nextTurn();
+      looked = 0;
+      sliceStarted = performance.now();
+    }
+  }
+  return true;
+}
+
 /**
  * Whether a change to any of `tables` is pending in the outbox, or was applied
  * in the last `withinMs`: while one is, the two stores may differ for a moment.

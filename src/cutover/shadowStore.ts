@@ -33,6 +33,8 @@ export interface ShadowRecorderOptions {
   maxResultChars?: number;
   /** Newest samples kept in the table. Default 1,000. */
   maxStoredSamples?: number;
+  /** Longest close() waits for comparisons still under way (ms). Default 1,000. */
+  closeWaitMs?: number;
   log?: Logger;
 }
 
@@ -47,6 +49,7 @@ export class ShadowRecorder {
   private readonly sampledThisMinute = new Map<string, { minute: number; n: number }>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly underWay = new Set<Promise<unknown>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -129,8 +132,40 @@ export class ShadowRecorder {
     }
   }
 
+  /**
+   * A comparison under way whose outcome will be recorded here: close() waits
+   * for it (bounded), so a server stopping does not lose the comparisons of
+   * the last reads it served.
+   */
+  expect(work: Promise<unknown>): void {
+    this.underWay.add(work);
+    const done = () => this.underWay.delete(work);
+    work.then(done, done);
+  }
+
+  /**
+   * Waits up to `closeWaitMs` for the comparisons under way, then writes what
+   * was recorded. Comparisons still running then (a difference being
+   * re-checked, a Convex read near its timeout) are logged and not waited for.
+   */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    const waitMs = this.options.closeWaitMs ?? 1000;
+    const deadline = Date.now() + waitMs;
+    // Loop: a comparison may start while others finish (a read served during the stop).
+    while (this.underWay.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.underWay]),
+        new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
+      ]);
+      clearTimeout(timer);
+    }
+    if (this.underWay.size > 0)
+      this.options.log?.warn(
+        { unfinished: this.underWay.size, waitedMs: waitMs },
+        'shadow comparisons still under way at close; their outcomes are not recorded',
+      );
     await this.flush();
   }
 }

@@ -14,6 +14,7 @@ import { startDemo, type DemoOptions, type RunningDemo } from '../../src/cli/dem
 import { APP_TABLES, loadStorySiteConfig } from '../../examples/story-site/src/app/schema.js';
 import { requireApplication } from '../../src/application/loadApplication.js';
 import { silentLogger } from '../../src/log.js';
+import { ROLLBACK_POLICY, autoRollbackOnDeadLetter } from '../support/rollbackRulesServed.js';
 
 /** The demo on the story site at a small scale, its plug-in loaded as the CLI loads it (named by the config). */
 async function startStorySiteDemo(home: string, output: string[], extra: Partial<DemoOptions> = {}): Promise<RunningDemo> {
@@ -47,7 +48,9 @@ describe('tandem demo [pglite]', () => {
 
   it('runs to its summary with zero drift', async () => {
     const output: string[] = [];
-    demo = await startStorySiteDemo(home, output);
+    // With a read rollback rule in the config (checked after the summary); no table leaves postgres before then.
+    const project = await loadStorySiteConfig();
+    demo = await startStorySiteDemo(home, output, { project: { ...project, cutover: { ...project.cutover, rollback: ROLLBACK_POLICY } } });
     const { tables, parity, invariants, traffic } = demo.summary;
     expect(traffic.unexpected).toEqual([]);
     expect(traffic.requests).toBe(28);
@@ -90,6 +93,11 @@ describe('tandem demo [pglite]', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script type="module" src="/dashboard/main.js"></script>');
   }, 180_000); // the whole demo (sample, capture, backfill, live writes, parity) on a shared CI machine
+
+  it('runs the config\'s read rollback rules in the stack it serves', async () => {
+    expect(demo).toBeDefined();
+    expect(await autoRollbackOnDeadLetter(demo!.summary.urls.postgres)).toEqual([{ rule: 'deadLetters', from: 'shadow', to: 'postgres' }]);
+  });
 });
 
 describe('tandem demo --to-the-end [pglite]', () => {

@@ -29,6 +29,7 @@ import { listReadStages, readStageHistory, setReadStage } from '../../src/cutove
 import { silentLogger } from '../../src/log.js';
 import { runTandem, startConvexLocal, startTandemUntil } from '../support/cliRun.js';
 import { metricSamples as samples } from '../support/metricsText.js';
+import { writeStorySiteConfig } from '../support/rollbackRulesServed.js';
 import { waitFor } from '../support/services.js';
 import { convexSideFor, writePathsDatabase } from '../support/convexWrites.js';
 import { availableBackends, type TestDatabase } from '../support/db.js';
@@ -136,19 +137,9 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
 
   it('`tandem serve` runs the config\'s rollback rules: the table at convex is back at postgres after failing reads', async () => {
     expect(standInUrl).toBeDefined();
-    const site = path.join(root, 'examples/story-site');
-    const siteConfig = JSON.parse(fs.readFileSync(path.join(site, 'tandem.config.json'), 'utf8')) as Record<string, unknown>;
-    const configFile = path.join(dataDir, 'tandem.config.json');
-    fs.writeFileSync(
-      configFile,
-      JSON.stringify({
-        ...siteConfig,
-        app: path.join(site, 'src/plugin.ts'),
-        invariants: [path.join(site, 'src/app/invariants/suite.ts')],
-        convex: { dir: path.join(site, 'convex') },
-        cutover: { rollback: { tables: { [TABLE]: { convexReadErrorRate: { threshold: RULE.threshold, for: '1s', minSamples: RULE.minSamples } } } } },
-      }),
-    );
+    const configFile = writeStorySiteConfig(dataDir, {
+      rollback: { tables: { [TABLE]: { convexReadErrorRate: { threshold: RULE.threshold, for: '1s', minSamples: RULE.minSamples } } } },
+    });
     await setReadStage(db.pool, TOOL, STORY_SITE_TABLE_NAMES, { table: TABLE, stage: 'convex', why: 'again', actor: 'test', force: true });
     const serve = startTandemUntil(['serve', '--port', '0'], {
       cwd: dataDir,
