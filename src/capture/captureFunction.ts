@@ -101,8 +101,6 @@ function unchangedHeavyBlock(spec: CaptureFunctionSpec, newKey: string): string 
   const fields = (record: string) =>
     spec.heavyColumns.map((c) => `${record}.${pg.escapeIdentifier(c)}`);
   const clear = [...fields('NEW'), ...fields('OLD')].map((f) => `${f} := NULL;`).join(' ');
-  // Binary image equality of the two records: works for json (no "=") and treats
-  // two NULLs as equal. (Without ::record, *= would compare column by column.)
   const same = `ROW(${fields('NEW').join(', ')})::record *= ROW(${fields('OLD').join(', ')})::record`;
   // CASE, not OR: the comparison (which reads both values out of TOAST) must not run without the mark.
   // Parenthesized: PL/pgSQL ends an IF condition at the first THEN outside parentheses.
