@@ -13,6 +13,23 @@
  * so nothing calls Convex: the difference is the capture trigger's cost as the
  * API sees it.
  *
+ * Latency resolution: autocannon's own histogram holds whole milliseconds, so
+ * a 7 → 8 ms p99 read as +14 % from rounding alone. Each response's time
+ * (autocannon measures it with process.hrtime) is recorded here in
+ * microseconds into an HDR histogram (3 significant digits), and the output
+ * says how many requests each block's p99 rests on (the slowest 1 %).
+ *
+ * Approvals: DOMAIN.md's toggle approval is one editor's approval of one
+ * story; several editors approve different stories, and no realistic load has
+ * eight requests toggling the same story's approval at once. The approval
+ * route therefore gives each connection its own story, taken from the courses
+ * in turn (`approval, spread`). Those writes still meet on a course's row when
+ * two of the stories share a course (each toggle recounts the course). The
+ * old shape, every connection toggling one story, is kept as
+ * `approval, one story (contention)`: its latency is mostly the queue for that
+ * story's row lock, so any time the trigger adds inside the transaction is
+ * multiplied by the queue length; it is a contention case, not the API target.
+ *
  * Target: capture adds 10 % or less to p99.
  *
  *   npx tsx bench/apiLoad.ts [--scale 0.05] [--seconds 4] [--connections 8] [--blocks 4]
@@ -20,6 +37,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import * as hdr from 'hdr-histogram-js';
 import { generateSample } from '../examples/story-site/src/app/sample/generateSample.js';
 import { installCapture } from '../src/capture/index.js';
 import { startApiStack, type RunningApi } from '../src/cli/apiStack.js';
@@ -49,50 +67,103 @@ const TOKENS = {
 interface Route {
   name: string;
   method: 'GET' | 'POST';
-  path: string;
+  /** One path for every connection, or one per connection (connection i gets paths[i mod n]). */
+  paths: string[];
   token?: string;
+  /** A write route counted for the target (the contention case is reported, not counted). */
+  target: boolean;
 }
 
-/** The routes loaded: two public reads and two writes (each write is captured when capture is on). */
-async function chooseRoutes(db: BenchDatabase): Promise<Route[]> {
+/**
+ * The routes loaded: two public reads and the two writes (each write is
+ * captured when capture is on), the approval both spread over stories and on
+ * one story (see the header).
+ */
+async function chooseRoutes(db: BenchDatabase, connections: number): Promise<Route[]> {
   const { rows } = await db.pool.query<{ story: number; short: string }>(
     `SELECT (SELECT min(id) FROM story WHERE public AND NOT deleted) AS story,
             (SELECT short FROM course WHERE public ORDER BY id LIMIT 1) AS short`,
   );
   const { story, short } = rows[0]!;
+  // The n-th story of every course, courses in turn: as few shared course rows as the sample allows.
+  const spread = await db.pool.query<{ id: number }>(
+    `SELECT id FROM (SELECT id, course_id, row_number() OVER (PARTITION BY course_id ORDER BY id) AS n
+                       FROM story WHERE NOT deleted AND course_id IS NOT NULL) s
+      ORDER BY n, course_id LIMIT $1`,
+    [connections],
+  );
+  const approval = (id: number) => `/api/stories/${id}/approval`;
   return [
-    { name: 'GET /api/courses', method: 'GET', path: '/api/courses' },
-    { name: 'GET /api/courses/:short/stories', method: 'GET', path: `/api/courses/${short}/stories` },
-    { name: 'POST /api/stories/:id/done', method: 'POST', path: `/api/stories/${story}/done` },
-    { name: 'POST /api/stories/:id/approval', method: 'POST', path: `/api/stories/${story}/approval`, token: 'bench-editor-token' },
+    { name: 'GET /api/courses', method: 'GET', paths: ['/api/courses'], target: false },
+    { name: 'GET /api/courses/:short/stories', method: 'GET', paths: [`/api/courses/${short}/stories`], target: false },
+    { name: 'POST /api/stories/:id/done', method: 'POST', paths: [`/api/stories/${story}/done`], target: true },
+    {
+      name: `POST /api/stories/:id/approval, spread (${spread.rows.length} stories)`,
+      method: 'POST',
+      paths: spread.rows.map((r) => approval(r.id)),
+      token: 'bench-editor-token',
+      target: true,
+    },
+    {
+      name: 'POST /api/stories/:id/approval, one story (contention)',
+      method: 'POST',
+      paths: [approval(story)],
+      token: 'bench-editor-token',
+      target: false,
+    },
   ];
 }
 
 interface Load {
   route: string;
   capture: 'off' | 'on';
+  /** Latencies in ms, from microsecond samples. */
   p50: number;
   p99: number;
   rps: number;
+  /** 2xx responses recorded in the histogram. */
   requests: number;
   failed: number;
 }
 
+const PERCENTILE = 99;
+
+/** Requests at or above the p-th percentile of n: what that percentile rests on. */
+const tailCount = (n: number, p: number) => Math.ceil(n * (1 - p / 100));
+
 async function load(api: RunningApi, route: Route, capture: Load['capture']): Promise<Load> {
-  const result = await autocannon({
-    url: api.url + route.path,
+  // Microseconds, up to a minute; 3 significant digits (1 µs at 1 ms, 10 µs at 10 ms).
+  const latencies = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  let connection = 0;
+  const options: autocannon.Options = {
+    url: api.url + route.paths[0],
     method: route.method,
     connections: Number(args.connections),
     duration: Number(args.seconds),
     headers: route.token ? { authorization: `Bearer ${route.token}` } : {},
+    setupClient: (client) => {
+      const path = route.paths[connection++ % route.paths.length]!;
+      client.setRequest({ method: route.method, path, headers: route.token ? { authorization: `Bearer ${route.token}` } : {} });
+    },
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (err, done) => (err ? reject(err as Error) : resolve(done)));
+    // responseTime is autocannon's process.hrtime measure in fractional ms; its own histogram truncates it.
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.recordValue(Math.max(1, Math.round(responseTime * 1000)));
+    });
   });
+  const summary = {
+    p50: latencies.getValueAtPercentile(50) / 1000,
+    p99: latencies.getValueAtPercentile(PERCENTILE) / 1000,
+    requests: latencies.totalCount,
+  };
+  latencies.destroy();
   return {
     route: route.name,
     capture,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    ...summary,
     rps: result.requests.average,
-    requests: result.requests.total,
     failed: result.non2xx + result.errors + result.timeouts,
   };
 }
@@ -108,16 +179,16 @@ const pct = (on: number, off: number) => `${on >= off ? '+' : ''}${fixed(((on - 
 function report(results: Load[], routes: Route[]): void {
   const rows = routes.map((route) => {
     const of = (capture: Load['capture']) => results.filter((r) => r.route === route.name && r.capture === capture);
-    const m = (capture: Load['capture'], field: 'p50' | 'p99' | 'rps') => median(of(capture).map((r) => r[field]));
+    const m = (capture: Load['capture'], field: 'p50' | 'p99' | 'rps' | 'requests') => median(of(capture).map((r) => r[field]));
     const failed = results.filter((r) => r.route === route.name).reduce((n, r) => n + r.failed, 0);
     return {
-      route: route.name,
+      route,
       cells: [
         route.name,
-        fixed(m('off', 'p50'), 1),
-        fixed(m('on', 'p50'), 1),
-        fixed(m('off', 'p99'), 1),
-        fixed(m('on', 'p99'), 1),
+        fixed(m('off', 'p50'), 2),
+        fixed(m('on', 'p50'), 2),
+        fixed(m('off', 'p99'), 2),
+        fixed(m('on', 'p99'), 2),
         pct(m('on', 'p99'), m('off', 'p99')),
         fixed(m('off', 'rps'), 0),
         fixed(m('on', 'rps'), 0),
@@ -125,6 +196,7 @@ function report(results: Load[], routes: Route[]): void {
         String(failed),
       ],
       p99: { off: m('off', 'p99'), on: m('on', 'p99') },
+      tail: { off: tailCount(m('off', 'requests'), PERCENTILE), on: tailCount(m('on', 'requests'), PERCENTILE) },
     };
   });
   process.stdout.write(
@@ -133,17 +205,29 @@ function report(results: Load[], routes: Route[]): void {
       rows.map((r) => r.cells),
     ),
   );
+  process.stdout.write(
+    `\nLatencies from microsecond samples. Each block's p99 rests on its slowest 1 % of requests; ` +
+      `median per block (off / on): ${rows.map((r) => `${r.route.name} ${r.tail.off} / ${r.tail.on}`).join('; ')}.\n`,
+  );
   process.stdout.write('\nEvery block (the medians above are over these):\n\n');
   process.stdout.write(
     markdownTable(
-      ['route', 'capture', 'p50 ms', 'p99 ms', 'req/s', 'requests'],
-      results.map((r) => [r.route, r.capture, fixed(r.p50, 1), fixed(r.p99, 1), fixed(r.rps, 0), String(r.requests)]),
+      ['route', 'capture', 'p50 ms', 'p99 ms', 'req/s', 'requests', 'requests ≥ p99'],
+      results.map((r) => [
+        r.route,
+        r.capture,
+        fixed(r.p50, 3),
+        fixed(r.p99, 3),
+        fixed(r.rps, 0),
+        String(r.requests),
+        String(tailCount(r.requests, PERCENTILE)),
+      ]),
     ),
   );
-  const writes = rows.filter((r) => r.route.startsWith('POST'));
-  const worst = Math.max(...writes.map((r) => (r.p99.on - r.p99.off) / r.p99.off));
+  const counted = rows.filter((r) => r.route.target);
+  const worst = Math.max(...counted.map((r) => (r.p99.on - r.p99.off) / r.p99.off));
   process.stdout.write(
-    `\nTarget: capture adds <= 10 % to p99 on the write routes: worst ${pct(1 + worst, 1)} -> ${worst <= 0.1 ? 'MET' : 'NOT MET'}\n` +
+    `\nTarget: capture adds <= 10 % to p99 on the write routes (the contention case not counted): worst ${pct(1 + worst, 1)} -> ${worst <= 0.1 ? 'MET' : 'NOT MET'}\n` +
       `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
   );
 }
@@ -152,7 +236,7 @@ async function main(): Promise<void> {
   await withBenchDatabases(2, Number(args.connections) + 4, async ([off, on]) => {
     printMachine(await describeMachine(off!.pool));
     process.stdout.write(
-      `API load: autocannon, ${args.connections} connections, ${args.seconds} s per route and block, ${args.blocks} blocks; ` +
+      `API load: autocannon, ${args.connections} connections, latency per response in µs (HDR histogram), ${args.seconds} s per route and block, ${args.blocks} blocks; ` +
         `sample scale ${args.scale}; target: none (no relay runs, nothing calls Convex)\n\n`,
     );
     for (const db of [off!, on!]) {
@@ -164,7 +248,7 @@ async function main(): Promise<void> {
       startApiStack({ tool: DEFAULT_TOOL_SCHEMA, pool: db.pool, application: storySite, tokens: TOKENS, logger: silentLogger, port: 0, host: '127.0.0.1' });
     const apis = { off: await start(off!), on: await start(on!) };
     try {
-      const routes = await chooseRoutes(off!);
+      const routes = await chooseRoutes(off!, Number(args.connections));
       const results: Load[] = [];
       for (let block = 0; block < Number(args.blocks); block++) {
         const order: Array<Load['capture']> = block % 2 === 0 ? ['off', 'on'] : ['on', 'off'];

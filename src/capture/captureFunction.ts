@@ -35,7 +35,17 @@ export interface CaptureFunctionSpec {
   virtualColumns: readonly string[];
   /** Columns left out of an update's image when unchanged (the table's companion content). */
   heavyColumns: readonly string[];
+  /**
+   * The table has the `BEFORE UPDATE OF <heavy columns>` statement trigger that
+   * marks the transaction (migration 0021): until an update of this
+   * transaction lists a heavy column, the heavy columns are known unchanged
+   * and are not compared (captureSpec says when this is safe).
+   */
+  heavyListedMark: boolean;
 }
+
+/** The transaction mark set by `capture_heavy_listed` (migration 0021). */
+export const HEAVY_LISTED_SETTING = 'tandem.heavy_listed';
 
 const MAX_IDENTIFIER_BYTES = 63;
 
@@ -91,10 +101,22 @@ function unchangedHeavyBlock(spec: CaptureFunctionSpec, newKey: string): string 
   const fields = (record: string) =>
     spec.heavyColumns.map((c) => `${record}.${pg.escapeIdentifier(c)}`);
   const clear = [...fields('NEW'), ...fields('OLD')].map((f) => `${f} := NULL;`).join(' ');
-  return `
+  const same = `ROW(${fields('NEW').join(', ')})::record *= ROW(${fields('OLD').join(', ')})::record`;
+  // CASE, not OR: the comparison (which reads both values out of TOAST) must not run without the mark.
+  // Parenthesized: PL/pgSQL ends an IF condition at the first THEN outside parentheses.
+  const unchanged = spec.heavyListedMark
+    ? `(CASE WHEN current_setting('${HEAVY_LISTED_SETTING}', true) = 'on' THEN ${same} ELSE true END)`
+    : same;
+  const why = spec.heavyListedMark
+    ? `
+  -- No update of this transaction has listed a heavy column yet (the statement
+  -- trigger of migration 0021 would have set the mark), so they are unchanged;
+  -- otherwise compare their binary images (json has no "="; two NULLs are equal).`
+    : `
   -- Binary image equality of the two records: works for json (no "=") and treats
-  -- two NULLs as equal. (Without ::record, *= would compare column by column.)
-  IF ROW(${fields('NEW').join(', ')})::record *= ROW(${fields('OLD').join(', ')})::record THEN
+  -- two NULLs as equal. (Without ::record, *= would compare column by column.)`;
+  return `${why}
+  IF ${unchanged} THEN
     ${clear}
     IF NEW *= OLD THEN
       RETURN NULL;

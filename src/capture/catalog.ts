@@ -31,6 +31,22 @@ export function captureTriggerName(tool: ToolSchema): string {
   return toolScopedName(tool, 'tandem_capture');
 }
 
+/** The `BEFORE UPDATE OF <heavy columns>` statement trigger that marks the transaction (migration 0021). */
+export function heavyListedTriggerName(tool: ToolSchema): string {
+  return toolScopedName(tool, 'tandem_capture_heavy');
+}
+
+/** The heavy-listed statement trigger as the catalog has it. */
+export interface HeavyListedTrigger {
+  enabled: string;
+  /** Schema-qualified function name, unquoted. */
+  functionName: string;
+  /** pg_trigger.tgtype: 18 is BEFORE UPDATE, per statement. */
+  type: number;
+  /** The UPDATE OF columns, sorted. */
+  columns: string[];
+}
+
 /** A capture trigger's state (its function's name and source among it), as the catalog reader gives it. */
 export type CaptureTrigger = RelationTrigger;
 
@@ -55,8 +71,60 @@ export interface TableCatalog {
   textColumns: string[];
   /** The subset of textColumns that are arrays. */
   textArrayColumns: string[];
+  /** Generated columns (stored or virtual). */
+  generatedColumns: string[];
+  /** The table inherits from another (a statement on the parent fires no statement trigger of the child). */
+  inherits: boolean;
+  /** BEFORE UPDATE row triggers, enabled or not, other than freeze's: they can change a column the UPDATE does not list. */
+  beforeUpdateRowTriggers: string[];
   trigger: CaptureTrigger | null;
+  heavyListedTrigger: HeavyListedTrigger | null;
 }
+
+interface UpdateFactsRow {
+  table: string;
+  inherits: boolean;
+  before_update_row_triggers: string[];
+  mark_enabled: string | null;
+  mark_function: string | null;
+  mark_type: number | null;
+  mark_columns: string[] | null;
+}
+
+/** What decides whether (and how) the heavy-listed statement trigger can stand in for comparing heavy columns. */
+async function readUpdateFacts(
+  db: Queryable,
+  schema: string,
+  tables: readonly string[],
+  tool: ToolSchema,
+): Promise<Map<string, UpdateFactsRow>> {
+  const { rows } = await db.query<UpdateFactsRow>(
+    `SELECT c.relname AS table,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS inherits,
+            ARRAY(SELECT tr.tgname::text FROM pg_catalog.pg_trigger tr
+                    JOIN pg_catalog.pg_proc p ON p.oid = tr.tgfoid
+                    JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+                   WHERE tr.tgrelid = c.oid AND NOT tr.tgisinternal
+                     AND tr.tgtype::int & 19 = 19 -- ROW (1) | BEFORE (2) | UPDATE (16)
+                     -- Freeze's trigger only refuses the write; it never changes a column.
+                     AND NOT (pn.nspname = $3 AND p.proname = 'reject_frozen_write')
+                   ORDER BY 1) AS before_update_row_triggers,
+            m.tgenabled::text AS mark_enabled, mp.nspname || '.' || mf.proname AS mark_function,
+            m.tgtype::int AS mark_type,
+            (SELECT array_agg(a.attname::text ORDER BY a.attname)
+               FROM unnest(m.tgattr::int2[]) AS k(attnum)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum) AS mark_columns
+       FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_catalog.pg_trigger m ON m.tgrelid = c.oid AND m.tgname = $4 AND NOT m.tgisinternal
+       LEFT JOIN pg_catalog.pg_proc mf ON mf.oid = m.tgfoid
+       LEFT JOIN pg_catalog.pg_namespace mp ON mp.oid = mf.pronamespace
+      WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+    [schema, tables, tool.name, heavyListedTriggerName(tool)],
+  );
+  return new Map(rows.map((r) => [r.table, r]));
+}
+
 
 function travelsAsText(column: CatalogColumn): boolean {
   return carriedAsText(columnTypeOf(column.baseType, column.enumValues !== null));
@@ -78,6 +146,7 @@ export async function readTableCatalog(
   // so capture types a column exactly as the mapping does (domains over
   // domains included).
   const catalog = await readCatalog(db, options.schema);
+  const updates = await readUpdateFacts(db, options.schema, tables, options.tool);
   return new Map(
     relations.map((r) => {
       const table = catalogTable(catalog, r.name);
@@ -85,6 +154,7 @@ export async function readTableCatalog(
       const keyColumns = [...(options.keys?.[r.name] ?? table?.primaryKey?.columns ?? [])];
       const keyFacts = keyColumns.map((k) => stored.find((c) => c.name === k));
       const text = stored.filter(travelsAsText);
+      const update = updates.get(r.name);
       return [
         r.name,
         {
@@ -99,7 +169,18 @@ export async function readTableCatalog(
           domainColumns: stored.filter((c) => c.domain !== null).map((c) => c.name),
           textColumns: text.map((c) => c.name),
           textArrayColumns: text.filter((c) => c.isArray).map((c) => c.name),
+          generatedColumns: (table?.columns ?? []).filter((c) => c.generated).map((c) => c.name),
+          inherits: update?.inherits ?? false,
+          beforeUpdateRowTriggers: update?.before_update_row_triggers ?? [],
           trigger: r.trigger,
+          heavyListedTrigger: update?.mark_enabled
+            ? {
+                enabled: update.mark_enabled,
+                functionName: update.mark_function ?? '',
+                type: update.mark_type ?? 0,
+                columns: update.mark_columns ?? [],
+              }
+            : null,
         },
       ];
     }),
@@ -125,6 +206,12 @@ export function captureSpec(
   heavyColumns: readonly string[],
 ): CaptureFunctionSpec {
   const scalarText = catalog.textColumns.filter((c) => !catalog.textArrayColumns.includes(c));
+  const heavy = heavyColumns.filter(
+    (c) =>
+      catalog.columns.includes(c) &&
+      !catalog.keyColumns.includes(c) &&
+      !catalog.domainColumns.includes(c),
+  );
   return {
     tool,
     table: catalog.table,
@@ -133,23 +220,56 @@ export function captureSpec(
     textColumns: scalarText,
     textArrayColumns: catalog.textArrayColumns,
     virtualColumns: catalog.virtualColumns,
-    heavyColumns: heavyColumns.filter(
-      (c) =>
-        catalog.columns.includes(c) &&
-        !catalog.keyColumns.includes(c) &&
-        !catalog.domainColumns.includes(c),
-    ),
+    heavyColumns: heavy,
+    heavyListedMark: heavyListedMarkApplies(catalog, heavy),
   };
+}
+
+/**
+ * Whether "no UPDATE of this transaction listed a heavy column" proves the
+ * heavy columns unchanged. Not when a BEFORE UPDATE row trigger could change
+ * one without its being listed; not for a partitioned table, a partition or
+ * an inheritance child, whose rows an UPDATE of another table (the parent or
+ * a partition) can change without firing this table's statement trigger; not
+ * for a generated heavy column. Those tables keep comparing every update.
+ */
+function heavyListedMarkApplies(catalog: TableCatalog, heavy: readonly string[]): boolean {
+  return (
+    heavy.length > 0 &&
+    catalog.relkind === 'r' &&
+    catalog.partitionOf === null &&
+    !catalog.inherits &&
+    catalog.beforeUpdateRowTriggers.length === 0 &&
+    !heavy.some((c) => catalog.generatedColumns.includes(c))
+  );
+}
+
+/** pg_trigger.tgtype of a BEFORE UPDATE statement trigger: BEFORE (2) | UPDATE (16). */
+const BEFORE_UPDATE_STATEMENT = 18;
+
+/** The heavy-listed trigger is there, enabled and marking updates of exactly the heavy columns, when the spec needs it; absent otherwise. */
+function heavyListedTriggerIsCurrent(catalog: TableCatalog, spec: CaptureFunctionSpec): boolean {
+  const mark = catalog.heavyListedTrigger;
+  if (!spec.heavyListedMark) return mark === null;
+  return (
+    mark !== null &&
+    (mark.enabled === 'O' || mark.enabled === 'A') &&
+    mark.functionName === `${spec.tool.name}.capture_heavy_listed` &&
+    mark.type === BEFORE_UPDATE_STATEMENT &&
+    [...mark.columns].sort().join('\0') === [...spec.heavyColumns].sort().join('\0')
+  );
 }
 
 /** True when the trigger calls this table's generated function with the source the catalog now calls for. */
 export function triggerIsCurrent(catalog: TableCatalog, tool: ToolSchema, heavyColumns: readonly string[]): boolean {
   const trigger = catalog.trigger;
+  const spec = captureSpec(catalog, tool, heavyColumns);
   return (
     trigger !== null &&
     trigger.functionName === `${tool.name}.${captureFunctionName(catalog.table)}` &&
     trigger.args.length === 0 &&
-    trigger.functionSource === captureFunctionBody(captureSpec(catalog, tool, heavyColumns))
+    trigger.functionSource === captureFunctionBody(spec) &&
+    heavyListedTriggerIsCurrent(catalog, spec)
   );
 }
 

@@ -20,6 +20,7 @@ import { createCaptureFunctionSql, qualifiedCaptureFunction } from './captureFun
 import {
   captureTriggerName,
   captureSpec,
+  heavyListedTriggerName,
   readTableCatalog,
   triggerIsCurrent,
   type TableCatalog,
@@ -122,12 +123,21 @@ async function createTrigger(
   heavy: readonly string[],
 ): Promise<void> {
   const table = qualifiedTable({ schema, name: catalog.table });
-  await tx.query(createCaptureFunctionSql(captureSpec(catalog, tool, heavy)));
+  const spec = captureSpec(catalog, tool, heavy);
+  await tx.query(createCaptureFunctionSql(spec));
   await tx.query(`DROP TRIGGER IF EXISTS ${captureTriggerName(tool)} ON ${table}`);
+  await tx.query(`DROP TRIGGER IF EXISTS ${heavyListedTriggerName(tool)} ON ${table}`);
   await tx.query(
     `CREATE TRIGGER ${captureTriggerName(tool)} AFTER INSERT OR UPDATE OR DELETE ON ${table}
        FOR EACH ROW EXECUTE FUNCTION ${qualifiedCaptureFunction(tool, catalog.table)}()`,
   );
+  // Created in the same transaction as the function that relies on it: never one without the other.
+  if (spec.heavyListedMark)
+    await tx.query(
+      `CREATE TRIGGER ${heavyListedTriggerName(tool)}
+         BEFORE UPDATE OF ${spec.heavyColumns.map((c) => pg.escapeIdentifier(c)).join(', ')} ON ${table}
+         FOR EACH STATEMENT EXECUTE FUNCTION ${tool.sql}.capture_heavy_listed()`,
+    );
 }
 
 async function recordInstalled(

@@ -11,7 +11,12 @@ import { withRetriedTransaction, type Queryable } from '../postgres/database.js'
 import { requireSchema } from '../postgres/migrate.js';
 import { recordAudit } from './audit.js';
 import { qualifiedCaptureFunction } from './captureFunction.js';
-import { captureTriggerName, readTableCatalog, tablesWithCaptureTrigger } from './catalog.js';
+import {
+  captureTriggerName,
+  heavyListedTriggerName,
+  readTableCatalog,
+  tablesWithCaptureTrigger,
+} from './catalog.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, setLockTimeout, type CaptureOptions } from './install.js';
 import type { ToolSchema } from '../core/toolSchema.js';
 
@@ -82,10 +87,10 @@ export async function uninstallCaptureIn(
       results.push({ table: name, action: 'absent' });
       continue;
     }
-    if (trigger)
-      await tx.query(
-        `DROP TRIGGER ${captureTriggerName(tool)} ON ${qualifiedTable({ schema: options.schema, name })}`,
-      );
+    const table = qualifiedTable({ schema: options.schema, name });
+    if (trigger) await tx.query(`DROP TRIGGER ${captureTriggerName(tool)} ON ${table}`);
+    if (catalogs.get(name)?.heavyListedTrigger)
+      await tx.query(`DROP TRIGGER ${heavyListedTriggerName(tool)} ON ${table}`);
     // The table's generated function (tables installed by an older Tandem have none).
     await tx.query(`DROP FUNCTION IF EXISTS ${qualifiedCaptureFunction(tool, name)}()`);
     await tx.query(`DELETE FROM ${tool.sql}.captured_table WHERE table_name = $1`, [name]);

@@ -4,7 +4,7 @@
  * image when the update did not change them, and names them in `unchanged`.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { captureFunctionName, captureStatus, installCapture } from '../../src/capture/index.js';
+import { captureFunctionName, captureStatus, installCapture, uninstallCapture } from '../../src/capture/index.js';
 import { findTable, type MirrorConfig } from '../../src/mapping/index.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { outboxEvents, prepareCaptureDatabase, resetCapture } from './captureFixture.js';
@@ -12,6 +12,26 @@ import { STORY_SITE_TABLES, storySiteCapture } from '../support/storySiteMirror.
 import { DEFAULT_TOOL_SCHEMA } from '../../src/core/toolSchema.js';
 
 const backends = await availableBackends();
+
+/** A mirror of one public table `name` (int key `id`, the other columns text) whose `heavy` columns are companion content. */
+function oneTableMirror(name: string, columns: Array<{ name: string; nullable: boolean }>, heavy: string[]): MirrorConfig {
+  return {
+    schema: 'public',
+    tables: [
+      {
+        schema: 'public',
+        name,
+        columns: [
+          { name: 'id', type: 'int4', nullable: false },
+          ...columns.map((c) => ({ ...c, type: 'text' as const })),
+        ],
+        primaryKey: ['id'],
+        foreignKeys: [],
+        heavy: { table: `${name}_content`, columns: heavy },
+      },
+    ],
+  };
+}
 
 describe.each(backends)('capture of heavy columns [%s]', (backend) => {
   let db: TestDatabase;
@@ -120,25 +140,15 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
     );
     await sql(`TRUNCATE capture_dom`);
     await sql(`INSERT INTO capture_dom VALUES (1, 'a', 'long body', 'long note')`);
-    const heavy = { table: 'capture_dom_content', columns: ['body', 'note'] };
-    const mirror: MirrorConfig = {
-      schema: 'public',
-      tables: [
-        {
-          schema: 'public',
-          name: 'capture_dom',
-          columns: [
-            { name: 'id', type: 'int4', nullable: false },
-            { name: 'name', type: 'text', nullable: true },
-            { name: 'body', type: 'text', nullable: false },
-            { name: 'note', type: 'text', nullable: true },
-          ],
-          primaryKey: ['id'],
-          foreignKeys: [],
-          heavy,
-        },
+    const mirror = oneTableMirror(
+      'capture_dom',
+      [
+        { name: 'name', nullable: true },
+        { name: 'body', nullable: false },
+        { name: 'note', nullable: true },
       ],
-    };
+      ['body', 'note'],
+    );
     await installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_dom'], mirror });
     await sql(`UPDATE capture_dom SET name = 'b' WHERE id = 1`);
     const [event] = await outboxEvents(db.pool);
@@ -175,5 +185,101 @@ describe.each(backends)('capture of heavy columns [%s]', (backend) => {
       captureFunctionName('story'),
     ]);
     expect(fn.rows[0].n).toBe(1);
+  });
+
+  describe('the heavy-listed mark (migration 0021): heavy columns are compared only once an update lists one', () => {
+    const inOneTransaction = async (statements: string[]) => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const marks: Array<string | null> = [];
+        for (const statement of statements) {
+          await client.query(statement);
+          const { rows } = await client.query(`SELECT current_setting('tandem.heavy_listed', true) AS mark`);
+          marks.push(rows[0].mark || null);
+        }
+        await client.query('COMMIT');
+        return marks;
+      } finally {
+        client.release();
+      }
+    };
+
+    it('installs a BEFORE UPDATE OF text, json statement trigger on story; the mark is set by the first update listing one', async () => {
+      const trigger = await sql(
+        `SELECT tgtype::int AS type, (SELECT array_agg(attname::text ORDER BY attname) FROM pg_attribute
+                 WHERE attrelid = tgrelid AND attnum = ANY (tgattr::int2[])) AS columns
+           FROM pg_trigger WHERE tgrelid = 'story'::regclass AND tgname = 'tandem_capture_heavy'`,
+      );
+      expect(trigger.rows).toEqual([{ type: 18, columns: ['json', 'text'] }]);
+      const marks = await inOneTransaction([
+        `UPDATE story SET name = 'a' WHERE id = 1`,
+        `UPDATE story SET text = 'changed' WHERE id = 2`,
+        `UPDATE story SET name = 'b' WHERE id = 3`,
+        `INSERT INTO story (id, duo_id, set_id, set_index, course_id, text, json) VALUES (4, 'd', 1, 4, 1, 'x', '{}')
+           ON CONFLICT (id) DO UPDATE SET json = excluded.json`,
+      ]);
+      expect(marks).toEqual([null, 'on', 'on', 'on']);
+      expect(await storyEvents()).toEqual([
+        { op: 'update', key: '1', unchanged: ['text', 'json'], heavy: { text: undefined, json: undefined }, name: 'a' },
+        { op: 'update', key: '2', unchanged: null, heavy: { text: 'changed', json: { n: 2 } }, name: 'Story 2' },
+        { op: 'update', key: '3', unchanged: ['text', 'json'], heavy: { text: undefined, json: undefined }, name: 'b' },
+        { op: 'update', key: '4', unchanged: null, heavy: { text: 'text 4', json: {} }, name: 'Story 4' },
+      ]);
+    });
+
+    it('a heavy column changed by MERGE is carried', async () => {
+      await sql(`MERGE INTO story s USING (VALUES (5, 'merged')) v(id, t) ON s.id = v.id
+                 WHEN MATCHED THEN UPDATE SET text = v.t`);
+      expect(await storyEvents()).toEqual([
+        { op: 'update', key: '5', unchanged: null, heavy: { text: 'merged', json: { n: 5 } }, name: 'Story 5' },
+      ]);
+    });
+
+    it('a table with a BEFORE UPDATE row trigger keeps comparing: a heavy column that trigger changes is carried', async () => {
+      await sql(`DROP TABLE IF EXISTS capture_stamped`);
+      await sql(`CREATE TABLE capture_stamped (id int PRIMARY KEY, name text, body text)`);
+      await sql(`CREATE OR REPLACE FUNCTION capture_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN NEW.body := NEW.body || ' (renamed ' || NEW.name || ')'; RETURN NEW; END $$`);
+      await sql(`CREATE TRIGGER stamp BEFORE UPDATE ON capture_stamped FOR EACH ROW EXECUTE FUNCTION capture_stamp()`);
+      await sql(`INSERT INTO capture_stamped VALUES (1, 'a', 'body')`);
+      const mirror = oneTableMirror('capture_stamped', [{ name: 'name', nullable: true }, { name: 'body', nullable: true }], ['body']);
+      await installCapture(db.pool, { ...storySiteCapture(), tables: ['capture_stamped'], mirror });
+      const marks = await sql(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'capture_stamped'::regclass AND tgname = 'tandem_capture_heavy'`);
+      expect(marks.rows[0].n).toBe(0);
+      await sql(`UPDATE capture_stamped SET name = 'b' WHERE id = 1`);
+      const events = await outboxEvents(db.pool);
+      expect(events.map((e) => ({ unchanged: e.unchanged ?? null, row: e.row }))).toEqual([
+        { unchanged: null, row: { id: 1, name: 'b', body: 'body (renamed b)' } },
+      ]);
+    });
+
+    it('is stale when the mark trigger is gone or a BEFORE UPDATE row trigger appears; installing again fixes either, uninstalling drops it', async () => {
+      const state = async () =>
+        (await captureStatus(db.pool, DEFAULT_TOOL_SCHEMA, STORY_SITE_TABLES)).find((s) => s.table === 'story')!.state;
+      const markTriggers = async () =>
+        (await sql(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'story'::regclass AND tgname = 'tandem_capture_heavy'`)).rows[0].n;
+      expect(await state()).toBe('enabled');
+      await sql(`DROP TRIGGER tandem_capture_heavy ON story`);
+      expect(await state()).toBe('stale');
+      expect((await installCapture(db.pool, { ...storySiteCapture(), tables: ['story'] }))[0]!.action).toBe('updated');
+      expect(await state()).toBe('enabled');
+      expect(await markTriggers()).toBe(1);
+
+      await sql(`CREATE OR REPLACE FUNCTION capture_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
+      await sql(`CREATE TRIGGER touch BEFORE UPDATE ON story FOR EACH ROW EXECUTE FUNCTION capture_touch()`);
+      try {
+        expect(await state()).toBe('stale');
+        await installCapture(db.pool, { ...storySiteCapture(), tables: ['story'] });
+        expect(await state()).toBe('enabled');
+        expect(await markTriggers()).toBe(0);
+      } finally {
+        await sql(`DROP TRIGGER touch ON story`);
+      }
+      await installCapture(db.pool, { ...storySiteCapture(), tables: ['story'] });
+      expect(await markTriggers()).toBe(1);
+      await uninstallCapture(db.pool, { tool: DEFAULT_TOOL_SCHEMA, schema: 'public', tables: ['story'] });
+      expect(await markTriggers()).toBe(0);
+    });
   });
 });

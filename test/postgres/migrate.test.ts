@@ -35,6 +35,7 @@ const EXPECTED = [
   { version: 18, name: 'frozen_write_refusals' },
   { version: 19, name: 'relay_claim_functions' },
   { version: 20, name: 'reverse_sync_dead_letter_text' },
+  { version: 21, name: 'capture_heavy_listed' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -98,8 +99,8 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    // Undo the latest migration (0020, reverse_sync_dead_letter_text): its column (the functions it replaced stay).
-    await db.pool.query('ALTER TABLE tandem.reverse_sync_dead_letter DROP COLUMN doc_text');
+    // Undo the latest migration (0021, capture_heavy_listed): its function.
+    await db.pool.query('DROP FUNCTION tandem.capture_heavy_listed()');
     expect(await schemaStatus(db.pool, DEFAULT_TOOL_SCHEMA)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -109,13 +110,10 @@ describe.each(backends)('migrate [%s]', (backend) => {
     );
     expect(await migrate(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([LATEST]);
     const { rows } = await db.pool.query(
-      `SELECT column_name FROM information_schema.columns
-        WHERE table_schema = 'tandem' AND table_name = 'reverse_sync_dead_letter' ORDER BY ordinal_position`,
+      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'tandem' AND p.proname = 'capture_heavy_listed'`,
     );
-    expect(rows.map((r) => r.column_name)).toEqual([
-      'id', 'seq', 'table_name', 'key', 'op', 'version', 'doc', 'reason', 'column_name', 'attempts', 'dead_at',
-      'resolved_at', 'resolution', 'doc_text',
-    ]);
+    expect(rows).toEqual([{ proname: 'capture_heavy_listed' }]);
   });
 
   it('refuses a database migrated by a newer Tandem', async () => {
