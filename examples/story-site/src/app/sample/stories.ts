@@ -105,10 +105,10 @@ export async function insertStories(
   });
   // Approvals reference stories: each story batch is flushed before the approvals queued for it.
   // A quarter megabyte of story bodies per INSERT, not 8 MB: on embedded
-  // PGlite every byte of one statement is held several times at once (the
-  // wire buffers, the bind parameters inside the WebAssembly memory, which
-  // never shrinks), which took the demo's peak RSS past 300 MB
-  // (BENCHMARKS.md, CLI memory); a few more round trips cost little.
+  // PGlite, Postgres handling one 5 MB INSERT touched 46 MiB more of its
+  // WebAssembly memory, which stays resident for the life of the process and
+  // took the demo's peak RSS past 300 MB (BENCHMARKS.md, CLI memory); a few
+  // more round trips cost little.
   const stories = new BatchInsert(db, 'story', STORY_COLUMNS, {
     maxRows: 100,
     maxBytes: STORY_BATCH_BYTES,
