@@ -179,6 +179,23 @@ describe.each(backends)('tandem sample [%s]', (backend) => {
     expect(await tableHashes(second.pool)).toEqual(firstHashes);
   });
 
+  it('inserts stories a quarter megabyte at a time, the same rows as in one batch', async () => {
+    // One large INSERT leaves embedded PGlite's WebAssembly memory larger for good (BENCHMARKS.md, CLI memory).
+    const storyStatements: number[] = [];
+    const recording: Queryable = {
+      query: ((sql: string, params?: unknown[]) => {
+        if (sql.startsWith('INSERT INTO "story" '))
+          storyStatements.push((params ?? []).reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : 0), 0));
+        return second.pool.query(sql, params);
+      }) as Queryable['query'],
+    };
+    await generateSample(recording, { scale: 0.01, seed: 1, force: true, referenceDate: REFERENCE });
+    expect(await tableHashes(second.pool)).toEqual(firstHashes);
+    // A batch is flushed once it reaches the bound, so it holds at most one story past it (text 50 KB, JSON ≤ 400 KB).
+    expect(Math.max(...storyStatements)).toBeLessThanOrEqual(256 * 1024 + 500_000);
+    expect(storyStatements.length).toBeGreaterThan(1);
+  });
+
   it('satisfies every invariant', async () => {
     expect(await checkInvariantsPostgres(first.pool)).toEqual([]);
   });

@@ -37,6 +37,9 @@ const STORY_COLUMNS = [
   'todo_count',
 ];
 
+/** Estimated story payload per INSERT (see insertStories). */
+export const STORY_BATCH_BYTES = 256 * 1024;
+
 /** Hands out exactly `total` approvals over `stories` stories, at most `max` each. */
 class ApprovalBudget {
   private remaining: number;
@@ -101,9 +104,14 @@ export async function insertStories(
     onFlush: (n) => progress('story_approval', n),
   });
   // Approvals reference stories: each story batch is flushed before the approvals queued for it.
+  // A quarter megabyte of story bodies per INSERT, not 8 MB: on embedded
+  // PGlite, Postgres handling one 5 MB INSERT touched 46 MiB more of its
+  // WebAssembly memory, which stays resident for the life of the process and
+  // took the demo's peak RSS past 300 MB (BENCHMARKS.md, CLI memory); a few
+  // more round trips cost little.
   const stories = new BatchInsert(db, 'story', STORY_COLUMNS, {
     maxRows: 100,
-    maxBytes: 8 * 1024 * 1024,
+    maxBytes: STORY_BATCH_BYTES,
     onFlush: (n) => progress('story', n),
   });
   let storyId = 0;
