@@ -14,7 +14,7 @@ import type { ReadFlags } from '../cutover/readFlags.js';
 import type { ReaderOptions } from '../cutover/reader.js';
 import type { ConvexMutations } from '../writeCutover/convexWrites.js';
 import type { WriteCutoverMetrics } from '../writeCutover/metrics.js';
-import type { WriteStageSource } from '../writeCutover/index.js';
+import type { WritePath, WriteStageSource } from '../writeCutover/index.js';
 import type { ApiApplication } from '../http/server.js';
 import type { Logger } from '../log.js';
 import type { Queryable } from '../postgres/database.js';
@@ -109,6 +109,14 @@ export interface DemoTrafficResult {
 /** What the application's Convex write paths need before a write group's writer becomes Convex. */
 export interface WriteCutoverPreparation {
   /**
+   * The application's write paths with the tables each one writes in its
+   * transaction: the write groups `tandem demo --to-the-end` derives take
+   * them with the outbox's transactions, so a path the demo's traffic did
+   * not happen to run at its widest (a rename that copied no names) still
+   * joins its tables.
+   */
+  writePaths?: readonly WritePath[];
+  /**
    * Makes the Convex side ready to run the write paths of `tables` (for
    * example: ids reserved from the Postgres sequences, reference data the
    * mutations check against). Called by `tandem demo --to-the-end` before the
@@ -152,6 +160,9 @@ export function requireApplicationPlugin(value: unknown, where: string): Applica
   }
   if (p.writeCutover !== undefined && typeof (p.writeCutover as { prepare?: unknown } | null)?.prepare !== 'function')
     throw new ConfigError(where, 'writeCutover must have a prepare function');
+  const writePaths = (p.writeCutover as { writePaths?: unknown } | undefined)?.writePaths;
+  if (writePaths !== undefined && !Array.isArray(writePaths))
+    throw new ConfigError(where, 'writeCutover.writePaths must be a list of { name, tables, source }');
   if (p.sample !== undefined) {
     const s = p.sample as Record<string, unknown> | null;
     if (typeof s !== 'object' || s === null || typeof s.generate !== 'function' || typeof s.plannedCounts !== 'function' || typeof s.defaultSeed !== 'number')

@@ -49,6 +49,10 @@ async function compileTypeScript(file: string): Promise<string> {
     bundle: true,
     // Packages stay imports of the real modules (the `tandem` library among them).
     packages: 'external',
+    // Named too: in this repository tsconfig's `paths` map `tandem` to its sources, which esbuild
+    // would otherwise bundle, giving the module its own copies of the error classes, so the
+    // host's `instanceof` checks missed an application's NotFoundError (answered 500, not 404).
+    external: ['tandem', 'tandem/*'],
     platform: 'node',
     format: 'esm',
     target: 'node20',

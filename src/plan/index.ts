@@ -10,6 +10,7 @@ export {
   type SecondPassReference,
 } from './buildPlan.js';
 export { orderTables, stronglyConnected, type OrderEdge, type TableOrder } from './order.js';
+export { orderWriteGroups } from './groupOrder.js';
 export { assignPhases, PHASE_RANK, type PhaseKind, type TablePhase } from './phases.js';
 export {
   applyKeyOverrides,

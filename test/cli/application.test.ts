@@ -111,6 +111,13 @@ describe('commands that run an application, without the plug-in they need', () =
       code: 2,
       stderr: `tandem: ${file}: app (${path.join(dir, 'nameless.mjs')}): the plug-in has no name\n`,
     });
+    writeProject(dir, { app: './paths.mjs' }, {
+      'paths.mjs': "export default { name: 'paths', writeCutover: { prepare: async () => {}, writePaths: 'story' } };\n",
+    });
+    expect(await refused(['sample'], dir, env)).toEqual({
+      code: 2,
+      stderr: `tandem: ${file}: app (${path.join(dir, 'paths.mjs')}): writeCutover.writePaths must be a list of { name, tables, source }\n`,
+    });
     // A plug-in importing a package the project lacks (here `tandem` itself: nothing is installed in this folder).
     writeProject(dir, { app: './shop.mjs' }, { 'shop.mjs': SHOP_PLUGIN });
     const unresolved = await refused(['sample'], dir, env);

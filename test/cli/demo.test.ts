@@ -3,11 +3,14 @@
  * table is mirrored with zero drift and zero lag, the invariants hold in both
  * stores, and the raw-SQL writes show up as untracked. The demo (startDemo) is
  * the CLI's, not part of the public API, so its test is the tool's, with the
- * story site as the application it runs.
+ * story site as the application it runs. `--to-the-end` runs through the
+ * compiled CLI and is checked in the end state the demo's PGlite serves.
  */
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo, type DemoOptions, type RunningDemo } from '../../src/cli/demo/runDemo.js';
@@ -15,6 +18,10 @@ import { APP_TABLES, loadStorySiteConfig } from '../../examples/story-site/src/a
 import { requireApplication } from '../../src/application/loadApplication.js';
 import { silentLogger } from '../../src/log.js';
 import { ROLLBACK_POLICY, autoRollbackOnDeadLetter } from '../support/rollbackRulesServed.js';
+import { startTandemUntil } from '../support/cliRun.js';
+import { STORY_SITE_GROUP_ORDER } from '../support/storySiteTables.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The demo on the story site at a small scale, its plug-in loaded as the CLI loads it (named by the config). */
 async function startStorySiteDemo(home: string, output: string[], extra: Partial<DemoOptions> = {}): Promise<RunningDemo> {
@@ -100,54 +107,71 @@ describe('tandem demo [pglite]', () => {
   });
 });
 
+/*
+ * Through the compiled CLI, as `npm start -- --to-the-end` runs it. Once it
+ * serves, its PGlite (the wire-protocol URL it prints) holds the end state.
+ */
 describe('tandem demo --to-the-end [pglite]', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-demo-end-'));
-  let demo: RunningDemo | undefined;
+  let child: ChildProcess | undefined;
   afterAll(async () => {
-    await demo?.stop();
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+    }
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  it('takes the story_done group through write cutover, freeze and archive; the guard refuses the decommission', async () => {
-    const output: string[] = [];
-    // The guard scans the story site's own sources, as the CLI does by default.
-    const src = path.dirname((await loadStorySiteConfig()).app as string);
-    demo = await startStorySiteDemo(home, output, { toTheEnd: 'story_done', guardSources: [src] });
-    const end = demo.summary.toTheEnd!;
-    expect({ group: end.group, parityClean: end.parityClean, unexpected: end.unexpected }).toEqual({
-      group: 'story_done',
-      parityClean: true,
-      unexpected: [],
-    });
-    const client = new pg.Client({ connectionString: demo.summary.urls.postgres });
+  it('takes every write group, in dependency order, to Convex and every table to decommissioned, checked at each step', async () => {
+    const config = path.join(REPO, 'examples/story-site/tandem.config.json');
+    const started = startTandemUntil(
+      ['--config', config, 'demo', '--to-the-end', '--scale', '0.01', '--seed', '3', '--rounds', '1', '--port', '0', '--pg-port', '0', '--convex-port', '0'],
+      { cwd: REPO, env: { ...process.env, TANDEM_HOME: home, TANDEM_LOG_LEVEL: 'warn', TANDEM_CONFIG: '' } },
+      /Serving until Ctrl-C/,
+    );
+    child = started.child;
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+    await started.matched;
+    const groups = STORY_SITE_GROUP_ORDER;
+    expect(text).toContain(`write groups in dependency order: ${groups.join(' → ')}\n`);
+    // The demo prints each request answered otherwise than expected under its step.
+    expect(text.split('\n').filter((l) => /^ {2}(GET|PUT|POST|DELETE) /.test(l)), 'unexpected answers').toEqual([]);
+    // One line per step: reads, each group's writes, the round written in Convex, each group retired.
+    const steps = text.split('\n').filter((l) => /^\[\d+\] /.test(l));
+    expect(steps.map((l) => l.replace(/^\[(\d+)\] (.*?)( \(paused \d+ ms.*?\))?(: .*)?$/, '$1 $2'))).toEqual([
+      '1 reads of all 10 tables on Convex',
+      ...groups.map((g, i) => `${i + 2} writes of ${g} on Convex`),
+      `9 ${text.match(/^\[9\] (\d+) more requests/m)?.[1]} more requests (0 unexpected answers), every write made in Convex and kept in step in Postgres by reverse sync`,
+      ...groups.map((g, i) => `${i + 10} ${g} frozen, archived (restore verified) and retired`),
+    ]);
+    // Every check after every step: zero drift over what Postgres still keeps, invariants hold.
+    for (const line of steps)
+      expect(line, line).toMatch(/: (zero drift in \d+ table\(s\)|no table left in Postgres to compare); invariants hold in (Postgres and Convex|Convex)$/);
+    expect(steps.at(-1)).toMatch(/: no table left in Postgres to compare; invariants hold in Convex$/);
+    expect(text).toContain('10 of 10 tables decommissioned');
+    const url = text.match(/^Postgres: (\S+)$/m)![1]!;
+    const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const count = (await client.query(`SELECT count(*)::int AS n FROM story_done`)).rows[0].n as number;
-      expect(end.tables).toEqual([
-        {
-          table: 'story_done',
-          phase: 'archived',
-          archivedRows: count,
-          refused: expect.stringMatching(
-            /^story_done: cannot enter decommissioned: guard-clean \([1-9][0-9]* SQL reference\(s\) left, first at .*examples\/story-site\/src\/app\//,
-          ),
-        },
-      ]);
-      const state = await client.query(
-        `SELECT (SELECT phase FROM tandem.table_phase WHERE table_name = 'story_done') AS phase,
-                (SELECT stage FROM tandem.write_group WHERE name = 'story_done') AS writes,
-                (SELECT applied FROM tandem.reverse_sync_state)::int AS reverse_applied`,
+      const writes = await client.query(`SELECT name, stage FROM tandem.write_group ORDER BY name`);
+      expect(writes.rows).toEqual([...groups].sort().map((name) => ({ name, stage: 'convex' })));
+      const reads = await client.query(`SELECT table_name, stage FROM tandem.read_flag ORDER BY table_name`);
+      expect(reads.rows).toEqual([...APP_TABLES].sort().map((table_name) => ({ table_name, stage: 'convex' })));
+      const phases = await client.query(`SELECT table_name, phase FROM tandem.table_phase ORDER BY table_name`);
+      expect(phases.rows).toEqual([...APP_TABLES].sort().map((table_name) => ({ table_name, phase: 'decommissioned' })));
+      const retired = await client.query(
+        `SELECT table_schema, count(*)::int AS n FROM information_schema.tables
+          WHERE table_name = ANY($1) GROUP BY table_schema`,
+        [[...APP_TABLES]],
       );
-      // The round after the cutover wrote story_done in Convex; reverse sync brought those rows back.
-      expect(state.rows[0]).toMatchObject({ phase: 'archived', writes: 'convex' });
-      expect(state.rows[0].reverse_applied).toBeGreaterThan(0);
-      const frozen = await client.query(`INSERT INTO story_done (story_id, user_id, time) SELECT story_id, user_id, time FROM story_done LIMIT 1`).catch((e: { code?: string }) => e.code);
-      expect(frozen).toBe('TF001');
+      expect(retired.rows).toEqual([{ table_schema: 'tandem_retired', n: APP_TABLES.length }]);
+      // The round after the cutover wrote in Convex; reverse sync brought those rows back.
+      const reverse = await client.query(`SELECT applied::int AS n FROM tandem.reverse_sync_state`);
+      expect(reverse.rows[0].n).toBeGreaterThan(0);
     } finally {
       await client.end();
     }
-    const text = output.join('');
-    expect(text).toContain('== 8. The end of the plan for one write group');
-    expect(text).toMatch(/story_done: frozen \(final parity clean\), archived \d+ row\(s\) at .* \(restore verified\), decommission refused: /);
-  }, 240_000);
+  }, 420_000);
 });

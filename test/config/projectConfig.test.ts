@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadInvariantSuites } from '../../src/config/invariantSuites.js';
-import { findConfigFile, loadProjectConfig } from '../../src/config/loadProjectConfig.js';
+import { findConfigFile, importModule, loadProjectConfig } from '../../src/config/loadProjectConfig.js';
 import { DEFAULT_PROJECT_CONFIG, parseProjectConfig } from '../../src/config/projectConfig.js';
-import { ConfigError } from '../../src/core/errors.js';
+import { ConfigError, NotFoundError } from '../../src/core/errors.js';
 import { DEFAULT_ALERT_POLICY } from '../../src/alerts/rules.js';
 
 let dir: string;
@@ -83,6 +83,18 @@ describe('project config', () => {
     expect((await load()).legacyTables).toEqual(['users']);
     // The compiled module is removed again.
     expect(fs.readdirSync(dir).sort()).toEqual(['tables.ts', 'tandem.config.ts']);
+  });
+
+  it('leaves `tandem` an import of a compiled module, so its errors are the host\'s classes', async () => {
+    // Inside the repository, where tsconfig's `paths` point `tandem` at the sources esbuild would bundle.
+    const inRepo = fs.mkdtempSync(path.join(path.dirname(new URL(import.meta.url).pathname), '.tmp-plugin-'));
+    try {
+      const file = path.join(inRepo, 'plugin.ts');
+      fs.writeFileSync(file, "import { NotFoundError } from 'tandem';\nexport default { NotFoundError };\n");
+      expect(((await importModule(file)) as { NotFoundError: unknown }).NotFoundError).toBe(NotFoundError);
+    } finally {
+      fs.rmSync(inRepo, { recursive: true, force: true });
+    }
   });
 
   it('reads a .mjs config, and one named by --config or TANDEM_CONFIG', async () => {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   assignPhases,
   orderTables,
+  orderWriteGroups,
   stronglyConnected,
+  type MigrationPlan,
   type OrderEdge,
 } from '../../src/plan/index.js';
 
@@ -120,5 +122,45 @@ describe('assignPhases', () => {
     );
     expect(phases.get('category')!.phase).toBe('lookup');
     expect(phases.get('item')!.phase).toBe('lookup');
+  });
+});
+
+describe('orderWriteGroups', () => {
+  /** A plan's tables in the given order, each depending on the tables named. */
+  const plan = (tables: Array<[string, string[]]>) => ({
+    tables: tables.map(([name, dependsOn], i) => ({
+      name,
+      position: i + 1,
+      dependsOn,
+      dependencies: dependsOn.map((table) => ({ table, nullable: false })),
+    })) as unknown as MigrationPlan['tables'],
+  });
+  const group = (...tables: string[]) => ({ name: tables.join('+'), tables });
+
+  it('puts a group after the groups its tables reference, the plan\'s earlier table first among ready ones', () => {
+    // lang is first in the plan but its group waits on img (post → img); ties go by the group's first table.
+    const p = plan([
+      ['lang', []],
+      ['loc', ['lang']],
+      ['img', []],
+      ['av', []],
+      ['course', ['lang']],
+      ['post', ['course', 'img']],
+      ['done', ['post']],
+    ]);
+    const groups = [group('av'), group('course', 'lang', 'post'), group('done'), group('img'), group('loc')];
+    expect(orderWriteGroups(groups, p).map((g) => g.name)).toEqual(['img', 'course+lang+post', 'loc', 'av', 'done']);
+  });
+
+  it('keeps the given group objects, and orders groups whose tables reference each other (a cycle) all the same', () => {
+    const p = plan([
+      ['a', ['b']],
+      ['b', ['a']],
+      ['c', ['a']],
+    ]);
+    const groups = [group('c'), group('b'), group('a')];
+    const ordered = orderWriteGroups(groups, p);
+    expect(ordered.map((g) => g.name)).toEqual(['a', 'b', 'c']);
+    expect(ordered[2]).toBe(groups[0]);
   });
 });

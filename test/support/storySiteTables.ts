@@ -211,3 +211,19 @@ export const STORY_SITE_TABLE_NAMES: string[] = STORY_SITE_TABLES.tables.map((t)
 export function storySiteCapture(): { tool: ToolSchema; tables: string[]; mirror: MirrorConfig } {
   return { tool: DEFAULT_TOOL_SCHEMA, tables: STORY_SITE_TABLE_NAMES, mirror: STORY_SITE_TABLES };
 }
+
+/**
+ * The story site's write groups in dependency order, as orderWriteGroups puts
+ * them over its plan (a group after the groups its tables reference; among
+ * groups ready together, the plan's earlier table first): the order the
+ * end-of-plan test and `tandem demo --to-the-end` move and retire them in.
+ */
+export const STORY_SITE_GROUP_ORDER = [
+  'image',
+  'course+language+story+story_approval',
+  'localization',
+  'avatar',
+  'speaker',
+  'avatar_mapping',
+  'story_done',
+] as const;

@@ -18,6 +18,7 @@ import { TransactionRunner } from './app/transactionRunner.js';
 import { SampleUserDirectory } from './app/userDirectory.js';
 import { runTraffic } from './demoTraffic.js';
 import { prepareConvexWrites } from './app/writes/prepareConvex.js';
+import { storySiteWritePaths } from './app/writeGroups.js';
 
 function http(context: ApplicationHttpContext) {
   // Contributor names come from the sample naming rule; a real deployment plugs
@@ -65,7 +66,7 @@ const storySite: ApplicationPlugin = {
   },
   http,
   demoTraffic: runTraffic,
-  writeCutover: { prepare: prepareConvexWrites },
+  writeCutover: { prepare: prepareConvexWrites, writePaths: storySiteWritePaths },
 };
 
 export default storySite;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { requireApplication } from '../../index.js';
 import { nextStopSignal } from '../apiStack.js';
-import { commandContext, EXIT_FINDINGS } from '../context.js';
+import { commandContext, EXIT_FINDINGS, projectConvexDir } from '../context.js';
 import { startDemo } from '../demo/runDemo.js';
 import { tableProgress } from '../progress.js';
 import { showProgress } from './backfill.js';
@@ -24,7 +24,7 @@ interface DemoFlags {
   pgPort?: number;
   convexPort?: number;
   exit?: boolean;
-  toTheEnd?: string | true;
+  toTheEnd?: boolean;
   src?: string[];
 }
 
@@ -40,10 +40,13 @@ export function register(program: Command): void {
     .option('--convex-port <port>', 'local Convex stand-in port (default TANDEM_CONVEX_PORT or 3210)', parsePort)
     .option('--exit', 'stop after the summary instead of serving until Ctrl-C')
     .option(
-      '--to-the-end [group]',
-      "then take one write group (a group or one of its tables; default: the busiest table's) through write cutover, freeze, archive and decommission",
+      '--to-the-end',
+      'then take every table to the end of the plan: reads and writes to Convex group by group in dependency order, then freeze, archive and decommission, checked after each step',
     )
-    .option('--src <paths...>', "sources the guard scans before a decommission (default: the application plug-in's folder)")
+    .option(
+      '--src <paths...>',
+      "with --to-the-end, the sources the guard scans before each decommission (default: the project's Convex folder, the application's sources once its Postgres paths are gone)",
+    )
     .action(async (flags: DemoFlags) => {
       const ctx = await commandContext();
       const { config } = ctx;
@@ -77,14 +80,15 @@ export function register(program: Command): void {
         onSampleProgress: sampleProgress.update,
         onBackfillProgress: showProgress(backfillProgress),
         toTheEnd: flags.toTheEnd,
-        guardSources: flags.src ?? (typeof ctx.project.app === 'string' ? [path.dirname(ctx.project.app)] : undefined),
+        guardSources: flags.src ?? [projectConvexDir(ctx.project)],
         onStepDone: () => {
           sampleProgress.stop();
           backfillProgress.stop();
         },
       });
-      const { parity, invariants } = demo.summary;
-      if (!parity.clean || !invariants.clean) process.exitCode = EXIT_FINDINGS;
+      const { parity, invariants, toTheEnd } = demo.summary;
+      const endClean = toTheEnd?.steps.every((s) => s.drift === 0 && s.invariantsClean) ?? true;
+      if (!parity.clean || !invariants.clean || !endClean) process.exitCode = EXIT_FINDINGS;
       if (!flags.exit && !signalled) {
         process.stdout.write('\nServing until Ctrl-C.\n');
         await stopped;

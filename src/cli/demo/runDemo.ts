@@ -30,7 +30,7 @@ import { planPhaseSources } from '../phaseSources.js';
 import { projectConvexDir } from '../context.js';
 import { DEV_TOKENS } from '../commands/dev.js';
 import { startEmbeddedStores, startServing, type EmbeddedStores } from '../embeddedStack.js';
-import { takeGroupToTheEnd, type ToTheEndResult } from './toTheEnd.js';
+import { takeSiteToTheEnd, type ToTheEndResult } from './toTheEnd.js';
 import type { ToolSchema } from '../../index.js';
 
 export interface DemoOptions {
@@ -57,12 +57,12 @@ export interface DemoOptions {
   onBackfillProgress?: (e: BackfillProgress) => void;
   onStepDone?: () => void;
   /**
-   * Then take one write group to the end of the plan (`--to-the-end`): a
-   * group's name or one of its tables, or true for the group of the busiest
-   * table.
+   * Then take the whole application to the end of the plan (`--to-the-end`):
+   * every table read and written in Convex, group by group, then frozen,
+   * archived and decommissioned.
    */
-  toTheEnd?: string | true;
-  /** Sources the guard scans before a decommission (`--src`; default: the plug-in's folder). */
+  toTheEnd?: boolean;
+  /** Sources the guard scans before a decommission (`--src`; none: the gate stays unmet). */
   guardSources?: string[];
 }
 
@@ -196,7 +196,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     out(`installed on ${installed.length} tables\n`);
 
     out('\n== 3. Plan: order from the live catalog\'s foreign keys\n');
-    out(formatPlan(await readPlan(pool, { config: project })));
+    const plan = await readPlan(pool, { config: project });
+    out(formatPlan(plan));
 
     out(`\n== 4. Backfill into the local Convex stand-in at ${convexUrl} (not Convex)\n`);
     // Client and stand-in share this process's heap, so each call's body lives
@@ -257,19 +258,19 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     out(`\n${formatSummary(tables)}`);
     out(`parity: ${parity.clean ? 'clean, zero drift' : 'DRIFT FOUND'}; invariants: ${invariants.clean ? `all ${invariantCount} hold in Postgres and Convex` : 'VIOLATED'}\n`);
     let toTheEnd: ToTheEndResult | undefined;
-    if (options.toTheEnd !== undefined) {
-      out('\n== 8. The end of the plan for one write group: reads and writes to Convex, reverse sync, freeze, archive, decommission\n');
+    if (options.toTheEnd) {
+      out('\n== 8. The end of the plan: every table read and written in Convex group by group, reverse sync, then freeze, archive, decommission\n');
       const { scanForTables } = await import('../../scan.js');
       const guardSources = options.guardSources ?? [];
-      toTheEnd = await takeGroupToTheEnd({
+      toTheEnd = await takeSiteToTheEnd({
         pool,
         tool,
         target,
         mirror,
+        plan,
         application,
+        suites,
         writeFlags: serving.writeFlags,
-        group: options.toTheEnd,
-        rowsByTable: new Map(Object.values(parity.tables).map((t) => [t.table, t.pgRows])),
         archiveDir: path.join(options.home, 'archive'),
         sources: {
           ...sources,

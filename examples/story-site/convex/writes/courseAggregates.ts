@@ -1,7 +1,10 @@
 /**
- * A course's derived fields, recomputed from its stories inside the write's
- * own mutation (never adjusted by +1/−1, so a write also heals drift), with
- * the Postgres path's rules (src/app/writes/courseAggregates.ts). Convex runs
+ * A course's derived fields inside the write's own mutation, with the
+ * Postgres path's rules (src/app/writes/courseAggregates.ts): recomputed from
+ * the course's stories by the paths that may change several stories or move
+ * one between courses (so those writes also heal drift), adjusted by the one
+ * story's delta by import and delete, whose cost must not grow with the
+ * course (a recount reads every story of it, deleted ones included). Convex runs
  * each mutation serializably, so the course locks of the Postgres path have
  * no counterpart here: two concurrent writers of one course conflict and one
  * is re-run.
@@ -36,6 +39,39 @@ export async function refreshCourseCounts(
   const count = live.filter((s) => s.public === true).length;
   const todo = live.reduce((sum, s) => sum + s.todo_count, 0);
   await patchRow(db, 'course', course, { count, todo_count: todo });
+}
+
+/** What one story adds to its course's `count` and `todo_count`. */
+export interface CourseCountsDelta {
+  count: number;
+  todo_count: number;
+}
+
+/** A story's share of its course's counts: nothing once deleted; `count` only while public. */
+export function storyShare(story: { public: boolean | null; deleted: boolean | null; todo_count: number }): CourseCountsDelta {
+  if (story.deleted === true) return { count: 0, todo_count: 0 };
+  return { count: story.public === true ? 1 : 0, todo_count: story.todo_count };
+}
+
+/**
+ * The counts after one story's share changed by `delta`, read and written
+ * as one document. A course with no count yet (NULL, as a course created
+ * before any recount has) is recounted instead: the Postgres path's
+ * aggregate fills it in, so a delta on nothing would leave the two apart.
+ */
+export async function adjustCourseCounts(
+  db: DatabaseWriter,
+  courseId: number | null,
+  delta: CourseCountsDelta,
+): Promise<void> {
+  if (courseId === null) return;
+  const course = await rowByKey(db, 'course', courseId);
+  if (!course) return;
+  if (course.count === null) return refreshCourseCounts(db, courseId);
+  await patchRow(db, 'course', course, {
+    count: course.count + delta.count,
+    todo_count: course.todo_count + delta.todo_count,
+  });
 }
 
 interface Contributor {

@@ -6,7 +6,7 @@
  */
 import type { Doc } from '../_generated/dataModel.js';
 import type { DatabaseReader, DatabaseWriter } from '../_generated/server.js';
-import { refreshCourseCounts } from './courseAggregates.js';
+import { adjustCourseCounts, refreshCourseCounts, storyShare } from './courseAggregates.js';
 import { takeKey } from './keys.js';
 import { invalidInput, notFound } from './refusals.js';
 import { insertRow, patchRow, rowByKey, storyContent } from './rows.js';
@@ -123,18 +123,19 @@ export async function saveStory(
   return { id: story.id, created: !existing };
 }
 
-/** 2. Delete story: soft delete (deleted, not public); recount its course. */
+/** 2. Delete story: soft delete (deleted, not public); its share leaves its course's counts. */
 export async function deleteStory(
   db: DatabaseWriter,
   args: { id: number },
 ): Promise<{ id: number }> {
   const story = await liveStory(db, args.id);
+  const share = storyShare(story);
   await patchRow(db, 'story', story, { deleted: true, public: false });
-  await refreshCourseCounts(db, story.course_id);
+  await adjustCourseCounts(db, story.course_id, { count: -share.count, todo_count: -share.todo_count });
   return { id: args.id };
 }
 
-/** 3. Import story: a copy of a story's content in another course, a new draft by the importer. */
+/** 3. Import story: a copy of a story's content in another course, a new draft by the importer, its share added to the course. */
 export async function importStory(
   db: DatabaseWriter,
   args: { importer: number; story_id: number; course_id: number },
@@ -166,7 +167,7 @@ export async function importStory(
     },
     { ...(await storyContent(db, source)) },
   );
-  await refreshCourseCounts(db, args.course_id);
+  await adjustCourseCounts(db, args.course_id, storyShare(copy));
   return { id: copy.id };
 }
 

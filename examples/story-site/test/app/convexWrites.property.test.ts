@@ -100,4 +100,49 @@ describe.each(backends)('write paths: Postgres path and Convex path agree [%s]',
       ]);
     }
   });
+
+  /*
+   * Convex's delete and import adjust the course's counts by the one story's
+   * share instead of recounting it: each step below would leave a wrong delta
+   * in `count` or `todo_count` (a published vs an unpublished delete, a
+   * re-import of the same story, a course whose count is still NULL, which
+   * the Postgres aggregate fills in).
+   */
+  it('delete and import move the course counts exactly as the Postgres aggregate does', async () => {
+    await db.pool.query('DELETE FROM tandem.outbox');
+    await seedExtendedFixture(db.pool);
+    await db.pool.query(SEED_EXTRAS);
+    await db.pool.query('UPDATE course SET count = NULL WHERE id = 3');
+    const convex = await convexSideFor(db.pool);
+    const editorCall = (path: 'deleteStory' | 'importStory', input: unknown): WriteCall => ({
+      path,
+      actor: { userId: 4, role: 'editor' },
+      input,
+    });
+    const steps: Array<[string, WriteCall, number, [number | null, number]]> = [
+      ['publish story 1 (todo 3)', { path: 'togglePublished', actor: { userId: 9, role: 'admin' }, input: { id: 1 } }, 1, [1, 3]],
+      ['publish story 2', { path: 'togglePublished', actor: { userId: 9, role: 'admin' }, input: { id: 2 } }, 1, [2, 3]],
+      ['delete published story 1', editorCall('deleteStory', { id: 1 }), 1, [1, 0]],
+      ['delete unpublished story 3', editorCall('deleteStory', { id: 3 }), 1, [1, 0]],
+      ['import story 6 (todo 1) into course 1', editorCall('importStory', { story_id: 6, course_id: 1 }), 1, [1, 1]],
+      ['import story 6 into course 1 again', editorCall('importStory', { story_id: 6, course_id: 1 }), 1, [1, 2]],
+      ['import published story 2 into course 3 (count NULL)', editorCall('importStory', { story_id: 2, course_id: 3 }), 3, [0, 0]],
+      ['delete unpublished story 7 (todo 1) of course 2', editorCall('deleteStory', { id: 7 }), 2, [0, 3]],
+      ['delete story 1 again', editorCall('deleteStory', { id: 1 }), 1, [1, 2]],
+    ];
+    const countsIn = async (course: number) => {
+      const pg = (await db.pool.query('SELECT count, todo_count FROM course WHERE id = $1', [course])).rows[0];
+      const cx = (await convex.documents('course')).find((d) => d.id === course)!;
+      return { postgres: [pg.count, pg.todo_count], convex: [cx.count, cx.todo_count] };
+    };
+    for (const [label, c, course, counts] of steps) {
+      const onPostgres = await runOnPostgres(deps, c);
+      await pause();
+      expect(await runOnConvex(convex, c), label).toEqual(onPostgres);
+      expect(await countsIn(course), label).toEqual({ postgres: counts, convex: counts });
+    }
+    expect(await checkInvariantsPostgres(db.pool)).toEqual([]);
+    expect(await checkInvariantsConvex(convex)).toEqual([]);
+    await convex.close();
+  });
 });

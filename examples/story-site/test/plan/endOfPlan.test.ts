@@ -56,8 +56,10 @@ import {
   idempotencyDrill,
   installCapture,
   migrate,
+  orderWriteGroups,
   type PhaseSources,
   ReadFlags,
+  readPlan,
   refillKeyRanges,
   type Relay,
   ReverseSyncWorker,
@@ -77,21 +79,13 @@ import { appDeps, seedExtendedFixture } from '../../../../test/support/appFixtur
 import { convexSideFor, SERIAL_KEYS } from '../../../../test/support/convexWrites.js';
 import { availableBackends, createTestDatabase, type TestDatabase } from '../../../../test/support/db.js';
 import { makeRelay } from '../../../../test/support/mirror.js';
-import { STORY_SITE_TABLES, storySiteCapture } from '../../../../test/support/storySiteMirror.js';
+import { STORY_SITE_GROUP_ORDER, STORY_SITE_TABLES, storySiteCapture } from '../../../../test/support/storySiteMirror.js';
 import { SEED_EXTRAS } from '../../../../test/support/writeCalls.js';
 
 const mirror = STORY_SITE_TABLES;
 const TABLES = mirror.tables.map((t) => t.name);
-/** The groups in dependency order: a group's tables reference only tables of groups before it (or its own). */
-const GROUP_ORDER = [
-  'image',
-  'avatar',
-  'course+language+story+story_approval',
-  'speaker',
-  'localization',
-  'avatar_mapping',
-  'story_done',
-];
+/** The groups in dependency order, from orderWriteGroups over the plan (checked against STORY_SITE_GROUP_ORDER). */
+let GROUP_ORDER: string[] = [];
 const EDITORS = [1, 2, 3, 4];
 const ADMIN_TOKEN = 'admin-live-token';
 const TOKENS: Record<string, TokenEntry> = {
@@ -404,8 +398,10 @@ describe.each(backends)('the story site to the end of the plan under live traffi
     convex = await convexSideFor(db.pool, 2_000);
     await backfill(db.pool, TOOL, convex, { config: mirror });
     await saveWriteGroups(db.pool, TOOL, storySiteGroups, { actor: 'test', why: 'story site groups' });
-    expect(storySiteGroups.map((g) => g.name).sort()).toEqual([...GROUP_ORDER].sort());
-    const policy = (await loadStorySiteConfig()).alerts;
+    const config = await loadStorySiteConfig();
+    GROUP_ORDER = orderWriteGroups(storySiteGroups, await readPlan(db.pool, { config })).map((g) => g.name);
+    expect(GROUP_ORDER).toEqual(STORY_SITE_GROUP_ORDER);
+    const policy = config.alerts;
     sources = {
       alertRules: async (t) => enabledConditions(policy, t),
       writeStage: (t) => writeStageSource(db.pool, TOOL)(t),
