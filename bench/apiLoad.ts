@@ -30,9 +30,21 @@
  * story's row lock, so any time the trigger adds inside the transaction is
  * multiplied by the queue length; it is a contention case, not the API target.
  *
+ * Two ways to load a route:
+ * - closed loop (the default, `--rate 0`): every connection sends its next
+ *   request as soon as the last is answered, so the route runs at capacity.
+ *   Latency is then mostly the queue, and the queue grows with any cost per
+ *   request: at capacity, p99's change follows throughput's change.
+ * - a fixed rate (`--rate 0.5`): each route is first run closed-loop on the
+ *   capture-off stack for a second to find its capacity, then both stacks
+ *   are offered that fraction of it (autocannon's overallRate), the same
+ *   request rate off and on. That is how a service's latency is held to a
+ *   target in production (at a stated load, below saturation); p99 then
+ *   shows what capture adds to a request rather than to a queue.
+ *
  * Target: capture adds 10 % or less to p99.
  *
- *   npx tsx bench/apiLoad.ts [--scale 0.05] [--seconds 4] [--connections 8] [--blocks 4]
+ *   npx tsx bench/apiLoad.ts [--scale 0.05] [--seconds 4] [--connections 8] [--blocks 4] [--rate 0|0.5]
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -56,8 +68,11 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '4' },
     connections: { type: 'string', default: '8' },
     blocks: { type: 'string', default: '4' },
+    rate: { type: 'string', default: '0' },
   },
 });
+const RATE_FRACTION = Number(args.rate);
+if (!(RATE_FRACTION >= 0 && RATE_FRACTION < 1)) throw new Error(`--rate must be 0 (closed loop) or a fraction of capacity below 1, not ${args.rate}`);
 
 const TOKENS = {
   'bench-reader-token': { userId: 1, role: 'reader' as const },
@@ -131,7 +146,7 @@ const PERCENTILE = 99;
 /** Requests at or above the p-th percentile of n: what that percentile rests on. */
 const tailCount = (n: number, p: number) => Math.ceil(n * (1 - p / 100));
 
-async function load(api: RunningApi, route: Route, capture: Load['capture']): Promise<Load> {
+async function load(api: RunningApi, route: Route, capture: Load['capture'], overallRate?: number, seconds = Number(args.seconds)): Promise<Load> {
   // Microseconds, up to a minute; 3 significant digits (1 µs at 1 ms, 10 µs at 10 ms).
   const latencies = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let connection = 0;
@@ -139,7 +154,8 @@ async function load(api: RunningApi, route: Route, capture: Load['capture']): Pr
     url: api.url + route.paths[0],
     method: route.method,
     connections: Number(args.connections),
-    duration: Number(args.seconds),
+    duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
     headers: route.token ? { authorization: `Bearer ${route.token}` } : {},
     setupClient: (client) => {
       const path = route.paths[connection++ % route.paths.length]!;
@@ -236,7 +252,7 @@ async function main(): Promise<void> {
   await withBenchDatabases(2, Number(args.connections) + 4, async ([off, on]) => {
     printMachine(await describeMachine(off!.pool));
     process.stdout.write(
-      `API load: autocannon, ${args.connections} connections, latency per response in µs (HDR histogram), ${args.seconds} s per route and block, ${args.blocks} blocks; ` +
+      `API load: autocannon, ${args.connections} connections, ${RATE_FRACTION > 0 ? `a fixed rate of ${RATE_FRACTION} of capacity` : 'closed loop (at capacity)'}, latency per response in µs (HDR histogram), ${args.seconds} s per route and block, ${args.blocks} blocks; ` +
         `sample scale ${args.scale}; target: none (no relay runs, nothing calls Convex)\n\n`,
     );
     for (const db of [off!, on!]) {
@@ -250,9 +266,21 @@ async function main(): Promise<void> {
     try {
       const routes = await chooseRoutes(off!, Number(args.connections));
       const results: Load[] = [];
+      const rates = new Map<string, number | undefined>();
+      for (const route of routes) {
+        if (RATE_FRACTION === 0) continue;
+        const capacity = await load(apis.off, route, 'off', undefined, 1);
+        rates.set(route.name, Math.max(1, Math.round(capacity.rps * RATE_FRACTION)));
+      }
+      if (RATE_FRACTION > 0) {
+        process.stdout.write(
+          `Fixed rate: ${RATE_FRACTION} of each route's closed-loop capacity on the capture-off stack, offered alike to both stacks: ` +
+            `${routes.map((r) => `${r.name} ${rates.get(r.name)} req/s`).join('; ')}\n\n`,
+        );
+      }
       for (let block = 0; block < Number(args.blocks); block++) {
         const order: Array<Load['capture']> = block % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-        for (const route of routes) for (const capture of order) results.push(await load(apis[capture], route, capture));
+        for (const route of routes) for (const capture of order) results.push(await load(apis[capture], route, capture, rates.get(route.name)));
       }
       report(results, routes);
     } finally {
