@@ -125,7 +125,6 @@ async function readUpdateFacts(
   return new Map(rows.map((r) => [r.table, r]));
 }
 
-
 function travelsAsText(column: CatalogColumn): boolean {
   return carriedAsText(columnTypeOf(column.baseType, column.enumValues !== null));
 }

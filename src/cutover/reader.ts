@@ -215,8 +215,12 @@ export class Reader<U = ReadingUser> {
     void guarded.finally(() => this.inFlight.delete(guarded));
   }
 
+  private normalizerOf<T>(request: ReadRequest<T, U>): (value: T) => unknown {
+    return request.normalize ?? ((v: T) => v);
+  }
+
   private equal<T>(request: ReadRequest<T, U>, a: T, b: T): boolean {
-    const normalize = request.normalize ?? ((v: T) => v);
+    const normalize = this.normalizerOf(request);
     return resultsEqual(normalize(a), normalize(b));
   }
 
@@ -234,7 +238,7 @@ export class Reader<U = ReadingUser> {
     }
     // The first comparison runs in slices between the reads being served; the
     // re-checks of a difference (rare, and paced by queries) compare at once.
-    const normalize = request.normalize ?? ((v: T) => v);
+    const normalize = this.normalizerOf(request);
     if (await resultsEqualSliced(normalize(postgres), normalize(second.value), this.options.shadow?.slice))
       return this.outcome({ ...base, class: 'match' });
     const verdict = await this.classifyDifference(request, mode, started, [postgres, second.value]);

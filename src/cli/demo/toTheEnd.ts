@@ -165,7 +165,7 @@ export async function takeSiteToTheEnd(o: ToTheEndOptions): Promise<ToTheEndResu
       actor: ACTOR,
       gates: checklistGates(o.pool, o.tool, o.mirror, { sources: o.sources }),
       outbox: relayOutboxDrain(o.pool, o.tool),
-      convex: { raiseVersionFloor: (floor) => changeLogSource(o.target).raiseVersionFloor(floor) },
+      convex: { raiseVersionFloor: (floor) => reverse.source.raiseVersionFloor(floor) },
     });
     await o.writeFlags.refresh();
     for (const table of group.tables) await advanceTo(table, 'writes-on-convex');
