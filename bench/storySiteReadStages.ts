@@ -13,9 +13,10 @@
  * Stages `postgres`, `shadow` (Postgres served, the modeled Convex read and the
  * comparison beside it), `shadow-predecoded` (shadow with the modeled read
  * answering an object decoded once before the run: the router's own cost, so
- * what is left of shadow's is the client's decode) and `convex` (the modeled
- * read served). They alternate
- * in blocks, in a shuffled order per block; within a stage's block every path
+ * what is left of shadow's is the client's decode), `convex` (the modeled
+ * read served) and `postgres-again` (postgres once more: how far p50 and p99
+ * move between two stages doing the same thing, the run's noise). They
+ * alternate in blocks, in a shuffled order per block; within a stage's block every path
  * is read `--reads` times, in rounds of one read per path in a shuffled order,
  * so load drift on the shared machine hits every stage and path alike.
  *
@@ -66,7 +67,7 @@ const LATENCY = Number(values['latency-ms']);
 const JITTER = Number(values.jitter);
 if (!(JITTER >= 0 && JITTER <= 1)) throw new Error(`--jitter must be within 0–1 (a share of --latency-ms), got ${values.jitter}`);
 
-const STAGES = ['postgres', 'shadow', 'shadow-predecoded', 'convex'] as const;
+const STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex'] as const;
 type Stage = (typeof STAGES)[number];
 /** Whether the modeled Convex read decodes its answer per call (every stage but shadow-predecoded). */
 let decodePerCall = true;
@@ -226,7 +227,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
   };
   const setStage = (stage: Stage) => {
     decodePerCall = stage !== 'shadow-predecoded';
-    flags.stage = { stage: stage === 'shadow-predecoded' ? 'shadow' : stage, percent: 0, salt: 'bench' };
+    const flagStage = stage === 'shadow-predecoded' ? 'shadow' : stage === 'postgres-again' ? 'postgres' : stage;
+    flags.stage = { stage: flagStage, percent: 0, salt: 'bench' };
   };
 
   // Warm-up: connections, plans, JIT.
@@ -277,15 +279,27 @@ await withBenchDatabases(1, 10, async ([db]) => {
       pairedP50(c, 'shadow'),
       overheadPercent(f.postgres.p50, f['shadow-predecoded'].p50),
       pairedP50(c, 'shadow-predecoded'),
+      overheadPercent(f.postgres.p50, f['postgres-again'].p50),
+      overheadPercent(f.postgres.p99, f['postgres-again'].p99),
     ];
   });
   process.stdout.write(
     markdownTable(
       ['read path', ...STAGES.flatMap((s) => [`${s} p50`, `${s} p99`]),
         'shadow/postgres p50 (target <= +10 %)', 'shadow/postgres p99 (target <= +20 %)', 'paired per-block p50',
-        'shadow-predecoded/postgres p50', 'its paired per-block p50'],
+        'shadow-predecoded/postgres p50', 'its paired per-block p50', 'noise: postgres-again/postgres p50', 'noise: p99'],
       rows,
     ),
+  );
+  // The verdict: shadow against the targets, and postgres against itself
+  // (postgres-again) for how much of a change this run can resolve at all.
+  const change = (c: PathCall, stage: Stage, q: 'p50' | 'p99') => quantiles(c, stage)[q] / quantiles(c, 'postgres')[q] - 1;
+  const within = (q: 'p50' | 'p99', limit: number) => calls.filter((c) => change(c, 'shadow', q) <= limit).length;
+  const noise = (q: 'p50' | 'p99') => Math.max(...calls.map((c) => Math.abs(change(c, 'postgres-again', q))));
+  process.stdout.write(
+    `\nshadow within +10 % at p50 on ${within('p50', 0.1)} of ${calls.length} paths, within +20 % at p99 on ${within('p99', 0.2)}; ` +
+      `postgres against itself moved up to ${fixed(noise('p50') * 100, 1)} % at p50 and ${fixed(noise('p99') * 100, 1)} % at p99 ` +
+      `(a change smaller than that is not resolved by this run)\n`,
   );
   // Counted per table: a read over three tables is one comparison under each.
   const classes = (await metrics.shadow.get()).values.map((v) => `${v.labels.table} ${v.labels.class} ${v.value}`).join(', ');

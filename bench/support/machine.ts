@@ -41,12 +41,13 @@ export async function describeMachine(db: Queryable): Promise<MachineInfo> {
   };
 }
 
-export function printMachine(info: MachineInfo): void {
+/** `where`: the server the benchmark ran against, when it is not the shared one. */
+export function printMachine(info: MachineInfo, where = '127.0.0.1:5432 (a dedicated database per run)'): void {
   process.stdout.write(
     [
       `date: ${info.date}`,
       `machine: ${info.cores} cores (${info.cpuModel}), ${info.ramGiB} GiB RAM`,
-      `postgres: ${info.postgres} on 127.0.0.1:5432 (a dedicated database per run)`,
+      `postgres: ${info.postgres} on ${where}`,
       `node: ${info.node}`,
       `load average before the run (1/5/15 min): ${info.loadAverage}`,
       '',
