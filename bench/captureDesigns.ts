@@ -62,7 +62,14 @@ type Design = (typeof DESIGNS)[number];
 
 const databaseOf = (design: Design) => `capture_${design}`;
 
-const BINDIR = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+function serverBinaries(): string {
+  try {
+    return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  } catch (err) {
+    throw new Error(`this benchmark starts its own PostgreSQL cluster and needs the server's binaries (pg_config --bindir): ${(err as Error).message}`, { cause: err });
+  }
+}
+const BINDIR = serverBinaries();
 const AS_ROOT = process.getuid?.() === 0;
 
 /** Runs a PostgreSQL server binary, as the `postgres` user when this process is root (initdb refuses root). */
