@@ -32,7 +32,6 @@
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +40,7 @@ import { generateSample } from '../examples/story-site/src/app/sample/generateSa
 import { installCapture } from '../src/capture/index.js';
 import { DEFAULT_TOOL_SCHEMA } from '../src/core/toolSchema.js';
 import { migrate } from '../src/postgres/migrate.js';
+import { freePort } from '../test/support/services.js';
 import { storySiteCapture } from '../test/support/storySiteMirror.js';
 import { describeMachine, printMachine } from './support/machine.js';
 import { fixed, markdownTable, overheadPercent, percentile } from './support/stats.js';
@@ -77,17 +77,6 @@ function pgBinary(name: string, argv: string[]): void {
   const [command, commandArgs] = AS_ROOT ? ['runuser', ['-u', 'postgres', '--', path.join(BINDIR, name), ...argv]] : [path.join(BINDIR, name), argv];
   const run = spawnSync(command, commandArgs, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${name} ${argv.join(' ')} failed (${run.status}): ${run.stderr || run.stdout}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 interface Cluster {
