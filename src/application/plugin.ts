@@ -11,7 +11,7 @@ import type { WriteRunner } from '../core/writeRunner.js';
 import { ConfigError } from '../core/errors.js';
 import type { ParityReader } from '../convex/target.js';
 import type { ReadFlags } from '../cutover/readFlags.js';
-import type { ReaderOptions } from '../cutover/reader.js';
+import type { ReaderOptions, ShadowSettings } from '../cutover/reader.js';
 import type { ConvexMutations } from '../writeCutover/convexWrites.js';
 import type { WriteCutoverMetrics } from '../writeCutover/metrics.js';
 import type { WritePath, WriteStageSource } from '../writeCutover/index.js';
@@ -60,11 +60,14 @@ export interface ApplicationHttpContext {
    * Convex to query, and what the application's Reader is given so its reads
    * are seen: `recorder` (shadow results, for `tandem shadow report`),
    * `metrics` (on the host's registry, served at /metrics) and `stats` (what
-   * the automatic rollback rules read). Pass all three to `new Reader({ … })`.
+   * the automatic rollback rules read). Pass all three to `new Reader({ … })`,
+   * with `shadow` (the project config's `cutover.shadow`) as its shadow
+   * options, and `shadow.sampleRates` to `routedReads`' `sampleRate`.
    */
   reads?: {
     flags: ReadFlags;
     convex: Pick<ParityReader, 'query'>;
+    shadow: ShadowSettings;
   } & Required<Pick<ReaderOptions<unknown>, 'recorder' | 'metrics' | 'stats'>>;
   /**
    * Present when writes may move to Convex: the write stages (`tandem flags

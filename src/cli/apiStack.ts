@@ -14,7 +14,7 @@ import { ReadFlags, registerDashboard, type TokenEntry, type Logger } from '../i
 import { WriteFlags, trimScratchChangeLog, type ConvexMutations, type FunctionCaller, type WriteCutoverMetrics } from '../index.js';
 import { ControlRoom, postgresAlertSource, secretsOf, type ConvexRowCounter } from '../index.js';
 import type { MirrorConfig, PhaseSources } from '../index.js';
-import { AutoRollback, ReadStats, ShadowRecorder, createCutoverMetrics, type AlertRaiser, type RollbackPolicy } from '../index.js';
+import { AutoRollback, ReadStats, ShadowRecorder, createCutoverMetrics, type AlertRaiser, type RollbackPolicy, type ShadowSettings } from '../index.js';
 
 type ConvexQueryRunner = Pick<ParityReader, 'query'>;
 
@@ -60,6 +60,8 @@ export interface ApiStackOptions {
    * stack; `alerts` also hears each rollback (the alert monitor).
    */
   rollback?: { policy: RollbackPolicy; tables: readonly string[]; alerts?: AlertRaiser };
+  /** How the application's shadow reads are compared (the project config's `cutover.shadow`); default the Reader's. */
+  shadow?: ShadowSettings;
   /** The write stages the caller already follows (shared with its reverse sync); else the stack starts its own. */
   writeFlags?: WriteFlags;
   /**
@@ -118,7 +120,8 @@ function readCutover(options: ApiStackOptions, flags: ReadFlags, registry: Regis
       })
     : null;
   const recorder = new ShadowRecorder(options.pool, { tool: options.tool, log: options.logger });
-  return { context: { flags, convex: options.convex!, recorder, metrics, stats }, monitor };
+  const shadow = options.shadow ?? { sampleRates: {} };
+  return { context: { flags, convex: options.convex!, shadow, recorder, metrics, stats }, monitor };
 }
 
 export async function startApiStack(options: ApiStackOptions): Promise<RunningApi> {
@@ -138,19 +141,28 @@ export async function startApiStack(options: ApiStackOptions): Promise<RunningAp
       ? (options.writeFlags ?? (await WriteFlags.start({ pool: options.pool, tool: options.tool, log: options.logger })))
       : null;
   const shadow = options.convexShadow && trimScratchChangeLog(options.convexShadow, { log: options.logger });
-  const application = serveApp
-    ? serveApp({
-        pool: options.pool,
-        tool: options.tool,
-        log: options.logger,
-        runner: options.runner,
-        reads: reads?.context,
-        writes:
-          writeFlags && options.convexWrites
-            ? { stages: writeFlags, convex: options.convexWrites, shadow, metrics: options.writeMetrics }
-            : undefined,
-      })
-    : null;
+  let application: ApplicationHttp | null;
+  try {
+    application = serveApp
+      ? serveApp({
+          pool: options.pool,
+          tool: options.tool,
+          log: options.logger,
+          runner: options.runner,
+          reads: reads?.context,
+          writes:
+            writeFlags && options.convexWrites
+              ? { stages: writeFlags, convex: options.convexWrites, shadow, metrics: options.writeMetrics }
+              : undefined,
+        })
+      : null;
+  } catch (err) {
+    // The application refused its settings (e.g. a sample rate for a read it does not have): nothing stays running.
+    await reads?.context.recorder.close();
+    await flags?.close();
+    if (ownWriteFlags) await writeFlags?.close();
+    throw err;
+  }
   const room = options.controlRoom
     ? new ControlRoom({
         pool: options.pool,

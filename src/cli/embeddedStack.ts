@@ -29,7 +29,7 @@ import {
 } from '../index.js';
 import { createLocalConvex, generateAdminKey } from '../index.js';
 import type { Logger } from '../index.js';
-import type { ApplicationPlugin, MirrorConfig, RelayOptions, RollbackPolicy } from '../index.js';
+import type { ApplicationPlugin, MirrorConfig, RelayOptions, RollbackPolicy, ShadowSettings } from '../index.js';
 import { DEFAULT_ALERT_POLICY } from '../index.js';
 import { planPhaseSources } from './phaseSources.js';
 import { createPool } from '../index.js';
@@ -168,6 +168,8 @@ export async function startServing(
     relay?: Partial<RelayOptions>;
     /** Automatic read rollback rules (the project config's `cutover.rollback`); absent, none. */
     rollback?: RollbackPolicy;
+    /** How shadow reads are compared (the project config's `cutover.shadow`); absent, the Reader's defaults. */
+    shadow?: ShadowSettings;
   },
 ): Promise<Serving> {
   const flags = await WriteFlags.start({ pool: stores.pool, tool: options.tool, log: options.log });
@@ -244,6 +246,7 @@ export async function startServing(
       writeFlags: flags,
       writeMetrics: createWriteCutoverMetrics(registry, { groups: () => flags.groups() }),
       metricsRegistry: registry,
+      shadow: options.shadow,
       rollback: options.rollback && {
         policy: options.rollback,
         tables: options.mirror.tables.map((t) => t.name),

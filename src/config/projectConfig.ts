@@ -8,6 +8,7 @@
  * The file is `tandem.config.{ts,mjs,json}` at the project root or the one
  * named by `--config` / `TANDEM_CONFIG` (loadProjectConfig.ts reads it).
  */
+import type { ShadowSettings } from '../cutover/reader.js';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import type { InvariantSuite } from '../parity/invariantSuite.js';
@@ -64,6 +65,8 @@ const rollbackRule = z
     minSamples: z.number().int().min(1).optional(),
   })
   .strict();
+
+const shareOfReads = z.number().min(0, 'must be a share of reads from 0 to 1').max(1, 'must be a share of reads from 0 to 1');
 
 const rollbackRules = z
   .object({
@@ -162,9 +165,25 @@ export const projectConfigSchema = z
           })
           .strict()
           .default({ default: {}, tables: {}, windowSeconds: 60 }),
+        /** How the application's reads at `shadow` are compared (the Reader's `shadow` options). */
+        shadow: z
+          .object({
+            /** `ab`: Postgres against Convex; `aa`: Postgres against itself, the noise floor. */
+            mode: z.enum(['ab', 'aa']).optional(),
+            /** Longest a request waits for the Convex read after Postgres answered (ms). */
+            waitMs: z.number().int().min(0).max(60_000).optional(),
+            /** A Convex read slower than this is an error (ms). */
+            timeoutMs: z.number().int().min(1).max(600_000).optional(),
+            /** Share of shadow-stage reads that also read Convex. */
+            sampleRate: shareOfReads.optional(),
+            /** A share per read, by the application's read name (its routed read methods). */
+            sampleRates: z.record(z.string().min(1, 'must not be empty'), shareOfReads).default({}),
+          })
+          .strict()
+          .default({ sampleRates: {} }),
       })
       .strict()
-      .default({ rollback: { default: {}, tables: {}, windowSeconds: 60 } }),
+      .default({ rollback: { default: {}, tables: {}, windowSeconds: 60 }, shadow: { sampleRates: {} } }),
     /** Alert rules, evaluated in-process and exportable to Prometheus (docs/alerts.md). */
     alerts: alertsConfigSchema.prefault({}),
   })
@@ -226,8 +245,8 @@ export interface ProjectConfig {
   app: string | ApplicationPlugin | null;
   convex: { urlVariable: string; keyVariable: string; dir: string };
   mirror: { waitMs: number | undefined };
-  /** Read cutover settings: automatic rollback rules, `for` in ms. */
-  cutover: { rollback: RollbackPolicy };
+  /** Read cutover settings: automatic rollback rules (`for` in ms) and how shadow reads are compared. */
+  cutover: { rollback: RollbackPolicy; shadow: ShadowSettings };
   /** Alert rules per table, durations in ms. */
   alerts: AlertPolicy;
 }
@@ -317,6 +336,7 @@ export function parseProjectConfig(
         ),
         windowSeconds: c.cutover.rollback.windowSeconds,
       },
+      shadow: c.cutover.shadow,
     },
     alerts: resolveAlertPolicy(c.alerts, source),
   };

@@ -44,6 +44,7 @@ export {
   type RoutedReadsSpec,
   type ServedRead,
   type ShadowOptions,
+  type ShadowSettings,
   type StageSource,
 } from './reader.js';
 export { ReadStats, type ReadStatName } from './readStats.js';

@@ -45,7 +45,11 @@ export interface ShadowOptions {
   waitMs?: number;
   /** A Convex read slower than this is an error (ms). Default 2,000. */
   timeoutMs?: number;
-  /** Share of shadow-stage reads that also read Convex (0–1). Default 1. */
+  /**
+   * Share of shadow-stage reads that also read Convex (0–1). Default 1. A read
+   * may set its own (ReadRequest.sampleRate, RoutedReadsSpec.sampleRate): a
+   * path with large results can be shadowed less than the others.
+   */
   sampleRate?: number;
   /** Delay between re-checks of a difference while changes are in flight (ms). Default 250. */
   recheckMs?: number;
@@ -55,6 +59,15 @@ export interface ShadowOptions {
   inFlightMarginMs?: number;
   /** How much of a comparison runs before it yields to the event loop (resultsEqualSliced). */
   slice?: CompareSlice;
+}
+
+/**
+ * The project config's `cutover.shadow`: the Reader's shadow options, and a
+ * sample rate per read name for `routedReads`' `sampleRate` (which refuses a
+ * name that is none of its methods).
+ */
+export interface ShadowSettings extends Pick<ShadowOptions, 'mode' | 'waitMs' | 'timeoutMs' | 'sampleRate'> {
+  sampleRates: Record<string, number>;
 }
 
 export interface ReaderOptions<U> {
@@ -95,6 +108,8 @@ export interface ReadRequest<T, U> {
    * results differ; without it a difference is lag only once it settles.
    */
   compare?: ShadowComparator<T>;
+  /** Share of this read's shadow-stage calls that also read Convex (0–1); default the reader's `shadow.sampleRate`. */
+  sampleRate?: number;
 }
 
 export type ReadSource = 'postgres' | 'convex';
@@ -111,7 +126,9 @@ export interface ReadResult<T> {
 export class Reader<U = ReadingUser> {
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(private readonly options: ReaderOptions<U>) {}
+  constructor(private readonly options: ReaderOptions<U>) {
+    if (options.shadow?.sampleRate !== undefined) checkSampleRate(options.shadow.sampleRate, 'shadow.sampleRate');
+  }
 
   private readingUser(user: U | null | undefined): ReadingUser {
     if (user === null || user === undefined) return {};
@@ -131,14 +148,14 @@ export class Reader<U = ReadingUser> {
 
   async read<T>(request: ReadRequest<T, U>): Promise<ReadResult<T>> {
     if (request.tables.length === 0) throw new InvalidInputError('tables', 'a read names at least one table');
+    if (request.sampleRate !== undefined) checkSampleRate(request.sampleRate, 'sampleRate');
     const stages = request.tables.map((t) => this.options.flags.stageOf(t));
     const { metrics } = this.options;
     if (metrics) request.tables.forEach((t, i) => metrics.stage.set({ table: t }, stageRank(stages[i]!.stage)));
     const decision = decideRead(stages, this.readingUser(request.user));
     if (decision === 'convex') return this.readConvex(request);
-    const shadow = this.options.shadow;
-    if (decision === 'shadow' && (this.options.random ?? Math.random)() < (shadow?.sampleRate ?? 1))
-      return this.readShadow(request);
+    const sampleRate = request.sampleRate ?? this.options.shadow?.sampleRate ?? 1;
+    if (decision === 'shadow' && (this.options.random ?? Math.random)() < sampleRate) return this.readShadow(request);
     const value = await request.postgres();
     this.served(request.tables, 'postgres');
     return { value, source: 'postgres', decision };
@@ -300,6 +317,14 @@ export interface RoutedReadsSpec<P extends ReadMethods<P>> {
   normalize?: { [K in keyof P]?: (value: Awaited<ReturnType<P[K]>>) => unknown };
   /** A comparison with a stated tolerance, per method (see ReadRequest.compare). */
   compare?: { [K in keyof P]?: ShadowComparator<Awaited<ReturnType<P[K]>>> };
+  /** A shadow sample rate per method (see ReadRequest.sampleRate). */
+  sampleRate?: { [K in keyof P]?: number };
+}
+
+/** A share of reads: a finite number from 0 to 1. */
+function checkSampleRate(rate: number, field: string): void {
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate > 1)
+    throw new InvalidInputError(field, `a share of reads from 0 to 1 is expected, got ${String(rate)}`);
 }
 
 export interface ServedRead {
@@ -318,6 +343,11 @@ export function routedReads<P extends ReadMethods<P>, U>(
   reader: Reader<U>,
   spec: RoutedReadsSpec<P>,
 ): (context: { user?: U | null; onServed?: (served: ServedRead) => void }) => P {
+  for (const [method, rate] of Object.entries(spec.sampleRate ?? {})) {
+    if (!Object.hasOwn(spec.tables, method))
+      throw new InvalidInputError(`sampleRate.${method}`, 'names no read method of this spec (none in its tables)');
+    checkSampleRate(rate as number, `sampleRate.${method}`);
+  }
   return ({ user, onServed }) => {
     const routed: Record<string, unknown> = {};
     for (const method of Object.keys(spec.tables) as Array<keyof P & string>) {
@@ -333,6 +363,7 @@ export function routedReads<P extends ReadMethods<P>, U>(
           convex: () => spec.convex[method](...args),
           normalize: spec.normalize?.[method] as ((v: unknown) => unknown) | undefined,
           compare: spec.compare?.[method] as ShadowComparator<unknown> | undefined,
+          sampleRate: spec.sampleRate?.[method],
         });
         onServed?.({ method, source: result.source, decision: result.decision });
         return result.value;

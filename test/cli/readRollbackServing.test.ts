@@ -15,7 +15,8 @@
  * startApiStack is the CLI's, not part of the public API: a test of the tool,
  * serving the story site through its public plug-in interface.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +28,8 @@ import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../src/core/toolSchema.js';
 import { listReadStages, readStageHistory, setReadStage } from '../../src/cutover/flagStore.js';
 import { silentLogger } from '../../src/log.js';
-import { runTandem, startConvexLocal, startTandemUntil } from '../support/cliRun.js';
+import { CLI, runTandem, startConvexLocal, startTandemUntil } from '../support/cliRun.js';
+import { shadowReport } from '../../src/cutover/shadowStore.js';
 import { metricSamples as samples } from '../support/metricsText.js';
 import { writeStorySiteConfig } from '../support/rollbackRulesServed.js';
 import { waitFor } from '../support/services.js';
@@ -37,6 +39,7 @@ import { STORY_SITE_TABLE_NAMES } from '../support/storySiteMirror.js';
 import storySite from '../../examples/story-site/src/plugin.js';
 import { TOKENS } from '../../examples/story-site/test/api/harness.js';
 
+const runFile = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const ADMIN_KEY = 'read-rollback-admin-key-0123456789';
 /** GET /api/languages/:id reads the `language` table only (READ_PATH_TABLES.languageById). */
@@ -49,7 +52,7 @@ const stageOf = async (db: TestDatabase, table: string) =>
   (await listReadStages(db.pool, TOOL, [table])).find((s) => s.table === table)?.stage;
 
 /** The serving stack with the story site, reads routed to `convex`. */
-const startStack = (db: TestDatabase, convex: ApiStackOptions['convex'], rollback?: ApiStackOptions['rollback']) =>
+const startStack = (db: TestDatabase, convex: ApiStackOptions['convex'], rollback?: ApiStackOptions['rollback'], shadow?: ApiStackOptions['shadow']) =>
   startApiStack({
     tool: TOOL,
     pool: db.pool,
@@ -60,6 +63,7 @@ const startStack = (db: TestDatabase, convex: ApiStackOptions['convex'], rollbac
     host: '127.0.0.1',
     convex,
     rollback,
+    shadow,
   });
 
 const getLanguage = async (api: RunningApi) => {
@@ -200,5 +204,48 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
       await api?.app.close();
       await convex?.close();
     }
+  }, 120_000);
+
+  it('the config\'s shadow sample rates reach the story site\'s read paths: only the path given a share is compared', async () => {
+    let convex: EmbeddedConvexTarget | undefined;
+    let api: RunningApi | undefined;
+    try {
+      convex = await convexSideFor(db.pool);
+      await db.pool.query(`TRUNCATE ${TOOL.sql}.shadow_count, ${TOOL.sql}.shadow_sample`);
+      for (const table of [TABLE, 'localization'])
+        if ((await stageOf(db, table)) !== 'shadow')
+          await setReadStage(db.pool, TOOL, STORY_SITE_TABLE_NAMES, { table, stage: 'shadow', why: 'test', actor: 'test', force: true });
+      // No read compared by default; languageById (GET /api/languages/:id) always.
+      api = await startStack(db, convex, undefined, { sampleRate: 0, sampleRates: { languageById: 1 } });
+      const READS = 3;
+      for (let i = 0; i < READS; i++) {
+        expect(await getLanguage(api)).toMatchObject({ status: 200, source: 'postgres' });
+        expect((await fetch(`${api.url}/api/languages/1/localization`)).status).toBe(200);
+      }
+      await api.app.close();
+      api = undefined;
+      const { tables } = await shadowReport(db.pool, TOOL);
+      expect(Object.fromEntries(Object.entries(tables).map(([t, r]) => [t, r.compared]))).toEqual({ [TABLE]: READS });
+    } finally {
+      await api?.app.close();
+      await convex?.close();
+    }
+  }, 120_000);
+
+  it('a shadow sample rate for a read the application does not have refuses the start, in the stack and in `tandem serve`', async () => {
+    const convex = new HttpConvexTarget({ url: 'http://127.0.0.1:9', adminKey: ADMIN_KEY });
+    await expect(startStack(db, convex, undefined, { sampleRates: { languageByID: 0.5 } })).rejects.toThrow(
+      'sampleRate.languageByID: names no read method of this spec (none in its tables)',
+    );
+    const configFile = writeStorySiteConfig(dataDir, { shadow: { sampleRates: { languageByID: 0.5 } } });
+    const refused = await runFile(process.execPath, [CLI, 'serve', '--port', '0'], {
+      cwd: dataDir,
+      env: { ...process.env, TANDEM_LOG_LEVEL: 'silent', TANDEM_CONFIG: configFile, DATABASE_URL: db.url, CONVEX_URL: 'http://127.0.0.1:9', CONVEX_DEPLOY_KEY: ADMIN_KEY },
+      timeout: 60_000,
+    }).then(
+      () => null,
+      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr.trim() }),
+    );
+    expect(refused).toEqual({ code: 2, stderr: 'tandem: sampleRate.languageByID: names no read method of this spec (none in its tables)' });
   }, 120_000);
 });

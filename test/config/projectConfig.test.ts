@@ -45,7 +45,7 @@ describe('project config', () => {
       app: null,
       convex: { urlVariable: 'CONVEX_URL', keyVariable: 'CONVEX_DEPLOY_KEY', dir: 'convex' },
       mirror: { waitMs: undefined },
-      cutover: { rollback: { default: {}, tables: {}, windowSeconds: 60 } },
+      cutover: { rollback: { default: {}, tables: {}, windowSeconds: 60 }, shadow: { sampleRates: {} } },
       alerts: DEFAULT_ALERT_POLICY,
     });
   });

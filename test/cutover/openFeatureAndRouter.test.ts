@@ -135,4 +135,49 @@ describe('read router on an ad-hoc schema', () => {
     await reader.settled();
     expect(order).toEqual(['caller has rows from postgres', 'second read']);
   });
+
+  it('shadows the share of reads its sample rate names: the reader\'s, a read\'s own, or a routed method\'s', async () => {
+    const shadowStages = new MemoryStages();
+    for (const t of ['shelf', 'book', 'author']) shadowStages.set(t, { stage: 'shadow', percent: 0, salt: 's' });
+    // random() walks 0.05, 0.15, …, 0.95: a rate r shadows exactly the draws below r.
+    let draw = 0;
+    const sampled = new Reader({
+      tool: DEFAULT_TOOL_SCHEMA, flags: shadowStages, pool: null,
+      shadow: { sampleRate: 0.3 }, random: () => ((draw++ % 10) + 0.5) / 10,
+    });
+    const seconds: string[] = [];
+    const tenReads = async (sampleRate?: number) => {
+      for (let i = 0; i < 10; i++)
+        await sampled.read({ tables: ['shelf'], sampleRate, postgres: async () => 1, convex: async () => (seconds.push(`${sampleRate}`), 1) });
+      await sampled.settled();
+    };
+    await tenReads();
+    await tenReads(0.8);
+    await tenReads(0);
+    const routedPaths = routedReads(sampled, {
+      postgres: pg, convex: cx,
+      tables: { booksOnShelf: ['shelf', 'book'], authorOf: ['book', 'author'] },
+      sampleRate: { booksOnShelf: 0.5 },
+    })({});
+    calls.length = 0;
+    for (let i = 0; i < 10; i++) await routedPaths.booksOnShelf(i);
+    for (let i = 0; i < 10; i++) await routedPaths.authorOf(`b${i}`);
+    await sampled.settled();
+    const counted = (prefix: string) => calls.filter((c) => c.startsWith(prefix)).length;
+    expect([seconds.filter((s) => s === 'undefined').length, seconds.filter((s) => s === '0.8').length, seconds.filter((s) => s === '0').length, counted('cx:books'), counted('cx:author'), counted('pg:')])
+      .toEqual([3, 8, 0, 5, 3, 20]);
+  });
+
+  it('refuses a sample rate outside 0–1, or for a method the spec does not have, naming it', async () => {
+    const base = { tool: DEFAULT_TOOL_SCHEMA, flags: stages, pool: null };
+    expect(() => new Reader({ ...base, shadow: { sampleRate: 1.5 } })).toThrow('shadow.sampleRate: a share of reads from 0 to 1 is expected, got 1.5');
+    expect(() => new Reader({ ...base, shadow: { sampleRate: Number.NaN } })).toThrow('shadow.sampleRate: a share of reads from 0 to 1 is expected, got NaN');
+    const convexCalls: number[] = [];
+    await expect(reader.read({ tables: ['shelf'], sampleRate: -0.1, postgres: async () => 1, convex: async () => (convexCalls.push(1), 1) }))
+      .rejects.toThrow('sampleRate: a share of reads from 0 to 1 is expected, got -0.1');
+    const spec = { postgres: pg, convex: cx, tables: { booksOnShelf: ['shelf'], authorOf: ['book'] } };
+    expect(() => routedReads(reader, { ...spec, sampleRate: { authorOf: 2 } })).toThrow('sampleRate.authorOf: a share of reads from 0 to 1 is expected, got 2');
+    expect(() => routedReads(reader, { ...spec, sampleRate: { titleOf: 0.5 } as never })).toThrow('sampleRate.titleOf: names no read method of this spec');
+    expect(convexCalls).toEqual([]);
+  });
 });

@@ -41,11 +41,14 @@ function http(context: ApplicationHttpContext) {
           recorder: routed.recorder,
           metrics: routed.metrics,
           stats: routed.stats,
+          // The project config's cutover.shadow: how shadow reads are compared, and a share per read path.
+          shadow: routed.shadow,
         }),
         {
           postgres,
           convex: new ConvexReadPaths(routed.convex),
         },
+        routed.shadow.sampleRates,
       )
     : undefined;
   const writes = context.writes;

@@ -95,6 +95,7 @@ export function register(program: Command): void {
           log: ctx.log,
           alerts: { policy: project.alerts, config: { ...config, apiTokens: tokens } },
           rollback: project.cutover.rollback,
+          shadow: project.cutover.shadow,
         });
         try {
           writeDevStack(config.home, {

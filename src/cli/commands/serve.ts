@@ -153,6 +153,7 @@ export function register(program: Command): void {
           convexWrites: convex,
           writeFlags: reverseSync?.flags,
           controlRoom,
+          shadow: ctx.project.cutover.shadow,
           // The rules need the mirrored tables, known once Tandem's schema is current (as for the control room).
           rollback: controlRoom && {
             policy: ctx.project.cutover.rollback,

@@ -228,6 +228,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         config: { databaseUrl: undefined, convexDeployKey: undefined, apiTokens: DEV_TOKENS, alertWebhookUrl: undefined },
       },
       rollback: project.cutover.rollback,
+      shadow: project.cutover.shadow,
     });
     stops.push(() => serving.stop());
     const { api } = serving;

@@ -37,10 +37,13 @@ export function storySiteReader(options: Omit<ReaderOptions<Actor>, 'userId' | '
 export function storySiteReadRouting(
   reader: Reader<Actor>,
   reads: { postgres: ReadPaths; convex: ReadPaths },
+  /** The share of each read path's shadow-stage calls that also read Convex (default: the reader's). */
+  sampleRate: { [K in keyof ReadPaths]?: number } = {},
 ): (context: { user: Actor | null; onServed: (served: { source: ReadSource }) => void }) => ReadPaths {
   const route = routedReads<ReadPaths, Actor>(reader, {
     ...reads,
     tables: READ_PATH_TABLES,
+    sampleRate,
     // The stats page is compared with its stated tolerance while events are in flight.
     compare: {
       monthlyStats: (postgres, convex, { changesInFlight }) => {
