@@ -280,6 +280,7 @@ export class Reader<U = ReadingUser> {
       recheckAttempts: shadow.recheckAttempts ?? 20,
       inFlightMarginMs: shadow.inFlightMarginMs ?? 1000,
       timeoutMs: shadow.timeoutMs ?? 2000,
+      stopped: () => this.options.recorder?.closed === true,
     };
     return request.compare
       ? classifyWithTolerance(input, this.options.tool, request.compare, results)

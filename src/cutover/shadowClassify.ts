@@ -74,7 +74,11 @@ export interface ClassifyInput<T> {
   recheckAttempts: number;
   inFlightMarginMs: number;
   timeoutMs: number;
+  /** True once the process is stopping: re-checks end there, the difference left as lag. */
+  stopped?: () => boolean;
 }
+
+const STOPPED: Classified = { class: 'lag', detail: 'changes in flight; re-checks ended as the process stopped' };
 
 export interface Classified {
   class: ShadowClass;
@@ -90,6 +94,7 @@ export async function classifyExact<T>(input: ClassifyInput<T>, tool: ToolSchema
     return { class: 'drift', detail: 'differs with no change in flight' };
   for (let attempt = 1; attempt <= input.recheckAttempts; attempt++) {
     await delay(input.recheckMs);
+    if (input.stopped?.()) return STOPPED;
     // Re-read only once nothing is pending: what was applied meanwhile is in both stores.
     if (await changesInFlight(pool, tool, tables, 0)) continue;
     since = Date.now();
@@ -136,6 +141,7 @@ export async function classifyWithTolerance<T>(
       };
     }
     await delay(input.recheckMs);
+    if (input.stopped?.()) return STOPPED;
     since = Date.now();
     const [p, c] = await rereadBoth(input);
     if (!p.ok || !c.ok) continue;

@@ -50,6 +50,7 @@ export class ShadowRecorder {
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private readonly underWay = new Set<Promise<unknown>>();
+  private closing = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -133,6 +134,14 @@ export class ShadowRecorder {
   }
 
   /**
+   * Whether close() has begun: a comparison still re-checking a difference
+   * stops then rather than query a pool its server is about to end.
+   */
+  get closed(): boolean {
+    return this.closing;
+  }
+
+  /**
    * A comparison under way whose outcome will be recorded here: close() waits
    * for it (bounded), so a server stopping does not lose the comparisons of
    * the last reads it served.
@@ -149,6 +158,7 @@ export class ShadowRecorder {
    * re-checked, a Convex read near its timeout) are logged and not waited for.
    */
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.timer);
     const waitMs = this.options.closeWaitMs ?? 1000;
     const deadline = Date.now() + waitMs;
