@@ -30,7 +30,12 @@
  * per-block p50 ratios (the paired figure, which load drift between blocks
  * does not move).
  *
- *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30]
+ * With `--sample-rates storyById=0.2,…` a sixth stage, `shadow-sampled`, is
+ * shadow with those per-path shares (`routedReads`' `sampleRate`, the
+ * config's `cutover.shadow.sampleRates`): whether shadowing a path with large
+ * results less often takes its background work off the other paths' p99.
+ *
+ *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30] [--sample-rates storyById=0.2]
  */
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
@@ -58,6 +63,7 @@ const { values } = parseArgs({
     reads: { type: 'string', default: '30' },
     'latency-ms': { type: 'string', default: '8' },
     jitter: { type: 'string', default: '0.5' },
+    'sample-rates': { type: 'string', default: '' },
   },
 });
 const SCALE = Number(values.scale);
@@ -67,8 +73,19 @@ const LATENCY = Number(values['latency-ms']);
 const JITTER = Number(values.jitter);
 if (!(JITTER >= 0 && JITTER <= 1)) throw new Error(`--jitter must be within 0–1 (a share of --latency-ms), got ${values.jitter}`);
 
-const STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex'] as const;
-type Stage = (typeof STAGES)[number];
+/** `--sample-rates a=0.2,b=0.5`: a shadow share per read path (routedReads refuses a path it does not have). */
+const SAMPLE_RATES: Record<string, number> = Object.fromEntries(
+  values['sample-rates']!.split(',').filter(Boolean).map((pair) => {
+    const [method, rate] = pair.split('=');
+    if (!method || rate === undefined || rate.trim() === '') throw new Error(`--sample-rates: expected path=share, got ${pair}`);
+    return [method.trim(), Number(rate)];
+  }),
+);
+const SAMPLED = Object.keys(SAMPLE_RATES).length > 0;
+
+const ALL_STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex', 'shadow-sampled'] as const;
+type Stage = (typeof ALL_STAGES)[number];
+const STAGES: readonly Stage[] = ALL_STAGES.filter((s) => s !== 'shadow-sampled' || SAMPLED);
 /** Whether the modeled Convex read decodes its answer per call (every stage but shadow-predecoded). */
 let decodePerCall = true;
 type Method = keyof ReadPaths;
@@ -216,10 +233,15 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const flags = new FixedStage();
   const metrics = createCutoverMetrics(new Registry());
   const router = storySiteReader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool, stats: new ReadStats(), metrics });
-  const route = storySiteReadRouting(router, { postgres, convex: modeledConvex(answers, new BenchRandom(11)) });
+  const convex = modeledConvex(answers, new BenchRandom(11));
+  const route = storySiteReadRouting(router, { postgres, convex });
+  const sampledRoute = storySiteReadRouting(router, { postgres, convex }, SAMPLE_RATES);
   const user: Actor = { userId: readerId, role: 'reader' };
   const served: Record<string, number> = {};
-  const paths = route({ user, onServed: ({ source }) => (served[source] = (served[source] ?? 0) + 1) });
+  const onServed = ({ source }: { source: string }) => (served[source] = (served[source] ?? 0) + 1);
+  const allPaths = route({ user, onServed });
+  const sampledPaths = sampledRoute({ user, onServed });
+  let paths = allPaths;
   const readOnce = async (c: PathCall) => {
     const started = process.hrtime.bigint();
     await invoke(paths, c);
@@ -227,7 +249,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
   };
   const setStage = (stage: Stage) => {
     decodePerCall = stage !== 'shadow-predecoded';
-    const flagStage = stage === 'shadow-predecoded' ? 'shadow' : stage === 'postgres-again' ? 'postgres' : stage;
+    paths = stage === 'shadow-sampled' ? sampledPaths : allPaths;
+    const flagStage = stage === 'shadow-predecoded' || stage === 'shadow-sampled' ? 'shadow' : stage === 'postgres-again' ? 'postgres' : stage;
     flags.stage = { stage: flagStage, percent: 0, salt: 'bench' };
   };
 
@@ -267,7 +290,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
   };
   process.stdout.write(
     `\nConvex target: modeled (a wait of ${LATENCY} ms ± ${JITTER * 100} % answering the Postgres result, JSON-decoded per call), not Convex; ` +
-      `${BLOCKS} blocks x ${READS} reads per path and stage; times in ms\n\n`,
+      `${BLOCKS} blocks x ${READS} reads per path and stage; times in ms` +
+      `${SAMPLED ? `; shadow-sampled: shadow with the shares ${JSON.stringify(SAMPLE_RATES)}` : ''}\n\n`,
   );
   const rows = calls.map((c) => {
     const f = Object.fromEntries(STAGES.map((s) => [s, quantiles(c, s)])) as Record<Stage, ReturnType<typeof quantiles>>;
@@ -281,25 +305,28 @@ await withBenchDatabases(1, 10, async ([db]) => {
       pairedP50(c, 'shadow-predecoded'),
       overheadPercent(f.postgres.p50, f['postgres-again'].p50),
       overheadPercent(f.postgres.p99, f['postgres-again'].p99),
+      ...(SAMPLED ? [overheadPercent(f.postgres.p50, f['shadow-sampled'].p50), overheadPercent(f.postgres.p99, f['shadow-sampled'].p99)] : []),
     ];
   });
   process.stdout.write(
     markdownTable(
       ['read path', ...STAGES.flatMap((s) => [`${s} p50`, `${s} p99`]),
         'shadow/postgres p50 (target <= +10 %)', 'shadow/postgres p99 (target <= +20 %)', 'paired per-block p50',
-        'shadow-predecoded/postgres p50', 'its paired per-block p50', 'noise: postgres-again/postgres p50', 'noise: p99'],
+        'shadow-predecoded/postgres p50', 'its paired per-block p50', 'noise: postgres-again/postgres p50', 'noise: p99',
+        ...(SAMPLED ? ['shadow-sampled/postgres p50', 'shadow-sampled/postgres p99'] : [])],
       rows,
     ),
   );
   // The verdict: shadow against the targets, and postgres against itself
   // (postgres-again) for how much of a change this run can resolve at all.
   const change = (c: PathCall, stage: Stage, q: 'p50' | 'p99') => quantiles(c, stage)[q] / quantiles(c, 'postgres')[q] - 1;
-  const within = (q: 'p50' | 'p99', limit: number) => calls.filter((c) => change(c, 'shadow', q) <= limit).length;
+  const within = (q: 'p50' | 'p99', limit: number, stage: Stage = 'shadow') => calls.filter((c) => change(c, stage, q) <= limit).length;
   const noise = (q: 'p50' | 'p99') => Math.max(...calls.map((c) => Math.abs(change(c, 'postgres-again', q))));
   process.stdout.write(
     `\nshadow within +10 % at p50 on ${within('p50', 0.1)} of ${calls.length} paths, within +20 % at p99 on ${within('p99', 0.2)}; ` +
       `postgres against itself moved up to ${fixed(noise('p50') * 100, 1)} % at p50 and ${fixed(noise('p99') * 100, 1)} % at p99 ` +
-      `(a change smaller than that is not resolved by this run)\n`,
+      `(a change smaller than that is not resolved by this run)\n` +
+      (SAMPLED ? `shadow-sampled within +10 % at p50 on ${within('p50', 0.1, 'shadow-sampled')} of ${calls.length} paths, within +20 % at p99 on ${within('p99', 0.2, 'shadow-sampled')}\n` : ''),
   );
   // Counted per table: a read over three tables is one comparison under each.
   const classes = (await metrics.shadow.get()).values.map((v) => `${v.labels.table} ${v.labels.class} ${v.value}`).join(', ');
