@@ -37,6 +37,7 @@
  *
  *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30] [--sample-rates storyById=0.2]
  */
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import type { Actor } from 'tandem';
@@ -260,6 +261,15 @@ await withBenchDatabases(1, 10, async ([db]) => {
     for (let i = 0; i < 5; i++) for (const c of calls) await readOnce(c);
   }
   await router.settled();
+  // Garbage-collection pauses per stage: each one stops whichever read is in
+  // flight, and a stage that allocates more (shadow decodes every response a
+  // second time) pauses more often, which reaches the p99 of the fastest paths.
+  const gcPauses = new Map<Stage, number[]>(STAGES.map((s) => [s, []]));
+  let gcStage: Stage | null = null;
+  const gcObserver = new PerformanceObserver((list) => {
+    if (gcStage) gcPauses.get(gcStage)!.push(...list.getEntries().map((e: PerformanceEntry) => e.duration));
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const samples = new Map<string, number[]>();
   const blockP50s: Array<Map<string, number>> = [];
   const at = (c: PathCall, stage: Stage) => `${callName(c)}\0${stage}`;
@@ -268,10 +278,14 @@ await withBenchDatabases(1, 10, async ([db]) => {
     const p50s = new Map<string, number>();
     for (const stage of shuffled(STAGES, random)) {
       setStage(stage);
+      gcStage = stage;
       const times = new Map<PathCall, number[]>(calls.map((c) => [c, []]));
       for (let i = 0; i < READS; i++) for (const c of shuffled(calls, random)) times.get(c)!.push(await readOnce(c));
       // Shadow's background comparisons belong to its own block.
       await router.settled();
+      // GC entries are delivered asynchronously: let this block's arrive before the next stage starts.
+      await new Promise((resolve) => setImmediate(resolve));
+      gcStage = null;
       for (const [c, list] of times) {
         samples.set(at(c, stage), [...(samples.get(at(c, stage)) ?? []), ...list]);
         p50s.set(at(c, stage), percentile([...list].sort((a, b) => a - b), 50));
@@ -316,6 +330,19 @@ await withBenchDatabases(1, 10, async ([db]) => {
         ...(SAMPLED ? ['shadow-sampled/postgres p50', 'shadow-sampled/postgres p99'] : [])],
       rows,
     ),
+  );
+  gcObserver.disconnect();
+  const readsPerStage = BLOCKS * READS * calls.length;
+  process.stdout.write(
+    `\nGarbage-collection pauses per stage (all blocks, ${readsPerStage} reads each):\n\n${markdownTable(
+      ['stage', 'pauses', 'per 1,000 reads', 'total ms', 'p50 pause ms', 'longest ms'],
+      STAGES.map((s) => {
+        const pauses = [...gcPauses.get(s)!].sort((a, b) => a - b);
+        const total = pauses.reduce((a, b) => a + b, 0);
+        return [s, String(pauses.length), fixed((pauses.length / readsPerStage) * 1000, 1), fixed(total, 1),
+          pauses.length ? fixed(percentile(pauses, 50), 2) : '-', pauses.length ? fixed(pauses.at(-1)!, 2) : '-'];
+      }),
+    )}`,
   );
   // The verdict: shadow against the targets, and postgres against itself
   // (postgres-again) for how much of a change this run can resolve at all.
