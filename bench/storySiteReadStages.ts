@@ -35,8 +35,14 @@
  * config's `cutover.shadow.sampleRates`): whether shadowing a path with large
  * results less often takes its background work off the other paths' p99.
  *
- *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30] [--sample-rates storyById=0.2]
+ * `--cpu-profile <stage>` runs only that stage's blocks under the V8
+ * profiler and writes `storySiteReadStages-<stage>.cpuprofile` (no report):
+ * profiles of two stages, diffed by function, show what one adds.
+ *
+ *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30] [--sample-rates storyById=0.2] [--cpu-profile shadow]
  */
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
@@ -65,6 +71,7 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '8' },
     jitter: { type: 'string', default: '0.5' },
     'sample-rates': { type: 'string', default: '' },
+    'cpu-profile': { type: 'string' },
   },
 });
 const SCALE = Number(values.scale);
@@ -86,7 +93,9 @@ const SAMPLED = Object.keys(SAMPLE_RATES).length > 0;
 
 const ALL_STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex', 'shadow-sampled'] as const;
 type Stage = (typeof ALL_STAGES)[number];
-const STAGES: readonly Stage[] = ALL_STAGES.filter((s) => s !== 'shadow-sampled' || SAMPLED);
+const PROFILED = values['cpu-profile'] as Stage | undefined;
+if (PROFILED !== undefined && !ALL_STAGES.includes(PROFILED)) throw new Error(`--cpu-profile: one of ${ALL_STAGES.join(', ')}, got ${PROFILED}`);
+const STAGES: readonly Stage[] = PROFILED ? [PROFILED] : ALL_STAGES.filter((s) => s !== 'shadow-sampled' || SAMPLED);
 /** Whether the modeled Convex read decodes its answer per call (every stage but shadow-predecoded). */
 let decodePerCall = true;
 type Method = keyof ReadPaths;
@@ -265,11 +274,19 @@ await withBenchDatabases(1, 10, async ([db]) => {
   // flight, and a stage that allocates more (shadow decodes every response a
   // second time) pauses more often, which reaches the p99 of the fastest paths.
   const gcPauses = new Map<Stage, number[]>(STAGES.map((s) => [s, []]));
+  // This process's CPU per stage (user + system, ms): shadow's background work shows here even when it lands between reads.
+  const cpuMs = new Map<Stage, number>(STAGES.map((s) => [s, 0]));
   let gcStage: Stage | null = null;
   const gcObserver = new PerformanceObserver((list) => {
     if (gcStage) gcPauses.get(gcStage)!.push(...list.getEntries().map((e: PerformanceEntry) => e.duration));
   });
   gcObserver.observe({ entryTypes: ['gc'] });
+  const profiler = PROFILED ? new Session() : null;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const samples = new Map<string, number[]>();
   const blockP50s: Array<Map<string, number>> = [];
   const at = (c: PathCall, stage: Stage) => `${callName(c)}\0${stage}`;
@@ -279,6 +296,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
     for (const stage of shuffled(STAGES, random)) {
       setStage(stage);
       gcStage = stage;
+      const cpuBefore = process.cpuUsage();
       const times = new Map<PathCall, number[]>(calls.map((c) => [c, []]));
       for (let i = 0; i < READS; i++) for (const c of shuffled(calls, random)) times.get(c)!.push(await readOnce(c));
       // Shadow's background comparisons belong to its own block.
@@ -286,6 +304,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
       // GC entries are delivered asynchronously: let this block's arrive before the next stage starts.
       await new Promise((resolve) => setImmediate(resolve));
       gcStage = null;
+      const cpu = process.cpuUsage(cpuBefore);
+      cpuMs.set(stage, cpuMs.get(stage)! + (cpu.user + cpu.system) / 1000);
       for (const [c, list] of times) {
         samples.set(at(c, stage), [...(samples.get(at(c, stage)) ?? []), ...list]);
         p50s.set(at(c, stage), percentile([...list].sort((a, b) => a - b), 50));
@@ -294,6 +314,14 @@ await withBenchDatabases(1, 10, async ([db]) => {
     blockP50s.push(p50s);
   }
 
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    const file = `storySiteReadStages-${PROFILED}.cpuprofile`;
+    fs.writeFileSync(file, JSON.stringify(profile));
+    profiler.disconnect();
+    process.stdout.write(`\nCPU profile of the ${PROFILED} stage's ${BLOCKS} blocks: ${file}\n`);
+    return;
+  }
   const quantiles = (c: PathCall, stage: Stage) => {
     const sorted = [...samples.get(at(c, stage))!].sort((a, b) => a - b);
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
@@ -334,13 +362,14 @@ await withBenchDatabases(1, 10, async ([db]) => {
   gcObserver.disconnect();
   const readsPerStage = BLOCKS * READS * calls.length;
   process.stdout.write(
-    `\nGarbage-collection pauses per stage (all blocks, ${readsPerStage} reads each):\n\n${markdownTable(
-      ['stage', 'pauses', 'per 1,000 reads', 'total ms', 'p50 pause ms', 'longest ms'],
+    `\nGarbage-collection pauses and this process's CPU per stage (all blocks, ${readsPerStage} reads each):\n\n${markdownTable(
+      ['stage', 'pauses', 'per 1,000 reads', 'total ms', 'p50 pause ms', 'longest ms', 'process CPU per read, ms'],
       STAGES.map((s) => {
         const pauses = [...gcPauses.get(s)!].sort((a, b) => a - b);
         const total = pauses.reduce((a, b) => a + b, 0);
         return [s, String(pauses.length), fixed((pauses.length / readsPerStage) * 1000, 1), fixed(total, 1),
-          pauses.length ? fixed(percentile(pauses, 50), 2) : '-', pauses.length ? fixed(pauses.at(-1)!, 2) : '-'];
+          pauses.length ? fixed(percentile(pauses, 50), 2) : '-', pauses.length ? fixed(pauses.at(-1)!, 2) : '-',
+          fixed(cpuMs.get(s)! / readsPerStage, 3)];
       }),
     )}`,
   );
