@@ -314,6 +314,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
     blockP50s.push(p50s);
   }
 
+  gcObserver.disconnect();
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     const file = `storySiteReadStages-${PROFILED}.cpuprofile`;
@@ -359,7 +360,6 @@ await withBenchDatabases(1, 10, async ([db]) => {
       rows,
     ),
   );
-  gcObserver.disconnect();
   const readsPerStage = BLOCKS * READS * calls.length;
   process.stdout.write(
     `\nGarbage-collection pauses and this process's CPU per stage (all blocks, ${readsPerStage} reads each):\n\n${markdownTable(

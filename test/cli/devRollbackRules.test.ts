@@ -7,17 +7,14 @@
  * process of its own, on free ports and a home of its own. (`demo` is checked
  * the same way in test/cli/demo.test.ts.)
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, startTandemUntil } from '../support/cliRun.js';
+import { refusedCli, startTandemUntil } from '../support/cliRun.js';
 import { ROLLBACK_CONFIG, autoRollbackOnDeadLetter, writeStorySiteConfig } from '../support/rollbackRulesServed.js';
 import { freePort } from '../support/services.js';
 
-const runFile = promisify(execFile);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-dev-rollback-'));
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
@@ -47,18 +44,11 @@ describe('tandem dev and the config\'s rollback rules', () => {
   it('refuses to start with a shadow sample rate for a read the application does not have, and exits', async () => {
     const configFile = writeStorySiteConfig(home, { shadow: { sampleRates: { languageByID: 0.5 } } });
     const [api, pgPort, convexPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    const refused = await runFile(
-      process.execPath,
-      [CLI, 'dev', '--port', String(api), '--pg-port', String(pgPort), '--convex-port', String(convexPort)],
-      {
-        cwd: home,
-        env: { ...process.env, TANDEM_HOME: path.join(home, '.tandem'), TANDEM_LOG_LEVEL: 'silent', DATABASE_URL: '', TANDEM_CONFIG: configFile },
-        timeout: 60_000,
-      },
-    ).then(
-      () => null,
-      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr.trim().split('\n').at(-1) }),
-    );
-    expect(refused).toEqual({ code: 2, stderr: 'tandem: sampleRate.languageByID: names no read method of this spec (none in its tables)' });
+    const refused = await refusedCli(['dev', '--port', String(api), '--pg-port', String(pgPort), '--convex-port', String(convexPort)], {
+      cwd: home,
+      env: { ...process.env, TANDEM_HOME: path.join(home, '.tandem'), TANDEM_LOG_LEVEL: 'silent', DATABASE_URL: '', TANDEM_CONFIG: configFile },
+      timeout: 60_000,
+    });
+    expect({ code: refused.code, stderr: refused.stderr.trim().split('\n').at(-1) }).toEqual({ code: 2, stderr: 'tandem: sampleRate.languageByID: names no read method of this spec (none in its tables)' });
   }, 180_000);
 });

@@ -15,8 +15,7 @@
  * startApiStack is the CLI's, not part of the public API: a test of the tool,
  * serving the story site through its public plug-in interface.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +27,7 @@ import type { EmbeddedConvexTarget } from '../../src/convex/embeddedTarget.js';
 import { DEFAULT_TOOL_SCHEMA as TOOL } from '../../src/core/toolSchema.js';
 import { listReadStages, readStageHistory, setReadStage } from '../../src/cutover/flagStore.js';
 import { silentLogger } from '../../src/log.js';
-import { CLI, runTandem, startConvexLocal, startTandemUntil } from '../support/cliRun.js';
+import { refusedCli, runTandem, startConvexLocal, startTandemUntil } from '../support/cliRun.js';
 import { shadowReport } from '../../src/cutover/shadowStore.js';
 import { metricSamples as samples } from '../support/metricsText.js';
 import { writeStorySiteConfig } from '../support/rollbackRulesServed.js';
@@ -39,7 +38,6 @@ import { STORY_SITE_TABLE_NAMES } from '../support/storySiteMirror.js';
 import storySite from '../../examples/story-site/src/plugin.js';
 import { TOKENS } from '../../examples/story-site/test/api/harness.js';
 
-const runFile = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const ADMIN_KEY = 'read-rollback-admin-key-0123456789';
 /** GET /api/languages/:id reads the `language` table only (READ_PATH_TABLES.languageById). */
@@ -238,14 +236,11 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
       'sampleRate.languageByID: names no read method of this spec (none in its tables)',
     );
     const configFile = writeStorySiteConfig(dataDir, { shadow: { sampleRates: { languageByID: 0.5 } } });
-    const refused = await runFile(process.execPath, [CLI, 'serve', '--port', '0'], {
+    const refused = await refusedCli(['serve', '--port', '0'], {
       cwd: dataDir,
       env: { ...process.env, TANDEM_LOG_LEVEL: 'silent', TANDEM_CONFIG: configFile, DATABASE_URL: db.url, CONVEX_URL: 'http://127.0.0.1:9', CONVEX_DEPLOY_KEY: ADMIN_KEY },
       timeout: 60_000,
-    }).then(
-      () => null,
-      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr.trim() }),
-    );
-    expect(refused).toEqual({ code: 2, stderr: 'tandem: sampleRate.languageByID: names no read method of this spec (none in its tables)' });
+    });
+    expect({ code: refused.code, stderr: refused.stderr.trim() }).toEqual({ code: 2, stderr: 'tandem: sampleRate.languageByID: names no read method of this spec (none in its tables)' });
   }, 120_000);
 });

@@ -20,7 +20,7 @@ export interface CliFailure {
 
 /** `tandem <args>` in `dir` on `databaseUrl`, with no inherited config file and no logs. */
 export function runTandem(dir: string, databaseUrl: string, args: string[]) {
-  return run(process.execPath, [CLI, ...args], {
+  return runCli(args, {
     cwd: dir,
     env: {
       ...process.env,
@@ -31,18 +31,28 @@ export function runTandem(dir: string, databaseUrl: string, args: string[]) {
   });
 }
 
-/** The same, expected to fail: resolves with the exit code and output, throws if it succeeded. */
-export function refusedTandem(
-  dir: string,
-  databaseUrl: string,
-  args: string[],
-): Promise<CliFailure> {
-  return runTandem(dir, databaseUrl, args).then(
+/** `tandem <args>` with the caller's folder and environment; `timeout` (ms) kills it if it runs on. */
+function runCli(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number }) {
+  return run(process.execPath, [CLI, ...args], options);
+}
+
+function expectRefused(running: Promise<unknown>): Promise<CliFailure> {
+  return running.then(
     (ok) => {
       throw new Error(`expected a failure, got ${JSON.stringify(ok)}`);
     },
     (err: CliFailure) => err,
   );
+}
+
+/** `runTandem`, expected to fail: resolves with the exit code and output, throws if it succeeded. */
+export function refusedTandem(dir: string, databaseUrl: string, args: string[]): Promise<CliFailure> {
+  return expectRefused(runTandem(dir, databaseUrl, args));
+}
+
+/** `tandem <args>` with the caller's environment (a config file, say), expected to fail as refusedTandem is. */
+export function refusedCli(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number }): Promise<CliFailure> {
+  return expectRefused(runCli(args, options));
 }
 
 /**
