@@ -35,11 +35,16 @@
  * config's `cutover.shadow.sampleRates`): whether shadowing a path with large
  * results less often takes its background work off the other paths' p99.
  *
+ * With `--max-per-second N` a seventh stage, `shadow-budget`, is shadow with
+ * the reader's `shadow.maxPerSecond` (the config's
+ * `cutover.shadow.maxPerSecond`): at most N comparisons started per second
+ * per path, the rest served uncompared.
+ *
  * `--cpu-profile <stage>` runs only that stage's blocks under the V8
  * profiler and writes `storySiteReadStages-<stage>.cpuprofile` (no report):
  * profiles of two stages, diffed by function, show what one adds.
  *
- *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30] [--sample-rates storyById=0.2] [--cpu-profile shadow]
+ *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30] [--sample-rates storyById=0.2] [--max-per-second 20] [--cpu-profile shadow]
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -71,6 +76,7 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '8' },
     jitter: { type: 'string', default: '0.5' },
     'sample-rates': { type: 'string', default: '' },
+    'max-per-second': { type: 'string' },
     'cpu-profile': { type: 'string' },
   },
 });
@@ -90,12 +96,17 @@ const SAMPLE_RATES: Record<string, number> = Object.fromEntries(
   }),
 );
 const SAMPLED = Object.keys(SAMPLE_RATES).length > 0;
+const MAX_PER_SECOND = values['max-per-second'] === undefined ? undefined : Number(values['max-per-second']);
+const BUDGETED = MAX_PER_SECOND !== undefined;
+if (BUDGETED && !(MAX_PER_SECOND > 0)) throw new Error(`--max-per-second must be a positive number, got ${values['max-per-second']}`);
 
-const ALL_STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex', 'shadow-sampled'] as const;
+const ALL_STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex', 'shadow-sampled', 'shadow-budget'] as const;
 type Stage = (typeof ALL_STAGES)[number];
 const PROFILED = values['cpu-profile'] as Stage | undefined;
 if (PROFILED !== undefined && !ALL_STAGES.includes(PROFILED)) throw new Error(`--cpu-profile: one of ${ALL_STAGES.join(', ')}, got ${PROFILED}`);
-const STAGES: readonly Stage[] = PROFILED ? [PROFILED] : ALL_STAGES.filter((s) => s !== 'shadow-sampled' || SAMPLED);
+const STAGES: readonly Stage[] = PROFILED
+  ? [PROFILED]
+  : ALL_STAGES.filter((s) => (s !== 'shadow-sampled' || SAMPLED) && (s !== 'shadow-budget' || BUDGETED));
 /** Whether the modeled Convex read decodes its answer per call (every stage but shadow-predecoded). */
 let decodePerCall = true;
 type Method = keyof ReadPaths;
@@ -246,11 +257,15 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const convex = modeledConvex(answers, new BenchRandom(11));
   const route = storySiteReadRouting(router, { postgres, convex });
   const sampledRoute = storySiteReadRouting(router, { postgres, convex }, SAMPLE_RATES);
+  // The budgeted reader counts into the same metrics (its skips show there); its buckets are its own.
+  const budgetRouter = storySiteReader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool, stats: new ReadStats(), metrics, shadow: { maxPerSecond: MAX_PER_SECOND ?? 1 } });
+  const budgetRoute = storySiteReadRouting(budgetRouter, { postgres, convex });
   const user: Actor = { userId: readerId, role: 'reader' };
   const served: Record<string, number> = {};
   const onServed = ({ source }: { source: string }) => (served[source] = (served[source] ?? 0) + 1);
   const allPaths = route({ user, onServed });
   const sampledPaths = sampledRoute({ user, onServed });
+  const budgetPaths = budgetRoute({ user, onServed });
   let paths = allPaths;
   const readOnce = async (c: PathCall) => {
     const started = process.hrtime.bigint();
@@ -259,8 +274,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
   };
   const setStage = (stage: Stage) => {
     decodePerCall = stage !== 'shadow-predecoded';
-    paths = stage === 'shadow-sampled' ? sampledPaths : allPaths;
-    const flagStage = stage === 'shadow-predecoded' || stage === 'shadow-sampled' ? 'shadow' : stage === 'postgres-again' ? 'postgres' : stage;
+    paths = stage === 'shadow-sampled' ? sampledPaths : stage === 'shadow-budget' ? budgetPaths : allPaths;
+    const flagStage = stage.startsWith('shadow') ? 'shadow' : stage === 'postgres-again' ? 'postgres' : (stage as 'postgres' | 'convex');
     flags.stage = { stage: flagStage, percent: 0, salt: 'bench' };
   };
 
@@ -270,6 +285,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
     for (let i = 0; i < 5; i++) for (const c of calls) await readOnce(c);
   }
   await router.settled();
+  await budgetRouter.settled();
   // Garbage-collection pauses per stage: each one stops whichever read is in
   // flight, and a stage that allocates more (shadow decodes every response a
   // second time) pauses more often, which reaches the p99 of the fastest paths.
@@ -301,6 +317,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
       for (let i = 0; i < READS; i++) for (const c of shuffled(calls, random)) times.get(c)!.push(await readOnce(c));
       // Shadow's background comparisons belong to its own block.
       await router.settled();
+      await budgetRouter.settled();
       // GC entries are delivered asynchronously: let this block's arrive before the next stage starts.
       await new Promise((resolve) => setImmediate(resolve));
       gcStage = null;
@@ -334,7 +351,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
   process.stdout.write(
     `\nConvex target: modeled (a wait of ${LATENCY} ms ± ${JITTER * 100} % answering the Postgres result, JSON-decoded per call), not Convex; ` +
       `${BLOCKS} blocks x ${READS} reads per path and stage; times in ms` +
-      `${SAMPLED ? `; shadow-sampled: shadow with the shares ${JSON.stringify(SAMPLE_RATES)}` : ''}\n\n`,
+      `${SAMPLED ? `; shadow-sampled: shadow with the shares ${JSON.stringify(SAMPLE_RATES)}` : ''}` +
+      `${BUDGETED ? `; shadow-budget: shadow with at most ${MAX_PER_SECOND} comparisons per second per path` : ''}\n\n`,
   );
   const rows = calls.map((c) => {
     const f = Object.fromEntries(STAGES.map((s) => [s, quantiles(c, s)])) as Record<Stage, ReturnType<typeof quantiles>>;
@@ -349,6 +367,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
       overheadPercent(f.postgres.p50, f['postgres-again'].p50),
       overheadPercent(f.postgres.p99, f['postgres-again'].p99),
       ...(SAMPLED ? [overheadPercent(f.postgres.p50, f['shadow-sampled'].p50), overheadPercent(f.postgres.p99, f['shadow-sampled'].p99)] : []),
+      ...(BUDGETED ? [overheadPercent(f.postgres.p50, f['shadow-budget'].p50), overheadPercent(f.postgres.p99, f['shadow-budget'].p99)] : []),
     ];
   });
   process.stdout.write(
@@ -356,7 +375,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
       ['read path', ...STAGES.flatMap((s) => [`${s} p50`, `${s} p99`]),
         'shadow/postgres p50 (target <= +10 %)', 'shadow/postgres p99 (target <= +20 %)', 'paired per-block p50',
         'shadow-predecoded/postgres p50', 'its paired per-block p50', 'noise: postgres-again/postgres p50', 'noise: p99',
-        ...(SAMPLED ? ['shadow-sampled/postgres p50', 'shadow-sampled/postgres p99'] : [])],
+        ...(SAMPLED ? ['shadow-sampled/postgres p50', 'shadow-sampled/postgres p99'] : []),
+        ...(BUDGETED ? ['shadow-budget/postgres p50', 'shadow-budget/postgres p99'] : [])],
       rows,
     ),
   );
@@ -382,9 +402,14 @@ await withBenchDatabases(1, 10, async ([db]) => {
     `\nshadow within +10 % at p50 on ${within('p50', 0.1)} of ${calls.length} paths, within +20 % at p99 on ${within('p99', 0.2)}; ` +
       `postgres against itself moved up to ${fixed(noise('p50') * 100, 1)} % at p50 and ${fixed(noise('p99') * 100, 1)} % at p99 ` +
       `(a change smaller than that is not resolved by this run)\n` +
-      (SAMPLED ? `shadow-sampled within +10 % at p50 on ${within('p50', 0.1, 'shadow-sampled')} of ${calls.length} paths, within +20 % at p99 on ${within('p99', 0.2, 'shadow-sampled')}\n` : ''),
+      (SAMPLED ? `shadow-sampled within +10 % at p50 on ${within('p50', 0.1, 'shadow-sampled')} of ${calls.length} paths, within +20 % at p99 on ${within('p99', 0.2, 'shadow-sampled')}\n` : '') +
+      (BUDGETED ? `shadow-budget within +10 % at p50 on ${within('p50', 0.1, 'shadow-budget')} of ${calls.length} paths, within +20 % at p99 on ${within('p99', 0.2, 'shadow-budget')}\n` : ''),
   );
   // Counted per table: a read over three tables is one comparison under each.
   const classes = (await metrics.shadow.get()).values.map((v) => `${v.labels.table} ${v.labels.class} ${v.value}`).join(', ');
-  process.stdout.write(`\nserved: ${JSON.stringify(served)}\nshadow comparisons per table (warm-up included): ${classes}\n`);
+  const skipped = (await metrics.shadowSkipped.get()).values.map((v) => `${v.labels.table} ${v.labels.reason} ${v.value}`).join(', ');
+  process.stdout.write(
+    `\nserved: ${JSON.stringify(served)}\nshadow comparisons per table (warm-up included): ${classes}\n` +
+      (BUDGETED ? `shadow reads skipped per table (warm-up included): ${skipped || 'none'}\n` : ''),
+  );
 });

@@ -176,6 +176,10 @@ export const projectConfigSchema = z
             timeoutMs: z.number().int().min(1).max(600_000).optional(),
             /** Share of shadow-stage reads that also read Convex. */
             sampleRate: shareOfReads.optional(),
+            /** Most comparisons started per second for one read (by its name); reads over it go uncompared. */
+            maxPerSecond: z.number().positive('must be a positive number of comparisons per second').max(1_000_000).optional(),
+            /** Most comparisons under way at once; a read finding that many goes uncompared (counted skipped). */
+            maxInFlight: z.number().int().min(1).max(1_000_000).optional(),
             /** A share per read, by the application's read name (its routed read methods). */
             sampleRates: z.record(z.string().min(1, 'must not be empty'), shareOfReads).default({}),
           })

@@ -13,6 +13,8 @@ export interface CutoverMetrics {
   convexReadErrors: Counter<'table'>;
   /** Shadow comparisons by table, mode (ab, aa) and class (match, lag, drift, error). */
   shadow: Counter<'table' | 'mode' | 'class'>;
+  /** Reads at `shadow` served uncompared, by table and reason (budget: `shadow.maxPerSecond`; busy: `shadow.maxInFlight`). */
+  shadowSkipped: Counter<'table' | 'reason'>;
   /** Automatic rollbacks, by table and rule. */
   rollbacks: Counter<'table' | 'rule'>;
   /** Each table's stage as its rank (0 postgres … 4 convex). */
@@ -40,6 +42,12 @@ export function createCutoverMetrics(registry: Registry = new Registry()): Cutov
       name: 'tandem_shadow_reads_total',
       help: 'Shadow comparisons by table, mode (ab: Postgres vs Convex, aa: Postgres vs Postgres) and class (match, lag, drift, error)',
       labelNames: ['table', 'mode', 'class'],
+      registers: [registry],
+    }),
+    shadowSkipped: new Counter({
+      name: 'tandem_shadow_skipped_total',
+      help: 'Reads at shadow served without a comparison, by table and reason (budget: over shadow.maxPerSecond; busy: shadow.maxInFlight comparisons under way)',
+      labelNames: ['table', 'reason'],
       registers: [registry],
     }),
     rollbacks: new Counter({

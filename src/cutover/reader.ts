@@ -51,6 +51,23 @@ export interface ShadowOptions {
    * path with large results can be shadowed less than the others.
    */
   sampleRate?: number;
+  /**
+   * Most comparisons started per second for one read (by its name), a token
+   * bucket holding at most this many (at least one): every read of a quiet
+   * path is compared, a busy one costs a bounded amount of work per second
+   * however much traffic it gets. Reads over it are served from Postgres
+   * uncompared and counted `skipped` (reason `budget`) in metrics. Default:
+   * no limit.
+   */
+  maxPerSecond?: number;
+  /**
+   * Most shadow comparisons under way at once (re-checks included). A read
+   * at `shadow` that finds this many is served from Postgres uncompared and
+   * counted `skipped` (reason `busy`, also in the shadow report): a slow or
+   * hanging Convex then holds at most this many Postgres results in memory,
+   * not one per read for `timeoutMs`. Default 500.
+   */
+  maxInFlight?: number;
   /** Delay between re-checks of a difference while changes are in flight (ms). Default 250. */
   recheckMs?: number;
   /** Re-checks before an unsettled difference is left as lag. Default 20. */
@@ -66,7 +83,8 @@ export interface ShadowOptions {
  * sample rate per read name for `routedReads`' `sampleRate` (which refuses a
  * name that is none of its methods).
  */
-export interface ShadowSettings extends Pick<ShadowOptions, 'mode' | 'waitMs' | 'timeoutMs' | 'sampleRate'> {
+export interface ShadowSettings
+  extends Pick<ShadowOptions, 'mode' | 'waitMs' | 'timeoutMs' | 'sampleRate' | 'maxPerSecond' | 'maxInFlight'> {
   sampleRates: Record<string, number>;
 }
 
@@ -88,6 +106,8 @@ export interface ReaderOptions<U> {
   convexFallback?: boolean;
   log?: Logger;
   random?: () => number;
+  /** A clock in ms for `shadow.maxPerSecond` (default performance.now). */
+  now?: () => number;
 }
 
 export interface ReadRequest<T, U> {
@@ -123,11 +143,23 @@ export interface ReadResult<T> {
   fellBack?: boolean;
 }
 
+/** Why a read at `shadow` was served without a comparison. */
+export type ShadowSkipReason = 'budget' | 'busy';
+
+const DEFAULT_MAX_IN_FLIGHT = 500;
+
 export class Reader<U = ReadingUser> {
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Per read name: comparisons it may still start now (`shadow.maxPerSecond`), and when that was worked out. */
+  private readonly budgets = new Map<string, { tokens: number; at: number }>();
 
   constructor(private readonly options: ReaderOptions<U>) {
-    if (options.shadow?.sampleRate !== undefined) checkSampleRate(options.shadow.sampleRate, 'shadow.sampleRate');
+    const shadow = options.shadow ?? {};
+    if (shadow.sampleRate !== undefined) checkSampleRate(shadow.sampleRate, 'shadow.sampleRate');
+    if (shadow.maxPerSecond !== undefined && !(typeof shadow.maxPerSecond === 'number' && Number.isFinite(shadow.maxPerSecond) && shadow.maxPerSecond > 0))
+      throw new InvalidInputError('shadow.maxPerSecond', `a positive number of comparisons per second is expected, got ${String(shadow.maxPerSecond)}`);
+    if (shadow.maxInFlight !== undefined && !(Number.isInteger(shadow.maxInFlight) && shadow.maxInFlight >= 1))
+      throw new InvalidInputError('shadow.maxInFlight', `a whole number of comparisons, 1 or more, is expected, got ${String(shadow.maxInFlight)}`);
   }
 
   private readingUser(user: U | null | undefined): ReadingUser {
@@ -155,10 +187,42 @@ export class Reader<U = ReadingUser> {
     const decision = decideRead(stages, this.readingUser(request.user));
     if (decision === 'convex') return this.readConvex(request);
     const sampleRate = request.sampleRate ?? this.options.shadow?.sampleRate ?? 1;
-    if (decision === 'shadow' && (this.options.random ?? Math.random)() < sampleRate) return this.readShadow(request);
+    if (decision === 'shadow' && (this.options.random ?? Math.random)() < sampleRate) {
+      const skip = this.shadowSkip(request);
+      if (skip === null) return this.readShadow(request);
+      this.skipped(request.tables, skip);
+    }
     const value = await request.postgres();
     this.served(request.tables, 'postgres');
     return { value, source: 'postgres', decision };
+  }
+
+  /**
+   * Whether a sampled shadow read must go uncompared: too many comparisons
+   * under way, or its read's budget for this second spent. The in-flight cap
+   * is checked first so a read it refuses does not spend a token.
+   */
+  private shadowSkip(request: { name?: string; tables: readonly string[] }): ShadowSkipReason | null {
+    const shadow = this.options.shadow ?? {};
+    if (this.inFlight.size >= (shadow.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) return 'busy';
+    const perSecond = shadow.maxPerSecond;
+    if (perSecond === undefined) return null;
+    const now = this.options.now ? this.options.now() : performance.now();
+    const name = this.nameOf(request);
+    const capacity = Math.max(1, perSecond);
+    const budget = this.budgets.get(name) ?? { tokens: capacity, at: now };
+    budget.tokens = Math.min(capacity, budget.tokens + ((now - budget.at) / 1000) * perSecond);
+    budget.at = now;
+    this.budgets.set(name, budget);
+    if (budget.tokens < 1) return 'budget';
+    budget.tokens -= 1;
+    return null;
+  }
+
+  private skipped(tables: readonly string[], reason: ShadowSkipReason): void {
+    for (const table of tables) this.options.metrics?.shadowSkipped.inc({ table, reason });
+    // Only the cap is an event an operator must see in the report: a budget is sampling they configured.
+    if (reason === 'busy') this.options.recorder?.skipped(tables, this.options.shadow?.mode ?? 'ab');
   }
 
   private served(tables: readonly string[], source: ReadSource): void {

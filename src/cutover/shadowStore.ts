@@ -133,6 +133,14 @@ export class ShadowRecorder {
     }
   }
 
+  /** Reads at `shadow` served uncompared because too many comparisons were under way (Reader's `shadow.maxInFlight`). */
+  skipped(tables: readonly string[], mode: ShadowMode): void {
+    for (const table of tables) {
+      const key = `${table}\u0000${mode}\u0000skipped`;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
+  }
+
   /**
    * Whether close() has begun: a comparison still re-checking a difference
    * stops then rather than query a pool its server is about to end.
@@ -191,11 +199,14 @@ export interface ShadowSample {
 }
 
 export interface ShadowTableReport {
+  /** match + lag + drift + error. */
   compared: number;
   match: number;
   lag: number;
   drift: number;
   error: number;
+  /** Reads at `shadow` served uncompared: too many comparisons were under way (not part of `compared`). */
+  skipped: number;
   /** The newest samples of differences involving the table. */
   samples: ShadowSample[];
 }
@@ -209,15 +220,15 @@ export interface ShadowReport {
 
 /** The totals of every process's shadow reads, with the newest `samples` samples per table. */
 export async function shadowReport(db: Queryable, tool: ToolSchema, options: { samples?: number } = {}): Promise<ShadowReport> {
-  const { rows } = await db.query<{ table_name: string; mode: ShadowMode; class: ShadowClass; count: string }>(
+  const { rows } = await db.query<{ table_name: string; mode: ShadowMode; class: ShadowClass | 'skipped'; count: string }>(
     `SELECT table_name, mode, class, count FROM ${tool.sql}.shadow_count ORDER BY table_name`,
   );
   const report: ShadowReport = { tables: {}, aa: {} };
   for (const r of rows) {
     const into = r.mode === 'aa' ? report.aa : report.tables;
-    const t = (into[r.table_name] ??= { compared: 0, match: 0, lag: 0, drift: 0, error: 0, samples: [] });
+    const t = (into[r.table_name] ??= { compared: 0, match: 0, lag: 0, drift: 0, error: 0, skipped: 0, samples: [] });
     t[r.class] += Number(r.count);
-    t.compared += Number(r.count);
+    if (r.class !== 'skipped') t.compared += Number(r.count);
   }
   const limit = options.samples ?? 3;
   if (limit > 0) {

@@ -196,7 +196,7 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
         };
       await waitFor('the comparisons to be written', async () => (await report()).tables[TABLE]?.compared === READS, 30_000);
       expect((await report()).tables).toEqual({
-        [TABLE]: { compared: READS, match: READS, lag: 0, drift: 0, error: 0, samples: [] },
+        [TABLE]: { compared: READS, match: READS, lag: 0, drift: 0, error: 0, skipped: 0, samples: [] },
       });
     } finally {
       await api?.app.close();
@@ -204,7 +204,7 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
     }
   }, 120_000);
 
-  it('the config\'s shadow sample rates reach the story site\'s read paths: only the path given a share is compared', async () => {
+  it('the config\'s shadow sample rates and budget reach the story site\'s read paths: only the path given a share is compared, once per budget', async () => {
     let convex: EmbeddedConvexTarget | undefined;
     let api: RunningApi | undefined;
     try {
@@ -213,17 +213,19 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
       for (const table of [TABLE, 'localization'])
         if ((await stageOf(db, table)) !== 'shadow')
           await setReadStage(db.pool, TOOL, STORY_SITE_TABLE_NAMES, { table, stage: 'shadow', why: 'test', actor: 'test', force: true });
-      // No read compared by default; languageById (GET /api/languages/:id) always.
-      api = await startStack(db, convex, undefined, { sampleRate: 0, sampleRates: { languageById: 1 } });
+      // No read compared by default; languageById (GET /api/languages/:id) always, within a budget of one per 10 s.
+      api = await startStack(db, convex, undefined, { sampleRate: 0, sampleRates: { languageById: 1 }, maxPerSecond: 0.1 });
       const READS = 3;
       for (let i = 0; i < READS; i++) {
         expect(await getLanguage(api)).toMatchObject({ status: 200, source: 'postgres' });
         expect((await fetch(`${api.url}/api/languages/1/localization`)).status).toBe(200);
       }
+      const metricsText = await (await fetch(`${api.url}/metrics`)).text();
+      expect(samples(metricsText, 'tandem_shadow_skipped_total')).toEqual([`{table="${TABLE}",reason="budget"} ${READS - 1}`]);
       await api.app.close();
       api = undefined;
       const { tables } = await shadowReport(db.pool, TOOL);
-      expect(Object.fromEntries(Object.entries(tables).map(([t, r]) => [t, r.compared]))).toEqual({ [TABLE]: READS });
+      expect(Object.fromEntries(Object.entries(tables).map(([t, r]) => [t, r.compared]))).toEqual({ [TABLE]: 1 });
     } finally {
       await api?.app.close();
       await convex?.close();

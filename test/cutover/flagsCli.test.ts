@@ -92,4 +92,12 @@ describe('tandem flags on the shop schema [pglite]', () => {
   it('shadow report is empty before any shadow read', async () => {
     expect(JSON.parse((await tandem(['shadow', 'report', '--json'])).stdout)).toEqual({ tables: {}, aa: {} });
   }, 60_000);
+
+  it('shadow report prints each class and the reads skipped uncompared, which compared leaves out', async () => {
+    await db.pool.query(`INSERT INTO tandem.shadow_count (table_name, mode, class, count)
+                         VALUES ('orders', 'ab', 'match', 3), ('orders', 'ab', 'drift', 1), ('orders', 'ab', 'skipped', 2)`);
+    expect((await tandem(['shadow', 'report', '--samples', '0'])).stdout).toBe(
+      'Postgres vs Convex\ntable\tcompared\tmatch\tlag\tdrift\terror\tskipped\norders\t4\t3\t0\t1\t0\t2\n',
+    );
+  }, 60_000);
 });

@@ -168,6 +168,72 @@ describe('read router on an ad-hoc schema', () => {
       .toEqual([3, 8, 0, 5, 3, 20]);
   });
 
+  it('compares at most maxPerSecond reads per read name, refilled with time, and counts the rest skipped (budget)', async () => {
+    const shadowStages = new MemoryStages();
+    shadowStages.set('shelf', { stage: 'shadow', percent: 0, salt: 's' });
+    const budgetMetrics = createCutoverMetrics(new Registry());
+    let now = 1_000;
+    const budgeted = new Reader({
+      tool: DEFAULT_TOOL_SCHEMA, flags: shadowStages, pool: null, metrics: budgetMetrics,
+      shadow: { maxPerSecond: 2 }, now: () => now,
+    });
+    const compared: string[] = [];
+    const reads = async (name: string, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const r = await budgeted.read({ name, tables: ['shelf'], postgres: async () => 1, convex: async () => (compared.push(name), 1) });
+        expect([r.source, r.decision]).toEqual(['postgres', 'shadow']);
+      }
+      await budgeted.settled();
+    };
+    await reads('a', 5); // a full bucket: 2
+    await reads('b', 1); // its own bucket
+    now += 500; // half a second refills one
+    await reads('a', 2);
+    now += 10_000; // a long quiet spell refills to the bucket's size, no more
+    await reads('a', 3);
+    expect(compared).toEqual(['a', 'a', 'b', 'a', 'a', 'a']);
+    const skipped = (await budgetMetrics.registry.getSingleMetric('tandem_shadow_skipped_total')!.get()).values;
+    expect(skipped.map((v) => [v.labels, v.value])).toEqual([[{ table: 'shelf', reason: 'budget' }, 5]]);
+    // On the default clock (performance.now): three reads in a row at one per second compare the first only.
+    const onClock = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags: shadowStages, pool: null, shadow: { maxPerSecond: 1 } });
+    const clocked: number[] = [];
+    for (let i = 0; i < 3; i++) await onClock.read({ tables: ['shelf'], postgres: async () => 1, convex: async () => (clocked.push(i), 1) });
+    await onClock.settled();
+    expect(clocked).toEqual([0]);
+  });
+
+  it('with maxInFlight comparisons under way, serves the next shadow reads uncompared and counts them skipped (busy)', async () => {
+    const shadowStages = new MemoryStages();
+    shadowStages.set('shelf', { stage: 'shadow', percent: 0, salt: 's' });
+    const busyMetrics = createCutoverMetrics(new Registry());
+    const capped = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags: shadowStages, pool: null, metrics: busyMetrics, shadow: { maxInFlight: 3 } });
+    const releases: Array<() => void> = [];
+    const hanging = () => new Promise<string>((resolve) => releases.push(() => resolve('rows')));
+    const served = [];
+    for (let i = 0; i < 5; i++) served.push(await capped.read({ tables: ['shelf'], postgres: async () => 'rows', convex: hanging }));
+    expect(served.map((r) => r.source)).toEqual(['postgres', 'postgres', 'postgres', 'postgres', 'postgres']);
+    // The Convex reads start on the next turn; three were started, two never were.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(releases).toHaveLength(3);
+    for (const release of releases.splice(0)) release();
+    await capped.settled();
+    await capped.read({ tables: ['shelf'], postgres: async () => 'rows', convex: hanging });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(releases).toHaveLength(1); // room again once the three settled
+    releases[0]!();
+    await capped.settled();
+    const values = async (name: string) => (await busyMetrics.registry.getSingleMetric(name)!.get()).values.map((v) => [v.labels, v.value]);
+    expect(await values('tandem_shadow_skipped_total')).toEqual([[{ table: 'shelf', reason: 'busy' }, 2]]);
+    expect(await values('tandem_shadow_reads_total')).toEqual([[{ table: 'shelf', mode: 'ab', class: 'match' }, 4]]);
+  });
+
+  it('refuses a budget or an in-flight cap that is not a positive number, naming it', () => {
+    const base = { tool: DEFAULT_TOOL_SCHEMA, flags: stages, pool: null };
+    expect(() => new Reader({ ...base, shadow: { maxPerSecond: 0 } })).toThrow('shadow.maxPerSecond: a positive number of comparisons per second is expected, got 0');
+    expect(() => new Reader({ ...base, shadow: { maxPerSecond: Number.POSITIVE_INFINITY } })).toThrow('shadow.maxPerSecond: a positive number of comparisons per second is expected, got Infinity');
+    expect(() => new Reader({ ...base, shadow: { maxInFlight: 0.5 } })).toThrow('shadow.maxInFlight: a whole number of comparisons, 1 or more, is expected, got 0.5');
+  });
+
   it('refuses a sample rate outside 0–1, or for a method the spec does not have, naming it', async () => {
     const base = { tool: DEFAULT_TOOL_SCHEMA, flags: stages, pool: null };
     expect(() => new Reader({ ...base, shadow: { sampleRate: 1.5 } })).toThrow('shadow.sampleRate: a share of reads from 0 to 1 is expected, got 1.5');

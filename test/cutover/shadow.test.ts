@@ -146,6 +146,16 @@ describe.each(backends)('shadow reads on the ledger [%s]', (backend) => {
     expect(t.samples.filter((s) => s.class === 'error').map((s) => s.detail).sort()).toEqual(['convex down', 'timed out after 200 ms']);
   }, 60_000);
 
+  it('reports reads skipped because too many comparisons were under way, apart from the compared ones', async () => {
+    const capped = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool: db.pool, recorder, shadow: { maxInFlight: 2, timeoutMs: 100 } });
+    const before = await counts();
+    for (let i = 0; i < 5; i++)
+      await capped.read({ tables: ['account'], postgres: () => app.pgAccounts(['ACC-01']), convex: () => new Promise(() => undefined) });
+    await capped.settled();
+    const t = await counts();
+    expect([t.skipped - before.skipped, t.error - before.error, t.compared - before.compared]).toEqual([3, 2, 2]);
+  }, 60_000);
+
   it('A/A mode compares Postgres with itself and is reported apart', async () => {
     const aa = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags, pool: db.pool, recorder, shadow: { mode: 'aa' } });
     for (let i = 0; i < 5; i++) await readAccounts(ACCOUNTS.slice(i, i + 3), aa);

@@ -36,6 +36,7 @@ const EXPECTED = [
   { version: 19, name: 'relay_claim_functions' },
   { version: 20, name: 'reverse_sync_dead_letter_text' },
   { version: 21, name: 'capture_heavy_listed' },
+  { version: 22, name: 'shadow_skipped' },
 ];
 const ALL = EXPECTED.map((m) => m.version);
 const LATEST = ALL.at(-1)!;
@@ -99,8 +100,9 @@ describe.each(backends)('migrate [%s]', (backend) => {
   it('applies only what is missing after a partial upgrade', async () => {
     await migrate(db.pool, DEFAULT_TOOL_SCHEMA);
     await db.pool.query(`DELETE FROM tandem.schema_version WHERE version = $1`, [LATEST]);
-    // Undo the latest migration (0021, capture_heavy_listed): its function.
-    await db.pool.query('DROP FUNCTION tandem.capture_heavy_listed()');
+    // Undo the latest migration (0022, shadow_skipped): the class check without 'skipped'.
+    await db.pool.query(`ALTER TABLE tandem.shadow_count DROP CONSTRAINT shadow_count_class_check,
+      ADD CONSTRAINT shadow_count_class_check CHECK (class IN ('match', 'lag', 'drift', 'error'))`);
     expect(await schemaStatus(db.pool, DEFAULT_TOOL_SCHEMA)).toMatchObject({
       current: LATEST - 1,
       pending: [EXPECTED.at(-1)],
@@ -109,11 +111,9 @@ describe.each(backends)('migrate [%s]', (backend) => {
       `schema: Tandem's schema is at version ${LATEST - 1}, ${LATEST} is needed; run \`npx tandem init\``,
     );
     expect(await migrate(db.pool, DEFAULT_TOOL_SCHEMA)).toEqual([LATEST]);
-    const { rows } = await db.pool.query(
-      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = 'tandem' AND p.proname = 'capture_heavy_listed'`,
-    );
-    expect(rows).toEqual([{ proname: 'capture_heavy_listed' }]);
+    await db.pool.query(`INSERT INTO tandem.shadow_count (table_name, mode, class, count) VALUES ('t', 'ab', 'skipped', 1)`);
+    await expect(db.pool.query(`INSERT INTO tandem.shadow_count (table_name, mode, class, count) VALUES ('t', 'ab', 'late', 1)`))
+      .rejects.toThrow('shadow_count_class_check');
   });
 
   it('refuses a database migrated by a newer Tandem', async () => {

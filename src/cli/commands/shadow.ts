@@ -7,10 +7,10 @@ import { wholeNumber } from '../optionParsers.js';
 function formatTables(title: string, tables: Record<string, ShadowTableReport>): string[] {
   const names = Object.keys(tables);
   if (names.length === 0) return [];
-  const lines = [title, 'table\tcompared\tmatch\tlag\tdrift\terror'];
+  const lines = [title, 'table\tcompared\tmatch\tlag\tdrift\terror\tskipped'];
   for (const name of names) {
     const t = tables[name]!;
-    lines.push(`${name}\t${t.compared}\t${t.match}\t${t.lag}\t${t.drift}\t${t.error}`);
+    lines.push(`${name}\t${t.compared}\t${t.match}\t${t.lag}\t${t.drift}\t${t.error}\t${t.skipped}`);
     for (const s of t.samples)
       lines.push(`  ${s.at} ${s.class} ${s.read}: ${s.detail ?? ''}\n    postgres: ${s.postgres}\n    convex:   ${s.convex}`);
   }
@@ -22,8 +22,8 @@ export function register(program: Command): void {
     .command('shadow')
     .description('Shadow reads (Postgres served, Convex compared)')
     .command('report')
-    .description('comparisons per table and class (match, lag, drift, error), with the newest samples')
-    .option('--json', 'print JSON: { tables: { <table>: { compared, lag, drift, error, samples } }, aa }')
+    .description('comparisons per table and class (match, lag, drift, error), reads skipped uncompared, and the newest samples')
+    .option('--json', 'print JSON: { tables: { <table>: { compared, match, lag, drift, error, skipped, samples } }, aa }')
     .option('--samples <n>', 'samples per table', wholeNumber(0, 100), 3)
     .action(async (opts: { json?: boolean; samples: number }) => {
       const ctx = await commandContext();
