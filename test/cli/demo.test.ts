@@ -105,6 +105,20 @@ describe('tandem demo [pglite]', () => {
     expect(demo).toBeDefined();
     expect(await autoRollbackOnDeadLetter(demo!.summary.urls.postgres)).toEqual([{ rule: 'deadLetters', from: 'shadow', to: 'postgres' }]);
   });
+
+  it('hands the config\'s shadow settings to the application it serves: a sample rate for a read it does not have refuses the demo', async () => {
+    const project = await loadStorySiteConfig();
+    const refusedHome = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-demo-refused-'));
+    try {
+      await expect(
+        startStorySiteDemo(refusedHome, [], {
+          project: { ...project, cutover: { ...project.cutover, shadow: { sampleRates: { languageByID: 0.5 } } } },
+        }),
+      ).rejects.toThrow('sampleRate.languageByID: names no read method of this spec (none in its tables)');
+    } finally {
+      fs.rmSync(refusedHome, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 /*
