@@ -40,6 +40,16 @@
  * `cutover.shadow.maxPerSecond`): at most N comparisons started per second
  * per path, the rest served uncompared.
  *
+ * `--stages …,shadow-offthread` (only when named) models shadow run off the
+ * serving thread: Postgres serves as in `postgres`, then (on the next turn,
+ * as the router starts a shadow read) the served result's JSON text goes to
+ * a worker thread (bench/support/offThreadShadow.mjs) that waits the modeled
+ * latency, decodes both texts and compares them. What is left on the serving
+ * thread is the JSON.stringify and the hand-over — the stringify a server has
+ * already done for the response, so this stage pays it twice. Not built in
+ * the router: a measurement of whether the design would move shadow's floor.
+ * Process CPU then includes the worker's.
+ *
  * `--stages a,b` runs only those stages and postgres (the modeled `convex`
  * stage, 8 ms a read, is most of a run's time and no part of shadow's
  * verdict).
@@ -54,6 +64,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import type { Actor } from 'tandem';
@@ -106,7 +117,7 @@ const MAX_PER_SECOND = values['max-per-second'] === undefined ? undefined : Numb
 const BUDGETED = MAX_PER_SECOND !== undefined;
 if (BUDGETED && !(MAX_PER_SECOND > 0)) throw new Error(`--max-per-second must be a positive number, got ${values['max-per-second']}`);
 
-const ALL_STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex', 'shadow-sampled', 'shadow-budget'] as const;
+const ALL_STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex', 'shadow-sampled', 'shadow-budget', 'shadow-offthread'] as const;
 type Stage = (typeof ALL_STAGES)[number];
 const PROFILED = values['cpu-profile'] as Stage | undefined;
 if (PROFILED !== undefined && !ALL_STAGES.includes(PROFILED)) throw new Error(`--cpu-profile: one of ${ALL_STAGES.join(', ')}, got ${PROFILED}`);
@@ -116,7 +127,9 @@ for (const stage of CHOSEN ?? []) if (!ALL_STAGES.includes(stage as Stage)) thro
 const STAGES: readonly Stage[] = PROFILED
   ? [PROFILED]
   : ALL_STAGES.filter(
-      (s) => (s !== 'shadow-sampled' || SAMPLED) && (s !== 'shadow-budget' || BUDGETED) && (!CHOSEN || s === 'postgres' || CHOSEN.includes(s)),
+      (s) =>
+        (s !== 'shadow-sampled' || SAMPLED) && (s !== 'shadow-budget' || BUDGETED) &&
+        (s !== 'shadow-offthread' || CHOSEN?.includes(s) === true) && (!CHOSEN || s === 'postgres' || CHOSEN.includes(s)),
     );
 /** Whether the modeled Convex read decodes its answer per call (every stage but shadow-predecoded). */
 let decodePerCall = true;
@@ -289,17 +302,39 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const sampledPaths = sampledRoute({ user, onServed });
   const budgetPaths = budgetRoute({ user, onServed });
   let paths = allPaths;
+  // shadow-offthread: a worker holding the modeled answers; the serving thread hands it each served result's text.
+  const offThread = STAGES.includes('shadow-offthread')
+    ? new Worker(new URL('./support/offThreadShadow.mjs', import.meta.url), { workerData: { answers: [...answers] } })
+    : null;
+  const offThreadLatency = new BenchRandom(13);
+  const offThreadCount = { match: 0, differ: 0, pending: 0 };
+  let offThreadIdle: (() => void) | null = null;
+  offThread?.on('message', (same: boolean) => {
+    offThreadCount[same ? 'match' : 'differ'] += 1;
+    if (--offThreadCount.pending === 0) offThreadIdle?.();
+  });
+  const offThreadSettled = () =>
+    offThreadCount.pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (offThreadIdle = resolve));
+  let handOff = false;
   const readOnce = async (c: PathCall) => {
     const started = process.hrtime.bigint();
-    await invoke(paths, c);
-    return Number(process.hrtime.bigint() - started) / 1e6;
+    const value = await invoke(paths, c);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (handOff) {
+      offThreadCount.pending += 1;
+      const latencyMs = LATENCY * (1 + JITTER * (2 * offThreadLatency.next() - 1));
+      setImmediate(() => offThread!.postMessage({ key: callKey(c.method, c.args), served: JSON.stringify(value), latencyMs }));
+    }
+    return ms;
   };
   const setStage = (stage: Stage) => {
     if (budgetClockFrom !== null) budgetClockMs += performance.now() - budgetClockFrom;
     budgetClockFrom = stage === 'shadow-budget' ? performance.now() : null;
     decodePerCall = stage !== 'shadow-predecoded';
     paths = stage === 'shadow-sampled' ? sampledPaths : stage === 'shadow-budget' ? budgetPaths : allPaths;
-    const flagStage = stage.startsWith('shadow') ? 'shadow' : stage === 'postgres-again' ? 'postgres' : (stage as 'postgres' | 'convex');
+    handOff = stage === 'shadow-offthread';
+    const flagStage =
+      stage === 'shadow-offthread' || stage === 'postgres-again' ? 'postgres' : stage.startsWith('shadow') ? 'shadow' : (stage as 'postgres' | 'convex');
     flags.stage = { stage: flagStage, percent: 0, salt: 'bench' };
   };
 
@@ -310,6 +345,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
   }
   await router.settled();
   await budgetRouter.settled();
+  await offThreadSettled();
   // Garbage-collection pauses per stage: each one stops whichever read is in
   // flight, and a stage that allocates more (shadow decodes every response a
   // second time) pauses more often, which reaches the p99 of the fastest paths.
@@ -342,6 +378,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
       // Shadow's background comparisons belong to its own block.
       await router.settled();
       await budgetRouter.settled();
+      await offThreadSettled();
       // GC entries are delivered asynchronously: let this block's arrive before the next stage starts.
       await new Promise((resolve) => setImmediate(resolve));
       gcStage = null;
@@ -356,6 +393,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
   }
 
   gcObserver.disconnect();
+  await offThread?.terminate();
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     const file = `storySiteReadStages-${PROFILED}.cpuprofile`;
@@ -428,6 +466,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const skipped = (await metrics.shadowSkipped.get()).values.map((v) => `${v.labels.table} ${v.labels.reason} ${v.value}`).join(', ');
   process.stdout.write(
     `\nserved: ${JSON.stringify(served)}\nshadow comparisons per table (warm-up included): ${classes}\n` +
-      (BUDGETED ? `shadow reads skipped per table (warm-up included): ${skipped || 'none'}\n` : ''),
+      (BUDGETED ? `shadow reads skipped per table (warm-up included): ${skipped || 'none'}\n` : '') +
+      (offThread ? `off-thread comparisons (warm-up included): ${offThreadCount.match} match, ${offThreadCount.differ} differ\n` : ''),
   );
 });
