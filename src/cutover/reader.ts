@@ -32,6 +32,7 @@ import {
 } from './shadowClassify.js';
 import type { ShadowOutcome, ShadowRecorder } from './shadowStore.js';
 import type { ToolSchema } from '../core/toolSchema.js';
+import { checkMaxInFlight, checkSampleRate, ShadowBudget } from './shadowLimits.js';
 
 /** Where the router reads stages from: a ReadFlags client, or anything answering the same question. */
 export interface StageSource {
@@ -150,16 +151,14 @@ const DEFAULT_MAX_IN_FLIGHT = 500;
 
 export class Reader<U = ReadingUser> {
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Per read name: comparisons it may still start now (`shadow.maxPerSecond`), and when that was worked out. */
-  private readonly budgets = new Map<string, { tokens: number; at: number }>();
+  /** `shadow.maxPerSecond`'s buckets, one per read name; null without a budget. */
+  private readonly budget: ShadowBudget | null;
 
   constructor(private readonly options: ReaderOptions<U>) {
     const shadow = options.shadow ?? {};
     if (shadow.sampleRate !== undefined) checkSampleRate(shadow.sampleRate, 'shadow.sampleRate');
-    if (shadow.maxPerSecond !== undefined && !(typeof shadow.maxPerSecond === 'number' && Number.isFinite(shadow.maxPerSecond) && shadow.maxPerSecond > 0))
-      throw new InvalidInputError('shadow.maxPerSecond', `a positive number of comparisons per second is expected, got ${String(shadow.maxPerSecond)}`);
-    if (shadow.maxInFlight !== undefined && !(Number.isInteger(shadow.maxInFlight) && shadow.maxInFlight >= 1))
-      throw new InvalidInputError('shadow.maxInFlight', `a whole number of comparisons, 1 or more, is expected, got ${String(shadow.maxInFlight)}`);
+    if (shadow.maxInFlight !== undefined) checkMaxInFlight(shadow.maxInFlight);
+    this.budget = shadow.maxPerSecond === undefined ? null : new ShadowBudget(shadow.maxPerSecond);
   }
 
   private readingUser(user: U | null | undefined): ReadingUser {
@@ -203,20 +202,9 @@ export class Reader<U = ReadingUser> {
    * is checked first so a read it refuses does not spend a token.
    */
   private shadowSkip(request: { name?: string; tables: readonly string[] }): ShadowSkipReason | null {
-    const shadow = this.options.shadow ?? {};
-    if (this.inFlight.size >= (shadow.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) return 'busy';
-    const perSecond = shadow.maxPerSecond;
-    if (perSecond === undefined) return null;
-    const now = this.options.now ? this.options.now() : performance.now();
-    const name = this.nameOf(request);
-    const capacity = Math.max(1, perSecond);
-    const budget = this.budgets.get(name) ?? { tokens: capacity, at: now };
-    budget.tokens = Math.min(capacity, budget.tokens + ((now - budget.at) / 1000) * perSecond);
-    budget.at = now;
-    this.budgets.set(name, budget);
-    if (budget.tokens < 1) return 'budget';
-    budget.tokens -= 1;
-    return null;
+    if (this.inFlight.size >= (this.options.shadow?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) return 'busy';
+    if (!this.budget) return null;
+    return this.budget.take(this.nameOf(request), this.options.now ? this.options.now() : performance.now()) ? null : 'budget';
   }
 
   private skipped(tables: readonly string[], reason: ShadowSkipReason): void {
@@ -368,72 +356,4 @@ export class Reader<U = ReadingUser> {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parameters of any application's read methods
-type AsyncMethod = (...args: any[]) => Promise<unknown>;
-
-/** A read-path interface: every member a method returning a promise. */
-export type ReadMethods<P> = { [K in keyof P]: AsyncMethod };
-
-export interface RoutedReadsSpec<P extends ReadMethods<P>> {
-  postgres: P;
-  convex: P;
-  /** The tables each method reads (or a function of its arguments). */
-  tables: { [K in keyof P]: readonly string[] | ((...args: Parameters<P[K]>) => readonly string[]) };
-  normalize?: { [K in keyof P]?: (value: Awaited<ReturnType<P[K]>>) => unknown };
-  /** A comparison with a stated tolerance, per method (see ReadRequest.compare). */
-  compare?: { [K in keyof P]?: ShadowComparator<Awaited<ReturnType<P[K]>>> };
-  /** A shadow sample rate per method (see ReadRequest.sampleRate). */
-  sampleRate?: { [K in keyof P]?: number };
-}
-
-/** A share of reads: a finite number from 0 to 1. */
-function checkSampleRate(rate: number, field: string): void {
-  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate > 1)
-    throw new InvalidInputError(field, `a share of reads from 0 to 1 is expected, got ${String(rate)}`);
-}
-
-export interface ServedRead {
-  method: string;
-  source: ReadSource;
-  decision: ReadDecision;
-}
-
-/**
- * Wraps two implementations of one read-path interface (Postgres and Convex)
- * into one that routes every call through the reader. Called per request with
- * the user, it returns the same interface; `onServed` hears which store served
- * each call (to set a response header).
- */
-export function routedReads<P extends ReadMethods<P>, U>(
-  reader: Reader<U>,
-  spec: RoutedReadsSpec<P>,
-): (context: { user?: U | null; onServed?: (served: ServedRead) => void }) => P {
-  for (const [method, rate] of Object.entries(spec.sampleRate ?? {})) {
-    if (!Object.hasOwn(spec.tables, method))
-      throw new InvalidInputError(`sampleRate.${method}`, 'names no read method of this spec (none in its tables)');
-    checkSampleRate(rate as number, `sampleRate.${method}`);
-  }
-  return ({ user, onServed }) => {
-    const routed: Record<string, unknown> = {};
-    for (const method of Object.keys(spec.tables) as Array<keyof P & string>) {
-      const tablesOf = spec.tables[method];
-      routed[method] = async (...args: Parameters<P[typeof method]>) => {
-        const tables: readonly string[] =
-          typeof tablesOf === 'function' ? tablesOf(...args) : (tablesOf as readonly string[]);
-        const result = await reader.read({
-          name: method,
-          tables,
-          user,
-          postgres: () => spec.postgres[method](...args),
-          convex: () => spec.convex[method](...args),
-          normalize: spec.normalize?.[method] as ((v: unknown) => unknown) | undefined,
-          compare: spec.compare?.[method] as ShadowComparator<unknown> | undefined,
-          sampleRate: spec.sampleRate?.[method],
-        });
-        onServed?.({ method, source: result.source, decision: result.decision });
-        return result.value;
-      };
-    }
-    return routed as P;
-  };
-}
+export { routedReads, type ReadMethods, type RoutedReadsSpec, type ServedRead } from './routedReads.js';

@@ -60,11 +60,15 @@ export class ShadowRecorder {
     this.timer.unref();
   }
 
-  record(outcome: ShadowOutcome): void {
-    for (const table of outcome.tables) {
-      const key = `${table}\u0000${outcome.mode}\u0000${outcome.class}`;
+  private count(tables: readonly string[], mode: ShadowMode, cls: ShadowClass | 'skipped'): void {
+    for (const table of tables) {
+      const key = `${table}\u0000${mode}\u0000${cls}`;
       this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     }
+  }
+
+  record(outcome: ShadowOutcome): void {
+    this.count(outcome.tables, outcome.mode, outcome.class);
     if (outcome.class !== 'match' && this.takeSampleSlot(outcome.tables)) this.samples.push({ outcome, at: new Date() });
   }
 
@@ -135,10 +139,7 @@ export class ShadowRecorder {
 
   /** Reads at `shadow` served uncompared because too many comparisons were under way (Reader's `shadow.maxInFlight`). */
   skipped(tables: readonly string[], mode: ShadowMode): void {
-    for (const table of tables) {
-      const key = `${table}\u0000${mode}\u0000skipped`;
-      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    }
+    this.count(tables, mode, 'skipped');
   }
 
   /**
