@@ -38,7 +38,14 @@
  * With `--max-per-second N` a seventh stage, `shadow-budget`, is shadow with
  * the reader's `shadow.maxPerSecond` (the config's
  * `cutover.shadow.maxPerSecond`): at most N comparisons started per second
- * per path, the rest served uncompared.
+ * per path, the rest served uncompared. With `--max-share S` (alone or with
+ * it) that stage's reader has `shadow.maxShare`: at most that share of all
+ * the reads it routes compared, every path together.
+ *
+ * Every shadowed stage also reports the share of each path's reads that a
+ * comparison's work landed on (a modeled Convex answer arrived while the read
+ * was in flight) and the p99 of the reads none did: which of shadow's p99 is
+ * the comparisons' work landing on reads, and which is anything else.
  *
  * `--stages …,shadow-offthread` (only when named) models shadow run off the
  * serving thread: Postgres serves as in `postgres`, then (on the next turn,
@@ -58,7 +65,7 @@
  * profiler and writes `storySiteReadStages-<stage>.cpuprofile` (no report):
  * profiles of two stages, diffed by function, show what one adds.
  *
- *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30] [--sample-rates storyById=0.2] [--max-per-second 20] [--stages postgres-again,shadow] [--cpu-profile shadow]
+ *   npx tsx bench/storySiteReadStages.ts [--scale 0.1] [--latency-ms 8] [--jitter 0.5] [--blocks 10] [--reads 30] [--sample-rates storyById=0.2] [--max-per-second 20] [--max-share 0.005] [--stages postgres-again,shadow] [--cpu-profile shadow]
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -93,6 +100,7 @@ const { values } = parseArgs({
     jitter: { type: 'string', default: '0.5' },
     'sample-rates': { type: 'string', default: '' },
     'max-per-second': { type: 'string' },
+    'max-share': { type: 'string' },
     stages: { type: 'string' },
     'cpu-profile': { type: 'string' },
   },
@@ -114,8 +122,15 @@ const SAMPLE_RATES: Record<string, number> = Object.fromEntries(
 );
 const SAMPLED = Object.keys(SAMPLE_RATES).length > 0;
 const MAX_PER_SECOND = values['max-per-second'] === undefined ? undefined : Number(values['max-per-second']);
-const BUDGETED = MAX_PER_SECOND !== undefined;
-if (BUDGETED && !(MAX_PER_SECOND > 0)) throw new Error(`--max-per-second must be a positive number, got ${values['max-per-second']}`);
+if (MAX_PER_SECOND !== undefined && !(MAX_PER_SECOND > 0)) throw new Error(`--max-per-second must be a positive number, got ${values['max-per-second']}`);
+const MAX_SHARE = values['max-share'] === undefined ? undefined : Number(values['max-share']);
+if (MAX_SHARE !== undefined && !(MAX_SHARE > 0 && MAX_SHARE <= 1)) throw new Error(`--max-share must be a share above 0 and at most 1, got ${values['max-share']}`);
+const BUDGETED = MAX_PER_SECOND !== undefined || MAX_SHARE !== undefined;
+/** What the shadow-budget stage's reader is given, for the report. */
+const BUDGET_TEXT = [
+  MAX_PER_SECOND === undefined ? '' : `at most ${MAX_PER_SECOND} comparisons per second per path`,
+  MAX_SHARE === undefined ? '' : `at most ${MAX_SHARE} of all reads compared`,
+].filter(Boolean).join(' and ');
 
 const ALL_STAGES = ['postgres', 'postgres-again', 'shadow', 'shadow-predecoded', 'convex', 'shadow-sampled', 'shadow-budget', 'shadow-offthread'] as const;
 type Stage = (typeof ALL_STAGES)[number];
@@ -133,6 +148,8 @@ const STAGES: readonly Stage[] = PROFILED
     );
 /** Whether the modeled Convex read decodes its answer per call (every stage but shadow-predecoded). */
 let decodePerCall = true;
+/** Modeled Convex answers arrived so far: a read during which this moves had a comparison's work land on it. */
+let convexAnswers = 0;
 type Method = keyof ReadPaths;
 
 interface PathCall {
@@ -167,6 +184,7 @@ function modeledConvex(answers: ReadonlyMap<string, string>, random: BenchRandom
     method,
     async (...args: unknown[]) => {
       await sleep(LATENCY * (1 + JITTER * (2 * random.next() - 1)));
+      convexAnswers += 1;
       const key = callKey(method, args);
       if (!answers.has(key)) throw new Error(`no modeled answer for ${method}(${JSON.stringify(args)})`);
       if (!decodePerCall) return predecoded.get(key);
@@ -292,7 +310,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const budgetClock = () => budgetClockMs + (budgetClockFrom === null ? 0 : performance.now() - budgetClockFrom);
   const budgetRouter = storySiteReader({
     tool: DEFAULT_TOOL_SCHEMA, flags, pool, stats: new ReadStats(), metrics,
-    shadow: { maxPerSecond: MAX_PER_SECOND ?? 1 }, now: budgetClock,
+    shadow: { maxPerSecond: MAX_PER_SECOND, maxShare: MAX_SHARE }, now: budgetClock,
   });
   const budgetRoute = storySiteReadRouting(budgetRouter, { postgres, convex });
   const user: Actor = { userId: readerId, role: 'reader' };
@@ -316,10 +334,14 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const offThreadSettled = () =>
     offThreadCount.pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (offThreadIdle = resolve));
   let handOff = false;
+  /** Whether the last read had a modeled Convex answer (and so a comparison's work) arrive while it was in flight. */
+  let landedOn = false;
   const readOnce = async (c: PathCall) => {
+    const answersBefore = convexAnswers;
     const started = process.hrtime.bigint();
     const value = await invoke(paths, c);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    landedOn = convexAnswers !== answersBefore;
     if (handOff) {
       offThreadCount.pending += 1;
       const latencyMs = LATENCY * (1 + JITTER * (2 * offThreadLatency.next() - 1));
@@ -364,6 +386,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
     await profiler.post('Profiler.start');
   }
   const samples = new Map<string, number[]>();
+  /** Per path and stage: the reads no modeled Convex answer arrived during. */
+  const untouched = new Map<string, number[]>();
   const blockP50s: Array<Map<string, number>> = [];
   const at = (c: PathCall, stage: Stage) => `${callName(c)}\0${stage}`;
   const random = new BenchRandom(7);
@@ -374,7 +398,13 @@ await withBenchDatabases(1, 10, async ([db]) => {
       gcStage = stage;
       const cpuBefore = process.cpuUsage();
       const times = new Map<PathCall, number[]>(calls.map((c) => [c, []]));
-      for (let i = 0; i < READS; i++) for (const c of shuffled(calls, random)) times.get(c)!.push(await readOnce(c));
+      const clear = new Map<PathCall, number[]>(calls.map((c) => [c, []]));
+      for (let i = 0; i < READS; i++)
+        for (const c of shuffled(calls, random)) {
+          const ms = await readOnce(c);
+          times.get(c)!.push(ms);
+          if (!landedOn) clear.get(c)!.push(ms);
+        }
       // Shadow's background comparisons belong to its own block.
       await router.settled();
       await budgetRouter.settled();
@@ -386,6 +416,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
       cpuMs.set(stage, cpuMs.get(stage)! + (cpu.user + cpu.system) / 1000);
       for (const [c, list] of times) {
         samples.set(at(c, stage), [...(samples.get(at(c, stage)) ?? []), ...list]);
+        untouched.set(at(c, stage), [...(untouched.get(at(c, stage)) ?? []), ...clear.get(c)!]);
         p50s.set(at(c, stage), percentile([...list].sort((a, b) => a - b), 50));
       }
     }
@@ -414,7 +445,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
     `\nConvex target: modeled (a wait of ${LATENCY} ms ± ${JITTER * 100} % answering the Postgres result, JSON-decoded per call), not Convex; ` +
       `${BLOCKS} blocks x ${READS} reads per path and stage; times in ms` +
       `${SAMPLED ? `; shadow-sampled: shadow with the shares ${JSON.stringify(SAMPLE_RATES)}` : ''}` +
-      `${BUDGETED ? `; shadow-budget: shadow with at most ${MAX_PER_SECOND} comparisons per second per path` : ''}\n\n`,
+      `${BUDGETED ? `; shadow-budget: shadow with ${BUDGET_TEXT}` : ''}\n\n`,
   );
   // Each stage against postgres: pooled p50 and p99 change, and the median of the per-block p50 ratios.
   const compared = STAGES.filter((s) => s !== 'postgres');
@@ -461,6 +492,23 @@ await withBenchDatabases(1, 10, async ([db]) => {
           `(a change smaller than that is not resolved by this run)\n`
         : ''),
   );
+  // Which reads a comparison's work lands on: those during which a modeled Convex answer arrived (and
+  // was decoded and compared). p99 is the 1 % tail, so once more than about one read in a hundred has
+  // one land on it, p99 is the read plus a comparison's work, however cheap a comparison is on average.
+  const shadowed = compared.filter((s) => s !== 'postgres-again' && s !== 'convex' && s !== 'shadow-offthread');
+  if (shadowed.length > 0) {
+    const untouchedP99 = (c: PathCall, stage: Stage) => percentile([...untouched.get(at(c, stage))!].sort((a, b) => a - b), 99);
+    const landedShare = (c: PathCall, stage: Stage) => 1 - untouched.get(at(c, stage))!.length / samples.get(at(c, stage))!.length;
+    process.stdout.write(
+      `\nReads a comparison's work landed on (a modeled Convex answer arrived while they were in flight), and the p99 of the others over postgres:\n\n${markdownTable(
+        ['read path', ...shadowed.flatMap((s) => [`${s}: landed on`, `${s}: p99 of the others / postgres p99`])],
+        calls.map((c) => [
+          callName(c),
+          ...shadowed.flatMap((s) => [`${fixed(landedShare(c, s) * 100, 2)} %`, overheadPercent(quantiles(c, 'postgres').p99, untouchedP99(c, s))]),
+        ]),
+      )}`,
+    );
+  }
   // Counted per table: a read over three tables is one comparison under each.
   const classes = (await metrics.shadow.get()).values.map((v) => `${v.labels.table} ${v.labels.class} ${v.value}`).join(', ');
   const skipped = (await metrics.shadowSkipped.get()).values.map((v) => `${v.labels.table} ${v.labels.reason} ${v.value}`).join(', ');

@@ -13,7 +13,7 @@ export interface CutoverMetrics {
   convexReadErrors: Counter<'table'>;
   /** Shadow comparisons by table, mode (ab, aa) and class (match, lag, drift, error). */
   shadow: Counter<'table' | 'mode' | 'class'>;
-  /** Reads at `shadow` served uncompared, by table and reason (budget: `shadow.maxPerSecond`; busy: `shadow.maxInFlight`). */
+  /** Reads at `shadow` served uncompared, by table and reason (budget: `shadow.maxPerSecond`; share: `shadow.maxShare`; busy: `shadow.maxInFlight`). */
   shadowSkipped: Counter<'table' | 'reason'>;
   /** Automatic rollbacks, by table and rule. */
   rollbacks: Counter<'table' | 'rule'>;
@@ -46,7 +46,7 @@ export function createCutoverMetrics(registry: Registry = new Registry()): Cutov
     }),
     shadowSkipped: new Counter({
       name: 'tandem_shadow_skipped_total',
-      help: 'Reads at shadow served without a comparison, by table and reason (budget: over shadow.maxPerSecond; busy: shadow.maxInFlight comparisons under way)',
+      help: 'Reads at shadow served without a comparison, by table and reason (budget: over shadow.maxPerSecond; share: over shadow.maxShare of all reads; busy: shadow.maxInFlight comparisons under way)',
       labelNames: ['table', 'reason'],
       registers: [registry],
     }),

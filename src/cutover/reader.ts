@@ -32,7 +32,7 @@ import {
 } from './shadowClassify.js';
 import type { ShadowOutcome, ShadowRecorder } from './shadowStore.js';
 import type { ToolSchema } from '../core/toolSchema.js';
-import { checkMaxInFlight, checkSampleRate, ShadowBudget } from './shadowLimits.js';
+import { checkMaxInFlight, checkSampleRate, ShadowBudget, ShadowShare } from './shadowLimits.js';
 
 /** Where the router reads stages from: a ReadFlags client, or anything answering the same question. */
 export interface StageSource {
@@ -62,6 +62,17 @@ export interface ShadowOptions {
    */
   maxPerSecond?: number;
   /**
+   * Most comparisons as a share of all the reads this reader routes (every
+   * read, at any stage, adds its share; a comparison takes one read's worth):
+   * 0.005 compares at most one read in 200 across all paths together, the
+   * first read at once. Where `maxPerSecond` bounds each path, this bounds
+   * how many of the reads being served a comparison's work lands on, which is
+   * what moves their p99 (docs/read-cutover.md, "What shadow costs"). Reads
+   * over it are served uncompared and counted `skipped` (reason `share`) in
+   * metrics. Default: no limit.
+   */
+  maxShare?: number;
+  /**
    * Most shadow comparisons under way at once (re-checks included). A read
    * at `shadow` that finds this many is served from Postgres uncompared and
    * counted `skipped` (reason `busy`, also in the shadow report): a slow or
@@ -85,7 +96,7 @@ export interface ShadowOptions {
  * name that is none of its methods).
  */
 export interface ShadowSettings
-  extends Pick<ShadowOptions, 'mode' | 'waitMs' | 'timeoutMs' | 'sampleRate' | 'maxPerSecond' | 'maxInFlight'> {
+  extends Pick<ShadowOptions, 'mode' | 'waitMs' | 'timeoutMs' | 'sampleRate' | 'maxPerSecond' | 'maxShare' | 'maxInFlight'> {
   sampleRates: Record<string, number>;
 }
 
@@ -145,7 +156,7 @@ export interface ReadResult<T> {
 }
 
 /** Why a read at `shadow` was served without a comparison. */
-export type ShadowSkipReason = 'budget' | 'busy';
+export type ShadowSkipReason = 'budget' | 'share' | 'busy';
 
 const DEFAULT_MAX_IN_FLIGHT = 500;
 
@@ -153,12 +164,15 @@ export class Reader<U = ReadingUser> {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** `shadow.maxPerSecond`'s buckets, one per read name; null without a budget. */
   private readonly budget: ShadowBudget | null;
+  /** `shadow.maxShare`'s bucket, filled by every read routed; null without one. */
+  private readonly share: ShadowShare | null;
 
   constructor(private readonly options: ReaderOptions<U>) {
     const shadow = options.shadow ?? {};
     if (shadow.sampleRate !== undefined) checkSampleRate(shadow.sampleRate, 'shadow.sampleRate');
     if (shadow.maxInFlight !== undefined) checkMaxInFlight(shadow.maxInFlight);
     this.budget = shadow.maxPerSecond === undefined ? null : new ShadowBudget(shadow.maxPerSecond);
+    this.share = shadow.maxShare === undefined ? null : new ShadowShare(shadow.maxShare);
   }
 
   private readingUser(user: U | null | undefined): ReadingUser {
@@ -181,6 +195,7 @@ export class Reader<U = ReadingUser> {
     if (request.tables.length === 0) throw new InvalidInputError('tables', 'a read names at least one table');
     if (request.sampleRate !== undefined) checkSampleRate(request.sampleRate, 'sampleRate');
     const stages = request.tables.map((t) => this.options.flags.stageOf(t));
+    this.share?.served();
     const { metrics } = this.options;
     if (metrics) request.tables.forEach((t, i) => metrics.stage.set({ table: t }, stageRank(stages[i]!.stage)));
     const decision = decideRead(stages, this.readingUser(request.user));
@@ -198,18 +213,21 @@ export class Reader<U = ReadingUser> {
 
   /**
    * Whether a sampled shadow read must go uncompared: too many comparisons
-   * under way, or its read's budget for this second spent. The in-flight cap
-   * is checked first so a read it refuses does not spend a token.
+   * under way, the share of all reads used up, or its read's budget for this
+   * second spent. Checked in that order, and a token is taken only from a
+   * read that is compared, so a refusal by one limit spends nothing of another.
    */
   private shadowSkip(request: { name?: string; tables: readonly string[] }): ShadowSkipReason | null {
     if (this.inFlight.size >= (this.options.shadow?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) return 'busy';
-    if (!this.budget) return null;
-    return this.budget.take(this.nameOf(request), this.options.now ? this.options.now() : performance.now()) ? null : 'budget';
+    if (this.share && !this.share.available) return 'share';
+    if (this.budget && !this.budget.take(this.nameOf(request), this.options.now ? this.options.now() : performance.now())) return 'budget';
+    this.share?.take();
+    return null;
   }
 
   private skipped(tables: readonly string[], reason: ShadowSkipReason): void {
     for (const table of tables) this.options.metrics?.shadowSkipped.inc({ table, reason });
-    // Only the cap is an event an operator must see in the report: a budget is sampling they configured.
+    // Only the cap is an event an operator must see in the report: a budget or a share is sampling they configured.
     if (reason === 'busy') this.options.recorder?.skipped(tables, this.options.shadow?.mode ?? 'ab');
   }
 

@@ -1,8 +1,8 @@
 /**
  * What bounds how many reads at `shadow` are compared: a share of reads
- * (`sampleRate`), a budget per read per second (`maxPerSecond`) and a cap on
- * comparisons under way (`maxInFlight`); their checks, and the budget's
- * token buckets.
+ * (`sampleRate`), a budget per read per second (`maxPerSecond`), a share of
+ * all the reads served (`maxShare`) and a cap on comparisons under way
+ * (`maxInFlight`); their checks, and the budgets' token buckets.
  */
 import { InvalidInputError } from '../core/errors.js';
 
@@ -41,5 +41,38 @@ export class ShadowBudget {
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
+  }
+}
+
+/**
+ * `shadow.maxShare`: comparisons as a share of every read this reader routes,
+ * at any stage. A bucket filled by reads, not by time: each read adds
+ * `share` of a token (up to one), each comparison takes one. So however many
+ * read paths there are and however busy each is, at most one read in
+ * 1/share has a comparison's work land on it, which is what holds the
+ * served reads' p99 (bench/storySiteReadStages.ts: p99 is the slowest read
+ * in a hundred, and it moves once comparisons land on more than about one
+ * read in a hundred). It starts full, so the first read is compared.
+ */
+export class ShadowShare {
+  private tokens = 1;
+
+  constructor(private readonly share: number) {
+    if (!(Number.isFinite(share) && share > 0 && share <= 1))
+      throw new InvalidInputError('shadow.maxShare', `a share of reads above 0 and at most 1 is expected, got ${String(share)}`);
+  }
+
+  /** Called for every read routed: its share of a token. */
+  served(): void {
+    this.tokens = Math.min(1, this.tokens + this.share);
+  }
+
+  /** Whether a comparison may start now (nothing is taken: see take). */
+  get available(): boolean {
+    return this.tokens >= 1;
+  }
+
+  take(): void {
+    this.tokens -= 1;
   }
 }

@@ -170,7 +170,7 @@ describe('cutover config', () => {
   });
 
   it('reads the shadow settings, and names a share outside 0–1 or an unknown shadow key', () => {
-    const shadow = { mode: 'aa', waitMs: 5, timeoutMs: 500, sampleRate: 0.5, maxPerSecond: 2.5, maxInFlight: 40, sampleRates: { storyById: 0.1 } } as const;
+    const shadow = { mode: 'aa', waitMs: 5, timeoutMs: 500, sampleRate: 0.5, maxPerSecond: 2.5, maxShare: 0.005, maxInFlight: 40, sampleRates: { storyById: 0.1 } } as const;
     expect(parseProjectConfig({ cutover: { shadow } }, 'f.json').cutover.shadow).toEqual(shadow);
     expect(parseProjectConfig({}, null).cutover.shadow).toEqual({ sampleRates: {} });
     const bad: Array<[object, string]> = [
@@ -178,6 +178,8 @@ describe('cutover config', () => {
       [{ cutover: { shadow: { sampleRates: { storyById: -0.1 } } } }, 'f.json: cutover.shadow.sampleRates.storyById: must be a share of reads from 0 to 1'],
       [{ cutover: { shadow: { mode: 'ba' } } }, 'f.json: cutover.shadow.mode'],
       [{ cutover: { shadow: { maxPerSecond: 0 } } }, 'f.json: cutover.shadow.maxPerSecond: must be a positive number of comparisons per second'],
+      [{ cutover: { shadow: { maxShare: 0 } } }, 'f.json: cutover.shadow.maxShare: must be a share of reads above 0 and at most 1'],
+      [{ cutover: { shadow: { maxShare: 2 } } }, 'f.json: cutover.shadow.maxShare: must be a share of reads above 0 and at most 1'],
       [{ cutover: { shadow: { maxInFlight: 2.5 } } }, 'f.json: cutover.shadow.maxInFlight'],
       [{ cutover: { shadow: { sampleRatio: 0.5 } } }, 'f.json: cutover.shadow: unknown key "sampleRatio"'],
     ];

@@ -202,6 +202,36 @@ describe('read router on an ad-hoc schema', () => {
     expect(clocked).toEqual([0]);
   });
 
+  it('compares at most maxShare of all the reads routed, at any stage, and a refusal by the budget spends none of it', async () => {
+    const mixed = new MemoryStages();
+    mixed.set('shelf', { stage: 'shadow', percent: 0, salt: 's' });
+    mixed.set('ledger', { stage: 'postgres', percent: 0, salt: 's' });
+    const shareMetrics = createCutoverMetrics(new Registry());
+    const shared = new Reader({ tool: DEFAULT_TOOL_SCHEMA, flags: mixed, pool: null, metrics: shareMetrics, shadow: { maxShare: 0.25 } });
+    const compared: number[] = [];
+    const order = ['shelf', 'shelf', 'ledger', 'ledger', 'shelf', 'shelf', 'shelf'];
+    for (const [i, table] of order.entries())
+      await shared.read({ tables: [table], postgres: async () => 1, convex: async () => (compared.push(i), 1) });
+    await shared.settled();
+    // Full at first; then each read adds a quarter, the two at postgres included, so the fifth is compared again.
+    expect(compared).toEqual([0, 4]);
+    const skipped = async (metrics: typeof shareMetrics) =>
+      (await metrics.registry.getSingleMetric('tandem_shadow_skipped_total')!.get()).values.map((v) => [v.labels, v.value]);
+    expect(await skipped(shareMetrics)).toEqual([[{ table: 'shelf', reason: 'share' }, 3]]);
+
+    const bothMetrics = createCutoverMetrics(new Registry());
+    const both = new Reader({
+      tool: DEFAULT_TOOL_SCHEMA, flags: mixed, pool: null, metrics: bothMetrics, shadow: { maxShare: 0.5, maxPerSecond: 1 }, now: () => 0,
+    });
+    const names: string[] = [];
+    for (const name of ['a', 'a', 'a', 'b'])
+      await both.read({ name, tables: ['shelf'], postgres: async () => 1, convex: async () => (names.push(name), 1) });
+    await both.settled();
+    // a: compared; a: the share is spent; a: the share is back but a's second is spent (nothing taken); b: compared.
+    expect(names).toEqual(['a', 'b']);
+    expect(await skipped(bothMetrics)).toEqual([[{ table: 'shelf', reason: 'share' }, 1], [{ table: 'shelf', reason: 'budget' }, 1]]);
+  });
+
   it('with maxInFlight comparisons under way, serves the next shadow reads uncompared and counts them skipped (busy)', async () => {
     const shadowStages = new MemoryStages();
     shadowStages.set('shelf', { stage: 'shadow', percent: 0, salt: 's' });
@@ -227,10 +257,12 @@ describe('read router on an ad-hoc schema', () => {
     expect(await values('tandem_shadow_reads_total')).toEqual([[{ table: 'shelf', mode: 'ab', class: 'match' }, 4]]);
   });
 
-  it('refuses a budget or an in-flight cap that is not a positive number, naming it', () => {
+  it('refuses a budget, a share or an in-flight cap out of range, naming it', () => {
     const base = { tool: DEFAULT_TOOL_SCHEMA, flags: stages, pool: null };
     expect(() => new Reader({ ...base, shadow: { maxPerSecond: 0 } })).toThrow('shadow.maxPerSecond: a positive number of comparisons per second is expected, got 0');
     expect(() => new Reader({ ...base, shadow: { maxPerSecond: Number.POSITIVE_INFINITY } })).toThrow('shadow.maxPerSecond: a positive number of comparisons per second is expected, got Infinity');
+    for (const share of [0, 1.5, Number.NaN])
+      expect(() => new Reader({ ...base, shadow: { maxShare: share } })).toThrow(`shadow.maxShare: a share of reads above 0 and at most 1 is expected, got ${share}`);
     expect(() => new Reader({ ...base, shadow: { maxInFlight: 0.5 } })).toThrow('shadow.maxInFlight: a whole number of comparisons, 1 or more, is expected, got 0.5');
   });
 
