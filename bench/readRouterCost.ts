@@ -3,7 +3,8 @@
  * answer at once from memory (a result shaped like five ledger accounts), so
  * what is measured is only what the router adds — the stage lookup, the
  * user's bucket, metrics and rate stats, and in `shadow` the second read's
- * timer and promise chain, the comparison and its bookkeeping. Each read's
+ * timer and promise chain, the comparison and its bookkeeping; and a read at
+ * shadow that `maxShare` or `maxPerSecond` serves uncompared. Each read's
  * background work is waited for inside its block (`reader.settled()`), so a
  * block's time per read is everything the router spends on it.
  *
@@ -67,6 +68,9 @@ const VARIANTS: Variant[] = [
   { name: 'shadow', stage: 'shadow', options: full() },
   { name: 'shadow, no metrics', stage: 'shadow', options: { stats: new ReadStats() } },
   { name: 'shadow, no metrics or stats', stage: 'shadow', options: {} },
+  // Reads at shadow that a bound serves uncompared (all but the first): what a skipped read costs.
+  { name: 'shadow, skipped by maxShare', stage: 'shadow', options: { ...full(), shadow: { maxShare: 1e-9 } } },
+  { name: 'shadow, skipped by maxPerSecond', stage: 'shadow', options: { ...full(), shadow: { maxPerSecond: 1e-9 } } },
 ];
 
 const readers = VARIANTS.map(
