@@ -204,7 +204,7 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
     }
   }, 120_000);
 
-  it('the config\'s shadow sample rates and budget reach the story site\'s read paths: only the path given a share is compared, once per budget', async () => {
+  it('the config\'s shadow sample rates, budget and share reach the story site\'s read paths: only the path given a share is compared, within both bounds', async () => {
     let convex: EmbeddedConvexTarget | undefined;
     let api: RunningApi | undefined;
     try {
@@ -213,15 +213,20 @@ describe.each(await availableBackends())('read cutover in the serving stack [%s]
       for (const table of [TABLE, 'localization'])
         if ((await stageOf(db, table)) !== 'shadow')
           await setReadStage(db.pool, TOOL, STORY_SITE_TABLE_NAMES, { table, stage: 'shadow', why: 'test', actor: 'test', force: true });
-      // No read compared by default; languageById (GET /api/languages/:id) always, within a budget of one per 10 s.
-      api = await startStack(db, convex, undefined, { sampleRate: 0, sampleRates: { languageById: 1 }, maxPerSecond: 0.1 });
-      const READS = 3;
+      // No read compared by default; languageById (GET /api/languages/:id) always, within a budget of one per 10 s
+      // and a quarter of all reads routed (the localization reads, never compared, fill that share too).
+      api = await startStack(db, convex, undefined, { sampleRate: 0, sampleRates: { languageById: 1 }, maxPerSecond: 0.1, maxShare: 0.25 });
+      const READS = 4;
       for (let i = 0; i < READS; i++) {
         expect(await getLanguage(api)).toMatchObject({ status: 200, source: 'postgres' });
         expect((await fetch(`${api.url}/api/languages/1/localization`)).status).toBe(200);
       }
       const metricsText = await (await fetch(`${api.url}/metrics`)).text();
-      expect(samples(metricsText, 'tandem_shadow_skipped_total')).toEqual([`{table="${TABLE}",reason="budget"} ${READS - 1}`]);
+      // Read 1 compared; read 2 finds half a share; reads 3 and 4 find a full share but no budget.
+      expect(samples(metricsText, 'tandem_shadow_skipped_total')).toEqual([
+        `{table="${TABLE}",reason="budget"} 2`,
+        `{table="${TABLE}",reason="share"} 1`,
+      ]);
       await api.app.close();
       api = undefined;
       const { tables } = await shadowReport(db.pool, TOOL);
