@@ -163,6 +163,13 @@ const callName = (c: PathCall) => `${c.path}. ${c.method}(${c.args.map((a) => JS
 const callKey = (method: string, args: unknown[]) => `${method}\0${JSON.stringify(args)}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Adds a block's times to a run's, in place (copying the run's on every block grows with the run). */
+function append(runs: Map<string, number[]>, key: string, times: readonly number[]): void {
+  const run = runs.get(key);
+  if (run) run.push(...times);
+  else runs.set(key, [...times]);
+}
+
 function shuffled<T>(items: readonly T[], random: BenchRandom): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -334,20 +341,19 @@ await withBenchDatabases(1, 10, async ([db]) => {
   const offThreadSettled = () =>
     offThreadCount.pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (offThreadIdle = resolve));
   let handOff = false;
-  /** Whether the last read had a modeled Convex answer (and so a comparison's work) arrive while it was in flight. */
-  let landedOn = false;
-  const readOnce = async (c: PathCall) => {
+  /** A read's time (ms), and whether a modeled Convex answer (so a comparison's work) arrived while it was in flight. */
+  const readOnce = async (c: PathCall): Promise<{ ms: number; landedOn: boolean }> => {
     const answersBefore = convexAnswers;
     const started = process.hrtime.bigint();
     const value = await invoke(paths, c);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    landedOn = convexAnswers !== answersBefore;
+    const landedOn = convexAnswers !== answersBefore;
     if (handOff) {
       offThreadCount.pending += 1;
       const latencyMs = LATENCY * (1 + JITTER * (2 * offThreadLatency.next() - 1));
       setImmediate(() => offThread!.postMessage({ key: callKey(c.method, c.args), served: JSON.stringify(value), latencyMs }));
     }
-    return ms;
+    return { ms, landedOn };
   };
   const setStage = (stage: Stage) => {
     if (budgetClockFrom !== null) budgetClockMs += performance.now() - budgetClockFrom;
@@ -401,7 +407,7 @@ await withBenchDatabases(1, 10, async ([db]) => {
       const clear = new Map<PathCall, number[]>(calls.map((c) => [c, []]));
       for (let i = 0; i < READS; i++)
         for (const c of shuffled(calls, random)) {
-          const ms = await readOnce(c);
+          const { ms, landedOn } = await readOnce(c);
           times.get(c)!.push(ms);
           if (!landedOn) clear.get(c)!.push(ms);
         }
@@ -415,8 +421,8 @@ await withBenchDatabases(1, 10, async ([db]) => {
       const cpu = process.cpuUsage(cpuBefore);
       cpuMs.set(stage, cpuMs.get(stage)! + (cpu.user + cpu.system) / 1000);
       for (const [c, list] of times) {
-        samples.set(at(c, stage), [...(samples.get(at(c, stage)) ?? []), ...list]);
-        untouched.set(at(c, stage), [...(untouched.get(at(c, stage)) ?? []), ...clear.get(c)!]);
+        append(samples, at(c, stage), list);
+        append(untouched, at(c, stage), clear.get(c)!);
         p50s.set(at(c, stage), percentile([...list].sort((a, b) => a - b), 50));
       }
     }

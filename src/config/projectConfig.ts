@@ -67,6 +67,7 @@ const rollbackRule = z
   .strict();
 
 const shareOfReads = z.number().min(0, 'must be a share of reads from 0 to 1').max(1, 'must be a share of reads from 0 to 1');
+const SOME_SHARE = 'must be a share of reads above 0 and at most 1';
 
 const rollbackRules = z
   .object({
@@ -179,7 +180,7 @@ export const projectConfigSchema = z
             /** Most comparisons started per second for one read (by its name); reads over it go uncompared. */
             maxPerSecond: z.number().positive('must be a positive number of comparisons per second').max(1_000_000).optional(),
             /** Most comparisons as a share of every read routed, all paths together; reads over it go uncompared. */
-            maxShare: z.number().gt(0, 'must be a share of reads above 0 and at most 1').max(1, 'must be a share of reads above 0 and at most 1').optional(),
+            maxShare: z.number().gt(0, SOME_SHARE).max(1, SOME_SHARE).optional(),
             /** Most comparisons under way at once; a read finding that many goes uncompared (counted skipped). */
             maxInFlight: z.number().int().min(1).max(1_000_000).optional(),
             /** A share per read, by the application's read name (its routed read methods). */

@@ -166,6 +166,8 @@ export class Reader<U = ReadingUser> {
   private readonly budget: ShadowBudget | null;
   /** `shadow.maxShare`'s bucket, filled by every read routed; null without one. */
   private readonly share: ShadowShare | null;
+  /** The budget's clock (ms). */
+  private readonly now: () => number;
 
   constructor(private readonly options: ReaderOptions<U>) {
     const shadow = options.shadow ?? {};
@@ -173,6 +175,7 @@ export class Reader<U = ReadingUser> {
     if (shadow.maxInFlight !== undefined) checkMaxInFlight(shadow.maxInFlight);
     this.budget = shadow.maxPerSecond === undefined ? null : new ShadowBudget(shadow.maxPerSecond);
     this.share = shadow.maxShare === undefined ? null : new ShadowShare(shadow.maxShare);
+    this.now = options.now ?? (() => performance.now());
   }
 
   private readingUser(user: U | null | undefined): ReadingUser {
@@ -220,7 +223,7 @@ export class Reader<U = ReadingUser> {
   private shadowSkip(request: { name?: string; tables: readonly string[] }): ShadowSkipReason | null {
     if (this.inFlight.size >= (this.options.shadow?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) return 'busy';
     if (this.share && !this.share.available) return 'share';
-    if (this.budget && !this.budget.take(this.nameOf(request), this.options.now ? this.options.now() : performance.now())) return 'budget';
+    if (this.budget && !this.budget.take(this.nameOf(request), this.now())) return 'budget';
     this.share?.take();
     return null;
   }
